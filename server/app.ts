@@ -1,0 +1,61 @@
+/** The Express app factory: main.ts serves it, supertest drives it. */
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { auditRoutes } from './audit/routes';
+import { authRoutes } from './auth/routes';
+import { pingDatabase } from './db/connection';
+import { directoryRoutes } from './directory/routes';
+import { problemHandler, unknownRoute } from './http/problem';
+import type { Services } from './services';
+
+export interface AppOptions {
+  conn: Connection;
+  services: Services;
+  logger: Logger;
+  directoryFile: string;
+  publicUrl: string;
+  bodyLimit?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function createApp(options: AppOptions): Express {
+  const { services } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+  app.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
+
+  app.get('/healthz', async (_req, res) => {
+    const up = await pingDatabase(options.conn);
+    res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', db: up ? 'ok' : 'down' });
+  });
+
+  app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
+  app.use(directoryRoutes({ auth: services.auth, directory: services.directory, audit: services.audit, directoryFile: options.directoryFile }));
+  app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
+
+  app.use(unknownRoute);
+  app.use(problemHandler);
+  return app;
+}

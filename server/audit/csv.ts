@@ -1,0 +1,18 @@
+/**
+ * RFC 4180 CSV that is safe to open in a spreadsheet: a cell that a spreadsheet would read as a
+ * formula (starting with =, +, -, @, tab or CR) gets a leading apostrophe (OWASP's advice).
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function neutraliseCell(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+export function csvCell(value: unknown): string {
+  const text = neutraliseCell(value === null || value === undefined ? '' : String(value));
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvRow(values: unknown[]): string {
+  return `${values.map(csvCell).join(',')}\r\n`;
+}

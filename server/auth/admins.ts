@@ -1,0 +1,100 @@
+/** Admin accounts of a tenant, and the first full administrator of a tenant that has none. */
+import { Types } from 'mongoose';
+import type { AuditService } from '../audit/service';
+import { conflict, notFound } from '../http/problem';
+import type { Tenant } from '../tenants/service';
+import { adminActor, type AdminIdentity } from './identity';
+import type { AdminModel, AdminRecord, Role } from './model';
+import { generatePassword, hashPassword } from './password';
+
+export interface AdminView {
+  id: string;
+  email: string;
+  displayName: string;
+  role: Role;
+  createdAt: string;
+}
+
+const toView = (a: AdminRecord): AdminView => ({
+  id: a._id.toHexString(),
+  email: a.email,
+  displayName: a.displayName,
+  role: a.role,
+  createdAt: a.createdAt.toISOString(),
+});
+
+const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
+
+export function createAdminService(deps: { admins: AdminModel; audit: AuditService }) {
+  const { admins, audit } = deps;
+  return {
+    async list(tenantId: string): Promise<AdminView[]> {
+      return (await admins.find({ tenantId }).sort({ email: 1 }).lean<AdminRecord[]>()).map(toView);
+    },
+
+    async get(tenantId: string, id: string): Promise<AdminView> {
+      const admin = Types.ObjectId.isValid(id) ? await admins.findOne({ _id: id, tenantId }).lean<AdminRecord>() : null;
+      if (!admin) throw notFound('admin');
+      return toView(admin);
+    },
+
+    async create(
+      by: AdminIdentity,
+      input: { email: string; password: string; role: Role; displayName?: string },
+      context: { ip: string | null; requestId: string | null },
+    ): Promise<AdminView> {
+      const passwordHash = await hashPassword(input.password);
+      let created: AdminRecord;
+      try {
+        created = (await admins.create({ tenantId: by.tenantId, email: input.email, displayName: input.displayName ?? '', role: input.role, passwordHash })).toObject();
+      } catch (err) {
+        if (isDuplicateKey(err)) throw conflict('An admin with this email address already exists.');
+        throw err;
+      }
+      const view = toView(created);
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'security',
+        action: 'admin.created',
+        actor: adminActor(by),
+        target: { type: 'admin', id: view.id, label: view.email },
+        after: { email: view.email, role: view.role, displayName: view.displayName },
+        ...context,
+      });
+      return view;
+    },
+
+    /**
+     * Gives a tenant without admins its first full administrator: the configured one when its
+     * domain is the tenant's (or there is just one tenant), else admin@<first domain> with a random
+     * password that is returned once and never stored in clear.
+     */
+    async bootstrap(
+      tenant: Tenant,
+      configured: { email?: string; password?: string; onlyTenant: boolean },
+    ): Promise<{ email: string; generatedPassword: string | null } | null> {
+      if (await admins.exists({ tenantId: tenant.id })) return null;
+      const configuredDomain = configured.email?.split('@')[1]?.toLowerCase();
+      const useConfigured =
+        configured.email && configured.password && (configured.onlyTenant || tenant.domains.includes(configuredDomain ?? ''));
+      const email = useConfigured ? configured.email!.toLowerCase() : `admin@${tenant.domains[0]}`;
+      const password = useConfigured ? configured.password! : generatePassword();
+      try {
+        await admins.create({ tenantId: tenant.id, email, displayName: 'Lifeboat administrator', role: 'fullAdministrator', passwordHash: await hashPassword(password) });
+      } catch (err) {
+        if (isDuplicateKey(err)) return null; // another process bootstrapped it first
+        throw err;
+      }
+      await audit.record({
+        tenantId: tenant.id,
+        category: 'security',
+        action: 'admin.bootstrapped',
+        actor: { type: 'system', id: null, email: null },
+        target: { type: 'admin', id: null, label: email },
+        after: { email, role: 'fullAdministrator', passwordSource: useConfigured ? 'LIFEBOAT_ADMIN_PASSWORD' : 'generated' },
+      });
+      return { email, generatedPassword: useConfigured ? null : password };
+    },
+  };
+}
+export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,0 +1,68 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { parseBody } from '../http/validate';
+import { requestContext } from './identity';
+import { currentAdmin, requireAdmin, SESSION_COOKIE, sessionToken } from './middleware';
+import type { AdminService } from './admins';
+import { ROLES } from './model';
+import { passwordProblem } from './password';
+import type { AuthService } from './service';
+
+const loginBody = z.object({
+  email: z.string().trim().min(1, 'is required').max(320),
+  password: z.string().min(1, 'is required').max(1024),
+});
+
+const newAdminBody = z.object({
+  email: z.email('must be an email address').max(320),
+  password: z.string().superRefine((value, ctx) => {
+    const problem = passwordProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  role: z.enum(ROLES),
+  displayName: z.string().max(200).optional(),
+});
+
+export function authRoutes(deps: { auth: AuthService; admins: AdminService; secureCookies: boolean }): Router {
+  const { auth, admins } = deps;
+  const router = Router();
+
+  router.post('/api/auth/login', async (req, res) => {
+    const body = parseBody(loginBody, req);
+    const { token, expiresAt, identity } = await auth.login({ ...body, ...requestContext(req) });
+    res.cookie(SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: deps.secureCookies || req.secure,
+      path: '/',
+      expires: expiresAt,
+    });
+    res.json({ email: identity.email, tenantId: identity.tenantId, role: identity.role, expiresAt: expiresAt.toISOString() });
+  });
+
+  router.post('/api/auth/logout', requireAdmin(auth), async (req, res) => {
+    await auth.logout(sessionToken(req), currentAdmin(req), requestContext(req));
+    res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict', secure: deps.secureCookies || req.secure });
+    res.status(204).end();
+  });
+
+  router.get('/api/auth/me', requireAdmin(auth), (req, res) => {
+    const { email, tenantId, role, displayName } = currentAdmin(req);
+    res.json({ email, tenantId, role, displayName });
+  });
+
+  router.get('/api/admins', requireAdmin(auth), async (req, res) => {
+    res.json(await admins.list(currentAdmin(req).tenantId));
+  });
+
+  router.get('/api/admins/:id', requireAdmin(auth), async (req, res) => {
+    res.json(await admins.get(currentAdmin(req).tenantId, req.params.id as string));
+  });
+
+  router.post('/api/admins', requireAdmin(auth, 'fullAdministrator'), async (req, res) => {
+    const body = parseBody(newAdminBody, req);
+    res.status(201).json(await admins.create(currentAdmin(req), body, requestContext(req)));
+  });
+
+  return router;
+}

@@ -1,0 +1,137 @@
+/**
+ * Admin sign-in: cloud passwords checked locally (works while Entra ID is down), sessions kept
+ * in the database (they survive restarts), failed attempts throttled per account and per address.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { AuditService } from '../audit/service';
+import { tooManyRequests, unauthorized } from '../http/problem';
+import type { TenantService } from '../tenants/service';
+import type { AdminIdentity } from './identity';
+import type { AdminModel, AdminRecord, LoginFailureModel, SessionModel } from './model';
+import { dummyPasswordHash, verifyPassword } from './password';
+
+export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export const MAX_FAILURES_PER_ACCOUNT = 5;
+export const MAX_FAILURES_PER_ADDRESS = 20;
+const INVALID_LOGIN = 'The email address or password is incorrect.';
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export const toIdentity = (admin: AdminRecord): AdminIdentity => ({
+  tenantId: admin.tenantId,
+  adminId: admin._id.toHexString(),
+  email: admin.email,
+  displayName: admin.displayName,
+  role: admin.role,
+});
+
+export interface LoginRequest {
+  email: string;
+  password: string;
+  ip: string | null;
+  requestId: string | null;
+}
+
+export function createAuthService(deps: {
+  admins: AdminModel;
+  sessions: SessionModel;
+  loginFailures: LoginFailureModel;
+  audit: AuditService;
+  tenants: TenantService;
+  sessionHours: number;
+  now?: () => Date;
+}) {
+  const { admins, sessions, loginFailures, audit, tenants } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  /** Seconds until the key may try again, or 0 when it is under its limit. */
+  async function throttled(key: string, limit: number): Promise<number> {
+    const since = new Date(now().getTime() - LOGIN_WINDOW_MS);
+    const recent = await loginFailures.find({ key, at: { $gte: since } }).sort({ at: 1 }).limit(limit).lean();
+    if (recent.length < limit) return 0;
+    return Math.max(1, Math.ceil((recent[0].at.getTime() + LOGIN_WINDOW_MS - now().getTime()) / 1000));
+  }
+
+  /** The tenant an attempt belongs to: the account's, else the one owning the email's domain. */
+  async function tenantOfAttempt(email: string, admin: AdminRecord | null): Promise<string | null> {
+    if (admin) return admin.tenantId;
+    const domain = email.split('@')[1];
+    return domain ? ((await tenants.byDomain(domain))?.id ?? null) : null;
+  }
+
+  async function auditAttempt(action: string, request: LoginRequest, email: string, admin: AdminRecord | null) {
+    const tenantId = await tenantOfAttempt(email, admin);
+    if (!tenantId) return;
+    await audit.record({
+      tenantId,
+      category: 'security',
+      action,
+      actor: admin ? { type: 'admin', id: admin._id.toHexString(), email } : { type: 'anonymous', id: null, email },
+      target: { type: 'adminSession', id: null, label: email },
+      ip: request.ip,
+      requestId: request.requestId,
+    });
+  }
+
+  return {
+    async login(request: LoginRequest): Promise<{ token: string; expiresAt: Date; identity: AdminIdentity }> {
+      const email = request.email.trim().toLowerCase();
+      const admin = await admins.findOne({ email }).lean<AdminRecord>();
+      const wait = Math.max(
+        await throttled(`account:${email}`, MAX_FAILURES_PER_ACCOUNT),
+        request.ip ? await throttled(`address:${request.ip}`, MAX_FAILURES_PER_ADDRESS) : 0,
+      );
+      if (wait > 0) {
+        await auditAttempt('login.throttled', request, email, admin);
+        throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
+      }
+
+      // Unknown accounts cost the same scrypt as known ones: timing reveals nothing.
+      const valid = await verifyPassword(request.password, admin?.passwordHash ?? (await dummyPasswordHash()));
+      if (!admin || !valid) {
+        const at = now();
+        await loginFailures.insertMany([
+          { key: `account:${email}`, at },
+          ...(request.ip ? [{ key: `address:${request.ip}`, at }] : []),
+        ]);
+        await auditAttempt('login.failed', request, email, admin);
+        throw unauthorized(INVALID_LOGIN);
+      }
+
+      await loginFailures.deleteMany({ key: `account:${email}` });
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = new Date(now().getTime() + deps.sessionHours * 3600 * 1000);
+      await sessions.create({ tokenHash: hashToken(token), tenantId: admin.tenantId, adminId: admin._id, createdAt: now(), expiresAt });
+      await auditAttempt('login.succeeded', request, email, admin);
+      return { token, expiresAt, identity: toIdentity(admin) };
+    },
+
+    async authenticate(token: string | undefined): Promise<AdminIdentity | null> {
+      if (!token) return null;
+      const session = await sessions.findOne({ tokenHash: hashToken(token) }).lean();
+      if (!session || session.expiresAt <= now()) return null;
+      const admin = await admins.findOne({ _id: session.adminId, tenantId: session.tenantId }).lean<AdminRecord>();
+      return admin ? toIdentity(admin) : null;
+    },
+
+    async logout(token: string | undefined, identity: AdminIdentity, context: { ip: string | null; requestId: string | null }) {
+      if (token) await sessions.deleteOne({ tokenHash: hashToken(token) });
+      await audit.record({
+        tenantId: identity.tenantId,
+        category: 'security',
+        action: 'logout',
+        actor: { type: 'admin', id: identity.adminId, email: identity.email },
+        target: { type: 'adminSession', id: null, label: identity.email },
+        ...context,
+      });
+    },
+
+    /** Removes expired sessions and old failure records (FerretDB has no TTL indexes). */
+    async sweep(): Promise<{ sessions: number; failures: number }> {
+      const s = await sessions.deleteMany({ expiresAt: { $lte: now() } });
+      const f = await loginFailures.deleteMany({ at: { $lt: new Date(now().getTime() - LOGIN_WINDOW_MS) } });
+      return { sessions: s.deletedCount, failures: f.deletedCount };
+    },
+  };
+}
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,113 @@
+/** Environment variables → a validated, typed configuration. A bad value names its variable. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  smtpPort: number;
+  mongodbUri: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+  secret: string | undefined;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  directoryFile: string;
+  logLevel: string;
+  sessionHours: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+export const DEMO_DIRECTORY_FILE = path.resolve(__dirname, 'directory', 'demo-directory.json');
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const MIN_PASSWORD_LENGTH = 12;
+
+function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError(name, `must be a port number from 0 to 65535, got "${raw}"`);
+  return Number(raw);
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, `must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const portNumber = port(env, 'PORT', 3000);
+  const smtpPort = port(env, 'SMTP_PORT', 2525);
+
+  const mongodbUri = optional(env, 'MONGODB_URI');
+  if (mongodbUri && !/^mongodb(\+srv)?:\/\/\S+$/.test(mongodbUri)) {
+    throw new ConfigError('MONGODB_URI', 'must be a mongodb:// or mongodb+srv:// connection string');
+  }
+
+  const dataDir = path.resolve(optional(env, 'LIFEBOAT_DATA_DIR') ?? './data');
+
+  const publicUrl = optional(env, 'LIFEBOAT_PUBLIC_URL') ?? `http://localhost:${portNumber}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(publicUrl);
+  } catch {
+    throw new ConfigError('LIFEBOAT_PUBLIC_URL', `must be an absolute http(s) URL, got "${publicUrl}"`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError('LIFEBOAT_PUBLIC_URL', `must be an absolute http(s) URL, got "${publicUrl}"`);
+  }
+
+  const secret = optional(env, 'LIFEBOAT_SECRET');
+  if (secret !== undefined && secret.length < 32) {
+    throw new ConfigError('LIFEBOAT_SECRET', 'must be at least 32 characters (for example: openssl rand -hex 32)');
+  }
+
+  const adminEmail = optional(env, 'LIFEBOAT_ADMIN_EMAIL');
+  const adminPassword = optional(env, 'LIFEBOAT_ADMIN_PASSWORD');
+  if (adminEmail !== undefined && !EMAIL.test(adminEmail)) {
+    throw new ConfigError('LIFEBOAT_ADMIN_EMAIL', `must be an email address, got "${adminEmail}"`);
+  }
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    const missing = adminEmail === undefined ? 'LIFEBOAT_ADMIN_EMAIL' : 'LIFEBOAT_ADMIN_PASSWORD';
+    throw new ConfigError(missing, 'LIFEBOAT_ADMIN_EMAIL and LIFEBOAT_ADMIN_PASSWORD must be set together');
+  }
+  if (adminPassword !== undefined && adminPassword.length < MIN_PASSWORD_LENGTH) {
+    throw new ConfigError('LIFEBOAT_ADMIN_PASSWORD', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+
+  const directoryFile = path.resolve(optional(env, 'LIFEBOAT_DIRECTORY_FILE') ?? DEMO_DIRECTORY_FILE);
+  if (!existsSync(directoryFile)) {
+    throw new ConfigError('LIFEBOAT_DIRECTORY_FILE', `file not found: ${directoryFile}`);
+  }
+
+  const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  return {
+    port: portNumber,
+    smtpPort,
+    mongodbUri,
+    dataDir,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+    secret,
+    adminEmail,
+    adminPassword,
+    directoryFile,
+    logLevel,
+    sessionHours: positiveNumber(env, 'LIFEBOAT_SESSION_HOURS', 12),
+  };
+}

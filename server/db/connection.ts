@@ -1,0 +1,35 @@
+/** mongoose connections. No module-level singleton: callers own the connection they open. */
+import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
+
+export async function openConnection(uri: string, dbName = 'lifeboat'): Promise<Connection> {
+  const conn = mongoose.createConnection(uri, {
+    dbName,
+    serverSelectionTimeoutMS: 10_000,
+    // FerretDB has no retryable writes; our writes are idempotent instead (DESIGN.md).
+    retryWrites: false,
+  });
+  await conn.asPromise();
+  return conn;
+}
+
+/** Registers a model once per connection (tests open many connections in one process). */
+export function defineModel<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
+  return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema);
+}
+
+/** Answers whether the database responds within the timeout. */
+export async function pingDatabase(conn: Connection, timeoutMs = 2000): Promise<boolean> {
+  if (!conn.db) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('ping timed out')), timeoutMs);
+    });
+    await Promise.race([conn.db.admin().ping(), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,66 @@
+import { Schema, type Connection } from 'mongoose';
+import { defineModel } from '../db/connection';
+import type { GroupKind } from './classify';
+
+export interface DirectoryUserRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  mail: string | null;
+  userPrincipalName: string | null;
+  mobilePhone: string | null;
+  businessPhones: string[];
+  otherMails: string[];
+}
+
+export interface DirectoryGroupRecord {
+  tenantId: string;
+  id: string;
+  displayName: string;
+  mail: string | null;
+  groupTypes: string[];
+  mailEnabled: boolean;
+  securityEnabled: boolean;
+  membershipRule: string | null;
+  kind: GroupKind;
+  /** Direct members: user ids and group ids. */
+  members: string[];
+}
+
+const userSchema = new Schema<DirectoryUserRecord>(
+  {
+    tenantId: { type: String, required: true },
+    id: { type: String, required: true },
+    displayName: { type: String, required: true },
+    mail: { type: String, default: null },
+    userPrincipalName: { type: String, default: null },
+    mobilePhone: { type: String, default: null },
+    businessPhones: { type: [String], default: [] },
+    otherMails: { type: [String], default: [] },
+  },
+  { versionKey: false },
+);
+userSchema.index({ tenantId: 1, id: 1 }, { unique: true });
+
+const groupSchema = new Schema<DirectoryGroupRecord>(
+  {
+    tenantId: { type: String, required: true },
+    id: { type: String, required: true },
+    displayName: { type: String, required: true },
+    mail: { type: String, default: null },
+    groupTypes: { type: [String], default: [] },
+    mailEnabled: { type: Boolean, default: false },
+    securityEnabled: { type: Boolean, default: false },
+    membershipRule: { type: String, default: null },
+    kind: { type: String, required: true },
+    members: { type: [String], default: [] },
+  },
+  { versionKey: false },
+);
+groupSchema.index({ tenantId: 1, id: 1 }, { unique: true });
+groupSchema.index({ tenantId: 1, members: 1 });
+
+export const directoryUserModel = (conn: Connection) => defineModel(conn, 'DirectoryUser', userSchema);
+export const directoryGroupModel = (conn: Connection) => defineModel(conn, 'DirectoryGroup', groupSchema);
+export type DirectoryUserModel = ReturnType<typeof directoryUserModel>;
+export type DirectoryGroupModel = ReturnType<typeof directoryGroupModel>;

@@ -1,0 +1,155 @@
+/** The directory as the rest of Lifeboat sees it: look-ups and transitive membership. */
+import type { TenantService } from '../tenants/service';
+import { escapeRegExp } from '../http/validate';
+import { classifyGroup, type GroupKind } from './classify';
+import type { DirectoryDocument } from './file-provider';
+import type { DirectoryGroupModel, DirectoryGroupRecord, DirectoryUserModel, DirectoryUserRecord } from './model';
+
+export interface GroupSummary {
+  id: string;
+  displayName: string;
+  mail: string | null;
+  kind: GroupKind;
+}
+
+export interface UserSummary {
+  id: string;
+  displayName: string;
+  mail: string | null;
+}
+
+const SEARCH_LIMIT = 50;
+
+const toGroupSummary = (g: DirectoryGroupRecord): GroupSummary => ({ id: g.id, displayName: g.displayName, mail: g.mail, kind: g.kind });
+const toUserSummary = (u: DirectoryUserRecord): UserSummary => ({ id: u.id, displayName: u.displayName, mail: u.mail });
+
+function searchFilter(tenantId: string, text: string | undefined) {
+  if (!text?.trim()) return { tenantId };
+  const pattern = { $regex: escapeRegExp(text.trim()), $options: 'i' };
+  return { tenantId, $or: [{ displayName: pattern }, { mail: pattern }] };
+}
+
+export function createDirectoryService(deps: { users: DirectoryUserModel; groups: DirectoryGroupModel; tenants: TenantService }) {
+  const { users, groups, tenants } = deps;
+
+  return {
+    /**
+     * Makes the stored directory of one tenant equal to the document: upserts every entry, then
+     * removes what the document no longer has. Idempotent, so a crash half-way is healed by a re-run.
+     */
+    async importDirectory(doc: DirectoryDocument): Promise<{ users: number; groups: number }> {
+      const tenantId = doc.tenant.id;
+      await tenants.upsert(doc.tenant, 'file');
+      if (doc.users.length) {
+        await users.bulkWrite(
+          doc.users.map((u) => ({
+            replaceOne: {
+              filter: { tenantId, id: u.id },
+              replacement: {
+                tenantId,
+                id: u.id,
+                displayName: u.displayName,
+                mail: u.mail?.toLowerCase() ?? null,
+                userPrincipalName: u.userPrincipalName ?? null,
+                mobilePhone: u.mobilePhone ?? null,
+                businessPhones: u.businessPhones ?? [],
+                otherMails: u.otherMails ?? [],
+              },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      }
+      if (doc.groups.length) {
+        await groups.bulkWrite(
+          doc.groups.map((g) => ({
+            replaceOne: {
+              filter: { tenantId, id: g.id },
+              replacement: {
+                tenantId,
+                id: g.id,
+                displayName: g.displayName,
+                mail: g.mail?.toLowerCase() ?? null,
+                groupTypes: g.groupTypes ?? [],
+                mailEnabled: g.mailEnabled ?? false,
+                securityEnabled: g.securityEnabled ?? false,
+                membershipRule: g.membershipRule ?? null,
+                kind: classifyGroup(g),
+                members: g.members ?? [],
+              },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
+      }
+      await users.deleteMany({ tenantId, id: { $nin: doc.users.map((u) => u.id) } });
+      await groups.deleteMany({ tenantId, id: { $nin: doc.groups.map((g) => g.id) } });
+      return { users: doc.users.length, groups: doc.groups.length };
+    },
+
+    async searchGroups(tenantId: string, text?: string): Promise<GroupSummary[]> {
+      const found = await groups.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
+      return found.map(toGroupSummary);
+    },
+
+    async searchUsers(tenantId: string, text?: string): Promise<UserSummary[]> {
+      const found = await users.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
+      return found.map(toUserSummary);
+    },
+
+    async getGroup(tenantId: string, id: string): Promise<GroupSummary | null> {
+      const group = await groups.findOne({ tenantId, id }).lean();
+      return group ? toGroupSummary(group) : null;
+    },
+
+    async getUser(tenantId: string, id: string): Promise<DirectoryUserRecord | null> {
+      return users.findOne({ tenantId, id }, { _id: 0 }).lean();
+    },
+
+    async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUserRecord | null> {
+      const lower = address.toLowerCase();
+      return users.findOne({ tenantId, $or: [{ mail: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
+    },
+
+    /** Every user inside a group, through nested groups; cycles are walked once. */
+    async transitiveUserIds(tenantId: string, groupId: string): Promise<string[]> {
+      const visited = new Set<string>([groupId]);
+      const userIds = new Set<string>();
+      let frontier = [groupId];
+      while (frontier.length) {
+        const level = await groups.find({ tenantId, id: { $in: frontier } }, { id: 1, members: 1 }).lean();
+        const memberIds = level.flatMap((g) => g.members);
+        const nestedGroups = new Set(
+          (await groups.find({ tenantId, id: { $in: memberIds } }, { id: 1 }).lean()).map((g) => g.id),
+        );
+        frontier = [];
+        for (const member of memberIds) {
+          if (nestedGroups.has(member)) {
+            if (!visited.has(member)) {
+              visited.add(member);
+              frontier.push(member);
+            }
+          } else {
+            userIds.add(member);
+          }
+        }
+      }
+      return [...userIds].sort();
+    },
+
+    /** Every group a user belongs to, directly or through nesting; cycles are walked once. */
+    async transitiveGroupIds(tenantId: string, userId: string): Promise<string[]> {
+      const found = new Set<string>();
+      let frontier = [userId];
+      while (frontier.length) {
+        const parents = await groups.find({ tenantId, members: { $in: frontier } }, { id: 1 }).lean();
+        frontier = parents.map((g) => g.id).filter((id) => !found.has(id));
+        for (const id of frontier) found.add(id);
+      }
+      return [...found].sort();
+    },
+  };
+}
+export type DirectoryService = ReturnType<typeof createDirectoryService>;

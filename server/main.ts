@@ -1,0 +1,155 @@
+/**
+ * Process entry: configuration → database (MONGODB_URI, or the embedded FerretDB) → directory
+ * file → first admin → HTTP. Startup problems end in one clear line and exit code 1; a signal or
+ * a crash stops the embedded database with us.
+ */
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { createApp } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { openConnection } from './db/connection';
+import { EmbeddedBuildError } from './db/embedded/build';
+import { EmbeddedStartError, startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded/ferretdb';
+import { DirectoryFileError, readDirectoryFile } from './directory/file-provider';
+import { createLogger } from './log';
+import { resolveSecret } from './secrets/secret';
+import { createServices, syncIndexes } from './services';
+
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
+class StartupError extends Error {}
+
+function fail(message: string): never {
+  console.error(`Lifeboat cannot start: ${message}`);
+  process.exit(1);
+}
+
+async function openDatabase(config: Config, log: (line: string) => void): Promise<{ conn: Connection; embedded: EmbeddedDatabase | null }> {
+  if (config.mongodbUri) {
+    try {
+      return { conn: await openConnection(config.mongodbUri), embedded: null };
+    } catch (err) {
+      throw new StartupError(
+        `the database at MONGODB_URI does not answer (${(err as Error).message}). ` +
+          'Fix MONGODB_URI, or unset it to use the embedded database.',
+      );
+    }
+  }
+  let embedded: EmbeddedDatabase;
+  try {
+    embedded = await startEmbeddedDatabase({ dataDir: path.join(config.dataDir, 'db'), log });
+  } catch (err) {
+    if (err instanceof EmbeddedBuildError || err instanceof EmbeddedStartError) {
+      throw new StartupError(
+        `${err.message}. Either set MONGODB_URI to a MongoDB (6 or later) or FerretDB server, ` +
+          'or make the embedded database usable: install Go 1.24 or later and run `npm run build:db`.',
+      );
+    }
+    throw err;
+  }
+  try {
+    return { conn: await openConnection(embedded.uri), embedded };
+  } catch (err) {
+    await embedded.stop();
+    throw new StartupError(`the embedded database started but does not answer (${(err as Error).message}).`);
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`configuration error in ${err.message}`);
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+
+  // Fail on a bad directory file before starting anything that would need stopping.
+  let directoryDocs;
+  try {
+    directoryDocs = readDirectoryFile(config.directoryFile);
+  } catch (err) {
+    if (err instanceof DirectoryFileError) fail(err.message);
+    throw err;
+  }
+
+  let embedded: EmbeddedDatabase | null = null;
+  let conn: Connection | null = null;
+  let server: Server | null = null;
+  let stopping = false;
+
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server?.closeAllConnections();
+    await conn?.close().catch(() => {});
+    await embedded?.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; stopping');
+    void shutdown(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection; stopping');
+    void shutdown(1);
+  });
+
+  try {
+    const db = await openDatabase(config, (line) => console.log(line));
+    embedded = db.embedded;
+    conn = db.conn;
+    resolveSecret(config.secret, config.dataDir); // generated on first start, kept for later capabilities
+    const services = createServices(conn, { sessionHours: config.sessionHours });
+    await syncIndexes(conn);
+
+    for (const doc of directoryDocs) {
+      const counts = await services.directory.importDirectory(doc);
+      logger.info({ tenant: doc.tenant.id, ...counts }, 'directory file loaded');
+      const created = await services.admins.bootstrap(
+        { id: doc.tenant.id, name: doc.tenant.name, domains: doc.tenant.domains.map((d) => d.toLowerCase()) },
+        { email: config.adminEmail, password: config.adminPassword, onlyTenant: directoryDocs.length === 1 },
+      );
+      if (created?.generatedPassword) {
+        // Printed once, on purpose, to the console only (never to the structured log).
+        console.log(
+          `\nFirst start for tenant ${doc.tenant.id}: created full administrator ${created.email}\n` +
+            `  password: ${created.generatedPassword}\n  (shown once; only its hash is stored)\n`,
+        );
+      } else if (created) {
+        logger.info({ tenant: doc.tenant.id, email: created.email }, 'first administrator created from LIFEBOAT_ADMIN_EMAIL');
+      }
+    }
+
+    const sweeper = setInterval(() => {
+      services.auth.sweep().catch((err) => logger.warn({ err }, 'session sweep failed'));
+    }, SWEEP_INTERVAL_MS);
+    sweeper.unref();
+
+    const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');
+    console.log(`Lifeboat listening on http://localhost:${port} (admin: ${config.publicUrl}/admin)`);
+  } catch (err) {
+    if (err instanceof StartupError) {
+      console.error(`Lifeboat cannot start: ${err.message}`);
+    } else if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      console.error(`Lifeboat cannot start: port ${config.port} is in use. Set PORT to a free port.`);
+    } else {
+      logger.fatal({ err }, 'startup failed');
+    }
+    await shutdown(1);
+  }
+}
+
+void main();

@@ -1,0 +1,39 @@
+/** Composes the models and services of one database connection. main.ts and the tests both use it. */
+import type { Connection } from 'mongoose';
+import { auditModel } from './audit/model';
+import { createAuditService } from './audit/service';
+import { createAdminService } from './auth/admins';
+import { adminModel, loginFailureModel, sessionModel } from './auth/model';
+import { createAuthService } from './auth/service';
+import { directoryGroupModel, directoryUserModel } from './directory/model';
+import { createDirectoryService } from './directory/service';
+import { tenantModel } from './tenants/model';
+import { createTenantService } from './tenants/service';
+
+export interface ServiceOptions {
+  sessionHours: number;
+  now?: () => Date;
+}
+
+export function createServices(conn: Connection, options: ServiceOptions) {
+  const tenants = createTenantService(tenantModel(conn));
+  const audit = createAuditService(auditModel(conn));
+  const directory = createDirectoryService({ users: directoryUserModel(conn), groups: directoryGroupModel(conn), tenants });
+  const admins = createAdminService({ admins: adminModel(conn), audit });
+  const auth = createAuthService({
+    admins: adminModel(conn),
+    sessions: sessionModel(conn),
+    loginFailures: loginFailureModel(conn),
+    audit,
+    tenants,
+    sessionHours: options.sessionHours,
+    now: options.now,
+  });
+  return { tenants, audit, directory, admins, auth };
+}
+export type Services = ReturnType<typeof createServices>;
+
+/** Builds every index before traffic arrives (unique indexes are what make claims safe). */
+export async function syncIndexes(conn: Connection): Promise<void> {
+  for (const model of Object.values(conn.models)) await model.createIndexes();
+}
