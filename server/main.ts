@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');
-    console.log(`Lifeboat listening on http://localhost:${port} (admin: ${config.publicUrl}/admin)`);
+    console.log(`Lifeboat listening on http://localhost:${port}`);
   } catch (err) {
     if (err instanceof StartupError) {
       console.error(`Lifeboat cannot start: ${err.message}`);

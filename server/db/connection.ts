@@ -1,7 +1,14 @@
 /** mongoose connections. No module-level singleton: callers own the connection they open. */
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 
-export async function openConnection(uri: string, dbName = 'lifeboat'): Promise<Connection> {
+/** The database named in the URI's path, else "lifeboat". */
+export function databaseName(uri: string): string {
+  const afterHosts = uri.replace(/^mongodb(\+srv)?:\/\/[^/]*/, '');
+  const name = decodeURIComponent(afterHosts.replace(/^\//, '').split('?')[0] ?? '');
+  return name || 'lifeboat';
+}
+
+export async function openConnection(uri: string, dbName = databaseName(uri)): Promise<Connection> {
   const conn = mongoose.createConnection(uri, {
     dbName,
     serverSelectionTimeoutMS: 10_000,

@@ -1,0 +1,89 @@
+/**
+ * A Lifeboat app on its own fresh database, for one test file: the real services, the real
+ * embedded database, real HTTP through supertest. Call useLifeboat() at the top of a test file.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Express } from 'express';
+import type { Connection } from 'mongoose';
+import request from 'supertest';
+import { createApp } from '../../server/app';
+import { DEMO_DIRECTORY_FILE } from '../../server/config';
+import { openConnection } from '../../server/db/connection';
+import type { DirectoryDocument } from '../../server/directory/file-provider';
+import { createLogger } from '../../server/log';
+import { createServices, syncIndexes, type Services } from '../../server/services';
+import type { Role } from '../../server/auth/model';
+import { adminModel } from '../../server/auth/model';
+import { hashPassword } from '../../server/auth/password';
+
+export interface LifeboatTestContext {
+  conn: Connection;
+  services: Services;
+  app: Express;
+  /** Creates an admin in a tenant and returns a supertest agent signed in as them. */
+  signIn(tenantId: string, role: Role, email?: string): Promise<request.Agent>;
+  createAdmin(tenantId: string, role: Role, email: string, password: string): Promise<void>;
+}
+
+export function testDatabaseUri(): string {
+  const uri = process.env.LIFEBOAT_TEST_MONGODB_URI;
+  if (!uri) throw new Error('LIFEBOAT_TEST_MONGODB_URI is not set: run the tests through jest (globalSetup starts the database)');
+  return uri;
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument> = {}): DirectoryDocument {
+  return {
+    tenant: { id, name: `Tenant ${id}`, domains: [`${id}.test`] },
+    users: [
+      { id: `${id}-u1`, displayName: `${id} One`, mail: `one@${id}.test` },
+      { id: `${id}-u2`, displayName: `${id} Two`, mail: `two@${id}.test` },
+    ],
+    groups: [{ id: `${id}-g1`, displayName: `${id} Group`, mail: `group@${id}.test`, groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: [`${id}-u1`, `${id}-u2`] }],
+    ...overrides,
+  };
+}
+
+export function useLifeboat(options: { now?: () => Date; directories?: DirectoryDocument[] } = {}): LifeboatTestContext {
+  const context = {} as LifeboatTestContext;
+  const dbName = `t_${randomBytes(6).toString('hex')}`;
+
+  beforeAll(async () => {
+    const conn = await openConnection(testDatabaseUri(), dbName);
+    const services = createServices(conn, { sessionHours: 12, now: options.now });
+    await syncIndexes(conn);
+    for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) {
+      await services.directory.importDirectory(doc);
+    }
+    const app = createApp({
+      conn,
+      services,
+      logger: createLogger('silent'),
+      directoryFile: DEMO_DIRECTORY_FILE,
+      publicUrl: 'http://localhost',
+    });
+    let counter = 0;
+    Object.assign(context, {
+      conn,
+      services,
+      app,
+      async createAdmin(tenantId: string, role: Role, email: string, password: string) {
+        await adminModel(conn).create({ tenantId, email, role, displayName: email, passwordHash: await hashPassword(password) });
+      },
+      async signIn(tenantId: string, role: Role, email = `${role.toLowerCase()}${++counter}@${tenantId}.test`) {
+        await context.createAdmin(tenantId, role, email, TEST_PASSWORD);
+        const agent = request.agent(app);
+        await agent.post('/api/auth/login').send({ email, password: TEST_PASSWORD }).expect(200);
+        return agent;
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await context.conn?.dropDatabase().catch(() => {});
+    await context.conn?.close();
+  });
+
+  return context;
+}

@@ -1,0 +1,17 @@
+/** One embedded FerretDB for the whole test run, on a free loopback port, in a temporary directory. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/embedded/ferretdb';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __LIFEBOAT_TEST_DB__: { db: EmbeddedDatabase; dir: string } | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-test-db-'));
+  const db = await startEmbeddedDatabase({ dataDir: dir, log: (line) => process.stdout.write(`${line}\n`) });
+  globalThis.__LIFEBOAT_TEST_DB__ = { db, dir };
+  process.env.LIFEBOAT_TEST_MONGODB_URI = db.uri;
+}

@@ -1,0 +1,24 @@
+import { csvCell, csvRow, neutraliseCell } from '../../server/audit/csv';
+
+describe('CSV cells', () => {
+  it.each(['=SUM(A1:A2)', '+1', '-1+2', '@cmd', '\tx', '\rx'])('neutralises %j so spreadsheets do not run it', (value) => {
+    expect(neutraliseCell(value)).toBe(`'${value}`);
+  });
+
+  it('leaves ordinary text alone', () => {
+    expect(neutraliseCell('ada@contoso.test')).toBe('ada@contoso.test');
+    expect(neutraliseCell('a=b')).toBe('a=b');
+  });
+
+  it('quotes per RFC 4180', () => {
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('two\nlines')).toBe('"two\nlines"');
+    expect(csvCell(null)).toBe('');
+    expect(csvRow(['x', 1, '=1+1'])).toBe("x,1,'=1+1\r\n");
+  });
+
+  it('neutralises before quoting', () => {
+    expect(csvCell('=HYPERLINK("http://evil","x")')).toBe('"\'=HYPERLINK(""http://evil"",""x"")"');
+  });
+});
