@@ -8,6 +8,7 @@ import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
 import { directoryRoutes } from './directory/routes';
+import { eventRoutes } from './events/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -54,6 +55,7 @@ export function createApp(options: AppOptions): Express {
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(directoryRoutes({ auth: services.auth, directory: services.directory, audit: services.audit, directoryFile: options.directoryFile }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
+  app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory }));
 
   app.use(unknownRoute);
   app.use(problemHandler);

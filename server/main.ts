@@ -79,12 +79,14 @@ async function main(): Promise<void> {
   let conn: Connection | null = null;
   let server: Server | null = null;
   let stopping = false;
+  let stopScheduler: () => Promise<void> = async () => {};
 
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
+    await stopScheduler();
     await conn?.close().catch(() => {});
     await embedded?.stop();
     process.exit(code);
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
     embedded = db.embedded;
     conn = db.conn;
     resolveSecret(config.secret, config.dataDir); // generated on first start, kept for later capabilities
-    const services = createServices(conn, { sessionHours: config.sessionHours });
+    const services = createServices(conn, { sessionHours: config.sessionHours, logger });
     await syncIndexes(conn);
 
     for (const doc of directoryDocs) {
@@ -130,6 +132,10 @@ async function main(): Promise<void> {
       services.auth.sweep().catch((err) => logger.warn({ err }, 'session sweep failed'));
     }, SWEEP_INTERVAL_MS);
     sweeper.unref();
+
+    // Missed transitions (the server was down at their time) fire now, once, in order.
+    services.scheduler.start();
+    stopScheduler = () => services.scheduler.stop();
 
     const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
     server = await new Promise<Server>((resolve, reject) => {

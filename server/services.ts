@@ -1,18 +1,25 @@
 /** Composes the models and services of one database connection. main.ts and the tests both use it. */
 import type { Connection } from 'mongoose';
+import type { Logger } from 'pino';
 import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
 import { createAdminService } from './auth/admins';
 import { adminModel, loginFailureModel, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { directoryGroupModel, directoryUserModel } from './directory/model';
+import { eventModel, transitionModel } from './events/model';
+import { createScheduler } from './events/scheduler';
+import { createEventService } from './events/service';
 import { createDirectoryService } from './directory/service';
 import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 
 export interface ServiceOptions {
   sessionHours: number;
+  logger: Logger;
   now?: () => Date;
+  /** The scheduler's longest sleep between looks at the database. */
+  schedulerPollMs?: number;
 }
 
 export function createServices(conn: Connection, options: ServiceOptions) {
@@ -29,7 +36,22 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     sessionHours: options.sessionHours,
     now: options.now,
   });
-  return { tenants, audit, directory, admins, auth };
+  const scheduler = createScheduler({
+    events: eventModel(conn),
+    transitions: transitionModel(conn),
+    logger: options.logger,
+    pollMs: options.schedulerPollMs,
+    now: options.now,
+  });
+  const events = createEventService({
+    events: eventModel(conn),
+    transitions: transitionModel(conn),
+    directory,
+    audit,
+    now: options.now,
+    onChange: () => scheduler.wake(),
+  });
+  return { tenants, audit, directory, admins, auth, events, scheduler };
 }
 export type Services = ReturnType<typeof createServices>;
 

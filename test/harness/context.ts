@@ -51,7 +51,7 @@ export function useLifeboat(options: { now?: () => Date; directories?: Directory
 
   beforeAll(async () => {
     const conn = await openConnection(testDatabaseUri(), dbName);
-    const services = createServices(conn, { sessionHours: 12, now: options.now });
+    const services = createServices(conn, { sessionHours: 12, now: options.now, logger: createLogger('silent') });
     await syncIndexes(conn);
     for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) {
       await services.directory.importDirectory(doc);
@@ -81,6 +81,7 @@ export function useLifeboat(options: { now?: () => Date; directories?: Directory
   });
 
   afterAll(async () => {
+    await context.services?.scheduler.stop();
     await context.conn?.dropDatabase().catch(() => {});
     await context.conn?.close();
   });

@@ -96,3 +96,14 @@ export function pathWithoutGo(): string {
     .filter((dir) => dir && !existsSync(path.join(dir, 'go')))
     .join(path.delimiter);
 }
+
+/** SIGKILL for every server process started with this data directory: a crash with no clean-up. */
+export function killServerOutright(dataDir: string): void {
+  for (const pid of processesMentioning('server/main.ts')) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(dataDir)) process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}

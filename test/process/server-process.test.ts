@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openConnection } from '../../server/db/connection';
 import { testDatabaseUri } from '../harness/context';
-import { pathWithoutGo, processesMentioning, runUntilExit, startServer, waitFor } from '../harness/server-process';
+import { killServerOutright, pathWithoutGo, processesMentioning, runUntilExit, startServer, waitFor } from '../harness/server-process';
 
 const ADMIN = { LIFEBOAT_ADMIN_EMAIL: 'it@contoso.test', LIFEBOAT_ADMIN_PASSWORD: 'first admin password' };
 const tempDirs: string[] = [];
@@ -59,10 +59,7 @@ describe('server process on the embedded database', () => {
     const dataDir = tempDir('lifeboat-data-');
     const server = await startServer({ ...ADMIN, LIFEBOAT_DATA_DIR: dataDir });
     expect(processesMentioning(dataDir)).toHaveLength(1);
-    // SIGKILL reaches the tsx wrapper's child too only via its process; kill every Lifeboat node process of this run.
-    for (const pid of processesMentioning('server/main.ts').filter((pid) => pid !== process.pid)) {
-      if (readFileSync(`/proc/${pid}/environ`, 'utf8').includes(dataDir)) process.kill(pid, 'SIGKILL');
-    }
+    killServerOutright(dataDir);
     await server.exited;
     await waitFor(() => processesMentioning(dataDir).length === 0, 10_000, 'the orphaned database to exit');
   });

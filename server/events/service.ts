@@ -1,0 +1,274 @@
+/** Continuity events: the rules of their lifecycle and who they cover. */
+import { Types } from 'mongoose';
+import type { AuditService } from '../audit/service';
+import { adminActor, type AdminIdentity } from '../auth/identity';
+import type { DirectoryService } from '../directory/service';
+import { conflict, notFound, unprocessable } from '../http/problem';
+import { EMPTY_DRAFT, readEventInput, type EventDraft } from './input';
+import type { EventModel, EventRecord, TransitionModel, TransitionRecord } from './model';
+import { toZonedIso } from './zoned-time';
+
+export type EventStatus = 'pending' | 'current' | 'expired';
+
+export function eventStatus(event: { start: Date; end: Date | null }, now: Date): EventStatus {
+  if (now < event.start) return 'pending';
+  if (event.end && event.end <= now) return 'expired';
+  return 'current';
+}
+
+export type EventView = ReturnType<typeof toView>;
+
+function toView(r: EventRecord, groupNames: Map<string, string>, now: Date) {
+  const group = (id: string) => ({ id, displayName: groupNames.get(id) ?? null });
+  return {
+    id: r._id.toHexString(),
+    status: eventStatus(r, now),
+    description: r.description,
+    affectedGroupId: r.affectedGroupId,
+    affectedGroup: group(r.affectedGroupId),
+    notes: r.notes,
+    outlookContinuity: r.outlookContinuity,
+    cloudPasswordReset: r.cloudPasswordReset,
+    expandDistributionLists: r.expandDistributionLists,
+    pauseInboundDelivery: r.pauseInboundDelivery,
+    timeZone: r.timeZone,
+    start: r.start.toISOString(),
+    end: r.end ? r.end.toISOString() : null,
+    startLocal: toZonedIso(r.start, r.timeZone),
+    endLocal: r.end ? toZonedIso(r.end, r.timeZone) : null,
+    appNotifications: { startMessage: r.appNotifications?.startMessage ?? '', endMessage: r.appNotifications?.endMessage ?? '' },
+    sms: r.sms
+      ? {
+          groupId: r.sms.groupId,
+          group: group(r.sms.groupId),
+          startMessage: r.sms.startMessage,
+          endMessage: r.sms.endMessage,
+          startSendAt: r.sms.startSendAt.toISOString(),
+          startSendAtLocal: toZonedIso(r.sms.startSendAt, r.timeZone),
+        }
+      : null,
+    endedEarly: r.endedEarly,
+    startedAt: r.startFiredAt?.toISOString() ?? null,
+    endedAt: r.endFiredAt?.toISOString() ?? null,
+    createdBy: r.createdBy,
+    clonedFrom: r.clonedFrom?.toHexString() ?? null,
+    createdAt: r.createdAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+const toDraft = (r: EventRecord): EventDraft => ({
+  description: r.description,
+  affectedGroupId: r.affectedGroupId,
+  notes: r.notes,
+  outlookContinuity: r.outlookContinuity,
+  cloudPasswordReset: r.cloudPasswordReset,
+  expandDistributionLists: r.expandDistributionLists,
+  pauseInboundDelivery: r.pauseInboundDelivery,
+  timeZone: r.timeZone,
+  start: r.start,
+  end: r.end,
+  appNotifications: { startMessage: r.appNotifications?.startMessage ?? '', endMessage: r.appNotifications?.endMessage ?? '' },
+  sms: r.sms ? { groupId: r.sms.groupId, startMessage: r.sms.startMessage, endMessage: r.sms.endMessage, startSendAt: r.sms.startSendAt } : null,
+});
+
+/** JSON-comparable form of a draft, for audit diffs. */
+function plain(draft: EventDraft): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(draft));
+}
+
+/** Only the fields that changed, before and after. */
+function diff(before: EventDraft | null, after: EventDraft): { before: Record<string, unknown> | null; after: Record<string, unknown> } {
+  const a = plain(after);
+  if (!before) return { before: null, after: a };
+  const b = plain(before);
+  const changedBefore: Record<string, unknown> = {};
+  const changedAfter: Record<string, unknown> = {};
+  for (const key of Object.keys(a)) {
+    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) {
+      changedBefore[key] = b[key] ?? null;
+      changedAfter[key] = a[key] ?? null;
+    }
+  }
+  return { before: changedBefore, after: changedAfter };
+}
+
+const fieldsOf = (draft: EventDraft) => ({ ...draft, start: draft.start!, end: draft.end });
+
+interface Context {
+  ip: string | null;
+  requestId: string | null;
+}
+
+export function createEventService(deps: {
+  events: EventModel;
+  transitions: TransitionModel;
+  directory: DirectoryService;
+  audit: AuditService;
+  now?: () => Date;
+  /** Told after every write that may move a transition (the scheduler's wake-up). */
+  onChange?: () => void;
+}) {
+  const { events, transitions, directory, audit } = deps;
+  const now = deps.now ?? (() => new Date());
+  const changed = () => deps.onChange?.();
+
+  async function groupNames(tenantId: string, records: EventRecord[]): Promise<Map<string, string>> {
+    const ids = new Set(records.flatMap((r) => [r.affectedGroupId, ...(r.sms ? [r.sms.groupId] : [])]));
+    const names = new Map<string, string>();
+    for (const id of ids) {
+      const group = await directory.getGroup(tenantId, id);
+      if (group) names.set(id, group.displayName);
+    }
+    return names;
+  }
+
+  async function view(tenantId: string, record: EventRecord): Promise<EventView> {
+    return toView(record, await groupNames(tenantId, [record]), now());
+  }
+
+  async function load(tenantId: string, id: string): Promise<EventRecord> {
+    const record = Types.ObjectId.isValid(id) ? await events.findOne({ _id: id, tenantId }).lean<EventRecord>() : null;
+    if (!record) throw notFound('event');
+    return record;
+  }
+
+  async function read(tenantId: string, body: unknown, base: EventDraft, options: { isNew: boolean; started: boolean }) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw unprocessable([{ path: '(body)', message: 'must be a JSON object' }]);
+    const { draft, errors } = await readEventInput(body as Record<string, unknown>, base, {
+      now: now(),
+      ...options,
+      groupExists: async (groupId) => Boolean(await directory.getGroup(tenantId, groupId)),
+    });
+    if (errors.length) throw unprocessable(errors);
+    return draft;
+  }
+
+  async function record(by: AdminIdentity, action: string, target: EventRecord, before: EventDraft | null, after: EventDraft, context: Context, extra: Record<string, unknown> = {}) {
+    const changes = diff(before, after);
+    await audit.record({
+      tenantId: by.tenantId,
+      category: 'continuity',
+      action,
+      actor: adminActor(by),
+      target: { type: 'event', id: target._id.toHexString(), label: after.description },
+      before: changes.before,
+      after: { ...changes.after, ...extra },
+      ...context,
+    });
+  }
+
+  async function insert(by: AdminIdentity, draft: EventDraft, clonedFrom: Types.ObjectId | null): Promise<EventRecord> {
+    const created = await events.create({ tenantId: by.tenantId, ...fieldsOf(draft), createdBy: by.email, clonedFrom });
+    return created.toObject() as EventRecord;
+  }
+
+  return {
+    async create(by: AdminIdentity, body: unknown, context: Context): Promise<EventView> {
+      const draft = await read(by.tenantId, body, EMPTY_DRAFT, { isNew: true, started: false });
+      const created = await insert(by, draft, null);
+      await record(by, 'event.created', created, null, draft, context);
+      changed();
+      return view(by.tenantId, created);
+    },
+
+    async list(tenantId: string, showAll: boolean): Promise<EventView[]> {
+      const t = now();
+      const filter = showAll ? { tenantId } : { tenantId, $or: [{ end: null }, { end: { $gt: t } }] };
+      const records = await events.find(filter).sort({ start: 1, _id: 1 }).lean<EventRecord[]>();
+      const names = await groupNames(tenantId, records);
+      return records.map((r) => toView(r, names, t));
+    },
+
+    async get(tenantId: string, id: string): Promise<EventView> {
+      return view(tenantId, await load(tenantId, id));
+    },
+
+    async update(by: AdminIdentity, id: string, body: unknown, context: Context): Promise<EventView> {
+      const existing = await load(by.tenantId, id);
+      if (eventStatus(existing, now()) === 'expired') throw conflict('This event has ended; ended events are read-only. Clone it to plan a new one.');
+      const before = toDraft(existing);
+      const draft = await read(by.tenantId, body, before, { isNew: false, started: existing.startFiredAt !== null || existing.start <= now() });
+      // Optimistic concurrency: the write applies only to the version we validated against.
+      const result = await events.updateOne({ _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: fieldsOf(draft) });
+      if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
+      const updated = await load(by.tenantId, id);
+      await record(by, 'event.updated', updated, before, draft, context);
+      changed();
+      return view(by.tenantId, updated);
+    },
+
+    /** "End Now": the event ends at this moment; the scheduler fires its end at once. */
+    async endNow(by: AdminIdentity, id: string, context: Context): Promise<EventView> {
+      const existing = await load(by.tenantId, id);
+      const t = now();
+      const status = eventStatus(existing, t);
+      if (status === 'expired') throw conflict('This event has already ended.');
+      if (status === 'pending') throw conflict('This event has not started yet. Change its start or end, or delete it.');
+      const before = toDraft(existing);
+      const result = await events.updateOne({ _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: { end: t, endedEarly: true } });
+      if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
+      const updated = await load(by.tenantId, id);
+      await record(by, 'event.ended', updated, before, toDraft(updated), context, { endedEarly: true });
+      changed();
+      return view(by.tenantId, updated);
+    },
+
+    /** A new event with every detail of the original except its affected group, which the body must name. */
+    async clone(by: AdminIdentity, id: string, body: unknown, context: Context): Promise<EventView> {
+      const original = await load(by.tenantId, id);
+      const base = { ...toDraft(original), affectedGroupId: '' };
+      const draft = await read(by.tenantId, body, base, { isNew: true, started: false });
+      const created = await insert(by, draft, original._id);
+      await record(by, 'event.cloned', created, null, draft, context, { clonedFrom: original._id.toHexString() });
+      changed();
+      return view(by.tenantId, created);
+    },
+
+    /** Only an event that never started can be deleted; the others are history. */
+    async remove(by: AdminIdentity, id: string, context: Context): Promise<void> {
+      const existing = await load(by.tenantId, id);
+      if (existing.startFiredAt || eventStatus(existing, now()) !== 'pending') {
+        throw conflict('Only events that have not started can be deleted. Use End Now for a current event.');
+      }
+      await events.deleteOne({ _id: existing._id, tenantId: by.tenantId, startFiredAt: null });
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'continuity',
+        action: 'event.deleted',
+        actor: adminActor(by),
+        target: { type: 'event', id, label: existing.description },
+        before: plain(toDraft(existing)),
+        ...context,
+      });
+      changed();
+    },
+
+    async transitionsOf(tenantId: string, id: string) {
+      const event = await load(tenantId, id);
+      const rows = await transitions.find({ tenantId, eventId: event._id }).sort({ firedAt: 1 }).lean<TransitionRecord[]>();
+      return rows.map((t) => ({
+        kind: t.kind,
+        cause: t.cause,
+        scheduledAt: t.scheduledAt.toISOString(),
+        firedAt: t.firedAt.toISOString(),
+        lateMs: t.firedAt.getTime() - t.scheduledAt.getTime(),
+      }));
+    },
+
+    /** Current events with Outlook continuity that cover a group the user belongs to (transitively). */
+    async currentEventsForUser(tenantId: string, userId: string): Promise<EventView[]> {
+      const groupIds = await directory.transitiveGroupIds(tenantId, userId);
+      if (!groupIds.length) return [];
+      const t = now();
+      const records = await events
+        .find({ tenantId, outlookContinuity: true, affectedGroupId: { $in: groupIds }, start: { $lte: t }, $or: [{ end: null }, { end: { $gt: t } }] })
+        .sort({ start: 1 })
+        .lean<EventRecord[]>();
+      const names = await groupNames(tenantId, records);
+      return records.map((r) => toView(r, names, t));
+    },
+  };
+}
+export type EventService = ReturnType<typeof createEventService>;
+
