@@ -8,7 +8,10 @@ import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
 import { directoryRoutes } from './directory/routes';
+import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
+import { statusRoutes } from './push/routes';
+import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -56,6 +59,9 @@ export function createApp(options: AppOptions): Express {
   app.use(directoryRoutes({ auth: services.auth, directory: services.directory, audit: services.audit, directoryFile: options.directoryFile }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
   app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory }));
+  app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
+  app.use(statusRoutes({ userAuth: services.userAuth, status: services.status }));
+  app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(unknownRoute);
   app.use(problemHandler);

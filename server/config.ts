@@ -14,6 +14,8 @@ export interface Config {
   directoryFile: string;
   logLevel: string;
   sessionHours: number;
+  userTokenMinutes: number;
+  entra: { audiences: string[]; authority: string; scope: string };
 }
 
 export class ConfigError extends Error {
@@ -45,6 +47,16 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = optional(env, name) ?? fallback;
+  try {
+    if (new URL(raw).protocol === 'https:') return raw.replace(/\/+$/, '');
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -109,5 +121,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     directoryFile,
     logLevel,
     sessionHours: positiveNumber(env, 'LIFEBOAT_SESSION_HOURS', 12),
+    userTokenMinutes: positiveNumber(env, 'LIFEBOAT_USER_TOKEN_MINUTES', 60),
+    entra: {
+      audiences: (optional(env, 'LIFEBOAT_ENTRA_AUDIENCE') ?? '').split(',').map((a) => a.trim()).filter(Boolean),
+      authority: httpsUrl(env, 'LIFEBOAT_ENTRA_AUTHORITY', 'https://login.microsoftonline.com'),
+      scope: optional(env, 'LIFEBOAT_ENTRA_SCOPE') ?? 'access_as_user',
+    },
   };
 }

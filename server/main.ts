@@ -14,6 +14,8 @@ import { EmbeddedStartError, startEmbeddedDatabase, type EmbeddedDatabase } from
 import { DirectoryFileError, readDirectoryFile } from './directory/file-provider';
 import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
+import { attachPush } from './push/socket';
+import { pushContinuityChanges } from './push/wiring';
 import { createServices, syncIndexes } from './services';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -106,8 +108,13 @@ async function main(): Promise<void> {
     const db = await openDatabase(config, (line) => console.log(line));
     embedded = db.embedded;
     conn = db.conn;
-    resolveSecret(config.secret, config.dataDir); // generated on first start, kept for later capabilities
-    const services = createServices(conn, { sessionHours: config.sessionHours, logger });
+    const services = createServices(conn, {
+      sessionHours: config.sessionHours,
+      logger,
+      secret: resolveSecret(config.secret, config.dataDir), // generated on first start, then kept
+      entra: config.entra,
+      userTokenMinutes: config.userTokenMinutes,
+    });
     await syncIndexes(conn);
 
     for (const doc of directoryDocs) {
@@ -142,6 +149,7 @@ async function main(): Promise<void> {
       const s = app.listen(config.port, () => resolve(s));
       s.once('error', reject);
     });
+    pushContinuityChanges(services, attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, logger }));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');

@@ -6,6 +6,14 @@ import { createAuditService } from './audit/service';
 import { createAdminService } from './auth/admins';
 import { adminModel, loginFailureModel, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
+import { clientReportModel } from './clients/model';
+import { createClientService } from './clients/service';
+import { statusEpochModel } from './push/model';
+import { createStatusService } from './push/status';
+import { userCredentialModel } from './user-auth/model';
+import { createUserAuthService } from './user-auth/service';
+import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
+import { createLoginThrottle } from './auth/throttle';
 import { directoryGroupModel, directoryUserModel } from './directory/model';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
@@ -20,17 +28,24 @@ export interface ServiceOptions {
   now?: () => Date;
   /** The scheduler's longest sleep between looks at the database. */
   schedulerPollMs?: number;
+  /** LIFEBOAT_SECRET: signs user tokens. */
+  secret: string;
+  entra?: EntraSettings;
+  userTokenMinutes?: number;
 }
+
+const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
 
 export function createServices(conn: Connection, options: ServiceOptions) {
   const tenants = createTenantService(tenantModel(conn));
   const audit = createAuditService(auditModel(conn));
   const directory = createDirectoryService({ users: directoryUserModel(conn), groups: directoryGroupModel(conn), tenants });
   const admins = createAdminService({ admins: adminModel(conn), audit });
+  const throttle = createLoginThrottle({ failures: loginFailureModel(conn), now: options.now ?? (() => new Date()) });
   const auth = createAuthService({
     admins: adminModel(conn),
     sessions: sessionModel(conn),
-    loginFailures: loginFailureModel(conn),
+    throttle,
     audit,
     tenants,
     sessionHours: options.sessionHours,
@@ -51,7 +66,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     onChange: () => scheduler.wake(),
   });
-  return { tenants, audit, directory, admins, auth, events, scheduler };
+  const tokens = createTokenVerifier({ secret: options.secret, entra: options.entra ?? NO_ENTRA, tokenMinutes: options.userTokenMinutes ?? 60 });
+  const userAuth = createUserAuthService({ credentials: userCredentialModel(conn), directory, tenants, audit, throttle, tokens, now: options.now });
+  const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
+  const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
+  return { tenants, audit, directory, admins, auth, events, scheduler, userAuth, status, clients };
 }
 export type Services = ReturnType<typeof createServices>;
 

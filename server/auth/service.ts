@@ -7,12 +7,11 @@ import type { AuditService } from '../audit/service';
 import { tooManyRequests, unauthorized } from '../http/problem';
 import type { TenantService } from '../tenants/service';
 import type { AdminIdentity } from './identity';
-import type { AdminModel, AdminRecord, LoginFailureModel, SessionModel } from './model';
+import type { AdminModel, AdminRecord, SessionModel } from './model';
 import { dummyPasswordHash, verifyPassword } from './password';
+import type { LoginThrottle } from './throttle';
 
-export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-export const MAX_FAILURES_PER_ACCOUNT = 5;
-export const MAX_FAILURES_PER_ADDRESS = 20;
+export { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from './throttle';
 const INVALID_LOGIN = 'The email address or password is incorrect.';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -35,22 +34,14 @@ export interface LoginRequest {
 export function createAuthService(deps: {
   admins: AdminModel;
   sessions: SessionModel;
-  loginFailures: LoginFailureModel;
+  throttle: LoginThrottle;
   audit: AuditService;
   tenants: TenantService;
   sessionHours: number;
   now?: () => Date;
 }) {
-  const { admins, sessions, loginFailures, audit, tenants } = deps;
+  const { admins, sessions, throttle, audit, tenants } = deps;
   const now = deps.now ?? (() => new Date());
-
-  /** Seconds until the key may try again, or 0 when it is under its limit. */
-  async function throttled(key: string, limit: number): Promise<number> {
-    const since = new Date(now().getTime() - LOGIN_WINDOW_MS);
-    const recent = await loginFailures.find({ key, at: { $gte: since } }).sort({ at: 1 }).limit(limit).lean();
-    if (recent.length < limit) return 0;
-    return Math.max(1, Math.ceil((recent[0].at.getTime() + LOGIN_WINDOW_MS - now().getTime()) / 1000));
-  }
 
   /** The tenant an attempt belongs to: the account's, else the one owning the email's domain. */
   async function tenantOfAttempt(email: string, admin: AdminRecord | null): Promise<string | null> {
@@ -77,10 +68,8 @@ export function createAuthService(deps: {
     async login(request: LoginRequest): Promise<{ token: string; expiresAt: Date; identity: AdminIdentity }> {
       const email = request.email.trim().toLowerCase();
       const admin = await admins.findOne({ email }).lean<AdminRecord>();
-      const wait = Math.max(
-        await throttled(`account:${email}`, MAX_FAILURES_PER_ACCOUNT),
-        request.ip ? await throttled(`address:${request.ip}`, MAX_FAILURES_PER_ADDRESS) : 0,
-      );
+      const accountKey = `account:${email}`;
+      const wait = await throttle.retryAfter(accountKey, request.ip);
       if (wait > 0) {
         await auditAttempt('login.throttled', request, email, admin);
         throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
@@ -89,16 +78,12 @@ export function createAuthService(deps: {
       // Unknown accounts cost the same scrypt as known ones: timing reveals nothing.
       const valid = await verifyPassword(request.password, admin?.passwordHash ?? (await dummyPasswordHash()));
       if (!admin || !valid) {
-        const at = now();
-        await loginFailures.insertMany([
-          { key: `account:${email}`, at },
-          ...(request.ip ? [{ key: `address:${request.ip}`, at }] : []),
-        ]);
+        await throttle.recordFailure(accountKey, request.ip);
         await auditAttempt('login.failed', request, email, admin);
         throw unauthorized(INVALID_LOGIN);
       }
 
-      await loginFailures.deleteMany({ key: `account:${email}` });
+      await throttle.clear(accountKey);
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now().getTime() + deps.sessionHours * 3600 * 1000);
       await sessions.create({ tokenHash: hashToken(token), tenantId: admin.tenantId, adminId: admin._id, createdAt: now(), expiresAt });
@@ -129,8 +114,7 @@ export function createAuthService(deps: {
     /** Removes expired sessions and old failure records (FerretDB has no TTL indexes). */
     async sweep(): Promise<{ sessions: number; failures: number }> {
       const s = await sessions.deleteMany({ expiresAt: { $lte: now() } });
-      const f = await loginFailures.deleteMany({ at: { $lt: new Date(now().getTime() - LOGIN_WINDOW_MS) } });
-      return { sessions: s.deletedCount, failures: f.deletedCount };
+      return { sessions: s.deletedCount, failures: await throttle.sweep() };
     },
   };
 }

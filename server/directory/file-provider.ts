@@ -33,6 +33,8 @@ const directorySchema = z.object({
     id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (at most 64)'),
     name: z.string().min(1),
     domains: z.array(z.string().regex(/^[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/, 'must be a domain name')).min(1),
+    /** Optional: the Entra ID tenant id, so its users can sign in to the add-in with Entra tokens. */
+    entraTenantId: z.uuid('must be the Entra tenant id (a GUID)').nullable().optional(),
   }),
   users: z.array(userSchema),
   groups: z.array(groupSchema),

@@ -31,8 +31,14 @@ function searchFilter(tenantId: string, text: string | undefined) {
 
 export function createDirectoryService(deps: { users: DirectoryUserModel; groups: DirectoryGroupModel; tenants: TenantService }) {
   const { users, groups, tenants } = deps;
+  const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
   return {
+    /** Tells the listener whenever a tenant's users or groups were re-read (membership may have changed). */
+    onDirectoryChanged(listener: (tenantId: string) => Promise<void> | void): void {
+      listeners.push(listener);
+    },
+
     /**
      * Makes the stored directory of one tenant equal to the document: upserts every entry, then
      * removes what the document no longer has. Idempotent, so a crash half-way is healed by a re-run.
@@ -86,6 +92,7 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
       }
       await users.deleteMany({ tenantId, id: { $nin: doc.users.map((u) => u.id) } });
       await groups.deleteMany({ tenantId, id: { $nin: doc.groups.map((g) => g.id) } });
+      for (const listener of listeners) await listener(tenantId);
       return { users: doc.users.length, groups: doc.groups.length };
     },
 

@@ -111,7 +111,11 @@ export function createEventService(deps: {
 }) {
   const { events, transitions, directory, audit } = deps;
   const now = deps.now ?? (() => new Date());
-  const changed = () => deps.onChange?.();
+  const listeners: ((event: EventRecord) => Promise<void> | void)[] = [];
+  const changed = (event: EventRecord) => {
+    deps.onChange?.();
+    for (const listener of listeners) void Promise.resolve(listener(event)).catch(() => {});
+  };
 
   async function groupNames(tenantId: string, records: EventRecord[]): Promise<Map<string, string>> {
     const ids = new Set(records.flatMap((r) => [r.affectedGroupId, ...(r.sms ? [r.sms.groupId] : [])]));
@@ -164,11 +168,16 @@ export function createEventService(deps: {
   }
 
   return {
+    /** Tells the listener about every write to an event (push, later consumers). */
+    onEventChanged(listener: (event: EventRecord) => Promise<void> | void): void {
+      listeners.push(listener);
+    },
+
     async create(by: AdminIdentity, body: unknown, context: Context): Promise<EventView> {
       const draft = await read(by.tenantId, body, EMPTY_DRAFT, { isNew: true, started: false });
       const created = await insert(by, draft, null);
       await record(by, 'event.created', created, null, draft, context);
-      changed();
+      changed(created);
       return view(by.tenantId, created);
     },
 
@@ -194,7 +203,7 @@ export function createEventService(deps: {
       if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
       const updated = await load(by.tenantId, id);
       await record(by, 'event.updated', updated, before, draft, context);
-      changed();
+      changed(updated);
       return view(by.tenantId, updated);
     },
 
@@ -210,7 +219,7 @@ export function createEventService(deps: {
       if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
       const updated = await load(by.tenantId, id);
       await record(by, 'event.ended', updated, before, toDraft(updated), context, { endedEarly: true });
-      changed();
+      changed(updated);
       return view(by.tenantId, updated);
     },
 
@@ -221,7 +230,7 @@ export function createEventService(deps: {
       const draft = await read(by.tenantId, body, base, { isNew: true, started: false });
       const created = await insert(by, draft, original._id);
       await record(by, 'event.cloned', created, null, draft, context, { clonedFrom: original._id.toHexString() });
-      changed();
+      changed(created);
       return view(by.tenantId, created);
     },
 
@@ -241,7 +250,7 @@ export function createEventService(deps: {
         before: plain(toDraft(existing)),
         ...context,
       });
-      changed();
+      changed(existing);
     },
 
     async transitionsOf(tenantId: string, id: string) {

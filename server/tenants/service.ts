@@ -5,16 +5,29 @@ export interface Tenant {
   id: string;
   name: string;
   domains: string[];
+  entraTenantId?: string | null;
 }
 
-const toTenant = (r: Pick<TenantRecord, '_id' | 'name' | 'domains'>): Tenant => ({ id: r._id, name: r.name, domains: r.domains });
+const toTenant = (r: Pick<TenantRecord, '_id' | 'name' | 'domains' | 'entraTenantId'>): Tenant => ({
+  id: r._id,
+  name: r.name,
+  domains: r.domains,
+  entraTenantId: r.entraTenantId ?? null,
+});
 
 export function createTenantService(tenants: TenantModel) {
   return {
     async upsert(tenant: Tenant, directorySource: 'file' | 'graph' = 'file'): Promise<void> {
       await tenants.updateOne(
         { _id: tenant.id },
-        { $set: { name: tenant.name, domains: tenant.domains.map((d) => d.toLowerCase()), directorySource } },
+        {
+          $set: {
+            name: tenant.name,
+            domains: tenant.domains.map((d) => d.toLowerCase()),
+            directorySource,
+            ...(tenant.entraTenantId !== undefined ? { entraTenantId: tenant.entraTenantId?.toLowerCase() ?? null } : {}),
+          },
+        },
         { upsert: true },
       );
     },
@@ -24,6 +37,11 @@ export function createTenantService(tenants: TenantModel) {
     },
     async list(): Promise<Tenant[]> {
       return (await tenants.find().sort({ _id: 1 }).lean()).map(toTenant);
+    },
+    /** The tenant whose Entra ID directory has this id (a token's `tid`). */
+    async byEntraTenantId(entraTenantId: string): Promise<Tenant | null> {
+      const record = await tenants.findOne({ entraTenantId: entraTenantId.toLowerCase() }).lean();
+      return record ? toTenant(record) : null;
     },
     /** The tenant that owns a mail domain, if any. */
     async byDomain(domain: string): Promise<Tenant | null> {

@@ -11,7 +11,7 @@ import { DEMO_DIRECTORY_FILE } from '../../server/config';
 import { openConnection } from '../../server/db/connection';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createLogger } from '../../server/log';
-import { createServices, syncIndexes, type Services } from '../../server/services';
+import { createServices, syncIndexes, type ServiceOptions, type Services } from '../../server/services';
 import type { Role } from '../../server/auth/model';
 import { adminModel } from '../../server/auth/model';
 import { hashPassword } from '../../server/auth/password';
@@ -32,6 +32,12 @@ export function testDatabaseUri(): string {
 }
 
 export const TEST_PASSWORD = 'correct horse battery staple';
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+/** Service options for tests: quiet logs, a fixed secret; anything can be overridden. */
+export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
+  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, ...overrides };
+}
 
 export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument> = {}): DirectoryDocument {
   return {
@@ -45,13 +51,13 @@ export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument
   };
 }
 
-export function useLifeboat(options: { now?: () => Date; directories?: DirectoryDocument[] } = {}): LifeboatTestContext {
+export function useLifeboat(options: { now?: () => Date; directories?: DirectoryDocument[]; services?: Partial<ServiceOptions> } = {}): LifeboatTestContext {
   const context = {} as LifeboatTestContext;
   const dbName = `t_${randomBytes(6).toString('hex')}`;
 
   beforeAll(async () => {
     const conn = await openConnection(testDatabaseUri(), dbName);
-    const services = createServices(conn, { sessionHours: 12, now: options.now, logger: createLogger('silent') });
+    const services = createServices(conn, testServiceOptions({ now: options.now, ...options.services }));
     await syncIndexes(conn);
     for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) {
       await services.directory.importDirectory(doc);

@@ -8,6 +8,7 @@ import { openConnection } from '../../server/db/connection';
 import { startEmbeddedDatabase } from '../../server/db/embedded/ferretdb';
 import { createLogger } from '../../server/log';
 import { createServices } from '../../server/services';
+import { testServiceOptions } from '../harness/context';
 
 describe('GET /healthz', () => {
   it('reports the database going down with 503', async () => {
@@ -15,7 +16,7 @@ describe('GET /healthz', () => {
     const db = await startEmbeddedDatabase({ dataDir: dir });
     const conn = await openConnection(db.uri);
     try {
-      const app = createApp({ conn, services: createServices(conn, { sessionHours: 1, logger: createLogger('silent') }), logger: createLogger('silent'), directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
+      const app = createApp({ conn, services: createServices(conn, testServiceOptions()), logger: createLogger('silent'), directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
       expect((await request(app).get('/healthz').expect(200)).body).toEqual({ status: 'ok', db: 'ok' });
       await db.stop();
       const down = await request(app).get('/healthz').expect(503);

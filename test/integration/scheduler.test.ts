@@ -4,7 +4,7 @@ import { openConnection } from '../../server/db/connection';
 import { eventModel, transitionModel, type TransitionRecord } from '../../server/events/model';
 import { createLogger } from '../../server/log';
 import { createServices, syncIndexes } from '../../server/services';
-import { tenantDirectory, testDatabaseUri, useLifeboat } from '../harness/context';
+import { tenantDirectory, testDatabaseUri, testServiceOptions, useLifeboat } from '../harness/context';
 import { waitFor } from '../harness/server-process';
 
 const planner: AdminIdentity = { tenantId: 'alpha', adminId: 'a1', email: 'planner@alpha.test', displayName: 'Planner', role: 'fullAdministrator' };
@@ -23,14 +23,14 @@ describe('the scheduler', () => {
   const ctx = useLifeboat();
 
   it('fires start and end at their times with its precise timer (the poll alone would take a minute)', async () => {
-    const quiet = createServices(ctx.conn, { sessionHours: 1, logger: createLogger('silent'), schedulerPollMs: 60_000 });
+    const quiet = createServices(ctx.conn, testServiceOptions({ schedulerPollMs: 60_000 }));
     const seen: string[] = [];
     quiet.scheduler.onTransition((t) => void seen.push(t.kind));
     quiet.scheduler.start();
     try {
       const now = Date.now();
       // Created through the scheduler-aware service, so the write wakes the timer.
-      const created = await createServices(ctx.conn, { sessionHours: 1, logger: createLogger('silent') }).events.create(planner, event(now + 1500, now + 3000), context);
+      const created = await createServices(ctx.conn, testServiceOptions()).events.create(planner, event(now + 1500, now + 3000), context);
       quiet.scheduler.wake();
       await waitFor(() => seen.length === 2, 20_000, 'start and end');
       expect(seen).toEqual(['start', 'end']);
@@ -69,7 +69,7 @@ describe('the scheduler', () => {
     await events.collection.updateMany({ _id: { $in: [first._id, second._id] } }, { $set: { updatedAt: base.updatedAt } });
 
     const order: string[] = [];
-    const services = createServices(ctx.conn, { sessionHours: 1, logger: createLogger('silent') });
+    const services = createServices(ctx.conn, testServiceOptions());
     services.scheduler.onTransition((t) => {
       if ([first.id, second.id].includes(t.eventId.toHexString())) order.push(`${t.eventId.toHexString() === first.id ? 'first' : 'second'}:${t.kind}`);
     });
@@ -87,8 +87,8 @@ describe('two schedulers on one database', () => {
     const dbName = `t_${randomBytes(6).toString('hex')}`;
     const connA = await openConnection(testDatabaseUri(), dbName);
     const connB = await openConnection(testDatabaseUri(), dbName);
-    const a = createServices(connA, { sessionHours: 1, logger: createLogger('silent'), schedulerPollMs: 100 });
-    const b = createServices(connB, { sessionHours: 1, logger: createLogger('silent'), schedulerPollMs: 100 });
+    const a = createServices(connA, testServiceOptions({ schedulerPollMs: 100 }));
+    const b = createServices(connB, testServiceOptions({ schedulerPollMs: 100 }));
     try {
       await syncIndexes(connA);
       await a.directory.importDirectory(tenantDirectory('alpha'));

@@ -1,0 +1,121 @@
+/**
+ * Socket.IO push. Who a socket is comes only from what it proves: a user bearer token in
+ * `handshake.auth.token`, or an admin session cookie. Rooms are derived from that identity; a
+ * client can never ask to join one. Every status change reaches a user as `continuity:status`
+ * with a growing `seq`; a (re)connecting client sends its last `seq` and gets the current state
+ * when the server is past it, so no banner is missed while it was away.
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { parse as parseCookies } from 'cookie';
+import type { Logger } from 'pino';
+import { Server, type Socket } from 'socket.io';
+import type { AdminIdentity } from '../auth/identity';
+import { SESSION_COOKIE } from '../auth/middleware';
+import type { AuthService } from '../auth/service';
+import type { UserIdentity } from '../user-auth/identity';
+import type { UserAuthService } from '../user-auth/service';
+import type { StatusService } from './status';
+
+export const STATUS_EVENT = 'continuity:status';
+export const ADMIN_CHANGE_EVENT = 'continuity:changed';
+
+interface SocketData {
+  user?: UserIdentity;
+  admin?: AdminIdentity;
+}
+
+export const tenantRoom = (tenantId: string) => `tenant:${tenantId}`;
+export const userRoom = (tenantId: string, userId: string) => `user:${tenantId}:${userId}`;
+export const adminRoom = (tenantId: string) => `admins:${tenantId}`;
+
+/** Browsers send Origin; it must be this server (no cross-site socket hijacking). Non-browser clients send none. */
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function attachPush(
+  server: HttpServer | HttpsServer,
+  deps: { userAuth: UserAuthService; auth: AuthService; status: StatusService; logger: Logger },
+) {
+  const { userAuth, auth, status } = deps;
+  const log = deps.logger.child({ component: 'push' });
+  const io = new Server<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>(server, {
+    serveClient: false,
+    allowRequest: (req, callback) => callback(null, sameOrigin(req.headers.origin, req.headers.host)),
+  });
+
+  io.use(async (socket, next) => {
+    try {
+      const token = socket.handshake.auth?.token;
+      if (typeof token === 'string' && token) {
+        const result = await userAuth.authenticate(token);
+        if ('identity' in result) {
+          socket.data.user = result.identity;
+          return next();
+        }
+        log.info({ reason: result.refused }, 'socket refused: user token');
+        return next(new Error('unauthorized'));
+      }
+      const session = parseCookies(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
+      const admin = await auth.authenticate(session);
+      if (admin) {
+        socket.data.admin = admin;
+        return next();
+      }
+      next(new Error('unauthorized'));
+    } catch (err) {
+      log.error({ err }, 'socket authentication failed');
+      next(new Error('unavailable'));
+    }
+  });
+
+  io.on('connection', async (socket: Socket) => {
+    const data = socket.data as SocketData;
+    if (data.admin) {
+      await socket.join(adminRoom(data.admin.tenantId));
+      return;
+    }
+    const user = data.user!;
+    await socket.join([tenantRoom(user.tenantId), userRoom(user.tenantId, user.userId)]);
+    const lastSeq = Number(socket.handshake.auth?.lastSeq);
+    try {
+      const current = await status.forUser(user.tenantId, user.userId);
+      if (!(Number.isFinite(lastSeq) && lastSeq >= current.seq)) socket.emit(STATUS_EVENT, current);
+    } catch (err) {
+      log.error({ err }, 'could not send the status on connect');
+    }
+  });
+
+  // Changes of one tenant are pushed one after another, so a later seq is never sent before an earlier one.
+  const queues = new Map<string, Promise<void>>();
+
+  async function pushTenant(tenantId: string, reason: string): Promise<void> {
+    const seq = await status.bump(tenantId, reason);
+    const sockets = await io.in(tenantRoom(tenantId)).fetchSockets();
+    const userIds = [...new Set(sockets.map((s) => (s.data as SocketData).user?.userId).filter((id): id is string => Boolean(id)))];
+    const statuses = await status.forUsers(tenantId, userIds);
+    for (const [userId, state] of statuses) io.to(userRoom(tenantId, userId)).emit(STATUS_EVENT, state);
+    io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
+    log.info({ tenantId, seq, reason, users: userIds.length }, 'continuity status pushed');
+  }
+
+  return {
+    io,
+    /** Something that may change users' status happened in this tenant: record it and push. */
+    tenantChanged(tenantId: string, reason: string): Promise<void> {
+      const run = (queues.get(tenantId) ?? Promise.resolve()).then(() => pushTenant(tenantId, reason)).catch((err) => log.error({ err, tenantId }, 'push failed'));
+      queues.set(tenantId, run);
+      return run;
+    },
+    close(): Promise<void> {
+      return new Promise((resolve) => io.close(() => resolve()));
+    },
+  };
+}
+export type Push = ReturnType<typeof attachPush>;

@@ -1,0 +1,130 @@
+/** Outlook users' identity: cloud passwords (set by admins) and bearer tokens (Lifeboat or Entra). */
+import type { AuditService } from '../audit/service';
+import { adminActor, type AdminIdentity } from '../auth/identity';
+import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from '../auth/password';
+import type { LoginThrottle } from '../auth/throttle';
+import type { DirectoryService } from '../directory/service';
+import type { DirectoryUserRecord } from '../directory/model';
+import { notFound, tooManyRequests, unauthorized, unprocessable } from '../http/problem';
+import type { TenantService } from '../tenants/service';
+import type { UserIdentity } from './identity';
+import type { UserCredentialModel } from './model';
+import { TokenError, type TokenVerifier } from './tokens';
+
+interface Context {
+  ip: string | null;
+  requestId: string | null;
+}
+
+const INVALID_LOGIN = 'The email address or password is incorrect.';
+
+const toIdentity = (tenantId: string, user: DirectoryUserRecord, via: UserIdentity['via']): UserIdentity => ({
+  tenantId,
+  userId: user.id,
+  email: user.mail ?? user.userPrincipalName,
+  displayName: user.displayName,
+  via,
+});
+
+export function createUserAuthService(deps: {
+  credentials: UserCredentialModel;
+  directory: DirectoryService;
+  tenants: TenantService;
+  audit: AuditService;
+  throttle: LoginThrottle;
+  tokens: TokenVerifier;
+  now?: () => Date;
+}) {
+  const { credentials, directory, tenants, audit, throttle, tokens } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function findByAddress(email: string): Promise<{ tenantId: string; user: DirectoryUserRecord } | null> {
+    const tenant = await tenants.byDomain(email.split('@')[1] ?? '');
+    if (!tenant) return null;
+    const user = await directory.findUserByAddress(tenant.id, email);
+    return user ? { tenantId: tenant.id, user } : null;
+  }
+
+  async function auditAttempt(action: string, email: string, found: { tenantId: string; user: DirectoryUserRecord } | null, context: Context) {
+    const tenantId = found?.tenantId ?? (await tenants.byDomain(email.split('@')[1] ?? ''))?.id;
+    if (!tenantId) return;
+    await audit.record({
+      tenantId,
+      category: 'security',
+      action,
+      actor: found ? { type: 'user', id: found.user.id, email } : { type: 'anonymous', id: null, email },
+      target: { type: 'userSession', id: null, label: email },
+      ...context,
+    });
+  }
+
+  return {
+    async setCloudPassword(by: AdminIdentity, userId: string, password: unknown, context: Context): Promise<void> {
+      const user = await directory.getUser(by.tenantId, userId);
+      if (!user) throw notFound('user');
+      if (typeof password !== 'string') throw unprocessable([{ path: 'password', message: 'is required' }]);
+      const problem = passwordProblem(password);
+      if (problem) throw unprocessable([{ path: 'password', message: problem }]);
+      const existed = await credentials.exists({ tenantId: by.tenantId, userId });
+      await credentials.replaceOne(
+        { tenantId: by.tenantId, userId },
+        { tenantId: by.tenantId, userId, passwordHash: await hashPassword(password), setAt: now(), setBy: by.email },
+        { upsert: true },
+      );
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'security',
+        action: existed ? 'user.cloudPassword.reset' : 'user.cloudPassword.set',
+        actor: adminActor(by),
+        target: { type: 'user', id: user.id, label: user.mail ?? user.displayName },
+        ...context,
+      });
+    },
+
+    async hasCloudPassword(tenantId: string, userId: string): Promise<boolean> {
+      return Boolean(await credentials.exists({ tenantId, userId }));
+    },
+
+    async login(email: string, password: string, context: Context): Promise<{ token: string; expiresAt: Date }> {
+      const address = email.trim().toLowerCase();
+      const accountKey = `user:${address}`;
+      const found = await findByAddress(address);
+      const wait = await throttle.retryAfter(accountKey, context.ip);
+      if (wait > 0) {
+        await auditAttempt('user.login.throttled', address, found, context);
+        throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
+      }
+      const credential = found ? await credentials.findOne({ tenantId: found.tenantId, userId: found.user.id }).lean() : null;
+      const valid = await verifyPassword(password, credential?.passwordHash ?? (await dummyPasswordHash()));
+      if (!found || !credential || !valid) {
+        await throttle.recordFailure(accountKey, context.ip);
+        await auditAttempt('user.login.failed', address, found, context);
+        throw unauthorized(INVALID_LOGIN);
+      }
+      await throttle.clear(accountKey);
+      await auditAttempt('user.login.succeeded', address, found, context);
+      return tokens.issue(found.tenantId, found.user.id);
+    },
+
+    /** The user behind a bearer token, or a reason it is refused. */
+    async authenticate(token: string | undefined): Promise<{ identity: UserIdentity } | { refused: string }> {
+      if (!token) return { refused: 'no token' };
+      let verified;
+      try {
+        verified = await tokens.verify(token);
+      } catch (err) {
+        return { refused: err instanceof TokenError ? err.message : 'token could not be verified' };
+      }
+      if (verified.kind === 'lifeboat') {
+        const user = await directory.getUser(verified.tenant, verified.subject);
+        return user ? { identity: toIdentity(verified.tenant, user, 'cloudPassword') } : { refused: 'user no longer in the directory' };
+      }
+      const tenant = await tenants.byEntraTenantId(verified.tenant);
+      if (!tenant) return { refused: 'the token is from an Entra tenant that is not connected to Lifeboat' };
+      const address = [verified.claims.preferred_username, verified.claims.upn, verified.claims.email].find((v) => typeof v === 'string') as string | undefined;
+      const user = (await directory.getUser(tenant.id, verified.subject)) ?? (address ? await directory.findUserByAddress(tenant.id, address) : null);
+      return user ? { identity: toIdentity(tenant.id, user, 'entra') } : { refused: 'no such user in the directory' };
+    },
+  };
+}
+export type UserAuthService = ReturnType<typeof createUserAuthService>;

@@ -1,0 +1,116 @@
+import { io as connect } from 'socket.io-client';
+import request from 'supertest';
+import type { DirectoryDocument } from '../../server/directory/file-provider';
+import { tenantDirectory, useLifeboat } from '../harness/context';
+import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
+
+const acme: DirectoryDocument = {
+  tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
+  users: [
+    { id: 'u-ann', displayName: 'Ann', mail: 'ann@acme.test' },
+    { id: 'u-bob', displayName: 'Bob', mail: 'bob@acme.test' },
+  ],
+  groups: [
+    { id: 'g-all', displayName: 'Everyone', mail: 'all@acme.test', groupTypes: ['Unified'], mailEnabled: true, members: ['g-sales'] },
+    { id: 'g-sales', displayName: 'Sales', mail: 'sales@acme.test', mailEnabled: true, members: ['u-ann'] },
+  ],
+};
+
+const ctx = useLifeboat({ directories: [acme, tenantDirectory('beta')] });
+let live: LiveServer;
+let annToken: string;
+let bobToken: string;
+let betaToken: string;
+
+async function tokenFor(tenantId: string, userId: string, email: string): Promise<string> {
+  const admin = await ctx.signIn(tenantId, 'basicAdministrator');
+  await admin.put(`/api/users/${userId}/cloud-password`).send({ password: 'a user password' }).expect(204);
+  return (await request(ctx.app).post('/api/user-auth/login').send({ email, password: 'a user password' }).expect(200)).body.token;
+}
+
+beforeAll(async () => {
+  live = await startLiveServer(ctx);
+  annToken = await tokenFor('acme', 'u-ann', 'ann@acme.test');
+  bobToken = await tokenFor('acme', 'u-bob', 'bob@acme.test');
+  betaToken = await tokenFor('beta', 'beta-u1', 'one@beta.test');
+});
+afterAll(() => live.close());
+
+describe('continuity status over Socket.IO', () => {
+  it('refuses sockets without a valid identity', async () => {
+    const anonymous = statusClient(live.url, '');
+    await expect(anonymous.connected()).rejects.toThrow(/unauthorized/);
+    const forged = statusClient(live.url, `${annToken}x`);
+    await expect(forged.connected()).rejects.toThrow(/unauthorized/);
+  });
+
+  it('pushes start, replays a missed edit on reconnect, and pushes End Now — only to covered users', async () => {
+    const admin = await ctx.signIn('acme', 'basicAdministrator');
+    const ann = statusClient(live.url, () => annToken);
+    const bob = statusClient(live.url, () => bobToken);
+    const stranger = statusClient(live.url, () => betaToken);
+    await Promise.all([ann.connected(), bob.connected(), stranger.connected()]);
+    const initial = await ann.waitFor(() => true);
+    expect(initial).toMatchObject({ active: false, events: [] });
+
+    const start = Date.now() + 1000;
+    const created = await admin
+      .post('/api/events')
+      .send({ description: 'Exchange down', affectedGroupId: 'g-all', timeZone: 'UTC', start: new Date(start).toISOString(), end: null, appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'All good again' } })
+      .expect(201);
+    const active = await ann.waitFor((s) => s.active);
+    expect(Date.now()).toBeGreaterThanOrEqual(start);
+    expect(active.events).toEqual([{ id: created.body.id, description: 'Exchange down', startMessage: 'Use Lifeboat', start: new Date(start).toISOString(), end: null }]);
+    expect(active.seq).toBeGreaterThan(initial.seq);
+    expect(Date.parse(active.at)).toBeGreaterThanOrEqual(start);
+
+    // The pull fallback says the same.
+    const pulled = await request(ctx.app).get('/api/me/status').set('Authorization', `Bearer ${annToken}`).expect(200);
+    expect(pulled.body).toEqual(active);
+
+    // The socket is cut; meanwhile the message changes; on reconnect the client gets the new state.
+    ann.socket.disconnect();
+    await admin.patch(`/api/events/${created.body.id}`).send({ appNotifications: { startMessage: 'Use Lifeboat: new instructions' } }).expect(200);
+    await new Promise((r) => setTimeout(r, 300));
+    ann.socket.connect();
+    const replayed = await ann.waitFor((s) => s.events[0]?.startMessage === 'Use Lifeboat: new instructions');
+    expect(replayed.seq).toBeGreaterThan(active.seq);
+
+    await admin.post(`/api/events/${created.body.id}/end`).expect(200);
+    const restored = await ann.waitFor((s) => !s.active && s.events.length > 0);
+    expect(restored.events).toEqual([expect.objectContaining({ id: created.body.id, endMessage: 'All good again' })]);
+    expect(restored.seq).toBeGreaterThan(replayed.seq);
+
+    // Bob is not in the group; the other tenant's user hears nothing of acme at all.
+    expect(bob.received.every((s) => !s.active && s.events.length === 0)).toBe(true);
+    expect(stranger.received.every((s) => s.events.length === 0)).toBe(true);
+    expect(stranger.received.length).toBe(1); // just its own state on connect
+    for (const c of [ann, bob, stranger]) c.socket.disconnect();
+  });
+
+  it('does not resend the state a reconnecting client already has', async () => {
+    const first = statusClient(live.url, annToken);
+    const state = await first.waitFor(() => true);
+    first.socket.disconnect();
+    const upToDate = connect(live.url, { transports: ['websocket'], reconnection: false, auth: { token: annToken, lastSeq: state.seq } });
+    const got: unknown[] = [];
+    upToDate.on('continuity:status', (s) => got.push(s));
+    await new Promise<void>((resolve) => upToDate.once('connect', () => resolve()));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual([]);
+    upToDate.disconnect();
+  });
+
+  it('pushes membership changes from the directory', async () => {
+    const admin = await ctx.signIn('acme', 'basicAdministrator');
+    await admin.post('/api/events').send({ description: 'Sales only', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null }).expect(201);
+    const bob = statusClient(live.url, bobToken);
+    await bob.connected();
+    await bob.waitFor(() => true);
+    expect(bob.latest().active).toBe(false);
+    await ctx.services.directory.importDirectory({ ...acme, groups: acme.groups.map((g) => (g.id === 'g-sales' ? { ...g, members: ['u-ann', 'u-bob'] } : g)) });
+    const covered = await bob.waitFor((s) => s.active);
+    expect(covered.events.map((e) => e.description)).toEqual(['Sales only']);
+    bob.socket.disconnect();
+  });
+});
