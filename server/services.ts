@@ -70,7 +70,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   const userAuth = createUserAuthService({ credentials: userCredentialModel(conn), directory, tenants, audit, throttle, tokens, now: options.now });
   const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
   const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
-  return { tenants, audit, directory, admins, auth, events, scheduler, userAuth, status, clients };
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients };
 }
 export type Services = ReturnType<typeof createServices>;
 

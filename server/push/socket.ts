@@ -100,7 +100,15 @@ export function attachPush(
     const sockets = await io.in(tenantRoom(tenantId)).fetchSockets();
     const userIds = [...new Set(sockets.map((s) => (s.data as SocketData).user?.userId).filter((id): id is string => Boolean(id)))];
     const statuses = await status.forUsers(tenantId, userIds);
-    for (const [userId, state] of statuses) io.to(userRoom(tenantId, userId)).emit(STATUS_EVENT, state);
+    // Users with the same status share one emit, encoded once.
+    const rooms = new Map<string, { state: unknown; rooms: string[] }>();
+    for (const [userId, state] of statuses) {
+      const key = JSON.stringify(state);
+      const entry = rooms.get(key) ?? { state, rooms: [] };
+      entry.rooms.push(userRoom(tenantId, userId));
+      rooms.set(key, entry);
+    }
+    for (const { state, rooms: targets } of rooms.values()) io.to(targets).emit(STATUS_EVENT, state);
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
     log.info({ tenantId, seq, reason, users: userIds.length }, 'continuity status pushed');
   }

@@ -41,20 +41,30 @@ function statusOf(covering: EventRecord[], t: Date, epoch: { seq: number; at: Da
   };
 }
 
+/** What every user's status is computed from, for one seq of one tenant. */
+interface Snapshot {
+  seq: number;
+  at: Date;
+  relevant: EventRecord[];
+  members: Map<string, Set<string>>;
+  builtAt: number;
+}
+
+/**
+ * How long a snapshot is reused. Changes made in this process replace it at once; changes made
+ * by another process on the same database are seen within this time.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 1000;
+
 export function createStatusService(deps: { events: EventModel; epochs: StatusEpochModel; directory: DirectoryService; now?: () => Date }) {
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
+  const snapshots = new Map<string, Promise<Snapshot>>();
 
   /** Outlook events that started and are current, or ended recently enough to show "restored". */
-  function relevantEvents(tenantId: string, t: Date, groupIds?: string[]) {
+  function relevantEvents(tenantId: string, t: Date) {
     return events
-      .find({
-        tenantId,
-        outlookContinuity: true,
-        start: { $lte: t },
-        $or: [{ end: null }, { end: { $gt: new Date(t.getTime() - RESTORED_FOR_MS) } }],
-        ...(groupIds ? { affectedGroupId: { $in: groupIds } } : {}),
-      })
+      .find({ tenantId, outlookContinuity: true, start: { $lte: t }, $or: [{ end: null }, { end: { $gt: new Date(t.getTime() - RESTORED_FOR_MS) } }] })
       .sort({ start: 1 })
       .lean<EventRecord[]>();
   }
@@ -62,6 +72,33 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
   async function epoch(tenantId: string): Promise<{ seq: number; at: Date }> {
     const latest = await epochs.findOne({ tenantId }).sort({ epoch: -1 }).lean();
     return latest ? { seq: latest.epoch, at: latest.at } : { seq: 0, at: new Date(0) };
+  }
+
+  async function build(tenantId: string): Promise<Snapshot> {
+    const t = now();
+    const [current, relevant] = await Promise.all([epoch(tenantId), relevantEvents(tenantId, t)]);
+    const members = new Map<string, Set<string>>();
+    for (const e of relevant) {
+      if (!members.has(e.affectedGroupId)) members.set(e.affectedGroupId, new Set(await directory.transitiveUserIds(tenantId, e.affectedGroupId)));
+    }
+    return { seq: current.seq, at: current.at, relevant, members, builtAt: Date.now() };
+  }
+
+  /** The tenant's snapshot: every relevant event's members expanded once, shared by all its users. */
+  async function snapshot(tenantId: string): Promise<Snapshot> {
+    const cached = snapshots.get(tenantId);
+    if (cached) {
+      const snap = await cached.catch(() => null);
+      if (snap && Date.now() - snap.builtAt < SNAPSHOT_MAX_AGE_MS) return snap;
+    }
+    const fresh = build(tenantId);
+    snapshots.set(tenantId, fresh);
+    return fresh;
+  }
+
+  function statusFrom(snap: Snapshot, userId: string): ContinuityStatus {
+    const covering = snap.relevant.filter((e) => snap.members.get(e.affectedGroupId)!.has(userId));
+    return statusOf(covering, now(), { seq: snap.seq, at: snap.at });
   }
 
   return {
@@ -73,6 +110,7 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
         const next = (await epoch(tenantId)).seq + 1;
         try {
           await epochs.create({ tenantId, epoch: next, reason, at: now() });
+          snapshots.delete(tenantId);
           return next;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
@@ -82,25 +120,12 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     },
 
     async forUser(tenantId: string, userId: string): Promise<ContinuityStatus> {
-      const t = now();
-      const groupIds = await directory.transitiveGroupIds(tenantId, userId);
-      const [current, covering] = await Promise.all([epoch(tenantId), groupIds.length ? relevantEvents(tenantId, t, groupIds) : Promise.resolve([])]);
-      return statusOf(covering, t, current);
+      return statusFrom(await snapshot(tenantId), userId);
     },
 
-    /** Statuses of many users at once: each relevant event's members are expanded once. */
     async forUsers(tenantId: string, userIds: string[]): Promise<Map<string, ContinuityStatus>> {
-      const t = now();
-      const [current, relevant] = await Promise.all([epoch(tenantId), relevantEvents(tenantId, t)]);
-      const members = new Map<string, Set<string>>();
-      for (const e of relevant) {
-        if (!members.has(e.affectedGroupId)) members.set(e.affectedGroupId, new Set(await directory.transitiveUserIds(tenantId, e.affectedGroupId)));
-      }
-      const result = new Map<string, ContinuityStatus>();
-      for (const userId of userIds) {
-        result.set(userId, statusOf(relevant.filter((e) => members.get(e.affectedGroupId)!.has(userId)), t, current));
-      }
-      return result;
+      const snap = await snapshot(tenantId);
+      return new Map(userIds.map((userId) => [userId, statusFrom(snap, userId)]));
     },
   };
 }

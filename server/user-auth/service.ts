@@ -103,7 +103,7 @@ export function createUserAuthService(deps: {
       }
       await throttle.clear(accountKey);
       await auditAttempt('user.login.succeeded', address, found, context);
-      return tokens.issue(found.tenantId, found.user.id);
+      return tokens.issue(found.tenantId, found.user.id, { email: found.user.mail ?? found.user.userPrincipalName, name: found.user.displayName });
     },
 
     /** The user behind a bearer token, or a reason it is refused. */
@@ -116,8 +116,11 @@ export function createUserAuthService(deps: {
         return { refused: err instanceof TokenError ? err.message : 'token could not be verified' };
       }
       if (verified.kind === 'lifeboat') {
-        const user = await directory.getUser(verified.tenant, verified.subject);
-        return user ? { identity: toIdentity(verified.tenant, user, 'cloudPassword') } : { refused: 'user no longer in the directory' };
+        // Signed by us minutes ago: trusted as is (a socket storm of reconnects costs no database reads).
+        const { email, name } = verified.claims;
+        return {
+          identity: { tenantId: verified.tenant, userId: verified.subject, email: typeof email === 'string' ? email : null, displayName: typeof name === 'string' ? name : '', via: 'cloudPassword' },
+        };
       }
       const tenant = await tenants.byEntraTenantId(verified.tenant);
       if (!tenant) return { refused: 'the token is from an Entra tenant that is not connected to Lifeboat' };

@@ -62,9 +62,10 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
   }
 
   return {
-    async issue(tenantId: string, userId: string): Promise<{ token: string; expiresAt: Date }> {
+    /** A Lifeboat token; it carries what the user is shown as, so checking it needs no database. */
+    async issue(tenantId: string, userId: string, profile: { email: string | null; name: string }): Promise<{ token: string; expiresAt: Date }> {
       const expiresAt = new Date(Date.now() + options.tokenMinutes * 60_000);
-      const token = await new SignJWT({ tid: tenantId })
+      const token = await new SignJWT({ tid: tenantId, email: profile.email, name: profile.name })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(LIFEBOAT_ISSUER)
         .setAudience(LIFEBOAT_AUDIENCE)

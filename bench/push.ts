@@ -1,0 +1,131 @@
+/**
+ * npm run bench:push [-- --clients N]
+ *
+ * N simulated add-ins (socket.io-client, in a child process, over several 127.0.0.x source
+ * addresses) signed in as N users of one group. An event covering the group starts; we measure
+ * from its scheduled start to each client's receipt of the new status. In the same run, the
+ * baseline: a raw io.emit of the same payload to the same clients, measured from its send time.
+ * Prints p50 / p99 / max of both, their ratios, and server memory per connection.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../server/app';
+import { DEMO_DIRECTORY_FILE } from '../server/config';
+import { openConnection } from '../server/db/connection';
+import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
+import { createLogger } from '../server/log';
+import { attachPush } from '../server/push/socket';
+import { pushContinuityChanges } from '../server/push/wiring';
+import { createServices, syncIndexes } from '../server/services';
+
+const argIndex = process.argv.indexOf('--clients');
+const N = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 10_000;
+const SOURCE_ADDRESSES = 8;
+
+function percentiles(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return { p50: at(50), p99: at(99), max: sorted[sorted.length - 1], count: sorted.length };
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const gc = () => (global as { gc?: () => void }).gc?.();
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-push-'));
+  const db = await startEmbeddedDatabase({ dataDir: dir });
+  const conn = await openConnection(db.uri, 'bench_push');
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const services = createServices(conn, { sessionHours: 1, logger, secret: 'bench-secret-0123456789abcdef0123456789' });
+  await syncIndexes(conn);
+  const users = Array.from({ length: N }, (_, i) => ({ id: `u${i}`, displayName: `User ${i}`, mail: `user${i}@bench.test` }));
+  await services.directory.importDirectory({
+    tenant: { id: 'bench', name: 'Bench', domains: ['bench.test'] },
+    users,
+    groups: [{ id: 'g-all', displayName: 'Everyone', mailEnabled: true, members: users.map((u) => u.id) }],
+  });
+
+  const app = createApp({ conn, services, logger, directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const push = attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, logger });
+  pushContinuityChanges(services, push);
+  services.scheduler.start();
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const tokens = await Promise.all(users.map(async (u) => (await services.tokens.issue('bench', u.id, { email: u.mail, name: u.displayName })).token));
+  gc();
+  const memoryBefore = process.memoryUsage();
+
+  const clients = fork(path.join(__dirname, 'push-clients.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const statusAt = new Map<number, number>();
+  const baselineAt = new Map<number, number>();
+  let connected!: () => void;
+  const allConnected = new Promise<void>((resolve) => (connected = resolve));
+  clients.on('message', (m: { type: string; index: number; at: number; connected?: number; message?: string }) => {
+    if (m.type === 'status') statusAt.set(m.index, m.at);
+    else if (m.type === 'baseline') baselineAt.set(m.index, m.at);
+    else if (m.type === 'progress') process.stdout.write(`\rconnected ${m.connected}/${N}`);
+    else if (m.type === 'connected') connected();
+    else if (m.type === 'error') throw new Error(`clients failed: ${m.message}`);
+  });
+  const connectStarted = Date.now();
+  clients.send({ type: 'start', url, tokens, sourceAddresses: SOURCE_ADDRESSES });
+  await allConnected;
+  console.log(`\n${N} clients connected in ${((Date.now() - connectStarted) / 1000).toFixed(1)} s over ${SOURCE_ADDRESSES} source addresses`);
+  await new Promise((r) => setTimeout(r, 1000));
+  gc();
+  const memoryAfter = process.memoryUsage();
+
+  const waitAll = async (map: Map<number, number>, what: string) => {
+    const deadline = Date.now() + 60_000;
+    while (map.size < N) {
+      if (Date.now() > deadline) throw new Error(`${what}: only ${map.size}/${N} clients received it`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  // Lifeboat: an event covering every client starts at a scheduled time.
+  const start = Date.now() + 2000;
+  const admin = { tenantId: 'bench', adminId: 'bench', email: 'bench@bench.test', displayName: 'Bench', role: 'fullAdministrator' as const };
+  await services.events.create(admin, { description: 'Bench outage', affectedGroupId: 'g-all', timeZone: 'UTC', start: new Date(start).toISOString(), end: null, appNotifications: { startMessage: 'Use Lifeboat' } }, { ip: null, requestId: null });
+  await waitAll(statusAt, 'status');
+  const ours = percentiles([...statusAt.values()].map((t) => t - start));
+
+  // Baseline: the same payload, raw io.emit to the same clients, at a chosen time.
+  const payload = await services.status.forUser('bench', 'u0');
+  const baselineStart = Date.now() + 1000;
+  await new Promise((r) => setTimeout(r, baselineStart - Date.now()));
+  (push.io as unknown as { emit(event: string, payload: unknown): void }).emit('bench:baseline', payload);
+  await waitAll(baselineAt, 'baseline');
+  const base = percentiles([...baselineAt.values()].map((t) => t - baselineStart));
+
+  const row = (name: string, p: ReturnType<typeof percentiles>) => `${name.padEnd(28)} p50 ${String(p.p50).padStart(5)} ms   p99 ${String(p.p99).padStart(5)} ms   max ${String(p.max).padStart(5)} ms`;
+  console.log(`\nPush of an event start to ${N} clients (from scheduled start to receipt):`);
+  console.log(row('Lifeboat continuity:status', ours));
+  console.log(row('baseline raw io.emit', base));
+  console.log(`ratio (Lifeboat / baseline)   p50 ${(ours.p50 / Math.max(1, base.p50)).toFixed(2)}×   p99 ${(ours.p99 / Math.max(1, base.p99)).toFixed(2)}×   max ${(ours.max / Math.max(1, base.max)).toFixed(2)}×`);
+  console.log(
+    `server memory per connection: rss ${((memoryAfter.rss - memoryBefore.rss) / N / 1024).toFixed(1)} KB, heap ${((memoryAfter.heapUsed - memoryBefore.heapUsed) / N / 1024).toFixed(1)} KB ` +
+      `(rss ${mb(memoryBefore.rss)} → ${mb(memoryAfter.rss)})`,
+  );
+  console.log(`goal at N = 10,000: p99 ≤ 250 ms and ≤ 1.5 × baseline → ${ours.p99 <= 250 && ours.p99 <= 1.5 * Math.max(1, base.p99) ? 'met' : 'NOT met'}`);
+
+  clients.send({ type: 'stop' });
+  await services.scheduler.stop();
+  server.closeAllConnections();
+  await push.close();
+  await conn.close();
+  await db.stop();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
