@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { addinConfigFromEnv, addinRoutes } from './addin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -54,6 +55,8 @@ export function createApp(options: AppOptions): Express {
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(directoryRoutes({ auth: services.auth, directory: services.directory, audit: services.audit, directoryFile: options.directoryFile }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
+
+  app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
 
   app.use(unknownRoute);
   app.use(problemHandler);
