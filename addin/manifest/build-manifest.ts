@@ -1,7 +1,7 @@
 /**
  * The production manifest: the committed manifest.xml (the https://localhost:3000 development
  * variant) with every URL moved to LIFEBOAT_PUBLIC_URL. `npm run build:manifest` writes it to
- * server/public/build/manifest.xml, which the server serves at /addin/manifest.xml.
+ * server/public/build/manifest.xml (or `--out <file>`), which the server serves at /addin/manifest.xml.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,11 +47,13 @@ export function renderManifest(publicUrl: string | undefined, template = readFil
 
 if (require.main === module) {
   const publicUrl = process.env.LIFEBOAT_PUBLIC_URL;
+  const outFlag = process.argv.indexOf('--out');
+  const out = outFlag > 0 && process.argv[outFlag + 1] ? path.resolve(process.argv[outFlag + 1]) : BUILT_MANIFEST;
   try {
     const text = renderManifest(publicUrl);
-    mkdirSync(path.dirname(BUILT_MANIFEST), { recursive: true });
-    writeFileSync(BUILT_MANIFEST, text);
-    console.log(`wrote ${path.relative(process.cwd(), BUILT_MANIFEST)} for ${publicUrl ? manifestBaseUrl(publicUrl) : `${DEV_ORIGIN} (LIFEBOAT_PUBLIC_URL is unset)`}`);
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, text);
+    console.log(`wrote ${path.relative(process.cwd(), out)} for ${publicUrl ? manifestBaseUrl(publicUrl) : `${DEV_ORIGIN} (LIFEBOAT_PUBLIC_URL is unset)`}`);
   } catch (err) {
     if (err instanceof ManifestUrlError) {
       console.error(`build:manifest: ${err.message}`);
