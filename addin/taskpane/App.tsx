@@ -32,6 +32,8 @@ export interface PaneEnv {
 const useStyles = makeStyles({
   main: { display: 'flex', flexDirection: 'column', rowGap: '12px', padding: '12px', maxWidth: '640px', boxSizing: 'border-box' },
   top: { display: 'flex', alignItems: 'baseline', justifyContent: 'space-between', columnGap: '8px' },
+  title: { margin: 0 },
+  detail: { display: 'block', marginTop: '2px' },
   who: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
   center: { padding: '24px 0' },
 });
@@ -258,7 +260,7 @@ function Pane({ env }: { env: PaneEnv }) {
   return (
     <main className={styles.main} data-testid="pane" data-route={route}>
       <div className={styles.top}>
-        <Title3 as="h1">Lifeboat</Title3>
+        <Title3 as="h1" className={styles.title}>Lifeboat</Title3>
         {who ? (
           <Link as="button" onClick={() => signOut(null)} data-testid="sign-out">
             Sign out
@@ -291,7 +293,7 @@ function Pane({ env }: { env: PaneEnv }) {
             <MessageBar intent="error" layout="multiline" data-testid="status-error">
               <MessageBarBody>
                 <MessageBarTitle>{status ? 'Status may be out of date' : "Can't get your status"}</MessageBarTitle>
-                {statusError.message}
+                <span className={styles.detail}>{statusError.message}</span>
               </MessageBarBody>
               <MessageBarActions>
                 <Button size="small" onClick={() => void loadStatus()} disabled={loading}>

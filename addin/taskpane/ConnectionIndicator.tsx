@@ -1,4 +1,4 @@
-import { Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import type { ConnectionState } from '../lib/socket';
 import { hhmm } from '../lib/time';
 
@@ -30,7 +30,7 @@ export function ConnectionIndicator({ state, lastUpdate }: { state: ConnectionSt
   const dot = state.kind === 'live' ? styles.live : state.kind === 'offline' ? styles.offline : styles.waiting;
   return (
     <div className={styles.row} data-testid="connection" data-state={state.kind} aria-live="polite">
-      <span className={`${styles.dot} ${dot}`} aria-hidden="true" />
+      <span className={mergeClasses(styles.dot, dot)} aria-hidden="true" />
       <Text size={200}>{connectionText(state)}</Text>
       <Text size={200} className={styles.meta} data-testid="last-update">
         · {lastUpdate === null ? 'No update yet' : `Updated ${hhmm(lastUpdate)}`}

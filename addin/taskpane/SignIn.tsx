@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 const useStyles = makeStyles({
   card: { rowGap: '10px' },
   form: { display: 'flex', flexDirection: 'column', rowGap: '10px' },
+  title: { margin: 0 },
 });
 
 export interface SignInProps {
@@ -45,7 +46,7 @@ export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice }: SignIn
 
   return (
     <Card className={styles.card} data-testid="sign-in">
-      <Title3 as="h2">Sign in</Title3>
+      <Title3 as="h2" className={styles.title}>Sign in</Title3>
       {notice ? (
         <MessageBar intent="warning">
           <MessageBarBody>{notice}</MessageBarBody>

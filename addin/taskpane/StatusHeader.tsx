@@ -1,13 +1,14 @@
-import { Card, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
+import { Card, Text, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
 import type { ContinuityStatus } from '../lib/status';
 import { headerState } from '../lib/status';
 import { hhmm } from '../lib/time';
 
 const useStyles = makeStyles({
   card: { borderLeftWidth: '6px', borderLeftStyle: 'solid', rowGap: '6px' },
-  normal: { borderLeftColor: tokens.colorPaletteGreenBorderActive },
-  active: { borderLeftColor: tokens.colorPaletteRedBorderActive, backgroundColor: tokens.colorPaletteRedBackground1 },
-  restored: { borderLeftColor: tokens.colorPaletteBlueBorderActive, backgroundColor: tokens.colorPaletteBlueBackground2 },
+  title: { margin: 0 },
+  normal: { borderLeftColor: tokens.colorPaletteGreenBorder2, backgroundColor: tokens.colorPaletteGreenBackground1 },
+  active: { borderLeftColor: tokens.colorPaletteRedBorder2, backgroundColor: tokens.colorPaletteRedBackground1 },
+  restored: { borderLeftColor: tokens.colorBrandStroke1, backgroundColor: tokens.colorBrandBackground2 },
   event: { display: 'flex', flexDirection: 'column', rowGap: '2px' },
   message: { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' },
   meta: { color: tokens.colorNeutralForeground3 },
@@ -19,16 +20,16 @@ export function StatusHeader({ status }: { status: ContinuityStatus }) {
   const state = headerState(status);
   if (state.kind === 'normal') {
     return (
-      <Card className={`${styles.card} ${styles.normal}`} data-testid="header-state" data-state="normal" role="status">
-        <Title3 as="h2">Normal</Title3>
+      <Card className={mergeClasses(styles.card, styles.normal)} data-testid="header-state" data-state="normal" role="status">
+        <Title3 as="h2" className={styles.title}>Normal</Title3>
         <Text>Email is working normally. If an outage is declared for you, it will show here.</Text>
       </Card>
     );
   }
   if (state.kind === 'active') {
     return (
-      <Card className={`${styles.card} ${styles.active}`} data-testid="header-state" data-state="active" role="alert">
-        <Title3 as="h2">Continuity active</Title3>
+      <Card className={mergeClasses(styles.card, styles.active)} data-testid="header-state" data-state="active" role="alert">
+        <Title3 as="h2" className={styles.title}>Continuity active</Title3>
         {state.events.map((event) => (
           <div key={event.id} className={styles.event}>
             <Text weight="semibold" className={styles.message}>{event.description}</Text>
@@ -41,8 +42,8 @@ export function StatusHeader({ status }: { status: ContinuityStatus }) {
     );
   }
   return (
-    <Card className={`${styles.card} ${styles.restored}`} data-testid="header-state" data-state="restored" role="status">
-      <Title3 as="h2">Service restored</Title3>
+    <Card className={mergeClasses(styles.card, styles.restored)} data-testid="header-state" data-state="restored" role="status">
+      <Title3 as="h2" className={styles.title}>Service restored</Title3>
       {state.events.map((event) => (
         <div key={event.id} className={styles.event}>
           <Text weight="semibold" className={styles.message}>{event.description}</Text>
