@@ -73,7 +73,11 @@ export function isSetSupported(name: string, minVersion: string): boolean {
 
 /** The item open in Outlook (read or compose), or null (no item, or outside Outlook). */
 export function currentItem(): Office.Item | null {
-  return (office()?.context?.mailbox?.item as Office.Item | null | undefined) ?? null;
+  try {
+    return (office()?.context?.mailbox?.item as Office.Item | null | undefined) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -82,9 +86,13 @@ export function currentItem(): Office.Item | null {
  */
 export function onItemChanged(onChange: () => void): () => void {
   const o = office();
-  if (!o || !isSetSupported('Mailbox', '1.5')) return () => {};
-  const mailbox = o.context.mailbox;
-  mailbox.addHandlerAsync(o.EventType.ItemChanged, onChange);
+  const mailbox = o?.context?.mailbox;
+  if (!o || !mailbox || !isSetSupported('Mailbox', '1.5')) return () => {};
+  try {
+    mailbox.addHandlerAsync(o.EventType.ItemChanged, onChange);
+  } catch {
+    return () => {};
+  }
   return () => {
     try {
       mailbox.removeHandlerAsync(o.EventType.ItemChanged);

@@ -3,6 +3,7 @@ import { FluentProvider, Spinner, webLightTheme } from '@fluentui/react-componen
 import { waitForOffice } from '../office/host';
 import { loadAddinConfig } from '../lib/auth';
 import { App } from './App';
+import { ErrorBoundary } from './ErrorBoundary';
 
 const root = createRoot(document.getElementById('root')!);
 root.render(
@@ -16,7 +17,9 @@ const baseUrl = window.location.origin;
 void Promise.all([waitForOffice(), loadAddinConfig(baseUrl)]).then(([host, config]) => {
   root.render(
     <FluentProvider theme={webLightTheme}>
-      <App env={{ baseUrl, host, config }} />
+      <ErrorBoundary>
+        <App env={{ baseUrl, host, config }} />
+      </ErrorBoundary>
     </FluentProvider>,
   );
 });
