@@ -136,6 +136,7 @@
     diagnostics: { platform: platform, version: config.hostVersion || '16.0.17928.20114', host: 'Outlook' },
     requirements: {
       isSetSupported: function (name, minVersion) {
+        if (outside) return false;
         var have = requirements[name];
         if (!have) return false;
         return versionAtLeast(have, minVersion || '1.1');
