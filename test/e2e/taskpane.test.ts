@@ -7,6 +7,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
 import { eventually } from '../harness/eventually';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { STAND_IN_PASSWORD, startApiStandIn, type ApiStandIn } from '../stand-ins/lifeboat-api';
 import { installOfficeStandIn, selectItem, standInCalls, standInMessages, type OfficeStandInConfig } from '../stand-ins/office-host';
@@ -21,12 +22,17 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => {});
+  await closePages();
   await browser?.close();
   await api?.close();
 });
 
 const CLASSIC: OfficeStandInConfig = { hostName: 'Outlook', platform: 'PC', accountType: 'office365', requirements: { Mailbox: '1.8' } };
+
+/** Closes the pages of finished tests (their sockets would otherwise stay connected to the stand-in). */
+async function closePages() {
+  for (const c of contexts.splice(0)) await c.close().catch(() => {});
+}
 
 async function openPane(config: OfficeStandInConfig, baseUrl = api.url): Promise<Page> {
   const { context, page } = await newPanePage(browser);
@@ -46,6 +52,7 @@ async function signIn(page: Page, email = 'ada@contoso.test', password = STAND_I
 const header = (page: Page) => page.getByTestId('header-state');
 
 describe('client detection card', () => {
+  afterEach(closePages);
   const cases: [string, OfficeStandInConfig, string, RegExp][] = [
     ['classic-windows', CLASSIC, 'classicWindows', /Cached Exchange Mode unknown/],
     ['mac', { hostName: 'Outlook', platform: 'Mac', accountType: 'office365' }, 'mac', /always keeps a copy of your mailbox/],
@@ -107,6 +114,7 @@ describe('client detection card', () => {
 });
 
 describe('sign-in', () => {
+  afterEach(closePages);
   test('shows the password form when not signed in, and the server’s problem detail on a wrong password', async () => {
     const page = await openPane({ hostName: 'OutlookWebApp', platform: 'OfficeOnline' });
     await page.getByTestId('sign-in-form').waitFor();
@@ -144,12 +152,19 @@ describe('sign-in', () => {
 
 describe('continuity status', () => {
   let page: Page;
+  let network: TcpProxy; // between the browser and the stand-in, so the test can cut the connection
   const event = { id: 'ev-1', description: 'Exchange Online outage', start: '2026-11-22T09:05:00.000Z', end: null };
 
   beforeAll(async () => {
     api.setStatus({ active: false, events: [] });
-    page = await openPane(CLASSIC);
+    network = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(api.url).port) });
+    page = await openPane(CLASSIC, network.url);
     await signIn(page);
+  });
+
+  afterAll(async () => {
+    await page?.context().close();
+    await network?.close();
   });
 
   test('Normal, live', async () => {
@@ -180,12 +195,13 @@ describe('continuity status', () => {
 
   test('socket cut, message edited while disconnected, socket back: the pane replays to the new message', async () => {
     const seqBefore = api.current().seq;
-    api.cut();
+    network.cut();
     await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
     await screenshot(page, 'status-active-reconnecting');
+    await eventually(() => expect(api.connectedSockets()).toBe(0)); // the server has noticed too
     const handshakesBefore = api.handshakes.length;
-    api.setStatus({ active: true, events: [{ ...event, startMessage: 'Updated: use the continuity inbox for urgent mail.' }] });
-    api.resume();
+    api.setStatus({ active: true, events: [{ ...event, startMessage: 'Updated: use the continuity inbox for urgent mail.' }] }); // nobody hears this push
+    network.resume();
     await header(page).getByText('Updated: use the continuity inbox for urgent mail.').waitFor();
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
     // The reconnect carried the last seq the pane had seen, so the server knew what to replay.
