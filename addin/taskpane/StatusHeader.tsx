@@ -1,5 +1,6 @@
 import { Card, Text, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
-import type { ContinuityStatus } from '../lib/status';
+import type { ReactNode } from 'react';
+import type { ContinuityEvent, ContinuityStatus } from '../lib/status';
 import { headerState } from '../lib/status';
 import { hhmm } from '../lib/time';
 
@@ -18,39 +19,35 @@ const useStyles = makeStyles({
 export function StatusHeader({ status }: { status: ContinuityStatus }) {
   const styles = useStyles();
   const state = headerState(status);
-  if (state.kind === 'normal') {
-    return (
-      <Card className={mergeClasses(styles.card, styles.normal)} data-testid="header-state" data-state="normal" role="status">
-        <Title3 as="h2" className={styles.title}>Normal</Title3>
-        <Text>Email is working normally. If an outage is declared for you, it will show here.</Text>
-      </Card>
-    );
-  }
-  if (state.kind === 'active') {
-    return (
-      <Card className={mergeClasses(styles.card, styles.active)} data-testid="header-state" data-state="active" role="alert">
-        <Title3 as="h2" className={styles.title}>Continuity active</Title3>
-        {state.events.map((event) => (
-          <div key={event.id} className={styles.event}>
-            <Text weight="semibold" className={styles.message}>{event.description}</Text>
-            {event.startMessage ? <Text className={styles.message} data-testid="start-message">{event.startMessage}</Text> : null}
-            {event.start ? <Text size={200} className={styles.meta}>Since {hhmm(event.start)}</Text> : null}
-          </div>
-        ))}
-        {state.events.length === 0 ? <Text>Lifeboat is handling your email while the mail service is down.</Text> : null}
-      </Card>
-    );
-  }
-  return (
-    <Card className={mergeClasses(styles.card, styles.restored)} data-testid="header-state" data-state="restored" role="status">
-      <Title3 as="h2" className={styles.title}>Service restored</Title3>
-      {state.events.map((event) => (
-        <div key={event.id} className={styles.event}>
-          <Text weight="semibold" className={styles.message}>{event.description}</Text>
-          <Text className={styles.message} data-testid="end-message">{event.endMessage}</Text>
-          {event.end ? <Text size={200} className={styles.meta}>Ended {hhmm(event.end)}</Text> : null}
-        </div>
-      ))}
+  const card = (tone: 'normal' | 'active' | 'restored', title: string, body: ReactNode) => (
+    <Card className={mergeClasses(styles.card, styles[tone])} data-testid="header-state" data-state={tone} role={tone === 'active' ? 'alert' : 'status'}>
+      <Title3 as="h2" className={styles.title}>{title}</Title3>
+      {body}
     </Card>
   );
+  /** One event: its description, the message for this state, and when. */
+  const eventLines = (events: ContinuityEvent[], which: 'start' | 'end') =>
+    events.map((event) => {
+      const message = which === 'start' ? event.startMessage : event.endMessage;
+      const when = which === 'start' ? event.start : event.end;
+      return (
+        <div key={event.id} className={styles.event}>
+          <Text weight="semibold" className={styles.message}>{event.description}</Text>
+          {message ? <Text className={styles.message} data-testid={`${which}-message`}>{message}</Text> : null}
+          {when ? <Text size={200} className={styles.meta}>{which === 'start' ? 'Since' : 'Ended'} {hhmm(when)}</Text> : null}
+        </div>
+      );
+    });
+  switch (state.kind) {
+    case 'normal':
+      return card('normal', 'Normal', <Text>Email is working normally. If an outage is declared for you, it will show here.</Text>);
+    case 'active':
+      return card(
+        'active',
+        'Continuity active',
+        state.events.length > 0 ? eventLines(state.events, 'start') : <Text>Lifeboat is handling your email while the mail service is down.</Text>,
+      );
+    case 'restored':
+      return card('restored', 'Service restored', eventLines(state.events, 'end'));
+  }
 }

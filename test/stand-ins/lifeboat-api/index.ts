@@ -15,23 +15,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server as SocketServer } from 'socket.io';
+import type { ContinuityEvent, ContinuityStatus } from '../../../addin/lib/status';
 import { addinRoutes } from '../../../server/addin/routes';
 
-export interface StandInEvent {
-  id: string;
-  description: string;
-  startMessage?: string;
-  endMessage?: string;
-  start: string;
-  end: string | null;
-}
-
-export interface StandInStatus {
-  seq: number;
-  active: boolean;
-  events: StandInEvent[];
-  at: string;
-}
+/** The contract's payload types, shared with the pane. */
+export type StandInEvent = ContinuityEvent;
+export type StandInStatus = ContinuityStatus;
 
 export interface ApiStandIn {
   url: string;
