@@ -274,7 +274,7 @@ function Pane({ env }: { env: PaneEnv }) {
       ) : null}
 
       {auth.kind === 'checking' ? (
-        <Spinner className={styles.center} label="Starting…" data-testid="loading" />
+        <Spinner size="small" className={styles.center} label="Starting…" data-testid="loading" />
       ) : auth.kind === 'signedOut' || route === 'signIn' ? (
         <SignIn
           defaultEmail={env.host.emailAddress ?? ''}
@@ -287,7 +287,7 @@ function Pane({ env }: { env: PaneEnv }) {
           {status ? (
             <StatusHeader status={status} />
           ) : loading || !statusError ? (
-            <Spinner className={styles.center} label="Getting your continuity status…" data-testid="loading" />
+            <Spinner size="small" className={styles.center} label="Getting your continuity status…" data-testid="loading" />
           ) : null}
           {statusError ? (
             <MessageBar intent="error" layout="multiline" data-testid="status-error">

@@ -125,6 +125,47 @@ describe('sign-in', () => {
     await screenshot(page, 'sign-in-error');
   });
 
+  test('with an Entra app configured and NAA supported by the host, Microsoft sign-in comes first, the password second', async () => {
+    const { context, page } = await newPanePage(browser);
+    contexts.push(context);
+    // Nothing may leave the machine: Entra is never reached in tests (silent sign-in fails, the button shows).
+    await context.route(/^https:\/\/login\.microsoftonline\.com\//, (route) => route.abort('internetdisconnected'));
+    await installOfficeStandIn(page, { ...CLASSIC, requirements: { Mailbox: '1.8', NestedAppAuth: '1.1' } });
+    await page.route('**/addin/config.json', (route) =>
+      route.fulfill({
+        json: {
+          naa: { clientId: '00000000-0000-0000-0000-000000000001', authority: 'https://login.microsoftonline.com/organizations', scopes: ['api://localhost/x/access_as_user'] },
+          continuityInboxUrl: null,
+        },
+      }),
+    );
+    await page.goto(`${api.url}/addin/taskpane.html`);
+    await page.getByTestId('sign-in-microsoft').waitFor();
+    await page.getByText('If Microsoft sign-in is down, use your Lifeboat password:').waitFor();
+    await screenshot(page, 'sign-in-with-microsoft');
+  });
+
+  test('loading: a spinner while the status is on its way', async () => {
+    const page = await openPane(CLASSIC);
+    await signIn(page);
+    await header(page).waitFor();
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    // Hold both ways the status can arrive (REST and the socket's first HTTP handshake).
+    for (const url of ['**/api/me/status', '**/socket.io/**']) {
+      await page.route(url, async (route) => {
+        await held;
+        await route.continue();
+      });
+    }
+    await page.reload();
+    await page.getByText('Getting your continuity status…').waitFor();
+    await page.locator('[data-testid="connection"][data-state="connecting"]').waitFor();
+    await screenshot(page, 'status-loading');
+    release();
+    await header(page).waitFor();
+  });
+
   test('backend unreachable: sign-in says so instead of failing silently', async () => {
     const page = await openPane(CLASSIC);
     await page.route('**/api/**', (route) => route.abort('connectionrefused'));
