@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { addinConfigFromEnv, addinRoutes } from './addin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -62,6 +63,8 @@ export function createApp(options: AppOptions): Express {
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
+
+  app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
 
   app.use(unknownRoute);
   app.use(problemHandler);

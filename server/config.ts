@@ -59,6 +59,25 @@ function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): strin
   throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
 }
 
+/**
+ * Entra sign-in for the add-in (Nested App Authentication). One app registration: its client id
+ * (LIFEBOAT_ENTRA_CLIENT_ID) and exposed scope (LIFEBOAT_ENTRA_API_SCOPE, default
+ * api://<public host>/<client id>/access_as_user). Tokens must be for that API: `aud` is the client
+ * id or the scope's application id URI (or LIFEBOAT_ENTRA_AUDIENCE, a comma-separated list), and
+ * `scp` holds the scope's name. Unset client id and audience: Entra tokens are refused.
+ */
+function entraSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['entra'] {
+  const clientId = optional(env, 'LIFEBOAT_ENTRA_CLIENT_ID');
+  const apiScope = optional(env, 'LIFEBOAT_ENTRA_API_SCOPE') ?? (clientId ? `api://${new URL(publicUrl).host}/${clientId}/access_as_user` : undefined);
+  const applicationIdUri = apiScope?.replace(/\/[^/]+$/, '');
+  const configured = (optional(env, 'LIFEBOAT_ENTRA_AUDIENCE') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  return {
+    audiences: configured.length ? configured : [clientId, applicationIdUri].filter((a): a is string => Boolean(a)),
+    authority: httpsUrl(env, 'LIFEBOAT_ENTRA_AUTHORITY', 'https://login.microsoftonline.com'),
+    scope: apiScope?.split('/').pop() ?? 'access_as_user',
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const portNumber = port(env, 'PORT', 3000);
   const smtpPort = port(env, 'SMTP_PORT', 2525);
@@ -122,10 +141,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     sessionHours: positiveNumber(env, 'LIFEBOAT_SESSION_HOURS', 12),
     userTokenMinutes: positiveNumber(env, 'LIFEBOAT_USER_TOKEN_MINUTES', 60),
-    entra: {
-      audiences: (optional(env, 'LIFEBOAT_ENTRA_AUDIENCE') ?? '').split(',').map((a) => a.trim()).filter(Boolean),
-      authority: httpsUrl(env, 'LIFEBOAT_ENTRA_AUTHORITY', 'https://login.microsoftonline.com'),
-      scope: optional(env, 'LIFEBOAT_ENTRA_SCOPE') ?? 'access_as_user',
-    },
+    entra: entraSettings(env, publicUrl),
   };
 }

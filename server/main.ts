@@ -12,6 +12,7 @@ import { openConnection } from './db/connection';
 import { EmbeddedBuildError } from './db/embedded/build';
 import { EmbeddedStartError, startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded/ferretdb';
 import { DirectoryFileError, readDirectoryFile } from './directory/file-provider';
+import { createLifeboatServer, resolveTls, TlsConfigError, type TlsSetup } from './http/tls';
 import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
 import { attachPush } from './push/socket';
@@ -60,10 +61,12 @@ async function openDatabase(config: Config, log: (line: string) => void): Promis
 
 async function main(): Promise<void> {
   let config: Config;
+  let tls: TlsSetup;
   try {
     config = loadConfig();
+    tls = resolveTls(process.env, { dataDir: config.dataDir, publicUrl: config.publicUrl });
   } catch (err) {
-    if (err instanceof ConfigError) fail(`configuration error in ${err.message}`);
+    if (err instanceof ConfigError || err instanceof TlsConfigError) fail(`configuration error in ${err.message}`);
     throw err;
   }
   const logger = createLogger(config.logLevel);
@@ -146,14 +149,14 @@ async function main(): Promise<void> {
 
     const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, () => resolve(s));
+      const s = createLifeboatServer(app, tls).listen(config.port, () => resolve(s));
       s.once('error', reject);
     });
     pushContinuityChanges(services, attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, logger }));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');
-    console.log(`Lifeboat listening on http://localhost:${port}`);
+    console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${port}`);
   } catch (err) {
     if (err instanceof StartupError) {
       console.error(`Lifeboat cannot start: ${err.message}`);

@@ -43,7 +43,7 @@ export async function startServer(env: NodeJS.ProcessEnv, timeoutMs = 60_000): P
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${run.stdout()}\n${run.stderr()}`)), timeoutMs);
     const check = () => {
-      const match = /Lifeboat listening on (http:\/\/localhost:\d+)/.exec(run.stdout());
+      const match = /Lifeboat listening on (https?:\/\/localhost:\d+)/.exec(run.stdout());
       if (match) {
         clearTimeout(timer);
         resolve(match[1]);

@@ -1,0 +1,120 @@
+/**
+ * Serves the Outlook add-in: the built task pane (/addin/*), office.js from the @microsoft/office-js
+ * package (/addin/office-js/*, so the pane never needs a CDN during an outage), the icons, the
+ * manifest (/addin/manifest.xml) and the pane's runtime settings (/addin/config.json).
+ *
+ * Cache rules: HTML, the manifest and the settings are `no-cache` (a new build is picked up at once);
+ * content-hashed bundles are immutable for a year; everything else an hour (office.js a day).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { Router, type Response } from 'express';
+import { HttpProblem } from '../http/problem';
+
+export const DEFAULT_BUILD_DIR = path.resolve(__dirname, '..', 'public', 'build');
+export const DEV_MANIFEST = path.resolve(__dirname, '..', '..', 'manifest.xml');
+
+/** Where the @microsoft/office-js package keeps office.js and the host scripts it loads. */
+export function officeJsDir(): string {
+  return path.join(path.dirname(require.resolve('@microsoft/office-js/package.json')), 'dist');
+}
+
+/** What the pane reads from /addin/config.json. */
+export interface AddinClientConfig {
+  /** Nested App Authentication (Entra); null: the pane offers the cloud password only. */
+  naa: { clientId: string; authority: string; scopes: string[] } | null;
+  /** Where users whose Outlook cannot enter continuity mode read and send mail during an outage. */
+  continuityInboxUrl: string | null;
+}
+
+/**
+ * The pane's settings from the environment:
+ * LIFEBOAT_ENTRA_CLIENT_ID (the add-in's Entra app; unset: no NAA), LIFEBOAT_ENTRA_API_SCOPE
+ * (default `api://<public host>/<client id>/access_as_user`), LIFEBOAT_ENTRA_AUTHORITY (the authority
+ * host, default https://login.microsoftonline.com; the pane uses its multi-tenant `organizations` path), LIFEBOAT_CONTINUITY_INBOX_URL (default the public URL).
+ */
+export function addinConfigFromEnv(env: NodeJS.ProcessEnv, publicUrl: string): AddinClientConfig {
+  const clientId = env.LIFEBOAT_ENTRA_CLIENT_ID?.trim();
+  const base = publicUrl.replace(/\/+$/, '');
+  return {
+    naa: clientId
+      ? {
+          clientId,
+          // LIFEBOAT_ENTRA_AUTHORITY is the authority host (it also serves the signing keys the backend checks).
+          authority: `${(env.LIFEBOAT_ENTRA_AUTHORITY?.trim() || 'https://login.microsoftonline.com').replace(/\/+$/, '')}/organizations`,
+          scopes: [env.LIFEBOAT_ENTRA_API_SCOPE?.trim() || `api://${new URL(base).host}/${clientId}/access_as_user`],
+        }
+      : null,
+    continuityInboxUrl: env.LIFEBOAT_CONTINUITY_INBOX_URL?.trim() || `${base}/`,
+  };
+}
+
+export interface AddinRoutesOptions {
+  config: AddinClientConfig;
+  /** The webpack output (default server/public/build). */
+  buildDir?: string;
+  /** Where office.js lives (default: the @microsoft/office-js package). */
+  officeJsDir?: string;
+  /** The manifest served when the build has none (default: the repo's development manifest.xml). */
+  devManifest?: string;
+}
+
+const HASHED = /\.[0-9a-f]{8}\.js$/;
+
+function noCache(res: Response) {
+  res.setHeader('Cache-Control', 'no-cache');
+}
+
+export function addinRoutes(options: AddinRoutesOptions): Router {
+  const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
+  const officeDir = options.officeJsDir ?? officeJsDir();
+  const devManifest = options.devManifest ?? DEV_MANIFEST;
+  const router = Router();
+
+  router.get(['/addin', '/addin/'], (_req, res) => res.redirect(302, '/addin/taskpane.html'));
+
+  router.get('/addin/config.json', (_req, res) => {
+    noCache(res);
+    res.json(options.config);
+  });
+
+  router.get('/addin/manifest.xml', (_req, res, next) => {
+    const built = path.join(buildDir, 'manifest.xml');
+    const file = existsSync(built) ? built : devManifest;
+    noCache(res);
+    res.type('application/xml');
+    res.sendFile(file, (err) => err && next(new HttpProblem(404, 'Not Found', 'No manifest has been built.')));
+  });
+
+  router.use(
+    '/addin/office-js',
+    express.static(officeDir, {
+      index: false,
+      fallthrough: true,
+      setHeaders: (res) => res.setHeader('Cache-Control', 'public, max-age=86400'),
+    }),
+  );
+
+  router.use(
+    '/addin',
+    express.static(buildDir, {
+      index: false,
+      fallthrough: true,
+      setHeaders: (res, file) => {
+        if (file.endsWith('.html')) noCache(res);
+        else if (HASHED.test(file)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+        else res.setHeader('Cache-Control', 'public, max-age=3600');
+      },
+    }),
+  );
+
+  // A page that is not there because nobody built the pane: say so instead of a bare 404.
+  router.get('/addin/:page.html', (req, _res, next) => {
+    if (!existsSync(path.join(buildDir, 'taskpane.html'))) {
+      return next(new HttpProblem(503, 'Service Unavailable', 'The task pane has not been built. Run `npm run build`.'));
+    }
+    next();
+  });
+
+  return router;
+}

@@ -1,0 +1,118 @@
+/**
+ * END TO END against the real backend (issue 5): the built pane in Chromium with the Office host
+ * stand-in, served by the real server process (`server/main.ts`) on a fresh database. An admin
+ * drives the event through the real API; the network between pane and server is cut for real by a
+ * TCP proxy to prove the seq replay.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
+import { testDatabaseUri } from '../harness/context';
+import { eventually } from '../harness/eventually';
+import { ensurePaneBuilt } from '../harness/pane-build';
+import { startServer, type ServerProcess } from '../harness/server-process';
+import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
+import { installOfficeStandIn, standInMessages } from '../stand-ins/office-host';
+
+const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
+const USER = { id: 'u-ada', email: 'ada@contoso.test', password: 'Ada cloud password 2026!' };
+
+/** The admin API calls the test drives events with. */
+const BACKEND = {
+  setCloudPassword: (userId: string) => ({ method: 'PUT', path: `/api/users/${userId}/cloud-password` }),
+  startEvent: () => ({ method: 'POST', path: '/api/events' }),
+  editEvent: (id: string) => ({ method: 'PATCH', path: `/api/events/${id}` }),
+  endNow: (id: string) => ({ method: 'POST', path: `/api/events/${id}/end` }),
+};
+
+describe('task pane against the real backend', () => {
+  let server: ServerProcess;
+  let network: TcpProxy;
+  let browser: Browser;
+  let page: Page;
+  let cookie: string;
+  let eventId: string;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
+
+  async function admin(action: { method: string; path: string }, body?: unknown) {
+    const res = await fetch(`${server.url}${action.path}`, {
+      method: action.method,
+      headers: { cookie, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${action.method} ${action.path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? null : res.json();
+  }
+
+  beforeAll(async () => {
+    ensurePaneBuilt();
+    server = await startServer({
+      LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
+      LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
+      LIFEBOAT_DATA_DIR: dataDir,
+      MONGODB_URI: `${testDatabaseUri().replace(/\/$/, '')}/e2e_pane_${Date.now()}`,
+    });
+    network = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(server.url).port) });
+    browser = await launchBrowser();
+    const login = await fetch(`${server.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
+    cookie = login.headers.getSetCookie()[0].split(';')[0];
+    await admin(BACKEND.setCloudPassword(USER.id), { password: USER.password });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await network?.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('sign in with the cloud password → Normal, live', async () => {
+    ({ page } = await newPanePage(browser));
+    await installOfficeStandIn(page, { hostName: 'Outlook', platform: 'PC', accountType: 'office365', emailAddress: USER.email, requirements: { Mailbox: '1.8' } });
+    await page.goto(`${network.url}/addin/taskpane.html`);
+    const form = page.getByTestId('sign-in-form');
+    await form.getByLabel('Lifeboat password').fill(USER.password);
+    await form.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.locator('[data-testid="header-state"][data-state="normal"]').waitFor();
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await screenshot(page, 'backend-normal');
+  });
+
+  test('an admin starts an event → Continuity active and the item banner', async () => {
+    // Ada is in the demo directory's Continuity Pilot group; the event starts now.
+    const event = (await admin(BACKEND.startEvent(), {
+      description: 'Exchange Online outage',
+      affectedGroupId: 'g-continuity-pilot',
+      timeZone: 'Europe/London',
+      start: new Date().toISOString(),
+      end: null,
+      appNotifications: { startMessage: 'Mail goes through Lifeboat.', endMessage: 'Exchange is back.' },
+    })) as { id: string };
+    eventId = event.id;
+    await page.locator('[data-testid="header-state"][data-state="active"]').getByText('Mail goes through Lifeboat.').waitFor();
+    await eventually(async () => expect((await standInMessages(page)).map((m) => m.message)).toEqual(['Email continuity is active: Mail goes through Lifeboat.']));
+    await screenshot(page, 'backend-active');
+  });
+
+  test('socket cut, message edited, socket back → the pane replays the new message', async () => {
+    network.cut();
+    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+    await admin(BACKEND.editEvent(eventId), { appNotifications: { startMessage: 'Updated: urgent mail only.' } });
+    network.resume();
+    await page.locator('[data-testid="header-state"][data-state="active"]').getByText('Updated: urgent mail only.').waitFor();
+    await screenshot(page, 'backend-replayed');
+  });
+
+  test('End Now → Service restored with the end message', async () => {
+    await admin(BACKEND.endNow(eventId));
+    await page.locator('[data-testid="header-state"][data-state="restored"]').getByText('Exchange is back.').waitFor();
+    await eventually(async () => expect(await standInMessages(page)).toEqual([]));
+    await screenshot(page, 'backend-restored');
+  });
+});
