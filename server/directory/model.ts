@@ -2,7 +2,14 @@ import { Schema, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';
 import type { GroupKind } from './classify';
 
+/**
+ * Directory documents are keyed `<tenantId>:<id>`: the embedded database (FerretDB on SQLite) only
+ * uses an index for a filter on `_id` alone, so point look-ups and import upserts go by `_id`.
+ */
+export const directoryKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
+
 export interface DirectoryUserRecord {
+  _id: string;
   tenantId: string;
   id: string;
   displayName: string;
@@ -13,7 +20,11 @@ export interface DirectoryUserRecord {
   otherMails: string[];
 }
 
+/** A user as the rest of Lifeboat sees it (the storage key stays inside the directory). */
+export type DirectoryUser = Omit<DirectoryUserRecord, '_id'>;
+
 export interface DirectoryGroupRecord {
+  _id: string;
   tenantId: string;
   id: string;
   displayName: string;
@@ -29,6 +40,7 @@ export interface DirectoryGroupRecord {
 
 const userSchema = new Schema<DirectoryUserRecord>(
   {
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     id: { type: String, required: true },
     displayName: { type: String, required: true },
@@ -44,6 +56,7 @@ userSchema.index({ tenantId: 1, id: 1 }, { unique: true });
 
 const groupSchema = new Schema<DirectoryGroupRecord>(
   {
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     id: { type: String, required: true },
     displayName: { type: String, required: true },

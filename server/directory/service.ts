@@ -3,7 +3,7 @@ import type { TenantService } from '../tenants/service';
 import { escapeRegExp } from '../http/validate';
 import { classifyGroup, type GroupKind } from './classify';
 import type { DirectoryDocument } from './file-provider';
-import type { DirectoryGroupModel, DirectoryGroupRecord, DirectoryUserModel, DirectoryUserRecord } from './model';
+import { directoryKey, type DirectoryGroupModel, type DirectoryUser, type DirectoryGroupRecord, type DirectoryUserModel, type DirectoryUserRecord } from './model';
 
 export interface GroupSummary {
   id: string;
@@ -46,12 +46,16 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
     async importDirectory(doc: DirectoryDocument): Promise<{ users: number; groups: number }> {
       const tenantId = doc.tenant.id;
       await tenants.upsert(doc.tenant, 'file');
+      // Documents written before keys were `<tenant>:<id>` would collide with their replacements.
+      await users.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
+      await groups.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
       if (doc.users.length) {
         await users.bulkWrite(
           doc.users.map((u) => ({
             replaceOne: {
-              filter: { tenantId, id: u.id },
+              filter: { _id: directoryKey(tenantId, u.id) },
               replacement: {
+                _id: directoryKey(tenantId, u.id),
                 tenantId,
                 id: u.id,
                 displayName: u.displayName,
@@ -71,8 +75,9 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
         await groups.bulkWrite(
           doc.groups.map((g) => ({
             replaceOne: {
-              filter: { tenantId, id: g.id },
+              filter: { _id: directoryKey(tenantId, g.id) },
               replacement: {
+                _id: directoryKey(tenantId, g.id),
                 tenantId,
                 id: g.id,
                 displayName: g.displayName,
@@ -107,15 +112,18 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
     },
 
     async getGroup(tenantId: string, id: string): Promise<GroupSummary | null> {
-      const group = await groups.findOne({ tenantId, id }).lean();
+      const group = await groups.findById(directoryKey(tenantId, id)).lean();
       return group ? toGroupSummary(group) : null;
     },
 
-    async getUser(tenantId: string, id: string): Promise<DirectoryUserRecord | null> {
-      return users.findOne({ tenantId, id }, { _id: 0 }).lean();
+    async getUser(tenantId: string, id: string): Promise<DirectoryUser | null> {
+      const user = await users.findById(directoryKey(tenantId, id)).lean();
+      if (!user) return null;
+      const { _id, ...rest } = user;
+      return rest;
     },
 
-    async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUserRecord | null> {
+    async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUser | null> {
       const lower = address.toLowerCase();
       return users.findOne({ tenantId, $or: [{ mail: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
     },

@@ -4,7 +4,7 @@ import { adminActor, type AdminIdentity } from '../auth/identity';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from '../auth/password';
 import type { LoginThrottle } from '../auth/throttle';
 import type { DirectoryService } from '../directory/service';
-import type { DirectoryUserRecord } from '../directory/model';
+import type { DirectoryUser } from '../directory/model';
 import { notFound, tooManyRequests, unauthorized, unprocessable } from '../http/problem';
 import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from './identity';
@@ -18,7 +18,7 @@ interface Context {
 
 const INVALID_LOGIN = 'The email address or password is incorrect.';
 
-const toIdentity = (tenantId: string, user: DirectoryUserRecord, via: UserIdentity['via']): UserIdentity => ({
+const toIdentity = (tenantId: string, user: DirectoryUser, via: UserIdentity['via']): UserIdentity => ({
   tenantId,
   userId: user.id,
   email: user.mail ?? user.userPrincipalName,
@@ -38,14 +38,14 @@ export function createUserAuthService(deps: {
   const { credentials, directory, tenants, audit, throttle, tokens } = deps;
   const now = deps.now ?? (() => new Date());
 
-  async function findByAddress(email: string): Promise<{ tenantId: string; user: DirectoryUserRecord } | null> {
+  async function findByAddress(email: string): Promise<{ tenantId: string; user: DirectoryUser } | null> {
     const tenant = await tenants.byDomain(email.split('@')[1] ?? '');
     if (!tenant) return null;
     const user = await directory.findUserByAddress(tenant.id, email);
     return user ? { tenantId: tenant.id, user } : null;
   }
 
-  async function auditAttempt(action: string, email: string, found: { tenantId: string; user: DirectoryUserRecord } | null, context: Context) {
+  async function auditAttempt(action: string, email: string, found: { tenantId: string; user: DirectoryUser } | null, context: Context) {
     const tenantId = found?.tenantId ?? (await tenants.byDomain(email.split('@')[1] ?? ''))?.id;
     if (!tenantId) return;
     await audit.record({
