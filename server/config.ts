@@ -14,6 +14,8 @@ export interface Config {
   directoryFile: string;
   logLevel: string;
   sessionHours: number;
+  /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
+  graph: { loginUrl: string; graphUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -40,6 +42,21 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, `must be a positive number, got "${raw}"`);
   return value;
+}
+
+function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' || url.pathname.replace(/\/+$/, '') !== '' || url.search) {
+    throw new ConfigError(name, `must be an https:// origin without a path, got "${raw}"`);
+  }
+  return url.origin;
 }
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -109,5 +126,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     directoryFile,
     logLevel,
     sessionHours: positiveNumber(env, 'LIFEBOAT_SESSION_HOURS', 12),
+    graph: {
+      loginUrl: httpsUrl(env, 'LIFEBOAT_ENTRA_LOGIN_URL', 'https://login.microsoftonline.com'),
+      graphUrl: httpsUrl(env, 'LIFEBOAT_GRAPH_URL', 'https://graph.microsoft.com'),
+    },
   };
 }

@@ -14,6 +14,7 @@ import { EmbeddedStartError, startEmbeddedDatabase, type EmbeddedDatabase } from
 import { DirectoryFileError, readDirectoryFile } from './directory/file-provider';
 import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
+import { createSyncScheduler, type SyncScheduler } from './directory/graph/scheduler';
 import { createServices, syncIndexes } from './services';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | null = null;
   let conn: Connection | null = null;
   let server: Server | null = null;
+  let scheduler: SyncScheduler | null = null;
   let stopping = false;
 
   const shutdown = async (code: number) => {
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     stopping = true;
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
+    await scheduler?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await embedded?.stop();
     process.exit(code);
@@ -104,11 +107,13 @@ async function main(): Promise<void> {
     const db = await openDatabase(config, (line) => console.log(line));
     embedded = db.embedded;
     conn = db.conn;
-    resolveSecret(config.secret, config.dataDir); // generated on first start, kept for later capabilities
-    const services = createServices(conn, { sessionHours: config.sessionHours });
+    const secret = resolveSecret(config.secret, config.dataDir); // generated on first start and kept
+    const services = createServices(conn, { sessionHours: config.sessionHours, secret, graph: config.graph, logger });
     await syncIndexes(conn);
 
     for (const doc of directoryDocs) {
+      // A tenant connected to Entra ID reads its directory from Graph, not from the file.
+      if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
       const counts = await services.directory.importDirectory(doc);
       logger.info({ tenant: doc.tenant.id, ...counts }, 'directory file loaded');
       const created = await services.admins.bootstrap(
@@ -130,6 +135,8 @@ async function main(): Promise<void> {
       services.auth.sweep().catch((err) => logger.warn({ err }, 'session sweep failed'));
     }, SWEEP_INTERVAL_MS);
     sweeper.unref();
+    scheduler = createSyncScheduler({ connections: services.entra.connections, sync: services.entra.sync, logger });
+    scheduler.start();
 
     const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
     server = await new Promise<Server>((resolve, reject) => {

@@ -15,7 +15,7 @@ describe('GET /healthz', () => {
     const db = await startEmbeddedDatabase({ dataDir: dir });
     const conn = await openConnection(db.uri);
     try {
-      const app = createApp({ conn, services: createServices(conn, { sessionHours: 1 }), logger: createLogger('silent'), directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
+      const app = createApp({ conn, services: createServices(conn, { sessionHours: 1, secret: 'x'.repeat(32) }), logger: createLogger('silent'), directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
       expect((await request(app).get('/healthz').expect(200)).body).toEqual({ status: 'ok', db: 'ok' });
       await db.stop();
       const down = await request(app).get('/healthz').expect(503);
