@@ -54,8 +54,16 @@ async function firstEntries<T>(api: GraphApi, path: string, limit: number): Prom
   return out.slice(0, limit);
 }
 
-const isNotFound = (err: unknown) => err instanceof GraphRequestError && err.status === 404;
-const isGraphId = (id: string) => /^[A-Za-z0-9@._-]{1,256}$/.test(id);
+/** One user or group by id; null when there is none (or the id cannot be one). */
+async function getOrNull<T>(api: GraphApi, collection: 'users' | 'groups', id: string, select: string): Promise<T | null> {
+  if (!/^[A-Za-z0-9@._-]{1,256}$/.test(id)) return null;
+  try {
+    return await api.get<T>(`/${collection}/${encodeURIComponent(id)}?$select=${select}`);
+  } catch (err) {
+    if (err instanceof GraphRequestError && err.status === 404) return null;
+    throw err;
+  }
+}
 
 export function createGraphDirectory(deps: { states: SyncStateModel; store: SyncStore }) {
   const { states, store } = deps;
@@ -79,14 +87,8 @@ export function createGraphDirectory(deps: { states: SyncStateModel; store: Sync
     },
 
     async getGroup(api: GraphApi, tenantId: string, id: string) {
-      if (!isGraphId(id)) return null;
-      let group: GraphGroup;
-      try {
-        group = await api.get<GraphGroup>(`/groups/${encodeURIComponent(id)}?$select=${GROUP_FIELDS}`);
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
+      const group = await getOrNull<GraphGroup>(api, 'groups', id, GROUP_FIELDS);
+      if (!group) return null;
       const { expansions } = await currentExpansions(tenantId);
       const expansion = expansions ? await expansions.get(group.id) : null;
       const memberIds = expansion?.userIds ?? [];
@@ -94,14 +96,8 @@ export function createGraphDirectory(deps: { states: SyncStateModel; store: Sync
     },
 
     async getUser(api: GraphApi, tenantId: string, id: string) {
-      if (!isGraphId(id)) return null;
-      let user: GraphUser;
-      try {
-        user = await api.get<GraphUser>(`/users/${encodeURIComponent(id)}?$select=${USER_FIELDS}`);
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw err;
-      }
+      const user = await getOrNull<GraphUser>(api, 'users', id, USER_FIELDS);
+      if (!user) return null;
       const { expansions } = await currentExpansions(tenantId);
       return {
         id: user.id,
