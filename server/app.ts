@@ -8,6 +8,7 @@ import { addinConfigFromEnv, addinRoutes } from './addin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
+import { entraRoutes } from './directory/graph/routes';
 import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
@@ -57,7 +58,8 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
-  app.use(directoryRoutes({ auth: services.auth, directory: services.directory, audit: services.audit, directoryFile: options.directoryFile }));
+  app.use(directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }));
+  app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
   app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));

@@ -16,6 +16,8 @@ export interface Config {
   sessionHours: number;
   userTokenMinutes: number;
   entra: { audiences: string[]; authority: string; scope: string };
+  /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
+  graph: { loginUrl: string; graphUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -44,19 +46,24 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' || url.pathname.replace(/\/+$/, '') !== '' || url.search) {
+    throw new ConfigError(name, `must be an https:// origin without a path, got "${raw}"`);
+  }
+  return url.origin;
+}
+
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
-}
-
-function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const raw = optional(env, name) ?? fallback;
-  try {
-    if (new URL(raw).protocol === 'https:') return raw.replace(/\/+$/, '');
-  } catch {
-    // reported below
-  }
-  throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
 }
 
 /**
@@ -123,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('LIFEBOAT_DIRECTORY_FILE', `file not found: ${directoryFile}`);
   }
 
+  const entra = entraSettings(env, publicUrl);
+
   const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -141,6 +150,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     sessionHours: positiveNumber(env, 'LIFEBOAT_SESSION_HOURS', 12),
     userTokenMinutes: positiveNumber(env, 'LIFEBOAT_USER_TOKEN_MINUTES', 60),
-    entra: entraSettings(env, publicUrl),
+    entra,
+    // One Entra authority host for app sign-in (Graph), user tokens' keys and the pane's NAA.
+    graph: { loginUrl: entra.authority, graphUrl: httpsUrl(env, 'LIFEBOAT_GRAPH_URL', 'https://graph.microsoft.com') },
   };
 }

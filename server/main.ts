@@ -17,6 +17,7 @@ import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
 import { attachPush } from './push/socket';
 import { pushContinuityChanges } from './push/wiring';
+import { createSyncScheduler, type SyncScheduler } from './directory/graph/scheduler';
 import { createServices, syncIndexes } from './services';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -83,15 +84,17 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | null = null;
   let conn: Connection | null = null;
   let server: Server | null = null;
+  let syncScheduler: SyncScheduler | null = null;
   let stopping = false;
-  let stopScheduler: () => Promise<void> = async () => {};
+  let stopEventScheduler: () => Promise<void> = async () => {};
 
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
-    await stopScheduler();
+    await stopEventScheduler();
+    await syncScheduler?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await embedded?.stop();
     process.exit(code);
@@ -115,12 +118,15 @@ async function main(): Promise<void> {
       sessionHours: config.sessionHours,
       logger,
       secret: resolveSecret(config.secret, config.dataDir), // generated on first start, then kept
+      graph: config.graph,
       entra: config.entra,
       userTokenMinutes: config.userTokenMinutes,
     });
     await syncIndexes(conn);
 
     for (const doc of directoryDocs) {
+      // A tenant connected to Entra ID reads its directory from Graph, not from the file.
+      if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
       const counts = await services.directory.importDirectory(doc);
       logger.info({ tenant: doc.tenant.id, ...counts }, 'directory file loaded');
       const created = await services.admins.bootstrap(
@@ -142,10 +148,12 @@ async function main(): Promise<void> {
       services.auth.sweep().catch((err) => logger.warn({ err }, 'session sweep failed'));
     }, SWEEP_INTERVAL_MS);
     sweeper.unref();
+    syncScheduler = createSyncScheduler({ connections: services.entra.connections, sync: services.entra.sync, logger });
+    syncScheduler.start();
 
     // Missed transitions (the server was down at their time) fire now, once, in order.
     services.scheduler.start();
-    stopScheduler = () => services.scheduler.stop();
+    stopEventScheduler = () => services.scheduler.stop();
 
     const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
     server = await new Promise<Server>((resolve, reject) => {

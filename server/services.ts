@@ -18,7 +18,10 @@ import { directoryGroupModel, directoryUserModel } from './directory/model';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
 import { createEventService } from './events/service';
+import { PUBLIC_CLOUD, type GraphEndpoints } from './directory/graph/client';
+import { createEntra } from './directory/graph/index';
 import { createDirectoryService } from './directory/service';
+import { createSecretBox } from './secrets/seal';
 import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 
@@ -28,8 +31,9 @@ export interface ServiceOptions {
   now?: () => Date;
   /** The scheduler's longest sleep between looks at the database. */
   schedulerPollMs?: number;
-  /** LIFEBOAT_SECRET: signs user tokens. */
+  /** LIFEBOAT_SECRET: signs user tokens; stored credentials are encrypted with a key derived from it. */
   secret: string;
+  graph?: GraphEndpoints;
   entra?: EntraSettings;
   userTokenMinutes?: number;
 }
@@ -70,7 +74,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   const userAuth = createUserAuthService({ credentials: userCredentialModel(conn), directory, tenants, audit, throttle, tokens, now: options.now });
   const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
   const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients };
+  const entra = createEntra(conn, {
+    box: createSecretBox(options.secret),
+    endpoints: options.graph ?? PUBLIC_CLOUD,
+    tenants,
+    logger: options.logger,
+    now: options.now,
+  });
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -7,26 +7,42 @@ import type { AuthService } from '../auth/service';
 import { conflict, HttpProblem, notFound } from '../http/problem';
 import { parseQuery } from '../http/validate';
 import { DirectoryFileError, readDirectoryFile } from './file-provider';
+import { viaGraph, type Entra } from './graph/index';
 import type { DirectoryService } from './service';
 
 const searchQuery = z.object({ search: z.string().max(200).optional() });
 
-export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryService; audit: AuditService; directoryFile: string }): Router {
-  const { auth, directory, audit } = deps;
+/**
+ * The directory read API. A tenant connected to Entra ID is answered by the Graph provider, any other
+ * by the directory file's copy; the responses have the same shapes.
+ */
+export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryService; entra: Entra; audit: AuditService; directoryFile: string }): Router {
+  const { auth, directory, audit, entra } = deps;
   const router = Router();
+  const graphFor = (tenantId: string) => viaGraph(() => entra.api(tenantId));
 
   router.get('/api/directory/groups', requireAdmin(auth), async (req, res) => {
     const { search } = parseQuery(searchQuery, req);
-    res.json(await directory.searchGroups(currentAdmin(req).tenantId, search));
+    const { tenantId } = currentAdmin(req);
+    const api = await graphFor(tenantId);
+    res.json(api ? await viaGraph(() => entra.directory.searchGroups(api, search)) : await directory.searchGroups(tenantId, search));
   });
 
   router.get('/api/directory/users', requireAdmin(auth), async (req, res) => {
     const { search } = parseQuery(searchQuery, req);
-    res.json(await directory.searchUsers(currentAdmin(req).tenantId, search));
+    const { tenantId } = currentAdmin(req);
+    const api = await graphFor(tenantId);
+    res.json(api ? await viaGraph(() => entra.directory.searchUsers(api, search)) : await directory.searchUsers(tenantId, search));
   });
 
   router.get('/api/directory/groups/:id', requireAdmin(auth), async (req, res) => {
     const { tenantId } = currentAdmin(req);
+    const api = await graphFor(tenantId);
+    if (api) {
+      const found = await viaGraph(() => entra.directory.getGroup(api, tenantId, req.params.id as string));
+      if (!found) throw notFound('group');
+      return void res.json(found);
+    }
     const group = await directory.getGroup(tenantId, req.params.id as string);
     if (!group) throw notFound('group');
     const memberIds = await directory.transitiveUserIds(tenantId, group.id);
@@ -35,6 +51,12 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
 
   router.get('/api/directory/users/:id', requireAdmin(auth), async (req, res) => {
     const { tenantId } = currentAdmin(req);
+    const api = await graphFor(tenantId);
+    if (api) {
+      const found = await viaGraph(() => entra.directory.getUser(api, tenantId, req.params.id as string));
+      if (!found) throw notFound('user');
+      return void res.json(found);
+    }
     const user = await directory.getUser(tenantId, req.params.id as string);
     if (!user) throw notFound('user');
     const { tenantId: _omit, ...view } = user;
@@ -44,6 +66,9 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
   /** Re-reads the directory file for the admin's own tenant (other tenants in the file are left alone). */
   router.post('/api/directory/reload', requireAdmin(auth, 'basicAdministrator'), async (req, res) => {
     const identity = currentAdmin(req);
+    if (await entra.connections.isConnected(identity.tenantId)) {
+      throw conflict('This tenant reads its directory from Entra ID; use POST /api/directory/sync instead.');
+    }
     let docs;
     try {
       docs = readDirectoryFile(deps.directoryFile);

@@ -23,6 +23,8 @@ export interface LifeboatTestContext {
   /** Creates an admin in a tenant and returns a supertest agent signed in as them. */
   signIn(tenantId: string, role: Role, email?: string): Promise<request.Agent>;
   createAdmin(tenantId: string, role: Role, email: string, password: string): Promise<void>;
+  /** Everything the app and its services logged (JSON lines, level debug). */
+  logs(): string;
 }
 
 export function testDatabaseUri(): string {
@@ -51,13 +53,23 @@ export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument
   };
 }
 
-export function useLifeboat(options: { now?: () => Date; directories?: DirectoryDocument[]; services?: Partial<ServiceOptions> } = {}): LifeboatTestContext {
+export interface LifeboatOptions {
+  now?: () => Date;
+  directories?: DirectoryDocument[];
+  /** Entra sign-in and Graph endpoints (the local stand-ins), read when the app is built. */
+  graph?: () => { loginUrl: string; graphUrl: string };
+  services?: Partial<ServiceOptions>;
+}
+
+export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext {
   const context = {} as LifeboatTestContext;
   const dbName = `t_${randomBytes(6).toString('hex')}`;
 
   beforeAll(async () => {
     const conn = await openConnection(testDatabaseUri(), dbName);
-    const services = createServices(conn, testServiceOptions({ now: options.now, ...options.services }));
+    const logs: string[] = [];
+    const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
+    const services = createServices(conn, testServiceOptions({ now: options.now, graph: options.graph?.(), logger, ...options.services }));
     await syncIndexes(conn);
     for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) {
       await services.directory.importDirectory(doc);
@@ -65,12 +77,13 @@ export function useLifeboat(options: { now?: () => Date; directories?: Directory
     const app = createApp({
       conn,
       services,
-      logger: createLogger('silent'),
+      logger,
       directoryFile: DEMO_DIRECTORY_FILE,
       publicUrl: 'http://localhost',
     });
     let counter = 0;
     Object.assign(context, {
+      logs: () => logs.join(''),
       conn,
       services,
       app,
@@ -88,6 +101,7 @@ export function useLifeboat(options: { now?: () => Date; directories?: Directory
 
   afterAll(async () => {
     await context.services?.scheduler.stop();
+    await context.services?.entra.sync.stop();
     await context.conn?.dropDatabase().catch(() => {});
     await context.conn?.close();
   });

@@ -1,0 +1,150 @@
+/**
+ * The tenant's Entra connection: which Entra tenant and app registration Lifeboat reads the directory
+ * with, and its credential (a client secret, or a certificate and its private key). The credential is
+ * stored sealed and is never part of any view this service returns.
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import type { FieldError } from '../../http/problem';
+import type { SecretBox } from '../../secrets/seal';
+import type { CredentialType, EntraConnectionModel, EntraConnectionRecord } from './model';
+
+export const DEFAULT_SYNC_INTERVAL_MINUTES = 15;
+
+export interface ConnectionInput {
+  entraTenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  certificate?: { certificatePem: string; privateKeyPem: string };
+  syncIntervalMinutes?: number;
+}
+
+/** What an admin sees: everything but the credential itself. */
+export interface ConnectionView {
+  entraTenantId: string;
+  clientId: string;
+  credentialType: CredentialType;
+  certificateThumbprint: string | null;
+  syncIntervalMinutes: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What the Graph client needs: the opened credential. Never leaves the server. */
+export interface EntraCredentials {
+  tenantId: string;
+  entraTenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  certificate?: { thumbprintSha256: string; privateKey: string; certificatePem: string };
+  /** Changes whenever the connection does (token caches are keyed by it). */
+  version: string;
+}
+
+export class ConnectionInputError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+  }
+}
+
+const toView = (r: EntraConnectionRecord): ConnectionView => ({
+  entraTenantId: r.entraTenantId,
+  clientId: r.clientId,
+  credentialType: r.credentialType,
+  certificateThumbprint: r.certificateThumbprint,
+  syncIntervalMinutes: r.syncIntervalMinutes,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+/** A certificate and the key that belongs to it, or the field errors that say why not. */
+function readCertificate(input: { certificatePem: string; privateKeyPem: string }): { thumbprintSha256: string; certificatePem: string } {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(input.certificatePem);
+  } catch {
+    throw new ConnectionInputError([{ path: 'certificate.certificatePem', message: 'is not a PEM certificate' }]);
+  }
+  let matches = false;
+  try {
+    matches = cert.checkPrivateKey(createPrivateKey(input.privateKeyPem));
+  } catch {
+    throw new ConnectionInputError([{ path: 'certificate.privateKeyPem', message: 'is not a PEM private key' }]);
+  }
+  if (!matches) throw new ConnectionInputError([{ path: 'certificate.privateKeyPem', message: 'does not belong to the certificate' }]);
+  return { thumbprintSha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(), certificatePem: cert.toString() };
+}
+
+export function createConnectionService(deps: { connections: EntraConnectionModel; box: SecretBox }) {
+  const { connections, box } = deps;
+  const sealContext = (tenantId: string) => `entra-connection:${tenantId}`;
+
+  return {
+    async get(tenantId: string): Promise<ConnectionView | null> {
+      const record = await connections.findById(tenantId).lean();
+      return record ? toView(record) : null;
+    },
+
+    async isConnected(tenantId: string): Promise<boolean> {
+      return (await connections.countDocuments({ _id: tenantId })) > 0;
+    },
+
+    async listConnected(): Promise<Array<{ tenantId: string; syncIntervalMinutes: number }>> {
+      const records = await connections.find({}, { _id: 1, syncIntervalMinutes: 1 }).lean();
+      return records.map((r) => ({ tenantId: r._id, syncIntervalMinutes: r.syncIntervalMinutes }));
+    },
+
+    /**
+     * Creates or changes the connection. Without a new credential the stored one is kept (so an admin
+     * can change the interval without re-entering the secret); a new connection needs one.
+     */
+    async set(tenantId: string, input: ConnectionInput): Promise<{ before: ConnectionView | null; after: ConnectionView; credentialChanged: boolean }> {
+      const existing = await connections.findById(tenantId).lean();
+      if (input.clientSecret !== undefined && input.certificate !== undefined) {
+        throw new ConnectionInputError([{ path: 'clientSecret', message: 'give a client secret or a certificate, not both' }]);
+      }
+      const update: Partial<EntraConnectionRecord> = {
+        entraTenantId: input.entraTenantId.toLowerCase(),
+        clientId: input.clientId.toLowerCase(),
+        syncIntervalMinutes: input.syncIntervalMinutes ?? existing?.syncIntervalMinutes ?? DEFAULT_SYNC_INTERVAL_MINUTES,
+      };
+      if (input.clientSecret !== undefined) {
+        Object.assign(update, { credentialType: 'secret', sealedCredential: box.seal(input.clientSecret, sealContext(tenantId)), certificateThumbprint: null, certificatePem: null });
+      } else if (input.certificate !== undefined) {
+        const cert = readCertificate(input.certificate);
+        Object.assign(update, {
+          credentialType: 'certificate',
+          sealedCredential: box.seal(input.certificate.privateKeyPem, sealContext(tenantId)),
+          certificateThumbprint: cert.thumbprintSha256,
+          certificatePem: cert.certificatePem,
+        });
+      } else if (!existing) {
+        throw new ConnectionInputError([{ path: 'clientSecret', message: 'a new connection needs a client secret or a certificate' }]);
+      }
+      const after = await connections.findOneAndUpdate({ _id: tenantId }, { $set: update }, { upsert: true, returnDocument: 'after' }).lean();
+      return { before: existing ? toView(existing) : null, after: toView(after!), credentialChanged: input.clientSecret !== undefined || input.certificate !== undefined };
+    },
+
+    async remove(tenantId: string): Promise<ConnectionView | null> {
+      const existing = await connections.findById(tenantId).lean();
+      if (existing) await connections.deleteOne({ _id: tenantId });
+      return existing ? toView(existing) : null;
+    },
+
+    /** The opened credential, for the Graph client only. */
+    async credentials(tenantId: string): Promise<EntraCredentials | null> {
+      const r = await connections.findById(tenantId).lean();
+      if (!r) return null;
+      const opened = box.open(r.sealedCredential, sealContext(tenantId));
+      return {
+        tenantId,
+        entraTenantId: r.entraTenantId,
+        clientId: r.clientId,
+        version: `${r.updatedAt.getTime()}:${r.credentialType}:${r.certificateThumbprint ?? ''}`,
+        ...(r.credentialType === 'secret'
+          ? { clientSecret: opened }
+          : { certificate: { thumbprintSha256: r.certificateThumbprint!, privateKey: opened, certificatePem: r.certificatePem! } }),
+      };
+    },
+  };
+}
+export type ConnectionService = ReturnType<typeof createConnectionService>;

@@ -1,0 +1,70 @@
+/**
+ * The permission probe: the application permissions actually granted to Lifeboat's app (its service
+ * principal's app role assignments on Microsoft Graph) against what Lifeboat needs.
+ */
+import type { GraphApi } from './client';
+
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+
+export interface RequiredPermission {
+  permission: string;
+  /** Granted permissions that include this one (the permission itself first). */
+  satisfiedBy: string[];
+  neededFor: string;
+}
+
+export const REQUIRED_PERMISSIONS: RequiredPermission[] = [
+  {
+    permission: 'GroupMember.Read.All',
+    satisfiedBy: ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    neededFor: 'Reading groups and their members: the affected-group picker and distribution-list expansion.',
+  },
+  {
+    permission: 'User.Read.All',
+    satisfiedBy: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    neededFor: "Reading users and every address they receive mail at (mail and proxy addresses), and the user picker.",
+  },
+  {
+    permission: 'Domain.Read.All',
+    satisfiedBy: ['Domain.Read.All', 'Domain.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    neededFor: "Reading the tenant's verified (accepted) domains, which decide the mail Lifeboat accepts.",
+  },
+  {
+    permission: 'Mail.Send',
+    satisfiedBy: ['Mail.Send'],
+    neededFor: 'The continuity monitor: sending its test messages from a licensed mailbox.',
+  },
+  {
+    permission: 'Mail.ReadBasic.All',
+    satisfiedBy: ['Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'],
+    neededFor: 'The continuity monitor: seeing that its test messages arrived, and when.',
+  },
+];
+
+export interface PermissionCheck {
+  permission: string;
+  status: 'granted' | 'missing';
+  grantedAs: string | null;
+  neededFor: string;
+}
+
+export async function probePermissions(api: GraphApi, clientId: string): Promise<{ checkedAt: string; granted: string[]; permissions: PermissionCheck[] }> {
+  const sp = await api.get<{ id: string }>(`/servicePrincipals(appId='${encodeURIComponent(clientId)}')?$select=id,appId`);
+  const graphSp = await api.get<{ id: string; appRoles: Array<{ id: string; value: string }> }>(`/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id,appRoles`);
+  const roleNames = new Map(graphSp.appRoles.map((r) => [r.id, r.value]));
+  const granted = new Set<string>();
+  for await (const page of api.pages<{ appRoleId: string; resourceId: string }>(`/servicePrincipals/${encodeURIComponent(sp.id)}/appRoleAssignments`)) {
+    for (const a of page.value) {
+      const name = a.resourceId === graphSp.id ? roleNames.get(a.appRoleId) : undefined;
+      if (name) granted.add(name);
+    }
+  }
+  return {
+    checkedAt: new Date().toISOString(),
+    granted: [...granted].sort(),
+    permissions: REQUIRED_PERMISSIONS.map((p) => {
+      const grantedAs = p.satisfiedBy.find((name) => granted.has(name)) ?? null;
+      return { permission: p.permission, status: grantedAs ? 'granted' : 'missing', grantedAs, neededFor: p.neededFor };
+    }),
+  };
+}

@@ -1,0 +1,319 @@
+/**
+ * Directory sync from Microsoft Graph: a full sync (`/users/delta` and `/groups/delta` with members,
+ * pages of 999), then incremental syncs from the stored delta links; both end by computing every
+ * group's expansion into a new generation that becomes current only when the whole sync succeeded.
+ *
+ * One sync per tenant at a time, also across server processes: a run first inserts a lease document
+ * (unique _id = tenant id), renews it while it runs and deletes it at the end; a lease whose holder
+ * died expires. Progress is written to the tenant's sync state as pages arrive.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { TenantService } from '../../tenants/service';
+import { describeGraphError, type GraphApi, type GraphClientFactory, GraphRequestError } from './client';
+import type { ConnectionService } from './connection';
+import type { SyncLeaseModel, SyncStateModel, SyncStateRecord } from './model';
+import { DirectoryModel, mailAddresses, newGeneration, type SourceGroup, type SourceUser, type SyncStore } from './store';
+
+export const PAGE_SIZE = 999;
+/** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
+const MAX_DELTA_SYNCS = 200;
+
+const USER_SELECT = 'id,displayName,mail,userPrincipalName,proxyAddresses';
+const GROUP_SELECT = 'id,displayName,mail,groupTypes,mailEnabled,securityEnabled,membershipRule,members';
+
+export interface SyncStatus {
+  state: SyncStateRecord['state'];
+  mode: 'full' | 'incremental' | null;
+  phase: string | null;
+  pages: number;
+  groups: number;
+  users: number;
+  throttled: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+  lastSuccessfulSync: string | null;
+}
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+export function toSyncStatus(r: SyncStateRecord | null): SyncStatus {
+  return {
+    state: r?.state ?? 'idle',
+    mode: r?.mode ?? null,
+    phase: r?.phase ?? null,
+    pages: r?.pages ?? 0,
+    groups: r?.groups ?? 0,
+    users: r?.users ?? 0,
+    throttled: r?.throttled ?? 0,
+    startedAt: iso(r?.startedAt),
+    finishedAt: iso(r?.finishedAt),
+    error: r?.error ?? null,
+    lastSuccessfulSync: iso(r?.lastSuccessfulSync),
+  };
+}
+
+interface GraphEntry {
+  id: string;
+  '@removed'?: unknown;
+  displayName?: string;
+  mail?: string | null;
+  proxyAddresses?: string[];
+  groupTypes?: string[];
+  mailEnabled?: boolean;
+  securityEnabled?: boolean;
+  membershipRule?: string | null;
+  'members@delta'?: Array<{ '@odata.type'?: string; id: string; '@removed'?: unknown }>;
+}
+
+export function normaliseUser(e: GraphEntry): SourceUser {
+  if (e['@removed']) return { id: e.id, removed: true };
+  return { id: e.id, displayName: e.displayName ?? '', mail: e.mail?.toLowerCase() ?? null, addresses: mailAddresses(e.mail, e.proxyAddresses) };
+}
+
+export function normaliseGroup(e: GraphEntry): SourceGroup {
+  const members = e['members@delta'];
+  if (e['@removed'] && !members) return { id: e.id, removed: true };
+  const g: SourceGroup = { id: e.id };
+  if (e.displayName !== undefined) {
+    g.props = {
+      displayName: e.displayName,
+      mail: e.mail?.toLowerCase() ?? null,
+      groupTypes: e.groupTypes ?? [],
+      mailEnabled: e.mailEnabled ?? false,
+      securityEnabled: e.securityEnabled ?? false,
+      membershipRule: e.membershipRule ?? null,
+    };
+  }
+  for (const m of members ?? []) {
+    if (m['@removed']) (g.removeMembers ??= []).push(m.id);
+    else if (m['@odata.type'] === '#microsoft.graph.group') (g.addGroups ??= []).push(m.id);
+    else if (m['@odata.type'] === '#microsoft.graph.user') (g.addUsers ??= []).push(m.id);
+    // devices, contacts and service principals receive no mail as users do: not expanded.
+  }
+  return g;
+}
+
+/** Graph says a delta link can no longer be used: start over with a full sync. */
+const deltaExpired = (err: unknown) => err instanceof GraphRequestError && (err.status === 410 || /syncStateNotFound|resyncRequired/i.test(err.code ?? ''));
+
+export interface SyncDeps {
+  states: SyncStateModel;
+  leases: SyncLeaseModel;
+  store: SyncStore;
+  connections: ConnectionService;
+  graph: GraphClientFactory;
+  tenants: TenantService;
+  logger: Logger;
+  leaseMs?: number;
+  now?: () => Date;
+}
+
+export function createDirectorySync(deps: SyncDeps) {
+  const { states, leases, store, connections, graph, tenants, logger } = deps;
+  const leaseMs = deps.leaseMs ?? 60_000;
+  const now = deps.now ?? (() => new Date());
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+
+  async function claimLease(tenantId: string, owner: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await leases.create({ _id: tenantId, owner, expiresAt: new Date(now().getTime() + leaseMs) });
+        return true;
+      } catch (err) {
+        if ((err as { code?: number }).code !== 11000) throw err;
+      }
+      const held = await leases.findById(tenantId).lean();
+      if (held && held.expiresAt.getTime() > now().getTime()) return false;
+      // The holder stopped renewing (it died): remove exactly that stale lease, then race to insert.
+      if (held) await leases.deleteOne({ _id: tenantId, owner: held.owner, expiresAt: held.expiresAt });
+    }
+    return false;
+  }
+
+  const setState = (tenantId: string, fields: Partial<SyncStateRecord>) => states.updateOne({ _id: tenantId }, { $set: fields }, { upsert: true });
+
+  async function collect(
+    api: GraphApi,
+    path: string,
+    signal: AbortSignal,
+    onPage: (value: GraphEntry[]) => Promise<void>,
+  ): Promise<string | null> {
+    let deltaLink: string | null = null;
+    for await (const page of api.pages<GraphEntry>(path, { maxPageSize: PAGE_SIZE, signal })) {
+      await onPage(page.value);
+      deltaLink = page.deltaLink;
+    }
+    return deltaLink;
+  }
+
+  async function run(tenantId: string, options: { full?: boolean }, signal: AbortSignal): Promise<void> {
+    const previous = await states.findById(tenantId).lean();
+    const incremental = !options.full && Boolean(previous?.generation && previous.usersDeltaLink && previous.groupsDeltaLink) && (previous?.deltaChunks ?? 0) < MAX_DELTA_SYNCS;
+    const progress = { pages: 0, groups: 0, users: 0, throttled: 0 };
+    await setState(tenantId, { mode: incremental ? 'incremental' : 'full', phase: 'signing in' });
+    const report = (phase: string) => setState(tenantId, { phase, ...progress });
+
+    const creds = await connections.credentials(tenantId);
+    if (!creds) throw new GraphRequestError('the tenant is not connected to Entra ID', null, null);
+    const api = graph.client(creds, { onThrottled: () => void progress.throttled++ });
+
+    // Accepted domains: the verified ones become the tenant's domains.
+    await report('domains');
+    const domains = await api.get<{ value: Array<{ id: string; isVerified: boolean }> }>('/domains');
+    const verified = domains.value.filter((d) => d.isVerified).map((d) => d.id.toLowerCase());
+    const tenant = await tenants.get(tenantId);
+    if (verified.length) await tenants.upsert({ id: tenantId, name: tenant?.name ?? tenantId, domains: verified }, 'graph');
+
+    const model = new DirectoryModel();
+    let sourceGeneration: string;
+    let usersLink: string | null;
+    let groupsLink: string | null;
+    let createdSource: string | null = null;
+    const expansionGeneration = newGeneration();
+    try {
+      let seq = 0;
+      const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
+      const fetchAll = async (source: ReturnType<SyncStore['source']>, prefix: string, usersPath: string, groupsPath: string) => {
+        const delta = prefix !== 'a';
+        await report('users');
+        const u = await collect(api, usersPath, signal, async (value) => {
+          const users = value.map(normaliseUser);
+          await source.append({ _id: pageId(prefix), kind: 'users', delta, users });
+          model.apply({ users });
+          progress.pages++;
+          progress.users += users.length;
+          await report('users');
+        });
+        await report('groups');
+        const g = await collect(api, groupsPath, signal, async (value) => {
+          const groups = value.map(normaliseGroup);
+          await source.append({ _id: pageId(prefix), kind: 'groups', delta, groups });
+          model.apply({ groups });
+          progress.pages++;
+          progress.groups += groups.filter((x) => x.props || x.removed).length;
+          await report('groups');
+        });
+        return { u, g };
+      };
+
+      const fullSync = async () => {
+        sourceGeneration = newGeneration();
+        createdSource = sourceGeneration;
+        const links = await fetchAll(store.source(tenantId, sourceGeneration), 'a', `/users/delta?$select=${USER_SELECT}`, `/groups/delta?$select=${GROUP_SELECT}`);
+        usersLink = links.u;
+        groupsLink = links.g;
+      };
+
+      if (incremental) {
+        sourceGeneration = previous!.generation!;
+        await report('loading snapshot');
+        const source = store.source(tenantId, sourceGeneration);
+        await source.load(model);
+        try {
+          // Delta pages sort after the snapshot's and after earlier deltas ("d<time>...").
+          const links = await fetchAll(source, `d${Date.now().toString(36)}-`, previous!.usersDeltaLink!, previous!.groupsDeltaLink!);
+          usersLink = links.u;
+          groupsLink = links.g;
+        } catch (err) {
+          if (!deltaExpired(err)) throw err;
+          logger.info({ tenant: tenantId }, 'directory sync: delta link expired; running a full sync');
+          model.users.clear();
+          model.groups.clear();
+          await setState(tenantId, { mode: 'full' });
+          await fullSync();
+        }
+      } else {
+        await fullSync();
+      }
+      if (!usersLink! || !groupsLink!) throw new GraphRequestError('Graph ended a delta round without a delta link', null, null);
+
+      await report('expanding');
+      await store.writeExpansions(tenantId, expansionGeneration, model, signal);
+      const finished = now();
+      const wasFull = createdSource !== null;
+      // The switch: one single-document write makes the new expansions (and snapshot) current.
+      await setState(tenantId, {
+        state: 'succeeded',
+        phase: null,
+        ...progress,
+        finishedAt: finished,
+        error: null,
+        generation: sourceGeneration!,
+        expansionGeneration,
+        usersDeltaLink: usersLink,
+        groupsDeltaLink: groupsLink,
+        deltaChunks: wasFull ? 0 : (previous?.deltaChunks ?? 0) + 1,
+        lastSuccessfulSync: finished,
+        ...(wasFull ? { lastFullSync: finished } : {}),
+      } as Partial<SyncStateRecord>);
+      if (previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
+      if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
+      logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress }, 'directory sync succeeded');
+    } catch (err) {
+      // The previous generation stays current; what this run wrote is removed.
+      await store.expansions(tenantId, expansionGeneration).drop().catch(() => {});
+      if (createdSource) await store.source(tenantId, createdSource).drop().catch(() => {});
+      throw err;
+    }
+  }
+
+  return {
+    /** Starts a sync in the background unless one is running (here or in another process). */
+    async start(tenantId: string, options: { full?: boolean } = {}): Promise<{ started: boolean; status: SyncStatus }> {
+      const owner = randomUUID();
+      if (running.has(tenantId) || !(await claimLease(tenantId, owner))) {
+        return { started: false, status: await this.status(tenantId) };
+      }
+      await setState(tenantId, { state: 'running', mode: null, phase: 'starting', pages: 0, groups: 0, users: 0, throttled: 0, startedAt: now(), finishedAt: null, error: null });
+      const controller = new AbortController();
+      const heartbeat = setInterval(() => {
+        leases.updateOne({ _id: tenantId, owner }, { $set: { expiresAt: new Date(now().getTime() + leaseMs) } }).catch(() => {});
+      }, Math.max(1000, leaseMs / 3));
+      heartbeat.unref();
+      const done = run(tenantId, options, controller.signal)
+        .catch(async (err) => {
+          const failure = controller.signal.aborted ? new GraphRequestError('stopped: the server shut down during the sync', null, null) : describeGraphError(err, 'directory sync');
+          logger.warn({ tenant: tenantId, error: failure.message }, 'directory sync failed; the last successful expansion stays in use');
+          await setState(tenantId, { state: 'failed', phase: null, finishedAt: now(), error: failure.message }).catch(() => {});
+        })
+        .finally(async () => {
+          clearInterval(heartbeat);
+          running.delete(tenantId);
+          await leases.deleteOne({ _id: tenantId, owner }).catch(() => {});
+        });
+      running.set(tenantId, { controller, done });
+      return { started: true, status: await this.status(tenantId) };
+    },
+
+    async status(tenantId: string): Promise<SyncStatus> {
+      return toSyncStatus(await states.findById(tenantId).lean());
+    },
+
+    async state(tenantId: string): Promise<SyncStateRecord | null> {
+      return states.findById(tenantId).lean();
+    },
+
+    /** Resolves when the tenant's running sync (if any, in this process) has ended. */
+    async settled(tenantId: string): Promise<void> {
+      await running.get(tenantId)?.done;
+    },
+
+    /** Forgets the tenant's sync state (the connection was removed): the next connection starts with a full sync. */
+    async reset(tenantId: string): Promise<void> {
+      await running.get(tenantId)?.done;
+      const state = await states.findById(tenantId).lean();
+      if (state?.expansionGeneration) await store.expansions(tenantId, state.expansionGeneration).drop();
+      if (state?.generation) await store.source(tenantId, state.generation).drop();
+      await states.deleteOne({ _id: tenantId });
+    },
+
+    /** Stops every running sync of this process and waits for them to end. */
+    async stop(): Promise<void> {
+      for (const r of running.values()) r.controller.abort();
+      await Promise.all([...running.values()].map((r) => r.done));
+    },
+  };
+}
+export type DirectorySync = ReturnType<typeof createDirectorySync>;
