@@ -12,6 +12,7 @@ import { entraRoutes } from './directory/graph/routes';
 import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
+import { mailRoutes } from './mail/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
@@ -50,6 +51,8 @@ export function createApp(options: AppOptions): Express {
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   });
+  // Sending mail carries attachments (base64): a larger limit on that one route only.
+  app.use('/api/me/messages', express.json({ limit: '50mb' }));
   app.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
 
   app.get('/healthz', async (_req, res) => {
@@ -65,6 +68,8 @@ export function createApp(options: AppOptions): Express {
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
+
+  app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
 

@@ -5,6 +5,8 @@ import path from 'node:path';
 export interface Config {
   port: number;
   smtpPort: number;
+  /** Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files). */
+  smtp: { hostname: string; maxMessageBytes: number; tlsCertFile: string | undefined; tlsKeyFile: string | undefined };
   mongodbUri: string | undefined;
   dataDir: string;
   publicUrl: string;
@@ -88,6 +90,18 @@ function entraSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['entra
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const portNumber = port(env, 'PORT', 3000);
   const smtpPort = port(env, 'SMTP_PORT', 2525);
+  const smtp = {
+    hostname: optional(env, 'SMTP_HOSTNAME') ?? 'lifeboat.local',
+    maxMessageBytes: Math.floor(positiveNumber(env, 'MAIL_MAX_MESSAGE_MB', 35) * 1024 * 1024),
+    tlsCertFile: optional(env, 'SMTP_TLS_CERT_FILE'),
+    tlsKeyFile: optional(env, 'SMTP_TLS_KEY_FILE'),
+  };
+  if ((smtp.tlsCertFile === undefined) !== (smtp.tlsKeyFile === undefined)) {
+    throw new ConfigError(smtp.tlsCertFile ? 'SMTP_TLS_KEY_FILE' : 'SMTP_TLS_CERT_FILE', 'SMTP_TLS_CERT_FILE and SMTP_TLS_KEY_FILE must be set together');
+  }
+  for (const [name, file] of [['SMTP_TLS_CERT_FILE', smtp.tlsCertFile], ['SMTP_TLS_KEY_FILE', smtp.tlsKeyFile]] as const) {
+    if (file && !existsSync(file)) throw new ConfigError(name, `file not found: ${file}`);
+  }
 
   const mongodbUri = optional(env, 'MONGODB_URI');
   if (mongodbUri && !/^mongodb(\+srv)?:\/\/\S+$/.test(mongodbUri)) {
@@ -140,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: portNumber,
     smtpPort,
+    smtp,
     mongodbUri,
     dataDir,
     publicUrl: publicUrl.replace(/\/+$/, ''),

@@ -19,6 +19,8 @@ import { attachPush } from './push/socket';
 import { pushContinuityChanges } from './push/wiring';
 import { createSyncScheduler, type SyncScheduler } from './directory/graph/scheduler';
 import { createServices, syncIndexes } from './services';
+import { readFileSync } from 'node:fs';
+import { createReceiver } from './mail/receiver';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   let syncScheduler: SyncScheduler | null = null;
   let stopping = false;
   let stopEventScheduler: () => Promise<void> = async () => {};
+  let stopMail: () => Promise<void> = async () => {};
 
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -94,6 +97,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections();
     await stopEventScheduler();
+    await stopMail().catch(() => {});
     await syncScheduler?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await embedded?.stop();
@@ -154,6 +158,32 @@ async function main(): Promise<void> {
     // Missed transitions (the server was down at their time) fire now, once, in order.
     services.scheduler.start();
     stopEventScheduler = () => services.scheduler.stop();
+
+    // Mail: route whatever was stored but not routed before a crash, then receive and deliver.
+    const mail = services.mail;
+    const recovered = await mail.recover();
+    if (recovered) logger.info({ recovered }, 'routed messages stored before a restart');
+    mail.worker.start();
+    const receiver = createReceiver({
+      mail,
+      logger,
+      hostname: config.smtp.hostname,
+      maxMessageBytes: config.smtp.maxMessageBytes,
+      tls: config.smtp.tlsCertFile && config.smtp.tlsKeyFile ? { cert: readFileSync(config.smtp.tlsCertFile), key: readFileSync(config.smtp.tlsKeyFile) } : null,
+    });
+    const mailSweeper = setInterval(() => {
+      mail.sweep().catch((err) => logger.warn({ err }, 'mail sweep failed'));
+      mail.recover().catch((err) => logger.warn({ err }, 'mail recovery pass failed'));
+    }, SWEEP_INTERVAL_MS);
+    mailSweeper.unref();
+    stopMail = async () => {
+      clearInterval(mailSweeper);
+      await receiver.close();
+      await mail.worker.stop();
+    };
+    const smtpPort = await receiver.listen(config.smtpPort);
+    logger.info({ smtpPort }, 'SMTP receiver listening');
+    console.log(`Lifeboat SMTP receiver on port ${smtpPort}`);
 
     const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
     server = await new Promise<Server>((resolve, reject) => {

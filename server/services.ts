@@ -24,6 +24,8 @@ import { createDirectoryService } from './directory/service';
 import { createSecretBox } from './secrets/seal';
 import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
+import { mailModels } from './mail/model';
+import { createMailService, type MailOptions } from './mail/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -36,6 +38,8 @@ export interface ServiceOptions {
   graph?: GraphEndpoints;
   entra?: EntraSettings;
   userTokenMinutes?: number;
+  /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
+  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -81,7 +85,13 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     logger: options.logger,
     now: options.now,
   });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra };
+  const mail = createMailService({ models: mailModels(conn), tenants, directory, events: eventModel(conn), audit, logger: options.logger, now: options.now, ...options.mail });
+  // Held mail is re-checked (and released when no pausing event covers it) when an event ends or changes.
+  scheduler.onTransition((transition, event) => {
+    if (transition.kind === 'end') mail.onEventChange(event);
+  });
+  events.onEventChanged((event) => mail.onEventChange(event));
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail };
 }
 export type Services = ReturnType<typeof createServices>;
 

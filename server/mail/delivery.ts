@@ -1,0 +1,217 @@
+/**
+ * The delivery queue's worker: one row per recipient, at-least-once, with backoff. A row is claimed by
+ * inserting a lease document under its unique _id (never by racing updates), so several workers or
+ * processes can run side by side. Every attempt is logged on the row with the SMTP reply.
+ */
+import { randomUUID } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import { isDuplicateKey, type AttemptRecord, type DeliveryRecord, type MailModels, type ServerAddress } from './model';
+import { readRaw } from './store';
+
+export interface RetryPolicy {
+  /** First retry delay; each further one doubles, up to maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** After this long in the queue a message is given up and bounced to its sender. */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { baseDelayMs: 5 * 60_000, maxDelayMs: 4 * 3600_000, maxAgeMs: 4 * 24 * 3600_000 };
+
+export function retryDelay(policy: RetryPolicy, attemptsSoFar: number): number {
+  return Math.min(policy.baseDelayMs * 2 ** Math.max(0, attemptsSoFar - 1), policy.maxDelayMs);
+}
+
+export interface DeliveryTargets {
+  targetsFor(row: DeliveryRecord): Promise<ServerAddress[]>;
+  /** Queues a bounce of the row's message to its sender (idempotent). */
+  bounce(row: DeliveryRecord, reason: string): Promise<void>;
+}
+
+export interface WorkerOptions {
+  models: MailModels;
+  targets: DeliveryTargets;
+  logger: Logger;
+  retry: RetryPolicy;
+  hostname: string;
+  now: () => Date;
+  pollMs?: number;
+  leaseMs?: number;
+  concurrency?: number;
+}
+
+interface SmtpError {
+  responseCode?: number;
+  response?: string;
+  code?: string;
+  message: string;
+}
+
+export function createDeliveryWorker(options: WorkerOptions) {
+  const { models, targets, logger, retry, now } = options;
+  const owner = randomUUID();
+  const pollMs = options.pollMs ?? 1000;
+  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  const concurrency = options.concurrency ?? 4;
+  const transports = new Map<string, Transporter>();
+  let running = false;
+  let timer: NodeJS.Timeout | null = null;
+  let ticking: Promise<void> = Promise.resolve();
+
+  function transport(target: ServerAddress): Transporter {
+    const id = `${target.host}:${target.port}`;
+    let t = transports.get(id);
+    if (!t) {
+      t = nodemailer.createTransport({
+        host: target.host,
+        port: target.port,
+        secure: false,
+        pool: true,
+        maxConnections: 4,
+        name: options.hostname,
+        tls: { rejectUnauthorized: false },
+        connectionTimeout: 15_000,
+        greetingTimeout: 15_000,
+        socketTimeout: 120_000,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+        logger: false,
+      });
+      transports.set(id, t);
+    }
+    return t;
+  }
+
+  async function claim(id: string): Promise<boolean> {
+    const lease = { _id: id, owner, expiresAt: new Date(now().getTime() + leaseMs) };
+    try {
+      await models.leases.create(lease);
+      return true;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    const existing = await models.leases.findById(id).lean();
+    if (existing && existing.expiresAt > now()) return false;
+    // An expired lease (its worker died): remove exactly that lease, then race to insert ours.
+    if (existing) await models.leases.deleteOne({ _id: id, owner: existing.owner, expiresAt: existing.expiresAt });
+    try {
+      await models.leases.create(lease);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  async function finish(row: DeliveryRecord, state: 'delivered' | 'failed', attempts: AttemptRecord[]) {
+    await models.results.replaceOne(
+      { _id: row._id },
+      { _id: row._id, tenantId: row.tenantId, messageKey: row.messageKey, kind: row.kind, recipient: row.recipient, state, finishedAt: now(), attempts },
+      { upsert: true },
+    );
+    await models.queue.deleteOne({ _id: row._id });
+  }
+
+  async function attempt(row: DeliveryRecord): Promise<AttemptRecord> {
+    const list = await targets.targetsFor(row);
+    if (!list.length) return { at: now(), host: null, reply: 'no server is configured for this delivery (mail settings)', outcome: 'deferred' };
+    const message = await models.messages.findById(row.messageKey, { chunks: 1 }).lean();
+    if (!message) return { at: now(), host: null, reply: 'the stored message is missing', outcome: 'rejected' };
+    const raw = await readRaw(models, message);
+    let last: AttemptRecord | null = null;
+    for (const target of list) {
+      const host = `${target.host}:${target.port}`;
+      try {
+        const info = await transport(target).sendMail({ envelope: { from: row.mailFrom || '', to: [row.recipient] }, raw });
+        return { at: now(), host, reply: String(info.response ?? '250'), outcome: 'delivered' };
+      } catch (e) {
+        const err = e as SmtpError;
+        const reply = err.response ?? `${err.code ?? 'error'}: ${err.message}`;
+        if (err.responseCode && err.responseCode >= 500) return { at: now(), host, reply, outcome: 'rejected' };
+        last = { at: now(), host, reply, outcome: 'deferred' };
+      }
+    }
+    return last!;
+  }
+
+  async function work(id: string): Promise<void> {
+    if (!(await claim(id))) return;
+    try {
+      const row = await models.queue.findById(id).lean<DeliveryRecord>();
+      if (!row) return;
+      if (await models.results.exists({ _id: id })) {
+        await models.queue.deleteOne({ _id: id });
+        return;
+      }
+      if (row.nextAttemptAt > now()) return;
+      const result = await attempt(row);
+      const attempts = [...row.attempts, result];
+      logger.info({ delivery: id, kind: row.kind, outcome: result.outcome, host: result.host, reply: result.reply }, 'delivery attempt');
+      if (result.outcome === 'delivered') {
+        await finish(row, 'delivered', attempts);
+      } else if (result.outcome === 'rejected') {
+        await finish(row, 'failed', attempts);
+        await targets.bounce(row, result.reply);
+      } else if (now().getTime() - row.queuedAt.getTime() >= retry.maxAgeMs) {
+        await finish(row, 'failed', attempts);
+        await targets.bounce(row, `gave up after ${attempts.length} attempts; last reply: ${result.reply}`);
+      } else {
+        const next = new Date(now().getTime() + retryDelay(retry, attempts.length));
+        await models.queue.updateOne({ _id: id }, { $set: { nextAttemptAt: next }, $push: { attempts: result } });
+      }
+    } finally {
+      await models.leases.deleteOne({ _id: id }).catch(() => {});
+    }
+  }
+
+  /** One pass: every due row, a few at a time. Returns how many rows were due. */
+  async function tick(): Promise<number> {
+    const due = await models.queue.find({ nextAttemptAt: { $lte: now() } }, { _id: 1 }).sort({ nextAttemptAt: 1 }).limit(200).lean();
+    const ids = due.map((d) => d._id);
+    const lanes = Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
+      for (let id = ids.shift(); id !== undefined; id = ids.shift()) {
+        await work(id).catch((err) => logger.warn({ err, delivery: id }, 'delivery failed; will retry'));
+      }
+    });
+    await Promise.all(lanes);
+    return due.length;
+  }
+
+  function schedule(ms: number) {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      ticking = tick()
+        .catch((err) => {
+          logger.warn({ err }, 'delivery pass failed');
+          return 0;
+        })
+        .then((n) => schedule(n > 0 ? 0 : pollMs));
+    }, ms);
+    timer.unref?.();
+  }
+
+  return {
+    tick,
+    start(): void {
+      if (running) return;
+      running = true;
+      schedule(0);
+    },
+    /** Look now (new work was queued). */
+    wake(): void {
+      if (running && timer) schedule(0);
+    },
+    async stop(): Promise<void> {
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await ticking.catch(() => {});
+      for (const t of transports.values()) t.close();
+      transports.clear();
+    },
+  };
+}
+export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

@@ -1,0 +1,297 @@
+/**
+ * Mail continuity storage. Every hot document has a meaningful string _id (FerretDB only uses an
+ * index for a filter that is exactly {_id}); every write is idempotent so a crash half-way is healed
+ * by running the same step again.
+ */
+import { Schema, type Connection } from 'mongoose';
+import { defineModel } from '../db/connection';
+
+/** Raw MIME is stored in chunks well under FerretDB's 16 MB document limit. */
+export const CHUNK_BYTES = 4 * 1024 * 1024;
+
+export type RecipientKind = 'user' | 'group';
+
+export interface StoredRecipient {
+  address: string;
+  kind: RecipientKind;
+  /** Directory id of the user or group. */
+  id: string;
+}
+
+/** One message as received (inbound) or composed (outbound), keyed <tenant>:<messageId>. */
+export interface MailMessageRecord {
+  _id: string;
+  tenantId: string;
+  messageId: string;
+  direction: 'inbound' | 'outbound';
+  receivedAt: Date;
+  /** Envelope sender ('' = the null sender <>). */
+  mailFrom: string;
+  recipients: StoredRecipient[];
+  size: number;
+  chunks: number;
+  /** False until routing (mailbox copies, queue / held rows) has been done; recovered at start. */
+  routed: boolean;
+  remoteAddress: string | null;
+  /** For outbound: the user who sent it. */
+  userId: string | null;
+}
+
+const messageSchema = new Schema<MailMessageRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    messageId: { type: String, required: true },
+    direction: { type: String, enum: ['inbound', 'outbound'], required: true },
+    receivedAt: { type: Date, required: true },
+    mailFrom: { type: String, default: '' },
+    recipients: [{ _id: false, address: String, kind: { type: String, enum: ['user', 'group'] }, id: String }],
+    size: { type: Number, required: true },
+    chunks: { type: Number, required: true },
+    routed: { type: Boolean, default: false },
+    remoteAddress: { type: String, default: null },
+    userId: { type: String, default: null },
+  },
+  { versionKey: false },
+);
+
+/** Chunk n of a message's raw MIME: _id <tenant>:<messageId>:<n>. */
+export interface MailChunkRecord {
+  _id: string;
+  tenantId: string;
+  messageKey: string;
+  n: number;
+  data: Buffer;
+  createdAt: Date;
+}
+const chunkSchema = new Schema<MailChunkRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    messageKey: { type: String, required: true },
+    n: { type: Number, required: true },
+    data: { type: Buffer, required: true },
+    createdAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export interface MailboxEntryRecord {
+  /** <tenant>:<userId>:<folder>:<messageId> */
+  _id: string;
+  tenantId: string;
+  userId: string;
+  folder: 'inbox' | 'sent';
+  messageKey: string;
+  receivedAt: Date;
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  date: Date | null;
+  preview: string;
+  hasAttachments: boolean;
+  viaGroup: string | null;
+  /** Outbound: the queue keys of each recipient (for delivery status). */
+  deliveryKeys: string[];
+}
+const mailboxSchema = new Schema<MailboxEntryRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    userId: { type: String, required: true },
+    folder: { type: String, enum: ['inbox', 'sent'], required: true },
+    messageKey: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+    from: { type: String, default: '' },
+    to: { type: [String], default: [] },
+    cc: { type: [String], default: [] },
+    subject: { type: String, default: '' },
+    date: { type: Date, default: null },
+    preview: { type: String, default: '' },
+    hasAttachments: { type: Boolean, default: false },
+    viaGroup: { type: String, default: null },
+    deliveryKeys: { type: [String], default: [] },
+  },
+  { versionKey: false },
+);
+
+export interface AttemptRecord {
+  at: Date;
+  host: string | null;
+  /** The SMTP reply (or the connection error). */
+  reply: string;
+  outcome: 'delivered' | 'deferred' | 'rejected';
+}
+
+export type DeliveryKind = 'inbound' | 'outbound' | 'bounce';
+
+/**
+ * One recipient's onward delivery: _id <tenant>:<messageId>:<recipient>. The queue collection only
+ * holds work still to do (queued); held rows live in their own collection, finished rows in results,
+ * so the worker's scan stays small.
+ */
+export interface DeliveryRecord {
+  _id: string;
+  tenantId: string;
+  messageKey: string;
+  kind: DeliveryKind;
+  mailFrom: string;
+  recipient: string;
+  /** Directory id of the recipient (inbound), for re-checking holds. */
+  recipientId: string | null;
+  queuedAt: Date;
+  nextAttemptAt: Date;
+  attempts: AttemptRecord[];
+}
+const attemptSchema = new Schema<AttemptRecord>(
+  { at: Date, host: String, reply: String, outcome: { type: String, enum: ['delivered', 'deferred', 'rejected'] } },
+  { _id: false },
+);
+const deliverySchema = new Schema<DeliveryRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    messageKey: { type: String, required: true },
+    kind: { type: String, enum: ['inbound', 'outbound', 'bounce'], required: true },
+    mailFrom: { type: String, default: '' },
+    recipient: { type: String, required: true },
+    recipientId: { type: String, default: null },
+    queuedAt: { type: Date, required: true },
+    nextAttemptAt: { type: Date, required: true },
+    attempts: { type: [attemptSchema], default: [] },
+  },
+  { versionKey: false },
+);
+
+export interface HeldRecord extends Omit<DeliveryRecord, 'nextAttemptAt' | 'attempts'> {
+  heldAt: Date;
+  /** The pausing events that held it. */
+  eventIds: string[];
+}
+const heldSchema = new Schema<HeldRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    messageKey: { type: String, required: true },
+    kind: { type: String, required: true },
+    mailFrom: { type: String, default: '' },
+    recipient: { type: String, required: true },
+    recipientId: { type: String, default: null },
+    queuedAt: { type: Date, required: true },
+    heldAt: { type: Date, required: true },
+    eventIds: { type: [String], default: [] },
+  },
+  { versionKey: false },
+);
+
+export type DeliveryState = 'delivered' | 'failed';
+export interface DeliveryResultRecord {
+  _id: string;
+  tenantId: string;
+  messageKey: string;
+  kind: DeliveryKind;
+  recipient: string;
+  state: DeliveryState;
+  finishedAt: Date;
+  attempts: AttemptRecord[];
+}
+const resultSchema = new Schema<DeliveryResultRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    messageKey: { type: String, required: true },
+    kind: { type: String, required: true },
+    recipient: { type: String, required: true },
+    state: { type: String, enum: ['delivered', 'failed'], required: true },
+    finishedAt: { type: Date, required: true },
+    attempts: { type: [attemptSchema], default: [] },
+  },
+  { versionKey: false },
+);
+
+/** A worker's claim on one delivery row: inserted under the unique _id (= the row's _id). */
+export interface LeaseRecord {
+  _id: string;
+  owner: string;
+  expiresAt: Date;
+}
+const leaseSchema = new Schema<LeaseRecord>(
+  { _id: { type: String, required: true }, owner: { type: String, required: true }, expiresAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+export interface MailSettingsRecord {
+  _id: string; // tenant id
+  primaryServers: ServerAddress[];
+  relay: ServerAddress | null;
+  retentionDays: number;
+  updatedAt: Date;
+}
+const addressSchema = new Schema<ServerAddress>({ host: String, port: Number }, { _id: false });
+const settingsSchema = new Schema<MailSettingsRecord>(
+  {
+    _id: { type: String, required: true },
+    primaryServers: { type: [addressSchema], default: [] },
+    relay: { type: addressSchema, default: null },
+    retentionDays: { type: Number, default: 5 },
+    updatedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+/** Progress of releasing a tenant's held mail: _id = tenant id. */
+export interface ReleaseRecord {
+  _id: string;
+  state: 'running' | 'done';
+  startedAt: Date;
+  finishedAt: Date | null;
+  total: number;
+  released: number;
+  stillHeld: number;
+}
+const releaseSchema = new Schema<ReleaseRecord>(
+  {
+    _id: { type: String, required: true },
+    state: { type: String, enum: ['running', 'done'], required: true },
+    startedAt: { type: Date, required: true },
+    finishedAt: { type: Date, default: null },
+    total: { type: Number, default: 0 },
+    released: { type: Number, default: 0 },
+    stillHeld: { type: Number, default: 0 },
+  },
+  { versionKey: false },
+);
+
+/** An idempotency key of POST /api/me/messages: _id <tenant>:<user>:<key> → the message it sent. */
+export interface SendKeyRecord {
+  _id: string;
+  messageId: string;
+  createdAt: Date;
+}
+const sendKeySchema = new Schema<SendKeyRecord>(
+  { _id: { type: String, required: true }, messageId: { type: String, required: true }, createdAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+export function mailModels(conn: Connection) {
+  return {
+    messages: defineModel(conn, 'MailMessage', messageSchema),
+    chunks: defineModel(conn, 'MailChunk', chunkSchema),
+    mailbox: defineModel(conn, 'MailboxEntry', mailboxSchema),
+    queue: defineModel(conn, 'MailDelivery', deliverySchema),
+    held: defineModel(conn, 'MailHeld', heldSchema),
+    results: defineModel(conn, 'MailDeliveryResult', resultSchema),
+    leases: defineModel(conn, 'MailLease', leaseSchema),
+    settings: defineModel(conn, 'MailSettings', settingsSchema),
+    releases: defineModel(conn, 'MailRelease', releaseSchema),
+    sendKeys: defineModel(conn, 'MailSendKey', sendKeySchema),
+  };
+}
+export type MailModels = ReturnType<typeof mailModels>;
+
+export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;

@@ -1,0 +1,66 @@
+/** Raw MIME in chunks plus the message document; the message document is written last (the commit point). */
+import { CHUNK_BYTES, isDuplicateKey, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
+
+export interface NewMessage {
+  tenantId: string;
+  messageId: string;
+  direction: 'inbound' | 'outbound';
+  mailFrom: string;
+  recipients: StoredRecipient[];
+  raw: Buffer;
+  remoteAddress?: string | null;
+  userId?: string | null;
+  receivedAt: Date;
+}
+
+export const messageKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
+
+/**
+ * Stores a message durably. When this resolves, the raw MIME and its metadata are in the database;
+ * only then may the receiver answer 250. Re-running it with the same id is harmless.
+ */
+export async function storeMessage(models: MailModels, m: NewMessage): Promise<string> {
+  const key = messageKey(m.tenantId, m.messageId);
+  const count = Math.max(1, Math.ceil(m.raw.length / CHUNK_BYTES));
+  const docs = [];
+  for (let n = 0; n < count; n++) {
+    docs.push({ _id: `${key}:${n}`, tenantId: m.tenantId, messageKey: key, n, data: m.raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), createdAt: m.receivedAt });
+  }
+  try {
+    await models.chunks.insertMany(docs, { ordered: true });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    for (const doc of docs) await models.chunks.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+  const record: MailMessageRecord = {
+    _id: key,
+    tenantId: m.tenantId,
+    messageId: m.messageId,
+    direction: m.direction,
+    receivedAt: m.receivedAt,
+    mailFrom: m.mailFrom,
+    recipients: m.recipients,
+    size: m.raw.length,
+    chunks: count,
+    routed: false,
+    remoteAddress: m.remoteAddress ?? null,
+    userId: m.userId ?? null,
+  };
+  try {
+    await models.messages.create(record);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  return key;
+}
+
+export async function readRaw(models: MailModels, message: Pick<MailMessageRecord, '_id' | 'chunks'>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (let n = 0; n < message.chunks; n++) {
+    const chunk = await models.chunks.findById(`${message._id}:${n}`).lean();
+    if (!chunk) throw new Error(`chunk ${n} of message ${message._id} is missing`);
+    const data = chunk.data as unknown as Buffer | { buffer: Uint8Array };
+    parts.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer));
+  }
+  return Buffer.concat(parts);
+}
