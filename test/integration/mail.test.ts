@@ -1,0 +1,370 @@
+/**
+ * Mail continuity end to end with real SMTP peers on loopback: Lifeboat's receiver, a "primary
+ * server" that accepts / defers / rejects / is down, and a relay for outbound mail and bounces.
+ */
+import request from 'supertest';
+import type { DirectoryDocument } from '../../server/directory/file-provider';
+import { createLogger } from '../../server/log';
+import { mailModels } from '../../server/mail/model';
+import { createReceiver } from '../../server/mail/receiver';
+import { createMailService } from '../../server/mail/service';
+import { eventModel } from '../../server/events/model';
+import { eventually } from '../harness/eventually';
+import { tenantDirectory, useLifeboat } from '../harness/context';
+import { deadPort, sendOne, simpleMessage, smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number) => new Date(ms).toISOString();
+const LIMIT = 64 * 1024;
+
+const acme: DirectoryDocument = {
+  tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
+  users: [
+    { id: 'u-ann', displayName: 'Ann', mail: 'ann@acme.test' },
+    { id: 'u-bob', displayName: 'Bob', mail: 'bob@acme.test' },
+    { id: 'u-cy', displayName: 'Cy', mail: 'cy@acme.test' },
+  ],
+  groups: [
+    { id: 'g-all', displayName: 'Everyone', mail: 'all@acme.test', groupTypes: ['Unified'], mailEnabled: true, members: ['g-sales', 'u-cy'] },
+    { id: 'g-sales', displayName: 'Sales', mail: 'sales@acme.test', mailEnabled: true, members: ['u-ann'] },
+    { id: 'g-team', displayName: 'Team', mail: 'team@acme.test', mailEnabled: true, members: ['u-ann', 'u-bob'] },
+  ],
+};
+
+const ctx = useLifeboat({
+  directories: [acme, tenantDirectory('beta')],
+  services: { mail: { retry: { baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: DAY }, releasePerSecond: 1000 } },
+});
+let admin: request.Agent;
+let primary: SmtpPeer;
+let relay: SmtpPeer;
+let receiver: ReturnType<typeof createReceiver>;
+let port: number;
+const tokens: Record<string, string> = {};
+
+async function userToken(id: string, email: string): Promise<string> {
+  await admin.put(`/api/users/${id}/cloud-password`).send({ password: `${id} password long` }).expect(204);
+  const res = await request(ctx.app).post('/api/user-auth/login').send({ email, password: `${id} password long` }).expect(200);
+  return res.body.token as string;
+}
+
+const inbox = async (who: string, folder = 'inbox') =>
+  (await request(ctx.app).get(`/api/me/mailbox?folder=${folder}`).set('Authorization', `Bearer ${tokens[who]}`).expect(200)).body.items as {
+    id: string;
+    subject: string;
+    viaGroup: string | null;
+    hasAttachments: boolean;
+  }[];
+const status = async () => (await admin.get('/api/mail/status').expect(200)).body as { queued: number; held: number; release: { state: string; released: number; total: number } | null };
+const subjectsAt = (peer: SmtpPeer) => peer.received.map((m) => /^Subject: (.*)$/m.exec(m.raw)?.[1]);
+
+async function send(to: string[], subject: string, extra: { from?: string; body?: string } = {}) {
+  const from = extra.from ?? 'someone@sender.example';
+  return sendOne(port, { from, to, message: simpleMessage({ from, to: to.join(', '), subject, body: extra.body }) });
+}
+
+/** Waits until every accepted message is routed, then delivers whatever is due. */
+async function routedThenDeliver() {
+  await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+  await ctx.services.mail.worker.tick();
+}
+
+beforeAll(async () => {
+  admin = await ctx.signIn('acme', 'basicAdministrator', 'mailadmin@acme.test');
+  primary = await startPeer('accept');
+  relay = await startPeer('accept');
+  receiver = createReceiver({ mail: ctx.services.mail, logger: createLogger('silent'), maxMessageBytes: LIMIT });
+  port = await receiver.listen(0, '127.0.0.1');
+  await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+  tokens.ann = await userToken('u-ann', 'ann@acme.test');
+  tokens.bob = await userToken('u-bob', 'bob@acme.test');
+  tokens.cy = await userToken('u-cy', 'cy@acme.test');
+});
+
+afterAll(async () => {
+  await receiver?.close();
+  await ctx.services.mail.worker.stop();
+  await primary?.close();
+  await relay?.close();
+});
+
+describe('settings', () => {
+  it('are validated, audited and readable; only basic administrators change them', async () => {
+    const bad = await admin.put('/api/mail/settings').send({ primaryServers: [{ host: 'bad host!', port: 70000 }], relay: null, retentionDays: 0 }).expect(422);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['primaryServers.0.host', 'primaryServers.0.port', 'retentionDays']);
+    const reader = await ctx.signIn('acme', 'readOnly');
+    await reader.put('/api/mail/settings').send({ primaryServers: [], relay: null }).expect(403);
+    const got = await reader.get('/api/mail/settings').expect(200);
+    expect(got.body).toEqual({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port }, retentionDays: 5 });
+    const audit = await admin.get('/api/audit?category=mail').expect(200);
+    expect(audit.body.items[0]).toMatchObject({ action: 'mail.settings.updated', after: { relay: { port: relay.port } } });
+    // Another tenant sees its own (empty) settings.
+    const beta = await ctx.signIn('beta', 'readOnly');
+    expect((await beta.get('/api/mail/settings').expect(200)).body).toEqual({ primaryServers: [], relay: null, retentionDays: 5 });
+  });
+});
+
+describe('SMTP receiver', () => {
+  it('is not an open relay and refuses unknown local recipients; it offers no AUTH', async () => {
+    const s = await smtpSession(port);
+    expect(s.greeting).toMatch(/^220 /);
+    const ehlo = await s.command('EHLO sender.example');
+    expect(ehlo).toMatch(/^250 /);
+    expect(await s.command('AUTH PLAIN AGJvYgBwYXNzd29yZA==')).toMatch(/^5/);
+    expect(await s.command('MAIL FROM:<spammer@sender.example>')).toMatch(/^250 /);
+    expect(await s.command('RCPT TO:<victim@elsewhere.example>')).toMatch(/^550 5\.7\.1 /);
+    expect(await s.command('RCPT TO:<nobody@acme.test>')).toMatch(/^550 5\.1\.1 /);
+    expect(await s.data(simpleMessage({ from: 'a@b.example', to: 'victim@elsewhere.example', subject: 'relay?' }))).toMatch(/^5\d\d /);
+    await s.quit();
+    expect(await ctx.services.mail.models.messages.countDocuments({})).toBe(0);
+  });
+
+  it('refuses a message over the size limit with 552 and stores nothing', async () => {
+    const big = simpleMessage({ from: 'a@sender.example', to: 'ann@acme.test', subject: 'too big', body: 'x'.repeat(76).concat('\r\n').repeat(Math.ceil((LIMIT * 1.5) / 78)) });
+    const res = await sendOne(port, { from: 'a@sender.example', to: ['ann@acme.test'], message: big });
+    expect(res.data).toMatch(/^552 /);
+    const s = await smtpSession(port);
+    await s.command('EHLO sender.example');
+    expect(await s.command(`MAIL FROM:<a@sender.example> SIZE=${LIMIT * 2}`)).toMatch(/^552 /);
+    await s.quit();
+    expect(await ctx.services.mail.models.messages.countDocuments({})).toBe(0);
+  });
+
+  it('stores before 250, copies to the continuity mailbox and delivers onward to the primary server', async () => {
+    const res = await send(['ann@acme.test', 'BOB@acme.test'], 'plain routing');
+    expect(res.rcpts.every((r) => r.startsWith('250'))).toBe(true);
+    const id = /queued as (\S+)/.exec(res.data!)?.[1];
+    expect(await ctx.services.mail.models.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'someone@sender.example' });
+    await routedThenDeliver();
+    expect((await inbox('ann')).map((m) => m.subject)).toContain('plain routing');
+    expect((await inbox('bob')).map((m) => m.subject)).toContain('plain routing');
+    const delivered = primary.received.filter((m) => m.raw.includes('Subject: plain routing'));
+    expect(delivered.map((m) => m.to).sort()).toEqual([['ann@acme.test'], ['bob@acme.test']]);
+    expect(delivered[0]!.from).toBe('someone@sender.example');
+    expect((await status()).queued).toBe(0);
+  });
+});
+
+describe('groups and events', () => {
+  it('without an event a group address is delivered onward but not copied to members', async () => {
+    await send(['team@acme.test'], 'team without event');
+    await routedThenDeliver();
+    expect((await inbox('ann')).map((m) => m.subject)).not.toContain('team without event');
+    expect(primary.received.filter((m) => m.raw.includes('team without event')).map((m) => m.to)).toEqual([['team@acme.test']]);
+  });
+
+  it('with a current event that expands lists, members it covers get a copy marked via the group', async () => {
+    const event = await admin
+      .post('/api/events')
+      .send({ description: 'outage', affectedGroupId: 'g-all', timeZone: 'UTC', start: iso(Date.now() - HOUR), end: iso(Date.now() + HOUR), expandDistributionLists: true })
+      .expect(201);
+    await send(['team@acme.test'], 'team during event');
+    await routedThenDeliver();
+    const ann = (await inbox('ann')).find((m) => m.subject === 'team during event');
+    expect(ann?.viaGroup).toBe('Team <team@acme.test>');
+    // Bob is on the list but not covered by the event (not in Everyone).
+    expect((await inbox('bob')).map((m) => m.subject)).not.toContain('team during event');
+    await admin.post(`/api/events/${event.body.id}/end`).expect(200);
+  });
+
+  it('holds mail for recipients covered by a pausing event, then releases it when the event ends', async () => {
+    const event = await admin
+      .post('/api/events')
+      .send({ description: 'pause', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() - HOUR), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .expect(201);
+    await send(['ann@acme.test', 'bob@acme.test'], 'during pause');
+    await send(['ann@acme.test'], 'during pause 2');
+    await routedThenDeliver();
+    // Bob is not covered: delivered. Ann's two messages are held (and in her continuity mailbox).
+    expect(primary.received.filter((m) => m.raw.includes('during pause')).map((m) => m.to)).toEqual([['bob@acme.test']]);
+    expect((await status()).held).toBe(2);
+    expect((await inbox('ann')).map((m) => m.subject)).toEqual(expect.arrayContaining(['during pause', 'during pause 2']));
+
+    await admin.post(`/api/events/${event.body.id}/end`).expect(200);
+    await eventually(async () => expect((await status()).release).toMatchObject({ state: 'done', total: 2, released: 2 }));
+    expect((await status()).held).toBe(0);
+    await ctx.services.mail.worker.tick();
+    const toAnn = primary.received.filter((m) => m.raw.includes('during pause') && m.to[0] === 'ann@acme.test');
+    expect(toAnn).toHaveLength(2);
+  });
+
+  it('shows the inbox since the event start during an event, including mail from before the event was created', async () => {
+    await send(['cy@acme.test'], 'before the event existed');
+    await routedThenDeliver();
+    // Age one of Cy's messages to 3 days ago (as if received then), and another to 5 days ago.
+    const m = ctx.services.mail.models;
+    const old = await m.mailbox.findOne({ userId: 'u-cy', subject: 'before the event existed' }).lean();
+    await m.mailbox.updateOne({ _id: old!._id }, { $set: { receivedAt: new Date(Date.now() - 3 * DAY) } });
+    await send(['cy@acme.test'], 'very old');
+    await routedThenDeliver();
+    const veryOld = await m.mailbox.findOne({ userId: 'u-cy', subject: 'very old' }).lean();
+    await m.mailbox.updateOne({ _id: veryOld!._id }, { $set: { receivedAt: new Date(Date.now() - 4.5 * DAY) } });
+    const event = await admin
+      .post('/api/events')
+      .send({ description: 'since 4 days', affectedGroupId: 'g-all', timeZone: 'UTC', start: iso(Date.now() - 4 * DAY), end: iso(Date.now() + HOUR) })
+      .expect(201);
+    const subjects = (await inbox('cy')).map((x) => x.subject);
+    expect(subjects).toContain('before the event existed');
+    expect(subjects).not.toContain('very old');
+    await admin.post(`/api/events/${event.body.id}/end`).expect(200);
+  });
+});
+
+describe('delivery queue', () => {
+  it('retries a deferring primary with backoff, logging each reply, then delivers once it accepts', async () => {
+    primary.mode = 'defer';
+    await send(['cy@acme.test'], 'deferred mail');
+    await routedThenDeliver();
+    await new Promise((r) => setTimeout(r, 5));
+    await ctx.services.mail.worker.tick();
+    const row = await ctx.services.mail.models.queue.findOne({ recipient: 'cy@acme.test' }).lean();
+    expect(row!.attempts.map((a) => a.outcome)).toEqual(['deferred', 'deferred']);
+    expect(row!.attempts[0]!.reply).toMatch(/^451/);
+    primary.mode = 'accept';
+    await new Promise((r) => setTimeout(r, 5));
+    await ctx.services.mail.worker.tick();
+    const result = await ctx.services.mail.models.results.findById(row!._id).lean();
+    expect(result).toMatchObject({ state: 'delivered' });
+    expect(result!.attempts.map((a) => a.outcome)).toEqual(['deferred', 'deferred', 'delivered']);
+    expect(primary.received.filter((m) => m.raw.includes('deferred mail'))).toHaveLength(1);
+  });
+
+  it('bounces to the sender through the relay when the primary rejects (5xx)', async () => {
+    primary.mode = 'reject';
+    await send(['cy@acme.test'], 'rejected mail', { from: 'writer@sender.example' });
+    await routedThenDeliver();
+    primary.mode = 'accept';
+    await ctx.services.mail.worker.tick(); // the bounce
+    const bounce = relay.received.find((m) => m.raw.includes('Undeliverable: message to cy@acme.test'));
+    expect(bounce).toMatchObject({ from: '', to: ['writer@sender.example'] });
+    expect(bounce!.raw).toMatch(/550/);
+  });
+
+  it('gives up after the maximum age while the primary is down, and bounces once', async () => {
+    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: await deadPort() }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+    // A second service on the same database whose maximum age is zero (a worker in another process).
+    const strict = createMailService({
+      models: mailModels(ctx.conn),
+      tenants: ctx.services.tenants,
+      directory: ctx.services.directory,
+      events: eventModel(ctx.conn),
+      audit: ctx.services.audit,
+      logger: createLogger('silent'),
+      retry: { baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 0 },
+    });
+    await send(['cy@acme.test'], 'primary down', { from: 'patient@sender.example' });
+    await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+    await strict.worker.tick();
+    const row = await ctx.services.mail.models.results.findOne({ recipient: 'cy@acme.test', state: 'failed' }).sort({ finishedAt: -1 }).lean();
+    expect(row!.attempts[0]!.reply).toMatch(/ECONNREFUSED/);
+    await strict.worker.tick();
+    expect(relay.received.filter((m) => m.to[0] === 'patient@sender.example')).toHaveLength(1);
+    await strict.worker.stop();
+    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+  });
+
+  it('two workers (as two processes) claim each row once through lease documents', async () => {
+    const other = createMailService({
+      models: mailModels(ctx.conn),
+      tenants: ctx.services.tenants,
+      directory: ctx.services.directory,
+      events: eventModel(ctx.conn),
+      audit: ctx.services.audit,
+      logger: createLogger('silent'),
+    });
+    for (let i = 0; i < 8; i++) await send(['bob@acme.test'], `parallel ${i}`);
+    await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+    await Promise.all([ctx.services.mail.worker.tick(), other.worker.tick(), ctx.services.mail.worker.tick()]);
+    await other.worker.stop();
+    const got = primary.received.filter((m) => /Subject: parallel \d/.test(m.raw));
+    expect(got).toHaveLength(8);
+    expect(new Set(subjectsAt({ ...primary, received: got })).size).toBe(8);
+    expect(await ctx.services.mail.models.leases.countDocuments({})).toBe(0);
+  });
+});
+
+describe('the user mailbox and sending', () => {
+  it('sends as the signed-in user through the relay, once per idempotency key, and shows delivery status', async () => {
+    const body = { from: 'ceo@acme.test', to: ['partner@outside.example'], cc: ['bob@acme.test'], bcc: ['secret@outside.example'], subject: 'Quarterly', html: '<p>Hi <b>there</b></p>', attachments: [{ filename: 'a.txt', contentType: 'text/plain', contentBase64: Buffer.from('attached').toString('base64') }], idempotencyKey: 'send-1' };
+    const first = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send(body).expect(201);
+    const again = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send(body).expect(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect(first.body.deliveries.map((d: { state: string }) => d.state)).toEqual(['queued', 'queued', 'queued']);
+    await ctx.services.mail.worker.tick();
+    const out = relay.received.filter((m) => m.raw.includes('Subject: Quarterly'));
+    expect(out.map((m) => m.to[0]).sort()).toEqual(['bob@acme.test', 'partner@outside.example', 'secret@outside.example']);
+    expect(out.every((m) => m.from === 'ann@acme.test' && /^From: Ann <ann@acme\.test>/m.test(m.raw) && !/^Bcc:/m.test(m.raw))).toBe(true);
+    const sent = await inbox('ann', 'sent');
+    expect(sent[0]).toMatchObject({ id: first.body.id, subject: 'Quarterly', hasAttachments: true });
+    const read = await request(ctx.app).get(`/api/me/mailbox/${first.body.id}`).set('Authorization', `Bearer ${tokens.ann}`).expect(200);
+    expect(read.body.deliveries.map((d: { state: string; lastReply: string }) => [d.state, d.lastReply.slice(0, 3)])).toEqual([['sent', '250'], ['sent', '250'], ['sent', '250']]);
+  });
+
+  it('refuses header injection and bad fields with 422 naming the field', async () => {
+    const res = await request(ctx.app)
+      .post('/api/me/messages')
+      .set('Authorization', `Bearer ${tokens.ann}`)
+      .send({ to: ['x@outside.example\r\nBcc: all@acme.test'], subject: 'hi\r\nBcc: evil@outside.example', attachments: [{ filename: 'a\r\nb', contentBase64: '!!' }] })
+      .expect(422);
+    expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['attachments.0.contentBase64', 'attachments.0.filename', 'subject', 'to.0']);
+    await request(ctx.app).post('/api/me/messages').send({ to: ['x@outside.example'] }).expect(401);
+  });
+
+  it('reads a message with sanitised HTML and downloadable attachments; other users and tenants get 404', async () => {
+    const message = [
+      'From: Mallory <m@sender.example>',
+      'To: ann@acme.test',
+      'Subject: with html',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p onclick="steal()">Hello<script>alert(1)</script><a href="javascript:evil()">x</a></p>',
+      '--b1',
+      'Content-Type: application/pdf; name="report.pdf"',
+      'Content-Disposition: attachment; filename="report.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('%PDF-1.4 fake').toString('base64'),
+      '--b1--',
+      '',
+    ].join('\r\n');
+    expect((await sendOne(port, { from: 'm@sender.example', to: ['ann@acme.test'], message })).data).toMatch(/^250 /);
+    await routedThenDeliver();
+    const item = (await inbox('ann')).find((m) => m.subject === 'with html')!;
+    expect(item.hasAttachments).toBe(true);
+    const read = await request(ctx.app).get(`/api/me/mailbox/${item.id}`).set('Authorization', `Bearer ${tokens.ann}`).expect(200);
+    expect(read.body.html).toContain('Hello');
+    expect(read.body.html).not.toMatch(/script|onclick|javascript:/);
+    expect(read.body.attachments).toEqual([{ index: 0, filename: 'report.pdf', contentType: 'application/pdf', size: 13 }]);
+    const file = await request(ctx.app).get(`/api/me/mailbox/${item.id}/attachments/0`).set('Authorization', `Bearer ${tokens.ann}`).buffer(true).expect(200);
+    expect(file.headers['content-disposition']).toContain('report.pdf');
+    expect(Buffer.from(file.body).toString()).toBe('%PDF-1.4 fake');
+    await request(ctx.app).get(`/api/me/mailbox/${item.id}`).set('Authorization', `Bearer ${tokens.bob}`).expect(404);
+    await request(ctx.app).get('/api/me/mailbox/inbox:..%2F..').set('Authorization', `Bearer ${tokens.ann}`).expect(404);
+    await request(ctx.app).get('/api/me/mailbox?folder=trash').set('Authorization', `Bearer ${tokens.ann}`).expect(422);
+  });
+});
+
+describe('sweeper', () => {
+  it('removes mailbox copies and messages older than the retention, keeping those still to deliver', async () => {
+    await send(['bob@acme.test'], 'to be swept');
+    await send(['bob@acme.test'], 'recent');
+    await routedThenDeliver();
+    const m = ctx.services.mail.models;
+    const entry = await m.mailbox.findOne({ userId: 'u-bob', subject: 'to be swept' }).lean();
+    const aged = new Date(Date.now() - 6 * DAY);
+    await m.mailbox.updateOne({ _id: entry!._id }, { $set: { receivedAt: aged } });
+    await m.messages.updateOne({ _id: entry!.messageKey }, { $set: { receivedAt: aged } });
+    const result = await ctx.services.mail.sweep();
+    expect(result.entries).toBeGreaterThanOrEqual(1);
+    expect(await m.messages.findById(entry!.messageKey).lean()).toBeNull();
+    expect(await m.chunks.countDocuments({ messageKey: entry!.messageKey })).toBe(0);
+    const subjects = (await inbox('bob')).map((x) => x.subject);
+    expect(subjects).toContain('recent');
+    expect(subjects).not.toContain('to be swept');
+  });
+});
