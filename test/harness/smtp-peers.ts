@@ -76,8 +76,14 @@ export async function smtpSession(port: number, host = '127.0.0.1') {
       next?.(m[1]!.trim().split('\r\n').pop()!);
     }
   });
-  const reply = () => new Promise<string>((resolve) => waiting.push(resolve));
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const reply = () => new Promise<string>((resolve) => (socket.destroyed ? resolve('421 connection closed') : waiting.push(resolve)));
+  // A dropped connection answers every outstanding command (the caller sees it as not accepted).
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      for (const w of waiting.splice(0)) w('421 connection closed');
+      resolve();
+    }),
+  );
   socket.on('error', () => {});
   const greeting = await reply();
   const command = async (line: string) => {
