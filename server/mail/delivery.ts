@@ -116,7 +116,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
   async function attempt(row: DeliveryRecord): Promise<AttemptRecord> {
     const list = await targets.targetsFor(row);
     if (!list.length) return { at: now(), host: null, reply: 'no server is configured for this delivery (mail settings)', outcome: 'deferred' };
-    const message = await models.messages.findById(row.messageKey, { chunks: 1 }).lean();
+    const message = await models.messages.findById(row.messageKey, { chunks: 1, raw: 1 }).lean();
     if (!message) return { at: now(), host: null, reply: 'the stored message is missing', outcome: 'rejected' };
     const raw = await readRaw(models, message);
     let last: AttemptRecord | null = null;

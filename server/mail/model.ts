@@ -8,6 +8,8 @@ import { defineModel } from '../db/connection';
 
 /** Raw MIME is stored in chunks well under FerretDB's 16 MB document limit. */
 export const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Up to this size the raw MIME is kept inside the message document itself (one write before 250). */
+export const INLINE_BYTES = 256 * 1024;
 
 export type RecipientKind = 'user' | 'group';
 
@@ -29,7 +31,9 @@ export interface MailMessageRecord {
   mailFrom: string;
   recipients: StoredRecipient[];
   size: number;
+  /** Number of chunk documents; 0 = the raw MIME is inline in `raw`. */
   chunks: number;
+  raw: Buffer | null;
   /** False until routing (mailbox copies, queue / held rows) has been done; recovered at start. */
   routed: boolean;
   remoteAddress: string | null;
@@ -48,6 +52,7 @@ const messageSchema = new Schema<MailMessageRecord>(
     recipients: [{ _id: false, address: String, kind: { type: String, enum: ['user', 'group'] }, id: String }],
     size: { type: Number, required: true },
     chunks: { type: Number, required: true },
+    raw: { type: Buffer, default: null },
     routed: { type: Boolean, default: false },
     remoteAddress: { type: String, default: null },
     userId: { type: String, default: null },

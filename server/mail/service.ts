@@ -184,12 +184,29 @@ export function createMailService(options: MailOptions) {
     worker.wake();
   }
 
+  // Routing after the 250 runs a few at a time, in arrival order, so it never starves the receiver's
+  // writes (the backlog is in the database: unrouted messages are routed again at start).
+  const backlog: string[] = [];
+  let lanes = 0;
+  const ROUTING_LANES = 2;
+  function pump(): void {
+    while (lanes < ROUTING_LANES && backlog.length) {
+      const key = backlog.shift()!;
+      lanes++;
+      route(key)
+        .catch((err) => logger.error({ err, message: key }, 'routing failed; it is retried at the next recovery pass'))
+        .finally(() => {
+          routing.delete(key);
+          lanes--;
+          pump();
+        });
+    }
+  }
   function routeSoon(key: string): void {
     if (routing.has(key)) return;
     routing.add(key);
-    route(key)
-      .catch((err) => logger.error({ err, message: key }, 'routing failed; it is retried at the next recovery pass'))
-      .finally(() => routing.delete(key));
+    backlog.push(key);
+    pump();
   }
 
   const targets = {
@@ -203,7 +220,7 @@ export function createMailService(options: MailOptions) {
       const tenant = await tenants.get(row.tenantId);
       const domain = tenant?.domains[0] ?? hostname;
       const id = `bounce-${createHash('sha256').update(row._id).digest('hex').slice(0, 32)}`;
-      const original = await models.messages.findById(row.messageKey, { chunks: 1 }).lean();
+      const original = await models.messages.findById(row.messageKey, { chunks: 1, raw: 1 }).lean();
       const originalRaw = original ? await readRaw(models, original) : Buffer.alloc(0);
       const headers = originalRaw.toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
       const raw = await new MailComposer({
@@ -282,7 +299,7 @@ export function createMailService(options: MailOptions) {
   }
 
   async function parsedOf(entry: MailboxEntryRecord): Promise<ParsedMail> {
-    const msg = await models.messages.findById(entry.messageKey, { chunks: 1, tenantId: 1 }).lean();
+    const msg = await models.messages.findById(entry.messageKey, { chunks: 1, raw: 1, tenantId: 1 }).lean();
     if (!msg || msg.tenantId !== entry.tenantId) throw notFound('message');
     return simpleParser(await readRaw(models, msg), { skipImageLinks: true });
   }

@@ -1,5 +1,5 @@
 /** Raw MIME in chunks plus the message document; the message document is written last (the commit point). */
-import { CHUNK_BYTES, isDuplicateKey, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
+import { CHUNK_BYTES, INLINE_BYTES, isDuplicateKey, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
 
 export interface NewMessage {
   tenantId: string;
@@ -21,16 +21,19 @@ export const messageKey = (tenantId: string, messageId: string) => `${tenantId}:
  */
 export async function storeMessage(models: MailModels, m: NewMessage): Promise<string> {
   const key = messageKey(m.tenantId, m.messageId);
-  const count = Math.max(1, Math.ceil(m.raw.length / CHUNK_BYTES));
+  const inline = m.raw.length <= INLINE_BYTES;
+  const count = inline ? 0 : Math.ceil(m.raw.length / CHUNK_BYTES);
   const docs = [];
   for (let n = 0; n < count; n++) {
     docs.push({ _id: `${key}:${n}`, tenantId: m.tenantId, messageKey: key, n, data: m.raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), createdAt: m.receivedAt });
   }
-  try {
-    await models.chunks.insertMany(docs, { ordered: true });
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    for (const doc of docs) await models.chunks.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  if (docs.length) {
+    try {
+      await models.chunks.insertMany(docs, { ordered: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      for (const doc of docs) await models.chunks.replaceOne({ _id: doc._id }, doc, { upsert: true });
+    }
   }
   const record: MailMessageRecord = {
     _id: key,
@@ -42,6 +45,7 @@ export async function storeMessage(models: MailModels, m: NewMessage): Promise<s
     recipients: m.recipients,
     size: m.raw.length,
     chunks: count,
+    raw: inline ? m.raw : null,
     routed: false,
     remoteAddress: m.remoteAddress ?? null,
     userId: m.userId ?? null,
@@ -54,13 +58,22 @@ export async function storeMessage(models: MailModels, m: NewMessage): Promise<s
   return key;
 }
 
-export async function readRaw(models: MailModels, message: Pick<MailMessageRecord, '_id' | 'chunks'>): Promise<Buffer> {
+const asBuffer = (data: unknown): Buffer => {
+  const d = data as Buffer | { buffer: Uint8Array };
+  return Buffer.isBuffer(d) ? d : Buffer.from(d.buffer);
+};
+
+export async function readRaw(models: MailModels, message: Pick<MailMessageRecord, '_id' | 'chunks'> & { raw?: unknown }): Promise<Buffer> {
+  if (message.chunks === 0) {
+    const raw = message.raw ?? (await models.messages.findById(message._id, { raw: 1 }).lean())?.raw;
+    if (!raw) throw new Error(`message ${message._id} has no stored content`);
+    return asBuffer(raw);
+  }
   const parts: Buffer[] = [];
   for (let n = 0; n < message.chunks; n++) {
     const chunk = await models.chunks.findById(`${message._id}:${n}`).lean();
     if (!chunk) throw new Error(`chunk ${n} of message ${message._id} is missing`);
-    const data = chunk.data as unknown as Buffer | { buffer: Uint8Array };
-    parts.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer));
+    parts.push(asBuffer(chunk.data));
   }
   return Buffer.concat(parts);
 }

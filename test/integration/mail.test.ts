@@ -8,6 +8,7 @@ import { createLogger } from '../../server/log';
 import { mailModels } from '../../server/mail/model';
 import { createReceiver } from '../../server/mail/receiver';
 import { createMailService } from '../../server/mail/service';
+import { readRaw, storeMessage } from '../../server/mail/store';
 import { eventModel } from '../../server/events/model';
 import { eventually } from '../harness/eventually';
 import { tenantDirectory, useLifeboat } from '../harness/context';
@@ -366,5 +367,18 @@ describe('sweeper', () => {
     const subjects = (await inbox('bob')).map((x) => x.subject);
     expect(subjects).toContain('recent');
     expect(subjects).not.toContain('to be swept');
+  });
+});
+
+describe('storage', () => {
+  it('keeps a large message in chunks under the 16 MB document limit and reads it back whole', async () => {
+    const raw = Buffer.alloc(9 * 1024 * 1024 + 7, 'a');
+    raw.write('Subject: large\r\n\r\n', 0);
+    const key = await storeMessage(ctx.services.mail.models, { tenantId: 'acme', messageId: 'large-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw, receivedAt: new Date() });
+    const msg = await ctx.services.mail.models.messages.findById(key).lean();
+    expect(msg!.chunks).toBe(3);
+    expect((await readRaw(ctx.services.mail.models, msg!)).equals(raw)).toBe(true);
+    await ctx.services.mail.route(key);
+    expect((await inbox('ann')).map((m) => m.subject)).toContain('large');
   });
 });
