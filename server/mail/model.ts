@@ -8,8 +8,12 @@ import { defineModel } from '../db/connection';
 
 /** Raw MIME is stored in chunks well under FerretDB's 16 MB document limit. */
 export const CHUNK_BYTES = 4 * 1024 * 1024;
-/** Up to this size the raw MIME is kept inside the message document itself (one write before 250). */
-export const INLINE_BYTES = 256 * 1024;
+/**
+ * Up to this size the raw MIME may be kept inside the message document (one write fewer before 250).
+ * 0 (off): message documents stay small, because recovery and the sweeper scan that collection and
+ * measured ingest + routing was slower with raw inline.
+ */
+export const INLINE_BYTES = 0;
 
 export type RecipientKind = 'user' | 'group';
 
