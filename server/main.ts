@@ -181,7 +181,10 @@ async function main(): Promise<void> {
       await receiver.close();
       await mail.worker.stop();
     };
-    const smtpPort = await receiver.listen(config.smtpPort);
+    const smtpPort = await receiver.listen(config.smtpPort).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') throw new StartupError(`SMTP port ${config.smtpPort} is in use. Set SMTP_PORT to a free port.`);
+      throw err;
+    });
     logger.info({ smtpPort }, 'SMTP receiver listening');
     console.log(`Lifeboat SMTP receiver on port ${smtpPort}`);
 

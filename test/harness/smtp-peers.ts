@@ -64,6 +64,7 @@ export async function smtpSession(port: number, host = '127.0.0.1') {
   const socket = net.connect(port, host);
   socket.setEncoding('utf8');
   let buffer = '';
+  let full = '';
   const waiting: ((line: string) => void)[] = [];
   socket.on('data', (d: string) => {
     buffer += d;
@@ -72,6 +73,7 @@ export async function smtpSession(port: number, host = '127.0.0.1') {
       const m = /^((?:\d{3}-[^\r\n]*\r\n)*\d{3} [^\r\n]*\r\n)/.exec(buffer);
       if (!m) break;
       buffer = buffer.slice(m[1]!.length);
+      full = m[1]!;
       const next = waiting.shift();
       next?.(m[1]!.trim().split('\r\n').pop()!);
     }
@@ -94,6 +96,8 @@ export async function smtpSession(port: number, host = '127.0.0.1') {
   return {
     greeting,
     command,
+    /** Every line of the last reply (EHLO lists its extensions on several). */
+    lastReply: () => full,
     async data(message: string | Buffer): Promise<string> {
       const go = await command('DATA');
       if (!go.startsWith('354')) return go;

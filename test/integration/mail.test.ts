@@ -2,6 +2,7 @@
  * Mail continuity end to end with real SMTP peers on loopback: Lifeboat's receiver, a "primary
  * server" that accepts / defers / rejects / is down, and a relay for outbound mail and bounces.
  */
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createLogger } from '../../server/log';
@@ -65,6 +66,11 @@ async function send(to: string[], subject: string, extra: { from?: string; body?
   return sendOne(port, { from, to, message: simpleMessage({ from, to: to.join(', '), subject, body: extra.body }) });
 }
 
+/** The mail service of another process on the same database (its own worker, its own retry policy). */
+function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAgeMs: number }) {
+  return createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: createLogger('silent'), retry });
+}
+
 /** Waits until every accepted message is routed, then delivers whatever is due. */
 async function routedThenDeliver() {
   await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
@@ -119,6 +125,28 @@ describe('SMTP receiver', () => {
     expect(await s.data(simpleMessage({ from: 'a@b.example', to: 'victim@elsewhere.example', subject: 'relay?' }))).toMatch(/^5\d\d /);
     await s.quit();
     expect(await ctx.services.mail.models.messages.countDocuments({})).toBe(0);
+  });
+
+  it('offers STARTTLS only when a certificate is configured', async () => {
+    expect((await (async () => {
+      const s = await smtpSession(port);
+      await s.command('EHLO sender.example');
+      const text = s.lastReply();
+      await s.quit();
+      return text;
+    })())).not.toMatch(/STARTTLS/);
+    const tlsReceiver = createReceiver({
+      mail: ctx.services.mail,
+      logger: createLogger('silent'),
+      tls: { cert: readFileSync('.cache/test-tls/cert.pem'), key: readFileSync('.cache/test-tls/key.pem') },
+    });
+    const tlsPort = await tlsReceiver.listen(0, '127.0.0.1');
+    const s = await smtpSession(tlsPort);
+    await s.command('EHLO sender.example');
+    expect(s.lastReply()).toMatch(/250[- ]STARTTLS/);
+    expect(s.lastReply()).not.toMatch(/AUTH/);
+    await s.quit();
+    await tlsReceiver.close();
   });
 
   it('refuses a message over the size limit with 552 and stores nothing', async () => {
@@ -245,15 +273,7 @@ describe('delivery queue', () => {
   it('gives up after the maximum age while the primary is down, and bounces once', async () => {
     await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: await deadPort() }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
     // A second service on the same database whose maximum age is zero (a worker in another process).
-    const strict = createMailService({
-      models: mailModels(ctx.conn),
-      tenants: ctx.services.tenants,
-      directory: ctx.services.directory,
-      events: eventModel(ctx.conn),
-      audit: ctx.services.audit,
-      logger: createLogger('silent'),
-      retry: { baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 0 },
-    });
+    const strict = anotherProcess({ baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 0 });
     await send(['cy@acme.test'], 'primary down', { from: 'patient@sender.example' });
     await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
     await strict.worker.tick();
@@ -266,14 +286,7 @@ describe('delivery queue', () => {
   });
 
   it('two workers (as two processes) claim each row once through lease documents', async () => {
-    const other = createMailService({
-      models: mailModels(ctx.conn),
-      tenants: ctx.services.tenants,
-      directory: ctx.services.directory,
-      events: eventModel(ctx.conn),
-      audit: ctx.services.audit,
-      logger: createLogger('silent'),
-    });
+    const other = anotherProcess();
     for (let i = 0; i < 8; i++) await send(['bob@acme.test'], `parallel ${i}`);
     await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
     await Promise.all([ctx.services.mail.worker.tick(), other.worker.tick(), ctx.services.mail.worker.tick()]);
