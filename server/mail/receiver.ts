@@ -43,6 +43,8 @@ export function createReceiver(options: ReceiverOptions) {
     name: options.hostname ?? 'lifeboat.local',
     banner: 'Lifeboat continuity mail receiver',
     size: maxBytes,
+    // On shutdown, give open sessions 5 s to finish; a cut one was never answered 250, so the sender retries.
+    closeTimeout: 5000,
     logger: false,
     disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     authOptional: true,

@@ -17,7 +17,7 @@ import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
 import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
-import { messageKey, readRaw, storeMessage } from './store';
+import { MissingContentError, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
   models: MailModels;
@@ -152,7 +152,19 @@ export function createMailService(options: MailOptions) {
   async function route(key: string): Promise<void> {
     const msg = await models.messages.findById(key).lean<MailMessageRecord>();
     if (!msg || msg.routed) return;
-    const parsed = await simpleParser(await readRaw(models, msg), { skipTextToHtml: true, skipImageLinks: true });
+    let raw: Buffer;
+    try {
+      raw = await readRaw(models, msg);
+    } catch (err) {
+      // Only once its storing has surely ended (another process may still be writing a fresh one).
+      if (!(err instanceof MissingContentError) || now().getTime() - msg.receivedAt.getTime() < 10 * 60_000) throw err;
+      // Stored half-way when the process died: never answered 250, so the sender still has it.
+      logger.warn({ message: key }, 'discarding a message whose storing was cut short (it was never accepted)');
+      for (let n = 0; n < msg.chunks; n++) await models.chunks.deleteOne({ _id: `${key}:${n}` });
+      await models.messages.deleteOne({ _id: key });
+      return;
+    }
+    const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
     const s = summary(parsed);
     if (msg.direction === 'outbound') {
       const keys = msg.recipients.map((r) => deliveryKey(key, r.address));
@@ -503,7 +515,7 @@ export function createMailService(options: MailOptions) {
         const { retentionDays } = await settingsOf(tenant.id);
         const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
         entries += (await models.mailbox.deleteMany({ tenantId: tenant.id, receivedAt: { $lt: cutoff } })).deletedCount;
-        const old = await models.messages.find({ tenantId: tenant.id, receivedAt: { $lt: cutoff } }, { _id: 1 }).lean();
+        const old = await models.messages.find({ tenantId: tenant.id, receivedAt: { $lt: cutoff } }, { _id: 1, chunks: 1 }).lean();
         if (!old.length) continue;
         const busy = new Set([
           ...(await models.queue.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
@@ -511,7 +523,8 @@ export function createMailService(options: MailOptions) {
         ]);
         for (const m of old) {
           if (busy.has(m._id)) continue;
-          await models.chunks.deleteMany({ messageKey: m._id });
+          // By _id (the only indexed filter on FerretDB): one scan of the chunks per message would not scale.
+          for (let n = 0; n < m.chunks; n++) await models.chunks.deleteOne({ _id: `${m._id}:${n}` });
           await models.messages.deleteOne({ _id: m._id });
           messages++;
         }
