@@ -17,7 +17,7 @@ import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
 import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
-import { MissingContentError, messageKey, readRaw, storeMessage } from './store';
+import { MissingContentError, createBatchedStore, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
   models: MailModels;
@@ -82,6 +82,7 @@ export function createMailService(options: MailOptions) {
   const releasePerSecond = options.releasePerSecond ?? 20;
   const releasing = new Map<string, Promise<void>>();
   const routing = new Set<string>();
+  const storeInbound = createBatchedStore(models);
 
   // Short-lived caches for the SMTP hot path (RCPT TO look-ups).
   const cache = new Map<string, { at: number; value: unknown }>();
@@ -373,7 +374,7 @@ export function createMailService(options: MailOptions) {
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
     async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
       const messageId = randomUUID();
-      const key = await storeMessage(models, { ...input, messageId, direction: 'inbound', receivedAt: now() });
+      const key = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
       routeSoon(key);
       return messageId;
     },

@@ -17,27 +17,14 @@ export class MissingContentError extends Error {}
 
 export const messageKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
 
-/**
- * Stores a message durably. When this resolves, the raw MIME and its metadata are in the database;
- * only then may the receiver answer 250. Re-running it with the same id is harmless.
- */
-export async function storeMessage(models: MailModels, m: NewMessage): Promise<string> {
+function prepare(m: NewMessage): { chunks: MailChunkRecord[]; record: MailMessageRecord } {
   const key = messageKey(m.tenantId, m.messageId);
   const inline = m.raw.length <= INLINE_BYTES;
   const count = inline ? 0 : Math.ceil(m.raw.length / CHUNK_BYTES);
-  const docs: MailChunkRecord[] = [];
+  const chunks: MailChunkRecord[] = [];
   for (let n = 0; n < count; n++) {
-    docs.push({ _id: `${key}:${n}`, tenantId: m.tenantId, messageKey: key, n, data: m.raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), createdAt: m.receivedAt });
+    chunks.push({ _id: `${key}:${n}`, tenantId: m.tenantId, messageKey: key, n, data: m.raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), createdAt: m.receivedAt });
   }
-  const writeChunks = async () => {
-    if (!docs.length) return;
-    try {
-      await models.chunks.insertMany(docs, { ordered: true });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      for (const doc of docs) await models.chunks.replaceOne({ _id: doc._id }, doc, { upsert: true });
-    }
-  };
   const record: MailMessageRecord = {
     _id: key,
     tenantId: m.tenantId,
@@ -53,17 +40,66 @@ export async function storeMessage(models: MailModels, m: NewMessage): Promise<s
     remoteAddress: m.remoteAddress ?? null,
     userId: m.userId ?? null,
   };
-  const writeMessage = async () => {
-    try {
-      await models.messages.create(record);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+  return { chunks, record };
+}
+
+/** Inserts documents whose _ids may already be there (a re-run): those duplicates are fine. */
+async function insertAll<T>(model: { insertMany: (docs: T[], o: object) => Promise<unknown> }, docs: T[]): Promise<void> {
+  if (!docs.length) return;
+  try {
+    await model.insertMany(docs, { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
+    if (writeErrors?.length && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000)) return;
+    if (!writeErrors && isDuplicateKey(err)) return;
+    throw err;
+  }
+}
+
+/**
+ * Stores a message durably. When this resolves, the raw MIME and its metadata are in the database;
+ * only then may the receiver answer 250. Re-running it with the same id is harmless.
+ * Chunks and the message document are written at once (half the wait before the 250). A crash
+ * between them leaves an unrouted message without its content, which was never answered 250:
+ * routing discards it (MissingContentError).
+ */
+export async function storeMessage(models: MailModels, m: NewMessage): Promise<string> {
+  const { chunks, record } = prepare(m);
+  await Promise.all([insertAll(models.chunks, chunks), insertAll(models.messages, [record])]);
+  return record._id;
+}
+
+/**
+ * Group commit for the receiver: messages arriving within a few milliseconds of each other are
+ * written together (one insertMany of chunks, one of message documents), and each caller is answered
+ * only when its batch is written. Messages over 1 MB are stored on their own.
+ */
+export function createBatchedStore(models: MailModels, options: { maxWaitMs?: number; maxBatch?: number } = {}) {
+  const maxWaitMs = options.maxWaitMs ?? 2;
+  const maxBatch = options.maxBatch ?? 64;
+  type Pending = ReturnType<typeof prepare> & { resolve: (key: string) => void; reject: (err: unknown) => void };
+  let batch: Pending[] = [];
+  let timer: NodeJS.Timeout | null = null;
+
+  function flush(): void {
+    const current = batch;
+    batch = [];
+    if (timer) clearTimeout(timer);
+    timer = null;
+    Promise.all([insertAll(models.chunks, current.flatMap((p) => p.chunks)), insertAll(models.messages, current.map((p) => p.record))]).then(
+      () => current.forEach((p) => p.resolve(p.record._id)),
+      (err) => current.forEach((p) => p.reject(err)),
+    );
+  }
+
+  return (m: NewMessage): Promise<string> => {
+    if (m.raw.length > 1024 * 1024) return storeMessage(models, m);
+    return new Promise<string>((resolve, reject) => {
+      batch.push({ ...prepare(m), resolve, reject });
+      if (batch.length >= maxBatch) flush();
+      else if (!timer) timer = setTimeout(flush, maxWaitMs);
+    });
   };
-  // Both writes at once (half the latency before the 250). A crash between them leaves an unrouted
-  // message without its content, which was never answered 250: routing discards it (MissingContentError).
-  await Promise.all([writeChunks(), writeMessage()]);
-  return key;
 }
 
 const asBuffer = (data: unknown): Buffer => {
