@@ -218,6 +218,21 @@ describe('groups and events', () => {
     expect(toAnn).toHaveLength(2);
   });
 
+  it('releases held mail when the pausing event is edited to stop pausing', async () => {
+    const event = await admin
+      .post('/api/events')
+      .send({ description: 'pause then edit', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() - HOUR), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .expect(201);
+    await send(['ann@acme.test'], 'held until edited');
+    await routedThenDeliver();
+    expect((await status()).held).toBe(1);
+    await admin.patch(`/api/events/${event.body.id}`).send({ pauseInboundDelivery: false }).expect(200);
+    await eventually(async () => expect((await status()).held).toBe(0));
+    await ctx.services.mail.worker.tick();
+    expect(primary.received.filter((m) => m.raw.includes('held until edited')).map((m) => m.to)).toEqual([['ann@acme.test']]);
+    await admin.post(`/api/events/${event.body.id}/end`).expect(200);
+  });
+
   it('shows the inbox since the event start during an event, including mail from before the event was created', async () => {
     await send(['cy@acme.test'], 'before the event existed');
     await routedThenDeliver();
