@@ -1,4 +1,5 @@
 /** The directory as the rest of Lifeboat sees it: look-ups and transitive membership. */
+import type { Model } from 'mongoose';
 import type { TenantService } from '../tenants/service';
 import { escapeRegExp } from '../http/validate';
 import { classifyGroup, type GroupKind } from './classify';
@@ -29,6 +30,69 @@ function searchFilter(tenantId: string, text: string | undefined) {
   return { tenantId, $or: [{ displayName: pattern }, { mail: pattern }] };
 }
 
+const WRITE_BATCH = 100;
+
+const userRecord = (tenantId: string, u: DirectoryDocument['users'][number]): DirectoryUserRecord => ({
+  _id: directoryKey(tenantId, u.id),
+  tenantId,
+  id: u.id,
+  displayName: u.displayName,
+  mail: u.mail?.toLowerCase() ?? null,
+  userPrincipalName: u.userPrincipalName ?? null,
+  mobilePhone: u.mobilePhone ?? null,
+  businessPhones: u.businessPhones ?? [],
+  otherMails: u.otherMails ?? [],
+});
+
+const groupRecord = (tenantId: string, g: DirectoryDocument['groups'][number]): DirectoryGroupRecord => ({
+  _id: directoryKey(tenantId, g.id),
+  tenantId,
+  id: g.id,
+  displayName: g.displayName,
+  mail: g.mail?.toLowerCase() ?? null,
+  groupTypes: g.groupTypes ?? [],
+  mailEnabled: g.mailEnabled ?? false,
+  securityEnabled: g.securityEnabled ?? false,
+  membershipRule: g.membershipRule ?? null,
+  kind: classifyGroup(g),
+  members: g.members ?? [],
+});
+
+/**
+ * Makes a tenant's stored documents equal to the wanted ones, writing only the difference: one
+ * read of what is stored, inserts for new entries, `_id`-keyed replacements for changed ones (in
+ * small batches: FerretDB handles those well), one delete for removed ones. Re-running it after a
+ * crash finishes the job.
+ */
+async function syncCollection<T extends { _id: string }>(model: Model<T>, tenantId: string, wanted: T[]): Promise<void> {
+  const stored = new Map<string, string>();
+  for (const doc of await model.find({ tenantId } as never).lean()) stored.set(String((doc as { _id: string })._id), JSON.stringify(doc));
+  const inserts: T[] = [];
+  const replacements: T[] = [];
+  for (const doc of wanted) {
+    const current = stored.get(doc._id);
+    if (current === undefined) inserts.push(doc);
+    else if (current !== JSON.stringify(doc)) replacements.push(doc);
+    stored.delete(doc._id);
+  }
+  for (let i = 0; i < inserts.length; i += 1000) {
+    try {
+      await model.insertMany(inserts.slice(i, i + 1000), { ordered: false });
+    } catch (err) {
+      // Another importer got there first: those entries exist now and are replaced below if different.
+      if ((err as { code?: number }).code !== 11000) throw err;
+      replacements.push(...inserts.slice(i, i + 1000));
+    }
+  }
+  for (let i = 0; i < replacements.length; i += WRITE_BATCH) {
+    await model.bulkWrite(
+      replacements.slice(i, i + WRITE_BATCH).map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })) as never,
+      { ordered: false },
+    );
+  }
+  if (stored.size) await model.deleteMany({ tenantId, _id: { $in: [...stored.keys()] } } as never);
+}
+
 export function createDirectoryService(deps: { users: DirectoryUserModel; groups: DirectoryGroupModel; tenants: TenantService }) {
   const { users, groups, tenants } = deps;
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
@@ -49,54 +113,8 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
       // Documents written before keys were `<tenant>:<id>` would collide with their replacements.
       await users.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
       await groups.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
-      if (doc.users.length) {
-        await users.bulkWrite(
-          doc.users.map((u) => ({
-            replaceOne: {
-              filter: { _id: directoryKey(tenantId, u.id) },
-              replacement: {
-                _id: directoryKey(tenantId, u.id),
-                tenantId,
-                id: u.id,
-                displayName: u.displayName,
-                mail: u.mail?.toLowerCase() ?? null,
-                userPrincipalName: u.userPrincipalName ?? null,
-                mobilePhone: u.mobilePhone ?? null,
-                businessPhones: u.businessPhones ?? [],
-                otherMails: u.otherMails ?? [],
-              },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      }
-      if (doc.groups.length) {
-        await groups.bulkWrite(
-          doc.groups.map((g) => ({
-            replaceOne: {
-              filter: { _id: directoryKey(tenantId, g.id) },
-              replacement: {
-                _id: directoryKey(tenantId, g.id),
-                tenantId,
-                id: g.id,
-                displayName: g.displayName,
-                mail: g.mail?.toLowerCase() ?? null,
-                groupTypes: g.groupTypes ?? [],
-                mailEnabled: g.mailEnabled ?? false,
-                securityEnabled: g.securityEnabled ?? false,
-                membershipRule: g.membershipRule ?? null,
-                kind: classifyGroup(g),
-                members: g.members ?? [],
-              },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      }
-      await users.deleteMany({ tenantId, id: { $nin: doc.users.map((u) => u.id) } });
-      await groups.deleteMany({ tenantId, id: { $nin: doc.groups.map((g) => g.id) } });
+      await syncCollection(users, tenantId, doc.users.map((u) => userRecord(tenantId, u)));
+      await syncCollection(groups, tenantId, doc.groups.map((g) => groupRecord(tenantId, g)));
       for (const listener of listeners) await listener(tenantId);
       return { users: doc.users.length, groups: doc.groups.length };
     },
