@@ -97,6 +97,15 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
   const { users, groups, tenants } = deps;
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
+  /**
+   * A tenant's groups and their direct members, in one read: walking nested groups in memory beats
+   * a query per level on a database that scans for every filter but `_id`.
+   */
+  async function membershipGraph(tenantId: string): Promise<Map<string, string[]>> {
+    const rows = await groups.find({ tenantId }, { id: 1, members: 1 }).lean();
+    return new Map(rows.map((g) => [g.id, g.members]));
+  }
+
   return {
     /** Tells the listener whenever a tenant's users or groups were re-read (membership may have changed). */
     onDirectoryChanged(listener: (tenantId: string) => Promise<void> | void): void {
@@ -148,24 +157,16 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
 
     /** Every user inside a group, through nested groups; cycles are walked once. */
     async transitiveUserIds(tenantId: string, groupId: string): Promise<string[]> {
+      const graph = await membershipGraph(tenantId);
       const visited = new Set<string>([groupId]);
       const userIds = new Set<string>();
-      let frontier = [groupId];
-      while (frontier.length) {
-        const level = await groups.find({ tenantId, id: { $in: frontier } }, { id: 1, members: 1 }).lean();
-        const memberIds = level.flatMap((g) => g.members);
-        const nestedGroups = new Set(
-          (await groups.find({ tenantId, id: { $in: memberIds } }, { id: 1 }).lean()).map((g) => g.id),
-        );
-        frontier = [];
-        for (const member of memberIds) {
-          if (nestedGroups.has(member)) {
-            if (!visited.has(member)) {
-              visited.add(member);
-              frontier.push(member);
-            }
-          } else {
-            userIds.add(member);
+      const stack = [groupId];
+      while (stack.length) {
+        for (const member of graph.get(stack.pop()!) ?? []) {
+          if (!graph.has(member)) userIds.add(member);
+          else if (!visited.has(member)) {
+            visited.add(member);
+            stack.push(member);
           }
         }
       }
@@ -174,12 +175,18 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
 
     /** Every group a user belongs to, directly or through nesting; cycles are walked once. */
     async transitiveGroupIds(tenantId: string, userId: string): Promise<string[]> {
+      const graph = await membershipGraph(tenantId);
+      const parents = new Map<string, string[]>();
+      for (const [group, members] of graph) for (const member of members) parents.set(member, [...(parents.get(member) ?? []), group]);
       const found = new Set<string>();
-      let frontier = [userId];
-      while (frontier.length) {
-        const parents = await groups.find({ tenantId, members: { $in: frontier } }, { id: 1 }).lean();
-        frontier = parents.map((g) => g.id).filter((id) => !found.has(id));
-        for (const id of frontier) found.add(id);
+      const stack = [userId];
+      while (stack.length) {
+        for (const parent of parents.get(stack.pop()!) ?? []) {
+          if (!found.has(parent)) {
+            found.add(parent);
+            stack.push(parent);
+          }
+        }
       }
       return [...found].sort();
     },
