@@ -42,6 +42,7 @@ const userRecord = (tenantId: string, u: DirectoryDocument['users'][number]): Di
   mobilePhone: u.mobilePhone ?? null,
   businessPhones: u.businessPhones ?? [],
   otherMails: u.otherMails ?? [],
+  addresses: u.mail ? [u.mail.toLowerCase()] : [],
 });
 
 const groupRecord = (tenantId: string, g: DirectoryDocument['groups'][number]): DirectoryGroupRecord => ({
@@ -93,8 +94,18 @@ async function syncCollection<T extends { _id: string }>(model: Model<T>, tenant
   if (stored.size) await model.deleteMany({ tenantId, _id: { $in: [...stored.keys()] } } as never);
 }
 
-export function createDirectoryService(deps: { users: DirectoryUserModel; groups: DirectoryGroupModel; tenants: TenantService }) {
-  const { users, groups, tenants } = deps;
+export function createDirectoryService(deps: {
+  users: DirectoryUserModel;
+  groups: DirectoryGroupModel;
+  /** Where connected tenants' synced directories are kept. */
+  synced: { users: DirectoryUserModel; groups: DirectoryGroupModel };
+  tenants: TenantService;
+}) {
+  const { tenants } = deps;
+  const fileModels = { users: deps.users, groups: deps.groups };
+  let isConnected: (tenantId: string) => Promise<boolean> = async () => false;
+  /** A connected tenant reads its synced directory; every other tenant its directory file. */
+  const modelsFor = async (tenantId: string) => ((await isConnected(tenantId)) ? deps.synced : fileModels);
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
   /**
@@ -102,11 +113,17 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
    * a query per level on a database that scans for every filter but `_id`.
    */
   async function membershipGraph(tenantId: string): Promise<Map<string, string[]>> {
+    const { groups } = await modelsFor(tenantId);
     const rows = await groups.find({ tenantId }, { id: 1, members: 1 }).lean();
     return new Map(rows.map((g) => [g.id, g.members]));
   }
 
   return {
+    /** How to tell a connected tenant (the Entra connection is composed after the directory). */
+    useSyncedDirectoryFor(check: (tenantId: string) => Promise<boolean>): void {
+      isConnected = check;
+    },
+
     /** Tells the listener whenever a tenant's users or groups were re-read (membership may have changed). */
     onDirectoryChanged(listener: (tenantId: string) => Promise<void> | void): void {
       listeners.push(listener);
@@ -120,6 +137,7 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
       const tenantId = doc.tenant.id;
       await tenants.upsert(doc.tenant, 'file');
       // Documents written before keys were `<tenant>:<id>` would collide with their replacements.
+      const { users, groups } = fileModels;
       await users.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
       await groups.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
       await syncCollection(users, tenantId, doc.users.map((u) => userRecord(tenantId, u)));
@@ -128,22 +146,36 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
       return { users: doc.users.length, groups: doc.groups.length };
     },
 
+    /**
+     * Stores a connected tenant's directory as of its last successful Graph sync, in the same
+     * shape as a file tenant's, so every capability reads both alike (also while Graph is down).
+     */
+    async materialize(tenantId: string, entries: { users: DirectoryUserRecord[]; groups: DirectoryGroupRecord[] }): Promise<void> {
+      await syncCollection(deps.synced.users, tenantId, entries.users);
+      await syncCollection(deps.synced.groups, tenantId, entries.groups);
+      for (const listener of listeners) await listener(tenantId);
+    },
+
     async searchGroups(tenantId: string, text?: string): Promise<GroupSummary[]> {
+      const { groups } = await modelsFor(tenantId);
       const found = await groups.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
       return found.map(toGroupSummary);
     },
 
     async searchUsers(tenantId: string, text?: string): Promise<UserSummary[]> {
+      const { users } = await modelsFor(tenantId);
       const found = await users.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
       return found.map(toUserSummary);
     },
 
     async getGroup(tenantId: string, id: string): Promise<GroupSummary | null> {
+      const { groups } = await modelsFor(tenantId);
       const group = await groups.findById(directoryKey(tenantId, id)).lean();
       return group ? toGroupSummary(group) : null;
     },
 
     async getUser(tenantId: string, id: string): Promise<DirectoryUser | null> {
+      const { users } = await modelsFor(tenantId);
       const user = await users.findById(directoryKey(tenantId, id)).lean();
       if (!user) return null;
       const { _id, ...rest } = user;
@@ -152,7 +184,8 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
 
     async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUser | null> {
       const lower = address.toLowerCase();
-      return users.findOne({ tenantId, $or: [{ mail: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
+      const { users } = await modelsFor(tenantId);
+      return users.findOne({ tenantId, $or: [{ mail: lower }, { addresses: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
     },
 
     /** Every user inside a group, through nested groups; cycles are walked once. */

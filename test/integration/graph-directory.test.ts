@@ -271,3 +271,29 @@ describe('directory on Microsoft Graph', () => {
     expect(ctx.logs()).toContain('directory sync failed');
   });
 });
+
+describe('a connected tenant in the rest of Lifeboat', () => {
+  it('plans events for Graph groups and resolves users, addresses and token tenants from the last sync', async () => {
+    const full = await ctx.signIn('alpha', 'fullAdministrator');
+    const connected = await full.put('/api/directory/connection').send(connection);
+    expect([200, 201]).toContain(connected.status);
+    await syncAndWait(full, { full: true });
+
+    const event = await full
+      .post('/api/events')
+      .send({ description: 'Graph outage drill', affectedGroupId: 'g-m365', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null })
+      .expect(201);
+    expect(event.body.affectedGroup).toEqual({ id: 'g-m365', displayName: 'Sales Team' });
+    // Cy is in Sales Laptops, in Sales Europe, in Sales Team: covered, through the synced membership.
+    const cy = (await full.get('/api/users/cy/continuity').expect(200)).body;
+    expect(cy.events.map((e: { id: string }) => e.id)).toContain(event.body.id);
+    const dee = (await full.get('/api/users/dee/continuity').expect(200)).body;
+    expect(dee.events.map((e: { id: string }) => e.id)).not.toContain(event.body.id);
+
+    // Mail to a proxy address reaches the right user; Entra tokens of this directory land in this tenant.
+    expect((await ctx.services.directory.findUserByAddress('alpha', 'bob.x@alias.contoso.example'))?.id).toBe('bob');
+    expect(await ctx.services.entra.connections.tenantOfEntraTenant(contoso.id.toUpperCase())).toBe('alpha');
+    expect(await ctx.services.entra.connections.tenantOfEntraTenant('aaaaaaaa-0000-4000-8000-00000000dead')).toBeNull();
+    await full.post(`/api/events/${event.body.id}/end`).expect(200);
+  });
+});

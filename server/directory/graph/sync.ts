@@ -108,6 +108,11 @@ export interface SyncDeps {
   logger: Logger;
   leaseMs?: number;
   now?: () => Date;
+  /**
+   * Told the synced directory after a successful sync, so the rest of Lifeboat (events, push,
+   * sign-in, mail) reads a connected tenant's users and groups like a file tenant's.
+   */
+  onSynced?: (tenantId: string, model: DirectoryModel) => Promise<void>;
 }
 
 export function createDirectorySync(deps: SyncDeps) {
@@ -250,6 +255,7 @@ export function createDirectorySync(deps: SyncDeps) {
       } as Partial<SyncStateRecord>);
       if (previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
       if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
+      await deps.onSynced?.(tenantId, model);
       logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress }, 'directory sync succeeded');
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
