@@ -132,6 +132,10 @@ export function attachPush(
       queues.set(tenantId, run);
       return run;
     },
+    /** Something for the tenant's signed-in admins only (their pages update live). */
+    toAdmins(tenantId: string, event: string, payload: unknown): void {
+      (io.to(adminRoom(tenantId)) as unknown as { emit(e: string, p: unknown): void }).emit(event, payload);
+    },
     close(): Promise<void> {
       return new Promise((resolve) => io.close(() => resolve()));
     },

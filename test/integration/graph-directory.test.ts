@@ -13,6 +13,8 @@ import { createLogger } from '../../server/log';
 import { TEST_SECRET, useLifeboat, testDatabaseUri } from '../harness/context';
 import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
 import { assertCertificateTrusted } from '../stand-ins/tls';
+import { io as connectSocket } from 'socket.io-client';
+import { startLiveServer } from '../harness/live-server';
 
 const SECRET = 'S3cret-value~never-to-be-shown-8f2a';
 const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
@@ -295,5 +297,31 @@ describe('a connected tenant in the rest of Lifeboat', () => {
     expect(await ctx.services.entra.connections.tenantOfEntraTenant(contoso.id.toUpperCase())).toBe('alpha');
     expect(await ctx.services.entra.connections.tenantOfEntraTenant('aaaaaaaa-0000-4000-8000-00000000dead')).toBeNull();
     await full.post(`/api/events/${event.body.id}/end`).expect(200);
+  });
+});
+
+describe('sync progress, live', () => {
+  it('is pushed to the signed-in admins of the tenant while a sync runs', async () => {
+    const live = await startLiveServer(ctx);
+    try {
+      await ctx.createAdmin('alpha', 'readOnly', 'watcher@alpha.test', 'watcher password 1');
+      const login = await fetch(`${live.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'watcher@alpha.test', password: 'watcher password 1' }) });
+      const cookie = login.headers.getSetCookie()[0].split(';')[0];
+      const socket = connectSocket(live.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+      const seen: { state: string; phase: string | null }[] = [];
+      socket.on('directory:sync', (status) => seen.push(status));
+      await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+
+      const full = await ctx.signIn('alpha', 'fullAdministrator');
+      const connected = await full.put('/api/directory/connection').send(connection);
+      expect([200, 201]).toContain(connected.status);
+      await syncAndWait(full, { full: true });
+      for (let i = 0; i < 100 && !seen.some((s) => s.state === 'succeeded'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(seen.some((s) => s.state === 'running' && s.phase)).toBe(true);
+      expect(seen[seen.length - 1].state).toBe('succeeded');
+      socket.disconnect();
+    } finally {
+      await live.close();
+    }
   });
 });

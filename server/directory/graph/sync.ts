@@ -137,7 +137,11 @@ export function createDirectorySync(deps: SyncDeps) {
     return false;
   }
 
-  const setState = (tenantId: string, fields: Partial<SyncStateRecord>) => states.updateOne({ _id: tenantId }, { $set: fields }, { upsert: true });
+  const progressListeners: ((tenantId: string) => void)[] = [];
+  const setState = async (tenantId: string, fields: Partial<SyncStateRecord>) => {
+    await states.updateOne({ _id: tenantId }, { $set: fields }, { upsert: true });
+    for (const listener of progressListeners) listener(tenantId);
+  };
 
   async function collect(
     api: GraphApi,
@@ -291,6 +295,11 @@ export function createDirectorySync(deps: SyncDeps) {
         });
       running.set(tenantId, { controller, done });
       return { started: true, status: await this.status(tenantId) };
+    },
+
+    /** Told after every change of a tenant's sync state (progress pushed to its admins). */
+    onProgress(listener: (tenantId: string) => void): void {
+      progressListeners.push(listener);
     },
 
     async status(tenantId: string): Promise<SyncStatus> {
