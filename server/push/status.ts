@@ -3,21 +3,9 @@ import type { DirectoryService } from '../directory/service';
 import type { EventModel, EventRecord } from '../events/model';
 import type { StatusEpochModel } from './model';
 
-export interface StatusEvent {
-  id: string;
-  description: string;
-  startMessage?: string;
-  endMessage?: string;
-  start: string;
-  end: string | null;
-}
+import type { ContinuityStatus } from './contract';
 
-export interface ContinuityStatus {
-  seq: number;
-  active: boolean;
-  events: StatusEvent[];
-  at: string;
-}
+export type { ContinuityStatus } from './contract';
 
 /** How long after an event ends its users still see "Service restored" with the end message. */
 export const RESTORED_FOR_MS = 24 * 3600_000;
