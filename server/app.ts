@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { addinConfigFromEnv, addinRoutes } from './addin/routes';
+import { adminRoutes } from './admin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -67,6 +68,7 @@ export function createApp(options: AppOptions): Express {
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
+  app.use(adminRoutes());
 
   app.use(unknownRoute);
   app.use(problemHandler);
