@@ -122,8 +122,8 @@ export function AuditPage() {
       {items === null && !error && <Loading label="Loading audit entries…" />}
       {items?.length === 0 && <Empty>No audit entries match these filters.</Empty>}
       {items && items.length > 0 && (
-        <div className={c.scroll}>
-          <Table aria-label="Audit entries" size="small" data-testid="audit-table">
+        <div className={c.scroll} tabIndex={0} role="region" aria-label="Audit entries, scrollable">
+          <Table aria-label="Audit entries" size="small" data-testid="audit-table" style={{ minWidth: 760 }}>
             <TableHeader>
               <TableRow>
                 <TableHeaderCell>When</TableHeaderCell>

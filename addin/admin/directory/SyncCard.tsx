@@ -108,8 +108,8 @@ export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
             {x.groups.length === 0 ? (
               <Empty>{connected ? 'No expansions yet: they are computed at the end of a successful sync.' : 'Expansions are computed from Entra ID syncs; this tenant uses the directory file.'}</Empty>
             ) : (
-              <div className={c.scroll}>
-                <Table size="small" aria-label="Group expansions">
+              <div className={c.scroll} tabIndex={0} role="region" aria-label="Group expansions, scrollable">
+                <Table size="small" aria-label="Group expansions" style={{ minWidth: 520 }}>
                   <TableHeader>
                     <TableRow>
                       <TableHeaderCell>Group</TableHeaderCell>

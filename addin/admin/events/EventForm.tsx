@@ -113,7 +113,7 @@ function initial(mode: FormMode): State {
     startMessage: e.appNotifications.startMessage,
     endMessage: e.appNotifications.endMessage,
     smsOn: e.sms !== null,
-    smsGroup: e.sms ? { id: e.sms.groupId, displayName: e.sms.groupId } : null,
+    smsGroup: e.sms ? { id: e.sms.groupId, displayName: e.sms.group?.displayName ?? e.sms.groupId } : null,
     smsStart: e.sms?.startMessage ?? '',
     smsEnd: e.sms?.endMessage ?? '',
     smsSendAtLocal: local16(e.sms?.startSendAtLocal),
@@ -143,7 +143,8 @@ function bodyOf(mode: FormMode, s: State, start: State): Record<string, unknown>
     if (all || start.smsOn) body.sms = null;
   } else {
     const sms: Record<string, unknown> = { groupId: s.smsGroup?.id ?? '', startMessage: s.smsStart, endMessage: s.smsEnd };
-    if (s.smsSendAtLocal && (all || zoneChanged || s.smsSendAtLocal !== start.smsSendAtLocal)) sms.startSendAtLocal = s.smsSendAtLocal;
+    // An untouched send time is left to the server, which keeps its lead time when the start moves.
+    if (s.smsSendAtLocal && (zoneChanged || s.smsSendAtLocal !== start.smsSendAtLocal)) sms.startSendAtLocal = s.smsSendAtLocal;
     body.sms = sms;
   }
   return body;
@@ -347,7 +348,7 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
             </div>
             <Field
               label="Send the start SMS at (optional)"
-              {...fieldProps(['sms.startSendAt'], undefined, undefined, `Within the ${LIMITS.smsLeadHours} hours before the start; empty: at the start.`)}
+              {...fieldProps(['sms.startSendAt'], undefined, undefined, `Within the ${LIMITS.smsLeadHours} hours before the start; empty: at the start. Left unchanged, it keeps its lead time when the start moves.`)}
             >
               <Input type="datetime-local" value={s.smsSendAtLocal} disabled={disabled} onChange={(_, d) => set('smsSendAtLocal', d.value)} />
             </Field>

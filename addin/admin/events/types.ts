@@ -4,6 +4,7 @@ export type CloudPasswordReset = 'inherit' | 'never' | 'email' | 'sms';
 
 export interface SmsSettings {
   groupId: string;
+  group?: { id: string; displayName: string } | null;
   startMessage: string;
   endMessage: string;
   startSendAt: string;
