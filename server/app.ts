@@ -13,6 +13,7 @@ import { entraRoutes } from './directory/graph/routes';
 import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
+import { readinessRoutes } from './readiness/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
@@ -68,6 +69,7 @@ export function createApp(options: AppOptions): Express {
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
+  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants }));
   app.use(adminRoutes());
 
   app.use(unknownRoute);

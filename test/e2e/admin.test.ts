@@ -14,12 +14,14 @@ import { launchBrowser, screenshot } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
+import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const VIEWER = { email: 'viewer@contoso.test', password: 'viewer password 2026', role: 'readOnly' };
 const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const ZONE = 'Europe/Berlin';
+const SPF_INCLUDE = 'spf.relay.lifeboat.test';
 /** Required fields' labels end with an asterisk. */
 const START = /^Start ?\*?$/;
 
@@ -33,6 +35,7 @@ function wallClock(instant: Date, timeZone = ZONE): string {
 
 describe('admin page', () => {
   let server: ServerProcess;
+  let dns: DnsStandIn;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -60,7 +63,11 @@ describe('admin page', () => {
 
   beforeAll(async () => {
     ensurePaneBuilt();
+    // Contoso publishes SPF with the relay's include but no DMARC record.
+    dns = await startDnsStandIn({ 'contoso.test': [`v=spf1 include:spf.protection.outlook.com include:${SPF_INCLUDE} -all`] });
     server = await startServer({
+      LIFEBOAT_DNS_SERVERS: dns.server,
+      LIFEBOAT_SPF_INCLUDE: SPF_INCLUDE,
       LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
       LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
       LIFEBOAT_DATA_DIR: dataDir,
@@ -75,6 +82,7 @@ describe('admin page', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await dns?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -192,12 +200,14 @@ describe('admin page', () => {
     expect(csv).not.toMatch(/,security,/);
   });
 
-  test('readiness: a passing check and failing or unknown ones, with how to fix them', async () => {
+  test('readiness: passing, failing (DMARC, from the local DNS server) and unknown checks, with how to fix them', async () => {
     await open(page, 'Readiness', 'Readiness');
     await page.locator('[data-check="admins"][data-status="pass"]').waitFor();
     await page.locator('[data-check="drill"][data-status="pass"]').waitFor();
     await page.locator('[data-check="graph"][data-status="unknown"]').getByText('How to fix').waitFor();
-    await page.locator('[data-check="dns"][data-status="unknown"]').waitFor();
+    await page.locator('[data-check="spf-contoso.test"][data-status="pass"]').waitFor();
+    await page.locator('[data-check="dmarc-contoso.test"][data-status="fail"]').getByText('_dmarc.contoso.test').waitFor();
+    await page.locator('[data-check="alerts"][data-status="unknown"]').waitFor();
     await screenshot(page, 'admin-readiness');
     await expectAccessible(page);
   });

@@ -100,11 +100,32 @@ export const NOT_YET: Check[] = [
     detail: 'The server does not report yet how many users have a cloud password or SMS consent.',
     fix: 'Set cloud passwords for key users on the Directory page meanwhile.',
   },
-  {
-    id: 'dns',
-    title: 'SPF includes the outbound relay and DMARC is published',
-    status: 'unknown',
-    detail: 'The server has no DNS check for the accepted domains yet.',
-    fix: 'Check by hand: each domain’s SPF record includes the relay’s include, and _dmarc.<domain> has v=DMARC1 with a policy.',
-  },
 ];
+
+export interface DnsReport {
+  spfInclude: string | null;
+  domains: { domain: string; spf: { status: CheckStatus; record: string | null; detail: string }; dmarc: { status: CheckStatus; record: string | null; detail: string } }[];
+}
+
+/** One SPF and one DMARC check per accepted domain, from GET /api/readiness/dns. */
+export function dnsChecks(report: DnsReport | { error: string }): Check[] {
+  if ('error' in report)
+    return [{ id: 'dns', title: 'SPF and DMARC of the accepted domains', status: 'unknown', detail: `The DNS check could not run: ${report.error}`, fix: 'Check the server’s DNS resolver (LIFEBOAT_DNS_SERVERS).' }];
+  if (report.domains.length === 0) return [{ id: 'dns', title: 'SPF and DMARC of the accepted domains', status: 'unknown', detail: 'The tenant has no accepted domains.', fix: 'Add the tenant’s domains to the directory (or sync from Entra ID).' }];
+  return report.domains.flatMap((d) => [
+    {
+      id: `spf-${d.domain}`,
+      title: `SPF of ${d.domain}`,
+      status: d.spf.status,
+      detail: d.spf.record ? `${d.spf.detail} Record: ${d.spf.record}` : d.spf.detail,
+      fix: d.spf.status === 'pass' ? null : report.spfInclude ? `Publish one TXT record at ${d.domain}: "v=spf1 … include:${report.spfInclude} -all".` : 'Set LIFEBOAT_SPF_INCLUDE to your outbound relay’s SPF include, then add it to the record.',
+    },
+    {
+      id: `dmarc-${d.domain}`,
+      title: `DMARC of ${d.domain}`,
+      status: d.dmarc.status,
+      detail: d.dmarc.record ? `${d.dmarc.detail} Record: ${d.dmarc.record}` : d.dmarc.detail,
+      fix: d.dmarc.status === 'pass' ? null : `Publish a TXT record at _dmarc.${d.domain}: "v=DMARC1; p=quarantine; rua=mailto:…".`,
+    },
+  ]);
+}
