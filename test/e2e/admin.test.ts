@@ -168,6 +168,7 @@ describe('admin page', () => {
     await page.getByRole('button', { name: 'End Now Outage drill' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByText('End this event now?').waitFor();
+    await page.waitForTimeout(400); // the dialog's fade-in
     await screenshot(page, 'admin-end-now-confirm');
     await dialog.getByRole('button', { name: 'End Now' }).click();
     await eventCard(page, 'Outage drill').waitFor({ state: 'detached' });
@@ -179,6 +180,18 @@ describe('admin page', () => {
     await expectAccessible(page);
     await page.getByRole('switch', { name: 'Hide expired events' }).uncheck();
     await eventCard(page, 'Outage drill').waitFor({ state: 'detached' });
+  });
+
+  test('live: an event another admin schedules turns Current, then disappears when ended, without a reload', async () => {
+    const created = await page.request.post(`${server.url}/api/events`, {
+      data: { description: 'Started elsewhere', affectedGroupId: 'g-continuity-pilot', timeZone: 'UTC', start: new Date(Date.now() + 3000).toISOString(), end: null },
+    });
+    expect(created.status()).toBe(201);
+    const { id } = await created.json();
+    // The scheduler fires the start; the admin socket's continuity:changed makes the page refetch.
+    await eventCard(page, 'Started elsewhere').getByTestId('event-status').getByText('Current').waitFor({ timeout: 20_000 });
+    expect((await page.request.post(`${server.url}/api/events/${id}/end`)).ok()).toBe(true);
+    await eventCard(page, 'Started elsewhere').waitFor({ state: 'detached', timeout: 20_000 });
   });
 
   test('audit: entries, a category filter and the CSV download', async () => {
@@ -201,8 +214,26 @@ describe('admin page', () => {
   });
 
   test('readiness: passing, failing (DMARC, from the local DNS server) and unknown checks, with how to fix them', async () => {
+    // Three users' panes report their Outlook: classic Windows (cached mode unknown), Mac, the web.
+    const clients = [
+      { id: 'u-ada', email: 'ada@contoso.test', kind: 'classicWindows', cachedMode: 'unknown' },
+      { id: 'u-ben', email: 'ben@contoso.test', kind: 'mac', cachedMode: 'always' },
+      { id: 'u-chloe', email: 'chloe@contoso.test', kind: 'web', cachedMode: 'notApplicable' },
+    ];
+    for (const c of clients) {
+      const password = `${c.id} cloud password 2026`;
+      expect((await page.request.put(`${server.url}/api/users/${c.id}/cloud-password`, { data: { password } })).ok()).toBe(true);
+      const login = await (await fetch(`${server.url}/api/user-auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: c.email, password }) })).json();
+      const report = await fetch(`${server.url}/api/me/client`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
+        body: JSON.stringify({ kind: c.kind, hostName: 'Outlook', platform: 'PC', accountType: 'office365', hostVersion: '16.0', cachedMode: c.cachedMode }),
+      });
+      expect(report.status).toBe(204);
+    }
     await open(page, 'Readiness', 'Readiness');
     await page.locator('[data-check="admins"][data-status="pass"]').waitFor();
+    await page.locator('[data-check="census"][data-status="warn"]').getByTestId('census-chart').locator('.recharts-bar-rectangle').first().waitFor();
     await page.locator('[data-check="drill"][data-status="pass"]').waitFor();
     await page.locator('[data-check="graph"][data-status="unknown"]').getByText('How to fix').waitFor();
     await page.locator('[data-check="spf-contoso.test"][data-status="pass"]').waitFor();

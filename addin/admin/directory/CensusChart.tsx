@@ -50,7 +50,7 @@ export function CensusChart({ summary }: { summary: ClientSummary }) {
             <Tooltip />
             <Legend />
             <Bar dataKey="ready" name="Ready" stackId="a" fill="#107c10" />
-            <Bar dataKey="unknown" name="Unknown (cached mode not confirmed)" stackId="a" fill="#c19c00" />
+            <Bar dataKey="unknown" name="Unknown (cached mode not confirmed)" stackId="a" fill="#8a6d00" />
             <Bar dataKey="cannot" name="Cannot enter continuity" stackId="a" fill="#c50f1f" />
           </BarChart>
         </ResponsiveContainer>

@@ -16,21 +16,11 @@ import {
 import { useEffect, useState } from 'react';
 import { api, denied, type Me } from '../api';
 import { Empty, ErrorBar, Guard, Show, useLoad } from '../common';
+import type { SyncStatus } from '../../../server/directory/graph/sync';
 import { ago, showInstant } from '../time';
 
-export interface SyncStatus {
-  state: 'idle' | 'running' | 'succeeded' | 'failed';
-  mode: string | null;
-  phase: string | null;
-  pages: number;
-  groups: number;
-  users: number;
-  throttled: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  lastSuccessfulSync: string | null;
-}
+// The server's own type (type-only: nothing of the server is bundled).
+export type { SyncStatus };
 
 interface Expansions {
   lastSuccessfulSync: string | null;

@@ -51,15 +51,8 @@ const RESET_LABELS: Record<CloudPasswordReset, string> = {
 const len = (s: string) => [...s].length;
 const local16 = (s: string | null | undefined) => (s ? s.slice(0, 16) : '');
 
-interface State {
-  description: string;
+type State = Pick<ContinuityEvent, 'description' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone'> & {
   group: { id: string; displayName: string } | null;
-  notes: string;
-  outlookContinuity: boolean;
-  cloudPasswordReset: CloudPasswordReset;
-  expandDistributionLists: boolean;
-  pauseInboundDelivery: boolean;
-  timeZone: string;
   startLocal: string;
   endLocal: string;
   eternal: boolean;
@@ -70,7 +63,7 @@ interface State {
   smsStart: string;
   smsEnd: string;
   smsSendAtLocal: string;
-}
+};
 
 function initial(mode: FormMode): State {
   if (mode.kind === 'new') {
