@@ -4,7 +4,7 @@
  */
 import { Button, MessageBar, MessageBarBody, Spinner, Tab, TabList, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
-import { AdminApiError, api, ROLE_LABELS, type Me } from './api';
+import { AdminApiError, api, ROLE_LABELS, SESSION_ENDED, type Me } from './api';
 import { AuditPage } from './audit/AuditPage';
 import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
@@ -53,6 +53,12 @@ export function AdminApp() {
     api<Me>('GET', '/api/auth/me')
       .then((me) => setPhase({ kind: 'signedIn', me }))
       .catch((err: AdminApiError) => setPhase({ kind: 'signedOut', notice: err.status === 401 ? null : err.message }));
+  }, []);
+
+  useEffect(() => {
+    const ended = () => setPhase({ kind: 'signedOut', notice: 'Your session has ended. Please sign in again.' });
+    window.addEventListener(SESSION_ENDED, ended);
+    return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
 
   if (phase.kind === 'checking') return <Spinner label="Starting Lifeboat admin…" style={{ padding: 48 }} />;

@@ -26,6 +26,8 @@ export interface Me {
   role: Role;
 }
 
+export const SESSION_ENDED = 'lifeboat:session-ended';
+
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
@@ -41,6 +43,10 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   }
   if (res.status === 204) return null as T;
   const json = (res.headers.get('content-type') ?? '').includes('json') ? await res.json().catch(() => null) : null;
+  if (res.status === 401 && path !== '/api/auth/login' && path !== '/api/auth/me') {
+    // The session ended (expired, or signed out elsewhere): the shell returns to the sign-in form.
+    window.dispatchEvent(new Event(SESSION_ENDED));
+  }
   if (!res.ok) {
     const problem = (json ?? {}) as { detail?: string; title?: string; errors?: FieldError[] };
     const errors = Array.isArray(problem.errors) ? problem.errors : [];

@@ -8,7 +8,7 @@ export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApi
 /** Loads on mount and on reload(); keeps showing the last data while reloading. */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>, () => Promise<void>] {
   const [value, setValue] = useState<Loaded<T>>({ state: 'loading' });
-  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // The caller's deps say when to load again, as with useEffect.
   const run = useCallback(load, deps);
   const reload = useCallback(async () => {
     try {

@@ -297,6 +297,10 @@ describe('admin page', () => {
       await screenshot(p, `admin-phone-${section.toLowerCase()}`);
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     }
+    // The session ends elsewhere: the next request brings the sign-in form back, saying why.
+    expect((await p.request.post(`${server.url}/api/auth/logout`)).status()).toBe(204);
+    await p.getByRole('tab', { name: 'Events' }).click();
+    await p.getByTestId('admin-sign-in').getByText('Your session has ended').waitFor();
     await phone.close();
   });
 });

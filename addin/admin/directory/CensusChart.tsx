@@ -41,17 +41,18 @@ export function CensusChart({ summary }: { summary: ClientSummary }) {
   const data = rows(summary);
   return (
     <figure style={{ margin: 0 }} aria-label="Outlook clients by kind and continuity readiness" data-testid="census-chart">
-      <div style={{ width: '100%', height: 260 }}>
+      {/* Horizontal bars: the client names stay readable at phone width. No animation: nothing moves on its own. */}
+      <div style={{ width: '100%', height: 60 + data.length * 40 }}>
         <ResponsiveContainer>
-          <BarChart data={data} margin={{ top: 8, right: 8, left: -16, bottom: 8 }}>
+          <BarChart data={data} layout="vertical" margin={{ top: 8, right: 16, left: 8, bottom: 8 }}>
             <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="kind" interval={0} tick={{ fontSize: 11 }} />
-            <YAxis allowDecimals={false} />
+            <XAxis type="number" allowDecimals={false} />
+            <YAxis type="category" dataKey="kind" width={130} tick={{ fontSize: 12 }} />
             <Tooltip />
             <Legend />
-            <Bar dataKey="ready" name="Ready" stackId="a" fill="#107c10" />
-            <Bar dataKey="unknown" name="Unknown (cached mode not confirmed)" stackId="a" fill="#8a6d00" />
-            <Bar dataKey="cannot" name="Cannot enter continuity" stackId="a" fill="#c50f1f" />
+            <Bar dataKey="ready" name="Ready" stackId="a" fill="#107c10" isAnimationActive={false} />
+            <Bar dataKey="unknown" name="Unknown (cached mode not confirmed)" stackId="a" fill="#8a6d00" isAnimationActive={false} />
+            <Bar dataKey="cannot" name="Cannot enter continuity" stackId="a" fill="#c50f1f" isAnimationActive={false} />
           </BarChart>
         </ResponsiveContainer>
       </div>

@@ -16,7 +16,7 @@ export interface ConnectionView {
 
 const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '12px' },
-  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px' },
+  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start' },
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap' },
 });
 
@@ -45,7 +45,6 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
   }
   useEffect(() => {
     void load();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
   async function save(e: FormEvent) {

@@ -34,7 +34,7 @@ export type FormMode = { kind: 'new' } | { kind: 'edit'; event: ContinuityEvent 
 const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', rowGap: '16px' },
   card: { display: 'flex', flexDirection: 'column', rowGap: '12px' },
-  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(260px, 1fr))', gap: '12px' },
+  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(260px, 1fr))', gap: '12px', alignItems: 'start' },
   pick: { display: 'flex', gap: '8px', alignItems: 'flex-end' },
   grow: { flexGrow: 1, minWidth: 0 },
   preview: { fontFamily: tokens.fontFamilyMonospace, backgroundColor: tokens.colorNeutralBackground3, padding: '6px 8px', borderRadius: tokens.borderRadiusMedium, overflowWrap: 'anywhere' },
