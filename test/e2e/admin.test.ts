@@ -178,11 +178,11 @@ describe('admin page', () => {
     await eventCard(page, 'Outage drill').waitFor({ state: 'detached' });
     await eventCard(page, 'Planned Exchange maintenance').waitFor();
 
-    await page.getByRole('switch', { name: 'Show all events' }).check();
+    await page.getByRole('button', { name: 'Show all events' }).click();
     await eventCard(page, 'Outage drill').getByTestId('event-status').getByText(/Expired/).waitFor();
     await screenshot(page, 'admin-events-all');
     await expectAccessible(page);
-    await page.getByRole('switch', { name: 'Hide expired events' }).uncheck();
+    await page.getByRole('button', { name: 'Hide expired events' }).click();
     await eventCard(page, 'Outage drill').waitFor({ state: 'detached' });
   });
 

@@ -268,13 +268,17 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
           >
             <Input type="datetime-local" value={s.startLocal} disabled={disabled} onChange={(_, d) => set('startLocal', d.value)} />
           </Field>
-          <div className={c.pick}>
-            <Field className={c.grow} label="End" {...fieldProps(['end'], undefined, undefined, s.eternal ? 'Eternal: the event runs until someone ends it.' : 'Must be after the start and in the future.')}>
-              <Input type="datetime-local" value={s.eternal ? '' : s.endLocal} disabled={disabled || s.eternal} onChange={(_, d) => set('endLocal', d.value)} />
-            </Field>
-            <ToggleButton checked={s.eternal} disabled={disabled} onClick={() => set('eternal', !s.eternal)} aria-label="Eternal (no end)">
-              Eternal
-            </ToggleButton>
+          <div>
+            {/* The hint sits under the row so the Eternal button lines up with the input. */}
+            <div className={c.pick}>
+              <Field className={c.grow} label="End" {...fieldProps(['end'])}>
+                <Input type="datetime-local" value={s.eternal ? '' : s.endLocal} disabled={disabled || s.eternal} onChange={(_, d) => set('endLocal', d.value)} />
+              </Field>
+              <ToggleButton checked={s.eternal} disabled={disabled} onClick={() => set('eternal', !s.eternal)} aria-label="Eternal (no end)">
+                Eternal
+              </ToggleButton>
+            </div>
+            <Hint>{s.eternal ? 'Eternal: the event runs until someone ends it.' : 'Must be after the start and in the future.'}</Hint>
           </div>
         </div>
         {startTooOld && !errorFor(errors, 'start') && (

@@ -11,7 +11,6 @@ import {
   DialogTitle,
   MessageBar,
   MessageBarBody,
-  Switch,
   Text,
   makeStyles,
   tokens,
@@ -89,7 +88,10 @@ export function EventsPage({ me }: { me: Me }) {
         </Guard>
       </PageHead>
       <div className={c.bar}>
-        <Switch label={showAll ? 'Hide expired events' : 'Show all events'} checked={showAll} onChange={(_, d) => setShowAll(d.checked)} data-testid="show-all" />
+        {/* The button names what it does next, as in the events list admins know. */}
+        <Button appearance="subtle" onClick={() => setShowAll(!showAll)} data-testid="show-all">
+          {showAll ? 'Hide expired events' : 'Show all events'}
+        </Button>
         <Text size={200} data-testid="live" data-state={live}>
           {live === 'live' ? 'Live: status changes appear here as they happen.' : live === 'connecting' ? 'Connecting for live updates…' : 'Live updates are offline; the list may be out of date.'}
         </Text>
