@@ -153,7 +153,10 @@ describe('admin page', () => {
     await expect(form.getByTestId('affected-group').inputValue()).resolves.toBe('');
     await expect(form.getByTestId('form-status').inputValue()).resolves.toBe('New continuity event');
     await form.getByLabel('Description').fill('Outage drill');
-    await form.getByLabel(START).fill(wallClock(new Date()));
+    const now = wallClock(new Date());
+    await form.getByLabel(START).fill(now);
+    // The SMS went out at the start; moving the start moves it along.
+    await expect(form.getByLabel('Send the start SMS at (optional)').inputValue()).resolves.toBe(now);
     await form.getByRole('button', { name: 'Create clone' }).click();
     await form.getByText(/Choose the affected group for the clone/).waitFor();
     await screenshot(page, 'admin-clone-form');

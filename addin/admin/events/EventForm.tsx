@@ -35,7 +35,9 @@ const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', rowGap: '16px' },
   card: { display: 'flex', flexDirection: 'column', rowGap: '12px' },
   grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(260px, 1fr))', gap: '12px', alignItems: 'start' },
-  pick: { display: 'flex', gap: '8px', alignItems: 'flex-end' },
+  // A button beside a field lines up with its input whatever hints or errors grow below it.
+  pick: { display: 'flex', gap: '8px', alignItems: 'flex-start' },
+  beside: { marginTop: '22px', flexShrink: 0 },
   grow: { flexGrow: 1, minWidth: 0 },
   preview: { fontFamily: tokens.fontFamilyMonospace, backgroundColor: tokens.colorNeutralBackground3, padding: '6px 8px', borderRadius: tokens.borderRadiusMedium, overflowWrap: 'anywhere' },
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap' },
@@ -160,6 +162,16 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
   const zoneList = useMemo(() => zones(), []);
   const set = <K extends keyof State>(key: K, value: State[K]) => setS((x) => ({ ...x, [key]: value }));
 
+  /** Moving the start moves a chosen SMS send time with it, keeping its lead (as the server does). */
+  const moveStart = (value: string) =>
+    setS((x) => {
+      const before = instantOfLocal(x.startLocal, x.timeZone);
+      const after = instantOfLocal(value, x.timeZone);
+      const send = x.smsSendAtLocal ? instantOfLocal(x.smsSendAtLocal, x.timeZone) : null;
+      const smsSendAtLocal = before !== null && after !== null && send !== null ? localInputValue(new Date(send + after - before), x.timeZone) : x.smsSendAtLocal;
+      return { ...x, startLocal: value, smsSendAtLocal };
+    });
+
   const heading = mode.kind === 'new' ? 'New continuity event' : mode.kind === 'clone' ? `Clone of “${mode.event.description}”` : `Edit “${mode.event.description}”`;
   const statusText = mode.kind === 'edit' ? STATUS_LABELS[mode.event.status] : 'New continuity event';
   const started = mode.kind === 'edit' && mode.event.status !== 'pending';
@@ -240,7 +252,7 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
           <Field className={c.grow} label="Affected group" required {...fieldProps(['affectedGroupId'], undefined, undefined, mode.kind === 'clone' ? 'A clone never copies the affected group: choose it.' : undefined)}>
             <Input readOnly value={s.group?.displayName ?? ''} placeholder="No group chosen" data-testid="affected-group" />
           </Field>
-          <Button disabled={disabled} onClick={() => setLookup('affected')} aria-label="Look Up affected group">
+          <Button className={c.beside} disabled={disabled} onClick={() => setLookup('affected')} aria-label="Look Up affected group">
             Look Up
           </Button>
         </div>
@@ -266,7 +278,7 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
             required
             {...fieldProps(['start'], undefined, undefined, started ? 'This event has started: its start can move earlier but not into the future.' : `At most ${LIMITS.startPastDays} days in the past: the continuity mailbox keeps ${LIMITS.startPastDays} days of mail.`)}
           >
-            <Input type="datetime-local" value={s.startLocal} disabled={disabled} onChange={(_, d) => set('startLocal', d.value)} />
+            <Input type="datetime-local" value={s.startLocal} disabled={disabled} onChange={(_, d) => moveStart(d.value)} />
           </Field>
           <div>
             {/* The hint sits under the row so the Eternal button lines up with the input. */}
@@ -274,7 +286,7 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
               <Field className={c.grow} label="End" {...fieldProps(['end'])}>
                 <Input type="datetime-local" value={s.eternal ? '' : s.endLocal} disabled={disabled || s.eternal} onChange={(_, d) => set('endLocal', d.value)} />
               </Field>
-              <ToggleButton checked={s.eternal} disabled={disabled} onClick={() => set('eternal', !s.eternal)} aria-label="Eternal (no end)">
+              <ToggleButton className={c.beside} checked={s.eternal} disabled={disabled} onClick={() => set('eternal', !s.eternal)} aria-label="Eternal (no end)">
                 Eternal
               </ToggleButton>
             </div>
@@ -328,7 +340,7 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
               <Field className={c.grow} label="SMS group" required {...fieldProps(['sms.groupId', 'sms'])}>
                 <Input readOnly value={s.smsGroup?.displayName ?? ''} placeholder="No group chosen" />
               </Field>
-              <Button disabled={disabled} onClick={() => setLookup('sms')} aria-label="Look Up SMS group">
+              <Button className={c.beside} disabled={disabled} onClick={() => setLookup('sms')} aria-label="Look Up SMS group">
                 Look Up
               </Button>
             </div>
