@@ -40,7 +40,9 @@ const useStyles = makeStyles({
   },
   brand: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, color: tokens.colorNeutralForegroundOnBrand },
   who: { display: 'flex', alignItems: 'center', gap: '8px', flexWrap: 'wrap', color: tokens.colorNeutralForegroundOnBrand },
-  nav: { overflowX: 'auto', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: '0 8px', backgroundColor: tokens.colorNeutralBackground1 },
+  nav: { overflowX: 'auto', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, backgroundColor: tokens.colorNeutralBackground1 },
+  // The tabs line up with the page content below them.
+  tabs: { maxWidth: '1100px', margin: '0 auto', padding: '0 4px', boxSizing: 'border-box' },
   main: { padding: '16px', maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
 });
 
@@ -96,6 +98,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
       </header>
       <nav className={s.nav} aria-label="Sections">
         <TabList
+          className={s.tabs}
           selectedValue={section}
           onTabSelect={(_, d) => {
             window.location.hash = String(d.value);

@@ -1,6 +1,9 @@
-/** A continuity event as the API returns it (README, "Continuity events"). */
-export type EventStatus = 'pending' | 'current' | 'expired';
-export type CloudPasswordReset = 'inherit' | 'never' | 'email' | 'sms';
+import type { EventRecord } from '../../../server/events/model';
+import type { EventStatus } from '../../../server/events/service';
+
+// The server's own types (type-only: nothing of the server is bundled); times arrive as ISO strings.
+export type { EventStatus };
+export type CloudPasswordReset = EventRecord['cloudPasswordReset'];
 
 export interface SmsSettings {
   groupId: string;
@@ -11,22 +14,18 @@ export interface SmsSettings {
   startSendAtLocal?: string;
 }
 
-export interface ContinuityEvent {
+type Settings = Pick<
+  EventRecord,
+  'description' | 'affectedGroupId' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone' | 'appNotifications'
+>;
+
+export interface ContinuityEvent extends Settings {
   id: string;
-  description: string;
-  affectedGroupId: string;
   affectedGroup: { id: string; displayName: string } | null;
-  notes: string;
-  outlookContinuity: boolean;
-  cloudPasswordReset: CloudPasswordReset;
-  expandDistributionLists: boolean;
-  pauseInboundDelivery: boolean;
-  timeZone: string;
   start: string;
   end: string | null;
   startLocal: string;
   endLocal: string | null;
-  appNotifications: { startMessage: string; endMessage: string };
   sms: SmsSettings | null;
   status: EventStatus;
   startedAt: string | null;
