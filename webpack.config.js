@@ -1,4 +1,4 @@
-// Builds the browser code (the Outlook task pane and its ribbon FunctionFile; later the admin page)
+// Builds the browser code (the Outlook task pane, its ribbon FunctionFile and the admin page)
 // into the server's static files. TypeScript is transformed by swc; type checking is `npm run typecheck`.
 // office.js is not bundled: the server serves it from the @microsoft/office-js package at
 // /addin/office-js/ (no CDN during an outage), and the pages load it before their own code.
@@ -48,6 +48,7 @@ module.exports = (_env, argv) => {
     entry: {
       taskpane: './addin/taskpane/index.tsx',
       commands: './addin/commands/commands.ts',
+      admin: './addin/admin/index.tsx',
     },
     output: {
       path: path.resolve(__dirname, 'server/public/build'),
@@ -62,6 +63,8 @@ module.exports = (_env, argv) => {
       new HtmlWebpackPlugin({ filename: 'taskpane.html', chunks: ['taskpane'], templateContent: page('Lifeboat') }),
       new HtmlWebpackPlugin({ filename: 'commands.html', chunks: ['commands'], templateContent: page('Lifeboat commands', '') }),
       new HtmlWebpackPlugin({ filename: 'support.html', chunks: [], templateContent: page('Lifeboat for Outlook: help', SUPPORT_BODY, false) }),
+      // The admin page is served at /admin (server/admin/routes.ts), its bundle beside it.
+      new HtmlWebpackPlugin({ filename: 'admin.html', chunks: ['admin'], publicPath: '/admin/', templateContent: page('Lifeboat admin', '<div id="root"></div>', false) }),
       new CopyWebpackPlugin({ patterns: [{ from: 'addin/assets/*.png', to: 'assets/[name][ext]' }] }),
     ],
     performance: { hints: false },

@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { addinConfigFromEnv, addinRoutes } from './addin/routes';
+import { adminRoutes } from './admin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -13,6 +14,7 @@ import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
 import { mailRoutes } from './mail/routes';
+import { readinessRoutes } from './readiness/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
@@ -72,6 +74,8 @@ export function createApp(options: AppOptions): Express {
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
+  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants }));
+  app.use(adminRoutes());
 
   app.use(unknownRoute);
   app.use(problemHandler);

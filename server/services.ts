@@ -14,12 +14,13 @@ import { userCredentialModel } from './user-auth/model';
 import { createUserAuthService } from './user-auth/service';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
-import { directoryGroupModel, directoryUserModel } from './directory/model';
+import { directoryGroupModel, directoryUserModel, syncedGroupModel, syncedUserModel } from './directory/model';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
 import { createEventService } from './events/service';
 import { PUBLIC_CLOUD, type GraphEndpoints } from './directory/graph/client';
 import { createEntra } from './directory/graph/index';
+import { materializedDirectory } from './directory/graph/materialize';
 import { createDirectoryService } from './directory/service';
 import { createSecretBox } from './secrets/seal';
 import { tenantModel } from './tenants/model';
@@ -47,7 +48,12 @@ const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.micro
 export function createServices(conn: Connection, options: ServiceOptions) {
   const tenants = createTenantService(tenantModel(conn));
   const audit = createAuditService(auditModel(conn));
-  const directory = createDirectoryService({ users: directoryUserModel(conn), groups: directoryGroupModel(conn), tenants });
+  const directory = createDirectoryService({
+    users: directoryUserModel(conn),
+    groups: directoryGroupModel(conn),
+    synced: { users: syncedUserModel(conn), groups: syncedGroupModel(conn) },
+    tenants,
+  });
   const admins = createAdminService({ admins: adminModel(conn), audit });
   const throttle = createLoginThrottle({ failures: loginFailureModel(conn), now: options.now ?? (() => new Date()) });
   const auth = createAuthService({
@@ -74,17 +80,28 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     onChange: () => scheduler.wake(),
   });
-  const tokens = createTokenVerifier({ secret: options.secret, entra: options.entra ?? NO_ENTRA, tokenMinutes: options.userTokenMinutes ?? 60 });
-  const userAuth = createUserAuthService({ credentials: userCredentialModel(conn), directory, tenants, audit, throttle, tokens, now: options.now });
-  const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
-  const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
   const entra = createEntra(conn, {
     box: createSecretBox(options.secret),
     endpoints: options.graph ?? PUBLIC_CLOUD,
     tenants,
     logger: options.logger,
     now: options.now,
+    onSynced: (tenantId, model) => directory.materialize(tenantId, materializedDirectory(tenantId, model)),
   });
+  directory.useSyncedDirectoryFor((tenantId) => entra.connections.isConnected(tenantId));
+  const tokens = createTokenVerifier({ secret: options.secret, entra: options.entra ?? NO_ENTRA, tokenMinutes: options.userTokenMinutes ?? 60 });
+  const userAuth = createUserAuthService({
+    credentials: userCredentialModel(conn),
+    directory,
+    tenants,
+    audit,
+    throttle,
+    tokens,
+    tenantOfEntraTenant: async (tid) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid)),
+    now: options.now,
+  });
+  const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
+  const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
   const mail = createMailService({ models: mailModels(conn), tenants, directory, events: eventModel(conn), audit, logger: options.logger, now: options.now, ...options.mail });
   // Held mail is re-checked (and released when no pausing event covers it) when an event ends or changes.
   scheduler.onTransition((transition, event) => {

@@ -1,21 +1,8 @@
 /** The continuity status the backend pushes (`continuity:status`) and serves (`GET /api/me/status`). */
 
-export interface ContinuityEvent {
-  id: string;
-  description: string;
-  startMessage?: string;
-  endMessage?: string;
-  start: string;
-  end: string | null;
-}
+import type { ContinuityEvent, ContinuityStatus } from '../../server/push/contract';
 
-export interface ContinuityStatus {
-  /** Grows monotonically per user: a status with a lower or equal seq is old news. */
-  seq: number;
-  active: boolean;
-  events: ContinuityEvent[];
-  at: string;
-}
+export type { ContinuityEvent, ContinuityStatus };
 
 export type HeaderState =
   | { kind: 'normal' }

@@ -8,8 +8,9 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import express, { Router, type Response } from 'express';
+import express, { Router } from 'express';
 import { HttpProblem } from '../http/problem';
+import { noCache, serveBuild } from '../http/static-build';
 
 export const DEFAULT_BUILD_DIR = path.resolve(__dirname, '..', 'public', 'build');
 export const DEV_MANIFEST = path.resolve(__dirname, '..', '..', 'manifest.xml');
@@ -59,12 +60,6 @@ export interface AddinRoutesOptions {
   devManifest?: string;
 }
 
-const HASHED = /\.[0-9a-f]{8}\.js$/;
-
-function noCache(res: Response) {
-  res.setHeader('Cache-Control', 'no-cache');
-}
-
 export function addinRoutes(options: AddinRoutesOptions): Router {
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   const officeDir = options.officeJsDir ?? officeJsDir();
@@ -95,18 +90,7 @@ export function addinRoutes(options: AddinRoutesOptions): Router {
     }),
   );
 
-  router.use(
-    '/addin',
-    express.static(buildDir, {
-      index: false,
-      fallthrough: true,
-      setHeaders: (res, file) => {
-        if (file.endsWith('.html')) noCache(res);
-        else if (HASHED.test(file)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-        else res.setHeader('Cache-Control', 'public, max-age=3600');
-      },
-    }),
-  );
+  router.use('/addin', serveBuild(buildDir));
 
   // A page that is not there because nobody built the pane: say so instead of a bare 404.
   router.get('/addin/:page.html', (req, _res, next) => {

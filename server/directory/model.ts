@@ -18,6 +18,8 @@ export interface DirectoryUserRecord {
   mobilePhone: string | null;
   businessPhones: string[];
   otherMails: string[];
+  /** Every address the user receives mail at (mail, `smtp:` proxy addresses), lower-case. */
+  addresses: string[];
 }
 
 /** A user as the rest of Lifeboat sees it (the storage key stays inside the directory). */
@@ -49,6 +51,7 @@ const userSchema = new Schema<DirectoryUserRecord>(
     mobilePhone: { type: String, default: null },
     businessPhones: { type: [String], default: [] },
     otherMails: { type: [String], default: [] },
+    addresses: { type: [String], default: [] },
   },
   { versionKey: false },
 );
@@ -75,5 +78,8 @@ groupSchema.index({ tenantId: 1, members: 1 });
 
 export const directoryUserModel = (conn: Connection) => defineModel(conn, 'DirectoryUser', userSchema);
 export const directoryGroupModel = (conn: Connection) => defineModel(conn, 'DirectoryGroup', groupSchema);
+/** The same shapes for connected tenants, as of their last successful Graph sync (kept apart from the file's). */
+export const syncedUserModel = (conn: Connection) => defineModel(conn, 'SyncedDirectoryUser', userSchema.clone());
+export const syncedGroupModel = (conn: Connection) => defineModel(conn, 'SyncedDirectoryGroup', groupSchema.clone());
 export type DirectoryUserModel = ReturnType<typeof directoryUserModel>;
 export type DirectoryGroupModel = ReturnType<typeof directoryGroupModel>;

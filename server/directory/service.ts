@@ -1,4 +1,5 @@
 /** The directory as the rest of Lifeboat sees it: look-ups and transitive membership. */
+import type { Model } from 'mongoose';
 import type { TenantService } from '../tenants/service';
 import { escapeRegExp } from '../http/validate';
 import { classifyGroup, type GroupKind } from './classify';
@@ -29,11 +30,100 @@ function searchFilter(tenantId: string, text: string | undefined) {
   return { tenantId, $or: [{ displayName: pattern }, { mail: pattern }] };
 }
 
-export function createDirectoryService(deps: { users: DirectoryUserModel; groups: DirectoryGroupModel; tenants: TenantService }) {
-  const { users, groups, tenants } = deps;
+const WRITE_BATCH = 100;
+
+const userRecord = (tenantId: string, u: DirectoryDocument['users'][number]): DirectoryUserRecord => ({
+  _id: directoryKey(tenantId, u.id),
+  tenantId,
+  id: u.id,
+  displayName: u.displayName,
+  mail: u.mail?.toLowerCase() ?? null,
+  userPrincipalName: u.userPrincipalName ?? null,
+  mobilePhone: u.mobilePhone ?? null,
+  businessPhones: u.businessPhones ?? [],
+  otherMails: u.otherMails ?? [],
+  addresses: u.mail ? [u.mail.toLowerCase()] : [],
+});
+
+const groupRecord = (tenantId: string, g: DirectoryDocument['groups'][number]): DirectoryGroupRecord => ({
+  _id: directoryKey(tenantId, g.id),
+  tenantId,
+  id: g.id,
+  displayName: g.displayName,
+  mail: g.mail?.toLowerCase() ?? null,
+  groupTypes: g.groupTypes ?? [],
+  mailEnabled: g.mailEnabled ?? false,
+  securityEnabled: g.securityEnabled ?? false,
+  membershipRule: g.membershipRule ?? null,
+  kind: classifyGroup(g),
+  members: g.members ?? [],
+});
+
+/**
+ * Makes a tenant's stored documents equal to the wanted ones, writing only the difference: one
+ * read of what is stored, inserts for new entries, `_id`-keyed replacements for changed ones (in
+ * small batches: FerretDB handles those well), one delete for removed ones. Re-running it after a
+ * crash finishes the job.
+ */
+async function syncCollection<T extends { _id: string }>(model: Model<T>, tenantId: string, wanted: T[]): Promise<void> {
+  const stored = new Map<string, string>();
+  for (const doc of await model.find({ tenantId } as never).lean()) stored.set(String((doc as { _id: string })._id), JSON.stringify(doc));
+  const inserts: T[] = [];
+  const replacements: T[] = [];
+  for (const doc of wanted) {
+    const current = stored.get(doc._id);
+    if (current === undefined) inserts.push(doc);
+    else if (current !== JSON.stringify(doc)) replacements.push(doc);
+    stored.delete(doc._id);
+  }
+  for (let i = 0; i < inserts.length; i += 1000) {
+    try {
+      await model.insertMany(inserts.slice(i, i + 1000), { ordered: false });
+    } catch (err) {
+      // Another importer got there first: those entries exist now and are replaced below if different.
+      if ((err as { code?: number }).code !== 11000) throw err;
+      replacements.push(...inserts.slice(i, i + 1000));
+    }
+  }
+  for (let i = 0; i < replacements.length; i += WRITE_BATCH) {
+    await model.bulkWrite(
+      replacements.slice(i, i + WRITE_BATCH).map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })) as never,
+      { ordered: false },
+    );
+  }
+  if (stored.size) await model.deleteMany({ tenantId, _id: { $in: [...stored.keys()] } } as never);
+}
+
+export function createDirectoryService(deps: {
+  users: DirectoryUserModel;
+  groups: DirectoryGroupModel;
+  /** Where connected tenants' synced directories are kept. */
+  synced: { users: DirectoryUserModel; groups: DirectoryGroupModel };
+  tenants: TenantService;
+}) {
+  const { tenants } = deps;
+  const fileModels = { users: deps.users, groups: deps.groups };
+  let isConnected: (tenantId: string) => Promise<boolean> = async () => false;
+  /** A connected tenant reads its synced directory; every other tenant its directory file. */
+  const modelsFor = async (tenantId: string) => ((await isConnected(tenantId)) ? deps.synced : fileModels);
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
+  /**
+   * A tenant's groups and their direct members, in one read: walking nested groups in memory beats
+   * a query per level on a database that scans for every filter but `_id`.
+   */
+  async function membershipGraph(tenantId: string): Promise<Map<string, string[]>> {
+    const { groups } = await modelsFor(tenantId);
+    const rows = await groups.find({ tenantId }, { id: 1, members: 1 }).lean();
+    return new Map(rows.map((g) => [g.id, g.members]));
+  }
+
   return {
+    /** How to tell a connected tenant (the Entra connection is composed after the directory). */
+    useSyncedDirectoryFor(check: (tenantId: string) => Promise<boolean>): void {
+      isConnected = check;
+    },
+
     /** Tells the listener whenever a tenant's users or groups were re-read (membership may have changed). */
     onDirectoryChanged(listener: (tenantId: string) => Promise<void> | void): void {
       listeners.push(listener);
@@ -47,76 +137,45 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
       const tenantId = doc.tenant.id;
       await tenants.upsert(doc.tenant, 'file');
       // Documents written before keys were `<tenant>:<id>` would collide with their replacements.
+      const { users, groups } = fileModels;
       await users.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
       await groups.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
-      if (doc.users.length) {
-        await users.bulkWrite(
-          doc.users.map((u) => ({
-            replaceOne: {
-              filter: { _id: directoryKey(tenantId, u.id) },
-              replacement: {
-                _id: directoryKey(tenantId, u.id),
-                tenantId,
-                id: u.id,
-                displayName: u.displayName,
-                mail: u.mail?.toLowerCase() ?? null,
-                userPrincipalName: u.userPrincipalName ?? null,
-                mobilePhone: u.mobilePhone ?? null,
-                businessPhones: u.businessPhones ?? [],
-                otherMails: u.otherMails ?? [],
-              },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      }
-      if (doc.groups.length) {
-        await groups.bulkWrite(
-          doc.groups.map((g) => ({
-            replaceOne: {
-              filter: { _id: directoryKey(tenantId, g.id) },
-              replacement: {
-                _id: directoryKey(tenantId, g.id),
-                tenantId,
-                id: g.id,
-                displayName: g.displayName,
-                mail: g.mail?.toLowerCase() ?? null,
-                groupTypes: g.groupTypes ?? [],
-                mailEnabled: g.mailEnabled ?? false,
-                securityEnabled: g.securityEnabled ?? false,
-                membershipRule: g.membershipRule ?? null,
-                kind: classifyGroup(g),
-                members: g.members ?? [],
-              },
-              upsert: true,
-            },
-          })),
-          { ordered: false },
-        );
-      }
-      await users.deleteMany({ tenantId, id: { $nin: doc.users.map((u) => u.id) } });
-      await groups.deleteMany({ tenantId, id: { $nin: doc.groups.map((g) => g.id) } });
+      await syncCollection(users, tenantId, doc.users.map((u) => userRecord(tenantId, u)));
+      await syncCollection(groups, tenantId, doc.groups.map((g) => groupRecord(tenantId, g)));
       for (const listener of listeners) await listener(tenantId);
       return { users: doc.users.length, groups: doc.groups.length };
     },
 
+    /**
+     * Stores a connected tenant's directory as of its last successful Graph sync, in the same
+     * shape as a file tenant's, so every capability reads both alike (also while Graph is down).
+     */
+    async materialize(tenantId: string, entries: { users: DirectoryUserRecord[]; groups: DirectoryGroupRecord[] }): Promise<void> {
+      await syncCollection(deps.synced.users, tenantId, entries.users);
+      await syncCollection(deps.synced.groups, tenantId, entries.groups);
+      for (const listener of listeners) await listener(tenantId);
+    },
+
     async searchGroups(tenantId: string, text?: string): Promise<GroupSummary[]> {
+      const { groups } = await modelsFor(tenantId);
       const found = await groups.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
       return found.map(toGroupSummary);
     },
 
     async searchUsers(tenantId: string, text?: string): Promise<UserSummary[]> {
+      const { users } = await modelsFor(tenantId);
       const found = await users.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
       return found.map(toUserSummary);
     },
 
     async getGroup(tenantId: string, id: string): Promise<GroupSummary | null> {
+      const { groups } = await modelsFor(tenantId);
       const group = await groups.findById(directoryKey(tenantId, id)).lean();
       return group ? toGroupSummary(group) : null;
     },
 
     async getUser(tenantId: string, id: string): Promise<DirectoryUser | null> {
+      const { users } = await modelsFor(tenantId);
       const user = await users.findById(directoryKey(tenantId, id)).lean();
       if (!user) return null;
       const { _id, ...rest } = user;
@@ -125,29 +184,22 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
 
     async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUser | null> {
       const lower = address.toLowerCase();
-      return users.findOne({ tenantId, $or: [{ mail: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
+      const { users } = await modelsFor(tenantId);
+      return users.findOne({ tenantId, $or: [{ mail: lower }, { addresses: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
     },
 
     /** Every user inside a group, through nested groups; cycles are walked once. */
     async transitiveUserIds(tenantId: string, groupId: string): Promise<string[]> {
+      const graph = await membershipGraph(tenantId);
       const visited = new Set<string>([groupId]);
       const userIds = new Set<string>();
-      let frontier = [groupId];
-      while (frontier.length) {
-        const level = await groups.find({ tenantId, id: { $in: frontier } }, { id: 1, members: 1 }).lean();
-        const memberIds = level.flatMap((g) => g.members);
-        const nestedGroups = new Set(
-          (await groups.find({ tenantId, id: { $in: memberIds } }, { id: 1 }).lean()).map((g) => g.id),
-        );
-        frontier = [];
-        for (const member of memberIds) {
-          if (nestedGroups.has(member)) {
-            if (!visited.has(member)) {
-              visited.add(member);
-              frontier.push(member);
-            }
-          } else {
-            userIds.add(member);
+      const stack = [groupId];
+      while (stack.length) {
+        for (const member of graph.get(stack.pop()!) ?? []) {
+          if (!graph.has(member)) userIds.add(member);
+          else if (!visited.has(member)) {
+            visited.add(member);
+            stack.push(member);
           }
         }
       }
@@ -156,12 +208,18 @@ export function createDirectoryService(deps: { users: DirectoryUserModel; groups
 
     /** Every group a user belongs to, directly or through nesting; cycles are walked once. */
     async transitiveGroupIds(tenantId: string, userId: string): Promise<string[]> {
+      const graph = await membershipGraph(tenantId);
+      const parents = new Map<string, string[]>();
+      for (const [group, members] of graph) for (const member of members) parents.set(member, [...(parents.get(member) ?? []), group]);
       const found = new Set<string>();
-      let frontier = [userId];
-      while (frontier.length) {
-        const parents = await groups.find({ tenantId, members: { $in: frontier } }, { id: 1 }).lean();
-        frontier = parents.map((g) => g.id).filter((id) => !found.has(id));
-        for (const id of frontier) found.add(id);
+      const stack = [userId];
+      while (stack.length) {
+        for (const parent of parents.get(stack.pop()!) ?? []) {
+          if (!found.has(parent)) {
+            found.add(parent);
+            stack.push(parent);
+          }
+        }
       }
       return [...found].sort();
     },

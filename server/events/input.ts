@@ -3,7 +3,7 @@
  * for an edit or a clone) and checks every rule, collecting every bad field at once.
  */
 import type { FieldError } from '../http/problem';
-import { CLOUD_PASSWORD_RESET, type CloudPasswordReset, type SmsSettings } from './model';
+import { CLOUD_PASSWORD_RESET, type CloudPasswordReset, type EventRecord, type SmsSettings } from './model';
 import { fromZonedLocal, isValidTimeZone } from './zoned-time';
 
 export const LIMITS = {
@@ -15,20 +15,21 @@ export const LIMITS = {
   smsLeadHours: 24,
 };
 
-export interface EventDraft {
-  description: string;
-  affectedGroupId: string;
-  notes: string;
-  outlookContinuity: boolean;
-  cloudPasswordReset: CloudPasswordReset;
-  expandDistributionLists: boolean;
-  pauseInboundDelivery: boolean;
-  timeZone: string;
-  start: Date | null;
-  end: Date | null;
-  appNotifications: { startMessage: string; endMessage: string };
-  sms: SmsSettings | null;
-}
+/** An event as read from a request: the stored fields an admin sets (start may still be missing). */
+export type EventDraft = Pick<
+  EventRecord,
+  | 'description'
+  | 'affectedGroupId'
+  | 'notes'
+  | 'outlookContinuity'
+  | 'cloudPasswordReset'
+  | 'expandDistributionLists'
+  | 'pauseInboundDelivery'
+  | 'timeZone'
+  | 'end'
+  | 'appNotifications'
+  | 'sms'
+> & { start: Date | null };
 
 export const EMPTY_DRAFT: EventDraft = {
   description: '',

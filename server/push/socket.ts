@@ -15,7 +15,7 @@ import { SESSION_COOKIE } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import type { UserIdentity } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
-import type { StatusService } from './status';
+import type { ContinuityStatus, StatusService } from './status';
 
 export const STATUS_EVENT = 'continuity:status';
 export const ADMIN_CHANGE_EVENT = 'continuity:changed';
@@ -96,21 +96,32 @@ export function attachPush(
   const queues = new Map<string, Promise<void>>();
 
   async function pushTenant(tenantId: string, reason: string): Promise<void> {
+    const started = performance.now();
     const seq = await status.bump(tenantId, reason);
-    const sockets = await io.in(tenantRoom(tenantId)).fetchSockets();
-    const userIds = [...new Set(sockets.map((s) => (s.data as SocketData).user?.userId).filter((id): id is string => Boolean(id)))];
-    const statuses = await status.forUsers(tenantId, userIds);
-    // Users with the same status share one emit, encoded once.
-    const rooms = new Map<string, { state: unknown; rooms: string[] }>();
-    for (const [userId, state] of statuses) {
-      const key = JSON.stringify(state);
-      const entry = rooms.get(key) ?? { state, rooms: [] };
-      entry.rooms.push(userRoom(tenantId, userId));
-      rooms.set(key, entry);
+    const bumped = performance.now();
+    const view = await status.view(tenantId);
+    // From here on nothing awaits: the sockets we compute for are exactly the sockets we emit to.
+    const shares = new Map<ContinuityStatus, string[]>();
+    for (const socket of io.of('/').sockets.values()) {
+      const user = (socket.data as SocketData).user;
+      if (user?.tenantId !== tenantId) continue;
+      const state = view.statusFor(user.userId);
+      const rooms = shares.get(state) ?? [];
+      rooms.push(userRoom(tenantId, user.userId));
+      shares.set(state, rooms);
     }
-    for (const { state, rooms: targets } of rooms.values()) io.to(targets).emit(STATUS_EVENT, state);
+    const computed = performance.now();
+    // Users with the same status share one emit, encoded once. The largest share goes to the whole
+    // tenant room minus the others, which costs what a broadcast does.
+    const ordered = [...shares.entries()].sort((a, b) => b[1].length - a[1].length);
+    ordered.forEach(([state, rooms], index) => {
+      if (index > 0) io.to(rooms).emit(STATUS_EVENT, state);
+      else if (ordered.length === 1) io.to(tenantRoom(tenantId)).emit(STATUS_EVENT, state);
+      else io.to(tenantRoom(tenantId)).except(ordered.slice(1).flatMap(([, others]) => others)).emit(STATUS_EVENT, state);
+    });
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
-    log.info({ tenantId, seq, reason, users: userIds.length }, 'continuity status pushed');
+    const ms = (a: number, b: number) => Math.round(b - a);
+    log.info({ tenantId, seq, reason, sockets: [...shares.values()].reduce((n, r) => n + r.length, 0), ms: { record: ms(started, bumped), compute: ms(bumped, computed), emit: ms(computed, performance.now()) } }, 'continuity status pushed');
   }
 
   return {
@@ -120,6 +131,10 @@ export function attachPush(
       const run = (queues.get(tenantId) ?? Promise.resolve()).then(() => pushTenant(tenantId, reason)).catch((err) => log.error({ err, tenantId }, 'push failed'));
       queues.set(tenantId, run);
       return run;
+    },
+    /** Something for the tenant's signed-in admins only (their pages update live). */
+    toAdmins(tenantId: string, event: string, payload: unknown): void {
+      (io.to(adminRoom(tenantId)) as unknown as { emit(e: string, p: unknown): void }).emit(event, payload);
     },
     close(): Promise<void> {
       return new Promise((resolve) => io.close(() => resolve()));

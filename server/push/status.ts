@@ -3,21 +3,9 @@ import type { DirectoryService } from '../directory/service';
 import type { EventModel, EventRecord } from '../events/model';
 import type { StatusEpochModel } from './model';
 
-export interface StatusEvent {
-  id: string;
-  description: string;
-  startMessage?: string;
-  endMessage?: string;
-  start: string;
-  end: string | null;
-}
+import type { ContinuityStatus } from './contract';
 
-export interface ContinuityStatus {
-  seq: number;
-  active: boolean;
-  events: StatusEvent[];
-  at: string;
-}
+export type { ContinuityStatus } from './contract';
 
 /** How long after an event ends its users still see "Service restored" with the end message. */
 export const RESTORED_FOR_MS = 24 * 3600_000;
@@ -96,9 +84,16 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     return fresh;
   }
 
-  function statusFrom(snap: Snapshot, userId: string): ContinuityStatus {
+  /** A user's status; users covered by the same events share one status object (`cache`). */
+  function statusFrom(snap: Snapshot, userId: string, cache = new Map<string, ContinuityStatus>()): ContinuityStatus {
     const covering = snap.relevant.filter((e) => snap.members.get(e.affectedGroupId)!.has(userId));
-    return statusOf(covering, now(), { seq: snap.seq, at: snap.at });
+    const key = covering.map((e) => e._id.toHexString()).join(',');
+    let status = cache.get(key);
+    if (!status) {
+      status = statusOf(covering, now(), { seq: snap.seq, at: snap.at });
+      cache.set(key, status);
+    }
+    return status;
   }
 
   return {
@@ -123,9 +118,15 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
       return statusFrom(await snapshot(tenantId), userId);
     },
 
-    async forUsers(tenantId: string, userIds: string[]): Promise<Map<string, ContinuityStatus>> {
+    /**
+     * The tenant's statuses, ready to read synchronously (so a caller can pick its sockets and
+     * compute their statuses with no await in between). Users covered by the same events get the
+     * same status object.
+     */
+    async view(tenantId: string): Promise<{ statusFor(userId: string): ContinuityStatus }> {
       const snap = await snapshot(tenantId);
-      return new Map(userIds.map((userId) => [userId, statusFrom(snap, userId)]));
+      const cache = new Map<string, ContinuityStatus>();
+      return { statusFor: (userId) => statusFrom(snap, userId, cache) };
     },
   };
 }

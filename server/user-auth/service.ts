@@ -33,6 +33,8 @@ export function createUserAuthService(deps: {
   audit: AuditService;
   throttle: LoginThrottle;
   tokens: TokenVerifier;
+  /** The tenant a token's Entra `tid` belongs to (a file tenant's entraTenantId, or an Entra connection). */
+  tenantOfEntraTenant: (entraTenantId: string) => Promise<string | null>;
   now?: () => Date;
 }) {
   const { credentials, directory, tenants, audit, throttle, tokens } = deps;
@@ -122,8 +124,9 @@ export function createUserAuthService(deps: {
           identity: { tenantId: verified.tenant, userId: verified.subject, email: typeof email === 'string' ? email : null, displayName: typeof name === 'string' ? name : '', via: 'cloudPassword' },
         };
       }
-      const tenant = await tenants.byEntraTenantId(verified.tenant);
-      if (!tenant) return { refused: 'the token is from an Entra tenant that is not connected to Lifeboat' };
+      const tenantId = await deps.tenantOfEntraTenant(verified.tenant);
+      if (!tenantId) return { refused: 'the token is from an Entra tenant that is not connected to Lifeboat' };
+      const tenant = { id: tenantId };
       const address = [verified.claims.preferred_username, verified.claims.upn, verified.claims.email].find((v) => typeof v === 'string') as string | undefined;
       const user = (await directory.getUser(tenant.id, verified.subject)) ?? (address ? await directory.findUserByAddress(tenant.id, address) : null);
       return user ? { identity: toIdentity(tenant.id, user, 'entra') } : { refused: 'no such user in the directory' };

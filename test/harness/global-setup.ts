@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/embedded/ferretdb';
+import { ensurePaneBuilt } from './pane-build';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -10,6 +11,8 @@ declare global {
 }
 
 export default async function globalSetup(): Promise<void> {
+  // Built once here, before any worker starts: two test files rebuilding at once would clobber it.
+  ensurePaneBuilt();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-test-db-'));
   const db = await startEmbeddedDatabase({ dataDir: dir, log: (line) => process.stdout.write(`${line}\n`) });
   globalThis.__LIFEBOAT_TEST_DB__ = { db, dir };

@@ -13,6 +13,8 @@ import { createLogger } from '../../server/log';
 import { TEST_SECRET, useLifeboat, testDatabaseUri } from '../harness/context';
 import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
 import { assertCertificateTrusted } from '../stand-ins/tls';
+import { io as connectSocket } from 'socket.io-client';
+import { startLiveServer } from '../harness/live-server';
 
 const SECRET = 'S3cret-value~never-to-be-shown-8f2a';
 const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
@@ -269,5 +271,57 @@ describe('directory on Microsoft Graph', () => {
     for (const secret of [SECRET, wrong]) expect(everything).not.toContain(secret);
     expect(everything).not.toContain('PRIVATE KEY');
     expect(ctx.logs()).toContain('directory sync failed');
+  });
+});
+
+describe('a connected tenant in the rest of Lifeboat', () => {
+  it('plans events for Graph groups and resolves users, addresses and token tenants from the last sync', async () => {
+    const full = await ctx.signIn('alpha', 'fullAdministrator');
+    const connected = await full.put('/api/directory/connection').send(connection);
+    expect([200, 201]).toContain(connected.status);
+    await syncAndWait(full, { full: true });
+
+    const event = await full
+      .post('/api/events')
+      .send({ description: 'Graph outage drill', affectedGroupId: 'g-m365', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null })
+      .expect(201);
+    expect(event.body.affectedGroup).toEqual({ id: 'g-m365', displayName: 'Sales Team' });
+    // Cy is in Sales Laptops, in Sales Europe, in Sales Team: covered, through the synced membership.
+    const cy = (await full.get('/api/users/cy/continuity').expect(200)).body;
+    expect(cy.events.map((e: { id: string }) => e.id)).toContain(event.body.id);
+    const dee = (await full.get('/api/users/dee/continuity').expect(200)).body;
+    expect(dee.events.map((e: { id: string }) => e.id)).not.toContain(event.body.id);
+
+    // Mail to a proxy address reaches the right user; Entra tokens of this directory land in this tenant.
+    expect((await ctx.services.directory.findUserByAddress('alpha', 'bob.x@alias.contoso.example'))?.id).toBe('bob');
+    expect(await ctx.services.entra.connections.tenantOfEntraTenant(contoso.id.toUpperCase())).toBe('alpha');
+    expect(await ctx.services.entra.connections.tenantOfEntraTenant('aaaaaaaa-0000-4000-8000-00000000dead')).toBeNull();
+    await full.post(`/api/events/${event.body.id}/end`).expect(200);
+  });
+});
+
+describe('sync progress, live', () => {
+  it('is pushed to the signed-in admins of the tenant while a sync runs', async () => {
+    const live = await startLiveServer(ctx);
+    try {
+      await ctx.createAdmin('alpha', 'readOnly', 'watcher@alpha.test', 'watcher password 1');
+      const login = await fetch(`${live.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'watcher@alpha.test', password: 'watcher password 1' }) });
+      const cookie = login.headers.getSetCookie()[0].split(';')[0];
+      const socket = connectSocket(live.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
+      const seen: { state: string; phase: string | null }[] = [];
+      socket.on('directory:sync', (status) => seen.push(status));
+      await new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject));
+
+      const full = await ctx.signIn('alpha', 'fullAdministrator');
+      const connected = await full.put('/api/directory/connection').send(connection);
+      expect([200, 201]).toContain(connected.status);
+      await syncAndWait(full, { full: true });
+      for (let i = 0; i < 100 && !seen.some((s) => s.state === 'succeeded'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(seen.some((s) => s.state === 'running' && s.phase)).toBe(true);
+      expect(seen[seen.length - 1].state).toBe('succeeded');
+      socket.disconnect();
+    } finally {
+      await live.close();
+    }
   });
 });

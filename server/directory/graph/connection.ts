@@ -84,6 +84,12 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
       return record ? toView(record) : null;
     },
 
+    /** The Lifeboat tenant connected to this Entra tenant (a user token's `tid`), if any. */
+    async tenantOfEntraTenant(entraTenantId: string): Promise<string | null> {
+      const record = await connections.findOne({ entraTenantId: entraTenantId.toLowerCase() }, { _id: 1 }).lean();
+      return record?._id ?? null;
+    },
+
     async isConnected(tenantId: string): Promise<boolean> {
       return (await connections.countDocuments({ _id: tenantId })) > 0;
     },

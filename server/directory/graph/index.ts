@@ -9,14 +9,17 @@ import { createConnectionService } from './connection';
 import { entraConnectionModel, syncLeaseModel, syncStateModel } from './model';
 import { createGraphDirectory } from './provider';
 import { createSyncStore } from './store';
-import { createDirectorySync } from './sync';
+import { createDirectorySync, type SyncDeps } from './sync';
 
-export function createEntra(conn: Connection, deps: { box: SecretBox; endpoints: GraphEndpoints; tenants: TenantService; logger: Logger; now?: () => Date }) {
+export function createEntra(
+  conn: Connection,
+  deps: { box: SecretBox; endpoints: GraphEndpoints; tenants: TenantService; logger: Logger; now?: () => Date; onSynced?: SyncDeps['onSynced'] },
+) {
   const graph = createGraphClientFactory(deps.endpoints);
   const connections = createConnectionService({ connections: entraConnectionModel(conn), box: deps.box });
   const states = syncStateModel(conn);
   const store = createSyncStore(conn);
-  const sync = createDirectorySync({ states, leases: syncLeaseModel(conn), store, connections, graph, tenants: deps.tenants, logger: deps.logger, now: deps.now });
+  const sync = createDirectorySync({ states, leases: syncLeaseModel(conn), store, connections, graph, tenants: deps.tenants, logger: deps.logger, now: deps.now, onSynced: deps.onSynced });
   return {
     graph,
     connections,

@@ -108,6 +108,11 @@ export interface SyncDeps {
   logger: Logger;
   leaseMs?: number;
   now?: () => Date;
+  /**
+   * Told the synced directory after a successful sync, so the rest of Lifeboat (events, push,
+   * sign-in, mail) reads a connected tenant's users and groups like a file tenant's.
+   */
+  onSynced?: (tenantId: string, model: DirectoryModel) => Promise<void>;
 }
 
 export function createDirectorySync(deps: SyncDeps) {
@@ -132,7 +137,11 @@ export function createDirectorySync(deps: SyncDeps) {
     return false;
   }
 
-  const setState = (tenantId: string, fields: Partial<SyncStateRecord>) => states.updateOne({ _id: tenantId }, { $set: fields }, { upsert: true });
+  const progressListeners: ((tenantId: string) => void)[] = [];
+  const setState = async (tenantId: string, fields: Partial<SyncStateRecord>) => {
+    await states.updateOne({ _id: tenantId }, { $set: fields }, { upsert: true });
+    for (const listener of progressListeners) listener(tenantId);
+  };
 
   async function collect(
     api: GraphApi,
@@ -250,6 +259,7 @@ export function createDirectorySync(deps: SyncDeps) {
       } as Partial<SyncStateRecord>);
       if (previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
       if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
+      await deps.onSynced?.(tenantId, model);
       logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress }, 'directory sync succeeded');
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
@@ -285,6 +295,11 @@ export function createDirectorySync(deps: SyncDeps) {
         });
       running.set(tenantId, { controller, done });
       return { started: true, status: await this.status(tenantId) };
+    },
+
+    /** Told after every change of a tenant's sync state (progress pushed to its admins). */
+    onProgress(listener: (tenantId: string) => void): void {
+      progressListeners.push(listener);
     },
 
     async status(tenantId: string): Promise<SyncStatus> {

@@ -1,0 +1,92 @@
+/** Small pieces every admin page uses: loading with errors, page headings, disabled-with-reason. */
+import { MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, Title2, Tooltip, makeStyles, tokens } from '@fluentui/react-components';
+import { useCallback, useEffect, useState, type ReactElement, type ReactNode } from 'react';
+import { AdminApiError } from './api';
+
+export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApiError } | { state: 'ready'; data: T };
+
+/** Loads on mount and on reload(); keeps showing the last data while reloading. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>, () => Promise<void>] {
+  const [value, setValue] = useState<Loaded<T>>({ state: 'loading' });
+  // The caller's deps say when to load again, as with useEffect.
+  const run = useCallback(load, deps);
+  const reload = useCallback(async () => {
+    try {
+      setValue({ state: 'ready', data: await run() });
+    } catch (err) {
+      setValue({ state: 'error', error: err instanceof AdminApiError ? err : new AdminApiError(String(err), 0) });
+    }
+  }, [run]);
+  useEffect(() => {
+    setValue({ state: 'loading' });
+    void reload();
+  }, [reload]);
+  return [value, reload];
+}
+
+const useStyles = makeStyles({
+  head: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', justifyContent: 'space-between', gap: '8px', marginBottom: '12px' },
+  title: { margin: 0 },
+  hint: { color: tokens.colorNeutralForeground3, display: 'block' },
+  empty: { padding: '24px 8px', color: tokens.colorNeutralForeground3, display: 'block' },
+});
+
+export function PageHead({ title, children }: { title: string; children?: ReactNode }) {
+  const s = useStyles();
+  return (
+    <div className={s.head}>
+      <Title2 as="h1" id="page-title" className={s.title}>
+        {title}
+      </Title2>
+      <div style={{ display: 'flex', flexWrap: 'wrap', gap: 8 }}>{children}</div>
+    </div>
+  );
+}
+
+export function Hint({ children, id }: { children: ReactNode; id?: string }) {
+  return (
+    <Text size={200} id={id} className={useStyles().hint}>
+      {children}
+    </Text>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return (
+    <Text className={useStyles().empty} data-testid="empty">
+      {children}
+    </Text>
+  );
+}
+
+export function Loading({ label }: { label: string }) {
+  return <Spinner label={label} style={{ padding: 24 }} />;
+}
+
+export function ErrorBar({ error, title = 'Something went wrong' }: { error: Error; title?: string }) {
+  return (
+    <MessageBar intent="error" role="alert">
+      <MessageBarBody>
+        <MessageBarTitle>{title}</MessageBarTitle>
+        {error.message}
+      </MessageBarBody>
+    </MessageBar>
+  );
+}
+
+/** Renders a loaded value, or its loading / error state. */
+export function Show<T>({ value, label, children }: { value: Loaded<T>; label: string; children: (data: T) => ReactNode }) {
+  if (value.state === 'loading') return <Loading label={label} />;
+  if (value.state === 'error') return <ErrorBar error={value.error} title={`Could not load ${label.replace(/^Loading /, '').replace(/…$/, '')}`} />;
+  return <>{children(value.data)}</>;
+}
+
+/** A control that is disabled for this role shows why on hover and focus. */
+export function Guard({ reason, children }: { reason: string | null; children: ReactElement }) {
+  if (!reason) return children;
+  return (
+    <Tooltip content={reason} relationship="description">
+      {children}
+    </Tooltip>
+  );
+}

@@ -1,0 +1,31 @@
+/** Directory: the Entra connection, sync and expansions, users with their cloud password, the client census. */
+import { Card, Subtitle2, makeStyles } from '@fluentui/react-components';
+import { useState } from 'react';
+import { api, type Me } from '../api';
+import { PageHead, Show, useLoad } from '../common';
+import { CensusChart, type ClientSummary } from './CensusChart';
+import { ConnectionCard } from './ConnectionCard';
+import { SyncCard } from './SyncCard';
+import { UsersCard } from './UsersCard';
+
+const useStyles = makeStyles({ stack: { display: 'flex', flexDirection: 'column', rowGap: '16px' } });
+
+export function DirectoryPage({ me }: { me: Me }) {
+  const c = useStyles();
+  const [connected, setConnected] = useState<boolean | null>(null);
+  const [census] = useLoad(() => api<ClientSummary>('GET', '/api/clients/summary'), []);
+  return (
+    <section aria-labelledby="page-title" className={c.stack}>
+      <PageHead title="Directory" />
+      <ConnectionCard me={me} onChanged={setConnected} />
+      {connected !== null && <SyncCard me={me} connected={connected} />}
+      <UsersCard me={me} />
+      <Card>
+        <Subtitle2 as="h2">Outlook client census</Subtitle2>
+        <Show value={census} label="Loading the client census…">
+          {(s) => <CensusChart summary={s} />}
+        </Show>
+      </Card>
+    </section>
+  );
+}

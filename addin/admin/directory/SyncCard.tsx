@@ -1,0 +1,132 @@
+/** Directory sync: status with a progress bar (polled while running), "Sync now", group expansions. */
+import {
+  Button,
+  Card,
+  ProgressBar,
+  Subtitle2,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  makeStyles,
+} from '@fluentui/react-components';
+import { useEffect, useState } from 'react';
+import { api, denied, type Me } from '../api';
+import { Empty, ErrorBar, Guard, Show, useLoad } from '../common';
+import type { SyncStatus } from '../../../server/directory/graph/sync';
+import { ago, showInstant } from '../time';
+
+// The server's own type (type-only: nothing of the server is bundled).
+export type { SyncStatus };
+
+interface Expansions {
+  lastSuccessfulSync: string | null;
+  lastError: string | null;
+  groups: { groupId: string; displayName: string; mail: string | null; kind: string; extended: boolean; membership: string; memberCount: number; addressCount: number }[];
+}
+
+const useStyles = makeStyles({
+  card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
+  scroll: { overflowX: 'auto' },
+});
+
+const POLL_MS = 1500;
+
+export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
+  const c = useStyles();
+  const cannot = denied(me, 'basicAdministrator') ?? (connected ? null : 'Connect the tenant to Entra ID first: the directory file needs no sync.');
+  const [sync, reloadSync] = useLoad(() => api<SyncStatus>('GET', '/api/directory/sync'), []);
+  const [expansions, reloadExpansions] = useLoad(() => api<Expansions>('GET', '/api/directory/expansions'), []);
+  const [startError, setStartError] = useState<Error | null>(null);
+  const running = sync.state === 'ready' && sync.data.state === 'running';
+
+  // Poll while a sync runs; when it ends, the expansions have changed.
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => void reloadSync(), POLL_MS);
+    return () => {
+      clearInterval(timer);
+      void reloadExpansions();
+    };
+  }, [running, reloadSync, reloadExpansions]);
+
+  async function syncNow() {
+    setStartError(null);
+    try {
+      await api('POST', '/api/directory/sync', {});
+    } catch (err) {
+      setStartError(err as Error);
+    }
+    await reloadSync();
+  }
+
+  return (
+    <Card className={c.card}>
+      <Subtitle2 as="h2">Directory sync</Subtitle2>
+      <Show value={sync} label="Loading the sync status…">
+        {(s) => (
+          <div data-testid="sync-status" data-state={s.state}>
+            <Text block>
+              {s.state === 'idle' && (connected ? 'No sync has run yet.' : 'Not connected to Entra ID: the directory comes from the directory file.')}
+              {s.state === 'running' && `Syncing (${s.mode ?? 'sync'}${s.phase ? `, ${s.phase}` : ''}): ${s.pages} pages, ${s.users} users, ${s.groups} groups${s.throttled ? `, throttled ${s.throttled}×` : ''}.`}
+              {s.state === 'succeeded' && `Last sync succeeded ${s.finishedAt ? ago(s.finishedAt) : ''}: ${s.users} users, ${s.groups} groups.`}
+              {s.state === 'failed' && `Last sync failed ${s.finishedAt ? ago(s.finishedAt) : ''}: ${s.error ?? 'unknown error'}.`}
+            </Text>
+            {s.state === 'running' && <ProgressBar aria-label="Directory sync progress" thickness="large" />}
+            <Text size={200} block>
+              Last successful sync: {s.lastSuccessfulSync ? `${showInstant(s.lastSuccessfulSync)} (${ago(s.lastSuccessfulSync)})` : 'never'}
+            </Text>
+          </div>
+        )}
+      </Show>
+      {startError && <ErrorBar error={startError} title="The sync did not start" />}
+      <div>
+        <Guard reason={cannot}>
+          <Button appearance="primary" disabledFocusable={Boolean(cannot) || running} onClick={syncNow}>
+            {running ? 'Sync running…' : 'Sync now'}
+          </Button>
+        </Guard>
+      </div>
+      <Subtitle2 as="h3">Group expansions</Subtitle2>
+      <Show value={expansions} label="Loading group expansions…">
+        {(x) => (
+          <>
+            {x.lastError && <ErrorBar error={new Error(x.lastError)} title="The last sync failed; membership is that of the last successful one" />}
+            {x.groups.length === 0 ? (
+              <Empty>{connected ? 'No expansions yet: they are computed at the end of a successful sync.' : 'Expansions are computed from Entra ID syncs; this tenant uses the directory file.'}</Empty>
+            ) : (
+              <div className={c.scroll} tabIndex={0} role="region" aria-label="Group expansions, scrollable">
+                <Table size="small" aria-label="Group expansions" style={{ minWidth: 520 }}>
+                  <TableHeader>
+                    <TableRow>
+                      <TableHeaderCell>Group</TableHeaderCell>
+                      <TableHeaderCell>Kind</TableHeaderCell>
+                      <TableHeaderCell>Members</TableHeaderCell>
+                      <TableHeaderCell>Addresses</TableHeaderCell>
+                    </TableRow>
+                  </TableHeader>
+                  <TableBody>
+                    {x.groups.map((g) => (
+                      <TableRow key={g.groupId}>
+                        <TableCell>{g.displayName}</TableCell>
+                        <TableCell>
+                          {g.kind}
+                          {g.extended ? ' (extended)' : ''}
+                        </TableCell>
+                        <TableCell>{g.memberCount}</TableCell>
+                        <TableCell>{g.addressCount}</TableCell>
+                      </TableRow>
+                    ))}
+                  </TableBody>
+                </Table>
+              </div>
+            )}
+          </>
+        )}
+      </Show>
+    </Card>
+  );
+}

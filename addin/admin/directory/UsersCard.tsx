@@ -1,0 +1,136 @@
+/** Directory users and their Lifeboat cloud password (set or reset; the server never shows it). */
+import {
+  Button,
+  Card,
+  Dialog,
+  DialogActions,
+  DialogBody,
+  DialogContent,
+  DialogSurface,
+  DialogTitle,
+  Field,
+  Input,
+  MessageBar,
+  MessageBarBody,
+  Subtitle2,
+  Text,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
+import { useState, type FormEvent } from 'react';
+import { AdminApiError, api, denied, query, type Me } from '../api';
+import { Empty, Guard, Hint, Show, useLoad } from '../common';
+
+interface User {
+  id: string;
+  displayName: string;
+  mail: string | null;
+}
+
+const useStyles = makeStyles({
+  card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
+  list: { listStyle: 'none', margin: 0, padding: 0 },
+  item: { display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: '8px', padding: '6px 0', borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  meta: { color: tokens.colorNeutralForeground3, display: 'block', overflowWrap: 'anywhere' },
+});
+
+export function UsersCard({ me }: { me: Me }) {
+  const c = useStyles();
+  const cannot = denied(me, 'basicAdministrator');
+  const [search, setSearch] = useState('');
+  const [users] = useLoad(() => api<User[]>('GET', `/api/directory/users${query({ search })}`), [search]);
+  const [target, setTarget] = useState<User | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  return (
+    <Card className={c.card}>
+      <Subtitle2 as="h2">Users</Subtitle2>
+      <Hint>Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. The server does not report yet who has one, or SMS consent.</Hint>
+      <Field label="Search users by name or address">
+        <Input value={search} onChange={(_, d) => setSearch(d.value)} />
+      </Field>
+      {done && (
+        <MessageBar intent="success">
+          <MessageBarBody>{done}</MessageBarBody>
+        </MessageBar>
+      )}
+      <Show value={users} label="Loading users…">
+        {(list) =>
+          list.length === 0 ? (
+            <Empty>No user matches.</Empty>
+          ) : (
+            <ul className={c.list} aria-label="Users">
+              {list.slice(0, 50).map((u) => (
+                <li key={u.id} className={c.item}>
+                  <div>
+                    <Text weight="semibold">{u.displayName}</Text>
+                    <Text size={200} className={c.meta}>
+                      {u.mail ?? u.id}
+                    </Text>
+                  </div>
+                  <Guard reason={cannot}>
+                    <Button size="small" disabledFocusable={Boolean(cannot)} onClick={() => setTarget(u)} aria-label={`Set cloud password for ${u.displayName}`}>
+                      Set cloud password
+                    </Button>
+                  </Guard>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Show>
+      {target && (
+        <PasswordDialog
+          user={target}
+          onClose={(message) => {
+            setTarget(null);
+            if (message) setDone(message);
+          }}
+        />
+      )}
+    </Card>
+  );
+}
+
+function PasswordDialog({ user, onClose }: { user: User; onClose: (message: string | null) => void }) {
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api('PUT', `/api/users/${encodeURIComponent(user.id)}/cloud-password`, { password });
+      onClose(`${user.displayName}'s cloud password is set. Tell them through a channel that works during an outage.`);
+    } catch (err) {
+      const apiErr = err as AdminApiError;
+      setError(apiErr.fieldErrors.map((x) => x.message).join('; ') || apiErr.message);
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog open onOpenChange={(_, d) => !d.open && onClose(null)}>
+      <DialogSurface>
+        <form onSubmit={submit}>
+          <DialogBody>
+            <DialogTitle>Cloud password for {user.displayName}</DialogTitle>
+            <DialogContent>
+              <Field label="New cloud password" required validationMessage={error ?? undefined} hint="At least 12 characters, not repetitive. It replaces any previous one.">
+                <Input type="password" autoComplete="new-password" value={password} onChange={(_, d) => setPassword(d.value)} />
+              </Field>
+            </DialogContent>
+            <DialogActions>
+              <Button appearance="primary" type="submit" disabled={busy || !password}>
+                Set password
+              </Button>
+              <Button onClick={() => onClose(null)}>Cancel</Button>
+            </DialogActions>
+          </DialogBody>
+        </form>
+      </DialogSurface>
+    </Dialog>
+  );
+}

@@ -1,0 +1,98 @@
+/** Readiness: one page that answers "are we ready for an outage?". */
+import { Badge, Card, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { AdminApiError, api, type Me } from '../api';
+import { PageHead, Show, useLoad } from '../common';
+import { CensusChart, type ClientSummary } from '../directory/CensusChart';
+import type { SyncStatus } from '../directory/SyncCard';
+import type { ContinuityEvent } from '../events/types';
+import { adminCheck, censusCheck, dnsChecks, lastEventCheck, NOT_YET, type DnsReport, permissionsCheck, syncCheck, type Check, type CheckStatus, type PermissionsResult } from './checks';
+
+const useStyles = makeStyles({
+  list: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '8px' },
+  head: { display: 'flex', justifyContent: 'space-between', gap: '8px', alignItems: 'baseline', flexWrap: 'wrap' },
+  fix: { color: tokens.colorNeutralForeground2, display: 'block', marginTop: '4px' },
+  summary: { marginBottom: '12px', display: 'block' },
+});
+
+const BADGES: Record<CheckStatus, { color: 'success' | 'warning' | 'danger' | 'informative'; label: string }> = {
+  pass: { color: 'success', label: 'Pass' },
+  warn: { color: 'warning', label: 'Warning' },
+  fail: { color: 'danger', label: 'Fail' },
+  unknown: { color: 'informative', label: 'Unknown' },
+};
+
+interface Facts {
+  checks: Check[];
+  census: ClientSummary;
+}
+
+async function permissions(connected: boolean): Promise<PermissionsResult> {
+  if (!connected) return { kind: 'notConnected' };
+  try {
+    return { kind: 'ok', ...(await api<{ granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] }>('GET', '/api/directory/permissions')) };
+  } catch (err) {
+    return { kind: 'error', message: (err as Error).message };
+  }
+}
+
+async function gather(): Promise<Facts> {
+  const connected = await api('GET', '/api/directory/connection').then(
+    () => true,
+    (err: AdminApiError) => {
+      if (err.status === 404) return false;
+      throw err;
+    },
+  );
+  const [admins, census, sync, events, perms, dns] = await Promise.all([
+    api<{ role: string }[]>('GET', '/api/admins'),
+    api<ClientSummary>('GET', '/api/clients/summary'),
+    api<SyncStatus>('GET', '/api/directory/sync'),
+    api<ContinuityEvent[]>('GET', '/api/events?show=all'),
+    permissions(connected),
+    api<DnsReport>('GET', '/api/readiness/dns').catch((err: Error) => ({ error: err.message })),
+  ]);
+  const now = Date.now();
+  return {
+    census,
+    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), ...dnsChecks(dns), ...NOT_YET],
+  };
+}
+
+export function ReadinessPage(_: { me: Me }) {
+  const c = useStyles();
+  const [facts] = useLoad(gather, []);
+  return (
+    <section aria-labelledby="page-title">
+      <PageHead title="Readiness" />
+      <Show value={facts} label="Checking readiness…">
+        {({ checks, census }) => {
+          const count = (s: CheckStatus) => checks.filter((x) => x.status === s).length;
+          return (
+            <>
+              <Text className={c.summary} data-testid="readiness-summary">
+                {count('pass')} passed, {count('warn')} warnings, {count('fail')} failed, {count('unknown')} unknown.
+              </Text>
+              <ul className={c.list} aria-label="Readiness checks">
+                {checks.map((x) => (
+                  <li key={x.id} data-testid="check" data-check={x.id} data-status={x.status}>
+                    <Card>
+                      <div className={c.head}>
+                        <Subtitle2 as="h2">{x.title}</Subtitle2>
+                        <Badge appearance="filled" color={BADGES[x.status].color}>
+                          {BADGES[x.status].label}
+                        </Badge>
+                      </div>
+                      <Text>{x.detail}</Text>
+                      {x.fix && <Text className={c.fix}>How to fix: {x.fix}</Text>}
+                      {x.id === 'census' && census.total > 0 && <CensusChart summary={census} />}
+                    </Card>
+                  </li>
+                ))}
+              </ul>
+            </>
+          );
+        }}
+      </Show>
+    </section>
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * "Are we ready for an outage?" — each check computed from what the API reports, as
+ * pass / warn / fail / unknown with how to fix it. Pure: the page fetches, these decide.
+ */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+
+export interface Check {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  detail: string;
+  fix: string | null;
+}
+
+const DAY = 86_400_000;
+
+export function adminCheck(admins: { role: string }[]): Check {
+  const title = 'An administrator can sign in with a cloud password';
+  const writers = admins.filter((a) => a.role !== 'readOnly');
+  if (writers.length >= 2) return { id: 'admins', title, status: 'pass', detail: `${writers.length} administrators can sign in with a Lifeboat cloud password and start events.`, fix: null };
+  if (writers.length === 1)
+    return { id: 'admins', title, status: 'pass', detail: 'One administrator can sign in with a Lifeboat cloud password and start events.', fix: 'Add a second basic or full administrator so an outage does not depend on one person.' };
+  return {
+    id: 'admins',
+    title,
+    status: 'fail',
+    detail: admins.length ? 'Only read-only administrators exist: nobody can start an event.' : 'No administrator exists.',
+    fix: 'Create a basic or full administrator (POST /api/admins) with a cloud password.',
+  };
+}
+
+export type PermissionsResult =
+  | { kind: 'notConnected' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ok'; granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] };
+
+export function permissionsCheck(p: PermissionsResult): Check {
+  const title = 'Microsoft Graph permissions granted';
+  if (p.kind === 'notConnected')
+    return { id: 'graph', title, status: 'unknown', detail: 'This tenant is not connected to Entra ID (its directory comes from the directory file), so there are no Graph permissions to probe.', fix: 'Connect the tenant to Entra ID on the Directory page.' };
+  if (p.kind === 'error') return { id: 'graph', title, status: 'fail', detail: `The permission probe failed: ${p.message}`, fix: 'Check the app registration, its credential and admin consent in Entra ID.' };
+  const missing = p.permissions.filter((x) => x.status !== 'granted');
+  if (missing.length === 0) return { id: 'graph', title, status: 'pass', detail: `All ${p.permissions.length} application permissions are granted.`, fix: null };
+  return {
+    id: 'graph',
+    title,
+    status: 'fail',
+    detail: `Missing: ${missing.map((m) => `${m.permission} (${m.neededFor})`).join('; ')}.`,
+    fix: 'Grant the missing application permissions with admin consent in Entra ID › App registrations › API permissions.',
+  };
+}
+
+export function censusCheck(s: { total: number; readiness: { ready: number; unknown: number; notCapable: number } }): Check {
+  const title = 'Outlook clients can enter continuity mode';
+  if (s.total === 0) return { id: 'census', title, status: 'unknown', detail: 'No Outlook client has reported yet.', fix: 'Deploy the Lifeboat add-in (Integrated apps) and have users open it once.' };
+  const detail = `${s.readiness.ready} of ${s.total} ready, ${s.readiness.unknown} unknown, ${s.readiness.notCapable} cannot (new Outlook, web, mobile, or classic without cached mode).`;
+  if (s.readiness.notCapable === 0 && s.readiness.unknown === 0) return { id: 'census', title, status: 'pass', detail, fix: null };
+  return {
+    id: 'census',
+    title,
+    status: 'warn',
+    detail,
+    fix: 'Turn on Cached Exchange Mode in classic Outlook (and have users confirm it in the add-in); point users of new Outlook, the web and mobile to the continuity inbox.',
+  };
+}
+
+export function syncCheck(connected: boolean, lastSuccessfulSync: string | null, now: number): Check {
+  const title = 'Directory sync is fresh (last success < 24 h)';
+  if (!connected) return { id: 'sync', title, status: 'unknown', detail: 'Not connected to Entra ID: the directory comes from the directory file, reloaded at every server start.', fix: 'Connect the tenant to Entra ID on the Directory page to keep groups current.' };
+  if (!lastSuccessfulSync) return { id: 'sync', title, status: 'fail', detail: 'No directory sync has succeeded yet.', fix: 'Run “Sync now” on the Directory page and fix the error it reports.' };
+  const age = now - Date.parse(lastSuccessfulSync);
+  if (age < DAY) return { id: 'sync', title, status: 'pass', detail: `Last successful sync ${Math.round(age / 3_600_000)} h ago.`, fix: null };
+  return { id: 'sync', title, status: 'fail', detail: `Last successful sync ${Math.round(age / DAY)} days ago.`, fix: 'Run “Sync now” on the Directory page and fix the error it reports.' };
+}
+
+export function lastEventCheck(events: { start: string; description: string }[], now: number): Check {
+  const title = 'A drill or event has run recently';
+  const started = events.filter((e) => Date.parse(e.start) <= now).sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
+  if (started.length === 0) return { id: 'drill', title, status: 'warn', detail: 'No continuity event or drill has ever started.', fix: 'Run a drill: a short event for a pilot group, then End Now.' };
+  const last = started[0];
+  const days = Math.floor((now - Date.parse(last.start)) / DAY);
+  const detail = `Last: “${last.description}” on ${last.start.slice(0, 10)} (${days} days ago).`;
+  if (days <= 90) return { id: 'drill', title, status: 'pass', detail, fix: null };
+  return { id: 'drill', title, status: 'warn', detail, fix: 'Run a drill at least every quarter.' };
+}
+
+/** Checks the server cannot answer yet: unknown, with the reason. */
+export const NOT_YET: Check[] = [
+  {
+    id: 'alerts',
+    title: 'Alert contacts configured outside the tenant’s own domains',
+    status: 'unknown',
+    detail: 'This Lifeboat server has no alert contacts yet (they come with the continuity monitor).',
+    fix: 'Nothing to do now; this check lights up when the monitor lands.',
+  },
+  {
+    id: 'cloud-passwords',
+    title: 'Users with a cloud password / opted in to SMS',
+    status: 'unknown',
+    detail: 'The server does not report yet how many users have a cloud password or SMS consent.',
+    fix: 'Set cloud passwords for key users on the Directory page meanwhile.',
+  },
+];
+
+export interface DnsReport {
+  spfInclude: string | null;
+  domains: { domain: string; spf: { status: CheckStatus; record: string | null; detail: string }; dmarc: { status: CheckStatus; record: string | null; detail: string } }[];
+}
+
+/** One SPF and one DMARC check per accepted domain, from GET /api/readiness/dns. */
+export function dnsChecks(report: DnsReport | { error: string }): Check[] {
+  if ('error' in report)
+    return [{ id: 'dns', title: 'SPF and DMARC of the accepted domains', status: 'unknown', detail: `The DNS check could not run: ${report.error}`, fix: 'Check the server’s DNS resolver (LIFEBOAT_DNS_SERVERS).' }];
+  if (report.domains.length === 0) return [{ id: 'dns', title: 'SPF and DMARC of the accepted domains', status: 'unknown', detail: 'The tenant has no accepted domains.', fix: 'Add the tenant’s domains to the directory (or sync from Entra ID).' }];
+  return report.domains.flatMap((d) => [
+    {
+      id: `spf-${d.domain}`,
+      title: `SPF of ${d.domain}`,
+      status: d.spf.status,
+      detail: d.spf.record ? `${d.spf.detail} Record: ${d.spf.record}` : d.spf.detail,
+      fix: d.spf.status === 'pass' ? null : report.spfInclude ? `Publish one TXT record at ${d.domain}: "v=spf1 … include:${report.spfInclude} -all".` : 'Set LIFEBOAT_SPF_INCLUDE to your outbound relay’s SPF include, then add it to the record.',
+    },
+    {
+      id: `dmarc-${d.domain}`,
+      title: `DMARC of ${d.domain}`,
+      status: d.dmarc.status,
+      detail: d.dmarc.record ? `${d.dmarc.detail} Record: ${d.dmarc.record}` : d.dmarc.detail,
+      fix: d.dmarc.status === 'pass' ? null : `Publish a TXT record at _dmarc.${d.domain}: "v=DMARC1; p=quarantine; rua=mailto:…".`,
+    },
+  ]);
+}

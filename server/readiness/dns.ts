@@ -1,0 +1,84 @@
+/**
+ * Mail DNS readiness for a tenant's domains, by real DNS look-ups: the SPF record must include the
+ * outbound relay's include (so mail Lifeboat sends during an outage is not rejected), and a DMARC
+ * record (`_dmarc.<domain>`, `v=DMARC1` with a policy) must be published.
+ * The resolver is node:dns's, pointed at configured servers (tests run a local DNS server).
+ */
+import { Resolver } from 'node:dns/promises';
+
+export type DnsStatus = 'pass' | 'warn' | 'fail' | 'unknown';
+
+export interface DnsFinding {
+  status: DnsStatus;
+  record: string | null;
+  detail: string;
+}
+
+export interface DomainReport {
+  domain: string;
+  spf: DnsFinding;
+  dmarc: DnsFinding;
+}
+
+export interface DnsConfig {
+  /** DNS servers (`ip` or `ip:port`); empty: the system's. */
+  servers: string[];
+  /** The include the SPF record must carry (e.g. `spf.relay.example`); null: not configured. */
+  spfInclude: string | null;
+  timeoutMs: number;
+}
+
+/** LIFEBOAT_DNS_SERVERS (comma-separated) and LIFEBOAT_SPF_INCLUDE. */
+export function dnsConfigFromEnv(env: NodeJS.ProcessEnv): DnsConfig {
+  const servers = (env.LIFEBOAT_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return { servers, spfInclude: env.LIFEBOAT_SPF_INCLUDE?.trim().toLowerCase() || null, timeoutMs: 3000 };
+}
+
+export function createResolver(config: DnsConfig): Resolver {
+  const resolver = new Resolver({ timeout: config.timeoutMs, tries: 2 });
+  if (config.servers.length) resolver.setServers(config.servers);
+  return resolver;
+}
+
+const ABSENT = new Set(['ENODATA', 'ENOTFOUND', 'NOTFOUND', 'ENONAME']);
+
+/** TXT strings at a name; [] when the name or its TXT records do not exist; throws on resolver failures. */
+async function txt(resolver: Resolver, name: string): Promise<string[]> {
+  try {
+    return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
+  } catch (err) {
+    if (ABSENT.has((err as NodeJS.ErrnoException).code ?? '')) return [];
+    throw err;
+  }
+}
+
+const failure = (err: unknown): DnsFinding => ({ status: 'unknown', record: null, detail: `The DNS look-up failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.` });
+
+export function judgeSpf(records: string[], include: string | null): DnsFinding {
+  const spf = records.filter((r) => /^v=spf1(\s|$)/i.test(r.trim()));
+  if (spf.length === 0) return { status: 'fail', record: null, detail: 'No SPF record (TXT "v=spf1 …") is published.' };
+  if (spf.length > 1) return { status: 'fail', record: spf.join(' | '), detail: 'More than one SPF record is published: receivers treat that as an error.' };
+  const record = spf[0];
+  if (!include) return { status: 'warn', record, detail: 'An SPF record exists, but no outbound include is configured (LIFEBOAT_SPF_INCLUDE) to check it against.' };
+  const includes = record.toLowerCase().split(/\s+/).filter((t) => /^[+?~]?include:/.test(t)).map((t) => t.replace(/^[+?~]?include:/, ''));
+  if (includes.includes(include)) return { status: 'pass', record, detail: `The SPF record includes ${include}.` };
+  return { status: 'fail', record, detail: `The SPF record does not include ${include}: mail Lifeboat sends may be rejected.` };
+}
+
+export function judgeDmarc(records: string[]): DnsFinding {
+  const dmarc = records.filter((r) => /^v=DMARC1\s*(;|$)/i.test(r.trim()));
+  if (dmarc.length === 0) return { status: 'fail', record: null, detail: 'No DMARC record (TXT "v=DMARC1; p=…" at _dmarc) is published.' };
+  const record = dmarc[0];
+  const policy = /(?:^|;)\s*p\s*=\s*(none|quarantine|reject)\s*(?:;|$)/i.exec(record)?.[1]?.toLowerCase();
+  if (!policy) return { status: 'fail', record, detail: 'The DMARC record has no valid policy (p=none, quarantine or reject).' };
+  if (policy === 'none') return { status: 'warn', record, detail: 'DMARC is published with p=none: it only monitors.' };
+  return { status: 'pass', record, detail: `DMARC is published with p=${policy}.` };
+}
+
+export async function checkDomain(resolver: Resolver, domain: string, include: string | null): Promise<DomainReport> {
+  const [spf, dmarc] = await Promise.all([
+    txt(resolver, domain).then((r) => judgeSpf(r, include), failure),
+    txt(resolver, `_dmarc.${domain}`).then(judgeDmarc, failure),
+  ]);
+  return { domain, spf, dmarc };
+}

@@ -1,0 +1,82 @@
+/**
+ * A tiny authoritative DNS server over UDP for tests: answers TXT questions from a table
+ * (NXDOMAIN for names it does not know, an empty answer for known names without TXT), so
+ * node:dns's real resolver can be pointed at it with setServers.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+
+export interface DnsStandIn {
+  /** `127.0.0.1:<port>` for Resolver.setServers / LIFEBOAT_DNS_SERVERS. */
+  server: string;
+  /** Every question asked, as `<name> <type>`. */
+  questions: string[];
+  close(): Promise<void>;
+}
+
+const TXT = 16;
+
+function readName(msg: Buffer, offset: number): { name: string; end: number } {
+  const labels: string[] = [];
+  let i = offset;
+  while (msg[i] !== 0) {
+    labels.push(msg.subarray(i + 1, i + 1 + msg[i]).toString('ascii'));
+    i += msg[i] + 1;
+  }
+  return { name: labels.join('.').toLowerCase(), end: i + 1 };
+}
+
+function txtRdata(value: string): Buffer {
+  const parts: Buffer[] = [];
+  const bytes = Buffer.from(value, 'utf8');
+  for (let i = 0; i < bytes.length || i === 0; i += 255) {
+    const chunk = bytes.subarray(i, i + 255);
+    parts.push(Buffer.from([chunk.length]), chunk);
+  }
+  return Buffer.concat(parts);
+}
+
+function answer(query: Buffer, records: Record<string, string[]>, questions: string[]): Buffer {
+  const { name, end } = readName(query, 12);
+  const qtype = query.readUInt16BE(end);
+  questions.push(`${name} ${qtype}`);
+  const question = query.subarray(12, end + 4);
+  const known = Object.prototype.hasOwnProperty.call(records, name);
+  const values = known && qtype === TXT ? records[name] : [];
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(query.readUInt16BE(0), 0);
+  // QR, AA, RD copied, RA; rcode 3 (NXDOMAIN) for unknown names.
+  header.writeUInt16BE(0x8400 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | (known ? 0 : 3), 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(values.length, 6);
+  const answers = values.map((v) => {
+    const rdata = txtRdata(v);
+    const rr = Buffer.alloc(12);
+    rr.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's
+    rr.writeUInt16BE(TXT, 2);
+    rr.writeUInt16BE(1, 4);
+    rr.writeUInt32BE(60, 6);
+    rr.writeUInt16BE(rdata.length, 10);
+    return Buffer.concat([rr, rdata]);
+  });
+  return Buffer.concat([header, question, ...answers]);
+}
+
+/** Serves TXT records: `{'contoso.test': ['v=spf1 include:x -all'], '_dmarc.contoso.test': [...]}`. */
+export async function startDnsStandIn(records: Record<string, string[]>): Promise<DnsStandIn> {
+  const table = Object.fromEntries(Object.entries(records).map(([k, v]) => [k.toLowerCase(), v]));
+  const socket: Socket = createSocket('udp4');
+  const questions: string[] = [];
+  socket.on('message', (msg, peer) => {
+    try {
+      socket.send(answer(msg, table, questions), peer.port, peer.address);
+    } catch {
+      // a malformed query gets no answer, as from a real server
+    }
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  return {
+    server: `127.0.0.1:${socket.address().port}`,
+    questions,
+    close: () => new Promise((resolve) => socket.close(() => resolve())),
+  };
+}

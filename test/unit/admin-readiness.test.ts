@@ -1,0 +1,52 @@
+/** The readiness rules of the admin page: pure functions over what the API reports. */
+import { adminCheck, censusCheck, lastEventCheck, permissionsCheck, syncCheck } from '../../addin/admin/readiness/checks';
+
+const NOW = Date.parse('2027-03-28T12:00:00Z');
+const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
+
+describe('readiness checks', () => {
+  test('admins: read-only admins cannot start an event', () => {
+    expect(adminCheck([]).status).toBe('fail');
+    expect(adminCheck([{ role: 'readOnly' }]).status).toBe('fail');
+    const one = adminCheck([{ role: 'readOnly' }, { role: 'fullAdministrator' }]);
+    expect(one.status).toBe('pass');
+    expect(one.fix).toMatch(/second/);
+    expect(adminCheck([{ role: 'basicAdministrator' }, { role: 'fullAdministrator' }]).fix).toBeNull();
+  });
+
+  test('Graph permissions: unknown without a connection, fail naming what is missing', () => {
+    expect(permissionsCheck({ kind: 'notConnected' }).status).toBe('unknown');
+    expect(permissionsCheck({ kind: 'error', message: 'Entra refused' }).status).toBe('fail');
+    const missing = permissionsCheck({
+      kind: 'ok',
+      granted: false,
+      permissions: [
+        { permission: 'User.Read.All', status: 'granted', neededFor: 'users' },
+        { permission: 'Mail.Send', status: 'missing', neededFor: 'the continuity monitor' },
+      ],
+    });
+    expect(missing.status).toBe('fail');
+    expect(missing.detail).toMatch(/Mail\.Send \(the continuity monitor\)/);
+  });
+
+  test('census: unknown without reports, warn while some clients cannot enter continuity', () => {
+    expect(censusCheck({ total: 0, readiness: { ready: 0, unknown: 0, notCapable: 0 } }).status).toBe('unknown');
+    expect(censusCheck({ total: 3, readiness: { ready: 2, unknown: 0, notCapable: 1 } }).status).toBe('warn');
+    expect(censusCheck({ total: 3, readiness: { ready: 3, unknown: 0, notCapable: 0 } }).status).toBe('pass');
+  });
+
+  test('sync freshness: under 24 hours passes', () => {
+    expect(syncCheck(false, null, NOW).status).toBe('unknown');
+    expect(syncCheck(true, null, NOW).status).toBe('fail');
+    expect(syncCheck(true, hoursAgo(23), NOW).status).toBe('pass');
+    expect(syncCheck(true, hoursAgo(25), NOW).status).toBe('fail');
+  });
+
+  test('last drill or event: only started events count', () => {
+    expect(lastEventCheck([{ start: hoursAgo(-48), description: 'future' }], NOW).status).toBe('warn');
+    const recent = lastEventCheck([{ start: hoursAgo(24 * 10), description: 'drill' }, { start: hoursAgo(24 * 200), description: 'old' }], NOW);
+    expect(recent.status).toBe('pass');
+    expect(recent.detail).toMatch(/drill/);
+    expect(lastEventCheck([{ start: hoursAgo(24 * 100), description: 'old' }], NOW).status).toBe('warn');
+  });
+});
