@@ -5,11 +5,10 @@
  * unit-tested.
  */
 
-/** `POST /api/me/client` kinds. */
-export type ClientKind = 'classicWindows' | 'mac' | 'newOutlookWindows' | 'web' | 'mobile' | 'unknown';
+import type { CachedMode, ClientKind } from '../../server/clients/model';
 
-/** `POST /api/me/client` cachedMode values. */
-export type CachedMode = 'confirmed' | 'notConfirmed' | 'unknown' | 'always' | 'notApplicable';
+/** `POST /api/me/client` kinds and cachedMode values: the server's own definitions (types only). */
+export type { CachedMode, ClientKind };
 
 /** What the user said about Cached Exchange Mode in classic Outlook on Windows (kept per device). */
 export type CachedModeAnswer = 'confirmed' | 'notConfirmed' | null;
