@@ -15,6 +15,7 @@ import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
 import { mailRoutes } from './mail/routes';
 import { readinessRoutes } from './readiness/routes';
+import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
@@ -67,6 +68,7 @@ export function createApp(options: AppOptions): Express {
   app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
   app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory }));
+  app.use(reportRoutes({ auth: services.auth, reports: services.reports }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
@@ -74,7 +76,7 @@ export function createApp(options: AppOptions): Express {
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
-  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants }));
+  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness }));
   app.use(adminRoutes());
 
   app.use(unknownRoute);

@@ -27,6 +27,9 @@ import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
+import { createReadinessService } from './readiness/service';
+import { reportSnapshotModel } from './reports/model';
+import { createReportService } from './reports/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -108,7 +111,9 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     if (transition.kind === 'end') mail.onEventChange(event);
   });
   events.onEventChanged((event) => mail.onEventChange(event));
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail };
+  const reports = createReportService({ events, audit, directory, clients, mail, snapshots: reportSnapshotModel(conn), now: options.now });
+  const readiness = createReadinessService({ directory, userAuth });
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, reports, readiness };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -20,6 +20,8 @@ export interface AuditFilter {
   actor?: string;
   from?: Date;
   to?: Date;
+  /** Only entries about this target (e.g. one event's id). */
+  targetId?: string;
 }
 
 export interface AuditEntry {
@@ -67,6 +69,7 @@ function query(tenantId: string, filter: AuditFilter, cursor?: string) {
   if (filter.actor) conditions.push({ 'actor.email': filter.actor.toLowerCase() });
   if (filter.from) conditions.push({ at: { $gte: filter.from } });
   if (filter.to) conditions.push({ at: { $lt: filter.to } });
+  if (filter.targetId) conditions.push({ 'target.id': filter.targetId });
   if (cursor) {
     const after = decodeCursor(cursor);
     conditions.push({ $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] });

@@ -57,9 +57,10 @@ export function createClientService(deps: { reports: ClientReportModel; now?: ()
       }
     },
 
-    async summary(tenantId: string) {
+    /** The census of a tenant, or of some of its users (an event's affected users). */
+    async summary(tenantId: string, userIds?: string[]) {
       const rows = await reports.aggregate<{ _id: { kind: ClientKind; cachedMode: CachedMode }; n: number }>([
-        { $match: { tenantId } },
+        { $match: userIds ? { tenantId, userId: { $in: userIds } } : { tenantId } },
         { $group: { _id: { kind: '$kind', cachedMode: '$cachedMode' }, n: { $sum: 1 } } },
       ]);
       const byKind = Object.fromEntries(CLIENT_KINDS.map((k) => [k, { total: 0, byCachedMode: {} as Record<string, number> }])) as Record<ClientKind, { total: number; byCachedMode: Record<string, number> }>;

@@ -182,6 +182,12 @@ export function createDirectoryService(deps: {
       return rest;
     },
 
+    /** Every user id of a tenant (readiness percentages; a scan, admin pages only). */
+    async allUserIds(tenantId: string): Promise<string[]> {
+      const { users } = await modelsFor(tenantId);
+      return (await users.find({ tenantId }, { id: 1, _id: 0 }).lean()).map((u) => u.id);
+    },
+
     async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUser | null> {
       const lower = address.toLowerCase();
       const { users } = await modelsFor(tenantId);

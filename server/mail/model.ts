@@ -276,6 +276,28 @@ const releaseSchema = new Schema<ReleaseRecord>(
   { versionKey: false },
 );
 
+/**
+ * A held row that was released (_id = the held row's _id): which pausing events held it and when,
+ * so a post-incident report can say how much mail an event held and how much of it went on.
+ */
+export interface ReleasedHeldRecord {
+  _id: string;
+  tenantId: string;
+  eventIds: string[];
+  heldAt: Date;
+  releasedAt: Date;
+}
+const releasedHeldSchema = new Schema<ReleasedHeldRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    eventIds: { type: [String], default: [] },
+    heldAt: { type: Date, required: true },
+    releasedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 /** An idempotency key of POST /api/me/messages: _id <tenant>:<user>:<key> → the message it sent. */
 export interface SendKeyRecord {
   _id: string;
@@ -299,6 +321,7 @@ export function mailModels(conn: Connection) {
     settings: defineModel(conn, 'MailSettings', settingsSchema),
     releases: defineModel(conn, 'MailRelease', releaseSchema),
     sendKeys: defineModel(conn, 'MailSendKey', sendKeySchema),
+    releasedHeld: defineModel(conn, 'MailReleasedHeld', releasedHeldSchema),
   };
 }
 export type MailModels = ReturnType<typeof mailModels>;

@@ -285,6 +285,7 @@ export function createMailService(options: MailOptions) {
       }
       const { heldAt: _h, eventIds: _e, ...rest } = row;
       await insertOnce(models.queue, { ...rest, nextAttemptAt: now(), attempts: [] } as DeliveryRecord);
+      await upsert(models.releasedHeld, { _id: row._id, tenantId: row.tenantId, eventIds: row.eventIds, heldAt: row.heldAt, releasedAt: now() });
       await models.held.deleteOne({ _id: id });
       progress.released++;
       inWindow++;
@@ -408,18 +409,42 @@ export function createMailService(options: MailOptions) {
 
     /** Queue, held and release figures for admins (scans: admin pages only). */
     async status(tenantId: string) {
-      const [queued, held, release] = await Promise.all([
+      const [queued, deferred, held, delivered, failed, release] = await Promise.all([
         models.queue.countDocuments({ tenantId }),
+        models.queue.countDocuments({ tenantId, 'attempts.0': { $exists: true } }),
         models.held.countDocuments({ tenantId }),
+        models.results.countDocuments({ tenantId, state: 'delivered' }),
+        models.results.countDocuments({ tenantId, state: 'failed' }),
         models.releases.findById(tenantId).lean(),
       ]);
       return {
         queued,
+        /** Of the queued: tried at least once and waiting for a retry. */
+        deferred,
         held,
+        delivered,
+        failed,
         release: release
           ? { state: release.state, startedAt: release.startedAt.toISOString(), finishedAt: release.finishedAt?.toISOString() ?? null, total: release.total, released: release.released, stillHeld: release.stillHeld }
           : null,
       };
+    },
+
+    /**
+     * Mail figures of one event for its post-incident report (scans: admin pages only): mailbox
+     * copies received and messages sent by the covered users in the window, mail the event held
+     * and how much of it has been released.
+     */
+    async eventFigures(tenantId: string, eventId: string, window: { from: Date; to: Date }, userIds: string[]) {
+      const inWindow = { $gte: window.from, $lt: window.to };
+      const users = { $in: userIds };
+      const [received, sent, stillHeld, released] = await Promise.all([
+        models.mailbox.countDocuments({ tenantId, folder: 'inbox', userId: users, receivedAt: inWindow }),
+        models.mailbox.countDocuments({ tenantId, folder: 'sent', userId: users, receivedAt: inWindow }),
+        models.held.countDocuments({ tenantId, eventIds: eventId }),
+        models.releasedHeld.countDocuments({ tenantId, eventIds: eventId }),
+      ]);
+      return { received, sent, held: stillHeld + released, released, stillHeld };
     },
 
     /** Newest first. During an event the inbox shows everything since the (earliest) event's start. */

@@ -87,6 +87,11 @@ export function createUserAuthService(deps: {
       return Boolean(await credentials.exists({ tenantId, userId }));
     },
 
+    /** The ids of a tenant's users who have a cloud password (readiness; a scan, admin pages only). */
+    async cloudPasswordUserIds(tenantId: string): Promise<string[]> {
+      return (await credentials.find({ tenantId }, { userId: 1, _id: 0 }).lean()).map((c) => c.userId);
+    },
+
     async login(email: string, password: string, context: Context): Promise<{ token: string; expiresAt: Date }> {
       const address = email.trim().toLowerCase();
       const accountKey = `user:${address}`;

@@ -1,0 +1,213 @@
+/**
+ * Post-incident reports: what happened during one continuity event, composed from the services that
+ * own the facts (events and their transitions, the audit trail, the directory, the client census,
+ * continuity mail). Every figure says where it comes from; what the server does not record is
+ * reported as unknown with the reason, never as zero.
+ */
+import type { AuditService } from '../audit/service';
+import { csvRow } from '../audit/csv';
+import type { ClientService } from '../clients/service';
+import type { DirectoryService } from '../directory/service';
+import type { EventService, EventView } from '../events/service';
+import { toZonedIso } from '../events/zoned-time';
+import type { MailService } from '../mail/service';
+import type { ReportSnapshotModel } from './model';
+
+export type TimelineKind = 'created' | 'cloned' | 'edited' | 'endNow' | 'started' | 'ended' | 'other';
+
+export interface TimelineEntry {
+  at: string;
+  /** The same instant as the event zone's wall clock (ISO with offset). */
+  atLocal: string;
+  kind: TimelineKind;
+  title: string;
+  /** Who did it: an admin's email, or "scheduler". */
+  by: string;
+  detail: string;
+}
+
+export interface Unknown {
+  metric: string;
+  label: string;
+  reason: string;
+}
+
+const AUDIT_LIMIT = 2000;
+const FIELD_LABELS: Record<string, string> = {
+  description: 'description',
+  affectedGroupId: 'affected group',
+  notes: 'notes',
+  outlookContinuity: 'Outlook continuity',
+  cloudPasswordReset: 'cloud password reset',
+  expandDistributionLists: 'distribution list expansion',
+  pauseInboundDelivery: 'pause inbound delivery',
+  timeZone: 'time zone',
+  start: 'start',
+  end: 'end',
+  appNotifications: 'app messages',
+  sms: 'SMS',
+};
+
+function changedFields(after: unknown): string {
+  if (!after || typeof after !== 'object') return '';
+  const keys = Object.keys(after).filter((k) => k !== 'endedEarly' && k !== 'clonedFrom');
+  return keys.map((k) => FIELD_LABELS[k] ?? k).join(', ');
+}
+
+const minutesBetween = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 60_000));
+
+export function createReportService(deps: {
+  events: EventService;
+  audit: AuditService;
+  directory: DirectoryService;
+  clients: ClientService;
+  mail: MailService;
+  snapshots: ReportSnapshotModel;
+  now?: () => Date;
+}) {
+  const { events, audit, directory, clients, mail, snapshots } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  async function auditOf(tenantId: string, eventId: string) {
+    const entries = [];
+    let cursor: string | undefined;
+    do {
+      const page = await audit.list(tenantId, { targetId: eventId, category: 'continuity' }, { cursor, limit: 500 });
+      entries.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && entries.length < AUDIT_LIMIT);
+    return entries;
+  }
+
+  async function timeline(tenantId: string, event: EventView): Promise<TimelineEntry[]> {
+    const zone = event.timeZone;
+    const entry = (at: string, kind: TimelineKind, title: string, by: string, detail = ''): TimelineEntry => ({ at, atLocal: toZonedIso(new Date(at), zone), kind, title, by, detail });
+    const out: TimelineEntry[] = [];
+    for (const a of await auditOf(tenantId, event.id)) {
+      const by = a.actor.email ?? a.actor.id ?? a.actor.type;
+      if (a.action === 'event.created') out.push(entry(a.at, 'created', 'Event created', by));
+      else if (a.action === 'event.cloned') {
+        const from = (a.after as { clonedFrom?: string } | null)?.clonedFrom;
+        out.push(entry(a.at, 'cloned', 'Event created as a clone', by, from ? `Cloned from event ${from}` : ''));
+      } else if (a.action === 'event.updated') {
+        const fields = changedFields(a.after);
+        out.push(entry(a.at, 'edited', 'Event edited', by, fields ? `Changed: ${fields}` : 'Saved without changes'));
+      } else if (a.action === 'event.ended') out.push(entry(a.at, 'endNow', 'End Now', by, 'An administrator ended the event early'));
+      else out.push(entry(a.at, 'other', a.action, by));
+    }
+    for (const t of await events.transitionsOf(tenantId, event.id)) {
+      const late = t.lateMs > 60_000 ? ` (${Math.round(t.lateMs / 60_000)} min after its scheduled time)` : '';
+      if (t.kind === 'start') {
+        out.push(entry(t.firedAt, 'started', 'Event started', 'scheduler', `Users of the affected group switched to continuity${late}`));
+      } else {
+        const why = t.cause === 'endNow' ? 'ended by End Now' : t.cause === 'edit' ? 'its end was moved by an edit' : 'reached its scheduled end';
+        out.push(entry(t.firedAt, 'ended', 'Event ended', 'scheduler', `The event ${why}${late}; users returned to normal mail`));
+      }
+    }
+    return out.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || order(a.kind) - order(b.kind));
+  }
+  // At the same instant an admin's action comes before the transition it caused.
+  const order = (k: TimelineKind) => ['created', 'cloned', 'edited', 'endNow', 'other', 'started', 'ended'].indexOf(k);
+
+  /** Counts that only grow while an event's window is fixed: keep the highest seen (retention sweeps shrink them later). */
+  async function kept(tenantId: string, eventId: string, live: { received: number; sent: number }, final: boolean) {
+    const _id = `${tenantId}:${eventId}`;
+    const before = await snapshots.findById(_id).lean();
+    const best = { received: Math.max(live.received, before?.received ?? 0), sent: Math.max(live.sent, before?.sent ?? 0) };
+    if (final && (!before || best.received !== before.received || best.sent !== before.sent)) {
+      await snapshots.replaceOne({ _id, tenantId }, { _id, tenantId, eventId, ...best, updatedAt: now() }, { upsert: true });
+    }
+    return best;
+  }
+
+  return {
+    async report(tenantId: string, eventId: string) {
+      const event = await events.get(tenantId, eventId);
+      const generatedAt = now();
+      // The event covers its users from its start to its end (End Now moves the end), as mail routing sees it;
+      // startedAt / endedAt are when the scheduler fired (in the timeline).
+      const window = event.status === 'pending' ? null : { from: new Date(event.start), to: event.status === 'expired' && event.end ? new Date(event.end) : generatedAt };
+      const userIds = await directory.transitiveUserIds(tenantId, event.affectedGroupId);
+      const census = await clients.summary(tenantId, userIds);
+      const final = event.status === 'expired';
+      const figures = window ? await mail.eventFigures(tenantId, event.id, window, userIds) : { received: 0, sent: 0, held: 0, released: 0, stillHeld: 0 };
+      const { received, sent } = window ? await kept(tenantId, event.id, figures, final) : figures;
+      const unknowns: Unknown[] = [
+        {
+          metric: 'bannerReceipt',
+          label: 'Users whose pane received the start banner',
+          reason: 'Panes do not acknowledge the banners they show, so the server cannot count them. The census below says how many could take part.',
+        },
+        {
+          metric: 'detectionToStart',
+          label: 'Time from detection to event start',
+          reason: 'No continuity monitor detection is linked to this event (events started by hand, or the monitor is not set up).',
+        },
+      ];
+      return {
+        generatedAt: generatedAt.toISOString(),
+        generatedAtLocal: toZonedIso(generatedAt, event.timeZone),
+        /** False while the event is pending or current: the figures still change. */
+        final,
+        event: {
+          id: event.id,
+          description: event.description,
+          status: event.status,
+          timeZone: event.timeZone,
+          affectedGroup: { id: event.affectedGroupId, displayName: event.affectedGroup.displayName },
+          start: event.start,
+          startLocal: event.startLocal,
+          end: event.end,
+          endLocal: event.endLocal,
+          startedAt: event.startedAt,
+          startedAtLocal: event.startedAt ? toZonedIso(new Date(event.startedAt), event.timeZone) : null,
+          endedAt: event.endedAt,
+          endedAtLocal: event.endedAt ? toZonedIso(new Date(event.endedAt), event.timeZone) : null,
+          endedEarly: event.endedEarly,
+          pauseInboundDelivery: event.pauseInboundDelivery,
+          outlookContinuity: event.outlookContinuity,
+          createdBy: event.createdBy,
+        },
+        durationMinutes: window ? minutesBetween(window.from, window.to) : null,
+        timeline: await timeline(tenantId, event),
+        users: { affected: userIds.length, basis: 'Members of the affected group (nested groups included) as the directory lists them now.' },
+        clients: { reported: census.total, ready: census.readiness.ready, unknown: census.readiness.unknown, notCapable: census.readiness.notCapable, byKind: census.byKind },
+        mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
+        unknowns,
+      };
+    },
+
+    /** The report as CSV rows (formula-safe cells): section, time in the event's zone, item, value. */
+    async *csv(tenantId: string, eventId: string): AsyncGenerator<string> {
+      const r = await this.report(tenantId, eventId);
+      const zone = r.event.timeZone;
+      yield csvRow(['section', `time (${zone})`, 'item', 'value']);
+      const fact = (item: string, value: unknown) => csvRow(['event', '', item, value]);
+      yield fact('description', r.event.description);
+      yield fact('status', r.event.status + (r.event.endedEarly ? ' (ended early)' : ''));
+      yield fact('time zone', zone);
+      yield fact('affected group', r.event.affectedGroup.displayName ?? r.event.affectedGroup.id);
+      yield fact('scheduled start', r.event.startLocal);
+      yield fact('scheduled end', r.event.endLocal ?? 'eternal (until ended)');
+      yield fact('started', r.event.startedAtLocal ?? '');
+      yield fact('ended', r.event.endedAtLocal ?? '');
+      yield fact('duration (minutes)', r.durationMinutes ?? '');
+      yield fact('report generated', r.generatedAtLocal);
+      yield fact('final', r.final ? 'yes' : 'no: the event has not ended, figures still change');
+      for (const t of r.timeline) yield csvRow(['timeline', t.atLocal, t.title, [t.by, t.detail].filter(Boolean).join(': ')]);
+      const figure = (item: string, value: unknown) => csvRow(['figures', '', item, value]);
+      yield figure('affected users', r.users.affected);
+      yield figure('clients reported (census)', r.clients.reported);
+      yield figure('clients ready for continuity', r.clients.ready);
+      yield figure('clients unknown', r.clients.unknown);
+      yield figure('clients that cannot take part', r.clients.notCapable);
+      yield figure('mail received in continuity mailboxes', r.mail.received);
+      yield figure('messages sent through Lifeboat', r.mail.sent);
+      yield figure('inbound mail held', r.mail.pausedInbound ? r.mail.held : 'not paused');
+      yield figure('held mail released', r.mail.pausedInbound ? r.mail.released : 'not paused');
+      yield figure('held mail still held', r.mail.pausedInbound ? r.mail.stillHeld : 'not paused');
+      for (const u of r.unknowns) yield csvRow(['unknown', '', u.label, u.reason]);
+    },
+  };
+}
+export type ReportService = ReturnType<typeof createReportService>;
