@@ -8,6 +8,7 @@ import { AdminApiError, api, ROLE_LABELS, SESSION_ENDED, type Me } from './api';
 import { AuditPage } from './audit/AuditPage';
 import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
+import { MailPage } from './mail/MailPage';
 import { NotYetPage } from './NotYetPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
@@ -125,7 +126,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'monitor' && (
           <NotYetPage title="Monitor" what="The continuity monitor (mail-flow checks, alerts, suppression, the detection log and its latency chart)" />
         )}
-        {section === 'mail' && <NotYetPage title="Mail" what="Continuity mail (settings, queue and held-mail counts, release progress)" />}
+        {section === 'mail' && <MailPage me={me} />}
       </main>
     </>
   );

@@ -1,5 +1,5 @@
 /** The readiness rules of the admin page: pure functions over what the API reports. */
-import { adminCheck, censusCheck, lastEventCheck, permissionsCheck, syncCheck } from '../../addin/admin/readiness/checks';
+import { adminCheck, censusCheck, cloudPasswordCheck, lastEventCheck, permissionsCheck, smsOptInCheck, syncCheck } from '../../addin/admin/readiness/checks';
 
 const NOW = Date.parse('2027-03-28T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
@@ -48,5 +48,21 @@ describe('readiness checks', () => {
     expect(recent.status).toBe('pass');
     expect(recent.detail).toMatch(/drill/);
     expect(lastEventCheck([{ start: hoursAgo(24 * 100), description: 'old' }], NOW).status).toBe('warn');
+  });
+
+  test('cloud passwords: a share of the directory; none is a failure, no users is unknown', () => {
+    const figures = (users: number, withPassword: number) => ({ users, cloudPassword: { users: withPassword, percent: users ? Math.round((withPassword / users) * 1000) / 10 : null }, smsOptIn: null });
+    expect(cloudPasswordCheck(figures(0, 0)).status).toBe('unknown');
+    expect(cloudPasswordCheck(figures(10, 0)).status).toBe('fail');
+    const some = cloudPasswordCheck(figures(3, 1));
+    expect(some.status).toBe('warn');
+    expect(some.detail).toMatch(/33\.3% \(1 of 3 users\)/);
+    expect(cloudPasswordCheck(figures(10, 8)).status).toBe('pass');
+    expect(cloudPasswordCheck({ error: 'down' }).status).toBe('unknown');
+  });
+
+  test('SMS opt-in stays unknown (never 0%) until the server reports consent', () => {
+    expect(smsOptInCheck({ users: 3, cloudPassword: { users: 0, percent: 0 }, smsOptIn: null }).status).toBe('unknown');
+    expect(smsOptInCheck({ users: 4, cloudPassword: { users: 0, percent: 0 }, smsOptIn: { users: 1, percent: 25 } }).status).toBe('warn');
   });
 });

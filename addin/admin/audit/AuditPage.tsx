@@ -36,7 +36,7 @@ interface Filters {
   to: string;
 }
 
-const CATEGORIES = ['continuity', 'directory', 'security'];
+const CATEGORIES = ['continuity', 'directory', 'mail', 'monitor', 'security'];
 
 const useStyles = makeStyles({
   filters: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(240px, 1fr))', gap: '12px', alignItems: 'end', marginBottom: '12px' },

@@ -15,11 +15,12 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, denied, type Me } from '../api';
 import { Empty, ErrorBar, Guard, PageHead, Show, useLoad } from '../common';
 import { useContinuityChanges } from '../live';
 import { offsetOf, showLocal } from '../time';
+import { ReportPage } from '../reports/ReportPage';
 import { EventForm, type FormMode } from './EventForm';
 import { STATUS_LABELS, type ContinuityEvent } from './types';
 
@@ -37,6 +38,9 @@ const BADGE: Record<ContinuityEvent['status'], 'success' | 'warning' | 'informat
 
 type Confirm = { kind: 'end' | 'delete'; event: ContinuityEvent } | null;
 
+/** An event's post-incident report is addressed as #events/report/<id>, so it can be linked and reloaded. */
+const reportOfHash = (): string | null => /^#\/?events\/report\/([A-Za-z0-9]{1,64})$/.exec(window.location.hash)?.[1] ?? null;
+
 export function EventsPage({ me }: { me: Me }) {
   const c = useStyles();
   const [showAll, setShowAll] = useState(false);
@@ -47,6 +51,13 @@ export function EventsPage({ me }: { me: Me }) {
   const [events, reload] = useLoad(() => api<ContinuityEvent[]>('GET', `/api/events${showAll ? '?show=all' : ''}`), [showAll]);
   const live = useContinuityChanges(() => void reload());
   const cannot = denied(me, 'basicAdministrator');
+  const [reportId, setReportId] = useState<string | null>(reportOfHash);
+
+  useEffect(() => {
+    const onHash = () => setReportId(reportOfHash());
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   async function act() {
     if (!confirm) return;
@@ -61,6 +72,18 @@ export function EventsPage({ me }: { me: Me }) {
     } catch (err) {
       setActionError(err as Error);
     }
+  }
+
+  if (reportId) {
+    return (
+      <ReportPage
+        eventId={reportId}
+        onBack={() => {
+          window.location.hash = 'events';
+          setReportId(null);
+        }}
+      />
+    );
   }
 
   if (mode) {
@@ -146,6 +169,17 @@ export function EventsPage({ me }: { me: Me }) {
                           Clone
                         </Button>
                       </Guard>
+                      {e.status !== 'pending' && (
+                        <Button
+                          onClick={() => {
+                            window.location.hash = `events/report/${e.id}`;
+                            setReportId(e.id);
+                          }}
+                          aria-label={`Report for ${e.description}`}
+                        >
+                          Report
+                        </Button>
+                      )}
                       {e.status === 'current' && (
                         <Guard reason={cannot}>
                           <Button appearance="primary" disabledFocusable={Boolean(cannot)} onClick={() => setConfirm({ kind: 'end', event: e })} aria-label={`End Now ${e.description}`}>

@@ -5,7 +5,22 @@ import { PageHead, Show, useLoad } from '../common';
 import { CensusChart, type ClientSummary } from '../directory/CensusChart';
 import type { SyncStatus } from '../directory/SyncCard';
 import type { ContinuityEvent } from '../events/types';
-import { adminCheck, censusCheck, dnsChecks, lastEventCheck, NOT_YET, type DnsReport, permissionsCheck, syncCheck, type Check, type CheckStatus, type PermissionsResult } from './checks';
+import {
+  adminCheck,
+  censusCheck,
+  cloudPasswordCheck,
+  dnsChecks,
+  lastEventCheck,
+  NOT_YET,
+  permissionsCheck,
+  smsOptInCheck,
+  syncCheck,
+  type Check,
+  type CheckStatus,
+  type DnsReport,
+  type PermissionsResult,
+  type UserFigures,
+} from './checks';
 
 const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '8px' },
@@ -43,18 +58,19 @@ async function gather(): Promise<Facts> {
       throw err;
     },
   );
-  const [admins, census, sync, events, perms, dns] = await Promise.all([
+  const [admins, census, sync, events, perms, dns, users] = await Promise.all([
     api<{ role: string }[]>('GET', '/api/admins'),
     api<ClientSummary>('GET', '/api/clients/summary'),
     api<SyncStatus>('GET', '/api/directory/sync'),
     api<ContinuityEvent[]>('GET', '/api/events?show=all'),
     permissions(connected),
     api<DnsReport>('GET', '/api/readiness/dns').catch((err: Error) => ({ error: err.message })),
+    api<UserFigures>('GET', '/api/readiness/users').catch((err: Error) => ({ error: err.message })),
   ]);
   const now = Date.now();
   return {
     census,
-    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), ...dnsChecks(dns), ...NOT_YET],
+    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), cloudPasswordCheck(users), smsOptInCheck(users), ...dnsChecks(dns), ...NOT_YET],
   };
 }
 

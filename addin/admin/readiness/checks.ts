@@ -84,6 +84,35 @@ export function lastEventCheck(events: { start: string; description: string }[],
   return { id: 'drill', title, status: 'warn', detail, fix: 'Run a drill at least every quarter.' };
 }
 
+export interface UserFigures {
+  users: number;
+  cloudPassword: { users: number; percent: number | null };
+  smsOptIn: { users: number; percent: number | null } | null;
+}
+
+/** Share of directory users who can sign in to the add-in with a cloud password when Entra ID is down. */
+export function cloudPasswordCheck(f: UserFigures | { error: string }): Check {
+  const id = 'cloud-passwords';
+  const title = 'Users with a cloud password';
+  const fix = 'Set cloud passwords on the Directory page, starting with the people who must work through an outage.';
+  if ('error' in f) return { id, title, status: 'unknown', detail: `The figures could not be read: ${f.error}`, fix: null };
+  if (f.users === 0 || f.cloudPassword.percent === null) return { id, title, status: 'unknown', detail: 'The directory has no users yet.', fix: 'Load the directory (file or Entra ID sync) first.' };
+  const detail = `${f.cloudPassword.percent}% (${f.cloudPassword.users} of ${f.users} users) can sign in to Lifeboat without Entra ID.`;
+  if (f.cloudPassword.percent >= 80) return { id, title, status: 'pass', detail, fix: null };
+  if (f.cloudPassword.users > 0) return { id, title, status: 'warn', detail, fix };
+  return { id, title, status: 'fail', detail: `No user has a cloud password: nobody can sign in to Lifeboat while Entra ID is down (${f.users} users).`, fix };
+}
+
+/** SMS consent: unknown until the server reports it (never shown as 0%). */
+export function smsOptInCheck(f: UserFigures | { error: string }): Check {
+  const id = 'sms-opt-in';
+  const title = 'Users opted in to SMS';
+  if ('error' in f || !f.smsOptIn || f.smsOptIn.percent === null)
+    return { id, title, status: 'unknown', detail: 'This Lifeboat server does not report SMS consent yet, so the share of users who receive event SMS is unknown.', fix: 'Nothing to do now; this check lights up when the server records SMS consent.' };
+  const detail = `${f.smsOptIn.percent}% (${f.smsOptIn.users} of ${f.users} users) receive event SMS.`;
+  return { id, title, status: f.smsOptIn.percent >= 80 ? 'pass' : f.smsOptIn.users > 0 ? 'warn' : 'fail', detail, fix: f.smsOptIn.percent >= 80 ? null : 'Ask users to opt in to SMS alerts in the Lifeboat add-in.' };
+}
+
 /** Checks the server cannot answer yet: unknown, with the reason. */
 export const NOT_YET: Check[] = [
   {
@@ -92,13 +121,6 @@ export const NOT_YET: Check[] = [
     status: 'unknown',
     detail: 'This Lifeboat server has no alert contacts yet (they come with the continuity monitor).',
     fix: 'Nothing to do now; this check lights up when the monitor lands.',
-  },
-  {
-    id: 'cloud-passwords',
-    title: 'Users with a cloud password / opted in to SMS',
-    status: 'unknown',
-    detail: 'The server does not report yet how many users have a cloud password or SMS consent.',
-    fix: 'Set cloud passwords for key users on the Directory page meanwhile.',
   },
 ];
 

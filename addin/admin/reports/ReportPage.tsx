@@ -1,0 +1,224 @@
+/**
+ * The post-incident report of one event: what happened when (in the event's time zone), who was
+ * covered, what mail flowed, what the server cannot know. Printable (print CSS hides the page chrome)
+ * and downloadable as CSV.
+ */
+import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Subtitle2, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import { api } from '../api';
+import { Show, useLoad } from '../common';
+import { CensusChart } from '../directory/CensusChart';
+import { STATUS_LABELS, type EventStatus } from '../events/types';
+import { useContinuityChanges } from '../live';
+import { offsetOf, showLocal } from '../time';
+
+export interface EventReport {
+  generatedAt: string;
+  generatedAtLocal: string;
+  final: boolean;
+  event: {
+    id: string;
+    description: string;
+    status: EventStatus;
+    timeZone: string;
+    affectedGroup: { id: string; displayName: string | null };
+    startLocal: string;
+    endLocal: string | null;
+    startedAtLocal: string | null;
+    endedAtLocal: string | null;
+    endedEarly: boolean;
+    pauseInboundDelivery: boolean;
+    createdBy: string | null;
+  };
+  durationMinutes: number | null;
+  timeline: { at: string; atLocal: string; kind: string; title: string; by: string; detail: string }[];
+  users: { affected: number; basis: string };
+  clients: { reported: number; ready: number; unknown: number; notCapable: number; byKind: Record<string, { total: number; byCachedMode: Record<string, number> }> };
+  mail: { received: number; sent: number; held: number; released: number; stillHeld: number; pausedInbound: boolean };
+  unknowns: { metric: string; label: string; reason: string }[];
+}
+
+const useStyles = makeStyles({
+  page: { display: 'flex', flexDirection: 'column', rowGap: '16px' },
+  head: { display: 'flex', flexWrap: 'wrap', justifyContent: 'space-between', alignItems: 'flex-start', gap: '8px' },
+  title: { margin: 0 },
+  actions: { display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'center' },
+  card: { display: 'flex', flexDirection: 'column', rowGap: '8px', breakInside: 'avoid' },
+  facts: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: '6px 16px', margin: 0 },
+  term: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
+  def: { margin: 0, overflowWrap: 'anywhere' },
+  figures: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(150px, 1fr))', gap: '8px', margin: 0 },
+  figure: { padding: '8px 12px', borderRadius: tokens.borderRadiusMedium, backgroundColor: tokens.colorNeutralBackground2, margin: 0, breakInside: 'avoid' },
+  figureValue: { fontSize: tokens.fontSizeHero700, lineHeight: tokens.lineHeightHero700, fontWeight: tokens.fontWeightSemibold, margin: 0, display: 'block' },
+  figureNote: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200, display: 'block' },
+  timeline: { listStyle: 'none', margin: 0, padding: 0 },
+  step: {
+    display: 'grid',
+    gridTemplateColumns: 'minmax(150px, 210px) minmax(0, 1fr)',
+    gap: '4px 12px',
+    padding: '8px 0',
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+    breakInside: 'avoid',
+    '@media (max-width: 520px)': { gridTemplateColumns: 'minmax(0, 1fr)' },
+  },
+  when: { fontVariantNumeric: 'tabular-nums' },
+  muted: { color: tokens.colorNeutralForeground3, display: 'block', overflowWrap: 'anywhere' },
+  unknowns: { margin: 0, paddingLeft: '20px', display: 'flex', flexDirection: 'column', rowGap: '6px' },
+});
+
+/** Hides the admin page's chrome (header, tabs, buttons) on paper; cards do not split across pages. */
+const PRINT_CSS = `@media print {
+  header, nav, [data-print="hide"] { display: none !important; }
+  main { max-width: none !important; padding: 0 !important; }
+  body { background: #fff; }
+}`;
+
+/** "Mon 28 Mar 2027, 09:30:15" from a zoned ISO time. */
+function withSeconds(local: string | null): string {
+  if (!local) return '—';
+  const seconds = /T\d{2}:\d{2}:(\d{2})/.exec(local)?.[1];
+  return seconds ? `${showLocal(local)}:${seconds}` : showLocal(local);
+}
+
+function duration(minutes: number | null): string {
+  if (minutes === null) return 'Not started';
+  if (minutes < 60) return `${minutes} min`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h < 48) return `${h} h ${m} min`;
+  return `${Math.floor(h / 24)} days ${h % 24} h`;
+}
+
+export function ReportPage({ eventId, onBack }: { eventId: string; onBack: () => void }) {
+  const c = useStyles();
+  const [report, reload] = useLoad(() => api<EventReport>('GET', `/api/events/${encodeURIComponent(eventId)}/report`), [eventId]);
+  // A current event's figures move: follow its status changes.
+  useContinuityChanges(() => void reload());
+
+  return (
+    <section aria-labelledby="page-title" className={c.page} data-testid="event-report">
+      <style>{PRINT_CSS}</style>
+      <div className={c.head}>
+        <Title2 as="h1" id="page-title" className={c.title}>
+          Post-incident report
+        </Title2>
+        <div className={c.actions} data-print="hide">
+          <Button onClick={onBack}>Back to events</Button>
+          <Button onClick={() => window.print()} disabled={report.state !== 'ready'}>
+            Print
+          </Button>
+          <Link href={`/api/events/${encodeURIComponent(eventId)}/report.csv`} download data-testid="report-csv">
+            Download CSV
+          </Link>
+        </div>
+      </div>
+      <Show value={report} label="Loading the report…">
+        {(r) => <Body report={r} />}
+      </Show>
+    </section>
+  );
+}
+
+function Body({ report: r }: { report: EventReport }) {
+  const c = useStyles();
+  const zone = `${r.event.timeZone} (${offsetOf(r.event.startLocal)})`;
+  const facts: [string, string][] = [
+    ['Event', r.event.description],
+    ['Status', `${STATUS_LABELS[r.event.status]}${r.event.endedEarly ? ' (ended early with End Now)' : ''}`],
+    ['Affected group', r.event.affectedGroup.displayName ?? r.event.affectedGroup.id],
+    ['Time zone', zone],
+    ['Scheduled start', showLocal(r.event.startLocal)],
+    ['End', r.event.endLocal ? showLocal(r.event.endLocal) : 'Eternal (until ended)'],
+    ['Duration', duration(r.durationMinutes)],
+    ['Created by', r.event.createdBy ?? '—'],
+  ];
+  const held = r.mail.pausedInbound;
+  const figures: { label: string; value: string | number; note?: string; id: string }[] = [
+    { id: 'users', label: 'Users covered', value: r.users.affected, note: 'Members of the affected group now' },
+    { id: 'received', label: 'Mail received in continuity mailboxes', value: r.mail.received, note: 'Copies for covered users during the event' },
+    { id: 'sent', label: 'Messages sent through Lifeboat', value: r.mail.sent },
+    { id: 'held', label: 'Inbound mail held', value: held ? r.mail.held : '—', note: held ? undefined : 'Inbound delivery was not paused' },
+    {
+      id: 'released',
+      label: 'Held mail released',
+      value: held ? r.mail.released : '—',
+      note: held ? (r.mail.stillHeld ? `${r.mail.stillHeld} still held` : 'None still held') : 'Inbound delivery was not paused',
+    },
+    { id: 'clients-ready', label: 'Outlook clients ready for continuity', value: r.clients.ready, note: `of ${r.clients.reported} that reported (${r.clients.unknown} unknown, ${r.clients.notCapable} cannot)` },
+  ];
+
+  return (
+    <>
+      {!r.final && (
+        <MessageBar intent="warning" data-testid="report-not-final">
+          <MessageBarBody>
+            <MessageBarTitle>{r.event.status === 'pending' ? 'This event has not started' : 'This event is still running'}</MessageBarTitle>
+            The figures below are as of {withSeconds(r.generatedAtLocal)} and still change; the report is final once the event has ended.
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      <Card className={c.card}>
+        <Subtitle2 as="h2">Summary</Subtitle2>
+        <dl className={c.facts}>
+          {facts.map(([term, def]) => (
+            <div key={term}>
+              <dt className={c.term}>{term}</dt>
+              <dd className={c.def}>{def}</dd>
+            </div>
+          ))}
+        </dl>
+      </Card>
+      <Card className={c.card}>
+        <Subtitle2 as="h2">Figures</Subtitle2>
+        <dl className={c.figures} aria-label="Figures">
+          {figures.map((f) => (
+            <div key={f.id} className={c.figure} data-testid={`figure-${f.id}`}>
+              <dt className={c.term}>{f.label}</dt>
+              <dd className={c.figureValue}>{f.value}</dd>
+              {f.note && <dd className={c.figureNote}>{f.note}</dd>}
+            </div>
+          ))}
+        </dl>
+        {r.clients.reported > 0 && <CensusChart summary={{ total: r.clients.reported, byKind: r.clients.byKind, readiness: r.clients }} />}
+      </Card>
+      <Card className={c.card}>
+        <Subtitle2 as="h2">Timeline</Subtitle2>
+        <Text size={200} className={c.muted}>
+          Times in the event’s time zone, {zone}.
+        </Text>
+        {r.timeline.length === 0 ? (
+          <Text>Nothing recorded yet.</Text>
+        ) : (
+          <ol className={c.timeline} aria-label="Timeline" data-testid="report-timeline">
+            {r.timeline.map((t, i) => (
+              <li key={i} className={c.step} data-kind={t.kind}>
+                <Text className={c.when}>{withSeconds(t.atLocal)}</Text>
+                <div>
+                  <Text weight="semibold">{t.title}</Text>
+                  <Text size={200} className={c.muted}>
+                    {[t.by === 'scheduler' ? 'Lifeboat scheduler' : `By ${t.by}`, t.detail].filter(Boolean).join(' · ')}
+                  </Text>
+                </div>
+              </li>
+            ))}
+          </ol>
+        )}
+      </Card>
+      <Card className={c.card}>
+        <Subtitle2 as="h2">Not recorded</Subtitle2>
+        <ul className={c.unknowns} data-testid="report-unknowns">
+          {r.unknowns.map((u) => (
+            <li key={u.metric}>
+              <Badge appearance="outline" color="informative">
+                Unknown
+              </Badge>{' '}
+              <Text weight="semibold">{u.label}</Text>: <Text>{u.reason}</Text>
+            </li>
+          ))}
+        </ul>
+      </Card>
+      <Text size={200} className={c.muted} data-testid="report-generated">
+        Generated {withSeconds(r.generatedAtLocal)} ({r.event.timeZone}) by Lifeboat.
+      </Text>
+    </>
+  );
+}
