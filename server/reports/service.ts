@@ -136,7 +136,7 @@ export function createReportService(deps: {
         {
           metric: 'bannerReceipt',
           label: 'Users whose pane received the start banner',
-          reason: 'Panes do not acknowledge the banners they show, so the server cannot count them. The census below says how many could take part.',
+          reason: 'Panes do not acknowledge the banners they show, so the server cannot count them. The client census in the figures says how many could take part.',
         },
         {
           metric: 'detectionToStart',

@@ -58,8 +58,11 @@ const useStyles = makeStyles({
   stat: { padding: '8px 12px', borderRadius: tokens.borderRadiusMedium, backgroundColor: tokens.colorNeutralBackground2, margin: 0 },
   statValue: { fontSize: tokens.fontSizeHero700, fontWeight: tokens.fontWeightSemibold, lineHeight: tokens.lineHeightHero700, margin: 0, display: 'block' },
   statLabel: { color: tokens.colorNeutralForeground2, fontSize: tokens.fontSizeBase200 },
-  row: { display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) 110px auto', gap: '8px', alignItems: 'start' },
-  relay: { display: 'grid', gridTemplateColumns: 'minmax(0, 1fr) 110px', gap: '8px', alignItems: 'start' },
+  // Host and port side by side; on a phone the host takes the line and the port wraps below.
+  row: { display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'flex-start' },
+  host: { flex: '1 1 240px', minWidth: 0 },
+  port: { flex: '0 0 160px', minWidth: 0 },
+  input: { width: '100%', minWidth: 0 },
   narrow: { maxWidth: '200px' },
   fieldset: { border: 'none', margin: 0, padding: 0, minWidth: 0, display: 'flex', flexDirection: 'column', rowGap: '12px' },
   legend: { padding: 0, fontWeight: tokens.fontWeightSemibold, marginBottom: '4px' },
@@ -171,6 +174,8 @@ function Release({ release }: { release: MailStatus['release'] }) {
 function SettingsCard({ me }: { me: Me }) {
   const c = useStyles();
   const cannot = denied(me, 'basicAdministrator');
+  // The fieldset disables everything natively; the props give the controls their disabled look too.
+  const off = Boolean(cannot);
   const [loaded, reload] = useLoad(() => api<Settings>('GET', '/api/mail/settings'), []);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -239,13 +244,14 @@ function SettingsCard({ me }: { me: Me }) {
                 )}
                 {draft.primaryServers.map((p, i) => (
                   <div className={c.row} key={i} data-testid="primary-server">
-                    <Field label={`Primary server ${i + 1} host`} validationMessage={error(`primaryServers.${i}.host`)}>
-                      <Input value={p.host} onChange={(_, d) => editServer(i, { host: d.value })} placeholder="contoso-com.mail.protection.outlook.com" />
+                    <Field className={c.host} label={`Primary server ${i + 1} host`} validationMessage={error(`primaryServers.${i}.host`)}>
+                      <Input className={c.input} disabled={off} value={p.host} onChange={(_, d) => editServer(i, { host: d.value })} placeholder="contoso-com.mail.protection.outlook.com" />
                     </Field>
-                    <Field label={`Primary server ${i + 1} port`} validationMessage={error(`primaryServers.${i}.port`)}>
-                      <Input value={p.port} inputMode="numeric" onChange={(_, d) => editServer(i, { port: d.value })} />
+                    <Field className={c.port} label={`Primary server ${i + 1} port`} validationMessage={error(`primaryServers.${i}.port`)}>
+                      <Input className={c.input} disabled={off} value={p.port} inputMode="numeric" onChange={(_, d) => editServer(i, { port: d.value })} />
                     </Field>
                     <Button
+                      disabled={off}
                       className={c.removeButton}
                       aria-label={`Remove primary server ${i + 1}`}
                       onClick={() => edit({ primaryServers: draft.primaryServers.filter((_, j) => j !== i) })}
@@ -260,7 +266,7 @@ function SettingsCard({ me }: { me: Me }) {
                   </Text>
                 )}
                 <div className={c.actions}>
-                  <Button onClick={() => edit({ primaryServers: [...draft.primaryServers, { host: '', port: '25' }] })} disabled={draft.primaryServers.length >= 10}>
+                  <Button onClick={() => edit({ primaryServers: [...draft.primaryServers, { host: '', port: '25' }] })} disabled={off || draft.primaryServers.length >= 10}>
                     Add primary server
                   </Button>
                 </div>
@@ -268,12 +274,12 @@ function SettingsCard({ me }: { me: Me }) {
                 <fieldset className={c.fieldset}>
                   <legend className={c.legend}>Relay (outbound)</legend>
                   <Hint>The smart host that sends users’ mail and bounces during an outage. Leave the host empty for none: outbound mail then waits in the queue.</Hint>
-                <div className={c.relay}>
-                  <Field label="Relay host" validationMessage={error('relay.host') ?? error('relay')}>
-                    <Input value={draft.relayHost} onChange={(_, d) => edit({ relayHost: d.value })} placeholder="smtp.relay.example" />
+                <div className={c.row}>
+                  <Field className={c.host} label="Relay host" validationMessage={error('relay.host') ?? error('relay')}>
+                    <Input className={c.input} disabled={off} value={draft.relayHost} onChange={(_, d) => edit({ relayHost: d.value })} placeholder="smtp.relay.example" />
                   </Field>
-                  <Field label="Relay port" validationMessage={error('relay.port')}>
-                    <Input value={draft.relayPort} inputMode="numeric" onChange={(_, d) => edit({ relayPort: d.value })} />
+                  <Field className={c.port} label="Relay port" validationMessage={error('relay.port')}>
+                    <Input className={c.input} disabled={off} value={draft.relayPort} inputMode="numeric" onChange={(_, d) => edit({ relayPort: d.value })} />
                   </Field>
                 </div>
                 </fieldset>
@@ -283,7 +289,7 @@ function SettingsCard({ me }: { me: Me }) {
                   validationMessage={error('retentionDays')}
                   hint={error('retentionDays') ? undefined : 'How long continuity mailboxes keep mail: 1 to 30 days.'}
                 >
-                  <Input value={draft.retentionDays} inputMode="numeric" onChange={(_, d) => edit({ retentionDays: d.value })} />
+                  <Input className={c.input} disabled={off} value={draft.retentionDays} inputMode="numeric" onChange={(_, d) => edit({ retentionDays: d.value })} />
                 </Field>
                 <div className={c.actions}>
                   <Guard reason={cannot}>
@@ -292,6 +298,7 @@ function SettingsCard({ me }: { me: Me }) {
                     </Button>
                   </Guard>
                   <Button
+                    disabled={off}
                     onClick={() => {
                       setErrors([]);
                       void reload();

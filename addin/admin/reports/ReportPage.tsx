@@ -49,7 +49,7 @@ const useStyles = makeStyles({
   figures: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(150px, 1fr))', gap: '8px', margin: 0 },
   figure: { padding: '8px 12px', borderRadius: tokens.borderRadiusMedium, backgroundColor: tokens.colorNeutralBackground2, margin: 0, breakInside: 'avoid' },
   figureValue: { fontSize: tokens.fontSizeHero700, lineHeight: tokens.lineHeightHero700, fontWeight: tokens.fontWeightSemibold, margin: 0, display: 'block' },
-  figureNote: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200, display: 'block' },
+  figureNote: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200, display: 'block', margin: 0 },
   timeline: { listStyle: 'none', margin: 0, padding: 0 },
   step: {
     display: 'grid',
