@@ -201,4 +201,14 @@ describe('mail status and readiness figures', () => {
     const beta = await ctx.signIn('beta', 'readOnly');
     expect((await beta.get('/api/readiness/users').expect(200)).body).toEqual({ users: 2, cloudPassword: { users: 0, percent: 0 }, smsOptIn: null });
   });
+
+  it('a delivery the primary server defers counts as queued and deferred', async () => {
+    primary.mode = 'defer';
+    await send(['cy@acme.test'], 'deferred');
+    await routed();
+    await eventually(async () => {
+      await ctx.services.mail.worker.tick();
+      expect((await admin.get('/api/mail/status').expect(200)).body).toMatchObject({ queued: 1, deferred: 1, held: 0, delivered: 4, failed: 0 });
+    });
+  });
 });
