@@ -46,6 +46,16 @@ describe('admin page: mail and post-incident report', () => {
     expect(await axeViolations(p)).toEqual([]);
   }
 
+  /** Screenshots a state at laptop width, then at phone width (where the page must not scroll sideways). */
+  async function shoot(p: Page, name: string) {
+    await screenshot(p, name);
+    await p.setViewportSize(PHONE);
+    await p.waitForTimeout(300);
+    await screenshot(p, `${name}-phone`);
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await p.setViewportSize(LAPTOP);
+  }
+
   const count = (p: Page, which: string) => p.getByTestId(`count-${which}`).locator('dd');
 
   beforeAll(async () => {
@@ -80,7 +90,7 @@ describe('admin page: mail and post-incident report', () => {
     await page.locator('[data-testid="release"][data-state="none"]').waitFor();
     await page.getByTestId('no-primary').waitFor();
     await page.getByText('Setup: MX and connectors').waitFor();
-    await screenshot(page, 'admin-mail');
+    await shoot(page, 'admin-mail');
     await expectAccessible(page);
 
     const form = page.getByTestId('mail-settings');
@@ -95,7 +105,7 @@ describe('admin page: mail and post-incident report', () => {
     await expect(form.getByLabel('Primary server 1 port').getAttribute('aria-invalid')).resolves.toBe('true');
     await expect(form.getByLabel('Retention (days)').getAttribute('aria-invalid')).resolves.toBe('true');
     await form.getByTestId('settings-invalid').waitFor();
-    await screenshot(page, 'admin-mail-settings-error');
+    await shoot(page, 'admin-mail-settings-error');
     await expectAccessible(page);
     expect((await (await page.request.get(`${server.url}/api/mail/settings`)).json()).primaryServers).toEqual([]);
 
@@ -125,7 +135,7 @@ describe('admin page: mail and post-incident report', () => {
     // The page polls: the held count appears without a reload.
     await count(page, 'held').getByText('2', { exact: true }).waitFor({ timeout: 15_000 });
     expect(primary.received).toHaveLength(0);
-    await screenshot(page, 'admin-mail-held');
+    await shoot(page, 'admin-mail-held');
 
     expect((await page.request.post(`${server.url}/api/events/${eventId}/end`)).ok()).toBe(true);
     const release = page.locator('[data-testid="release"][data-state="done"]');
@@ -133,7 +143,7 @@ describe('admin page: mail and post-incident report', () => {
     await count(page, 'held').getByText('0', { exact: true }).waitFor();
     await count(page, 'delivered').getByText('2', { exact: true }).waitFor({ timeout: 15_000 });
     expect(primary.received.map((m) => m.to)).toEqual([['ada@contoso.test'], ['ada@contoso.test']]);
-    await screenshot(page, 'admin-mail-released');
+    await shoot(page, 'admin-mail-released');
     await expectAccessible(page);
   });
 
@@ -155,7 +165,7 @@ describe('admin page: mail and post-incident report', () => {
     await timeline.locator('[data-kind="ended"]').getByText(/ended by End Now/).waitFor();
     await report.getByTestId('report-unknowns').getByText('Users whose pane received the start banner').waitFor();
     await expect(report.getByTestId('report-not-final').count()).resolves.toBe(0);
-    await screenshot(page, 'admin-report');
+    await shoot(page, 'admin-report');
     await expectAccessible(page);
 
     // On paper: no header, tabs or buttons.
@@ -190,14 +200,14 @@ describe('admin page: mail and post-incident report', () => {
     await card.getByTestId('event-status').getByText('Current').waitFor({ timeout: 15_000 });
     await page.getByTestId('event').filter({ hasText: 'Next weekend' }).waitFor();
     expect(await page.getByRole('button', { name: 'Report for Next weekend' }).count()).toBe(0);
-    await screenshot(page, 'admin-events-report-buttons');
+    await shoot(page, 'admin-events-report-buttons');
 
     await card.getByRole('button', { name: 'Report for Still running' }).click();
     const report = page.getByTestId('event-report');
     await report.getByTestId('report-not-final').getByText('This event is still running').waitFor();
     await report.getByText(/America\/New_York \(UTC-0[45]:00\)/).first().waitFor();
     await report.getByTestId('report-timeline').locator('[data-kind="started"]').waitFor();
-    await screenshot(page, 'admin-report-running');
+    await shoot(page, 'admin-report-running');
     await expectAccessible(page);
     expect((await page.request.post(`${server.url}/api/events/${(await running.json()).id}/end`)).ok()).toBe(true);
     // Live: the End Now elsewhere makes the report final without a reload.
