@@ -14,6 +14,7 @@ import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
 import { mailRoutes } from './mail/routes';
+import { notifyRoutes } from './notify/routes';
 import { readinessRoutes } from './readiness/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions): Express {
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
+  app.use(notifyRoutes({ auth: services.auth, notify: services.notify }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants }));

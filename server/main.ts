@@ -125,6 +125,7 @@ async function main(): Promise<void> {
       graph: config.graph,
       entra: config.entra,
       userTokenMinutes: config.userTokenMinutes,
+      publicUrl: config.publicUrl,
     });
     await syncIndexes(conn);
 

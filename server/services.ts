@@ -27,6 +27,9 @@ import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
+import { notifyModels } from './notify/model';
+import { createNotifyService } from './notify/index';
+import type { NotifyRetryPolicy } from './notify/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -41,6 +44,10 @@ export interface ServiceOptions {
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
   mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
+  /** LIFEBOAT_PUBLIC_URL: links and the SMS gateway's inbound (STOP) URL are built from it. */
+  publicUrl?: string;
+  /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
+  notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -108,7 +115,16 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     if (transition.kind === 'end') mail.onEventChange(event);
   });
   events.onEventChanged((event) => mail.onEventChange(event));
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail };
+  const notify = createNotifyService({
+    models: notifyModels(conn),
+    audit,
+    box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
+    logger: options.logger,
+    publicUrl: options.publicUrl,
+    now: options.now,
+    ...options.notify,
+  });
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify };
 }
 export type Services = ReturnType<typeof createServices>;
 
