@@ -122,8 +122,17 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     logger: options.logger,
     publicUrl: options.publicUrl,
     now: options.now,
+    directory,
+    tenants,
+    events: eventModel(conn),
+    throttle,
+    userAuth,
+    secret: options.secret,
     ...options.notify,
   });
+  // The events' start/end SMS: their loop looks again whenever an event starts, ends or changes.
+  scheduler.onTransition(() => notify.eventSms.wake());
+  events.onEventChanged(() => notify.eventSms.wake());
   return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -118,6 +118,8 @@ export interface SendClaimRecord {
   claimedAt: Date;
   finishedAt: Date | null;
   sendId: string | null;
+  /** What to send, so a process can finish a send whose claimer died. */
+  request: { channel: Channel; to: string; subject: string | null; text: string; purpose: string; userId: string | null };
 }
 
 const claimSchema = new Schema<SendClaimRecord>(
@@ -131,10 +133,11 @@ const claimSchema = new Schema<SendClaimRecord>(
     claimedAt: { type: Date, required: true },
     finishedAt: { type: Date, default: null },
     sendId: { type: String, default: null },
+    request: { type: Schema.Types.Mixed, required: true },
   },
   { versionKey: false },
 );
-claimSchema.index({ tenantId: 1, status: 1 });
+claimSchema.index({ status: 1, claimedAt: 1 });
 
 /** Takeover leases of pending claims: `_id` = `<claim id>#<generation>`. */
 const leaseSchema = new Schema<{ _id: string; at: Date; owner: string }>(

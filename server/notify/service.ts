@@ -214,8 +214,9 @@ export function createNotifyCore(options: NotifyCoreOptions) {
   /** Inserts the claim for an idempotency key; false when it is someone else's (or done). */
   async function claim(req: SendRequest & { idempotencyKey: string }): Promise<boolean> {
     const id = `${req.tenantId}:${req.idempotencyKey}`;
+    const request = { channel: req.channel, to: req.to, subject: req.subject ?? null, text: req.text, purpose: req.purpose, userId: req.userId ?? null };
     try {
-      await models.claims.create({ _id: id, tenantId: req.tenantId, key: req.idempotencyKey, status: 'pending', owner: nodeId, generation: 0, claimedAt: now(), finishedAt: null, sendId: null });
+      await models.claims.create({ _id: id, tenantId: req.tenantId, key: req.idempotencyKey, status: 'pending', owner: nodeId, generation: 0, claimedAt: now(), finishedAt: null, sendId: null, request });
       return true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -226,13 +227,34 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     return takeOver(existing);
   }
 
-  async function send(req: SendRequest): Promise<SendResult> {
+  async function finishClaim(req: SendRequest & { idempotencyKey: string }): Promise<SendResult> {
     const sendId = randomUUID();
-    if (!req.idempotencyKey) return deliver(req, sendId);
-    if (!(await claim(req as SendRequest & { idempotencyKey: string }))) return { sendId: null, status: 'duplicate', attempts: 0, reply: 'already sent (or being sent) under this idempotency key' };
     const result = await deliver(req, sendId);
     await models.claims.updateOne({ _id: `${req.tenantId}:${req.idempotencyKey}` }, { $set: { status: result.status === 'sent' ? 'sent' : 'failed', finishedAt: now(), sendId } });
     return result;
+  }
+
+  async function send(req: SendRequest): Promise<SendResult> {
+    if (!req.idempotencyKey) return deliver(req, randomUUID());
+    const keyed = req as SendRequest & { idempotencyKey: string };
+    if (!(await claim(keyed))) return { sendId: null, status: 'duplicate', attempts: 0, reply: 'already sent (or being sent) under this idempotency key' };
+    return finishClaim(keyed);
+  }
+
+  /** Finishes sends whose claimer died (pending longer than the lease), each taken over by one process. */
+  async function recoverStale(): Promise<number> {
+    const stale = await models.claims
+      .find({ status: 'pending', claimedAt: { $lte: new Date(now().getTime() - claimLeaseMs) } })
+      .sort({ claimedAt: 1 })
+      .limit(50)
+      .lean<SendClaimRecord[]>();
+    let done = 0;
+    for (const c of stale) {
+      if (!(await takeOver(c))) continue;
+      await finishClaim({ tenantId: c.tenantId, idempotencyKey: c.key, ...c.request, subject: c.request.subject ?? undefined });
+      done++;
+    }
+    return done;
   }
 
   function sealOrKeep(tenantId: string, field: string, incoming: string | null | undefined, stored: string | null | undefined): string | null {
@@ -315,6 +337,8 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     inboundUrl,
     open,
     send,
+    recoverStale,
+    isStopped: () => stopper.signal.aborted,
 
     async getSettings(tenantId: string): Promise<SettingsView> {
       return settingsView(await loadSettings(tenantId), inboundUrl(tenantId));
