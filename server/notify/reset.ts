@@ -139,7 +139,7 @@ export function createResetService(deps: {
         ? `Your Lifeboat cloud password reset code is ${code}. It is valid for ${RESET_CODE_MINUTES} minutes. If you did not ask for it, ignore this message.`
         : `Lifeboat code: ${code} (valid ${RESET_CODE_MINUTES} min)`;
     await core
-      .send({ tenantId: found.tenantId, channel: channel as 'email' | 'sms', to, subject: 'Your Lifeboat password reset code', text, purpose: 'password.reset', userId: found.user.id })
+      .send({ tenantId: found.tenantId, channel: channel as 'email' | 'sms', to, subject: 'Your Lifeboat password reset code', text, purpose: 'password.reset', userId: found.user.id, redact: [code] })
       .catch((err) => core.log.warn({ err, tenantId: found.tenantId }, 'password reset code could not be sent'));
   }
 

@@ -49,6 +49,8 @@ export interface SendRequest {
   idempotencyKey?: string;
   /** The directory user it is for, when there is one. */
   userId?: string | null;
+  /** Values kept out of the send log (a provider may echo the message, e.g. a one-time code). */
+  redact?: string[];
 }
 
 export interface SendResult {
@@ -167,6 +169,8 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       }
       let retryInMs: number | null = null;
       let reply = last.reply;
+      for (const secret of req.redact ?? []) if (secret) reply = reply.split(secret).join('[redacted]');
+      last = { ...last, reply };
       if (!last.ok && last.retryable && attempt < retry.attempts) {
         retryInMs = Math.max(backoffDelay(retry, attempt), last.retryAfterMs ?? 0);
         if (last.retryAfterMs !== null && last.retryAfterMs > retry.maxRetryAfterMs) {

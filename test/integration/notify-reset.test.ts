@@ -105,6 +105,10 @@ describe('self-service cloud-password reset', () => {
     const texts = gateway.delivered.slice(before);
     expect(texts.map((r) => r.fields.To)).toEqual([phoneOf('alpha', 2)]);
     const code = codeIn(String(texts[0]!.fields.Body))!;
+    // The gateway echoes the message in its reply; the send log (readable by every admin) keeps the code out.
+    const log = (await (await ctx.signIn('alpha', 'readOnly')).get('/api/notify/log?purpose=password.reset').expect(200)).body.items;
+    expect(log.find((i: { channel: string }) => i.channel === 'sms').providerReply).toContain('[redacted]');
+    expect(JSON.stringify(log)).not.toContain(code);
     await confirm('u2@alpha.test', code, 'sms reset password ok').expect(204);
     await request(ctx.app).post('/api/user-auth/login').send({ email: 'u2@alpha.test', password: 'sms reset password ok' }).expect(200);
     await owner.post(`/api/events/${sms.body.id}/end`).expect(200);
