@@ -74,7 +74,7 @@ export interface NotifyCoreOptions {
   retry?: Partial<NotifyRetryPolicy>;
   /** Host name in our SMTP greeting. */
   hostname?: string;
-  /** A pending claim older than this is taken over (its sender died). */
+  /** A pending claim not refreshed for this long is taken over (its sender died); longer than one wait plus one attempt. */
   claimLeaseMs?: number;
   now?: () => Date;
 }
@@ -160,6 +160,10 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     let last: AttemptResult = { ok: false, retryable: false, retryAfterMs: null, reply: '' };
     for (let attempt = 1; attempt <= retry.attempts; attempt++) {
       if (stopper.signal.aborted) throw new StoppedError('notifications stopped');
+      // A living sender keeps its claim fresh between attempts, so it is never taken over while it waits.
+      if (attempt > 1 && req.idempotencyKey) {
+        await models.claims.updateOne({ _id: `${req.tenantId}:${req.idempotencyKey}`, owner: nodeId, status: 'pending' }, { $set: { claimedAt: now() } });
+      }
       let provider: string;
       try {
         ({ provider, result: last } = await attemptOnce(record, req, sendId));
