@@ -30,6 +30,9 @@ import { createMailService, type MailOptions } from './mail/service';
 import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
+import { notifyModels } from './notify/model';
+import { createNotifyService } from './notify/index';
+import type { NotifyRetryPolicy } from './notify/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -44,6 +47,10 @@ export interface ServiceOptions {
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
   mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
+  /** LIFEBOAT_PUBLIC_URL: links and the SMS gateway's inbound (STOP) URL are built from it. */
+  publicUrl?: string;
+  /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
+  notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -111,9 +118,27 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     if (transition.kind === 'end') mail.onEventChange(event);
   });
   events.onEventChanged((event) => mail.onEventChange(event));
+  const notify = createNotifyService({
+    models: notifyModels(conn),
+    audit,
+    box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
+    logger: options.logger,
+    publicUrl: options.publicUrl,
+    now: options.now,
+    directory,
+    tenants,
+    events: eventModel(conn),
+    throttle,
+    userAuth,
+    secret: options.secret,
+    ...options.notify,
+  });
+  // The events' start/end SMS: their loop looks again whenever an event starts, ends or changes.
+  scheduler.onTransition(() => notify.eventSms.wake());
+  events.onEventChanged(() => notify.eventSms.wake());
   const reports = createReportService({ events, audit, directory, clients, mail, snapshots: reportSnapshotModel(conn), now: options.now });
-  const readiness = createReadinessService({ directory, userAuth });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, reports, readiness };
+  const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients });
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify, reports, readiness };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -246,9 +246,9 @@ describe('admin page', () => {
     await page.locator('[data-check="spf-contoso.test"][data-status="pass"]').waitFor();
     await page.locator('[data-check="dmarc-contoso.test"][data-status="fail"]').getByText('_dmarc.contoso.test').waitFor();
     await page.locator('[data-check="alerts"][data-status="unknown"]').waitFor();
-    // Three of the directory's users got a cloud password above; SMS consent is not recorded yet.
+    // Three of the directory's users got a cloud password above; nobody has opted in to SMS yet.
     await page.locator('[data-check="cloud-passwords"][data-status="warn"]').getByText(/\(3 of \d+ users\)/).waitFor();
-    await page.locator('[data-check="sms-opt-in"][data-status="unknown"]').waitFor();
+    await page.locator('[data-check="sms-opt-in"][data-status="fail"]').waitFor();
     await screenshot(page, 'admin-readiness');
     await expectAccessible(page);
   });
@@ -269,6 +269,20 @@ describe('admin page', () => {
     await dialog.getByLabel('New cloud password').fill('Ada cloud password 2026!');
     await dialog.getByRole('button', { name: 'Set password' }).click();
     await page.getByText("Ada Park's cloud password is set.", { exact: false }).waitFor();
+
+    // SMS consent in the users card: Ada opts in (recorded here through the admin API), Ben has not.
+    const users = page.getByRole('list', { name: 'Users' });
+    const userItem = (name: string) => users.getByRole('listitem').filter({ hasText: name });
+    await userItem('Ben Okafor').getByTestId('sms-consent').getByText('SMS: not opted in').waitFor();
+    const consent = await page.request.put(`${server.url}/api/notify/consents/u-ada`, { data: { optedIn: true } });
+    expect(consent.status()).toBe(200);
+    await page.getByLabel('Search users by name or address').fill('a');
+    await userItem('Ada Park').locator('[data-testid="sms-consent"][data-state="opted-in"]').getByText('SMS: opted in (+155501000)').waitFor();
+    await userItem('Ben Okafor').locator('[data-testid="sms-consent"][data-state="opted-out"]').waitFor();
+    await userItem('Nia Mensah').locator('[data-testid="sms-consent"][data-state="no-phone"]').getByText('SMS: no mobile number').waitFor();
+    await screenshot(page, 'admin-directory-sms-consent');
+    await expectAccessible(page);
+    await page.getByLabel('Search users by name or address').fill('');
 
     for (const section of ['Monitor']) {
       await open(page, section, section);

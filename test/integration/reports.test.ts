@@ -18,7 +18,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const acme: DirectoryDocument = {
   tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
   users: [
-    { id: 'u-ann', displayName: 'Ann', mail: 'ann@acme.test' },
+    { id: 'u-ann', displayName: 'Ann', mail: 'ann@acme.test', mobilePhone: '+15550100' },
     { id: 'u-bob', displayName: 'Bob', mail: 'bob@acme.test' },
     { id: 'u-cy', displayName: 'Cy', mail: 'cy@acme.test' },
   ],
@@ -195,11 +195,15 @@ describe('mail status and readiness figures', () => {
     expect((await beta.get('/api/mail/status').expect(200)).body).toMatchObject({ queued: 0, deferred: 0, held: 0, delivered: 0, failed: 0 });
   });
 
-  it('readiness reports the share of directory users with a cloud password; SMS consent stays unknown', async () => {
+  it('readiness reports the shares of directory users with a cloud password and opted in to SMS (with a number)', async () => {
+    expect((await admin.get('/api/readiness/users').expect(200)).body.smsOptIn).toEqual({ users: 0, percent: 0 });
+    await admin.put('/api/notify/consents/u-ann').send({ optedIn: true }).expect(200);
+    // Bob opts in without a number: he cannot receive SMS, so he does not count.
+    await admin.put('/api/notify/consents/u-bob').send({ optedIn: true }).expect(200);
     const users = (await admin.get('/api/readiness/users').expect(200)).body;
-    expect(users).toEqual({ users: 3, cloudPassword: { users: 3, percent: 100 }, smsOptIn: null });
+    expect(users).toEqual({ users: 3, cloudPassword: { users: 3, percent: 100 }, smsOptIn: { users: 1, percent: 33.3 } });
     const beta = await ctx.signIn('beta', 'readOnly');
-    expect((await beta.get('/api/readiness/users').expect(200)).body).toEqual({ users: 2, cloudPassword: { users: 0, percent: 0 }, smsOptIn: null });
+    expect((await beta.get('/api/readiness/users').expect(200)).body).toEqual({ users: 2, cloudPassword: { users: 0, percent: 0 }, smsOptIn: { users: 0, percent: 0 } });
   });
 
   it('a delivery the primary server defers counts as queued and deferred', async () => {
