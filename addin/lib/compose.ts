@@ -70,6 +70,13 @@ export function parseMailboxList(value: string): { mailboxes: Mailbox[]; invalid
   return { mailboxes, invalid };
 }
 
+/** `Bob Stone <bob@x>` for `"Bob Stone" <bob@x>`; anything unreadable as it is. */
+export function displayMailbox(value: string): string {
+  const m = parseMailbox(value);
+  if (!m) return value.trim();
+  return m.name ? `${m.name} <${m.address}>` : m.address;
+}
+
 /** Addresses in order, each once (case-insensitive), leaving out `exclude`. */
 export function uniqueAddresses(list: Mailbox[], exclude: string[] = []): string[] {
   const seen = new Set(exclude.map((a) => a.toLowerCase()));
@@ -136,16 +143,16 @@ export function quoteOriginal(original: OriginalMessage, mode: ComposeMode, time
   if (mode === 'forward') {
     const lines = [
       '---------- Forwarded message ----------',
-      `From: ${original.from}`,
+      `From: ${displayMailbox(original.from)}`,
       `Date: ${when}`,
       `Subject: ${original.subject}`,
-      `To: ${original.to.join(', ')}`,
-      ...(original.cc.length ? [`Cc: ${original.cc.join(', ')}`] : []),
+      `To: ${original.to.map(displayMailbox).join(', ')}`,
+      ...(original.cc.length ? [`Cc: ${original.cc.map(displayMailbox).join(', ')}`] : []),
     ];
     return `<div class="lifeboat-forwarded"><p>${lines.map(escapeHtml).join('<br>')}</p>\n${body}</div>`;
   }
   return (
-    `<div class="lifeboat-quoted"><p>${escapeHtml(`On ${when}, ${original.from} wrote:`)}</p>\n` +
+    `<div class="lifeboat-quoted"><p>${escapeHtml(`On ${when}, ${displayMailbox(original.from)} wrote:`)}</p>\n` +
     `<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc;padding-left:1ex">${body}</blockquote></div>`
   );
 }

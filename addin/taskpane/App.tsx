@@ -269,7 +269,8 @@ function Pane({ env }: { env: PaneEnv }) {
   const compose = useMemo(() => composeItem(currentItem()), [itemVersion]); // eslint-disable-line react-hooks/exhaustive-deps
   const timeZone = (status?.events.find((e) => e.timeZone)?.timeZone) ?? undefined;
   const since = status?.active && status.events.length ? status.events.map((e) => e.start).filter(Boolean).sort()[0] ?? null : null;
-  const showMail = Boolean(status?.active) || mailOpen;
+  // In compose mode the pane is about this draft (Send via Lifeboat); the mailbox opens on request.
+  const showMail = (Boolean(status?.active) && !compose) || mailOpen;
 
   const who = auth.kind === 'signedIn' ? (auth.session.method === 'password' ? auth.session.email : auth.session.username ?? 'Microsoft account') : null;
 
@@ -331,7 +332,7 @@ function Pane({ env }: { env: PaneEnv }) {
           ) : null}
           {status && showMail ? (
             <>
-              {!status.active ? (
+              {!status.active && !compose ? (
                 <MessageBar intent="info" layout="multiline" data-testid="mail-inactive-note">
                   <MessageBarBody>
                     <MessageBarTitle>Continuity is not active</MessageBarTitle>
@@ -356,7 +357,9 @@ function Pane({ env }: { env: PaneEnv }) {
           ) : status ? (
             <div className={styles.mailNote}>
               <Text size={200} className={styles.who}>
-                The continuity mailbox (Inbox and Sent) opens here by itself during an outage.
+                {compose
+                  ? 'Your continuity mailbox (Inbox and Sent) is one click away.'
+                  : 'The continuity mailbox (Inbox and Sent) opens here by itself during an outage.'}
               </Text>
               <Button size="small" onClick={() => setMailOpen(true)} data-testid="mail-open">
                 Open the continuity mailbox

@@ -13,7 +13,7 @@ import {
 
 const ME = 'ada@contoso.test';
 const original: OriginalMessage = {
-  from: 'Bob Stone <bob@fabrikam.example>',
+  from: '"Bob Stone" <bob@fabrikam.example>',
   to: ['Ada Park <ada@contoso.test>', 'carl@contoso.test', '"Dee, Team" <dee@contoso.test>'],
   cc: ['ADA@contoso.test', 'erin@fabrikam.example', 'bob@fabrikam.example'],
   subject: 'Quarterly numbers',

@@ -49,7 +49,7 @@ export function ComposeView(props: {
     const lists = { to: parseMailboxList(to), cc: parseMailboxList(cc), bcc: parseMailboxList(bcc) };
     const errors: Record<string, string> = {};
     for (const [name, parsed] of Object.entries(lists)) if (parsed.invalid.length) errors[name] = `Not an email address: ${parsed.invalid.join(', ')}`;
-    if (!lists.to.mailboxes.length && !lists.cc.mailboxes.length && !lists.bcc.mailboxes.length) errors.to = 'Add at least one recipient.';
+    if (!Object.keys(errors).length && !lists.to.mailboxes.length && !lists.cc.mailboxes.length && !lists.bcc.mailboxes.length) errors.to = 'Add at least one recipient.';
     setFieldErrors(errors);
     if (Object.keys(errors).length) return;
     setPhase('sending');

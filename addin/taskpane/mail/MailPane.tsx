@@ -102,7 +102,8 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
   };
 
   const onSent = (sent: MailMessage) => {
-    setNotice(`Sent through Lifeboat to ${[...sent.to, ...sent.cc].length || 'your'} recipient${[...sent.to, ...sent.cc].length === 1 ? '' : 's'}.`);
+    const n = sent.deliveries?.length ?? [...sent.to, ...sent.cc].length;
+    setNotice(`Lifeboat is delivering it to ${n} recipient${n === 1 ? '' : 's'}: the status of each is below.`);
     setFolder('sent');
     setReading({ message: sent, loading: false, error: null });
     setView({ kind: 'read', id: sent.id, justSent: true });

@@ -36,6 +36,15 @@ export function shortName(value: string): string {
   return m ? m.name ?? m.address : value;
 }
 
+/** A small paperclip (no icon font or emoji needed). */
+export function Paperclip() {
+  return (
+    <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true" style={{ verticalAlign: '-1px' }}>
+      <path d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3 3 0 0 0-4.2-4.2l-6.2 6.2a4.2 4.2 0 0 0 6 6l5-5" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round" />
+    </svg>
+  );
+}
+
 export interface ListState {
   items: MailSummary[];
   nextCursor: string | null;
@@ -107,7 +116,7 @@ export function MessageList(props: {
                     ) : null}
                     {m.hasAttachments ? (
                       <Caption1 data-testid="mail-attachment-marker">
-                        <span aria-hidden>📎</span> Attachment
+                        <Paperclip /> Attachment
                       </Caption1>
                     ) : null}
                   </span>

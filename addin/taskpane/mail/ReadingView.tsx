@@ -2,7 +2,8 @@ import { Badge, Button, Caption1, Link, MessageBar, MessageBarBody, MessageBarTi
 import { useState } from 'react';
 import type { Api, Delivery, MailMessage } from '../../lib/api';
 import type { ComposeMode } from '../../lib/compose';
-import { formatFull } from '../../lib/compose';
+import { displayMailbox, formatFull } from '../../lib/compose';
+import { Paperclip } from './MessageList';
 import { SafeHtml } from './SafeHtml';
 
 const useStyles = makeStyles({
@@ -19,6 +20,13 @@ const useStyles = makeStyles({
   deliveryTop: { display: 'flex', justifyContent: 'space-between', columnGap: '8px', alignItems: 'center' },
   reply: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
 });
+
+/** The frame cannot be measured (it is sandboxed without same-origin access): a height from the content's length. */
+export function frameHeight(html: string): number {
+  const text = html.replace(/<[^>]*>/g, '').length;
+  const blocks = (html.match(/<(p|div|br|tr|li|h\d|blockquote)\b/gi) ?? []).length;
+  return Math.max(120, Math.min(480, 40 + 22 * (blocks + Math.ceil(text / 38))));
+}
 
 function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -116,9 +124,9 @@ export function ReadingView(props: {
     );
   }
   const rows: [string, string][] = [
-    ['From', message.from],
-    ['To', message.to.join(', ')],
-    ...(message.cc.length ? ([['Cc', message.cc.join(', ')]] as [string, string][]) : []),
+    ['From', displayMailbox(message.from)],
+    ['To', message.to.map(displayMailbox).join(', ')],
+    ...(message.cc.length ? ([['Cc', message.cc.map(displayMailbox).join(', ')]] as [string, string][]) : []),
     ['Date', formatFull(message.date, timeZone)],
     ...(message.viaGroup ? ([['Via', message.viaGroup]] as [string, string][]) : []),
   ];
@@ -142,7 +150,7 @@ export function ReadingView(props: {
         <Button size="small" onClick={() => props.onCompose('forward')} data-testid="forward">Forward</Button>
       </div>
       {message.html ? (
-        <SafeHtml html={message.html} title={`Message: ${message.subject}`} testId="reading-body" />
+        <SafeHtml html={message.html} title={`Message: ${message.subject}`} height={frameHeight(message.html)} testId="reading-body" />
       ) : (
         <pre className={styles.text} data-testid="reading-text">{message.text || '(This message has no text.)'}</pre>
       )}
@@ -153,7 +161,7 @@ export function ReadingView(props: {
             {message.attachments.map((a) => (
               <li key={a.index}>
                 <Link as="button" onClick={() => void download(a.index, a.filename)} disabled={downloading === a.index} data-testid="attachment">
-                  📎 {a.filename}
+                  <Paperclip /> {a.filename}
                 </Link>{' '}
                 <Caption1 className={styles.label}>({size(a.size)}){downloading === a.index ? ' downloading…' : ''}</Caption1>
               </li>

@@ -4,7 +4,7 @@
  * Outlook draft so it is not sent again when Exchange returns (office/draft.ts says how and why).
  */
 import { Button, Card, MessageBar, MessageBarBody, MessageBarTitle, ProgressBar, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Api, MailMessage } from '../../lib/api';
 import { ApiError } from '../../lib/api';
 import { newIdempotencyKey } from '../../lib/compose';
@@ -68,6 +68,23 @@ export function SendViaLifeboat(props: { api: Api; item: Office.MessageCompose; 
     }
     await discard(sent, draft.skipped);
   };
+
+  // Follow the recipients' delivery statuses while any is queued (the pane may be closed by Outlook
+  // with the draft; when it stays, the user sees the outcome).
+  const sentId = phase.kind === 'done' ? phase.sent.id : null;
+  const queued = phase.kind === 'done' && (phase.sent.deliveries ?? []).some((d) => d.state === 'queued');
+  useEffect(() => {
+    if (!sentId || !queued) return;
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (Date.now() - started > 120_000) return clearInterval(timer);
+      props.api
+        .message(sentId)
+        .then((m) => setPhase((p) => (p.kind === 'done' && p.sent.id === m.id ? { ...p, sent: m } : p)))
+        .catch(() => {});
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [sentId, queued, props.api]);
 
   const working = phase.kind === 'working';
   return (
