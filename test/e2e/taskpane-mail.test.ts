@@ -283,11 +283,25 @@ describe('mail in the task pane, against the real backend', () => {
     expect(out.raw).toContain(Buffer.from(CSV).toString('base64'));
   });
 
+  test('error state: the mailbox cannot be read → a clear error with Retry', async () => {
+    await page.route('**/api/me/mailbox?*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'The mailbox store is not reachable right now.' }) }),
+    );
+    await page.getByTestId('mail-back').click();
+    await page.getByTestId('tab-inbox').click();
+    await page.getByTestId('mail-list').waitFor();
+    await page.getByTestId('mail-refresh').click();
+    await page.getByTestId('mail-error').getByText('The mailbox store is not reachable right now.').waitFor();
+    await screenshot(page, 'mail-error');
+    await page.unroute('**/api/me/mailbox?*');
+    await page.getByTestId('mail-error').getByRole('button', { name: 'Retry' }).click();
+    await page.getByTestId('mail-list').waitFor();
+    await expect(page.getByTestId('mail-error').count()).resolves.toBe(0);
+  });
+
   test('Load more pages through the inbox by cursor', async () => {
     const batch = await Promise.all(Array.from({ length: 50 }, (_, i) => mime({ from: BOB, to: ADA.email, subject: `Bulk ${String(i + 1).padStart(2, '0')}`, text: `Bulk message ${i + 1}` })));
     await deliver(batch.map((raw) => ({ to: ADA.email, raw })));
-    await page.getByTestId('mail-back').click();
-    await page.getByTestId('tab-inbox').click();
     const rows = page.getByTestId('mail-row');
     // 52 messages in all: a page of 50, then the rest.
     await eventually(
@@ -304,19 +318,6 @@ describe('mail in the task pane, against the real backend', () => {
     await eventually(async () => expect(await rows.count()).toBe(52));
     await expect(rows.nth(51).textContent()).resolves.toContain('Q3 numbers');
     await expect(page.getByTestId('mail-more').count()).resolves.toBe(0);
-  });
-
-  test('error state: the mailbox cannot be read → a clear error with Retry', async () => {
-    await page.route('**/api/me/mailbox?*', (route) =>
-      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'The mailbox store is not reachable right now.' }) }),
-    );
-    await page.getByTestId('mail-refresh').click();
-    await page.getByTestId('mail-error').getByText('The mailbox store is not reachable right now.').waitFor();
-    await screenshot(page, 'mail-error');
-    await page.unroute('**/api/me/mailbox?*');
-    await page.getByTestId('mail-error').getByRole('button', { name: 'Retry' }).click();
-    await page.getByTestId('mail-list').waitFor();
-    await expect(page.getByTestId('mail-error').count()).resolves.toBe(0);
   });
 
   describe('compose mode', () => {
