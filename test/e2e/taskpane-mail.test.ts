@@ -132,8 +132,8 @@ describe('mail in the task pane, against the real backend', () => {
     })) as { id: string };
     eventId = event.id;
     await page.locator('[data-testid="header-state"][data-state="active"]').waitFor();
-    await page.getByTestId('mail-empty').getByText(/^No messages since .* GMT\+9\./).waitFor();
-    await expect(page.getByTestId('mail-zone').textContent()).resolves.toContain('Times in Asia/Tokyo');
+    await page.getByTestId('mail-empty').getByText(/^No messages since the outage began\./).waitFor();
+    await expect(page.getByTestId('mail-zone').textContent()).resolves.toMatch(/^Since \w{3} \d+ \w{3} \d{4}, \d\d:\d\d GMT\+9\. Times in Asia\/Tokyo\./);
     await expect(page.getByTestId('mail-inactive-note').count()).resolves.toBe(0);
     await page.getByTestId('tab-sent').click();
     await page.getByTestId('mail-empty').getByText('Nothing sent through Lifeboat yet.').waitFor();
@@ -209,6 +209,7 @@ describe('mail in the task pane, against the real backend', () => {
     await expect(compose.getByTestId('compose-cc').inputValue()).resolves.toBe('');
     await expect(compose.getByTestId('compose-subject').inputValue()).resolves.toBe('Re: Q3 numbers');
     await expect(compose.getByTestId('compose-quoted').getAttribute('srcdoc')).resolves.toContain('On Fri 20 Nov 2026, 10:30 GMT+9, Bob Stone &lt;bob@fabrikam.example&gt; wrote:');
+    await page.frameLocator('[data-testid="compose-quoted"]').getByText('Numbers for').waitFor();
     await compose.getByTestId('compose-body').fill('Thanks Bob,\n\nreceived during the outage.');
     await screenshot(page, 'mail-reply-compose');
     await compose.getByTestId('compose-send').click();
@@ -373,6 +374,11 @@ describe('mail in the task pane, against the real backend', () => {
     });
 
     test('OnMessageSend blocks Outlook’s own send during the event (also from the cached status), and allows it after End Now', async () => {
+      // Classic Outlook on Windows loads the handler from the manifest's JSRuntime.Url.
+      const script = await fetch(`${server.url}/addin/launchevent.js`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get('content-type')).toMatch(/javascript/);
+      expect(await script.text()).toContain('onMessageSendHandler');
       const commands = await composeContext.newPage();
       await installOfficeStandIn(commands, { hostName: 'Outlook', platform: 'PC', requirements: { Mailbox: '1.14' }, item: { ...draft, itemId: 'draft-3' } });
       await commands.goto(`${server.url}/addin/commands.html`);

@@ -139,7 +139,7 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
             folder={folder}
             state={lists[folder]}
             timeZone={timeZone}
-            sinceText={props.since ? `since ${formatFull(props.since, timeZone)}` : null}
+            sinceText={props.since ? 'since the outage began' : null}
             onOpen={onOpen}
             onMore={() => void load(folder, true)}
             onRetry={() => void load(folder)}

@@ -85,7 +85,7 @@ export function MessageList(props: {
         {!state.error ? (
           <Text className={styles.empty} data-testid="mail-empty" block>
             {folder === 'inbox'
-              ? `No messages${props.sinceText ? ` ${props.sinceText}` : ''}. Mail that reaches Lifeboat for you shows here.`
+              ? `No messages${props.sinceText ? ` ${props.sinceText}` : ' yet'}. Mail that reaches Lifeboat for you shows here.`
               : 'Nothing sent through Lifeboat yet.'}
           </Text>
         ) : null}
