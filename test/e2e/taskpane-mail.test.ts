@@ -211,6 +211,8 @@ describe('mail in the task pane, against the real backend', () => {
     await expect(compose.getByTestId('compose-quoted').getAttribute('srcdoc')).resolves.toContain('On Fri 20 Nov 2026, 10:30 GMT+9, Bob Stone &lt;bob@fabrikam.example&gt; wrote:');
     await page.frameLocator('[data-testid="compose-quoted"]').getByText('Numbers for').waitFor();
     await compose.getByTestId('compose-body').fill('Thanks Bob,\n\nreceived during the outage.');
+    // A frame below the fold is painted only once scrolled to (full-page screenshots would show it blank).
+    await compose.getByTestId('compose-quoted').scrollIntoViewIfNeeded();
     await screenshot(page, 'mail-reply-compose');
     await compose.getByTestId('compose-send').click();
     await page.getByTestId('sent-notice').waitFor();
@@ -304,11 +306,13 @@ describe('mail in the task pane, against the real backend', () => {
     const batch = await Promise.all(Array.from({ length: 50 }, (_, i) => mime({ from: BOB, to: ADA.email, subject: `Bulk ${String(i + 1).padStart(2, '0')}`, text: `Bulk message ${i + 1}` })));
     await deliver(batch.map((raw) => ({ to: ADA.email, raw })));
     const rows = page.getByTestId('mail-row');
-    // 52 messages in all: a page of 50, then the rest.
+    // 52 messages in all: a page of 50, then the rest. Routing follows the 250s, so refresh until the
+    // last one sent is in (routing goes in arrival order).
     await eventually(
       async () => {
         await page.getByTestId('mail-refresh').click();
         await page.getByTestId('mail-more').waitFor({ timeout: 2000 });
+        expect(await rows.nth(0).textContent()).toContain('Bulk 50');
       },
       60_000,
       500,

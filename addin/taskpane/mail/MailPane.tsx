@@ -31,6 +31,7 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
   const { api, timeZone } = props;
   const [folder, setFolder] = useState<MailFolder>('inbox');
   const [lists, setLists] = useState<Record<MailFolder, ListState>>({ inbox: emptyList(), sent: emptyList() });
+  const requests = useRef<Record<MailFolder, number>>({ inbox: 0, sent: 0 });
   const listsRef = useRef(lists);
   listsRef.current = lists;
   const [view, setView] = useState<View>({ kind: 'list' });
@@ -47,15 +48,18 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
   const load = useCallback(
     async (f: MailFolder, more = false) => {
       const cursor = more ? listsRef.current[f].nextCursor : null;
+      const ticket = ++requests.current[f]; // a later load wins over an earlier one still in flight
       setLists((l) => ({ ...l, [f]: { ...l[f], loading: !more, loadingMore: more, error: null } }));
       try {
         const page = await api.mailbox(f, cursor);
+        if (ticket !== requests.current[f]) return;
         setLists((l) => ({
           ...l,
           [f]: { items: more ? [...l[f].items, ...page.items.filter((i) => !l[f].items.some((x) => x.id === i.id))] : page.items, nextCursor: page.nextCursor, loading: false, loadingMore: false, error: null },
         }));
       } catch (err) {
         const error = fail(err);
+        if (ticket !== requests.current[f]) return;
         setLists((l) => ({ ...l, [f]: { ...l[f], loading: false, loadingMore: false, error } }));
       }
     },
