@@ -314,7 +314,7 @@ describe('mail in the task pane, against the real backend', () => {
         await page.getByTestId('mail-more').waitFor({ timeout: 2000 });
         expect(await rows.nth(0).textContent()).toContain('Bulk 50');
       },
-      60_000,
+      150_000,
       500,
     );
     await expect(rows.count()).resolves.toBe(50);
@@ -323,7 +323,7 @@ describe('mail in the task pane, against the real backend', () => {
     await eventually(async () => expect(await rows.count()).toBe(52));
     await expect(rows.nth(51).textContent()).resolves.toContain('Q3 numbers');
     await expect(page.getByTestId('mail-more').count()).resolves.toBe(0);
-  });
+  }, 180_000);
 
   describe('compose mode', () => {
     const draft = {
