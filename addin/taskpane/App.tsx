@@ -271,6 +271,11 @@ function Pane({ env }: { env: PaneEnv }) {
   const since = status?.active && status.events.length ? status.events.map((e) => e.start).filter(Boolean).sort()[0] ?? null : null;
   // In compose mode the pane is about this draft (Send via Lifeboat); the mailbox opens on request.
   const showMail = (Boolean(status?.active) && !compose) || mailOpen;
+  // Once shown during an event it stays open when the event ends (a reply being written is not lost);
+  // the note then says continuity is over, and Close puts it away.
+  useEffect(() => {
+    if (status?.active && !compose) setMailOpen(true);
+  }, [status?.active, compose]);
 
   const who = auth.kind === 'signedIn' ? (auth.session.method === 'password' ? auth.session.email : auth.session.username ?? 'Microsoft account') : null;
 

@@ -398,7 +398,9 @@ describe('mail in the task pane, against the real backend', () => {
       await admin('POST', `/api/events/${eventId}/end`);
       await page.locator('[data-testid="header-state"][data-state="restored"]').waitFor();
       await expect(fireSend(commands)).resolves.toEqual({ allowEvent: true });
-      // After the end, the mail view is no longer opened by itself.
+      // After the end the open mailbox stays (nothing being written is lost), now with the note; Close puts it away.
+      await page.getByTestId('mail-inactive-note').waitFor();
+      await page.getByTestId('mail-close').click();
       await page.getByTestId('mail-open').waitFor();
       await commands.close();
     });
