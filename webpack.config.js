@@ -48,11 +48,14 @@ module.exports = (_env, argv) => {
     entry: {
       taskpane: './addin/taskpane/index.tsx',
       commands: './addin/commands/commands.ts',
+      // The same handler for classic Outlook on Windows' JavaScript-only event runtime: the manifest
+      // names this file (JSRuntime.Url), so it has a stable name without a content hash.
+      launchevent: './addin/commands/commands.ts',
       admin: './addin/admin/index.tsx',
     },
     output: {
       path: path.resolve(__dirname, 'server/public/build'),
-      filename: '[name].[contenthash:8].js',
+      filename: (data) => (data.chunk && data.chunk.name === 'launchevent' ? '[name].js' : '[name].[contenthash:8].js'),
       chunkFilename: '[name].[contenthash:8].js',
       publicPath: '/addin/',
       clean: true,

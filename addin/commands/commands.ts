@@ -1,9 +1,12 @@
 /**
- * The ribbon's FunctionFile. The buttons open the task pane (ShowTaskpane), so there is nothing to
- * run yet; Outlook still loads this page, and later ribbon commands / the OnMessageSend handler
- * register here.
+ * The add-in's FunctionFile and event runtime page (commands.html; launchevent.js is the same code
+ * for classic Outlook on Windows). The ribbon buttons open the task pane (ShowTaskpane); this page
+ * registers the OnMessageSend handler (onsend.ts).
  */
+import { registerSendHandler } from './onsend';
+
+registerSendHandler();
 if (typeof Office !== 'undefined') {
-  void Office.onReady();
+  void Office.onReady?.();
 }
 export {};

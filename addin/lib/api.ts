@@ -42,6 +42,59 @@ export interface Api {
   login(email: string, password: string): Promise<LoginResult>;
   status(): Promise<ContinuityStatus>;
   reportClient(report: ClientReport): Promise<void>;
+  /** The continuity mailbox, newest first (`GET /api/me/mailbox`). */
+  mailbox(folder: MailFolder, cursor?: string | null): Promise<MailboxPage>;
+  /** One message with its sanitised HTML, attachments and (sent mail) delivery statuses. */
+  message(id: string): Promise<MailMessage>;
+  /** An attachment's bytes (a Blob the pane offers for download). */
+  attachment(id: string, index: number): Promise<Blob>;
+  /** `POST /api/me/messages`: the same idempotency key sends once, however often it is retried. */
+  send(message: OutgoingMessage, idempotencyKey: string): Promise<MailMessage>;
+}
+
+export type MailFolder = 'inbox' | 'sent';
+
+export interface MailSummary {
+  id: string;
+  folder: MailFolder;
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  date: string;
+  receivedAt: string;
+  preview: string;
+  viaGroup: string | null;
+  hasAttachments: boolean;
+}
+
+export interface MailboxPage {
+  items: MailSummary[];
+  nextCursor: string | null;
+}
+
+export interface Delivery {
+  recipient: string;
+  state: 'queued' | 'sent' | 'failed';
+  attempts: number;
+  lastReply: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface MailMessage extends MailSummary {
+  html: string | null;
+  text: string;
+  attachments: { index: number; filename: string; contentType: string; size: number }[];
+  deliveries?: Delivery[];
+}
+
+export interface OutgoingMessage {
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  html: string;
+  attachments: { filename: string; contentType: string; contentBase64: string }[];
 }
 
 export interface ApiOptions {
@@ -108,6 +161,26 @@ export function createApi(options: ApiOptions): Api {
     },
     async reportClient(report) {
       await request('POST', '/api/me/client', report);
+    },
+    async mailbox(folder, cursor) {
+      const q = new URLSearchParams({ folder });
+      if (cursor) q.set('cursor', cursor);
+      const res = await request('GET', `/api/me/mailbox?${q}`);
+      const body = (await res.json()) as Partial<MailboxPage>;
+      if (!Array.isArray(body.items)) throw new ApiError('The Lifeboat server sent an unexpected mailbox page.', res.status);
+      return { items: body.items, nextCursor: typeof body.nextCursor === 'string' ? body.nextCursor : null };
+    },
+    async message(id) {
+      const res = await request('GET', `/api/me/mailbox/${encodeURIComponent(id)}`);
+      return (await res.json()) as MailMessage;
+    },
+    async attachment(id, index) {
+      const res = await request('GET', `/api/me/mailbox/${encodeURIComponent(id)}/attachments/${index}`);
+      return res.blob();
+    },
+    async send(message, idempotencyKey) {
+      const res = await request('POST', '/api/me/messages', { ...message, idempotencyKey });
+      return (await res.json()) as MailMessage;
     },
   };
 }

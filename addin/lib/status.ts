@@ -47,6 +47,7 @@ export function parseStatus(value: unknown): ContinuityStatus | null {
       endMessage: typeof ev.endMessage === 'string' ? ev.endMessage : undefined,
       start: typeof ev.start === 'string' ? ev.start : '',
       end: typeof ev.end === 'string' ? ev.end : null,
+      ...(typeof ev.timeZone === 'string' ? { timeZone: ev.timeZone } : {}),
     });
   }
   return { seq: v.seq, active: v.active, events, at: typeof v.at === 'string' ? v.at : new Date().toISOString() };

@@ -11,6 +11,11 @@ export const DEV_MANIFEST = path.join(REPO_ROOT, 'manifest.xml');
 export const BUILT_MANIFEST = path.join(REPO_ROOT, 'server', 'public', 'build', 'manifest.xml');
 export const DEV_ORIGIN = 'https://localhost:3000';
 
+/** The OnMessageSend launch event the manifest must declare (addin/commands/onsend.ts registers the handler). */
+export const SEND_HANDLER = { type: 'OnMessageSend', functionName: 'onMessageSendHandler', sendMode: 'SoftBlock' } as const;
+/** The event runtime's files: the page for browser runtimes, a stable-named script for classic Outlook on Windows. */
+export const EVENT_RUNTIME = { page: '/addin/commands.html', script: '/addin/launchevent.js' } as const;
+
 export class ManifestUrlError extends Error {}
 
 /** Checks a public URL for the manifest: absolute https, no query or fragment; returns it without a trailing slash. */
@@ -37,6 +42,11 @@ function xmlAttr(value: string): string {
 /** The manifest text for `publicUrl` (the development variant when it is undefined). */
 export function renderManifest(publicUrl: string | undefined, template = readFileSync(DEV_MANIFEST, 'utf8')): string {
   if (!template.includes(DEV_ORIGIN)) throw new Error(`${DEV_MANIFEST} no longer uses ${DEV_ORIGIN}; update build-manifest.ts`);
+  const launch = `<LaunchEvent Type="${SEND_HANDLER.type}" FunctionName="${SEND_HANDLER.functionName}" SendMode="${SEND_HANDLER.sendMode}"/>`;
+  if (!template.includes(launch)) throw new Error(`${DEV_MANIFEST} must declare ${launch} (the send block during continuity events)`);
+  for (const file of Object.values(EVENT_RUNTIME)) {
+    if (!template.includes(`${DEV_ORIGIN}${file}`)) throw new Error(`${DEV_MANIFEST} must name the event runtime ${file}`);
+  }
   if (publicUrl === undefined || publicUrl === '') return template;
   const base = xmlAttr(manifestBaseUrl(publicUrl));
   return template

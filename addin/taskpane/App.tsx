@@ -16,8 +16,12 @@ import {
 } from '../lib/auth';
 import { connectStatusSocket, type ConnectionState } from '../lib/socket';
 import { bannerMessage, isNewer, type ContinuityStatus } from '../lib/status';
+import { forgetGuardToken, saveGuard } from '../lib/send-guard';
+import { composeItem } from '../office/draft';
 import { ClientCard } from './ClientCard';
 import { ConnectionIndicator } from './ConnectionIndicator';
+import { MailPane } from './mail/MailPane';
+import { SendViaLifeboat } from './mail/SendViaLifeboat';
 import { MemoryRouter, useRouter } from './router';
 import { SignIn } from './SignIn';
 import { StatusHeader } from './StatusHeader';
@@ -36,6 +40,7 @@ const useStyles = makeStyles({
   detail: { display: 'block', marginTop: '2px' },
   who: { color: tokens.colorNeutralForeground3, overflowWrap: 'anywhere' },
   center: { padding: '24px 0' },
+  mailNote: { display: 'flex', flexDirection: 'column', rowGap: '6px', alignItems: 'flex-start' },
 });
 
 const POLL_WHILE_DISCONNECTED_MS = 30_000;
@@ -84,6 +89,7 @@ function Pane({ env }: { env: PaneEnv }) {
   const [connection, setConnection] = useState<ConnectionState>({ kind: 'connecting' });
   const [lastUpdate, setLastUpdate] = useState<number | null>(null);
   const [itemVersion, setItemVersion] = useState(0);
+  const [mailOpen, setMailOpen] = useState(false);
 
   const statusRef = useRef<ContinuityStatus | null>(null);
   const authRef = useRef(auth);
@@ -110,6 +116,7 @@ function Pane({ env }: { env: PaneEnv }) {
   const signOut = useCallback(
     (notice: string | null) => {
       clearPasswordSession();
+      void forgetGuardToken();
       statusRef.current = null;
       setStatus(null);
       setStatusError(null);
@@ -124,6 +131,8 @@ function Pane({ env }: { env: PaneEnv }) {
     if (!isNewer(statusRef.current, incoming)) return;
     statusRef.current = incoming;
     setStatus(incoming);
+    // The OnMessageSend handler decides from this when it cannot ask the backend itself.
+    void saveGuard({ status: incoming }).catch(() => {});
   }, []);
 
   // Sign-in on mount: a stored password session, else NAA silently, else the sign-in form.
@@ -132,6 +141,7 @@ function Pane({ env }: { env: PaneEnv }) {
     (async () => {
       const stored = loadPasswordSession();
       if (stored) {
+        if (stored.method === 'password') void saveGuard({ token: stored.token, tokenExpiresAt: stored.expiresAt }).catch(() => {});
         setAuth({ kind: 'signedIn', session: stored });
         return;
       }
@@ -243,6 +253,7 @@ function Pane({ env }: { env: PaneEnv }) {
   const onPassword = async (email: string, password: string) => {
     const result = await api.login(email, password);
     const session = savePasswordSession(email, result.token, result.expiresAt);
+    void saveGuard({ token: result.token, tokenExpiresAt: result.expiresAt }).catch(() => {});
     setAuth({ kind: 'signedIn', session });
     navigate('home');
   };
@@ -254,6 +265,17 @@ function Pane({ env }: { env: PaneEnv }) {
         navigate('home');
       }
     : null;
+
+  const compose = useMemo(() => composeItem(currentItem()), [itemVersion]); // eslint-disable-line react-hooks/exhaustive-deps
+  const timeZone = (status?.events.find((e) => e.timeZone)?.timeZone) ?? undefined;
+  const since = status?.active && status.events.length ? status.events.map((e) => e.start).filter(Boolean).sort()[0] ?? null : null;
+  // In compose mode the pane is about this draft (Send via Lifeboat); the mailbox opens on request.
+  const showMail = (Boolean(status?.active) && !compose) || mailOpen;
+  // Once shown during an event it stays open when the event ends (a reply being written is not lost);
+  // the note then says continuity is over, and Close puts it away.
+  useEffect(() => {
+    if (status?.active && !compose) setMailOpen(true);
+  }, [status?.active, compose]);
 
   const who = auth.kind === 'signedIn' ? (auth.session.method === 'password' ? auth.session.email : auth.session.username ?? 'Microsoft account') : null;
 
@@ -303,6 +325,52 @@ function Pane({ env }: { env: PaneEnv }) {
             </MessageBar>
           ) : null}
           <ConnectionIndicator state={connection} lastUpdate={lastUpdate} />
+          {compose && status ? (
+            <SendViaLifeboat
+              key={`compose-${itemVersion}`}
+              api={api}
+              item={compose}
+              active={status.active}
+              timeZone={timeZone}
+              onUnauthorized={() => signOut('Your sign-in has expired. Please sign in again.')}
+            />
+          ) : null}
+          {status && showMail ? (
+            <>
+              {!status.active && !compose ? (
+                <MessageBar intent="info" layout="multiline" data-testid="mail-inactive-note">
+                  <MessageBarBody>
+                    <MessageBarTitle>Continuity is not active</MessageBarTitle>
+                    This is Lifeboat's copy of your recent mail (kept a few days). Your normal mailbox is working: use Outlook for everything else.
+                  </MessageBarBody>
+                  <MessageBarActions>
+                    <Button size="small" onClick={() => setMailOpen(false)} data-testid="mail-close">
+                      Close
+                    </Button>
+                  </MessageBarActions>
+                </MessageBar>
+              ) : null}
+              <MailPane
+                api={api}
+                me={env.host.emailAddress ?? (auth.kind === 'signedIn' && auth.session.method === 'password' ? auth.session.email : null)}
+                timeZone={timeZone}
+                since={since}
+                active={status.active}
+                onUnauthorized={() => signOut('Your sign-in has expired. Please sign in again.')}
+              />
+            </>
+          ) : status ? (
+            <div className={styles.mailNote}>
+              <Text size={200} className={styles.who}>
+                {compose
+                  ? 'Your continuity mailbox (Inbox and Sent) is one click away.'
+                  : 'The continuity mailbox (Inbox and Sent) opens here by itself during an outage.'}
+              </Text>
+              <Button size="small" onClick={() => setMailOpen(true)} data-testid="mail-open">
+                Open the continuity mailbox
+              </Button>
+            </div>
+          ) : null}
         </>
       )}
 

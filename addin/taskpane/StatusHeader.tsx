@@ -2,6 +2,7 @@ import { Card, Text, Title3, makeStyles, mergeClasses, tokens } from '@fluentui/
 import type { ReactNode } from 'react';
 import type { ContinuityEvent, ContinuityStatus } from '../lib/status';
 import { headerState } from '../lib/status';
+import { formatShort } from '../lib/compose';
 import { hhmm } from '../lib/time';
 
 const useStyles = makeStyles({
@@ -34,7 +35,11 @@ export function StatusHeader({ status }: { status: ContinuityStatus }) {
         <div key={event.id} className={styles.event}>
           <Text weight="semibold" className={styles.message}>{event.description}</Text>
           {message ? <Text className={styles.message} data-testid={`${which}-message`}>{message}</Text> : null}
-          {when ? <Text size={200} className={styles.meta}>{which === 'start' ? 'Since' : 'Ended'} {hhmm(when)}</Text> : null}
+          {when ? (
+            <Text size={200} className={styles.meta}>
+              {which === 'start' ? 'Since' : 'Ended'} {event.timeZone ? `${formatShort(when, event.timeZone)} (${event.timeZone})` : hhmm(when)}
+            </Text>
+          ) : null}
         </div>
       );
     });

@@ -10,6 +10,8 @@ export interface ContinuityEvent {
   endMessage?: string;
   start: string;
   end: string | null;
+  /** The event's IANA time zone: the pane shows times (mail dates too) in it. */
+  timeZone?: string;
 }
 
 export interface ContinuityStatus {

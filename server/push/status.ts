@@ -24,6 +24,7 @@ function statusOf(covering: EventRecord[], t: Date, epoch: { seq: number; at: Da
       ...(current.length ? { startMessage: e.appNotifications?.startMessage ?? '' } : { endMessage: e.appNotifications?.endMessage ?? '' }),
       start: e.start.toISOString(),
       end: e.end ? e.end.toISOString() : null,
+      timeZone: e.timeZone,
     })),
     at: epoch.at.toISOString(),
   };

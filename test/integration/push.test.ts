@@ -60,7 +60,7 @@ describe('continuity status over Socket.IO', () => {
       .expect(201);
     const active = await ann.waitFor((s) => s.active);
     expect(Date.now()).toBeGreaterThanOrEqual(start);
-    expect(active.events).toEqual([{ id: created.body.id, description: 'Exchange down', startMessage: 'Use Lifeboat', start: new Date(start).toISOString(), end: null }]);
+    expect(active.events).toEqual([{ id: created.body.id, description: 'Exchange down', startMessage: 'Use Lifeboat', start: new Date(start).toISOString(), end: null, timeZone: 'UTC' }]);
     expect(active.seq).toBeGreaterThan(initial.seq);
     expect(Date.parse(active.at)).toBeGreaterThanOrEqual(start);
 

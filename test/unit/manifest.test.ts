@@ -6,7 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEV_MANIFEST, ManifestUrlError, REPO_ROOT, manifestBaseUrl, renderManifest } from '../../addin/manifest/build-manifest';
+import { DEV_MANIFEST, ManifestUrlError, REPO_ROOT, SEND_HANDLER, manifestBaseUrl, renderManifest } from '../../addin/manifest/build-manifest';
+import { HANDLER_NAME } from '../../addin/commands/onsend';
+import { PANE_COMMAND_ID } from '../../addin/lib/send-guard';
 
 const SCHEMAS = path.resolve(REPO_ROOT, '..', 'shared', 'office-manifest-schemas');
 const SCHEMA = path.join(SCHEMAS, 'OfficeAppManifestV1_1.xsd');
@@ -85,5 +87,32 @@ describe('manifest.xml', () => {
     const written = readFileSync(target, 'utf8');
     expect(written).toContain('"https://mail-continuity.example/addin/taskpane.html"');
     expect(validate(written, 'cli.xml').code).toBe(0);
+  });
+});
+
+describe('manifest.xml: the OnMessageSend handler (Smart Alerts)', () => {
+  const v11 = dev.slice(dev.indexOf('xsi:type="VersionOverridesV1_1"'));
+
+  it('declares OnMessageSend with SendMode SoftBlock in the V1_1 block, on the event runtime', () => {
+    expect(v11).toContain('<LaunchEvent Type="OnMessageSend" FunctionName="onMessageSendHandler" SendMode="SoftBlock"/>');
+    expect(dev.slice(0, dev.indexOf('xsi:type="VersionOverridesV1_1"'))).not.toContain('LaunchEvent');
+    expect(v11).toMatch(/<Runtime resid="WebViewRuntime.Url">\s*<Override type="javascript" resid="JSRuntime.Url"\/>\s*<\/Runtime>/);
+    expect(v11).toMatch(/<ExtensionPoint xsi:type="LaunchEvent">[\s\S]*<SourceLocation resid="WebViewRuntime.Url"\/>\s*<\/ExtensionPoint>/);
+    expect(v11).toContain('<bt:Url id="WebViewRuntime.Url" DefaultValue="https://localhost:3000/addin/commands.html"/>');
+    expect(v11).toContain('<bt:Url id="JSRuntime.Url" DefaultValue="https://localhost:3000/addin/launchevent.js"/>');
+    expect(prod).toContain('<bt:Url id="JSRuntime.Url" DefaultValue="https://lifeboat.contoso.example/addin/launchevent.js"/>');
+  });
+
+  it('the handler name is the one the commands page registers, and the Smart Alerts button opens the compose pane', () => {
+    expect(SEND_HANDLER.functionName).toBe(HANDLER_NAME);
+    expect(dev).toContain(`<Control xsi:type="Button" id="${PANE_COMMAND_ID}">`);
+  });
+
+  it('the schema checks the send mode: an unknown SendMode is refused', () => {
+    expect(validate(dev.replace('SendMode="SoftBlock"', 'SendMode="Sometimes"'), 'bad-sendmode.xml').code).toBe(3);
+  });
+
+  it('a manifest without the launch event is not built', () => {
+    expect(() => renderManifest('https://x.example', dev.replace(/<LaunchEvent Type="OnMessageSend"[^>]*\/>/, ''))).toThrow(/must declare <LaunchEvent/);
   });
 });

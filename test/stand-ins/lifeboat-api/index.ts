@@ -5,6 +5,7 @@
  *   POST /api/user-auth/login {email, password} → {token, expiresAt} | 401 problem+json
  *   GET  /api/me/status (Bearer) → {seq, active, events, at}
  *   POST /api/me/client (Bearer) → 204 (recorded)
+ *   GET  /api/me/mailbox (Bearer) → an empty continuity mailbox
  *   Socket.IO (default path): auth {token, lastSeq}; emits `continuity:status`; replays on connect
  *   when lastSeq is older than the current seq.
  * Tests drive it: setStatus() pushes to connected panes; cut() drops every socket and holds new
@@ -83,6 +84,12 @@ export async function startApiStandIn(options: { buildDir: string }): Promise<Ap
     if (bad) return problem(res, 422, 'Unprocessable Content', `bad client report: ${JSON.stringify(b)}`);
     clientReports.push(b);
     res.status(204).end();
+  });
+  // The continuity mailbox (issue 6): this stand-in's user has none yet (real mail flows are tested
+  // against the real server in taskpane-mail.test.ts).
+  app.get('/api/me/mailbox', (req, res) => {
+    if (!bearer(req)) return problem(res, 401, 'Unauthorized', 'Sign in first.');
+    res.json({ items: [], nextCursor: null });
   });
   app.use(addinRoutes({ buildDir: options.buildDir, config: { naa: null, continuityInboxUrl: 'https://lifeboat.contoso.test/inbox' } }));
 
