@@ -9,11 +9,12 @@ import { defineModel } from '../db/connection';
 /** Raw MIME is stored in chunks well under FerretDB's 16 MB document limit. */
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
- * Up to this size the raw MIME may be kept inside the message document (one write fewer before 250).
- * 0 (off): message documents stay small, because recovery and the sweeper scan that collection and
- * measured ingest + routing was slower with raw inline.
+ * Up to this size the raw MIME is kept inside the message document: one document per message, one
+ * write before the 250. Larger messages go to chunks (written first, the message document last).
+ * Recovery no longer scans the messages collection (it reads the small pending collection), so
+ * large message documents cost little elsewhere.
  */
-export const INLINE_BYTES = 0;
+export const INLINE_BYTES = 256 * 1024;
 
 export type RecipientKind = 'user' | 'group';
 
@@ -38,8 +39,6 @@ export interface MailMessageRecord {
   /** Number of chunk documents; 0 = the raw MIME is inline in `raw`. */
   chunks: number;
   raw: Buffer | null;
-  /** False until routing (mailbox copies, queue / held rows) has been done; recovered at start. */
-  routed: boolean;
   remoteAddress: string | null;
   /** For outbound: the user who sent it. */
   userId: string | null;
@@ -57,7 +56,6 @@ const messageSchema = new Schema<MailMessageRecord>(
     size: { type: Number, required: true },
     chunks: { type: Number, required: true },
     raw: { type: Buffer, default: null },
-    routed: { type: Boolean, default: false },
     remoteAddress: { type: String, default: null },
     userId: { type: String, default: null },
   },
@@ -82,6 +80,37 @@ const chunkSchema = new Schema<MailChunkRecord>(
     data: { type: Buffer, required: true },
     createdAt: { type: Date, required: true },
   },
+  { versionKey: false },
+);
+
+/**
+ * A message stored but not yet routed: _id = the message key. Written in the same group commit as the
+ * message document (before the 250), removed once routing has written everything. Recovery reads
+ * this small collection instead of scanning the messages.
+ */
+export interface PendingRecord {
+  _id: string;
+  tenantId: string;
+  receivedAt: Date;
+}
+const pendingSchema = new Schema<PendingRecord>(
+  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, receivedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
+
+/**
+ * A chunked (large) message being written: inserted before its chunks, so chunks whose message
+ * document never committed (a crash; no 250 was given) are found and removed by the sweeper after a
+ * grace period without scanning the chunks. _id = the message key.
+ */
+export interface UploadRecord {
+  _id: string;
+  tenantId: string;
+  chunks: number;
+  createdAt: Date;
+}
+const uploadSchema = new Schema<UploadRecord>(
+  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, chunks: { type: Number, required: true }, createdAt: { type: Date, required: true } },
   { versionKey: false },
 );
 
@@ -291,6 +320,8 @@ export function mailModels(conn: Connection) {
   return {
     messages: defineModel(conn, 'MailMessage', messageSchema),
     chunks: defineModel(conn, 'MailChunk', chunkSchema),
+    pending: defineModel(conn, 'MailPending', pendingSchema),
+    uploads: defineModel(conn, 'MailUpload', uploadSchema),
     mailbox: defineModel(conn, 'MailboxEntry', mailboxSchema),
     queue: defineModel(conn, 'MailDelivery', deliverySchema),
     held: defineModel(conn, 'MailHeld', heldSchema),
