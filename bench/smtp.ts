@@ -75,7 +75,7 @@ async function main() {
     const base = await blast(barePort, c, N);
     const started = Date.now();
     const ours = await blast(lifeboatPort, c, N);
-    while ((await services.mail.unrouted()) > 0) await new Promise((r) => setTimeout(r, 1000));
+    while (services.mail.unrouted() > 0) await new Promise((r) => setTimeout(r, 1000));
     const routedAfter = (Date.now() - started) / 1000;
     console.log(`${String(c).padStart(11)} | ${base.toFixed(0).padStart(15)} | ${ours.toFixed(0).padStart(15)} | ${(ours / base).toFixed(2).padStart(5)} | ${routedAfter.toFixed(1)} s`);
   }

@@ -11,7 +11,7 @@ export const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
  * Up to this size the raw MIME is kept inside the message document: one document per message, one
  * write before the 250. Larger messages go to chunks (written first, the message document last).
- * Recovery no longer scans the messages collection (it reads the small pending collection), so
+ * Recovery does not scan the messages collection (it reads the routing journal, journal.ts), so
  * large message documents cost little elsewhere.
  */
 export const INLINE_BYTES = 256 * 1024;
@@ -38,7 +38,11 @@ export interface MailMessageRecord {
   size: number;
   /** Number of chunk documents; 0 = the raw MIME is inline in `raw`. */
   chunks: number;
-  raw: Buffer | null;
+  /**
+   * Inline raw MIME as a latin1 string (byte for byte; FerretDB stores a string faster than binary),
+   * or a Buffer in documents written before that.
+   */
+  raw: string | Buffer | null;
   remoteAddress: string | null;
   /** For outbound: the user who sent it. */
   userId: string | null;
@@ -55,7 +59,7 @@ const messageSchema = new Schema<MailMessageRecord>(
     recipients: [{ _id: false, address: String, kind: { type: String, enum: ['user', 'group'] }, id: String }],
     size: { type: Number, required: true },
     chunks: { type: Number, required: true },
-    raw: { type: Buffer, default: null },
+    raw: { type: Schema.Types.Mixed, default: null },
     remoteAddress: { type: String, default: null },
     userId: { type: String, default: null },
   },
@@ -80,21 +84,6 @@ const chunkSchema = new Schema<MailChunkRecord>(
     data: { type: Buffer, required: true },
     createdAt: { type: Date, required: true },
   },
-  { versionKey: false },
-);
-
-/**
- * A message stored but not yet routed: _id = the message key. Written in the same group commit as the
- * message document (before the 250), removed once routing has written everything. Recovery reads
- * this small collection instead of scanning the messages.
- */
-export interface PendingRecord {
-  _id: string;
-  tenantId: string;
-  receivedAt: Date;
-}
-const pendingSchema = new Schema<PendingRecord>(
-  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, receivedAt: { type: Date, required: true } },
   { versionKey: false },
 );
 
@@ -320,7 +309,6 @@ export function mailModels(conn: Connection) {
   return {
     messages: defineModel(conn, 'MailMessage', messageSchema),
     chunks: defineModel(conn, 'MailChunk', chunkSchema),
-    pending: defineModel(conn, 'MailPending', pendingSchema),
     uploads: defineModel(conn, 'MailUpload', uploadSchema),
     mailbox: defineModel(conn, 'MailboxEntry', mailboxSchema),
     queue: defineModel(conn, 'MailDelivery', deliverySchema),

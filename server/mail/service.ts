@@ -17,6 +17,7 @@ import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
 import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
+import { createRoutingJournal } from './journal';
 import { MissingContentError, createBatchedStore, insertAll, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
@@ -54,6 +55,10 @@ const EVENTS_CACHE_MS = 5_000;
 const ABANDONED_MS = 10 * 60_000;
 /** Messages routed together (one insertMany each of mailbox copies, queue rows and held rows). */
 const ROUTE_BATCH = 50;
+/** While the receiver is writing, a routing batch waits at most this long for a pause... */
+const ROUTE_YIELD_MS = 250;
+/** ...unless this many messages wait to be routed. */
+const ROUTE_FORCE_BACKLOG = 1000;
 /** Chunks whose message document has not committed after this long are orphans (the sweeper removes them). */
 export const ORPHAN_GRACE_MS = 60 * 60_000;
 const PAGE = 50;
@@ -95,7 +100,8 @@ export function createMailService(options: MailOptions) {
   const orphanGraceMs = options.orphanGraceMs ?? ORPHAN_GRACE_MS;
   const releasing = new Map<string, Promise<void>>();
   const routing = new Set<string>();
-  const storeInbound = createBatchedStore(models);
+  const journal = createRoutingJournal(models.messages.db.db!, logger);
+  const storeInbound = createBatchedStore(models, journal);
 
   // Caches for the SMTP hot path and routing, dropped whenever the directory or a tenant's events change
   // (and after a short time, for changes made by another process).
@@ -208,7 +214,7 @@ export function createMailService(options: MailOptions) {
 
   /**
    * Routes stored messages: mailbox copies, queue or held rows, written for the whole batch at once
-   * (inserts only), then the pending markers are removed. Idempotent: every document has a
+   * (inserts only), then their journal entries are done. Idempotent: every document has a
    * deterministic _id, so a crash half-way is healed by routing again (recovery reads the markers).
    */
   async function routeMany(items: RouteItem[]): Promise<void> {
@@ -217,9 +223,9 @@ export function createMailService(options: MailOptions) {
     for (const item of items) {
       const msg = item.record ?? (await models.messages.findById(item.key).lean<MailMessageRecord>());
       if (!msg) {
-        // A marker whose message never committed (no 250 was given): dropped once surely abandoned.
-        const marker = await models.pending.findById(item.key).lean();
-        if (!marker || now().getTime() - marker.receivedAt.getTime() >= ABANDONED_MS) done.push(item.key);
+        // A marker whose message never committed (no 250 was given), or one still being written by
+        // another process (which routes it itself).
+        done.push(item.key);
         continue;
       }
       let raw: Buffer;
@@ -237,18 +243,32 @@ export function createMailService(options: MailOptions) {
       done.push(item.key);
     }
     await Promise.all([insertAll(models.mailbox, out.mailbox), insertAll(models.queue, out.queue), insertAll(models.held, out.held)]);
-    if (done.length) await models.pending.deleteMany({ _id: { $in: done } });
+    journal.done(done);
     if (out.queue.length) worker.wake();
   }
 
   const route = (key: string) => routeMany([{ key }]);
 
-  // Routing after the 250 runs in the background in batches, in arrival order, one batch at a time so
-  // it never starves the receiver's writes (the backlog is in the database: the pending markers).
+  // Routing after the 250 runs in the background in batches, in arrival order, one batch at a time.
+  // Accepting comes first: while the receiver is writing, routing waits for a pause (at most
+  // ROUTE_YIELD_MS per batch, not at all once the backlog is large), so it never starves the 250s.
+  // The backlog is safe in the database (the journal's markers; recovery routes them after a crash).
   const backlog: RouteItem[] = [];
   let pumping = false;
+  let pumpTimer: NodeJS.Timeout | null = null;
+  let lastRouted = 0;
+  let lastAccepted = 0;
   function pump(): void {
-    if (pumping || !backlog.length) return;
+    if (pumping || pumpTimer || !backlog.length) return;
+    const receiving = storeInbound.busy() || Date.now() - lastAccepted < 20;
+    if (receiving && backlog.length < ROUTE_FORCE_BACKLOG && Date.now() - lastRouted < ROUTE_YIELD_MS) {
+      pumpTimer = setTimeout(() => {
+        pumpTimer = null;
+        pump();
+      }, 10);
+      pumpTimer.unref?.();
+      return;
+    }
     pumping = true;
     const batch = backlog.splice(0, ROUTE_BATCH);
     routeMany(batch)
@@ -256,6 +276,7 @@ export function createMailService(options: MailOptions) {
       .finally(() => {
         for (const item of batch) routing.delete(item.key);
         pumping = false;
+        lastRouted = Date.now();
         setImmediate(pump);
       });
   }
@@ -290,8 +311,8 @@ export function createMailService(options: MailOptions) {
       })
         .compile()
         .build();
-      // No pending marker: the bounce's only routing is its queue row, written right here.
-      const key = await storeMessage(models, { tenantId: row.tenantId, messageId: id, direction: 'outbound', mailFrom: '', recipients: [{ address: row.mailFrom, kind: 'user', id: '' }], raw, receivedAt: now() }, { pending: false });
+      // No journal marker: the bounce's only routing is its queue row, written right here.
+      const key = await storeMessage(models, { tenantId: row.tenantId, messageId: id, direction: 'outbound', mailFrom: '', recipients: [{ address: row.mailFrom, kind: 'user', id: '' }], raw, receivedAt: now() });
       await insertOnce(models.queue, { _id: deliveryKey(key, row.mailFrom), tenantId: row.tenantId, messageKey: key, kind: 'bounce', mailFrom: '', recipient: row.mailFrom, recipientId: null, queuedAt: now(), nextAttemptAt: now(), attempts: [] } as DeliveryRecord);
       logger.info({ delivery: row._id }, 'bounced to sender');
     },
@@ -453,6 +474,7 @@ export function createMailService(options: MailOptions) {
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
     async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
       const messageId = randomUUID();
+      lastAccepted = Date.now();
       const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
       routeSoon(stored);
       return messageId;
@@ -460,22 +482,30 @@ export function createMailService(options: MailOptions) {
 
     route,
 
-    /** Messages stored but not yet routed (the pending markers; a small collection). */
-    async unrouted(): Promise<number> {
-      return models.pending.countDocuments({});
+    /** Messages this process accepted and has not routed yet. */
+    unrouted(): number {
+      return journal.outstanding();
     },
 
-    /** Routes every message stored but not yet routed (after a crash): reads the pending markers only. */
+    /**
+     * Routes every message stored but not routed by a process that died (at start, then every few
+     * minutes): reads the journal segments it left, never the messages collection.
+     */
     async recover(): Promise<number> {
-      const pending = (await models.pending.find({}, { _id: 1 }).sort({ receivedAt: 1 }).lean()).map((p) => p._id).filter((key) => !routing.has(key));
-      for (let i = 0; i < pending.length; i += ROUTE_BATCH) {
-        const batch = pending.slice(i, i + ROUTE_BATCH);
-        await routeMany(batch.map((key) => ({ key }))).catch(async (err) => {
-          logger.error({ err, messages: batch.length }, 'recovery routing of a batch failed; routing one by one');
-          for (const key of batch) await route(key).catch((e) => logger.error({ err: e, message: key }, 'recovery routing failed'));
-        });
+      let recovered = 0;
+      for (const segment of await journal.foreign()) {
+        const keys = segment.keys.filter((key) => !routing.has(key));
+        for (let i = 0; i < keys.length; i += ROUTE_BATCH) {
+          const batch = keys.slice(i, i + ROUTE_BATCH);
+          await routeMany(batch.map((key) => ({ key }))).catch(async (err) => {
+            logger.error({ err, messages: batch.length }, 'recovery routing of a batch failed; routing one by one');
+            for (const key of batch) await route(key).catch((e) => logger.error({ err: e, message: key }, 'recovery routing failed'));
+          });
+        }
+        recovered += keys.length;
+        await journal.dropIfAbandoned(segment.name, segment.ageMs, ABANDONED_MS);
       }
-      return pending.length;
+      return recovered;
     },
 
     /** Re-checks a tenant's queued and held mail against its current pausing events (hold, then release). */
@@ -503,16 +533,14 @@ export function createMailService(options: MailOptions) {
 
     /** Queue, held and release figures for admins (scans: admin pages only). */
     async status(tenantId: string) {
-      const [queued, held, unrouted, release] = await Promise.all([
+      const [queued, held, release] = await Promise.all([
         models.queue.countDocuments({ tenantId }),
         models.held.countDocuments({ tenantId }),
-        models.pending.countDocuments({ tenantId }),
         models.releases.findById(tenantId).lean(),
       ]);
       return {
         queued,
         held,
-        unrouted,
         release: release
           ? { state: release.state, startedAt: release.startedAt.toISOString(), finishedAt: release.finishedAt?.toISOString() ?? null, total: release.total, released: release.released, stillHeld: release.stillHeld }
           : null,
@@ -599,7 +627,7 @@ export function createMailService(options: MailOptions) {
           .compile()
           .build();
         const all = [...new Set([...input.to, ...input.cc, ...input.bcc].map((a) => a.toLowerCase()))];
-        await storeMessage(models, { tenantId: user.tenantId, messageId, direction: 'outbound', mailFrom: user.email, recipients: all.map((address) => ({ address, kind: 'user', id: '' })), raw, userId: user.userId, receivedAt: now() });
+        await storeMessage(models, { tenantId: user.tenantId, messageId, direction: 'outbound', mailFrom: user.email, recipients: all.map((address) => ({ address, kind: 'user', id: '' })), raw, userId: user.userId, receivedAt: now() }, journal);
       }
       await route(key);
       return this.read(user, `sent:${messageId}`);
@@ -632,7 +660,6 @@ export function createMailService(options: MailOptions) {
         const busy = [
           ...(await models.queue.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
           ...(await models.held.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
-          ...(await models.pending.find({ tenantId: tenant.id }, { _id: 1 }).lean()).map((r) => r._id),
         ];
         // Chunks first: a crash in between leaves a message document that the next pass removes.
         await models.chunks.deleteMany({ tenantId: tenant.id, createdAt: { $lt: cutoff }, messageKey: { $nin: busy } });

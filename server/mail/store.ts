@@ -4,7 +4,8 @@
  * Only inserts and look-ups by _id are used on the hot path: on FerretDB v1 (SQLite) updates and
  * deletes scan the collection even when filtered by _id, inserts and findById do not.
  */
-import { CHUNK_BYTES, INLINE_BYTES, isDuplicateKey, type MailChunkRecord, type MailMessageRecord, type MailModels, type PendingRecord, type StoredRecipient } from './model';
+import type { Marker, RoutingJournal } from './journal';
+import { CHUNK_BYTES, INLINE_BYTES, isDuplicateKey, type MailChunkRecord, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
 
 export interface NewMessage {
   tenantId: string;
@@ -25,10 +26,10 @@ export const messageKey = (tenantId: string, messageId: string) => `${tenantId}:
 interface Prepared {
   chunks: MailChunkRecord[];
   record: MailMessageRecord;
-  pending: PendingRecord | null;
+  marker: Marker;
 }
 
-function prepare(m: NewMessage, options: { pending?: boolean } = {}): Prepared {
+function prepare(m: NewMessage): Prepared {
   const key = messageKey(m.tenantId, m.messageId);
   const inline = m.raw.length <= INLINE_BYTES;
   const count = inline ? 0 : Math.ceil(m.raw.length / CHUNK_BYTES);
@@ -46,19 +47,21 @@ function prepare(m: NewMessage, options: { pending?: boolean } = {}): Prepared {
     recipients: m.recipients,
     size: m.raw.length,
     chunks: count,
-    raw: inline ? m.raw : null,
+    raw: inline ? m.raw.toString('latin1') : null,
     remoteAddress: m.remoteAddress ?? null,
     userId: m.userId ?? null,
   };
-  const pending = options.pending === false ? null : { _id: key, tenantId: m.tenantId, receivedAt: m.receivedAt };
-  return { chunks, record, pending };
+  return { chunks, record, marker: { _id: key, tenantId: m.tenantId, receivedAt: m.receivedAt } };
 }
 
-/** Inserts documents whose _ids may already be there (a re-run): those duplicates are fine. */
-export async function insertAll<T>(model: { insertMany: (docs: T[], o: object) => Promise<unknown> }, docs: T[]): Promise<void> {
+/**
+ * Inserts documents whose _ids may already be there (a re-run): those duplicates are fine. Through the
+ * driver (the documents are complete and typed already; mongoose's casting cost CPU on the hot path).
+ */
+export async function insertAll<T>(model: { collection: { insertMany: (docs: never[], o: object) => Promise<unknown> } }, docs: T[]): Promise<void> {
   if (!docs.length) return;
   try {
-    await model.insertMany(docs, { ordered: false });
+    await model.collection.insertMany(docs as never[], { ordered: false });
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
     if (writeErrors?.length && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000)) return;
@@ -75,14 +78,19 @@ async function writeChunks(models: MailModels, p: Prepared): Promise<void> {
 }
 
 /**
- * Stores a message durably. When this resolves, the raw MIME and its metadata (and, unless
- * `pending: false`, its "to be routed" marker) are in the database; only then may the receiver answer
- * 250. Re-running it with the same id is harmless.
+ * Stores a message durably. When this resolves, the raw MIME and its metadata (and, with a journal,
+ * its "to be routed" marker) are in the database; only then may the receiver answer 250. Re-running
+ * it with the same id is harmless. On failure its journal entry is given up (it was never accepted).
  */
-export async function storeMessage(models: MailModels, m: NewMessage, options: { pending?: boolean } = {}): Promise<string> {
-  const p = prepare(m, options);
-  await writeChunks(models, p);
-  await Promise.all([insertAll(models.messages, [p.record]), insertAll(models.pending, p.pending ? [p.pending] : [])]);
+export async function storeMessage(models: MailModels, m: NewMessage, journal?: RoutingJournal): Promise<string> {
+  const p = prepare(m);
+  try {
+    await writeChunks(models, p);
+    await Promise.all([insertAll(models.messages, [p.record]), journal?.write([p.marker])]);
+  } catch (err) {
+    journal?.done([p.record._id]);
+    throw err;
+  }
   return p.record._id;
 }
 
@@ -94,10 +102,10 @@ export interface StoredMessage {
 
 /**
  * Group commit for the receiver: messages arriving while a batch is being written are written
- * together as the next batch (one insertMany of message documents, one of pending markers), and each
+ * together as the next batch (one insertMany of message documents, one of journal markers), and each
  * caller is answered only when its batch is written. Large (chunked) messages are stored on their own.
  */
-export function createBatchedStore(models: MailModels, options: { maxBatch?: number; maxInFlight?: number } = {}) {
+export function createBatchedStore(models: MailModels, journal: RoutingJournal, options: { maxBatch?: number; maxInFlight?: number } = {}) {
   const maxBatch = options.maxBatch ?? 100;
   const maxInFlight = options.maxInFlight ?? 1;
   type Pending = Prepared & { raw: Buffer; resolve: (s: StoredMessage) => void; reject: (err: unknown) => void };
@@ -111,10 +119,13 @@ export function createBatchedStore(models: MailModels, options: { maxBatch?: num
     if (!queue.length) return;
     const current = queue.splice(0, maxBatch);
     writing++;
-    Promise.all([insertAll(models.messages, current.map((p) => p.record)), insertAll(models.pending, current.flatMap((p) => (p.pending ? [p.pending] : [])))])
+    Promise.all([insertAll(models.messages, current.map((p) => p.record)), journal.write(current.map((p) => p.marker))])
       .then(
         () => current.forEach((p) => p.resolve({ key: p.record._id, record: p.record, raw: p.raw })),
-        (err) => current.forEach((p) => p.reject(err)),
+        (err) => {
+          journal.done(current.map((p) => p.record._id));
+          current.forEach((p) => p.reject(err));
+        },
       )
       .finally(() => {
         writing--;
@@ -128,17 +139,21 @@ export function createBatchedStore(models: MailModels, options: { maxBatch?: num
     timer = setTimeout(flush, 0);
   }
 
-  return (m: NewMessage): Promise<StoredMessage> => {
+  const store = (m: NewMessage): Promise<StoredMessage> => {
     const p = prepare(m);
-    if (p.chunks.length) return storeMessage(models, m).then((key) => ({ key, record: p.record, raw: m.raw }));
+    if (p.chunks.length) return storeMessage(models, m, journal).then((key) => ({ key, record: p.record, raw: m.raw }));
     return new Promise<StoredMessage>((resolve, reject) => {
       queue.push({ ...p, raw: m.raw, resolve, reject });
       schedule();
     });
   };
+  /** True while a batch is being written or waits to be. */
+  store.busy = () => writing > 0 || queue.length > 0;
+  return store;
 }
 
 const asBuffer = (data: unknown): Buffer => {
+  if (typeof data === 'string') return Buffer.from(data, 'latin1');
   const d = data as Buffer | { buffer: Uint8Array };
   return Buffer.isBuffer(d) ? d : Buffer.from(d.buffer);
 };
@@ -146,7 +161,7 @@ const asBuffer = (data: unknown): Buffer => {
 export async function readRaw(models: MailModels, message: Pick<MailMessageRecord, '_id' | 'chunks'> & { raw?: unknown }): Promise<Buffer> {
   if (message.chunks === 0) {
     const raw = message.raw ?? (await models.messages.findById(message._id, { raw: 1 }).lean())?.raw;
-    if (!raw) throw new MissingContentError(`message ${message._id} has no stored content`);
+    if (raw === null || raw === undefined) throw new MissingContentError(`message ${message._id} has no stored content`);
     return asBuffer(raw);
   }
   const parts: Buffer[] = [];

@@ -499,7 +499,7 @@ describe('sweeper: retention and crashes', () => {
   it('removes chunks whose message document never committed (a crash before the 250) after the grace period', async () => {
     const m = ctx.services.mail.models;
     // A process that dies after writing the chunks of a large message, before its message document.
-    const crashing = { ...m, messages: { insertMany: () => Promise.reject(new Error('process killed')) } } as unknown as typeof m;
+    const crashing = { ...m, messages: { collection: { insertMany: () => Promise.reject(new Error('process killed')) } } } as unknown as typeof m;
     const t0 = Date.now();
     await expect(storeMessage(crashing, { tenantId: 'acme', messageId: 'crashed-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw: big('crashed'), receivedAt: new Date(t0) })).rejects.toThrow('process killed');
     // A large message stored whole at the same time keeps its chunks.
