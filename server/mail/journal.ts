@@ -83,6 +83,14 @@ export function createRoutingJournal(db: Db, logger: Logger) {
       }
     },
 
+    /** A clean stop: the open segment is closed (dropped now if everything in it is routed). */
+    close(): void {
+      if (!current) return;
+      current.closed = true;
+      maybeDrop(current);
+      current = null;
+    },
+
     /** Messages this process accepted and has not routed yet. */
     outstanding(): number {
       return byKey.size;

@@ -268,8 +268,11 @@ describe('groups and events', () => {
     expect(await m.held.findById(annRow!._id).lean()).toBeNull();
     ctx.services.scheduler.start();
     try {
-      await eventually(async () => expect(await m.held.findById(annRow!._id).lean()).toMatchObject({ recipient: 'ann@acme.test', eventIds: [event.body.id] }));
-      expect(await m.queue.findById(annRow!._id).lean()).toBeNull();
+      // Held row first, then the queue row removed.
+      await eventually(async () => {
+        expect(await m.held.findById(annRow!._id).lean()).toMatchObject({ recipient: 'ann@acme.test', eventIds: [event.body.id] });
+        expect(await m.queue.findById(annRow!._id).lean()).toBeNull();
+      });
       expect((await status()).held).toBe(1);
       // The primary accepts again: Bob's copy goes, Ann's stays held.
       primary.mode = 'accept';
