@@ -9,6 +9,7 @@ import { createLogger } from '../../server/log';
 import { mailModels } from '../../server/mail/model';
 import { createReceiver } from '../../server/mail/receiver';
 import { createMailService } from '../../server/mail/service';
+import { createRoutingJournal } from '../../server/mail/journal';
 import { readRaw, storeMessage } from '../../server/mail/store';
 import { eventModel } from '../../server/events/model';
 import { eventually } from '../harness/eventually';
@@ -549,6 +550,19 @@ describe('sweeper: retention and crashes', () => {
 });
 
 describe('storage', () => {
+  it('routes at recovery a message another process stored (journal marker written) but never routed before it died', async () => {
+    const m = ctx.services.mail.models;
+    // What a receiver process leaves when killed between its 250 and routing: the message and its marker.
+    const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
+    const key = await storeMessage(m, { tenantId: 'acme', messageId: 'died-before-routing', direction: 'inbound', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: stored then killed\r\n\r\nbody\r\n'), receivedAt: new Date() }, dead);
+    expect((await inbox('bob')).map((x) => x.subject)).not.toContain('stored then killed');
+    expect(await ctx.services.mail.recover()).toBeGreaterThanOrEqual(1);
+    expect((await inbox('bob')).map((x) => x.subject)).toContain('stored then killed');
+    expect(await m.queue.findById(`${key}:bob@acme.test`).lean()).not.toBeNull();
+    await ctx.services.mail.worker.tick();
+    expect(primary.received.filter((x) => x.raw.includes('stored then killed')).map((x) => x.to)).toEqual([['bob@acme.test']]);
+  });
+
   it('keeps a large message in chunks under the 16 MB document limit and reads it back whole', async () => {
     const raw = Buffer.alloc(9 * 1024 * 1024 + 7, 'a');
     raw.write('Subject: large\r\n\r\n', 0);
