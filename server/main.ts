@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     stopMail = async () => {
       clearInterval(mailSweeper);
       await receiver.close();
-      await mail.worker.stop();
+      await mail.stop();
     };
     const smtpPort = await receiver.listen(config.smtpPort).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') throw new StartupError(`SMTP port ${config.smtpPort} is in use. Set SMTP_PORT to a free port.`);

@@ -113,10 +113,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
   const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
   const mail = createMailService({ models: mailModels(conn), tenants, directory, events: eventModel(conn), audit, logger: options.logger, now: options.now, ...options.mail });
-  // Held mail is re-checked (and released when no pausing event covers it) when an event ends or changes.
-  scheduler.onTransition((transition, event) => {
-    if (transition.kind === 'end') mail.onEventChange(event);
-  });
+  // Queued mail is held when a pausing event starts; held mail is released when none covers it any more.
+  scheduler.onTransition((_transition, event) => mail.onEventChange(event));
   events.onEventChanged((event) => mail.onEventChange(event));
   const notify = createNotifyService({
     models: notifyModels(conn),

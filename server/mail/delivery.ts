@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import { isDuplicateKey, type AttemptRecord, type DeliveryRecord, type MailModels, type ServerAddress } from './model';
-import { readRaw } from './store';
+import { isDuplicateKey, type AttemptRecord, type DeliveryRecord, type HeldRecord, type MailModels, type ServerAddress } from './model';
+import { insertAll, readRaw } from './store';
 
 export interface RetryPolicy {
   /** First retry delay; each further one doubles, up to maxDelayMs. */
@@ -27,6 +27,8 @@ export interface DeliveryTargets {
   targetsFor(row: DeliveryRecord): Promise<ServerAddress[]>;
   /** Queues a bounce of the row's message to its sender (idempotent). */
   bounce(row: DeliveryRecord, reason: string): Promise<void>;
+  /** The pausing events that hold this row now (empty: deliver it). */
+  holdFor?(row: DeliveryRecord): Promise<string[]>;
 }
 
 export interface WorkerOptions {
@@ -105,12 +107,27 @@ export function createDeliveryWorker(options: WorkerOptions) {
   }
 
   async function finish(row: DeliveryRecord, state: 'delivered' | 'failed', attempts: AttemptRecord[]) {
-    await models.results.replaceOne(
-      { _id: row._id },
-      { _id: row._id, tenantId: row.tenantId, messageKey: row.messageKey, kind: row.kind, recipient: row.recipient, state, finishedAt: now(), attempts },
-      { upsert: true },
-    );
+    // An insert (the results collection grows; updates scan on FerretDB); one already there wins.
+    await insertAll(models.results, [{ _id: row._id, tenantId: row.tenantId, messageKey: row.messageKey, kind: row.kind, recipient: row.recipient, state, finishedAt: now(), attempts }]);
     await models.queue.deleteOne({ _id: row._id });
+  }
+
+  /** The row goes to held (held row first, then the queue row removed: a crash in between is healed by the next pass). */
+  async function hold(row: DeliveryRecord, eventIds: string[]) {
+    const { nextAttemptAt: _n, attempts: _a, ...rest } = row;
+    await insertAll(models.held, [{ ...rest, heldAt: now(), eventIds } as HeldRecord]);
+    await models.queue.deleteOne({ _id: row._id });
+    logger.info({ delivery: row._id, events: eventIds }, 'delivery held: a pausing event covers the recipient');
+  }
+
+  /** Runs fn holding the row's lease; null when another worker holds it. */
+  async function withLease<T>(id: string, fn: () => Promise<T>): Promise<T | null> {
+    if (!(await claim(id))) return null;
+    try {
+      return await fn();
+    } finally {
+      await models.leases.deleteOne({ _id: id }).catch(() => {});
+    }
   }
 
   async function attempt(row: DeliveryRecord): Promise<AttemptRecord> {
@@ -145,6 +162,8 @@ export function createDeliveryWorker(options: WorkerOptions) {
         return;
       }
       if (row.nextAttemptAt > now()) return;
+      const holding = (await targets.holdFor?.(row)) ?? [];
+      if (holding.length) return await hold(row, holding);
       const result = await attempt(row);
       const attempts = [...row.attempts, result];
       logger.info({ delivery: id, kind: row.kind, outcome: result.outcome, host: result.host, reply: result.reply }, 'delivery attempt');
@@ -195,6 +214,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
 
   return {
     tick,
+    withLease,
     start(): void {
       if (running) return;
       running = true;

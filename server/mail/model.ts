@@ -9,11 +9,12 @@ import { defineModel } from '../db/connection';
 /** Raw MIME is stored in chunks well under FerretDB's 16 MB document limit. */
 export const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
- * Up to this size the raw MIME may be kept inside the message document (one write fewer before 250).
- * 0 (off): message documents stay small, because recovery and the sweeper scan that collection and
- * measured ingest + routing was slower with raw inline.
+ * Up to this size the raw MIME is kept inside the message document: one document per message, one
+ * write before the 250. Larger messages go to chunks (written first, the message document last).
+ * Recovery does not scan the messages collection (it reads the routing journal, journal.ts), so
+ * large message documents cost little elsewhere.
  */
-export const INLINE_BYTES = 0;
+export const INLINE_BYTES = 256 * 1024;
 
 export type RecipientKind = 'user' | 'group';
 
@@ -37,9 +38,11 @@ export interface MailMessageRecord {
   size: number;
   /** Number of chunk documents; 0 = the raw MIME is inline in `raw`. */
   chunks: number;
-  raw: Buffer | null;
-  /** False until routing (mailbox copies, queue / held rows) has been done; recovered at start. */
-  routed: boolean;
+  /**
+   * Inline raw MIME as a latin1 string (byte for byte; FerretDB stores a string faster than binary),
+   * or a Buffer in documents written before that.
+   */
+  raw: string | Buffer | null;
   remoteAddress: string | null;
   /** For outbound: the user who sent it. */
   userId: string | null;
@@ -56,8 +59,7 @@ const messageSchema = new Schema<MailMessageRecord>(
     recipients: [{ _id: false, address: String, kind: { type: String, enum: ['user', 'group'] }, id: String }],
     size: { type: Number, required: true },
     chunks: { type: Number, required: true },
-    raw: { type: Buffer, default: null },
-    routed: { type: Boolean, default: false },
+    raw: { type: Schema.Types.Mixed, default: null },
     remoteAddress: { type: String, default: null },
     userId: { type: String, default: null },
   },
@@ -82,6 +84,22 @@ const chunkSchema = new Schema<MailChunkRecord>(
     data: { type: Buffer, required: true },
     createdAt: { type: Date, required: true },
   },
+  { versionKey: false },
+);
+
+/**
+ * A chunked (large) message being written: inserted before its chunks, so chunks whose message
+ * document never committed (a crash; no 250 was given) are found and removed by the sweeper after a
+ * grace period without scanning the chunks. _id = the message key.
+ */
+export interface UploadRecord {
+  _id: string;
+  tenantId: string;
+  chunks: number;
+  createdAt: Date;
+}
+const uploadSchema = new Schema<UploadRecord>(
+  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, chunks: { type: Number, required: true }, createdAt: { type: Date, required: true } },
   { versionKey: false },
 );
 
@@ -313,6 +331,7 @@ export function mailModels(conn: Connection) {
   return {
     messages: defineModel(conn, 'MailMessage', messageSchema),
     chunks: defineModel(conn, 'MailChunk', chunkSchema),
+    uploads: defineModel(conn, 'MailUpload', uploadSchema),
     mailbox: defineModel(conn, 'MailboxEntry', mailboxSchema),
     queue: defineModel(conn, 'MailDelivery', deliverySchema),
     held: defineModel(conn, 'MailHeld', heldSchema),

@@ -17,7 +17,8 @@ import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
 import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
-import { MissingContentError, createBatchedStore, messageKey, readRaw, storeMessage } from './store';
+import { createRoutingJournal } from './journal';
+import { MissingContentError, createBatchedStore, insertAll, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
   models: MailModels;
@@ -32,6 +33,8 @@ export interface MailOptions {
   deliveryPollMs?: number;
   /** Held rows released per second per tenant. */
   releasePerSecond?: number;
+  /** How long chunks may wait for their message document before the sweeper removes them. */
+  orphanGraceMs?: number;
 }
 
 export interface Context {
@@ -44,6 +47,22 @@ export type RecipientCheck =
   | { ok: false; code: number; message: string };
 
 const DEFAULT_RETENTION_DAYS = 5;
+/** Directory and settings look-ups are cached this long (dropped at once on a directory change). */
+const CACHE_MS = 30_000;
+/** A tenant's events are cached this long (dropped at once on an event change in this process). */
+const EVENTS_CACHE_MS = 5_000;
+/** A message or marker this old whose storing never completed was surely abandoned (no 250 was given). */
+const ABANDONED_MS = 10 * 60_000;
+/** Messages routed together (one insertMany each of mailbox copies, queue rows and held rows). */
+const ROUTE_BATCH = 50;
+/** While the receiver is busy, a routing batch waits at most this long for a pause... */
+const ROUTE_YIELD_MS = 2_000;
+/** ...unless this many messages wait to be routed. */
+const ROUTE_FORCE_BACKLOG = 2_000;
+/** Raw messages kept in memory for routing (beyond this, routing reads them back from the database). */
+const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
+/** Chunks whose message document has not committed after this long are orphans (the sweeper removes them). */
+export const ORPHAN_GRACE_MS = 60 * 60_000;
 const PAGE = 50;
 
 function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
@@ -80,30 +99,52 @@ export function createMailService(options: MailOptions) {
   const hostname = options.hostname ?? 'lifeboat.local';
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const releasePerSecond = options.releasePerSecond ?? 20;
+  const orphanGraceMs = options.orphanGraceMs ?? ORPHAN_GRACE_MS;
   const releasing = new Map<string, Promise<void>>();
   const routing = new Set<string>();
-  const storeInbound = createBatchedStore(models);
+  const journal = createRoutingJournal(models.messages.db.db!, logger);
+  const storeInbound = createBatchedStore(models, journal);
 
-  // Short-lived caches for the SMTP hot path (RCPT TO look-ups).
+  // Caches for the SMTP hot path and routing, dropped whenever the directory or a tenant's events change
+  // (and after a short time, for changes made by another process).
   const cache = new Map<string, { at: number; value: unknown }>();
-  async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+  // Bumped by every invalidation: a load that started before one is not cached (it may be stale).
+  let epoch = 0;
+  async function cached<T>(key: string, load: () => Promise<T>, ttlMs = CACHE_MS): Promise<T> {
     const hit = cache.get(key);
-    if (hit && Date.now() - hit.at < 30_000) return hit.value as T;
+    if (hit && Date.now() - hit.at < ttlMs) return hit.value as T;
+    const started = epoch;
     const value = await load();
     if (cache.size > 10_000) cache.clear();
-    cache.set(key, { at: Date.now(), value });
+    if (started === epoch) cache.set(key, { at: Date.now(), value });
     return value;
   }
+  const forget = (prefix: string) => {
+    epoch++;
+    for (const key of cache.keys()) if (key.startsWith(prefix)) cache.delete(key);
+  };
+  const forgetAll = () => {
+    epoch++;
+    cache.clear();
+  };
+  // A user or group added to (or removed from) the directory is seen at once.
+  directory.onDirectoryChanged(() => forgetAll());
 
   async function settingsOf(tenantId: string) {
     const s = await models.settings.findById(tenantId).lean();
     return { primaryServers: s?.primaryServers ?? [], relay: s?.relay ?? null, retentionDays: s?.retentionDays ?? DEFAULT_RETENTION_DAYS };
   }
 
+  /** Events not yet over (current or future), cached per tenant; filtered by the clock at each use. */
   async function currentEvents(tenantId: string): Promise<EventRecord[]> {
-    const t = now();
-    return events.find({ tenantId, start: { $lte: t }, $or: [{ end: null }, { end: { $gt: t } }] }).lean<EventRecord[]>();
+    const live = await cached(`e:${tenantId}`, () => events.find({ tenantId, $or: [{ end: null }, { end: { $gt: now() } }] }).lean<EventRecord[]>(), EVENTS_CACHE_MS);
+    const t = now().getTime();
+    return live.filter((e) => e.start.getTime() <= t && (!e.end || e.end.getTime() > t));
   }
+  const pausingEvents = async (tenantId: string) => (await currentEvents(tenantId)).filter((e) => e.pauseInboundDelivery);
+
+  const groupsOf = (tenantId: string, userId: string) => cached(`tg:${tenantId}:${userId}`, () => directory.transitiveGroupIds(tenantId, userId));
+  const membersOf = (tenantId: string, groupId: string) => cached(`tu:${tenantId}:${groupId}`, () => directory.transitiveUserIds(tenantId, groupId));
 
   async function groupByAddress(tenantId: string, address: string) {
     const found = await directory.searchGroups(tenantId, address);
@@ -113,7 +154,7 @@ export function createMailService(options: MailOptions) {
   /** The pausing events covering a recipient (the recipient itself or a group it belongs to). */
   async function pausingFor(tenantId: string, recipientId: string, pausing: EventRecord[]): Promise<string[]> {
     if (!pausing.length) return [];
-    const groups = new Set([recipientId, ...(await directory.transitiveGroupIds(tenantId, recipientId))]);
+    const groups = new Set([recipientId, ...(await groupsOf(tenantId, recipientId))]);
     return pausing.filter((e) => groups.has(e.affectedGroupId)).map((e) => e._id.toHexString());
   }
 
@@ -131,94 +172,136 @@ export function createMailService(options: MailOptions) {
 
   const deliveryKey = (key: string, recipient: string) => `${key}:${recipient.toLowerCase()}`;
 
-  async function mailboxCopy(msg: MailMessageRecord, userId: string, folder: 'inbox' | 'sent', s: ReturnType<typeof summary>, viaGroup: string | null, deliveryKeys: string[] = []) {
-    const entry: MailboxEntryRecord = {
-      _id: `${msg.tenantId}:${userId}:${folder}:${msg.messageId}`,
-      tenantId: msg.tenantId,
-      userId,
-      folder,
-      messageKey: msg._id,
-      receivedAt: msg.receivedAt,
-      ...s,
-      viaGroup,
-      deliveryKeys,
-    };
-    await upsert(models.mailbox, entry);
+  function mailboxEntry(msg: MailMessageRecord, userId: string, folder: 'inbox' | 'sent', s: ReturnType<typeof summary>, viaGroup: string | null, deliveryKeys: string[] = []): MailboxEntryRecord {
+    return { _id: `${msg.tenantId}:${userId}:${folder}:${msg.messageId}`, tenantId: msg.tenantId, userId, folder, messageKey: msg._id, receivedAt: msg.receivedAt, ...s, viaGroup, deliveryKeys };
   }
 
-  /**
-   * Routes one stored message. Idempotent: every document it writes has a deterministic _id, so a
-   * crash half-way is healed by routing again (at start, unrouted messages are routed).
-   */
-  async function route(key: string): Promise<void> {
-    const msg = await models.messages.findById(key).lean<MailMessageRecord>();
-    if (!msg || msg.routed) return;
-    let raw: Buffer;
-    try {
-      raw = await readRaw(models, msg);
-    } catch (err) {
-      // Only once its storing has surely ended (another process may still be writing a fresh one).
-      if (!(err instanceof MissingContentError) || now().getTime() - msg.receivedAt.getTime() < 10 * 60_000) throw err;
-      // Stored half-way when the process died: never answered 250, so the sender still has it.
-      logger.warn({ message: key }, 'discarding a message whose storing was cut short (it was never accepted)');
-      for (let n = 0; n < msg.chunks; n++) await models.chunks.deleteOne({ _id: `${key}:${n}` });
-      await models.messages.deleteOne({ _id: key });
-      return;
-    }
+  interface Routed {
+    mailbox: MailboxEntryRecord[];
+    queue: DeliveryRecord[];
+    held: HeldRecord[];
+  }
+
+  /** The documents routing writes for one message (deterministic _ids: writing them again is harmless). */
+  async function plan(msg: MailMessageRecord, raw: Buffer, out: Routed): Promise<void> {
+    const key = msg._id;
     const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
     const s = summary(parsed);
     if (msg.direction === 'outbound') {
       const keys = msg.recipients.map((r) => deliveryKey(key, r.address));
-      if (msg.userId) await mailboxCopy(msg, msg.userId, 'sent', s, null, keys);
+      if (msg.userId) out.mailbox.push(mailboxEntry(msg, msg.userId, 'sent', s, null, keys));
       for (const r of msg.recipients) {
-        await insertOnce(models.queue, { _id: deliveryKey(key, r.address), tenantId: msg.tenantId, messageKey: key, kind: 'outbound', mailFrom: msg.mailFrom, recipient: r.address, recipientId: null, queuedAt: msg.receivedAt, nextAttemptAt: msg.receivedAt, attempts: [] } as DeliveryRecord);
+        out.queue.push({ _id: deliveryKey(key, r.address), tenantId: msg.tenantId, messageKey: key, kind: 'outbound', mailFrom: msg.mailFrom, recipient: r.address, recipientId: null, queuedAt: msg.receivedAt, nextAttemptAt: msg.receivedAt, attempts: [] });
       }
-    } else {
-      const current = await currentEvents(msg.tenantId);
-      const pausing = current.filter((e) => e.pauseInboundDelivery);
-      const expanding = current.filter((e) => e.expandDistributionLists);
-      for (const r of msg.recipients) {
-        if (r.kind === 'user') await mailboxCopy(msg, r.id, 'inbox', s, null);
-        if (r.kind === 'group' && expanding.length) {
-          const group = await directory.getGroup(msg.tenantId, r.id);
-          const via = group ? `${group.displayName} <${r.address}>` : r.address;
-          for (const member of await directory.transitiveUserIds(msg.tenantId, r.id)) {
-            const memberGroups = new Set(await directory.transitiveGroupIds(msg.tenantId, member));
-            if (expanding.some((e) => memberGroups.has(e.affectedGroupId))) await mailboxCopy(msg, member, 'inbox', s, via);
-          }
-        }
-        const row = { _id: deliveryKey(key, r.address), tenantId: msg.tenantId, messageKey: key, kind: 'inbound' as const, mailFrom: msg.mailFrom, recipient: r.address, recipientId: r.id, queuedAt: msg.receivedAt };
-        const holding = await pausingFor(msg.tenantId, r.id, pausing);
-        if (holding.length) await insertOnce(models.held, { ...row, heldAt: now(), eventIds: holding } as HeldRecord);
-        else await insertOnce(models.queue, { ...row, nextAttemptAt: msg.receivedAt, attempts: [] } as DeliveryRecord);
-      }
+      return;
     }
-    await models.messages.updateOne({ _id: key }, { $set: { routed: true } });
-    worker.wake();
+    const current = await currentEvents(msg.tenantId);
+    const pausing = current.filter((e) => e.pauseInboundDelivery);
+    const expanding = current.filter((e) => e.expandDistributionLists);
+    for (const r of msg.recipients) {
+      if (r.kind === 'user') out.mailbox.push(mailboxEntry(msg, r.id, 'inbox', s, null));
+      if (r.kind === 'group' && expanding.length) {
+        const group = await cached(`gg:${msg.tenantId}:${r.id}`, () => directory.getGroup(msg.tenantId, r.id));
+        const via = group ? `${group.displayName} <${r.address}>` : r.address;
+        for (const member of await membersOf(msg.tenantId, r.id)) {
+          const memberGroups = new Set(await groupsOf(msg.tenantId, member));
+          if (expanding.some((e) => memberGroups.has(e.affectedGroupId))) out.mailbox.push(mailboxEntry(msg, member, 'inbox', s, via));
+        }
+      }
+      const row = { _id: deliveryKey(key, r.address), tenantId: msg.tenantId, messageKey: key, kind: 'inbound' as const, mailFrom: msg.mailFrom, recipient: r.address, recipientId: r.id, queuedAt: msg.receivedAt };
+      const holding = await pausingFor(msg.tenantId, r.id, pausing);
+      if (holding.length) out.held.push({ ...row, heldAt: now(), eventIds: holding });
+      else out.queue.push({ ...row, nextAttemptAt: msg.receivedAt, attempts: [] });
+    }
   }
 
-  // Routing after the 250 runs a few at a time, in arrival order, so it never starves the receiver's
-  // writes (the backlog is in the database: unrouted messages are routed again at start).
-  const backlog: string[] = [];
-  let lanes = 0;
-  const ROUTING_LANES = 2;
-  function pump(): void {
-    while (lanes < ROUTING_LANES && backlog.length) {
-      const key = backlog.shift()!;
-      lanes++;
-      route(key)
-        .catch((err) => logger.error({ err, message: key }, 'routing failed; it is retried at the next recovery pass'))
-        .finally(() => {
-          routing.delete(key);
-          lanes--;
-          pump();
-        });
-    }
+  interface RouteItem {
+    key: string;
+    /** What the receiver just stored (saves reading it back); absent in recovery. */
+    record?: MailMessageRecord;
+    raw?: Buffer;
   }
-  function routeSoon(key: string): void {
-    if (routing.has(key)) return;
-    routing.add(key);
-    backlog.push(key);
+
+  /**
+   * Routes stored messages: mailbox copies, queue or held rows, written for the whole batch at once
+   * (inserts only), then their journal entries are done. Idempotent: every document has a
+   * deterministic _id, so a crash half-way is healed by routing again (recovery reads the markers).
+   */
+  async function routeMany(items: RouteItem[]): Promise<void> {
+    const out: Routed = { mailbox: [], queue: [], held: [] };
+    const done: string[] = [];
+    for (const item of items) {
+      const msg = item.record ?? (await models.messages.findById(item.key).lean<MailMessageRecord>());
+      if (!msg) {
+        // A marker whose message never committed (no 250 was given), or one still being written by
+        // another process (which routes it itself).
+        done.push(item.key);
+        continue;
+      }
+      let raw: Buffer;
+      try {
+        raw = item.raw ?? (await readRaw(models, msg));
+      } catch (err) {
+        if (!(err instanceof MissingContentError) || now().getTime() - msg.receivedAt.getTime() < ABANDONED_MS) throw err;
+        // Stored half-way by an older version that wrote chunks and document side by side: never answered 250.
+        logger.warn({ message: item.key }, 'discarding a message whose storing was cut short (it was never accepted)');
+        await models.messages.deleteOne({ _id: item.key });
+        done.push(item.key);
+        continue;
+      }
+      await plan(msg, raw, out);
+      done.push(item.key);
+    }
+    await Promise.all([insertAll(models.mailbox, out.mailbox), insertAll(models.queue, out.queue), insertAll(models.held, out.held)]);
+    journal.done(done);
+    if (out.queue.length) worker.wake();
+  }
+
+  const route = (key: string) => routeMany([{ key }]);
+
+  // Routing after the 250 runs in the background in batches, in arrival order, one batch at a time.
+  // Accepting comes first: while the receiver is busy, routing waits for a pause (at most
+  // ROUTE_YIELD_MS per batch, not at all once the backlog is large), so it does not slow the 250s
+  // (measured: routing costs about 0.3-0.5 ms of CPU per message, the receive path about 2).
+  // The backlog is safe in the database (the journal's markers; recovery routes them after a crash).
+  const backlog: RouteItem[] = [];
+  let pumping = false;
+  let pumpTimer: NodeJS.Timeout | null = null;
+  let lastRouted = 0;
+  let lastAccepted = 0;
+  function pump(): void {
+    if (pumping || pumpTimer || !backlog.length) return;
+    const receiving = storeInbound.busy() || Date.now() - lastAccepted < 20;
+    if (receiving && backlog.length < ROUTE_FORCE_BACKLOG && Date.now() - lastRouted < ROUTE_YIELD_MS) {
+      pumpTimer = setTimeout(() => {
+        pumpTimer = null;
+        pump();
+      }, 10);
+      pumpTimer.unref?.();
+      return;
+    }
+    pumping = true;
+    const batch = backlog.splice(0, ROUTE_BATCH);
+    for (const item of batch) backlogBytes -= item.raw?.length ?? 0;
+    routeMany(batch)
+      .catch((err) => logger.error({ err, messages: batch.length }, 'routing failed; it is retried at the next recovery pass'))
+      .finally(() => {
+        for (const item of batch) routing.delete(item.key);
+        pumping = false;
+        lastRouted = Date.now();
+        setImmediate(pump);
+      });
+  }
+  let backlogBytes = 0;
+  function routeSoon(item: RouteItem): void {
+    if (routing.has(item.key)) return;
+    routing.add(item.key);
+    const size = item.raw?.length ?? 0;
+    if (backlogBytes + size > ROUTE_MEMORY_BYTES) backlog.push({ key: item.key });
+    else {
+      backlogBytes += size;
+      backlog.push(item);
+    }
     pump();
   }
 
@@ -246,65 +329,101 @@ export function createMailService(options: MailOptions) {
       })
         .compile()
         .build();
+      // No journal marker: the bounce's only routing is its queue row, written right here.
       const key = await storeMessage(models, { tenantId: row.tenantId, messageId: id, direction: 'outbound', mailFrom: '', recipients: [{ address: row.mailFrom, kind: 'user', id: '' }], raw, receivedAt: now() });
       await insertOnce(models.queue, { _id: deliveryKey(key, row.mailFrom), tenantId: row.tenantId, messageKey: key, kind: 'bounce', mailFrom: '', recipient: row.mailFrom, recipientId: null, queuedAt: now(), nextAttemptAt: now(), attempts: [] } as DeliveryRecord);
-      await models.messages.updateOne({ _id: key }, { $set: { routed: true } });
       logger.info({ delivery: row._id }, 'bounced to sender');
+    },
+    /** An inbound row whose recipient a current pausing event covers is held instead of attempted. */
+    async holdFor(row: DeliveryRecord): Promise<string[]> {
+      if (row.kind !== 'inbound' || !row.recipientId) return [];
+      return pausingFor(row.tenantId, row.recipientId, await pausingEvents(row.tenantId));
     },
   };
 
   const worker = createDeliveryWorker({ models, targets, logger, retry, hostname, now, pollMs: options.deliveryPollMs });
 
-  async function heldStillCovered(row: HeldRecord, pausing: EventRecord[]): Promise<boolean> {
-    if (!row.recipientId) return false;
-    return (await pausingFor(row.tenantId, row.recipientId, pausing)).length > 0;
+  /**
+   * Moves queued (not yet delivered) inbound rows of recipients covered by a pausing event to held.
+   * Each row is taken under the same lease the workers use: a row a worker is delivering right now is
+   * left to finish (if that attempt is deferred, the worker holds it before its next attempt).
+   */
+  async function holdTenant(tenantId: string): Promise<void> {
+    const pausing = await pausingEvents(tenantId);
+    if (!pausing.length) return;
+    const rows = await models.queue.find({ tenantId, kind: 'inbound' }, { _id: 1, recipientId: 1 }).lean();
+    let held = 0;
+    let busy = 0;
+    for (const r of rows) {
+      if (!r.recipientId) continue;
+      const eventIds = await pausingFor(tenantId, r.recipientId, pausing);
+      if (!eventIds.length) continue;
+      const moved = await worker.withLease(r._id, async () => {
+        const row = await models.queue.findById(r._id).lean<DeliveryRecord>();
+        if (!row) return false; // delivered meanwhile
+        await moveToHeld(row, eventIds);
+        return true;
+      });
+      if (moved === null) busy++;
+      else if (moved) held++;
+    }
+    if (held || busy) logger.info({ tenant: tenantId, held, beingDelivered: busy }, 'queued mail held: a pausing event started');
+  }
+
+  /** Held row first, then the queue row removed: a crash in between leaves both, which the next pass heals. */
+  async function moveToHeld(row: DeliveryRecord, eventIds: string[]): Promise<void> {
+    const { nextAttemptAt: _n, attempts: _a, ...rest } = row;
+    await insertOnce(models.held, { ...rest, heldAt: now(), eventIds } as HeldRecord);
+    await models.queue.deleteOne({ _id: row._id });
   }
 
   /** Moves held rows no longer covered by a pausing event into the queue, at most releasePerSecond a second. */
   async function releaseTenant(tenantId: string): Promise<void> {
-    const ids = (await models.held.find({ tenantId }, { _id: 1 }).sort({ queuedAt: 1 }).lean()).map((r) => r._id);
-    if (!ids.length) return;
-    const pausing = (await currentEvents(tenantId)).filter((e) => e.pauseInboundDelivery);
-    const progress = { _id: tenantId, state: 'running' as const, startedAt: now(), finishedAt: null, total: ids.length, released: 0, stillHeld: 0 };
+    const rows = await models.held.find({ tenantId }).sort({ queuedAt: 1 }).lean<HeldRecord[]>();
+    if (!rows.length) return;
+    const pausing = await pausingEvents(tenantId);
+    const free: HeldRecord[] = [];
+    for (const row of rows) if (!row.recipientId || !(await pausingFor(tenantId, row.recipientId, pausing)).length) free.push(row);
+    if (!free.length) return;
+    const progress = { _id: tenantId, state: 'running' as const, startedAt: now(), finishedAt: null, total: free.length, released: 0, stillHeld: rows.length - free.length };
     await upsert(models.releases, progress);
-    let windowStart = Date.now();
-    let inWindow = 0;
-    for (const id of ids) {
-      const row = await models.held.findById(id).lean<HeldRecord>();
-      if (!row) continue;
-      if (await heldStillCovered(row, pausing)) {
-        progress.stillHeld++;
-        continue;
+    logger.info({ tenant: tenantId, toRelease: free.length, stillHeld: progress.stillHeld }, 'releasing held mail');
+    for (let i = 0; i < free.length; i += releasePerSecond) {
+      const windowStart = Date.now();
+      const slice = free.slice(i, i + releasePerSecond);
+      // In slices of ≤100 (FerretDB bulk limit): queue rows first, then the held rows removed.
+      for (let j = 0; j < slice.length; j += 100) {
+        const part = slice.slice(j, j + 100);
+        await insertAll(models.queue, part.map(({ heldAt: _h, eventIds: _e, ...rest }) => ({ ...rest, nextAttemptAt: now(), attempts: [] }) as DeliveryRecord));
+        // Which events held them, kept for the post-incident report once the held rows are gone.
+        await insertAll(models.releasedHeld, part.map((r) => ({ _id: r._id, tenantId: r.tenantId, eventIds: r.eventIds, heldAt: r.heldAt, releasedAt: now() })));
+        await models.held.deleteMany({ tenantId, _id: { $in: part.map((r) => r._id) } });
       }
-      if (inWindow >= releasePerSecond) {
+      progress.released += slice.length;
+      worker.wake();
+      if (i + releasePerSecond < free.length) {
+        await upsert(models.releases, progress);
         const wait = 1000 - (Date.now() - windowStart);
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        windowStart = Date.now();
-        inWindow = 0;
-        await upsert(models.releases, progress);
       }
-      const { heldAt: _h, eventIds: _e, ...rest } = row;
-      await insertOnce(models.queue, { ...rest, nextAttemptAt: now(), attempts: [] } as DeliveryRecord);
-      await upsert(models.releasedHeld, { _id: row._id, tenantId: row.tenantId, eventIds: row.eventIds, heldAt: row.heldAt, releasedAt: now() });
-      await models.held.deleteOne({ _id: id });
-      progress.released++;
-      inWindow++;
-      worker.wake();
     }
     await upsert(models.releases, { ...progress, state: 'done', finishedAt: now() });
     logger.info({ tenant: tenantId, released: progress.released, stillHeld: progress.stillHeld }, 'held mail released');
   }
 
-  function release(tenantId: string): Promise<void> {
-    const running = releasing.get(tenantId);
-    if (running) return running.then(() => release(tenantId));
-    const p = releaseTenant(tenantId)
-      .catch((err) => logger.error({ err, tenant: tenantId }, 'release of held mail failed'))
-      .finally(() => releasing.delete(tenantId));
+  /** Brings a tenant's queue and held rows in line with its current pausing events; one pass per tenant at a time. */
+  function reconcile(tenantId: string): Promise<void> {
+    const previous = releasing.get(tenantId) ?? Promise.resolve();
+    const p: Promise<void> = previous
+      .then(() => holdTenant(tenantId))
+      .then(() => releaseTenant(tenantId))
+      .catch((err) => logger.error({ err, tenant: tenantId }, 'holding or releasing mail failed'))
+      .finally(() => {
+        if (releasing.get(tenantId) === p) releasing.delete(tenantId);
+      });
     releasing.set(tenantId, p);
     return p;
   }
-
   async function entryFor(user: UserIdentity, id: string): Promise<MailboxEntryRecord> {
     if (!/^(inbox|sent):[A-Za-z0-9._-]{1,80}$/.test(id)) throw notFound('message');
     const entry = await models.mailbox.findById(`${user.tenantId}:${user.userId}:${id}`).lean<MailboxEntryRecord>();
@@ -375,24 +494,60 @@ export function createMailService(options: MailOptions) {
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
     async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
       const messageId = randomUUID();
-      const key = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
-      routeSoon(key);
+      lastAccepted = Date.now();
+      const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
+      routeSoon(stored);
       return messageId;
     },
 
     route,
 
-    /** Routes every message stored but not yet routed (after a crash). A scan, so only at start and now and then. */
-    async recover(): Promise<number> {
-      const pending = await models.messages.find({ routed: false }, { _id: 1 }).lean();
-      for (const p of pending) if (!routing.has(p._id)) await route(p._id).catch((err) => logger.error({ err, message: p._id }, 'recovery routing failed'));
-      return pending.length;
+    /**
+     * A clean stop (after the receiver closed): routing finishes what it has (up to waitMs), the
+     * journal's open segment is closed, the worker stops. Whatever is left is routed at the next start.
+     */
+    async stop(waitMs = 10_000): Promise<void> {
+      const until = Date.now() + waitMs;
+      while ((backlog.length || pumping) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      journal.close();
+      await worker.stop();
     },
 
-    release,
-    /** Re-checks held mail of a tenant (an event ended or changed). */
+    /** Messages this process accepted and has not routed yet. */
+    unrouted(): number {
+      return journal.outstanding();
+    },
+
+    /**
+     * Routes every message stored but not routed by a process that died (at start, then every few
+     * minutes): reads the journal segments it left, never the messages collection.
+     */
+    async recover(): Promise<number> {
+      let recovered = 0;
+      for (const segment of await journal.foreign()) {
+        const keys = segment.keys.filter((key) => !routing.has(key));
+        for (let i = 0; i < keys.length; i += ROUTE_BATCH) {
+          const batch = keys.slice(i, i + ROUTE_BATCH);
+          await routeMany(batch.map((key) => ({ key }))).catch(async (err) => {
+            logger.error({ err, messages: batch.length }, 'recovery routing of a batch failed; routing one by one');
+            for (const key of batch) await route(key).catch((e) => logger.error({ err: e, message: key }, 'recovery routing failed'));
+          });
+        }
+        recovered += keys.length;
+        await journal.dropIfAbandoned(segment.name, segment.ageMs, ABANDONED_MS);
+      }
+      return recovered;
+    },
+
+    /** Re-checks a tenant's queued and held mail against its current pausing events (hold, then release). */
+    release: reconcile,
+    /**
+     * An event was created, edited, started or ended: queued mail of recipients a pausing event now
+     * covers is held; held mail no longer covered is released.
+     */
     onEventChange(event: Pick<EventRecord, 'tenantId'>): void {
-      void release(event.tenantId);
+      forget(`e:${event.tenantId}`);
+      void reconcile(event.tenantId);
     },
 
     async getSettings(tenantId: string) {
@@ -527,35 +682,46 @@ export function createMailService(options: MailOptions) {
           .compile()
           .build();
         const all = [...new Set([...input.to, ...input.cc, ...input.bcc].map((a) => a.toLowerCase()))];
-        await storeMessage(models, { tenantId: user.tenantId, messageId, direction: 'outbound', mailFrom: user.email, recipients: all.map((address) => ({ address, kind: 'user', id: '' })), raw, userId: user.userId, receivedAt: now() });
+        await storeMessage(models, { tenantId: user.tenantId, messageId, direction: 'outbound', mailFrom: user.email, recipients: all.map((address) => ({ address, kind: 'user', id: '' })), raw, userId: user.userId, receivedAt: now() }, journal);
       }
       await route(key);
       return this.read(user, `sent:${messageId}`);
     },
 
-    /** Removes mailbox copies and messages older than each tenant's retention (not those still to deliver). */
-    async sweep(): Promise<{ entries: number; messages: number }> {
+    /**
+     * Removes mailbox copies, messages (with their chunks) and delivery results older than each
+     * tenant's retention (messages still queued or held are kept), and the chunks of large messages
+     * whose message document never committed (a crash before the 250) once the grace period is over.
+     * Each removal is one filtered deleteMany (one scan) rather than a delete per document.
+     */
+    async sweep(): Promise<{ entries: number; messages: number; orphans: number }> {
       let entries = 0;
       let messages = 0;
+      let orphans = 0;
+      const uploads = await models.uploads.find({ createdAt: { $lt: new Date(now().getTime() - orphanGraceMs) } }).lean();
+      if (uploads.length) {
+        const orphaned: string[] = [];
+        for (const u of uploads) if (!(await models.messages.findById(u._id, { _id: 1 }).lean())) orphaned.push(u._id);
+        for (let i = 0; i < orphaned.length; i += 100) await models.chunks.deleteMany({ messageKey: { $in: orphaned.slice(i, i + 100) } });
+        for (let i = 0; i < uploads.length; i += 100) await models.uploads.deleteMany({ _id: { $in: uploads.slice(i, i + 100).map((u) => u._id) } });
+        orphans = orphaned.length;
+        if (orphans) logger.info({ orphans }, 'removed chunks of messages whose storing never completed');
+      }
       for (const tenant of await tenants.list()) {
         const { retentionDays } = await settingsOf(tenant.id);
         const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
         entries += (await models.mailbox.deleteMany({ tenantId: tenant.id, receivedAt: { $lt: cutoff } })).deletedCount;
-        const old = await models.messages.find({ tenantId: tenant.id, receivedAt: { $lt: cutoff } }, { _id: 1, chunks: 1 }).lean();
-        if (!old.length) continue;
-        const busy = new Set([
+        await models.results.deleteMany({ tenantId: tenant.id, finishedAt: { $lt: cutoff } });
+        const busy = [
           ...(await models.queue.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
           ...(await models.held.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
-        ]);
-        for (const m of old) {
-          if (busy.has(m._id)) continue;
-          // By _id (the only indexed filter on FerretDB): one scan of the chunks per message would not scale.
-          for (let n = 0; n < m.chunks; n++) await models.chunks.deleteOne({ _id: `${m._id}:${n}` });
-          await models.messages.deleteOne({ _id: m._id });
-          messages++;
-        }
+        ];
+        // Chunks first: a crash in between leaves a message document that the next pass removes.
+        await models.chunks.deleteMany({ tenantId: tenant.id, createdAt: { $lt: cutoff }, messageKey: { $nin: busy } });
+        messages += (await models.messages.deleteMany({ tenantId: tenant.id, receivedAt: { $lt: cutoff }, _id: { $nin: busy } })).deletedCount;
       }
-      return { entries, messages };
+      if (entries || messages) logger.info({ entries, messages }, 'mail past retention removed');
+      return { entries, messages, orphans };
     },
   };
 }

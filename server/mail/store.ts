@@ -1,4 +1,10 @@
-/** Raw MIME in chunks plus the message document; the message document is written last (the commit point). */
+/**
+ * Raw MIME plus the message document. A message up to INLINE_BYTES is one document (raw inline);
+ * a larger one is an upload marker, then its chunks, then the message document (the commit point).
+ * Only inserts and look-ups by _id are used on the hot path: on FerretDB v1 (SQLite) updates and
+ * deletes scan the collection even when filtered by _id, inserts and findById do not.
+ */
+import type { Marker, RoutingJournal } from './journal';
 import { CHUNK_BYTES, INLINE_BYTES, isDuplicateKey, type MailChunkRecord, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
 
 export interface NewMessage {
@@ -17,7 +23,13 @@ export class MissingContentError extends Error {}
 
 export const messageKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
 
-function prepare(m: NewMessage): { chunks: MailChunkRecord[]; record: MailMessageRecord } {
+interface Prepared {
+  chunks: MailChunkRecord[];
+  record: MailMessageRecord;
+  marker: Marker;
+}
+
+function prepare(m: NewMessage): Prepared {
   const key = messageKey(m.tenantId, m.messageId);
   const inline = m.raw.length <= INLINE_BYTES;
   const count = inline ? 0 : Math.ceil(m.raw.length / CHUNK_BYTES);
@@ -35,19 +47,21 @@ function prepare(m: NewMessage): { chunks: MailChunkRecord[]; record: MailMessag
     recipients: m.recipients,
     size: m.raw.length,
     chunks: count,
-    raw: inline ? m.raw : null,
-    routed: false,
+    raw: inline ? m.raw.toString('latin1') : null,
     remoteAddress: m.remoteAddress ?? null,
     userId: m.userId ?? null,
   };
-  return { chunks, record };
+  return { chunks, record, marker: { _id: key, tenantId: m.tenantId, receivedAt: m.receivedAt } };
 }
 
-/** Inserts documents whose _ids may already be there (a re-run): those duplicates are fine. */
-async function insertAll<T>(model: { insertMany: (docs: T[], o: object) => Promise<unknown> }, docs: T[]): Promise<void> {
+/**
+ * Inserts documents whose _ids may already be there (a re-run): those duplicates are fine. Through the
+ * driver (the documents are complete and typed already; mongoose's casting cost CPU on the hot path).
+ */
+export async function insertAll<T>(model: { collection: { insertMany: (docs: never[], o: object) => Promise<unknown> } }, docs: T[]): Promise<void> {
   if (!docs.length) return;
   try {
-    await model.insertMany(docs, { ordered: false });
+    await model.collection.insertMany(docs as never[], { ordered: false });
   } catch (err) {
     const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
     if (writeErrors?.length && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000)) return;
@@ -56,53 +70,90 @@ async function insertAll<T>(model: { insertMany: (docs: T[], o: object) => Promi
   }
 }
 
-/**
- * Stores a message durably. When this resolves, the raw MIME and its metadata are in the database;
- * only then may the receiver answer 250. Re-running it with the same id is harmless.
- * Chunks and the message document are written at once (half the wait before the 250). A crash
- * between them leaves an unrouted message without its content, which was never answered 250:
- * routing discards it (MissingContentError).
- */
-export async function storeMessage(models: MailModels, m: NewMessage): Promise<string> {
-  const { chunks, record } = prepare(m);
-  await Promise.all([insertAll(models.chunks, chunks), insertAll(models.messages, [record])]);
-  return record._id;
+/** Large messages: the upload marker, then the chunks (≤ 2 per insert: 8 MB), before the message document. */
+async function writeChunks(models: MailModels, p: Prepared): Promise<void> {
+  if (!p.chunks.length) return;
+  await insertAll(models.uploads, [{ _id: p.record._id, tenantId: p.record.tenantId, chunks: p.chunks.length, createdAt: p.record.receivedAt }]);
+  for (let i = 0; i < p.chunks.length; i += 2) await insertAll(models.chunks, p.chunks.slice(i, i + 2));
 }
 
 /**
- * Group commit for the receiver: messages arriving within a few milliseconds of each other are
- * written together (one insertMany of chunks, one of message documents), and each caller is answered
- * only when its batch is written. Messages over 1 MB are stored on their own.
+ * Stores a message durably. When this resolves, the raw MIME and its metadata (and, with a journal,
+ * its "to be routed" marker) are in the database; only then may the receiver answer 250. Re-running
+ * it with the same id is harmless. On failure its journal entry is given up (it was never accepted).
  */
-export function createBatchedStore(models: MailModels, options: { maxWaitMs?: number; maxBatch?: number } = {}) {
-  const maxWaitMs = options.maxWaitMs ?? 2;
-  const maxBatch = options.maxBatch ?? 64;
-  type Pending = ReturnType<typeof prepare> & { resolve: (key: string) => void; reject: (err: unknown) => void };
-  let batch: Pending[] = [];
+export async function storeMessage(models: MailModels, m: NewMessage, journal?: RoutingJournal): Promise<string> {
+  const p = prepare(m);
+  try {
+    await writeChunks(models, p);
+    await Promise.all([insertAll(models.messages, [p.record]), journal?.write([p.marker])]);
+  } catch (err) {
+    journal?.done([p.record._id]);
+    throw err;
+  }
+  return p.record._id;
+}
+
+export interface StoredMessage {
+  key: string;
+  record: MailMessageRecord;
+  raw: Buffer;
+}
+
+/**
+ * Group commit for the receiver: messages arriving while a batch is being written are written
+ * together as the next batch (one insertMany of message documents, one of journal markers), and each
+ * caller is answered only when its batch is written. Large (chunked) messages are stored on their own.
+ */
+export function createBatchedStore(models: MailModels, journal: RoutingJournal, options: { maxBatch?: number; maxInFlight?: number } = {}) {
+  const maxBatch = options.maxBatch ?? 100;
+  const maxInFlight = options.maxInFlight ?? 1;
+  type Pending = Prepared & { raw: Buffer; resolve: (s: StoredMessage) => void; reject: (err: unknown) => void };
+  let queue: Pending[] = [];
+  let writing = 0;
   let timer: NodeJS.Timeout | null = null;
 
   function flush(): void {
-    const current = batch;
-    batch = [];
     if (timer) clearTimeout(timer);
     timer = null;
-    Promise.all([insertAll(models.chunks, current.flatMap((p) => p.chunks)), insertAll(models.messages, current.map((p) => p.record))]).then(
-      () => current.forEach((p) => p.resolve(p.record._id)),
-      (err) => current.forEach((p) => p.reject(err)),
-    );
+    if (!queue.length) return;
+    const current = queue.splice(0, maxBatch);
+    writing++;
+    Promise.all([insertAll(models.messages, current.map((p) => p.record)), journal.write(current.map((p) => p.marker))])
+      .then(
+        () => current.forEach((p) => p.resolve({ key: p.record._id, record: p.record, raw: p.raw })),
+        (err) => {
+          journal.done(current.map((p) => p.record._id));
+          current.forEach((p) => p.reject(err));
+        },
+      )
+      .finally(() => {
+        writing--;
+        // What arrived meanwhile is the next batch.
+        if (queue.length) schedule();
+      });
+  }
+  function schedule(): void {
+    // One batch in flight; the next fills up meanwhile (SQLite writes one transaction at a time).
+    if (writing >= maxInFlight || timer) return;
+    timer = setTimeout(flush, 0);
   }
 
-  return (m: NewMessage): Promise<string> => {
-    if (m.raw.length > 1024 * 1024) return storeMessage(models, m);
-    return new Promise<string>((resolve, reject) => {
-      batch.push({ ...prepare(m), resolve, reject });
-      if (batch.length >= maxBatch) flush();
-      else if (!timer) timer = setTimeout(flush, maxWaitMs);
+  const store = (m: NewMessage): Promise<StoredMessage> => {
+    const p = prepare(m);
+    if (p.chunks.length) return storeMessage(models, m, journal).then((key) => ({ key, record: p.record, raw: m.raw }));
+    return new Promise<StoredMessage>((resolve, reject) => {
+      queue.push({ ...p, raw: m.raw, resolve, reject });
+      schedule();
     });
   };
+  /** True while a batch is being written or waits to be. */
+  store.busy = () => writing > 0 || queue.length > 0;
+  return store;
 }
 
 const asBuffer = (data: unknown): Buffer => {
+  if (typeof data === 'string') return Buffer.from(data, 'latin1');
   const d = data as Buffer | { buffer: Uint8Array };
   return Buffer.isBuffer(d) ? d : Buffer.from(d.buffer);
 };
@@ -110,7 +161,7 @@ const asBuffer = (data: unknown): Buffer => {
 export async function readRaw(models: MailModels, message: Pick<MailMessageRecord, '_id' | 'chunks'> & { raw?: unknown }): Promise<Buffer> {
   if (message.chunks === 0) {
     const raw = message.raw ?? (await models.messages.findById(message._id, { raw: 1 }).lean())?.raw;
-    if (!raw) throw new MissingContentError(`message ${message._id} has no stored content`);
+    if (raw === null || raw === undefined) throw new MissingContentError(`message ${message._id} has no stored content`);
     return asBuffer(raw);
   }
   const parts: Buffer[] = [];

@@ -9,6 +9,7 @@ import { createLogger } from '../../server/log';
 import { mailModels } from '../../server/mail/model';
 import { createReceiver } from '../../server/mail/receiver';
 import { createMailService } from '../../server/mail/service';
+import { createRoutingJournal } from '../../server/mail/journal';
 import { readRaw, storeMessage } from '../../server/mail/store';
 import { eventModel } from '../../server/events/model';
 import { eventually } from '../harness/eventually';
@@ -73,7 +74,7 @@ function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAg
 
 /** Waits until every accepted message is routed, then delivers whatever is due. */
 async function routedThenDeliver() {
-  await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+  await eventually(async () => expect(await ctx.services.mail.unrouted()).toBe(0));
   await ctx.services.mail.worker.tick();
 }
 
@@ -125,6 +126,26 @@ describe('SMTP receiver', () => {
     expect(await s.data(simpleMessage({ from: 'a@b.example', to: 'victim@elsewhere.example', subject: 'relay?' }))).toMatch(/^5\d\d /);
     await s.quit();
     expect(await ctx.services.mail.models.messages.countDocuments({})).toBe(0);
+  });
+
+  it('accepts a user added to the directory right after the reload, and refuses one removed', async () => {
+    const rcpt = async (address: string) => {
+      const s = await smtpSession(port);
+      await s.command('EHLO sender.example');
+      await s.command('MAIL FROM:<someone@sender.example>');
+      const reply = await s.command(`RCPT TO:<${address}>`);
+      await s.quit();
+      return reply;
+    };
+    // Refused (and that answer was cached) while Dan is not in the directory.
+    expect(await rcpt('dan@acme.test')).toMatch(/^550 5\.1\.1 /);
+    expect(await rcpt('cy@acme.test')).toMatch(/^250 /);
+    const withDan = { ...acme, users: [...acme.users.filter((u) => u.id !== 'u-cy'), { id: 'u-dan', displayName: 'Dan', mail: 'dan@acme.test' }] };
+    await ctx.services.directory.importDirectory(withDan);
+    expect(await rcpt('dan@acme.test')).toMatch(/^250 /);
+    expect(await rcpt('cy@acme.test')).toMatch(/^550 5\.1\.1 /);
+    await ctx.services.directory.importDirectory(acme);
+    expect(await rcpt('cy@acme.test')).toMatch(/^250 /);
   });
 
   it('offers STARTTLS only when a certificate is configured', async () => {
@@ -233,6 +254,77 @@ describe('groups and events', () => {
     await admin.post(`/api/events/${event.body.id}/end`).expect(200);
   });
 
+  it('holds mail already queued when a pausing event starts (scheduler), delivers none of it, and releases it once at the end', async () => {
+    primary.mode = 'defer';
+    await send(['ann@acme.test', 'bob@acme.test'], 'queued before the pause');
+    await routedThenDeliver();
+    const m = ctx.services.mail.models;
+    const annRow = await m.queue.findOne({ recipient: 'ann@acme.test' }).sort({ queuedAt: -1 }).lean();
+    expect(annRow!.attempts.map((a) => a.outcome)).toEqual(['deferred']);
+    // A pausing event for Sales (Ann) that starts a moment from now: the scheduler's start transition holds her row.
+    const event = await admin
+      .post('/api/events')
+      .send({ description: 'pause later', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() + 1000), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .expect(201);
+    expect(await m.held.findById(annRow!._id).lean()).toBeNull();
+    ctx.services.scheduler.start();
+    try {
+      // Held row first, then the queue row removed.
+      await eventually(async () => {
+        expect(await m.held.findById(annRow!._id).lean()).toMatchObject({ recipient: 'ann@acme.test', eventIds: [event.body.id] });
+        expect(await m.queue.findById(annRow!._id).lean()).toBeNull();
+      });
+      expect((await status()).held).toBe(1);
+      // The primary accepts again: Bob's copy goes, Ann's stays held.
+      primary.mode = 'accept';
+      await new Promise((r) => setTimeout(r, 5));
+      await ctx.services.mail.worker.tick();
+      const delivered = () => primary.received.filter((x) => x.raw.includes('queued before the pause')).map((x) => x.to[0]);
+      expect(delivered()).toEqual(['bob@acme.test']);
+      const ended = Date.now();
+      await admin.post(`/api/events/${event.body.id}/end`).expect(200);
+      await eventually(async () => {
+        const { release, held } = await status();
+        expect(held).toBe(0);
+        expect(release).toMatchObject({ state: 'done', total: 1, released: 1 });
+        expect(Date.parse((release as unknown as { startedAt: string }).startedAt)).toBeGreaterThanOrEqual(ended);
+      });
+      await ctx.services.mail.worker.tick();
+      expect(delivered().sort()).toEqual(['ann@acme.test', 'bob@acme.test']);
+    } finally {
+      primary.mode = 'accept';
+      await ctx.services.scheduler.stop();
+    }
+  });
+
+  it('leaves a row a worker holds the lease of to that worker; its next attempt holds it instead of delivering', async () => {
+    primary.mode = 'defer';
+    await send(['ann@acme.test'], 'leased at the pause');
+    await routedThenDeliver();
+    const m = ctx.services.mail.models;
+    const row = await m.queue.findOne({ recipient: 'ann@acme.test' }).sort({ queuedAt: -1 }).lean();
+    // Another worker is delivering this row right now.
+    await m.leases.create({ _id: row!._id, owner: 'another-worker', expiresAt: new Date(Date.now() + 60_000) });
+    const event = await admin
+      .post('/api/events')
+      .send({ description: 'pause now', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() - 1000), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .expect(201);
+    await ctx.services.mail.release('acme');
+    expect(await m.queue.findById(row!._id).lean()).not.toBeNull();
+    expect(await m.held.findById(row!._id).lean()).toBeNull();
+    // That worker's attempt was deferred; it lets go. The next attempt holds the row rather than delivering it.
+    await m.leases.deleteOne({ _id: row!._id });
+    primary.mode = 'accept';
+    await new Promise((r) => setTimeout(r, 5));
+    await ctx.services.mail.worker.tick();
+    expect(await m.held.findById(row!._id).lean()).not.toBeNull();
+    expect(primary.received.filter((x) => x.raw.includes('leased at the pause'))).toHaveLength(0);
+    await admin.post(`/api/events/${event.body.id}/end`).expect(200);
+    await eventually(async () => expect(await m.held.findById(row!._id).lean()).toBeNull());
+    await ctx.services.mail.worker.tick();
+    expect(primary.received.filter((x) => x.raw.includes('leased at the pause')).map((x) => x.to)).toEqual([['ann@acme.test']]);
+  });
+
   it('shows the inbox since the event start during an event, including mail from before the event was created', async () => {
     await send(['cy@acme.test'], 'before the event existed');
     await routedThenDeliver();
@@ -290,7 +382,7 @@ describe('delivery queue', () => {
     // A second service on the same database whose maximum age is zero (a worker in another process).
     const strict = anotherProcess({ baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 0 });
     await send(['cy@acme.test'], 'primary down', { from: 'patient@sender.example' });
-    await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+    await eventually(async () => expect(await ctx.services.mail.unrouted()).toBe(0));
     await strict.worker.tick();
     const row = await ctx.services.mail.models.results.findOne({ recipient: 'cy@acme.test', state: 'failed' }).sort({ finishedAt: -1 }).lean();
     expect(row!.attempts[0]!.reply).toMatch(/ECONNREFUSED/);
@@ -303,7 +395,7 @@ describe('delivery queue', () => {
   it('two workers (as two processes) claim each row once through lease documents', async () => {
     const other = anotherProcess();
     for (let i = 0; i < 8; i++) await send(['bob@acme.test'], `parallel ${i}`);
-    await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+    await eventually(async () => expect(await ctx.services.mail.unrouted()).toBe(0));
     await Promise.all([ctx.services.mail.worker.tick(), other.worker.tick(), ctx.services.mail.worker.tick()]);
     await other.worker.stop();
     const got = primary.received.filter((m) => /Subject: parallel \d/.test(m.raw));
@@ -398,7 +490,79 @@ describe('sweeper', () => {
   });
 });
 
+describe('sweeper: retention and crashes', () => {
+  /** The mail service of another process on the same database whose clock is `at`. */
+  const serviceAt = (at: () => Date) =>
+    createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: createLogger('silent'), now: at });
+  const big = (subject: string) => {
+    const raw = Buffer.alloc(600 * 1024, 'b');
+    raw.write(`Subject: ${subject}\r\n\r\n`, 0);
+    return raw;
+  };
+
+  it('removes chunks whose message document never committed (a crash before the 250) after the grace period', async () => {
+    const m = ctx.services.mail.models;
+    // A process that dies after writing the chunks of a large message, before its message document.
+    const crashing = { ...m, messages: { collection: { insertMany: () => Promise.reject(new Error('process killed')) } } } as unknown as typeof m;
+    const t0 = Date.now();
+    await expect(storeMessage(crashing, { tenantId: 'acme', messageId: 'crashed-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw: big('crashed'), receivedAt: new Date(t0) })).rejects.toThrow('process killed');
+    // A large message stored whole at the same time keeps its chunks.
+    const kept = await storeMessage(m, { tenantId: 'acme', messageId: 'whole-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw: big('whole'), receivedAt: new Date(t0) });
+    await ctx.services.mail.route(kept);
+    expect(await m.chunks.countDocuments({ messageKey: 'acme:crashed-1' })).toBe(1);
+    // Within the grace period (storing may still be going on elsewhere) nothing is removed.
+    expect((await serviceAt(() => new Date(t0 + 10 * 60_000)).sweep()).orphans).toBe(0);
+    expect(await m.chunks.countDocuments({ messageKey: 'acme:crashed-1' })).toBe(1);
+    const later = await serviceAt(() => new Date(t0 + 2 * HOUR)).sweep();
+    expect(later.orphans).toBe(1);
+    expect(await m.chunks.countDocuments({ messageKey: 'acme:crashed-1' })).toBe(0);
+    const whole = await m.messages.findById(kept).lean();
+    expect((await readRaw(m, whole!)).toString()).toContain('Subject: whole');
+    expect((await inbox('ann')).map((x) => x.subject)).toContain('whole');
+  });
+
+  it("removes messages and their chunks past the tenant's retention days, keeping younger ones", async () => {
+    const m = ctx.services.mail.models;
+    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port }, retentionDays: 2 }).expect(200);
+    try {
+      const t0 = Date.now();
+      const store = (id: string, subject: string, ageDays: number) =>
+        storeMessage(m, { tenantId: 'acme', messageId: id, direction: 'inbound', mailFrom: '', recipients: [{ address: 'cy@acme.test', kind: 'user', id: 'u-cy' }], raw: big(subject), receivedAt: new Date(t0 - ageDays * DAY) });
+      const old = await store('old-big', 'three days old', 3);
+      const young = await store('young-big', 'one day old', 1);
+      await ctx.services.mail.route(old);
+      await ctx.services.mail.route(young);
+      await ctx.services.mail.worker.tick();
+      expect(await m.queue.countDocuments({ messageKey: { $in: [old, young] } })).toBe(0);
+      const result = await ctx.services.mail.sweep();
+      expect(result.messages).toBeGreaterThanOrEqual(1);
+      expect(await m.messages.findById(old).lean()).toBeNull();
+      expect(await m.chunks.countDocuments({ messageKey: old })).toBe(0);
+      expect(await m.messages.findById(young).lean()).not.toBeNull();
+      expect(await m.chunks.countDocuments({ messageKey: young })).toBe(1);
+      const subjects = (await inbox('cy')).map((x) => x.subject);
+      expect(subjects).toContain('one day old');
+      expect(subjects).not.toContain('three days old');
+    } finally {
+      await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+    }
+  });
+});
+
 describe('storage', () => {
+  it('routes at recovery a message another process stored (journal marker written) but never routed before it died', async () => {
+    const m = ctx.services.mail.models;
+    // What a receiver process leaves when killed between its 250 and routing: the message and its marker.
+    const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
+    const key = await storeMessage(m, { tenantId: 'acme', messageId: 'died-before-routing', direction: 'inbound', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: stored then killed\r\n\r\nbody\r\n'), receivedAt: new Date() }, dead);
+    expect((await inbox('bob')).map((x) => x.subject)).not.toContain('stored then killed');
+    expect(await ctx.services.mail.recover()).toBeGreaterThanOrEqual(1);
+    expect((await inbox('bob')).map((x) => x.subject)).toContain('stored then killed');
+    expect(await m.queue.findById(`${key}:bob@acme.test`).lean()).not.toBeNull();
+    await ctx.services.mail.worker.tick();
+    expect(primary.received.filter((x) => x.raw.includes('stored then killed')).map((x) => x.to)).toEqual([['bob@acme.test']]);
+  });
+
   it('keeps a large message in chunks under the 16 MB document limit and reads it back whole', async () => {
     const raw = Buffer.alloc(9 * 1024 * 1024 + 7, 'a');
     raw.write('Subject: large\r\n\r\n', 0);
