@@ -65,6 +65,19 @@ const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
 export const ORPHAN_GRACE_MS = 60 * 60_000;
 const PAGE = 50;
 
+function encodeMailboxCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.getTime(), id])).toString('base64url');
+}
+function decodeMailboxCursor(cursor: string): { at: Date; id: string } | null {
+  try {
+    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || typeof id !== 'string') return null;
+    return { at: new Date(ms), id };
+  } catch {
+    return null;
+  }
+}
+
 function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
   if (!a) return [];
   return (Array.isArray(a) ? a : [a]).flatMap((o) => o.value.map((v) => (v.name ? `${v.name} <${v.address ?? ''}>` : v.address ?? ''))).filter(Boolean);
@@ -612,14 +625,16 @@ export function createMailService(options: MailOptions) {
         if (mine.length) range.$gte = new Date(Math.min(...mine.map((e) => e.start.getTime())));
       }
       if (cursor) {
-        const ms = Number(Buffer.from(cursor, 'base64url').toString());
-        if (!Number.isFinite(ms) || ms <= 0) throw unprocessable([{ path: 'cursor', message: 'cursor is not valid' }]);
-        range.$lt = new Date(ms);
+        // The cursor is the last row's (receivedAt, _id): rows received in the same millisecond are told apart by _id.
+        const after = decodeMailboxCursor(cursor);
+        if (!after) throw unprocessable([{ path: 'cursor', message: 'cursor is not valid' }]);
+        filter.$or = [{ receivedAt: { $lt: after.at } }, { receivedAt: after.at, _id: { $lt: after.id } }];
       }
       if (Object.keys(range).length) filter.receivedAt = range;
       const rows = await models.mailbox.find(filter).sort({ receivedAt: -1, _id: -1 }).limit(PAGE + 1).lean<MailboxEntryRecord[]>();
       const page = rows.slice(0, PAGE);
-      const next = rows.length > PAGE ? Buffer.from(String(page[page.length - 1]!.receivedAt.getTime())).toString('base64url') : null;
+      const last = page[page.length - 1];
+      const next = rows.length > PAGE && last ? encodeMailboxCursor(last.receivedAt, last._id) : null;
       return { items: page.map(view), nextCursor: next };
     },
 

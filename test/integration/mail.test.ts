@@ -470,6 +470,29 @@ describe('the user mailbox and sending', () => {
   });
 });
 
+describe('mailbox paging', () => {
+  it('pages through rows received in the same millisecond without skipping or repeating any; a forged cursor is a 422', async () => {
+    // 120 sent copies with one timestamp: a cursor on the time alone would skip all but the first page.
+    const at = new Date(Date.now() - 60_000);
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      _id: `acme:u-cy:sent:paging-${String(i).padStart(3, '0')}`, tenantId: 'acme', userId: 'u-cy', folder: 'sent', messageKey: `paging-${i}`,
+      receivedAt: at, from: 'cy@acme.test', to: ['x@outside.example'], cc: [], subject: `paging ${i}`, date: at, preview: '', hasAttachments: false, viaGroup: null, deliveryKeys: [],
+    }));
+    for (let i = 0; i < rows.length; i += 100) await mailModels(ctx.conn).mailbox.insertMany(rows.slice(i, i + 100));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await request(ctx.app).get(`/api/me/mailbox?folder=sent${cursor ? `&cursor=${cursor}` : ''}`).set('Authorization', `Bearer ${tokens.cy}`).expect(200);
+      seen.push(...res.body.items.filter((m: { subject: string }) => m.subject.startsWith('paging ')).map((m: { subject: string }) => m.subject));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(120);
+    expect(new Set(seen).size).toBe(120);
+    const bad = await request(ctx.app).get(`/api/me/mailbox?folder=sent&cursor=${Buffer.from('12345').toString('base64url')}`).set('Authorization', `Bearer ${tokens.cy}`).expect(422);
+    expect(bad.body.errors[0].path).toBe('cursor');
+  });
+});
+
 describe('sweeper', () => {
   it('removes mailbox copies and messages older than the retention, keeping those still to deliver', async () => {
     await send(['bob@acme.test'], 'to be swept');
