@@ -482,7 +482,7 @@ describe('mailbox paging', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await request(ctx.app).get(`/api/me/mailbox?folder=sent${cursor ? `&cursor=${cursor}` : ''}`).set('Authorization', `Bearer ${tokens.cy}`).expect(200);
+      const res: request.Response = await request(ctx.app).get(`/api/me/mailbox?folder=sent${cursor ? `&cursor=${cursor}` : ''}`).set('Authorization', `Bearer ${tokens.cy}`).expect(200);
       seen.push(...res.body.items.filter((m: { subject: string }) => m.subject.startsWith('paging ')).map((m: { subject: string }) => m.subject));
       cursor = res.body.nextCursor;
     } while (cursor);
