@@ -48,7 +48,7 @@ const sendBody = z
   })
   .refine((b) => b.to.length + b.cc.length + b.bcc.length > 0, { path: ['to'], message: 'at least one recipient is needed' });
 
-const listQuery = z.object({ folder: z.enum(['inbox', 'sent']).default('inbox'), cursor: z.string().max(64).optional() });
+const listQuery = z.object({ folder: z.enum(['inbox', 'sent']).default('inbox'), cursor: z.string().max(512).optional() });
 
 export function mailRoutes(deps: { auth: AuthService; userAuth: UserAuthService; mail: MailService }): Router {
   const { auth, userAuth, mail } = deps;

@@ -475,7 +475,7 @@ describe('mailbox paging', () => {
     // 120 sent copies with one timestamp: a cursor on the time alone would skip all but the first page.
     const at = new Date(Date.now() - 60_000);
     const rows = Array.from({ length: 120 }, (_, i) => ({
-      _id: `acme:u-cy:sent:paging-${String(i).padStart(3, '0')}`, tenantId: 'acme', userId: 'u-cy', folder: 'sent', messageKey: `paging-${i}`,
+      _id: `acme:u-cy:sent:${String(i).padStart(3, '0')}-5f0c2a6e-8a4b-4c1e-9d3f-7b2e1a0c9d8e`, tenantId: 'acme', userId: 'u-cy', folder: 'sent', messageKey: `paging-${i}`,
       receivedAt: at, from: 'cy@acme.test', to: ['x@outside.example'], cc: [], subject: `paging ${i}`, date: at, preview: '', hasAttachments: false, viaGroup: null, deliveryKeys: [],
     }));
     for (let i = 0; i < rows.length; i += 100) await mailModels(ctx.conn).mailbox.insertMany(rows.slice(i, i + 100));

@@ -97,10 +97,11 @@ describe('two schedulers on one database', () => {
       b.scheduler.onTransition(() => void dispatched.b++);
       a.scheduler.start();
       b.scheduler.start();
-      const now = Date.now();
       const count = 12;
       for (let i = 0; i < count; i++) {
-        // Some already due, some due in a moment, each ending shortly after it starts.
+        // Some already due, some due in a moment, each ending shortly after it starts. Times are taken per
+        // event: on a loaded machine the loop itself can take longer than the 1.5 s an event lasts.
+        const now = Date.now();
         await (i % 2 ? a : b).events.create(planner, event(now - 1000 + i * 150, now + 1500 + i * 150), context);
       }
       await waitFor(() => dispatched.a + dispatched.b >= 2 * count, 20_000, 'every transition');
