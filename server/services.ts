@@ -27,6 +27,10 @@ import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
+import { monitorModels } from './monitor/model';
+import { createMonitorService, type MonitorOptions } from './monitor/service';
+import { unconfiguredAlertSender } from './monitor/alerts';
+import { createPortalService } from './portal/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -41,6 +45,10 @@ export interface ServiceOptions {
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
   mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
+  /** LIFEBOAT_PUBLIC_URL: where links in alerts point. */
+  publicUrl?: string;
+  /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
+  monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -108,7 +116,25 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     if (transition.kind === 'end') mail.onEventChange(event);
   });
   events.onEventChanged((event) => mail.onEventChange(event));
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail };
+  const monitor = createMonitorService({
+    models: monitorModels(conn),
+    tenants,
+    directory,
+    events,
+    mail,
+    entra,
+    audit,
+    logger: options.logger,
+    secret: options.secret,
+    publicUrl: options.publicUrl ?? 'http://localhost:3000',
+    hostname: options.mail?.hostname ?? 'lifeboat.local',
+    alerts: options.monitor?.alerts ?? unconfiguredAlertSender(options.logger),
+    now: options.now,
+    minuteMs: options.monitor?.minuteMs,
+    tickMs: options.monitor?.tickMs,
+  });
+  const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, monitor, portal };
 }
 export type Services = ReturnType<typeof createServices>;
 
