@@ -16,13 +16,14 @@ function formatter(timeZone: string) {
 
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f3f2f1;color:#201f1e}
-main{max-width:640px;margin:0 auto;padding:16px}
+main{max-width:640px;margin:0 auto;padding:16px;overflow-wrap:anywhere}
+th:nth-child(1){width:28%}th:nth-child(4){width:14%}
 h1{font-size:1.35rem;margin:.2rem 0 .6rem}h2{font-size:1.05rem;margin:0 0 .5rem}
 .card{background:#fff;border-radius:8px;padding:14px 16px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.12)}
 .badge{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;font-size:.85rem}
 .detected{background:#fde7e9;color:#a4262c}.normal{background:#dff6dd;color:#107c10}.muted{color:#605e5c;font-size:.9rem}
 .banner{padding:10px 14px;border-radius:6px;margin:12px 0}.ok{background:#dff6dd;color:#0b5a08}.err{background:#fde7e9;color:#a4262c}
-table{width:100%;border-collapse:collapse;font-size:.85rem}td,th{padding:4px 6px;border-bottom:1px solid #edebe9;text-align:left;vertical-align:top}
+table{width:100%;border-collapse:collapse;font-size:.85rem;table-layout:fixed}td,th{padding:4px 6px;overflow-wrap:anywhere;border-bottom:1px solid #edebe9;text-align:left;vertical-align:top}
 label{display:block;font-size:.9rem;margin:.4rem 0 .15rem}input,select{width:100%;padding:10px;font-size:1rem;border:1px solid #8a8886;border-radius:4px}
 button{width:100%;margin-top:10px;padding:12px;font-size:1rem;font-weight:600;border:0;border-radius:4px;background:#0f6cbd;color:#fff}
 button.danger{background:#a4262c}button.secondary{background:#fff;color:#0f6cbd;border:1px solid #0f6cbd}

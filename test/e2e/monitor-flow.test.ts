@@ -1,0 +1,238 @@
+/**
+ * END TO END: the continuity monitor against real peers. Lifeboat's SMTP receiver on loopback; the
+ * Graph stand-in (HTTPS, real msal-node + Graph SDK) plays Exchange Online: its sendMail delivers by
+ * SMTP to Lifeboat's receiver, and its probe mailbox lists what the primary SMTP server (a real
+ * smtp-server peer that can be slowed or broken) accepted. Windows are 3 s (a "minute" is 1 s here).
+ *
+ * Healthy windows → break the primary route → the counter climbs → an alert with a working portal
+ * link → an event started from the portal in Chromium (phone width) → the affected user's status
+ * turns active (pull and push) → repair → recovered. Bad links get a clear page and do nothing.
+ */
+import type { Browser, Page } from 'playwright-core';
+import request from 'supertest';
+import type { AlertMessage, AlertSender } from '../../server/monitor/alerts';
+import { signPortalToken } from '../../server/portal/token';
+import { createLogger } from '../../server/log';
+import { createReceiver } from '../../server/mail/receiver';
+import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
+import { TEST_SECRET, tenantDirectory, useLifeboat } from '../harness/context';
+import { eventually } from '../harness/eventually';
+import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
+import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
+import { assertCertificateTrusted } from '../stand-ins/tls';
+
+const CLIENT_ID = '77777777-2222-4333-8444-555555555555';
+const SECRET = 'probe-app-secret-value-0123456789';
+const PHONE = { width: 390, height: 844 };
+
+const world = new StandInWorld();
+const entraTenant = world.addTenant('cccccccc-0000-4000-8000-000000000003');
+entraTenant.domains = [{ id: 'alpha.test', isVerified: true, isDefault: true }];
+entraTenant.putUser({ id: 'u-probe', displayName: 'Lifeboat Probe', mail: 'probe@alpha.test', userPrincipalName: 'probe@alpha.test' });
+entraTenant.putUser({ id: 'u-ann', displayName: 'Ann Field', mail: 'ann@alpha.test', userPrincipalName: 'ann@alpha.test' });
+entraTenant.putUser({ id: 'u-bob', displayName: 'Bob Stone', mail: 'bob@alpha.test', userPrincipalName: 'bob@alpha.test' });
+entraTenant.putGroup({ id: 'g-ops', displayName: 'Operations', mail: 'ops@alpha.test', groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: ['u-ann'] });
+entraTenant.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'] });
+
+/** Until the notification channels are merged: what would have been sent. */
+const sent: AlertMessage[] = [];
+const recorder: AlertSender = {
+  async send(message) {
+    sent.push(message);
+    return [...message.recipients.sms.map((recipient) => ({ channel: 'sms' as const, recipient, ok: true, error: null })), ...message.recipients.email.map((recipient) => ({ channel: 'email' as const, recipient, ok: true, error: null }))];
+  },
+};
+
+let standIns: StandIns;
+beforeAll(async () => {
+  assertCertificateTrusted();
+  standIns = await startStandIns(world);
+});
+afterAll(() => standIns.close());
+
+const ctx = useLifeboat({
+  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  directories: [tenantDirectory('alpha'), tenantDirectory('beta')],
+  services: { monitor: { minuteMs: 1000, tickMs: 100, alerts: recorder }, publicUrl: 'https://lifeboat.example' },
+});
+
+describe('continuity monitor end to end', () => {
+  let admin: request.Agent;
+  let live: LiveServer;
+  let primary: SmtpPeer;
+  let receiver: ReturnType<typeof createReceiver>;
+  let browser: Browser;
+  let page: Page;
+  let monitorId: string;
+
+  const state = async () => (await admin.get(`/api/monitors/${monitorId}`).expect(200)).body.state;
+  const decisions = async () => ((await admin.get(`/api/monitors/${monitorId}/log?check=window&limit=100`).expect(200)).body.items as { decision: string; failureCount: number }[]).map((r) => r.decision);
+
+  beforeAll(async () => {
+    admin = await ctx.signIn('alpha', 'fullAdministrator');
+    receiver = createReceiver({ mail: ctx.services.mail, logger: createLogger('silent') });
+    const port = await receiver.listen(0, '127.0.0.1');
+    world.mailFlow.smtp = { host: '127.0.0.1', port };
+    primary = await startPeer('accept');
+    primary.onReceived = (mail) => mail.to.forEach((to) => entraTenant.deliverToMailbox(to, mail.raw));
+    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: null }).expect(200);
+    await admin.put('/api/directory/connection').send({ entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
+    await admin.post('/api/directory/sync').send({}).expect(202);
+    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    live = await startLiveServer(ctx);
+    browser = await launchBrowser();
+    page = (await newPanePage(browser, PHONE)).page;
+  }, 120_000);
+
+  afterAll(async () => {
+    await ctx.services.monitor.stop();
+    await browser?.close();
+    await live?.close();
+    await receiver?.close();
+    await primary?.close();
+  });
+
+  it('checks both directions, alerts when the route breaks, acts from the portal, and recovers', async () => {
+    const created = await admin
+      .post('/api/monitors')
+      .send({
+        name: 'Exchange Online mail flow',
+        probeMailbox: 'probe@alpha.test',
+        address: 'monitor-alpha@lifeboat.example',
+        windowMinutes: 3,
+        latencyThresholdSeconds: 2,
+        failureThreshold: 2,
+        repeatMinutes: 30,
+        alertRecipients: { sms: ['+15550100'], email: ['oncall@example.org'] },
+        defaultGroupId: 'g-ops',
+        defaultDurationHours: 2,
+        timeZone: 'Europe/Berlin',
+      })
+      .expect(201);
+    monitorId = created.body.id;
+    ctx.services.monitor.start();
+
+    // Healthy: outbound (Graph sendMail → Lifeboat's receiver) and inbound (SMTP → probe mailbox) both arrive.
+    await eventually(async () => {
+      const log = (await admin.get(`/api/monitors/${monitorId}/log?outcome=ok`).expect(200)).body.items;
+      expect(log.some((r: { check: string }) => r.check === 'outbound')).toBe(true);
+      expect(log.some((r: { check: string }) => r.check === 'inbound')).toBe(true);
+    }, 30_000);
+    const okRows = (await admin.get(`/api/monitors/${monitorId}/log?outcome=ok`).expect(200)).body.items;
+    const outbound = okRows.find((r: { check: string }) => r.check === 'outbound');
+    expect(outbound).toMatchObject({ address: 'monitor-alpha@lifeboat.example', outcome: 'ok', failureCount: 0 });
+    expect(outbound.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(outbound.probeId).toMatch(/^[0-9a-f]{24}$/);
+    const inbound = okRows.find((r: { check: string }) => r.check === 'inbound');
+    expect(inbound).toMatchObject({ route: `127.0.0.1:${primary.port}`, address: 'probe@alpha.test', outcome: 'ok' });
+    expect(sent).toHaveLength(0);
+
+    // Break the only primary route: every inbound route fails, so windows fail; the counter climbs.
+    primary.mode = 'reject';
+    await eventually(async () => expect(sent.filter((m) => m.kind === 'alert')).toHaveLength(1), 30_000);
+    const alert = sent.find((m) => m.kind === 'alert')!;
+    expect(alert.recipients).toEqual({ sms: ['+15550100'], email: ['oncall@example.org'] });
+    expect(alert.sms).toContain(alert.portalUrl);
+    expect(alert.text).toContain(alert.portalUrl);
+    expect(alert.portalUrl).toMatch(/^https:\/\/lifeboat\.example\/portal\/[\w-]+\.[\w-]+$/);
+    const s = await state();
+    expect(s.status).toBe('detected');
+    expect(s.failureCount).toBeGreaterThanOrEqual(2);
+    const log = await decisions();
+    expect(log).toContain('alert sent');
+    expect(log).toContain('below threshold');
+    const failedInbound = (await admin.get(`/api/monitors/${monitorId}/log?check=inbound&outcome=failed`).expect(200)).body.items[0];
+    expect(failedInbound.error).toMatch(/550|No such mailbox/);
+    expect(ctx.logs()).toContain('monitor decision: alert sent');
+
+    // The affected user (Ann, in Operations) is not in continuity yet.
+    await admin.put('/api/users/u-ann/cloud-password').send({ password: 'ann cloud password 1' }).expect(204);
+    const annToken = (await request(ctx.app).post('/api/user-auth/login').send({ email: 'ann@alpha.test', password: 'ann cloud password 1' }).expect(200)).body.token as string;
+    const pull = async () => (await request(ctx.app).get('/api/me/status').set('Authorization', `Bearer ${annToken}`).expect(200)).body;
+    expect((await pull()).active).toBe(false);
+    const socket = statusClient(live.url, annToken);
+    await socket.connected();
+
+    // The portal link works in a phone-sized Chromium: what was detected, and the actions.
+    const path = new URL(alert.portalUrl).pathname;
+    await page.goto(`${live.url}${path}`);
+    await page.getByRole('heading', { name: 'Exchange Online mail flow' }).waitFor();
+    expect(await page.getByText('Problem detected').isVisible()).toBe(true);
+    expect(await page.getByText(/CET|CEST|GMT\+1|GMT\+2/).first().isVisible()).toBe(true); // times with their zone
+    expect(await page.locator('input[name=groupId]').inputValue()).toBe('g-ops');
+    await screenshot(page, 'portal-detected-phone');
+    await page.getByRole('button', { name: 'Start event now' }).click();
+    await page.getByText('The continuity event has started.').waitFor();
+    await screenshot(page, 'portal-event-started-phone');
+
+    // Ann's status turns active: pulled, and pushed.
+    await eventually(async () => expect((await pull()).active).toBe(true), 10_000);
+    await socket.waitFor((st) => st.active);
+    socket.socket.close();
+    const events = (await admin.get('/api/events').expect(200)).body;
+    const started = events.find((e: { affectedGroupId: string }) => e.affectedGroupId === 'g-ops');
+    expect(started).toMatchObject({ status: 'current', timeZone: 'Europe/Berlin', createdBy: `via portal link ${alert.alertId}` });
+    expect(new Date(started.end).getTime() - new Date(started.start).getTime()).toBe(2 * 3600_000);
+    expect(await decisions()).toContain('event started');
+    const audit = (await admin.get('/api/audit?category=monitor').expect(200)).body.items;
+    expect(audit.find((a: { action: string }) => a.action === 'portal.eventStarted')).toMatchObject({ actor: { email: `via portal link ${alert.alertId}` }, after: { via: `via portal link ${alert.alertId}`, groupId: 'g-ops' } });
+
+    // Extend it and suppress alerts from the same page.
+    await page.getByLabel('Extend by (hours)').fill('1');
+    await page.getByRole('button', { name: 'Extend event' }).click();
+    await page.getByText('The event was extended.').waitFor();
+    const extended = (await admin.get(`/api/events/${started.id}`).expect(200)).body;
+    expect(new Date(extended.end).getTime() - new Date(started.end).getTime()).toBe(3600_000);
+    await page.getByLabel('For (hours)').fill('1');
+    await page.getByRole('button', { name: 'Suppress alerts' }).click();
+    await page.getByText(/Alerts suppressed until/).waitFor();
+    expect((await state()).suppressedUntil).not.toBeNull();
+    await screenshot(page, 'portal-suppressed-phone');
+    await admin.post(`/api/monitors/${monitorId}/resume`).send({}).expect(200);
+
+    // Repair the route: the counter falls, and below the threshold the monitor recovers with a notice.
+    primary.mode = 'accept';
+    await eventually(async () => expect(sent.filter((m) => m.kind === 'recovered')).toHaveLength(1), 60_000);
+    expect((await state()).status).toBe('normal');
+    expect(await decisions()).toContain('recovered');
+
+    // End the event from the portal; then the page still works and says so.
+    await page.goto(`${live.url}${path}`);
+    await page.getByRole('button', { name: 'End event now' }).click();
+    await page.getByText('The event has ended.').waitFor();
+    expect((await admin.get(`/api/events/${started.id}`).expect(200)).body.status).toBe('expired');
+  }, 180_000);
+
+  it('refuses expired, tampered and other-tenant links with a clear page, and forged forms', async () => {
+    const alert = sent.find((m) => m.kind === 'alert')!;
+    const token = new URL(alert.portalUrl).pathname.split('/').pop()!;
+    const expired = signPortalToken(TEST_SECRET, { tenantId: 'alpha', monitorId, alertId: alert.alertId, expiresAt: new Date(Date.now() - 1000) });
+    const otherTenant = signPortalToken(TEST_SECRET, { tenantId: 'beta', monitorId, alertId: alert.alertId, expiresAt: new Date(Date.now() + 3600_000) });
+    const tampered = `${token.slice(0, -3)}${token.endsWith('A') ? 'BBB' : 'AAA'}`;
+
+    const expiredPage = await request(ctx.app).get(`/portal/${expired}`).expect(410);
+    expect(expiredPage.text).toContain('This link has expired');
+    expect(expiredPage.text).not.toContain('<form');
+    const tamperedPage = await request(ctx.app).get(`/portal/${tampered}`).expect(404);
+    expect(tamperedPage.text).toContain('This link is not valid');
+    const otherPage = await request(ctx.app).get(`/portal/${otherTenant}`).expect(404);
+    expect(otherPage.text).toContain('does not belong');
+    expect(otherPage.text).not.toContain('Exchange Online mail flow');
+
+    // Actions with a bad link do nothing.
+    const before = (await admin.get('/api/events?show=all').expect(200)).body.length;
+    for (const bad of [expired, tampered, otherTenant]) {
+      await request(ctx.app).post(`/portal/${bad}/actions/start`).type('form').send({ csrf: 'x', groupId: 'g-ops', hours: '1' }).expect((r) => expect(r.status).toBeGreaterThanOrEqual(400));
+    }
+    // A valid link without the page's form token (a forged cross-site form) does nothing either.
+    const forged = await request(ctx.app).post(`/portal/${token}/actions/start`).type('form').send({ groupId: 'g-ops', hours: '1' }).expect(403);
+    expect(forged.text).toContain('The form has expired or did not come from this page');
+    expect((await admin.get('/api/events?show=all').expect(200)).body.length).toBe(before);
+
+    await page.goto(`${live.url}/portal/${expired}`);
+    await screenshot(page, 'portal-expired-phone');
+    await page.goto(`${live.url}/portal/${tampered}`);
+    await screenshot(page, 'portal-invalid-phone');
+  }, 60_000);
+});
