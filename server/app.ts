@@ -16,6 +16,7 @@ import { eventRoutes } from './events/routes';
 import { mailRoutes } from './mail/routes';
 import { monitorRoutes } from './monitor/routes';
 import { portalRoutes } from './portal/routes';
+import { notifyRoutes } from './notify/routes';
 import { readinessRoutes } from './readiness/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
@@ -68,7 +69,7 @@ export function createApp(options: AppOptions): Express {
   app.use(directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }));
   app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
-  app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory }));
+  app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory, smsPhoneAttribute: services.notify.phoneAttribute }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
@@ -76,6 +77,7 @@ export function createApp(options: AppOptions): Express {
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
+  app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants }));

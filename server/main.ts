@@ -159,7 +159,12 @@ async function main(): Promise<void> {
 
     // Missed transitions (the server was down at their time) fire now, once, in order.
     services.scheduler.start();
-    stopEventScheduler = () => services.scheduler.stop();
+    // Notifications: the events' start/end SMS and sends a crashed process left unfinished.
+    services.notify.start();
+    stopEventScheduler = async () => {
+      await services.scheduler.stop();
+      await services.notify.stop();
+    };
 
     // Mail: route whatever was stored but not routed before a crash, then receive and deliver.
     const mail = services.mail;

@@ -29,8 +29,11 @@ import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
 import { monitorModels } from './monitor/model';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
-import { unconfiguredAlertSender } from './monitor/alerts';
+import { notifyAlertSender } from './monitor/alerts';
 import { createPortalService } from './portal/service';
+import { notifyModels } from './notify/model';
+import { createNotifyService } from './notify/index';
+import type { NotifyRetryPolicy } from './notify/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -45,8 +48,10 @@ export interface ServiceOptions {
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
   mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
-  /** LIFEBOAT_PUBLIC_URL: where links in alerts point. */
+  /** LIFEBOAT_PUBLIC_URL: links and the SMS gateway's inbound (STOP) URL are built from it. */
   publicUrl?: string;
+  /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
+  notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
 }
@@ -116,6 +121,24 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     if (transition.kind === 'end') mail.onEventChange(event);
   });
   events.onEventChanged((event) => mail.onEventChange(event));
+  const notify = createNotifyService({
+    models: notifyModels(conn),
+    audit,
+    box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
+    logger: options.logger,
+    publicUrl: options.publicUrl,
+    now: options.now,
+    directory,
+    tenants,
+    events: eventModel(conn),
+    throttle,
+    userAuth,
+    secret: options.secret,
+    ...options.notify,
+  });
+  // The events' start/end SMS: their loop looks again whenever an event starts, ends or changes.
+  scheduler.onTransition(() => notify.eventSms.wake());
+  events.onEventChanged(() => notify.eventSms.wake());
   const monitor = createMonitorService({
     models: monitorModels(conn),
     tenants,
@@ -128,13 +151,13 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     secret: options.secret,
     publicUrl: options.publicUrl ?? 'http://localhost:3000',
     hostname: options.mail?.hostname ?? 'lifeboat.local',
-    alerts: options.monitor?.alerts ?? unconfiguredAlertSender(options.logger),
+    alerts: options.monitor?.alerts ?? notifyAlertSender(notify),
     now: options.now,
     minuteMs: options.monitor?.minuteMs,
     tickMs: options.monitor?.tickMs,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, monitor, portal };
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify, monitor, portal };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -10,7 +10,13 @@ import type { EventService } from './service';
 
 const listQuery = z.object({ show: z.enum(['all', 'current']).optional() });
 
-export function eventRoutes(deps: { auth: AuthService; events: EventService; directory: DirectoryService }): Router {
+export function eventRoutes(deps: {
+  auth: AuthService;
+  events: EventService;
+  directory: DirectoryService;
+  /** The tenant's SMS phone attribute (notify settings), shown read-only with the event's SMS. */
+  smsPhoneAttribute?: (tenantId: string) => Promise<string>;
+}): Router {
   const { auth, events, directory } = deps;
   const router = Router();
   const reader = requireAdmin(auth);
@@ -28,7 +34,10 @@ export function eventRoutes(deps: { auth: AuthService; events: EventService; dir
   });
 
   router.get('/api/events/:id', reader, async (req, res) => {
-    res.json(await events.get(currentAdmin(req).tenantId, id(req.params.id)));
+    const { tenantId } = currentAdmin(req);
+    const event = await events.get(tenantId, id(req.params.id));
+    const phoneAttribute = event.sms ? ((await deps.smsPhoneAttribute?.(tenantId)) ?? 'mobilePhone') : null;
+    res.json(event.sms ? { ...event, sms: { ...event.sms, phoneAttribute } } : event);
   });
 
   router.patch('/api/events/:id', writer, async (req, res) => {

@@ -1,10 +1,8 @@
 /**
  * How the monitor reaches admins out of band. The monitor only knows this small interface; the
- * notification capability (SMS and email channels) implements it. Until one is given, alerts are
- * logged and recorded as not sent, so nothing pretends to have reached a phone.
+ * notification capability (SMS and email channels, server/notify) implements it; tests may pass
+ * another (services.ts `monitor.alerts`).
  */
-import type { Logger } from 'pino';
-
 export interface AlertMessage {
   tenantId: string;
   monitorId: string;
@@ -30,15 +28,36 @@ export interface AlertSender {
   send(message: AlertMessage): Promise<AlertResult[]>;
 }
 
-/** No channels configured: every recipient is reported as not reached, and a warning is logged. */
-export function unconfiguredAlertSender(logger: Logger): AlertSender {
+/** The notify capability's send API, as far as the monitor needs it. */
+export interface NotifySend {
+  send(req: { tenantId: string; channel: 'sms' | 'email'; to: string; subject?: string; text: string; purpose: string; idempotencyKey?: string }): Promise<{ status: 'sent' | 'failed' | 'duplicate'; reply: string }>;
+}
+
+/**
+ * Alerts through the tenant's notification channels (SMS gateway, email relay): every recipient
+ * at once, each send at most once per alert (idempotency key), retries and the send log are notify's.
+ */
+export function notifyAlertSender(notify: NotifySend): AlertSender {
   return {
     async send(message) {
-      logger.warn({ tenant: message.tenantId, monitor: message.monitorId, alert: message.alertId, kind: message.kind }, 'monitor alert not sent: no notification channels are configured');
-      return [
-        ...message.recipients.sms.map((recipient) => ({ channel: 'sms' as const, recipient, ok: false, error: 'no SMS channel configured' })),
-        ...message.recipients.email.map((recipient) => ({ channel: 'email' as const, recipient, ok: false, error: 'no email channel configured' })),
-      ];
+      const purpose = message.kind === 'alert' ? 'monitor.alert' : 'monitor.recovered';
+      const one = async (channel: 'sms' | 'email', to: string): Promise<AlertResult> => {
+        try {
+          const r = await notify.send({
+            tenantId: message.tenantId,
+            channel,
+            to,
+            subject: channel === 'email' ? message.subject : undefined,
+            text: channel === 'sms' ? message.sms : message.text,
+            purpose,
+            idempotencyKey: `monitor:${message.alertId}:${channel}:${to}`,
+          });
+          return { channel, recipient: to, ok: r.status !== 'failed', error: r.status === 'failed' ? r.reply : null };
+        } catch (err) {
+          return { channel, recipient: to, ok: false, error: (err as Error).message };
+        }
+      };
+      return Promise.all([...message.recipients.sms.map((to) => one('sms', to)), ...message.recipients.email.map((to) => one('email', to))]);
     },
   };
 }

@@ -83,6 +83,25 @@ export function createUserAuthService(deps: {
       });
     },
 
+    /** The user sets their own cloud password after proving a reset code (server/notify/reset.ts); audited as the user. */
+    async setOwnCloudPassword(tenantId: string, userId: string, password: string, context: Context & { via: string }): Promise<void> {
+      const user = await directory.getUser(tenantId, userId);
+      if (!user) throw notFound('user');
+      const problem = passwordProblem(password);
+      if (problem) throw unprocessable([{ path: 'password', message: problem }]);
+      await credentials.replaceOne({ tenantId, userId }, { tenantId, userId, passwordHash: await hashPassword(password), setAt: now(), setBy: `self-service (${context.via})` }, { upsert: true });
+      await audit.record({
+        tenantId,
+        category: 'security',
+        action: 'user.cloudPassword.selfReset',
+        actor: { type: 'user', id: user.id, email: user.mail ?? user.userPrincipalName },
+        target: { type: 'user', id: user.id, label: user.mail ?? user.displayName },
+        after: { via: context.via },
+        ip: context.ip,
+        requestId: context.requestId,
+      });
+    },
+
     async hasCloudPassword(tenantId: string, userId: string): Promise<boolean> {
       return Boolean(await credentials.exists({ tenantId, userId }));
     },

@@ -102,6 +102,7 @@ export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext 
   afterAll(async () => {
     await context.services?.scheduler.stop();
     await context.services?.mail.worker.stop();
+    await context.services?.notify.stop();
     await context.services?.entra.sync.stop();
     await context.services?.monitor.stop();
     await context.conn?.dropDatabase().catch(() => {});

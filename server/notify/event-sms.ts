@@ -1,0 +1,143 @@
+/**
+ * The events' SMS: at `sms.startSendAt` the start message, once the event has ended the end message,
+ * each as `Email Status: <message>` to the opted-in members (transitively) of the event's SMS group.
+ *
+ * Exactly once per recipient, across restarts and processes: each recipient's send is claimed under
+ * the idempotency key `<event>:<kind>:<user>` (an insert under a unique `_id`); a run record
+ * `<event>:<kind>` marks an event whose recipients were all claimed, so later passes skip it. A claim
+ * left pending by a process that died is finished by another one after its lease (recoverStale).
+ */
+import type { Logger } from 'pino';
+import type { DirectoryService } from '../directory/service';
+import type { EventModel, EventRecord } from '../events/model';
+import type { ConsentService } from './consent';
+import { isDuplicateKey, type NotifyModels } from './model';
+import { StoppedError, type NotifyCore } from './service';
+
+export type SmsKind = 'start' | 'end';
+export const smsBody = (message: string) => `Email Status: ${message}`;
+
+/** Ended events are looked at for their end SMS this long after their end (a node down longer misses it). */
+const END_LOOKBACK_MS = 24 * 3600_000;
+const CONCURRENCY = 4;
+
+export function createEventSms(deps: {
+  core: NotifyCore;
+  consents: ConsentService;
+  directory: DirectoryService;
+  events: EventModel;
+  models: NotifyModels;
+  logger: Logger;
+  now: () => Date;
+  pollMs?: number;
+}) {
+  const { core, consents, directory, events, models, now } = deps;
+  const log = deps.logger.child({ component: 'event-sms' });
+  const pollMs = deps.pollMs ?? 5000;
+  let timer: NodeJS.Timeout | null = null;
+  let running = false;
+  let passing: Promise<void> | null = null;
+  let again = false;
+
+  async function run(event: EventRecord, kind: SmsKind): Promise<{ recipients: number; sent: number }> {
+    const eventId = event._id.toHexString();
+    const runId = `${eventId}:${kind}`;
+    if (await models.eventRuns.exists({ _id: runId })) return { recipients: 0, sent: 0 };
+    const sms = event.sms!;
+    const message = kind === 'start' ? sms.startMessage : sms.endMessage;
+    const members = message.trim() ? await directory.transitiveUserIds(event.tenantId, sms.groupId) : [];
+    const recipients = await consents.optedInRecipients(event.tenantId, members);
+    let sent = 0;
+    const queue = [...recipients];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const result = await core.send({
+          tenantId: event.tenantId,
+          channel: 'sms',
+          to: next.phone,
+          text: smsBody(message),
+          purpose: `event.${kind}`,
+          idempotencyKey: `${eventId}:${kind}:${next.userId}`,
+          userId: next.userId,
+        });
+        if (result.status === 'sent') sent++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
+    try {
+      await models.eventRuns.create({ _id: runId, tenantId: event.tenantId, eventId, kind, recipients: recipients.length, finishedAt: now() });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+    log.info(
+      { tenantId: event.tenantId, eventId, kind, groupMembers: members.length, optedIn: recipients.length, sentNow: sent, empty: !message.trim() },
+      message.trim() ? `event ${kind} SMS: ${recipients.length} opted-in recipient(s) of ${members.length} member(s), ${sent} sent by this node` : `event ${kind} SMS: no message set, nothing sent`,
+    );
+    return { recipients: recipients.length, sent };
+  }
+
+  /** One pass: due start SMS, end SMS of ended events, sends whose sender died. */
+  async function runDue(): Promise<void> {
+    const t = now();
+    const starts = await events
+      .find({ sms: { $ne: null }, 'sms.startSendAt': { $lte: t }, $or: [{ end: null }, { end: { $gt: t } }] })
+      .sort({ 'sms.startSendAt': 1 })
+      .limit(200)
+      .lean<EventRecord[]>();
+    for (const event of starts) await run(event, 'start');
+    const ends = await events
+      .find({ sms: { $ne: null }, end: { $ne: null, $lte: t, $gte: new Date(t.getTime() - END_LOOKBACK_MS) } })
+      .sort({ end: 1 })
+      .limit(200)
+      .lean<EventRecord[]>();
+    for (const event of ends) await run(event, 'end');
+    await core.recoverStale();
+  }
+
+  function schedule(delay: number): void {
+    if (!running) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+  }
+
+  function tick(): void {
+    timer = null;
+    if (!running) return;
+    if (passing) {
+      again = true;
+      return;
+    }
+    passing = runDue()
+      .catch((err) => {
+        if (!(err instanceof StoppedError)) log.error({ err }, 'event SMS pass failed; retrying');
+      })
+      .finally(() => {
+        passing = null;
+        if (again) {
+          again = false;
+          tick();
+        } else schedule(pollMs);
+      });
+  }
+
+  return {
+    run,
+    runDue,
+    start(): void {
+      if (running) return;
+      running = true;
+      tick();
+    },
+    /** Looks again now (an event started, ended or changed). */
+    wake(): void {
+      if (running) schedule(0);
+    },
+    async stop(): Promise<void> {
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await passing;
+    },
+  };
+}
+export type EventSms = ReturnType<typeof createEventSms>;
