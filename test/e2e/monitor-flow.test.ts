@@ -6,11 +6,12 @@
  *
  * Healthy windows → break the primary route → the counter climbs → an alert with a working portal
  * link → an event started from the portal in Chromium (phone width) → the affected user's status
- * turns active (pull and push) → repair → recovered. Bad links get a clear page and do nothing.
+ * turns active (pull and push) → repair → recovered. Alerts go out through the notification channels:
+ * a local SMS gateway (Twilio's API shape) and an SMTP sink. Bad links get a clear page and do nothing.
  */
+import { simpleParser } from 'mailparser';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import type { AlertMessage, AlertSender } from '../../server/monitor/alerts';
 import { signPortalToken } from '../../server/portal/token';
 import { createLogger } from '../../server/log';
 import { createReceiver } from '../../server/mail/receiver';
@@ -20,6 +21,7 @@ import { eventually } from '../harness/eventually';
 import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
+import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 import { assertCertificateTrusted } from '../stand-ins/tls';
 
 const CLIENT_ID = '77777777-2222-4333-8444-555555555555';
@@ -35,14 +37,13 @@ entraTenant.putUser({ id: 'u-bob', displayName: 'Bob Stone', mail: 'bob@alpha.te
 entraTenant.putGroup({ id: 'g-ops', displayName: 'Operations', mail: 'ops@alpha.test', groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: ['u-ann'] });
 entraTenant.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'] });
 
-/** Until the notification channels are merged: what would have been sent. */
-const sent: AlertMessage[] = [];
-const recorder: AlertSender = {
-  async send(message) {
-    sent.push(message);
-    return [...message.recipients.sms.map((recipient) => ({ channel: 'sms' as const, recipient, ok: true, error: null })), ...message.recipients.email.map((recipient) => ({ channel: 'email' as const, recipient, ok: true, error: null }))];
-  },
-};
+interface Sent {
+  kind: 'alert' | 'recovered';
+  sms: string;
+  email: string;
+  portalUrl: string;
+  alertId: string;
+}
 
 let standIns: StandIns;
 beforeAll(async () => {
@@ -54,18 +55,33 @@ afterAll(() => standIns.close());
 const ctx = useLifeboat({
   graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
   directories: [tenantDirectory('alpha'), tenantDirectory('beta')],
-  services: { monitor: { minuteMs: 1000, tickMs: 100, alerts: recorder }, publicUrl: 'https://lifeboat.example' },
+  services: { monitor: { minuteMs: 1000, tickMs: 100 }, notify: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } }, publicUrl: 'https://lifeboat.example' },
 });
 
 describe('continuity monitor end to end', () => {
   let admin: request.Agent;
   let live: LiveServer;
   let primary: SmtpPeer;
+  let gateway: SmsGateway;
+  let sink: SmtpPeer;
   let receiver: ReturnType<typeof createReceiver>;
   let browser: Browser;
   let page: Page;
   let monitorId: string;
 
+  /** The alerts as they arrived: SMS at the gateway, email at the sink, paired by their alert id. */
+  async function sentAlerts(): Promise<Sent[]> {
+    const out: Sent[] = [];
+    for (const sms of gateway.delivered) {
+      const body = String(sms.fields.Body ?? '');
+      const portalUrl = /https:\/\/lifeboat\.example\/portal\/\S+/.exec(body)?.[0] ?? '';
+      const mail = await Promise.all(sink.received.map((m) => simpleParser(m.raw)));
+      const email = mail.find((m) => (m.text ?? '').includes(portalUrl));
+      const alertId = /Alert id: (\S+)/.exec(email?.text ?? '')?.[1] ?? '';
+      out.push({ kind: body.includes('recovered') ? 'recovered' : 'alert', sms: body, email: email ? `${email.subject}\n${email.text}` : '', portalUrl, alertId });
+    }
+    return out;
+  }
   const state = async () => (await admin.get(`/api/monitors/${monitorId}`).expect(200)).body.state;
   const decisions = async () => ((await admin.get(`/api/monitors/${monitorId}/log?check=window&limit=100`).expect(200)).body.items as { decision: string; failureCount: number }[]).map((r) => r.decision);
 
@@ -77,6 +93,15 @@ describe('continuity monitor end to end', () => {
     primary = await startPeer('accept');
     primary.onReceived = (mail) => mail.to.forEach((to) => entraTenant.deliverToMailbox(to, mail.raw));
     await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: null }).expect(200);
+    gateway = await startSmsGateway();
+    sink = await startPeer('accept');
+    await admin
+      .put('/api/notify/settings')
+      .send({
+        sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' },
+        email: { host: '127.0.0.1', port: sink.port, secure: false, from: 'lifeboat@alpha.test' },
+      })
+      .expect(200);
     await admin.put('/api/directory/connection').send({ entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
     await admin.post('/api/directory/sync').send({}).expect(202);
     await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
@@ -91,6 +116,8 @@ describe('continuity monitor end to end', () => {
     await live?.close();
     await receiver?.close();
     await primary?.close();
+    await gateway?.close();
+    await sink?.close();
   });
 
   it('checks both directions, alerts when the route breaks, acts from the portal, and recovers', async () => {
@@ -126,15 +153,21 @@ describe('continuity monitor end to end', () => {
     expect(outbound.probeId).toMatch(/^[0-9a-f]{24}$/);
     const inbound = okRows.find((r: { check: string }) => r.check === 'inbound');
     expect(inbound).toMatchObject({ route: `127.0.0.1:${primary.port}`, address: 'probe@alpha.test', outcome: 'ok' });
-    expect(sent).toHaveLength(0);
+    expect(gateway.delivered).toHaveLength(0);
 
     // Break the only primary route: every inbound route fails, so windows fail; the counter climbs.
     primary.mode = 'reject';
-    await eventually(async () => expect(sent.filter((m) => m.kind === 'alert')).toHaveLength(1), 30_000);
-    const alert = sent.find((m) => m.kind === 'alert')!;
-    expect(alert.recipients).toEqual({ sms: ['+15550100'], email: ['oncall@example.org'] });
-    expect(alert.sms).toContain(alert.portalUrl);
-    expect(alert.text).toContain(alert.portalUrl);
+    await eventually(async () => {
+      expect(gateway.delivered).toHaveLength(1);
+      expect(sink.received).toHaveLength(1);
+    }, 30_000);
+    expect(gateway.delivered[0]!.fields).toMatchObject({ To: '+15550100', From: '+15550009999' });
+    expect(sink.received[0]!.to).toEqual(['oncall@example.org']);
+    const alert = (await sentAlerts())[0]!;
+    expect(alert.kind).toBe('alert');
+    expect(alert.sms).toContain('mail flow problem detected by monitor "Exchange Online mail flow"');
+    expect(alert.email).toContain('[Lifeboat] Mail flow problem detected: Exchange Online mail flow');
+    expect(alert.alertId).toMatch(/^al[0-9a-f]{16}$/);
     expect(alert.portalUrl).toMatch(/^https:\/\/lifeboat\.example\/portal\/[\w-]+\.[\w-]+$/);
     const s = await state();
     expect(s.status).toBe('detected');
@@ -193,7 +226,11 @@ describe('continuity monitor end to end', () => {
 
     // Repair the route: the counter falls, and below the threshold the monitor recovers with a notice.
     primary.mode = 'accept';
-    await eventually(async () => expect(sent.filter((m) => m.kind === 'recovered')).toHaveLength(1), 60_000);
+    await eventually(async () => expect((await sentAlerts()).filter((m) => m.kind === 'recovered')).toHaveLength(1), 60_000);
+    // Suppressed for a while and resumed: no further alert went out in between (repeat is 30 "minutes").
+    expect((await sentAlerts()).filter((m) => m.kind === 'alert')).toHaveLength(1);
+    const notifyLog = (await admin.get('/api/notify/log').expect(200)).body.items as { purpose: string }[];
+    expect(notifyLog.map((r) => r.purpose)).toEqual(expect.arrayContaining(['monitor.alert', 'monitor.recovered']));
     expect((await state()).status).toBe('normal');
     expect(await decisions()).toContain('recovered');
 
@@ -205,7 +242,7 @@ describe('continuity monitor end to end', () => {
   }, 180_000);
 
   it('refuses expired, tampered and other-tenant links with a clear page, and forged forms', async () => {
-    const alert = sent.find((m) => m.kind === 'alert')!;
+    const alert = (await sentAlerts()).find((m) => m.kind === 'alert')!;
     const token = new URL(alert.portalUrl).pathname.split('/').pop()!;
     const expired = signPortalToken(TEST_SECRET, { tenantId: 'alpha', monitorId, alertId: alert.alertId, expiresAt: new Date(Date.now() - 1000) });
     const otherTenant = signPortalToken(TEST_SECRET, { tenantId: 'beta', monitorId, alertId: alert.alertId, expiresAt: new Date(Date.now() + 3600_000) });
