@@ -8,6 +8,7 @@ import { AdminApiError, api, ROLE_LABELS, SESSION_ENDED, type Me } from './api';
 import { AuditPage } from './audit/AuditPage';
 import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
+import { MonitorPage } from './monitor/MonitorPage';
 import { NotYetPage } from './NotYetPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
@@ -122,9 +123,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'readiness' && <ReadinessPage me={me} />}
         {section === 'directory' && <DirectoryPage me={me} />}
         {section === 'audit' && <AuditPage />}
-        {section === 'monitor' && (
-          <NotYetPage title="Monitor" what="The continuity monitor (mail-flow checks, alerts, suppression, the detection log and its latency chart)" />
-        )}
+        {section === 'monitor' && <MonitorPage me={me} />}
         {section === 'mail' && <NotYetPage title="Mail" what="Continuity mail (settings, queue and held-mail counts, release progress)" />}
       </main>
     </>

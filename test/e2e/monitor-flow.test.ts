@@ -15,8 +15,10 @@ import request from 'supertest';
 import { signPortalToken } from '../../server/portal/token';
 import { createLogger } from '../../server/log';
 import { createReceiver } from '../../server/mail/receiver';
+import { axeViolations } from '../harness/axe';
 import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
-import { TEST_SECRET, tenantDirectory, useLifeboat } from '../harness/context';
+import { TEST_PASSWORD, TEST_SECRET, tenantDirectory, useLifeboat } from '../harness/context';
+import { ensurePaneBuilt } from '../harness/pane-build';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
@@ -105,6 +107,7 @@ describe('continuity monitor end to end', () => {
     await admin.put('/api/directory/connection').send({ entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
     await admin.post('/api/directory/sync').send({}).expect(202);
     await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    ensurePaneBuilt();
     live = await startLiveServer(ctx);
     browser = await launchBrowser();
     page = (await newPanePage(browser, PHONE)).page;
@@ -272,4 +275,79 @@ describe('continuity monitor end to end', () => {
     await page.goto(`${live.url}/portal/${tampered}`);
     await screenshot(page, 'portal-invalid-phone');
   }, 60_000);
+
+  it('shows the monitor on the admin page: state, suppress and resume, the log with filters and CSV, the latency chart, a new monitor with a warning', async () => {
+    await ctx.createAdmin('alpha', 'fullAdministrator', 'monitor-admin@alpha.test', TEST_PASSWORD);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
+    context.setDefaultTimeout(15_000);
+    const p = await context.newPage();
+    await p.goto(`${live.url}/admin#monitor`);
+    const form = p.getByTestId('admin-sign-in');
+    await form.getByLabel('Email').fill('monitor-admin@alpha.test');
+    await form.getByLabel('Cloud password').fill(TEST_PASSWORD);
+    await form.getByRole('button', { name: 'Sign in' }).click();
+    await p.getByRole('heading', { name: 'Continuity monitor', exact: true }).waitFor();
+
+    const stateCard = p.getByTestId('monitor-state');
+    await stateCard.getByRole('heading', { name: 'Exchange Online mail flow' }).waitFor();
+    expect(await p.getByTestId('monitor-status').textContent()).toBe('Normal');
+    await p.getByTestId('monitor-log').waitFor();
+    await p.getByTestId('latency-chart').waitFor();
+    expect(await p.getByTestId('monitor-log').textContent()).toMatch(/CET|CEST/);
+    await screenshot(p, 'admin-monitor-laptop');
+    expect(await axeViolations(p)).toEqual([]);
+
+    // Filter the log to the alert decisions.
+    await p.getByLabel('Decision').selectOption('alert sent');
+    await eventually(async () => {
+      const rows = await p.getByTestId('monitor-log').locator('tbody tr').allTextContents();
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((r) => r.includes('alert sent'))).toBe(true);
+    });
+    // CSV of the same filter.
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId('monitor-csv').click()]);
+    const csv = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      void download.createReadStream().then((stream) => {
+        stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        stream.on('end', () => resolve(text));
+        stream.on('error', reject);
+      });
+    });
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]).toBe('time,monitor,check,route,testMessageId,address,latencyMs,outcome,error,failureCountAfter,decision,alertId');
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.slice(1).every((l) => l.includes('alert sent'))).toBe(true);
+
+    // Suppress, then resume, from the page.
+    await p.getByLabel('Suppress alerts for (hours)').fill('2');
+    await p.getByRole('button', { name: 'Suppress alerts' }).click();
+    await p.getByText('Alerts suppressed').waitFor();
+    expect((await state()).suppressedUntil).not.toBeNull();
+    await p.getByRole('button', { name: 'Resume alerts' }).click();
+    await p.getByText('Alerts suppressed').waitFor({ state: 'detached' });
+    expect((await state()).suppressedUntil).toBeNull();
+
+    // At phone width.
+    await p.setViewportSize({ width: 390, height: 844 });
+    await screenshot(p, 'admin-monitor-phone');
+    await p.setViewportSize({ width: 1280, height: 900 });
+
+    // A second monitor whose alert address is inside the tenant's own domain: saved, with a warning.
+    await p.getByRole('button', { name: 'New monitor' }).click();
+    const editor = p.getByTestId('monitor-form');
+    await editor.getByLabel('Name').fill('Backup route');
+    await editor.getByLabel('Probe mailbox (UPN or object id)').fill('probe@alpha.test');
+    await editor.getByLabel('Alert email addresses (one per line)').fill('it@alpha.test');
+    await editor.getByLabel('Enabled').uncheck();
+    await editor.getByRole('button', { name: 'Save monitor' }).click();
+    await p.getByTestId('monitor-warnings').waitFor();
+    expect(await p.getByTestId('monitor-warnings').textContent()).toContain('it@alpha.test is inside your own domain alpha.test');
+    await screenshot(p, 'admin-monitor-new-warning');
+    await editor.getByRole('button', { name: 'Done' }).click();
+    await p.getByRole('tab', { name: 'Backup route' }).waitFor();
+    const all = (await admin.get('/api/monitors').expect(200)).body as { name: string; enabled: boolean; address: string }[];
+    expect(all.find((m) => m.name === 'Backup route')).toMatchObject({ enabled: false, address: expect.stringMatching(/^monitor-[0-9a-f]{10}@lifeboat\.local$/) });
+    await context.close();
+  }, 120_000);
 });
