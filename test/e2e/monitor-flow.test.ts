@@ -2,7 +2,7 @@
  * END TO END: the continuity monitor against real peers. Lifeboat's SMTP receiver on loopback; the
  * Graph stand-in (HTTPS, real msal-node + Graph SDK) plays Exchange Online: its sendMail delivers by
  * SMTP to Lifeboat's receiver, and its probe mailbox lists what the primary SMTP server (a real
- * smtp-server peer that can be slowed or broken) accepted. Windows are 3 s (a "minute" is 1 s here).
+ * smtp-server peer that can be slowed or broken) accepted. Windows are 4 s (a "minute" is 1 s here).
  *
  * Healthy windows → break the primary route → the counter climbs → an alert with a working portal
  * link → an event started from the portal in Chromium (phone width) → the affected user's status
@@ -130,8 +130,8 @@ describe('continuity monitor end to end', () => {
         name: 'Exchange Online mail flow',
         probeMailbox: 'probe@alpha.test',
         address: 'monitor-alpha@lifeboat.example',
-        windowMinutes: 3,
-        latencyThresholdSeconds: 2,
+        windowMinutes: 4,
+        latencyThresholdSeconds: 3,
         failureThreshold: 2,
         repeatMinutes: 30,
         alertRecipients: { sms: ['+15550100'], email: ['oncall@example.org'] },
@@ -229,7 +229,11 @@ describe('continuity monitor end to end', () => {
 
     // Repair the route: the counter falls, and below the threshold the monitor recovers with a notice.
     primary.mode = 'accept';
-    await eventually(async () => expect((await sentAlerts()).filter((m) => m.kind === 'recovered')).toHaveLength(1), 60_000);
+    await eventually(async () => {
+      const recovered = (await sentAlerts()).filter((m) => m.kind === 'recovered');
+      if (recovered.length === 0) throw new Error(`not recovered yet; windows: ${JSON.stringify((await admin.get(`/api/monitors/${monitorId}/log?limit=30`).expect(200)).body.items.map((r: { check: string; outcome: string; error: string | null; failureCount: number; decision: string | null }) => [r.check, r.outcome, r.error, r.failureCount, r.decision]))}`);
+      expect(recovered).toHaveLength(1);
+    }, 90_000);
     // Suppressed for a while and resumed: no further alert went out in between (repeat is 30 "minutes").
     expect((await sentAlerts()).filter((m) => m.kind === 'alert')).toHaveLength(1);
     const notifyLog = (await admin.get('/api/notify/log').expect(200)).body.items as { purpose: string }[];
@@ -350,4 +354,35 @@ describe('continuity monitor end to end', () => {
     expect(all.find((m) => m.name === 'Backup route')).toMatchObject({ enabled: false, address: expect.stringMatching(/^monitor-[0-9a-f]{10}@lifeboat\.local$/) });
     await context.close();
   }, 120_000);
+
+  it('guarded auto-activation: starts an event after N minutes detected, unless an admin cancels first', async () => {
+    await admin.delete(`/api/monitors/${monitorId}`).expect(204);
+    const base = { probeMailbox: 'probe@alpha.test', inbound: { enabled: false }, windowMinutes: 2, failureThreshold: 1, latencyThresholdSeconds: 2, defaultGroupId: 'g-ops', defaultDurationHours: 1, alertRecipients: { sms: ['+15550100'], email: [] } };
+    const auto = (await admin.post('/api/monitors').send({ ...base, name: 'Auto', address: 'auto@lifeboat.example', autoActivation: { enabled: true, afterMinutes: 1 } }).expect(201)).body;
+    const guarded = (await admin.post('/api/monitors').send({ ...base, name: 'Guarded', address: 'guarded@lifeboat.example', autoActivation: { enabled: true, afterMinutes: 4 } }).expect(201)).body;
+    const stateOf = async (id: string) => (await admin.get(`/api/monitors/${id}`).expect(200)).body.state;
+    const decisionsOf = async (id: string) => ((await admin.get(`/api/monitors/${id}/log?check=window`).expect(200)).body.items as { decision: string }[]).map((r) => r.decision);
+
+    // Exchange stops sending: the outbound test messages never reach the monitor addresses.
+    world.mailFlow.broken = true;
+    await eventually(async () => expect((await stateOf(guarded.id)).autoActivation.firesAt).not.toBeNull(), 30_000);
+    const cancelled = await admin.post(`/api/monitors/${guarded.id}/auto-activation/cancel`).send({}).expect(200);
+    expect(cancelled.body.state.autoActivation).toMatchObject({ firesAt: null, cancelled: true });
+
+    await eventually(async () => expect(await decisionsOf(auto.id)).toContain('event started'), 30_000);
+    const autoState = await stateOf(auto.id);
+    const event = (await admin.get(`/api/events/${autoState.autoActivation.eventId}`).expect(200)).body;
+    expect(event).toMatchObject({ status: 'current', affectedGroupId: 'g-ops', createdBy: `auto-activation of monitor ${auto.id}` });
+    const failedOutbound = (await admin.get(`/api/monitors/${auto.id}/log?check=outbound&outcome=failed`).expect(200)).body.items[0];
+    expect(failedOutbound.error).toBe('the test message did not arrive at the monitor address within the window');
+
+    // The guarded monitor's 4 "minutes" pass without an event.
+    const detectedAt = new Date((await stateOf(guarded.id)).detectedAt).getTime();
+    await eventually(async () => expect(Date.now()).toBeGreaterThan(detectedAt + 6000), 15_000, 250);
+    expect(await decisionsOf(guarded.id)).not.toContain('event started');
+    const audit = (await admin.get('/api/audit?category=monitor').expect(200)).body.items.map((a: { action: string }) => a.action);
+    expect(audit).toEqual(expect.arrayContaining(['monitor.autoActivation.cancelled', 'monitor.autoActivation.eventStarted']));
+    world.mailFlow.broken = false;
+    await admin.post(`/api/events/${event.id}/end`).send({}).expect(200);
+  }, 90_000);
 });
