@@ -17,7 +17,7 @@ function formatter(timeZone: string) {
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f3f2f1;color:#201f1e}
 main{max-width:640px;margin:0 auto;padding:16px;overflow-wrap:anywhere}
-th:nth-child(1){width:28%}th:nth-child(4){width:14%}
+th:nth-child(1){width:28%}th:nth-child(4){width:17%}th{overflow-wrap:normal}
 h1{font-size:1.35rem;margin:.2rem 0 .6rem}h2{font-size:1.05rem;margin:0 0 .5rem}
 .card{background:#fff;border-radius:8px;padding:14px 16px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.12)}
 .badge{display:inline-block;padding:2px 10px;border-radius:12px;font-weight:600;font-size:.85rem}
