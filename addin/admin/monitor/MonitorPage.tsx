@@ -112,7 +112,7 @@ export function MonitorPage({ me }: { me: Me }) {
     <section aria-labelledby="page-title">
       <PageHead title="Continuity monitor">
         <Guard reason={canConfigure}>
-          <Button appearance="primary" disabled={Boolean(canConfigure)} onClick={() => setSelected('new')}>
+          <Button appearance="primary" disabledFocusable={Boolean(canConfigure)} onClick={() => setSelected('new')}>
             New monitor
           </Button>
         </Guard>
@@ -238,7 +238,7 @@ function StateCard({ me, monitor, onChanged, onEdit }: { me: Me; monitor: Monito
             An event for {monitor.defaultGroup?.displayName ?? monitor.defaultGroupId} starts at {when(st.autoActivation.firesAt, zone)} unless someone answers.
           </MessageBarBody>
           <Guard reason={operate}>
-            <Button disabled={Boolean(operate) || busy} onClick={() => act('auto-activation/cancel')}>
+            <Button disabledFocusable={Boolean(operate)} disabled={busy} onClick={() => act('auto-activation/cancel')}>
               Cancel auto-activation
             </Button>
           </Guard>
@@ -250,19 +250,19 @@ function StateCard({ me, monitor, onChanged, onEdit }: { me: Me; monitor: Monito
           <Input type="number" min={0.25} step={0.25} value={hours} onChange={(_, d) => setHours(d.value)} style={{ width: 120 }} />
         </Field>
         <Guard reason={operate}>
-          <Button disabled={Boolean(operate) || busy} onClick={() => act('suppress', { hours: Number(hours) })}>
+          <Button disabledFocusable={Boolean(operate)} disabled={busy} onClick={() => act('suppress', { hours: Number(hours) })}>
             Suppress alerts
           </Button>
         </Guard>
         {st.suppressedUntil && (
           <Guard reason={operate}>
-            <Button disabled={Boolean(operate) || busy} onClick={() => act('resume')}>
+            <Button disabledFocusable={Boolean(operate)} disabled={busy} onClick={() => act('resume')}>
               Resume alerts
             </Button>
           </Guard>
         )}
         <Guard reason={configure}>
-          <Button disabled={Boolean(configure)} onClick={onEdit}>
+          <Button disabledFocusable={Boolean(configure)} onClick={onEdit}>
             Edit configuration
           </Button>
         </Guard>
@@ -430,7 +430,7 @@ function MonitorForm({ me, monitor, onSaved, onCancel }: { me: Me; monitor: Moni
         </div>
         <div className={s.row} style={{ marginTop: 12 }}>
           <Guard reason={locked}>
-            <Button type="submit" appearance="primary" disabled={busy || Boolean(locked)}>
+            <Button type="submit" appearance="primary" disabledFocusable={Boolean(locked)} disabled={busy}>
               {busy ? 'Saving…' : 'Save monitor'}
             </Button>
           </Guard>
