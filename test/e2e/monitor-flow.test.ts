@@ -385,4 +385,25 @@ describe('continuity monitor end to end', () => {
     world.mailFlow.broken = false;
     await admin.post(`/api/events/${event.id}/end`).send({}).expect(200);
   }, 90_000);
+
+  it('a slowed primary server makes the inbound check slow (above the latency threshold), which fails the window', async () => {
+    for (const m of (await admin.get('/api/monitors').expect(200)).body as { id: string }[]) await admin.delete(`/api/monitors/${m.id}`).expect(204);
+    const slow = (
+      await admin
+        .post('/api/monitors')
+        .send({ name: 'Slow route', probeMailbox: 'probe@alpha.test', address: 'slow@lifeboat.example', outbound: { enabled: false }, windowMinutes: 8, latencyThresholdSeconds: 1, failureThreshold: 5 })
+        .expect(201)
+    ).body;
+    primary.delayMs = 2000;
+    try {
+      await eventually(async () => expect((await admin.get(`/api/monitors/${slow.id}/log?check=window`).expect(200)).body.items.length).toBeGreaterThan(0), 30_000, 250);
+    } finally {
+      primary.delayMs = 0;
+    }
+    const inbound = (await admin.get(`/api/monitors/${slow.id}/log?check=inbound`).expect(200)).body.items[0];
+    expect(inbound).toMatchObject({ outcome: 'slow', error: 'latency above 1 s', failureCount: 1 });
+    expect(inbound.latencyMs).toBeGreaterThanOrEqual(1000);
+    const window = (await admin.get(`/api/monitors/${slow.id}/log?check=window`).expect(200)).body.items[0];
+    expect(window).toMatchObject({ outcome: 'failed', decision: 'below threshold', failureCount: 1 });
+  }, 60_000);
 });
