@@ -86,8 +86,11 @@ export function createResetService(deps: {
     return null;
   }
 
+  /** Reset attempts have their own per-IP budget (they must not use up the sign-in one). */
+  const ipKey = (ip: string | null) => (ip ? `reset:${ip}` : null);
+
   async function checkThrottle(key: string, ip: string | null) {
-    const wait = await throttle.retryAfter(key, ip);
+    const wait = await throttle.retryAfter(key, ipKey(ip));
     if (wait > 0) throw tooManyRequests(wait, 'Too many password reset attempts. Try again later.');
   }
 
@@ -136,7 +139,7 @@ export function createResetService(deps: {
         ? `Your Lifeboat cloud password reset code is ${code}. It is valid for ${RESET_CODE_MINUTES} minutes. If you did not ask for it, ignore this message.`
         : `Lifeboat code: ${code} (valid ${RESET_CODE_MINUTES} min)`;
     await core
-      .send({ tenantId: found.tenantId, channel: channel as 'email' | 'sms', to, subject: 'Your Lifeboat password reset code', text, purpose: 'password.reset', userId: found.user.id })
+      .send({ tenantId: found.tenantId, channel: channel as 'email' | 'sms', to, subject: 'Your Lifeboat password reset code', text, purpose: 'password.reset', userId: found.user.id, redact: [code] })
       .catch((err) => core.log.warn({ err, tenantId: found.tenantId }, 'password reset code could not be sent'));
   }
 
@@ -150,7 +153,7 @@ export function createResetService(deps: {
       const throttleKey = `reset:${address}`;
       await checkThrottle(throttleKey, context.ip);
       // Every request counts towards the limit (a request is a guess at an address).
-      await throttle.recordFailure(throttleKey, context.ip);
+      await throttle.recordFailure(throttleKey, ipKey(context.ip));
       // The rest happens after the answer: it takes the same time whether the account exists or not.
       const job = handle(address, context).catch((err) => core.log.warn({ err }, 'password reset request failed'));
       inFlight.add(job);
@@ -178,7 +181,7 @@ export function createResetService(deps: {
       const usable = Boolean(found && record && record.expiresAt > now() && record.attempts < RESET_MAX_ATTEMPTS);
       if (!found || !record || !usable || !matches) {
         if (record && found) await models.resetCodes.updateOne({ _id: id }, { $inc: { attempts: 1 } });
-        await throttle.recordFailure(throttleKey, context.ip);
+        await throttle.recordFailure(throttleKey, ipKey(context.ip));
         if (found) {
           await audit.record({
             tenantId: found.tenantId,

@@ -49,6 +49,8 @@ export interface SendRequest {
   idempotencyKey?: string;
   /** The directory user it is for, when there is one. */
   userId?: string | null;
+  /** Values kept out of the send log (a provider may echo the message, e.g. a one-time code). */
+  redact?: string[];
 }
 
 export interface SendResult {
@@ -72,7 +74,7 @@ export interface NotifyCoreOptions {
   retry?: Partial<NotifyRetryPolicy>;
   /** Host name in our SMTP greeting. */
   hostname?: string;
-  /** A pending claim older than this is taken over (its sender died). */
+  /** A pending claim not refreshed for this long is taken over (its sender died); longer than one wait plus one attempt. */
   claimLeaseMs?: number;
   now?: () => Date;
 }
@@ -130,10 +132,10 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     if (sms.provider === 'twilio') {
       if (!sms.accountSid || !sms.authTokenSealed || !sms.from) return refuse('twilio', 'the Twilio account SID, auth token or sender is missing');
       const settings = { baseUrl: sms.baseUrl ?? TWILIO_API, accountSid: sms.accountSid, authToken: open(req.tenantId, 'sms.authToken', sms.authTokenSealed)!, from: sms.from };
-      return { provider: 'twilio', result: await sendTwilio(settings, message, now, stopper.signal) };
+      return { provider: 'twilio', result: await sendTwilio(settings, message, now) };
     }
     if (!sms.url) return refuse('webhook', 'the webhook URL is missing');
-    return { provider: 'webhook', result: await sendWebhook({ url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) }, message, now, stopper.signal) };
+    return { provider: 'webhook', result: await sendWebhook({ url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) }, message, now) };
   }
 
   function sleep(ms: number): Promise<void> {
@@ -158,15 +160,19 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     let last: AttemptResult = { ok: false, retryable: false, retryAfterMs: null, reply: '' };
     for (let attempt = 1; attempt <= retry.attempts; attempt++) {
       if (stopper.signal.aborted) throw new StoppedError('notifications stopped');
-      let provider: string;
-      try {
-        ({ provider, result: last } = await attemptOnce(record, req, sendId));
-      } catch (err) {
-        if (stopper.signal.aborted) throw new StoppedError('notifications stopped');
-        throw err;
+      // A living sender keeps its claim fresh between attempts, so it is never taken over while it waits.
+      if (attempt > 1 && req.idempotencyKey) {
+        await models.claims.updateOne({ _id: `${req.tenantId}:${req.idempotencyKey}`, owner: nodeId, status: 'pending' }, { $set: { claimedAt: now() } });
       }
+      // An attempt under way is let finish on stop (bounded by its timeouts): a message the provider
+      // accepted is recorded as sent, so a graceful restart sends nothing twice.
+      const { provider, result } = await attemptOnce(record, req, sendId);
+      last = result;
+      const stopping = stopper.signal.aborted && !last.ok;
       let retryInMs: number | null = null;
       let reply = last.reply;
+      for (const secret of req.redact ?? []) if (secret) reply = reply.split(secret).join('[redacted]');
+      last = { ...last, reply };
       if (!last.ok && last.retryable && attempt < retry.attempts) {
         retryInMs = Math.max(backoffDelay(retry, attempt), last.retryAfterMs ?? 0);
         if (last.retryAfterMs !== null && last.retryAfterMs > retry.maxRetryAfterMs) {
@@ -174,7 +180,11 @@ export function createNotifyCore(options: NotifyCoreOptions) {
           reply = `${reply} (Retry-After ${Math.round(last.retryAfterMs / 1000)} s is longer than we wait; given up)`;
         }
       }
-      const status = last.ok ? 'sent' : retryInMs !== null ? 'retrying' : 'failed';
+      if (stopping) {
+        retryInMs = null;
+        reply = `${reply} (this server is stopping; ${req.idempotencyKey ? 'another one finishes the send' : 'not retried'})`;
+      }
+      const status = last.ok ? 'sent' : retryInMs !== null || stopping ? 'retrying' : 'failed';
       await models.sendLog.create({
         _id: new Types.ObjectId().toHexString(),
         tenantId: req.tenantId,
@@ -192,6 +202,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         at: now(),
       });
       log.info({ tenantId: req.tenantId, sendId, channel: req.channel, provider, purpose: req.purpose, attempt, status, retryInMs }, `notification ${status}`);
+      if (stopping) throw new StoppedError('notifications stopped');
       if (status !== 'retrying') return { sendId, status: last.ok ? 'sent' : 'failed', attempts: attempt, reply };
       await sleep(retryInMs!);
     }
@@ -234,7 +245,18 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     return result;
   }
 
-  async function send(req: SendRequest): Promise<SendResult> {
+  const inFlight = new Set<Promise<unknown>>();
+
+  /** Every send is tracked, so stop() can let the ones under way finish. */
+  function send(req: SendRequest): Promise<SendResult> {
+    if (stopper.signal.aborted) return Promise.reject(new StoppedError('notifications stopped'));
+    const job = sendNow(req);
+    inFlight.add(job);
+    void job.catch(() => {}).finally(() => inFlight.delete(job));
+    return job;
+  }
+
+  async function sendNow(req: SendRequest): Promise<SendResult> {
     if (!req.idempotencyKey) return deliver(req, randomUUID());
     const keyed = req as SendRequest & { idempotencyKey: string };
     if (!(await claim(keyed))) return { sendId: null, status: 'duplicate', attempts: 0, reply: 'already sent (or being sent) under this idempotency key' };
@@ -416,9 +438,15 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       return result;
     },
 
-    /** Ends retries and in-flight sends (their claims stay pending and are taken over later). */
+    /**
+     * Stops retrying and taking new sends; attempts under way finish (up to 20 s). Sends cut short
+     * keep their claim pending: another process finishes them after the lease.
+     */
     async stop(): Promise<void> {
       stopper.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+      clearTimeout(timer);
       for (const { transport } of transports.values()) transport.close();
       transports.clear();
     },

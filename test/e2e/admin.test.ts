@@ -267,6 +267,20 @@ describe('admin page', () => {
     await dialog.getByRole('button', { name: 'Set password' }).click();
     await page.getByText("Ada Park's cloud password is set.", { exact: false }).waitFor();
 
+    // SMS consent in the users card: Ada opts in (recorded here through the admin API), Ben has not.
+    const users = page.getByRole('list', { name: 'Users' });
+    const userItem = (name: string) => users.getByRole('listitem').filter({ hasText: name });
+    await userItem('Ben Okafor').getByTestId('sms-consent').getByText('SMS: not opted in').waitFor();
+    const consent = await page.request.put(`${server.url}/api/notify/consents/u-ada`, { data: { optedIn: true } });
+    expect(consent.status()).toBe(200);
+    await page.getByLabel('Search users by name or address').fill('a');
+    await userItem('Ada Park').locator('[data-testid="sms-consent"][data-state="opted-in"]').getByText('SMS: opted in (+155501000)').waitFor();
+    await userItem('Ben Okafor').locator('[data-testid="sms-consent"][data-state="opted-out"]').waitFor();
+    await userItem('Nia Mensah').locator('[data-testid="sms-consent"][data-state="no-phone"]').getByText('SMS: no mobile number').waitFor();
+    await screenshot(page, 'admin-directory-sms-consent');
+    await expectAccessible(page);
+    await page.getByLabel('Search users by name or address').fill('');
+
     // The monitor section: no monitor yet, so it says what a monitor does.
     await open(page, 'Monitor', 'Continuity monitor');
     await page.getByTestId('empty').getByText(/No monitor yet/).waitFor();

@@ -1,5 +1,6 @@
 /** Directory users and their Lifeboat cloud password (set or reset; the server never shows it). */
 import {
+  Badge,
   Button,
   Card,
   Dialog,
@@ -20,11 +21,38 @@ import {
 import { useState, type FormEvent } from 'react';
 import { AdminApiError, api, denied, query, type Me } from '../api';
 import { Empty, Guard, Hint, Show, useLoad } from '../common';
+import { showInstant } from '../time';
 
 interface User {
   id: string;
   displayName: string;
   mail: string | null;
+}
+
+/** GET /api/notify/consents: each user's SMS number (under the tenant's phone attribute) and consent. */
+interface SmsConsent {
+  userId: string;
+  optedIn: boolean;
+  at: string | null;
+  source: string | null;
+  phone: string | null;
+}
+
+const SOURCES: Record<string, string> = { user: 'by the user', admin: 'by an admin', sms: 'by SMS reply' };
+
+function ConsentBadge({ consent }: { consent: SmsConsent | undefined }) {
+  if (!consent) return null;
+  const when = consent.at ? ` ${SOURCES[consent.source ?? ''] ?? ''}, ${showInstant(consent.at)}` : '';
+  if (!consent.phone) return <Badge appearance="tint" color="warning" data-testid="sms-consent" data-state="no-phone">SMS: no mobile number</Badge>;
+  return consent.optedIn ? (
+    <Badge appearance="tint" color="success" data-testid="sms-consent" data-state="opted-in" title={`Opted in${when}`}>
+      SMS: opted in ({consent.phone})
+    </Badge>
+  ) : (
+    <Badge appearance="tint" color="informative" data-testid="sms-consent" data-state="opted-out" title={consent.at ? `Opted out${when}` : 'Never opted in'}>
+      SMS: {consent.at ? 'opted out' : 'not opted in'}
+    </Badge>
+  );
 }
 
 const useStyles = makeStyles({
@@ -39,13 +67,19 @@ export function UsersCard({ me }: { me: Me }) {
   const cannot = denied(me, 'basicAdministrator');
   const [search, setSearch] = useState('');
   const [users] = useLoad(() => api<User[]>('GET', `/api/directory/users${query({ search })}`), [search]);
+  // Consent is extra information: the list still shows when it cannot be loaded.
+  const [consents] = useLoad(() => api<SmsConsent[]>('GET', `/api/notify/consents${query({ search })}`).catch(() => [] as SmsConsent[]), [search]);
+  const consentOf = (id: string) => (consents.state === 'ready' ? consents.data.find((c) => c.userId === id) : undefined);
   const [target, setTarget] = useState<User | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   return (
     <Card className={c.card}>
       <Subtitle2 as="h2">Users</Subtitle2>
-      <Hint>Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. The server does not report yet who has one, or SMS consent.</Hint>
+      <Hint>
+        Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. They receive event SMS only after opting in (in the Outlook pane, through
+        an admin, or by replying START); a STOP reply opts them out.
+      </Hint>
       <Field label="Search users by name or address">
         <Input value={search} onChange={(_, d) => setSearch(d.value)} />
       </Field>
@@ -67,6 +101,7 @@ export function UsersCard({ me }: { me: Me }) {
                     <Text size={200} className={c.meta}>
                       {u.mail ?? u.id}
                     </Text>
+                    <ConsentBadge consent={consentOf(u.id)} />
                   </div>
                   <Guard reason={cannot}>
                     <Button size="small" disabledFocusable={Boolean(cannot)} onClick={() => setTarget(u)} aria-label={`Set cloud password for ${u.displayName}`}>

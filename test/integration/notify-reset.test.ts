@@ -1,0 +1,150 @@
+import request from 'supertest';
+import { RESET_ACCEPTED } from '../../server/notify/reset';
+import { useLifeboat } from '../harness/context';
+import { phoneDirectory, phoneOf } from '../harness/notify-fixtures';
+import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
+
+// Real time at first (session cookies expire by it); tests move it past the 15-minute windows.
+let clock = Date.now();
+const ctx = useLifeboat({ now: () => new Date(clock), directories: [phoneDirectory('alpha'), phoneDirectory('beta')] });
+
+let smtp: SmtpPeer;
+let gateway: SmsGateway;
+beforeAll(async () => {
+  smtp = await startPeer('accept');
+  gateway = await startSmsGateway();
+  const alpha = await ctx.signIn('alpha', 'fullAdministrator');
+  await alpha
+    .put('/api/notify/settings')
+    .send({
+      email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test' },
+      sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' },
+      cloudPasswordReset: 'email',
+    })
+    .expect(200);
+  await alpha.put('/api/notify/consents/alpha-u2').send({ optedIn: true }).expect(200);
+  const beta = await ctx.signIn('beta', 'fullAdministrator');
+  await beta.put('/api/notify/settings').send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@beta.test' } }).expect(200); // default: 'never'
+});
+afterAll(async () => {
+  await smtp.close();
+  await gateway.close();
+});
+beforeEach(() => {
+  clock += 16 * 60_000; // a fresh throttle window per test
+});
+
+const ask = (email: string) => request(ctx.app).post('/api/user-auth/reset').send({ email });
+const confirm = (email: string, code: string, password: string) => request(ctx.app).post('/api/user-auth/reset/confirm').send({ email, code, password });
+async function settled() {
+  await ctx.services.notify.reset.settled();
+}
+const codeIn = (text: string) => /\b(\d{8})\b/.exec(text)?.[1] ?? null;
+const mailTo = (address: string) => smtp.received.filter((m) => m.to.includes(address));
+
+describe('self-service cloud-password reset', () => {
+  it('mails a code to the alternate address; the code sets the password once', async () => {
+    const res = await ask('U1@alpha.test').expect(202);
+    expect(res.body).toEqual(RESET_ACCEPTED);
+    expect(res.headers['cache-control']).toBe('no-store');
+    await settled();
+    const mail = mailTo('u1.home@example.org');
+    expect(mail).toHaveLength(1);
+    expect(mail[0]!.raw).toMatch(/Subject: Your Lifeboat password reset code/);
+    const code = codeIn(mail[0]!.raw)!;
+    expect(code).toMatch(/^\d{8}$/);
+
+    const wrong = await confirm('u1@alpha.test', code === '00000000' ? '11111111' : '00000000', 'a brand new password').expect(400);
+    expect(wrong.headers['content-type']).toMatch(/problem\+json/);
+    expect(wrong.body.errors[0].path).toBe('code');
+    const weak = await confirm('u1@alpha.test', code, 'short').expect(422);
+    expect(weak.body.errors[0].path).toBe('password');
+    await confirm('u1@alpha.test', code, 'a brand new password').expect(204);
+    await confirm('u1@alpha.test', code, 'another new password').expect(400); // used once
+    await request(ctx.app).post('/api/user-auth/login').send({ email: 'u1@alpha.test', password: 'a brand new password' }).expect(200);
+
+    // Stored hashed only; never in the logs or the audit trail.
+    const stored = JSON.stringify(await ctx.conn.collection('passwordresetcodes').find({}).toArray());
+    expect(stored).not.toContain(code);
+    const audit = (await (await ctx.signIn('alpha', 'readOnly')).get('/api/audit?category=security&limit=200').expect(200)).body.items;
+    const actions = audit.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['user.cloudPassword.resetRequested', 'user.cloudPassword.resetFailed', 'user.cloudPassword.selfReset']));
+    expect(JSON.stringify(audit) + ctx.logs()).not.toContain(code);
+    expect(ctx.logs()).not.toContain('a brand new password');
+  });
+
+  it('answers alike whether the account exists, may reset or not', async () => {
+    const answers = [];
+    for (const email of ['u3@alpha.test', 'ghost@alpha.test', 'someone@nowhere.test', 'u1@beta.test']) {
+      const res = await ask(email);
+      answers.push({ status: res.status, body: res.body, type: res.headers['content-type'] });
+    }
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(answers[0]!.status).toBe(202);
+    await settled();
+    // Only the existing alpha user (policy 'email') got a code; beta's default is 'never'.
+    expect(mailTo('u3.home@example.org')).toHaveLength(1);
+    expect(mailTo('u1.home@example.org')).toHaveLength(1); // only the one from the first test
+    // Confirming for accounts that do not exist fails exactly like a wrong code.
+    const ghost = await confirm('ghost@alpha.test', '12345678', 'a brand new password').expect(400);
+    const real = await confirm('u4@alpha.test', '12345678', 'a brand new password').expect(400);
+    expect(ghost.body).toEqual(real.body);
+    await request(ctx.app).post('/api/user-auth/reset').send({}).expect(422);
+    await request(ctx.app).post('/api/user-auth/reset/confirm').send({ email: 'u1@alpha.test', code: 'abc', password: 'x' }).expect(422);
+  });
+
+  it('follows the current event: sms to an opted-in mobile, never when it says never', async () => {
+    const owner = await ctx.signIn('alpha', 'basicAdministrator');
+    const start = new Date(clock - 60_000).toISOString();
+    const sms = await owner.post('/api/events').send({ description: 'SMS reset', affectedGroupId: 'alpha-nested', timeZone: 'UTC', start, cloudPasswordReset: 'sms' }).expect(201);
+    const before = gateway.delivered.length;
+    await ask('u2@alpha.test').expect(202); // opted in
+    await ask('u3@alpha.test').expect(202); // not opted in: nothing
+    await settled();
+    const texts = gateway.delivered.slice(before);
+    expect(texts.map((r) => r.fields.To)).toEqual([phoneOf('alpha', 2)]);
+    const code = codeIn(String(texts[0]!.fields.Body))!;
+    // The gateway echoes the message in its reply; the send log (readable by every admin) keeps the code out.
+    const log = (await (await ctx.signIn('alpha', 'readOnly')).get('/api/notify/log?purpose=password.reset').expect(200)).body.items;
+    expect(log.find((i: { channel: string }) => i.channel === 'sms').providerReply).toContain('[redacted]');
+    expect(JSON.stringify(log)).not.toContain(code);
+    await confirm('u2@alpha.test', code, 'sms reset password ok').expect(204);
+    await request(ctx.app).post('/api/user-auth/login').send({ email: 'u2@alpha.test', password: 'sms reset password ok' }).expect(200);
+    await owner.post(`/api/events/${sms.body.id}/end`).expect(200);
+
+    await owner.post('/api/events').send({ description: 'No reset', affectedGroupId: 'alpha-all', timeZone: 'UTC', start, cloudPasswordReset: 'never' }).expect(201);
+    const mails = smtp.received.length;
+    await ask('u5@alpha.test').expect(202);
+    await settled();
+    expect(smtp.received.length).toBe(mails);
+    expect(await ctx.services.notify.reset.policyFor('alpha', 'alpha-u5')).toBe('never');
+    expect(await ctx.services.notify.reset.policyFor('alpha', 'alpha-u4')).toBe('never');
+    expect(await ctx.services.notify.reset.policyFor('beta', 'beta-u1')).toBe('never');
+  });
+
+  it('codes expire', async () => {
+    // Alpha is under a 'never' event now; beta's tenant default is switched to email.
+    const beta = await ctx.signIn('beta', 'fullAdministrator');
+    await beta.patch('/api/notify/settings').send({ cloudPasswordReset: 'email' }).expect(200);
+    await ask('u1@beta.test').expect(202);
+    await settled();
+    const code = codeIn(mailTo('u1.home@example.org').pop()!.raw)!;
+    clock += 16 * 60_000;
+    await confirm('u1@beta.test', code, 'too late password').expect(400);
+  });
+
+  it('is rate-limited per address, for existing and unknown addresses alike', async () => {
+    for (const email of ['u3@beta.test', 'ghost@beta.test']) {
+      for (let i = 0; i < 5; i++) await ask(email).expect(202);
+      const limited = await ask(email).expect(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(limited.headers['content-type']).toMatch(/problem\+json/);
+    }
+    await settled();
+    for (let i = 0; i < 5; i++) await confirm('u3@beta.test', '12345678', 'guessing password').expect(400);
+    await confirm('u3@beta.test', '12345678', 'guessing password').expect(429);
+    // Sign-in for the same client is not used up by reset attempts.
+    await request(ctx.app).post('/api/user-auth/login').send({ email: 'u2@alpha.test', password: 'sms reset password ok' }).expect(200);
+  });
+});
