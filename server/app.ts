@@ -14,6 +14,8 @@ import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
 import { mailRoutes } from './mail/routes';
+import { monitorRoutes } from './monitor/routes';
+import { portalRoutes } from './portal/routes';
 import { notifyRoutes } from './notify/routes';
 import { readinessRoutes } from './readiness/routes';
 import { reportRoutes } from './reports/routes';
@@ -75,6 +77,8 @@ export function createApp(options: AppOptions): Express {
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
+  app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
+  app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));

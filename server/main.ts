@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       entra: config.entra,
       userTokenMinutes: config.userTokenMinutes,
       publicUrl: config.publicUrl,
+      mail: { hostname: config.smtp.hostname },
     });
     await syncIndexes(conn);
 
@@ -182,7 +183,10 @@ async function main(): Promise<void> {
       mail.recover().catch((err) => logger.warn({ err }, 'mail recovery pass failed'));
     }, SWEEP_INTERVAL_MS);
     mailSweeper.unref();
+    // The continuity monitor's window loop (windows are claimed in the database: safe with several processes).
+    services.monitor.start();
     stopMail = async () => {
+      await services.monitor.stop().catch(() => {});
       clearInterval(mailSweeper);
       await receiver.close();
       await mail.stop();

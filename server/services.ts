@@ -30,6 +30,10 @@ import { createMailService, type MailOptions } from './mail/service';
 import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
+import { monitorModels } from './monitor/model';
+import { createMonitorService, type MonitorOptions } from './monitor/service';
+import { notifyAlertSender } from './monitor/alerts';
+import { createPortalService } from './portal/service';
 import { notifyModels } from './notify/model';
 import { createNotifyService } from './notify/index';
 import type { NotifyRetryPolicy } from './notify/service';
@@ -51,6 +55,8 @@ export interface ServiceOptions {
   publicUrl?: string;
   /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
+  /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
+  monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -136,7 +142,25 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   events.onEventChanged(() => notify.eventSms.wake());
   const reports = createReportService({ events, audit, directory, clients, mail, snapshots: reportSnapshotModel(conn), now: options.now });
   const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify, reports, readiness };
+  const monitor = createMonitorService({
+    models: monitorModels(conn),
+    tenants,
+    directory,
+    events,
+    mail,
+    entra,
+    audit,
+    logger: options.logger,
+    secret: options.secret,
+    publicUrl: options.publicUrl ?? 'http://localhost:3000',
+    hostname: options.mail?.hostname ?? 'lifeboat.local',
+    alerts: options.monitor?.alerts ?? notifyAlertSender(notify),
+    now: options.now,
+    minuteMs: options.monitor?.minuteMs,
+    tickMs: options.monitor?.tickMs,
+  });
+  const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify, monitor, portal, reports, readiness };
 }
 export type Services = ReturnType<typeof createServices>;
 

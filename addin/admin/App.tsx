@@ -9,7 +9,7 @@ import { AuditPage } from './audit/AuditPage';
 import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
 import { MailPage } from './mail/MailPage';
-import { NotYetPage } from './NotYetPage';
+import { MonitorPage } from './monitor/MonitorPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
 
@@ -123,9 +123,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'readiness' && <ReadinessPage me={me} />}
         {section === 'directory' && <DirectoryPage me={me} />}
         {section === 'audit' && <AuditPage />}
-        {section === 'monitor' && (
-          <NotYetPage title="Monitor" what="The continuity monitor (mail-flow checks, alerts, suppression, the detection log and its latency chart)" />
-        )}
+        {section === 'monitor' && <MonitorPage me={me} />}
         {section === 'mail' && <MailPage me={me} />}
       </main>
     </>

@@ -46,6 +46,18 @@ export type RecipientCheck =
   | { ok: true; tenantId: string; recipient: StoredRecipient }
   | { ok: false; code: number; message: string };
 
+/**
+ * Addresses that belong to another capability (the continuity monitor's own addresses): the
+ * receiver accepts them whatever their domain and hands such messages over instead of storing them.
+ */
+export interface MailInterceptor {
+  /** The tenant the address belongs to, or null when it is not one of this interceptor's. */
+  claims(address: string): Promise<string | null>;
+  /** Called before the receiver answers 250 (a throw answers 451, so the sender retries). */
+  deliver(input: { tenantId: string; recipients: string[]; raw: Buffer; receivedAt: Date }): Promise<void>;
+}
+const INTERCEPTED = 'intercepted';
+
 const DEFAULT_RETENTION_DAYS = 5;
 /** Directory and settings look-ups are cached this long (dropped at once on a directory change). */
 const CACHE_MS = 30_000;
@@ -117,6 +129,7 @@ export function createMailService(options: MailOptions) {
   const routing = new Set<string>();
   const journal = createRoutingJournal(models.messages.db.db!, logger);
   const storeInbound = createBatchedStore(models, journal);
+  const interceptors: MailInterceptor[] = [];
 
   // Caches for the SMTP hot path and routing, dropped whenever the directory or a tenant's events change
   // (and after a short time, for changes made by another process).
@@ -489,9 +502,18 @@ export function createMailService(options: MailOptions) {
     models,
     worker,
 
+    /** Lets another capability receive messages for its own addresses (see MailInterceptor). */
+    intercept(interceptor: MailInterceptor): void {
+      interceptors.push(interceptor);
+    },
+
     /** RCPT TO: accepted domains only (never an open relay), known users or groups only. */
     async checkRecipient(address: string): Promise<RecipientCheck> {
       const lower = address.trim().toLowerCase();
+      for (const interceptor of interceptors) {
+        const tenantId = await interceptor.claims(lower);
+        if (tenantId) return { ok: true, tenantId, recipient: { address: lower, kind: INTERCEPTED as StoredRecipient['kind'], id: '' } };
+      }
       const at = lower.lastIndexOf('@');
       if (at < 1) return { ok: false, code: 550, message: '5.1.3 Bad recipient address syntax' };
       const domain = lower.slice(at + 1);
@@ -507,6 +529,17 @@ export function createMailService(options: MailOptions) {
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
     async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
       const messageId = randomUUID();
+      const intercepted = input.recipients.filter((r) => (r.kind as string) === INTERCEPTED);
+      if (intercepted.length) {
+        const receivedAt = now();
+        for (const interceptor of interceptors) {
+          const mine = [];
+          for (const r of intercepted) if ((await interceptor.claims(r.address)) === input.tenantId) mine.push(r.address);
+          if (mine.length) await interceptor.deliver({ tenantId: input.tenantId, recipients: mine, raw: input.raw, receivedAt });
+        }
+        input = { ...input, recipients: input.recipients.filter((r) => (r.kind as string) !== INTERCEPTED) };
+        if (!input.recipients.length) return messageId;
+      }
       lastAccepted = Date.now();
       const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
       routeSoon(stored);

@@ -284,11 +284,10 @@ describe('admin page', () => {
     await expectAccessible(page);
     await page.getByLabel('Search users by name or address').fill('');
 
-    for (const section of ['Monitor']) {
-      await open(page, section, section);
-      await page.getByTestId('not-available').waitFor();
-      await screenshot(page, `admin-${section.toLowerCase()}`);
-    }
+    // The monitor section: no monitor yet, so it says what a monitor does.
+    await open(page, 'Monitor', 'Continuity monitor');
+    await page.getByTestId('empty').getByText(/No monitor yet/).waitFor();
+    await screenshot(page, 'admin-monitor-empty');
     await expectAccessible(page);
     // The Mail section is covered in admin-mail-report.test.ts.
     await open(page, 'Mail', 'Mail');
@@ -317,13 +316,14 @@ describe('admin page', () => {
     await expectAccessible(p);
     // The page never scrolls sideways on a phone.
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
-    for (const [section, heading] of [['Readiness', 'Readiness'], ['Directory', 'Directory'], ['Audit', 'Audit trail']]) {
+    for (const [section, heading] of [['Readiness', 'Readiness'], ['Directory', 'Directory'], ['Audit', 'Audit trail'], ['Monitor', 'Continuity monitor']]) {
       await p.getByRole('tab', { name: section }).scrollIntoViewIfNeeded();
       await open(p, section, heading);
       await p.waitForTimeout(300);
       await screenshot(p, `admin-phone-${section.toLowerCase()}`);
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     }
+    await expect(p.getByRole('button', { name: 'New monitor' }).getAttribute('aria-disabled')).resolves.toBe('true');
     // The session ends elsewhere: the next request brings the sign-in form back, saying why.
     expect((await p.request.post(`${server.url}/api/auth/logout`)).status()).toBe(204);
     await p.getByRole('tab', { name: 'Events' }).click();

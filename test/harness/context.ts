@@ -104,6 +104,7 @@ export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext 
     await context.services?.mail.worker.stop();
     await context.services?.notify.stop();
     await context.services?.entra.sync.stop();
+    await context.services?.monitor.stop();
     await context.conn?.dropDatabase().catch(() => {});
     await context.conn?.close();
   });

@@ -17,11 +17,15 @@ export interface SmtpPeer {
   port: number;
   received: ReceivedMail[];
   mode: PeerMode;
+  /** A slow server: waits this long before answering the end of DATA. */
+  delayMs: number;
+  /** Called for every accepted message (e.g. to put it into a stand-in mailbox). */
+  onReceived: ((mail: ReceivedMail) => void) | null;
   close(): Promise<void>;
 }
 
 export async function startPeer(mode: PeerMode = 'accept', port = 0): Promise<SmtpPeer> {
-  const peer = { received: [] as ReceivedMail[], mode } as SmtpPeer;
+  const peer = { received: [] as ReceivedMail[], mode, delayMs: 0, onReceived: null } as SmtpPeer;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -29,14 +33,17 @@ export async function startPeer(mode: PeerMode = 'accept', port = 0): Promise<Sm
     onData(stream, session, callback) {
       const parts: Buffer[] = [];
       stream.on('data', (c: Buffer) => parts.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        if (peer.delayMs) await new Promise((r) => setTimeout(r, peer.delayMs));
         if (peer.mode === 'defer') return callback(Object.assign(new Error('4.3.2 Try again later'), { responseCode: 451 }));
         if (peer.mode === 'reject') return callback(Object.assign(new Error('5.1.1 No such mailbox'), { responseCode: 550 }));
-        peer.received.push({
+        const mail = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(parts).toString('utf8'),
-        });
+        };
+        peer.received.push(mail);
+        peer.onReceived?.(mail);
         callback();
       });
     },

@@ -16,6 +16,7 @@ import { createPublicKey, randomBytes, randomUUID, verify, X509Certificate, cons
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import nodemailer from 'nodemailer';
 import { ensureTestCertificate } from './tls';
 
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
@@ -63,8 +64,19 @@ export interface StandInApp {
   servicePrincipalId: string;
 }
 
+/** A message in a stand-in mailbox (what Mail.ReadBasic.All lets an app list). */
+export interface StandInMessage {
+  id: string;
+  subject: string;
+  internetMessageId: string;
+  receivedDateTime: string;
+  from: string;
+}
+
 /** One Entra tenant: its directory, its app registrations and a change log for delta queries. */
 export class EntraTenant {
+  /** Mailboxes by user id: messages that arrived (e.g. through a primary SMTP server). */
+  readonly mailboxes = new Map<string, StandInMessage[]>();
   readonly users = new Map<string, StandInUser>();
   readonly groups = new Map<string, StandInGroup>();
   readonly apps = new Map<string, StandInApp>();
@@ -95,6 +107,27 @@ export class EntraTenant {
     this.deletedUsers.delete(full.id);
     this.userChanged.set(full.id, ++this.seq);
     return full;
+  }
+
+  /** The user an address or id names (id, UPN, mail or a proxy address). */
+  findUser(idOrAddress: string): StandInUser | undefined {
+    const lower = idOrAddress.toLowerCase();
+    return (
+      this.users.get(idOrAddress) ??
+      [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === lower || u.mail?.toLowerCase() === lower || u.proxyAddresses.some((p) => p.toLowerCase() === `smtp:${lower}`))
+    );
+  }
+
+  /** Puts a raw MIME message into a user's mailbox (what Exchange does after accepting it). Returns false for an unknown address. */
+  deliverToMailbox(address: string, raw: string): boolean {
+    const user = this.findUser(address);
+    if (!user) return false;
+    const head = (raw.split(/\r?\n\r?\n/)[0] ?? '').replace(/\r?\n[ \t]+/g, ' ');
+    const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
+    const list = this.mailboxes.get(user.id) ?? [];
+    list.push({ id: randomUUID(), subject: header('Subject'), internetMessageId: header('Message-ID'), receivedDateTime: new Date().toISOString(), from: header('From') });
+    this.mailboxes.set(user.id, list);
+    return true;
   }
 
   removeUser(id: string): void {
@@ -165,6 +198,16 @@ export interface WorldOptions {
 
 type Fault = { prefix: string; remaining: number; status: number; retryAfter?: number; tenantId?: string };
 
+/** Where the stand-in's Exchange Online sends mail that a mailbox sends (sendMail), and how well. */
+export interface StandInMailFlow {
+  /** The SMTP server outbound mail goes to (in tests: Lifeboat's receiver). Unset: sendMail mail goes nowhere. */
+  smtp: { host: string; port: number } | null;
+  /** Outbound delivery is delayed by this much. */
+  delayMs: number;
+  /** Outbound delivery silently stops (sendMail still answers 202, as Exchange does). */
+  broken: boolean;
+}
+
 export class StandInWorld {
   readonly tenants = new Map<string, EntraTenant>();
   readonly requests: RecordedRequest[] = [];
@@ -172,6 +215,9 @@ export class StandInWorld {
   private readonly continuations = new Map<string, Continuation>();
   private faults: Fault[] = [];
   tokenRequests = 0;
+  readonly mailFlow: StandInMailFlow = { smtp: null, delayMs: 0, broken: false };
+  /** Outbound deliveries still under way (tests wait for them before closing). */
+  readonly deliveries = new Set<Promise<void>>();
 
   constructor(readonly options: WorldOptions = {}) {}
 
@@ -218,7 +264,7 @@ export class StandInWorld {
 
   // ---- Graph ----------------------------------------------------------------------------------
 
-  handleGraph(req: IncomingMessage, res: ServerResponse, origin: string): void {
+  handleGraph(req: IncomingMessage, res: ServerResponse, origin: string, body = ''): void {
     const url = new URL(req.url!, origin);
     const path = decodeURIComponent(url.pathname);
     const consistencyLevel = (req.headers['consistencylevel'] as string | undefined) ?? null;
@@ -233,8 +279,34 @@ export class StandInWorld {
       if (fault.status === 429) res.setHeader('Retry-After', String(fault.retryAfter ?? 1));
       return graphError(res, fault.status, fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'Injected by the stand-in.');
     }
-    if (req.method !== 'GET') return graphError(res, 405, 'Request_BadRequest', 'Only GET is implemented by the stand-in.');
     const q = url.searchParams;
+    const app = tenant.apps.get(grant.clientId);
+    const granted = (...names: string[]) => names.some((n) => app?.grantedPermissions.includes(n));
+    let mm: RegExpExecArray | null;
+    if (req.method === 'POST' && (mm = /^\/v1\.0\/users\/([^/]+)\/sendMail$/.exec(path))) {
+      if (!granted('Mail.Send')) return graphError(res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+      const user = tenant.findUser(mm[1]);
+      if (!user) return graphError(res, 404, 'ErrorInvalidUser', `The requested user '${mm[1]}' is invalid.`);
+      return this.sendMail(res, user, body);
+    }
+    if (req.method === 'GET' && (mm = /^\/v1\.0\/users\/([^/]+)\/(?:mailFolders\/inbox\/)?messages$/.exec(path))) {
+      if (!granted('Mail.ReadBasic.All', 'Mail.Read')) return graphError(res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+      const user = tenant.findUser(mm[1]);
+      if (!user) return graphError(res, 404, 'ErrorInvalidUser', `The requested user '${mm[1]}' is invalid.`);
+      let messages = [...(tenant.mailboxes.get(user.id) ?? [])].reverse();
+      const filter = q.get('$filter');
+      if (filter) {
+        const f = /^(internetMessageId|subject) eq '((?:[^']|'')*)'$/.exec(filter.trim());
+        if (!f) return graphError(res, 400, 'ErrorInvalidUrlQueryFilter', 'The stand-in supports $filter=internetMessageId eq \'…\' or subject eq \'…\' only.');
+        const value = f[2]!.replace(/''/g, "'");
+        messages = messages.filter((m) => (f[1] === 'subject' ? m.subject : m.internetMessageId) === value);
+      }
+      const select = q.get('$select')?.split(',').map((x) => x.trim()).filter(Boolean) ?? null;
+      const entries = messages.map((m) => project({ id: m.id, subject: m.subject, internetMessageId: m.internetMessageId, receivedDateTime: m.receivedDateTime, from: { emailAddress: { address: m.from } } }, select));
+      const top = Math.min(Number(q.get('$top') ?? 10) || 10, 1000);
+      return this.page(res, `${origin}/v1.0`, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink: null });
+    }
+    if (req.method !== 'GET') return graphError(res, 405, 'Request_BadRequest', 'Only GET is implemented by the stand-in.');
     const eventual = consistencyLevel?.toLowerCase() === 'eventual';
     const base = `${origin}/v1.0`;
 
@@ -292,6 +364,39 @@ export class StandInWorld {
       return this.page(res, base, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink: null });
     }
     graphError(res, 404, 'Request_ResourceNotFound', `The stand-in does not implement ${path}.`);
+  }
+
+  /** Graph's sendMail: 202 at once; the message then leaves "Exchange" by SMTP (unless the flow is broken). */
+  private sendMail(res: ServerResponse, user: StandInUser, body: string): void {
+    let parsed: { message?: { subject?: string; body?: { content?: string }; toRecipients?: { emailAddress?: { address?: string } }[]; internetMessageHeaders?: { name: string; value: string }[] } };
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return graphError(res, 400, 'ErrorInvalidRequest', 'The request body is not JSON.');
+    }
+    const message = parsed.message;
+    const to = message?.toRecipients?.map((r) => r.emailAddress?.address).filter((a): a is string => Boolean(a)) ?? [];
+    if (!message || !to.length) return graphError(res, 400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
+    const headers = message.internetMessageHeaders ?? [];
+    if (headers.some((h) => !/^x-/i.test(h.name))) return graphError(res, 400, 'InvalidInternetMessageHeader', 'The internet message header name should start with \'x-\' or \'X-\'.');
+    res.writeHead(202).end();
+    const flow = this.mailFlow;
+    if (!flow.smtp || flow.broken) return;
+    const from = user.mail ?? user.userPrincipalName;
+    const delivery = (async () => {
+      if (flow.delayMs) await new Promise((r) => setTimeout(r, flow.delayMs));
+      if (flow.broken || !flow.smtp) return;
+      const transport = nodemailer.createTransport({ host: flow.smtp.host, port: flow.smtp.port, secure: false, ignoreTLS: true });
+      try {
+        await transport.sendMail({ from, to, subject: message.subject ?? '', text: message.body?.content ?? '', headers: Object.fromEntries(headers.map((h) => [h.name, h.value])) });
+      } catch {
+        // Exchange would retry and finally bounce; the monitor sees a message that never arrives.
+      } finally {
+        transport.close();
+      }
+    })();
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
   }
 
   private usersDelta(res: ServerResponse, base: string, path: string, tenant: EntraTenant, q: URLSearchParams, top: number, select: string[] | null): void {
@@ -456,12 +561,13 @@ async function listen(handler: (req: IncomingMessage, body: string, res: ServerR
 export async function startStandIns(world: StandInWorld = new StandInWorld()): Promise<StandIns> {
   const tls = await ensureTestCertificate();
   const login = await listen((req, body, res, origin) => world.handleToken(req, body, res, origin), tls);
-  const graph = await listen((req, _body, res, origin) => world.handleGraph(req, res, origin), tls);
+  const graph = await listen((req, body, res, origin) => world.handleGraph(req, res, origin, body), tls);
   return {
     world,
     loginUrl: login.origin,
     graphUrl: graph.origin,
     async close() {
+      await Promise.all([...world.deliveries]);
       for (const s of [login.server, graph.server]) {
         s.closeAllConnections();
         await new Promise<void>((resolve) => s.close(() => resolve()));

@@ -54,6 +54,8 @@ export interface GraphApi {
   get<T>(path: string, options?: { eventual?: boolean }): Promise<T>;
   /** Follows @odata.nextLink until the last page (which may carry an @odata.deltaLink). */
   pages<T>(path: string, options?: PageOptions): AsyncGenerator<GraphPage<T>>;
+  /** A POST (e.g. the continuity monitor's sendMail); resolves to the response body, if any. */
+  post<T = unknown>(path: string, body: unknown): Promise<T>;
 }
 
 export interface GraphClientOptions {
@@ -168,6 +170,13 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
 
       return {
         get: (path, opts) => get(path, opts?.eventual),
+        async post<T>(path: string, body: unknown): Promise<T> {
+          try {
+            return (await sdk.api(path).post(body)) as T;
+          } catch (err) {
+            throw describeGraphError(err, `POST ${path.split('?')[0]}`);
+          }
+        },
         async *pages<T>(path: string, opts: PageOptions = {}) {
           let next: string | null = path;
           while (next) {
