@@ -83,8 +83,10 @@ async function main() {
     await call('POST', '/api/auth/login', ADMIN);
     await call('PUT', '/api/directory/connection', { entraTenantId: tenant.id, clientId: CLIENT_ID, clientSecret: SECRET });
 
+    // The server logs its line once the synced directory is stored too (after the sync's finishedAt):
+    // waiting for it also keeps that work from overlapping the next measurement.
     const phases = async () => {
-      for (let i = 0; i < 50 && !syncLines.length; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 6000 && !syncLines.length; i++) await new Promise((r) => setTimeout(r, 50));
       const line = syncLines.shift();
       return line ? `  phases (ms): ${Object.entries(line.ms).map(([k, v]) => `${k} ${v}`).join(', ')}; expansions written: ${line.expanded}` : '  (no phase line from the server)';
     };

@@ -44,10 +44,20 @@ interface Snapshot {
  */
 export const SNAPSHOT_MAX_AGE_MS = 1000;
 
+/** A snapshot prepared ahead of a scheduled transition is used only if it is at most this old when the transition fires. */
+export const PREPARED_MAX_AGE_MS = 2000;
+
 export function createStatusService(deps: { events: EventModel; epochs: StatusEpochModel; directory: DirectoryService; now?: () => Date }) {
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
   const snapshots = new Map<string, Promise<Snapshot>>();
+  /**
+   * Per tenant, a snapshot computed shortly before a scheduled transition, for the time it fires:
+   * the expensive part of a push (reading events and expanding their groups) is then done before
+   * the start, not after it. `basedOn` is the seq it was prepared at: it is used only by the very
+   * next change of the tenant (nothing else changed in between) and only once its time has come.
+   */
+  const prepared = new Map<string, { at: Date; basedOn: number; snapshot: Promise<Snapshot> }>();
 
   /** Outlook events that started and are current, or ended recently enough to show "restored". */
   function relevantEvents(tenantId: string, t: Date) {
@@ -62,8 +72,7 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     return latest ? { seq: latest.epoch, at: latest.at } : { seq: 0, at: new Date(0) };
   }
 
-  async function build(tenantId: string): Promise<Snapshot> {
-    const t = now();
+  async function build(tenantId: string, t: Date = now()): Promise<Snapshot> {
     const [current, relevant] = await Promise.all([epoch(tenantId), relevantEvents(tenantId, t)]);
     const members = new Map<string, Set<string>>();
     for (const e of relevant) {
@@ -104,14 +113,35 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
       for (let attempt = 0; attempt < 50; attempt++) {
         const next = (await epoch(tenantId)).seq + 1;
         try {
-          await epochs.create({ tenantId, epoch: next, reason, at: now() });
-          snapshots.delete(tenantId);
+          const at = now();
+          await epochs.create({ tenantId, epoch: next, reason, at });
+          const ready = prepared.get(tenantId);
+          prepared.delete(tenantId);
+          const fresh = ready && ready.basedOn === next - 1 && ready.at.getTime() <= at.getTime() ? await ready.snapshot.catch(() => null) : null;
+          if (fresh && Date.now() - fresh.builtAt <= PREPARED_MAX_AGE_MS) snapshots.set(tenantId, Promise.resolve({ ...fresh, seq: next, at, builtAt: Date.now() }));
+          else snapshots.delete(tenantId);
           return next;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
         }
       }
       throw new Error('could not record a status change (too much contention)');
+    },
+
+    /**
+     * Computes, now, the tenant's snapshot for a transition due at `at` (called shortly before it);
+     * the next change recorded at or after `at` uses it if nothing else changed since.
+     */
+    async prepare(tenantId: string, at: Date): Promise<void> {
+      const basedOn = (await epoch(tenantId)).seq;
+      const snapshot = build(tenantId, at);
+      prepared.set(tenantId, { at, basedOn, snapshot });
+      await snapshot;
+    },
+
+    /** Something a prepared snapshot was computed from changed (an event, the directory): forget it. */
+    forgetPrepared(tenantId: string): void {
+      prepared.delete(tenantId);
     },
 
     async forUser(tenantId: string, userId: string): Promise<ContinuityStatus> {

@@ -21,6 +21,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
+import { escapeRegExp } from '../../http/validate';
 import { classifyGroup, type GroupKind } from '../classify';
 
 export const CHUNK = 1000;
@@ -98,14 +99,31 @@ interface ExpansionMeta {
   buckets: number;
 }
 
+/**
+ * A chunk of a group's members. Their ids and addresses are stored as one newline-separated string
+ * each, not as arrays: FerretDB v1 describes every array element's type in its stored form, which
+ * makes long arrays several times slower to write and to scan than one string. A look-up matches a
+ * whole line (`$regex` `^…$` with the `m` option). Generations written before hold `userIds` and
+ * `addresses` arrays; they are still read.
+ */
 interface ExpansionChunk {
   _id: string;
   head: false;
   groupId: string;
   n: number;
-  userIds: string[];
-  addresses: string[];
+  ids?: string;
+  addrs?: string;
+  userIds?: string[];
+  addresses?: string[];
 }
+
+const joinLines = (values: string[]) => values.join('\n');
+const chunkUserIds = (c: ExpansionChunk | null) => (c ? (c.userIds ?? (c.ids ? c.ids.split('\n') : [])) : []);
+const chunkAddresses = (c: ExpansionChunk | null) => (c ? (c.addresses ?? (c.addrs ? c.addrs.split('\n') : [])) : []);
+/** A filter for chunks holding a value as a line of `field` (or as an element of the older array field). */
+const lineFilter = (field: 'ids' | 'addrs', legacy: 'userIds' | 'addresses', value: string) => ({
+  $or: [{ [field]: { $regex: `^${escapeRegExp(value)}$`, $options: 'm' } }, { [legacy]: value }],
+});
 
 /** The directory in memory while expansions are computed: compact, no raw pages. */
 export class DirectoryModel {
@@ -265,7 +283,7 @@ export function createSyncStore(conn: Connection) {
       // Every user's addresses too, under a pseudo group in hash buckets, so an address can be told a user's.
       for (const chunk of userBuckets(model, buckets)) {
         batch.push(chunk);
-        batchSize += chunk.userIds.length * 4;
+        batchSize += CHUNK * 4;
         if (batchSize >= 20_000) await flush();
       }
       await flush();
@@ -366,11 +384,11 @@ export function createSyncStore(conn: Connection) {
           if (!head?.head) return null;
           const found = head as ExpansionHead;
           const chunks = await Promise.all(chunkIds(found).map((id) => from.findOne({ _id: id }) as Promise<ExpansionChunk | null>));
-          return { head: found, userIds: chunks.flatMap((c) => c?.userIds ?? []), addresses: chunks.flatMap((c) => c?.addresses ?? []) };
+          return { head: found, userIds: chunks.flatMap(chunkUserIds), addresses: chunks.flatMap(chunkAddresses) };
         },
         /** Groups whose expansion holds the user, or the address. */
         async groupsContaining(filter: { userId: string } | { address: string }): Promise<string[]> {
-          const query = 'userId' in filter ? { head: false, userIds: filter.userId } : { head: false, addresses: filter.address.toLowerCase() };
+          const query = { head: false, ...('userId' in filter ? lineFilter('ids', 'userIds', filter.userId) : lineFilter('addrs', 'addresses', filter.address.toLowerCase())) };
           const found = (await coll.find(query, { projection: { groupId: 1 } }).toArray()).map((c) => c.groupId);
           if (ovl) {
             const { groups } = await overlaid();
@@ -380,7 +398,7 @@ export function createSyncStore(conn: Connection) {
           return [...new Set(found)].filter((id) => id !== ALL_USERS).sort();
         },
         async isUserAddress(address: string): Promise<boolean> {
-          const query = { groupId: ALL_USERS, addresses: address.toLowerCase() };
+          const query = { groupId: ALL_USERS, ...lineFilter('addrs', 'addresses', address.toLowerCase()) };
           if (ovl && (await ovl.countDocuments(query)) > 0) return true;
           const buckets = (await coll.find(query, { projection: { n: 1 } }).toArray()) as unknown as Array<{ n: number }>;
           if (!ovl) return buckets.length > 0;
@@ -436,7 +454,7 @@ function expansionDocs(model: DirectoryModel, groupId: string, v: string, update
     const ids = userIds.slice(i, i + CHUNK);
     const addresses = ids.flatMap((id) => model.users.get(id)!.addresses);
     addressCount += addresses.length;
-    chunks.push({ _id: `${groupId}#${v}#${n}`, head: false, groupId, n, userIds: ids, addresses });
+    chunks.push({ _id: `${groupId}#${v}#${n}`, head: false, groupId, n, ids: joinLines(ids), addrs: joinLines(addresses) });
   }
   const head: ExpansionHead = {
     _id: groupId,
@@ -462,6 +480,6 @@ function userBuckets(model: DirectoryModel, buckets: number, only?: Set<number>)
   for (const id of model.users.keys()) members.get(userBucket(id, buckets))?.push(id);
   return [...members].map(([n, ids]) => {
     ids.sort();
-    return { _id: `${ALL_USERS}#${n}`, head: false, groupId: ALL_USERS, n, userIds: ids, addresses: ids.flatMap((id) => model.users.get(id)!.addresses) };
+    return { _id: `${ALL_USERS}#${n}`, head: false, groupId: ALL_USERS, n, ids: joinLines(ids), addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)) };
   });
 }
