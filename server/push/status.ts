@@ -35,6 +35,8 @@ interface Snapshot {
   at: Date;
   relevant: EventRecord[];
   members: Map<string, Set<string>>;
+  /** Per covered user, the indexes (in `relevant`) of the events covering them, joined: users with the same key share a status. */
+  coverage: Map<string, string>;
   builtAt: number;
 }
 
@@ -51,6 +53,7 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
   const snapshots = new Map<string, Promise<Snapshot>>();
+  const lastSeq = new Map<string, number>();
   /**
    * Per tenant, a snapshot computed shortly before a scheduled transition, for the time it fires:
    * the expensive part of a push (reading events and expanding their groups) is then done before
@@ -78,7 +81,14 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     for (const e of relevant) {
       if (!members.has(e.affectedGroupId)) members.set(e.affectedGroupId, new Set(await directory.transitiveUserIds(tenantId, e.affectedGroupId)));
     }
-    return { seq: current.seq, at: current.at, relevant, members, builtAt: Date.now() };
+    const coverage = new Map<string, string>();
+    relevant.forEach((e, index) => {
+      for (const userId of members.get(e.affectedGroupId)!) {
+        const key = coverage.get(userId);
+        coverage.set(userId, key === undefined ? String(index) : `${key},${index}`);
+      }
+    });
+    return { seq: current.seq, at: current.at, relevant, members, coverage, builtAt: Date.now() };
   }
 
   /** The tenant's snapshot: every relevant event's members expanded once, shared by all its users. */
@@ -95,10 +105,14 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
 
   /** A user's status; users covered by the same events share one status object (`cache`). */
   function statusFrom(snap: Snapshot, userId: string, cache = new Map<string, ContinuityStatus>()): ContinuityStatus {
-    const covering = snap.relevant.filter((e) => snap.members.get(e.affectedGroupId)!.has(userId));
-    const key = covering.map((e) => e._id.toHexString()).join(',');
+    return statusOfKey(snap, snap.coverage.get(userId) ?? '', cache);
+  }
+
+  /** The status shared by every user whose covering events are `key` (see Snapshot.coverage). */
+  function statusOfKey(snap: Snapshot, key: string, cache: Map<string, ContinuityStatus>): ContinuityStatus {
     let status = cache.get(key);
     if (!status) {
+      const covering = key === '' ? [] : key.split(',').map((i) => snap.relevant[Number(i)]);
       status = statusOf(covering, now(), { seq: snap.seq, at: snap.at });
       cache.set(key, status);
     }
@@ -111,10 +125,14 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     /** Records a change of the tenant's state and returns its new seq. */
     async bump(tenantId: string, reason: string): Promise<number> {
       for (let attempt = 0; attempt < 50; attempt++) {
-        const next = (await epoch(tenantId)).seq + 1;
+        // The seq this process recorded last is tried first (no read); a duplicate means another
+        // process moved on: read the latest and try again. The unique index keeps seqs unique.
+        const known = attempt === 0 ? lastSeq.get(tenantId) : undefined;
+        const next = (known ?? (await epoch(tenantId)).seq) + 1;
         try {
           const at = now();
           await epochs.create({ tenantId, epoch: next, reason, at });
+          lastSeq.set(tenantId, next);
           const ready = prepared.get(tenantId);
           prepared.delete(tenantId);
           const fresh = ready && ready.basedOn === next - 1 && ready.at.getTime() <= at.getTime() ? await ready.snapshot.catch(() => null) : null;
@@ -153,10 +171,10 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
      * compute their statuses with no await in between). Users covered by the same events get the
      * same status object.
      */
-    async view(tenantId: string): Promise<{ statusFor(userId: string): ContinuityStatus }> {
+    async view(tenantId: string): Promise<{ statusFor(userId: string): ContinuityStatus; keyFor(userId: string): string; statusOfKey(key: string): ContinuityStatus }> {
       const snap = await snapshot(tenantId);
       const cache = new Map<string, ContinuityStatus>();
-      return { statusFor: (userId) => statusFrom(snap, userId, cache) };
+      return { statusFor: (userId) => statusFrom(snap, userId, cache), keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
     },
   };
 }
