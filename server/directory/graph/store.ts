@@ -13,11 +13,10 @@
  * the expansion of the last successful one, no transaction is needed, and dropping a generation is
  * one cheap command (FerretDB v1 would otherwise scan every document to delete them).
  *
- * An incremental sync updates the current generation in place, only for the affected groups (see
- * updateExpansions), and only after Graph has answered every delta page: a sync that fails while
- * talking to Graph leaves the expansions untouched. Each group switches at once: its new chunks are
- * written under a new version, then its head (one `_id`-keyed replacement) points at them, then the
- * old chunks go. Documents stay far below 16 MB whatever the group size.
+ * An incremental sync writes only the affected groups' expansions (and the buckets of changed users)
+ * into an overlay collection (`…_ovl`, see writeOverlay) that readers consult first; it becomes
+ * current with the sync state too, and is written only after Graph has answered every delta page.
+ * Documents stay far below 16 MB whatever the group size.
  */
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';

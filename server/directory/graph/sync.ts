@@ -2,9 +2,10 @@
  * Directory sync from Microsoft Graph: a full sync (`/users/delta` and `/groups/delta` with members,
  * pages of 999), then incremental syncs from the stored delta links. A full sync computes every
  * group's expansion into a new generation that becomes current only when the whole sync succeeded;
- * an incremental sync, once Graph has answered every delta page, rewrites in place only the affected
- * expansions (changed groups, groups holding changed users, and every group above them) and
- * stores only the changed users and groups in the materialized directory.
+ * an incremental sync, once Graph has answered every delta page, writes only the affected expansions
+ * (changed groups, groups holding changed users, and every group above them) into a small overlay
+ * that becomes current the same way, and stores only the changed users and groups in the
+ * materialized directory.
  *
  * One sync per tenant at a time, also across server processes: a run first inserts a lease document
  * (unique _id = tenant id), renews it while it runs and deletes it at the end; a lease whose holder
