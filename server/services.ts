@@ -102,7 +102,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenants,
     logger: options.logger,
     now: options.now,
-    onSynced: (tenantId, model) => directory.materialize(tenantId, materializedDirectory(tenantId, model)),
+    onSynced: (tenantId, model, changes) => directory.materialize(tenantId, materializedDirectory(tenantId, model, changes)),
   });
   directory.useSyncedDirectoryFor((tenantId) => entra.connections.isConnected(tenantId));
   const tokens = createTokenVerifier({ secret: options.secret, entra: options.entra ?? NO_ENTRA, tokenMinutes: options.userTokenMinutes ?? 60 });

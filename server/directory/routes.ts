@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { AuditService } from '../audit/service';
 import { adminActor, requestContext } from '../auth/identity';
@@ -7,10 +7,18 @@ import type { AuthService } from '../auth/service';
 import { conflict, HttpProblem, notFound } from '../http/problem';
 import { parseQuery } from '../http/validate';
 import { DirectoryFileError, readDirectoryFile } from './file-provider';
-import { viaGraph, type Entra } from './graph/index';
+import type { GraphApi } from './graph/client';
+import { graphUnavailable, viaGraph, type Entra } from './graph/index';
 import type { DirectoryService } from './service';
 
 const searchQuery = z.object({ search: z.string().max(200).optional() });
+
+/**
+ * Where a look-up's answer came from: `graph` (live), `stored` (Graph was unavailable: the directory
+ * as of the last successful sync, whose time is in LAST_SYNC_HEADER) or `file` (not connected).
+ */
+export const SOURCE_HEADER = 'Lifeboat-Directory-Source';
+export const LAST_SYNC_HEADER = 'Lifeboat-Directory-Last-Successful-Sync';
 
 /**
  * The directory read API. A tenant connected to Entra ID is answered by the Graph provider, any other
@@ -21,18 +29,39 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
   const router = Router();
   const graphFor = (tenantId: string) => viaGraph(() => entra.api(tenantId));
 
-  router.get('/api/directory/groups', requireAdmin(auth), async (req, res) => {
-    const { search } = parseQuery(searchQuery, req);
+  /**
+   * A picker's search: live from Graph for a connected tenant; when Graph is unavailable, from the
+   * directory as of the last successful sync (marked so in the headers); the file otherwise.
+   */
+  async function search<T>(req: Request, res: Response, live: (api: GraphApi) => Promise<T>, stored: (tenantId: string) => Promise<T>): Promise<void> {
     const { tenantId } = currentAdmin(req);
-    const api = await graphFor(tenantId);
-    res.json(api ? await viaGraph(() => entra.directory.searchGroups(api, search)) : await directory.searchGroups(tenantId, search));
+    // One quick attempt: a picker does not wait out Retry-After while answers from the last sync exist.
+    const api = await viaGraph(() => entra.api(tenantId, { maxRetries: 0 }));
+    if (!api) {
+      res.set(SOURCE_HEADER, 'file').json(await stored(tenantId));
+      return;
+    }
+    let found: T;
+    try {
+      found = await live(api);
+    } catch (err) {
+      const lastSync = graphUnavailable(err) ? (await entra.sync.status(tenantId)).lastSuccessfulSync : null;
+      if (!lastSync) return viaGraph(() => Promise.reject(err));
+      req.log?.warn({ tenant: tenantId, error: (err as Error).message }, 'directory look-up: Graph unavailable; answered from the last successful sync');
+      res.set(SOURCE_HEADER, 'stored').set(LAST_SYNC_HEADER, lastSync).json(await stored(tenantId));
+      return;
+    }
+    res.set(SOURCE_HEADER, 'graph').json(found);
+  }
+
+  router.get('/api/directory/groups', requireAdmin(auth), async (req, res) => {
+    const { search: text } = parseQuery(searchQuery, req);
+    await search(req, res, (api) => entra.directory.searchGroups(api, text), (tenantId) => directory.searchGroups(tenantId, text));
   });
 
   router.get('/api/directory/users', requireAdmin(auth), async (req, res) => {
-    const { search } = parseQuery(searchQuery, req);
-    const { tenantId } = currentAdmin(req);
-    const api = await graphFor(tenantId);
-    res.json(api ? await viaGraph(() => entra.directory.searchUsers(api, search)) : await directory.searchUsers(tenantId, search));
+    const { search: text } = parseQuery(searchQuery, req);
+    await search(req, res, (api) => entra.directory.searchUsers(api, text), (tenantId) => directory.searchUsers(tenantId, text));
   });
 
   router.get('/api/directory/groups/:id', requireAdmin(auth), async (req, res) => {

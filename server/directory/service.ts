@@ -4,6 +4,7 @@ import type { TenantService } from '../tenants/service';
 import { escapeRegExp } from '../http/validate';
 import { classifyGroup, type GroupKind } from './classify';
 import type { DirectoryDocument } from './file-provider';
+import type { MaterializedDirectory } from './graph/materialize';
 import { directoryKey, type DirectoryGroupModel, type DirectoryUser, type DirectoryGroupRecord, type DirectoryUserModel, type DirectoryUserRecord } from './model';
 
 export interface GroupSummary {
@@ -94,6 +95,19 @@ async function syncCollection<T extends { _id: string }>(model: Model<T>, tenant
   if (stored.size) await model.deleteMany({ tenantId, _id: { $in: [...stored.keys()] } } as never);
 }
 
+/** Replaces the given documents and deletes the given keys, all by exact `_id`, in small batches. */
+async function upsertAndDelete<T extends { _id: string }>(model: Model<T>, docs: T[], deleteIds: string[]): Promise<void> {
+  for (let i = 0; i < docs.length; i += WRITE_BATCH) {
+    await model.bulkWrite(
+      docs.slice(i, i + WRITE_BATCH).map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })) as never,
+      { ordered: false },
+    );
+  }
+  for (let i = 0; i < deleteIds.length; i += WRITE_BATCH) {
+    await model.bulkWrite(deleteIds.slice(i, i + WRITE_BATCH).map((id) => ({ deleteOne: { filter: { _id: id } } })) as never, { ordered: false });
+  }
+}
+
 export function createDirectoryService(deps: {
   users: DirectoryUserModel;
   groups: DirectoryGroupModel;
@@ -150,9 +164,15 @@ export function createDirectoryService(deps: {
      * Stores a connected tenant's directory as of its last successful Graph sync, in the same
      * shape as a file tenant's, so every capability reads both alike (also while Graph is down).
      */
-    async materialize(tenantId: string, entries: { users: DirectoryUserRecord[]; groups: DirectoryGroupRecord[] }): Promise<void> {
-      await syncCollection(deps.synced.users, tenantId, entries.users);
-      await syncCollection(deps.synced.groups, tenantId, entries.groups);
+    async materialize(tenantId: string, entries: MaterializedDirectory): Promise<void> {
+      if (entries.removed) {
+        // Only what changed: `_id`-keyed replacements and deletions, nothing read.
+        await upsertAndDelete(deps.synced.users, entries.users, entries.removed.userIds.map((id) => directoryKey(tenantId, id)));
+        await upsertAndDelete(deps.synced.groups, entries.groups, entries.removed.groupIds.map((id) => directoryKey(tenantId, id)));
+      } else {
+        await syncCollection(deps.synced.users, tenantId, entries.users);
+        await syncCollection(deps.synced.groups, tenantId, entries.groups);
+      }
       for (const listener of listeners) await listener(tenantId);
     },
 

@@ -36,6 +36,8 @@ interface Snapshot {
   at: Date;
   relevant: EventRecord[];
   members: Map<string, Set<string>>;
+  /** Per covered user, the indexes (in `relevant`) of the events covering them, joined: users with the same key share a status. */
+  coverage: Map<string, string>;
   builtAt: number;
 }
 
@@ -45,10 +47,21 @@ interface Snapshot {
  */
 export const SNAPSHOT_MAX_AGE_MS = 1000;
 
+/** A snapshot prepared ahead of a scheduled transition is used only if it is at most this old when the transition fires. */
+export const PREPARED_MAX_AGE_MS = 2000;
+
 export function createStatusService(deps: { events: EventModel; epochs: StatusEpochModel; directory: DirectoryService; now?: () => Date }) {
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
   const snapshots = new Map<string, Promise<Snapshot>>();
+  const lastSeq = new Map<string, number>();
+  /**
+   * Per tenant, a snapshot computed shortly before a scheduled transition, for the time it fires:
+   * the expensive part of a push (reading events and expanding their groups) is then done before
+   * the start, not after it. `basedOn` is the seq it was prepared at: it is used only by the very
+   * next change of the tenant (nothing else changed in between) and only once its time has come.
+   */
+  const prepared = new Map<string, { at: Date; basedOn: number; snapshot: Promise<Snapshot> }>();
 
   /** Outlook events that started and are current, or ended recently enough to show "restored". */
   function relevantEvents(tenantId: string, t: Date) {
@@ -63,14 +76,20 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     return latest ? { seq: latest.epoch, at: latest.at } : { seq: 0, at: new Date(0) };
   }
 
-  async function build(tenantId: string): Promise<Snapshot> {
-    const t = now();
+  async function build(tenantId: string, t: Date = now()): Promise<Snapshot> {
     const [current, relevant] = await Promise.all([epoch(tenantId), relevantEvents(tenantId, t)]);
     const members = new Map<string, Set<string>>();
     for (const e of relevant) {
       if (!members.has(e.affectedGroupId)) members.set(e.affectedGroupId, new Set(await directory.transitiveUserIds(tenantId, e.affectedGroupId)));
     }
-    return { seq: current.seq, at: current.at, relevant, members, builtAt: Date.now() };
+    const coverage = new Map<string, string>();
+    relevant.forEach((e, index) => {
+      for (const userId of members.get(e.affectedGroupId)!) {
+        const key = coverage.get(userId);
+        coverage.set(userId, key === undefined ? String(index) : `${key},${index}`);
+      }
+    });
+    return { seq: current.seq, at: current.at, relevant, members, coverage, builtAt: Date.now() };
   }
 
   /** The tenant's snapshot: every relevant event's members expanded once, shared by all its users. */
@@ -87,10 +106,14 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
 
   /** A user's status; users covered by the same events share one status object (`cache`). */
   function statusFrom(snap: Snapshot, userId: string, cache = new Map<string, ContinuityStatus>()): ContinuityStatus {
-    const covering = snap.relevant.filter((e) => snap.members.get(e.affectedGroupId)!.has(userId));
-    const key = covering.map((e) => e._id.toHexString()).join(',');
+    return statusOfKey(snap, snap.coverage.get(userId) ?? '', cache);
+  }
+
+  /** The status shared by every user whose covering events are `key` (see Snapshot.coverage). */
+  function statusOfKey(snap: Snapshot, key: string, cache: Map<string, ContinuityStatus>): ContinuityStatus {
     let status = cache.get(key);
     if (!status) {
+      const covering = key === '' ? [] : key.split(',').map((i) => snap.relevant[Number(i)]);
       status = statusOf(covering, now(), { seq: snap.seq, at: snap.at });
       cache.set(key, status);
     }
@@ -103,16 +126,41 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     /** Records a change of the tenant's state and returns its new seq. */
     async bump(tenantId: string, reason: string): Promise<number> {
       for (let attempt = 0; attempt < 50; attempt++) {
-        const next = (await epoch(tenantId)).seq + 1;
+        // The seq this process recorded last is tried first (no read); a duplicate means another
+        // process moved on: read the latest and try again. The unique index keeps seqs unique.
+        const known = attempt === 0 ? lastSeq.get(tenantId) : undefined;
+        const next = (known ?? (await epoch(tenantId)).seq) + 1;
         try {
-          await epochs.create({ tenantId, epoch: next, reason, at: now() });
-          snapshots.delete(tenantId);
+          const at = now();
+          await epochs.create({ tenantId, epoch: next, reason, at });
+          lastSeq.set(tenantId, next);
+          const ready = prepared.get(tenantId);
+          prepared.delete(tenantId);
+          const fresh = ready && ready.basedOn === next - 1 && ready.at.getTime() <= at.getTime() ? await ready.snapshot.catch(() => null) : null;
+          if (fresh && Date.now() - fresh.builtAt <= PREPARED_MAX_AGE_MS) snapshots.set(tenantId, Promise.resolve({ ...fresh, seq: next, at, builtAt: Date.now() }));
+          else snapshots.delete(tenantId);
           return next;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
         }
       }
       throw new Error('could not record a status change (too much contention)');
+    },
+
+    /**
+     * Computes, now, the tenant's snapshot for a transition due at `at` (called shortly before it);
+     * the next change recorded at or after `at` uses it if nothing else changed since.
+     */
+    async prepare(tenantId: string, at: Date): Promise<void> {
+      const basedOn = (await epoch(tenantId)).seq;
+      const snapshot = build(tenantId, at);
+      prepared.set(tenantId, { at, basedOn, snapshot });
+      await snapshot;
+    },
+
+    /** Something a prepared snapshot was computed from changed (an event, the directory): forget it. */
+    forgetPrepared(tenantId: string): void {
+      prepared.delete(tenantId);
     },
 
     async forUser(tenantId: string, userId: string): Promise<ContinuityStatus> {
@@ -124,10 +172,10 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
      * compute their statuses with no await in between). Users covered by the same events get the
      * same status object.
      */
-    async view(tenantId: string): Promise<{ statusFor(userId: string): ContinuityStatus }> {
+    async view(tenantId: string): Promise<{ statusFor(userId: string): ContinuityStatus; keyFor(userId: string): string; statusOfKey(key: string): ContinuityStatus }> {
       const snap = await snapshot(tenantId);
       const cache = new Map<string, ContinuityStatus>();
-      return { statusFor: (userId) => statusFrom(snap, userId, cache) };
+      return { statusFor: (userId) => statusFrom(snap, userId, cache), keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
     },
   };
 }

@@ -7,6 +7,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import type request from 'supertest';
 import { generate } from 'selfsigned';
 import { createSyncScheduler } from '../../server/directory/graph/scheduler';
+import { createConnectionService } from '../../server/directory/graph/connection';
+import { entraConnectionModel } from '../../server/directory/graph/model';
+import { createSecretBox } from '../../server/secrets/seal';
 import { createServices } from '../../server/services';
 import { openConnection } from '../../server/db/connection';
 import { createLogger } from '../../server/log';
@@ -31,6 +34,8 @@ contoso.domains = [
 const user = (id: string, name: string) =>
   contoso.putUser({ id, displayName: name, mail: `${id}@contoso.example`, userPrincipalName: `${id}@contoso.example`, proxyAddresses: [`SMTP:${id}@contoso.example`, `smtp:${id}.x@Alias.Contoso.Example`, `X500:/o=Contoso/cn=${id}`] });
 for (const [id, name] of [['ada', 'Ada Park'], ['bob', 'Bob Stone'], ['cy', 'Cy Young'], ['dee', 'Dee Lane'], ['eve', 'Eve Moss']]) user(id, name);
+// Phones and alternate addresses: what SMS and password reset need, synced like the file directory's.
+contoso.putUser({ ...contoso.users.get('ada')!, mobilePhone: '+47 912 34 567', businessPhones: ['+47 22 00 00 01'], otherMails: ['ada.private@example.org'] });
 contoso.putGroup({ id: 'g-m365', displayName: 'Sales Team', mail: 'sales@contoso.example', groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: ['ada', 'g-dl'] });
 contoso.putGroup({ id: 'g-dl', displayName: 'Sales Europe', mail: 'sales-eu@contoso.example', mailEnabled: true, securityEnabled: false, members: ['bob', 'g-sec'] });
 contoso.putGroup({ id: 'g-sec', displayName: 'Sales Laptops', mailEnabled: false, securityEnabled: true, members: ['cy', 'g-m365'] }); // cycle
@@ -149,6 +154,13 @@ describe('directory on Microsoft Graph', () => {
     expect((await full.get('/api/directory/users/ada').expect(200)).body).toMatchObject({ id: 'ada', mail: 'ada@contoso.example', groupIds: ['g-dl', 'g-m365', 'g-sec', 'g-self'] });
 
     expect((await full.get('/api/directory/addresses/ADA.X@alias.contoso.example').expect(200)).body).toMatchObject({ membership: 'known', type: 'user', groupIds: ['g-dl', 'g-m365', 'g-sec', 'g-self'] });
+
+    // The synced users carry phones and alternate addresses, for every capability that reads the directory.
+    const phones = { mobilePhone: '+47 912 34 567', businessPhones: ['+47 22 00 00 01'], otherMails: ['ada.private@example.org'] };
+    expect(await ctx.services.directory.getUser('alpha', 'ada')).toMatchObject({ id: 'ada', userPrincipalName: 'ada@contoso.example', ...phones });
+    expect(await ctx.services.directory.findUserByAddress('alpha', 'ada.x@alias.contoso.example')).toMatchObject({ id: 'ada', ...phones });
+    expect(await ctx.services.directory.getUser('alpha', 'bob')).toMatchObject({ mobilePhone: null, businessPhones: [], otherMails: [] });
+    expect((await full.get('/api/directory/users/ada').expect(200)).body).toMatchObject(phones);
     expect((await full.get('/api/directory/addresses/all-staff@contoso.example').expect(200)).body).toMatchObject({ membership: 'unknowable', type: null });
     expect((await full.get('/api/directory/addresses/someone@elsewhere.example').expect(200)).body.membership).toBe('external');
     await full.get('/api/directory/addresses/not-an-address').expect(422);
@@ -159,6 +171,9 @@ describe('directory on Microsoft Graph', () => {
     contoso.removeMember('g-dl', 'bob');
     contoso.putUser({ ...contoso.users.get('dee')!, proxyAddresses: ['SMTP:dee@contoso.example', 'smtp:desk@contoso.example'] });
     contoso.putGroup({ id: 'g-new', displayName: 'New Group', mail: 'new@contoso.example', mailEnabled: true, securityEnabled: true, members: ['eve', 'g-mes'] });
+    contoso.putUser({ ...contoso.users.get('bob')!, mobilePhone: '+47 400 00 002', otherMails: ['bob@home.example'] });
+    const written = async () => new Map<string, string>((await full.get('/api/directory/expansions').expect(200)).body.groups.map((g: { groupId: string; updatedAt: string }) => [g.groupId, g.updatedAt]));
+    const beforeSync = await written();
     const before = world.requests.length;
     const status = await syncAndWait(full);
     expect(status).toMatchObject({ state: 'succeeded', mode: 'incremental' });
@@ -167,6 +182,24 @@ describe('directory on Microsoft Graph', () => {
     expect((await expansionOf(full, 'g-mes')).userIds).toEqual(['ada', 'dee']);
     expect((await expansionOf(full, 'g-mes')).addresses).toContain('desk@contoso.example');
     expect((await expansionOf(full, 'g-new')).userIds).toEqual(['ada', 'dee', 'eve']);
+
+    // Only the affected expansions were rewritten: the changed groups (g-dl lost bob, g-mes gained
+    // ada, g-mes holds dee whose addresses changed, g-new is new), and every group above them
+    // (g-m365 and, through the cycle, g-sec above g-dl; g-new above g-mes). Bob's phone change
+    // reaches no expansion; g-self and g-dyn hold none of the changes and keep their documents.
+    const afterSync = await written();
+    const rewritten = [...afterSync].filter(([id, at]) => beforeSync.get(id) !== at).map(([id]) => id).sort();
+    expect(rewritten).toEqual(['g-dl', 'g-m365', 'g-mes', 'g-new', 'g-sec']);
+    expect(afterSync.get('g-self')).toBe(beforeSync.get('g-self'));
+    expect(afterSync.get('g-dyn')).toBe(beforeSync.get('g-dyn'));
+    expect((await expansionOf(full, 'g-sec')).userIds).toEqual(['ada', 'cy']); // the nested parent follows g-dl
+    // An unchanged group still reads whole after the others were rewritten around it.
+    expect(await expansionOf(full, 'g-self')).toMatchObject({ userIds: ['ada'], memberCount: 1 });
+    // The stored directory took only the changes: bob's new phone, the new group.
+    expect(await ctx.services.directory.getUser('alpha', 'bob')).toMatchObject({ mobilePhone: '+47 400 00 002', otherMails: ['bob@home.example'] });
+    expect(await ctx.services.directory.getGroup('alpha', 'g-new')).toMatchObject({ id: 'g-new', displayName: 'New Group' });
+    expect(await ctx.services.directory.transitiveUserIds('alpha', 'g-m365')).toEqual(['ada', 'cy']);
+    expect(await ctx.services.directory.findUserByAddress('alpha', 'desk@contoso.example')).toMatchObject({ id: 'dee' });
   });
 
   it('honours 429 + Retry-After', async () => {
@@ -190,6 +223,27 @@ describe('directory on Microsoft Graph', () => {
     // The next sync picks the change up.
     expect((await syncAndWait(full)).state).toBe('succeeded');
     expect((await expansionOf(full, 'g-m365')).userIds).toEqual(['cy']);
+  });
+
+  it('answers the pickers from the last successful sync while Graph is failing', async () => {
+    const admin = await ctx.signIn('alpha', 'readOnly');
+    const live = await admin.get('/api/directory/groups?search=sales').expect(200);
+    expect(live.headers['lifeboat-directory-source']).toBe('graph');
+    world.fail('/v1.0/groups', 5, 503);
+    world.fail('/v1.0/users', 5, 503);
+    try {
+      const lastSuccessfulSync = (await admin.get('/api/directory/sync').expect(200)).body.lastSuccessfulSync;
+      const groups = await admin.get('/api/directory/groups?search=sales').expect(200);
+      expect(groups.headers['lifeboat-directory-source']).toBe('stored');
+      expect(groups.headers['lifeboat-directory-last-successful-sync']).toBe(lastSuccessfulSync);
+      expect(groups.body).toEqual(live.body);
+      const users = await admin.get('/api/directory/users?search=ada').expect(200);
+      expect(users.headers['lifeboat-directory-source']).toBe('stored');
+      expect(users.body).toEqual([{ id: 'ada', displayName: 'Ada Park', mail: 'ada@contoso.example' }]);
+    } finally {
+      world.clearFaults();
+    }
+    expect(ctx.logs()).toContain('Graph unavailable; answered from the last successful sync');
   });
 
   it('runs one sync per tenant at a time, also from a second server process', async () => {
@@ -301,6 +355,25 @@ describe('a connected tenant in the rest of Lifeboat', () => {
   });
 });
 
+describe('the Entra connection check', () => {
+  it('is remembered per tenant for a moment, and forgotten at once when the connection changes', async () => {
+    let t = 0;
+    const connections = createConnectionService({ connections: entraConnectionModel(ctx.conn), box: createSecretBox(TEST_SECRET), clock: () => t, cacheMs: 5000 });
+    expect(await connections.isConnected('gamma')).toBe(false);
+    await connections.set('gamma', connection);
+    expect(await connections.isConnected('gamma')).toBe(true); // set forgets the cached "no"
+    // Another process removes it: this one keeps its answer for the cache time, then asks again.
+    await ctx.conn.db!.collection('entraconnections').deleteOne({ _id: 'gamma' as never });
+    expect(await connections.isConnected('gamma')).toBe(true);
+    t += 5001;
+    expect(await connections.isConnected('gamma')).toBe(false);
+    await connections.set('gamma', connection);
+    expect(await connections.isConnected('gamma')).toBe(true);
+    await connections.remove('gamma');
+    expect(await connections.isConnected('gamma')).toBe(false); // remove forgets the cached "yes"
+  });
+});
+
 describe('sync progress, live', () => {
   it('is pushed to the signed-in admins of the tenant while a sync runs', async () => {
     const live = await startLiveServer(ctx);
@@ -324,5 +397,26 @@ describe('sync progress, live', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('Graph stopped', () => {
+  it('the pickers answer from the stored directory, marked as such; a tenant never synced gets 502', async () => {
+    const full = await ctx.signIn('alpha', 'fullAdministrator');
+    const connected = await full.put('/api/directory/connection').send(connection);
+    expect([200, 201]).toContain(connected.status);
+    expect((await syncAndWait(full)).state).toBe('succeeded');
+    expect((await full.get('/api/directory/users?search=bob').expect(200)).headers['lifeboat-directory-source']).toBe('graph');
+    await standIns.close();
+    const users = await full.get('/api/directory/users?search=bob').expect(200);
+    expect(users.headers['lifeboat-directory-source']).toBe('stored');
+    expect(users.body).toEqual([{ id: 'bob', displayName: 'Bob Stone', mail: 'bob@contoso.example' }]);
+    const groups = await full.get('/api/directory/groups?search=support').expect(200);
+    expect(groups.headers['lifeboat-directory-source']).toBe('stored');
+    expect(groups.body).toEqual([{ id: 'g-mes', displayName: 'Support Desk', mail: 'support@contoso.example', kind: 'mailEnabledSecurity' }]);
+    // Nothing stored to fall back on: the failure is reported.
+    await ctx.services.entra.sync.reset('alpha');
+    const refused = await full.get('/api/directory/users?search=bob').expect(502);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
   });
 });

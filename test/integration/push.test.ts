@@ -114,4 +114,43 @@ describe('continuity status over Socket.IO', () => {
     expect(covered.events.map((e) => e.description)).toEqual(['Sales only']);
     bob.socket.disconnect();
   });
+
+  it('computes a scheduled transition\'s statuses ahead of it, and uses them for the next change only', async () => {
+    const { status } = ctx.services;
+    const admin = await ctx.signIn('acme', 'basicAdministrator');
+    const created = await admin.post('/api/events').send({ description: 'Prepared', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null }).expect(201);
+    // Its start fires and is pushed first (the scheduler runs), so no other change interleaves below.
+    const transitions = ctx.conn.db!.collection('eventtransitions');
+    for (let i = 0; i < 200 && !(await transitions.findOne({ key: `${created.body.id}:start`, dispatchedAt: { $ne: null } })); i++) await new Promise((r) => setTimeout(r, 50));
+    const groups = ctx.conn.db!.collection('directorygroups');
+    const setSales = (members: string[]) => groups.updateOne({ _id: 'acme:g-sales' as never }, { $set: { members } });
+    const bobCovered = async () => (await status.forUser('acme', 'u-bob')).events.some((e) => e.description === 'Prepared');
+    await setSales(['u-ann']);
+    await status.bump('acme', 'test: bob out');
+    expect(await bobCovered()).toBe(false);
+
+    // Prepared for a transition due now; then the membership changes behind its back (nothing told).
+    await status.prepare('acme', new Date());
+    await setSales(['u-ann', 'u-bob']);
+    const seq = await status.bump('acme', 'test: transition');
+    expect((await status.forUser('acme', 'u-bob')).seq).toBe(seq);
+    expect(await bobCovered()).toBe(false); // the prepared statuses, computed before the change
+    await status.bump('acme', 'test: next change');
+    expect(await bobCovered()).toBe(true); // computed afresh: the prepared snapshot served once
+
+    // A change in between makes a prepared snapshot unusable.
+    await setSales(['u-ann']);
+    await status.prepare('acme', new Date());
+    await status.bump('acme', 'test: something else first');
+    await setSales(['u-ann', 'u-bob']);
+    await status.bump('acme', 'test: transition');
+    expect(await bobCovered()).toBe(true);
+    // Not before its time.
+    await setSales(['u-ann']);
+    await status.bump('acme', 'test: bob out again');
+    await status.prepare('acme', new Date(Date.now() + 60_000));
+    await setSales(['u-ann', 'u-bob']);
+    await status.bump('acme', 'test: too early');
+    expect(await bobCovered()).toBe(true);
+  });
 });

@@ -74,9 +74,16 @@ function readCertificate(input: { certificatePem: string; privateKeyPem: string 
   return { thumbprintSha256: cert.fingerprint256.replace(/:/g, '').toLowerCase(), certificatePem: cert.toString() };
 }
 
-export function createConnectionService(deps: { connections: EntraConnectionModel; box: SecretBox }) {
+/** How long `isConnected` answers from memory. Changes made here apply at once; another process's within this time. */
+export const CONNECTED_CACHE_MS = 5_000;
+
+export function createConnectionService(deps: { connections: EntraConnectionModel; box: SecretBox; clock?: () => number; cacheMs?: number }) {
   const { connections, box } = deps;
+  const clock = deps.clock ?? (() => performance.now());
+  const cacheMs = deps.cacheMs ?? CONNECTED_CACHE_MS;
   const sealContext = (tenantId: string) => `entra-connection:${tenantId}`;
+  /** Per tenant: connected or not, and until when that answer is reused (every directory call asks). */
+  const connectedCache = new Map<string, { connected: boolean; until: number }>();
 
   return {
     async get(tenantId: string): Promise<ConnectionView | null> {
@@ -91,7 +98,12 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
     },
 
     async isConnected(tenantId: string): Promise<boolean> {
-      return (await connections.countDocuments({ _id: tenantId })) > 0;
+      const t = clock();
+      const cached = connectedCache.get(tenantId);
+      if (cached && cached.until > t) return cached.connected;
+      const connected = (await connections.countDocuments({ _id: tenantId })) > 0;
+      connectedCache.set(tenantId, { connected, until: t + cacheMs });
+      return connected;
     },
 
     async listConnected(): Promise<Array<{ tenantId: string; syncIntervalMinutes: number }>> {
@@ -127,12 +139,14 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
         throw new ConnectionInputError([{ path: 'clientSecret', message: 'a new connection needs a client secret or a certificate' }]);
       }
       const after = await connections.findOneAndUpdate({ _id: tenantId }, { $set: update }, { upsert: true, returnDocument: 'after' }).lean();
+      connectedCache.delete(tenantId);
       return { before: existing ? toView(existing) : null, after: toView(after!), credentialChanged: input.clientSecret !== undefined || input.certificate !== undefined };
     },
 
     async remove(tenantId: string): Promise<ConnectionView | null> {
       const existing = await connections.findById(tenantId).lean();
       if (existing) await connections.deleteOne({ _id: tenantId });
+      connectedCache.delete(tenantId);
       return existing ? toView(existing) : null;
     },
 

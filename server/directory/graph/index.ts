@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { SealError, type SecretBox } from '../../secrets/seal';
 import type { TenantService } from '../../tenants/service';
 import { HttpProblem } from '../../http/problem';
-import { createGraphClientFactory, GraphRequestError, type GraphApi, type GraphEndpoints } from './client';
+import { createGraphClientFactory, GraphRequestError, type GraphApi, type GraphClientOptions, type GraphEndpoints } from './client';
 import { createConnectionService } from './connection';
 import { entraConnectionModel, syncLeaseModel, syncStateModel } from './model';
 import { createGraphDirectory } from './provider';
@@ -26,13 +26,27 @@ export function createEntra(
     sync,
     directory: createGraphDirectory({ states, store }),
     /** A Graph client for a connected tenant; null for a tenant on the file provider. */
-    async api(tenantId: string): Promise<GraphApi | null> {
+    async api(tenantId: string, options?: GraphClientOptions): Promise<GraphApi | null> {
       const creds = await connections.credentials(tenantId);
-      return creds ? graph.client(creds) : null;
+      return creds ? graph.client(creds, options) : null;
     },
   };
 }
 export type Entra = ReturnType<typeof createEntra>;
+
+/**
+ * Graph or Entra could not be reached or is failing (network error, timeout, throttling, 5xx), as
+ * opposed to refusing us (a wrong credential, a missing permission, a bad request): the first is an
+ * outage, when answers from the last successful sync are better than none; the second is for an
+ * admin to fix and is reported as it is.
+ */
+export function graphUnavailable(err: unknown): boolean {
+  if (!(err instanceof GraphRequestError)) return false;
+  if (err.status !== null) return err.status === 429 || err.status >= 500;
+  // No answer from Graph: a network failure, unless Entra's token endpoint refused us (an OAuth error
+  // such as invalid_client, which the SDK passes on as a "ServerError" naming it).
+  return !/\b(invalid_[a-z_]+|unauthorized_client|unsupported_[a-z_]+|access_denied)\b/.test(`${err.code ?? ''} ${err.message}`);
+}
 
 /** Graph or Entra failed: 502 with what they said (never a credential: they do not echo them). */
 export async function viaGraph<T>(work: () => Promise<T>): Promise<T> {

@@ -49,12 +49,17 @@ export interface SyncStateRecord {
   /** The generation (collections) of the snapshot and expansions of the last successful sync. */
   generation: string | null;
   expansionGeneration: string | null;
+  /** The overlay of expansions rewritten by incremental syncs since the generation was written, and how many groups it holds. */
+  overlayGeneration?: string | null;
+  overlayGroups?: number;
   usersDeltaLink: string | null;
   groupsDeltaLink: string | null;
   /** How many incremental syncs were appended to the snapshot since the last full sync. */
   deltaChunks: number;
   lastSuccessfulSync: Date | null;
   lastFullSync: Date | null;
+  /** Storing the synced directory (materialize) failed after the last sync: the next one stores all of it. */
+  materializePending?: boolean;
 }
 
 const syncStateSchema = new Schema<SyncStateRecord>(
@@ -72,11 +77,14 @@ const syncStateSchema = new Schema<SyncStateRecord>(
     error: { type: String, default: null },
     generation: { type: String, default: null },
     expansionGeneration: { type: String, default: null },
+    overlayGeneration: { type: String, default: null },
+    overlayGroups: { type: Number, default: 0 },
     usersDeltaLink: { type: String, default: null },
     groupsDeltaLink: { type: String, default: null },
     deltaChunks: { type: Number, default: 0 },
     lastSuccessfulSync: { type: Date, default: null },
     lastFullSync: { type: Date, default: null },
+    materializePending: { type: Boolean, default: false },
   },
   { versionKey: false },
 );

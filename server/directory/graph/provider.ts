@@ -69,8 +69,8 @@ export function createGraphDirectory(deps: { states: SyncStateModel; store: Sync
   const { states, store } = deps;
 
   async function currentExpansions(tenantId: string) {
-    const state = await states.findById(tenantId, { expansionGeneration: 1, lastSuccessfulSync: 1, error: 1, state: 1 }).lean();
-    return { state, expansions: state?.expansionGeneration ? store.expansions(tenantId, state.expansionGeneration) : null };
+    const state = await states.findById(tenantId, { expansionGeneration: 1, overlayGeneration: 1, lastSuccessfulSync: 1, error: 1, state: 1 }).lean();
+    return { state, expansions: state?.expansionGeneration ? store.expansions(tenantId, state.expansionGeneration, state.overlayGeneration ?? null) : null };
   }
 
   return {
@@ -157,4 +157,6 @@ const headView = (h: ExpansionHead) => ({
   membership: 'known' as const,
   memberCount: h.memberCount,
   addressCount: h.addressCount,
+  /** When this group's expansion was last written (an incremental sync rewrites only the affected ones). */
+  updatedAt: h.updatedAt?.toISOString() ?? null,
 });

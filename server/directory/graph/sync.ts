@@ -1,7 +1,11 @@
 /**
  * Directory sync from Microsoft Graph: a full sync (`/users/delta` and `/groups/delta` with members,
- * pages of 999), then incremental syncs from the stored delta links; both end by computing every
- * group's expansion into a new generation that becomes current only when the whole sync succeeded.
+ * pages of 999), then incremental syncs from the stored delta links. A full sync computes every
+ * group's expansion into a new generation that becomes current only when the whole sync succeeded;
+ * an incremental sync, once Graph has answered every delta page, writes only the affected expansions
+ * (changed groups, groups holding changed users, and every group above them) into a small overlay
+ * that becomes current the same way, and stores only the changed users and groups in the
+ * materialized directory.
  *
  * One sync per tenant at a time, also across server processes: a run first inserts a lease document
  * (unique _id = tenant id), renews it while it runs and deletes it at the end; a lease whose holder
@@ -18,8 +22,11 @@ import { DirectoryModel, mailAddresses, newGeneration, type SourceGroup, type So
 export const PAGE_SIZE = 999;
 /** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
 const MAX_DELTA_SYNCS = 200;
+/** An overlay of rewritten expansions may hold this many groups, or this share of all groups; beyond, the expansions are written anew. */
+const MIN_OVERLAY_GROUPS = 500;
+const MAX_OVERLAY_SHARE = 0.1;
 
-const USER_SELECT = 'id,displayName,mail,userPrincipalName,proxyAddresses';
+const USER_SELECT = 'id,displayName,mail,userPrincipalName,proxyAddresses,mobilePhone,businessPhones,otherMails';
 const GROUP_SELECT = 'id,displayName,mail,groupTypes,mailEnabled,securityEnabled,membershipRule,members';
 
 export interface SyncStatus {
@@ -60,6 +67,10 @@ interface GraphEntry {
   displayName?: string;
   mail?: string | null;
   proxyAddresses?: string[];
+  userPrincipalName?: string | null;
+  mobilePhone?: string | null;
+  businessPhones?: string[] | null;
+  otherMails?: string[] | null;
   groupTypes?: string[];
   mailEnabled?: boolean;
   securityEnabled?: boolean;
@@ -69,7 +80,16 @@ interface GraphEntry {
 
 export function normaliseUser(e: GraphEntry): SourceUser {
   if (e['@removed']) return { id: e.id, removed: true };
-  return { id: e.id, displayName: e.displayName ?? '', mail: e.mail?.toLowerCase() ?? null, addresses: mailAddresses(e.mail, e.proxyAddresses) };
+  return {
+    id: e.id,
+    displayName: e.displayName ?? '',
+    mail: e.mail?.toLowerCase() ?? null,
+    addresses: mailAddresses(e.mail, e.proxyAddresses),
+    userPrincipalName: e.userPrincipalName ?? null,
+    mobilePhone: e.mobilePhone ?? null,
+    businessPhones: e.businessPhones ?? [],
+    otherMails: e.otherMails ?? [],
+  };
 }
 
 export function normaliseGroup(e: GraphEntry): SourceGroup {
@@ -110,9 +130,17 @@ export interface SyncDeps {
   now?: () => Date;
   /**
    * Told the synced directory after a successful sync, so the rest of Lifeboat (events, push,
-   * sign-in, mail) reads a connected tenant's users and groups like a file tenant's.
+   * sign-in, mail) reads a connected tenant's users and groups like a file tenant's. `changes`
+   * names the users and groups an incremental sync saw change; null means everything (a full sync,
+   * or the previous storing failed).
    */
-  onSynced?: (tenantId: string, model: DirectoryModel) => Promise<void>;
+  onSynced?: (tenantId: string, model: DirectoryModel, changes: SyncChanges | null) => Promise<void>;
+}
+
+/** The users and groups Graph reported changed (or removed) in an incremental sync. */
+export interface SyncChanges {
+  userIds: Set<string>;
+  groupIds: Set<string>;
 }
 
 export function createDirectorySync(deps: SyncDeps) {
@@ -120,6 +148,13 @@ export function createDirectorySync(deps: SyncDeps) {
   const leaseMs = deps.leaseMs ?? 60_000;
   const now = deps.now ?? (() => new Date());
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  /**
+   * Per tenant, the directory model of the last successful sync run here, so the next incremental
+   * sync need not replay the stored snapshot. Used only while the sync state still names that sync
+   * (another process's sync, or a failed one, makes it stale).
+   */
+  const models = new Map<string, { key: string; model: DirectoryModel }>();
+  const modelKey = (generation: string, deltaChunks: number, at: Date | null | undefined) => `${generation}:${deltaChunks}:${at?.getTime() ?? ''}`;
 
   async function claimLease(tenantId: string, owner: string): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -175,12 +210,23 @@ export function createDirectorySync(deps: SyncDeps) {
     const tenant = await tenants.get(tenantId);
     if (verified.length) await tenants.upsert({ id: tenantId, name: tenant?.name ?? tenantId, domains: verified }, 'graph');
 
-    const model = new DirectoryModel();
+    let model = new DirectoryModel();
+    const changes: SyncChanges = { userIds: new Set(), groupIds: new Set() };
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string) => {
+      const t = performance.now();
+      timings[name] = Math.round(t - mark);
+      mark = t;
+    };
+    let expanded = 0;
     let sourceGeneration: string;
     let usersLink: string | null;
     let groupsLink: string | null;
     let createdSource: string | null = null;
     const expansionGeneration = newGeneration();
+    let createdOverlay: string | null = null;
+    let replacedBase = false;
     try {
       let seq = 0;
       const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
@@ -191,6 +237,7 @@ export function createDirectorySync(deps: SyncDeps) {
           const users = value.map(normaliseUser);
           await source.append({ _id: pageId(prefix), kind: 'users', delta, users });
           model.apply({ users });
+          if (delta) for (const u of users) changes.userIds.add(u.id);
           progress.pages++;
           progress.users += users.length;
           await report('users');
@@ -200,6 +247,7 @@ export function createDirectorySync(deps: SyncDeps) {
           const groups = value.map(normaliseGroup);
           await source.append({ _id: pageId(prefix), kind: 'groups', delta, groups });
           model.apply({ groups });
+          if (delta) for (const g of groups) changes.groupIds.add(g.id);
           progress.pages++;
           progress.groups += groups.filter((x) => x.props || x.removed).length;
           await report('groups');
@@ -219,7 +267,13 @@ export function createDirectorySync(deps: SyncDeps) {
         sourceGeneration = previous!.generation!;
         await report('loading snapshot');
         const source = store.source(tenantId, sourceGeneration);
-        await source.load(model);
+        // The model this process kept from the last successful sync, if it is that sync's; else replay the snapshot.
+        const kept = models.get(tenantId);
+        models.delete(tenantId);
+        const reuse = kept?.key === modelKey(sourceGeneration, previous!.deltaChunks ?? 0, previous!.lastSuccessfulSync);
+        if (reuse) model = kept!.model;
+        else await source.load(model);
+        lap(reuse ? 'load (kept in memory)' : 'load');
         try {
           // Delta pages sort after the snapshot's and after earlier deltas ("d<time>...").
           const links = await fetchAll(source, `d${Date.now().toString(36)}-`, previous!.usersDeltaLink!, previous!.groupsDeltaLink!);
@@ -237,11 +291,30 @@ export function createDirectorySync(deps: SyncDeps) {
         await fullSync();
       }
       if (!usersLink! || !groupsLink!) throw new GraphRequestError('Graph ended a delta round without a delta link', null, null);
+      lap('fetch');
 
-      await report('expanding');
-      await store.writeExpansions(tenantId, expansionGeneration, model, signal);
-      const finished = now();
       const wasFull = createdSource !== null;
+      await report('expanding');
+      let overlay: { generation: string | null; groups: number } = { generation: null, groups: 0 };
+      let rewritten = true; // a new base generation of every expansion (no overlay)
+      if (!wasFull) {
+        // Only what the changes reach: changed groups, groups holding changed users, and all above
+        // them, into a new small overlay (unless the overlay has grown large: then a fresh base).
+        const affected = model.affectedGroups(changes);
+        if ((previous?.overlayGroups ?? 0) + affected.size <= Math.max(MIN_OVERLAY_GROUPS, model.groups.size * MAX_OVERLAY_SHARE)) {
+          const next = newGeneration();
+          createdOverlay = next;
+          const result = await store.writeOverlay(tenantId, previous!.expansionGeneration!, next, previous?.overlayGeneration ?? null, model, { groupIds: affected, userIds: changes.userIds }, signal);
+          if (result) {
+            overlay = { generation: next, groups: result.overlaidGroups };
+            expanded = result.written;
+            rewritten = false;
+          }
+        }
+      }
+      if (rewritten) expanded = (await store.writeExpansions(tenantId, expansionGeneration, model, signal)).groups;
+      lap('expand');
+      const finished = now();
       // The switch: one single-document write makes the new expansions (and snapshot) current.
       await setState(tenantId, {
         state: 'succeeded',
@@ -250,23 +323,46 @@ export function createDirectorySync(deps: SyncDeps) {
         finishedAt: finished,
         error: null,
         generation: sourceGeneration!,
-        expansionGeneration,
+        expansionGeneration: rewritten ? expansionGeneration : previous!.expansionGeneration,
+        overlayGeneration: overlay.generation,
+        overlayGroups: overlay.groups,
         usersDeltaLink: usersLink,
         groupsDeltaLink: groupsLink,
         deltaChunks: wasFull ? 0 : (previous?.deltaChunks ?? 0) + 1,
         lastSuccessfulSync: finished,
         ...(wasFull ? { lastFullSync: finished } : {}),
       } as Partial<SyncStateRecord>);
-      if (previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
-      if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
-      await deps.onSynced?.(tenantId, model);
-      logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress }, 'directory sync succeeded');
+      replacedBase = rewritten;
+      models.set(tenantId, { key: modelKey(sourceGeneration!, wasFull ? 0 : (previous?.deltaChunks ?? 0) + 1, finished), model });
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
+      models.delete(tenantId); // it may hold changes that did not become current
       await store.expansions(tenantId, expansionGeneration).drop().catch(() => {});
+      if (createdOverlay) await store.overlay(tenantId, createdOverlay).drop().catch(() => {});
       if (createdSource) await store.source(tenantId, createdSource).drop().catch(() => {});
       throw err;
     }
+    // The new generation is current: the old one is garbage (a failure here is only logged).
+    const wasFull = createdSource !== null;
+    try {
+      if (previous?.overlayGeneration) await store.overlay(tenantId, previous.overlayGeneration).drop();
+      if (replacedBase && previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
+      if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
+    } catch (err) {
+      logger.warn({ tenant: tenantId, error: (err as Error).message }, 'directory sync: could not drop the previous generation');
+    }
+    lap('cleanup');
+    // The rest of Lifeboat reads the synced directory from its stored copy: bring it up to date
+    // (only what changed, after an incremental sync). If that fails, the next sync stores everything.
+    try {
+      await deps.onSynced?.(tenantId, model, wasFull || previous?.materializePending ? null : changes);
+      if (previous?.materializePending) await states.updateOne({ _id: tenantId }, { $set: { materializePending: false } });
+    } catch (err) {
+      logger.error({ tenant: tenantId, error: (err as Error).message }, 'directory sync: storing the synced directory failed; the next sync stores all of it');
+      await states.updateOne({ _id: tenantId }, { $set: { materializePending: true } }).catch(() => {});
+    }
+    lap('materialize');
+    logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress, expanded, ms: timings }, 'directory sync succeeded');
   }
 
   return {
@@ -319,6 +415,8 @@ export function createDirectorySync(deps: SyncDeps) {
     async reset(tenantId: string): Promise<void> {
       await running.get(tenantId)?.done;
       const state = await states.findById(tenantId).lean();
+      models.delete(tenantId);
+      if (state?.overlayGeneration) await store.overlay(tenantId, state.overlayGeneration).drop();
       if (state?.expansionGeneration) await store.expansions(tenantId, state.expansionGeneration).drop();
       if (state?.generation) await store.source(tenantId, state.generation).drop();
       await states.deleteOne({ _id: tenantId });
