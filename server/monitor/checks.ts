@@ -12,17 +12,10 @@ import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { GraphApi } from '../directory/graph/client';
 import type { ServerAddress } from '../mail/model';
-import type { MonitorModels, MonitorRecord, Outcome } from './model';
+import type { LogRecord, MonitorModels, MonitorRecord, Outcome } from './model';
 
-export interface CheckRow {
-  check: 'outbound' | 'inbound';
-  route: string | null;
-  probeId: string | null;
-  address: string | null;
-  latencyMs: number | null;
-  outcome: Outcome;
-  error: string | null;
-}
+/** One check's result, as the detection log records it. */
+export type CheckRow = Pick<LogRecord, 'check' | 'route' | 'probeId' | 'address' | 'latencyMs' | 'outcome' | 'error'> & { check: 'outbound' | 'inbound' };
 
 export interface CheckDeps {
   models: MonitorModels;

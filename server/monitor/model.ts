@@ -30,9 +30,8 @@ export const INITIAL_STATE: MonitorState = {
   lastDecision: null,
 };
 
-export interface MonitorRecord {
-  _id: string;
-  tenantId: string;
+/** What an admin configures for a monitor (the API's input, the stored record's settings, the page's form). */
+export interface MonitorSettings {
   name: string;
   enabled: boolean;
   inbound: { enabled: boolean };
@@ -50,6 +49,11 @@ export interface MonitorRecord {
   defaultDurationHours: number;
   timeZone: string;
   autoActivation: { enabled: boolean; afterMinutes: number };
+}
+
+export interface MonitorRecord extends MonitorSettings {
+  _id: string;
+  tenantId: string;
   state: MonitorState;
   /** Alerts are silenced (still logged as `suppressed`) until then. Written apart from `state`. */
   suppressedUntil: Date | null;

@@ -23,25 +23,10 @@ import { PORTAL_LINK_HOURS, signPortalToken } from '../portal/token';
 import type { AlertMessage, AlertResult, AlertSender } from './alerts';
 import { createChecks, probeIdOf, type CheckRow } from './checks';
 import { decide } from './detector';
-import { INITIAL_STATE, type AlertRecord, type CheckKind, type Decision, type LogRecord, type MonitorModels, type MonitorRecord, type Outcome } from './model';
+import { INITIAL_STATE, type AlertRecord, type CheckKind, type Decision, type LogRecord, type MonitorModels, type MonitorRecord, type MonitorSettings, type Outcome } from './model';
 
-export interface MonitorInput {
-  name: string;
-  enabled: boolean;
-  inbound: { enabled: boolean };
-  outbound: { enabled: boolean };
-  probeMailbox: string;
-  address?: string;
-  latencyThresholdSeconds: number;
-  failureThreshold: number;
-  windowMinutes: number;
-  repeatMinutes: number;
-  alertRecipients: { sms: string[]; email: string[] };
-  defaultGroupId: string | null;
-  defaultDurationHours: number;
-  timeZone: string;
-  autoActivation: { enabled: boolean; afterMinutes: number };
-}
+/** The API input: the address may be left out (one is made up). */
+export type MonitorInput = Omit<MonitorSettings, 'address'> & { address?: string };
 
 export interface LogFilter {
   check?: CheckKind;

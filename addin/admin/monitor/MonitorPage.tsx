@@ -31,27 +31,14 @@ import {
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { MonitorSettings } from '../../../server/monitor/model';
 import { api, denied, query, type FieldError, type Me } from '../api';
 import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, Show, useLoad } from '../common';
 
-export interface MonitorView {
+/** A monitor as the API returns it: its settings (shared with the server's model) and its live state. */
+export interface MonitorView extends MonitorSettings {
   id: string;
-  name: string;
-  enabled: boolean;
-  inbound: { enabled: boolean };
-  outbound: { enabled: boolean };
-  probeMailbox: string;
-  address: string;
-  latencyThresholdSeconds: number;
-  failureThreshold: number;
-  windowMinutes: number;
-  repeatMinutes: number;
-  alertRecipients: { sms: string[]; email: string[] };
-  defaultGroupId: string | null;
   defaultGroup: { id: string; displayName: string | null } | null;
-  defaultDurationHours: number;
-  timeZone: string;
-  autoActivation: { enabled: boolean; afterMinutes: number };
   state: {
     status: 'detected' | 'normal';
     failureCount: number;
