@@ -9,6 +9,7 @@ import { AuditPage } from './audit/AuditPage';
 import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
 import { MailPage } from './mail/MailPage';
+import { NotificationsPage } from './notify/NotificationsPage';
 import { NotYetPage } from './NotYetPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
@@ -20,6 +21,7 @@ const SECTIONS = [
   { id: 'audit', label: 'Audit' },
   { id: 'monitor', label: 'Monitor' },
   { id: 'mail', label: 'Mail' },
+  { id: 'notifications', label: 'Notifications' },
 ] as const;
 type Section = (typeof SECTIONS)[number]['id'];
 
@@ -127,6 +129,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
           <NotYetPage title="Monitor" what="The continuity monitor (mail-flow checks, alerts, suppression, the detection log and its latency chart)" />
         )}
         {section === 'mail' && <MailPage me={me} />}
+        {section === 'notifications' && <NotificationsPage me={me} />}
       </main>
     </>
   );
