@@ -265,7 +265,7 @@ function EmailCard({ me, settings, onSaved, onSent }: CardProps) {
       </Text>
       {cannot && <Hint>{cannot}</Hint>}
       <Note message={message} testId="email-message" />
-      <form onSubmit={submit} className={s.card} aria-label="Email channel">
+      <form noValidate onSubmit={submit} className={s.card} aria-label="Email channel">
         <div className={s.grid}>
           <Field label="SMTP relay host" required validationMessage={err('host')}>
             <Input value={form.host} disabled={disabled} onChange={(_, d) => setForm({ ...form, host: d.value })} />
@@ -351,7 +351,7 @@ function SmsCard({ me, settings, onSaved, onSent }: CardProps) {
       {v && <Hint>Replies (STOP / START) from the gateway go to {v.inboundUrl}</Hint>}
       {cannot && <Hint>{cannot}</Hint>}
       <Note message={message} testId="sms-message" />
-      <form onSubmit={submit} className={s.card} aria-label="SMS channel">
+      <form noValidate onSubmit={submit} className={s.card} aria-label="SMS channel">
         <div className={s.grid}>
           <Field label="Provider" validationMessage={err('provider')}>
             <Select value={form.provider} disabled={disabled} onChange={(_, d) => setForm({ ...form, provider: d.value as 'twilio' | 'webhook' })}>
@@ -441,7 +441,7 @@ function TestSend({ me, channel, configured, onSent }: { me: Me; channel: 'email
   };
   const disabled = Boolean(cannot) || busy;
   return (
-    <form onSubmit={send} aria-label={`Send a test ${channel === 'sms' ? 'SMS' : 'email'}`} className={s.card} data-testid={`${channel}-test`}>
+    <form noValidate onSubmit={send} aria-label={`Send a test ${channel === 'sms' ? 'SMS' : 'email'}`} className={s.card} data-testid={`${channel}-test`}>
       <div className={s.actions}>
         <Field label={channel === 'sms' ? 'Test SMS to (phone number)' : 'Test email to (address)'} validationMessage={error} style={{ flex: '1 1 220px' }}>
           <Input value={to} type={channel === 'sms' ? 'tel' : 'email'} disabled={disabled} onChange={(_, d) => setTo(d.value)} />
@@ -474,7 +474,7 @@ function GeneralCard({ me, settings, onSaved }: CardProps) {
       <Subtitle2 as="h2">Phone numbers and password reset</Subtitle2>
       {cannot && <Hint>{cannot}</Hint>}
       <Note message={message} testId="general-message" />
-      <form onSubmit={submit} className={s.card} aria-label="Phone numbers and password reset">
+      <form noValidate onSubmit={submit} className={s.card} aria-label="Phone numbers and password reset">
         <div className={s.grid}>
           <Field
             label="Phone attribute"
@@ -570,7 +570,8 @@ function SendLog({ version }: { version: number }) {
       ) : rows && rows.length === 0 ? (
         <Empty>Nothing sent yet.</Empty>
       ) : rows ? (
-        <div className={s.tableWrap}>
+        // Scrolls sideways on a phone: focusable so the keyboard can scroll it too.
+        <div className={s.tableWrap} tabIndex={0} role="region" aria-label="Send log entries">
           <Table size="small" aria-label="Send log">
             <TableHeader>
               <TableRow>
