@@ -85,8 +85,13 @@ const useStyles = makeStyles({
   secret: { display: 'flex', flexDirection: 'column', rowGap: '4px' },
   secretRow: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' },
   tableWrap: { overflowX: 'auto' },
+  // On a phone the log scrolls sideways inside its region instead of wrapping into tall rows.
+  table: { minWidth: '760px' },
   reply: { maxWidth: '320px', overflowWrap: 'anywhere' },
 });
+
+/** A provider reply can be a whole JSON document: the start of it, the rest on hover. */
+const short = (text: string | null, max = 90) => (!text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 const errorFor = (errors: FieldError[], ...paths: string[]) =>
   errors
@@ -355,7 +360,7 @@ function SmsCard({ me, settings, onSaved, onSent }: CardProps) {
         <div className={s.grid}>
           <Field label="Provider" validationMessage={err('provider')}>
             <Select value={form.provider} disabled={disabled} onChange={(_, d) => setForm({ ...form, provider: d.value as 'twilio' | 'webhook' })}>
-              <option value="twilio">Twilio (or a gateway with the same API)</option>
+              <option value="twilio">Twilio-shaped API</option>
               <option value="webhook">JSON webhook</option>
             </Select>
           </Field>
@@ -428,7 +433,7 @@ function TestSend({ me, channel, configured, onSent }: { me: Me; channel: 'email
       const r = await api<TestResult>('POST', '/api/notify/test', { channel, to: to.trim() });
       const ok = r.status === 'sent';
       const tries = `${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`;
-      setResult({ intent: ok ? 'success' : 'error', text: `${ok ? 'Sent' : 'Not sent'} (${tries})${r.reply ? `: ${r.reply}` : '.'}` });
+      setResult({ intent: ok ? 'success' : 'error', text: `${ok ? 'Sent' : 'Not sent'} (${tries})${r.reply ? `: ${short(r.reply, 240)}` : '.'}` });
     } catch (err) {
       const fields = (err as AdminApiError).fieldErrors ?? [];
       const here = errorFor(fields, 'to');
@@ -551,7 +556,7 @@ function SendLog({ version }: { version: number }) {
       <div className={s.actions} style={{ justifyContent: 'space-between' }}>
         <Subtitle2 as="h2">Send log</Subtitle2>
         <div className={s.actions}>
-          <Field label="Channel" orientation="horizontal">
+          <Field label="Channel">
             <Select value={channel} onChange={(_, d) => setChannel(d.value)}>
               <option value="">All</option>
               <option value="email">Email</option>
@@ -572,7 +577,7 @@ function SendLog({ version }: { version: number }) {
       ) : rows ? (
         // Scrolls sideways on a phone: focusable so the keyboard can scroll it too.
         <div className={s.tableWrap} tabIndex={0} role="region" aria-label="Send log entries">
-          <Table size="small" aria-label="Send log">
+          <Table size="small" aria-label="Send log" className={s.table}>
             <TableHeader>
               <TableRow>
                 <TableHeaderCell>Time</TableHeaderCell>
@@ -597,7 +602,9 @@ function SendLog({ version }: { version: number }) {
                     </Badge>
                   </TableCell>
                   <TableCell>{r.attempt}</TableCell>
-                  <TableCell className={s.reply}>{r.providerReply ?? '—'}</TableCell>
+                  <TableCell className={s.reply} title={r.providerReply ?? undefined}>
+                    {short(r.providerReply) || '—'}
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>
