@@ -86,8 +86,8 @@ const useStyles = makeStyles({
   secretRow: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' },
   tableWrap: { overflowX: 'auto' },
   // On a phone the log scrolls sideways inside its region instead of wrapping into tall rows.
-  table: { minWidth: '760px' },
-  reply: { maxWidth: '320px', overflowWrap: 'anywhere' },
+  table: { minWidth: '760px', '& .fui-TableCell': { whiteSpace: 'nowrap' } },
+  reply: { maxWidth: '300px', overflow: 'hidden', textOverflow: 'ellipsis' },
 });
 
 /** A provider reply can be a whole JSON document: the start of it, the rest on hover. */
