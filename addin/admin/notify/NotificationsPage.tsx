@@ -86,7 +86,7 @@ const useStyles = makeStyles({
   secretRow: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' },
   tableWrap: { overflowX: 'auto' },
   // On a phone the log scrolls sideways inside its region instead of wrapping into tall rows.
-  table: { minWidth: '760px', '& .fui-TableCell': { whiteSpace: 'nowrap' } },
+  table: { minWidth: '760px', tableLayout: 'auto', '& .fui-TableCell': { whiteSpace: 'nowrap' } },
   reply: { maxWidth: '300px', overflow: 'hidden', textOverflow: 'ellipsis' },
 });
 
