@@ -53,6 +53,8 @@ describe('notifications UI', () => {
   }
 
   async function expectAccessible(p: Page) {
+    // Colours are checked once Fluent's transitions (a button turning enabled again) have finished.
+    await p.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
     const violations = await axeViolations(p);
     if (violations.length) {
       // Say which element, so a failure can be fixed without rerunning.
