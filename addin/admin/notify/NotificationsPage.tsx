@@ -457,6 +457,7 @@ function TestSend({ me, channel, configured, onSent }: { me: Me; channel: 'email
           </Button>
         </Guard>
       </div>
+      {!configured && <Hint>Save the channel first, then send a test.</Hint>}
       <Note message={result} testId={`${channel}-test-result`} />
     </form>
   );
