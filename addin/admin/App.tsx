@@ -10,6 +10,7 @@ import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
 import { MailPage } from './mail/MailPage';
 import { MonitorPage } from './monitor/MonitorPage';
+import { NotificationsPage } from './notify/NotificationsPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
 
@@ -20,6 +21,7 @@ const SECTIONS = [
   { id: 'audit', label: 'Audit' },
   { id: 'monitor', label: 'Monitor' },
   { id: 'mail', label: 'Mail' },
+  { id: 'notifications', label: 'Notifications' },
 ] as const;
 type Section = (typeof SECTIONS)[number]['id'];
 
@@ -125,6 +127,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'audit' && <AuditPage />}
         {section === 'monitor' && <MonitorPage me={me} />}
         {section === 'mail' && <MailPage me={me} />}
+        {section === 'notifications' && <NotificationsPage me={me} />}
       </main>
     </>
   );

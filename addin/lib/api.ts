@@ -50,6 +50,21 @@ export interface Api {
   attachment(id: string, index: number): Promise<Blob>;
   /** `POST /api/me/messages`: the same idempotency key sends once, however often it is retried. */
   send(message: OutgoingMessage, idempotencyKey: string): Promise<MailMessage>;
+  /** The user's SMS alerts consent and number (`GET /api/me/sms-consent`). */
+  smsConsent(): Promise<SmsConsent>;
+  setSmsConsent(optedIn: boolean): Promise<SmsConsent>;
+  /** Asks for a password reset code; the answer is the same whether the account can reset or not. */
+  requestReset(email: string): Promise<void>;
+  /** Sets a new cloud password with the code (204); errors carry the field in `problem.errors`. */
+  confirmReset(email: string, code: string, password: string): Promise<void>;
+}
+
+export interface SmsConsent {
+  optedIn: boolean;
+  at: string | null;
+  source: 'user' | 'admin' | 'sms' | null;
+  phone: string | null;
+  phoneAttribute: string;
 }
 
 export type MailFolder = 'inbox' | 'sent';
@@ -181,6 +196,20 @@ export function createApi(options: ApiOptions): Api {
     async send(message, idempotencyKey) {
       const res = await request('POST', '/api/me/messages', { ...message, idempotencyKey });
       return (await res.json()) as MailMessage;
+    },
+    async smsConsent() {
+      const res = await request('GET', '/api/me/sms-consent');
+      return (await res.json()) as SmsConsent;
+    },
+    async setSmsConsent(optedIn) {
+      const res = await request('PUT', '/api/me/sms-consent', { optedIn });
+      return (await res.json()) as SmsConsent;
+    },
+    async requestReset(email) {
+      await request('POST', '/api/user-auth/reset', { email }, false);
+    },
+    async confirmReset(email, code, password) {
+      await request('POST', '/api/user-auth/reset/confirm', { email, code, password }, false);
     },
   };
 }

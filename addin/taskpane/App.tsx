@@ -24,6 +24,7 @@ import { MailPane } from './mail/MailPane';
 import { SendViaLifeboat } from './mail/SendViaLifeboat';
 import { MemoryRouter, useRouter } from './router';
 import { SignIn } from './SignIn';
+import { SmsAlertsCard } from './SmsAlertsCard';
 import { StatusHeader } from './StatusHeader';
 
 export interface PaneEnv {
@@ -258,6 +259,17 @@ function Pane({ env }: { env: PaneEnv }) {
     navigate('home');
   };
 
+  const reset = useMemo(
+    () => ({
+      request: (email: string) => api.requestReset(email),
+      confirm: async (email: string, code: string, password: string) => {
+        await api.confirmReset(email, code, password);
+        await onPassword(email, password);
+      },
+    }),
+    [api], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+
   const onMicrosoft = naa
     ? async () => {
         const result = await naa.popup();
@@ -303,6 +315,7 @@ function Pane({ env }: { env: PaneEnv }) {
           onMicrosoft={onMicrosoft}
           onPassword={onPassword}
           notice={auth.kind === 'signedOut' ? auth.notice : null}
+          reset={reset}
         />
       ) : (
         <>
@@ -371,6 +384,7 @@ function Pane({ env }: { env: PaneEnv }) {
               </Button>
             </div>
           ) : null}
+          <SmsAlertsCard api={api} timeZone={timeZone} onUnauthorized={() => signOut('Your sign-in has expired. Please sign in again.')} />
         </>
       )}
 

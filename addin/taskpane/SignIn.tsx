@@ -1,4 +1,5 @@
-import { Button, Card, Field, Input, MessageBar, MessageBarBody, Spinner, Text, Title3, makeStyles } from '@fluentui/react-components';
+import { Button, Card, Field, Input, Link, MessageBar, MessageBarBody, Spinner, Text, Title3, makeStyles } from '@fluentui/react-components';
+import { ForgotPassword, type ResetActions } from './ForgotPassword';
 import { useState, type FormEvent } from 'react';
 
 const useStyles = makeStyles({
@@ -13,15 +14,18 @@ export interface SignInProps {
   onMicrosoft: (() => Promise<void>) | null;
   onPassword: (email: string, password: string) => Promise<void>;
   notice: string | null;
+  /** Self-service reset of the Lifeboat password (code by email or SMS). */
+  reset?: ResetActions;
 }
 
 /** Sign-in: Microsoft (through Outlook) first; the Lifeboat cloud password works when Microsoft sign-in is down. */
-export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice }: SignInProps) {
+export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice, reset }: SignInProps) {
   const styles = useStyles();
   const [email, setEmail] = useState(defaultEmail);
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [forgot, setForgot] = useState(false);
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -43,6 +47,10 @@ export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice }: SignIn
     }
     void run(() => onPassword(email.trim(), password));
   };
+
+  if (forgot && reset) {
+    return <ForgotPassword defaultEmail={email} actions={reset} onBack={() => setForgot(false)} />;
+  }
 
   return (
     <Card className={styles.card} data-testid="sign-in">
@@ -73,6 +81,11 @@ export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice }: SignIn
           {busy ? <Spinner size="tiny" label="Signing in…" /> : 'Sign in with password'}
         </Button>
       </form>
+      {reset ? (
+        <Link as="button" onClick={() => setForgot(true)} data-testid="forgot-password">
+          Forgot password?
+        </Link>
+      ) : null}
       {error ? (
         <MessageBar intent="error" data-testid="sign-in-error">
           <MessageBarBody>{error}</MessageBarBody>
