@@ -238,8 +238,11 @@ describe('continuity monitor end to end', () => {
     expect((await sentAlerts()).filter((m) => m.kind === 'alert')).toHaveLength(1);
     const notifyLog = (await admin.get('/api/notify/log').expect(200)).body.items as { purpose: string }[];
     expect(notifyLog.map((r) => r.purpose)).toEqual(expect.arrayContaining(['monitor.alert', 'monitor.recovered']));
-    expect((await state()).status).toBe('normal');
-    expect(await decisions()).toContain('recovered');
+    // The notice goes out before the window's decision row is written: wait for the row.
+    await eventually(async () => {
+      expect((await state()).status).toBe('normal');
+      expect(await decisions()).toContain('recovered');
+    }, 30_000);
 
     // End the event from the portal; then the page still works and says so.
     await page.goto(`${live.url}${path}`);
