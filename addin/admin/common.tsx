@@ -1,5 +1,21 @@
 /** Small pieces every admin page uses: loading with errors, page headings, disabled-with-reason. */
-import { MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, Title2, Tooltip, makeStyles, tokens } from '@fluentui/react-components';
+import {
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  Title2,
+  Tooltip,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type ReactElement, type ReactNode } from 'react';
 import { AdminApiError } from './api';
 
@@ -29,6 +45,8 @@ const useStyles = makeStyles({
   title: { margin: 0 },
   hint: { color: tokens.colorNeutralForeground3, display: 'block' },
   empty: { padding: '24px 8px', color: tokens.colorNeutralForeground3, display: 'block' },
+  scroll: { overflowX: 'auto' },
+  nowrap: { '& .fui-TableCell': { whiteSpace: 'nowrap' } },
 });
 
 export function PageHead({ title, children }: { title: string; children?: ReactNode }) {
@@ -88,5 +106,56 @@ export function Guard({ reason, children }: { reason: string | null; children: R
     <Tooltip content={reason} relationship="description">
       {children}
     </Tooltip>
+  );
+}
+
+/** One column of a ScrollTable: its header and how a row fills its cell. */
+export interface Column<T> {
+  header: ReactNode;
+  cell: (row: T) => ReactNode;
+  className?: string;
+  /** The cell's tooltip (e.g. the full text of a shortened one). */
+  title?: (row: T) => string | undefined;
+}
+
+/**
+ * The admin pages' tables: small, and on a phone they scroll sideways inside a focusable region (so the
+ * keyboard can scroll them too) instead of widening the page.
+ */
+export function ScrollTable<T>(props: {
+  label: string;
+  rows: T[];
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
+  minWidth: number;
+  testId?: string;
+  rowTestId?: string;
+  /** Cells keep to one line (long values are shortened by their column). */
+  nowrap?: boolean;
+}) {
+  const c = useStyles();
+  return (
+    <div className={c.scroll} tabIndex={0} role="region" aria-label={`${props.label}, scrollable`}>
+      <Table aria-label={props.label} size="small" data-testid={props.testId} className={props.nowrap ? c.nowrap : undefined} style={{ minWidth: props.minWidth }}>
+        <TableHeader>
+          <TableRow>
+            {props.columns.map((col, i) => (
+              <TableHeaderCell key={i}>{col.header}</TableHeaderCell>
+            ))}
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {props.rows.map((row) => (
+            <TableRow key={props.rowKey(row)} data-testid={props.rowTestId}>
+              {props.columns.map((col, i) => (
+                <TableCell key={i} className={col.className} title={col.title?.(row)}>
+                  {col.cell(row)}
+                </TableCell>
+              ))}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </div>
   );
 }

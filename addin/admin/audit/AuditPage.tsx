@@ -5,18 +5,12 @@ import {
   Input,
   Link,
   Select,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   makeStyles,
 } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, query, type FieldError } from '../api';
-import { Empty, ErrorBar, Loading, PageHead } from '../common';
+import { Empty, ErrorBar, Loading, PageHead, ScrollTable } from '../common';
 import { showInstant } from '../time';
 
 interface AuditEntry {
@@ -40,7 +34,6 @@ const CATEGORIES = ['continuity', 'directory', 'mail', 'monitor', 'security'];
 
 const useStyles = makeStyles({
   filters: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(240px, 1fr))', gap: '12px', alignItems: 'end', marginBottom: '12px' },
-  scroll: { overflowX: 'auto' },
   more: { display: 'flex', gap: '12px', alignItems: 'center', marginTop: '12px', flexWrap: 'wrap' },
 });
 
@@ -122,30 +115,20 @@ export function AuditPage() {
       {items === null && !error && <Loading label="Loading audit entries…" />}
       {items?.length === 0 && <Empty>No audit entries match these filters.</Empty>}
       {items && items.length > 0 && (
-        <div className={c.scroll} tabIndex={0} role="region" aria-label="Audit entries, scrollable">
-          <Table aria-label="Audit entries" size="small" data-testid="audit-table" style={{ minWidth: 760 }}>
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>When</TableHeaderCell>
-                <TableHeaderCell>Category</TableHeaderCell>
-                <TableHeaderCell>Action</TableHeaderCell>
-                <TableHeaderCell>Actor</TableHeaderCell>
-                <TableHeaderCell>Target</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((e) => (
-                <TableRow key={e.id}>
-                  <TableCell>{showInstant(e.at)}</TableCell>
-                  <TableCell>{e.category}</TableCell>
-                  <TableCell>{e.action}</TableCell>
-                  <TableCell>{e.actor.email ?? e.actor.type}</TableCell>
-                  <TableCell>{e.target ? (e.target.label ?? e.target.id ?? e.target.type) : '—'}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </div>
+        <ScrollTable
+          label="Audit entries"
+          testId="audit-table"
+          minWidth={760}
+          rows={items}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: 'When', cell: (e) => showInstant(e.at) },
+            { header: 'Category', cell: (e) => e.category },
+            { header: 'Action', cell: (e) => e.action },
+            { header: 'Actor', cell: (e) => e.actor.email ?? e.actor.type },
+            { header: 'Target', cell: (e) => (e.target ? (e.target.label ?? e.target.id ?? e.target.type) : '—') },
+          ]}
+        />
       )}
       <div className={c.more}>
         {cursor && (

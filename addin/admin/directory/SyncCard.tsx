@@ -4,18 +4,12 @@ import {
   Card,
   ProgressBar,
   Subtitle2,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   makeStyles,
 } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
 import { api, denied, type Me } from '../api';
-import { Empty, ErrorBar, Guard, Show, useLoad } from '../common';
+import { Empty, ErrorBar, Guard, ScrollTable, Show, useLoad } from '../common';
 import type { SyncStatus } from '../../../server/directory/graph/sync';
 import { ago, showInstant } from '../time';
 
@@ -30,7 +24,6 @@ interface Expansions {
 
 const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
-  scroll: { overflowX: 'auto' },
 });
 
 const POLL_MS = 1500;
@@ -98,31 +91,18 @@ export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
             {x.groups.length === 0 ? (
               <Empty>{connected ? 'No expansions yet: they are computed at the end of a successful sync.' : 'Expansions are computed from Entra ID syncs; this tenant uses the directory file.'}</Empty>
             ) : (
-              <div className={c.scroll} tabIndex={0} role="region" aria-label="Group expansions, scrollable">
-                <Table size="small" aria-label="Group expansions" style={{ minWidth: 520 }}>
-                  <TableHeader>
-                    <TableRow>
-                      <TableHeaderCell>Group</TableHeaderCell>
-                      <TableHeaderCell>Kind</TableHeaderCell>
-                      <TableHeaderCell>Members</TableHeaderCell>
-                      <TableHeaderCell>Addresses</TableHeaderCell>
-                    </TableRow>
-                  </TableHeader>
-                  <TableBody>
-                    {x.groups.map((g) => (
-                      <TableRow key={g.groupId}>
-                        <TableCell>{g.displayName}</TableCell>
-                        <TableCell>
-                          {g.kind}
-                          {g.extended ? ' (extended)' : ''}
-                        </TableCell>
-                        <TableCell>{g.memberCount}</TableCell>
-                        <TableCell>{g.addressCount}</TableCell>
-                      </TableRow>
-                    ))}
-                  </TableBody>
-                </Table>
-              </div>
+              <ScrollTable
+                label="Group expansions"
+                minWidth={520}
+                rows={x.groups}
+                rowKey={(g) => g.groupId}
+                columns={[
+                  { header: 'Group', cell: (g) => g.displayName },
+                  { header: 'Kind', cell: (g) => `${g.kind}${g.extended ? ' (extended)' : ''}` },
+                  { header: 'Members', cell: (g) => g.memberCount },
+                  { header: 'Addresses', cell: (g) => g.addressCount },
+                ]}
+              />
             )}
           </>
         )}

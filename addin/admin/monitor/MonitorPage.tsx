@@ -18,12 +18,6 @@ import {
   Subtitle2,
   Tab,
   TabList,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   Textarea,
   makeStyles,
@@ -33,7 +27,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MonitorSettings } from '../../../server/monitor/model';
 import { api, denied, query, type FieldError, type Me } from '../api';
-import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, Show, useLoad } from '../common';
+import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable, Show, useLoad } from '../common';
 
 /** A monitor as the API returns it: its settings (shared with the server's model) and its live state. */
 export interface MonitorView extends MonitorSettings {
@@ -80,7 +74,6 @@ const useStyles = makeStyles({
   facts: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(180px, 1fr))', gap: '8px 16px', margin: '8px 0' },
   fact: { display: 'flex', flexDirection: 'column' },
   label: { color: tokens.colorNeutralForeground3 },
-  scroll: { overflowX: 'auto' },
   error: { color: tokens.colorPaletteRedForeground1, whiteSpace: 'normal' },
 });
 
@@ -545,43 +538,35 @@ function LogCard({ monitor }: { monitor: MonitorView }) {
       {items === null && !error && <Loading label="Loading the detection log…" />}
       {items?.length === 0 && <Empty>No log entries match. The first entries appear after the first window ({monitor.windowMinutes} min).</Empty>}
       {items && items.length > 0 && (
-        <div className={s.scroll} tabIndex={0} role="region" aria-label="Detection log, scrollable">
-          <Table aria-label="Detection log" size="small" data-testid="monitor-log" style={{ minWidth: 900 }}>
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Time ({monitor.timeZone})</TableHeaderCell>
-                <TableHeaderCell>Check</TableHeaderCell>
-                <TableHeaderCell>Route / connector</TableHeaderCell>
-                <TableHeaderCell>Test message</TableHeaderCell>
-                <TableHeaderCell>Latency</TableHeaderCell>
-                <TableHeaderCell>Outcome</TableHeaderCell>
-                <TableHeaderCell>Count</TableHeaderCell>
-                <TableHeaderCell>Decision</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {items.map((e) => (
-                <TableRow key={e.id}>
-                  <TableCell>{when(e.at, monitor.timeZone)}</TableCell>
-                  <TableCell>{e.check}</TableCell>
-                  <TableCell>{e.route ?? '—'}</TableCell>
-                  <TableCell>{e.probeId ? `${e.probeId.slice(0, 8)}… → ${e.address}` : '—'}</TableCell>
-                  <TableCell>{e.latencyMs === null ? '—' : `${e.latencyMs} ms`}</TableCell>
-                  <TableCell>
-                    {e.outcome}
-                    {e.error && (
-                      <Text size={200} block className={s.error}>
-                        {e.error}
-                      </Text>
-                    )}
-                  </TableCell>
-                  <TableCell>{e.failureCount}</TableCell>
-                  <TableCell>{e.decision ?? ''}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </div>
+        <ScrollTable
+          label="Detection log"
+          testId="monitor-log"
+          minWidth={900}
+          rows={items}
+          rowKey={(e) => e.id}
+          columns={[
+            { header: `Time (${monitor.timeZone})`, cell: (e) => when(e.at, monitor.timeZone) },
+            { header: 'Check', cell: (e) => e.check },
+            { header: 'Route / connector', cell: (e) => e.route ?? '—' },
+            { header: 'Test message', cell: (e) => (e.probeId ? `${e.probeId.slice(0, 8)}… → ${e.address}` : '—') },
+            { header: 'Latency', cell: (e) => (e.latencyMs === null ? '—' : `${e.latencyMs} ms`) },
+            {
+              header: 'Outcome',
+              cell: (e) => (
+                <>
+                  {e.outcome}
+                  {e.error && (
+                    <Text size={200} block className={s.error}>
+                      {e.error}
+                    </Text>
+                  )}
+                </>
+              ),
+            },
+            { header: 'Count', cell: (e) => e.failureCount },
+            { header: 'Decision', cell: (e) => e.decision ?? '' },
+          ]}
+        />
       )}
       <div className={s.row} style={{ marginTop: 8 }}>
         {cursor && (

@@ -14,18 +14,12 @@ import {
   MessageBarBody,
   Select,
   Subtitle2,
-  Table,
-  TableBody,
-  TableCell,
-  TableHeader,
-  TableHeaderCell,
-  TableRow,
   Text,
   makeStyles,
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { AdminApiError, api, denied, query, type FieldError, type Me } from '../api';
-import { Empty, ErrorBar, Guard, Hint, Loading, PageHead } from '../common';
+import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable } from '../common';
 import { showInstant } from '../time';
 
 interface EmailView {
@@ -84,9 +78,7 @@ const useStyles = makeStyles({
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'end' },
   secret: { display: 'flex', flexDirection: 'column', rowGap: '4px' },
   secretRow: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' },
-  tableWrap: { overflowX: 'auto' },
   // On a phone the log scrolls sideways inside its region instead of wrapping into tall rows.
-  table: { minWidth: '760px', tableLayout: 'auto', '& .fui-TableCell': { whiteSpace: 'nowrap' } },
   reply: { maxWidth: '300px', overflow: 'hidden', textOverflow: 'ellipsis' },
 });
 
@@ -576,41 +568,30 @@ function SendLog({ version }: { version: number }) {
       ) : rows && rows.length === 0 ? (
         <Empty>Nothing sent yet.</Empty>
       ) : rows ? (
-        // Scrolls sideways on a phone: focusable so the keyboard can scroll it too.
-        <div className={s.tableWrap} tabIndex={0} role="region" aria-label="Send log entries">
-          <Table size="small" aria-label="Send log" className={s.table}>
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Time</TableHeaderCell>
-                <TableHeaderCell>Channel</TableHeaderCell>
-                <TableHeaderCell>Recipient</TableHeaderCell>
-                <TableHeaderCell>Purpose</TableHeaderCell>
-                <TableHeaderCell>Status</TableHeaderCell>
-                <TableHeaderCell>Attempt</TableHeaderCell>
-                <TableHeaderCell>Provider reply</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {rows.map((r) => (
-                <TableRow key={r.id} data-testid="log-row">
-                  <TableCell>{showInstant(r.at)}</TableCell>
-                  <TableCell>{r.channel === 'sms' ? `SMS (${r.provider})` : `Email (${r.provider})`}</TableCell>
-                  <TableCell>{r.recipient}</TableCell>
-                  <TableCell>{r.purpose}</TableCell>
-                  <TableCell>
-                    <Badge appearance="tint" color={r.status === 'sent' ? 'success' : r.status === 'failed' ? 'danger' : 'warning'}>
-                      {r.status}
-                    </Badge>
-                  </TableCell>
-                  <TableCell>{r.attempt}</TableCell>
-                  <TableCell className={s.reply} title={r.providerReply ?? undefined}>
-                    {short(r.providerReply) || '—'}
-                  </TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </div>
+        <ScrollTable
+          label="Send log"
+          rowTestId="log-row"
+          minWidth={760}
+          nowrap
+          rows={rows}
+          rowKey={(r) => r.id}
+          columns={[
+            { header: 'Time', cell: (r) => showInstant(r.at) },
+            { header: 'Channel', cell: (r) => (r.channel === 'sms' ? `SMS (${r.provider})` : `Email (${r.provider})`) },
+            { header: 'Recipient', cell: (r) => r.recipient },
+            { header: 'Purpose', cell: (r) => r.purpose },
+            {
+              header: 'Status',
+              cell: (r) => (
+                <Badge appearance="tint" color={r.status === 'sent' ? 'success' : r.status === 'failed' ? 'danger' : 'warning'}>
+                  {r.status}
+                </Badge>
+              ),
+            },
+            { header: 'Attempt', cell: (r) => r.attempt },
+            { header: 'Provider reply', cell: (r) => short(r.providerReply) || '—', className: s.reply, title: (r) => r.providerReply ?? undefined },
+          ]}
+        />
       ) : null}
       {cursor && (
         <div>
