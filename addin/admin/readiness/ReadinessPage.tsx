@@ -7,17 +7,18 @@ import type { SyncStatus } from '../directory/SyncCard';
 import type { ContinuityEvent } from '../events/types';
 import {
   adminCheck,
+  alertContactsCheck,
   censusCheck,
   cloudPasswordCheck,
   dnsChecks,
   lastEventCheck,
-  NOT_YET,
   permissionsCheck,
   smsOptInCheck,
   syncCheck,
   type Check,
   type CheckStatus,
   type DnsReport,
+  type MonitorAlerts,
   type PermissionsResult,
   type UserFigures,
 } from './checks';
@@ -58,7 +59,7 @@ async function gather(): Promise<Facts> {
       throw err;
     },
   );
-  const [admins, census, sync, events, perms, dns, users] = await Promise.all([
+  const [admins, census, sync, events, perms, dns, users, monitors] = await Promise.all([
     api<{ role: string }[]>('GET', '/api/admins'),
     api<ClientSummary>('GET', '/api/clients/summary'),
     api<SyncStatus>('GET', '/api/directory/sync'),
@@ -66,11 +67,13 @@ async function gather(): Promise<Facts> {
     permissions(connected),
     api<DnsReport>('GET', '/api/readiness/dns').catch((err: Error) => ({ error: err.message })),
     api<UserFigures>('GET', '/api/readiness/users').catch((err: Error) => ({ error: err.message })),
+    api<MonitorAlerts[]>('GET', '/api/monitors').catch((err: Error) => ({ error: err.message })),
   ]);
+  const ownDomains = 'error' in dns ? [] : dns.domains.map((d) => d.domain);
   const now = Date.now();
   return {
     census,
-    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), cloudPasswordCheck(users), smsOptInCheck(users), ...dnsChecks(dns), ...NOT_YET],
+    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), cloudPasswordCheck(users), smsOptInCheck(users), alertContactsCheck(monitors, ownDomains), ...dnsChecks(dns)],
   };
 }
 
