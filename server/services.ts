@@ -27,6 +27,7 @@ import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
+import { readinessSettingsModel } from './readiness/model';
 import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
@@ -141,7 +142,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   scheduler.onTransition(() => notify.eventSms.wake());
   events.onEventChanged(() => notify.eventSms.wake());
   const reports = createReportService({ events, audit, directory, clients, mail, snapshots: reportSnapshotModel(conn), now: options.now });
-  const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients });
+  const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients, settings: readinessSettingsModel(conn), audit, now: options.now });
   const monitor = createMonitorService({
     models: monitorModels(conn),
     tenants,
