@@ -22,6 +22,7 @@ const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const ZONE = 'Europe/Berlin';
 const SPF_INCLUDE = 'spf.relay.lifeboat.test';
+const SPF_US = 'spf-us.relay.lifeboat.test';
 /** Required fields' labels end with an asterisk. */
 const START = /^Start ?\*?$/;
 
@@ -68,6 +69,7 @@ describe('admin page', () => {
     server = await startServer({
       LIFEBOAT_DNS_SERVERS: dns.server,
       LIFEBOAT_SPF_INCLUDE: SPF_INCLUDE,
+      LIFEBOAT_SPF_REGIONS: `eu=${SPF_INCLUDE},us=${SPF_US}`,
       LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
       LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
       LIFEBOAT_DATA_DIR: dataDir,
@@ -252,6 +254,21 @@ describe('admin page', () => {
     await page.locator('[data-check="sms-opt-in"][data-status="fail"]').waitFor();
     await screenshot(page, 'admin-readiness');
     await expectAccessible(page);
+
+    // The region picker next to the SPF checks: the US relay is not in contoso.test's record, so SPF fails;
+    // back to the EU relay (the record carries it), it passes again.
+    const region = page.getByTestId('spf-region');
+    await region.getByText(`SPF records must include ${SPF_INCLUDE} (from the server default`).waitFor();
+    await region.getByLabel('Region', { exact: true }).selectOption('us');
+    await region.getByRole('button', { name: 'Save region' }).click();
+    await region.getByText(`SPF records must include ${SPF_US} (from region us)`).waitFor();
+    await page.locator('[data-check="spf-contoso.test"][data-status="fail"]').getByText(`include:${SPF_US}`).waitFor();
+    await screenshot(page, 'admin-readiness-spf-region');
+    await expectAccessible(page);
+    await region.getByLabel('Region', { exact: true }).selectOption('eu');
+    await region.getByRole('button', { name: 'Save region' }).click();
+    await page.locator('[data-check="spf-contoso.test"][data-status="pass"]').waitFor();
+    await region.getByText(`SPF records must include ${SPF_INCLUDE} (from region eu)`).waitFor();
   });
 
   test('directory, monitor and mail pages', async () => {
@@ -325,6 +342,14 @@ describe('admin page', () => {
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     }
     await expect(p.getByRole('button', { name: 'New monitor' }).getAttribute('aria-disabled')).resolves.toBe('true');
+    // The readiness region picker: visible, disabled, with the reason.
+    await open(p, 'Readiness', 'Readiness');
+    const picker = p.getByTestId('spf-region');
+    await picker.getByText(/can view this but not change it/).waitFor();
+    expect(await picker.getByLabel('Region', { exact: true }).isDisabled()).toBe(true);
+    expect(await picker.getByRole('button', { name: 'Save region' }).isDisabled()).toBe(true);
+    await picker.scrollIntoViewIfNeeded();
+    await screenshot(p, 'admin-phone-readiness-spf-region');
     // The session ends elsewhere: the next request brings the sign-in form back, saying why.
     expect((await p.request.post(`${server.url}/api/auth/logout`)).status()).toBe(204);
     await p.getByRole('tab', { name: 'Events' }).click();
