@@ -127,6 +127,15 @@ describe('admin page', () => {
     await form.getByRole('switch', { name: 'Send SMS to a group' }).check();
     await form.getByLabel('SMS start message').fill('Use Lifeboat for mail');
     await form.getByTestId('sms-preview').getByText('Email Status: Use Lifeboat for mail').waitFor();
+    // Where the numbers come from: the tenant's notification setting, shown read-only.
+    await form.getByTestId('sms-phone-attribute').getByText('mobilePhone', { exact: true }).waitFor();
+    await form.getByTestId('sms-phone-attribute').scrollIntoViewIfNeeded();
+    await screenshot(page, 'admin-event-form-sms');
+    await page.setViewportSize(PHONE);
+    await form.getByTestId('sms-phone-attribute').scrollIntoViewIfNeeded();
+    await screenshot(page, 'admin-phone-event-form-sms');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await page.setViewportSize(LAPTOP);
     await form.getByRole('button', { name: 'Look Up SMS group' }).click();
     await dialog.getByLabel('Search groups by name or address').fill('pilot');
     await dialog.getByRole('button', { name: 'Select Continuity Pilot' }).click();
@@ -150,8 +159,12 @@ describe('admin page', () => {
   });
 
   test('clone: the affected group must be chosen again; the clone starts now and goes live', async () => {
+    // A saved event's form shows the attribute from GET /api/events/:id, i.e. the tenant's current setting.
+    expect((await page.request.patch(`${server.url}/api/notify/settings`, { data: { phoneAttribute: 'businessPhones' } })).ok()).toBe(true);
     await page.getByRole('button', { name: 'Clone Planned Exchange maintenance' }).click();
     const form = page.getByTestId('event-form');
+    await form.getByTestId('sms-phone-attribute').getByText('businessPhones', { exact: true }).waitFor();
+    expect((await page.request.patch(`${server.url}/api/notify/settings`, { data: { phoneAttribute: 'mobilePhone' } })).ok()).toBe(true);
     await expect(form.getByTestId('affected-group').inputValue()).resolves.toBe('');
     await expect(form.getByTestId('form-status').inputValue()).resolves.toBe('New continuity event');
     await form.getByLabel('Description').fill('Outage drill');
