@@ -141,7 +141,17 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   // The events' start/end SMS: their loop looks again whenever an event starts, ends or changes.
   scheduler.onTransition(() => notify.eventSms.wake());
   events.onEventChanged(() => notify.eventSms.wake());
-  const reports = createReportService({ events, audit, directory, clients, mail, snapshots: reportSnapshotModel(conn), now: options.now });
+  const reports = createReportService({
+    events,
+    audit,
+    directory,
+    clients,
+    mail,
+    snapshots: reportSnapshotModel(conn),
+    now: options.now,
+    // The monitor is composed below; the report asks it only when a report is requested.
+    detection: (tenantId, source) => monitor.detectionOf(tenantId, source),
+  });
   const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients, settings: readinessSettingsModel(conn), audit, now: options.now });
   const monitor = createMonitorService({
     models: monitorModels(conn),

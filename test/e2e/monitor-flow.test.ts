@@ -246,6 +246,16 @@ describe('continuity monitor end to end', () => {
     await page.getByRole('button', { name: 'End event now' }).click();
     await page.getByText('The event has ended.').waitFor();
     expect((await admin.get(`/api/events/${started.id}`).expect(200)).body.status).toBe('expired');
+
+    // The post-incident report: the time from the alert's detection to the event's start.
+    const report = (await admin.get(`/api/events/${started.id}/report`).expect(200)).body;
+    expect(report.detectionToStart).toMatchObject({ detectedAt: s.detectedAt, startedVia: 'portal', alertId: alert.alertId, monitorName: 'Exchange Online mail flow' });
+    const startedAt = Date.parse(report.event.startedAt ?? report.event.start);
+    expect(startedAt).toBeGreaterThanOrEqual(Date.parse(s.detectedAt));
+    expect(report.detectionToStart.minutes).toBe(Math.round(((startedAt - Date.parse(s.detectedAt)) / 60_000) * 10) / 10);
+    expect(report.unknowns.map((u: { metric: string }) => u.metric)).not.toContain('detectionToStart');
+    const csv = (await admin.get(`/api/events/${started.id}/report.csv`).expect(200)).text;
+    expect(csv).toContain(`time from detection to event start (minutes),${report.detectionToStart.minutes}`);
   }, 180_000);
 
   it('refuses expired, tampered and other-tenant links with a clear page, and forged forms', async () => {
