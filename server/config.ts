@@ -87,7 +87,30 @@ function entraSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['entra
   };
 }
 
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/**
+ * LIFEBOAT_SPF_REGIONS: the outbound relay's SPF include per region, `eu=spf-eu.relay.example,us=spf-us.relay.example`.
+ * A tenant picks its region on the readiness page; LIFEBOAT_SPF_INCLUDE stays the default include.
+ */
+export function spfRegions(env: NodeJS.ProcessEnv): Record<string, string> {
+  const name = 'LIFEBOAT_SPF_REGIONS';
+  const raw = optional(env, name);
+  const regions: Record<string, string> = {};
+  if (!raw) return regions;
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([a-z0-9][a-z0-9-]{0,31})=(.+)$/i.exec(entry);
+    if (!m) throw new ConfigError(name, `each entry must be region=include (like eu=spf-eu.relay.example), got "${entry}"`);
+    const [region, include] = [m[1].toLowerCase(), m[2].trim().toLowerCase()];
+    if (!HOSTNAME.test(include)) throw new ConfigError(name, `the include of region "${region}" must be a host name, got "${m[2].trim()}"`);
+    if (regions[region]) throw new ConfigError(name, `region "${region}" is listed twice`);
+    regions[region] = include;
+  }
+  return regions;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  spfRegions(env); // validated at start; read by the readiness routes
   const portNumber = port(env, 'PORT', 3000);
   const smtpPort = port(env, 'SMTP_PORT', 2525);
   const smtp = {

@@ -27,6 +27,7 @@ import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
+import { readinessSettingsModel } from './readiness/model';
 import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
@@ -140,8 +141,18 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   // The events' start/end SMS: their loop looks again whenever an event starts, ends or changes.
   scheduler.onTransition(() => notify.eventSms.wake());
   events.onEventChanged(() => notify.eventSms.wake());
-  const reports = createReportService({ events, audit, directory, clients, mail, snapshots: reportSnapshotModel(conn), now: options.now });
-  const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients });
+  const reports = createReportService({
+    events,
+    audit,
+    directory,
+    clients,
+    mail,
+    snapshots: reportSnapshotModel(conn),
+    now: options.now,
+    // The monitor is composed below; the report asks it only when a report is requested.
+    detection: (tenantId, source) => monitor.detectionOf(tenantId, source),
+  });
+  const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients, settings: readinessSettingsModel(conn), audit, now: options.now });
   const monitor = createMonitorService({
     models: monitorModels(conn),
     tenants,

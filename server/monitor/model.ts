@@ -219,6 +219,8 @@ export interface AlertRecord {
   kind: 'alert' | 'recovered';
   at: Date;
   expiresAt: Date;
+  /** When the monitor detected the problem this alert is about (the post-incident report's detection → start). */
+  detectedAt?: Date | null;
   results: { channel: string; recipient: string; ok: boolean; error: string | null }[];
 }
 const alertSchema = new Schema<AlertRecord>(
@@ -229,6 +231,7 @@ const alertSchema = new Schema<AlertRecord>(
     kind: { type: String, enum: ['alert', 'recovered'], required: true },
     at: { type: Date, required: true },
     expiresAt: { type: Date, required: true },
+    detectedAt: { type: Date, default: null },
     results: [{ _id: false, channel: String, recipient: String, ok: Boolean, error: { type: String, default: null } }],
   },
   { versionKey: false },

@@ -213,9 +213,9 @@ export function createMonitorService(options: MonitorOptions) {
     return `${options.publicUrl.replace(/\/+$/, '')}/portal/${token}`;
   }
 
-  async function sendAlert(m: MonitorRecord, kind: 'alert' | 'recovered', detail: string): Promise<AlertRecord> {
+  async function sendAlert(m: MonitorRecord, kind: 'alert' | 'recovered', detail: string, detectedAt: Date | null): Promise<AlertRecord> {
     const at = now();
-    const alert: AlertRecord = { _id: newId('al'), tenantId: m.tenantId, monitorId: m._id, kind, at, expiresAt: new Date(at.getTime() + PORTAL_LINK_HOURS * 3600_000), results: [] };
+    const alert: AlertRecord = { _id: newId('al'), tenantId: m.tenantId, monitorId: m._id, kind, at, expiresAt: new Date(at.getTime() + PORTAL_LINK_HOURS * 3600_000), detectedAt, results: [] };
     const url = portalUrl(alert);
     const message: AlertMessage = {
       tenantId: m.tenantId,
@@ -332,7 +332,7 @@ export function createMonitorService(options: MonitorOptions) {
       try {
         const event = await startEventFor(m, by, { groupId: m.defaultGroupId, durationHours: m.defaultDurationHours }, { ip: null, requestId: null });
         state.autoEventId = event.id;
-        await audit.record({ tenantId: m.tenantId, category: 'monitor', action: 'monitor.autoActivation.eventStarted', actor: { type: 'system', id: `monitor:${m._id}`, email: null }, target: { type: 'monitor', id: m._id, label: m.name }, after: { eventId: event.id, groupId: m.defaultGroupId } });
+        await audit.record({ tenantId: m.tenantId, category: 'monitor', action: 'monitor.autoActivation.eventStarted', actor: { type: 'system', id: `monitor:${m._id}`, email: null }, target: { type: 'monitor', id: m._id, label: m.name }, after: { eventId: event.id, groupId: m.defaultGroupId, detectedAt: iso(state.detectedAt) } });
       } catch (err) {
         error = `auto-activation could not start the event: ${(err as Error).message}`;
         decision = 'still detected';
@@ -343,7 +343,7 @@ export function createMonitorService(options: MonitorOptions) {
     await models.monitors.updateOne({ _id: m._id }, { $set: set });
 
     if (out.notify) {
-      const alert = await sendAlert(m, out.notify, `Failure counter ${state.failureCount} (threshold ${m.failureThreshold}).\n${detail}`);
+      const alert = await sendAlert(m, out.notify, `Failure counter ${state.failureCount} (threshold ${m.failureThreshold}).\n${detail}`, state.detectedAt ?? m.state.detectedAt ?? null);
       alertId = alert._id;
     }
     await appendLog(m, windowStart, [
@@ -610,6 +610,29 @@ export function createMonitorService(options: MonitorOptions) {
     },
 
     startEventFor,
+
+    /**
+     * The detection an event was started for, for the post-incident report: the alert whose portal link started
+     * it, or (auto-activation) the monitor's detection that fired it. Null when not recorded.
+     */
+    async detectionOf(
+      tenantId: string,
+      source: { alertId: string } | { monitorId: string; eventId: string; startedAt: Date },
+    ): Promise<{ detectedAt: string; monitorId: string; monitorName: string | null; alertId: string | null } | null> {
+      const named = async (monitorId: string) => (await models.monitors.findById(monitorId).lean<MonitorRecord>())?.name ?? null;
+      if ('alertId' in source) {
+        const alert = await models.alerts.findById(source.alertId).lean<AlertRecord>();
+        if (!alert || alert.tenantId !== tenantId || !alert.detectedAt) return null;
+        return { detectedAt: alert.detectedAt.toISOString(), monitorId: alert.monitorId, monitorName: await named(alert.monitorId), alertId: alert._id };
+      }
+      const m = await models.monitors.findById(source.monitorId).lean<MonitorRecord>();
+      if (!m || m.tenantId !== tenantId) return null;
+      if (m.state.autoEventId === source.eventId && m.state.detectedAt) return { detectedAt: m.state.detectedAt.toISOString(), monitorId: m._id, monitorName: m.name, alertId: null };
+      // The detection has since recovered: the last alert about it, sent before the event started.
+      const alerts = await models.alerts.find({ tenantId, monitorId: m._id, kind: 'alert' }).lean<AlertRecord[]>();
+      const last = alerts.filter((a) => a.detectedAt && a.at <= source.startedAt).sort((a, b) => b.at.getTime() - a.at.getTime())[0];
+      return last ? { detectedAt: last.detectedAt!.toISOString(), monitorId: m._id, monitorName: m.name, alertId: last._id } : null;
+    },
 
     /** Logs a portal-started event as a decision of the monitor. */
     async logDecision(m: MonitorRecord, decision: Decision, alertId: string | null, error: string | null = null): Promise<void> {

@@ -5,6 +5,7 @@
  * The resolver is node:dns's, pointed at configured servers (tests run a local DNS server).
  */
 import { Resolver } from 'node:dns/promises';
+import { spfRegions } from '../config';
 
 export type DnsStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 
@@ -25,13 +26,28 @@ export interface DnsConfig {
   servers: string[];
   /** The include the SPF record must carry (e.g. `spf.relay.example`); null: not configured. */
   spfInclude: string | null;
+  /** Region → include (LIFEBOAT_SPF_REGIONS); a tenant's readiness setting picks one. */
+  spfRegions?: Record<string, string>;
   timeoutMs: number;
 }
 
-/** LIFEBOAT_DNS_SERVERS (comma-separated) and LIFEBOAT_SPF_INCLUDE. */
+/** LIFEBOAT_DNS_SERVERS (comma-separated), LIFEBOAT_SPF_INCLUDE (the default) and LIFEBOAT_SPF_REGIONS. */
 export function dnsConfigFromEnv(env: NodeJS.ProcessEnv): DnsConfig {
   const servers = (env.LIFEBOAT_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return { servers, spfInclude: env.LIFEBOAT_SPF_INCLUDE?.trim().toLowerCase() || null, timeoutMs: 3000 };
+  return { servers, spfInclude: env.LIFEBOAT_SPF_INCLUDE?.trim().toLowerCase() || null, spfRegions: spfRegions(env), timeoutMs: 3000 };
+}
+
+export interface SpfSetting {
+  region: string | null;
+  customInclude: string | null;
+}
+
+/** The include a tenant's SPF records must carry: its custom include, else its region's, else the default. */
+export function includeFor(config: DnsConfig, setting: SpfSetting): { include: string | null; source: 'custom' | 'region' | 'default' } {
+  if (setting.customInclude) return { include: setting.customInclude, source: 'custom' };
+  const regional = setting.region ? config.spfRegions?.[setting.region] : undefined;
+  if (regional) return { include: regional, source: 'region' };
+  return { include: config.spfInclude, source: 'default' };
 }
 
 export function createResolver(config: DnsConfig): Resolver {
@@ -59,7 +75,7 @@ export function judgeSpf(records: string[], include: string | null): DnsFinding 
   if (spf.length === 0) return { status: 'fail', record: null, detail: 'No SPF record (TXT "v=spf1 …") is published.' };
   if (spf.length > 1) return { status: 'fail', record: spf.join(' | '), detail: 'More than one SPF record is published: receivers treat that as an error.' };
   const record = spf[0];
-  if (!include) return { status: 'warn', record, detail: 'An SPF record exists, but no outbound include is configured (LIFEBOAT_SPF_INCLUDE) to check it against.' };
+  if (!include) return { status: 'warn', record, detail: 'An SPF record exists, but no outbound include is configured (a region on the readiness page, or LIFEBOAT_SPF_INCLUDE) to check it against.' };
   const includes = record.toLowerCase().split(/\s+/).filter((t) => /^[+?~]?include:/.test(t)).map((t) => t.replace(/^[+?~]?include:/, ''));
   if (includes.includes(include)) return { status: 'pass', record, detail: `The SPF record includes ${include}.` };
   return { status: 'fail', record, detail: `The SPF record does not include ${include}: mail Lifeboat sends may be rejected.` };

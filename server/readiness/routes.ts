@@ -1,10 +1,29 @@
 /** GET /api/readiness/dns: SPF and DMARC of the signed-in admin's tenant domains, looked up now; /users: cloud-password coverage. */
 import { Router } from 'express';
+import { z } from 'zod';
+import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
+import { parseBody } from '../http/validate';
 import type { AuthService } from '../auth/service';
 import type { TenantService } from '../tenants/service';
-import { checkDomain, createResolver, dnsConfigFromEnv, type DnsConfig } from './dns';
+import { checkDomain, createResolver, dnsConfigFromEnv, includeFor, type DnsConfig } from './dns';
 import type { ReadinessService } from './service';
+
+const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const settingsBody = z
+  .object({
+    region: z.string().trim().toLowerCase().max(32).nullable().default(null),
+    customInclude: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(253)
+      .transform((s) => s || null)
+      .refine((s) => s === null || HOST.test(s), 'must be a host name like spf.relay.example')
+      .nullable()
+      .default(null),
+  })
+  .strict();
 
 export function readinessRoutes(deps: { auth: AuthService; tenants: TenantService; readiness?: ReadinessService; dns?: DnsConfig }): Router {
   const config = deps.dns ?? dnsConfigFromEnv(process.env);
@@ -14,11 +33,25 @@ export function readinessRoutes(deps: { auth: AuthService; tenants: TenantServic
   router.get('/api/readiness/dns', requireAdmin(deps.auth), async (req, res) => {
     const tenant = await deps.tenants.get(currentAdmin(req).tenantId);
     const domains = tenant?.domains ?? [];
+    const { include, source } = includeFor(config, deps.readiness ? await deps.readiness.spfSetting(currentAdmin(req).tenantId) : { region: null, customInclude: null });
     res.json({
       checkedAt: new Date().toISOString(),
-      spfInclude: config.spfInclude,
-      domains: await Promise.all(domains.map((d) => checkDomain(resolver, d, config.spfInclude))),
+      spfInclude: include,
+      spfIncludeSource: source,
+      domains: await Promise.all(domains.map((d) => checkDomain(resolver, d, include))),
     });
+  });
+
+  /** The tenant's outbound relay region (or custom include) that its SPF records must carry. */
+  router.get('/api/readiness/settings', requireAdmin(deps.auth), async (req, res, next) => {
+    if (!deps.readiness) return next();
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await deps.readiness.settings(currentAdmin(req).tenantId, config));
+  });
+  router.put('/api/readiness/settings', requireAdmin(deps.auth, 'fullAdministrator'), async (req, res, next) => {
+    if (!deps.readiness) return next();
+    const body = parseBody(settingsBody, req);
+    res.json(await deps.readiness.updateSettings(currentAdmin(req), body, config, requestContext(req)));
   });
 
   /** Users with a cloud password (and, once the server records it, SMS consent), as counts and percentages. */

@@ -64,6 +64,11 @@ export function createReportService(deps: {
   mail: MailService;
   snapshots: ReportSnapshotModel;
   now?: () => Date;
+  /** The monitor detection an event was started for (server/monitor detectionOf); absent: always unknown. */
+  detection?: (
+    tenantId: string,
+    source: { alertId: string } | { monitorId: string; eventId: string; startedAt: Date },
+  ) => Promise<{ detectedAt: string; monitorId: string; monitorName: string | null; alertId: string | null } | null>;
 }) {
   const { events, audit, directory, clients, mail, snapshots } = deps;
   const now = deps.now ?? (() => new Date());
@@ -109,6 +114,33 @@ export function createReportService(deps: {
   // At the same instant an admin's action comes before the transition it caused.
   const order = (k: TimelineKind) => ['created', 'cloned', 'edited', 'endNow', 'other', 'started', 'ended'].indexOf(k);
 
+  /**
+   * Time from detection to event start, when the event was created for a monitor alert: from the portal link
+   * (its creator is "via portal link <alert id>") or by the monitor's auto-activation.
+   */
+  async function detectionToStart(tenantId: string, event: EventView) {
+    const creator = event.createdBy ?? '';
+    const portal = /^via portal link (\S+)$/.exec(creator);
+    const auto = /^auto-activation of monitor (\S+)$/.exec(creator);
+    if (!portal && !auto) return { known: null, reason: 'Not started from a monitor alert (the event was created by an administrator).' };
+    const startedAt = new Date(event.startedAt ?? event.start);
+    const found = deps.detection ? await deps.detection(tenantId, portal ? { alertId: portal[1] } : { monitorId: auto![1], eventId: event.id, startedAt }) : null;
+    if (!found) return { known: null, reason: 'Started from a monitor alert, but the detection time of that alert is not recorded.' };
+    const minutes = Math.round(((startedAt.getTime() - Date.parse(found.detectedAt)) / 60_000) * 10) / 10;
+    return {
+      known: {
+        minutes,
+        detectedAt: found.detectedAt,
+        detectedAtLocal: toZonedIso(new Date(found.detectedAt), event.timeZone),
+        startedVia: portal ? ('portal' as const) : ('autoActivation' as const),
+        monitorId: found.monitorId,
+        monitorName: found.monitorName,
+        alertId: found.alertId,
+      },
+      reason: null,
+    };
+  }
+
   /** Counts that only grow while an event's window is fixed: keep the highest seen (retention sweeps shrink them later). */
   async function kept(tenantId: string, eventId: string, live: { received: number; sent: number }, final: boolean) {
     const _id = `${tenantId}:${eventId}`;
@@ -144,6 +176,11 @@ export function createReportService(deps: {
           reason: 'No continuity monitor detection is linked to this event (events started by hand, or the monitor is not set up).',
         },
       ];
+      // Detection → start: known for events started from a monitor alert; otherwise among the unknowns, saying why.
+      const detection = await detectionToStart(tenantId, event);
+      const detectionUnknown = unknowns.find((u) => u.metric === 'detectionToStart');
+      if (detectionUnknown && detection.reason) detectionUnknown.reason = detection.reason;
+      const reportedUnknowns = detection.known ? unknowns.filter((u) => u.metric !== 'detectionToStart') : unknowns;
       return {
         generatedAt: generatedAt.toISOString(),
         generatedAtLocal: toZonedIso(generatedAt, event.timeZone),
@@ -173,7 +210,8 @@ export function createReportService(deps: {
         users: { affected: userIds.length, basis: 'Members of the affected group (nested groups included) as the directory lists them now.' },
         clients: { reported: census.total, ready: census.readiness.ready, unknown: census.readiness.unknown, notCapable: census.readiness.notCapable, byKind: census.byKind },
         mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
-        unknowns,
+        detectionToStart: detection.known,
+        unknowns: reportedUnknowns,
       };
     },
 
@@ -206,6 +244,7 @@ export function createReportService(deps: {
       yield figure('inbound mail held', r.mail.pausedInbound ? r.mail.held : 'not paused');
       yield figure('held mail released', r.mail.pausedInbound ? r.mail.released : 'not paused');
       yield figure('held mail still held', r.mail.pausedInbound ? r.mail.stillHeld : 'not paused');
+      if (r.detectionToStart) yield figure('time from detection to event start (minutes)', r.detectionToStart.minutes);
       for (const u of r.unknowns) yield csvRow(['unknown', '', u.label, u.reason]);
     },
   };

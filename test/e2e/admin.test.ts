@@ -22,6 +22,7 @@ const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const ZONE = 'Europe/Berlin';
 const SPF_INCLUDE = 'spf.relay.lifeboat.test';
+const SPF_US = 'spf-us.relay.lifeboat.test';
 /** Required fields' labels end with an asterisk. */
 const START = /^Start ?\*?$/;
 
@@ -68,6 +69,7 @@ describe('admin page', () => {
     server = await startServer({
       LIFEBOAT_DNS_SERVERS: dns.server,
       LIFEBOAT_SPF_INCLUDE: SPF_INCLUDE,
+      LIFEBOAT_SPF_REGIONS: `eu=${SPF_INCLUDE},us=${SPF_US}`,
       LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
       LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
       LIFEBOAT_DATA_DIR: dataDir,
@@ -125,6 +127,15 @@ describe('admin page', () => {
     await form.getByRole('switch', { name: 'Send SMS to a group' }).check();
     await form.getByLabel('SMS start message').fill('Use Lifeboat for mail');
     await form.getByTestId('sms-preview').getByText('Email Status: Use Lifeboat for mail').waitFor();
+    // Where the numbers come from: the tenant's notification setting, shown read-only.
+    await form.getByTestId('sms-phone-attribute').getByText('mobilePhone', { exact: true }).waitFor();
+    await form.getByTestId('sms-phone-attribute').scrollIntoViewIfNeeded();
+    await screenshot(page, 'admin-event-form-sms');
+    await page.setViewportSize(PHONE);
+    await form.getByTestId('sms-phone-attribute').scrollIntoViewIfNeeded();
+    await screenshot(page, 'admin-phone-event-form-sms');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await page.setViewportSize(LAPTOP);
     await form.getByRole('button', { name: 'Look Up SMS group' }).click();
     await dialog.getByLabel('Search groups by name or address').fill('pilot');
     await dialog.getByRole('button', { name: 'Select Continuity Pilot' }).click();
@@ -148,8 +159,12 @@ describe('admin page', () => {
   });
 
   test('clone: the affected group must be chosen again; the clone starts now and goes live', async () => {
+    // A saved event's form shows the attribute from GET /api/events/:id, i.e. the tenant's current setting.
+    expect((await page.request.patch(`${server.url}/api/notify/settings`, { data: { phoneAttribute: 'businessPhones' } })).ok()).toBe(true);
     await page.getByRole('button', { name: 'Clone Planned Exchange maintenance' }).click();
     const form = page.getByTestId('event-form');
+    await form.getByTestId('sms-phone-attribute').getByText('businessPhones', { exact: true }).waitFor();
+    expect((await page.request.patch(`${server.url}/api/notify/settings`, { data: { phoneAttribute: 'mobilePhone' } })).ok()).toBe(true);
     await expect(form.getByTestId('affected-group').inputValue()).resolves.toBe('');
     await expect(form.getByTestId('form-status').inputValue()).resolves.toBe('New continuity event');
     await form.getByLabel('Description').fill('Outage drill');
@@ -245,12 +260,28 @@ describe('admin page', () => {
     await page.locator('[data-check="graph"][data-status="unknown"]').getByText('How to fix').waitFor();
     await page.locator('[data-check="spf-contoso.test"][data-status="pass"]').waitFor();
     await page.locator('[data-check="dmarc-contoso.test"][data-status="fail"]').getByText('_dmarc.contoso.test').waitFor();
-    await page.locator('[data-check="alerts"][data-status="unknown"]').waitFor();
+    // No monitor yet (the monitor section below starts empty): nobody would be alerted.
+    await page.locator('[data-check="alerts"][data-status="fail"]').getByText('No continuity monitor is configured').waitFor();
     // Three of the directory's users got a cloud password above; nobody has opted in to SMS yet.
     await page.locator('[data-check="cloud-passwords"][data-status="warn"]').getByText(/\(3 of \d+ users\)/).waitFor();
     await page.locator('[data-check="sms-opt-in"][data-status="fail"]').waitFor();
     await screenshot(page, 'admin-readiness');
     await expectAccessible(page);
+
+    // The region picker next to the SPF checks: the US relay is not in contoso.test's record, so SPF fails;
+    // back to the EU relay (the record carries it), it passes again.
+    const region = page.getByTestId('spf-region');
+    await region.getByText(`SPF records must include ${SPF_INCLUDE} (from the server default`).waitFor();
+    await region.getByLabel('Region', { exact: true }).selectOption('us');
+    await region.getByRole('button', { name: 'Save region' }).click();
+    await region.getByText(`SPF records must include ${SPF_US} (from region us)`).waitFor();
+    await page.locator('[data-check="spf-contoso.test"][data-status="fail"]').getByText(`include:${SPF_US}`).waitFor();
+    await screenshot(page, 'admin-readiness-spf-region');
+    await expectAccessible(page);
+    await region.getByLabel('Region', { exact: true }).selectOption('eu');
+    await region.getByRole('button', { name: 'Save region' }).click();
+    await page.locator('[data-check="spf-contoso.test"][data-status="pass"]').waitFor();
+    await region.getByText(`SPF records must include ${SPF_INCLUDE} (from region eu)`).waitFor();
   });
 
   test('directory, monitor and mail pages', async () => {
@@ -324,6 +355,14 @@ describe('admin page', () => {
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     }
     await expect(p.getByRole('button', { name: 'New monitor' }).getAttribute('aria-disabled')).resolves.toBe('true');
+    // The readiness region picker: visible, disabled, with the reason.
+    await open(p, 'Readiness', 'Readiness');
+    const picker = p.getByTestId('spf-region');
+    await picker.getByText(/can view this but not change it/).waitFor();
+    expect(await picker.getByLabel('Region', { exact: true }).isDisabled()).toBe(true);
+    expect(await picker.getByRole('button', { name: 'Save region' }).isDisabled()).toBe(true);
+    await picker.scrollIntoViewIfNeeded();
+    await screenshot(p, 'admin-phone-readiness-spf-region');
     // The session ends elsewhere: the next request brings the sign-in form back, saying why.
     expect((await p.request.post(`${server.url}/api/auth/logout`)).status()).toBe(204);
     await p.getByRole('tab', { name: 'Events' }).click();

@@ -70,6 +70,7 @@ describe('continuity monitor end to end', () => {
   let browser: Browser;
   let page: Page;
   let monitorId: string;
+  let portalEventId = '';
 
   /** The alerts as they arrived: SMS at the gateway, email at the sink, paired by their alert id. */
   async function sentAlerts(): Promise<Sent[]> {
@@ -249,6 +250,17 @@ describe('continuity monitor end to end', () => {
     await page.getByRole('button', { name: 'End event now' }).click();
     await page.getByText('The event has ended.').waitFor();
     expect((await admin.get(`/api/events/${started.id}`).expect(200)).body.status).toBe('expired');
+    portalEventId = started.id;
+
+    // The post-incident report: the time from the alert's detection to the event's start.
+    const report = (await admin.get(`/api/events/${started.id}/report`).expect(200)).body;
+    expect(report.detectionToStart).toMatchObject({ detectedAt: s.detectedAt, startedVia: 'portal', alertId: alert.alertId, monitorName: 'Exchange Online mail flow' });
+    const startedAt = Date.parse(report.event.startedAt ?? report.event.start);
+    expect(startedAt).toBeGreaterThanOrEqual(Date.parse(s.detectedAt));
+    expect(report.detectionToStart.minutes).toBe(Math.round(((startedAt - Date.parse(s.detectedAt)) / 60_000) * 10) / 10);
+    expect(report.unknowns.map((u: { metric: string }) => u.metric)).not.toContain('detectionToStart');
+    const csv = (await admin.get(`/api/events/${started.id}/report.csv`).expect(200)).text;
+    expect(csv).toContain(`time from detection to event start (minutes),${report.detectionToStart.minutes}`);
   }, 180_000);
 
   it('refuses expired, tampered and other-tenant links with a clear page, and forged forms', async () => {
@@ -355,6 +367,18 @@ describe('continuity monitor end to end', () => {
     await p.getByRole('tab', { name: 'Backup route' }).waitFor();
     const all = (await admin.get('/api/monitors').expect(200)).body as { name: string; enabled: boolean; address: string }[];
     expect(all.find((m) => m.name === 'Backup route')).toMatchObject({ enabled: false, address: expect.stringMatching(/^monitor-[0-9a-f]{10}@lifeboat\.local$/) });
+
+    // Readiness: the enabled monitor alerts an SMS number and an external address (the disabled one's own-domain address does not count).
+    await p.getByRole('tab', { name: 'Readiness' }).click();
+    await p.locator('[data-check="alerts"][data-status="pass"]').getByText('Alerts go to 1 SMS number and 1 email address').waitFor();
+
+    // The portal-started event's post-incident report: the time from the detection to its start.
+    await p.goto(`${live.url}/admin#events/report/${portalEventId}`);
+    const detection = p.getByTestId('figure-detection-to-start');
+    await detection.getByText(/^\d+(\.\d)? min$/).waitFor();
+    await detection.getByText(/by monitor Exchange Online mail flow; started from the portal link/).waitFor();
+    await detection.scrollIntoViewIfNeeded();
+    await screenshot(p, 'admin-report-detection-to-start');
     await context.close();
   }, 120_000);
 

@@ -129,6 +129,8 @@ describe('post-incident report', () => {
     expect(report.clients).toMatchObject({ reported: 2, ready: 1, unknown: 1, notCapable: 0 });
     expect(report.mail).toEqual({ received: 2, sent: 1, held: 2, released: 2, stillHeld: 0, pausedInbound: true });
     expect(report.unknowns.map((u) => u.metric).sort()).toEqual(['bannerReceipt', 'detectionToStart']);
+    // Created by an administrator, not from a monitor alert: detection → start stays unknown, saying why.
+    expect(report.unknowns.find((u) => u.metric === 'detectionToStart')?.reason).toMatch(/^Not started from a monitor alert/);
 
     expect(report.timeline.map((t) => t.kind)).toEqual(['created', 'started', 'edited', 'endNow', 'ended']);
     expect(report.timeline[0].by).toBe('it@acme.test');

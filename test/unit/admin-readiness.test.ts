@@ -1,5 +1,5 @@
 /** The readiness rules of the admin page: pure functions over what the API reports. */
-import { adminCheck, censusCheck, cloudPasswordCheck, lastEventCheck, permissionsCheck, smsOptInCheck, syncCheck } from '../../addin/admin/readiness/checks';
+import { adminCheck, alertContactsCheck, censusCheck, cloudPasswordCheck, lastEventCheck, permissionsCheck, smsOptInCheck, syncCheck } from '../../addin/admin/readiness/checks';
 
 const NOW = Date.parse('2027-03-28T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
@@ -64,5 +64,32 @@ describe('readiness checks', () => {
   test('SMS opt-in stays unknown (never 0%) until the server reports consent', () => {
     expect(smsOptInCheck({ users: 3, cloudPassword: { users: 0, percent: 0 }, smsOptIn: null }).status).toBe('unknown');
     expect(smsOptInCheck({ users: 4, cloudPassword: { users: 0, percent: 0 }, smsOptIn: { users: 1, percent: 25 } }).status).toBe('warn');
+  });
+
+  test('alert contacts: fail without an enabled monitor or any recipient; warn naming own-domain addresses or no SMS; pass otherwise', () => {
+    const monitor = (sms: string[], email: string[], enabled = true) => ({ name: 'M', enabled, alertRecipients: { sms, email } });
+    const own = ['contoso.test'];
+    expect(alertContactsCheck([], own).status).toBe('fail');
+    expect(alertContactsCheck([monitor(['+15550100'], ['ops@partner.example'], false)], own).status).toBe('fail');
+    const none = alertContactsCheck([monitor([], [])], own);
+    expect(none.status).toBe('fail');
+    expect(none.fix).toMatch(/Monitor page/);
+
+    const inside = alertContactsCheck([monitor(['+15550100'], ['ops@contoso.test', 'noc@eu.contoso.test', 'ops@partner.example'])], own);
+    expect(inside.status).toBe('warn');
+    expect(inside.detail).toContain('ops@contoso.test, noc@eu.contoso.test are inside your own domains');
+    expect(inside.detail).not.toContain('ops@partner.example are');
+    expect(inside.fix).toMatch(/outside your own domains/);
+
+    const noSms = alertContactsCheck([monitor([], ['ops@partner.example'])], own);
+    expect(noSms.status).toBe('warn');
+    expect(noSms.detail).toMatch(/No alert SMS number/);
+    expect(noSms.fix).toMatch(/SMS number/);
+
+    // A disabled monitor's contacts do not count; an enabled one's do.
+    const ok = alertContactsCheck([monitor([], ['x@contoso.test'], false), monitor(['+15550100'], ['ops@partner.example'])], own);
+    expect(ok).toMatchObject({ status: 'pass', fix: null });
+    expect(ok.detail).toMatch(/1 SMS number and 1 email address/);
+    expect(alertContactsCheck({ error: 'down' }, own).status).toBe('unknown');
   });
 });

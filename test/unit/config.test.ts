@@ -40,6 +40,8 @@ describe('configuration', () => {
     [{ LIFEBOAT_DIRECTORY_FILE: '/nonexistent/dir.json' }, 'LIFEBOAT_DIRECTORY_FILE'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ LIFEBOAT_SESSION_HOURS: '0' }, 'LIFEBOAT_SESSION_HOURS'],
+    [{ LIFEBOAT_SPF_REGIONS: 'eu:spf-eu.relay.example' }, 'LIFEBOAT_SPF_REGIONS'],
+    [{ LIFEBOAT_SPF_REGIONS: 'eu=not a host' }, 'LIFEBOAT_SPF_REGIONS'],
   ])('refuses %j naming %s', (env, variable) => {
     const err = errorFor(env);
     expect(err.variable).toBe(variable);

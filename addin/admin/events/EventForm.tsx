@@ -22,7 +22,7 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { AdminApiError, api, type FieldError } from '../api';
 import { Hint } from '../common';
 import { browserZone, instantOfLocal, localInputValue, zones } from '../time';
@@ -151,6 +151,30 @@ function errorFor(errors: FieldError[], ...paths: string[]): string | undefined 
   return found.length ? found.map((e) => e.message.charAt(0).toUpperCase() + e.message.slice(1)).join('; ') : undefined;
 }
 
+/**
+ * The directory attribute SMS numbers come from: a saved event's own view (GET /api/events/:id gives
+ * sms.phoneAttribute), otherwise the tenant's notification settings. Shown read-only.
+ */
+function usePhoneAttribute(mode: FormMode): string | null {
+  const [attribute, setAttribute] = useState<string | null>(null);
+  const eventId = mode.kind === 'new' ? null : mode.event.id;
+  useEffect(() => {
+    let live = true;
+    const fromSettings = () => api<{ phoneAttribute: string }>('GET', '/api/notify/settings').then((x) => x.phoneAttribute);
+    const load = eventId
+      ? api<ContinuityEvent>('GET', `/api/events/${eventId}`).then((e) => e.sms?.phoneAttribute ?? fromSettings())
+      : fromSettings();
+    load.then(
+      (a) => live && setAttribute(a),
+      () => live && setAttribute('unknown (the setting could not be read)'),
+    );
+    return () => {
+      live = false;
+    };
+  }, [eventId]);
+  return attribute;
+}
+
 export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: FormMode; readOnlyReason: string | null; onDone: (saved: ContinuityEvent) => void; onCancel: () => void }) {
   const c = useStyles();
   const first = useMemo(() => initial(mode), [mode]);
@@ -160,6 +184,7 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
   const [busy, setBusy] = useState(false);
   const [lookup, setLookup] = useState<null | 'affected' | 'sms'>(null);
   const zoneList = useMemo(() => zones(), []);
+  const phoneAttribute = usePhoneAttribute(mode);
   const set = <K extends keyof State>(key: K, value: State[K]) => setS((x) => ({ ...x, [key]: value }));
 
   /** Moving the start moves a chosen SMS send time with it, keeping its lead (as the server does). */
@@ -336,6 +361,9 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
         <Switch label="Send SMS to a group" checked={s.smsOn} disabled={disabled} onChange={(_, d) => set('smsOn', d.checked)} />
         {s.smsOn && (
           <>
+            <Text data-testid="sms-phone-attribute">
+              Numbers from: <strong>{phoneAttribute ?? '…'}</strong> (tenant setting, changed on the Notifications page)
+            </Text>
             <div className={c.pick}>
               <Field className={c.grow} label="SMS group" required {...fieldProps(['sms.groupId', 'sms'])}>
                 <Input readOnly value={s.smsGroup?.displayName ?? ''} placeholder="No group chosen" />

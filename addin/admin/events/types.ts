@@ -12,6 +12,8 @@ export interface SmsSettings {
   endMessage: string;
   startSendAt: string;
   startSendAtLocal?: string;
+  /** The directory attribute the numbers come from (a tenant notification setting); only GET /api/events/:id gives it. */
+  phoneAttribute?: string | null;
 }
 
 type Settings = Pick<

@@ -1,23 +1,26 @@
 /** Readiness: one page that answers "are we ready for an outage?". */
+import { Fragment } from 'react';
 import { Badge, Card, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { AdminApiError, api, type Me } from '../api';
 import { PageHead, Show, useLoad } from '../common';
 import { CensusChart, type ClientSummary } from '../directory/CensusChart';
 import type { SyncStatus } from '../directory/SyncCard';
 import type { ContinuityEvent } from '../events/types';
+import { SpfRegionCard, type ReadinessSettings } from './SpfRegionCard';
 import {
   adminCheck,
+  alertContactsCheck,
   censusCheck,
   cloudPasswordCheck,
   dnsChecks,
   lastEventCheck,
-  NOT_YET,
   permissionsCheck,
   smsOptInCheck,
   syncCheck,
   type Check,
   type CheckStatus,
   type DnsReport,
+  type MonitorAlerts,
   type PermissionsResult,
   type UserFigures,
 } from './checks';
@@ -39,6 +42,7 @@ const BADGES: Record<CheckStatus, { color: 'success' | 'warning' | 'danger' | 'i
 interface Facts {
   checks: Check[];
   census: ClientSummary;
+  settings: ReadinessSettings | null;
 }
 
 async function permissions(connected: boolean): Promise<PermissionsResult> {
@@ -58,7 +62,7 @@ async function gather(): Promise<Facts> {
       throw err;
     },
   );
-  const [admins, census, sync, events, perms, dns, users] = await Promise.all([
+  const [admins, census, sync, events, perms, dns, users, monitors, settings] = await Promise.all([
     api<{ role: string }[]>('GET', '/api/admins'),
     api<ClientSummary>('GET', '/api/clients/summary'),
     api<SyncStatus>('GET', '/api/directory/sync'),
@@ -66,31 +70,43 @@ async function gather(): Promise<Facts> {
     permissions(connected),
     api<DnsReport>('GET', '/api/readiness/dns').catch((err: Error) => ({ error: err.message })),
     api<UserFigures>('GET', '/api/readiness/users').catch((err: Error) => ({ error: err.message })),
+    api<MonitorAlerts[]>('GET', '/api/monitors').catch((err: Error) => ({ error: err.message })),
+    api<ReadinessSettings>('GET', '/api/readiness/settings').catch(() => null),
   ]);
+  const ownDomains = 'error' in dns ? [] : dns.domains.map((d) => d.domain);
   const now = Date.now();
   return {
     census,
-    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), cloudPasswordCheck(users), smsOptInCheck(users), ...dnsChecks(dns), ...NOT_YET],
+    settings,
+    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), cloudPasswordCheck(users), smsOptInCheck(users), alertContactsCheck(monitors, ownDomains), ...dnsChecks(dns)],
   };
 }
 
-export function ReadinessPage(_: { me: Me }) {
+export function ReadinessPage({ me }: { me: Me }) {
   const c = useStyles();
-  const [facts] = useLoad(gather, []);
+  const [facts, reload] = useLoad(gather, []);
   return (
     <section aria-labelledby="page-title">
       <PageHead title="Readiness" />
       <Show value={facts} label="Checking readiness…">
-        {({ checks, census }) => {
+        {({ checks, census, settings }) => {
           const count = (s: CheckStatus) => checks.filter((x) => x.status === s).length;
+          // The region picker sits right before the SPF checks it decides.
+          const firstSpf = checks.findIndex((x) => x.id.startsWith('spf-'));
           return (
             <>
               <Text className={c.summary} data-testid="readiness-summary">
                 {count('pass')} passed, {count('warn')} warnings, {count('fail')} failed, {count('unknown')} unknown.
               </Text>
               <ul className={c.list} aria-label="Readiness checks">
-                {checks.map((x) => (
-                  <li key={x.id} data-testid="check" data-check={x.id} data-status={x.status}>
+                {checks.map((x, i) => (
+                  <Fragment key={x.id}>
+                  {i === firstSpf && settings && (
+                    <li>
+                      <SpfRegionCard me={me} settings={settings} onSaved={() => void reload()} />
+                    </li>
+                  )}
+                  <li data-testid="check" data-check={x.id} data-status={x.status}>
                     <Card>
                       <div className={c.head}>
                         <Subtitle2 as="h2">{x.title}</Subtitle2>
@@ -103,6 +119,7 @@ export function ReadinessPage(_: { me: Me }) {
                       {x.id === 'census' && census.total > 0 && <CensusChart summary={census} />}
                     </Card>
                   </li>
+                  </Fragment>
                 ))}
               </ul>
             </>

@@ -113,16 +113,42 @@ export function smsOptInCheck(f: UserFigures | { error: string }): Check {
   return { id, title, status: f.smsOptIn.percent >= 80 ? 'pass' : f.smsOptIn.users > 0 ? 'warn' : 'fail', detail, fix: f.smsOptIn.percent >= 80 ? null : 'Ask users to opt in to SMS alerts in the Lifeboat add-in.' };
 }
 
-/** Checks the server cannot answer yet: unknown, with the reason. */
-export const NOT_YET: Check[] = [
-  {
-    id: 'alerts',
-    title: 'Alert contacts configured outside the tenant’s own domains',
-    status: 'unknown',
-    detail: 'This Lifeboat server has no alert contacts yet (they come with the continuity monitor).',
-    fix: 'Nothing to do now; this check lights up when the monitor lands.',
-  },
-];
+export interface MonitorAlerts {
+  name: string;
+  enabled: boolean;
+  alertRecipients: { sms: string[]; email: string[] };
+}
+
+/**
+ * Alert contacts: the enabled monitors' SMS numbers and email addresses. During an outage mail to the
+ * tenant's own domains may not arrive, so addresses inside them (or a subdomain) only warn.
+ */
+export function alertContactsCheck(monitors: MonitorAlerts[] | { error: string }, ownDomains: string[]): Check {
+  const id = 'alerts';
+  const title = 'Alert contacts configured outside the tenant’s own domains';
+  if ('error' in monitors) return { id, title, status: 'unknown', detail: `The monitors could not be read: ${monitors.error}`, fix: null };
+  const enabled = monitors.filter((m) => m.enabled);
+  const sms = [...new Set(enabled.flatMap((m) => m.alertRecipients.sms))];
+  const email = [...new Set(enabled.flatMap((m) => m.alertRecipients.email.map((a) => a.toLowerCase())))];
+  const addFix = 'On the Monitor page, edit the monitor and add alert SMS numbers and an email address outside your own domains.';
+  if (enabled.length === 0)
+    return { id, title, status: 'fail', detail: monitors.length ? 'No monitor is enabled, so nobody is alerted when mail stops.' : 'No continuity monitor is configured, so nobody is alerted when mail stops.', fix: monitors.length ? 'Enable a monitor on the Monitor page and give it alert contacts.' : 'Create a monitor on the Monitor page with alert SMS numbers and an external email address.' };
+  if (sms.length === 0 && email.length === 0) return { id, title, status: 'fail', detail: 'No enabled monitor has an alert contact: a detected outage alerts nobody.', fix: addFix };
+  const own = ownDomains.map((d) => d.toLowerCase());
+  const inside = email.filter((a) => {
+    const domain = a.slice(a.lastIndexOf('@') + 1);
+    return own.some((d) => domain === d || domain.endsWith(`.${d}`));
+  });
+  const counts = `${sms.length} SMS ${sms.length === 1 ? 'number' : 'numbers'} and ${email.length} email ${email.length === 1 ? 'address' : 'addresses'}`;
+  const problems: string[] = [];
+  if (inside.length) problems.push(`${inside.join(', ')} ${inside.length === 1 ? 'is' : 'are'} inside your own domains: during an outage ${inside.length === 1 ? 'it' : 'they'} may not receive the alert.`);
+  if (sms.length === 0) problems.push('No alert SMS number: alerts go by email only.');
+  if (problems.length === 0) return { id, title, status: 'pass', detail: `Alerts go to ${counts}, none inside your own domains.`, fix: null };
+  const fixes: string[] = [];
+  if (inside.length) fixes.push('add an email address outside your own domains (for example a personal or partner mailbox)');
+  if (sms.length === 0) fixes.push('add at least one alert SMS number');
+  return { id, title, status: 'warn', detail: `Alerts go to ${counts}. ${problems.join(' ')}`, fix: `On the Monitor page, edit the monitor and ${fixes.join(', and ')}.` };
+}
 
 export interface DnsReport {
   spfInclude: string | null;

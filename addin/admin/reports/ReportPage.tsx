@@ -35,6 +35,7 @@ export interface EventReport {
   clients: { reported: number; ready: number; unknown: number; notCapable: number; byKind: Record<string, { total: number; byCachedMode: Record<string, number> }> };
   mail: { received: number; sent: number; held: number; released: number; stillHeld: number; pausedInbound: boolean };
   unknowns: { metric: string; label: string; reason: string }[];
+  detectionToStart?: { minutes: number; detectedAtLocal: string; startedVia: 'portal' | 'autoActivation'; monitorName: string | null } | null;
 }
 
 const useStyles = makeStyles({
@@ -145,6 +146,14 @@ function Body({ report: r }: { report: EventReport }) {
     },
     { id: 'clients-ready', label: 'Outlook clients ready for continuity', value: r.clients.ready, note: `of ${r.clients.reported} that reported (${r.clients.unknown} unknown, ${r.clients.notCapable} cannot)` },
   ];
+  const d = r.detectionToStart;
+  if (d)
+    figures.push({
+      id: 'detection-to-start',
+      label: 'Time from detection to event start',
+      value: `${d.minutes} min`,
+      note: `Detected ${withSeconds(d.detectedAtLocal)} by monitor ${d.monitorName ?? '(deleted)'}; started ${d.startedVia === 'portal' ? 'from the portal link' : 'by auto-activation'}`,
+    });
 
   return (
     <>
