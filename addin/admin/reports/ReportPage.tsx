@@ -138,7 +138,7 @@ function Body({ report: r }: { report: EventReport }) {
       id: 'banner',
       label: 'Users whose pane received the start banner',
       value: r.users.bannerReceived.count,
-      note: `${r.users.bannerReceived.percent === null ? '—' : `${r.users.bannerReceived.percent}%`} of users covered; panes that showed the event and acknowledged it`,
+      note: `${r.users.bannerReceived.percent === null ? '—' : `${r.users.bannerReceived.percent}%`} of users covered (their panes acknowledged it)`,
     },
     { id: 'received', label: 'Mail received in continuity mailboxes', value: r.mail.received, note: 'Copies for covered users during the event' },
     { id: 'sent', label: 'Messages sent through Lifeboat', value: r.mail.sent },
