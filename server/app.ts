@@ -73,7 +73,7 @@ export function createApp(options: AppOptions): Express {
   app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory, smsPhoneAttribute: services.notify.phoneAttribute }));
   app.use(reportRoutes({ auth: services.auth, reports: services.reports }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
-  app.use(statusRoutes({ userAuth: services.userAuth, status: services.status }));
+  app.use(statusRoutes({ userAuth: services.userAuth, status: services.status, receipts: services.receipts }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));

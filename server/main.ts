@@ -164,6 +164,7 @@ async function main(): Promise<void> {
     stopEventScheduler = async () => {
       await services.scheduler.stop();
       await services.notify.stop();
+      await services.receipts.stop().catch(() => {});
     };
 
     // Mail: route whatever was stored but not routed before a crash, then receive and deliver.
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
       const s = createLifeboatServer(app, tls).listen(config.port, () => resolve(s));
       s.once('error', reject);
     });
-    pushContinuityChanges(services, attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, logger }));
+    pushContinuityChanges(services, attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, receipts: services.receipts, logger }));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');

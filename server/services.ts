@@ -8,7 +8,8 @@ import { adminModel, loginFailureModel, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { clientReportModel } from './clients/model';
 import { createClientService } from './clients/service';
-import { statusEpochModel } from './push/model';
+import { bannerReceiptModel, statusEpochModel } from './push/model';
+import { createReceiptService } from './push/receipts';
 import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
 import { createUserAuthService } from './user-auth/service';
@@ -118,6 +119,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
   });
   const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
+  const receipts = createReceiptService({ receipts: bannerReceiptModel(conn), status, logger: options.logger, now: options.now });
   const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
   const mail = createMailService({ models: mailModels(conn), tenants, directory, events: eventModel(conn), audit, logger: options.logger, now: options.now, ...options.mail });
   // Queued mail is held when a pausing event starts; held mail is released when none covers it any more.
@@ -147,6 +149,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     directory,
     clients,
     mail,
+    receipts,
     snapshots: reportSnapshotModel(conn),
     now: options.now,
     // The monitor is composed below; the report asks it only when a report is requested.
@@ -171,7 +174,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tickMs: options.monitor?.tickMs,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, clients, entra, mail, notify, monitor, portal, reports, readiness };
+  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, receipts, clients, entra, mail, notify, monitor, portal, reports, readiness };
 }
 export type Services = ReturnType<typeof createServices>;
 

@@ -38,10 +38,19 @@ export interface LoginResult {
   expiresAt: string;
 }
 
+/** What the pane acknowledges having shown: the status's seq and its active events. */
+export interface SeenReceipt {
+  seq: number;
+  eventIds: string[];
+  client?: string;
+}
+
 export interface Api {
   login(email: string, password: string): Promise<LoginResult>;
   status(): Promise<ContinuityStatus>;
   reportClient(report: ClientReport): Promise<void>;
+  /** `POST /api/me/status/seen`: the receipt of an active status when the socket is down. */
+  seen(receipt: SeenReceipt): Promise<void>;
   /** The continuity mailbox, newest first (`GET /api/me/mailbox`). */
   mailbox(folder: MailFolder, cursor?: string | null): Promise<MailboxPage>;
   /** One message with its sanitised HTML, attachments and (sent mail) delivery statuses. */
@@ -176,6 +185,9 @@ export function createApi(options: ApiOptions): Api {
     },
     async reportClient(report) {
       await request('POST', '/api/me/client', report);
+    },
+    async seen(receipt) {
+      await request('POST', '/api/me/status/seen', receipt);
     },
     async mailbox(folder, cursor) {
       const q = new URLSearchParams({ folder });

@@ -30,11 +30,17 @@ export interface StatusSocketOptions {
 
 export interface StatusSocket {
   close(): void;
+  /**
+   * Tells the server the pane shows these active events (`continuity:seen`). Resolves true once the
+   * server answered; false when the socket is down or no answer came in time (use the REST fallback).
+   */
+  acknowledge(receipt: { seq: number; eventIds: string[]; client?: string }, timeoutMs?: number): Promise<boolean>;
   /** For tests and diagnostics. */
   readonly socket: Socket;
 }
 
 export const STATUS_EVENT = 'continuity:status';
+export const SEEN_EVENT = 'continuity:seen';
 
 export function connectStatusSocket(options: StatusSocketOptions): StatusSocket {
   const now = options.now ?? Date.now;
@@ -94,6 +100,12 @@ export function connectStatusSocket(options: StatusSocketOptions): StatusSocket 
 
   return {
     socket,
+    acknowledge(receipt, timeoutMs = 5000) {
+      if (closed || !socket.connected) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => {
+        socket.timeout(timeoutMs).emit(SEEN_EVENT, receipt, (err: Error | null) => resolve(!err));
+      });
+    },
     close() {
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);

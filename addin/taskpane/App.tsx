@@ -14,7 +14,7 @@ import {
   type NaaClient,
   type Session,
 } from '../lib/auth';
-import { connectStatusSocket, type ConnectionState } from '../lib/socket';
+import { connectStatusSocket, type ConnectionState, type StatusSocket } from '../lib/socket';
 import { bannerMessage, isNewer, type ContinuityStatus } from '../lib/status';
 import { forgetGuardToken, saveGuard } from '../lib/send-guard';
 import { composeItem } from '../office/draft';
@@ -93,6 +93,9 @@ function Pane({ env }: { env: PaneEnv }) {
   const [mailOpen, setMailOpen] = useState(false);
 
   const statusRef = useRef<ContinuityStatus | null>(null);
+  const liveRef = useRef<StatusSocket | null>(null);
+  /** Active events this pane has acknowledged (the server keeps the first receipt per user anyway). */
+  const ackedRef = useRef(new Set<string>());
   const authRef = useRef(auth);
   authRef.current = auth;
   const naaRef = useRef(naa);
@@ -119,6 +122,7 @@ function Pane({ env }: { env: PaneEnv }) {
       clearPasswordSession();
       void forgetGuardToken();
       statusRef.current = null;
+      ackedRef.current.clear();
       setStatus(null);
       setStatusError(null);
       setAuth({ kind: 'signedOut', notice });
@@ -202,8 +206,27 @@ function Pane({ env }: { env: PaneEnv }) {
       },
       onConnection: setConnection,
     });
-    return () => live.close();
+    liveRef.current = live;
+    return () => {
+      liveRef.current = null;
+      live.close();
+    };
   }, [signedIn, env.baseUrl, getToken, loadStatus, applyStatus]);
+
+  // The pane acknowledges the active events it shows (the admin report counts users who got the
+  // start banner): over the socket, or over REST when the socket is down. Best-effort: a failed
+  // receipt is tried again with the next status.
+  useEffect(() => {
+    if (!signedIn || !status?.active) return;
+    const eventIds = status.events.map((e) => e.id).filter((id) => !ackedRef.current.has(id));
+    if (!eventIds.length) return;
+    eventIds.forEach((id) => ackedRef.current.add(id));
+    const receipt = { seq: status.seq, eventIds, client: client.kind };
+    void (async () => {
+      const bySocket = (await liveRef.current?.acknowledge(receipt)) ?? false;
+      if (!bySocket) await api.seen(receipt);
+    })().catch(() => eventIds.forEach((id) => ackedRef.current.delete(id)));
+  }, [signedIn, status, api, client.kind]);
 
   // While the socket is down, pull now and then (the REST fallback).
   useEffect(() => {

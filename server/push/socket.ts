@@ -15,9 +15,12 @@ import { SESSION_COOKIE } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import type { UserIdentity } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
+import type { ReceiptService } from './receipts';
 import type { ContinuityStatus, StatusService } from './status';
 
 export const STATUS_EVENT = 'continuity:status';
+/** The pane's receipt of an active status: `{ seq, eventIds, client? }`, answered through the ack with `{ accepted }`. */
+export const SEEN_EVENT = 'continuity:seen';
 export const ADMIN_CHANGE_EVENT = 'continuity:changed';
 
 interface SocketData {
@@ -41,7 +44,7 @@ function sameOrigin(origin: string | undefined, host: string | undefined): boole
 
 export function attachPush(
   server: HttpServer | HttpsServer,
-  deps: { userAuth: UserAuthService; auth: AuthService; status: StatusService; logger: Logger },
+  deps: { userAuth: UserAuthService; auth: AuthService; status: StatusService; logger: Logger; receipts?: ReceiptService },
 ) {
   const { userAuth, auth, status } = deps;
   const log = deps.logger.child({ component: 'push' });
@@ -82,6 +85,22 @@ export function attachPush(
       return;
     }
     const user = data.user!;
+    // Receipts arrive after the emits and are handled here, per socket: nothing is added to the push loop.
+    // One at a time per socket; acknowledgements arriving while one is checked are dropped (best-effort).
+    let acking = false;
+    (socket as unknown as { on(e: string, l: (payload: unknown, ack?: unknown) => void): void }).on(SEEN_EVENT, (payload, ack) => {
+      const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : () => {};
+      if (!deps.receipts || acking) return reply({ accepted: [] });
+      acking = true;
+      deps.receipts
+        .acknowledge(user, (payload ?? {}) as object, 'socket')
+        .then((accepted) => reply({ accepted }))
+        .catch((err) => {
+          log.warn({ err }, 'banner receipt failed');
+          reply({ accepted: [] });
+        })
+        .finally(() => (acking = false));
+    });
     await socket.join([tenantRoom(user.tenantId), userRoom(user.tenantId, user.userId)]);
     const lastSeq = Number(socket.handshake.auth?.lastSeq);
     try {

@@ -11,6 +11,7 @@ import type { DirectoryService } from '../directory/service';
 import type { EventService, EventView } from '../events/service';
 import { toZonedIso } from '../events/zoned-time';
 import type { MailService } from '../mail/service';
+import type { ReceiptService } from '../push/receipts';
 import type { ReportSnapshotModel } from './model';
 
 export type TimelineKind = 'created' | 'cloned' | 'edited' | 'endNow' | 'started' | 'ended' | 'other';
@@ -62,6 +63,8 @@ export function createReportService(deps: {
   directory: DirectoryService;
   clients: ClientService;
   mail: MailService;
+  /** Banner receipts from the panes (users.bannerReceived). */
+  receipts: Pick<ReceiptService, 'count'>;
   snapshots: ReportSnapshotModel;
   now?: () => Date;
   /** The monitor detection an event was started for (server/monitor detectionOf); absent: always unknown. */
@@ -70,7 +73,7 @@ export function createReportService(deps: {
     source: { alertId: string } | { monitorId: string; eventId: string; startedAt: Date },
   ) => Promise<{ detectedAt: string; monitorId: string; monitorName: string | null; alertId: string | null } | null>;
 }) {
-  const { events, audit, directory, clients, mail, snapshots } = deps;
+  const { events, audit, directory, clients, mail, receipts, snapshots } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function auditOf(tenantId: string, eventId: string) {
@@ -164,12 +167,13 @@ export function createReportService(deps: {
       const final = event.status === 'expired';
       const figures = window ? await mail.eventFigures(tenantId, event.id, window, userIds) : { received: 0, sent: 0, held: 0, released: 0, stillHeld: 0 };
       const { received, sent } = window ? await kept(tenantId, event.id, figures, final) : figures;
+      const bannerCount = await receipts.count(tenantId, event.id);
+      const bannerReceived = {
+        count: bannerCount,
+        percent: userIds.length ? Math.min(100, Math.round((bannerCount / userIds.length) * 1000) / 10) : null,
+        basis: 'Users whose Outlook task pane showed this event as active and acknowledged it (first time per user); best-effort, so a lost acknowledgement counts one user too few. Percent of the users covered.',
+      };
       const unknowns: Unknown[] = [
-        {
-          metric: 'bannerReceipt',
-          label: 'Users whose pane received the start banner',
-          reason: 'Panes do not acknowledge the banners they show, so the server cannot count them. The client census in the figures says how many could take part.',
-        },
         {
           metric: 'detectionToStart',
           label: 'Time from detection to event start',
@@ -207,7 +211,7 @@ export function createReportService(deps: {
         },
         durationMinutes: window ? minutesBetween(window.from, window.to) : null,
         timeline: await timeline(tenantId, event),
-        users: { affected: userIds.length, basis: 'Members of the affected group (nested groups included) as the directory lists them now.' },
+        users: { affected: userIds.length, basis: 'Members of the affected group (nested groups included) as the directory lists them now.', bannerReceived },
         clients: { reported: census.total, ready: census.readiness.ready, unknown: census.readiness.unknown, notCapable: census.readiness.notCapable, byKind: census.byKind },
         mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
         detectionToStart: detection.known,
@@ -235,6 +239,8 @@ export function createReportService(deps: {
       for (const t of r.timeline) yield csvRow(['timeline', t.atLocal, t.title, [t.by, t.detail].filter(Boolean).join(': ')]);
       const figure = (item: string, value: unknown) => csvRow(['figures', '', item, value]);
       yield figure('affected users', r.users.affected);
+      yield figure('users whose pane received the start banner', r.users.bannerReceived.count);
+      yield figure('users whose pane received the start banner (%)', r.users.bannerReceived.percent ?? '');
       yield figure('clients reported (census)', r.clients.reported);
       yield figure('clients ready for continuity', r.clients.ready);
       yield figure('clients unknown', r.clients.unknown);

@@ -24,6 +24,7 @@ const BACKEND = {
   setCloudPassword: (userId: string) => ({ method: 'PUT', path: `/api/users/${userId}/cloud-password` }),
   startEvent: () => ({ method: 'POST', path: '/api/events' }),
   editEvent: (id: string) => ({ method: 'PATCH', path: `/api/events/${id}` }),
+  report: (id: string) => ({ method: 'GET', path: `/api/events/${id}/report` }),
   endNow: (id: string) => ({ method: 'POST', path: `/api/events/${id}/end` }),
 };
 
@@ -98,6 +99,8 @@ describe('task pane against the real backend', () => {
     await page.locator('[data-testid="header-state"][data-state="active"]').getByText('Mail goes through Lifeboat.').waitFor();
     await eventually(async () => expect((await standInMessages(page)).map((m) => m.message)).toEqual(['Email continuity is active: Mail goes through Lifeboat.']));
     await screenshot(page, 'backend-active');
+    // The pane acknowledged the banner: the admin report counts Ada as having received it.
+    await eventually(async () => expect(((await admin(BACKEND.report(eventId))) as { users: { bannerReceived: unknown } }).users.bannerReceived).toMatchObject({ count: 1 }));
   });
 
   test('socket cut, message edited, socket back → the pane replays the new message', async () => {
@@ -114,5 +117,10 @@ describe('task pane against the real backend', () => {
     await page.locator('[data-testid="header-state"][data-state="restored"]').getByText('Exchange is back.').waitFor();
     await eventually(async () => expect(await standInMessages(page)).toEqual([]));
     await screenshot(page, 'backend-restored');
+    // The replay after the reconnect and the end did not count Ada twice.
+    const report = (await admin(BACKEND.report(eventId))) as { users: { affected: number; bannerReceived: { count: number; percent: number } }; unknowns: { metric: string }[] };
+    expect(report.users.bannerReceived.count).toBe(1);
+    expect(report.users.bannerReceived.percent).toBe(Math.round((1 / report.users.affected) * 1000) / 10);
+    expect(report.unknowns.map((u) => u.metric)).not.toContain('bannerReceipt');
   });
 });

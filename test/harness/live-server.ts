@@ -17,7 +17,7 @@ export interface LiveServer {
 export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveServer> {
   const server = http.createServer(ctx.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const push = attachPush(server, { userAuth: ctx.services.userAuth, auth: ctx.services.auth, status: ctx.services.status, logger: createLogger('silent') });
+  const push = attachPush(server, { userAuth: ctx.services.userAuth, auth: ctx.services.auth, status: ctx.services.status, receipts: ctx.services.receipts, logger: createLogger('silent') });
   pushContinuityChanges(ctx.services, push);
   ctx.services.scheduler.start();
   return {

@@ -64,7 +64,7 @@ interface Report {
   event: { id: string; description: string; status: string; timeZone: string; startedAt: string | null; endedAt: string | null; endedEarly: boolean };
   durationMinutes: number | null;
   timeline: { at: string; atLocal: string; kind: string; title: string; by: string; detail: string }[];
-  users: { affected: number };
+  users: { affected: number; bannerReceived: { count: number; percent: number | null } };
   clients: { reported: number; ready: number; unknown: number; notCapable: number };
   mail: { received: number; sent: number; held: number; released: number; stillHeld: number; pausedInbound: boolean };
   unknowns: { metric: string; reason: string }[];
@@ -113,6 +113,12 @@ describe('post-incident report', () => {
     await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send({ to: ['partner@elsewhere.example'], subject: 'sent via Lifeboat', html: '<p>hi</p>' }).expect(201);
     await routed();
 
+    // Ann's pane shows the banner and acknowledges it (twice); Cy is not covered: his receipt is ignored.
+    const seen = (who: string) => request(ctx.app).post('/api/me/status/seen').set('Authorization', `Bearer ${tokens[who]}`).send({ eventIds: [eventId] }).expect(202);
+    expect((await seen('ann')).body).toEqual({ accepted: [eventId] });
+    await seen('ann');
+    expect((await seen('cy')).body).toEqual({ accepted: [] });
+
     const during = (await admin.get(`/api/events/${eventId}/report`).expect(200)).body as Report;
     expect(during.final).toBe(false);
     expect(during.mail).toEqual({ received: 2, sent: 1, held: 2, released: 0, stillHeld: 2, pausedInbound: true });
@@ -128,7 +134,8 @@ describe('post-incident report', () => {
     expect(report.users.affected).toBe(2);
     expect(report.clients).toMatchObject({ reported: 2, ready: 1, unknown: 1, notCapable: 0 });
     expect(report.mail).toEqual({ received: 2, sent: 1, held: 2, released: 2, stillHeld: 0, pausedInbound: true });
-    expect(report.unknowns.map((u) => u.metric).sort()).toEqual(['bannerReceipt', 'detectionToStart']);
+    expect(report.users.bannerReceived).toMatchObject({ count: 1, percent: 50 });
+    expect(report.unknowns.map((u) => u.metric).sort()).toEqual(['detectionToStart']);
     // Created by an administrator, not from a monitor alert: detection → start stays unknown, saying why.
     expect(report.unknowns.find((u) => u.metric === 'detectionToStart')?.reason).toMatch(/^Not started from a monitor alert/);
 
@@ -162,6 +169,9 @@ describe('post-incident report', () => {
     expect(lines.find((l) => l.startsWith('timeline,') && l.includes('End Now'))).toMatch(/^timeline,\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00,End Now,it@acme\.test/);
     expect(lines).toContain('figures,,held mail released,2');
     expect(lines).toContain('figures,,affected users,2');
+    expect(lines).toContain('figures,,users whose pane received the start banner,1');
+    expect(lines).toContain('figures,,users whose pane received the start banner (%),50');
+    expect(res.text).not.toContain('unknown,,Users whose pane received the start banner');
   });
 
   it('is readable by read-only admins, and only inside the tenant', async () => {
@@ -181,7 +191,7 @@ describe('post-incident report', () => {
       .send({ description: 'Next weekend', affectedGroupId: 'g-all', timeZone: 'UTC', start: iso(Date.now() + 48 * HOUR), end: iso(Date.now() + 50 * HOUR) })
       .expect(201);
     const report = (await admin.get(`/api/events/${pending.body.id}/report`).expect(200)).body as Report;
-    expect(report).toMatchObject({ final: false, durationMinutes: null, users: { affected: 3 }, mail: { received: 0, sent: 0, held: 0, released: 0, pausedInbound: false } });
+    expect(report).toMatchObject({ final: false, durationMinutes: null, users: { affected: 3, bannerReceived: { count: 0, percent: 0 } }, mail: { received: 0, sent: 0, held: 0, released: 0, pausedInbound: false } });
     expect(report.timeline.map((t) => t.kind)).toEqual(['created']);
   });
 });

@@ -57,4 +57,13 @@ describe('the pane’s REST client', () => {
     expect(calls[0].init.method).toBe('POST');
     expect(JSON.parse(String(calls[0].init.body))).toEqual(report);
   });
+
+  it('posts the banner receipt (the REST fallback of continuity:seen)', async () => {
+    const { calls, fetchFn } = fakeFetch(() => Response.json({ accepted: ['e1'] }, { status: 202 }));
+    const api = createApi({ baseUrl: 'https://lifeboat.test', getToken: async () => 't', fetch: fetchFn });
+    await api.seen({ seq: 4, eventIds: ['e1'], client: 'mac' });
+    expect(calls[0].url).toBe('https://lifeboat.test/api/me/status/seen');
+    expect(calls[0].init.method).toBe('POST');
+    expect(JSON.parse(String(calls[0].init.body))).toEqual({ seq: 4, eventIds: ['e1'], client: 'mac' });
+  });
 });

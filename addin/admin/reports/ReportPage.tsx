@@ -31,7 +31,7 @@ export interface EventReport {
   };
   durationMinutes: number | null;
   timeline: { at: string; atLocal: string; kind: string; title: string; by: string; detail: string }[];
-  users: { affected: number; basis: string };
+  users: { affected: number; basis: string; bannerReceived: { count: number; percent: number | null; basis: string } };
   clients: { reported: number; ready: number; unknown: number; notCapable: number; byKind: Record<string, { total: number; byCachedMode: Record<string, number> }> };
   mail: { received: number; sent: number; held: number; released: number; stillHeld: number; pausedInbound: boolean };
   unknowns: { metric: string; label: string; reason: string }[];
@@ -135,6 +135,12 @@ function Body({ report: r }: { report: EventReport }) {
   const held = r.mail.pausedInbound;
   const figures: { label: string; value: string | number; note?: string; id: string }[] = [
     { id: 'users', label: 'Users covered', value: r.users.affected, note: 'Members of the affected group now' },
+    {
+      id: 'banner',
+      label: 'Users whose pane received the start banner',
+      value: r.users.bannerReceived.count,
+      note: `${r.users.bannerReceived.percent === null ? '—' : `${r.users.bannerReceived.percent}%`} of users covered (their panes acknowledged it)`,
+    },
     { id: 'received', label: 'Mail received in continuity mailboxes', value: r.mail.received, note: 'Copies for covered users during the event' },
     { id: 'sent', label: 'Messages sent through Lifeboat', value: r.mail.sent },
     { id: 'held', label: 'Inbound mail held', value: held ? r.mail.held : '—', note: held ? undefined : 'Inbound delivery was not paused' },
@@ -212,19 +218,21 @@ function Body({ report: r }: { report: EventReport }) {
           </ol>
         )}
       </Card>
-      <Card className={c.card}>
-        <Subtitle2 as="h2">Not recorded</Subtitle2>
-        <ul className={c.unknowns} data-testid="report-unknowns">
-          {r.unknowns.map((u) => (
-            <li key={u.metric}>
-              <Badge appearance="outline" color="informative">
-                Unknown
-              </Badge>{' '}
-              <Text weight="semibold">{u.label}</Text>: <Text>{u.reason}</Text>
-            </li>
-          ))}
-        </ul>
-      </Card>
+      {r.unknowns.length > 0 && (
+        <Card className={c.card}>
+          <Subtitle2 as="h2">Not recorded</Subtitle2>
+          <ul className={c.unknowns} data-testid="report-unknowns">
+            {r.unknowns.map((u) => (
+              <li key={u.metric}>
+                <Badge appearance="outline" color="informative">
+                  Unknown
+                </Badge>{' '}
+                <Text weight="semibold">{u.label}</Text>: <Text>{u.reason}</Text>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      )}
       <Text size={200} className={c.muted} data-testid="report-generated">
         Generated {withSeconds(r.generatedAtLocal)} ({r.event.timeZone}) by Lifeboat.
       </Text>
