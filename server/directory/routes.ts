@@ -27,69 +27,65 @@ export const LAST_SYNC_HEADER = 'Lifeboat-Directory-Last-Successful-Sync';
 export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryService; entra: Entra; audit: AuditService; directoryFile: string }): Router {
   const { auth, directory, audit, entra } = deps;
   const router = Router();
-  const graphFor = (tenantId: string) => viaGraph(() => entra.api(tenantId));
 
   /**
-   * A picker's search: live from Graph for a connected tenant; when Graph is unavailable, from the
-   * directory as of the last successful sync (marked so in the headers); the file otherwise.
+   * A look-up (picker search or one group/user): live from Graph for a connected tenant; when Graph is
+   * unavailable, from the directory as of the last successful sync (marked so in the headers); the file
+   * otherwise. The caller decides what a missing answer means, then sends it.
    */
-  async function search<T>(req: Request, res: Response, live: (api: GraphApi) => Promise<T>, stored: (tenantId: string) => Promise<T>): Promise<void> {
+  async function lookUp<T>(req: Request, live: (api: GraphApi, tenantId: string) => Promise<T>, stored: (tenantId: string) => Promise<T>) {
     const { tenantId } = currentAdmin(req);
-    // One quick attempt: a picker does not wait out Retry-After while answers from the last sync exist.
+    const answer = (value: T, headers: Record<string, string>) => ({ value, send: (res: Response) => res.set(headers).json(value) });
+    // One quick attempt: a look-up does not wait out Retry-After while answers from the last sync exist.
     const api = await viaGraph(() => entra.api(tenantId, { maxRetries: 0 }));
-    if (!api) {
-      res.set(SOURCE_HEADER, 'file').json(await stored(tenantId));
-      return;
-    }
-    let found: T;
+    if (!api) return answer(await stored(tenantId), { [SOURCE_HEADER]: 'file' });
     try {
-      found = await live(api);
+      return answer(await live(api, tenantId), { [SOURCE_HEADER]: 'graph' });
     } catch (err) {
       const lastSync = graphUnavailable(err) ? (await entra.sync.status(tenantId)).lastSuccessfulSync : null;
       if (!lastSync) return viaGraph(() => Promise.reject(err));
       req.log?.warn({ tenant: tenantId, error: (err as Error).message }, 'directory look-up: Graph unavailable; answered from the last successful sync');
-      res.set(SOURCE_HEADER, 'stored').set(LAST_SYNC_HEADER, lastSync).json(await stored(tenantId));
-      return;
+      return answer(await stored(tenantId), { [SOURCE_HEADER]: 'stored', [LAST_SYNC_HEADER]: lastSync });
     }
-    res.set(SOURCE_HEADER, 'graph').json(found);
   }
 
   router.get('/api/directory/groups', requireAdmin(auth), async (req, res) => {
     const { search: text } = parseQuery(searchQuery, req);
-    await search(req, res, (api) => entra.directory.searchGroups(api, text), (tenantId) => directory.searchGroups(tenantId, text));
+    (await lookUp(req, (api) => entra.directory.searchGroups(api, text), (tenantId) => directory.searchGroups(tenantId, text))).send(res);
   });
 
   router.get('/api/directory/users', requireAdmin(auth), async (req, res) => {
     const { search: text } = parseQuery(searchQuery, req);
-    await search(req, res, (api) => entra.directory.searchUsers(api, text), (tenantId) => directory.searchUsers(tenantId, text));
+    (await lookUp(req, (api) => entra.directory.searchUsers(api, text), (tenantId) => directory.searchUsers(tenantId, text))).send(res);
   });
+
+  /** A stored group with its transitive members: the file's copy, or the last sync's when Graph is unavailable. */
+  async function storedGroup(tenantId: string, id: string) {
+    const group = await directory.getGroup(tenantId, id);
+    if (!group) return null;
+    const memberIds = await directory.transitiveUserIds(tenantId, group.id);
+    return { ...group, transitiveMemberIds: memberIds, transitiveMemberCount: memberIds.length };
+  }
 
   router.get('/api/directory/groups/:id', requireAdmin(auth), async (req, res) => {
-    const { tenantId } = currentAdmin(req);
-    const api = await graphFor(tenantId);
-    if (api) {
-      const found = await viaGraph(() => entra.directory.getGroup(api, tenantId, req.params.id as string));
-      if (!found) throw notFound('group');
-      return void res.json(found);
-    }
-    const group = await directory.getGroup(tenantId, req.params.id as string);
-    if (!group) throw notFound('group');
-    const memberIds = await directory.transitiveUserIds(tenantId, group.id);
-    res.json({ ...group, transitiveMemberIds: memberIds, transitiveMemberCount: memberIds.length });
+    const id = req.params.id as string;
+    const found = await lookUp(req, (api, tenantId) => entra.directory.getGroup(api, tenantId, id), (tenantId) => storedGroup(tenantId, id));
+    if (!found.value) throw notFound('group');
+    found.send(res);
   });
 
-  router.get('/api/directory/users/:id', requireAdmin(auth), async (req, res) => {
-    const { tenantId } = currentAdmin(req);
-    const api = await graphFor(tenantId);
-    if (api) {
-      const found = await viaGraph(() => entra.directory.getUser(api, tenantId, req.params.id as string));
-      if (!found) throw notFound('user');
-      return void res.json(found);
-    }
-    const user = await directory.getUser(tenantId, req.params.id as string);
-    if (!user) throw notFound('user');
+  async function storedUser(tenantId: string, id: string) {
+    const user = await directory.getUser(tenantId, id);
+    if (!user) return null;
     const { tenantId: _omit, ...view } = user;
-    res.json({ ...view, groupIds: await directory.transitiveGroupIds(tenantId, user.id) });
+    return { ...view, groupIds: await directory.transitiveGroupIds(tenantId, user.id) };
+  }
+
+  router.get('/api/directory/users/:id', requireAdmin(auth), async (req, res) => {
+    const id = req.params.id as string;
+    const found = await lookUp(req, (api, tenantId) => entra.directory.getUser(api, tenantId, id), (tenantId) => storedUser(tenantId, id));
+    if (!found.value) throw notFound('user');
+    found.send(res);
   });
 
   /** Re-reads the directory file for the admin's own tenant (other tenants in the file are left alone). */

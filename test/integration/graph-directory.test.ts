@@ -240,6 +240,14 @@ describe('directory on Microsoft Graph', () => {
       const users = await admin.get('/api/directory/users?search=ada').expect(200);
       expect(users.headers['lifeboat-directory-source']).toBe('stored');
       expect(users.body).toEqual([{ id: 'ada', displayName: 'Ada Park', mail: 'ada@contoso.example' }]);
+      // One group or user (the Look Up dialogs' details) falls back the same way.
+      const group = await admin.get(`/api/directory/groups/${live.body[0].id}`).expect(200);
+      expect(group.headers['lifeboat-directory-source']).toBe('stored');
+      expect(group.body).toMatchObject({ id: live.body[0].id, transitiveMemberIds: expect.any(Array) });
+      const ada = await admin.get('/api/directory/users/ada').expect(200);
+      expect(ada.headers['lifeboat-directory-source']).toBe('stored');
+      expect(ada.body).toMatchObject({ id: 'ada', mail: 'ada@contoso.example', groupIds: expect.any(Array) });
+      await admin.get('/api/directory/users/nobody').expect(404);
     } finally {
       world.clearFaults();
     }
