@@ -54,6 +54,19 @@ export function createResetService(deps: {
   const hashKey = createHmac('sha256', deps.secret).update('lifeboat password reset codes v1').digest();
   const hashCode = (tenantId: string, userId: string, code: string) => createHmac('sha256', hashKey).update(`${tenantId}:${userId}:${code}`).digest('base64url');
 
+  /** Every reset step is audited the same way: the user acting on their own account, by the address they gave. */
+  async function auditReset(found: { tenantId: string; user: DirectoryUser }, address: string, action: string, after: Record<string, unknown>, context: Context): Promise<void> {
+    await audit.record({
+      tenantId: found.tenantId,
+      category: 'security',
+      action,
+      actor: { type: 'user', id: found.user.id, email: address },
+      target: { type: 'user', id: found.user.id, label: address },
+      after,
+      ...context,
+    });
+  }
+
   async function find(address: string): Promise<{ tenantId: string; user: DirectoryUser } | null> {
     const tenant = await tenants.byDomain(address.split('@')[1] ?? '');
     if (!tenant) return null;
@@ -100,15 +113,7 @@ export function createResetService(deps: {
     const to = found && channel !== 'never' ? await destination(found.tenantId, found.user, channel) : null;
     if (!found || !to || channel === 'never') {
       if (found) {
-        await audit.record({
-          tenantId: found.tenantId,
-          category: 'security',
-          action: 'user.cloudPassword.resetRefused',
-          actor: { type: 'user', id: found.user.id, email: address },
-          target: { type: 'user', id: found.user.id, label: address },
-          after: { reason: channel === 'never' ? 'self-service reset is off for this user' : `no ${channel === 'email' ? 'alternate address' : 'opted-in mobile number'} on file` },
-          ...context,
-        });
+        await auditReset(found, address, 'user.cloudPassword.resetRefused', { reason: channel === 'never' ? 'self-service reset is off for this user' : `no ${channel === 'email' ? 'alternate address' : 'opted-in mobile number'} on file` }, context);
       }
       return;
     }
@@ -125,15 +130,7 @@ export function createResetService(deps: {
     };
     // A new code replaces the previous one.
     await models.resetCodes.replaceOne({ _id: record._id }, record, { upsert: true });
-    await audit.record({
-      tenantId: found.tenantId,
-      category: 'security',
-      action: 'user.cloudPassword.resetRequested',
-      actor: { type: 'user', id: found.user.id, email: address },
-      target: { type: 'user', id: found.user.id, label: address },
-      after: { channel },
-      ...context,
-    });
+    await auditReset(found, address, 'user.cloudPassword.resetRequested', { channel }, context);
     const text =
       channel === 'email'
         ? `Your Lifeboat cloud password reset code is ${code}. It is valid for ${RESET_CODE_MINUTES} minutes. If you did not ask for it, ignore this message.`
@@ -183,15 +180,7 @@ export function createResetService(deps: {
         if (record && found) await models.resetCodes.updateOne({ _id: id }, { $inc: { attempts: 1 } });
         await throttle.recordFailure(throttleKey, ipKey(context.ip));
         if (found) {
-          await audit.record({
-            tenantId: found.tenantId,
-            category: 'security',
-            action: 'user.cloudPassword.resetFailed',
-            actor: { type: 'user', id: found.user.id, email: address },
-            target: { type: 'user', id: found.user.id, label: address },
-            after: { reason: !record ? 'no code requested' : record.expiresAt <= now() ? 'code expired' : record.attempts >= RESET_MAX_ATTEMPTS ? 'too many attempts' : 'wrong code' },
-            ...context,
-          });
+          await auditReset(found, address, 'user.cloudPassword.resetFailed', { reason: !record ? 'no code requested' : record.expiresAt <= now() ? 'code expired' : record.attempts >= RESET_MAX_ATTEMPTS ? 'too many attempts' : 'wrong code' }, context);
         }
         throw invalidCode();
       }

@@ -9,9 +9,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { launchBrowser, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
@@ -19,7 +19,7 @@ import { sendOne, simpleMessage, startPeer, type SmtpPeer } from '../harness/smt
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const VIEWER = { email: 'viewer@contoso.test', password: 'viewer password 2026', role: 'readOnly' };
-const LAPTOP = { width: 1280, height: 800 };
+const LAPTOP = LAPTOP_VIEWPORT;
 const PHONE = { width: 390, height: 844 };
 const OUTAGE = 'Exchange Online outage';
 /** Mail held during the outage. */
@@ -29,7 +29,6 @@ describe('admin page: mail and post-incident report', () => {
   let server: ServerProcess;
   let primary: SmtpPeer;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let smtpPort: number;
   let eventId: string;
@@ -72,9 +71,7 @@ describe('admin page: mail and post-incident report', () => {
     smtpPort = Number(/Lifeboat SMTP receiver on port (\d+)/.exec(server.stdout())?.[1]);
     expect(smtpPort).toBeGreaterThan(0);
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: LAPTOP, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
+    page = await newAdminPage(browser);
   }, 180_000);
 
   afterAll(async () => {

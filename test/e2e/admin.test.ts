@@ -8,9 +8,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { launchBrowser, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
@@ -18,7 +18,7 @@ import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const VIEWER = { email: 'viewer@contoso.test', password: 'viewer password 2026', role: 'readOnly' };
-const LAPTOP = { width: 1280, height: 800 };
+const LAPTOP = LAPTOP_VIEWPORT;
 const PHONE = { width: 390, height: 844 };
 const ZONE = 'Europe/Berlin';
 const SPF_INCLUDE = 'spf.relay.lifeboat.test';
@@ -38,7 +38,6 @@ describe('admin page', () => {
   let server: ServerProcess;
   let dns: DnsStandIn;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-admin-e2e-'));
 
@@ -76,9 +75,7 @@ describe('admin page', () => {
       MONGODB_URI: `${testDatabaseUri().replace(/\/$/, '')}/e2e_admin_${Date.now()}`,
     });
     browser = await launchBrowser();
-    context = await browser.newContext({ viewport: LAPTOP, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
-    context.setDefaultTimeout(10_000);
-    page = await context.newPage();
+    page = await newAdminPage(browser);
   }, 180_000);
 
   afterAll(async () => {

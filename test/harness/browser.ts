@@ -35,6 +35,15 @@ export async function newPanePage(browser: Browser, viewport = PANE_VIEWPORT): P
   return { context, page };
 }
 
+export const LAPTOP_VIEWPORT = { width: 1280, height: 800 };
+
+/** A fresh context and page for the admin page at laptop size (downloads allowed: CSV exports are tested). */
+export async function newAdminPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ viewport: LAPTOP_VIEWPORT, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
+  context.setDefaultTimeout(10_000);
+  return context.newPage();
+}
+
 /** Saves a full-page PNG as test-artifacts/<name>.png and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(ARTIFACTS, { recursive: true });
