@@ -20,6 +20,7 @@ import { isDuplicateKey } from '../mail/model';
 import type { MailInterceptor, MailService } from '../mail/service';
 import type { TenantService } from '../tenants/service';
 import { PORTAL_LINK_HOURS, signPortalToken } from '../portal/token';
+import { createAddressBook } from './address-book';
 import type { AlertMessage, AlertResult, AlertSender } from './alerts';
 import { createChecks, probeIdOf, type CheckRow } from './checks';
 import { decide } from './detector';
@@ -86,6 +87,7 @@ export const LOG_CSV_COLUMNS = ['time', 'monitor', 'check', 'route', 'testMessag
 export function createMonitorService(options: MonitorOptions) {
   const { models, tenants, directory, events, mail, entra, audit, logger } = options;
   const now = options.now ?? (() => new Date());
+  const addressBook = createAddressBook(() => models.addresses.find({}, { _id: 1, tenantId: 1 }).lean());
   const minuteMs = options.minuteMs ?? 60_000;
   const tickMs = options.tickMs ?? 1000;
   const node = `${osHostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -175,9 +177,15 @@ export function createMonitorService(options: MonitorOptions) {
     return warnings;
   }
 
+  async function releaseAddress(filter: { _id: string; monitorId?: string }): Promise<void> {
+    await models.addresses.deleteOne(filter);
+    addressBook.forget();
+  }
+
   async function claimAddress(tenantId: string, monitorId: string, address: string): Promise<void> {
     try {
       await models.addresses.create({ _id: address, tenantId, monitorId });
+      addressBook.forget();
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
       const existing = await models.addresses.findById(address).lean();
@@ -430,10 +438,7 @@ export function createMonitorService(options: MonitorOptions) {
   }
 
   const interceptor: MailInterceptor = {
-    async claims(address) {
-      const record = await models.addresses.findById(address.toLowerCase()).lean();
-      return record?.tenantId ?? null;
-    },
+    claims: (address) => addressBook.tenantOf(address),
     async deliver({ tenantId, raw, receivedAt }) {
       const probeId = probeIdOf(raw);
       const probe = probeId ? await models.probes.findById(probeId).lean() : null;
@@ -536,7 +541,7 @@ export function createMonitorService(options: MonitorOptions) {
       try {
         await models.monitors.create(record);
       } catch (err) {
-        await models.addresses.deleteOne({ _id: address });
+        await releaseAddress({ _id: address });
         throw err;
       }
       await audit.record({ tenantId: by.tenantId, category: 'monitor', action: 'monitor.created', actor: adminActor(by), target: { type: 'monitor', id, label: input.name }, after: auditable(record), ...context });
@@ -550,10 +555,10 @@ export function createMonitorService(options: MonitorOptions) {
       if (address !== existing.address) await claimAddress(by.tenantId, id, address);
       const result = await models.monitors.updateOne({ _id: id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: { ...settingsOf(input), address, updatedAt: now() } });
       if (result.matchedCount === 0) {
-        if (address !== existing.address) await models.addresses.deleteOne({ _id: address, monitorId: id });
+        if (address !== existing.address) await releaseAddress({ _id: address, monitorId: id });
         throw conflict('This monitor was changed by someone else at the same time. Reload it and try again.');
       }
-      if (address !== existing.address) await models.addresses.deleteOne({ _id: existing.address, monitorId: id });
+      if (address !== existing.address) await releaseAddress({ _id: existing.address, monitorId: id });
       const updated = await load(by.tenantId, id);
       const before = auditable(existing);
       const after = auditable(updated);
@@ -572,7 +577,7 @@ export function createMonitorService(options: MonitorOptions) {
     async remove(by: AdminIdentity, id: string, context: Context): Promise<void> {
       const existing = await load(by.tenantId, id);
       await models.monitors.deleteOne({ _id: id, tenantId: by.tenantId });
-      await models.addresses.deleteOne({ _id: existing.address });
+      await releaseAddress({ _id: existing.address });
       await audit.record({ tenantId: by.tenantId, category: 'monitor', action: 'monitor.deleted', actor: adminActor(by), target: { type: 'monitor', id, label: existing.name }, before: auditable(existing), ...context });
     },
 
