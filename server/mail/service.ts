@@ -17,7 +17,7 @@ import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
 import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
-import { createRoutingJournal } from './journal';
+import { carriesMessage, createRoutingJournal } from './journal';
 import { MissingContentError, createBatchedStore, insertAll, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
@@ -243,9 +243,19 @@ export function createMailService(options: MailOptions) {
 
   interface RouteItem {
     key: string;
-    /** What the receiver just stored (saves reading it back); absent in recovery. */
+    /** What the receiver just stored, or the journal entry read in recovery (saves reading it back). */
     record?: MailMessageRecord;
     raw?: Buffer;
+    /** The record is only in the routing journal yet: copy it to the messages collection first. */
+    inJournalOnly?: boolean;
+  }
+
+  /** The stored message for a key: the messages collection, else this process's journal entry. */
+  async function findStored(key: string): Promise<{ record: MailMessageRecord; inJournalOnly: boolean } | null> {
+    const record = await models.messages.findById(key).lean<MailMessageRecord>();
+    if (record) return { record, inJournalOnly: false };
+    const entry = await journal.lookup(key);
+    return entry && carriesMessage(entry) ? { record: entry, inJournalOnly: true } : null;
   }
 
   /**
@@ -255,9 +265,11 @@ export function createMailService(options: MailOptions) {
    */
   async function routeMany(items: RouteItem[]): Promise<void> {
     const out: Routed = { mailbox: [], queue: [], held: [] };
+    const copies: MailMessageRecord[] = [];
     const done: string[] = [];
     for (const item of items) {
-      const msg = item.record ?? (await models.messages.findById(item.key).lean<MailMessageRecord>());
+      const found = item.record ? { record: item.record, inJournalOnly: item.inJournalOnly ?? false } : await findStored(item.key);
+      const msg = found?.record;
       if (!msg) {
         // A marker whose message never committed (no 250 was given), or one still being written by
         // another process (which routes it itself).
@@ -276,8 +288,11 @@ export function createMailService(options: MailOptions) {
         continue;
       }
       await plan(msg, raw, out);
+      if (found.inJournalOnly) copies.push(msg);
       done.push(item.key);
     }
+    // The messages first: the mailbox entries and delivery rows point to them.
+    await insertAll(models.messages, copies);
     await Promise.all([insertAll(models.mailbox, out.mailbox), insertAll(models.queue, out.queue), insertAll(models.held, out.held)]);
     journal.done(done);
     if (out.queue.length) worker.wake();
@@ -570,16 +585,23 @@ export function createMailService(options: MailOptions) {
      */
     async recover(): Promise<number> {
       let recovered = 0;
+      const routeBatch = (batch: RouteItem[]) =>
+        routeMany(batch).catch(async (err) => {
+          logger.error({ err, messages: batch.length }, 'recovery routing of a batch failed; routing one by one');
+          for (const item of batch) await routeMany([item]).catch((e) => logger.error({ err: e, message: item.key }, 'recovery routing failed'));
+        });
       for (const segment of await journal.foreign()) {
-        const keys = segment.keys.filter((key) => !routing.has(key));
-        for (let i = 0; i < keys.length; i += ROUTE_BATCH) {
-          const batch = keys.slice(i, i + ROUTE_BATCH);
-          await routeMany(batch.map((key) => ({ key }))).catch(async (err) => {
-            logger.error({ err, messages: batch.length }, 'recovery routing of a batch failed; routing one by one');
-            for (const key of batch) await route(key).catch((e) => logger.error({ err: e, message: key }, 'recovery routing failed'));
-          });
+        let batch: RouteItem[] = [];
+        for await (const entry of journal.entries(segment.name)) {
+          if (routing.has(entry._id)) continue;
+          batch.push(carriesMessage(entry) ? { key: entry._id, record: entry, inJournalOnly: true } : { key: entry._id });
+          if (batch.length < ROUTE_BATCH) continue;
+          await routeBatch(batch);
+          recovered += batch.length;
+          batch = [];
         }
-        recovered += keys.length;
+        if (batch.length) await routeBatch(batch);
+        recovered += batch.length;
         await journal.dropIfAbandoned(segment.name, segment.ageMs, ABANDONED_MS);
       }
       return recovered;

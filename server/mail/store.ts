@@ -98,12 +98,15 @@ export interface StoredMessage {
   key: string;
   record: MailMessageRecord;
   raw: Buffer;
+  /** Stored as its journal entry only: routing copies the record to the messages collection. */
+  inJournalOnly: boolean;
 }
 
 /**
  * Group commit for the receiver: messages arriving while a batch is being written are written
- * together as the next batch (one insertMany of message documents, one of journal markers), and each
- * caller is answered only when its batch is written. Large (chunked) messages are stored on their own.
+ * together as the next batch (one insertMany of the message records into the routing journal: one
+ * SQLite transaction), and each caller is answered only when its batch is written. Routing copies
+ * the records to the messages collection later. Large (chunked) messages are stored on their own.
  */
 export function createBatchedStore(models: MailModels, journal: RoutingJournal, options: { maxBatch?: number; maxInFlight?: number } = {}) {
   const maxBatch = options.maxBatch ?? 100;
@@ -111,17 +114,18 @@ export function createBatchedStore(models: MailModels, journal: RoutingJournal, 
   type Pending = Prepared & { raw: Buffer; resolve: (s: StoredMessage) => void; reject: (err: unknown) => void };
   let queue: Pending[] = [];
   let writing = 0;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: NodeJS.Immediate | null = null;
 
   function flush(): void {
-    if (timer) clearTimeout(timer);
+    if (timer) clearImmediate(timer);
     timer = null;
     if (!queue.length) return;
     const current = queue.splice(0, maxBatch);
     writing++;
-    Promise.all([insertAll(models.messages, current.map((p) => p.record)), journal.write(current.map((p) => p.marker))])
+    journal
+      .write(current.map((p) => p.record))
       .then(
-        () => current.forEach((p) => p.resolve({ key: p.record._id, record: p.record, raw: p.raw })),
+        () => current.forEach((p) => p.resolve({ key: p.record._id, record: p.record, raw: p.raw, inJournalOnly: true })),
         (err) => {
           journal.done(current.map((p) => p.record._id));
           current.forEach((p) => p.reject(err));
@@ -136,12 +140,13 @@ export function createBatchedStore(models: MailModels, journal: RoutingJournal, 
   function schedule(): void {
     // One batch in flight; the next fills up meanwhile (SQLite writes one transaction at a time).
     if (writing >= maxInFlight || timer) return;
-    timer = setTimeout(flush, 0);
+    // setImmediate, not setTimeout(0): the latter waits at least 1 ms, on every batch.
+    timer = setImmediate(flush);
   }
 
   const store = (m: NewMessage): Promise<StoredMessage> => {
     const p = prepare(m);
-    if (p.chunks.length) return storeMessage(models, m, journal).then((key) => ({ key, record: p.record, raw: m.raw }));
+    if (p.chunks.length) return storeMessage(models, m, journal).then((key) => ({ key, record: p.record, raw: m.raw, inJournalOnly: false }));
     return new Promise<StoredMessage>((resolve, reject) => {
       queue.push({ ...p, raw: m.raw, resolve, reject });
       schedule();

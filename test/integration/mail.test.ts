@@ -10,7 +10,7 @@ import { mailModels } from '../../server/mail/model';
 import { createReceiver } from '../../server/mail/receiver';
 import { createMailService } from '../../server/mail/service';
 import { createRoutingJournal } from '../../server/mail/journal';
-import { readRaw, storeMessage } from '../../server/mail/store';
+import { createBatchedStore, readRaw, storeMessage } from '../../server/mail/store';
 import { eventModel } from '../../server/events/model';
 import { eventually } from '../harness/eventually';
 import { tenantDirectory, useLifeboat } from '../harness/context';
@@ -73,6 +73,15 @@ function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAg
 }
 
 /** Waits until every accepted message is routed, then delivers whatever is due. */
+/** Every stored message record: the messages collection plus records still only in the routing journal. */
+async function storedMessages(): Promise<{ _id: string; size?: number }[]> {
+  const db = ctx.conn.db!;
+  const journal = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith('mail_pending_'));
+  const all = await ctx.services.mail.models.messages.find({}).lean<{ _id: string; size?: number }[]>();
+  for (const name of journal) all.push(...(await db.collection<{ _id: string; size?: number }>(name).find({ size: { $exists: true } }).toArray()));
+  return all;
+}
+
 async function routedThenDeliver() {
   await eventually(async () => expect(await ctx.services.mail.unrouted()).toBe(0));
   await ctx.services.mail.worker.tick();
@@ -125,7 +134,7 @@ describe('SMTP receiver', () => {
     expect(await s.command('RCPT TO:<nobody@acme.test>')).toMatch(/^550 5\.1\.1 /);
     expect(await s.data(simpleMessage({ from: 'a@b.example', to: 'victim@elsewhere.example', subject: 'relay?' }))).toMatch(/^5\d\d /);
     await s.quit();
-    expect(await ctx.services.mail.models.messages.countDocuments({})).toBe(0);
+    expect(await storedMessages()).toEqual([]);
   });
 
   it('accepts a user added to the directory right after the reload, and refuses one removed', async () => {
@@ -185,8 +194,11 @@ describe('SMTP receiver', () => {
     const res = await send(['ann@acme.test', 'BOB@acme.test'], 'plain routing');
     expect(res.rcpts.every((r) => r.startsWith('250'))).toBe(true);
     const id = /queued as (\S+)/.exec(res.data!)?.[1];
-    expect(await ctx.services.mail.models.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'someone@sender.example' });
+    // Durably stored before the 250: as the routing journal's entry (whole record, raw inline)...
+    expect((await storedMessages()).find((m) => m._id === `acme:${id}`)).toMatchObject({ tenantId: 'acme', mailFrom: 'someone@sender.example', size: expect.any(Number) });
     await routedThenDeliver();
+    // ...and in the messages collection once routed.
+    expect(await ctx.services.mail.models.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'someone@sender.example' });
     expect((await inbox('ann')).map((m) => m.subject)).toContain('plain routing');
     expect((await inbox('bob')).map((m) => m.subject)).toContain('plain routing');
     const delivered = primary.received.filter((m) => m.raw.includes('Subject: plain routing'));
@@ -584,6 +596,20 @@ describe('storage', () => {
     expect(await m.queue.findById(`${key}:bob@acme.test`).lean()).not.toBeNull();
     await ctx.services.mail.worker.tick();
     expect(primary.received.filter((x) => x.raw.includes('stored then killed')).map((x) => x.to)).toEqual([['bob@acme.test']]);
+  });
+
+  it('routes at recovery a message the receiver of a dead process held only as its journal entry (answered 250, never routed)', async () => {
+    const m = ctx.services.mail.models;
+    const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
+    const stored = await createBatchedStore(m, dead)({ tenantId: 'acme', messageId: 'died-in-journal', direction: 'inbound', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: only in the journal\r\n\r\nbody\r\n'), receivedAt: new Date() });
+    expect(stored.inJournalOnly).toBe(true);
+    expect(await m.messages.findById(stored.key).lean()).toBeNull();
+    expect(await ctx.services.mail.recover()).toBeGreaterThanOrEqual(1);
+    expect(await m.messages.findById(stored.key).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'x@sender.example' });
+    expect((await inbox('bob')).map((x) => x.subject)).toContain('only in the journal');
+    expect(await m.queue.findById(`${stored.key}:bob@acme.test`).lean()).not.toBeNull();
+    await ctx.services.mail.worker.tick();
+    expect(primary.received.filter((x) => x.raw.includes('only in the journal')).map((x) => x.to)).toEqual([['bob@acme.test']]);
   });
 
   it('keeps a large message in chunks under the 16 MB document limit and reads it back whole', async () => {
