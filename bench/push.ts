@@ -21,6 +21,7 @@ import { createLogger } from '../server/log';
 import { attachPush } from '../server/push/socket';
 import { pushContinuityChanges } from '../server/push/wiring';
 import { createServices, syncIndexes } from '../server/services';
+import { cpuMs } from './cpu';
 
 const argIndex = process.argv.indexOf('--clients');
 const N = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 10_000;
@@ -29,8 +30,13 @@ const SOURCE_ADDRESSES = 8;
 function percentiles(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return { p50: at(50), p99: at(99), max: sorted[sorted.length - 1], count: sorted.length };
+  return { min: sorted[0], p50: at(50), p99: at(99), max: sorted[sorted.length - 1], count: sorted.length };
 }
+
+const cpuSince = (before: { node: number; db: number }, dbPid: number) => {
+  const now = cpuMs(dbPid);
+  return `${(now.node - before.node).toFixed(0)} / ${(now.db - before.db).toFixed(0)} ms`;
+};
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const gc = () => (global as { gc?: () => void }).gc?.();
@@ -62,13 +68,13 @@ async function main() {
   const memoryBefore = process.memoryUsage();
 
   const clients = fork(path.join(__dirname, 'push-clients.ts'), [], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
-  const statusAt = new Map<number, number>();
-  const baselineAt = new Map<number, number>();
+  const receipts: Record<'status' | 'baseline', number[] | null> = { status: null, baseline: null };
+  let counts = '';
   let connected!: () => void;
   const allConnected = new Promise<void>((resolve) => (connected = resolve));
-  clients.on('message', (m: { type: string; index: number; at: number; connected?: number; message?: string }) => {
-    if (m.type === 'status') statusAt.set(m.index, m.at);
-    else if (m.type === 'baseline') baselineAt.set(m.index, m.at);
+  clients.on('message', (m: { type: string; times?: number[]; connected?: number; message?: string; status?: number; baseline?: number }) => {
+    if (m.type === 'status' || m.type === 'baseline') receipts[m.type] = m.times!;
+    else if (m.type === 'count') counts = `status ${m.status}/${N}, baseline ${m.baseline}/${N}`;
     else if (m.type === 'progress') process.stdout.write(`\rconnected ${m.connected}/${N}`);
     else if (m.type === 'connected') connected();
     else if (m.type === 'error') throw new Error(`clients failed: ${m.message}`);
@@ -81,39 +87,60 @@ async function main() {
   gc();
   const memoryAfter = process.memoryUsage();
 
-  const waitAll = async (map: Map<number, number>, what: string) => {
+  // The clients report once every one of them has received it (receipt times taken in their process).
+  const waitAll = async (what: 'status' | 'baseline'): Promise<number[]> => {
     const deadline = Date.now() + 60_000;
-    while (map.size < N) {
-      if (Date.now() > deadline) throw new Error(`${what}: only ${map.size}/${N} clients received it`);
+    while (!receipts[what]) {
+      if (Date.now() > deadline) {
+        clients.send({ type: 'count' });
+        await new Promise((r) => setTimeout(r, 500));
+        throw new Error(`${what}: not every client received it within 60 s (${counts})`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
+    return receipts[what]!;
   };
 
   // Warm-up, the same for both measurements below: one broadcast through the namespace and one
   // through the tenant room, so neither measurement pays for the first run of the broadcast path
-  // (JIT, socket buffers) — a running server has pushed before. Clients ignore these events.
+  // (JIT, socket buffers) — a running server has pushed before. Clients ignore these events. The
+  // payload has the shape of an active status, so encoding (server) and decoding (clients) are warm
+  // for whichever measurement comes first.
   const warm = push.io as unknown as { emit(event: string, payload: unknown): void; to(room: string): { emit(event: string, payload: unknown): void } };
-  warm.emit('bench:warmup', { warm: true });
-  warm.to('tenant:bench').emit('bench:warmup', { warm: true });
-  await new Promise((r) => setTimeout(r, 2000));
+  const warmPayload = { seq: 0, active: true, events: [{ id: '0'.repeat(24), description: 'Warm-up outage', startMessage: 'Use Lifeboat', start: new Date(), end: null, timeZone: 'UTC' }], at: new Date() };
+  for (let round = 0; round < 3; round++) {
+    warm.emit('bench:warmup', warmPayload);
+    await new Promise((r) => setTimeout(r, 500));
+    warm.to('tenant:bench').emit('bench:warmup', warmPayload);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
   gc();
 
   // Lifeboat: an event covering every client starts at a scheduled time.
   const start = Date.now() + 2000;
   const admin = { tenantId: 'bench', adminId: 'bench', email: 'bench@bench.test', displayName: 'Bench', role: 'fullAdministrator' as const };
   await services.events.create(admin, { description: 'Bench outage', affectedGroupId: 'g-all', timeZone: 'UTC', start: new Date(start).toISOString(), end: null, appNotifications: { startMessage: 'Use Lifeboat' } }, { ip: null, requestId: null });
-  await waitAll(statusAt, 'status');
-  const ours = percentiles([...statusAt.values()].map((t) => t - start));
+  await new Promise((r) => setTimeout(r, start - 50 - Date.now()));
+  let cpuBefore = cpuMs(db.pid);
+  const ours = percentiles((await waitAll('status')).map((t) => t - start));
+  const oursCpu = cpuSince(cpuBefore, db.pid);
 
   // Baseline: the same payload, raw io.emit to the same clients, at a chosen time.
   const payload = await services.status.forUser('bench', 'u0');
   const baselineStart = Date.now() + 1000;
+  await new Promise((r) => setTimeout(r, baselineStart - 50 - Date.now()));
+  cpuBefore = cpuMs(db.pid);
   await new Promise((r) => setTimeout(r, baselineStart - Date.now()));
+  const emitStarted = performance.now();
   (push.io as unknown as { emit(event: string, payload: unknown): void }).emit('bench:baseline', payload);
-  await waitAll(baselineAt, 'baseline');
-  const base = percentiles([...baselineAt.values()].map((t) => t - baselineStart));
+  const baselineEmitMs = performance.now() - emitStarted;
+  const base = percentiles((await waitAll('baseline')).map((t) => t - baselineStart));
+  const baseCpu = cpuSince(cpuBefore, db.pid);
+  console.log(`CPU from 50 ms before until the last receipt (server / database): Lifeboat ${oursCpu}, baseline ${baseCpu}`);
+  console.log(`baseline io.emit returned after ${baselineEmitMs.toFixed(0)} ms`);
 
-  const row = (name: string, p: ReturnType<typeof percentiles>) => `${name.padEnd(28)} p50 ${String(p.p50).padStart(5)} ms   p99 ${String(p.p99).padStart(5)} ms   max ${String(p.max).padStart(5)} ms`;
+  const row = (name: string, p: ReturnType<typeof percentiles>) => `${name.padEnd(28)} first ${String(p.min).padStart(4)} ms   p50 ${String(p.p50).padStart(5)} ms   p99 ${String(p.p99).padStart(5)} ms   max ${String(p.max).padStart(5)} ms`;
   console.log(`\nPush of an event start to ${N} clients (from scheduled start to receipt):`);
   console.log(row('Lifeboat continuity:status', ours));
   console.log(row('baseline raw io.emit', base));

@@ -7,7 +7,7 @@
  * ratio. Routing (continuity mailbox copy, queue row) runs in the background after each 250; the
  * time until all were routed is printed too.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { createLogger } from '../server/log';
 import { createReceiver } from '../server/mail/receiver';
 import { createServices, syncIndexes } from '../server/services';
 import { simpleMessage, smtpSession } from '../test/harness/smtp-peers';
+import { cpuMs } from './cpu';
 
 const i = process.argv.indexOf('--messages');
 const N = i > 0 ? Number(process.argv[i + 1]) : 600;
@@ -43,19 +44,6 @@ async function blast(port: number, connections: number, total: number): Promise<
     }),
   );
   return total / (Number(process.hrtime.bigint() - started) / 1e9);
-}
-
-/** CPU time (ms) used so far by this process and by the database process (Linux /proc; 0 elsewhere). */
-function cpuMs(dbPid: number): { node: number; db: number } {
-  const u = process.cpuUsage();
-  let db = 0;
-  try {
-    const fields = readFileSync(`/proc/${dbPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    db = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch {
-    db = 0;
-  }
-  return { node: (u.user + u.system) / 1000, db };
 }
 
 async function main() {
