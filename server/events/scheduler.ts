@@ -107,23 +107,55 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
-  async function nextDueAt(): Promise<number | null> {
+  interface Upcoming {
+    id: EventRecord['_id'];
+    kind: TransitionKind;
+    at: number;
+  }
+
+  async function nextDue(): Promise<Upcoming | null> {
     const [start, end] = await Promise.all([
       events.findOne({ startFiredAt: null }, { start: 1 }).sort({ start: 1 }).lean<EventRecord>(),
       events.findOne({ startFiredAt: { $ne: null }, endFiredAt: null, end: { $ne: null } }, { end: 1 }).sort({ end: 1 }).lean<EventRecord>(),
     ]);
-    const times = [start?.start.getTime(), end?.end?.getTime()].filter((t): t is number => t !== undefined);
-    return times.length ? Math.min(...times) : null;
+    const candidates: Upcoming[] = [];
+    if (start) candidates.push({ id: start._id, kind: 'start', at: start.start.getTime() });
+    if (end?.end) candidates.push({ id: end._id, kind: 'end', at: end.end.getTime() });
+    return candidates.sort((a, b) => a.at - b.at)[0] ?? null;
+  }
+
+  /**
+   * The transition the timer was set for fires first, checked by one read by _id (an index look-up on
+   * FerretDB) rather than found by fireDue's two scans, whose cost grows with the number of events.
+   * The read still sees an edit made meanwhile by another process (a moved start does not fire).
+   */
+  let upcoming: Upcoming | null = null;
+  async function fireUpcoming(): Promise<void> {
+    const target = upcoming;
+    upcoming = null;
+    if (!target || target.at > now().getTime()) return;
+    const event = await events.findById(target.id).lean<EventRecord>();
+    if (!event) return;
+    const t = now().getTime();
+    const due =
+      target.kind === 'start'
+        ? !event.startFiredAt && event.start.getTime() <= t
+        : !!event.startFiredAt && !event.endFiredAt && !!event.end && event.end.getTime() <= t;
+    if (due) await fire(event, target.kind);
   }
 
   async function tick(): Promise<void> {
     let delay = pollMs;
     try {
+      await fireUpcoming();
       // Keep firing while anything was due: an event whose start and end both passed fires both, in order.
       for (let round = 0; round < 10 && running && (await fireDue()) > 0; round++);
       await redispatchStale();
-      const next = await nextDueAt();
-      if (next !== null) delay = Math.max(0, Math.min(pollMs, next - now().getTime()));
+      const next = await nextDue();
+      if (next !== null) {
+        delay = Math.max(0, Math.min(pollMs, next.at - now().getTime()));
+        if (next.at - now().getTime() <= pollMs) upcoming = next;
+      }
     } catch (err) {
       log.error({ err }, 'scheduler tick failed; retrying');
     }
@@ -154,8 +186,10 @@ export function createScheduler(options: SchedulerOptions) {
 
   return {
     nodeId,
-    onTransition(listener: TransitionListener): void {
-      listeners.push(listener);
+    /** Consumers run one after another, in the order added; `first` puts one ahead of those already added. */
+    onTransition(listener: TransitionListener, options: { first?: boolean } = {}): void {
+      if (options.first) listeners.unshift(listener);
+      else listeners.push(listener);
     },
     /** Starts the loop; missed transitions fire at once, in order. */
     start(): void {

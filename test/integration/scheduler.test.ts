@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Types } from 'mongoose';
 import type { AdminIdentity } from '../../server/auth/identity';
 import { openConnection } from '../../server/db/connection';
 import { eventModel, transitionModel, type TransitionRecord } from '../../server/events/model';
@@ -41,6 +42,28 @@ describe('the scheduler', () => {
       expect(after).toMatchObject({ status: 'expired', startedAt: fired[0].firedAt, endedAt: fired[1].firedAt });
     } finally {
       await quiet.scheduler.stop();
+    }
+  });
+
+  it('does not fire a start its timer was set for when another process moved it later meanwhile', async () => {
+    const watching = createServices(ctx.conn, testServiceOptions());
+    const seen: { kind: string; at: number }[] = [];
+    const now = Date.now();
+    const created = await ctx.services.events.create(planner, event(now + 1500, null), context);
+    watching.scheduler.onTransition((t) => {
+      if (t.eventId.toHexString() === created.id) seen.push({ kind: t.kind, at: Date.now() });
+    });
+    watching.scheduler.start();
+    try {
+      // This scheduler's timer is set for now + 1.5 s. Another process (a direct write: nothing here
+      // is told) moves the start 2.5 s later before that.
+      await new Promise((r) => setTimeout(r, 700));
+      await eventModel(ctx.conn).collection.updateOne({ _id: new Types.ObjectId(created.id) }, { $set: { start: new Date(now + 4000) } });
+      await waitFor(() => seen.length === 1, 15_000, 'the moved start');
+      expect(seen[0]!.kind).toBe('start');
+      expect(seen[0]!.at).toBeGreaterThanOrEqual(now + 4000);
+    } finally {
+      await watching.scheduler.stop();
     }
   });
 
