@@ -16,7 +16,7 @@ import type { AuthService } from '../auth/service';
 import type { UserIdentity } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 import type { ReceiptService } from './receipts';
-import type { ContinuityStatus, StatusService } from './status';
+import type { ContinuityStatus, StatusService, StatusView } from './status';
 
 export const STATUS_EVENT = 'continuity:status';
 /** The pane's receipt of an active status: `{ seq, eventIds, client? }`, answered through the ack with `{ accepted }`. */
@@ -102,6 +102,8 @@ export function attachPush(
         .finally(() => (acking = false));
     });
     await socket.join([tenantRoom(user.tenantId), userRoom(user.tenantId, user.userId)]);
+    socketsChanged(user.tenantId);
+    socket.once('disconnect', () => socketsChanged(user.tenantId));
     const lastSeq = Number(socket.handshake.auth?.lastSeq);
     try {
       const current = await status.forUser(user.tenantId, user.userId);
@@ -114,37 +116,71 @@ export function attachPush(
   // Changes of one tenant are pushed one after another, so a later seq is never sent before an earlier one.
   const queues = new Map<string, Promise<void>>();
 
+  // A tenant's user sockets grouped by the events covering their users, kept while neither the
+  // sockets (generation: bumped by every connect and disconnect) nor the coverage changed. A
+  // scheduled transition groups them ahead (prepare), so the push at its time only emits.
+  interface Grouping {
+    coverage: StatusView['coverage'];
+    generation: number;
+    counts: Map<string, number>;
+    largest: string;
+    /** Socket ids of every group but the largest (the largest is the tenant room minus these). */
+    others: Map<string, string[]>;
+  }
+  const groupings = new Map<string, Grouping>();
+  const generations = new Map<string, number>();
+  const socketsChanged = (tenantId: string) => generations.set(tenantId, (generations.get(tenantId) ?? 0) + 1);
+
+  function groupSockets(tenantId: string, view: StatusView): Grouping {
+    const generation = generations.get(tenantId) ?? 0;
+    const kept = groupings.get(tenantId);
+    if (kept && kept.coverage === view.coverage && kept.generation === generation) return kept;
+    // Only a key per socket is looked up; the ids of the smaller groups are collected afterwards.
+    const ids: string[] = [];
+    const keys: string[] = [];
+    const counts = new Map<string, number>();
+    for (const socket of io.of('/').sockets.values()) {
+      const user = (socket.data as SocketData).user;
+      if (user?.tenantId !== tenantId) continue;
+      const key = view.keyFor(user.userId);
+      ids.push(socket.id);
+      keys.push(key);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    let largest = '';
+    let largestCount = -1;
+    for (const [key, count] of counts) if (count > largestCount) [largest, largestCount] = [key, count];
+    const others = new Map<string, string[]>();
+    if (counts.size > 1) {
+      keys.forEach((key, i) => {
+        if (key === largest) return;
+        const group = others.get(key);
+        if (group) group.push(ids[i]!);
+        else others.set(key, [ids[i]!]);
+      });
+    }
+    const grouping = { coverage: view.coverage, generation, counts, largest, others };
+    groupings.set(tenantId, grouping);
+    return grouping;
+  }
+
   async function pushTenant(tenantId: string, reason: string): Promise<void> {
     const started = performance.now();
     const seq = await status.bump(tenantId, reason);
     const bumped = performance.now();
     const view = await status.view(tenantId);
     const viewed = performance.now();
-    // From here on nothing awaits: the sockets we compute for are exactly the sockets we emit to.
-    // Users are grouped by the events covering them (a string key per user, computed with the
-    // snapshot), so the loop over sockets only looks up a key; each distinct status is built once.
-    const byKey = new Map<string, string[]>();
-    for (const socket of io.of('/').sockets.values()) {
-      const user = (socket.data as SocketData).user;
-      if (user?.tenantId !== tenantId) continue;
-      const key = view.keyFor(user.userId);
-      const rooms = byKey.get(key);
-      if (rooms) rooms.push(userRoom(tenantId, user.userId));
-      else byKey.set(key, [userRoom(tenantId, user.userId)]);
-    }
-    const shares = new Map<ContinuityStatus, string[]>([...byKey].map(([key, rooms]) => [view.statusOfKey(key), rooms]));
+    // From here on nothing awaits: the sockets we group are exactly the sockets we emit to.
+    const { counts, largest, others } = groupSockets(tenantId, view);
     const computed = performance.now();
-    // Users with the same status share one emit, encoded once. The largest share goes to the whole
-    // tenant room minus the others, which costs what a broadcast does.
-    const ordered = [...shares.entries()].sort((a, b) => b[1].length - a[1].length);
-    ordered.forEach(([state, rooms], index) => {
-      if (index > 0) io.to(rooms).emit(STATUS_EVENT, state);
-      else if (ordered.length === 1) io.to(tenantRoom(tenantId)).emit(STATUS_EVENT, state);
-      else io.to(tenantRoom(tenantId)).except(ordered.slice(1).flatMap(([, others]) => others)).emit(STATUS_EVENT, state);
-    });
+    if (counts.size) {
+      const room = io.to(tenantRoom(tenantId));
+      (others.size ? room.except([...others.values()].flat()) : room).emit(STATUS_EVENT, view.statusOfKey(largest));
+      for (const [key, group] of others) io.to(group).emit(STATUS_EVENT, view.statusOfKey(key));
+    }
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
     const ms = (a: number, b: number) => Math.round(b - a);
-    log.info({ tenantId, seq, reason, sockets: [...shares.values()].reduce((n, r) => n + r.length, 0), ms: { record: ms(started, bumped), compute: ms(bumped, computed), view: ms(bumped, viewed), emit: ms(computed, performance.now()) } }, 'continuity status pushed');
+    log.info({ tenantId, seq, reason, sockets: [...counts.values()].reduce((n, c) => n + c, 0), statuses: counts.size, ms: { record: ms(started, bumped), compute: ms(bumped, computed), view: ms(bumped, viewed), emit: ms(computed, performance.now()) } }, 'continuity status pushed');
   }
 
   return {
@@ -154,6 +190,11 @@ export function attachPush(
       const run = (queues.get(tenantId) ?? Promise.resolve()).then(() => pushTenant(tenantId, reason)).catch((err) => log.error({ err, tenantId }, 'push failed'));
       queues.set(tenantId, run);
       return run;
+    },
+    /** A transition's statuses were prepared (status.prepare): group the tenant's sockets for it now. */
+    async prepare(tenantId: string): Promise<void> {
+      const view = await status.preparedView(tenantId);
+      if (view) groupSockets(tenantId, view);
     },
     /** Something for the tenant's signed-in admins only (their pages update live). */
     toAdmins(tenantId: string, event: string, payload: unknown): void {

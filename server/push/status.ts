@@ -50,6 +50,14 @@ export const SNAPSHOT_MAX_AGE_MS = 1000;
 /** A snapshot prepared ahead of a scheduled transition is used only if it is at most this old when the transition fires. */
 export const PREPARED_MAX_AGE_MS = 2000;
 
+/** A tenant's statuses, read synchronously. Views with the same `coverage` group users the same way. */
+export interface StatusView {
+  coverage: ReadonlyMap<string, string>;
+  statusFor(userId: string): ContinuityStatus;
+  keyFor(userId: string): string;
+  statusOfKey(key: string): ContinuityStatus;
+}
+
 export function createStatusService(deps: { events: EventModel; epochs: StatusEpochModel; directory: DirectoryService; now?: () => Date }) {
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
@@ -120,6 +128,11 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
     return status;
   }
 
+  function viewOf(snap: Snapshot): StatusView {
+    const cache = new Map<string, ContinuityStatus>();
+    return { coverage: snap.coverage, statusFor: (userId) => statusFrom(snap, userId, cache), keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
+  }
+
   return {
     epoch,
 
@@ -172,10 +185,14 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
      * compute their statuses with no await in between). Users covered by the same events get the
      * same status object.
      */
-    async view(tenantId: string): Promise<{ statusFor(userId: string): ContinuityStatus; keyFor(userId: string): string; statusOfKey(key: string): ContinuityStatus }> {
-      const snap = await snapshot(tenantId);
-      const cache = new Map<string, ContinuityStatus>();
-      return { statusFor: (userId) => statusFrom(snap, userId, cache), keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
+    async view(tenantId: string): Promise<StatusView> {
+      return viewOf(await snapshot(tenantId));
+    },
+
+    /** The view a prepared transition will use (see prepare), or null: lets a caller get ready for it. */
+    async preparedView(tenantId: string): Promise<StatusView | null> {
+      const snap = await prepared.get(tenantId)?.snapshot.catch(() => null);
+      return snap ? viewOf(snap) : null;
     },
   };
 }

@@ -11,9 +11,14 @@ export const PREPARE_LEAD_MS = 750;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function pushContinuityChanges(services: Services, push: Push, now: () => Date = () => new Date()): void {
-  services.scheduler.onTransition(async (transition, event) => {
-    if (event.outlookContinuity) await push.tenantChanged(transition.tenantId, `event ${transition.kind}`);
-  });
+  // Users' banners go first: the other consumers of a transition (holding mail, SMS) start their
+  // database work only once the statuses are written to the sockets, not while they are.
+  services.scheduler.onTransition(
+    async (transition, event) => {
+      if (event.outlookContinuity) await push.tenantChanged(transition.tenantId, `event ${transition.kind}`);
+    },
+    { first: true },
+  );
   // Edits of an event users can see (current, or recently ended: its end message) change their status.
   services.events.onEventChanged(async (event) => {
     services.status.forgetPrepared(event.tenantId);
@@ -25,8 +30,9 @@ export function pushContinuityChanges(services: Services, push: Push, now: () =>
     return push.tenantChanged(tenantId, 'directory changed');
   });
 
-  // A scheduled start or end: its statuses are computed just before it is due, so the push at the
-  // transition only records the change and emits (one timer per event; a change re-arms it).
+  // A scheduled start or end: its statuses are computed, and the sockets grouped by them, just
+  // before it is due, so the push at the transition only records the change and emits (one timer
+  // per event; a change re-arms it).
   const timers = new Map<string, NodeJS.Timeout>();
   function prepareAhead(event: Parameters<Parameters<typeof services.events.onEventChanged>[0]>[0]): void {
     const id = event._id.toHexString();
@@ -39,7 +45,10 @@ export function pushContinuityChanges(services: Services, push: Push, now: () =>
     if (delay < 0 || delay > MAX_TIMER_MS) return;
     const timer = setTimeout(() => {
       timers.delete(id);
-      services.status.prepare(event.tenantId, at).catch(() => {});
+      services.status
+        .prepare(event.tenantId, at)
+        .then(() => push.prepare(event.tenantId))
+        .catch(() => {});
     }, delay);
     timer.unref();
     timers.set(id, timer);

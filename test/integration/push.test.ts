@@ -153,4 +153,26 @@ describe('continuity status over Socket.IO', () => {
     await status.bump('acme', 'test: too early');
     expect(await bobCovered()).toBe(true);
   });
+
+  it('groups sockets ahead of a scheduled start, and groups again when a socket connected since', async () => {
+    const admin = await ctx.signIn('acme', 'basicAdministrator');
+    await ctx.services.directory.importDirectory(acme); // Sales: Ann only
+    const t0 = Date.now();
+    const ann = statusClient(live.url, annToken);
+    await ann.connected();
+    await ann.waitFor(() => true);
+    // Statuses and socket groups are prepared 750 ms before the start: with Ann's socket only.
+    await admin.post('/api/events').send({ description: 'Grouped ahead', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(t0 + 1500).toISOString(), end: null }).expect(201);
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 1100 - Date.now())));
+    // Bob (not covered) connects after that, before the start.
+    const bob = statusClient(live.url, bobToken);
+    await bob.connected();
+    await bob.waitFor(() => true);
+    const covered = await ann.waitFor((s) => s.events.some((e) => e.description === 'Grouped ahead'));
+    expect(covered.active).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    // Reusing the prepared groups would have sent Bob Ann's status with the tenant-wide emit.
+    expect(bob.received.some((s) => s.events.some((e) => e.description === 'Grouped ahead'))).toBe(false);
+    for (const c of [ann, bob]) c.socket.disconnect();
+  });
 });
