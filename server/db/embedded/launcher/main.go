@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -32,6 +33,13 @@ func main() {
 	if err != nil || os.MkdirAll(abs, 0o700) != nil {
 		fmt.Fprintf(os.Stderr, "lifeboat-ferretdb: cannot use data directory %q\n", *dataDir)
 		os.Exit(2)
+	}
+
+	// The heap FerretDB keeps live is small and short-lived garbage per request is large (documents
+	// converted BSON -> Go -> JSON): collecting at 4x the live heap instead of 2x cut the database's
+	// CPU per received message by about a quarter (bench:smtp). GOGC in the environment still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 
 	var level slog.Level
