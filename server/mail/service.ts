@@ -35,6 +35,8 @@ export interface MailOptions {
   releasePerSecond?: number;
   /** How long chunks may wait for their message document before the sweeper removes them. */
   orphanGraceMs?: number;
+  /** Raw messages kept in memory for routing (default ROUTE_MEMORY_BYTES). */
+  routeMemoryBytes?: number;
 }
 
 export interface Context {
@@ -125,6 +127,7 @@ export function createMailService(options: MailOptions) {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const releasePerSecond = options.releasePerSecond ?? 20;
   const orphanGraceMs = options.orphanGraceMs ?? ORPHAN_GRACE_MS;
+  const routeMemoryBytes = options.routeMemoryBytes ?? ROUTE_MEMORY_BYTES;
   const releasing = new Map<string, Promise<void>>();
   const routing = new Set<string>();
   const journal = createRoutingJournal(models.messages.db.db!, logger);
@@ -261,7 +264,7 @@ export function createMailService(options: MailOptions) {
   /**
    * Routes stored messages: mailbox copies, queue or held rows, written for the whole batch at once
    * (inserts only), then their journal entries are done. Idempotent: every document has a
-   * deterministic _id, so a crash half-way is healed by routing again (recovery reads the markers).
+   * deterministic _id, so a crash half-way is healed by routing again (recovery reads the journal).
    */
   async function routeMany(items: RouteItem[]): Promise<void> {
     const out: Routed = { mailbox: [], queue: [], held: [] };
@@ -304,7 +307,7 @@ export function createMailService(options: MailOptions) {
   // Accepting comes first: while the receiver is busy, routing waits for a pause (at most
   // ROUTE_YIELD_MS per batch, not at all once the backlog is large), so it does not slow the 250s
   // (measured: routing costs about 0.3-0.5 ms of CPU per message, the receive path about 2).
-  // The backlog is safe in the database (the journal's markers; recovery routes them after a crash).
+  // The backlog is safe in the database (the journal's entries; recovery routes them after a crash).
   const backlog: RouteItem[] = [];
   let pumping = false;
   let pumpTimer: NodeJS.Timeout | null = null;
@@ -338,7 +341,7 @@ export function createMailService(options: MailOptions) {
     if (routing.has(item.key)) return;
     routing.add(item.key);
     const size = item.raw?.length ?? 0;
-    if (backlogBytes + size > ROUTE_MEMORY_BYTES) backlog.push({ key: item.key });
+    if (backlogBytes + size > routeMemoryBytes) backlog.push({ key: item.key });
     else {
       backlogBytes += size;
       backlog.push(item);

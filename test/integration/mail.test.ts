@@ -68,11 +68,10 @@ async function send(to: string[], subject: string, extra: { from?: string; body?
 }
 
 /** The mail service of another process on the same database (its own worker, its own retry policy). */
-function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAgeMs: number }) {
-  return createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: createLogger('silent'), retry });
+function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAgeMs: number }, options: { routeMemoryBytes?: number } = {}) {
+  return createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: createLogger('silent'), retry, ...options });
 }
 
-/** Waits until every accepted message is routed, then delivers whatever is due. */
 /** Every stored message record: the messages collection plus records still only in the routing journal. */
 async function storedMessages(): Promise<{ _id: string; size?: number }[]> {
   const db = ctx.conn.db!;
@@ -82,6 +81,7 @@ async function storedMessages(): Promise<{ _id: string; size?: number }[]> {
   return all;
 }
 
+/** Waits until every accepted message is routed, then delivers whatever is due. */
 async function routedThenDeliver() {
   await eventually(async () => expect(await ctx.services.mail.unrouted()).toBe(0));
   await ctx.services.mail.worker.tick();
@@ -610,6 +610,19 @@ describe('storage', () => {
     expect(await m.queue.findById(`${stored.key}:bob@acme.test`).lean()).not.toBeNull();
     await ctx.services.mail.worker.tick();
     expect(primary.received.filter((x) => x.raw.includes('only in the journal')).map((x) => x.to)).toEqual([['bob@acme.test']]);
+  });
+
+  it('routes a message from its journal entry when routing kept no copy in memory (a burst beyond the routing memory)', async () => {
+    const m = ctx.services.mail.models;
+    const lean = anotherProcess(undefined, { routeMemoryBytes: 0 });
+    try {
+      const id = await lean.accept({ tenantId: 'acme', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: routed from the journal\r\n\r\nbody\r\n'), remoteAddress: null });
+      await eventually(async () => expect(lean.unrouted()).toBe(0));
+      expect(await m.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'x@sender.example' });
+      expect((await inbox('bob')).map((x) => x.subject)).toContain('routed from the journal');
+    } finally {
+      await lean.stop();
+    }
   });
 
   it('keeps a large message in chunks under the 16 MB document limit and reads it back whole', async () => {
