@@ -167,8 +167,10 @@ async function main(): Promise<void> {
       await services.receipts.stop().catch(() => {});
     };
 
-    // Mail: route whatever was stored but not routed before a crash, then receive and deliver.
+    // Mail: replay the spool and route whatever was stored but not routed before a crash, then
+    // receive and deliver.
     const mail = services.mail;
+    await mail.useSpool(path.join(config.dataDir, 'spool'));
     const recovered = await mail.recover();
     if (recovered) logger.info({ recovered }, 'routed messages stored before a restart');
     mail.worker.start();

@@ -18,6 +18,7 @@ import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
 import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
 import { carriesMessage, createRoutingJournal } from './journal';
+import { openSpool, type Spool } from './spool';
 import { MissingContentError, createBatchedStore, insertAll, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
@@ -131,7 +132,8 @@ export function createMailService(options: MailOptions) {
   const releasing = new Map<string, Promise<void>>();
   const routing = new Set<string>();
   const journal = createRoutingJournal(models.messages.db.db!, logger);
-  const storeInbound = createBatchedStore(models, journal);
+  let spool: Spool | null = null;
+  const storeInbound = createBatchedStore(models, journal, { spool: () => spool, logger });
   const interceptors: MailInterceptor[] = [];
 
   // Caches for the SMTP hot path and routing, dropped whenever the directory or a tenant's events change
@@ -560,7 +562,8 @@ export function createMailService(options: MailOptions) {
       }
       lastAccepted = Date.now();
       const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
-      routeSoon(stored);
+      // Routing starts once the database has it (a spooled message is written there just after the 250).
+      void stored.persisted.then(() => routeSoon(stored));
       return messageId;
     },
 
@@ -572,14 +575,36 @@ export function createMailService(options: MailOptions) {
      */
     async stop(waitMs = 10_000): Promise<void> {
       const until = Date.now() + waitMs;
+      await Promise.race([storeInbound.drained(), new Promise((r) => setTimeout(r, waitMs).unref())]);
       while ((backlog.length || pumping) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       journal.close();
+      // Its files stay if something in them is not in the database yet (replayed at the next start).
+      spool?.close();
+      spool = null;
       await worker.stop();
+    },
+
+    /**
+     * Receives through a spool in this directory (see spool.ts): first writes to the database what a
+     * process that died left in it, and routes it. Returns how many messages that was. Without a spool
+     * (or when another live process holds the directory) messages are stored straight to the database.
+     */
+    async useSpool(dir: string): Promise<number> {
+      const opened = openSpool({ dir, logger });
+      if (!opened) return 0;
+      const { leftovers } = opened;
+      for (let i = 0; i < leftovers.length; i += 100) await journal.write(leftovers.slice(i, i + 100));
+      opened.discardLeftovers();
+      // Routing reads them back from the journal (leftovers may be many; memory holds only keys).
+      for (const record of leftovers) routeSoon({ key: record._id });
+      if (leftovers.length) logger.info({ messages: leftovers.length, dir }, 'messages accepted before a restart were replayed from the mail spool');
+      spool = opened;
+      return leftovers.length;
     },
 
     /** Messages this process accepted and has not routed yet. */
     unrouted(): number {
-      return journal.outstanding();
+      return journal.outstanding() + storeInbound.unpersisted();
     },
 
     /**
