@@ -176,9 +176,9 @@ describe('continuity monitor end to end', () => {
     const s = await state();
     expect(s.status).toBe('detected');
     expect(s.failureCount).toBeGreaterThanOrEqual(2);
-    const log = await decisions();
-    expect(log).toContain('alert sent');
-    expect(log).toContain('below threshold');
+    // The alert goes out before its window's decision row is written: wait for the row.
+    await eventually(async () => expect(await decisions()).toContain('alert sent'));
+    expect(await decisions()).toContain('below threshold');
     const failedInbound = (await admin.get(`/api/monitors/${monitorId}/log?check=inbound&outcome=failed`).expect(200)).body.items[0];
     expect(failedInbound.error).toMatch(/550|No such mailbox/);
     expect(ctx.logs()).toContain('monitor decision: alert sent');
