@@ -14,7 +14,7 @@
  * and stores straight to the database instead.
  */
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { fdatasync, writev } from 'node:fs';
+import { fdatasync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
@@ -193,15 +193,21 @@ export function openSpool(options: SpoolOptions) {
               seg.bytes = Number.POSITIVE_INFINITY;
               reject(err);
             };
-            writev(seg.fd, buffers, (err, written) => {
-              if (err || written !== size) return fail(err ?? new Error(`short spool write (${written} of ${size} bytes)`));
-              fdatasync(seg.fd, (syncErr) => {
-                if (syncErr) return fail(syncErr);
-                seg.appending = false;
-                seg.bytes += size;
-                seg.outstanding += messages.length;
-                resolve(seg);
-              });
+            // The write only copies into the page cache (microseconds): done here, it saves a trip
+            // through the thread pool; the sync, which waits for the disk, goes there.
+            let written: number;
+            try {
+              written = writevSync(seg.fd, buffers);
+            } catch (err) {
+              return fail(err as Error);
+            }
+            if (written !== size) return fail(new Error(`short spool write (${written} of ${size} bytes)`));
+            fdatasync(seg.fd, (syncErr) => {
+              if (syncErr) return fail(syncErr);
+              seg.appending = false;
+              seg.bytes += size;
+              seg.outstanding += messages.length;
+              resolve(seg);
             });
           }),
       );
