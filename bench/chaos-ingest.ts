@@ -10,14 +10,13 @@
  * Prints sent, accepted, lost (must be 0) and duplicates.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { openConnection } from '../server/db/connection';
 import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
 import { mailModels } from '../server/mail/model';
 import { readRaw } from '../server/mail/store';
-import { killServerOutright, startServer, type ServerProcess } from '../test/harness/server-process';
+import { freePort, killServerOutright, startServer, type ServerProcess } from '../test/harness/server-process';
 import { simpleMessage, smtpSession } from '../test/harness/smtp-peers';
 
 const arg = (name: string, fallback: number) => {
@@ -29,13 +28,6 @@ const C = arg('connections', 6);
 const K = arg('kills', 3);
 const USERS = 5;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-chaos-'));

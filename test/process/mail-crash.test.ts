@@ -3,26 +3,18 @@
  * restarted server finds every message in the database, routed (spool replayed, journal recovered).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { openConnection } from '../../server/db/connection';
 import { startEmbeddedDatabase } from '../../server/db/embedded/ferretdb';
 import { mailModels } from '../../server/mail/model';
 import { readRaw } from '../../server/mail/store';
-import { killServerOutright, startServer, waitFor, processesMentioning } from '../harness/server-process';
+import { freePort, killServerOutright, processesMentioning, startServer, waitFor } from '../harness/server-process';
 import { simpleMessage, smtpSession } from '../harness/smtp-peers';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 function crashTenant() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-mail-crash-'));
