@@ -119,6 +119,8 @@ export interface OutgoingMessage {
   subject: string;
   html: string;
   attachments: { filename: string; contentType: string; contentBase64: string }[];
+  /** The mailbox id of the message a reply answers (the server threads the reply from it). */
+  inReplyTo?: string;
 }
 
 export interface ApiOptions {

@@ -45,6 +45,9 @@ const sendBody = z
       .max(50)
       .default([]),
     idempotencyKey: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or ._:-').optional(),
+    // A reply names the message it answers by its mailbox id; the server reads that message's own
+    // Message-ID and References from the user's mailbox (never header text from the client).
+    inReplyTo: z.string().regex(/^(inbox|sent):[A-Za-z0-9._-]{1,80}$/, 'must be the id of a message in your mailbox').optional(),
   })
   .refine((b) => b.to.length + b.cc.length + b.bcc.length > 0, { path: ['to'], message: 'at least one recipient is needed' });
 

@@ -477,6 +477,23 @@ export function createMailService(options: MailOptions) {
     return entry;
   }
 
+  /**
+   * In-Reply-To and References for a reply to one of the user's messages (so Outlook threads it when
+   * Exchange is back): taken from the original as stored, keeping only well-formed message ids.
+   */
+  async function threadOf(user: UserIdentity, id: string): Promise<{ inReplyTo?: string; references?: string[] }> {
+    const entry = await entryFor(user, id).catch(() => {
+      throw unprocessable([{ path: 'inReplyTo', message: 'the message you reply to is not in your mailbox (any more)' }]);
+    });
+    const original = await parsedOf(entry);
+    const wellFormed = (ids: unknown): string[] => (Array.isArray(ids) ? ids : typeof ids === 'string' ? ids.split(/\s+/) : []).filter((x): x is string => typeof x === 'string' && /^<[^<>\s]{1,250}>$/.test(x));
+    const [messageId] = wellFormed(original.messageId);
+    if (!messageId) return {};
+    // The chain is kept short: the first and the last few ids (RFC 5322 suggests the whole chain; long ones get trimmed).
+    const chain = [...wellFormed(original.references), messageId];
+    return { inReplyTo: messageId, references: chain.length > 10 ? [chain[0]!, ...chain.slice(-9)] : chain };
+  }
+
   async function parsedOf(entry: MailboxEntryRecord): Promise<ParsedMail> {
     const msg = await models.messages.findById(entry.messageKey, { chunks: 1, raw: 1, tenantId: 1 }).lean();
     if (!msg || msg.tenantId !== entry.tenantId) throw notFound('message');
@@ -744,9 +761,10 @@ export function createMailService(options: MailOptions) {
     /** Sends as the signed-in user through the tenant's relay; the idempotency key makes a retry send once. */
     async send(
       user: UserIdentity,
-      input: { to: string[]; cc: string[]; bcc: string[]; subject: string; html: string; attachments: { filename: string; contentType: string; contentBase64: string }[]; idempotencyKey?: string },
+      input: { to: string[]; cc: string[]; bcc: string[]; subject: string; html: string; attachments: { filename: string; contentType: string; contentBase64: string }[]; idempotencyKey?: string; inReplyTo?: string },
     ) {
       if (!user.email) throw unprocessable([{ path: '(user)', message: 'your directory entry has no mail address to send from' }]);
+      const thread = input.inReplyTo ? await threadOf(user, input.inReplyTo) : {};
       let messageId: string = randomUUID();
       const sendKey = input.idempotencyKey ? `${user.tenantId}:${user.userId}:${input.idempotencyKey}` : null;
       if (sendKey) {
@@ -773,6 +791,7 @@ export function createMailService(options: MailOptions) {
           subject: cleanHeader(input.subject),
           html: input.html,
           messageId: `<${messageId}@${user.email.split('@')[1]}>`,
+          ...thread,
           attachments: input.attachments.map((a) => ({ filename: cleanHeader(a.filename), contentType: cleanHeader(a.contentType), content: Buffer.from(a.contentBase64, 'base64') })),
           disableFileAccess: true,
           disableUrlAccess: true,

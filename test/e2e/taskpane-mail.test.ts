@@ -227,6 +227,8 @@ describe('mail in the task pane, against the real backend', () => {
     expect(out.from).toBe(ADA.email);
     expect(out.raw).toMatch(/received during the outage/);
     expect(out.raw.replace(/=\r?\n/g, '')).toMatch(/wrote:/);
+    // In the original's conversation: threaded from the message as stored.
+    expect(out.raw).toMatch(/^In-Reply-To: <[^<>\s]+>\r?$/m);
     // The Sent folder lists it.
     await page.getByTestId('mail-back').click();
     await page.getByTestId('mail-list').filter({ has: page.getByText('Re: Q3 numbers') }).waitFor();

@@ -434,6 +434,32 @@ describe('the user mailbox and sending', () => {
     expect(read.body.deliveries.map((d: { state: string; lastReply: string }) => [d.state, d.lastReply.slice(0, 3)])).toEqual([['sent', '250'], ['sent', '250'], ['sent', '250']]);
   });
 
+  it('threads a reply: In-Reply-To and References come from the original in the mailbox, never from the client', async () => {
+    const raw = `From: Partner <partner@outside.example>\r\nTo: bob@acme.test\r\nSubject: Contract\r\nMessage-ID: <orig-42@outside.example>\r\nReferences: <root-1@outside.example>\r\n\r\nPlease sign.\r\n`;
+    const res = await sendOne(port, { from: 'partner@outside.example', to: ['bob@acme.test'], message: raw });
+    expect(res.data).toMatch(/^250 /);
+    await routedThenDeliver();
+    const original = (await inbox('bob')).find((m) => m.subject === 'Contract')!;
+    const reply = await request(ctx.app)
+      .post('/api/me/messages')
+      .set('Authorization', `Bearer ${tokens.bob}`)
+      .send({ to: ['partner@outside.example'], subject: 'Re: Contract', html: '<p>Signed.</p>', inReplyTo: original.id })
+      .expect(201);
+    await ctx.services.mail.worker.tick();
+    const out = relay.received.find((m) => m.raw.includes('Subject: Re: Contract'))!;
+    expect(out.raw).toMatch(/^In-Reply-To: <orig-42@outside\.example>\r?$/m);
+    expect(out.raw).toMatch(/^References: <root-1@outside\.example> <orig-42@outside\.example>\r?$/m);
+    expect(reply.body.subject).toBe('Re: Contract');
+
+    // Someone else's message, or no message at all: 422 naming the field; a header in its place: refused by shape.
+    for (const inReplyTo of [original.id, 'inbox:no-such-message']) {
+      const refused = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send({ to: ['partner@outside.example'], subject: 'Re', inReplyTo }).expect(422);
+      expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(['inReplyTo']);
+    }
+    const injected = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.bob}`).send({ to: ['partner@outside.example'], inReplyTo: '<x@y>\r\nBcc: all@acme.test' }).expect(422);
+    expect(injected.body.errors.map((e: { path: string }) => e.path)).toEqual(['inReplyTo']);
+  });
+
   it('refuses header injection and bad fields with 422 naming the field', async () => {
     const res = await request(ctx.app)
       .post('/api/me/messages')

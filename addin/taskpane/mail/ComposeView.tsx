@@ -66,6 +66,8 @@ export function ComposeView(props: {
         subject,
         html: composeHtml(text, quoted),
         attachments,
+        // Replies stay in the original's conversation when Exchange is back (forwards start a new one).
+        ...(original && (mode === 'reply' || mode === 'replyAll') ? { inReplyTo: original.id } : {}),
       };
       props.onSent(await props.api.send(message, key.current));
     } catch (err) {
