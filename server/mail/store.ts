@@ -141,6 +141,8 @@ export function createBatchedStore(
   // in the next one (up to maxBatch messages), so a burst costs few inserts.
   const waiting: { spool: Spool; ticket: SpoolTicket; records: MailMessageRecord[]; done: () => void }[] = [];
   let persistRunning = false;
+  /** Settles when the running persist loop has emptied `waiting`. */
+  let persisted: Promise<void> = Promise.resolve();
 
   /** The journal write of a spooled batch, after the ones before it, retried until it succeeds. */
   function persistLater(spool: Spool, ticket: SpoolTicket, records: MailMessageRecord[]): Promise<void> {
@@ -155,6 +157,8 @@ export function createBatchedStore(
   async function persistWaiting(): Promise<void> {
     if (persistRunning) return;
     persistRunning = true;
+    let finished = () => {};
+    persisted = new Promise<void>((resolve) => (finished = resolve));
     while (waiting.length) {
       // While the receiver is busy, a little patience makes fewer, larger inserts (at most PERSIST_PATIENCE_MS).
       const since = Date.now();
@@ -181,6 +185,7 @@ export function createBatchedStore(
       }
     }
     persistRunning = false;
+    finished();
   }
 
   /** Resolves when the batch is durable; `persisted` when it is in the database (wrapped: a promise resolving to a promise would wait for both). */
@@ -236,9 +241,7 @@ export function createBatchedStore(
   /** True while a batch is being written or waits to be. */
   store.busy = () => writing > 0 || queue.length > 0;
   /** Resolves once every spooled batch accepted so far is in the database. */
-  store.drained = async () => {
-    while (persistRunning || waiting.length) await new Promise((r) => setTimeout(r, 10));
-  };
+  store.drained = () => persisted;
   /** Messages accepted through the spool and not yet in the database. */
   store.unpersisted = () => unpersisted;
   return store;

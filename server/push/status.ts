@@ -53,7 +53,6 @@ export const PREPARED_MAX_AGE_MS = 2000;
 /** A tenant's statuses, read synchronously. Views with the same `coverage` group users the same way. */
 export interface StatusView {
   coverage: ReadonlyMap<string, string>;
-  statusFor(userId: string): ContinuityStatus;
   keyFor(userId: string): string;
   statusOfKey(key: string): ContinuityStatus;
 }
@@ -130,7 +129,7 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
 
   function viewOf(snap: Snapshot): StatusView {
     const cache = new Map<string, ContinuityStatus>();
-    return { coverage: snap.coverage, statusFor: (userId) => statusFrom(snap, userId, cache), keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
+    return { coverage: snap.coverage, keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
   }
 
   return {
