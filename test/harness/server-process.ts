@@ -5,7 +5,6 @@ import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const TSX_CLI = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -17,7 +16,9 @@ export interface ServerProcess {
 }
 
 function spawnServer(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [TSX_CLI, path.join(ROOT, 'server', 'main.ts')], {
+  // One process, as `npm start` runs it: signals reach the server itself. (The tsx CLI wrapper relays
+  // them and SIGKILLs the server when it has not acknowledged one within 60 ms, as under load.)
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SMTP_PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
