@@ -67,7 +67,12 @@ module.exports = (_env, argv) => {
       new HtmlWebpackPlugin({ filename: 'commands.html', chunks: ['commands'], templateContent: page('Lifeboat commands', '') }),
       new HtmlWebpackPlugin({ filename: 'support.html', chunks: [], templateContent: page('Lifeboat for Outlook: help', SUPPORT_BODY, false) }),
       // The admin page is served at /admin (server/admin/routes.ts), its bundle beside it.
-      new HtmlWebpackPlugin({ filename: 'admin.html', chunks: ['admin'], publicPath: '/admin/', templateContent: page('Lifeboat admin', '<div id="root"></div>', false) }),
+      new HtmlWebpackPlugin({
+        filename: 'admin.html',
+        chunks: ['admin'],
+        publicPath: '/admin/',
+        templateContent: page('Lifeboat admin', '<div id="root"></div>', false),
+      }),
       new CopyWebpackPlugin({ patterns: [{ from: 'addin/assets/*.png', to: 'assets/[name][ext]' }] }),
     ],
     performance: { hints: false },

@@ -28,7 +28,6 @@ const C = arg('connections', 6);
 const K = arg('kills', 3);
 const USERS = 5;
 
-
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-chaos-'));
   const directoryFile = path.join(dataDir, 'directory.json');
@@ -41,7 +40,13 @@ async function main() {
     }),
   );
   const smtpPort = await freePort();
-  const env = { LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_DIRECTORY_FILE: directoryFile, SMTP_PORT: String(smtpPort), LOG_LEVEL: 'error', LIFEBOAT_SECRET: 'chaos-secret-0123456789abcdef0123456789' };
+  const env = {
+    LIFEBOAT_DATA_DIR: dataDir,
+    LIFEBOAT_DIRECTORY_FILE: directoryFile,
+    SMTP_PORT: String(smtpPort),
+    LOG_LEVEL: 'error',
+    LIFEBOAT_SECRET: 'chaos-secret-0123456789abcdef0123456789',
+  };
   let server: ServerProcess = await startServer(env);
 
   const pending = Array.from({ length: N }, (_, i) => i);
@@ -69,7 +74,9 @@ async function main() {
             const to = `user${current % USERS}@chaos.test`;
             await s.command('MAIL FROM:<sender@chaos.example>');
             const rcpt = await s.command(`RCPT TO:<${to}>`);
-            const reply = rcpt.startsWith('250') ? await s.data(simpleMessage({ from: 'sender@chaos.example', to, subject: `chaos ${current}`, body: `X-Chaos-Id ${current}` })) : rcpt;
+            const reply = rcpt.startsWith('250')
+              ? await s.data(simpleMessage({ from: 'sender@chaos.example', to, subject: `chaos ${current}`, body: `X-Chaos-Id ${current}` }))
+              : rcpt;
             const m = /^250 .*queued as (\S+)/.exec(reply);
             if (m) accepted.set(current, m[1]!);
             else pending.push(current);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 export function cpuMs(otherPid: number): { node: number; db: number } {
   const u = process.cpuUsage();
-  let db = 0;
+  let db: number;
   try {
     const fields = readFileSync(`/proc/${otherPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     db = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms

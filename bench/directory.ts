@@ -28,7 +28,7 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 async function main() {
   assertCertificateTrusted();
-  let t = Date.now();
+  const t = Date.now();
   const world = new StandInWorld();
   const tenant = world.addTenant();
   generateTenant(tenant, { users: USERS, groups: GROUPS, depth: 5 });
@@ -75,7 +75,11 @@ async function main() {
     });
     let cookie = '';
     const call = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(`${base}${url}`, { method, headers: { 'content-type': 'application/json', cookie }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${base}${url}`, {
+        method,
+        headers: { 'content-type': 'application/json', cookie },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       cookie = res.headers.get('set-cookie')?.split(';')[0] ?? cookie;
       if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
       return res.status === 204 ? null : res.json();
@@ -88,7 +92,11 @@ async function main() {
     const phases = async () => {
       for (let i = 0; i < 6000 && !syncLines.length; i++) await new Promise((r) => setTimeout(r, 50));
       const line = syncLines.shift();
-      return line ? `  phases (ms): ${Object.entries(line.ms).map(([k, v]) => `${k} ${v}`).join(', ')}; expansions written: ${line.expanded}` : '  (no phase line from the server)';
+      return line
+        ? `  phases (ms): ${Object.entries(line.ms)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; expansions written: ${line.expanded}`
+        : '  (no phase line from the server)';
     };
     const syncOnce = async (full: boolean) => {
       await call('POST', '/api/directory/sync', { full });

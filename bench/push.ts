@@ -107,7 +107,12 @@ async function main() {
   // payload has the shape of an active status, so encoding (server) and decoding (clients) are warm
   // for whichever measurement comes first.
   const warm = push.io as unknown as { emit(event: string, payload: unknown): void; to(room: string): { emit(event: string, payload: unknown): void } };
-  const warmPayload = { seq: 0, active: true, events: [{ id: '0'.repeat(24), description: 'Warm-up outage', startMessage: 'Use Lifeboat', start: new Date(), end: null, timeZone: 'UTC' }], at: new Date() };
+  const warmPayload = {
+    seq: 0,
+    active: true,
+    events: [{ id: '0'.repeat(24), description: 'Warm-up outage', startMessage: 'Use Lifeboat', start: new Date(), end: null, timeZone: 'UTC' }],
+    at: new Date(),
+  };
   for (let round = 0; round < 3; round++) {
     warm.emit('bench:warmup', warmPayload);
     await new Promise((r) => setTimeout(r, 500));
@@ -120,7 +125,18 @@ async function main() {
   // Lifeboat: an event covering every client starts at a scheduled time.
   const start = Date.now() + 2000;
   const admin = { tenantId: 'bench', adminId: 'bench', email: 'bench@bench.test', displayName: 'Bench', role: 'fullAdministrator' as const };
-  await services.events.create(admin, { description: 'Bench outage', affectedGroupId: 'g-all', timeZone: 'UTC', start: new Date(start).toISOString(), end: null, appNotifications: { startMessage: 'Use Lifeboat' } }, { ip: null, requestId: null });
+  await services.events.create(
+    admin,
+    {
+      description: 'Bench outage',
+      affectedGroupId: 'g-all',
+      timeZone: 'UTC',
+      start: new Date(start).toISOString(),
+      end: null,
+      appNotifications: { startMessage: 'Use Lifeboat' },
+    },
+    { ip: null, requestId: null },
+  );
   await new Promise((r) => setTimeout(r, start - 50 - Date.now()));
   let cpuBefore = cpuMs(db.pid);
   const ours = percentiles((await waitAll('status')).map((t) => t - start));
@@ -140,11 +156,14 @@ async function main() {
   console.log(`CPU from 50 ms before until the last receipt (server / database): Lifeboat ${oursCpu}, baseline ${baseCpu}`);
   console.log(`baseline io.emit returned after ${baselineEmitMs.toFixed(0)} ms`);
 
-  const row = (name: string, p: ReturnType<typeof percentiles>) => `${name.padEnd(28)} first ${String(p.min).padStart(4)} ms   p50 ${String(p.p50).padStart(5)} ms   p99 ${String(p.p99).padStart(5)} ms   max ${String(p.max).padStart(5)} ms`;
+  const row = (name: string, p: ReturnType<typeof percentiles>) =>
+    `${name.padEnd(28)} first ${String(p.min).padStart(4)} ms   p50 ${String(p.p50).padStart(5)} ms   p99 ${String(p.p99).padStart(5)} ms   max ${String(p.max).padStart(5)} ms`;
   console.log(`\nPush of an event start to ${N} clients (from scheduled start to receipt):`);
   console.log(row('Lifeboat continuity:status', ours));
   console.log(row('baseline raw io.emit', base));
-  console.log(`ratio (Lifeboat / baseline)   p50 ${(ours.p50 / Math.max(1, base.p50)).toFixed(2)}×   p99 ${(ours.p99 / Math.max(1, base.p99)).toFixed(2)}×   max ${(ours.max / Math.max(1, base.max)).toFixed(2)}×`);
+  console.log(
+    `ratio (Lifeboat / baseline)   p50 ${(ours.p50 / Math.max(1, base.p50)).toFixed(2)}×   p99 ${(ours.p99 / Math.max(1, base.p99)).toFixed(2)}×   max ${(ours.max / Math.max(1, base.max)).toFixed(2)}×`,
+  );
   console.log(
     `server memory per connection: rss ${((memoryAfter.rss - memoryBefore.rss) / N / 1024).toFixed(1)} KB, heap ${((memoryAfter.heapUsed - memoryBefore.heapUsed) / N / 1024).toFixed(1)} KB ` +
       `(rss ${mb(memoryBefore.rss)} → ${mb(memoryAfter.rss)})`,

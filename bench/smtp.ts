@@ -25,7 +25,10 @@ const i = process.argv.indexOf('--messages');
 const N = i > 0 ? Number(process.argv[i + 1]) : 600;
 const r = process.argv.indexOf('--rounds');
 const ROUNDS = r > 0 ? Number(process.argv[r + 1]) : 3;
-const BODY = 'x'.repeat(76).concat('\r\n').repeat(Math.ceil(10 * 1024 / 78));
+const BODY = 'x'
+  .repeat(76)
+  .concat('\r\n')
+  .repeat(Math.ceil((10 * 1024) / 78));
 
 async function blast(port: number, connections: number, total: number): Promise<number> {
   let next = 0;

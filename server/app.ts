@@ -67,7 +67,9 @@ export function createApp(options: AppOptions): Express {
   });
 
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
-  app.use(directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }));
+  app.use(
+    directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }),
+  );
   app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
   app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory, smsPhoneAttribute: services.notify.phoneAttribute }));

@@ -23,7 +23,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable}: ${problem}`);
   }
 }
@@ -79,7 +82,10 @@ function entraSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['entra
   const clientId = optional(env, 'LIFEBOAT_ENTRA_CLIENT_ID');
   const apiScope = optional(env, 'LIFEBOAT_ENTRA_API_SCOPE') ?? (clientId ? `api://${new URL(publicUrl).host}/${clientId}/access_as_user` : undefined);
   const applicationIdUri = apiScope?.replace(/\/[^/]+$/, '');
-  const configured = (optional(env, 'LIFEBOAT_ENTRA_AUDIENCE') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+  const configured = (optional(env, 'LIFEBOAT_ENTRA_AUDIENCE') ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   return {
     audiences: configured.length ? configured : [clientId, applicationIdUri].filter((a): a is string => Boolean(a)),
     authority: httpsUrl(env, 'LIFEBOAT_ENTRA_AUTHORITY', 'https://login.microsoftonline.com'),
@@ -98,7 +104,10 @@ export function spfRegions(env: NodeJS.ProcessEnv): Record<string, string> {
   const raw = optional(env, name);
   const regions: Record<string, string> = {};
   if (!raw) return regions;
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const m = /^([a-z0-9][a-z0-9-]{0,31})=(.+)$/i.exec(entry);
     if (!m) throw new ConfigError(name, `each entry must be region=include (like eu=spf-eu.relay.example), got "${entry}"`);
     const [region, include] = [m[1].toLowerCase(), m[2].trim().toLowerCase()];
@@ -122,7 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((smtp.tlsCertFile === undefined) !== (smtp.tlsKeyFile === undefined)) {
     throw new ConfigError(smtp.tlsCertFile ? 'SMTP_TLS_KEY_FILE' : 'SMTP_TLS_CERT_FILE', 'SMTP_TLS_CERT_FILE and SMTP_TLS_KEY_FILE must be set together');
   }
-  for (const [name, file] of [['SMTP_TLS_CERT_FILE', smtp.tlsCertFile], ['SMTP_TLS_KEY_FILE', smtp.tlsKeyFile]] as const) {
+  for (const [name, file] of [
+    ['SMTP_TLS_CERT_FILE', smtp.tlsCertFile],
+    ['SMTP_TLS_KEY_FILE', smtp.tlsKeyFile],
+  ] as const) {
     if (file && !existsSync(file)) throw new ConfigError(name, `file not found: ${file}`);
   }
 

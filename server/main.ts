@@ -37,8 +37,7 @@ async function openDatabase(config: Config, log: (line: string) => void): Promis
       return { conn: await openConnection(config.mongodbUri), embedded: null };
     } catch (err) {
       throw new StartupError(
-        `the database at MONGODB_URI does not answer (${(err as Error).message}). ` +
-          'Fix MONGODB_URI, or unset it to use the embedded database.',
+        `the database at MONGODB_URI does not answer (${(err as Error).message}). ` + 'Fix MONGODB_URI, or unset it to use the embedded database.',
       );
     }
   }
@@ -179,7 +178,8 @@ async function main(): Promise<void> {
       logger,
       hostname: config.smtp.hostname,
       maxMessageBytes: config.smtp.maxMessageBytes,
-      tls: config.smtp.tlsCertFile && config.smtp.tlsKeyFile ? { cert: readFileSync(config.smtp.tlsCertFile), key: readFileSync(config.smtp.tlsKeyFile) } : null,
+      tls:
+        config.smtp.tlsCertFile && config.smtp.tlsKeyFile ? { cert: readFileSync(config.smtp.tlsCertFile), key: readFileSync(config.smtp.tlsKeyFile) } : null,
     });
     const mailSweeper = setInterval(() => {
       mail.sweep().catch((err) => logger.warn({ err }, 'mail sweep failed'));
@@ -206,7 +206,10 @@ async function main(): Promise<void> {
       const s = createLifeboatServer(app, tls).listen(config.port, () => resolve(s));
       s.once('error', reject);
     });
-    pushContinuityChanges(services, attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, receipts: services.receipts, logger }));
+    pushContinuityChanges(
+      services,
+      attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, receipts: services.receipts, logger }),
+    );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');

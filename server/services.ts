@@ -121,7 +121,16 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
   const receipts = createReceiptService({ receipts: bannerReceiptModel(conn), status, logger: options.logger, now: options.now });
   const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
-  const mail = createMailService({ models: mailModels(conn), tenants, directory, events: eventModel(conn), audit, logger: options.logger, now: options.now, ...options.mail });
+  const mail = createMailService({
+    models: mailModels(conn),
+    tenants,
+    directory,
+    events: eventModel(conn),
+    audit,
+    logger: options.logger,
+    now: options.now,
+    ...options.mail,
+  });
   // Queued mail is held when a pausing event starts; held mail is released when none covers it any more.
   scheduler.onTransition((_transition, event) => mail.onEventChange(event));
   events.onEventChanged((event) => mail.onEventChange(event));
@@ -155,7 +164,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     // The monitor is composed below; the report asks it only when a report is requested.
     detection: (tenantId, source) => monitor.detectionOf(tenantId, source),
   });
-  const readiness = createReadinessService({ directory, userAuth, smsOptedIn: notify.consents.optedInRecipients, settings: readinessSettingsModel(conn), audit, now: options.now });
+  const readiness = createReadinessService({
+    directory,
+    userAuth,
+    smsOptedIn: notify.consents.optedInRecipients,
+    settings: readinessSettingsModel(conn),
+    audit,
+    now: options.now,
+  });
   const monitor = createMonitorService({
     models: monitorModels(conn),
     tenants,
@@ -174,7 +190,27 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tickMs: options.monitor?.tickMs,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  return { tenants, audit, directory, admins, auth, events, scheduler, tokens, userAuth, status, receipts, clients, entra, mail, notify, monitor, portal, reports, readiness };
+  return {
+    tenants,
+    audit,
+    directory,
+    admins,
+    auth,
+    events,
+    scheduler,
+    tokens,
+    userAuth,
+    status,
+    receipts,
+    clients,
+    entra,
+    mail,
+    notify,
+    monitor,
+    portal,
+    reports,
+    readiness,
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 

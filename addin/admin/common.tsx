@@ -25,7 +25,7 @@ export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApi
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>, () => Promise<void>] {
   const [value, setValue] = useState<Loaded<T>>({ state: 'loading' });
   // The caller's deps say when to load again, as with useEffect.
-  const run = useCallback(load, deps);
+  const run = useCallback(load, deps); // eslint-disable-line react-hooks/exhaustive-deps -- the caller's deps decide when to load again, as with useEffect
   const reload = useCallback(async () => {
     try {
       setValue({ state: 'ready', data: await run() });
@@ -136,7 +136,13 @@ export function ScrollTable<T>(props: {
   const c = useStyles();
   return (
     <div className={c.scroll} tabIndex={0} role="region" aria-label={`${props.label}, scrollable`}>
-      <Table aria-label={props.label} size="small" data-testid={props.testId} className={props.nowrap ? c.nowrap : undefined} style={{ minWidth: props.minWidth }}>
+      <Table
+        aria-label={props.label}
+        size="small"
+        data-testid={props.testId}
+        className={props.nowrap ? c.nowrap : undefined}
+        style={{ minWidth: props.minWidth }}
+      >
         <TableHeader>
           <TableRow>
             {props.columns.map((col, i) => (

@@ -4,7 +4,15 @@ const pad = (n: number) => String(n).padStart(2, '0');
 /** The wall clock of an instant in a zone, as a datetime-local value (2027-03-28T09:30). */
 export function localInputValue(instant: Date, timeZone: string): string {
   const parts: Record<string, string> = {};
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
   for (const p of f.formatToParts(instant)) parts[p.type] = p.value;
   return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
 }

@@ -37,7 +37,11 @@ export async function fetchStatus(token: string | undefined, tokenExpiresAt: str
   const controller = typeof AbortController === 'function' ? new AbortController() : null;
   const timer = setTimeout(() => controller?.abort(), STATUS_TIMEOUT_MS);
   try {
-    const res = await fetch(`${origin}/api/me/status`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, cache: 'no-store', signal: controller?.signal });
+    const res = await fetch(`${origin}/api/me/status`, {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      cache: 'no-store',
+      signal: controller?.signal,
+    });
     if (!res.ok) return { kind: 'unavailable', reason: `the backend answered ${res.status}` };
     const status = parseStatus(await res.json());
     return status ? { kind: 'status', status } : { kind: 'unavailable', reason: 'unexpected status' };

@@ -144,7 +144,9 @@ async function problemOf(res: Response): Promise<ApiError> {
   const detail = typeof problem?.detail === 'string' ? problem.detail : null;
   const title = typeof problem?.title === 'string' ? problem.title : null;
   const fallback =
-    res.status === 401 ? 'Your sign-in has expired. Please sign in again.' : `The Lifeboat server answered ${res.status} ${res.statusText}.`.replace(/ \.$/, '.');
+    res.status === 401
+      ? 'Your sign-in has expired. Please sign in again.'
+      : `The Lifeboat server answered ${res.status} ${res.statusText}.`.replace(/ \.$/, '.');
   return new ApiError(detail ?? title ?? fallback, res.status, problem);
 }
 

@@ -20,9 +20,7 @@ export interface AddinConfig {
   continuityInboxUrl: string | null;
 }
 
-export type Session =
-  | { method: 'naa'; username: string | null }
-  | { method: 'password'; email: string; token: string; expiresAt: string };
+export type Session = { method: 'naa'; username: string | null } | { method: 'password'; email: string; token: string; expiresAt: string };
 
 const SESSION_KEY = 'lifeboat.session';
 

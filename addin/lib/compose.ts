@@ -35,7 +35,10 @@ export function parseMailbox(value: string): Mailbox | null {
   if (angle) {
     const address = angle[2]!;
     if (!isAddress(address)) return null;
-    const name = angle[1]!.trim().replace(/^"(.*)"$/, '$1').trim();
+    const name = angle[1]!
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .trim();
     return { name: name || null, address };
   }
   return isAddress(text) ? { name: null, address: text } : null;
@@ -195,7 +198,15 @@ export function formatShort(iso: string, timeZone: string | undefined, now: Date
 export function formatFull(iso: string, timeZone: string | undefined): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  const p = parts(d, timeZone, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  const p = parts(d, timeZone, {
+    weekday: 'short',
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  });
   return `${p.weekday} ${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute} ${p.timeZoneName ?? ''}`.trim();
 }
 

@@ -123,9 +123,9 @@ export async function saveGuard(update: { status?: ContinuityStatus; token?: str
   const previous = await loadGuard();
   const status = update.status ?? previous?.status;
   if (!status) return;
-  const next: CachedGuard = { status, savedAt: update.status ? now.toISOString() : previous?.savedAt ?? now.toISOString() };
-  const token = update.token === undefined ? previous?.token : update.token ?? undefined;
-  const expires = update.tokenExpiresAt === undefined ? previous?.tokenExpiresAt : update.tokenExpiresAt ?? undefined;
+  const next: CachedGuard = { status, savedAt: update.status ? now.toISOString() : (previous?.savedAt ?? now.toISOString()) };
+  const token = update.token === undefined ? previous?.token : (update.token ?? undefined);
+  const expires = update.tokenExpiresAt === undefined ? previous?.tokenExpiresAt : (update.tokenExpiresAt ?? undefined);
   if (token && expires) {
     next.token = token;
     next.tokenExpiresAt = expires;

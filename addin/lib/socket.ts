@@ -7,10 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { parseStatus, type ContinuityStatus } from './status';
 
 export type ConnectionState =
-  | { kind: 'connecting' }
-  | { kind: 'live'; since: number }
-  | { kind: 'reconnecting'; since: number }
-  | { kind: 'offline'; since: number };
+  { kind: 'connecting' } | { kind: 'live'; since: number } | { kind: 'reconnecting'; since: number } | { kind: 'offline'; since: number };
 
 export interface StatusSocketOptions {
   /** The backend origin ('' or the pane's origin: same origin). */

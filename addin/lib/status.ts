@@ -4,10 +4,7 @@ import type { ContinuityEvent, ContinuityStatus } from '../../server/push/contra
 
 export type { ContinuityEvent, ContinuityStatus };
 
-export type HeaderState =
-  | { kind: 'normal' }
-  | { kind: 'active'; events: ContinuityEvent[] }
-  | { kind: 'restored'; events: ContinuityEvent[] };
+export type HeaderState = { kind: 'normal' } | { kind: 'active'; events: ContinuityEvent[] } | { kind: 'restored'; events: ContinuityEvent[] };
 
 /** Whether `incoming` should replace what is shown: only a newer seq does. */
 export function isNewer(current: ContinuityStatus | null, incoming: ContinuityStatus): boolean {

@@ -1,4 +1,16 @@
-import { Button, Link, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
+import {
+  Button,
+  Link,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Text,
+  Title3,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { clearContinuityBanner, showContinuityBanner } from '../office/banners';
 import { classifyClient, type CachedModeAnswer } from '../office/client';
@@ -302,8 +314,14 @@ function Pane({ env }: { env: PaneEnv }) {
     : null;
 
   const compose = useMemo(() => composeItem(currentItem()), [itemVersion]); // eslint-disable-line react-hooks/exhaustive-deps
-  const timeZone = (status?.events.find((e) => e.timeZone)?.timeZone) ?? undefined;
-  const since = status?.active && status.events.length ? status.events.map((e) => e.start).filter(Boolean).sort()[0] ?? null : null;
+  const timeZone = status?.events.find((e) => e.timeZone)?.timeZone ?? undefined;
+  const since =
+    status?.active && status.events.length
+      ? (status.events
+          .map((e) => e.start)
+          .filter(Boolean)
+          .sort()[0] ?? null)
+      : null;
   // In compose mode the pane is about this draft (Send via Lifeboat); the mailbox opens on request.
   const showMail = (Boolean(status?.active) && !compose) || mailOpen;
   // Once shown during an event it stays open when the event ends (a reply being written is not lost);
@@ -312,12 +330,14 @@ function Pane({ env }: { env: PaneEnv }) {
     if (status?.active && !compose) setMailOpen(true);
   }, [status?.active, compose]);
 
-  const who = auth.kind === 'signedIn' ? (auth.session.method === 'password' ? auth.session.email : auth.session.username ?? 'Microsoft account') : null;
+  const who = auth.kind === 'signedIn' ? (auth.session.method === 'password' ? auth.session.email : (auth.session.username ?? 'Microsoft account')) : null;
 
   return (
     <main className={styles.main} data-testid="pane" data-route={route}>
       <div className={styles.top}>
-        <Title3 as="h1" className={styles.title}>Lifeboat</Title3>
+        <Title3 as="h1" className={styles.title}>
+          Lifeboat
+        </Title3>
         {who ? (
           <Link as="button" onClick={() => signOut(null)} data-testid="sign-out">
             Sign out

@@ -22,9 +22,23 @@ export interface ClientCardProps {
 
 function Readiness({ ready }: { ready: boolean | 'unknown' }) {
   const styles = useStyles();
-  if (ready === true) return <Text weight="semibold" className={styles.ready}>Ready for continuity</Text>;
-  if (ready === false) return <Text weight="semibold" className={styles.notReady}>Can't enter continuity mode</Text>;
-  return <Text weight="semibold" className={styles.unknown}>Readiness unknown</Text>;
+  if (ready === true)
+    return (
+      <Text weight="semibold" className={styles.ready}>
+        Ready for continuity
+      </Text>
+    );
+  if (ready === false)
+    return (
+      <Text weight="semibold" className={styles.notReady}>
+        Can't enter continuity mode
+      </Text>
+    );
+  return (
+    <Text weight="semibold" className={styles.unknown}>
+      Readiness unknown
+    </Text>
+  );
 }
 
 function CachedModeHelp() {
@@ -95,17 +109,15 @@ export function ClientCard({ client, facts, inOutlook, continuityInboxUrl, onAns
     case 'mobile':
       body = (
         <Text>
-          {client.label} has no offline copy of your mailbox (no Cached Exchange Mode), so it cannot enter continuity mode. During
-          an outage, read and send your email in the Lifeboat {inbox}.
+          {client.label} has no offline copy of your mailbox (no Cached Exchange Mode), so it cannot enter continuity mode. During an outage, read and send your
+          email in the Lifeboat {inbox}.
         </Text>
       );
       break;
     case 'unknown':
       body = (
         <Text>
-          {inOutlook
-            ? 'Lifeboat could not tell which Outlook this is. '
-            : 'This page is not running inside Outlook. Open Lifeboat from the Outlook ribbon. '}
+          {inOutlook ? 'Lifeboat could not tell which Outlook this is. ' : 'This page is not running inside Outlook. Open Lifeboat from the Outlook ribbon. '}
           During an outage you can always use the {inbox}.
         </Text>
       );

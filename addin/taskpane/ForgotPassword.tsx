@@ -82,10 +82,14 @@ export function ForgotPassword({ defaultEmail, actions, onBack }: { defaultEmail
 
   return (
     <Card className={styles.card} data-testid="reset" data-step={step}>
-      <Title3 as="h2" className={styles.title}>Reset your Lifeboat password</Title3>
+      <Title3 as="h2" className={styles.title}>
+        Reset your Lifeboat password
+      </Title3>
       {step === 'ask' ? (
         <form className={styles.form} onSubmit={ask} noValidate data-testid="reset-ask">
-          <Text size={200}>Enter your work email address. If your organisation allows it, Lifeboat sends you a code by email (to your other address) or by SMS.</Text>
+          <Text size={200}>
+            Enter your work email address. If your organisation allows it, Lifeboat sends you a code by email (to your other address) or by SMS.
+          </Text>
           <Field label="Email" validationMessage={fields.email}>
             <Input type="email" autoComplete="username" value={email} onChange={(_e, d) => setEmail(d.value)} />
           </Field>

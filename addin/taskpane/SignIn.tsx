@@ -54,7 +54,9 @@ export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice, reset }:
 
   return (
     <Card className={styles.card} data-testid="sign-in">
-      <Title3 as="h2" className={styles.title}>Sign in</Title3>
+      <Title3 as="h2" className={styles.title}>
+        Sign in
+      </Title3>
       {notice ? (
         <MessageBar intent="warning">
           <MessageBarBody>{notice}</MessageBarBody>

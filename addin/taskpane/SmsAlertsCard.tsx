@@ -16,7 +16,15 @@ const SOURCE: Record<string, string> = { user: 'by you', admin: 'by an administr
 
 function when(iso: string, timeZone?: string): string {
   try {
-    return new Date(iso).toLocaleString('en-GB', { timeZone, day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+    return new Date(iso).toLocaleString('en-GB', {
+      timeZone,
+      day: 'numeric',
+      month: 'short',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      timeZoneName: 'short',
+    });
   } catch {
     return new Date(iso).toISOString();
   }
@@ -66,10 +74,13 @@ export function SmsAlertsCard({ api, timeZone, onUnauthorized }: { api: Api; tim
         </MessageBar>
       ) : null}
       {!consent ? (
-        error ? null : <Spinner size="tiny" label="Getting your SMS settings…" />
+        error ? null : (
+          <Spinner size="tiny" label="Getting your SMS settings…" />
+        )
       ) : !consent.phone ? (
         <Text size={200} data-testid="sms-no-number">
-          Lifeboat has no mobile number for you, so it can't text you when email is down. Ask your IT team to add one to your directory profile ({consent.phoneAttribute}).
+          Lifeboat has no mobile number for you, so it can't text you when email is down. Ask your IT team to add one to your directory profile (
+          {consent.phoneAttribute}).
         </Text>
       ) : (
         <>

@@ -22,7 +22,9 @@ export function StatusHeader({ status }: { status: ContinuityStatus }) {
   const state = headerState(status);
   const card = (tone: 'normal' | 'active' | 'restored', title: string, body: ReactNode) => (
     <Card className={mergeClasses(styles.card, styles[tone])} data-testid="header-state" data-state={tone} role={tone === 'active' ? 'alert' : 'status'}>
-      <Title3 as="h2" className={styles.title}>{title}</Title3>
+      <Title3 as="h2" className={styles.title}>
+        {title}
+      </Title3>
       {body}
     </Card>
   );
@@ -33,8 +35,14 @@ export function StatusHeader({ status }: { status: ContinuityStatus }) {
       const when = which === 'start' ? event.start : event.end;
       return (
         <div key={event.id} className={styles.event}>
-          <Text weight="semibold" className={styles.message}>{event.description}</Text>
-          {message ? <Text className={styles.message} data-testid={`${which}-message`}>{message}</Text> : null}
+          <Text weight="semibold" className={styles.message}>
+            {event.description}
+          </Text>
+          {message ? (
+            <Text className={styles.message} data-testid={`${which}-message`}>
+              {message}
+            </Text>
+          ) : null}
           {when ? (
             <Text size={200} className={styles.meta}>
               {which === 'start' ? 'Since' : 'Ended'} {event.timeZone ? `${formatShort(when, event.timeZone)} (${event.timeZone})` : hhmm(when)}

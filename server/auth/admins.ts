@@ -46,7 +46,9 @@ export function createAdminService(deps: { admins: AdminModel; audit: AuditServi
       const passwordHash = await hashPassword(input.password);
       let created: AdminRecord;
       try {
-        created = (await admins.create({ tenantId: by.tenantId, email: input.email, displayName: input.displayName ?? '', role: input.role, passwordHash })).toObject();
+        created = (
+          await admins.create({ tenantId: by.tenantId, email: input.email, displayName: input.displayName ?? '', role: input.role, passwordHash })
+        ).toObject();
       } catch (err) {
         if (isDuplicateKey(err)) throw conflict('An admin with this email address already exists.');
         throw err;
@@ -75,12 +77,17 @@ export function createAdminService(deps: { admins: AdminModel; audit: AuditServi
     ): Promise<{ email: string; generatedPassword: string | null } | null> {
       if (await admins.exists({ tenantId: tenant.id })) return null;
       const configuredDomain = configured.email?.split('@')[1]?.toLowerCase();
-      const useConfigured =
-        configured.email && configured.password && (configured.onlyTenant || tenant.domains.includes(configuredDomain ?? ''));
+      const useConfigured = configured.email && configured.password && (configured.onlyTenant || tenant.domains.includes(configuredDomain ?? ''));
       const email = useConfigured ? configured.email!.toLowerCase() : `admin@${tenant.domains[0]}`;
       const password = useConfigured ? configured.password! : generatePassword();
       try {
-        await admins.create({ tenantId: tenant.id, email, displayName: 'Lifeboat administrator', role: 'fullAdministrator', passwordHash: await hashPassword(password) });
+        await admins.create({
+          tenantId: tenant.id,
+          email,
+          displayName: 'Lifeboat administrator',
+          role: 'fullAdministrator',
+          passwordHash: await hashPassword(password),
+        });
       } catch (err) {
         if (isDuplicateKey(err)) return null; // another process bootstrapped it first
         throw err;

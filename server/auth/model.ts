@@ -56,10 +56,7 @@ const sessionSchema = new Schema<SessionRecord>(
 sessionSchema.index({ tokenHash: 1 }, { unique: true });
 sessionSchema.index({ expiresAt: 1 });
 
-const loginFailureSchema = new Schema<LoginFailureRecord>(
-  { key: { type: String, required: true }, at: { type: Date, required: true } },
-  { versionKey: false },
-);
+const loginFailureSchema = new Schema<LoginFailureRecord>({ key: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
 loginFailureSchema.index({ key: 1, at: 1 });
 loginFailureSchema.index({ at: 1 });
 

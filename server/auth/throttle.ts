@@ -15,7 +15,11 @@ export function createLoginThrottle(deps: { failures: LoginFailureModel; now: ()
   /** Seconds until the key may try again, or 0 when it is under its limit. */
   async function wait(key: string, limit: number): Promise<number> {
     const since = new Date(now().getTime() - LOGIN_WINDOW_MS);
-    const recent = await failures.find({ key, at: { $gte: since } }).sort({ at: 1 }).limit(limit).lean();
+    const recent = await failures
+      .find({ key, at: { $gte: since } })
+      .sort({ at: 1 })
+      .limit(limit)
+      .lean();
     if (recent.length < limit) return 0;
     return Math.max(1, Math.ceil((recent[0].at.getTime() + LOGIN_WINDOW_MS - now().getTime()) / 1000));
   }

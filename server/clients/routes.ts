@@ -18,7 +18,13 @@ const reportBody = z.object({
   hostVersion: short,
   cachedMode: z.enum(CACHED_MODES),
   evidence: z
-    .array(z.object({ type: z.string().min(1).max(64), at: z.iso.datetime({ offset: true }).transform((s) => new Date(s)), detail: z.string().max(500).default('') }))
+    .array(
+      z.object({
+        type: z.string().min(1).max(64),
+        at: z.iso.datetime({ offset: true }).transform((s) => new Date(s)),
+        detail: z.string().max(500).default(''),
+      }),
+    )
     .max(20)
     .optional(),
 });

@@ -63,7 +63,10 @@ export function createClientService(deps: { reports: ClientReportModel; now?: ()
         { $match: userIds ? { tenantId, userId: { $in: userIds } } : { tenantId } },
         { $group: { _id: { kind: '$kind', cachedMode: '$cachedMode' }, n: { $sum: 1 } } },
       ]);
-      const byKind = Object.fromEntries(CLIENT_KINDS.map((k) => [k, { total: 0, byCachedMode: {} as Record<string, number> }])) as Record<ClientKind, { total: number; byCachedMode: Record<string, number> }>;
+      const byKind = Object.fromEntries(CLIENT_KINDS.map((k) => [k, { total: 0, byCachedMode: {} as Record<string, number> }])) as Record<
+        ClientKind,
+        { total: number; byCachedMode: Record<string, number> }
+      >;
       const readiness: Record<Readiness, number> = { ready: 0, unknown: 0, notCapable: 0 };
       let total = 0;
       for (const row of rows) {

@@ -45,7 +45,10 @@ export type DirectoryUserInput = z.infer<typeof userSchema>;
 export type DirectoryGroupInput = z.infer<typeof groupSchema>;
 
 export class DirectoryFileError extends Error {
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`directory file ${file}: ${problem}`);
   }
 }

@@ -51,12 +51,24 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
 
   router.get('/api/directory/groups', requireAdmin(auth), async (req, res) => {
     const { search: text } = parseQuery(searchQuery, req);
-    (await lookUp(req, (api) => entra.directory.searchGroups(api, text), (tenantId) => directory.searchGroups(tenantId, text))).send(res);
+    (
+      await lookUp(
+        req,
+        (api) => entra.directory.searchGroups(api, text),
+        (tenantId) => directory.searchGroups(tenantId, text),
+      )
+    ).send(res);
   });
 
   router.get('/api/directory/users', requireAdmin(auth), async (req, res) => {
     const { search: text } = parseQuery(searchQuery, req);
-    (await lookUp(req, (api) => entra.directory.searchUsers(api, text), (tenantId) => directory.searchUsers(tenantId, text))).send(res);
+    (
+      await lookUp(
+        req,
+        (api) => entra.directory.searchUsers(api, text),
+        (tenantId) => directory.searchUsers(tenantId, text),
+      )
+    ).send(res);
   });
 
   /** A stored group with its transitive members: the file's copy, or the last sync's when Graph is unavailable. */
@@ -69,7 +81,11 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
 
   router.get('/api/directory/groups/:id', requireAdmin(auth), async (req, res) => {
     const id = req.params.id as string;
-    const found = await lookUp(req, (api, tenantId) => entra.directory.getGroup(api, tenantId, id), (tenantId) => storedGroup(tenantId, id));
+    const found = await lookUp(
+      req,
+      (api, tenantId) => entra.directory.getGroup(api, tenantId, id),
+      (tenantId) => storedGroup(tenantId, id),
+    );
     if (!found.value) throw notFound('group');
     found.send(res);
   });
@@ -83,7 +99,11 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
 
   router.get('/api/directory/users/:id', requireAdmin(auth), async (req, res) => {
     const id = req.params.id as string;
-    const found = await lookUp(req, (api, tenantId) => entra.directory.getUser(api, tenantId, id), (tenantId) => storedUser(tenantId, id));
+    const found = await lookUp(
+      req,
+      (api, tenantId) => entra.directory.getUser(api, tenantId, id),
+      (tenantId) => storedUser(tenantId, id),
+    );
     if (!found.value) throw notFound('user');
     found.send(res);
   });

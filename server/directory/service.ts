@@ -5,7 +5,14 @@ import { escapeRegExp } from '../http/validate';
 import { classifyGroup, type GroupKind } from './classify';
 import type { DirectoryDocument } from './file-provider';
 import type { MaterializedDirectory } from './graph/materialize';
-import { directoryKey, type DirectoryGroupModel, type DirectoryUser, type DirectoryGroupRecord, type DirectoryUserModel, type DirectoryUserRecord } from './model';
+import {
+  directoryKey,
+  type DirectoryGroupModel,
+  type DirectoryUser,
+  type DirectoryGroupRecord,
+  type DirectoryUserModel,
+  type DirectoryUserRecord,
+} from './model';
 
 export interface GroupSummary {
   id: string;
@@ -154,8 +161,16 @@ export function createDirectoryService(deps: {
       const { users, groups } = fileModels;
       await users.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
       await groups.deleteMany({ tenantId, _id: { $not: { $type: 'string' } } });
-      await syncCollection(users, tenantId, doc.users.map((u) => userRecord(tenantId, u)));
-      await syncCollection(groups, tenantId, doc.groups.map((g) => groupRecord(tenantId, g)));
+      await syncCollection(
+        users,
+        tenantId,
+        doc.users.map((u) => userRecord(tenantId, u)),
+      );
+      await syncCollection(
+        groups,
+        tenantId,
+        doc.groups.map((g) => groupRecord(tenantId, g)),
+      );
       for (const listener of listeners) await listener(tenantId);
       return { users: doc.users.length, groups: doc.groups.length };
     },
@@ -167,8 +182,16 @@ export function createDirectoryService(deps: {
     async materialize(tenantId: string, entries: MaterializedDirectory): Promise<void> {
       if (entries.removed) {
         // Only what changed: `_id`-keyed replacements and deletions, nothing read.
-        await upsertAndDelete(deps.synced.users, entries.users, entries.removed.userIds.map((id) => directoryKey(tenantId, id)));
-        await upsertAndDelete(deps.synced.groups, entries.groups, entries.removed.groupIds.map((id) => directoryKey(tenantId, id)));
+        await upsertAndDelete(
+          deps.synced.users,
+          entries.users,
+          entries.removed.userIds.map((id) => directoryKey(tenantId, id)),
+        );
+        await upsertAndDelete(
+          deps.synced.groups,
+          entries.groups,
+          entries.removed.groupIds.map((id) => directoryKey(tenantId, id)),
+        );
       } else {
         await syncCollection(deps.synced.users, tenantId, entries.users);
         await syncCollection(deps.synced.groups, tenantId, entries.groups);
@@ -211,7 +234,12 @@ export function createDirectoryService(deps: {
     async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUser | null> {
       const lower = address.toLowerCase();
       const { users } = await modelsFor(tenantId);
-      return users.findOne({ tenantId, $or: [{ mail: lower }, { addresses: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] }, { _id: 0 }).lean();
+      return users
+        .findOne(
+          { tenantId, $or: [{ mail: lower }, { addresses: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] },
+          { _id: 0 },
+        )
+        .lean();
     },
 
     /** Every user inside a group, through nested groups; cycles are walked once. */

@@ -181,7 +181,13 @@ export async function readEventInput(body: Record<string, unknown>, base: EventD
     if (value === null) draft.appNotifications = { startMessage: '', endMessage: '' };
     else if (!isObject(value)) fail('appNotifications', 'must be an object with startMessage and endMessage');
     else {
-      draft.appNotifications.startMessage = text(value, 'startMessage', 'appNotifications.startMessage', LIMITS.appMessage, draft.appNotifications.startMessage);
+      draft.appNotifications.startMessage = text(
+        value,
+        'startMessage',
+        'appNotifications.startMessage',
+        LIMITS.appMessage,
+        draft.appNotifications.startMessage,
+      );
       draft.appNotifications.endMessage = text(value, 'endMessage', 'appNotifications.endMessage', LIMITS.appMessage, draft.appNotifications.endMessage);
     }
   }

@@ -60,7 +60,16 @@ export function createScheduler(options: SchedulerOptions) {
     let record: TransitionRecord | null = null;
     try {
       record = (
-        await transitions.create({ key: `${event._id.toHexString()}:${kind}`, tenantId: event.tenantId, eventId: event._id, kind, cause, scheduledAt, firedAt, firedBy: nodeId })
+        await transitions.create({
+          key: `${event._id.toHexString()}:${kind}`,
+          tenantId: event.tenantId,
+          eventId: event._id,
+          kind,
+          cause,
+          scheduledAt,
+          firedAt,
+          firedBy: nodeId,
+        })
       ).toObject() as TransitionRecord;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -82,8 +91,16 @@ export function createScheduler(options: SchedulerOptions) {
   async function fireDue(): Promise<number> {
     const t = now();
     const [starts, ends] = await Promise.all([
-      events.find({ startFiredAt: null, start: { $lte: t } }).sort({ start: 1 }).limit(BATCH).lean<EventRecord[]>(),
-      events.find({ startFiredAt: { $ne: null }, endFiredAt: null, end: { $ne: null, $lte: t } }).sort({ end: 1 }).limit(BATCH).lean<EventRecord[]>(),
+      events
+        .find({ startFiredAt: null, start: { $lte: t } })
+        .sort({ start: 1 })
+        .limit(BATCH)
+        .lean<EventRecord[]>(),
+      events
+        .find({ startFiredAt: { $ne: null }, endFiredAt: null, end: { $ne: null, $lte: t } })
+        .sort({ end: 1 })
+        .limit(BATCH)
+        .lean<EventRecord[]>(),
     ]);
     const due = [
       ...starts.map((event) => ({ event, kind: 'start' as const, at: event.start.getTime() })),
@@ -116,7 +133,10 @@ export function createScheduler(options: SchedulerOptions) {
   async function nextDue(): Promise<Upcoming | null> {
     const [start, end] = await Promise.all([
       events.findOne({ startFiredAt: null }, { start: 1 }).sort({ start: 1 }).lean<EventRecord>(),
-      events.findOne({ startFiredAt: { $ne: null }, endFiredAt: null, end: { $ne: null } }, { end: 1 }).sort({ end: 1 }).lean<EventRecord>(),
+      events
+        .findOne({ startFiredAt: { $ne: null }, endFiredAt: null, end: { $ne: null } }, { end: 1 })
+        .sort({ end: 1 })
+        .lean<EventRecord>(),
     ]);
     const candidates: Upcoming[] = [];
     if (start) candidates.push({ id: start._id, kind: 'start', at: start.start.getTime() });

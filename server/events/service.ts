@@ -148,7 +148,15 @@ export function createEventService(deps: {
     return draft;
   }
 
-  async function record(by: AdminIdentity, action: string, target: EventRecord, before: EventDraft | null, after: EventDraft, context: Context, extra: Record<string, unknown> = {}) {
+  async function record(
+    by: AdminIdentity,
+    action: string,
+    target: EventRecord,
+    before: EventDraft | null,
+    after: EventDraft,
+    context: Context,
+    extra: Record<string, unknown> = {},
+  ) {
     const changes = diff(before, after);
     await audit.record({
       tenantId: by.tenantId,
@@ -215,7 +223,10 @@ export function createEventService(deps: {
       if (status === 'expired') throw conflict('This event has already ended.');
       if (status === 'pending') throw conflict('This event has not started yet. Change its start or end, or delete it.');
       const before = toDraft(existing);
-      const result = await events.updateOne({ _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: { end: t, endedEarly: true } });
+      const result = await events.updateOne(
+        { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
+        { $set: { end: t, endedEarly: true } },
+      );
       if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
       const updated = await load(by.tenantId, id);
       await record(by, 'event.ended', updated, before, toDraft(updated), context, { endedEarly: true });
@@ -280,4 +291,3 @@ export function createEventService(deps: {
   };
 }
 export type EventService = ReturnType<typeof createEventService>;
-

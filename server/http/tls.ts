@@ -18,14 +18,15 @@ import path from 'node:path';
 import type { RequestListener } from 'node:http';
 
 export class TlsConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable}: ${problem}`);
   }
 }
 
-export type TlsSetup =
-  | { kind: 'none' }
-  | { kind: 'files' | 'development'; cert: string; key: string; certFile: string; keyFile: string; generated?: boolean };
+export type TlsSetup = { kind: 'none' } | { kind: 'files' | 'development'; cert: string; key: string; certFile: string; keyFile: string; generated?: boolean };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Renew the development certificate when it has less than this left. */
@@ -118,16 +119,10 @@ export function createSelfSignedCertificate(options: SelfSignedOptions): { cert:
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000); // an hour of clock skew
   const notAfter = new Date(now.getTime() + (options.days ?? DEV_VALIDITY_DAYS) * 24 * 3600 * 1000);
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const name = seq(
-    set(seq(oid('2.5.4.10'), utf8('Lifeboat development'))),
-    set(seq(oid('2.5.4.3'), utf8(options.commonName))),
-  );
+  const name = seq(set(seq(oid('2.5.4.10'), utf8('Lifeboat development'))), set(seq(oid('2.5.4.3'), utf8(options.commonName))));
   const serial = randomBytes(16);
   serial[0] &= 0x7f; // positive
-  const altNames = [
-    ...options.dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))),
-    ...options.ips.map((ip) => tlv(0x87, ipBytes(ip))),
-  ];
+  const altNames = [...options.dnsNames.map((d) => tlv(0x82, Buffer.from(d, 'ascii'))), ...options.ips.map((ip) => tlv(0x87, ipBytes(ip)))];
   const extensions = seq(
     extension('2.5.29.19', true, seq()), // basicConstraints: not a CA
     extension('2.5.29.15', true, tlv(0x03, Buffer.from([0x07, 0x80]))), // keyUsage: digitalSignature
@@ -212,6 +207,9 @@ function ipBytes(ip: string): Buffer {
 }
 
 function pem(label: string, der: Buffer): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { isDuplicateKey, type AttemptRecord, type DeliveryRecord, type HeldRecord, type MailModels, type ServerAddress } from './model';
-import { insertAll, readRaw } from './store';
+import { insertIgnoringDuplicates } from '../db/claims';
+import { readRaw } from './store';
 
 export interface RetryPolicy {
   /** First retry delay; each further one doubles, up to maxDelayMs. */
@@ -108,14 +109,16 @@ export function createDeliveryWorker(options: WorkerOptions) {
 
   async function finish(row: DeliveryRecord, state: 'delivered' | 'failed', attempts: AttemptRecord[]) {
     // An insert (the results collection grows; updates scan on FerretDB); one already there wins.
-    await insertAll(models.results, [{ _id: row._id, tenantId: row.tenantId, messageKey: row.messageKey, kind: row.kind, recipient: row.recipient, state, finishedAt: now(), attempts }]);
+    await insertIgnoringDuplicates(models.results, [
+      { _id: row._id, tenantId: row.tenantId, messageKey: row.messageKey, kind: row.kind, recipient: row.recipient, state, finishedAt: now(), attempts },
+    ]);
     await models.queue.deleteOne({ _id: row._id });
   }
 
   /** The row goes to held (held row first, then the queue row removed: a crash in between is healed by the next pass). */
   async function hold(row: DeliveryRecord, eventIds: string[]) {
     const { nextAttemptAt: _n, attempts: _a, ...rest } = row;
-    await insertAll(models.held, [{ ...rest, heldAt: now(), eventIds } as HeldRecord]);
+    await insertIgnoringDuplicates(models.held, [{ ...rest, heldAt: now(), eventIds } as HeldRecord]);
     await models.queue.deleteOne({ _id: row._id });
     logger.info({ delivery: row._id, events: eventIds }, 'delivery held: a pausing event covers the recipient');
   }
@@ -186,7 +189,11 @@ export function createDeliveryWorker(options: WorkerOptions) {
 
   /** One pass: every due row, a few at a time. Returns how many rows were due. */
   async function tick(): Promise<number> {
-    const due = await models.queue.find({ nextAttemptAt: { $lte: now() } }, { _id: 1 }).sort({ nextAttemptAt: 1 }).limit(200).lean();
+    const due = await models.queue
+      .find({ nextAttemptAt: { $lte: now() } }, { _id: 1 })
+      .sort({ nextAttemptAt: 1 })
+      .limit(200)
+      .lean();
     const ids = due.map((d) => d._id);
     const lanes = Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
       for (let id = ids.shift(); id !== undefined; id = ids.shift()) {

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Db } from 'mongodb';
 import type { MailMessageRecord } from './model';
-import { insertAll } from './store';
+import { insertIgnoringDuplicates } from '../db/claims';
 
 const PREFIX = 'mail_pending_';
 const SEGMENT_MESSAGES = 2000;
@@ -79,7 +79,7 @@ export function createRoutingJournal(db: Db, logger: Logger) {
         seg.outstanding++;
         byKey.set(m._id, seg);
       }
-      await insertAll({ collection: db.collection(seg.name) as never }, entries);
+      await insertIgnoringDuplicates({ collection: db.collection(seg.name) as never }, entries);
     },
 
     /** This process's entry for a message it accepted and has not routed yet (null if none). */

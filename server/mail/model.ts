@@ -99,7 +99,12 @@ export interface UploadRecord {
   createdAt: Date;
 }
 const uploadSchema = new Schema<UploadRecord>(
-  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, chunks: { type: Number, required: true }, createdAt: { type: Date, required: true } },
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    chunks: { type: Number, required: true },
+    createdAt: { type: Date, required: true },
+  },
   { versionKey: false },
 );
 

@@ -9,7 +9,8 @@ import { currentUser } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 import type { MailService } from './service';
 
-const HOST = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\d{1,3}(\.\d{1,3}){3}$|^\[[0-9A-Fa-f:.]+\]$/;
+const HOST =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\d{1,3}(\.\d{1,3}){3}$|^\[[0-9A-Fa-f:.]+\]$/;
 const server = z.object({
   host: z.string().regex(HOST, 'must be a host name or IP address'),
   port: z.number().int().min(1).max(65535).default(25),
@@ -26,7 +27,11 @@ const address = z
   .trim()
   .max(254)
   .regex(/^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/, 'must be an email address');
-const noNewline = (max: number) => z.string().max(max).refine((s) => !/[\r\n\0]/.test(s), 'must not contain line breaks');
+const noNewline = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !/[\r\n\0]/.test(s), 'must not contain line breaks');
 const sendBody = z
   .object({
     to: z.array(address).max(500).default([]),
@@ -38,16 +43,25 @@ const sendBody = z
       .array(
         z.object({
           filename: noNewline(255).pipe(z.string().min(1)),
-          contentType: z.string().regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type').default('application/octet-stream'),
+          contentType: z
+            .string()
+            .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a MIME type')
+            .default('application/octet-stream'),
           contentBase64: z.string().regex(/^[A-Za-z0-9+/=\s]*$/, 'must be base64'),
         }),
       )
       .max(50)
       .default([]),
-    idempotencyKey: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or ._:-').optional(),
+    idempotencyKey: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or ._:-')
+      .optional(),
     // A reply names the message it answers by its mailbox id; the server reads that message's own
     // Message-ID and References from the user's mailbox (never header text from the client).
-    inReplyTo: z.string().regex(/^(inbox|sent):[A-Za-z0-9._-]{1,80}$/, 'must be the id of a message in your mailbox').optional(),
+    inReplyTo: z
+      .string()
+      .regex(/^(inbox|sent):[A-Za-z0-9._-]{1,80}$/, 'must be the id of a message in your mailbox')
+      .optional(),
   })
   .refine((b) => b.to.length + b.cc.length + b.bcc.length > 0, { path: ['to'], message: 'at least one recipient is needed' });
 

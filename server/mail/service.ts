@@ -16,10 +16,20 @@ import { notFound, unprocessable } from '../http/problem';
 import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from '../user-auth/identity';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
-import { isDuplicateKey, type DeliveryRecord, type HeldRecord, type MailboxEntryRecord, type MailMessageRecord, type MailModels, type ServerAddress, type StoredRecipient } from './model';
+import {
+  isDuplicateKey,
+  type DeliveryRecord,
+  type HeldRecord,
+  type MailboxEntryRecord,
+  type MailMessageRecord,
+  type MailModels,
+  type ServerAddress,
+  type StoredRecipient,
+} from './model';
 import { carriesMessage, createRoutingJournal } from './journal';
 import { openSpool, type Spool } from './spool';
-import { MissingContentError, createBatchedStore, insertAll, messageKey, readRaw, storeMessage } from './store';
+import { insertIgnoringDuplicates } from '../db/claims';
+import { MissingContentError, createBatchedStore, messageKey, readRaw, storeMessage } from './store';
 
 export interface MailOptions {
   models: MailModels;
@@ -45,9 +55,7 @@ export interface Context {
   requestId: string | null;
 }
 
-export type RecipientCheck =
-  | { ok: true; tenantId: string; recipient: StoredRecipient }
-  | { ok: false; code: number; message: string };
+export type RecipientCheck = { ok: true; tenantId: string; recipient: StoredRecipient } | { ok: false; code: number; message: string };
 
 /**
  * Addresses that belong to another capability (the continuity monitor's own addresses): the
@@ -95,7 +103,7 @@ function decodeMailboxCursor(cursor: string): { at: Date; id: string } | null {
 
 function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
   if (!a) return [];
-  return (Array.isArray(a) ? a : [a]).flatMap((o) => o.value.map((v) => (v.name ? `${v.name} <${v.address ?? ''}>` : v.address ?? ''))).filter(Boolean);
+  return (Array.isArray(a) ? a : [a]).flatMap((o) => o.value.map((v) => (v.name ? `${v.name} <${v.address ?? ''}>` : (v.address ?? '')))).filter(Boolean);
 }
 
 function summary(parsed: ParsedMail) {
@@ -113,7 +121,13 @@ function summary(parsed: ParsedMail) {
 
 const SAFE_HTML: sanitizeHtml.IOptions = {
   allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'span', 'font', 'center'],
-  allowedAttributes: { '*': ['style', 'align', 'dir'], a: ['href', 'title'], img: ['src', 'alt', 'width', 'height'], td: ['colspan', 'rowspan'], font: ['color'] },
+  allowedAttributes: {
+    '*': ['style', 'align', 'dir'],
+    a: ['href', 'title'],
+    img: ['src', 'alt', 'width', 'height'],
+    td: ['colspan', 'rowspan'],
+    font: ['color'],
+  },
   allowedSchemes: ['http', 'https', 'mailto'],
   allowedSchemesByTag: { img: ['data', 'cid'] },
   transformTags: { a: sanitizeHtml.simpleTransform('a', { target: '_blank', rel: 'noopener noreferrer' }) },
@@ -168,7 +182,11 @@ export function createMailService(options: MailOptions) {
 
   /** Events not yet over (current or future), cached per tenant; filtered by the clock at each use. */
   async function currentEvents(tenantId: string): Promise<EventRecord[]> {
-    const live = await cached(`e:${tenantId}`, () => events.find({ tenantId, $or: [{ end: null }, { end: { $gt: now() } }] }).lean<EventRecord[]>(), EVENTS_CACHE_MS);
+    const live = await cached(
+      `e:${tenantId}`,
+      () => events.find({ tenantId, $or: [{ end: null }, { end: { $gt: now() } }] }).lean<EventRecord[]>(),
+      EVENTS_CACHE_MS,
+    );
     const t = now().getTime();
     return live.filter((e) => e.start.getTime() <= t && (!e.end || e.end.getTime() > t));
   }
@@ -203,8 +221,25 @@ export function createMailService(options: MailOptions) {
 
   const deliveryKey = (key: string, recipient: string) => `${key}:${recipient.toLowerCase()}`;
 
-  function mailboxEntry(msg: MailMessageRecord, userId: string, folder: 'inbox' | 'sent', s: ReturnType<typeof summary>, viaGroup: string | null, deliveryKeys: string[] = []): MailboxEntryRecord {
-    return { _id: `${msg.tenantId}:${userId}:${folder}:${msg.messageId}`, tenantId: msg.tenantId, userId, folder, messageKey: msg._id, receivedAt: msg.receivedAt, ...s, viaGroup, deliveryKeys };
+  function mailboxEntry(
+    msg: MailMessageRecord,
+    userId: string,
+    folder: 'inbox' | 'sent',
+    s: ReturnType<typeof summary>,
+    viaGroup: string | null,
+    deliveryKeys: string[] = [],
+  ): MailboxEntryRecord {
+    return {
+      _id: `${msg.tenantId}:${userId}:${folder}:${msg.messageId}`,
+      tenantId: msg.tenantId,
+      userId,
+      folder,
+      messageKey: msg._id,
+      receivedAt: msg.receivedAt,
+      ...s,
+      viaGroup,
+      deliveryKeys,
+    };
   }
 
   interface Routed {
@@ -222,7 +257,18 @@ export function createMailService(options: MailOptions) {
       const keys = msg.recipients.map((r) => deliveryKey(key, r.address));
       if (msg.userId) out.mailbox.push(mailboxEntry(msg, msg.userId, 'sent', s, null, keys));
       for (const r of msg.recipients) {
-        out.queue.push({ _id: deliveryKey(key, r.address), tenantId: msg.tenantId, messageKey: key, kind: 'outbound', mailFrom: msg.mailFrom, recipient: r.address, recipientId: null, queuedAt: msg.receivedAt, nextAttemptAt: msg.receivedAt, attempts: [] });
+        out.queue.push({
+          _id: deliveryKey(key, r.address),
+          tenantId: msg.tenantId,
+          messageKey: key,
+          kind: 'outbound',
+          mailFrom: msg.mailFrom,
+          recipient: r.address,
+          recipientId: null,
+          queuedAt: msg.receivedAt,
+          nextAttemptAt: msg.receivedAt,
+          attempts: [],
+        });
       }
       return;
     }
@@ -239,7 +285,16 @@ export function createMailService(options: MailOptions) {
           if (expanding.some((e) => memberGroups.has(e.affectedGroupId))) out.mailbox.push(mailboxEntry(msg, member, 'inbox', s, via));
         }
       }
-      const row = { _id: deliveryKey(key, r.address), tenantId: msg.tenantId, messageKey: key, kind: 'inbound' as const, mailFrom: msg.mailFrom, recipient: r.address, recipientId: r.id, queuedAt: msg.receivedAt };
+      const row = {
+        _id: deliveryKey(key, r.address),
+        tenantId: msg.tenantId,
+        messageKey: key,
+        kind: 'inbound' as const,
+        mailFrom: msg.mailFrom,
+        recipient: r.address,
+        recipientId: r.id,
+        queuedAt: msg.receivedAt,
+      };
       const holding = await pausingFor(msg.tenantId, r.id, pausing);
       if (holding.length) out.held.push({ ...row, heldAt: now(), eventIds: holding });
       else out.queue.push({ ...row, nextAttemptAt: msg.receivedAt, attempts: [] });
@@ -297,8 +352,12 @@ export function createMailService(options: MailOptions) {
       done.push(item.key);
     }
     // The messages first: the mailbox entries and delivery rows point to them.
-    await insertAll(models.messages, copies);
-    await Promise.all([insertAll(models.mailbox, out.mailbox), insertAll(models.queue, out.queue), insertAll(models.held, out.held)]);
+    await insertIgnoringDuplicates(models.messages, copies);
+    await Promise.all([
+      insertIgnoringDuplicates(models.mailbox, out.mailbox),
+      insertIgnoringDuplicates(models.queue, out.queue),
+      insertIgnoringDuplicates(models.held, out.held),
+    ]);
     journal.done(done);
     if (out.queue.length) worker.wake();
   }
@@ -376,8 +435,27 @@ export function createMailService(options: MailOptions) {
         .compile()
         .build();
       // No journal marker: the bounce's only routing is its queue row, written right here.
-      const key = await storeMessage(models, { tenantId: row.tenantId, messageId: id, direction: 'outbound', mailFrom: '', recipients: [{ address: row.mailFrom, kind: 'user', id: '' }], raw, receivedAt: now() });
-      await insertOnce(models.queue, { _id: deliveryKey(key, row.mailFrom), tenantId: row.tenantId, messageKey: key, kind: 'bounce', mailFrom: '', recipient: row.mailFrom, recipientId: null, queuedAt: now(), nextAttemptAt: now(), attempts: [] } as DeliveryRecord);
+      const key = await storeMessage(models, {
+        tenantId: row.tenantId,
+        messageId: id,
+        direction: 'outbound',
+        mailFrom: '',
+        recipients: [{ address: row.mailFrom, kind: 'user', id: '' }],
+        raw,
+        receivedAt: now(),
+      });
+      await insertOnce(models.queue, {
+        _id: deliveryKey(key, row.mailFrom),
+        tenantId: row.tenantId,
+        messageKey: key,
+        kind: 'bounce',
+        mailFrom: '',
+        recipient: row.mailFrom,
+        recipientId: null,
+        queuedAt: now(),
+        nextAttemptAt: now(),
+        attempts: [],
+      } as DeliveryRecord);
       logger.info({ delivery: row._id }, 'bounced to sender');
     },
     /** An inbound row whose recipient a current pausing event covers is held instead of attempted. */
@@ -431,7 +509,15 @@ export function createMailService(options: MailOptions) {
     const free: HeldRecord[] = [];
     for (const row of rows) if (!row.recipientId || !(await pausingFor(tenantId, row.recipientId, pausing)).length) free.push(row);
     if (!free.length) return;
-    const progress = { _id: tenantId, state: 'running' as const, startedAt: now(), finishedAt: null, total: free.length, released: 0, stillHeld: rows.length - free.length };
+    const progress = {
+      _id: tenantId,
+      state: 'running' as const,
+      startedAt: now(),
+      finishedAt: null,
+      total: free.length,
+      released: 0,
+      stillHeld: rows.length - free.length,
+    };
     await upsert(models.releases, progress);
     logger.info({ tenant: tenantId, toRelease: free.length, stillHeld: progress.stillHeld }, 'releasing held mail');
     for (let i = 0; i < free.length; i += releasePerSecond) {
@@ -440,9 +526,15 @@ export function createMailService(options: MailOptions) {
       // In slices of ≤100 (FerretDB bulk limit): queue rows first, then the held rows removed.
       for (let j = 0; j < slice.length; j += 100) {
         const part = slice.slice(j, j + 100);
-        await insertAll(models.queue, part.map(({ heldAt: _h, eventIds: _e, ...rest }) => ({ ...rest, nextAttemptAt: now(), attempts: [] }) as DeliveryRecord));
+        await insertIgnoringDuplicates(
+          models.queue,
+          part.map(({ heldAt: _h, eventIds: _e, ...rest }) => ({ ...rest, nextAttemptAt: now(), attempts: [] }) as DeliveryRecord),
+        );
         // Which events held them, kept for the post-incident report once the held rows are gone.
-        await insertAll(models.releasedHeld, part.map((r) => ({ _id: r._id, tenantId: r.tenantId, eventIds: r.eventIds, heldAt: r.heldAt, releasedAt: now() })));
+        await insertIgnoringDuplicates(
+          models.releasedHeld,
+          part.map((r) => ({ _id: r._id, tenantId: r.tenantId, eventIds: r.eventIds, heldAt: r.heldAt, releasedAt: now() })),
+        );
         await models.held.deleteMany({ tenantId, _id: { $in: part.map((r) => r._id) } });
       }
       progress.released += slice.length;
@@ -486,7 +578,10 @@ export function createMailService(options: MailOptions) {
       throw unprocessable([{ path: 'inReplyTo', message: 'the message you reply to is not in your mailbox (any more)' }]);
     });
     const original = await parsedOf(entry);
-    const wellFormed = (ids: unknown): string[] => (Array.isArray(ids) ? ids : typeof ids === 'string' ? ids.split(/\s+/) : []).filter((x): x is string => typeof x === 'string' && /^<[^<>\s]{1,250}>$/.test(x));
+    const wellFormed = (ids: unknown): string[] =>
+      (Array.isArray(ids) ? ids : typeof ids === 'string' ? ids.split(/\s+/) : []).filter(
+        (x): x is string => typeof x === 'string' && /^<[^<>\s]{1,250}>$/.test(x),
+      );
     const [messageId] = wellFormed(original.messageId);
     if (!messageId) return {};
     // The chain is kept short: the first and the last few ids (RFC 5322 suggests the whole chain; long ones get trimmed).
@@ -513,7 +608,13 @@ export function createMailService(options: MailOptions) {
       const r = await models.results.findById(key).lean();
       if (r) {
         const last = r.attempts[r.attempts.length - 1];
-        out.push({ recipient, state: r.state === 'delivered' ? 'sent' : 'failed', attempts: r.attempts.length, lastReply: last?.reply ?? null, nextAttemptAt: null });
+        out.push({
+          recipient,
+          state: r.state === 'delivered' ? 'sent' : 'failed',
+          attempts: r.attempts.length,
+          lastReply: last?.reply ?? null,
+          nextAttemptAt: null,
+        });
       } else {
         out.push({ recipient, state: 'queued', attempts: 0, lastReply: null, nextAttemptAt: null });
       }
@@ -671,7 +772,16 @@ export function createMailService(options: MailOptions) {
       const before = await settingsOf(by.tenantId);
       const after = { primaryServers: input.primaryServers, relay: input.relay, retentionDays: input.retentionDays ?? DEFAULT_RETENTION_DAYS };
       await models.settings.replaceOne({ _id: by.tenantId }, { _id: by.tenantId, ...after, updatedAt: now() }, { upsert: true });
-      await audit.record({ tenantId: by.tenantId, category: 'mail', action: 'mail.settings.updated', actor: adminActor(by), target: { type: 'mailSettings', id: by.tenantId, label: 'Mail settings' }, before, after, ...context });
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'mail',
+        action: 'mail.settings.updated',
+        actor: adminActor(by),
+        target: { type: 'mailSettings', id: by.tenantId, label: 'Mail settings' },
+        before,
+        after,
+        ...context,
+      });
       return after;
     },
 
@@ -693,7 +803,14 @@ export function createMailService(options: MailOptions) {
         delivered,
         failed,
         release: release
-          ? { state: release.state, startedAt: release.startedAt.toISOString(), finishedAt: release.finishedAt?.toISOString() ?? null, total: release.total, released: release.released, stillHeld: release.stillHeld }
+          ? {
+              state: release.state,
+              startedAt: release.startedAt.toISOString(),
+              finishedAt: release.finishedAt?.toISOString() ?? null,
+              total: release.total,
+              released: release.released,
+              stillHeld: release.stillHeld,
+            }
           : null,
       };
     },
@@ -731,7 +848,11 @@ export function createMailService(options: MailOptions) {
         filter.$or = [{ receivedAt: { $lt: after.at } }, { receivedAt: after.at, _id: { $lt: after.id } }];
       }
       if (Object.keys(range).length) filter.receivedAt = range;
-      const rows = await models.mailbox.find(filter).sort({ receivedAt: -1, _id: -1 }).limit(PAGE + 1).lean<MailboxEntryRecord[]>();
+      const rows = await models.mailbox
+        .find(filter)
+        .sort({ receivedAt: -1, _id: -1 })
+        .limit(PAGE + 1)
+        .lean<MailboxEntryRecord[]>();
       const page = rows.slice(0, PAGE);
       const last = page[page.length - 1];
       const next = rows.length > PAGE && last ? encodeMailboxCursor(last.receivedAt, last._id) : null;
@@ -746,7 +867,12 @@ export function createMailService(options: MailOptions) {
         ...view(entry),
         html,
         text: parsed.text ?? '',
-        attachments: parsed.attachments.map((a, index) => ({ index, filename: a.filename ?? `attachment-${index + 1}`, contentType: a.contentType, size: a.size })),
+        attachments: parsed.attachments.map((a, index) => ({
+          index,
+          filename: a.filename ?? `attachment-${index + 1}`,
+          contentType: a.contentType,
+          size: a.size,
+        })),
         deliveries: entry.folder === 'sent' ? await deliveryStatus(entry.deliveryKeys) : undefined,
       };
     },
@@ -761,7 +887,16 @@ export function createMailService(options: MailOptions) {
     /** Sends as the signed-in user through the tenant's relay; the idempotency key makes a retry send once. */
     async send(
       user: UserIdentity,
-      input: { to: string[]; cc: string[]; bcc: string[]; subject: string; html: string; attachments: { filename: string; contentType: string; contentBase64: string }[]; idempotencyKey?: string; inReplyTo?: string },
+      input: {
+        to: string[];
+        cc: string[];
+        bcc: string[];
+        subject: string;
+        html: string;
+        attachments: { filename: string; contentType: string; contentBase64: string }[];
+        idempotencyKey?: string;
+        inReplyTo?: string;
+      },
     ) {
       if (!user.email) throw unprocessable([{ path: '(user)', message: 'your directory entry has no mail address to send from' }]);
       const thread = input.inReplyTo ? await threadOf(user, input.inReplyTo) : {};
@@ -792,14 +927,31 @@ export function createMailService(options: MailOptions) {
           html: input.html,
           messageId: `<${messageId}@${user.email.split('@')[1]}>`,
           ...thread,
-          attachments: input.attachments.map((a) => ({ filename: cleanHeader(a.filename), contentType: cleanHeader(a.contentType), content: Buffer.from(a.contentBase64, 'base64') })),
+          attachments: input.attachments.map((a) => ({
+            filename: cleanHeader(a.filename),
+            contentType: cleanHeader(a.contentType),
+            content: Buffer.from(a.contentBase64, 'base64'),
+          })),
           disableFileAccess: true,
           disableUrlAccess: true,
         })
           .compile()
           .build();
         const all = [...new Set([...input.to, ...input.cc, ...input.bcc].map((a) => a.toLowerCase()))];
-        await storeMessage(models, { tenantId: user.tenantId, messageId, direction: 'outbound', mailFrom: user.email, recipients: all.map((address) => ({ address, kind: 'user', id: '' })), raw, userId: user.userId, receivedAt: now() }, journal);
+        await storeMessage(
+          models,
+          {
+            tenantId: user.tenantId,
+            messageId,
+            direction: 'outbound',
+            mailFrom: user.email,
+            recipients: all.map((address) => ({ address, kind: 'user', id: '' })),
+            raw,
+            userId: user.userId,
+            receivedAt: now(),
+          },
+          journal,
+        );
       }
       await route(key);
       return this.read(user, `sent:${messageId}`);

@@ -5,9 +5,10 @@
  * deletes scan the collection even when filtered by _id, inserts and findById do not.
  */
 import type { Logger } from 'pino';
+import { insertIgnoringDuplicates } from '../db/claims';
 import type { Marker, RoutingJournal } from './journal';
 import type { Spool, SpoolTicket } from './spool';
-import { CHUNK_BYTES, INLINE_BYTES, isDuplicateKey, type MailChunkRecord, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
+import { CHUNK_BYTES, INLINE_BYTES, type MailChunkRecord, type MailMessageRecord, type MailModels, type StoredRecipient } from './model';
 
 export interface NewMessage {
   tenantId: string;
@@ -37,7 +38,14 @@ function prepare(m: NewMessage): Prepared {
   const count = inline ? 0 : Math.ceil(m.raw.length / CHUNK_BYTES);
   const chunks: MailChunkRecord[] = [];
   for (let n = 0; n < count; n++) {
-    chunks.push({ _id: `${key}:${n}`, tenantId: m.tenantId, messageKey: key, n, data: m.raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), createdAt: m.receivedAt });
+    chunks.push({
+      _id: `${key}:${n}`,
+      tenantId: m.tenantId,
+      messageKey: key,
+      n,
+      data: m.raw.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES),
+      createdAt: m.receivedAt,
+    });
   }
   const record: MailMessageRecord = {
     _id: key,
@@ -56,27 +64,11 @@ function prepare(m: NewMessage): Prepared {
   return { chunks, record, marker: { _id: key, tenantId: m.tenantId, receivedAt: m.receivedAt } };
 }
 
-/**
- * Inserts documents whose _ids may already be there (a re-run): those duplicates are fine. Through the
- * driver (the documents are complete and typed already; mongoose's casting cost CPU on the hot path).
- */
-export async function insertAll<T>(model: { collection: { insertMany: (docs: never[], o: object) => Promise<unknown> } }, docs: T[]): Promise<void> {
-  if (!docs.length) return;
-  try {
-    await model.collection.insertMany(docs as never[], { ordered: false });
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
-    if (writeErrors?.length && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000)) return;
-    if (!writeErrors && isDuplicateKey(err)) return;
-    throw err;
-  }
-}
-
 /** Large messages: the upload marker, then the chunks (≤ 2 per insert: 8 MB), before the message document. */
 async function writeChunks(models: MailModels, p: Prepared): Promise<void> {
   if (!p.chunks.length) return;
-  await insertAll(models.uploads, [{ _id: p.record._id, tenantId: p.record.tenantId, chunks: p.chunks.length, createdAt: p.record.receivedAt }]);
-  for (let i = 0; i < p.chunks.length; i += 2) await insertAll(models.chunks, p.chunks.slice(i, i + 2));
+  await insertIgnoringDuplicates(models.uploads, [{ _id: p.record._id, tenantId: p.record.tenantId, chunks: p.chunks.length, createdAt: p.record.receivedAt }]);
+  for (let i = 0; i < p.chunks.length; i += 2) await insertIgnoringDuplicates(models.chunks, p.chunks.slice(i, i + 2));
 }
 
 /**
@@ -88,7 +80,7 @@ export async function storeMessage(models: MailModels, m: NewMessage, journal?: 
   const p = prepare(m);
   try {
     await writeChunks(models, p);
-    await Promise.all([insertAll(models.messages, [p.record]), journal?.write([p.marker])]);
+    await Promise.all([insertIgnoringDuplicates(models.messages, [p.record]), journal?.write([p.marker])]);
   } catch (err) {
     journal?.done([p.record._id]);
     throw err;
@@ -132,7 +124,7 @@ export function createBatchedStore(
   const maxBatch = options.maxBatch ?? 100;
   const maxInFlight = options.maxInFlight ?? 1;
   type Pending = Prepared & { raw: Buffer; resolve: (s: StoredMessage) => void; reject: (err: unknown) => void };
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let writing = 0;
   let timer: NodeJS.Immediate | null = null;
   let unpersistedBytes = 0;
@@ -232,7 +224,8 @@ export function createBatchedStore(
 
   const store = (m: NewMessage): Promise<StoredMessage> => {
     const p = prepare(m);
-    if (p.chunks.length) return storeMessage(models, m, journal).then((key) => ({ key, record: p.record, raw: m.raw, inJournalOnly: false, persisted: Promise.resolve() }));
+    if (p.chunks.length)
+      return storeMessage(models, m, journal).then((key) => ({ key, record: p.record, raw: m.raw, inJournalOnly: false, persisted: Promise.resolve() }));
     return new Promise<StoredMessage>((resolve, reject) => {
       queue.push({ ...p, raw: m.raw, resolve, reject });
       schedule();

@@ -30,7 +30,15 @@ export interface AlertSender {
 
 /** The notify capability's send API, as far as the monitor needs it. */
 export interface NotifySend {
-  send(req: { tenantId: string; channel: 'sms' | 'email'; to: string; subject?: string; text: string; purpose: string; idempotencyKey?: string }): Promise<{ status: 'sent' | 'failed' | 'duplicate'; reply: string }>;
+  send(req: {
+    tenantId: string;
+    channel: 'sms' | 'email';
+    to: string;
+    subject?: string;
+    text: string;
+    purpose: string;
+    idempotencyKey?: string;
+  }): Promise<{ status: 'sent' | 'failed' | 'duplicate'; reply: string }>;
 }
 
 /**

@@ -32,7 +32,11 @@ const PROBE_IN_SUBJECT = /^subject:.*Lifeboat probe ([0-9a-f]{24})/im;
 
 /** The probe id a received test message names (header first, then subject), or null. */
 export function probeIdOf(raw: Buffer): string | null {
-  const head = raw.subarray(0, 64 * 1024).toString('utf8').split(/\r?\n\r?\n/)[0] ?? '';
+  const head =
+    raw
+      .subarray(0, 64 * 1024)
+      .toString('utf8')
+      .split(/\r?\n\r?\n/)[0] ?? '';
   const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
   return PROBE_IN_HEADER.exec(unfolded)?.[1] ?? PROBE_IN_SUBJECT.exec(unfolded)?.[1] ?? null;
 }
@@ -49,9 +53,26 @@ export function createChecks(deps: CheckDeps) {
 
   async function outbound(m: MonitorRecord, api: GraphApi, deadline: number): Promise<CheckRow> {
     const probeId = newProbeId();
-    const row: CheckRow = { check: 'outbound', route: `Graph sendMail from ${m.probeMailbox}`, probeId, address: m.address, latencyMs: null, outcome: 'failed', error: null };
+    const row: CheckRow = {
+      check: 'outbound',
+      route: `Graph sendMail from ${m.probeMailbox}`,
+      probeId,
+      address: m.address,
+      latencyMs: null,
+      outcome: 'failed',
+      error: null,
+    };
     const sentAt = now();
-    await models.probes.create({ _id: probeId, tenantId: m.tenantId, monitorId: m._id, check: 'outbound', route: row.route, address: m.address, sentAt, receivedAt: null });
+    await models.probes.create({
+      _id: probeId,
+      tenantId: m.tenantId,
+      monitorId: m._id,
+      check: 'outbound',
+      route: row.route,
+      address: m.address,
+      sentAt,
+      receivedAt: null,
+    });
     try {
       await api.post(`/users/${encodeURIComponent(m.probeMailbox)}/sendMail`, {
         message: {
@@ -86,7 +107,16 @@ export function createChecks(deps: CheckDeps) {
     const row: CheckRow = { check: 'inbound', route: name, probeId, address: probeAddress, latencyMs: null, outcome: 'failed', error: null };
     const remaining = () => Math.max(1, deadline - now().getTime());
     const sentAt = now();
-    await models.probes.create({ _id: probeId, tenantId: m.tenantId, monitorId: m._id, check: 'inbound', route: name, address: probeAddress, sentAt, receivedAt: null });
+    await models.probes.create({
+      _id: probeId,
+      tenantId: m.tenantId,
+      monitorId: m._id,
+      check: 'inbound',
+      route: name,
+      address: probeAddress,
+      sentAt,
+      receivedAt: null,
+    });
     const transport = nodemailer.createTransport({
       host: route.host,
       port: route.port,
@@ -135,14 +165,18 @@ export function createChecks(deps: CheckDeps) {
       }
       await sleep(Math.min(pollMs, deadline - now().getTime()));
     }
-    row.error = lastError ? `accepted by ${name}, but the probe mailbox could not be read: ${lastError}` : `accepted by ${name}, but not in the probe mailbox within the window`;
+    row.error = lastError
+      ? `accepted by ${name}, but the probe mailbox could not be read: ${lastError}`
+      : `accepted by ${name}, but not in the probe mailbox within the window`;
     return row;
   }
 
   /** The probe mailbox's address (a UPN is used as it is; an object id is looked up). */
   async function probeAddress(m: MonitorRecord, api: GraphApi): Promise<string> {
     if (m.probeMailbox.includes('@')) return m.probeMailbox;
-    const user = await api.get<{ mail?: string | null; userPrincipalName?: string }>(`/users/${encodeURIComponent(m.probeMailbox)}?$select=mail,userPrincipalName`);
+    const user = await api.get<{ mail?: string | null; userPrincipalName?: string }>(
+      `/users/${encodeURIComponent(m.probeMailbox)}?$select=mail,userPrincipalName`,
+    );
     const address = user.mail || user.userPrincipalName;
     if (!address) throw new Error('the probe mailbox has no mail address');
     return address;
@@ -153,7 +187,9 @@ export function createChecks(deps: CheckDeps) {
     try {
       address = await probeAddress(m, api);
     } catch (err) {
-      return [{ check: 'inbound', route: null, probeId: null, address: m.probeMailbox, latencyMs: null, outcome: 'failed', error: `probe mailbox: ${message(err)}` }];
+      return [
+        { check: 'inbound', route: null, probeId: null, address: m.probeMailbox, latencyMs: null, outcome: 'failed', error: `probe mailbox: ${message(err)}` },
+      ];
     }
     return Promise.all(routes.map((route) => inboundRoute(m, api, address, route, deadline)));
   }

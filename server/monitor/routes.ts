@@ -14,7 +14,10 @@ const EMAIL = z
   .trim()
   .max(254)
   .regex(/^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/, 'must be an email address');
-const PHONE = z.string().trim().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, like +15550100');
+const PHONE = z
+  .string()
+  .trim()
+  .regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, like +15550100');
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
 
 const monitorBody = z.object({
@@ -32,18 +35,39 @@ const monitorBody = z.object({
   latencyThresholdSeconds: z.number().int().min(1).max(3600).default(60),
   failureThreshold: z.number().int().min(1).max(100).default(3),
   windowMinutes: z.number().int().min(1).max(60).default(2),
-  repeatMinutes: z.number().int().min(1).max(24 * 60).default(30),
+  repeatMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
   alertRecipients: z
     .object({
       sms: z.array(PHONE).max(20).refine(unique, 'must not repeat a number').default([]),
-      email: z.array(EMAIL.transform((s) => s.toLowerCase())).max(20).refine(unique, 'must not repeat an address').default([]),
+      email: z
+        .array(EMAIL.transform((s) => s.toLowerCase()))
+        .max(20)
+        .refine(unique, 'must not repeat an address')
+        .default([]),
     })
     .default({ sms: [], email: [] }),
   defaultGroupId: z.string().trim().min(1).max(200).nullable().default(null),
-  defaultDurationHours: z.number().min(0.25).max(24 * 14).default(4),
+  defaultDurationHours: z
+    .number()
+    .min(0.25)
+    .max(24 * 14)
+    .default(4),
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin').default('UTC'),
   autoActivation: z
-    .object({ enabled: z.boolean(), afterMinutes: z.number().int().min(1).max(24 * 60).default(30) })
+    .object({
+      enabled: z.boolean(),
+      afterMinutes: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 60)
+        .default(30),
+    })
     .default({ enabled: false, afterMinutes: 30 }),
 });
 
@@ -58,7 +82,14 @@ const logFilter = z.object({
 const logQuery = logFilter.extend({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
 const seriesQuery = z.object({ range: z.enum(['24h', '7d']).default('24h') });
 const suppressBody = z.union([
-  z.object({ hours: z.number().min(0.25).max(24 * 7) }).strict(),
+  z
+    .object({
+      hours: z
+        .number()
+        .min(0.25)
+        .max(24 * 7),
+    })
+    .strict(),
   z.object({ until: isoDate.nullable() }).strict(),
 ]);
 

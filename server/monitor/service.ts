@@ -24,7 +24,17 @@ import { createAddressBook } from './address-book';
 import type { AlertMessage, AlertResult, AlertSender } from './alerts';
 import { createChecks, probeIdOf, type CheckRow } from './checks';
 import { decide } from './detector';
-import { INITIAL_STATE, type AlertRecord, type CheckKind, type Decision, type LogRecord, type MonitorModels, type MonitorRecord, type MonitorSettings, type Outcome } from './model';
+import {
+  INITIAL_STATE,
+  type AlertRecord,
+  type CheckKind,
+  type Decision,
+  type LogRecord,
+  type MonitorModels,
+  type MonitorRecord,
+  type MonitorSettings,
+  type Outcome,
+} from './model';
 
 /** The API input: the address may be left out (one is made up). */
 export type MonitorInput = Omit<MonitorSettings, 'address'> & { address?: string };
@@ -82,7 +92,20 @@ function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
   return { at: new Date(Number(ms)), id: new Types.ObjectId(id) };
 }
 
-export const LOG_CSV_COLUMNS = ['time', 'monitor', 'check', 'route', 'testMessageId', 'address', 'latencyMs', 'outcome', 'error', 'failureCountAfter', 'decision', 'alertId'];
+export const LOG_CSV_COLUMNS = [
+  'time',
+  'monitor',
+  'check',
+  'route',
+  'testMessageId',
+  'address',
+  'latencyMs',
+  'outcome',
+  'error',
+  'failureCountAfter',
+  'decision',
+  'alertId',
+];
 
 export function createMonitorService(options: MonitorOptions) {
   const { models, tenants, directory, events, mail, entra, audit, logger } = options;
@@ -161,9 +184,11 @@ export function createMonitorService(options: MonitorOptions) {
     if (input.defaultGroupId && !(await directory.getGroup(tenantId, input.defaultGroupId))) {
       errors.push({ path: 'defaultGroupId', message: `no group "${input.defaultGroupId}" in this tenant's directory` });
     }
-    if (input.autoActivation.enabled && !input.defaultGroupId) errors.push({ path: 'autoActivation.enabled', message: 'auto-activation needs a default affected group' });
+    if (input.autoActivation.enabled && !input.defaultGroupId)
+      errors.push({ path: 'autoActivation.enabled', message: 'auto-activation needs a default affected group' });
     if (input.outbound.enabled && !input.probeMailbox) errors.push({ path: 'probeMailbox', message: 'the outbound check needs a probe mailbox' });
-    if (input.inbound.enabled && !input.probeMailbox) errors.push({ path: 'probeMailbox', message: 'the inbound check needs a probe mailbox (its arrival is confirmed there)' });
+    if (input.inbound.enabled && !input.probeMailbox)
+      errors.push({ path: 'probeMailbox', message: 'the inbound check needs a probe mailbox (its arrival is confirmed there)' });
     if (errors.length) throw unprocessable(errors);
     const tenant = await tenants.get(tenantId);
     const own = new Set((tenant?.domains ?? []).map((d) => d.toLowerCase()));
@@ -171,7 +196,10 @@ export function createMonitorService(options: MonitorOptions) {
     input.alertRecipients.email.forEach((address, i) => {
       const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
       if (own.has(domain) || [...own].some((d) => domain.endsWith(`.${d}`))) {
-        warnings.push({ path: `alertRecipients.email.${i}`, message: `${address} is inside your own domain ${domain}: during an outage it may not receive the alert. Add an external address too.` });
+        warnings.push({
+          path: `alertRecipients.email.${i}`,
+          message: `${address} is inside your own domain ${domain}: during an outage it may not receive the alert. Add an external address too.`,
+        });
       }
     });
     return warnings;
@@ -210,7 +238,17 @@ export function createMonitorService(options: MonitorOptions) {
     autoActivation: input.autoActivation,
   });
   const auditable = (m: Partial<MonitorRecord>) => {
-    const { state: _s, _id: _i, tenantId: _t, createdAt: _c, updatedAt: _u, suppressedUntil: _x, answeredAt: _a, autoActivationCancelledAt: _z, ...rest } = m as MonitorRecord;
+    const {
+      state: _s,
+      _id: _i,
+      tenantId: _t,
+      createdAt: _c,
+      updatedAt: _u,
+      suppressedUntil: _x,
+      answeredAt: _a,
+      autoActivationCancelledAt: _z,
+      ...rest
+    } = m as MonitorRecord;
     return JSON.parse(JSON.stringify(rest));
   };
 
@@ -223,7 +261,16 @@ export function createMonitorService(options: MonitorOptions) {
 
   async function sendAlert(m: MonitorRecord, kind: 'alert' | 'recovered', detail: string, detectedAt: Date | null): Promise<AlertRecord> {
     const at = now();
-    const alert: AlertRecord = { _id: newId('al'), tenantId: m.tenantId, monitorId: m._id, kind, at, expiresAt: new Date(at.getTime() + PORTAL_LINK_HOURS * 3600_000), detectedAt, results: [] };
+    const alert: AlertRecord = {
+      _id: newId('al'),
+      tenantId: m.tenantId,
+      monitorId: m._id,
+      kind,
+      at,
+      expiresAt: new Date(at.getTime() + PORTAL_LINK_HOURS * 3600_000),
+      detectedAt,
+      results: [],
+    };
     const url = portalUrl(alert);
     const message: AlertMessage = {
       tenantId: m.tenantId,
@@ -261,7 +308,15 @@ export function createMonitorService(options: MonitorOptions) {
     await models.log.insertMany(rows.map((r) => ({ ...r, tenantId: m.tenantId, monitorId: m._id, windowStart })));
   }
 
-  const skipped = (check: 'outbound' | 'inbound', error: string): CheckRow => ({ check, route: null, probeId: null, address: null, latencyMs: null, outcome: 'skipped', error });
+  const skipped = (check: 'outbound' | 'inbound', error: string): CheckRow => ({
+    check,
+    route: null,
+    probeId: null,
+    address: null,
+    latencyMs: null,
+    outcome: 'skipped',
+    error,
+  });
 
   async function runChecks(m: MonitorRecord, deadline: number): Promise<{ outbound: CheckRow | null; inbound: CheckRow[] }> {
     const api = m.inbound.enabled || m.outbound.enabled ? await entra.api(m.tenantId).catch(() => null) : null;
@@ -284,7 +339,12 @@ export function createMonitorService(options: MonitorOptions) {
 
   const bad = (r: CheckRow) => r.outcome === 'failed' || r.outcome === 'slow';
 
-  async function startEventFor(m: MonitorRecord, by: AdminIdentity, input: { groupId: string; durationHours: number; description?: string }, context: Context): Promise<EventView> {
+  async function startEventFor(
+    m: MonitorRecord,
+    by: AdminIdentity,
+    input: { groupId: string; durationHours: number; description?: string },
+    context: Context,
+  ): Promise<EventView> {
     const start = now();
     return events.create(
       by,
@@ -333,14 +393,31 @@ export function createMonitorService(options: MonitorOptions) {
     let alertId: string | null = null;
     let error: string | null = null;
     const rows = [outbound, ...inbound].filter((r): r is CheckRow => r !== null);
-    const detail = rows.map((r) => `${r.check}${r.route ? ` (${r.route})` : ''}: ${r.outcome}${r.latencyMs !== null ? `, ${r.latencyMs} ms` : ''}${r.error ? ` — ${r.error}` : ''}`).join('\n');
+    const detail = rows
+      .map(
+        (r) => `${r.check}${r.route ? ` (${r.route})` : ''}: ${r.outcome}${r.latencyMs !== null ? `, ${r.latencyMs} ms` : ''}${r.error ? ` — ${r.error}` : ''}`,
+      )
+      .join('\n');
 
     if (out.startEvent && m.defaultGroupId) {
-      const by: AdminIdentity = { tenantId: m.tenantId, adminId: `monitor:${m._id}`, email: `auto-activation of monitor ${m._id}`, displayName: `Monitor ${m.name}`, role: 'basicAdministrator' };
+      const by: AdminIdentity = {
+        tenantId: m.tenantId,
+        adminId: `monitor:${m._id}`,
+        email: `auto-activation of monitor ${m._id}`,
+        displayName: `Monitor ${m.name}`,
+        role: 'basicAdministrator',
+      };
       try {
         const event = await startEventFor(m, by, { groupId: m.defaultGroupId, durationHours: m.defaultDurationHours }, { ip: null, requestId: null });
         state.autoEventId = event.id;
-        await audit.record({ tenantId: m.tenantId, category: 'monitor', action: 'monitor.autoActivation.eventStarted', actor: { type: 'system', id: `monitor:${m._id}`, email: null }, target: { type: 'monitor', id: m._id, label: m.name }, after: { eventId: event.id, groupId: m.defaultGroupId, detectedAt: iso(state.detectedAt) } });
+        await audit.record({
+          tenantId: m.tenantId,
+          category: 'monitor',
+          action: 'monitor.autoActivation.eventStarted',
+          actor: { type: 'system', id: `monitor:${m._id}`, email: null },
+          target: { type: 'monitor', id: m._id, label: m.name },
+          after: { eventId: event.id, groupId: m.defaultGroupId, detectedAt: iso(state.detectedAt) },
+        });
       } catch (err) {
         error = `auto-activation could not start the event: ${(err as Error).message}`;
         decision = 'still detected';
@@ -351,11 +428,28 @@ export function createMonitorService(options: MonitorOptions) {
     await models.monitors.updateOne({ _id: m._id }, { $set: set });
 
     if (out.notify) {
-      const alert = await sendAlert(m, out.notify, `Failure counter ${state.failureCount} (threshold ${m.failureThreshold}).\n${detail}`, state.detectedAt ?? m.state.detectedAt ?? null);
+      const alert = await sendAlert(
+        m,
+        out.notify,
+        `Failure counter ${state.failureCount} (threshold ${m.failureThreshold}).\n${detail}`,
+        state.detectedAt ?? m.state.detectedAt ?? null,
+      );
       alertId = alert._id;
     }
     await appendLog(m, windowStart, [
-      ...rows.map((r) => ({ at: t, check: r.check, route: r.route, probeId: r.probeId, address: r.address, latencyMs: r.latencyMs, outcome: r.outcome, error: r.error, failureCount: state.failureCount, decision: null, alertId: null })),
+      ...rows.map((r) => ({
+        at: t,
+        check: r.check,
+        route: r.route,
+        probeId: r.probeId,
+        address: r.address,
+        latencyMs: r.latencyMs,
+        outcome: r.outcome,
+        error: r.error,
+        failureCount: state.failureCount,
+        decision: null,
+        alertId: null,
+      })),
       {
         at: t,
         check: 'window' as const,
@@ -370,7 +464,20 @@ export function createMonitorService(options: MonitorOptions) {
         alertId,
       },
     ]);
-    logger.info({ tenant: m.tenantId, monitor: m._id, window: windowStart.toISOString(), failed, idle, failureCount: state.failureCount, decision, alert: alertId, eventId: out.startEvent ? state.autoEventId : undefined }, `monitor decision: ${decision}`);
+    logger.info(
+      {
+        tenant: m.tenantId,
+        monitor: m._id,
+        window: windowStart.toISOString(),
+        failed,
+        idle,
+        failureCount: state.failureCount,
+        decision,
+        alert: alertId,
+        eventId: out.startEvent ? state.autoEventId : undefined,
+      },
+      `monitor decision: ${decision}`,
+    );
     for (const r of rows) if (r.probeId) await models.probes.deleteOne({ _id: r.probeId }).catch(() => {});
     return decision;
   }
@@ -385,7 +492,14 @@ export function createMonitorService(options: MonitorOptions) {
 
   async function claim(m: MonitorRecord, start: number): Promise<boolean> {
     try {
-      await models.windows.create({ _id: `${m._id}:${start}`, tenantId: m.tenantId, monitorId: m._id, windowStart: new Date(start), claimedBy: node, claimedAt: now() });
+      await models.windows.create({
+        _id: `${m._id}:${start}`,
+        tenantId: m.tenantId,
+        monitorId: m._id,
+        windowStart: new Date(start),
+        claimedBy: node,
+        claimedAt: now(),
+      });
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -544,7 +658,15 @@ export function createMonitorService(options: MonitorOptions) {
         await releaseAddress({ _id: address });
         throw err;
       }
-      await audit.record({ tenantId: by.tenantId, category: 'monitor', action: 'monitor.created', actor: adminActor(by), target: { type: 'monitor', id, label: input.name }, after: auditable(record), ...context });
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'monitor',
+        action: 'monitor.created',
+        actor: adminActor(by),
+        target: { type: 'monitor', id, label: input.name },
+        after: auditable(record),
+        ...context,
+      });
       return view(record, warnings);
     },
 
@@ -553,7 +675,10 @@ export function createMonitorService(options: MonitorOptions) {
       const warnings = await check(by.tenantId, input);
       const address = (input.address ?? existing.address).toLowerCase();
       if (address !== existing.address) await claimAddress(by.tenantId, id, address);
-      const result = await models.monitors.updateOne({ _id: id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: { ...settingsOf(input), address, updatedAt: now() } });
+      const result = await models.monitors.updateOne(
+        { _id: id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
+        { $set: { ...settingsOf(input), address, updatedAt: now() } },
+      );
       if (result.matchedCount === 0) {
         if (address !== existing.address) await releaseAddress({ _id: address, monitorId: id });
         throw conflict('This monitor was changed by someone else at the same time. Reload it and try again.');
@@ -570,7 +695,16 @@ export function createMonitorService(options: MonitorOptions) {
           changedAfter[key] = after[key];
         }
       }
-      await audit.record({ tenantId: by.tenantId, category: 'monitor', action: 'monitor.updated', actor: adminActor(by), target: { type: 'monitor', id, label: updated.name }, before: changedBefore, after: changedAfter, ...context });
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'monitor',
+        action: 'monitor.updated',
+        actor: adminActor(by),
+        target: { type: 'monitor', id, label: updated.name },
+        before: changedBefore,
+        after: changedAfter,
+        ...context,
+      });
       return view(updated, warnings);
     },
 
@@ -578,11 +712,24 @@ export function createMonitorService(options: MonitorOptions) {
       const existing = await load(by.tenantId, id);
       await models.monitors.deleteOne({ _id: id, tenantId: by.tenantId });
       await releaseAddress({ _id: existing.address });
-      await audit.record({ tenantId: by.tenantId, category: 'monitor', action: 'monitor.deleted', actor: adminActor(by), target: { type: 'monitor', id, label: existing.name }, before: auditable(existing), ...context });
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'monitor',
+        action: 'monitor.deleted',
+        actor: adminActor(by),
+        target: { type: 'monitor', id, label: existing.name },
+        before: auditable(existing),
+        ...context,
+      });
     },
 
     /** Silences alerts until a time (null resumes them); an answer, so auto-activation stands down. */
-    async suppress(actor: { identity: AdminIdentity; via: string | null }, id: string, until: Date | { hours: number } | null, context: Context): Promise<MonitorView> {
+    async suppress(
+      actor: { identity: AdminIdentity; via: string | null },
+      id: string,
+      until: Date | { hours: number } | null,
+      context: Context,
+    ): Promise<MonitorView> {
       const m = await load(actor.identity.tenantId, id);
       if (until && !(until instanceof Date)) until = new Date(now().getTime() + until.hours * 3600_000);
       if (until && until <= now()) throw unprocessable([{ path: 'until', message: 'must be in the future' }]);
@@ -605,7 +752,15 @@ export function createMonitorService(options: MonitorOptions) {
       if (!m.autoActivation.enabled) throw conflict('Auto-activation is not enabled for this monitor.');
       if (m.state.autoActivatedAt) throw conflict('Auto-activation has already started an event for this detection; end that event instead.');
       await answer(m, { autoActivationCancelledAt: now() });
-      await audit.record({ tenantId: m.tenantId, category: 'monitor', action: 'monitor.autoActivation.cancelled', actor: adminActor(actor.identity), target: { type: 'monitor', id, label: m.name }, after: actor.via ? { via: actor.via } : null, ...context });
+      await audit.record({
+        tenantId: m.tenantId,
+        category: 'monitor',
+        action: 'monitor.autoActivation.cancelled',
+        actor: adminActor(actor.identity),
+        target: { type: 'monitor', id, label: m.name },
+        after: actor.via ? { via: actor.via } : null,
+        ...context,
+      });
       return view(await load(m.tenantId, id));
     },
 
@@ -632,7 +787,8 @@ export function createMonitorService(options: MonitorOptions) {
       }
       const m = await models.monitors.findById(source.monitorId).lean<MonitorRecord>();
       if (!m || m.tenantId !== tenantId) return null;
-      if (m.state.autoEventId === source.eventId && m.state.detectedAt) return { detectedAt: m.state.detectedAt.toISOString(), monitorId: m._id, monitorName: m.name, alertId: null };
+      if (m.state.autoEventId === source.eventId && m.state.detectedAt)
+        return { detectedAt: m.state.detectedAt.toISOString(), monitorId: m._id, monitorName: m.name, alertId: null };
       // The detection has since recovered: the last alert about it, sent before the event started.
       const alerts = await models.alerts.find({ tenantId, monitorId: m._id, kind: 'alert' }).lean<AlertRecord[]>();
       const last = alerts.filter((a) => a.detectedAt && a.at <= source.startedAt).sort((a, b) => b.at.getTime() - a.at.getTime())[0];
@@ -642,7 +798,21 @@ export function createMonitorService(options: MonitorOptions) {
     /** Logs a portal-started event as a decision of the monitor. */
     async logDecision(m: MonitorRecord, decision: Decision, alertId: string | null, error: string | null = null): Promise<void> {
       const t = now();
-      await appendLog(m, m.state.lastWindowStart ?? t, [{ at: t, check: 'window', route: null, probeId: null, address: null, latencyMs: null, outcome: m.state.detected ? 'failed' : 'ok', error, failureCount: m.state.failureCount, decision, alertId }]);
+      await appendLog(m, m.state.lastWindowStart ?? t, [
+        {
+          at: t,
+          check: 'window',
+          route: null,
+          probeId: null,
+          address: null,
+          latencyMs: null,
+          outcome: m.state.detected ? 'failed' : 'ok',
+          error,
+          failureCount: m.state.failureCount,
+          decision,
+          alertId,
+        },
+      ]);
       logger.info({ tenant: m.tenantId, monitor: m._id, decision, alert: alertId }, `monitor decision: ${decision}`);
     },
 
@@ -654,7 +824,11 @@ export function createMonitorService(options: MonitorOptions) {
     async log(tenantId: string, id: string, filter: LogFilter, page: { cursor?: string; limit?: number } = {}) {
       const m = await load(tenantId, id);
       const limit = page.limit ?? LOG_PAGE;
-      const rows = await models.log.find(logQuery(tenantId, id, filter, page.cursor)).sort({ at: -1, _id: -1 }).limit(limit + 1).lean<LogRecord[]>();
+      const rows = await models.log
+        .find(logQuery(tenantId, id, filter, page.cursor))
+        .sort({ at: -1, _id: -1 })
+        .limit(limit + 1)
+        .lean<LogRecord[]>();
       const items = rows.slice(0, limit);
       return { items: items.map((r) => logView(r, m)), nextCursor: rows.length > limit ? encodeCursor(items[items.length - 1]!) : null };
     },
@@ -666,7 +840,20 @@ export function createMonitorService(options: MonitorOptions) {
       do {
         const page = await service.log(tenantId, id, filter, { cursor, limit: 500 });
         for (const e of page.items) {
-          yield csvRow([e.at, e.monitor, e.check, e.route ?? '', e.probeId ?? '', e.address ?? '', e.latencyMs ?? '', e.outcome, e.error ?? '', e.failureCount, e.decision ?? '', e.alertId ?? '']);
+          yield csvRow([
+            e.at,
+            e.monitor,
+            e.check,
+            e.route ?? '',
+            e.probeId ?? '',
+            e.address ?? '',
+            e.latencyMs ?? '',
+            e.outcome,
+            e.error ?? '',
+            e.failureCount,
+            e.decision ?? '',
+            e.alertId ?? '',
+          ]);
         }
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
@@ -694,7 +881,12 @@ export function createMonitorService(options: MonitorOptions) {
       return {
         range,
         bucketMinutes: bucket / 60_000,
-        points: [...buckets.entries()].map(([at, b]) => ({ at: new Date(at).toISOString(), outboundMs: avg(b.out), inboundMs: avg(b.in), failedChecks: b.failed })),
+        points: [...buckets.entries()].map(([at, b]) => ({
+          at: new Date(at).toISOString(),
+          outboundMs: avg(b.out),
+          inboundMs: avg(b.in),
+          failedChecks: b.failed,
+        })),
       };
     },
   };

@@ -71,7 +71,9 @@ export function createEventSms(deps: {
     }
     log.info(
       { tenantId: event.tenantId, eventId, kind, groupMembers: members.length, optedIn: recipients.length, sentNow: sent, empty: !message.trim() },
-      message.trim() ? `event ${kind} SMS: ${recipients.length} opted-in recipient(s) of ${members.length} member(s), ${sent} sent by this node` : `event ${kind} SMS: no message set, nothing sent`,
+      message.trim()
+        ? `event ${kind} SMS: ${recipients.length} opted-in recipient(s) of ${members.length} member(s), ${sent} sent by this node`
+        : `event ${kind} SMS: no message set, nothing sent`,
     );
     return { recipients: recipients.length, sent };
   }

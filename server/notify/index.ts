@@ -30,7 +30,16 @@ export function createNotifyService(options: NotifyOptions) {
   const core = createNotifyCore(options);
   const phoneAttribute = async (tenantId: string) => (await core.loadSettings(tenantId))?.phoneAttribute ?? 'mobilePhone';
   const consents = createConsentService({ models: options.models, directory: options.directory, audit: options.audit, phoneAttribute, now });
-  const eventSms = createEventSms({ core, consents, directory: options.directory, events: options.events, models: options.models, logger: options.logger, now, pollMs: options.pollMs });
+  const eventSms = createEventSms({
+    core,
+    consents,
+    directory: options.directory,
+    events: options.events,
+    models: options.models,
+    logger: options.logger,
+    now,
+    pollMs: options.pollMs,
+  });
   const reset = createResetService({
     core,
     consents,
@@ -68,7 +77,8 @@ export function createNotifyService(options: NotifyOptions) {
         const expected = twilioSignature(core.open(tenantId, 'sms.authToken', sms.authTokenSealed)!, core.inboundUrl(tenantId) + input.query, input.params);
         verified = same(expected, input.twilioSignature);
       }
-      if (!verified && sms?.inboundSecretSealed && input.sharedSecret) verified = same(core.open(tenantId, 'sms.inboundSecret', sms.inboundSecretSealed)!, input.sharedSecret);
+      if (!verified && sms?.inboundSecretSealed && input.sharedSecret)
+        verified = same(core.open(tenantId, 'sms.inboundSecret', sms.inboundSecretSealed)!, input.sharedSecret);
       if (!verified) {
         core.log.warn({ tenantId, ip: context.ip }, 'inbound SMS refused: no valid signature or shared secret');
         throw forbidden('This request is not signed by the SMS gateway configured for this tenant.');

@@ -48,7 +48,11 @@ export function parseRetryAfter(value: string | null, now: Date): number | null 
 async function httpAttempt(url: string, init: RequestInit, now: () => Date, signal?: AbortSignal): Promise<AttemptResult> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, redirect: 'error', signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS) });
+    res = await fetch(url, {
+      ...init,
+      redirect: 'error',
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
+    });
   } catch (err) {
     if (signal?.aborted) throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;

@@ -27,7 +27,8 @@ export const RESET_CODE_MINUTES = 15;
 export const RESET_MAX_ATTEMPTS = 5;
 export const RESET_ACCEPTED = {
   status: 'accepted',
-  message: 'If this address belongs to an account that may reset its cloud password here, a code is on its way to the alternate address or mobile phone on file.',
+  message:
+    'If this address belongs to an account that may reset its cloud password here, a code is on its way to the alternate address or mobile phone on file.',
 };
 
 interface Context {
@@ -35,7 +36,10 @@ interface Context {
   requestId: string | null;
 }
 
-const invalidCode = () => new HttpProblem(400, 'Bad Request', 'The code is not valid or has expired. Ask for a new one.', { errors: [{ path: 'code', message: 'is not valid or has expired' }] });
+const invalidCode = () =>
+  new HttpProblem(400, 'Bad Request', 'The code is not valid or has expired. Ask for a new one.', {
+    errors: [{ path: 'code', message: 'is not valid or has expired' }],
+  });
 
 export function createResetService(deps: {
   core: NotifyCore;
@@ -52,10 +56,17 @@ export function createResetService(deps: {
 }) {
   const { core, consents, directory, tenants, events, models, throttle, audit, now } = deps;
   const hashKey = createHmac('sha256', deps.secret).update('lifeboat password reset codes v1').digest();
-  const hashCode = (tenantId: string, userId: string, code: string) => createHmac('sha256', hashKey).update(`${tenantId}:${userId}:${code}`).digest('base64url');
+  const hashCode = (tenantId: string, userId: string, code: string) =>
+    createHmac('sha256', hashKey).update(`${tenantId}:${userId}:${code}`).digest('base64url');
 
   /** Every reset step is audited the same way: the user acting on their own account, by the address they gave. */
-  async function auditReset(found: { tenantId: string; user: DirectoryUser }, address: string, action: string, after: Record<string, unknown>, context: Context): Promise<void> {
+  async function auditReset(
+    found: { tenantId: string; user: DirectoryUser },
+    address: string,
+    action: string,
+    after: Record<string, unknown>,
+    context: Context,
+  ): Promise<void> {
     await audit.record({
       tenantId: found.tenantId,
       category: 'security',
@@ -113,7 +124,18 @@ export function createResetService(deps: {
     const to = found && channel !== 'never' ? await destination(found.tenantId, found.user, channel) : null;
     if (!found || !to || channel === 'never') {
       if (found) {
-        await auditReset(found, address, 'user.cloudPassword.resetRefused', { reason: channel === 'never' ? 'self-service reset is off for this user' : `no ${channel === 'email' ? 'alternate address' : 'opted-in mobile number'} on file` }, context);
+        await auditReset(
+          found,
+          address,
+          'user.cloudPassword.resetRefused',
+          {
+            reason:
+              channel === 'never'
+                ? 'self-service reset is off for this user'
+                : `no ${channel === 'email' ? 'alternate address' : 'opted-in mobile number'} on file`,
+          },
+          context,
+        );
       }
       return;
     }
@@ -136,7 +158,16 @@ export function createResetService(deps: {
         ? `Your Lifeboat cloud password reset code is ${code}. It is valid for ${RESET_CODE_MINUTES} minutes. If you did not ask for it, ignore this message.`
         : `Lifeboat code: ${code} (valid ${RESET_CODE_MINUTES} min)`;
     await core
-      .send({ tenantId: found.tenantId, channel: channel as 'email' | 'sms', to, subject: 'Your Lifeboat password reset code', text, purpose: 'password.reset', userId: found.user.id, redact: [code] })
+      .send({
+        tenantId: found.tenantId,
+        channel: channel as 'email' | 'sms',
+        to,
+        subject: 'Your Lifeboat password reset code',
+        text,
+        purpose: 'password.reset',
+        userId: found.user.id,
+        redact: [code],
+      })
       .catch((err) => core.log.warn({ err, tenantId: found.tenantId }, 'password reset code could not be sent'));
   }
 
@@ -180,7 +211,21 @@ export function createResetService(deps: {
         if (record && found) await models.resetCodes.updateOne({ _id: id }, { $inc: { attempts: 1 } });
         await throttle.recordFailure(throttleKey, ipKey(context.ip));
         if (found) {
-          await auditReset(found, address, 'user.cloudPassword.resetFailed', { reason: !record ? 'no code requested' : record.expiresAt <= now() ? 'code expired' : record.attempts >= RESET_MAX_ATTEMPTS ? 'too many attempts' : 'wrong code' }, context);
+          await auditReset(
+            found,
+            address,
+            'user.cloudPassword.resetFailed',
+            {
+              reason: !record
+                ? 'no code requested'
+                : record.expiresAt <= now()
+                  ? 'code expired'
+                  : record.attempts >= RESET_MAX_ATTEMPTS
+                    ? 'too many attempts'
+                    : 'wrong code',
+            },
+            context,
+          );
         }
         throw invalidCode();
       }

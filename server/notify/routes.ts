@@ -24,7 +24,10 @@ const resetBody = z.object({ email: z.string().trim().min(3, 'is required').max(
 const confirmBody = z
   .object({
     email: z.string().trim().min(3, 'is required').max(320),
-    code: z.string().trim().regex(/^\d{6,12}$/, 'must be the code you received (digits)'),
+    code: z
+      .string()
+      .trim()
+      .regex(/^\d{6,12}$/, 'must be the code you received (digits)'),
     password: z.string().min(1, 'is required').max(1024),
   })
   .strict();
@@ -72,7 +75,16 @@ export function notifyRoutes(deps: { auth: AuthService; userAuth: UserAuthServic
   router.put('/api/notify/consents/:userId', basic, async (req, res) => {
     const { optedIn } = parseBody(consentBody, req);
     const admin = currentAdmin(req);
-    res.json(await notify.consents.set(admin.tenantId, String(req.params.userId), optedIn, 'admin', { type: 'admin', id: admin.adminId, email: admin.email }, requestContext(req)));
+    res.json(
+      await notify.consents.set(
+        admin.tenantId,
+        String(req.params.userId),
+        optedIn,
+        'admin',
+        { type: 'admin', id: admin.adminId, email: admin.email },
+        requestContext(req),
+      ),
+    );
   });
 
   router.get('/api/me/sms-consent', user, async (req, res) => {

@@ -110,7 +110,14 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     if (cached && cached.version === version) return cached.transport;
     cached?.transport.close();
     const transport = emailTransport(
-      { host: email.host, port: email.port, secure: email.secure, user: email.user, password: open(tenantId, 'email.password', email.passwordSealed), from: email.from },
+      {
+        host: email.host,
+        port: email.port,
+        secure: email.secure,
+        user: email.user,
+        password: open(tenantId, 'email.password', email.passwordSealed),
+        from: email.from,
+      },
       hostname,
     );
     transports.set(tenantId, { version, transport });
@@ -131,11 +138,19 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     const message = { to: req.to, text: req.text, purpose: req.purpose, id: sendId };
     if (sms.provider === 'twilio') {
       if (!sms.accountSid || !sms.authTokenSealed || !sms.from) return refuse('twilio', 'the Twilio account SID, auth token or sender is missing');
-      const settings = { baseUrl: sms.baseUrl ?? TWILIO_API, accountSid: sms.accountSid, authToken: open(req.tenantId, 'sms.authToken', sms.authTokenSealed)!, from: sms.from };
+      const settings = {
+        baseUrl: sms.baseUrl ?? TWILIO_API,
+        accountSid: sms.accountSid,
+        authToken: open(req.tenantId, 'sms.authToken', sms.authTokenSealed)!,
+        from: sms.from,
+      };
       return { provider: 'twilio', result: await sendTwilio(settings, message, now) };
     }
     if (!sms.url) return refuse('webhook', 'the webhook URL is missing');
-    return { provider: 'webhook', result: await sendWebhook({ url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) }, message, now) };
+    return {
+      provider: 'webhook',
+      result: await sendWebhook({ url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) }, message, now),
+    };
   }
 
   function sleep(ms: number): Promise<void> {
@@ -227,7 +242,18 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     const id = `${req.tenantId}:${req.idempotencyKey}`;
     const request = { channel: req.channel, to: req.to, subject: req.subject ?? null, text: req.text, purpose: req.purpose, userId: req.userId ?? null };
     try {
-      await models.claims.create({ _id: id, tenantId: req.tenantId, key: req.idempotencyKey, status: 'pending', owner: nodeId, generation: 0, claimedAt: now(), finishedAt: null, sendId: null, request });
+      await models.claims.create({
+        _id: id,
+        tenantId: req.tenantId,
+        key: req.idempotencyKey,
+        status: 'pending',
+        owner: nodeId,
+        generation: 0,
+        claimedAt: now(),
+        finishedAt: null,
+        sendId: null,
+        request,
+      });
       return true;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
@@ -241,7 +267,10 @@ export function createNotifyCore(options: NotifyCoreOptions) {
   async function finishClaim(req: SendRequest & { idempotencyKey: string }): Promise<SendResult> {
     const sendId = randomUUID();
     const result = await deliver(req, sendId);
-    await models.claims.updateOne({ _id: `${req.tenantId}:${req.idempotencyKey}` }, { $set: { status: result.status === 'sent' ? 'sent' : 'failed', finishedAt: now(), sendId } });
+    await models.claims.updateOne(
+      { _id: `${req.tenantId}:${req.idempotencyKey}` },
+      { $set: { status: result.status === 'sent' ? 'sent' : 'failed', finishedAt: now(), sendId } },
+    );
     return result;
   }
 
@@ -284,7 +313,11 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     return incoming === null ? null : box.seal(incoming, sealContext(tenantId, field));
   }
 
-  function merge(tenantId: string, current: NotifySettingsRecord | null, body: SettingsBody): { next: Omit<NotifySettingsRecord, 'updatedAt' | 'updatedBy'>; errors: FieldError[]; secretsChanged: string[] } {
+  function merge(
+    tenantId: string,
+    current: NotifySettingsRecord | null,
+    body: SettingsBody,
+  ): { next: Omit<NotifySettingsRecord, 'updatedAt' | 'updatedBy'>; errors: FieldError[]; secretsChanged: string[] } {
     const errors: FieldError[] = [];
     const secretsChanged: string[] = [];
     const track = (field: string, value: unknown) => value !== undefined && secretsChanged.push(field);
@@ -297,7 +330,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         enabled: b.enabled ?? email?.enabled ?? true,
         host: b.host,
         port: b.port,
-        secure: b.secure ?? (b.port === 465),
+        secure: b.secure ?? b.port === 465,
         user: b.user === undefined ? (email?.user ?? null) : b.user || null,
         passwordSealed: sealOrKeep(tenantId, 'email.password', b.password, email?.passwordSealed),
         from: b.from.toLowerCase(),
@@ -399,7 +432,11 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         const after = decodeCursor(query.cursor);
         conditions.push({ $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] });
       }
-      const rows = await models.sendLog.find({ $and: conditions }).sort({ at: -1, _id: -1 }).limit(limit + 1).lean<SendLogRecord[]>();
+      const rows = await models.sendLog
+        .find({ $and: conditions })
+        .sort({ at: -1, _id: -1 })
+        .limit(limit + 1)
+        .lean<SendLogRecord[]>();
       const page = rows.slice(0, limit);
       return {
         items: page.map((r) => ({
@@ -425,7 +462,14 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     async sendTest(by: AdminIdentity, channel: Channel, to: string, context: Context): Promise<SendResult> {
       if (channel === 'sms' && !/^\+?[0-9 ()-]{5,20}$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be a phone number' }]);
       if (channel === 'email' && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be an email address' }]);
-      const result = await send({ tenantId: by.tenantId, channel, to, subject: 'Lifeboat test message', text: 'Lifeboat test message: this channel works.', purpose: 'test' });
+      const result = await send({
+        tenantId: by.tenantId,
+        channel,
+        to,
+        subject: 'Lifeboat test message',
+        text: 'Lifeboat test message: this channel works.',
+        purpose: 'test',
+      });
       await audit.record({
         tenantId: by.tenantId,
         category: 'notifications',

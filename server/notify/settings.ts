@@ -20,14 +20,23 @@ const gatewayUrl = z
   }, 'must be an https:// URL (http:// only to localhost)');
 
 const secret = z.string().min(1, 'must not be empty').max(1000);
-const address = z.string().trim().max(320).regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'must be an email address');
+const address = z
+  .string()
+  .trim()
+  .max(320)
+  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'must be an email address');
 
 export const settingsBody = z
   .object({
     email: z
       .object({
         enabled: z.boolean().optional(),
-        host: z.string().trim().min(1, 'is required').max(255).regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'),
+        host: z
+          .string()
+          .trim()
+          .min(1, 'is required')
+          .max(255)
+          .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'),
         port: z.number().int().min(1).max(65535),
         secure: z.boolean().optional(),
         user: z.string().max(320).nullable().optional(),
@@ -43,7 +52,14 @@ export const settingsBody = z
         enabled: z.boolean().optional(),
         provider: z.enum(SMS_PROVIDERS),
         baseUrl: gatewayUrl.nullable().optional(),
-        accountSid: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9]+$/, 'must be letters and digits').nullable().optional(),
+        accountSid: z
+          .string()
+          .trim()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9]+$/, 'must be letters and digits')
+          .nullable()
+          .optional(),
         authToken: secret.nullable().optional(),
         from: z.string().trim().min(1).max(64).nullable().optional(),
         url: gatewayUrl.nullable().optional(),
@@ -53,7 +69,11 @@ export const settingsBody = z
       .strict()
       .nullable()
       .optional(),
-    phoneAttribute: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a directory attribute name such as mobilePhone or businessPhones').optional(),
+    phoneAttribute: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a directory attribute name such as mobilePhone or businessPhones')
+      .optional(),
     cloudPasswordReset: z.enum(RESET_CHANNELS).optional(),
   })
   .strict();
@@ -64,7 +84,15 @@ export function settingsView(record: NotifySettingsRecord | null, inboundUrl: st
   const sms = record?.sms ?? null;
   return {
     email: email
-      ? { enabled: email.enabled, host: email.host, port: email.port, secure: email.secure, user: email.user, passwordSet: Boolean(email.passwordSealed), from: email.from }
+      ? {
+          enabled: email.enabled,
+          host: email.host,
+          port: email.port,
+          secure: email.secure,
+          user: email.user,
+          passwordSet: Boolean(email.passwordSealed),
+          from: email.from,
+        }
       : null,
     sms: sms
       ? {
@@ -98,4 +126,5 @@ export function phoneOf(user: object | null, attribute: string): string | null {
 }
 
 /** Phone numbers compared by their digits (a reply's From is E.164; the directory may have spaces). */
-export const samePhone = (a: string | null, b: string | null) => Boolean(a && b && a.replace(/[^\d]/g, '') === b.replace(/[^\d]/g, '') && a.replace(/[^\d]/g, '').length >= 5);
+export const samePhone = (a: string | null, b: string | null) =>
+  Boolean(a && b && a.replace(/[^\d]/g, '') === b.replace(/[^\d]/g, '') && a.replace(/[^\d]/g, '').length >= 5);

@@ -6,11 +6,18 @@ import express, { Router, type Response } from 'express';
 import { HttpProblem } from '../http/problem';
 import type { PortalService, Resolved } from './service';
 
-const esc = (value: unknown) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function formatter(timeZone: string) {
-  const f = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
+  const f = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  });
   return (iso: string | null | undefined) => (iso ? f.format(new Date(iso)) : '—');
 }
 
@@ -45,7 +52,14 @@ function send(res: Response, status: number, html: string): void {
 }
 
 function refusal(res: Response, r: Extract<Resolved, { ok: false }>): void {
-  send(res, r.status, layout(r.title, `<p class="muted">Lifeboat continuity portal</p><div class="card"><h1>${esc(r.title)}</h1><p>${esc(r.message)}</p><p class="muted">No action can be taken with this link.</p></div>`));
+  send(
+    res,
+    r.status,
+    layout(
+      r.title,
+      `<p class="muted">Lifeboat continuity portal</p><div class="card"><h1>${esc(r.title)}</h1><p>${esc(r.message)}</p><p class="muted">No action can be taken with this link.</p></div>`,
+    ),
+  );
 }
 
 const DONE: Record<string, string> = {

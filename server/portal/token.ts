@@ -42,7 +42,8 @@ export function verifyPortalToken(secret: string, token: string, now: Date): Tok
   } catch {
     return { ok: false, reason: 'malformed' };
   }
-  if (typeof data.t !== 'string' || typeof data.m !== 'string' || typeof data.a !== 'string' || typeof data.e !== 'number') return { ok: false, reason: 'malformed' };
+  if (typeof data.t !== 'string' || typeof data.m !== 'string' || typeof data.a !== 'string' || typeof data.e !== 'number')
+    return { ok: false, reason: 'malformed' };
   if (data.e <= now.getTime()) return { ok: false, reason: 'expired' };
   return { ok: true, claims: { tenantId: data.t, monitorId: data.m, alertId: data.a, expiresAt: new Date(data.e) } };
 }

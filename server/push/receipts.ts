@@ -87,7 +87,9 @@ export function createReceiptService(deps: { receipts: BannerReceiptModel; statu
      * now); they are written within `flushMs`.
      */
     async acknowledge(user: UserIdentity, payload: SeenPayload, via: 'socket' | 'rest'): Promise<string[]> {
-      const ids = Array.isArray(payload?.eventIds) ? payload.eventIds.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64).slice(0, 20) : [];
+      const ids = Array.isArray(payload?.eventIds)
+        ? payload.eventIds.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64).slice(0, 20)
+        : [];
       if (!ids.length) return [];
       const fresh = ids.filter((id) => !seen.has(receiptId(user.tenantId, id, user.userId)));
       if (!fresh.length) return ids.filter((id) => seen.has(receiptId(user.tenantId, id, user.userId)));

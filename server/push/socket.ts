@@ -16,7 +16,7 @@ import type { AuthService } from '../auth/service';
 import type { UserIdentity } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 import type { ReceiptService } from './receipts';
-import type { ContinuityStatus, StatusService, StatusView } from './status';
+import type { StatusService, StatusView } from './status';
 
 export const STATUS_EVENT = 'continuity:status';
 /** The pane's receipt of an active status: `{ seq, eventIds, client? }`, answered through the ack with `{ accepted }`. */
@@ -180,14 +180,26 @@ export function attachPush(
     }
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
     const ms = (a: number, b: number) => Math.round(b - a);
-    log.info({ tenantId, seq, reason, sockets: [...counts.values()].reduce((n, c) => n + c, 0), statuses: counts.size, ms: { record: ms(started, bumped), compute: ms(bumped, computed), view: ms(bumped, viewed), emit: ms(computed, performance.now()) } }, 'continuity status pushed');
+    log.info(
+      {
+        tenantId,
+        seq,
+        reason,
+        sockets: [...counts.values()].reduce((n, c) => n + c, 0),
+        statuses: counts.size,
+        ms: { record: ms(started, bumped), compute: ms(bumped, computed), view: ms(bumped, viewed), emit: ms(computed, performance.now()) },
+      },
+      'continuity status pushed',
+    );
   }
 
   return {
     io,
     /** Something that may change users' status happened in this tenant: record it and push. */
     tenantChanged(tenantId: string, reason: string): Promise<void> {
-      const run = (queues.get(tenantId) ?? Promise.resolve()).then(() => pushTenant(tenantId, reason)).catch((err) => log.error({ err, tenantId }, 'push failed'));
+      const run = (queues.get(tenantId) ?? Promise.resolve())
+        .then(() => pushTenant(tenantId, reason))
+        .catch((err) => log.error({ err, tenantId }, 'push failed'));
       queues.set(tenantId, run);
       return run;
     },

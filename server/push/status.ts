@@ -149,7 +149,8 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
           const ready = prepared.get(tenantId);
           prepared.delete(tenantId);
           const fresh = ready && ready.basedOn === next - 1 && ready.at.getTime() <= at.getTime() ? await ready.snapshot.catch(() => null) : null;
-          if (fresh && Date.now() - fresh.builtAt <= PREPARED_MAX_AGE_MS) snapshots.set(tenantId, Promise.resolve({ ...fresh, seq: next, at, builtAt: Date.now() }));
+          if (fresh && Date.now() - fresh.builtAt <= PREPARED_MAX_AGE_MS)
+            snapshots.set(tenantId, Promise.resolve({ ...fresh, seq: next, at, builtAt: Date.now() }));
           else snapshots.delete(tenantId);
           return next;
         } catch (err) {

@@ -33,7 +33,10 @@ export interface DnsConfig {
 
 /** LIFEBOAT_DNS_SERVERS (comma-separated), LIFEBOAT_SPF_INCLUDE (the default) and LIFEBOAT_SPF_REGIONS. */
 export function dnsConfigFromEnv(env: NodeJS.ProcessEnv): DnsConfig {
-  const servers = (env.LIFEBOAT_DNS_SERVERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = (env.LIFEBOAT_DNS_SERVERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return { servers, spfInclude: env.LIFEBOAT_SPF_INCLUDE?.trim().toLowerCase() || null, spfRegions: spfRegions(env), timeoutMs: 3000 };
 }
 
@@ -68,15 +71,28 @@ async function txt(resolver: Resolver, name: string): Promise<string[]> {
   }
 }
 
-const failure = (err: unknown): DnsFinding => ({ status: 'unknown', record: null, detail: `The DNS look-up failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.` });
+const failure = (err: unknown): DnsFinding => ({
+  status: 'unknown',
+  record: null,
+  detail: `The DNS look-up failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+});
 
 export function judgeSpf(records: string[], include: string | null): DnsFinding {
   const spf = records.filter((r) => /^v=spf1(\s|$)/i.test(r.trim()));
   if (spf.length === 0) return { status: 'fail', record: null, detail: 'No SPF record (TXT "v=spf1 …") is published.' };
   if (spf.length > 1) return { status: 'fail', record: spf.join(' | '), detail: 'More than one SPF record is published: receivers treat that as an error.' };
   const record = spf[0];
-  if (!include) return { status: 'warn', record, detail: 'An SPF record exists, but no outbound include is configured (a region on the readiness page, or LIFEBOAT_SPF_INCLUDE) to check it against.' };
-  const includes = record.toLowerCase().split(/\s+/).filter((t) => /^[+?~]?include:/.test(t)).map((t) => t.replace(/^[+?~]?include:/, ''));
+  if (!include)
+    return {
+      status: 'warn',
+      record,
+      detail: 'An SPF record exists, but no outbound include is configured (a region on the readiness page, or LIFEBOAT_SPF_INCLUDE) to check it against.',
+    };
+  const includes = record
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => /^[+?~]?include:/.test(t))
+    .map((t) => t.replace(/^[+?~]?include:/, ''));
   if (includes.includes(include)) return { status: 'pass', record, detail: `The SPF record includes ${include}.` };
   return { status: 'fail', record, detail: `The SPF record does not include ${include}: mail Lifeboat sends may be rejected.` };
 }

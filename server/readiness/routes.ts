@@ -33,7 +33,10 @@ export function readinessRoutes(deps: { auth: AuthService; tenants: TenantServic
   router.get('/api/readiness/dns', requireAdmin(deps.auth), async (req, res) => {
     const tenant = await deps.tenants.get(currentAdmin(req).tenantId);
     const domains = tenant?.domains ?? [];
-    const { include, source } = includeFor(config, deps.readiness ? await deps.readiness.spfSetting(currentAdmin(req).tenantId) : { region: null, customInclude: null });
+    const { include, source } = includeFor(
+      config,
+      deps.readiness ? await deps.readiness.spfSetting(currentAdmin(req).tenantId) : { region: null, customInclude: null },
+    );
     res.json({
       checkedAt: new Date().toISOString(),
       spfInclude: include,

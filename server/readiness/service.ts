@@ -56,7 +56,14 @@ export function createReadinessService(deps: {
       const regions = config.spfRegions ?? {};
       if (input.region !== null && !regions[input.region]) {
         const known = Object.keys(regions);
-        throw unprocessable([{ path: 'region', message: known.length ? `unknown region "${input.region}"; known regions: ${known.join(', ')}` : `unknown region "${input.region}": this server has no regions (LIFEBOAT_SPF_REGIONS)` }]);
+        throw unprocessable([
+          {
+            path: 'region',
+            message: known.length
+              ? `unknown region "${input.region}"; known regions: ${known.join(', ')}`
+              : `unknown region "${input.region}": this server has no regions (LIFEBOAT_SPF_REGIONS)`,
+          },
+        ]);
       }
       const before = await spfSetting(by.tenantId);
       const after: SpfSetting = { region: input.region, customInclude: input.customInclude };

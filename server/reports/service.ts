@@ -89,7 +89,14 @@ export function createReportService(deps: {
 
   async function timeline(tenantId: string, event: EventView): Promise<TimelineEntry[]> {
     const zone = event.timeZone;
-    const entry = (at: string, kind: TimelineKind, title: string, by: string, detail = ''): TimelineEntry => ({ at, atLocal: toZonedIso(new Date(at), zone), kind, title, by, detail });
+    const entry = (at: string, kind: TimelineKind, title: string, by: string, detail = ''): TimelineEntry => ({
+      at,
+      atLocal: toZonedIso(new Date(at), zone),
+      kind,
+      title,
+      by,
+      detail,
+    });
     const out: TimelineEntry[] = [];
     for (const a of await auditOf(tenantId, event.id)) {
       const by = a.actor.email ?? a.actor.id ?? a.actor.type;
@@ -127,7 +134,9 @@ export function createReportService(deps: {
     const auto = /^auto-activation of monitor (\S+)$/.exec(creator);
     if (!portal && !auto) return { known: null, reason: 'Not started from a monitor alert (the event was created by an administrator).' };
     const startedAt = new Date(event.startedAt ?? event.start);
-    const found = deps.detection ? await deps.detection(tenantId, portal ? { alertId: portal[1] } : { monitorId: auto![1], eventId: event.id, startedAt }) : null;
+    const found = deps.detection
+      ? await deps.detection(tenantId, portal ? { alertId: portal[1] } : { monitorId: auto![1], eventId: event.id, startedAt })
+      : null;
     if (!found) return { known: null, reason: 'Started from a monitor alert, but the detection time of that alert is not recorded.' };
     const minutes = Math.round(((startedAt.getTime() - Date.parse(found.detectedAt)) / 60_000) * 10) / 10;
     return {
@@ -161,7 +170,8 @@ export function createReportService(deps: {
       const generatedAt = now();
       // The event covers its users from its start to its end (End Now moves the end), as mail routing sees it;
       // startedAt / endedAt are when the scheduler fired (in the timeline).
-      const window = event.status === 'pending' ? null : { from: new Date(event.start), to: event.status === 'expired' && event.end ? new Date(event.end) : generatedAt };
+      const window =
+        event.status === 'pending' ? null : { from: new Date(event.start), to: event.status === 'expired' && event.end ? new Date(event.end) : generatedAt };
       const userIds = await directory.transitiveUserIds(tenantId, event.affectedGroupId);
       const census = await clients.summary(tenantId, userIds);
       const final = event.status === 'expired';
@@ -171,7 +181,8 @@ export function createReportService(deps: {
       const bannerReceived = {
         count: bannerCount,
         percent: userIds.length ? Math.min(100, Math.round((bannerCount / userIds.length) * 1000) / 10) : null,
-        basis: 'Users whose Outlook task pane showed this event as active and acknowledged it (first time per user); best-effort, so a lost acknowledgement counts one user too few. Percent of the users covered.',
+        basis:
+          'Users whose Outlook task pane showed this event as active and acknowledged it (first time per user); best-effort, so a lost acknowledgement counts one user too few. Percent of the users covered.',
       };
       const unknowns: Unknown[] = [
         {
@@ -212,7 +223,13 @@ export function createReportService(deps: {
         durationMinutes: window ? minutesBetween(window.from, window.to) : null,
         timeline: await timeline(tenantId, event),
         users: { affected: userIds.length, basis: 'Members of the affected group (nested groups included) as the directory lists them now.', bannerReceived },
-        clients: { reported: census.total, ready: census.readiness.ready, unknown: census.readiness.unknown, notCapable: census.readiness.notCapable, byKind: census.byKind },
+        clients: {
+          reported: census.total,
+          ready: census.readiness.ready,
+          unknown: census.readiness.unknown,
+          notCapable: census.readiness.notCapable,
+          byKind: census.byKind,
+        },
         mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
         detectionToStart: detection.known,
         unknowns: reportedUnknowns,

@@ -89,7 +89,11 @@ export function createUserAuthService(deps: {
       if (!user) throw notFound('user');
       const problem = passwordProblem(password);
       if (problem) throw unprocessable([{ path: 'password', message: problem }]);
-      await credentials.replaceOne({ tenantId, userId }, { tenantId, userId, passwordHash: await hashPassword(password), setAt: now(), setBy: `self-service (${context.via})` }, { upsert: true });
+      await credentials.replaceOne(
+        { tenantId, userId },
+        { tenantId, userId, passwordHash: await hashPassword(password), setAt: now(), setBy: `self-service (${context.via})` },
+        { upsert: true },
+      );
       await audit.record({
         tenantId,
         category: 'security',
@@ -145,7 +149,13 @@ export function createUserAuthService(deps: {
         // Signed by us minutes ago: trusted as is (a socket storm of reconnects costs no database reads).
         const { email, name } = verified.claims;
         return {
-          identity: { tenantId: verified.tenant, userId: verified.subject, email: typeof email === 'string' ? email : null, displayName: typeof name === 'string' ? name : '', via: 'cloudPassword' },
+          identity: {
+            tenantId: verified.tenant,
+            userId: verified.subject,
+            email: typeof email === 'string' ? email : null,
+            displayName: typeof name === 'string' ? name : '',
+            via: 'cloudPassword',
+          },
         };
       }
       const tenantId = await deps.tenantOfEntraTenant(verified.tenant);

@@ -40,7 +40,10 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
   function keySet(tid: string) {
     let set = keySets.get(tid);
     if (!set) {
-      set = createRemoteJWKSet(new URL(`${authority}/${tid}/discovery/v2.0/keys`), { cooldownDuration: options.entra.jwksCooldownMs ?? 30_000, cacheMaxAge: 12 * 3600_000 });
+      set = createRemoteJWKSet(new URL(`${authority}/${tid}/discovery/v2.0/keys`), {
+        cooldownDuration: options.entra.jwksCooldownMs ?? 30_000,
+        cacheMaxAge: 12 * 3600_000,
+      });
       keySets.set(tid, set);
     }
     return set;
@@ -85,7 +88,12 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
       }
       try {
         if (alg === 'HS256') {
-          const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: LIFEBOAT_ISSUER, audience: LIFEBOAT_AUDIENCE, requiredClaims: ['exp', 'sub', 'tid'] });
+          const { payload } = await jwtVerify(token, key, {
+            algorithms: ['HS256'],
+            issuer: LIFEBOAT_ISSUER,
+            audience: LIFEBOAT_AUDIENCE,
+            requiredClaims: ['exp', 'sub', 'tid'],
+          });
           return { kind: 'lifeboat', tenant: String(payload.tid), subject: String(payload.sub), claims: payload };
         }
         if (alg === 'RS256') return await verifyEntra(token);

@@ -116,14 +116,25 @@ describe('admin page: mail and post-incident report', () => {
     await form.getByRole('button', { name: 'Remove primary server 2' }).click();
     await form.getByRole('button', { name: 'Save mail settings' }).click();
     await form.getByTestId('settings-saved').waitFor();
-    expect(await (await page.request.get(`${server.url}/api/mail/settings`)).json()).toEqual({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: null, retentionDays: 7 });
+    expect(await (await page.request.get(`${server.url}/api/mail/settings`)).json()).toEqual({
+      primaryServers: [{ host: '127.0.0.1', port: primary.port }],
+      relay: null,
+      retentionDays: 7,
+    });
     await page.reload();
     await expect(page.getByTestId('mail-settings').getByLabel('Primary server 1 port').inputValue()).resolves.toBe(String(primary.port));
   });
 
   test('mail: held by a pausing event, shown live; released after End Now with its progress', async () => {
     const created = await page.request.post(`${server.url}/api/events`, {
-      data: { description: OUTAGE, affectedGroupId: 'g-continuity-pilot', timeZone: 'Europe/Berlin', start: new Date(Date.now() - 60_000).toISOString(), end: null, pauseInboundDelivery: true },
+      data: {
+        description: OUTAGE,
+        affectedGroupId: 'g-continuity-pilot',
+        timeZone: 'Europe/Berlin',
+        start: new Date(Date.now() - 60_000).toISOString(),
+        end: null,
+        pauseInboundDelivery: true,
+      },
     });
     expect(created.status()).toBe(201);
     eventId = (await created.json()).id;
@@ -139,7 +150,10 @@ describe('admin page: mail and post-incident report', () => {
 
     expect((await page.request.post(`${server.url}/api/events/${eventId}/end`)).ok()).toBe(true);
     // The event's end reaches the page over the socket; it polls every second while the release runs.
-    await page.locator('[data-testid="release"][data-state="running"]').getByText(new RegExp(`Releasing held mail: \\d+ of ${HELD} released`)).waitFor({ timeout: 10_000 });
+    await page
+      .locator('[data-testid="release"][data-state="running"]')
+      .getByText(new RegExp(`Releasing held mail: \\d+ of ${HELD} released`))
+      .waitFor({ timeout: 10_000 });
     await shoot(page, 'admin-mail-releasing');
     const release = page.locator('[data-testid="release"][data-state="done"]');
     await release.getByText(`${HELD} of ${HELD} released`, { exact: false }).waitFor({ timeout: 20_000 });
@@ -158,17 +172,26 @@ describe('admin page: mail and post-incident report', () => {
     await report.getByRole('heading', { name: 'Post-incident report' }).waitFor();
     expect(await page.evaluate(() => window.location.hash)).toBe(`#events/report/${eventId}`);
     await report.getByText('Expired (ended early with End Now)').waitFor();
-    await report.getByText(/Europe\/Berlin \(UTC\+0[12]:00\)/).first().waitFor();
+    await report
+      .getByText(/Europe\/Berlin \(UTC\+0[12]:00\)/)
+      .first()
+      .waitFor();
     await expect(report.getByTestId('figure-users').locator('dd').first().textContent()).resolves.toBe('8');
     await expect(report.getByTestId('figure-received').locator('dd').first().textContent()).resolves.toBe(String(HELD));
     await expect(report.getByTestId('figure-held').locator('dd').first().textContent()).resolves.toBe(String(HELD));
     await expect(report.getByTestId('figure-released').locator('dd').first().textContent()).resolves.toBe(String(HELD));
     const timeline = report.getByTestId('report-timeline');
     await timeline.locator('[data-kind="endNow"]').getByText(`By ${ADMIN.email}`).waitFor();
-    await timeline.locator('[data-kind="ended"]').getByText(/ended by End Now/).waitFor();
+    await timeline
+      .locator('[data-kind="ended"]')
+      .getByText(/ended by End Now/)
+      .waitFor();
     // No pane of this test acknowledged the banner: a counted zero, no longer an unknown.
     await expect(report.getByTestId('figure-banner').locator('dd').first().textContent()).resolves.toBe('0');
-    await report.getByTestId('figure-banner').getByText(/^0% of users covered/).waitFor();
+    await report
+      .getByTestId('figure-banner')
+      .getByText(/^0% of users covered/)
+      .waitFor();
     await expect(report.getByTestId('report-unknowns').getByText('Users whose pane received the start banner').count()).resolves.toBe(0);
     await expect(report.getByTestId('report-not-final').count()).resolves.toBe(0);
     await shoot(page, 'admin-report');
@@ -196,10 +219,22 @@ describe('admin page: mail and post-incident report', () => {
 
   test('report of a running event: marked not final; pending events have no report button', async () => {
     const running = await page.request.post(`${server.url}/api/events`, {
-      data: { description: 'Still running', affectedGroupId: 'g-leadership', timeZone: 'America/New_York', start: new Date(Date.now() - 120_000).toISOString(), end: null },
+      data: {
+        description: 'Still running',
+        affectedGroupId: 'g-leadership',
+        timeZone: 'America/New_York',
+        start: new Date(Date.now() - 120_000).toISOString(),
+        end: null,
+      },
     });
     const pending = await page.request.post(`${server.url}/api/events`, {
-      data: { description: 'Next weekend', affectedGroupId: 'g-leadership', timeZone: 'UTC', start: new Date(Date.now() + 2 * 86_400_000).toISOString(), end: null },
+      data: {
+        description: 'Next weekend',
+        affectedGroupId: 'g-leadership',
+        timeZone: 'UTC',
+        start: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+        end: null,
+      },
     });
     expect([running.status(), pending.status()]).toEqual([201, 201]);
     const card = page.getByTestId('event').filter({ hasText: 'Still running' });
@@ -211,7 +246,10 @@ describe('admin page: mail and post-incident report', () => {
     await card.getByRole('button', { name: 'Report for Still running' }).click();
     const report = page.getByTestId('event-report');
     await report.getByTestId('report-not-final').getByText('This event is still running').waitFor();
-    await report.getByText(/America\/New_York \(UTC-0[45]:00\)/).first().waitFor();
+    await report
+      .getByText(/America\/New_York \(UTC-0[45]:00\)/)
+      .first()
+      .waitFor();
     await report.getByTestId('report-timeline').locator('[data-kind="started"]').waitFor();
     await shoot(page, 'admin-report-running');
     await expectAccessible(page);
@@ -231,7 +269,10 @@ describe('admin page: mail and post-incident report', () => {
     await p.getByRole('tab', { name: 'Mail' }).scrollIntoViewIfNeeded();
     await p.getByRole('tab', { name: 'Mail' }).click();
     const form = p.getByTestId('mail-settings');
-    await form.getByTestId('settings-read-only').getByText(/can view this but not change it/).waitFor();
+    await form
+      .getByTestId('settings-read-only')
+      .getByText(/can view this but not change it/)
+      .waitFor();
     await expect(form.getByLabel('Primary server 1 host').isDisabled()).resolves.toBe(true);
     await expect(form.getByLabel('Primary server 1 host').inputValue()).resolves.toBe('127.0.0.1');
     await expect(form.getByRole('button', { name: 'Save mail settings' }).isDisabled()).resolves.toBe(true);

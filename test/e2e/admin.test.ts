@@ -29,7 +29,15 @@ const START = /^Start ?\*?$/;
 /** The wall clock in the event's zone, as the form's datetime-local inputs take it. */
 function wallClock(instant: Date, timeZone = ZONE): string {
   const p: Record<string, string> = {};
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
   for (const x of f.formatToParts(instant)) p[x.type] = x.value;
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
 }
@@ -194,7 +202,10 @@ describe('admin page', () => {
     await eventCard(page, 'Planned Exchange maintenance').waitFor();
 
     await page.getByRole('button', { name: 'Show all events' }).click();
-    await eventCard(page, 'Outage drill').getByTestId('event-status').getByText(/Expired/).waitFor();
+    await eventCard(page, 'Outage drill')
+      .getByTestId('event-status')
+      .getByText(/Expired/)
+      .waitFor();
     await screenshot(page, 'admin-events-all');
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Hide expired events' }).click();
@@ -203,7 +214,13 @@ describe('admin page', () => {
 
   test('live: an event another admin schedules turns Current, then disappears when ended, without a reload', async () => {
     const created = await page.request.post(`${server.url}/api/events`, {
-      data: { description: 'Started elsewhere', affectedGroupId: 'g-continuity-pilot', timeZone: 'UTC', start: new Date(Date.now() + 3000).toISOString(), end: null },
+      data: {
+        description: 'Started elsewhere',
+        affectedGroupId: 'g-continuity-pilot',
+        timeZone: 'UTC',
+        start: new Date(Date.now() + 3000).toISOString(),
+        end: null,
+      },
     });
     expect(created.status()).toBe(201);
     const { id } = await created.json();
@@ -242,7 +259,13 @@ describe('admin page', () => {
     for (const c of clients) {
       const password = `${c.id} cloud password 2026`;
       expect((await page.request.put(`${server.url}/api/users/${c.id}/cloud-password`, { data: { password } })).ok()).toBe(true);
-      const login = await (await fetch(`${server.url}/api/user-auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: c.email, password }) })).json();
+      const login = await (
+        await fetch(`${server.url}/api/user-auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: c.email, password }),
+        })
+      ).json();
       const report = await fetch(`${server.url}/api/me/client`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${login.token}` },
@@ -260,7 +283,10 @@ describe('admin page', () => {
     // No monitor yet (the monitor section below starts empty): nobody would be alerted.
     await page.locator('[data-check="alerts"][data-status="fail"]').getByText('No continuity monitor is configured').waitFor();
     // Three of the directory's users got a cloud password above; nobody has opted in to SMS yet.
-    await page.locator('[data-check="cloud-passwords"][data-status="warn"]').getByText(/\(3 of \d+ users\)/).waitFor();
+    await page
+      .locator('[data-check="cloud-passwords"][data-status="warn"]')
+      .getByText(/\(3 of \d+ users\)/)
+      .waitFor();
     await page.locator('[data-check="sms-opt-in"][data-status="fail"]').waitFor();
     await screenshot(page, 'admin-readiness');
     await expectAccessible(page);
@@ -293,7 +319,10 @@ describe('admin page', () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('New cloud password').fill('short');
     await dialog.getByRole('button', { name: 'Set password' }).click();
-    await dialog.getByText(/12 characters/).first().waitFor();
+    await dialog
+      .getByText(/12 characters/)
+      .first()
+      .waitFor();
     await dialog.getByLabel('New cloud password').fill('Ada cloud password 2026!');
     await dialog.getByRole('button', { name: 'Set password' }).click();
     await page.getByText("Ada Park's cloud password is set.", { exact: false }).waitFor();
@@ -314,7 +343,10 @@ describe('admin page', () => {
 
     // The monitor section: no monitor yet, so it says what a monitor does.
     await open(page, 'Monitor', 'Continuity monitor');
-    await page.getByTestId('empty').getByText(/No monitor yet/).waitFor();
+    await page
+      .getByTestId('empty')
+      .getByText(/No monitor yet/)
+      .waitFor();
     await screenshot(page, 'admin-monitor-empty');
     await expectAccessible(page);
     // The Mail section is covered in admin-mail-report.test.ts.
@@ -339,12 +371,20 @@ describe('admin page', () => {
     await eventCard(p, 'Planned Exchange maintenance').waitFor();
     await expect(p.getByRole('button', { name: 'Clone Planned Exchange maintenance' }).getAttribute('aria-disabled')).resolves.toBe('true');
     await create.focus();
-    await p.getByRole('tooltip').getByText(/can view this but not change it/).waitFor();
+    await p
+      .getByRole('tooltip')
+      .getByText(/can view this but not change it/)
+      .waitFor();
     await screenshot(p, 'admin-phone-events');
     await expectAccessible(p);
     // The page never scrolls sideways on a phone.
     expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
-    for (const [section, heading] of [['Readiness', 'Readiness'], ['Directory', 'Directory'], ['Audit', 'Audit trail'], ['Monitor', 'Continuity monitor']]) {
+    for (const [section, heading] of [
+      ['Readiness', 'Readiness'],
+      ['Directory', 'Directory'],
+      ['Audit', 'Audit trail'],
+      ['Monitor', 'Continuity monitor'],
+    ]) {
       await p.getByRole('tab', { name: section }).scrollIntoViewIfNeeded();
       await open(p, section, heading);
       await p.waitForTimeout(300);

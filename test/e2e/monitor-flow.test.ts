@@ -36,8 +36,20 @@ entraTenant.domains = [{ id: 'alpha.test', isVerified: true, isDefault: true }];
 entraTenant.putUser({ id: 'u-probe', displayName: 'Lifeboat Probe', mail: 'probe@alpha.test', userPrincipalName: 'probe@alpha.test' });
 entraTenant.putUser({ id: 'u-ann', displayName: 'Ann Field', mail: 'ann@alpha.test', userPrincipalName: 'ann@alpha.test' });
 entraTenant.putUser({ id: 'u-bob', displayName: 'Bob Stone', mail: 'bob@alpha.test', userPrincipalName: 'bob@alpha.test' });
-entraTenant.putGroup({ id: 'g-ops', displayName: 'Operations', mail: 'ops@alpha.test', groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: ['u-ann'] });
-entraTenant.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'] });
+entraTenant.putGroup({
+  id: 'g-ops',
+  displayName: 'Operations',
+  mail: 'ops@alpha.test',
+  groupTypes: ['Unified'],
+  mailEnabled: true,
+  securityEnabled: false,
+  members: ['u-ann'],
+});
+entraTenant.registerApp({
+  clientId: CLIENT_ID,
+  clientSecret: SECRET,
+  grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'],
+});
 
 interface Sent {
   kind: 'alert' | 'recovered';
@@ -57,7 +69,11 @@ afterAll(() => standIns.close());
 const ctx = useLifeboat({
   graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
   directories: [tenantDirectory('alpha'), tenantDirectory('beta')],
-  services: { monitor: { minuteMs: 1000, tickMs: 100 }, notify: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } }, publicUrl: 'https://lifeboat.example' },
+  services: {
+    monitor: { minuteMs: 1000, tickMs: 100 },
+    notify: { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 50 } },
+    publicUrl: 'https://lifeboat.example',
+  },
 });
 
 describe('continuity monitor end to end', () => {
@@ -81,12 +97,21 @@ describe('continuity monitor end to end', () => {
       const mail = await Promise.all(sink.received.map((m) => simpleParser(m.raw)));
       const email = mail.find((m) => (m.text ?? '').includes(portalUrl));
       const alertId = /Alert id: (\S+)/.exec(email?.text ?? '')?.[1] ?? '';
-      out.push({ kind: body.includes('recovered') ? 'recovered' : 'alert', sms: body, email: email ? `${email.subject}\n${email.text}` : '', portalUrl, alertId });
+      out.push({
+        kind: body.includes('recovered') ? 'recovered' : 'alert',
+        sms: body,
+        email: email ? `${email.subject}\n${email.text}` : '',
+        portalUrl,
+        alertId,
+      });
     }
     return out;
   }
   const state = async () => (await admin.get(`/api/monitors/${monitorId}`).expect(200)).body.state;
-  const decisions = async () => ((await admin.get(`/api/monitors/${monitorId}/log?check=window&limit=100`).expect(200)).body.items as { decision: string; failureCount: number }[]).map((r) => r.decision);
+  const decisions = async () =>
+    ((await admin.get(`/api/monitors/${monitorId}/log?check=window&limit=100`).expect(200)).body.items as { decision: string; failureCount: number }[]).map(
+      (r) => r.decision,
+    );
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator');
@@ -95,13 +120,22 @@ describe('continuity monitor end to end', () => {
     world.mailFlow.smtp = { host: '127.0.0.1', port };
     primary = await startPeer('accept');
     primary.onReceived = (mail) => mail.to.forEach((to) => entraTenant.deliverToMailbox(to, mail.raw));
-    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: null }).expect(200);
+    await admin
+      .put('/api/mail/settings')
+      .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: null })
+      .expect(200);
     gateway = await startSmsGateway();
     sink = await startPeer('accept');
     await admin
       .put('/api/notify/settings')
       .send({
-        sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' },
+        sms: {
+          provider: 'twilio',
+          baseUrl: gateway.url,
+          accountSid: gateway.credentials.accountSid,
+          authToken: gateway.credentials.authToken,
+          from: '+15550009999',
+        },
         email: { host: '127.0.0.1', port: sink.port, secure: false, from: 'lifeboat@alpha.test' },
       })
       .expect(200);
@@ -185,7 +219,8 @@ describe('continuity monitor end to end', () => {
 
     // The affected user (Ann, in Operations) is not in continuity yet.
     await admin.put('/api/users/u-ann/cloud-password').send({ password: 'ann cloud password 1' }).expect(204);
-    const annToken = (await request(ctx.app).post('/api/user-auth/login').send({ email: 'ann@alpha.test', password: 'ann cloud password 1' }).expect(200)).body.token as string;
+    const annToken = (await request(ctx.app).post('/api/user-auth/login').send({ email: 'ann@alpha.test', password: 'ann cloud password 1' }).expect(200)).body
+      .token as string;
     const pull = async () => (await request(ctx.app).get('/api/me/status').set('Authorization', `Bearer ${annToken}`).expect(200)).body;
     expect((await pull()).active).toBe(false);
     const socket = statusClient(live.url, annToken);
@@ -196,7 +231,12 @@ describe('continuity monitor end to end', () => {
     await page.goto(`${live.url}${path}`);
     await page.getByRole('heading', { name: 'Exchange Online mail flow' }).waitFor();
     expect(await page.getByText('Problem detected').isVisible()).toBe(true);
-    expect(await page.getByText(/CET|CEST|GMT\+1|GMT\+2/).first().isVisible()).toBe(true); // times with their zone
+    expect(
+      await page
+        .getByText(/CET|CEST|GMT\+1|GMT\+2/)
+        .first()
+        .isVisible(),
+    ).toBe(true); // times with their zone
     expect(await page.locator('input[name=groupId]').inputValue()).toBe('g-ops');
     await screenshot(page, 'portal-detected-phone');
     await page.getByRole('button', { name: 'Start event now' }).click();
@@ -213,7 +253,10 @@ describe('continuity monitor end to end', () => {
     expect(new Date(started.end).getTime() - new Date(started.start).getTime()).toBe(2 * 3600_000);
     expect(await decisions()).toContain('event started');
     const audit = (await admin.get('/api/audit?category=monitor').expect(200)).body.items;
-    expect(audit.find((a: { action: string }) => a.action === 'portal.eventStarted')).toMatchObject({ actor: { email: `via portal link ${alert.alertId}` }, after: { via: `via portal link ${alert.alertId}`, groupId: 'g-ops' } });
+    expect(audit.find((a: { action: string }) => a.action === 'portal.eventStarted')).toMatchObject({
+      actor: { email: `via portal link ${alert.alertId}` },
+      after: { via: `via portal link ${alert.alertId}`, groupId: 'g-ops' },
+    });
 
     // Extend it and suppress alerts from the same page.
     await page.getByLabel('Extend by (hours)').fill('1');
@@ -232,7 +275,10 @@ describe('continuity monitor end to end', () => {
     primary.mode = 'accept';
     await eventually(async () => {
       const recovered = (await sentAlerts()).filter((m) => m.kind === 'recovered');
-      if (recovered.length === 0) throw new Error(`not recovered yet; windows: ${JSON.stringify((await admin.get(`/api/monitors/${monitorId}/log?limit=30`).expect(200)).body.items.map((r: { check: string; outcome: string; error: string | null; failureCount: number; decision: string | null }) => [r.check, r.outcome, r.error, r.failureCount, r.decision]))}`);
+      if (recovered.length === 0)
+        throw new Error(
+          `not recovered yet; windows: ${JSON.stringify((await admin.get(`/api/monitors/${monitorId}/log?limit=30`).expect(200)).body.items.map((r: { check: string; outcome: string; error: string | null; failureCount: number; decision: string | null }) => [r.check, r.outcome, r.error, r.failureCount, r.decision]))}`,
+        );
       expect(recovered).toHaveLength(1);
     }, 90_000);
     // Suppressed for a while and resumed: no further alert went out in between (repeat is 30 "minutes").
@@ -254,7 +300,12 @@ describe('continuity monitor end to end', () => {
 
     // The post-incident report: the time from the alert's detection to the event's start.
     const report = (await admin.get(`/api/events/${started.id}/report`).expect(200)).body;
-    expect(report.detectionToStart).toMatchObject({ detectedAt: s.detectedAt, startedVia: 'portal', alertId: alert.alertId, monitorName: 'Exchange Online mail flow' });
+    expect(report.detectionToStart).toMatchObject({
+      detectedAt: s.detectedAt,
+      startedVia: 'portal',
+      alertId: alert.alertId,
+      monitorName: 'Exchange Online mail flow',
+    });
     const startedAt = Date.parse(report.event.startedAt ?? report.event.start);
     expect(startedAt).toBeGreaterThanOrEqual(Date.parse(s.detectedAt));
     expect(report.detectionToStart.minutes).toBe(Math.round(((startedAt - Date.parse(s.detectedAt)) / 60_000) * 10) / 10);
@@ -282,7 +333,11 @@ describe('continuity monitor end to end', () => {
     // Actions with a bad link do nothing.
     const before = (await admin.get('/api/events?show=all').expect(200)).body.length;
     for (const bad of [expired, tampered, otherTenant]) {
-      await request(ctx.app).post(`/portal/${bad}/actions/start`).type('form').send({ csrf: 'x', groupId: 'g-ops', hours: '1' }).expect((r) => expect(r.status).toBeGreaterThanOrEqual(400));
+      await request(ctx.app)
+        .post(`/portal/${bad}/actions/start`)
+        .type('form')
+        .send({ csrf: 'x', groupId: 'g-ops', hours: '1' })
+        .expect((r) => expect(r.status).toBeGreaterThanOrEqual(400));
     }
     // A valid link without the page's form token (a forged cross-site form) does nothing either.
     const forged = await request(ctx.app).post(`/portal/${token}/actions/start`).type('form').send({ groupId: 'g-ops', hours: '1' }).expect(403);
@@ -366,7 +421,10 @@ describe('continuity monitor end to end', () => {
     await editor.getByRole('button', { name: 'Done' }).click();
     await p.getByRole('tab', { name: 'Backup route' }).waitFor();
     const all = (await admin.get('/api/monitors').expect(200)).body as { name: string; enabled: boolean; address: string }[];
-    expect(all.find((m) => m.name === 'Backup route')).toMatchObject({ enabled: false, address: expect.stringMatching(/^monitor-[0-9a-f]{10}@lifeboat\.local$/) });
+    expect(all.find((m) => m.name === 'Backup route')).toMatchObject({
+      enabled: false,
+      address: expect.stringMatching(/^monitor-[0-9a-f]{10}@lifeboat\.local$/),
+    });
 
     // Readiness: the enabled monitor alerts an SMS number and an external address (the disabled one's own-domain address does not count).
     await p.getByRole('tab', { name: 'Readiness' }).click();
@@ -384,11 +442,31 @@ describe('continuity monitor end to end', () => {
 
   it('guarded auto-activation: starts an event after N minutes detected, unless an admin cancels first', async () => {
     await admin.delete(`/api/monitors/${monitorId}`).expect(204);
-    const base = { probeMailbox: 'probe@alpha.test', inbound: { enabled: false }, windowMinutes: 2, failureThreshold: 1, latencyThresholdSeconds: 2, defaultGroupId: 'g-ops', defaultDurationHours: 1, alertRecipients: { sms: ['+15550100'], email: [] } };
-    const auto = (await admin.post('/api/monitors').send({ ...base, name: 'Auto', address: 'auto@lifeboat.example', autoActivation: { enabled: true, afterMinutes: 1 } }).expect(201)).body;
-    const guarded = (await admin.post('/api/monitors').send({ ...base, name: 'Guarded', address: 'guarded@lifeboat.example', autoActivation: { enabled: true, afterMinutes: 4 } }).expect(201)).body;
+    const base = {
+      probeMailbox: 'probe@alpha.test',
+      inbound: { enabled: false },
+      windowMinutes: 2,
+      failureThreshold: 1,
+      latencyThresholdSeconds: 2,
+      defaultGroupId: 'g-ops',
+      defaultDurationHours: 1,
+      alertRecipients: { sms: ['+15550100'], email: [] },
+    };
+    const auto = (
+      await admin
+        .post('/api/monitors')
+        .send({ ...base, name: 'Auto', address: 'auto@lifeboat.example', autoActivation: { enabled: true, afterMinutes: 1 } })
+        .expect(201)
+    ).body;
+    const guarded = (
+      await admin
+        .post('/api/monitors')
+        .send({ ...base, name: 'Guarded', address: 'guarded@lifeboat.example', autoActivation: { enabled: true, afterMinutes: 4 } })
+        .expect(201)
+    ).body;
     const stateOf = async (id: string) => (await admin.get(`/api/monitors/${id}`).expect(200)).body.state;
-    const decisionsOf = async (id: string) => ((await admin.get(`/api/monitors/${id}/log?check=window`).expect(200)).body.items as { decision: string }[]).map((r) => r.decision);
+    const decisionsOf = async (id: string) =>
+      ((await admin.get(`/api/monitors/${id}/log?check=window`).expect(200)).body.items as { decision: string }[]).map((r) => r.decision);
 
     // Exchange stops sending: the outbound test messages never reach the monitor addresses.
     world.mailFlow.broken = true;
@@ -418,12 +496,24 @@ describe('continuity monitor end to end', () => {
     const slow = (
       await admin
         .post('/api/monitors')
-        .send({ name: 'Slow route', probeMailbox: 'probe@alpha.test', address: 'slow@lifeboat.example', outbound: { enabled: false }, windowMinutes: 8, latencyThresholdSeconds: 1, failureThreshold: 5 })
+        .send({
+          name: 'Slow route',
+          probeMailbox: 'probe@alpha.test',
+          address: 'slow@lifeboat.example',
+          outbound: { enabled: false },
+          windowMinutes: 8,
+          latencyThresholdSeconds: 1,
+          failureThreshold: 5,
+        })
         .expect(201)
     ).body;
     primary.delayMs = 2000;
     try {
-      await eventually(async () => expect((await admin.get(`/api/monitors/${slow.id}/log?check=window`).expect(200)).body.items.length).toBeGreaterThan(0), 30_000, 250);
+      await eventually(
+        async () => expect((await admin.get(`/api/monitors/${slow.id}/log?check=window`).expect(200)).body.items.length).toBeGreaterThan(0),
+        30_000,
+        250,
+      );
     } finally {
       primary.delayMs = 0;
     }

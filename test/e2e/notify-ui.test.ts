@@ -59,7 +59,9 @@ describe('notifications UI', () => {
     if (violations.length) {
       // Say which element, so a failure can be fixed without rerunning.
       const html = await p.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { nodes: { html: string; failureSummary?: string }[] }[] }> } }).axe;
+        const axe = (
+          window as unknown as { axe: { run: (c: unknown, o: unknown) => Promise<{ violations: { nodes: { html: string; failureSummary?: string }[] }[] }> } }
+        ).axe;
         const r = await axe.run({ exclude: [['[data-tabster-dummy]']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
         return r.violations.flatMap((v) => v.nodes.map((n) => `${n.html} ${n.failureSummary ?? ''}`));
       });
@@ -127,7 +129,10 @@ describe('notifications UI', () => {
     await field(test, 'Test email to (address)').getByText('must be an email address').waitFor();
     await test.getByLabel('Test email to (address)').fill('ops@example.org');
     await test.getByRole('button', { name: 'Send test' }).click();
-    await page.getByTestId('email-test-result').getByText(/^Sent \(1 attempt\)/).waitFor();
+    await page
+      .getByTestId('email-test-result')
+      .getByText(/^Sent \(1 attempt\)/)
+      .waitFor();
     expect(smtp.received.filter((m) => m.to.includes('ops@example.org'))).toHaveLength(1);
   });
 
@@ -155,7 +160,10 @@ describe('notifications UI', () => {
     const test = page.getByTestId('sms-test');
     await test.getByLabel('Test SMS to (phone number)').fill('+15550001234');
     await test.getByRole('button', { name: 'Send test' }).click();
-    await page.getByTestId('sms-test-result').getByText(/^Sent \(1 attempt\)/).waitFor();
+    await page
+      .getByTestId('sms-test-result')
+      .getByText(/^Sent \(1 attempt\)/)
+      .waitFor();
     expect(gateway.delivered.map((r) => r.fields.To)).toEqual(['+15550001234']);
 
     const log = page.getByTestId('send-log');
@@ -216,7 +224,12 @@ describe('notifications UI', () => {
       }
       await expect(p.getByTestId('email-channel').getByLabel('SMTP relay host').isDisabled()).resolves.toBe(true);
       await expect(p.getByTestId('sms-channel').getByLabel('Auth token').isDisabled()).resolves.toBe(true);
-      await expect(p.getByTestId('email-channel').getByText(/can view this but not change it/).count()).resolves.toBeGreaterThan(0);
+      await expect(
+        p
+          .getByTestId('email-channel')
+          .getByText(/can view this but not change it/)
+          .count(),
+      ).resolves.toBeGreaterThan(0);
       // The send log is readable.
       await p.getByTestId('send-log').getByTestId('log-row').first().waitFor();
       await screenshot(p, name);
@@ -232,7 +245,13 @@ describe('notifications UI', () => {
     test('SMS alerts: the number on file, opt in (with the time) and out again', async () => {
       await adminApi('PUT', `/api/users/${ADA.id}/cloud-password`, { password: ADA.password });
       ({ page: pane } = await newPanePage(browser));
-      await installOfficeStandIn(pane, { hostName: 'Outlook', platform: 'PC', accountType: 'office365', emailAddress: ADA.email, requirements: { Mailbox: '1.8' } });
+      await installOfficeStandIn(pane, {
+        hostName: 'Outlook',
+        platform: 'PC',
+        accountType: 'office365',
+        emailAddress: ADA.email,
+        requirements: { Mailbox: '1.8' },
+      });
       await pane.goto(`${server.url}/addin/taskpane.html`);
       const form = pane.getByTestId('sign-in-form');
       await form.getByLabel('Lifeboat password').fill(ADA.password);
@@ -275,7 +294,13 @@ describe('notifications UI', () => {
 
     test('forgot password: the same answer for any address, wrong code and weak password explained, then signed in with the new password', async () => {
       const { page: p } = await newPanePage(browser);
-      await installOfficeStandIn(p, { hostName: 'Outlook', platform: 'PC', accountType: 'office365', emailAddress: ADA.email, requirements: { Mailbox: '1.8' } });
+      await installOfficeStandIn(p, {
+        hostName: 'Outlook',
+        platform: 'PC',
+        accountType: 'office365',
+        emailAddress: ADA.email,
+        requirements: { Mailbox: '1.8' },
+      });
       await p.goto(`${server.url}/addin/taskpane.html`);
       await p.getByTestId('forgot-password').click();
       const reset = p.getByTestId('reset');
@@ -324,7 +349,12 @@ describe('notifications UI', () => {
       await screenshot(p, 'pane-reset-signed-in');
 
       // The new password works for a fresh sign-in; the old one does not.
-      const login = (password: string) => fetch(`${server.url}/api/user-auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADA.email, password }) });
+      const login = (password: string) =>
+        fetch(`${server.url}/api/user-auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: ADA.email, password }),
+        });
       expect((await login(newPassword)).status).toBe(200);
       expect((await login(ADA.password)).status).toBe(401);
     });

@@ -75,7 +75,13 @@ describe('task pane against the real backend', () => {
 
   test('sign in with the cloud password → Normal, live', async () => {
     ({ page } = await newPanePage(browser));
-    await installOfficeStandIn(page, { hostName: 'Outlook', platform: 'PC', accountType: 'office365', emailAddress: USER.email, requirements: { Mailbox: '1.8' } });
+    await installOfficeStandIn(page, {
+      hostName: 'Outlook',
+      platform: 'PC',
+      accountType: 'office365',
+      emailAddress: USER.email,
+      requirements: { Mailbox: '1.8' },
+    });
     await page.goto(`${network.url}/addin/taskpane.html`);
     const form = page.getByTestId('sign-in-form');
     await form.getByLabel('Lifeboat password').fill(USER.password);
@@ -97,10 +103,14 @@ describe('task pane against the real backend', () => {
     })) as { id: string };
     eventId = event.id;
     await page.locator('[data-testid="header-state"][data-state="active"]').getByText('Mail goes through Lifeboat.').waitFor();
-    await eventually(async () => expect((await standInMessages(page)).map((m) => m.message)).toEqual(['Email continuity is active: Mail goes through Lifeboat.']));
+    await eventually(async () =>
+      expect((await standInMessages(page)).map((m) => m.message)).toEqual(['Email continuity is active: Mail goes through Lifeboat.']),
+    );
     await screenshot(page, 'backend-active');
     // The pane acknowledged the banner: the admin report counts Ada as having received it.
-    await eventually(async () => expect(((await admin(BACKEND.report(eventId))) as { users: { bannerReceived: unknown } }).users.bannerReceived).toMatchObject({ count: 1 }));
+    await eventually(async () =>
+      expect(((await admin(BACKEND.report(eventId))) as { users: { bannerReceived: unknown } }).users.bannerReceived).toMatchObject({ count: 1 }),
+    );
   });
 
   test('socket cut, message edited, socket back → the pane replays the new message', async () => {
@@ -118,7 +128,10 @@ describe('task pane against the real backend', () => {
     await eventually(async () => expect(await standInMessages(page)).toEqual([]));
     await screenshot(page, 'backend-restored');
     // The replay after the reconnect and the end did not count Ada twice.
-    const report = (await admin(BACKEND.report(eventId))) as { users: { affected: number; bannerReceived: { count: number; percent: number } }; unknowns: { metric: string }[] };
+    const report = (await admin(BACKEND.report(eventId))) as {
+      users: { affected: number; bannerReceived: { count: number; percent: number } };
+      unknowns: { metric: string }[];
+    };
     expect(report.users.bannerReceived.count).toBe(1);
     expect(report.users.bannerReceived.percent).toBe(Math.round((1 / report.users.affected) * 1000) / 10);
     expect(report.unknowns.map((u) => u.metric)).not.toContain('bannerReceipt');

@@ -80,7 +80,11 @@ describe('mail in the task pane, against the real backend', () => {
 
   const subjectsAtRelay = () => relay.received.map((m) => /^Subject: (.*)$/m.exec(m.raw)?.[1] ?? '');
   /** The relay gets one SMTP transaction per recipient (one delivery-queue row each): who got a subject, sorted. */
-  const relayedTo = (subject: string) => relay.received.filter((m) => m.raw.match(/^Subject: (.*)$/m)?.[1] === subject).flatMap((m) => m.to).sort();
+  const relayedTo = (subject: string) =>
+    relay.received
+      .filter((m) => m.raw.match(/^Subject: (.*)$/m)?.[1] === subject)
+      .flatMap((m) => m.to)
+      .sort();
 
   beforeAll(async () => {
     ensurePaneBuilt();
@@ -96,7 +100,11 @@ describe('mail in the task pane, against the real backend', () => {
     const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
     cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
     await admin('PUT', `/api/users/${ADA.id}/cloud-password`, { password: ADA.password });
-    await admin('PUT', '/api/mail/settings', { primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port }, retentionDays: 5 });
+    await admin('PUT', '/api/mail/settings', {
+      primaryServers: [{ host: '127.0.0.1', port: primary.port }],
+      relay: { host: '127.0.0.1', port: relay.port },
+      retentionDays: 5,
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -132,7 +140,10 @@ describe('mail in the task pane, against the real backend', () => {
     })) as { id: string };
     eventId = event.id;
     await page.locator('[data-testid="header-state"][data-state="active"]').waitFor();
-    await page.getByTestId('mail-empty').getByText(/^No messages since the outage began\./).waitFor();
+    await page
+      .getByTestId('mail-empty')
+      .getByText(/^No messages since the outage began\./)
+      .waitFor();
     await expect(page.getByTestId('mail-zone').textContent()).resolves.toMatch(/^Since \w{3} \d+ \w{3} \d{4}, \d\d:\d\d GMT\+9\. Times in Asia\/Tokyo\./);
     await expect(page.getByTestId('mail-inactive-note').count()).resolves.toBe(0);
     await page.getByTestId('tab-sent').click();
@@ -160,14 +171,23 @@ describe('mail in the task pane, against the real backend', () => {
         }),
       },
     ]);
-    await deliver([{ to: 'sales@contoso.test', raw: await mime({ from: BOB, to: 'sales@contoso.test', subject: 'Price list for the sales team', text: 'New prices from Monday.' }) }]);
+    await deliver([
+      {
+        to: 'sales@contoso.test',
+        raw: await mime({ from: BOB, to: 'sales@contoso.test', subject: 'Price list for the sales team', text: 'New prices from Monday.' }),
+      },
+    ]);
     await page.getByTestId('mail-refresh').click();
     const rows = page.getByTestId('mail-row');
-    await eventually(async () => {
-      await page.getByTestId('mail-refresh').click();
-      await new Promise((r) => setTimeout(r, 300));
-      expect(await rows.count()).toBe(2);
-    }, 30_000, 500);
+    await eventually(
+      async () => {
+        await page.getByTestId('mail-refresh').click();
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await rows.count()).toBe(2);
+      },
+      30_000,
+      500,
+    );
     // Newest first: the group message arrived last.
     await expect(rows.nth(0).textContent()).resolves.toContain('Price list for the sales team');
     await expect(rows.nth(0).getByTestId('mail-via').textContent()).resolves.toBe('via Sales');
@@ -208,7 +228,9 @@ describe('mail in the task pane, against the real backend', () => {
     await expect(compose.getByTestId('compose-to').inputValue()).resolves.toBe('bob@fabrikam.example');
     await expect(compose.getByTestId('compose-cc').inputValue()).resolves.toBe('');
     await expect(compose.getByTestId('compose-subject').inputValue()).resolves.toBe('Re: Q3 numbers');
-    await expect(compose.getByTestId('compose-quoted').getAttribute('srcdoc')).resolves.toContain('On Fri 20 Nov 2026, 10:30 GMT+9, Bob Stone &lt;bob@fabrikam.example&gt; wrote:');
+    await expect(compose.getByTestId('compose-quoted').getAttribute('srcdoc')).resolves.toContain(
+      'On Fri 20 Nov 2026, 10:30 GMT+9, Bob Stone &lt;bob@fabrikam.example&gt; wrote:',
+    );
     await page.frameLocator('[data-testid="compose-quoted"]').getByText('Numbers for').waitFor();
     await compose.getByTestId('compose-body').fill('Thanks Bob,\n\nreceived during the outage.');
     // A frame below the fold is painted only once scrolled to (full-page screenshots would show it blank).
@@ -231,7 +253,10 @@ describe('mail in the task pane, against the real backend', () => {
     expect(out.raw).toMatch(/^In-Reply-To: <[^<>\s]+>\r?$/m);
     // The Sent folder lists it.
     await page.getByTestId('mail-back').click();
-    await page.getByTestId('mail-list').filter({ has: page.getByText('Re: Q3 numbers') }).waitFor();
+    await page
+      .getByTestId('mail-list')
+      .filter({ has: page.getByText('Re: Q3 numbers') })
+      .waitFor();
   });
 
   test('reply all, with a lost answer and a retried click: sent once', async () => {
@@ -253,7 +278,10 @@ describe('mail in the task pane, against the real backend', () => {
       } else await route.continue();
     });
     await compose.getByTestId('compose-send').click();
-    await compose.getByTestId('compose-error').getByText(/press Send again \(it will be sent only once\)/).waitFor();
+    await compose
+      .getByTestId('compose-error')
+      .getByText(/press Send again \(it will be sent only once\)/)
+      .waitFor();
     await screenshot(page, 'mail-send-error');
     await compose.getByTestId('compose-send').click();
     await page.getByTestId('sent-notice').waitFor();
@@ -290,7 +318,11 @@ describe('mail in the task pane, against the real backend', () => {
 
   test('error state: the mailbox cannot be read → a clear error with Retry', async () => {
     await page.route('**/api/me/mailbox?*', (route) =>
-      route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'The mailbox store is not reachable right now.' }) }),
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ title: 'Service Unavailable', status: 503, detail: 'The mailbox store is not reachable right now.' }),
+      }),
     );
     await page.getByTestId('mail-back').click();
     await page.getByTestId('tab-inbox').click();
@@ -305,7 +337,11 @@ describe('mail in the task pane, against the real backend', () => {
   });
 
   test('Load more pages through the inbox by cursor', async () => {
-    const batch = await Promise.all(Array.from({ length: 50 }, (_, i) => mime({ from: BOB, to: ADA.email, subject: `Bulk ${String(i + 1).padStart(2, '0')}`, text: `Bulk message ${i + 1}` })));
+    const batch = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        mime({ from: BOB, to: ADA.email, subject: `Bulk ${String(i + 1).padStart(2, '0')}`, text: `Bulk message ${i + 1}` }),
+      ),
+    );
     await deliver(batch.map((raw) => ({ to: ADA.email, raw })));
     const rows = page.getByTestId('mail-row');
     // 52 messages in all: a page of 50, then the rest. Routing follows the 250s, so refresh until the
@@ -351,7 +387,10 @@ describe('mail in the task pane, against the real backend', () => {
         await route.continue();
       });
       await card.getByTestId('send-via-lifeboat-button').click();
-      await card.getByTestId('send-progress').getByText(/Sending to 3 recipients with 1 attachment/).waitFor();
+      await card
+        .getByTestId('send-progress')
+        .getByText(/Sending to 3 recipients with 1 attachment/)
+        .waitFor();
       await screenshot(pane, 'send-via-lifeboat-progress');
       await card.getByTestId('send-result').getByText('Sent via Lifeboat').waitFor();
       await card.getByText(/The Outlook draft was discarded/).waitFor();
@@ -371,9 +410,15 @@ describe('mail in the task pane, against the real backend', () => {
     });
 
     test('older Outlook (Mailbox 1.8, no closeAsync): the draft is emptied, then closed', async () => {
-      const pane = await openPane({ requirements: { Mailbox: '1.8' }, item: { ...draft, itemId: 'draft-2', subject: 'Contract draft (older Outlook)' } }, composeContext);
+      const pane = await openPane(
+        { requirements: { Mailbox: '1.8' }, item: { ...draft, itemId: 'draft-2', subject: 'Contract draft (older Outlook)' } },
+        composeContext,
+      );
       await pane.getByTestId('send-via-lifeboat-button').click();
-      await pane.getByTestId('send-result').getByText(/emptied and closed/).waitFor();
+      await pane
+        .getByTestId('send-result')
+        .getByText(/emptied and closed/)
+        .waitFor();
       expect(await standInCompose(pane, 'draft-2')).toMatchObject({ to: [], cc: [], bcc: [], subject: '', body: '', closed: true, discarded: false });
       await eventually(() => expect(subjectsAtRelay()).toContain('Contract draft (older Outlook)'), 20_000);
       await pane.close();

@@ -10,7 +10,7 @@ import { eventually } from '../harness/eventually';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { STAND_IN_PASSWORD, startApiStandIn, type ApiStandIn } from '../stand-ins/lifeboat-api';
-import { installOfficeStandIn, selectItem, standInCalls, standInMessages, type OfficeStandInConfig } from '../stand-ins/office-host';
+import { installOfficeStandIn, selectItem, standInMessages, type OfficeStandInConfig } from '../stand-ins/office-host';
 
 let browser: Browser;
 let api: ApiStandIn;
@@ -134,7 +134,11 @@ describe('sign-in', () => {
     await page.route('**/addin/config.json', (route) =>
       route.fulfill({
         json: {
-          naa: { clientId: '00000000-0000-0000-0000-000000000001', authority: 'https://login.microsoftonline.com/organizations', scopes: ['api://localhost/x/access_as_user'] },
+          naa: {
+            clientId: '00000000-0000-0000-0000-000000000001',
+            authority: 'https://login.microsoftonline.com/organizations',
+            scopes: ['api://localhost/x/access_as_user'],
+          },
           continuityInboxUrl: null,
         },
       }),
@@ -170,7 +174,10 @@ describe('sign-in', () => {
     const page = await openPane(CLASSIC);
     await page.route('**/api/**', (route) => route.abort('connectionrefused'));
     await signIn(page);
-    await page.getByTestId('sign-in-error').getByText(/can't be reached/).waitFor();
+    await page
+      .getByTestId('sign-in-error')
+      .getByText(/can't be reached/)
+      .waitFor();
     await screenshot(page, 'error-unreachable-sign-in');
   });
 
@@ -182,10 +189,16 @@ describe('sign-in', () => {
     await page.route('**/socket.io/**', (route) => route.abort('connectionrefused'));
     api.cut();
     await page.reload(); // remount, as Outlook does on the next item: pulls over REST again
-    await page.getByTestId('status-error').getByText(/can't be reached/).waitFor();
+    await page
+      .getByTestId('status-error')
+      .getByText(/can't be reached/)
+      .waitFor();
     await page.getByTestId('status-error').getByRole('button', { name: 'Retry' }).waitFor();
     await page.locator('[data-testid="connection"][data-state="offline"]').waitFor({ timeout: 30_000 });
-    await page.getByTestId('connection').getByText(/Offline since \d\d:\d\d/).waitFor();
+    await page
+      .getByTestId('connection')
+      .getByText(/Offline since \d\d:\d\d/)
+      .waitFor();
     await screenshot(page, 'error-unreachable-status');
     api.resume();
   });
@@ -211,7 +224,10 @@ describe('continuity status', () => {
   test('Normal, live', async () => {
     await page.locator('[data-testid="header-state"][data-state="normal"]').waitFor();
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
-    await page.getByTestId('last-update').getByText(/Updated \d\d:\d\d/).waitFor();
+    await page
+      .getByTestId('last-update')
+      .getByText(/Updated \d\d:\d\d/)
+      .waitFor();
     await screenshot(page, 'status-normal');
   });
 

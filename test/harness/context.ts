@@ -48,7 +48,17 @@ export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument
       { id: `${id}-u1`, displayName: `${id} One`, mail: `one@${id}.test` },
       { id: `${id}-u2`, displayName: `${id} Two`, mail: `two@${id}.test` },
     ],
-    groups: [{ id: `${id}-g1`, displayName: `${id} Group`, mail: `group@${id}.test`, groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: [`${id}-u1`, `${id}-u2`] }],
+    groups: [
+      {
+        id: `${id}-g1`,
+        displayName: `${id} Group`,
+        mail: `group@${id}.test`,
+        groupTypes: ['Unified'],
+        mailEnabled: true,
+        securityEnabled: false,
+        members: [`${id}-u1`, `${id}-u2`],
+      },
+    ],
     ...overrides,
   };
 }

@@ -6,7 +6,6 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../server/db/em
 import { ensurePaneBuilt } from './pane-build';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __LIFEBOAT_TEST_DB__: { db: EmbeddedDatabase; dir: string } | undefined;
 }
 

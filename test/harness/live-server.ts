@@ -17,7 +17,13 @@ export interface LiveServer {
 export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveServer> {
   const server = http.createServer(ctx.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const push = attachPush(server, { userAuth: ctx.services.userAuth, auth: ctx.services.auth, status: ctx.services.status, receipts: ctx.services.receipts, logger: createLogger('silent') });
+  const push = attachPush(server, {
+    userAuth: ctx.services.userAuth,
+    auth: ctx.services.auth,
+    status: ctx.services.status,
+    receipts: ctx.services.receipts,
+    logger: createLogger('silent'),
+  });
   pushContinuityChanges(ctx.services, push);
   ctx.services.scheduler.start();
   return {
@@ -58,10 +64,11 @@ export function statusClient(url: string, token: string | (() => string), option
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    connected: () => new Promise<void>((resolve, reject) => {
-      if (socket.connected) return resolve();
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    }),
+    connected: () =>
+      new Promise<void>((resolve, reject) => {
+        if (socket.connected) return resolve();
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      }),
   };
 }

@@ -62,7 +62,9 @@ describe('add-in static serving', () => {
     const res = await request(app).get('/addin/config.json').expect(200);
     expect(res.headers['cache-control']).toBe('no-cache');
     expect(res.body).toEqual({ naa: null, continuityInboxUrl: 'https://lifeboat.example/' });
-    expect(addinConfigFromEnv({ LIFEBOAT_ENTRA_CLIENT_ID: 'abc', LIFEBOAT_CONTINUITY_INBOX_URL: 'https://inbox.example/' }, 'https://lifeboat.example')).toEqual({
+    expect(
+      addinConfigFromEnv({ LIFEBOAT_ENTRA_CLIENT_ID: 'abc', LIFEBOAT_CONTINUITY_INBOX_URL: 'https://inbox.example/' }, 'https://lifeboat.example'),
+    ).toEqual({
       naa: { clientId: 'abc', authority: 'https://login.microsoftonline.com/organizations', scopes: ['api://lifeboat.example/abc/access_as_user'] },
       continuityInboxUrl: 'https://inbox.example/',
     });
@@ -71,7 +73,9 @@ describe('add-in static serving', () => {
   it('unknown files are a problem+json 404, and an unbuilt pane says how to build it', async () => {
     const missing = await request(app).get('/addin/nope.js').expect(404);
     expect(missing.headers['content-type']).toMatch(/application\/problem\+json/);
-    const unbuilt = await request(appWith(mkdtempSync(path.join(os.tmpdir(), 'lifeboat-empty-')))).get('/addin/taskpane.html').expect(503);
+    const unbuilt = await request(appWith(mkdtempSync(path.join(os.tmpdir(), 'lifeboat-empty-'))))
+      .get('/addin/taskpane.html')
+      .expect(503);
     expect(unbuilt.body.detail).toMatch(/npm run build/);
   });
 });

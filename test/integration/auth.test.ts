@@ -57,7 +57,9 @@ describe('admin sign-in', () => {
     const res = await agent.get('/api/audit?category=security&limit=500').expect(200);
     const actions = new Set(res.body.items.map((e: { action: string }) => e.action));
     expect(actions).toEqual(new Set(['login.succeeded', 'login.failed', 'login.throttled', 'logout']));
-    const failed = res.body.items.find((e: { action: string; actor: { email: string } }) => e.action === 'login.failed' && e.actor.email === 'ghost@alpha.test');
+    const failed = res.body.items.find(
+      (e: { action: string; actor: { email: string } }) => e.action === 'login.failed' && e.actor.email === 'ghost@alpha.test',
+    );
     expect(failed.actor.type).toBe('anonymous');
   });
 });
@@ -66,7 +68,10 @@ describe('per-address throttling', () => {
   const local = useLifeboat();
   it('blocks an address that fails across many accounts', async () => {
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) {
-      await request(local.app).post('/api/auth/login').send({ email: `spray${i}@alpha.test`, password: 'guess guess guess' }).expect(401);
+      await request(local.app)
+        .post('/api/auth/login')
+        .send({ email: `spray${i}@alpha.test`, password: 'guess guess guess' })
+        .expect(401);
     }
     await local.createAdmin('alpha', 'readOnly', 'real@alpha.test', TEST_PASSWORD);
     await request(local.app).post('/api/auth/login').send({ email: 'real@alpha.test', password: TEST_PASSWORD }).expect(429);

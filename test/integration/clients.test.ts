@@ -2,7 +2,12 @@ import request from 'supertest';
 import { readinessOf } from '../../server/clients/service';
 import { tenantDirectory, useLifeboat } from '../harness/context';
 
-const ctx = useLifeboat({ directories: [tenantDirectory('alpha', { users: ['a', 'b', 'c', 'd', 'e'].map((x) => ({ id: `u-${x}`, displayName: x, mail: `${x}@alpha.test` })), groups: [] }), tenantDirectory('beta')] });
+const ctx = useLifeboat({
+  directories: [
+    tenantDirectory('alpha', { users: ['a', 'b', 'c', 'd', 'e'].map((x) => ({ id: `u-${x}`, displayName: x, mail: `${x}@alpha.test` })), groups: [] }),
+    tenantDirectory('beta'),
+  ],
+});
 
 async function userToken(userId: string, email: string) {
   const admin = await ctx.signIn('alpha', 'basicAdministrator');
@@ -35,7 +40,13 @@ describe('the client census', () => {
     await request(ctx.app)
       .post('/api/me/client')
       .set('Authorization', `Bearer ${a}`)
-      .send({ kind: 'classicWindows', hostName: 'Outlook', platform: 'PC', cachedMode: 'confirmed', evidence: [{ type: 'saveAsync9021', at: new Date().toISOString(), detail: 'draft saved while offline' }] })
+      .send({
+        kind: 'classicWindows',
+        hostName: 'Outlook',
+        platform: 'PC',
+        cachedMode: 'confirmed',
+        evidence: [{ type: 'saveAsync9021', at: new Date().toISOString(), detail: 'draft saved while offline' }],
+      })
       .expect(204);
     const bad = await request(ctx.app).post('/api/me/client').set('Authorization', `Bearer ${a}`).send({ kind: 'toaster', cachedMode: 'maybe' }).expect(422);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['cachedMode', 'kind']);

@@ -69,24 +69,75 @@ describe('creating events', () => {
   it('lists every bad field at once', async () => {
     const res = await admin
       .post('/api/events')
-      .send({ description: '', affectedGroupId: 'g-nope', timeZone: 'Mars/Olympus', start: 'tomorrow', end: 12, cloudPasswordReset: 'fax', outlookContinuity: 'yes', sms: { groupId: 'g-missing', startMessage: 'x'.repeat(121) } })
+      .send({
+        description: '',
+        affectedGroupId: 'g-nope',
+        timeZone: 'Mars/Olympus',
+        start: 'tomorrow',
+        end: 12,
+        cloudPasswordReset: 'fax',
+        outlookContinuity: 'yes',
+        sms: { groupId: 'g-missing', startMessage: 'x'.repeat(121) },
+      })
       .expect(422);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(paths(res)).toEqual(['affectedGroupId', 'cloudPasswordReset', 'description', 'end', 'outlookContinuity', 'sms.groupId', 'sms.startMessage', 'start', 'timeZone']);
-    expect((await admin.post('/api/events').send({}).expect(422)).body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['affectedGroupId', 'description', 'start', 'timeZone']);
+    expect(paths(res)).toEqual([
+      'affectedGroupId',
+      'cloudPasswordReset',
+      'description',
+      'end',
+      'outlookContinuity',
+      'sms.groupId',
+      'sms.startMessage',
+      'start',
+      'timeZone',
+    ]);
+    expect((await admin.post('/api/events').send({}).expect(422)).body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'affectedGroupId',
+      'description',
+      'start',
+      'timeZone',
+    ]);
   });
 
   it('refuses times without an offset, and an end before the start', async () => {
-    expect(paths(await admin.post('/api/events').send(newEvent({ start: '2030-01-01T09:00:00' })).expect(422))).toEqual(['start']);
-    expect(paths(await admin.post('/api/events').send(newEvent({ end: iso(Date.now() + 30 * MINUTE) })).expect(422))).toEqual(['end']);
-    expect(paths(await admin.post('/api/events').send(newEvent({ start: iso(Date.now() - 2 * HOUR), end: iso(Date.now() - HOUR) })).expect(422))).toEqual(['end']);
+    expect(
+      paths(
+        await admin
+          .post('/api/events')
+          .send(newEvent({ start: '2030-01-01T09:00:00' }))
+          .expect(422),
+      ),
+    ).toEqual(['start']);
+    expect(
+      paths(
+        await admin
+          .post('/api/events')
+          .send(newEvent({ end: iso(Date.now() + 30 * MINUTE) }))
+          .expect(422),
+      ),
+    ).toEqual(['end']);
+    expect(
+      paths(
+        await admin
+          .post('/api/events')
+          .send(newEvent({ start: iso(Date.now() - 2 * HOUR), end: iso(Date.now() - HOUR) }))
+          .expect(422),
+      ),
+    ).toEqual(['end']);
   });
 
   it('accepts a start exactly 5 days ago and refuses 5 days and a minute', async () => {
     const now = Date.now();
-    const ok = await admin.post('/api/events').send(newEvent({ start: iso(now - 5 * DAY), end: iso(now + HOUR) })).expect(201);
+    const ok = await admin
+      .post('/api/events')
+      .send(newEvent({ start: iso(now - 5 * DAY), end: iso(now + HOUR) }))
+      .expect(201);
     expect(ok.body.status).toBe('current');
-    const refused = await admin.post('/api/events').send(newEvent({ start: iso(now - 5 * DAY - MINUTE), end: iso(now + HOUR) })).expect(422);
+    const refused = await admin
+      .post('/api/events')
+      .send(newEvent({ start: iso(now - 5 * DAY - MINUTE), end: iso(now + HOUR) }))
+      .expect(422);
     expect(refused.body.errors).toEqual([{ path: 'start', message: expect.stringMatching(/at most 5 days in the past/) }]);
   });
 
@@ -98,36 +149,74 @@ describe('creating events', () => {
     ['sms.endMessage', 120, (v: string) => ({ sms: { groupId: 'g-ops', endMessage: v } })],
     ['description', 200, (v: string) => ({ description: v })],
   ])('%s: %i characters accepted, one more refused', async (path, max, field) => {
-    await admin.post('/api/events').send(newEvent(field('x'.repeat(max)))).expect(201);
-    const res = await admin.post('/api/events').send(newEvent(field('x'.repeat(max + 1)))).expect(422);
+    await admin
+      .post('/api/events')
+      .send(newEvent(field('x'.repeat(max))))
+      .expect(201);
+    const res = await admin
+      .post('/api/events')
+      .send(newEvent(field('x'.repeat(max + 1))))
+      .expect(422);
     expect(paths(res)).toEqual([path]);
   });
 
   it('lets the start SMS go out at most 24 hours before the start', async () => {
     const start = Date.now() + 2 * DAY;
     const base = { start: iso(start), end: iso(start + HOUR) };
-    const ok = await admin.post('/api/events').send(newEvent({ ...base, sms: { groupId: 'g-ops', startMessage: 'Mail is down', startSendAt: iso(start - DAY) } })).expect(201);
+    const ok = await admin
+      .post('/api/events')
+      .send(newEvent({ ...base, sms: { groupId: 'g-ops', startMessage: 'Mail is down', startSendAt: iso(start - DAY) } }))
+      .expect(201);
     expect(ok.body.sms).toMatchObject({ groupId: 'g-ops', group: { id: 'g-ops', displayName: 'Ops' }, startSendAt: iso(start - DAY) });
-    expect(paths(await admin.post('/api/events').send(newEvent({ ...base, sms: { groupId: 'g-ops', startSendAt: iso(start - DAY - MINUTE) } })).expect(422))).toEqual(['sms.startSendAt']);
-    expect(paths(await admin.post('/api/events').send(newEvent({ ...base, sms: { groupId: 'g-ops', startSendAt: iso(start + MINUTE) } })).expect(422))).toEqual(['sms.startSendAt']);
-    const defaulted = await admin.post('/api/events').send(newEvent({ ...base, sms: { groupId: 'g-ops' } })).expect(201);
+    expect(
+      paths(
+        await admin
+          .post('/api/events')
+          .send(newEvent({ ...base, sms: { groupId: 'g-ops', startSendAt: iso(start - DAY - MINUTE) } }))
+          .expect(422),
+      ),
+    ).toEqual(['sms.startSendAt']);
+    expect(
+      paths(
+        await admin
+          .post('/api/events')
+          .send(newEvent({ ...base, sms: { groupId: 'g-ops', startSendAt: iso(start + MINUTE) } }))
+          .expect(422),
+      ),
+    ).toEqual(['sms.startSendAt']);
+    const defaulted = await admin
+      .post('/api/events')
+      .send(newEvent({ ...base, sms: { groupId: 'g-ops' } }))
+      .expect(201);
     expect(defaulted.body.sms.startSendAt).toBe(iso(start));
   });
 
   it('supports eternal events', async () => {
-    const res = await admin.post('/api/events').send(newEvent({ start: iso(Date.now() - HOUR), end: null })).expect(201);
+    const res = await admin
+      .post('/api/events')
+      .send(newEvent({ start: iso(Date.now() - HOUR), end: null }))
+      .expect(201);
     expect(res.body).toMatchObject({ status: 'current', end: null, endLocal: null });
   });
 
   it('shows local times correctly across a daylight-saving change', async () => {
     // Europe/Berlin springs forward at 01:00 UTC on 28 March 2027 (02:00 → 03:00 local).
-    const before = await admin.post('/api/events').send(newEvent({ start: '2027-03-28T00:30:00Z', end: '2027-03-28T01:30:00Z' })).expect(201);
+    const before = await admin
+      .post('/api/events')
+      .send(newEvent({ start: '2027-03-28T00:30:00Z', end: '2027-03-28T01:30:00Z' }))
+      .expect(201);
     expect(before.body.startLocal).toBe('2027-03-28T01:30:00+01:00');
     expect(before.body.endLocal).toBe('2027-03-28T03:30:00+02:00');
     // Wall-clock input in the event's zone: 02:30 does not exist that night, 03:30 does.
-    const gap = await admin.post('/api/events').send(newEvent({ start: undefined, end: undefined, startLocal: '2027-03-28T02:30', endLocal: '2027-03-28T05:00' })).expect(422);
+    const gap = await admin
+      .post('/api/events')
+      .send(newEvent({ start: undefined, end: undefined, startLocal: '2027-03-28T02:30', endLocal: '2027-03-28T05:00' }))
+      .expect(422);
     expect(gap.body.errors).toEqual([{ path: 'startLocal', message: expect.stringMatching(/does not exist in Europe\/Berlin/) }]);
-    const local = await admin.post('/api/events').send(newEvent({ start: undefined, end: undefined, startLocal: '2027-03-28T03:30', endLocal: '2027-10-31T02:30' })).expect(201);
+    const local = await admin
+      .post('/api/events')
+      .send(newEvent({ start: undefined, end: undefined, startLocal: '2027-03-28T03:30', endLocal: '2027-10-31T02:30' }))
+      .expect(201);
     expect(local.body.start).toBe('2027-03-28T01:30:00.000Z');
     // 02:30 on 31 October happens twice; the first (summer time) is meant.
     expect(local.body.end).toBe('2027-10-31T00:30:00.000Z');
@@ -141,9 +230,24 @@ describe('listing, editing, ending and cloning', () => {
   let expired: string;
   beforeAll(async () => {
     const now = Date.now();
-    pending = (await admin.post('/api/events').send(newEvent({ description: 'Later', start: iso(now + 3 * DAY), end: iso(now + 4 * DAY) })).expect(201)).body.id;
-    current = (await admin.post('/api/events').send(newEvent({ description: 'Now', start: iso(now - HOUR), end: null, appNotifications: { startMessage: 'Go', endMessage: 'Done' } })).expect(201)).body.id;
-    expired = (await admin.post('/api/events').send(newEvent({ description: 'Past', start: iso(now - 2 * DAY), end: null })).expect(201)).body.id;
+    pending = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Later', start: iso(now + 3 * DAY), end: iso(now + 4 * DAY) }))
+        .expect(201)
+    ).body.id;
+    current = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Now', start: iso(now - HOUR), end: null, appNotifications: { startMessage: 'Go', endMessage: 'Done' } }))
+        .expect(201)
+    ).body.id;
+    expired = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Past', start: iso(now - 2 * DAY), end: null }))
+        .expect(201)
+    ).body.id;
     await admin.post(`/api/events/${expired}/end`).expect(200);
   });
 
@@ -165,7 +269,10 @@ describe('listing, editing, ending and cloning', () => {
     expect(entry.before).toEqual({ notes: '', pauseInboundDelivery: false });
     expect(entry.after).toEqual({ notes: 'Moved to the weekend', pauseInboundDelivery: true });
     expect(entry.actor.email).toBe('planner@acme.test');
-    await admin.patch(`/api/events/${pending}`).send({ notes: 'x'.repeat(501) }).expect(422);
+    await admin
+      .patch(`/api/events/${pending}`)
+      .send({ notes: 'x'.repeat(501) })
+      .expect(422);
   });
 
   it('keeps expired events read-only', async () => {
@@ -187,11 +294,22 @@ describe('listing, editing, ending and cloning', () => {
     const clone = await admin.post(`/api/events/${pending}/clone`).send({ affectedGroupId: 'g-ops' }).expect(201);
     const original = (await admin.get(`/api/events/${pending}`).expect(200)).body;
     expect(clone.body.id).not.toBe(pending);
-    expect(clone.body).toMatchObject({ affectedGroupId: 'g-ops', clonedFrom: pending, description: original.description, notes: original.notes, pauseInboundDelivery: true, start: original.start, end: original.end });
+    expect(clone.body).toMatchObject({
+      affectedGroupId: 'g-ops',
+      clonedFrom: pending,
+      description: original.description,
+      notes: original.notes,
+      pauseInboundDelivery: true,
+      start: original.start,
+      end: original.end,
+    });
     // An ended event's times are over: a clone of it needs new ones.
     const now = Date.now();
     expect(paths(await admin.post(`/api/events/${expired}/clone`).send({ affectedGroupId: 'g-sales' }).expect(422))).toEqual(['end']);
-    await admin.post(`/api/events/${expired}/clone`).send({ affectedGroupId: 'g-sales', start: iso(now + HOUR), end: iso(now + 2 * HOUR) }).expect(201);
+    await admin
+      .post(`/api/events/${expired}/clone`)
+      .send({ affectedGroupId: 'g-sales', start: iso(now + HOUR), end: iso(now + 2 * HOUR) })
+      .expect(201);
     const actions = (await admin.get('/api/audit?category=continuity&limit=500').expect(200)).body.items.map((e: { action: string }) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['event.created', 'event.updated', 'event.ended', 'event.cloned']));
   });
@@ -211,7 +329,12 @@ describe('listing, editing, ending and cloning', () => {
   });
 
   it('deletes only events that never started', async () => {
-    const doomed = (await admin.post('/api/events').send(newEvent({ description: 'Cancelled drill' })).expect(201)).body.id;
+    const doomed = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Cancelled drill' }))
+        .expect(201)
+    ).body.id;
     await admin.delete(`/api/events/${doomed}`).expect(204);
     await admin.get(`/api/events/${doomed}`).expect(404);
     await admin.delete(`/api/events/${expired}`).expect(409);
@@ -221,8 +344,16 @@ describe('listing, editing, ending and cloning', () => {
 describe("a user's continuity", () => {
   it('is active while a current Outlook event covers a group the user belongs to, through nesting', async () => {
     const now = Date.now();
-    const covering = (await admin.post('/api/events').send(newEvent({ description: 'Covering', affectedGroupId: 'g-all', start: iso(now - MINUTE), end: null })).expect(201)).body.id;
-    await admin.post('/api/events').send(newEvent({ description: 'Not Outlook', affectedGroupId: 'g-ops', start: iso(now - MINUTE), end: null, outlookContinuity: false })).expect(201);
+    const covering = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Covering', affectedGroupId: 'g-all', start: iso(now - MINUTE), end: null }))
+        .expect(201)
+    ).body.id;
+    await admin
+      .post('/api/events')
+      .send(newEvent({ description: 'Not Outlook', affectedGroupId: 'g-ops', start: iso(now - MINUTE), end: null, outlookContinuity: false }))
+      .expect(201);
 
     const ann = (await admin.get('/api/users/u-ann/continuity').expect(200)).body; // g-sales ⊂ g-all
     expect(ann.active).toBe(true);

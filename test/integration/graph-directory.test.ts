@@ -32,16 +32,58 @@ contoso.domains = [
   { id: 'pending.example', isVerified: false, isDefault: false },
 ];
 const user = (id: string, name: string) =>
-  contoso.putUser({ id, displayName: name, mail: `${id}@contoso.example`, userPrincipalName: `${id}@contoso.example`, proxyAddresses: [`SMTP:${id}@contoso.example`, `smtp:${id}.x@Alias.Contoso.Example`, `X500:/o=Contoso/cn=${id}`] });
-for (const [id, name] of [['ada', 'Ada Park'], ['bob', 'Bob Stone'], ['cy', 'Cy Young'], ['dee', 'Dee Lane'], ['eve', 'Eve Moss']]) user(id, name);
+  contoso.putUser({
+    id,
+    displayName: name,
+    mail: `${id}@contoso.example`,
+    userPrincipalName: `${id}@contoso.example`,
+    proxyAddresses: [`SMTP:${id}@contoso.example`, `smtp:${id}.x@Alias.Contoso.Example`, `X500:/o=Contoso/cn=${id}`],
+  });
+for (const [id, name] of [
+  ['ada', 'Ada Park'],
+  ['bob', 'Bob Stone'],
+  ['cy', 'Cy Young'],
+  ['dee', 'Dee Lane'],
+  ['eve', 'Eve Moss'],
+])
+  user(id, name);
 // Phones and alternate addresses: what SMS and password reset need, synced like the file directory's.
 contoso.putUser({ ...contoso.users.get('ada')!, mobilePhone: '+47 912 34 567', businessPhones: ['+47 22 00 00 01'], otherMails: ['ada.private@example.org'] });
-contoso.putGroup({ id: 'g-m365', displayName: 'Sales Team', mail: 'sales@contoso.example', groupTypes: ['Unified'], mailEnabled: true, securityEnabled: false, members: ['ada', 'g-dl'] });
-contoso.putGroup({ id: 'g-dl', displayName: 'Sales Europe', mail: 'sales-eu@contoso.example', mailEnabled: true, securityEnabled: false, members: ['bob', 'g-sec'] });
+contoso.putGroup({
+  id: 'g-m365',
+  displayName: 'Sales Team',
+  mail: 'sales@contoso.example',
+  groupTypes: ['Unified'],
+  mailEnabled: true,
+  securityEnabled: false,
+  members: ['ada', 'g-dl'],
+});
+contoso.putGroup({
+  id: 'g-dl',
+  displayName: 'Sales Europe',
+  mail: 'sales-eu@contoso.example',
+  mailEnabled: true,
+  securityEnabled: false,
+  members: ['bob', 'g-sec'],
+});
 contoso.putGroup({ id: 'g-sec', displayName: 'Sales Laptops', mailEnabled: false, securityEnabled: true, members: ['cy', 'g-m365'] }); // cycle
 contoso.putGroup({ id: 'g-mes', displayName: 'Support Desk', mail: 'support@contoso.example', mailEnabled: true, securityEnabled: true, members: ['dee'] });
-contoso.putGroup({ id: 'g-dyn', displayName: 'Oslo Office', groupTypes: ['DynamicMembership'], securityEnabled: true, membershipRule: 'user.city -eq "Oslo"', members: ['eve'] });
-contoso.putGroup({ id: 'g-self', displayName: 'Self Loop', mail: 'loop@contoso.example', mailEnabled: true, securityEnabled: false, members: ['g-self', 'ada'] });
+contoso.putGroup({
+  id: 'g-dyn',
+  displayName: 'Oslo Office',
+  groupTypes: ['DynamicMembership'],
+  securityEnabled: true,
+  membershipRule: 'user.city -eq "Oslo"',
+  members: ['eve'],
+});
+contoso.putGroup({
+  id: 'g-self',
+  displayName: 'Self Loop',
+  mail: 'loop@contoso.example',
+  mailEnabled: true,
+  securityEnabled: false,
+  members: ['g-self', 'ada'],
+});
 contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Group.Read.All', 'User.Read.All', 'Mail.Send'] });
 fabrikam.domains = [{ id: 'fabrikam.example', isVerified: true, isDefault: true }];
 fabrikam.putUser({ id: 'fab-1', displayName: 'Fab One', mail: 'one@fabrikam.example' });
@@ -61,7 +103,7 @@ async function syncAndWait(admin: request.Agent, body: object = {}) {
   const started = await admin.post('/api/directory/sync').send(body).expect(202);
   expect(started.body.state).toBe('running');
   // Generous on purpose: on a loaded 2-core machine a sync with its follow-up work can take a while.
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const status = (await admin.get('/api/directory/sync').expect(200)).body;
     if (status.state !== 'running') return status;
     await new Promise((r) => setTimeout(r, 50));
@@ -117,11 +159,20 @@ describe('directory on Microsoft Graph', () => {
       { id: 'g-m365', displayName: 'Sales Team', mail: 'sales@contoso.example', kind: 'm365' },
     ]);
     const all = (await admin.get('/api/directory/groups').expect(200)).body;
-    expect(all.map((g: { kind: string }) => g.kind).sort()).toEqual(['distributionList', 'distributionList', 'dynamic', 'm365', 'mailEnabledSecurity', 'security']);
+    expect(all.map((g: { kind: string }) => g.kind).sort()).toEqual([
+      'distributionList',
+      'distributionList',
+      'dynamic',
+      'm365',
+      'mailEnabledSecurity',
+      'security',
+    ]);
     const calls = world.requests.slice(before);
     expect(calls.some((r) => r.path.includes('$skiptoken'))).toBe(true); // pages of 3 → nextLinks followed
     expect(calls.every((r) => r.consistencyLevel === 'eventual')).toBe(true);
-    expect((await admin.get('/api/directory/users?search=ada').expect(200)).body).toEqual([{ id: 'ada', displayName: 'Ada Park', mail: 'ada@contoso.example' }]);
+    expect((await admin.get('/api/directory/users?search=ada').expect(200)).body).toEqual([
+      { id: 'ada', displayName: 'Ada Park', mail: 'ada@contoso.example' },
+    ]);
     expect((await admin.get('/api/directory/users?search="quoted"').expect(200)).body).toEqual([]);
     await admin.get('/api/directory/groups/nope').expect(404);
   });
@@ -133,7 +184,15 @@ describe('directory on Microsoft Graph', () => {
     expect(Date.parse(status.finishedAt)).toBeGreaterThanOrEqual(Date.parse(status.startedAt));
 
     const m365 = await expansionOf(full, 'g-m365');
-    expect(m365).toMatchObject({ groupId: 'g-m365', kind: 'm365', extended: false, membership: 'known', memberCount: 3, userIds: ['ada', 'bob', 'cy'], lastError: null });
+    expect(m365).toMatchObject({
+      groupId: 'g-m365',
+      kind: 'm365',
+      extended: false,
+      membership: 'known',
+      memberCount: 3,
+      userIds: ['ada', 'bob', 'cy'],
+      lastError: null,
+    });
     expect(m365.addresses).toEqual(expect.arrayContaining(['ada@contoso.example', 'ada.x@alias.contoso.example', 'cy.x@alias.contoso.example']));
     expect(m365.addresses).toHaveLength(6); // mail + smtp: proxies, once each; no X500
     expect(m365.lastSuccessfulSync).toBe(status.finishedAt);
@@ -149,11 +208,24 @@ describe('directory on Microsoft Graph', () => {
 
     // The read API answers from Graph plus the stored expansions, in the file provider's shapes.
     expect((await full.get('/api/directory/groups/g-dl').expect(200)).body).toEqual({
-      id: 'g-dl', displayName: 'Sales Europe', mail: 'sales-eu@contoso.example', kind: 'distributionList', transitiveMemberIds: ['ada', 'bob', 'cy'], transitiveMemberCount: 3,
+      id: 'g-dl',
+      displayName: 'Sales Europe',
+      mail: 'sales-eu@contoso.example',
+      kind: 'distributionList',
+      transitiveMemberIds: ['ada', 'bob', 'cy'],
+      transitiveMemberCount: 3,
     });
-    expect((await full.get('/api/directory/users/ada').expect(200)).body).toMatchObject({ id: 'ada', mail: 'ada@contoso.example', groupIds: ['g-dl', 'g-m365', 'g-sec', 'g-self'] });
+    expect((await full.get('/api/directory/users/ada').expect(200)).body).toMatchObject({
+      id: 'ada',
+      mail: 'ada@contoso.example',
+      groupIds: ['g-dl', 'g-m365', 'g-sec', 'g-self'],
+    });
 
-    expect((await full.get('/api/directory/addresses/ADA.X@alias.contoso.example').expect(200)).body).toMatchObject({ membership: 'known', type: 'user', groupIds: ['g-dl', 'g-m365', 'g-sec', 'g-self'] });
+    expect((await full.get('/api/directory/addresses/ADA.X@alias.contoso.example').expect(200)).body).toMatchObject({
+      membership: 'known',
+      type: 'user',
+      groupIds: ['g-dl', 'g-m365', 'g-sec', 'g-self'],
+    });
 
     // The synced users carry phones and alternate addresses, for every capability that reads the directory.
     const phones = { mobilePhone: '+47 912 34 567', businessPhones: ['+47 22 00 00 01'], otherMails: ['ada.private@example.org'] };
@@ -170,14 +242,29 @@ describe('directory on Microsoft Graph', () => {
     contoso.addMember('g-mes', 'ada');
     contoso.removeMember('g-dl', 'bob');
     contoso.putUser({ ...contoso.users.get('dee')!, proxyAddresses: ['SMTP:dee@contoso.example', 'smtp:desk@contoso.example'] });
-    contoso.putGroup({ id: 'g-new', displayName: 'New Group', mail: 'new@contoso.example', mailEnabled: true, securityEnabled: true, members: ['eve', 'g-mes'] });
+    contoso.putGroup({
+      id: 'g-new',
+      displayName: 'New Group',
+      mail: 'new@contoso.example',
+      mailEnabled: true,
+      securityEnabled: true,
+      members: ['eve', 'g-mes'],
+    });
     contoso.putUser({ ...contoso.users.get('bob')!, mobilePhone: '+47 400 00 002', otherMails: ['bob@home.example'] });
-    const written = async () => new Map<string, string>((await full.get('/api/directory/expansions').expect(200)).body.groups.map((g: { groupId: string; updatedAt: string }) => [g.groupId, g.updatedAt]));
+    const written = async () =>
+      new Map<string, string>(
+        (await full.get('/api/directory/expansions').expect(200)).body.groups.map((g: { groupId: string; updatedAt: string }) => [g.groupId, g.updatedAt]),
+      );
     const beforeSync = await written();
     const before = world.requests.length;
     const status = await syncAndWait(full);
     expect(status).toMatchObject({ state: 'succeeded', mode: 'incremental' });
-    expect(world.requests.slice(before).filter((r) => r.path.includes('/delta')).every((r) => r.path.includes('$deltatoken') || r.path.includes('$skiptoken'))).toBe(true);
+    expect(
+      world.requests
+        .slice(before)
+        .filter((r) => r.path.includes('/delta'))
+        .every((r) => r.path.includes('$deltatoken') || r.path.includes('$skiptoken')),
+    ).toBe(true);
     expect((await expansionOf(full, 'g-m365')).userIds).toEqual(['ada', 'cy']);
     expect((await expansionOf(full, 'g-mes')).userIds).toEqual(['ada', 'dee']);
     expect((await expansionOf(full, 'g-mes')).addresses).toContain('desk@contoso.example');
@@ -188,7 +275,10 @@ describe('directory on Microsoft Graph', () => {
     // (g-m365 and, through the cycle, g-sec above g-dl; g-new above g-mes). Bob's phone change
     // reaches no expansion; g-self and g-dyn hold none of the changes and keep their documents.
     const afterSync = await written();
-    const rewritten = [...afterSync].filter(([id, at]) => beforeSync.get(id) !== at).map(([id]) => id).sort();
+    const rewritten = [...afterSync]
+      .filter(([id, at]) => beforeSync.get(id) !== at)
+      .map(([id]) => id)
+      .sort();
     expect(rewritten).toEqual(['g-dl', 'g-m365', 'g-mes', 'g-new', 'g-sec']);
     expect(afterSync.get('g-self')).toBe(beforeSync.get('g-self'));
     expect(afterSync.get('g-dyn')).toBe(beforeSync.get('g-dyn'));
@@ -256,7 +346,12 @@ describe('directory on Microsoft Graph', () => {
 
   it('runs one sync per tenant at a time, also from a second server process', async () => {
     const conn2 = await openConnection(testDatabaseUri(), ctx.conn.name);
-    const other = createServices(conn2, { sessionHours: 1, secret: TEST_SECRET, graph: { loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }, logger: createLogger('silent') });
+    const other = createServices(conn2, {
+      sessionHours: 1,
+      secret: TEST_SECRET,
+      graph: { loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl },
+      logger: createLogger('silent'),
+    });
     try {
       const [a, b] = await Promise.all([ctx.services.entra.sync.start('alpha'), other.entra.sync.start('alpha')]);
       expect([a.started, b.started].sort()).toEqual([false, true]);
@@ -276,7 +371,12 @@ describe('directory on Microsoft Graph', () => {
   it('schedules syncs per tenant interval', async () => {
     const last = Date.parse((await full.get('/api/directory/sync').expect(200)).body.startedAt);
     let now = new Date(last + 29 * 60_000);
-    const scheduler = createSyncScheduler({ connections: ctx.services.entra.connections, sync: ctx.services.entra.sync, logger: createLogger('silent'), now: () => now });
+    const scheduler = createSyncScheduler({
+      connections: ctx.services.entra.connections,
+      sync: ctx.services.entra.sync,
+      logger: createLogger('silent'),
+      now: () => now,
+    });
     expect(await scheduler.tick()).toEqual([]); // interval is 30 min
     now = new Date(last + 31 * 60_000);
     expect(await scheduler.tick()).toEqual(['alpha']);
@@ -304,12 +404,20 @@ describe('directory on Microsoft Graph', () => {
     fabrikam.registerApp({ clientId: CERT_CLIENT_ID, certificatePem: pems.cert, grantedPermissions: ['Directory.Read.All'] });
     const beta = await ctx.signIn('beta', 'fullAdministrator');
     const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-    const mismatch = await beta.put('/api/directory/connection').send({ entraTenantId: fabrikam.id, clientId: CERT_CLIENT_ID, certificate: { certificatePem: pems.cert, privateKeyPem: otherKey } }).expect(422);
+    const mismatch = await beta
+      .put('/api/directory/connection')
+      .send({ entraTenantId: fabrikam.id, clientId: CERT_CLIENT_ID, certificate: { certificatePem: pems.cert, privateKeyPem: otherKey } })
+      .expect(422);
     expect(mismatch.body.errors[0].path).toBe('certificate.privateKeyPem');
-    const created = await beta.put('/api/directory/connection').send({ entraTenantId: fabrikam.id, clientId: CERT_CLIENT_ID, certificate: { certificatePem: pems.cert, privateKeyPem: pems.private } }).expect(201);
+    const created = await beta
+      .put('/api/directory/connection')
+      .send({ entraTenantId: fabrikam.id, clientId: CERT_CLIENT_ID, certificate: { certificatePem: pems.cert, privateKeyPem: pems.private } })
+      .expect(201);
     expect(created.body).toMatchObject({ credentialType: 'certificate', certificateThumbprint: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(JSON.stringify(created.body)).not.toContain('PRIVATE KEY');
-    expect((await beta.get('/api/directory/groups').expect(200)).body).toEqual([{ id: 'fab-g', displayName: 'Fabrikam All', mail: 'all@fabrikam.example', kind: 'm365' }]);
+    expect((await beta.get('/api/directory/groups').expect(200)).body).toEqual([
+      { id: 'fab-g', displayName: 'Fabrikam All', mail: 'all@fabrikam.example', kind: 'm365' },
+    ]);
     expect((await syncAndWait(beta)).state).toBe('succeeded');
     expect((await beta.get('/api/directory/expansions').expect(200)).body.groups.map((g: { groupId: string }) => g.groupId)).toEqual(['fab-g']);
     await beta.get('/api/directory/expansions/g-m365').expect(404); // alpha's
@@ -319,7 +427,10 @@ describe('directory on Microsoft Graph', () => {
 
   it('reports Entra refusing the credential as 502 without revealing it; removal returns the tenant to the file', async () => {
     const wrong = 'Wrong-secret~value-also-never-shown-77';
-    await full.put('/api/directory/connection').send({ ...connection, clientSecret: wrong }).expect(200);
+    await full
+      .put('/api/directory/connection')
+      .send({ ...connection, clientSecret: wrong })
+      .expect(200);
     const refused = await full.get('/api/directory/groups?search=sales').expect(502);
     expect(refused.body.detail).toMatch(/invalid_client|AADSTS7000215/);
     expect(JSON.stringify(refused.body)).not.toContain(wrong);
@@ -327,7 +438,9 @@ describe('directory on Microsoft Graph', () => {
     expect((await expansionOf(full, 'g-mes')).userIds).toEqual(['ada', 'dee']); // still the last good one
 
     await full.delete('/api/directory/connection').expect(204);
-    expect((await full.get('/api/directory/groups').expect(200)).body).toEqual([{ id: 'alpha-g1', displayName: 'alpha Group', mail: 'group@alpha.test', kind: 'm365' }]);
+    expect((await full.get('/api/directory/groups').expect(200)).body).toEqual([
+      { id: 'alpha-g1', displayName: 'alpha Group', mail: 'group@alpha.test', kind: 'm365' },
+    ]);
     await full.post('/api/directory/sync').send({}).expect(409);
 
     const everything = ctx.logs() + JSON.stringify((await full.get('/api/audit?limit=200').expect(200)).body);
@@ -366,7 +479,12 @@ describe('a connected tenant in the rest of Lifeboat', () => {
 describe('the Entra connection check', () => {
   it('is remembered per tenant for a moment, and forgotten at once when the connection changes', async () => {
     let t = 0;
-    const connections = createConnectionService({ connections: entraConnectionModel(ctx.conn), box: createSecretBox(TEST_SECRET), clock: () => t, cacheMs: 5000 });
+    const connections = createConnectionService({
+      connections: entraConnectionModel(ctx.conn),
+      box: createSecretBox(TEST_SECRET),
+      clock: () => t,
+      cacheMs: 5000,
+    });
     expect(await connections.isConnected('gamma')).toBe(false);
     await connections.set('gamma', connection);
     expect(await connections.isConnected('gamma')).toBe(true); // set forgets the cached "no"
@@ -387,7 +505,11 @@ describe('sync progress, live', () => {
     const live = await startLiveServer(ctx);
     try {
       await ctx.createAdmin('alpha', 'readOnly', 'watcher@alpha.test', 'watcher password 1');
-      const login = await fetch(`${live.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'watcher@alpha.test', password: 'watcher password 1' }) });
+      const login = await fetch(`${live.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'watcher@alpha.test', password: 'watcher password 1' }),
+      });
       const cookie = login.headers.getSetCookie()[0].split(';')[0];
       const socket = connectSocket(live.url, { transports: ['websocket'], reconnection: false, extraHeaders: { cookie } });
       const seen: { state: string; phase: string | null }[] = [];

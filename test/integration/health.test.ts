@@ -16,7 +16,13 @@ describe('GET /healthz', () => {
     const db = await startEmbeddedDatabase({ dataDir: dir });
     const conn = await openConnection(db.uri);
     try {
-      const app = createApp({ conn, services: createServices(conn, testServiceOptions()), logger: createLogger('silent'), directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
+      const app = createApp({
+        conn,
+        services: createServices(conn, testServiceOptions()),
+        logger: createLogger('silent'),
+        directoryFile: DEMO_DIRECTORY_FILE,
+        publicUrl: 'http://localhost',
+      });
       expect((await request(app).get('/healthz').expect(200)).body).toEqual({ status: 'ok', db: 'ok' });
       await db.stop();
       const down = await request(app).get('/healthz').expect(503);

@@ -35,14 +35,34 @@ const spoolFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.
 
 function record(n: number, raw: string): { record: MailMessageRecord; raw: Buffer } {
   return {
-    record: { _id: `acme:spool-${n}`, tenantId: 'acme', messageId: `spool-${n}`, direction: 'inbound', receivedAt: new Date(Date.UTC(2026, 10, 22, 12, 0, n)), mailFrom: 'x@sender.example', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], size: raw.length, chunks: 0, raw, remoteAddress: '127.0.0.1', userId: null },
+    record: {
+      _id: `acme:spool-${n}`,
+      tenantId: 'acme',
+      messageId: `spool-${n}`,
+      direction: 'inbound',
+      receivedAt: new Date(Date.UTC(2026, 10, 22, 12, 0, n)),
+      mailFrom: 'x@sender.example',
+      recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }],
+      size: raw.length,
+      chunks: 0,
+      raw,
+      remoteAddress: '127.0.0.1',
+      userId: null,
+    },
     raw: Buffer.from(raw, 'latin1'),
   };
 }
 
 /** Another process's mail service on the same database (what a restarted server is). */
 const restarted = () =>
-  createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: quiet });
+  createMailService({
+    models: mailModels(ctx.conn),
+    tenants: ctx.services.tenants,
+    directory: ctx.services.directory,
+    events: eventModel(ctx.conn),
+    audit: ctx.services.audit,
+    logger: quiet,
+  });
 
 describe('the mail spool', () => {
   it('reads back exactly what was appended, bytes and dates included', async () => {
@@ -123,7 +143,7 @@ describe('the mail spool', () => {
     open.close();
   });
 
-  it("a restarted server writes what a killed one left in the spool to the database and routes it", async () => {
+  it('a restarted server writes what a killed one left in the spool to the database and routes it', async () => {
     const dir = tempDir();
     // The killed process: appended and synced (so it answered 250), never written to the database.
     const killed = openSpool({ dir, logger: quiet })!;
@@ -156,7 +176,11 @@ describe('the mail spool', () => {
       const id = /queued as (\S+)/.exec(reply)?.[1];
       expect(id).toBeTruthy();
       // The 250 came after the message was in the spool file.
-      expect(spoolFiles(dir).flatMap((f) => readSpoolFile(path.join(dir, f))).map((r) => r.messageId)).toContain(id);
+      expect(
+        spoolFiles(dir)
+          .flatMap((f) => readSpoolFile(path.join(dir, f)))
+          .map((r) => r.messageId),
+      ).toContain(id);
       await eventually(async () => expect(mail.unrouted()).toBe(0));
       expect(await mail.models.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme' });
       expect(await mail.models.mailbox.findById(`acme:u-ann:inbox:${id}`).lean()).toMatchObject({ subject: 'through the spool' });

@@ -47,8 +47,14 @@ let port: number;
 const tokens: Record<string, string> = {};
 
 async function userToken(id: string, email: string): Promise<string> {
-  await admin.put(`/api/users/${id}/cloud-password`).send({ password: `${id} password long` }).expect(204);
-  const res = await request(ctx.app).post('/api/user-auth/login').send({ email, password: `${id} password long` }).expect(200);
+  await admin
+    .put(`/api/users/${id}/cloud-password`)
+    .send({ password: `${id} password long` })
+    .expect(204);
+  const res = await request(ctx.app)
+    .post('/api/user-auth/login')
+    .send({ email, password: `${id} password long` })
+    .expect(200);
   return res.body.token as string;
 }
 
@@ -59,7 +65,12 @@ const inbox = async (who: string, folder = 'inbox') =>
     viaGroup: string | null;
     hasAttachments: boolean;
   }[];
-const status = async () => (await admin.get('/api/mail/status').expect(200)).body as { queued: number; held: number; release: { state: string; released: number; total: number } | null };
+const status = async () =>
+  (await admin.get('/api/mail/status').expect(200)).body as {
+    queued: number;
+    held: number;
+    release: { state: string; released: number; total: number } | null;
+  };
 const subjectsAt = (peer: SmtpPeer) => peer.received.map((m) => /^Subject: (.*)$/m.exec(m.raw)?.[1]);
 
 async function send(to: string[], subject: string, extra: { from?: string; body?: string } = {}) {
@@ -69,7 +80,16 @@ async function send(to: string[], subject: string, extra: { from?: string; body?
 
 /** The mail service of another process on the same database (its own worker, its own retry policy). */
 function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAgeMs: number }, options: { routeMemoryBytes?: number } = {}) {
-  return createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: createLogger('silent'), retry, ...options });
+  return createMailService({
+    models: mailModels(ctx.conn),
+    tenants: ctx.services.tenants,
+    directory: ctx.services.directory,
+    events: eventModel(ctx.conn),
+    audit: ctx.services.audit,
+    logger: createLogger('silent'),
+    retry,
+    ...options,
+  });
 }
 
 /** Every stored message record: the messages collection plus records still only in the routing journal. */
@@ -77,7 +97,13 @@ async function storedMessages(): Promise<{ _id: string; size?: number }[]> {
   const db = ctx.conn.db!;
   const journal = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith('mail_pending_'));
   const all = await ctx.services.mail.models.messages.find({}).lean<{ _id: string; size?: number }[]>();
-  for (const name of journal) all.push(...(await db.collection<{ _id: string; size?: number }>(name).find({ size: { $exists: true } }).toArray()));
+  for (const name of journal)
+    all.push(
+      ...(await db
+        .collection<{ _id: string; size?: number }>(name)
+        .find({ size: { $exists: true } })
+        .toArray()),
+    );
   return all;
 }
 
@@ -93,7 +119,10 @@ beforeAll(async () => {
   relay = await startPeer('accept');
   receiver = createReceiver({ mail: ctx.services.mail, logger: createLogger('silent'), maxMessageBytes: LIMIT });
   port = await receiver.listen(0, '127.0.0.1');
-  await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+  await admin
+    .put('/api/mail/settings')
+    .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } })
+    .expect(200);
   tokens.ann = await userToken('u-ann', 'ann@acme.test');
   tokens.bob = await userToken('u-bob', 'bob@acme.test');
   tokens.cy = await userToken('u-cy', 'cy@acme.test');
@@ -108,7 +137,10 @@ afterAll(async () => {
 
 describe('settings', () => {
   it('are validated, audited and readable; only basic administrators change them', async () => {
-    const bad = await admin.put('/api/mail/settings').send({ primaryServers: [{ host: 'bad host!', port: 70000 }], relay: null, retentionDays: 0 }).expect(422);
+    const bad = await admin
+      .put('/api/mail/settings')
+      .send({ primaryServers: [{ host: 'bad host!', port: 70000 }], relay: null, retentionDays: 0 })
+      .expect(422);
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['primaryServers.0.host', 'primaryServers.0.port', 'retentionDays']);
     const reader = await ctx.signIn('acme', 'readOnly');
     await reader.put('/api/mail/settings').send({ primaryServers: [], relay: null }).expect(403);
@@ -158,13 +190,15 @@ describe('SMTP receiver', () => {
   });
 
   it('offers STARTTLS only when a certificate is configured', async () => {
-    expect((await (async () => {
-      const s = await smtpSession(port);
-      await s.command('EHLO sender.example');
-      const text = s.lastReply();
-      await s.quit();
-      return text;
-    })())).not.toMatch(/STARTTLS/);
+    expect(
+      await (async () => {
+        const s = await smtpSession(port);
+        await s.command('EHLO sender.example');
+        const text = s.lastReply();
+        await s.quit();
+        return text;
+      })(),
+    ).not.toMatch(/STARTTLS/);
     const tlsReceiver = createReceiver({
       mail: ctx.services.mail,
       logger: createLogger('silent'),
@@ -180,7 +214,15 @@ describe('SMTP receiver', () => {
   });
 
   it('refuses a message over the size limit with 552 and stores nothing', async () => {
-    const big = simpleMessage({ from: 'a@sender.example', to: 'ann@acme.test', subject: 'too big', body: 'x'.repeat(76).concat('\r\n').repeat(Math.ceil((LIMIT * 1.5) / 78)) });
+    const big = simpleMessage({
+      from: 'a@sender.example',
+      to: 'ann@acme.test',
+      subject: 'too big',
+      body: 'x'
+        .repeat(76)
+        .concat('\r\n')
+        .repeat(Math.ceil((LIMIT * 1.5) / 78)),
+    });
     const res = await sendOne(port, { from: 'a@sender.example', to: ['ann@acme.test'], message: big });
     expect(res.data).toMatch(/^552 /);
     const s = await smtpSession(port);
@@ -195,7 +237,11 @@ describe('SMTP receiver', () => {
     expect(res.rcpts.every((r) => r.startsWith('250'))).toBe(true);
     const id = /queued as (\S+)/.exec(res.data!)?.[1];
     // Durably stored before the 250: as the routing journal's entry (whole record, raw inline)...
-    expect((await storedMessages()).find((m) => m._id === `acme:${id}`)).toMatchObject({ tenantId: 'acme', mailFrom: 'someone@sender.example', size: expect.any(Number) });
+    expect((await storedMessages()).find((m) => m._id === `acme:${id}`)).toMatchObject({
+      tenantId: 'acme',
+      mailFrom: 'someone@sender.example',
+      size: expect.any(Number),
+    });
     await routedThenDeliver();
     // ...and in the messages collection once routed.
     expect(await ctx.services.mail.models.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'someone@sender.example' });
@@ -219,7 +265,14 @@ describe('groups and events', () => {
   it('with a current event that expands lists, members it covers get a copy marked via the group', async () => {
     const event = await admin
       .post('/api/events')
-      .send({ description: 'outage', affectedGroupId: 'g-all', timeZone: 'UTC', start: iso(Date.now() - HOUR), end: iso(Date.now() + HOUR), expandDistributionLists: true })
+      .send({
+        description: 'outage',
+        affectedGroupId: 'g-all',
+        timeZone: 'UTC',
+        start: iso(Date.now() - HOUR),
+        end: iso(Date.now() + HOUR),
+        expandDistributionLists: true,
+      })
       .expect(201);
     await send(['team@acme.test'], 'team during event');
     await routedThenDeliver();
@@ -233,7 +286,14 @@ describe('groups and events', () => {
   it('holds mail for recipients covered by a pausing event, then releases it when the event ends', async () => {
     const event = await admin
       .post('/api/events')
-      .send({ description: 'pause', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() - HOUR), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .send({
+        description: 'pause',
+        affectedGroupId: 'g-sales',
+        timeZone: 'UTC',
+        start: iso(Date.now() - HOUR),
+        end: iso(Date.now() + HOUR),
+        pauseInboundDelivery: true,
+      })
       .expect(201);
     await send(['ann@acme.test', 'bob@acme.test'], 'during pause');
     await send(['ann@acme.test'], 'during pause 2');
@@ -254,7 +314,14 @@ describe('groups and events', () => {
   it('releases held mail when the pausing event is edited to stop pausing', async () => {
     const event = await admin
       .post('/api/events')
-      .send({ description: 'pause then edit', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() - HOUR), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .send({
+        description: 'pause then edit',
+        affectedGroupId: 'g-sales',
+        timeZone: 'UTC',
+        start: iso(Date.now() - HOUR),
+        end: iso(Date.now() + HOUR),
+        pauseInboundDelivery: true,
+      })
       .expect(201);
     await send(['ann@acme.test'], 'held until edited');
     await routedThenDeliver();
@@ -276,7 +343,14 @@ describe('groups and events', () => {
     // A pausing event for Sales (Ann) that starts a moment from now: the scheduler's start transition holds her row.
     const event = await admin
       .post('/api/events')
-      .send({ description: 'pause later', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() + 1000), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .send({
+        description: 'pause later',
+        affectedGroupId: 'g-sales',
+        timeZone: 'UTC',
+        start: iso(Date.now() + 1000),
+        end: iso(Date.now() + HOUR),
+        pauseInboundDelivery: true,
+      })
       .expect(201);
     expect(await m.held.findById(annRow!._id).lean()).toBeNull();
     ctx.services.scheduler.start();
@@ -319,7 +393,14 @@ describe('groups and events', () => {
     await m.leases.create({ _id: row!._id, owner: 'another-worker', expiresAt: new Date(Date.now() + 60_000) });
     const event = await admin
       .post('/api/events')
-      .send({ description: 'pause now', affectedGroupId: 'g-sales', timeZone: 'UTC', start: iso(Date.now() - 1000), end: iso(Date.now() + HOUR), pauseInboundDelivery: true })
+      .send({
+        description: 'pause now',
+        affectedGroupId: 'g-sales',
+        timeZone: 'UTC',
+        start: iso(Date.now() - 1000),
+        end: iso(Date.now() + HOUR),
+        pauseInboundDelivery: true,
+      })
       .expect(201);
     await ctx.services.mail.release('acme');
     expect(await m.queue.findById(row!._id).lean()).not.toBeNull();
@@ -390,7 +471,10 @@ describe('delivery queue', () => {
   });
 
   it('gives up after the maximum age while the primary is down, and bounces once', async () => {
-    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: await deadPort() }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+    await admin
+      .put('/api/mail/settings')
+      .send({ primaryServers: [{ host: '127.0.0.1', port: await deadPort() }], relay: { host: '127.0.0.1', port: relay.port } })
+      .expect(200);
     // A second service on the same database whose maximum age is zero (a worker in another process).
     const strict = anotherProcess({ baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 0 });
     await send(['cy@acme.test'], 'primary down', { from: 'patient@sender.example' });
@@ -401,7 +485,10 @@ describe('delivery queue', () => {
     await strict.worker.tick();
     expect(relay.received.filter((m) => m.to[0] === 'patient@sender.example')).toHaveLength(1);
     await strict.worker.stop();
-    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+    await admin
+      .put('/api/mail/settings')
+      .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } })
+      .expect(200);
   });
 
   it('two workers (as two processes) claim each row once through lease documents', async () => {
@@ -419,7 +506,16 @@ describe('delivery queue', () => {
 
 describe('the user mailbox and sending', () => {
   it('sends as the signed-in user through the relay, once per idempotency key, and shows delivery status', async () => {
-    const body = { from: 'ceo@acme.test', to: ['partner@outside.example'], cc: ['bob@acme.test'], bcc: ['secret@outside.example'], subject: 'Quarterly', html: '<p>Hi <b>there</b></p>', attachments: [{ filename: 'a.txt', contentType: 'text/plain', contentBase64: Buffer.from('attached').toString('base64') }], idempotencyKey: 'send-1' };
+    const body = {
+      from: 'ceo@acme.test',
+      to: ['partner@outside.example'],
+      cc: ['bob@acme.test'],
+      bcc: ['secret@outside.example'],
+      subject: 'Quarterly',
+      html: '<p>Hi <b>there</b></p>',
+      attachments: [{ filename: 'a.txt', contentType: 'text/plain', contentBase64: Buffer.from('attached').toString('base64') }],
+      idempotencyKey: 'send-1',
+    };
     const first = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send(body).expect(201);
     const again = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send(body).expect(201);
     expect(again.body.id).toBe(first.body.id);
@@ -431,7 +527,11 @@ describe('the user mailbox and sending', () => {
     const sent = await inbox('ann', 'sent');
     expect(sent[0]).toMatchObject({ id: first.body.id, subject: 'Quarterly', hasAttachments: true });
     const read = await request(ctx.app).get(`/api/me/mailbox/${first.body.id}`).set('Authorization', `Bearer ${tokens.ann}`).expect(200);
-    expect(read.body.deliveries.map((d: { state: string; lastReply: string }) => [d.state, d.lastReply.slice(0, 3)])).toEqual([['sent', '250'], ['sent', '250'], ['sent', '250']]);
+    expect(read.body.deliveries.map((d: { state: string; lastReply: string }) => [d.state, d.lastReply.slice(0, 3)])).toEqual([
+      ['sent', '250'],
+      ['sent', '250'],
+      ['sent', '250'],
+    ]);
   });
 
   it('threads a reply: In-Reply-To and References come from the original in the mailbox, never from the client', async () => {
@@ -453,10 +553,18 @@ describe('the user mailbox and sending', () => {
 
     // Someone else's message, or no message at all: 422 naming the field; a header in its place: refused by shape.
     for (const inReplyTo of [original.id, 'inbox:no-such-message']) {
-      const refused = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send({ to: ['partner@outside.example'], subject: 'Re', inReplyTo }).expect(422);
+      const refused = await request(ctx.app)
+        .post('/api/me/messages')
+        .set('Authorization', `Bearer ${tokens.ann}`)
+        .send({ to: ['partner@outside.example'], subject: 'Re', inReplyTo })
+        .expect(422);
       expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual(['inReplyTo']);
     }
-    const injected = await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.bob}`).send({ to: ['partner@outside.example'], inReplyTo: '<x@y>\r\nBcc: all@acme.test' }).expect(422);
+    const injected = await request(ctx.app)
+      .post('/api/me/messages')
+      .set('Authorization', `Bearer ${tokens.bob}`)
+      .send({ to: ['partner@outside.example'], inReplyTo: '<x@y>\r\nBcc: all@acme.test' })
+      .expect(422);
     expect(injected.body.errors.map((e: { path: string }) => e.path)).toEqual(['inReplyTo']);
   });
 
@@ -464,10 +572,17 @@ describe('the user mailbox and sending', () => {
     const res = await request(ctx.app)
       .post('/api/me/messages')
       .set('Authorization', `Bearer ${tokens.ann}`)
-      .send({ to: ['x@outside.example\r\nBcc: all@acme.test'], subject: 'hi\r\nBcc: evil@outside.example', attachments: [{ filename: 'a\r\nb', contentBase64: '!!' }] })
+      .send({
+        to: ['x@outside.example\r\nBcc: all@acme.test'],
+        subject: 'hi\r\nBcc: evil@outside.example',
+        attachments: [{ filename: 'a\r\nb', contentBase64: '!!' }],
+      })
       .expect(422);
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['attachments.0.contentBase64', 'attachments.0.filename', 'subject', 'to.0']);
-    await request(ctx.app).post('/api/me/messages').send({ to: ['x@outside.example'] }).expect(401);
+    await request(ctx.app)
+      .post('/api/me/messages')
+      .send({ to: ['x@outside.example'] })
+      .expect(401);
   });
 
   it('reads a message with sanitised HTML and downloadable attachments; other users and tenants get 404', async () => {
@@ -513,20 +628,39 @@ describe('mailbox paging', () => {
     // 120 sent copies with one timestamp: a cursor on the time alone would skip all but the first page.
     const at = new Date(Date.now() - 60_000);
     const rows = Array.from({ length: 120 }, (_, i) => ({
-      _id: `acme:u-cy:sent:${String(i).padStart(3, '0')}-5f0c2a6e-8a4b-4c1e-9d3f-7b2e1a0c9d8e`, tenantId: 'acme', userId: 'u-cy', folder: 'sent', messageKey: `paging-${i}`,
-      receivedAt: at, from: 'cy@acme.test', to: ['x@outside.example'], cc: [], subject: `paging ${i}`, date: at, preview: '', hasAttachments: false, viaGroup: null, deliveryKeys: [],
+      _id: `acme:u-cy:sent:${String(i).padStart(3, '0')}-5f0c2a6e-8a4b-4c1e-9d3f-7b2e1a0c9d8e`,
+      tenantId: 'acme',
+      userId: 'u-cy',
+      folder: 'sent',
+      messageKey: `paging-${i}`,
+      receivedAt: at,
+      from: 'cy@acme.test',
+      to: ['x@outside.example'],
+      cc: [],
+      subject: `paging ${i}`,
+      date: at,
+      preview: '',
+      hasAttachments: false,
+      viaGroup: null,
+      deliveryKeys: [],
     }));
     for (let i = 0; i < rows.length; i += 100) await mailModels(ctx.conn).mailbox.insertMany(rows.slice(i, i + 100));
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: request.Response = await request(ctx.app).get(`/api/me/mailbox?folder=sent${cursor ? `&cursor=${cursor}` : ''}`).set('Authorization', `Bearer ${tokens.cy}`).expect(200);
+      const res: request.Response = await request(ctx.app)
+        .get(`/api/me/mailbox?folder=sent${cursor ? `&cursor=${cursor}` : ''}`)
+        .set('Authorization', `Bearer ${tokens.cy}`)
+        .expect(200);
       seen.push(...res.body.items.filter((m: { subject: string }) => m.subject.startsWith('paging ')).map((m: { subject: string }) => m.subject));
       cursor = res.body.nextCursor;
     } while (cursor);
     expect(seen).toHaveLength(120);
     expect(new Set(seen).size).toBe(120);
-    const bad = await request(ctx.app).get(`/api/me/mailbox?folder=sent&cursor=${Buffer.from('12345').toString('base64url')}`).set('Authorization', `Bearer ${tokens.cy}`).expect(422);
+    const bad = await request(ctx.app)
+      .get(`/api/me/mailbox?folder=sent&cursor=${Buffer.from('12345').toString('base64url')}`)
+      .set('Authorization', `Bearer ${tokens.cy}`)
+      .expect(422);
     expect(bad.body.errors[0].path).toBe('cursor');
   });
 });
@@ -554,7 +688,15 @@ describe('sweeper', () => {
 describe('sweeper: retention and crashes', () => {
   /** The mail service of another process on the same database whose clock is `at`. */
   const serviceAt = (at: () => Date) =>
-    createMailService({ models: mailModels(ctx.conn), tenants: ctx.services.tenants, directory: ctx.services.directory, events: eventModel(ctx.conn), audit: ctx.services.audit, logger: createLogger('silent'), now: at });
+    createMailService({
+      models: mailModels(ctx.conn),
+      tenants: ctx.services.tenants,
+      directory: ctx.services.directory,
+      events: eventModel(ctx.conn),
+      audit: ctx.services.audit,
+      logger: createLogger('silent'),
+      now: at,
+    });
   const big = (subject: string) => {
     const raw = Buffer.alloc(600 * 1024, 'b');
     raw.write(`Subject: ${subject}\r\n\r\n`, 0);
@@ -566,9 +708,27 @@ describe('sweeper: retention and crashes', () => {
     // A process that dies after writing the chunks of a large message, before its message document.
     const crashing = { ...m, messages: { collection: { insertMany: () => Promise.reject(new Error('process killed')) } } } as unknown as typeof m;
     const t0 = Date.now();
-    await expect(storeMessage(crashing, { tenantId: 'acme', messageId: 'crashed-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw: big('crashed'), receivedAt: new Date(t0) })).rejects.toThrow('process killed');
+    await expect(
+      storeMessage(crashing, {
+        tenantId: 'acme',
+        messageId: 'crashed-1',
+        direction: 'inbound',
+        mailFrom: '',
+        recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }],
+        raw: big('crashed'),
+        receivedAt: new Date(t0),
+      }),
+    ).rejects.toThrow('process killed');
     // A large message stored whole at the same time keeps its chunks.
-    const kept = await storeMessage(m, { tenantId: 'acme', messageId: 'whole-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw: big('whole'), receivedAt: new Date(t0) });
+    const kept = await storeMessage(m, {
+      tenantId: 'acme',
+      messageId: 'whole-1',
+      direction: 'inbound',
+      mailFrom: '',
+      recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }],
+      raw: big('whole'),
+      receivedAt: new Date(t0),
+    });
     await ctx.services.mail.route(kept);
     expect(await m.chunks.countDocuments({ messageKey: 'acme:crashed-1' })).toBe(1);
     // Within the grace period (storing may still be going on elsewhere) nothing is removed.
@@ -584,11 +744,22 @@ describe('sweeper: retention and crashes', () => {
 
   it("removes messages and their chunks past the tenant's retention days, keeping younger ones", async () => {
     const m = ctx.services.mail.models;
-    await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port }, retentionDays: 2 }).expect(200);
+    await admin
+      .put('/api/mail/settings')
+      .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port }, retentionDays: 2 })
+      .expect(200);
     try {
       const t0 = Date.now();
       const store = (id: string, subject: string, ageDays: number) =>
-        storeMessage(m, { tenantId: 'acme', messageId: id, direction: 'inbound', mailFrom: '', recipients: [{ address: 'cy@acme.test', kind: 'user', id: 'u-cy' }], raw: big(subject), receivedAt: new Date(t0 - ageDays * DAY) });
+        storeMessage(m, {
+          tenantId: 'acme',
+          messageId: id,
+          direction: 'inbound',
+          mailFrom: '',
+          recipients: [{ address: 'cy@acme.test', kind: 'user', id: 'u-cy' }],
+          raw: big(subject),
+          receivedAt: new Date(t0 - ageDays * DAY),
+        });
       const old = await store('old-big', 'three days old', 3);
       const young = await store('young-big', 'one day old', 1);
       await ctx.services.mail.route(old);
@@ -605,7 +776,10 @@ describe('sweeper: retention and crashes', () => {
       expect(subjects).toContain('one day old');
       expect(subjects).not.toContain('three days old');
     } finally {
-      await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+      await admin
+        .put('/api/mail/settings')
+        .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } })
+        .expect(200);
     }
   });
 });
@@ -615,7 +789,19 @@ describe('storage', () => {
     const m = ctx.services.mail.models;
     // What a receiver process leaves when killed between its 250 and routing: the message and its marker.
     const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
-    const key = await storeMessage(m, { tenantId: 'acme', messageId: 'died-before-routing', direction: 'inbound', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: stored then killed\r\n\r\nbody\r\n'), receivedAt: new Date() }, dead);
+    const key = await storeMessage(
+      m,
+      {
+        tenantId: 'acme',
+        messageId: 'died-before-routing',
+        direction: 'inbound',
+        mailFrom: 'x@sender.example',
+        recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }],
+        raw: Buffer.from('Subject: stored then killed\r\n\r\nbody\r\n'),
+        receivedAt: new Date(),
+      },
+      dead,
+    );
     expect((await inbox('bob')).map((x) => x.subject)).not.toContain('stored then killed');
     expect(await ctx.services.mail.recover()).toBeGreaterThanOrEqual(1);
     expect((await inbox('bob')).map((x) => x.subject)).toContain('stored then killed');
@@ -627,7 +813,18 @@ describe('storage', () => {
   it('routes at recovery a message the receiver of a dead process held only as its journal entry (answered 250, never routed)', async () => {
     const m = ctx.services.mail.models;
     const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
-    const stored = await createBatchedStore(m, dead)({ tenantId: 'acme', messageId: 'died-in-journal', direction: 'inbound', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: only in the journal\r\n\r\nbody\r\n'), receivedAt: new Date() });
+    const stored = await createBatchedStore(
+      m,
+      dead,
+    )({
+      tenantId: 'acme',
+      messageId: 'died-in-journal',
+      direction: 'inbound',
+      mailFrom: 'x@sender.example',
+      recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }],
+      raw: Buffer.from('Subject: only in the journal\r\n\r\nbody\r\n'),
+      receivedAt: new Date(),
+    });
     expect(stored.inJournalOnly).toBe(true);
     expect(await m.messages.findById(stored.key).lean()).toBeNull();
     expect(await ctx.services.mail.recover()).toBeGreaterThanOrEqual(1);
@@ -642,7 +839,13 @@ describe('storage', () => {
     const m = ctx.services.mail.models;
     const lean = anotherProcess(undefined, { routeMemoryBytes: 0 });
     try {
-      const id = await lean.accept({ tenantId: 'acme', mailFrom: 'x@sender.example', recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }], raw: Buffer.from('Subject: routed from the journal\r\n\r\nbody\r\n'), remoteAddress: null });
+      const id = await lean.accept({
+        tenantId: 'acme',
+        mailFrom: 'x@sender.example',
+        recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }],
+        raw: Buffer.from('Subject: routed from the journal\r\n\r\nbody\r\n'),
+        remoteAddress: null,
+      });
       await eventually(async () => expect(lean.unrouted()).toBe(0));
       expect(await m.messages.findById(`acme:${id}`).lean()).toMatchObject({ tenantId: 'acme', mailFrom: 'x@sender.example' });
       expect((await inbox('bob')).map((x) => x.subject)).toContain('routed from the journal');
@@ -654,7 +857,15 @@ describe('storage', () => {
   it('keeps a large message in chunks under the 16 MB document limit and reads it back whole', async () => {
     const raw = Buffer.alloc(9 * 1024 * 1024 + 7, 'a');
     raw.write('Subject: large\r\n\r\n', 0);
-    const key = await storeMessage(ctx.services.mail.models, { tenantId: 'acme', messageId: 'large-1', direction: 'inbound', mailFrom: '', recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }], raw, receivedAt: new Date() });
+    const key = await storeMessage(ctx.services.mail.models, {
+      tenantId: 'acme',
+      messageId: 'large-1',
+      direction: 'inbound',
+      mailFrom: '',
+      recipients: [{ address: 'ann@acme.test', kind: 'user', id: 'u-ann' }],
+      raw,
+      receivedAt: new Date(),
+    });
     const msg = await ctx.services.mail.models.messages.findById(key).lean();
     expect(msg!.chunks).toBe(3);
     expect((await readRaw(ctx.services.mail.models, msg!)).equals(raw)).toBe(true);

@@ -55,8 +55,14 @@ describe('monitor configuration API', () => {
     expect((await reader.get('/api/monitors').expect(200)).body).toHaveLength(1);
 
     const id = created.body.id;
-    await basic.put(`/api/monitors/${id}`).send({ ...valid, failureThreshold: 5 }).expect(403);
-    const changed = await full.put(`/api/monitors/${id}`).send({ ...valid, failureThreshold: 5 }).expect(200);
+    await basic
+      .put(`/api/monitors/${id}`)
+      .send({ ...valid, failureThreshold: 5 })
+      .expect(403);
+    const changed = await full
+      .put(`/api/monitors/${id}`)
+      .send({ ...valid, failureThreshold: 5 })
+      .expect(200);
     expect(changed.body.failureThreshold).toBe(5);
 
     await reader.post(`/api/monitors/${id}/suppress`).send({ hours: 2 }).expect(403);
@@ -65,7 +71,11 @@ describe('monitor configuration API', () => {
     expect((await basic.post(`/api/monitors/${id}/resume`).send({}).expect(200)).body.state.suppressedUntil).toBeNull();
     await basic.post(`/api/monitors/${id}/suppress`).send({ until: '2020-01-01T00:00:00Z' }).expect(422);
 
-    const audit = (await full.get('/api/audit?category=monitor').expect(200)).body.items as { action: string; before: Record<string, unknown>; after: Record<string, unknown> }[];
+    const audit = (await full.get('/api/audit?category=monitor').expect(200)).body.items as {
+      action: string;
+      before: Record<string, unknown>;
+      after: Record<string, unknown>;
+    }[];
     expect(audit.map((a) => a.action)).toEqual(['monitor.resumed', 'monitor.suppressed', 'monitor.updated', 'monitor.created']);
     expect(audit[2]).toMatchObject({ before: { failureThreshold: 3 }, after: { failureThreshold: 5 } });
 
@@ -80,26 +90,59 @@ describe('monitor configuration API', () => {
     const before = (await full.get('/api/monitors').expect(200)).body.length;
     const bad = await full
       .post('/api/monitors')
-      .send({ name: '', probeMailbox: 'not a mailbox', windowMinutes: 0, failureThreshold: 'x', alertRecipients: { sms: ['555-0100'], email: ['nope'] }, timeZone: 'Mars/Olympus', address: 'a b@c' })
+      .send({
+        name: '',
+        probeMailbox: 'not a mailbox',
+        windowMinutes: 0,
+        failureThreshold: 'x',
+        alertRecipients: { sms: ['555-0100'], email: ['nope'] },
+        timeZone: 'Mars/Olympus',
+        address: 'a b@c',
+      })
       .expect(422);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
     const paths = (bad.body.errors as { path: string }[]).map((e) => e.path);
-    expect(paths).toEqual(expect.arrayContaining(['name', 'probeMailbox', 'windowMinutes', 'failureThreshold', 'alertRecipients.sms.0', 'alertRecipients.email.0', 'timeZone', 'address']));
-    const group = await full.post('/api/monitors').send({ ...valid, address: 'other@monitor.lifeboat.test', defaultGroupId: 'no-such-group' }).expect(422);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'name',
+        'probeMailbox',
+        'windowMinutes',
+        'failureThreshold',
+        'alertRecipients.sms.0',
+        'alertRecipients.email.0',
+        'timeZone',
+        'address',
+      ]),
+    );
+    const group = await full
+      .post('/api/monitors')
+      .send({ ...valid, address: 'other@monitor.lifeboat.test', defaultGroupId: 'no-such-group' })
+      .expect(422);
     expect(group.body.errors).toEqual([{ path: 'defaultGroupId', message: 'no group "no-such-group" in this tenant\'s directory' }]);
-    const auto = await full.post('/api/monitors').send({ ...valid, address: 'other@monitor.lifeboat.test', defaultGroupId: null, autoActivation: { enabled: true } }).expect(422);
+    const auto = await full
+      .post('/api/monitors')
+      .send({ ...valid, address: 'other@monitor.lifeboat.test', defaultGroupId: null, autoActivation: { enabled: true } })
+      .expect(422);
     expect(auto.body.errors[0].path).toBe('autoActivation.enabled');
     await full.post('/api/monitors').set('content-type', 'application/json').send('{"name":').expect(400);
     expect((await full.get('/api/monitors').expect(200)).body.length).toBe(before);
     // The refused monitor did not keep its address.
-    await full.post('/api/monitors').send({ ...valid, name: 'Second', address: 'other@monitor.lifeboat.test' }).expect(201);
+    await full
+      .post('/api/monitors')
+      .send({ ...valid, name: 'Second', address: 'other@monitor.lifeboat.test' })
+      .expect(201);
   });
 
   it('warns when an alert address is inside the tenant’s own domains', async () => {
     const full = await ctx.signIn('alpha', 'fullAdministrator');
     const res = await full
       .post('/api/monitors')
-      .send({ ...valid, name: 'Warned', address: 'warned@monitor.lifeboat.test', alertRecipients: { sms: [], email: ['oncall@example.org', 'IT@Alpha.Test', 'ops@eu.alpha.test'] } })
+      .send({
+        ...valid,
+        name: 'Warned',
+        address: 'warned@monitor.lifeboat.test',
+        alertRecipients: { sms: [], email: ['oncall@example.org', 'IT@Alpha.Test', 'ops@eu.alpha.test'] },
+      })
       .expect(201);
     expect(res.body.warnings.map((w: { path: string }) => w.path)).toEqual(['alertRecipients.email.1', 'alertRecipients.email.2']);
     expect(res.body.warnings[0].message).toContain('it@alpha.test is inside your own domain alpha.test');
@@ -110,11 +153,18 @@ describe('monitor configuration API', () => {
     const beta = await ctx.signIn('beta', 'fullAdministrator');
     const id = (await alpha.get('/api/monitors').expect(200)).body[0].id;
     expect((await beta.get('/api/monitors').expect(200)).body).toEqual([]);
-    for (const path of [`/api/monitors/${id}`, `/api/monitors/${id}/log`, `/api/monitors/${id}/series`, `/api/monitors/${id}/log/export.csv`]) await beta.get(path).expect(404);
-    await beta.put(`/api/monitors/${id}`).send({ ...valid, defaultGroupId: 'beta-g1' }).expect(404);
+    for (const path of [`/api/monitors/${id}`, `/api/monitors/${id}/log`, `/api/monitors/${id}/series`, `/api/monitors/${id}/log/export.csv`])
+      await beta.get(path).expect(404);
+    await beta
+      .put(`/api/monitors/${id}`)
+      .send({ ...valid, defaultGroupId: 'beta-g1' })
+      .expect(404);
     await beta.post(`/api/monitors/${id}/suppress`).send({ hours: 1 }).expect(404);
     await beta.delete(`/api/monitors/${id}`).expect(404);
-    const taken = await beta.post('/api/monitors').send({ ...valid, defaultGroupId: 'beta-g1', probeMailbox: 'probe@beta.test' }).expect(422);
+    const taken = await beta
+      .post('/api/monitors')
+      .send({ ...valid, defaultGroupId: 'beta-g1', probeMailbox: 'probe@beta.test' })
+      .expect(422);
     expect(taken.body.errors).toEqual([{ path: 'address', message: 'this address is already used by another monitor' }]);
   });
 });
@@ -132,15 +182,32 @@ describe('the receiver and monitor addresses', () => {
     const models = monitorModels(ctx.conn);
     const m = await models.monitors.findOne({ address: valid.address }).lean();
     const probeId = 'a'.repeat(24);
-    await models.probes.create({ _id: probeId, tenantId: 'alpha', monitorId: m!._id, check: 'outbound', route: null, address: valid.address, sentAt: clock, receivedAt: null });
+    await models.probes.create({
+      _id: probeId,
+      tenantId: 'alpha',
+      monitorId: m!._id,
+      check: 'outbound',
+      route: null,
+      address: valid.address,
+      sentAt: clock,
+      receivedAt: null,
+    });
     const messagesBefore = await ctx.services.mail.models.messages.countDocuments({});
-    const ok = await sendOne(port, { from: 'probe@alpha.test', to: [valid.address], message: simpleMessage({ from: 'probe@alpha.test', to: valid.address, subject: `Lifeboat probe ${probeId}` }) });
+    const ok = await sendOne(port, {
+      from: 'probe@alpha.test',
+      to: [valid.address],
+      message: simpleMessage({ from: 'probe@alpha.test', to: valid.address, subject: `Lifeboat probe ${probeId}` }),
+    });
     expect(ok.rcpts[0]).toMatch(/^250/);
     expect(ok.data).toMatch(/^250/);
     expect((await models.probes.findById(probeId).lean())!.receivedAt).toEqual(clock);
     expect(await ctx.services.mail.models.messages.countDocuments({})).toBe(messagesBefore);
     // Other addresses of that domain are not an open relay.
-    const refused = await sendOne(port, { from: 'x@example.org', to: ['someone@monitor.lifeboat.test'], message: simpleMessage({ from: 'x@example.org', to: 'someone@monitor.lifeboat.test', subject: 'hi' }) });
+    const refused = await sendOne(port, {
+      from: 'x@example.org',
+      to: ['someone@monitor.lifeboat.test'],
+      message: simpleMessage({ from: 'x@example.org', to: 'someone@monitor.lifeboat.test', subject: 'hi' }),
+    });
     expect(refused.rcpts[0]).toMatch(/^550/);
   });
 });
@@ -150,12 +217,32 @@ describe('detection log, CSV and series', () => {
   let full: request.Agent;
   beforeAll(async () => {
     full = await ctx.signIn('alpha', 'fullAdministrator');
-    id = (await full.post('/api/monitors').send({ ...valid, name: 'Logged', address: 'logged@monitor.lifeboat.test' }).expect(201)).body.id;
+    id = (
+      await full
+        .post('/api/monitors')
+        .send({ ...valid, name: 'Logged', address: 'logged@monitor.lifeboat.test' })
+        .expect(201)
+    ).body.id;
     const models = monitorModels(ctx.conn);
     const rows = [];
     for (let i = 0; i < 120; i++) {
       const at = new Date(clock.getTime() - (120 - i) * 60_000);
-      rows.push({ tenantId: 'alpha', monitorId: id, at, windowStart: at, check: i % 3 === 2 ? 'window' : i % 3 === 0 ? 'outbound' : 'inbound', route: '10.0.0.1:25', probeId: null, address: null, latencyMs: i % 3 === 2 ? null : 100 + i, outcome: i % 10 === 0 ? 'failed' : 'ok', error: i === 30 ? '=HYPERLINK("http://evil.example","click")' : null, failureCount: 0, decision: i % 3 === 2 ? 'below threshold' : null, alertId: null });
+      rows.push({
+        tenantId: 'alpha',
+        monitorId: id,
+        at,
+        windowStart: at,
+        check: i % 3 === 2 ? 'window' : i % 3 === 0 ? 'outbound' : 'inbound',
+        route: '10.0.0.1:25',
+        probeId: null,
+        address: null,
+        latencyMs: i % 3 === 2 ? null : 100 + i,
+        outcome: i % 10 === 0 ? 'failed' : 'ok',
+        error: i === 30 ? '=HYPERLINK("http://evil.example","click")' : null,
+        failureCount: 0,
+        decision: i % 3 === 2 ? 'below threshold' : null,
+        alertId: null,
+      });
     }
     await models.log.insertMany(rows);
   });
@@ -164,7 +251,9 @@ describe('detection log, CSV and series', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: { id: string; at: string }[]; nextCursor: string | null } = (await full.get(`/api/monitors/${id}/log?limit=50${cursor ? `&cursor=${cursor}` : ''}`).expect(200)).body;
+      const page: { items: { id: string; at: string }[]; nextCursor: string | null } = (
+        await full.get(`/api/monitors/${id}/log?limit=50${cursor ? `&cursor=${cursor}` : ''}`).expect(200)
+      ).body;
       seen.push(...page.items.map((r) => r.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -209,7 +298,12 @@ describe('the window loop', () => {
   it('starts a window only near its beginning (deterministic clock), once', async () => {
     const full = await ctx.signIn('beta', 'fullAdministrator');
     // No checks configured: every window is idle, so the loop's own rules are all that is tested.
-    const m = (await full.post('/api/monitors').send({ name: 'Idle', address: 'idle@monitor.lifeboat.test', inbound: { enabled: false }, outbound: { enabled: false }, windowMinutes: 2 }).expect(201)).body;
+    const m = (
+      await full
+        .post('/api/monitors')
+        .send({ name: 'Idle', address: 'idle@monitor.lifeboat.test', inbound: { enabled: false }, outbound: { enabled: false }, windowMinutes: 2 })
+        .expect(201)
+    ).body;
     const windows = monitorModels(ctx.conn).windows;
     const ofMonitor = () => windows.countDocuments({ monitorId: m.id });
     // Windows are 2 s here (a minute is 1 s): +1.5 s is 75% into the window that began on the hour.
@@ -222,13 +316,20 @@ describe('the window loop', () => {
     await ctx.services.monitor.stop(); // waits for the running window
     expect(await ofMonitor()).toBe(1);
     const log = (await full.get(`/api/monitors/${m.id}/log`).expect(200)).body.items;
-    expect(log).toEqual([expect.objectContaining({ check: 'window', outcome: 'idle', decision: 'below threshold', failureCount: 0, windowStart: at(2000).toISOString() })]);
+    expect(log).toEqual([
+      expect.objectContaining({ check: 'window', outcome: 'idle', decision: 'below threshold', failureCount: 0, windowStart: at(2000).toISOString() }),
+    ]);
     expect(ctx.logs()).toContain('monitor decision: below threshold');
   });
 
   it('runs each window once when two server processes share the database', async () => {
     const full = await ctx.signIn('beta', 'fullAdministrator');
-    const m = (await full.post('/api/monitors').send({ name: 'Shared', address: 'shared@monitor.lifeboat.test', inbound: { enabled: false }, outbound: { enabled: false }, windowMinutes: 3 }).expect(201)).body;
+    const m = (
+      await full
+        .post('/api/monitors')
+        .send({ name: 'Shared', address: 'shared@monitor.lifeboat.test', inbound: { enabled: false }, outbound: { enabled: false }, windowMinutes: 3 })
+        .expect(201)
+    ).body;
     const second = createServices(ctx.conn, testServiceOptions({ now: () => clock, monitor: { minuteMs: 1000, tickMs: 60_000 } }));
     clock = at(60_100); // just after the start of a 3 s window (an hour and a minute are multiples of 3 s)
     await Promise.all([ctx.services.monitor.tick(), second.monitor.tick(), ctx.services.monitor.tick(), second.monitor.tick()]);

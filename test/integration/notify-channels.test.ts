@@ -23,7 +23,15 @@ async function twilioFor(tenantId: 'alpha' | 'beta') {
   const admin = await ctx.signIn(tenantId, 'fullAdministrator');
   await admin
     .put('/api/notify/settings')
-    .send({ sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' } })
+    .send({
+      sms: {
+        provider: 'twilio',
+        baseUrl: gateway.url,
+        accountSid: gateway.credentials.accountSid,
+        authToken: gateway.credentials.authToken,
+        from: '+15550009999',
+      },
+    })
     .expect(200);
   return admin;
 }
@@ -34,19 +42,37 @@ describe('notification channels: settings', () => {
     const basic = await ctx.signIn('alpha', 'basicAdministrator');
     const reader = await ctx.signIn('alpha', 'readOnly');
     const body = {
-      sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' },
+      sms: {
+        provider: 'twilio',
+        baseUrl: gateway.url,
+        accountSid: gateway.credentials.accountSid,
+        authToken: gateway.credentials.authToken,
+        from: '+15550009999',
+      },
       email: { host: '127.0.0.1', port: smtp.port, secure: false, user: 'relay-user', password: SMTP_PASSWORD, from: 'lifeboat@alpha.test' },
     };
     await basic.put('/api/notify/settings').send(body).expect(403);
     const saved = await owner.put('/api/notify/settings').send(body).expect(200);
-    expect(saved.body.sms).toMatchObject({ provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authTokenSet: true, from: '+15550009999' });
+    expect(saved.body.sms).toMatchObject({
+      provider: 'twilio',
+      baseUrl: gateway.url,
+      accountSid: gateway.credentials.accountSid,
+      authTokenSet: true,
+      from: '+15550009999',
+    });
     expect(saved.body.email).toMatchObject({ host: '127.0.0.1', port: smtp.port, user: 'relay-user', passwordSet: true });
     const read = await reader.get('/api/notify/settings').expect(200);
     expect(read.headers['cache-control']).toBe('no-store');
     // Omitting a secret keeps it; the view still says it is set.
-    const kept = await owner.patch('/api/notify/settings').send({ sms: { provider: 'twilio', from: '+15550008888' } }).expect(200);
+    const kept = await owner
+      .patch('/api/notify/settings')
+      .send({ sms: { provider: 'twilio', from: '+15550008888' } })
+      .expect(200);
     expect(kept.body.sms).toMatchObject({ authTokenSet: true, from: '+15550008888' });
-    await owner.patch('/api/notify/settings').send({ sms: { provider: 'twilio', from: '+15550009999' } }).expect(200);
+    await owner
+      .patch('/api/notify/settings')
+      .send({ sms: { provider: 'twilio', from: '+15550009999' } })
+      .expect(200);
 
     const audit = await owner.get('/api/audit?category=notifications&limit=100').expect(200);
     expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('notify.settings.updated');
@@ -59,7 +85,10 @@ describe('notification channels: settings', () => {
     const beta = await ctx.signIn('beta', 'fullAdministrator');
     expect((await beta.get('/api/notify/settings').expect(200)).body).toMatchObject({ email: null, sms: null });
     // Turn the email channel back to an unauthenticated relay for the send tests (the sink offers no AUTH).
-    await owner.put('/api/notify/settings').send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test', user: null, password: null } }).expect(200);
+    await owner
+      .put('/api/notify/settings')
+      .send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test', user: null, password: null } })
+      .expect(200);
   });
 
   it('refuse bad input with problem+json naming the field', async () => {
@@ -81,7 +110,10 @@ describe('notification channels: settings', () => {
     }
     // A webhook without a URL, Twilio without credentials (on a fresh tenant): named, nothing written.
     const beta = await ctx.signIn('beta', 'fullAdministrator');
-    const missing = await beta.put('/api/notify/settings').send({ sms: { provider: 'twilio' } }).expect(422);
+    const missing = await beta
+      .put('/api/notify/settings')
+      .send({ sms: { provider: 'twilio' } })
+      .expect(422);
     expect(missing.body.errors.map((e: { path: string }) => e.path)).toEqual(['sms.accountSid', 'sms.authToken', 'sms.from']);
     expect((await beta.get('/api/notify/settings').expect(200)).body.sms).toBeNull();
   });
@@ -104,7 +136,9 @@ describe('sending', () => {
     expect(got.fields).toEqual({ To: '+15550100', From: '+15550009999', Body: 'Hello from Lifeboat' });
     const admin = await ctx.signIn('alpha', 'readOnly');
     const log = await admin.get('/api/notify/log?purpose=test.twilio').expect(200);
-    expect(log.body.items).toEqual([expect.objectContaining({ channel: 'sms', provider: 'twilio', recipient: '+15550100', status: 'sent', attempt: 1, purpose: 'test.twilio' })]);
+    expect(log.body.items).toEqual([
+      expect.objectContaining({ channel: 'sms', provider: 'twilio', recipient: '+15550100', status: 'sent', attempt: 1, purpose: 'test.twilio' }),
+    ]);
     expect(log.body.items[0].providerReply).toMatch(/^201 .*"sid":"SM/);
   });
 
@@ -140,7 +174,10 @@ describe('sending', () => {
 
   it('retries network errors until the policy gives up', async () => {
     const owner = await ctx.signIn('beta', 'fullAdministrator');
-    await owner.put('/api/notify/settings').send({ sms: { provider: 'webhook', url: `http://127.0.0.1:${await deadPort()}/hook` } }).expect(200);
+    await owner
+      .put('/api/notify/settings')
+      .send({ sms: { provider: 'webhook', url: `http://127.0.0.1:${await deadPort()}/hook` } })
+      .expect(200);
     const result = await ctx.services.notify.send({ tenantId: 'beta', channel: 'sms', to: '+15550200', text: 'nobody home', purpose: 'test.network' });
     expect(result).toMatchObject({ status: 'failed', attempts: 4 });
     const items = (await owner.get('/api/notify/log?purpose=test.network').expect(200)).body.items;
@@ -150,7 +187,10 @@ describe('sending', () => {
 
   it('posts JSON to a webhook with an HMAC signature', async () => {
     const owner = await ctx.signIn('beta', 'fullAdministrator');
-    await owner.put('/api/notify/settings').send({ sms: { provider: 'webhook', url: `${gateway.url}/hook`, signingSecret: SIGNING_SECRET } }).expect(200);
+    await owner
+      .put('/api/notify/settings')
+      .send({ sms: { provider: 'webhook', url: `${gateway.url}/hook`, signingSecret: SIGNING_SECRET } })
+      .expect(200);
     const before = gateway.delivered.length;
     const result = await ctx.services.notify.send({ tenantId: 'beta', channel: 'sms', to: '+15550201', text: 'hooked', purpose: 'test.webhook' });
     expect(result.status).toBe('sent');
@@ -165,9 +205,19 @@ describe('sending', () => {
 
   it('sends email through the tenant relay; 4xx replies are retried, 5xx are not', async () => {
     const owner = await ctx.signIn('alpha', 'fullAdministrator');
-    await owner.patch('/api/notify/settings').send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test', user: null, password: null } }).expect(200);
+    await owner
+      .patch('/api/notify/settings')
+      .send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test', user: null, password: null } })
+      .expect(200);
     const before = smtp.received.length;
-    const ok = await ctx.services.notify.send({ tenantId: 'alpha', channel: 'email', to: 'someone@example.org', subject: 'Lifeboat alert', text: 'The mail flow is down.', purpose: 'test.email' });
+    const ok = await ctx.services.notify.send({
+      tenantId: 'alpha',
+      channel: 'email',
+      to: 'someone@example.org',
+      subject: 'Lifeboat alert',
+      text: 'The mail flow is down.',
+      purpose: 'test.email',
+    });
     expect(ok).toMatchObject({ status: 'sent', attempts: 1 });
     const mail = smtp.received[before]!;
     expect(mail.from).toBe('lifeboat@alpha.test');
@@ -176,10 +226,22 @@ describe('sending', () => {
     expect(mail.raw).toContain('The mail flow is down.');
 
     smtp.mode = 'defer';
-    const deferred = await ctx.services.notify.send({ tenantId: 'alpha', channel: 'email', to: 'someone@example.org', text: 'later', purpose: 'test.email.defer' });
+    const deferred = await ctx.services.notify.send({
+      tenantId: 'alpha',
+      channel: 'email',
+      to: 'someone@example.org',
+      text: 'later',
+      purpose: 'test.email.defer',
+    });
     expect(deferred).toMatchObject({ status: 'failed', attempts: 4 });
     smtp.mode = 'reject';
-    const rejected = await ctx.services.notify.send({ tenantId: 'alpha', channel: 'email', to: 'someone@example.org', text: 'never', purpose: 'test.email.reject' });
+    const rejected = await ctx.services.notify.send({
+      tenantId: 'alpha',
+      channel: 'email',
+      to: 'someone@example.org',
+      text: 'never',
+      purpose: 'test.email.reject',
+    });
     expect(rejected).toMatchObject({ status: 'failed', attempts: 1 });
     expect(rejected.reply).toMatch(/^550/);
     smtp.mode = 'accept';

@@ -12,9 +12,23 @@ let gateway: SmsGateway;
 beforeAll(async () => {
   gateway = await startSmsGateway();
   const alpha = await ctx.signIn('alpha', 'fullAdministrator');
-  await alpha.put('/api/notify/settings').send({ sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' } }).expect(200);
+  await alpha
+    .put('/api/notify/settings')
+    .send({
+      sms: {
+        provider: 'twilio',
+        baseUrl: gateway.url,
+        accountSid: gateway.credentials.accountSid,
+        authToken: gateway.credentials.authToken,
+        from: '+15550009999',
+      },
+    })
+    .expect(200);
   const beta = await ctx.signIn('beta', 'fullAdministrator');
-  await beta.put('/api/notify/settings').send({ sms: { provider: 'webhook', url: `${gateway.url}/hook`, inboundSecret: INBOUND_SECRET } }).expect(200);
+  await beta
+    .put('/api/notify/settings')
+    .send({ sms: { provider: 'webhook', url: `${gateway.url}/hook`, inboundSecret: INBOUND_SECRET } })
+    .expect(200);
 });
 afterAll(() => gateway.close());
 
@@ -23,13 +37,22 @@ async function userToken(tenantId: string, i: number): Promise<string> {
 }
 
 const consentOf = async (tenantId: string, i: number) =>
-  (await request(ctx.app).get('/api/me/sms-consent').set('Authorization', `Bearer ${await userToken(tenantId, i)}`).expect(200)).body;
+  (
+    await request(ctx.app)
+      .get('/api/me/sms-consent')
+      .set('Authorization', `Bearer ${await userToken(tenantId, i)}`)
+      .expect(200)
+  ).body;
 
 /** What Twilio posts for an incoming SMS, signed the way Twilio signs it. */
 function twilioReply(tenantId: string, from: string, body: string, token = gateway.credentials.authToken) {
   const params = { AccountSid: gateway.credentials.accountSid, MessageSid: 'SM1234', From: from, To: '+15550009999', Body: body, NumMedia: '0' };
   const url = `${PUBLIC_URL}/api/notify/inbound/${tenantId}/sms`;
-  return request(ctx.app).post(`/api/notify/inbound/${tenantId}/sms`).type('form').set('X-Twilio-Signature', twilioSignature(token, url, params)).send(params);
+  return request(ctx.app)
+    .post(`/api/notify/inbound/${tenantId}/sms`)
+    .type('form')
+    .set('X-Twilio-Signature', twilioSignature(token, url, params))
+    .send(params);
 }
 
 describe('SMS consent', () => {
@@ -62,11 +85,20 @@ describe('SMS consent', () => {
     const betaList = (await (await ctx.signIn('beta', 'readOnly')).get('/api/notify/consents').expect(200)).body as { userId: string; optedIn: boolean }[];
     expect(betaList.every((r) => r.userId.startsWith('beta-') && !r.optedIn)).toBe(true);
     const audit = (await (await ctx.signIn('alpha', 'fullAdministrator')).get('/api/audit?category=notifications&limit=100').expect(200)).body.items;
-    expect(audit.filter((e: { action: string }) => e.action === 'sms.consent.optedIn').map((e: { target: { id: string } }) => e.target.id).sort()).toEqual(['alpha-u1', 'alpha-u2']);
+    expect(
+      audit
+        .filter((e: { action: string }) => e.action === 'sms.consent.optedIn')
+        .map((e: { target: { id: string } }) => e.target.id)
+        .sort(),
+    ).toEqual(['alpha-u1', 'alpha-u2']);
   });
 
   it('a STOP reply signed by the gateway opts the number out; unsigned or mis-signed ones change nothing', async () => {
-    await request(ctx.app).post('/api/notify/inbound/alpha/sms').type('form').send({ From: phoneOf('alpha', 1), Body: 'STOP' }).expect(403);
+    await request(ctx.app)
+      .post('/api/notify/inbound/alpha/sms')
+      .type('form')
+      .send({ From: phoneOf('alpha', 1), Body: 'STOP' })
+      .expect(403);
     await twilioReply('alpha', phoneOf('alpha', 1), 'STOP', 'not-the-auth-token').expect(403);
     // Signed for alpha, posted to beta's endpoint: refused (and an unknown tenant answers alike).
     await twilioReply('beta', phoneOf('alpha', 1), 'STOP').expect(403);
@@ -91,9 +123,20 @@ describe('SMS consent', () => {
   it('a webhook gateway posts replies with the shared secret', async () => {
     const token = await userToken('beta', 3);
     await request(ctx.app).put('/api/me/sms-consent').set('Authorization', `Bearer ${token}`).send({ optedIn: true }).expect(200);
-    await request(ctx.app).post('/api/notify/inbound/beta/sms').send({ from: phoneOf('beta', 3), text: 'STOP' }).expect(403);
-    await request(ctx.app).post('/api/notify/inbound/beta/sms').set('X-Lifeboat-Inbound-Secret', 'wrong-secret-value-123456').send({ from: phoneOf('beta', 3), text: 'STOP' }).expect(403);
-    const ok = await request(ctx.app).post('/api/notify/inbound/beta/sms').set('X-Lifeboat-Inbound-Secret', INBOUND_SECRET).send({ from: phoneOf('beta', 3), text: 'STOP' }).expect(200);
+    await request(ctx.app)
+      .post('/api/notify/inbound/beta/sms')
+      .send({ from: phoneOf('beta', 3), text: 'STOP' })
+      .expect(403);
+    await request(ctx.app)
+      .post('/api/notify/inbound/beta/sms')
+      .set('X-Lifeboat-Inbound-Secret', 'wrong-secret-value-123456')
+      .send({ from: phoneOf('beta', 3), text: 'STOP' })
+      .expect(403);
+    const ok = await request(ctx.app)
+      .post('/api/notify/inbound/beta/sms')
+      .set('X-Lifeboat-Inbound-Secret', INBOUND_SECRET)
+      .send({ from: phoneOf('beta', 3), text: 'STOP' })
+      .expect(200);
     expect(ok.body).toEqual({ action: 'optedOut', users: 1 });
     expect((await consentOf('beta', 3)).optedIn).toBe(false);
     expect(ctx.logs()).not.toContain(INBOUND_SECRET);
@@ -107,7 +150,13 @@ describe('SMS consent', () => {
     const start = new Date(Date.now() + 3600_000).toISOString();
     const created = await owner
       .post('/api/events')
-      .send({ description: 'Outage drill', affectedGroupId: 'alpha-all', timeZone: 'UTC', start, sms: { groupId: 'alpha-sms', startMessage: 'Mail is down', endMessage: 'Mail is back', startSendAt: start } })
+      .send({
+        description: 'Outage drill',
+        affectedGroupId: 'alpha-all',
+        timeZone: 'UTC',
+        start,
+        sms: { groupId: 'alpha-sms', startMessage: 'Mail is down', endMessage: 'Mail is back', startSendAt: start },
+      })
       .expect(201);
     expect((await owner.get(`/api/events/${created.body.id}`).expect(200)).body.sms.phoneAttribute).toBe('mobilePhone');
     await owner.patch('/api/notify/settings').send({ phoneAttribute: 'businessPhones' }).expect(200);

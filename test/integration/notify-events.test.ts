@@ -23,7 +23,18 @@ beforeAll(async () => {
   gateway = await startSmsGateway();
   for (const tenant of ['alpha', 'beta']) {
     const owner = await ctx.signIn(tenant, 'fullAdministrator');
-    await owner.put('/api/notify/settings').send({ sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' } }).expect(200);
+    await owner
+      .put('/api/notify/settings')
+      .send({
+        sms: {
+          provider: 'twilio',
+          baseUrl: gateway.url,
+          accountSid: gateway.credentials.accountSid,
+          authToken: gateway.credentials.authToken,
+          from: '+15550009999',
+        },
+      })
+      .expect(200);
     // Opted in: u1 (direct member), u2 and u3 (through the nested group), u4 (not in the SMS group). u5 is a member who never opted in.
     for (const i of [1, 2, 3, 4]) await owner.put(`/api/notify/consents/${tenant}-u${i}`).send({ optedIn: true }).expect(200);
   }
@@ -61,7 +72,10 @@ const sentWith = (body: string) =>
 
 describe('event SMS', () => {
   it('sends the start SMS at its send time and the end SMS at the end, once, to opted-in members only', async () => {
-    const event = await createEvent('alpha', 'Exchange outage', { startMessage: 'Mail is down. Use the Lifeboat pane in Outlook.', endMessage: 'Mail is back.' });
+    const event = await createEvent('alpha', 'Exchange outage', {
+      startMessage: 'Mail is down. Use the Lifeboat pane in Outlook.',
+      endMessage: 'Mail is back.',
+    });
     await createEvent('beta', 'Beta outage', { startMessage: 'Beta mail is down.', endMessage: 'Beta mail is back.' });
     const notify = ctx.services.notify;
 

@@ -19,13 +19,22 @@ beforeAll(async () => {
     .put('/api/notify/settings')
     .send({
       email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test' },
-      sms: { provider: 'twilio', baseUrl: gateway.url, accountSid: gateway.credentials.accountSid, authToken: gateway.credentials.authToken, from: '+15550009999' },
+      sms: {
+        provider: 'twilio',
+        baseUrl: gateway.url,
+        accountSid: gateway.credentials.accountSid,
+        authToken: gateway.credentials.authToken,
+        from: '+15550009999',
+      },
       cloudPasswordReset: 'email',
     })
     .expect(200);
   await alpha.put('/api/notify/consents/alpha-u2').send({ optedIn: true }).expect(200);
   const beta = await ctx.signIn('beta', 'fullAdministrator');
-  await beta.put('/api/notify/settings').send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@beta.test' } }).expect(200); // default: 'never'
+  await beta
+    .put('/api/notify/settings')
+    .send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@beta.test' } })
+    .expect(200); // default: 'never'
 });
 afterAll(async () => {
   await smtp.close();
@@ -97,7 +106,10 @@ describe('self-service cloud-password reset', () => {
   it('follows the current event: sms to an opted-in mobile, never when it says never', async () => {
     const owner = await ctx.signIn('alpha', 'basicAdministrator');
     const start = new Date(clock - 60_000).toISOString();
-    const sms = await owner.post('/api/events').send({ description: 'SMS reset', affectedGroupId: 'alpha-nested', timeZone: 'UTC', start, cloudPasswordReset: 'sms' }).expect(201);
+    const sms = await owner
+      .post('/api/events')
+      .send({ description: 'SMS reset', affectedGroupId: 'alpha-nested', timeZone: 'UTC', start, cloudPasswordReset: 'sms' })
+      .expect(201);
     const before = gateway.delivered.length;
     await ask('u2@alpha.test').expect(202); // opted in
     await ask('u3@alpha.test').expect(202); // not opted in: nothing
@@ -113,7 +125,10 @@ describe('self-service cloud-password reset', () => {
     await request(ctx.app).post('/api/user-auth/login').send({ email: 'u2@alpha.test', password: 'sms reset password ok' }).expect(200);
     await owner.post(`/api/events/${sms.body.id}/end`).expect(200);
 
-    await owner.post('/api/events').send({ description: 'No reset', affectedGroupId: 'alpha-all', timeZone: 'UTC', start, cloudPasswordReset: 'never' }).expect(201);
+    await owner
+      .post('/api/events')
+      .send({ description: 'No reset', affectedGroupId: 'alpha-all', timeZone: 'UTC', start, cloudPasswordReset: 'never' })
+      .expect(201);
     const mails = smtp.received.length;
     await ask('u5@alpha.test').expect(202);
     await settled();

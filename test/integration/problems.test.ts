@@ -41,7 +41,10 @@ describe('problem+json errors', () => {
   });
 
   it('413 for a body over the limit', async () => {
-    const res = await request(ctx.app).post('/api/auth/login').set('Content-Type', 'application/json').send(JSON.stringify({ email: 'x'.repeat(2 * 1024 * 1024), password: 'y' }));
+    const res = await request(ctx.app)
+      .post('/api/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ email: 'x'.repeat(2 * 1024 * 1024), password: 'y' }));
     expectProblem(res, 413);
   });
 

@@ -56,11 +56,20 @@ describe('continuity status over Socket.IO', () => {
     const start = Date.now() + 1000;
     const created = await admin
       .post('/api/events')
-      .send({ description: 'Exchange down', affectedGroupId: 'g-all', timeZone: 'UTC', start: new Date(start).toISOString(), end: null, appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'All good again' } })
+      .send({
+        description: 'Exchange down',
+        affectedGroupId: 'g-all',
+        timeZone: 'UTC',
+        start: new Date(start).toISOString(),
+        end: null,
+        appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'All good again' },
+      })
       .expect(201);
     const active = await ann.waitFor((s) => s.active);
     expect(Date.now()).toBeGreaterThanOrEqual(start);
-    expect(active.events).toEqual([{ id: created.body.id, description: 'Exchange down', startMessage: 'Use Lifeboat', start: new Date(start).toISOString(), end: null, timeZone: 'UTC' }]);
+    expect(active.events).toEqual([
+      { id: created.body.id, description: 'Exchange down', startMessage: 'Use Lifeboat', start: new Date(start).toISOString(), end: null, timeZone: 'UTC' },
+    ]);
     expect(active.seq).toBeGreaterThan(initial.seq);
     expect(Date.parse(active.at)).toBeGreaterThanOrEqual(start);
 
@@ -70,7 +79,10 @@ describe('continuity status over Socket.IO', () => {
 
     // The socket is cut; meanwhile the message changes; on reconnect the client gets the new state.
     ann.socket.disconnect();
-    await admin.patch(`/api/events/${created.body.id}`).send({ appNotifications: { startMessage: 'Use Lifeboat: new instructions' } }).expect(200);
+    await admin
+      .patch(`/api/events/${created.body.id}`)
+      .send({ appNotifications: { startMessage: 'Use Lifeboat: new instructions' } })
+      .expect(200);
     await new Promise((r) => setTimeout(r, 300));
     ann.socket.connect();
     const replayed = await ann.waitFor((s) => s.events[0]?.startMessage === 'Use Lifeboat: new instructions');
@@ -104,7 +116,10 @@ describe('continuity status over Socket.IO', () => {
 
   it('pushes membership changes from the directory', async () => {
     const admin = await ctx.signIn('acme', 'basicAdministrator');
-    await admin.post('/api/events').send({ description: 'Sales only', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null }).expect(201);
+    await admin
+      .post('/api/events')
+      .send({ description: 'Sales only', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null })
+      .expect(201);
     const bob = statusClient(live.url, bobToken);
     await bob.connected();
     await bob.waitFor(() => true);
@@ -115,13 +130,17 @@ describe('continuity status over Socket.IO', () => {
     bob.socket.disconnect();
   });
 
-  it('computes a scheduled transition\'s statuses ahead of it, and uses them for the next change only', async () => {
+  it("computes a scheduled transition's statuses ahead of it, and uses them for the next change only", async () => {
     const { status } = ctx.services;
     const admin = await ctx.signIn('acme', 'basicAdministrator');
-    const created = await admin.post('/api/events').send({ description: 'Prepared', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null }).expect(201);
+    const created = await admin
+      .post('/api/events')
+      .send({ description: 'Prepared', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null })
+      .expect(201);
     // Its start fires and is pushed first (the scheduler runs), so no other change interleaves below.
     const transitions = ctx.conn.db!.collection('eventtransitions');
-    for (let i = 0; i < 200 && !(await transitions.findOne({ key: `${created.body.id}:start`, dispatchedAt: { $ne: null } })); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && !(await transitions.findOne({ key: `${created.body.id}:start`, dispatchedAt: { $ne: null } })); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const groups = ctx.conn.db!.collection('directorygroups');
     const setSales = (members: string[]) => groups.updateOne({ _id: 'acme:g-sales' as never }, { $set: { members } });
     const bobCovered = async () => (await status.forUser('acme', 'u-bob')).events.some((e) => e.description === 'Prepared');
@@ -162,7 +181,10 @@ describe('continuity status over Socket.IO', () => {
     await ann.connected();
     await ann.waitFor(() => true);
     // Statuses and socket groups are prepared 750 ms before the start: with Ann's socket only.
-    await admin.post('/api/events').send({ description: 'Grouped ahead', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(t0 + 1500).toISOString(), end: null }).expect(201);
+    await admin
+      .post('/api/events')
+      .send({ description: 'Grouped ahead', affectedGroupId: 'g-sales', timeZone: 'UTC', start: new Date(t0 + 1500).toISOString(), end: null })
+      .expect(201);
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + 1100 - Date.now())));
     // Bob (not covered) connects after that, before the start.
     const bob = statusClient(live.url, bobToken);

@@ -34,7 +34,10 @@ const ctx = useLifeboat({ directories: [tenantDirectory('alpha'), tenantDirector
 
 describe('LIFEBOAT_SPF_REGIONS', () => {
   test('parses region=include pairs and names the variable on bad input', () => {
-    expect(spfRegions({ LIFEBOAT_SPF_REGIONS: 'EU=Spf-EU.relay.example, us=spf-us.relay.example' })).toEqual({ eu: 'spf-eu.relay.example', us: 'spf-us.relay.example' });
+    expect(spfRegions({ LIFEBOAT_SPF_REGIONS: 'EU=Spf-EU.relay.example, us=spf-us.relay.example' })).toEqual({
+      eu: 'spf-eu.relay.example',
+      us: 'spf-us.relay.example',
+    });
     expect(spfRegions({})).toEqual({});
     for (const bad of ['eu', 'eu=not a host', 'eu=a.example,eu=b.example']) {
       expect(() => spfRegions({ LIFEBOAT_SPF_REGIONS: bad })).toThrow(ConfigError);

@@ -41,7 +41,14 @@ async function startEvent(tenantId: string, groupId: string, description: string
   const admin = await ctx.signIn(tenantId, 'basicAdministrator');
   const created = await admin
     .post('/api/events')
-    .send({ description, affectedGroupId: groupId, timeZone: 'UTC', start: new Date(Date.now() + 600).toISOString(), end: null, appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'Back' } })
+    .send({
+      description,
+      affectedGroupId: groupId,
+      timeZone: 'UTC',
+      start: new Date(Date.now() + 600).toISOString(),
+      end: null,
+      appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'Back' },
+    })
     .expect(201);
   return created.body.id as string;
 }
@@ -98,7 +105,9 @@ describe('banner receipts', () => {
       expect(await bannerReceived('beta', betaEvent)).toMatchObject({ count: 0 });
       // The receipt is stored once, under its tenant+event+user id, with the client kind.
       const stored = await ctx.conn.collection('bannerreceipts').find({ tenantId: 'acme' }).toArray();
-      expect(stored).toEqual([expect.objectContaining({ _id: `acme:${acmeEvent}:u-ann`, eventId: acmeEvent, userId: 'u-ann', client: 'classicWindows', via: 'socket' })]);
+      expect(stored).toEqual([
+        expect.objectContaining({ _id: `acme:${acmeEvent}:u-ann`, eventId: acmeEvent, userId: 'u-ann', client: 'classicWindows', via: 'socket' }),
+      ]);
 
       // A second server process (its own queue, nothing seen yet) writes Ann again and Cid in one batch:
       // the duplicate is ignored, the new receipt still goes in, the first receipt is kept.
@@ -122,13 +131,20 @@ describe('banner receipts', () => {
   });
 
   it('takes receipts over REST when the socket is down, with the same checks', async () => {
-    const post = (token: string, body: unknown) => request(ctx.app).post('/api/me/status/seen').set('Authorization', `Bearer ${token}`).send(body as object);
+    const post = (token: string, body: unknown) =>
+      request(ctx.app)
+        .post('/api/me/status/seen')
+        .set('Authorization', `Bearer ${token}`)
+        .send(body as object);
     await post(tokens.cid, { seq: 1, eventIds: [acmeEvent], client: 'web' }).expect(202, { accepted: [acmeEvent] });
     await post(tokens.cid, { seq: 1, eventIds: [acmeEvent] }).expect(202);
     await post(tokens.beta, { seq: 1, eventIds: [acmeEvent] }).expect(202, { accepted: [] });
     await post(tokens.bob, { seq: 1, eventIds: [acmeEvent] }).expect(202, { accepted: [] });
     // No token: refused; bad body: a problem naming the field.
-    await request(ctx.app).post('/api/me/status/seen').send({ eventIds: [acmeEvent] }).expect(401);
+    await request(ctx.app)
+      .post('/api/me/status/seen')
+      .send({ eventIds: [acmeEvent] })
+      .expect(401);
     const bad = await post(tokens.cid, { eventIds: 'x' }).expect(422);
     expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(JSON.stringify(bad.body)).toContain('eventIds');

@@ -37,8 +37,14 @@ let port: number;
 const tokens: Record<string, string> = {};
 
 async function userToken(id: string, email: string): Promise<string> {
-  await admin.put(`/api/users/${id}/cloud-password`).send({ password: `${id} password long` }).expect(204);
-  const res = await request(ctx.app).post('/api/user-auth/login').send({ email, password: `${id} password long` }).expect(200);
+  await admin
+    .put(`/api/users/${id}/cloud-password`)
+    .send({ password: `${id} password long` })
+    .expect(204);
+  const res = await request(ctx.app)
+    .post('/api/user-auth/login')
+    .send({ email, password: `${id} password long` })
+    .expect(200);
   return res.body.token as string;
 }
 
@@ -76,7 +82,10 @@ beforeAll(async () => {
   relay = await startPeer('accept');
   receiver = createReceiver({ mail: ctx.services.mail, logger: createLogger('silent'), maxMessageBytes: 64 * 1024 });
   port = await receiver.listen(0, '127.0.0.1');
-  await admin.put('/api/mail/settings').send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } }).expect(200);
+  await admin
+    .put('/api/mail/settings')
+    .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } })
+    .expect(200);
   tokens.ann = await userToken('u-ann', 'ann@acme.test');
   tokens.bob = await userToken('u-bob', 'bob@acme.test');
   ctx.services.scheduler.start();
@@ -95,7 +104,14 @@ describe('post-incident report', () => {
     // A description a spreadsheet would run as a formula: the CSV must neutralise it.
     const created = await admin
       .post('/api/events')
-      .send({ description: '=HYPERLINK("http://evil.example") outage', affectedGroupId: 'g-team', timeZone: 'Europe/Berlin', start: iso(Date.now() - HOUR), end: null, pauseInboundDelivery: true })
+      .send({
+        description: '=HYPERLINK("http://evil.example") outage',
+        affectedGroupId: 'g-team',
+        timeZone: 'Europe/Berlin',
+        start: iso(Date.now() - HOUR),
+        end: null,
+        pauseInboundDelivery: true,
+      })
       .expect(201);
     eventId = created.body.id;
     await eventually(async () => expect((await admin.get(`/api/events/${eventId}`).expect(200)).body.startedAt).not.toBeNull());
@@ -110,11 +126,20 @@ describe('post-incident report', () => {
     await send(['ann@acme.test', 'cy@acme.test'], 'during the outage 1');
     await send(['bob@acme.test'], 'during the outage 2');
     await routed();
-    await request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens.ann}`).send({ to: ['partner@elsewhere.example'], subject: 'sent via Lifeboat', html: '<p>hi</p>' }).expect(201);
+    await request(ctx.app)
+      .post('/api/me/messages')
+      .set('Authorization', `Bearer ${tokens.ann}`)
+      .send({ to: ['partner@elsewhere.example'], subject: 'sent via Lifeboat', html: '<p>hi</p>' })
+      .expect(201);
     await routed();
 
     // Ann's pane shows the banner and acknowledges it (twice); Cy is not covered: his receipt is ignored.
-    const seen = (who: string) => request(ctx.app).post('/api/me/status/seen').set('Authorization', `Bearer ${tokens[who]}`).send({ eventIds: [eventId] }).expect(202);
+    const seen = (who: string) =>
+      request(ctx.app)
+        .post('/api/me/status/seen')
+        .set('Authorization', `Bearer ${tokens[who]}`)
+        .send({ eventIds: [eventId] })
+        .expect(202);
     expect((await seen('ann')).body).toEqual({ accepted: [eventId] });
     await seen('ann');
     expect((await seen('cy')).body).toEqual({ accepted: [] });
@@ -166,7 +191,9 @@ describe('post-incident report', () => {
     expect(lines[0]).toBe('section,time (Europe/Berlin),item,value');
     expect(lines).toContain(`event,,description,"'=HYPERLINK(""http://evil.example"") outage"`);
     expect(res.text).not.toMatch(/^[^\r\n]*,=/m);
-    expect(lines.find((l) => l.startsWith('timeline,') && l.includes('End Now'))).toMatch(/^timeline,\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00,End Now,it@acme\.test/);
+    expect(lines.find((l) => l.startsWith('timeline,') && l.includes('End Now'))).toMatch(
+      /^timeline,\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00,End Now,it@acme\.test/,
+    );
     expect(lines).toContain('figures,,held mail released,2');
     expect(lines).toContain('figures,,affected users,2');
     expect(lines).toContain('figures,,users whose pane received the start banner,1');
@@ -191,7 +218,12 @@ describe('post-incident report', () => {
       .send({ description: 'Next weekend', affectedGroupId: 'g-all', timeZone: 'UTC', start: iso(Date.now() + 48 * HOUR), end: iso(Date.now() + 50 * HOUR) })
       .expect(201);
     const report = (await admin.get(`/api/events/${pending.body.id}/report`).expect(200)).body as Report;
-    expect(report).toMatchObject({ final: false, durationMinutes: null, users: { affected: 3, bannerReceived: { count: 0, percent: 0 } }, mail: { received: 0, sent: 0, held: 0, released: 0, pausedInbound: false } });
+    expect(report).toMatchObject({
+      final: false,
+      durationMinutes: null,
+      users: { affected: 3, bannerReceived: { count: 0, percent: 0 } },
+      mail: { received: 0, sent: 0, held: 0, released: 0, pausedInbound: false },
+    });
     expect(report.timeline.map((t) => t.kind)).toEqual(['created']);
   });
 });
@@ -215,7 +247,11 @@ describe('mail status and readiness figures', () => {
     const users = (await admin.get('/api/readiness/users').expect(200)).body;
     expect(users).toEqual({ users: 3, cloudPassword: { users: 3, percent: 100 }, smsOptIn: { users: 1, percent: 33.3 } });
     const beta = await ctx.signIn('beta', 'readOnly');
-    expect((await beta.get('/api/readiness/users').expect(200)).body).toEqual({ users: 2, cloudPassword: { users: 0, percent: 0 }, smsOptIn: { users: 0, percent: 0 } });
+    expect((await beta.get('/api/readiness/users').expect(200)).body).toEqual({
+      users: 2,
+      cloudPassword: { users: 0, percent: 0 },
+      smsOptIn: { users: 0, percent: 0 },
+    });
   });
 
   it('a delivery the primary server defers counts as queued and deferred', async () => {

@@ -3,7 +3,6 @@ import { Types } from 'mongoose';
 import type { AdminIdentity } from '../../server/auth/identity';
 import { openConnection } from '../../server/db/connection';
 import { eventModel, transitionModel, type TransitionRecord } from '../../server/events/model';
-import { createLogger } from '../../server/log';
 import { createServices, syncIndexes } from '../../server/services';
 import { tenantDirectory, testDatabaseUri, testServiceOptions, useLifeboat } from '../harness/context';
 import { waitFor } from '../harness/server-process';
@@ -36,7 +35,10 @@ describe('the scheduler', () => {
       await waitFor(() => seen.length === 2, 20_000, 'start and end');
       expect(seen).toEqual(['start', 'end']);
       const fired = await quiet.events.transitionsOf('alpha', created.id);
-      expect(fired.map((t) => [t.kind, t.cause])).toEqual([['start', 'schedule'], ['end', 'schedule']]);
+      expect(fired.map((t) => [t.kind, t.cause])).toEqual([
+        ['start', 'schedule'],
+        ['end', 'schedule'],
+      ]);
       for (const t of fired) expect(t.lateMs).toBeGreaterThanOrEqual(0); // never early
       const after = await quiet.events.get('alpha', created.id);
       expect(after).toMatchObject({ status: 'expired', startedAt: fired[0].firedAt, endedAt: fired[1].firedAt });
@@ -78,7 +80,10 @@ describe('the scheduler', () => {
     await ctx.services.events.endNow(planner, created.id, context);
     await waitFor(() => seen.filter((t) => t.eventId.toHexString() === created.id).length === 2, 10_000, 'the end');
     const fired = await ctx.services.events.transitionsOf('alpha', created.id);
-    expect(fired.map((t) => [t.kind, t.cause])).toEqual([['start', 'edit'], ['end', 'endNow']]);
+    expect(fired.map((t) => [t.kind, t.cause])).toEqual([
+      ['start', 'edit'],
+      ['end', 'endNow'],
+    ]);
     await ctx.services.scheduler.stop();
   });
 
@@ -86,7 +91,14 @@ describe('the scheduler', () => {
     const now = Date.now();
     const events = eventModel(ctx.conn);
     // Written while no scheduler ran: both transitions of the first and the start of the second are overdue.
-    const base = { tenantId: 'alpha', description: 'Missed', affectedGroupId: 'alpha-g1', timeZone: 'UTC', createdAt: new Date(now - 3 * 3600_000), updatedAt: new Date(now - 3 * 3600_000) };
+    const base = {
+      tenantId: 'alpha',
+      description: 'Missed',
+      affectedGroupId: 'alpha-g1',
+      timeZone: 'UTC',
+      createdAt: new Date(now - 3 * 3600_000),
+      updatedAt: new Date(now - 3 * 3600_000),
+    };
     const first = await events.create({ ...base, start: new Date(now - 2 * 3600_000), end: new Date(now - 3600_000) });
     const second = await events.create({ ...base, start: new Date(now - 90 * 60_000), end: null });
     await events.collection.updateMany({ _id: { $in: [first._id, second._id] } }, { $set: { updatedAt: base.updatedAt } });
@@ -100,7 +112,9 @@ describe('the scheduler', () => {
     await waitFor(() => order.length === 3, 10_000, 'three missed transitions');
     await services.scheduler.stop();
     expect(order).toEqual(['first:start', 'second:start', 'first:end']);
-    const causes = await transitionModel(ctx.conn).find({ eventId: { $in: [first._id, second._id] } }).lean();
+    const causes = await transitionModel(ctx.conn)
+      .find({ eventId: { $in: [first._id, second._id] } })
+      .lean();
     expect(causes.every((t) => t.cause === 'schedule')).toBe(true);
   });
 });

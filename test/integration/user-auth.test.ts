@@ -65,11 +65,18 @@ describe('cloud passwords for users', () => {
   });
 
   it('refuse forged Lifeboat tokens', async () => {
-    const good = (await request(ctx.app).post('/api/user-auth/login').send({ email: 'one@alpha.test', password: 'user one password 2' }).expect(200)).body.token as string;
+    const good = (await request(ctx.app).post('/api/user-auth/login').send({ email: 'one@alpha.test', password: 'user one password 2' }).expect(200)).body
+      .token as string;
     const [h, p, sig] = good.split('.');
     const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: 'alpha-u2' })).toString('base64url');
     await me(`${h}.${forgedPayload}.${sig}`).expect(401);
-    const otherSecret = await new SignJWT({ tid: 'alpha' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('lifeboat').setAudience('lifeboat-user').setSubject('alpha-u1').setExpirationTime('1h').sign(createSecretKey(Buffer.alloc(32, 7)));
+    const otherSecret = await new SignJWT({ tid: 'alpha' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('lifeboat')
+      .setAudience('lifeboat-user')
+      .setSubject('alpha-u1')
+      .setExpirationTime('1h')
+      .sign(createSecretKey(Buffer.alloc(32, 7)));
     await me(otherSecret).expect(401);
     await me(new UnsecuredJWT({ tid: 'alpha', sub: 'alpha-u1', iss: 'lifeboat', aud: 'lifeboat-user' }).setExpirationTime('1h').encode()).expect(401);
     await me('not-a-token').expect(401);
@@ -78,7 +85,13 @@ describe('cloud passwords for users', () => {
 });
 
 describe('Entra access tokens (Nested App Authentication)', () => {
-  const claims = (overrides: Record<string, unknown> = {}) => ({ tid: ALPHA_TID, oid: 'alpha-u2', aud: AUDIENCE, preferred_username: 'two@alpha.test', ...overrides });
+  const claims = (overrides: Record<string, unknown> = {}) => ({
+    tid: ALPHA_TID,
+    oid: 'alpha-u2',
+    aud: AUDIENCE,
+    preferred_username: 'two@alpha.test',
+    ...overrides,
+  });
 
   it('are accepted when signed by the tenant, for Lifeboat, in time, with the scope', async () => {
     const res = await me(await entra.token(claims())).expect(200);
@@ -90,9 +103,23 @@ describe('Entra access tokens (Nested App Authentication)', () => {
   });
 
   it.each([
-    ['a wrong signature', async () => entra.token(claims(), { key: { ...entra.keys[0], privateKey: (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey } })],
+    [
+      'a wrong signature',
+      async () =>
+        entra.token(claims(), {
+          key: { ...entra.keys[0], privateKey: (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey },
+        }),
+    ],
     ['alg none', async () => new UnsecuredJWT(claims({ iss: `${entra.authority}/${ALPHA_TID}/v2.0`, scp: 'access_as_user' })).setExpirationTime('1h').encode()],
-    ['HS256 keyed with the public key (algorithm confusion)', async () => new SignJWT(claims({ scp: 'access_as_user' })).setProtectedHeader({ alg: 'HS256', kid: entra.keys[0].kid }).setIssuer(`${entra.authority}/${ALPHA_TID}/v2.0`).setExpirationTime('1h').sign(createSecretKey(Buffer.from(await exportSPKI(entra.keys[0].publicKey))))],
+    [
+      'HS256 keyed with the public key (algorithm confusion)',
+      async () =>
+        new SignJWT(claims({ scp: 'access_as_user' }))
+          .setProtectedHeader({ alg: 'HS256', kid: entra.keys[0].kid })
+          .setIssuer(`${entra.authority}/${ALPHA_TID}/v2.0`)
+          .setExpirationTime('1h')
+          .sign(createSecretKey(Buffer.from(await exportSPKI(entra.keys[0].publicKey)))),
+    ],
     ['a wrong audience', async () => entra.token(claims({ aud: 'api://someone-else' }))],
     ['a tenant that is not connected', async () => entra.token(claims({ tid: randomUUID() }))],
     ["another tenant's token for this user", async () => entra.token(claims({ tid: BETA_TID, oid: 'alpha-u2', preferred_username: 'two@alpha.test' }))],

@@ -52,7 +52,13 @@ describe('server process over HTTPS', () => {
     const { cert, key } = createSelfSignedCertificate({ commonName: 'lifeboat.test', dnsNames: ['lifeboat.test', 'localhost'], ips: ['127.0.0.1'] });
     writeFileSync(path.join(dir, 'cert.pem'), cert);
     writeFileSync(path.join(dir, 'key.pem'), key);
-    const env = { ...ADMIN, LIFEBOAT_DATA_DIR: dir, MONGODB_URI: database(), LIFEBOAT_TLS_CERT: path.join(dir, 'cert.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'key.pem') };
+    const env = {
+      ...ADMIN,
+      LIFEBOAT_DATA_DIR: dir,
+      MONGODB_URI: database(),
+      LIFEBOAT_TLS_CERT: path.join(dir, 'cert.pem'),
+      LIFEBOAT_TLS_KEY: path.join(dir, 'key.pem'),
+    };
     const server = await startServer(env);
     try {
       const res = await getJson(`${server.url}/healthz`, cert, 'lifeboat.test');

@@ -15,12 +15,18 @@ import { simpleMessage, smtpSession } from '../harness/smtp-peers';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-
 function crashTenant() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-mail-crash-'));
   dirs.push(dataDir);
   const directoryFile = path.join(dataDir, 'directory.json');
-  writeFileSync(directoryFile, JSON.stringify({ tenant: { id: 'crash', name: 'Crash', domains: ['crash.test'] }, users: [{ id: 'u1', displayName: 'One', mail: 'one@crash.test' }], groups: [] }));
+  writeFileSync(
+    directoryFile,
+    JSON.stringify({
+      tenant: { id: 'crash', name: 'Crash', domains: ['crash.test'] },
+      users: [{ id: 'u1', displayName: 'One', mail: 'one@crash.test' }],
+      groups: [],
+    }),
+  );
   return { dataDir, directoryFile };
 }
 
@@ -70,7 +76,13 @@ async function missingAfterRestart(env: NodeJS.ProcessEnv, dataDir: string, acce
   }
 }
 
-const envFor = (dataDir: string, directoryFile: string, smtpPort: number) => ({ LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_DIRECTORY_FILE: directoryFile, SMTP_PORT: String(smtpPort), LOG_LEVEL: 'error', LIFEBOAT_SECRET: 'crash-secret-0123456789abcdef0123456789' });
+const envFor = (dataDir: string, directoryFile: string, smtpPort: number) => ({
+  LIFEBOAT_DATA_DIR: dataDir,
+  LIFEBOAT_DIRECTORY_FILE: directoryFile,
+  SMTP_PORT: String(smtpPort),
+  LOG_LEVEL: 'error',
+  LIFEBOAT_SECRET: 'crash-secret-0123456789abcdef0123456789',
+});
 
 it('keeps every message answered 250 when the server is killed with SIGKILL right after', async () => {
   const { dataDir, directoryFile } = crashTenant();

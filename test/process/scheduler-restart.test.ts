@@ -12,14 +12,24 @@ describe('a server killed while an event is pending', () => {
   it('fires the missed start exactly once after it comes back', async () => {
     const env = { ...ADMIN, LIFEBOAT_DATA_DIR: dataDir };
     const first = await startServer(env);
-    const login = await fetch(`${first.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'it@contoso.test', password: 'first admin password' }) });
+    const login = await fetch(`${first.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'it@contoso.test', password: 'first admin password' }),
+    });
     const cookie = login.headers.getSetCookie()[0].split(';')[0];
     const headers = { cookie, 'content-type': 'application/json' };
     const start = Date.now() + 4000;
     const created = await fetch(`${first.url}/api/events`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ description: 'Planned failover', affectedGroupId: 'g-all-staff', timeZone: 'Europe/London', start: new Date(start).toISOString(), end: null }),
+      body: JSON.stringify({
+        description: 'Planned failover',
+        affectedGroupId: 'g-all-staff',
+        timeZone: 'Europe/London',
+        start: new Date(start).toISOString(),
+        end: null,
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = await created.json();
@@ -31,15 +41,16 @@ describe('a server killed while an event is pending', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, start + 500 - Date.now())));
 
     const second = await startServer(env);
-    let transitions: { kind: string; cause: string; firedAt: string; scheduledAt: string }[] = [];
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      transitions = await (await fetch(`${second.url}/api/events/${id}/transitions`, { headers })).json();
-      if (transitions.length) break;
+      const found: unknown[] = await (await fetch(`${second.url}/api/events/${id}/transitions`, { headers })).json();
+      if (found.length) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 1500)); // a duplicate would have fired by now
-    transitions = await (await fetch(`${second.url}/api/events/${id}/transitions`, { headers })).json();
+    const transitions: { kind: string; cause: string; firedAt: string; scheduledAt: string }[] = await (
+      await fetch(`${second.url}/api/events/${id}/transitions`, { headers })
+    ).json();
     expect(transitions.map((t) => [t.kind, t.cause])).toEqual([['start', 'schedule']]);
     expect(Date.parse(transitions[0].firedAt)).toBeGreaterThan(start);
     const event = await (await fetch(`${second.url}/api/events/${id}`, { headers })).json();

@@ -19,7 +19,11 @@ const tempDir = (prefix: string) => {
 afterAll(() => tempDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 async function login(url: string, email: string, password: string): Promise<string> {
-  const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const res = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   expect(res.status).toBe(200);
   return res.headers.getSetCookie()[0].split(';')[0];
 }
@@ -109,7 +113,10 @@ describe('startup failures end in one clear message', () => {
 
   it('names a bad directory file and its problem', async () => {
     const file = path.join(tempDir('lifeboat-dir-'), 'broken.json');
-    writeFileSync(file, JSON.stringify({ tenant: { id: 't', name: 'T', domains: ['t.test'] }, users: [], groups: [{ id: 'g', displayName: 'G', members: ['nobody'] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ tenant: { id: 't', name: 'T', domains: ['t.test'] }, users: [], groups: [{ id: 'g', displayName: 'G', members: ['nobody'] }] }),
+    );
     const result = await runUntilExit({ LIFEBOAT_DIRECTORY_FILE: file, LIFEBOAT_DATA_DIR: tempDir('lifeboat-data-') });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(file);
@@ -126,7 +133,10 @@ describe('startup failures end in one clear message', () => {
   });
 
   it('says when MONGODB_URI does not answer', async () => {
-    const result = await runUntilExit({ LIFEBOAT_DATA_DIR: tempDir('lifeboat-data-'), MONGODB_URI: 'mongodb://127.0.0.1:1/lifeboat?serverSelectionTimeoutMS=500' });
+    const result = await runUntilExit({
+      LIFEBOAT_DATA_DIR: tempDir('lifeboat-data-'),
+      MONGODB_URI: 'mongodb://127.0.0.1:1/lifeboat?serverSelectionTimeoutMS=500',
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/MONGODB_URI does not answer/);
     noStackTrace(result.stderr);

@@ -102,7 +102,15 @@ export class EntraTenant {
   }
 
   putUser(user: Partial<StandInUser> & { id: string; displayName: string }): StandInUser {
-    const full: StandInUser = { mail: null, userPrincipalName: user.mail ?? `${user.id}@${this.id}`, proxyAddresses: [], mobilePhone: null, businessPhones: [], otherMails: [], ...user };
+    const full: StandInUser = {
+      mail: null,
+      userPrincipalName: user.mail ?? `${user.id}@${this.id}`,
+      proxyAddresses: [],
+      mobilePhone: null,
+      businessPhones: [],
+      otherMails: [],
+      ...user,
+    };
     this.users.set(full.id, full);
     this.deletedUsers.delete(full.id);
     this.userChanged.set(full.id, ++this.seq);
@@ -114,7 +122,10 @@ export class EntraTenant {
     const lower = idOrAddress.toLowerCase();
     return (
       this.users.get(idOrAddress) ??
-      [...this.users.values()].find((u) => u.userPrincipalName.toLowerCase() === lower || u.mail?.toLowerCase() === lower || u.proxyAddresses.some((p) => p.toLowerCase() === `smtp:${lower}`))
+      [...this.users.values()].find(
+        (u) =>
+          u.userPrincipalName.toLowerCase() === lower || u.mail?.toLowerCase() === lower || u.proxyAddresses.some((p) => p.toLowerCase() === `smtp:${lower}`),
+      )
     );
   }
 
@@ -125,7 +136,13 @@ export class EntraTenant {
     const head = (raw.split(/\r?\n\r?\n/)[0] ?? '').replace(/\r?\n[ \t]+/g, ' ');
     const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
     const list = this.mailboxes.get(user.id) ?? [];
-    list.push({ id: randomUUID(), subject: header('Subject'), internetMessageId: header('Message-ID'), receivedDateTime: new Date().toISOString(), from: header('From') });
+    list.push({
+      id: randomUUID(),
+      subject: header('Subject'),
+      internetMessageId: header('Message-ID'),
+      receivedDateTime: new Date().toISOString(),
+      from: header('From'),
+    });
     this.mailboxes.set(user.id, list);
     return true;
   }
@@ -297,12 +314,28 @@ export class StandInWorld {
       const filter = q.get('$filter');
       if (filter) {
         const f = /^(internetMessageId|subject) eq '((?:[^']|'')*)'$/.exec(filter.trim());
-        if (!f) return graphError(res, 400, 'ErrorInvalidUrlQueryFilter', 'The stand-in supports $filter=internetMessageId eq \'…\' or subject eq \'…\' only.');
+        if (!f) return graphError(res, 400, 'ErrorInvalidUrlQueryFilter', "The stand-in supports $filter=internetMessageId eq '…' or subject eq '…' only.");
         const value = f[2]!.replace(/''/g, "'");
         messages = messages.filter((m) => (f[1] === 'subject' ? m.subject : m.internetMessageId) === value);
       }
-      const select = q.get('$select')?.split(',').map((x) => x.trim()).filter(Boolean) ?? null;
-      const entries = messages.map((m) => project({ id: m.id, subject: m.subject, internetMessageId: m.internetMessageId, receivedDateTime: m.receivedDateTime, from: { emailAddress: { address: m.from } } }, select));
+      const select =
+        q
+          .get('$select')
+          ?.split(',')
+          .map((x) => x.trim())
+          .filter(Boolean) ?? null;
+      const entries = messages.map((m) =>
+        project(
+          {
+            id: m.id,
+            subject: m.subject,
+            internetMessageId: m.internetMessageId,
+            receivedDateTime: m.receivedDateTime,
+            from: { emailAddress: { address: m.from } },
+          },
+          select,
+        ),
+      );
       const top = Math.min(Number(q.get('$top') ?? 10) || 10, 1000);
       return this.page(res, `${origin}/v1.0`, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink: null });
     }
@@ -321,7 +354,12 @@ export class StandInWorld {
     if (advanced && !eventual) return needsEventual(res);
     const preferred = /odata\.maxpagesize=(\d+)/.exec(String(req.headers.prefer ?? ''))?.[1];
     const top = Math.min(Number(q.get('$top') ?? preferred ?? 100) || 100, 999, this.options.maxPageSize ?? 999);
-    const select = q.get('$select')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
+    const select =
+      q
+        .get('$select')
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? null;
 
     let m: RegExpExecArray | null;
     if (path === '/v1.0/users' || path === '/v1.0/groups') {
@@ -352,15 +390,35 @@ export class StandInWorld {
     }
     if ((m = /^\/v1\.0\/servicePrincipals\(appId='([^']+)'\)$/.exec(path))) {
       if (m[1] === GRAPH_APP_ID) {
-        return json(res, 200, project({ id: 'graph-sp', appId: GRAPH_APP_ID, displayName: 'Microsoft Graph', appRoles: Object.entries(GRAPH_APP_ROLES).map(([value, id]) => ({ id, value, allowedMemberTypes: ['Application'] })) }, select));
+        return json(
+          res,
+          200,
+          project(
+            {
+              id: 'graph-sp',
+              appId: GRAPH_APP_ID,
+              displayName: 'Microsoft Graph',
+              appRoles: Object.entries(GRAPH_APP_ROLES).map(([value, id]) => ({ id, value, allowedMemberTypes: ['Application'] })),
+            },
+            select,
+          ),
+        );
       }
       const app = tenant.apps.get(m[1]);
-      return app ? json(res, 200, project({ id: app.servicePrincipalId, appId: app.clientId, displayName: 'Lifeboat' }, select)) : graphError(res, 404, 'Request_ResourceNotFound', 'Service principal not found.');
+      return app
+        ? json(res, 200, project({ id: app.servicePrincipalId, appId: app.clientId, displayName: 'Lifeboat' }, select))
+        : graphError(res, 404, 'Request_ResourceNotFound', 'Service principal not found.');
     }
     if ((m = /^\/v1\.0\/servicePrincipals\/([^/]+)\/appRoleAssignments$/.exec(path))) {
       const app = [...tenant.apps.values()].find((a) => a.servicePrincipalId === m![1]);
       if (!app) return graphError(res, 404, 'Request_ResourceNotFound', 'Service principal not found.');
-      const entries = app.grantedPermissions.map((name) => ({ id: randomUUID(), appRoleId: GRAPH_APP_ROLES[name], principalId: app.servicePrincipalId, resourceId: 'graph-sp', resourceDisplayName: 'Microsoft Graph' }));
+      const entries = app.grantedPermissions.map((name) => ({
+        id: randomUUID(),
+        appRoleId: GRAPH_APP_ROLES[name],
+        principalId: app.servicePrincipalId,
+        resourceId: 'graph-sp',
+        resourceDisplayName: 'Microsoft Graph',
+      }));
       return this.page(res, base, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink: null });
     }
     graphError(res, 404, 'Request_ResourceNotFound', `The stand-in does not implement ${path}.`);
@@ -368,7 +426,14 @@ export class StandInWorld {
 
   /** Graph's sendMail: 202 at once; the message then leaves "Exchange" by SMTP (unless the flow is broken). */
   private sendMail(res: ServerResponse, user: StandInUser, body: string): void {
-    let parsed: { message?: { subject?: string; body?: { content?: string }; toRecipients?: { emailAddress?: { address?: string } }[]; internetMessageHeaders?: { name: string; value: string }[] } };
+    let parsed: {
+      message?: {
+        subject?: string;
+        body?: { content?: string };
+        toRecipients?: { emailAddress?: { address?: string } }[];
+        internetMessageHeaders?: { name: string; value: string }[];
+      };
+    };
     try {
       parsed = JSON.parse(body);
     } catch {
@@ -378,7 +443,8 @@ export class StandInWorld {
     const to = message?.toRecipients?.map((r) => r.emailAddress?.address).filter((a): a is string => Boolean(a)) ?? [];
     if (!message || !to.length) return graphError(res, 400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
     const headers = message.internetMessageHeaders ?? [];
-    if (headers.some((h) => !/^x-/i.test(h.name))) return graphError(res, 400, 'InvalidInternetMessageHeader', 'The internet message header name should start with \'x-\' or \'X-\'.');
+    if (headers.some((h) => !/^x-/i.test(h.name)))
+      return graphError(res, 400, 'InvalidInternetMessageHeader', "The internet message header name should start with 'x-' or 'X-'.");
     res.writeHead(202).end();
     const flow = this.mailFlow;
     if (!flow.smtp || flow.broken) return;
@@ -388,7 +454,13 @@ export class StandInWorld {
       if (flow.broken || !flow.smtp) return;
       const transport = nodemailer.createTransport({ host: flow.smtp.host, port: flow.smtp.port, secure: false, ignoreTLS: true });
       try {
-        await transport.sendMail({ from, to, subject: message.subject ?? '', text: message.body?.content ?? '', headers: Object.fromEntries(headers.map((h) => [h.name, h.value])) });
+        await transport.sendMail({
+          from,
+          to,
+          subject: message.subject ?? '',
+          text: message.body?.content ?? '',
+          headers: Object.fromEntries(headers.map((h) => [h.name, h.value])),
+        });
       } catch {
         // Exchange would retry and finally bounce; the monitor sees a message that never arrives.
       } finally {
@@ -402,7 +474,8 @@ export class StandInWorld {
   private usersDelta(res: ServerResponse, base: string, path: string, tenant: EntraTenant, q: URLSearchParams, top: number, select: string[] | null): void {
     const since = deltaSince(q);
     const entries: object[] = [];
-    for (const user of tenant.users.values()) if (since === null || (tenant.userChanged.get(user.id) ?? 0) > since) entries.push(project(userJson(user), select));
+    for (const user of tenant.users.values())
+      if (since === null || (tenant.userChanged.get(user.id) ?? 0) > since) entries.push(project(userJson(user), select));
     if (since !== null) for (const [id, seq] of tenant.deletedUsers) if (seq > since) entries.push({ id, '@removed': { reason: 'changed' } });
     const deltaLink = `${base}/users/delta?$deltatoken=${tenant.currentSeq}${select ? `&$select=${select.join(',')}` : ''}`;
     this.page(res, base, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink });
@@ -413,7 +486,10 @@ export class StandInWorld {
     const withMembers = !select || select.includes('members');
     const per = this.options.membersPerDeltaEntry ?? 500;
     const entries: object[] = [];
-    const memberRef = (id: string) => ({ '@odata.type': tenant.groups.has(id) || tenant.deletedGroups.has(id) ? '#microsoft.graph.group' : '#microsoft.graph.user', id });
+    const memberRef = (id: string) => ({
+      '@odata.type': tenant.groups.has(id) || tenant.deletedGroups.has(id) ? '#microsoft.graph.group' : '#microsoft.graph.user',
+      id,
+    });
     const changedMembers = new Map<string, object[]>();
     if (since !== null && withMembers) {
       for (const e of tenant.memberEvents.values()) {
@@ -461,11 +537,28 @@ function deltaSince(q: URLSearchParams): number | null {
 }
 
 function userJson(u: StandInUser) {
-  return { id: u.id, displayName: u.displayName, mail: u.mail, userPrincipalName: u.userPrincipalName, proxyAddresses: u.proxyAddresses, mobilePhone: u.mobilePhone, businessPhones: u.businessPhones, otherMails: u.otherMails };
+  return {
+    id: u.id,
+    displayName: u.displayName,
+    mail: u.mail,
+    userPrincipalName: u.userPrincipalName,
+    proxyAddresses: u.proxyAddresses,
+    mobilePhone: u.mobilePhone,
+    businessPhones: u.businessPhones,
+    otherMails: u.otherMails,
+  };
 }
 
 function groupJson(g: StandInGroup) {
-  return { id: g.id, displayName: g.displayName, mail: g.mail, groupTypes: g.groupTypes, mailEnabled: g.mailEnabled, securityEnabled: g.securityEnabled, membershipRule: g.membershipRule };
+  return {
+    id: g.id,
+    displayName: g.displayName,
+    mail: g.mail,
+    groupTypes: g.groupTypes,
+    mailEnabled: g.mailEnabled,
+    securityEnabled: g.securityEnabled,
+    membershipRule: g.membershipRule,
+  };
 }
 
 function project(entry: Record<string, unknown>, select: string[] | null): Record<string, unknown> {
@@ -509,7 +602,14 @@ function verifyAssertion(assertion: string, app: StandInApp, audience: string): 
         : header.alg === 'RS256' && verify('sha256', data, key, signature);
     const thumbprint = cert.fingerprint256.replace(/:/g, '');
     const x5t = header['x5t#S256'] ? Buffer.from(header['x5t#S256'], 'base64url').toString('hex').toUpperCase() : null;
-    return Boolean(valid) && payload.iss === app.clientId && payload.sub === app.clientId && payload.aud === audience && payload.exp * 1000 > Date.now() && (x5t === null || x5t === thumbprint);
+    return (
+      Boolean(valid) &&
+      payload.iss === app.clientId &&
+      payload.sub === app.clientId &&
+      payload.aud === audience &&
+      payload.exp * 1000 > Date.now() &&
+      (x5t === null || x5t === thumbprint)
+    );
   } catch {
     return false;
   }
@@ -526,7 +626,12 @@ function graphError(res: ServerResponse, status: number, code: string, message: 
 }
 
 function needsEventual(res: ServerResponse): void {
-  graphError(res, 400, 'Request_UnsupportedQuery', "Request with $search, $count or $orderby query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'");
+  graphError(
+    res,
+    400,
+    'Request_UnsupportedQuery',
+    "Request with $search, $count or $orderby query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+  );
 }
 
 export interface StandIns {
@@ -538,7 +643,10 @@ export interface StandIns {
   close(): Promise<void>;
 }
 
-async function listen(handler: (req: IncomingMessage, body: string, res: ServerResponse, origin: string) => void, tls: { cert: string; key: string }): Promise<{ server: Server; origin: string }> {
+async function listen(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse, origin: string) => void,
+  tls: { cert: string; key: string },
+): Promise<{ server: Server; origin: string }> {
   let origin = '';
   const server = createServer({ ...tls, keepAliveTimeout: 1000 }, (req, res) => {
     let body = '';

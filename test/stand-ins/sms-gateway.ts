@@ -63,7 +63,7 @@ export async function startSmsGateway(credentials = { accountSid: 'AC0123456789a
         res.end(JSON.stringify(body));
       };
       if (req.method !== 'POST' || (!twilioPath && url.pathname !== '/hook')) return json(404, { message: 'not found' });
-      let fields: Record<string, unknown> = {};
+      let fields: Record<string, unknown>;
       try {
         fields = twilioPath ? Object.fromEntries(new URLSearchParams(raw)) : (JSON.parse(raw) as Record<string, unknown>);
       } catch {
@@ -83,10 +83,15 @@ export async function startSmsGateway(credentials = { accountSid: 'AC0123456789a
         held.push(res);
         return;
       }
-      if (answer && (answer.status < 200 || answer.status >= 300)) return json(answer.status, answer.body ?? { message: 'scripted failure', status: answer.status }, answer.headers);
+      if (answer && (answer.status < 200 || answer.status >= 300))
+        return json(answer.status, answer.body ?? { message: 'scripted failure', status: answer.status }, answer.headers);
       gateway.delivered.push(request);
       const sid = `SM${String(++sequence).padStart(32, '0')}`;
-      json(answer?.status ?? 201, answer?.body ?? (twilioPath ? { sid, status: 'queued', to: fields.To, body: fields.Body } : { id: sid, accepted: true }), answer?.headers);
+      json(
+        answer?.status ?? 201,
+        answer?.body ?? (twilioPath ? { sid, status: 'queued', to: fields.To, body: fields.Body } : { id: sid, accepted: true }),
+        answer?.headers,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

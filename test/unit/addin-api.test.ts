@@ -9,8 +9,7 @@ function fakeFetch(respond: (url: string, init: RequestInit) => Response | Promi
   return { calls, fetchFn };
 }
 
-const problem = (status: number, body: object) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } });
+const problem = (status: number, body: object) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } });
 
 describe('the pane’s REST client', () => {
   it('sends the bearer token and parses the status', async () => {
@@ -45,7 +44,16 @@ describe('the pane’s REST client', () => {
     expect(err.unauthorized).toBe(true);
     expect(err.message).toMatch(/sign-in has expired/);
     const signedOut = createApi({ baseUrl: 'https://lifeboat.test', getToken: async () => null, fetch: fetchFn });
-    await expect(signedOut.reportClient({ kind: 'web', hostName: 'OutlookWebApp', platform: 'OfficeOnline', accountType: 'office365', hostVersion: '15', cachedMode: 'notApplicable' })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      signedOut.reportClient({
+        kind: 'web',
+        hostName: 'OutlookWebApp',
+        platform: 'OfficeOnline',
+        accountType: 'office365',
+        hostVersion: '15',
+        cachedMode: 'notApplicable',
+      }),
+    ).rejects.toMatchObject({ status: 401 });
     expect(calls).toHaveLength(1);
   });
 

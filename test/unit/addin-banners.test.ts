@@ -11,7 +11,11 @@ function fakeOffice(mailboxVersion: string, existing: Msg[]) {
   const ok = (cb: (r: unknown) => void, value?: unknown) => cb({ status: 'succeeded', value });
   const item = {
     notificationMessages: {
-      getAllAsync: (cb: (r: unknown) => void) => ok(cb, store.map((m) => ({ ...m }))),
+      getAllAsync: (cb: (r: unknown) => void) =>
+        ok(
+          cb,
+          store.map((m) => ({ ...m })),
+        ),
       replaceAsync: (key: string, details: Omit<Msg, 'key'>, cb: (r: unknown) => void) => {
         const i = store.findIndex((m) => m.key === key);
         if (i >= 0) store[i] = { key, ...details };
@@ -19,7 +23,10 @@ function fakeOffice(mailboxVersion: string, existing: Msg[]) {
         ok(cb);
       },
       removeAsync: (key: string, cb: (r: unknown) => void) => {
-        store.splice(store.findIndex((m) => m.key === key), 1);
+        store.splice(
+          store.findIndex((m) => m.key === key),
+          1,
+        );
         ok(cb);
       },
     },
@@ -27,7 +34,9 @@ function fakeOffice(mailboxVersion: string, existing: Msg[]) {
   (globalThis as Record<string, unknown>).Office = {
     AsyncResultStatus: { Succeeded: 'succeeded', Failed: 'failed' },
     MailboxEnums: { ItemNotificationMessageType: { InformationalMessage: 'informationalMessage' } },
-    context: { requirements: { isSetSupported: (name: string, v: string) => name === 'Mailbox' && Number(v.split('.')[1]) <= Number(mailboxVersion.split('.')[1]) } },
+    context: {
+      requirements: { isSetSupported: (name: string, v: string) => name === 'Mailbox' && Number(v.split('.')[1]) <= Number(mailboxVersion.split('.')[1]) },
+    },
   };
   return { item: item as unknown as Office.Item, store };
 }
@@ -43,7 +52,9 @@ describe('continuity banner on the item', () => {
     const { item, store } = fakeOffice('1.5', other(1));
     await expect(showContinuityBanner(item, 'first')).resolves.toBe('shown');
     await expect(showContinuityBanner(item, 'second')).resolves.toBe('shown');
-    expect(store.filter((m) => m.key === BANNER_KEY)).toEqual([{ key: BANNER_KEY, type: 'informationalMessage', message: 'second', icon: 'Icon.16x16', persistent: false }]);
+    expect(store.filter((m) => m.key === BANNER_KEY)).toEqual([
+      { key: BANNER_KEY, type: 'informationalMessage', message: 'second', icon: 'Icon.16x16', persistent: false },
+    ]);
     expect(store).toHaveLength(2);
   });
 

@@ -88,7 +88,9 @@ describe('quoting', () => {
 
   it('forward: the forwarded header block, then the original', () => {
     const q = quoteOriginal(original, 'forward', 'UTC');
-    expect(q).toContain('---------- Forwarded message ----------<br>From: Bob Stone &lt;bob@fabrikam.example&gt;<br>Date: Sun 22 Nov 2026, 13:05 UTC<br>Subject: Quarterly numbers');
+    expect(q).toContain(
+      '---------- Forwarded message ----------<br>From: Bob Stone &lt;bob@fabrikam.example&gt;<br>Date: Sun 22 Nov 2026, 13:05 UTC<br>Subject: Quarterly numbers',
+    );
     expect(q).toContain('Cc: ADA@contoso.test, erin@fabrikam.example, bob@fabrikam.example');
     expect(q.endsWith('<p>Numbers <b>attached</b></p></div>')).toBe(true);
   });

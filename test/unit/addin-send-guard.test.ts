@@ -5,11 +5,26 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { onMessageSendHandler } from '../../addin/commands/onsend';
-import { BLOCK_BUTTON, BLOCK_MESSAGE, PANE_COMMAND_ID, cachedActive, completedOptions, decideSend, loadGuard, saveGuard, type CachedGuard } from '../../addin/lib/send-guard';
+import {
+  BLOCK_BUTTON,
+  BLOCK_MESSAGE,
+  PANE_COMMAND_ID,
+  cachedActive,
+  completedOptions,
+  decideSend,
+  loadGuard,
+  saveGuard,
+  type CachedGuard,
+} from '../../addin/lib/send-guard';
 import type { ContinuityStatus } from '../../addin/lib/status';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
-const activeStatus: ContinuityStatus = { seq: 4, active: true, events: [{ id: 'e1', description: 'Outage', startMessage: 'Use Lifeboat', start: '2026-11-22T10:00:00Z', end: null, timeZone: 'UTC' }], at: '2026-11-22T10:00:00Z' };
+const activeStatus: ContinuityStatus = {
+  seq: 4,
+  active: true,
+  events: [{ id: 'e1', description: 'Outage', startMessage: 'Use Lifeboat', start: '2026-11-22T10:00:00Z', end: null, timeZone: 'UTC' }],
+  at: '2026-11-22T10:00:00Z',
+};
 const inactiveStatus: ContinuityStatus = { seq: 5, active: false, events: [], at: '2026-11-22T11:00:00Z' };
 const guard = (status: ContinuityStatus, savedAt = '2026-11-22T11:59:00Z'): CachedGuard => ({ status, savedAt });
 
@@ -35,7 +50,12 @@ describe('decideSend', () => {
   });
   it('completed options: block with the message and the pane button, or allow', () => {
     expect(completedOptions({ allow: true, reason: 'inactive' })).toEqual({ allowEvent: true });
-    expect(completedOptions({ allow: false, reason: 'active', message: BLOCK_MESSAGE })).toEqual({ allowEvent: false, errorMessage: BLOCK_MESSAGE, cancelLabel: BLOCK_BUTTON, commandId: PANE_COMMAND_ID });
+    expect(completedOptions({ allow: false, reason: 'active', message: BLOCK_MESSAGE })).toEqual({
+      allowEvent: false,
+      errorMessage: BLOCK_MESSAGE,
+      cancelLabel: BLOCK_BUTTON,
+      commandId: PANE_COMMAND_ID,
+    });
     expect(BLOCK_BUTTON.length).toBeLessThanOrEqual(20);
   });
 });
@@ -90,7 +110,11 @@ describe('onMessageSendHandler', () => {
   });
 
   it('backend refusing (expired token) or down: the cached status decides; nothing cached: allow', async () => {
-    await saveGuard({ status: { ...activeStatus, events: [{ ...activeStatus.events[0]!, start: new Date(Date.now() - 60_000).toISOString() }] }, token: 'old', tokenExpiresAt: future });
+    await saveGuard({
+      status: { ...activeStatus, events: [{ ...activeStatus.events[0]!, start: new Date(Date.now() - 60_000).toISOString() }] },
+      token: 'old',
+      tokenExpiresAt: future,
+    });
     answer = { status: 401, body: { title: 'Unauthorized' } };
     await expect(run()).resolves.toMatchObject({ allowEvent: false });
     store.clear();

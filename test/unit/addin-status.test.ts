@@ -2,7 +2,12 @@ import { bannerMessage, headerState, isNewer, parseStatus, type ContinuityStatus
 import { bannerText, MAX_MESSAGE_LENGTH } from '../../addin/office/banners';
 import { hhmm } from '../../addin/lib/time';
 
-const status = (seq: number, active: boolean, events: ContinuityStatus['events'] = []): ContinuityStatus => ({ seq, active, events, at: '2026-11-22T10:00:00Z' });
+const status = (seq: number, active: boolean, events: ContinuityStatus['events'] = []): ContinuityStatus => ({
+  seq,
+  active,
+  events,
+  at: '2026-11-22T10:00:00Z',
+});
 const event = { id: 'e1', description: 'Exchange outage', start: '2026-11-22T09:00:00Z', end: null };
 
 describe('continuity status in the pane', () => {
@@ -23,7 +28,9 @@ describe('continuity status in the pane', () => {
   });
 
   it('banner text: the start message while active, nothing otherwise', () => {
-    expect(bannerMessage(status(2, true, [{ ...event, startMessage: 'Mail goes through Lifeboat' }]))).toBe('Email continuity is active: Mail goes through Lifeboat');
+    expect(bannerMessage(status(2, true, [{ ...event, startMessage: 'Mail goes through Lifeboat' }]))).toBe(
+      'Email continuity is active: Mail goes through Lifeboat',
+    );
     expect(bannerMessage(status(2, true, [event]))).toBe('Email continuity is active: Exchange outage');
     expect(bannerMessage(status(3, false, [event]))).toBeNull();
   });
@@ -38,7 +45,12 @@ describe('continuity status in the pane', () => {
 
   it('parses the contract payload and refuses malformed ones', () => {
     const parsed = parseStatus({ seq: 7, active: true, events: [{ id: 'e', description: 'd', startMessage: 's', start: 'x', end: null }], at: 't' });
-    expect(parsed).toEqual({ seq: 7, active: true, events: [{ id: 'e', description: 'd', startMessage: 's', endMessage: undefined, start: 'x', end: null }], at: 't' });
+    expect(parsed).toEqual({
+      seq: 7,
+      active: true,
+      events: [{ id: 'e', description: 'd', startMessage: 's', endMessage: undefined, start: 'x', end: null }],
+      at: 't',
+    });
     expect(parseStatus({ seq: '7', active: true, events: [] })).toBeNull();
     expect(parseStatus({ seq: 1, active: true, events: [{ description: 'no id' }] })).toBeNull();
     expect(parseStatus(null)).toBeNull();

@@ -1,5 +1,14 @@
 /** The readiness rules of the admin page: pure functions over what the API reports. */
-import { adminCheck, alertContactsCheck, censusCheck, cloudPasswordCheck, lastEventCheck, permissionsCheck, smsOptInCheck, syncCheck } from '../../addin/admin/readiness/checks';
+import {
+  adminCheck,
+  alertContactsCheck,
+  censusCheck,
+  cloudPasswordCheck,
+  lastEventCheck,
+  permissionsCheck,
+  smsOptInCheck,
+  syncCheck,
+} from '../../addin/admin/readiness/checks';
 
 const NOW = Date.parse('2027-03-28T12:00:00Z');
 const hoursAgo = (h: number) => new Date(NOW - h * 3_600_000).toISOString();
@@ -44,14 +53,24 @@ describe('readiness checks', () => {
 
   test('last drill or event: only started events count', () => {
     expect(lastEventCheck([{ start: hoursAgo(-48), description: 'future' }], NOW).status).toBe('warn');
-    const recent = lastEventCheck([{ start: hoursAgo(24 * 10), description: 'drill' }, { start: hoursAgo(24 * 200), description: 'old' }], NOW);
+    const recent = lastEventCheck(
+      [
+        { start: hoursAgo(24 * 10), description: 'drill' },
+        { start: hoursAgo(24 * 200), description: 'old' },
+      ],
+      NOW,
+    );
     expect(recent.status).toBe('pass');
     expect(recent.detail).toMatch(/drill/);
     expect(lastEventCheck([{ start: hoursAgo(24 * 100), description: 'old' }], NOW).status).toBe('warn');
   });
 
   test('cloud passwords: a share of the directory; none is a failure, no users is unknown', () => {
-    const figures = (users: number, withPassword: number) => ({ users, cloudPassword: { users: withPassword, percent: users ? Math.round((withPassword / users) * 1000) / 10 : null }, smsOptIn: null });
+    const figures = (users: number, withPassword: number) => ({
+      users,
+      cloudPassword: { users: withPassword, percent: users ? Math.round((withPassword / users) * 1000) / 10 : null },
+      smsOptIn: null,
+    });
     expect(cloudPasswordCheck(figures(0, 0)).status).toBe('unknown');
     expect(cloudPasswordCheck(figures(10, 0)).status).toBe('fail');
     const some = cloudPasswordCheck(figures(3, 1));

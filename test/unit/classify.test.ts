@@ -6,8 +6,16 @@ describe('group classification (the rules the file and Graph providers share)', 
     ['mail-enabled security group', { groupTypes: [], mailEnabled: true, securityEnabled: true }, 'mailEnabledSecurity'],
     ['security group', { groupTypes: [], mailEnabled: false, securityEnabled: true }, 'security'],
     ['distribution list', { groupTypes: [], mailEnabled: true, securityEnabled: false }, 'distributionList'],
-    ['dynamic security group', { groupTypes: ['DynamicMembership'], mailEnabled: false, securityEnabled: true, membershipRule: 'user.city -eq "Oslo"' }, 'dynamic'],
-    ['dynamic Microsoft 365 group', { groupTypes: ['Unified', 'DynamicMembership'], mailEnabled: true, securityEnabled: false, membershipRule: 'user.department -eq "Sales"' }, 'dynamic'],
+    [
+      'dynamic security group',
+      { groupTypes: ['DynamicMembership'], mailEnabled: false, securityEnabled: true, membershipRule: 'user.city -eq "Oslo"' },
+      'dynamic',
+    ],
+    [
+      'dynamic Microsoft 365 group',
+      { groupTypes: ['Unified', 'DynamicMembership'], mailEnabled: true, securityEnabled: false, membershipRule: 'user.department -eq "Sales"' },
+      'dynamic',
+    ],
     ['rule without the group type', { groupTypes: [], mailEnabled: false, securityEnabled: true, membershipRule: 'user.city -eq "Rome"' }, 'dynamic'],
     ['missing properties', {}, 'security'],
   ])('%s', (_name, traits, kind) => {

@@ -71,7 +71,11 @@ describe('Entra settings for the add-in', () => {
   it('derive the accepted audiences and scope from the app registration', () => {
     const entra = loadConfig({ LIFEBOAT_ENTRA_CLIENT_ID: 'abc', LIFEBOAT_PUBLIC_URL: 'https://lifeboat.example' }).entra;
     expect(entra).toEqual({ audiences: ['abc', 'api://lifeboat.example/abc'], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' });
-    const custom = loadConfig({ LIFEBOAT_ENTRA_CLIENT_ID: 'abc', LIFEBOAT_ENTRA_API_SCOPE: 'api://contoso.example/lifeboat/Mail.Continuity', LIFEBOAT_ENTRA_AUDIENCE: 'x,y' }).entra;
+    const custom = loadConfig({
+      LIFEBOAT_ENTRA_CLIENT_ID: 'abc',
+      LIFEBOAT_ENTRA_API_SCOPE: 'api://contoso.example/lifeboat/Mail.Continuity',
+      LIFEBOAT_ENTRA_AUDIENCE: 'x,y',
+    }).entra;
     expect(custom).toMatchObject({ audiences: ['x', 'y'], scope: 'Mail.Continuity' });
     expect(() => loadConfig({ LIFEBOAT_ENTRA_AUTHORITY: 'http://login.example' })).toThrow(/LIFEBOAT_ENTRA_AUTHORITY/);
   });

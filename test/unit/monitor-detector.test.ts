@@ -9,7 +9,14 @@ const FAIL: WindowResult = { failed: true, idle: false };
 const OK: WindowResult = { failed: false, idle: false };
 const IDLE: WindowResult = { failed: false, idle: true };
 
-const base: DetectorSettings = { failureThreshold: 3, repeatMs: 30 * MIN, suppressedUntil: null, autoActivation: null, answeredAt: null, autoActivationCancelledAt: null };
+const base: DetectorSettings = {
+  failureThreshold: 3,
+  repeatMs: 30 * MIN,
+  suppressedUntil: null,
+  autoActivation: null,
+  answeredAt: null,
+  autoActivationCancelledAt: null,
+};
 
 /** Runs 2-minute windows from T0 and returns every decision with the counter after it. */
 function run(windows: WindowResult[], settings: Partial<DetectorSettings> = {}, start: MonitorState = INITIAL_STATE) {
@@ -47,7 +54,15 @@ describe('monitor detector', () => {
 
   it('recovers when the counter falls back below the threshold and sends a notice', () => {
     const steps = run([FAIL, FAIL, FAIL, FAIL, OK, OK, OK]);
-    expect(steps.map((s) => s.decision)).toEqual(['below threshold', 'below threshold', 'alert sent', 'still detected', 'still detected', 'recovered', 'below threshold']);
+    expect(steps.map((s) => s.decision)).toEqual([
+      'below threshold',
+      'below threshold',
+      'alert sent',
+      'still detected',
+      'still detected',
+      'recovered',
+      'below threshold',
+    ]);
     expect(steps[5]).toMatchObject({ notify: 'recovered', count: 2 });
     expect(steps[5]!.state.detected).toBe(false);
   });
@@ -71,7 +86,15 @@ describe('monitor detector', () => {
     it('starts an event once, after being detected for N minutes with no answer', () => {
       const steps = run(Array(7).fill(FAIL), auto);
       // Detected at minute 6 (window 3); 4 minutes later (minute 10) the event starts.
-      expect(steps.map((s) => s.decision)).toEqual(['below threshold', 'below threshold', 'alert sent', 'still detected', 'event started', 'still detected', 'still detected']);
+      expect(steps.map((s) => s.decision)).toEqual([
+        'below threshold',
+        'below threshold',
+        'alert sent',
+        'still detected',
+        'event started',
+        'still detected',
+        'still detected',
+      ]);
       expect(steps[4]!.startEvent).toBe(true);
     });
 

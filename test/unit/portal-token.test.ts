@@ -25,7 +25,8 @@ describe('portal links', () => {
     expect(verifyPortalToken(SECRET, `${forged}.${mac}`, T)).toEqual({ ok: false, reason: 'tampered' });
     expect(verifyPortalToken(SECRET, `${body}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`, T)).toEqual({ ok: false, reason: 'tampered' });
     expect(verifyPortalToken('another-secret-0123456789abcdef012345', token, T)).toEqual({ ok: false, reason: 'tampered' });
-    for (const junk of ['', 'abc', `${body}`, `${body}.${mac}.x`, '../../etc/passwd']) expect(verifyPortalToken(SECRET, junk, T)).toEqual({ ok: false, reason: 'malformed' });
+    for (const junk of ['', 'abc', `${body}`, `${body}.${mac}.x`, '../../etc/passwd'])
+      expect(verifyPortalToken(SECRET, junk, T)).toEqual({ ok: false, reason: 'malformed' });
   });
 
   it('form tokens are bound to the link and valid for an hour', () => {

@@ -67,7 +67,10 @@ describe('HTTPS setup', () => {
     const { cert, key } = createSelfSignedCertificate({ commonName: 'lifeboat.example', dnsNames: ['lifeboat.example'], ips: [] });
     writeFileSync(path.join(dir, 'c.pem'), cert);
     writeFileSync(path.join(dir, 'k.pem'), key);
-    const tls = resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, { dataDir: dir, publicUrl: 'https://lifeboat.example' });
+    const tls = resolveTls(
+      { LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') },
+      { dataDir: dir, publicUrl: 'https://lifeboat.example' },
+    );
     expect(tls).toMatchObject({ kind: 'files', cert, key });
     expect(existsSync(path.join(dir, 'tls'))).toBe(false); // no development certificate made
   });
@@ -82,7 +85,9 @@ describe('HTTPS setup', () => {
     const opts = { dataDir: dir, publicUrl: 'https://a' };
     expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem') }, opts)).toThrow(/^LIFEBOAT_TLS_KEY: .*set together/);
     expect(() => resolveTls({ LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(/^LIFEBOAT_TLS_CERT: /);
-    expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'missing.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(/^LIFEBOAT_TLS_CERT: cannot read/);
+    expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'missing.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(
+      /^LIFEBOAT_TLS_CERT: cannot read/,
+    );
     expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'k.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(/not a PEM certificate/);
     expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'other.pem') }, opts)).toThrow(TlsConfigError);
   });

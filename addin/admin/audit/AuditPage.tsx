@@ -1,13 +1,5 @@
 /** The audit trail: filters, newest first with "Load more" (cursor), and the same filters as CSV. */
-import {
-  Button,
-  Field,
-  Input,
-  Link,
-  Select,
-  Text,
-  makeStyles,
-} from '@fluentui/react-components';
+import { Button, Field, Input, Link, Select, Text, makeStyles } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, query, type FieldError } from '../api';
 import { Empty, ErrorBar, Loading, PageHead, ScrollTable } from '../common';
@@ -57,7 +49,10 @@ export function AuditPage() {
     setBusy(true);
     setError(null);
     try {
-      const page = await api<{ items: AuditEntry[]; nextCursor: string | null }>('GET', `/api/audit${query({ ...params(filters), cursor: after, limit: '50' })}`);
+      const page = await api<{ items: AuditEntry[]; nextCursor: string | null }>(
+        'GET',
+        `/api/audit${query({ ...params(filters), cursor: after, limit: '50' })}`,
+      );
       setItems((old) => (after && old ? [...old, ...page.items] : page.items));
       setCursor(page.nextCursor);
       setFieldErrors([]);
@@ -136,7 +131,11 @@ export function AuditPage() {
             {busy ? 'Loading…' : 'Load more'}
           </Button>
         )}
-        {items && <Text size={200}>{items.length} entries shown{cursor ? '; more are available' : ''}. Times are in your browser’s time zone.</Text>}
+        {items && (
+          <Text size={200}>
+            {items.length} entries shown{cursor ? '; more are available' : ''}. Times are in your browser’s time zone.
+          </Text>
+        )}
       </div>
     </section>
   );

@@ -58,7 +58,8 @@ export function CensusChart({ summary }: { summary: ClientSummary }) {
       </div>
       <figcaption>
         <Text size={200}>
-          {summary.total} clients reported: {summary.readiness.ready} ready, {summary.readiness.unknown} unknown, {summary.readiness.notCapable} cannot enter continuity mode (they use the continuity inbox).
+          {summary.total} clients reported: {summary.readiness.ready} ready, {summary.readiness.unknown} unknown, {summary.readiness.notCapable} cannot enter
+          continuity mode (they use the continuity inbox).
         </Text>
       </figcaption>
     </figure>

@@ -45,14 +45,18 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
   }
   useEffect(() => {
     void load();
-  }, []);
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps -- loaded once on mount; save() reloads itself
 
   async function save(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setErrors([]);
     setMessage(null);
-    const body: Record<string, unknown> = { entraTenantId: form.entraTenantId.trim(), clientId: form.clientId.trim(), syncIntervalMinutes: Number(form.syncIntervalMinutes) };
+    const body: Record<string, unknown> = {
+      entraTenantId: form.entraTenantId.trim(),
+      clientId: form.clientId.trim(),
+      syncIntervalMinutes: Number(form.syncIntervalMinutes),
+    };
     // Without a new secret the stored credential is kept.
     if (form.clientSecret) body.clientSecret = form.clientSecret;
     try {
@@ -81,7 +85,11 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
     }
   }
 
-  const err = (path: string) => errors.filter((x) => x.path === path || x.path.startsWith(`${path}.`)).map((x) => x.message).join('; ') || undefined;
+  const err = (path: string) =>
+    errors
+      .filter((x) => x.path === path || x.path.startsWith(`${path}.`))
+      .map((x) => x.message)
+      .join('; ') || undefined;
   if (loadError) return <ErrorBar error={loadError} title="Could not load the Entra connection" />;
   if (view === undefined) return <Loading label="Loading the Entra connection…" />;
   const disabled = Boolean(cannot) || busy;
@@ -108,11 +116,28 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
           <Field label="Application (client) id" required validationMessage={err('clientId')}>
             <Input value={form.clientId} disabled={disabled} onChange={(_, d) => setForm({ ...form, clientId: d.value })} />
           </Field>
-          <Field label="Client secret" validationMessage={err('clientSecret')} hint={view ? 'Write-only: leave empty to keep the stored secret.' : 'Write-only: it is stored encrypted and never shown again.'}>
-            <Input type="password" autoComplete="new-password" value={form.clientSecret} disabled={disabled} onChange={(_, d) => setForm({ ...form, clientSecret: d.value })} />
+          <Field
+            label="Client secret"
+            validationMessage={err('clientSecret')}
+            hint={view ? 'Write-only: leave empty to keep the stored secret.' : 'Write-only: it is stored encrypted and never shown again.'}
+          >
+            <Input
+              type="password"
+              autoComplete="new-password"
+              value={form.clientSecret}
+              disabled={disabled}
+              onChange={(_, d) => setForm({ ...form, clientSecret: d.value })}
+            />
           </Field>
           <Field label="Sync interval (minutes)" validationMessage={err('syncIntervalMinutes')}>
-            <Input type="number" min={1} max={1440} value={form.syncIntervalMinutes} disabled={disabled} onChange={(_, d) => setForm({ ...form, syncIntervalMinutes: d.value })} />
+            <Input
+              type="number"
+              min={1}
+              max={1440}
+              value={form.syncIntervalMinutes}
+              disabled={disabled}
+              onChange={(_, d) => setForm({ ...form, syncIntervalMinutes: d.value })}
+            />
           </Field>
         </div>
         <div className={c.actions}>

@@ -1,12 +1,5 @@
 /** Directory sync: status with a progress bar (polled while running), "Sync now", group expansions. */
-import {
-  Button,
-  Card,
-  ProgressBar,
-  Subtitle2,
-  Text,
-  makeStyles,
-} from '@fluentui/react-components';
+import { Button, Card, ProgressBar, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
 import { api, denied, type Me } from '../api';
 import { Empty, ErrorBar, Guard, ScrollTable, Show, useLoad } from '../common';
@@ -19,7 +12,16 @@ export type { SyncStatus };
 interface Expansions {
   lastSuccessfulSync: string | null;
   lastError: string | null;
-  groups: { groupId: string; displayName: string; mail: string | null; kind: string; extended: boolean; membership: string; memberCount: number; addressCount: number }[];
+  groups: {
+    groupId: string;
+    displayName: string;
+    mail: string | null;
+    kind: string;
+    extended: boolean;
+    membership: string;
+    memberCount: number;
+    addressCount: number;
+  }[];
 }
 
 const useStyles = makeStyles({
@@ -64,7 +66,8 @@ export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
           <div data-testid="sync-status" data-state={s.state}>
             <Text block>
               {s.state === 'idle' && (connected ? 'No sync has run yet.' : 'Not connected to Entra ID: the directory comes from the directory file.')}
-              {s.state === 'running' && `Syncing (${s.mode ?? 'sync'}${s.phase ? `, ${s.phase}` : ''}): ${s.pages} pages, ${s.users} users, ${s.groups} groups${s.throttled ? `, throttled ${s.throttled}×` : ''}.`}
+              {s.state === 'running' &&
+                `Syncing (${s.mode ?? 'sync'}${s.phase ? `, ${s.phase}` : ''}): ${s.pages} pages, ${s.users} users, ${s.groups} groups${s.throttled ? `, throttled ${s.throttled}×` : ''}.`}
               {s.state === 'succeeded' && `Last sync succeeded ${s.finishedAt ? ago(s.finishedAt) : ''}: ${s.users} users, ${s.groups} groups.`}
               {s.state === 'failed' && `Last sync failed ${s.finishedAt ? ago(s.finishedAt) : ''}: ${s.error ?? 'unknown error'}.`}
             </Text>
@@ -89,7 +92,11 @@ export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
           <>
             {x.lastError && <ErrorBar error={new Error(x.lastError)} title="The last sync failed; membership is that of the last successful one" />}
             {x.groups.length === 0 ? (
-              <Empty>{connected ? 'No expansions yet: they are computed at the end of a successful sync.' : 'Expansions are computed from Entra ID syncs; this tenant uses the directory file.'}</Empty>
+              <Empty>
+                {connected
+                  ? 'No expansions yet: they are computed at the end of a successful sync.'
+                  : 'Expansions are computed from Entra ID syncs; this tenant uses the directory file.'}
+              </Empty>
             ) : (
               <ScrollTable
                 label="Group expansions"

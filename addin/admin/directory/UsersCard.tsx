@@ -43,7 +43,12 @@ const SOURCES: Record<string, string> = { user: 'by the user', admin: 'by an adm
 function ConsentBadge({ consent }: { consent: SmsConsent | undefined }) {
   if (!consent) return null;
   const when = consent.at ? ` ${SOURCES[consent.source ?? ''] ?? ''}, ${showInstant(consent.at)}` : '';
-  if (!consent.phone) return <Badge appearance="tint" color="warning" data-testid="sms-consent" data-state="no-phone">SMS: no mobile number</Badge>;
+  if (!consent.phone)
+    return (
+      <Badge appearance="tint" color="warning" data-testid="sms-consent" data-state="no-phone">
+        SMS: no mobile number
+      </Badge>
+    );
   return consent.optedIn ? (
     <Badge appearance="tint" color="success" data-testid="sms-consent" data-state="opted-in" title={`Opted in${when}`}>
       SMS: opted in ({consent.phone})
@@ -58,7 +63,14 @@ function ConsentBadge({ consent }: { consent: SmsConsent | undefined }) {
 const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
   list: { listStyle: 'none', margin: 0, padding: 0 },
-  item: { display: 'flex', justifyContent: 'space-between', alignItems: 'center', gap: '8px', padding: '6px 0', borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  item: {
+    display: 'flex',
+    justifyContent: 'space-between',
+    alignItems: 'center',
+    gap: '8px',
+    padding: '6px 0',
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+  },
   meta: { color: tokens.colorNeutralForeground3, display: 'block', overflowWrap: 'anywhere' },
 });
 
@@ -77,8 +89,8 @@ export function UsersCard({ me }: { me: Me }) {
     <Card className={c.card}>
       <Subtitle2 as="h2">Users</Subtitle2>
       <Hint>
-        Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. They receive event SMS only after opting in (in the Outlook pane, through
-        an admin, or by replying START); a STOP reply opts them out.
+        Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. They receive event SMS only after opting in (in the Outlook
+        pane, through an admin, or by replying START); a STOP reply opts them out.
       </Hint>
       <Field label="Search users by name or address">
         <Input value={search} onChange={(_, d) => setSearch(d.value)} />
@@ -104,7 +116,12 @@ export function UsersCard({ me }: { me: Me }) {
                     <ConsentBadge consent={consentOf(u.id)} />
                   </div>
                   <Guard reason={cannot}>
-                    <Button size="small" disabledFocusable={Boolean(cannot)} onClick={() => setTarget(u)} aria-label={`Set cloud password for ${u.displayName}`}>
+                    <Button
+                      size="small"
+                      disabledFocusable={Boolean(cannot)}
+                      onClick={() => setTarget(u)}
+                      aria-label={`Set cloud password for ${u.displayName}`}
+                    >
                       Set cloud password
                     </Button>
                   </Guard>
@@ -153,7 +170,12 @@ function PasswordDialog({ user, onClose }: { user: User; onClose: (message: stri
           <DialogBody>
             <DialogTitle>Cloud password for {user.displayName}</DialogTitle>
             <DialogContent>
-              <Field label="New cloud password" required validationMessage={error ?? undefined} hint="At least 12 characters, not repetitive. It replaces any previous one.">
+              <Field
+                label="New cloud password"
+                required
+                validationMessage={error ?? undefined}
+                hint="At least 12 characters, not repetitive. It replaces any previous one."
+              >
                 <Input type="password" autoComplete="new-password" value={password} onChange={(_, d) => setPassword(d.value)} />
               </Field>
             </DialogContent>

@@ -39,7 +39,13 @@ const useStyles = makeStyles({
   pick: { display: 'flex', gap: '8px', alignItems: 'flex-start' },
   beside: { marginTop: '22px', flexShrink: 0 },
   grow: { flexGrow: 1, minWidth: 0 },
-  preview: { fontFamily: tokens.fontFamilyMonospace, backgroundColor: tokens.colorNeutralBackground3, padding: '6px 8px', borderRadius: tokens.borderRadiusMedium, overflowWrap: 'anywhere' },
+  preview: {
+    fontFamily: tokens.fontFamilyMonospace,
+    backgroundColor: tokens.colorNeutralBackground3,
+    padding: '6px 8px',
+    borderRadius: tokens.borderRadiusMedium,
+    overflowWrap: 'anywhere',
+  },
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap' },
 });
 
@@ -53,7 +59,10 @@ const RESET_LABELS: Record<CloudPasswordReset, string> = {
 const len = (s: string) => [...s].length;
 const local16 = (s: string | null | undefined) => (s ? s.slice(0, 16) : '');
 
-type State = Pick<ContinuityEvent, 'description' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone'> & {
+type State = Pick<
+  ContinuityEvent,
+  'description' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone'
+> & {
   group: { id: string; displayName: string } | null;
   startLocal: string;
   endLocal: string;
@@ -161,9 +170,7 @@ function usePhoneAttribute(mode: FormMode): string | null {
   useEffect(() => {
     let live = true;
     const fromSettings = () => api<{ phoneAttribute: string }>('GET', '/api/notify/settings').then((x) => x.phoneAttribute);
-    const load = eventId
-      ? api<ContinuityEvent>('GET', `/api/events/${eventId}`).then((e) => e.sms?.phoneAttribute ?? fromSettings())
-      : fromSettings();
+    const load = eventId ? api<ContinuityEvent>('GET', `/api/events/${eventId}`).then((e) => e.sms?.phoneAttribute ?? fromSettings()) : fromSettings();
     load.then(
       (a) => live && setAttribute(a),
       () => live && setAttribute('unknown (the setting could not be read)'),
@@ -175,7 +182,17 @@ function usePhoneAttribute(mode: FormMode): string | null {
   return attribute;
 }
 
-export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: FormMode; readOnlyReason: string | null; onDone: (saved: ContinuityEvent) => void; onCancel: () => void }) {
+export function EventForm({
+  mode,
+  readOnlyReason,
+  onDone,
+  onCancel,
+}: {
+  mode: FormMode;
+  readOnlyReason: string | null;
+  onDone: (saved: ContinuityEvent) => void;
+  onCancel: () => void;
+}) {
   const c = useStyles();
   const first = useMemo(() => initial(mode), [mode]);
   const [s, setS] = useState<State>(first);
@@ -193,11 +210,13 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
       const before = instantOfLocal(x.startLocal, x.timeZone);
       const after = instantOfLocal(value, x.timeZone);
       const send = x.smsSendAtLocal ? instantOfLocal(x.smsSendAtLocal, x.timeZone) : null;
-      const smsSendAtLocal = before !== null && after !== null && send !== null ? localInputValue(new Date(send + after - before), x.timeZone) : x.smsSendAtLocal;
+      const smsSendAtLocal =
+        before !== null && after !== null && send !== null ? localInputValue(new Date(send + after - before), x.timeZone) : x.smsSendAtLocal;
       return { ...x, startLocal: value, smsSendAtLocal };
     });
 
-  const heading = mode.kind === 'new' ? 'New continuity event' : mode.kind === 'clone' ? `Clone of “${mode.event.description}”` : `Edit “${mode.event.description}”`;
+  const heading =
+    mode.kind === 'new' ? 'New continuity event' : mode.kind === 'clone' ? `Clone of “${mode.event.description}”` : `Edit “${mode.event.description}”`;
   const statusText = mode.kind === 'edit' ? STATUS_LABELS[mode.event.status] : 'New continuity event';
   const started = mode.kind === 'edit' && mode.event.status !== 'pending';
 
@@ -214,7 +233,11 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
     setErrors([]);
     setFailure(null);
     const missing: FieldError[] = [];
-    if (!s.group) missing.push({ path: 'affectedGroupId', message: mode.kind === 'clone' ? 'choose the affected group for the clone (it is never copied)' : 'is required' });
+    if (!s.group)
+      missing.push({
+        path: 'affectedGroupId',
+        message: mode.kind === 'clone' ? 'choose the affected group for the clone (it is never copied)' : 'is required',
+      });
     if (!s.eternal && !s.endLocal) missing.push({ path: 'end', message: 'choose an end, or press Eternal' });
     if (missing.length) {
       setErrors(missing);
@@ -241,7 +264,8 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
   const counter = (value: string, max: number) => `${len(value)} / ${max} characters`;
   const over = (value: string, max: number) => len(value) > max;
   const fieldProps = (paths: string[], value?: string, max?: number, hint?: string) => {
-    const message = errorFor(errors, ...paths) ?? (value !== undefined && max !== undefined && over(value, max) ? `Too long: at most ${max} characters` : undefined);
+    const message =
+      errorFor(errors, ...paths) ?? (value !== undefined && max !== undefined && over(value, max) ? `Too long: at most ${max} characters` : undefined);
     const extra = value !== undefined && max !== undefined ? counter(value, max) : undefined;
     return {
       validationState: message ? ('error' as const) : ('none' as const),
@@ -274,7 +298,17 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
           <Input value={s.description} disabled={disabled} onChange={(_, d) => set('description', d.value)} />
         </Field>
         <div className={c.pick}>
-          <Field className={c.grow} label="Affected group" required {...fieldProps(['affectedGroupId'], undefined, undefined, mode.kind === 'clone' ? 'A clone never copies the affected group: choose it.' : undefined)}>
+          <Field
+            className={c.grow}
+            label="Affected group"
+            required
+            {...fieldProps(
+              ['affectedGroupId'],
+              undefined,
+              undefined,
+              mode.kind === 'clone' ? 'A clone never copies the affected group: choose it.' : undefined,
+            )}
+          >
             <Input readOnly value={s.group?.displayName ?? ''} placeholder="No group chosen" data-testid="affected-group" />
           </Field>
           <Button className={c.beside} disabled={disabled} onClick={() => setLookup('affected')} aria-label="Look Up affected group">
@@ -288,7 +322,11 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
 
       <Card className={c.card}>
         <Subtitle2 as="h3">When</Subtitle2>
-        <Field label="Time zone" required {...fieldProps(['timeZone'], undefined, undefined, 'Start and end are wall-clock times in this zone; clock changes are handled by the server.')}>
+        <Field
+          label="Time zone"
+          required
+          {...fieldProps(['timeZone'], undefined, undefined, 'Start and end are wall-clock times in this zone; clock changes are handled by the server.')}
+        >
           <Select value={s.timeZone} disabled={disabled || started} onChange={(_, d) => set('timeZone', d.value)}>
             {zoneList.map((z) => (
               <option key={z} value={z}>
@@ -301,7 +339,14 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
           <Field
             label="Start"
             required
-            {...fieldProps(['start'], undefined, undefined, started ? 'This event has started: its start can move earlier but not into the future.' : `At most ${LIMITS.startPastDays} days in the past: the continuity mailbox keeps ${LIMITS.startPastDays} days of mail.`)}
+            {...fieldProps(
+              ['start'],
+              undefined,
+              undefined,
+              started
+                ? 'This event has started: its start can move earlier but not into the future.'
+                : `At most ${LIMITS.startPastDays} days in the past: the continuity mailbox keeps ${LIMITS.startPastDays} days of mail.`,
+            )}
           >
             <Input type="datetime-local" value={s.startLocal} disabled={disabled} onChange={(_, d) => moveStart(d.value)} />
           </Field>
@@ -309,9 +354,20 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
             {/* The hint sits under the row so the Eternal button lines up with the input. */}
             <div className={c.pick}>
               <Field className={c.grow} label="End" {...fieldProps(['end'])}>
-                <Input type="datetime-local" value={s.eternal ? '' : s.endLocal} disabled={disabled || s.eternal} onChange={(_, d) => set('endLocal', d.value)} />
+                <Input
+                  type="datetime-local"
+                  value={s.eternal ? '' : s.endLocal}
+                  disabled={disabled || s.eternal}
+                  onChange={(_, d) => set('endLocal', d.value)}
+                />
               </Field>
-              <ToggleButton className={c.beside} checked={s.eternal} disabled={disabled} onClick={() => set('eternal', !s.eternal)} aria-label="Eternal (no end)">
+              <ToggleButton
+                className={c.beside}
+                checked={s.eternal}
+                disabled={disabled}
+                onClick={() => set('eternal', !s.eternal)}
+                aria-label="Eternal (no end)"
+              >
                 Eternal
               </ToggleButton>
             </div>
@@ -320,16 +376,33 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
         </div>
         {startTooOld && !errorFor(errors, 'start') && (
           <MessageBar intent="warning" data-testid="five-day-hint">
-            <MessageBarBody>This start is more than {LIMITS.startPastDays} days ago. Lifeboat keeps {LIMITS.startPastDays} days of mail, so the server will refuse it.</MessageBarBody>
+            <MessageBarBody>
+              This start is more than {LIMITS.startPastDays} days ago. Lifeboat keeps {LIMITS.startPastDays} days of mail, so the server will refuse it.
+            </MessageBarBody>
           </MessageBar>
         )}
       </Card>
 
       <Card className={c.card}>
         <Subtitle2 as="h3">Settings</Subtitle2>
-        <Switch label="Outlook continuity (users keep working in Outlook through Lifeboat)" checked={s.outlookContinuity} disabled={disabled} onChange={(_, d) => set('outlookContinuity', d.checked)} />
-        <Switch label="Expand distribution lists" checked={s.expandDistributionLists} disabled={disabled} onChange={(_, d) => set('expandDistributionLists', d.checked)} />
-        <Switch label="Pause inbound delivery" checked={s.pauseInboundDelivery} disabled={disabled} onChange={(_, d) => set('pauseInboundDelivery', d.checked)} />
+        <Switch
+          label="Outlook continuity (users keep working in Outlook through Lifeboat)"
+          checked={s.outlookContinuity}
+          disabled={disabled}
+          onChange={(_, d) => set('outlookContinuity', d.checked)}
+        />
+        <Switch
+          label="Expand distribution lists"
+          checked={s.expandDistributionLists}
+          disabled={disabled}
+          onChange={(_, d) => set('expandDistributionLists', d.checked)}
+        />
+        <Switch
+          label="Pause inbound delivery"
+          checked={s.pauseInboundDelivery}
+          disabled={disabled}
+          onChange={(_, d) => set('pauseInboundDelivery', d.checked)}
+        />
         <Field label="Cloud password reset" {...fieldProps(['cloudPasswordReset'])}>
           <Dropdown
             value={RESET_LABELS[s.cloudPasswordReset]}
@@ -373,7 +446,11 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
               </Button>
             </div>
             {(['smsStart', 'smsEnd'] as const).map((key) => (
-              <Field key={key} label={key === 'smsStart' ? 'SMS start message' : 'SMS end message'} {...fieldProps([key === 'smsStart' ? 'sms.startMessage' : 'sms.endMessage'], s[key], LIMITS.smsMessage)}>
+              <Field
+                key={key}
+                label={key === 'smsStart' ? 'SMS start message' : 'SMS end message'}
+                {...fieldProps([key === 'smsStart' ? 'sms.startMessage' : 'sms.endMessage'], s[key], LIMITS.smsMessage)}
+              >
                 <Textarea value={s[key]} disabled={disabled} onChange={(_, d) => set(key, d.value)} />
               </Field>
             ))}
@@ -385,15 +462,16 @@ export function EventForm({ mode, readOnlyReason, onDone, onCancel }: { mode: Fo
             </div>
             <Field
               label="Send the start SMS at (optional)"
-              {...fieldProps(['sms.startSendAt'], undefined, undefined, `Within the ${LIMITS.smsLeadHours} hours before the start; empty: at the start. Left unchanged, it keeps its lead time when the start moves.`)}
+              {...fieldProps(
+                ['sms.startSendAt'],
+                undefined,
+                undefined,
+                `Within the ${LIMITS.smsLeadHours} hours before the start; empty: at the start. Left unchanged, it keeps its lead time when the start moves.`,
+              )}
             >
               <Input type="datetime-local" value={s.smsSendAtLocal} disabled={disabled} onChange={(_, d) => set('smsSendAtLocal', d.value)} />
             </Field>
-            {smsLeadBad && (
-              <Hint>
-                The start SMS must go out at most {LIMITS.smsLeadHours} hours before the event starts, and not after it.
-              </Hint>
-            )}
+            {smsLeadBad && <Hint>The start SMS must go out at most {LIMITS.smsLeadHours} hours before the event starts, and not after it.</Hint>}
           </>
         )}
       </Card>

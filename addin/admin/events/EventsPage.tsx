@@ -116,7 +116,11 @@ export function EventsPage({ me }: { me: Me }) {
           {showAll ? 'Hide expired events' : 'Show all events'}
         </Button>
         <Text size={200} data-testid="live" data-state={live}>
-          {live === 'live' ? 'Live: status changes appear here as they happen.' : live === 'connecting' ? 'Connecting for live updates…' : 'Live updates are offline; the list may be out of date.'}
+          {live === 'live'
+            ? 'Live: status changes appear here as they happen.'
+            : live === 'connecting'
+              ? 'Connecting for live updates…'
+              : 'Live updates are offline; the list may be out of date.'}
         </Text>
       </div>
       {notice && (
@@ -182,14 +186,23 @@ export function EventsPage({ me }: { me: Me }) {
                       )}
                       {e.status === 'current' && (
                         <Guard reason={cannot}>
-                          <Button appearance="primary" disabledFocusable={Boolean(cannot)} onClick={() => setConfirm({ kind: 'end', event: e })} aria-label={`End Now ${e.description}`}>
+                          <Button
+                            appearance="primary"
+                            disabledFocusable={Boolean(cannot)}
+                            onClick={() => setConfirm({ kind: 'end', event: e })}
+                            aria-label={`End Now ${e.description}`}
+                          >
                             End Now
                           </Button>
                         </Guard>
                       )}
                       {e.status === 'pending' && (
                         <Guard reason={cannot}>
-                          <Button disabledFocusable={Boolean(cannot)} onClick={() => setConfirm({ kind: 'delete', event: e })} aria-label={`Delete ${e.description}`}>
+                          <Button
+                            disabledFocusable={Boolean(cannot)}
+                            onClick={() => setConfirm({ kind: 'delete', event: e })}
+                            aria-label={`Delete ${e.description}`}
+                          >
                             Delete
                           </Button>
                         </Guard>

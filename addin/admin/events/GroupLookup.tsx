@@ -21,7 +21,14 @@ import type { Group } from './types';
 
 const useStyles = makeStyles({
   list: { listStyle: 'none', padding: 0, margin: '8px 0 0', maxHeight: '320px', overflowY: 'auto' },
-  item: { display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: '8px', padding: '6px 0', borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+  item: {
+    display: 'flex',
+    alignItems: 'center',
+    justifyContent: 'space-between',
+    gap: '8px',
+    padding: '6px 0',
+    borderBottom: `1px solid ${tokens.colorNeutralStroke2}`,
+  },
   meta: { color: tokens.colorNeutralForeground3, display: 'block', overflowWrap: 'anywhere' },
 });
 

@@ -18,7 +18,15 @@ export interface SmsSettings {
 
 type Settings = Pick<
   EventRecord,
-  'description' | 'affectedGroupId' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone' | 'appNotifications'
+  | 'description'
+  | 'affectedGroupId'
+  | 'notes'
+  | 'outlookContinuity'
+  | 'cloudPasswordReset'
+  | 'expandDistributionLists'
+  | 'pauseInboundDelivery'
+  | 'timeZone'
+  | 'appNotifications'
 >;
 
 export interface ContinuityEvent extends Settings {

@@ -3,19 +3,7 @@
  * release runs, and at once when an event changes), the settings form (primary servers, relay,
  * retention) and how to route mail through Lifeboat (MX / connectors).
  */
-import {
-  Button,
-  Card,
-  Field,
-  Input,
-  MessageBar,
-  MessageBarBody,
-  ProgressBar,
-  Subtitle2,
-  Text,
-  makeStyles,
-  tokens,
-} from '@fluentui/react-components';
+import { Button, Card, Field, Input, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
 import { AdminApiError, api, denied, type FieldError, type Me } from '../api';
 import { ErrorBar, Guard, Hint, PageHead, Show, useLoad } from '../common';
@@ -142,12 +130,14 @@ function QueueCard() {
               <Stat label="Bounced / failed" value={s.failed} testId="count-failed" />
             </dl>
             <Hint>
-              Queued counts every delivery still to do (inbound to your primary servers, outbound through the relay); deferred ones were tried and wait for a retry. Held mail
-              stays in Lifeboat while an event with “Pause inbound delivery” covers its recipient and is released when that event ends.
+              Queued counts every delivery still to do (inbound to your primary servers, outbound through the relay); deferred ones were tried and wait for a
+              retry. Held mail stays in Lifeboat while an event with “Pause inbound delivery” covers its recipient and is released when that event ends.
             </Hint>
             <Release release={s.release} />
             <Text size={200} data-testid="mail-checked">
-              {checkedAt ? `Updated ${checkedAt.toLocaleTimeString('en-GB')}; refreshes every ${releasing ? 'second while releasing' : `${POLL_MS / 1000} seconds`}.` : ''}
+              {checkedAt
+                ? `Updated ${checkedAt.toLocaleTimeString('en-GB')}; refreshes every ${releasing ? 'second while releasing' : `${POLL_MS / 1000} seconds`}.`
+                : ''}
             </Text>
           </>
         )}
@@ -157,7 +147,12 @@ function QueueCard() {
 }
 
 function Release({ release }: { release: MailStatus['release'] }) {
-  if (!release) return <Text data-testid="release" data-state="none">No held mail has been released yet.</Text>;
+  if (!release)
+    return (
+      <Text data-testid="release" data-state="none">
+        No held mail has been released yet.
+      </Text>
+    );
   const done = release.released + release.stillHeld;
   const value = release.total ? done / release.total : 1;
   const label =
@@ -239,49 +234,66 @@ function SettingsCard({ me }: { me: Me }) {
                 <fieldset className={c.fieldset}>
                   <legend className={c.legend}>Primary servers</legend>
                   <Hint>Where Lifeboat delivers inbound mail onward, tried in order: usually your Exchange Online MX host, port 25.</Hint>
-                {draft.primaryServers.length === 0 && (
-                  <Text data-testid="no-primary">No primary server: inbound mail stays queued in Lifeboat until you add one.</Text>
-                )}
-                {draft.primaryServers.map((p, i) => (
-                  <div className={c.row} key={i} data-testid="primary-server">
-                    <Field className={c.host} label={`Primary server ${i + 1} host`} validationMessage={error(`primaryServers.${i}.host`)}>
-                      <Input className={c.input} disabled={off} value={p.host} onChange={(_, d) => editServer(i, { host: d.value })} placeholder="contoso-com.mail.protection.outlook.com" />
-                    </Field>
-                    <Field className={c.port} label={`Primary server ${i + 1} port`} validationMessage={error(`primaryServers.${i}.port`)}>
-                      <Input className={c.input} disabled={off} value={p.port} inputMode="numeric" onChange={(_, d) => editServer(i, { port: d.value })} />
-                    </Field>
+                  {draft.primaryServers.length === 0 && (
+                    <Text data-testid="no-primary">No primary server: inbound mail stays queued in Lifeboat until you add one.</Text>
+                  )}
+                  {draft.primaryServers.map((p, i) => (
+                    <div className={c.row} key={i} data-testid="primary-server">
+                      <Field className={c.host} label={`Primary server ${i + 1} host`} validationMessage={error(`primaryServers.${i}.host`)}>
+                        <Input
+                          className={c.input}
+                          disabled={off}
+                          value={p.host}
+                          onChange={(_, d) => editServer(i, { host: d.value })}
+                          placeholder="contoso-com.mail.protection.outlook.com"
+                        />
+                      </Field>
+                      <Field className={c.port} label={`Primary server ${i + 1} port`} validationMessage={error(`primaryServers.${i}.port`)}>
+                        <Input className={c.input} disabled={off} value={p.port} inputMode="numeric" onChange={(_, d) => editServer(i, { port: d.value })} />
+                      </Field>
+                      <Button
+                        disabled={off}
+                        className={c.removeButton}
+                        aria-label={`Remove primary server ${i + 1}`}
+                        onClick={() => edit({ primaryServers: draft.primaryServers.filter((_, j) => j !== i) })}
+                      >
+                        Remove
+                      </Button>
+                    </div>
+                  ))}
+                  {errorsUnder('primaryServers') && (
+                    <Text role="alert" style={{ color: tokens.colorPaletteRedForeground1 }}>
+                      {errorsUnder('primaryServers')}
+                    </Text>
+                  )}
+                  <div className={c.actions}>
                     <Button
-                      disabled={off}
-                      className={c.removeButton}
-                      aria-label={`Remove primary server ${i + 1}`}
-                      onClick={() => edit({ primaryServers: draft.primaryServers.filter((_, j) => j !== i) })}
+                      onClick={() => edit({ primaryServers: [...draft.primaryServers, { host: '', port: '25' }] })}
+                      disabled={off || draft.primaryServers.length >= 10}
                     >
-                      Remove
+                      Add primary server
                     </Button>
                   </div>
-                ))}
-                {errorsUnder('primaryServers') && (
-                  <Text role="alert" style={{ color: tokens.colorPaletteRedForeground1 }}>
-                    {errorsUnder('primaryServers')}
-                  </Text>
-                )}
-                <div className={c.actions}>
-                  <Button onClick={() => edit({ primaryServers: [...draft.primaryServers, { host: '', port: '25' }] })} disabled={off || draft.primaryServers.length >= 10}>
-                    Add primary server
-                  </Button>
-                </div>
                 </fieldset>
                 <fieldset className={c.fieldset}>
                   <legend className={c.legend}>Relay (outbound)</legend>
-                  <Hint>The smart host that sends users’ mail and bounces during an outage. Leave the host empty for none: outbound mail then waits in the queue.</Hint>
-                <div className={c.row}>
-                  <Field className={c.host} label="Relay host" validationMessage={error('relay.host') ?? error('relay')}>
-                    <Input className={c.input} disabled={off} value={draft.relayHost} onChange={(_, d) => edit({ relayHost: d.value })} placeholder="smtp.relay.example" />
-                  </Field>
-                  <Field className={c.port} label="Relay port" validationMessage={error('relay.port')}>
-                    <Input className={c.input} disabled={off} value={draft.relayPort} inputMode="numeric" onChange={(_, d) => edit({ relayPort: d.value })} />
-                  </Field>
-                </div>
+                  <Hint>
+                    The smart host that sends users’ mail and bounces during an outage. Leave the host empty for none: outbound mail then waits in the queue.
+                  </Hint>
+                  <div className={c.row}>
+                    <Field className={c.host} label="Relay host" validationMessage={error('relay.host') ?? error('relay')}>
+                      <Input
+                        className={c.input}
+                        disabled={off}
+                        value={draft.relayHost}
+                        onChange={(_, d) => edit({ relayHost: d.value })}
+                        placeholder="smtp.relay.example"
+                      />
+                    </Field>
+                    <Field className={c.port} label="Relay port" validationMessage={error('relay.port')}>
+                      <Input className={c.input} disabled={off} value={draft.relayPort} inputMode="numeric" onChange={(_, d) => edit({ relayPort: d.value })} />
+                    </Field>
+                  </div>
                 </fieldset>
                 <Field
                   label="Retention (days)"
@@ -289,7 +301,13 @@ function SettingsCard({ me }: { me: Me }) {
                   validationMessage={error('retentionDays')}
                   hint={error('retentionDays') ? undefined : 'How long continuity mailboxes keep mail: 1 to 30 days.'}
                 >
-                  <Input className={c.input} disabled={off} value={draft.retentionDays} inputMode="numeric" onChange={(_, d) => edit({ retentionDays: d.value })} />
+                  <Input
+                    className={c.input}
+                    disabled={off}
+                    value={draft.retentionDays}
+                    inputMode="numeric"
+                    onChange={(_, d) => edit({ retentionDays: d.value })}
+                  />
                 </Field>
                 <div className={c.actions}>
                   <Guard reason={cannot}>
@@ -335,15 +353,18 @@ function SetupCard() {
       <Text>Lifeboat can only keep mail flowing if mail reaches it. Once, before an outage:</Text>
       <ol className={c.steps}>
         <li>
-          Route inbound mail through Lifeboat: point the domain’s MX record (or your gateway’s inbound route) at this server on port 25 (forward 25 to the server’s{' '}
-          <span className={c.code}>SMTP_PORT</span>). Give it a certificate (<span className={c.code}>SMTP_TLS_CERT_FILE</span>,{' '}
+          Route inbound mail through Lifeboat: point the domain’s MX record (or your gateway’s inbound route) at this server on port 25 (forward 25 to the
+          server’s <span className={c.code}>SMTP_PORT</span>). Give it a certificate (<span className={c.code}>SMTP_TLS_CERT_FILE</span>,{' '}
           <span className={c.code}>SMTP_TLS_KEY_FILE</span>) so senders can use STARTTLS.
         </li>
         <li>
-          In Exchange Online, add an inbound connector from “your organisation’s email server” that accepts mail from Lifeboat’s public IP or certificate name, and set the
-          primary servers above to your MX host (<span className={c.code}>&lt;domain-with-dashes&gt;.mail.protection.outlook.com</span>, port 25).
+          In Exchange Online, add an inbound connector from “your organisation’s email server” that accepts mail from Lifeboat’s public IP or certificate name,
+          and set the primary servers above to your MX host (<span className={c.code}>&lt;domain-with-dashes&gt;.mail.protection.outlook.com</span>, port 25).
         </li>
-        <li>Set the relay to a smart host that accepts Lifeboat’s IP, and include that IP (or the relay’s SPF include) in each domain’s SPF record; the Readiness page checks SPF and DMARC.</li>
+        <li>
+          Set the relay to a smart host that accepts Lifeboat’s IP, and include that IP (or the relay’s SPF include) in each domain’s SPF record; the Readiness
+          page checks SPF and DMARC.
+        </li>
       </ol>
     </Card>
   );

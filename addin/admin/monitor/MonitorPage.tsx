@@ -80,7 +80,15 @@ const useStyles = makeStyles({
 /** "22 Nov, 14:50:30 CET" in the monitor's zone. */
 function when(iso: string | null | undefined, timeZone: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    timeZoneName: 'short',
+  }).format(new Date(iso));
 }
 
 export function MonitorPage({ me }: { me: Me }) {
@@ -101,12 +109,23 @@ export function MonitorPage({ me }: { me: Me }) {
         {(monitors) => {
           const current = selected === 'new' ? null : (monitors.find((m) => m.id === selected) ?? monitors[0] ?? null);
           if (selected === 'new') {
-            return <MonitorForm me={me} monitor={null} onSaved={async (m) => { await reload(); setSelected(m.id); }} onCancel={() => setSelected(null)} />;
+            return (
+              <MonitorForm
+                me={me}
+                monitor={null}
+                onSaved={async (m) => {
+                  await reload();
+                  setSelected(m.id);
+                }}
+                onCancel={() => setSelected(null)}
+              />
+            );
           }
           if (!current) {
             return (
               <Empty>
-                No monitor yet. A monitor sends test messages both ways every window (outbound from a probe mailbox through Microsoft Graph, inbound through your primary servers) and alerts you by SMS and email when mail stops flowing.
+                No monitor yet. A monitor sends test messages both ways every window (outbound from a probe mailbox through Microsoft Graph, inbound through
+                your primary servers) and alerts you by SMS and email when mail stops flowing.
               </Empty>
             );
           }
@@ -135,7 +154,17 @@ function MonitorDetail({ me, monitor, onChanged }: { me: Me; monitor: MonitorVie
   return (
     <>
       <StateCard me={me} monitor={monitor} onChanged={onChanged} onEdit={() => setEditing(true)} />
-      {editing && <MonitorForm me={me} monitor={monitor} onSaved={async () => { await onChanged(); setEditing(false); }} onCancel={() => setEditing(false)} />}
+      {editing && (
+        <MonitorForm
+          me={me}
+          monitor={monitor}
+          onSaved={async () => {
+            await onChanged();
+            setEditing(false);
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      )}
       <LatencyCard monitor={monitor} />
       <LogCard monitor={monitor} />
     </>
@@ -205,7 +234,8 @@ function StateCard({ me, monitor, onChanged, onEdit }: { me: Me; monitor: Monito
         <Fact label="Last alert">{when(st.lastAlertAt, zone)}</Fact>
         <Fact label="Suppressed until">{when(st.suppressedUntil, zone)}</Fact>
         <Fact label="Checks">
-          {[monitor.outbound.enabled && 'outbound', monitor.inbound.enabled && 'inbound'].filter(Boolean).join(' and ') || 'none'} every {monitor.windowMinutes} min
+          {[monitor.outbound.enabled && 'outbound', monitor.inbound.enabled && 'inbound'].filter(Boolean).join(' and ') || 'none'} every {monitor.windowMinutes}{' '}
+          min
         </Fact>
         <Fact label="Monitor address">{monitor.address}</Fact>
         <Fact label="Probe mailbox">{monitor.probeMailbox || '—'}</Fact>
@@ -294,9 +324,23 @@ const toDraft = (m: MonitorView | null): Draft => ({
   autoAfterMinutes: String(m?.autoActivation.afterMinutes ?? 30),
 });
 
-const lines = (text: string) => text.split(/[\n,;]+/).map((x) => x.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split(/[\n,;]+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
 
-function MonitorForm({ me, monitor, onSaved, onCancel }: { me: Me; monitor: MonitorView | null; onSaved: (m: MonitorView) => Promise<void>; onCancel: () => void }) {
+function MonitorForm({
+  me,
+  monitor,
+  onSaved,
+  onCancel,
+}: {
+  me: Me;
+  monitor: MonitorView | null;
+  onSaved: (m: MonitorView) => Promise<void>;
+  onCancel: () => void;
+}) {
   const s = useStyles();
   const [d, setD] = useState<Draft>(() => toDraft(monitor));
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -305,7 +349,11 @@ function MonitorForm({ me, monitor, onSaved, onCancel }: { me: Me; monitor: Moni
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
   const set = (patch: Partial<Draft>) => setD((x) => ({ ...x, ...patch }));
-  const fieldError = (...paths: string[]) => errors.filter((e) => paths.some((p) => e.path === p || e.path.startsWith(`${p}.`))).map((e) => e.message).join('; ') || undefined;
+  const fieldError = (...paths: string[]) =>
+    errors
+      .filter((e) => paths.some((p) => e.path === p || e.path.startsWith(`${p}.`)))
+      .map((e) => e.message)
+      .join('; ') || undefined;
   const locked = denied(me, 'fullAdministrator');
 
   async function save(e: FormEvent) {
@@ -365,7 +413,11 @@ function MonitorForm({ me, monitor, onSaved, onCancel }: { me: Me; monitor: Moni
           <Field label="Name" required validationMessage={fieldError('name')}>
             <Input value={d.name} onChange={(_, v) => set({ name: v.value })} />
           </Field>
-          <Field label="Probe mailbox (UPN or object id)" validationMessage={fieldError('probeMailbox')} hint="A licensed mailbox in your Graph-connected tenant">
+          <Field
+            label="Probe mailbox (UPN or object id)"
+            validationMessage={fieldError('probeMailbox')}
+            hint="A licensed mailbox in your Graph-connected tenant"
+          >
             <Input value={d.probeMailbox} onChange={(_, v) => set({ probeMailbox: v.value })} />
           </Field>
           <Field label="Monitor address" validationMessage={fieldError('address')} hint="Received by Lifeboat; empty: one is generated">
@@ -389,7 +441,11 @@ function MonitorForm({ me, monitor, onSaved, onCancel }: { me: Me; monitor: Moni
           <Field label="Alert SMS numbers (one per line)" validationMessage={fieldError('alertRecipients.sms')}>
             <Textarea value={d.sms} onChange={(_, v) => set({ sms: v.value })} />
           </Field>
-          <Field label="Alert email addresses (one per line)" validationMessage={fieldError('alertRecipients.email')} hint="Use addresses outside your own domains">
+          <Field
+            label="Alert email addresses (one per line)"
+            validationMessage={fieldError('alertRecipients.email')}
+            hint="Use addresses outside your own domains"
+          >
             <Textarea value={d.email} onChange={(_, v) => set({ email: v.value })} />
           </Field>
           <Field label="Default affected group (id)" validationMessage={fieldError('defaultGroupId')}>
@@ -424,9 +480,15 @@ function MonitorForm({ me, monitor, onSaved, onCancel }: { me: Me; monitor: Moni
 function LatencyCard({ monitor }: { monitor: MonitorView }) {
   const s = useStyles();
   const [range, setRange] = useState<'24h' | '7d'>('24h');
-  const [series] = useLoad(() => api<Series>('GET', `/api/monitors/${monitor.id}/series${query({ range })}`), [monitor.id, range, monitor.state.lastWindowStart]);
+  const [series] = useLoad(
+    () => api<Series>('GET', `/api/monitors/${monitor.id}/series${query({ range })}`),
+    [monitor.id, range, monitor.state.lastWindowStart],
+  );
   const tick = (iso: string) =>
-    new Intl.DateTimeFormat('en-GB', range === '24h' ? { timeZone: monitor.timeZone, hour: '2-digit', minute: '2-digit' } : { timeZone: monitor.timeZone, day: 'numeric', month: 'short' }).format(new Date(iso));
+    new Intl.DateTimeFormat(
+      'en-GB',
+      range === '24h' ? { timeZone: monitor.timeZone, hour: '2-digit', minute: '2-digit' } : { timeZone: monitor.timeZone, day: 'numeric', month: 'short' },
+    ).format(new Date(iso));
   return (
     <Card className={s.card}>
       <div className={s.row} style={{ justifyContent: 'space-between' }}>
@@ -452,15 +514,42 @@ function LatencyCard({ monitor }: { monitor: MonitorView }) {
                     <Tooltip labelFormatter={(v) => when(String(v), monitor.timeZone)} />
                     <Legend />
                     {/* Dots: a few measured buckets stay visible; gaps (no measurement) are bridged. */}
-                    <Line yAxisId="ms" type="monotone" dataKey="outboundMs" name="Outbound (ms)" stroke="#0f6cbd" dot={{ r: 3 }} connectNulls isAnimationActive={false} />
-                    <Line yAxisId="ms" type="monotone" dataKey="inboundMs" name="Inbound (ms)" stroke="#8a3707" dot={{ r: 3 }} connectNulls isAnimationActive={false} />
-                    <Line yAxisId="count" type="stepAfter" dataKey="failedChecks" name="Failed checks (right axis)" stroke="#c50f1f" dot={false} isAnimationActive={false} />
+                    <Line
+                      yAxisId="ms"
+                      type="monotone"
+                      dataKey="outboundMs"
+                      name="Outbound (ms)"
+                      stroke="#0f6cbd"
+                      dot={{ r: 3 }}
+                      connectNulls
+                      isAnimationActive={false}
+                    />
+                    <Line
+                      yAxisId="ms"
+                      type="monotone"
+                      dataKey="inboundMs"
+                      name="Inbound (ms)"
+                      stroke="#8a3707"
+                      dot={{ r: 3 }}
+                      connectNulls
+                      isAnimationActive={false}
+                    />
+                    <Line
+                      yAxisId="count"
+                      type="stepAfter"
+                      dataKey="failedChecks"
+                      name="Failed checks (right axis)"
+                      stroke="#c50f1f"
+                      dot={false}
+                      isAnimationActive={false}
+                    />
                   </LineChart>
                 </ResponsiveContainer>
               </div>
               <figcaption>
                 <Hint>
-                  Average latency per {data.bucketMinutes >= 60 ? `${data.bucketMinutes / 60} hours` : `${data.bucketMinutes} minutes`}; times in {monitor.timeZone}.
+                  Average latency per {data.bucketMinutes >= 60 ? `${data.bucketMinutes / 60} hours` : `${data.bucketMinutes} minutes`}; times in{' '}
+                  {monitor.timeZone}.
                 </Hint>
               </figcaption>
             </figure>
@@ -493,7 +582,10 @@ function LogCard({ monitor }: { monitor: MonitorView }) {
     setBusy(true);
     setError(null);
     try {
-      const page = await api<{ items: LogEntry[]; nextCursor: string | null }>('GET', `/api/monitors/${monitor.id}/log${query({ ...params, cursor: after, limit: '50' })}`);
+      const page = await api<{ items: LogEntry[]; nextCursor: string | null }>(
+        'GET',
+        `/api/monitors/${monitor.id}/log${query({ ...params, cursor: after, limit: '50' })}`,
+      );
       setItems((old) => (after && old ? [...old, ...page.items] : page.items));
       setCursor(page.nextCursor);
     } catch (err) {
@@ -506,7 +598,7 @@ function LogCard({ monitor }: { monitor: MonitorView }) {
   useEffect(() => {
     void load(null);
     // Reload when the filters change or a new window was decided.
-  }, [monitor.id, filters.check, filters.outcome, filters.decision, monitor.state.lastWindowStart]);
+  }, [monitor.id, filters.check, filters.outcome, filters.decision, monitor.state.lastWindowStart]); // eslint-disable-line react-hooks/exhaustive-deps -- these are what load() reads
 
   const select = (label: string, key: keyof LogFilters, options: string[]) => (
     <Field label={label}>
@@ -574,7 +666,11 @@ function LogCard({ monitor }: { monitor: MonitorView }) {
             {busy ? 'Loading…' : 'Load more'}
           </Button>
         )}
-        {items && <Hint>{items.length} entries shown{cursor ? '; more are available' : ''}.</Hint>}
+        {items && (
+          <Hint>
+            {items.length} entries shown{cursor ? '; more are available' : ''}.
+          </Hint>
+        )}
       </div>
     </Card>
   );

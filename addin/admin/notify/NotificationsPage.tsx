@@ -3,20 +3,7 @@
  * the phone attribute, the self-service reset default, a test send per channel and the send log.
  * Everyone sees it; full administrators change it.
  */
-import {
-  Badge,
-  Button,
-  Card,
-  Checkbox,
-  Field,
-  Input,
-  MessageBar,
-  MessageBarBody,
-  Select,
-  Subtitle2,
-  Text,
-  makeStyles,
-} from '@fluentui/react-components';
+import { Badge, Button, Card, Checkbox, Field, Input, MessageBar, MessageBarBody, Select, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { AdminApiError, api, denied, query, type FieldError, type Me } from '../api';
 import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable } from '../common';
@@ -258,7 +245,9 @@ function EmailCard({ me, settings, onSaved, onSent }: CardProps) {
     <Card className={s.card} data-testid="email-channel">
       <Subtitle2 as="h2">Email channel (SMTP relay)</Subtitle2>
       <Text data-testid="email-state">
-        {v ? `Sending through ${v.host}:${v.port} as ${v.from}${v.enabled ? '' : ' (turned off)'}.` : 'Not configured: no email notifications or reset codes by email.'}
+        {v
+          ? `Sending through ${v.host}:${v.port} as ${v.from}${v.enabled ? '' : ' (turned off)'}.`
+          : 'Not configured: no email notifications or reset codes by email.'}
       </Text>
       {cannot && <Hint>{cannot}</Hint>}
       <Note message={message} testId="email-message" />
@@ -276,9 +265,22 @@ function EmailCard({ me, settings, onSaved, onSent }: CardProps) {
           <Field label="User name" validationMessage={err('user')} hint="Leave empty when the relay needs no sign-in.">
             <Input value={form.user} autoComplete="off" disabled={disabled} onChange={(_, d) => setForm({ ...form, user: d.value })} />
           </Field>
-          <SecretField label="Password" isSet={Boolean(v?.passwordSet)} edit={password} onEdit={setPassword} disabled={disabled} error={err('password')} testId="email-password" />
+          <SecretField
+            label="Password"
+            isSet={Boolean(v?.passwordSet)}
+            edit={password}
+            onEdit={setPassword}
+            disabled={disabled}
+            error={err('password')}
+            testId="email-password"
+          />
         </div>
-        <Checkbox label="TLS from the start (port 465); otherwise STARTTLS" checked={form.secure} disabled={disabled} onChange={(_, d) => setForm({ ...form, secure: Boolean(d.checked) })} />
+        <Checkbox
+          label="TLS from the start (port 465); otherwise STARTTLS"
+          checked={form.secure}
+          disabled={disabled}
+          onChange={(_, d) => setForm({ ...form, secure: Boolean(d.checked) })}
+        />
         <Checkbox label="Email channel on" checked={form.enabled} disabled={disabled} onChange={(_, d) => setForm({ ...form, enabled: Boolean(d.checked) })} />
         <div className={s.actions}>
           <Guard reason={cannot}>
@@ -367,7 +369,15 @@ function SmsCard({ me, settings, onSaved, onSent }: CardProps) {
               <Field label="From number" validationMessage={err('from')}>
                 <Input value={form.from} disabled={disabled} onChange={(_, d) => setForm({ ...form, from: d.value })} />
               </Field>
-              <SecretField label="Auth token" isSet={Boolean(v?.authTokenSet)} edit={authToken} onEdit={setAuthToken} disabled={disabled} error={err('authToken')} testId="sms-token" />
+              <SecretField
+                label="Auth token"
+                isSet={Boolean(v?.authTokenSet)}
+                edit={authToken}
+                onEdit={setAuthToken}
+                disabled={disabled}
+                error={err('authToken')}
+                testId="sms-token"
+              />
             </>
           ) : (
             <>

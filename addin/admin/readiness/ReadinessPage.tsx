@@ -48,7 +48,10 @@ interface Facts {
 async function permissions(connected: boolean): Promise<PermissionsResult> {
   if (!connected) return { kind: 'notConnected' };
   try {
-    return { kind: 'ok', ...(await api<{ granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] }>('GET', '/api/directory/permissions')) };
+    return {
+      kind: 'ok',
+      ...(await api<{ granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] }>('GET', '/api/directory/permissions')),
+    };
   } catch (err) {
     return { kind: 'error', message: (err as Error).message };
   }
@@ -78,7 +81,17 @@ async function gather(): Promise<Facts> {
   return {
     census,
     settings,
-    checks: [adminCheck(admins), permissionsCheck(perms), censusCheck(census), syncCheck(connected, sync.lastSuccessfulSync, now), lastEventCheck(events, now), cloudPasswordCheck(users), smsOptInCheck(users), alertContactsCheck(monitors, ownDomains), ...dnsChecks(dns)],
+    checks: [
+      adminCheck(admins),
+      permissionsCheck(perms),
+      censusCheck(census),
+      syncCheck(connected, sync.lastSuccessfulSync, now),
+      lastEventCheck(events, now),
+      cloudPasswordCheck(users),
+      smsOptInCheck(users),
+      alertContactsCheck(monitors, ownDomains),
+      ...dnsChecks(dns),
+    ],
   };
 }
 
@@ -101,24 +114,24 @@ export function ReadinessPage({ me }: { me: Me }) {
               <ul className={c.list} aria-label="Readiness checks">
                 {checks.map((x, i) => (
                   <Fragment key={x.id}>
-                  {i === firstSpf && settings && (
-                    <li>
-                      <SpfRegionCard me={me} settings={settings} onSaved={() => void reload()} />
+                    {i === firstSpf && settings && (
+                      <li>
+                        <SpfRegionCard me={me} settings={settings} onSaved={() => void reload()} />
+                      </li>
+                    )}
+                    <li data-testid="check" data-check={x.id} data-status={x.status}>
+                      <Card>
+                        <div className={c.head}>
+                          <Subtitle2 as="h2">{x.title}</Subtitle2>
+                          <Badge appearance="filled" color={BADGES[x.status].color}>
+                            {BADGES[x.status].label}
+                          </Badge>
+                        </div>
+                        <Text>{x.detail}</Text>
+                        {x.fix && <Text className={c.fix}>How to fix: {x.fix}</Text>}
+                        {x.id === 'census' && census.total > 0 && <CensusChart summary={census} />}
+                      </Card>
                     </li>
-                  )}
-                  <li data-testid="check" data-check={x.id} data-status={x.status}>
-                    <Card>
-                      <div className={c.head}>
-                        <Subtitle2 as="h2">{x.title}</Subtitle2>
-                        <Badge appearance="filled" color={BADGES[x.status].color}>
-                          {BADGES[x.status].label}
-                        </Badge>
-                      </div>
-                      <Text>{x.detail}</Text>
-                      {x.fix && <Text className={c.fix}>How to fix: {x.fix}</Text>}
-                      {x.id === 'census' && census.total > 0 && <CensusChart summary={census} />}
-                    </Card>
-                  </li>
                   </Fragment>
                 ))}
               </ul>

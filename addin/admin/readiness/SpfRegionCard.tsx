@@ -28,7 +28,11 @@ export function SpfRegionCard({ me, settings, onSaved }: { me: Me; settings: Rea
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const source =
-    settings.spfIncludeSource === 'custom' ? 'a custom include' : settings.spfIncludeSource === 'region' ? `region ${settings.region}` : 'the server default (LIFEBOAT_SPF_INCLUDE)';
+    settings.spfIncludeSource === 'custom'
+      ? 'a custom include'
+      : settings.spfIncludeSource === 'region'
+        ? `region ${settings.region}`
+        : 'the server default (LIFEBOAT_SPF_INCLUDE)';
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -52,7 +56,9 @@ export function SpfRegionCard({ me, settings, onSaved }: { me: Me; settings: Rea
     <Card data-testid="spf-region">
       <Subtitle2 as="h2">Outbound relay for the SPF checks</Subtitle2>
       <Text data-testid="spf-include">
-        {settings.spfInclude ? `SPF records must include ${settings.spfInclude} (from ${source}).` : 'No outbound include is configured: pick a region or enter your relay’s include.'}
+        {settings.spfInclude
+          ? `SPF records must include ${settings.spfInclude} (from ${source}).`
+          : 'No outbound include is configured: pick a region or enter your relay’s include.'}
       </Text>
       {cannot && <Hint>{cannot}</Hint>}
       <form noValidate onSubmit={submit} className={c.form} aria-label="Outbound relay region">
@@ -73,7 +79,9 @@ export function SpfRegionCard({ me, settings, onSaved }: { me: Me; settings: Rea
           Save region
         </Button>
       </form>
-      {settings.regions.length === 0 && <Text className={c.note}>This server lists no regions (LIFEBOAT_SPF_REGIONS); only the default or a custom include applies.</Text>}
+      {settings.regions.length === 0 && (
+        <Text className={c.note}>This server lists no regions (LIFEBOAT_SPF_REGIONS); only the default or a custom include applies.</Text>
+      )}
       {message && (
         <Text role="status" className={c.note} data-testid="spf-region-message">
           {message}

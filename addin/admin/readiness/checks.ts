@@ -17,9 +17,22 @@ const DAY = 86_400_000;
 export function adminCheck(admins: { role: string }[]): Check {
   const title = 'An administrator can sign in with a cloud password';
   const writers = admins.filter((a) => a.role !== 'readOnly');
-  if (writers.length >= 2) return { id: 'admins', title, status: 'pass', detail: `${writers.length} administrators can sign in with a Lifeboat cloud password and start events.`, fix: null };
+  if (writers.length >= 2)
+    return {
+      id: 'admins',
+      title,
+      status: 'pass',
+      detail: `${writers.length} administrators can sign in with a Lifeboat cloud password and start events.`,
+      fix: null,
+    };
   if (writers.length === 1)
-    return { id: 'admins', title, status: 'pass', detail: 'One administrator can sign in with a Lifeboat cloud password and start events.', fix: 'Add a second basic or full administrator so an outage does not depend on one person.' };
+    return {
+      id: 'admins',
+      title,
+      status: 'pass',
+      detail: 'One administrator can sign in with a Lifeboat cloud password and start events.',
+      fix: 'Add a second basic or full administrator so an outage does not depend on one person.',
+    };
   return {
     id: 'admins',
     title,
@@ -37,10 +50,24 @@ export type PermissionsResult =
 export function permissionsCheck(p: PermissionsResult): Check {
   const title = 'Microsoft Graph permissions granted';
   if (p.kind === 'notConnected')
-    return { id: 'graph', title, status: 'unknown', detail: 'This tenant is not connected to Entra ID (its directory comes from the directory file), so there are no Graph permissions to probe.', fix: 'Connect the tenant to Entra ID on the Directory page.' };
-  if (p.kind === 'error') return { id: 'graph', title, status: 'fail', detail: `The permission probe failed: ${p.message}`, fix: 'Check the app registration, its credential and admin consent in Entra ID.' };
+    return {
+      id: 'graph',
+      title,
+      status: 'unknown',
+      detail: 'This tenant is not connected to Entra ID (its directory comes from the directory file), so there are no Graph permissions to probe.',
+      fix: 'Connect the tenant to Entra ID on the Directory page.',
+    };
+  if (p.kind === 'error')
+    return {
+      id: 'graph',
+      title,
+      status: 'fail',
+      detail: `The permission probe failed: ${p.message}`,
+      fix: 'Check the app registration, its credential and admin consent in Entra ID.',
+    };
   const missing = p.permissions.filter((x) => x.status !== 'granted');
-  if (missing.length === 0) return { id: 'graph', title, status: 'pass', detail: `All ${p.permissions.length} application permissions are granted.`, fix: null };
+  if (missing.length === 0)
+    return { id: 'graph', title, status: 'pass', detail: `All ${p.permissions.length} application permissions are granted.`, fix: null };
   return {
     id: 'graph',
     title,
@@ -52,7 +79,14 @@ export function permissionsCheck(p: PermissionsResult): Check {
 
 export function censusCheck(s: { total: number; readiness: { ready: number; unknown: number; notCapable: number } }): Check {
   const title = 'Outlook clients can enter continuity mode';
-  if (s.total === 0) return { id: 'census', title, status: 'unknown', detail: 'No Outlook client has reported yet.', fix: 'Deploy the Lifeboat add-in (Integrated apps) and have users open it once.' };
+  if (s.total === 0)
+    return {
+      id: 'census',
+      title,
+      status: 'unknown',
+      detail: 'No Outlook client has reported yet.',
+      fix: 'Deploy the Lifeboat add-in (Integrated apps) and have users open it once.',
+    };
   const detail = `${s.readiness.ready} of ${s.total} ready, ${s.readiness.unknown} unknown, ${s.readiness.notCapable} cannot (new Outlook, web, mobile, or classic without cached mode).`;
   if (s.readiness.notCapable === 0 && s.readiness.unknown === 0) return { id: 'census', title, status: 'pass', detail, fix: null };
   return {
@@ -66,17 +100,44 @@ export function censusCheck(s: { total: number; readiness: { ready: number; unkn
 
 export function syncCheck(connected: boolean, lastSuccessfulSync: string | null, now: number): Check {
   const title = 'Directory sync is fresh (last success < 24 h)';
-  if (!connected) return { id: 'sync', title, status: 'unknown', detail: 'Not connected to Entra ID: the directory comes from the directory file, reloaded at every server start.', fix: 'Connect the tenant to Entra ID on the Directory page to keep groups current.' };
-  if (!lastSuccessfulSync) return { id: 'sync', title, status: 'fail', detail: 'No directory sync has succeeded yet.', fix: 'Run “Sync now” on the Directory page and fix the error it reports.' };
+  if (!connected)
+    return {
+      id: 'sync',
+      title,
+      status: 'unknown',
+      detail: 'Not connected to Entra ID: the directory comes from the directory file, reloaded at every server start.',
+      fix: 'Connect the tenant to Entra ID on the Directory page to keep groups current.',
+    };
+  if (!lastSuccessfulSync)
+    return {
+      id: 'sync',
+      title,
+      status: 'fail',
+      detail: 'No directory sync has succeeded yet.',
+      fix: 'Run “Sync now” on the Directory page and fix the error it reports.',
+    };
   const age = now - Date.parse(lastSuccessfulSync);
   if (age < DAY) return { id: 'sync', title, status: 'pass', detail: `Last successful sync ${Math.round(age / 3_600_000)} h ago.`, fix: null };
-  return { id: 'sync', title, status: 'fail', detail: `Last successful sync ${Math.round(age / DAY)} days ago.`, fix: 'Run “Sync now” on the Directory page and fix the error it reports.' };
+  return {
+    id: 'sync',
+    title,
+    status: 'fail',
+    detail: `Last successful sync ${Math.round(age / DAY)} days ago.`,
+    fix: 'Run “Sync now” on the Directory page and fix the error it reports.',
+  };
 }
 
 export function lastEventCheck(events: { start: string; description: string }[], now: number): Check {
   const title = 'A drill or event has run recently';
   const started = events.filter((e) => Date.parse(e.start) <= now).sort((a, b) => Date.parse(b.start) - Date.parse(a.start));
-  if (started.length === 0) return { id: 'drill', title, status: 'warn', detail: 'No continuity event or drill has ever started.', fix: 'Run a drill: a short event for a pilot group, then End Now.' };
+  if (started.length === 0)
+    return {
+      id: 'drill',
+      title,
+      status: 'warn',
+      detail: 'No continuity event or drill has ever started.',
+      fix: 'Run a drill: a short event for a pilot group, then End Now.',
+    };
   const last = started[0];
   const days = Math.floor((now - Date.parse(last.start)) / DAY);
   const detail = `Last: “${last.description}” on ${last.start.slice(0, 10)} (${days} days ago).`;
@@ -96,7 +157,8 @@ export function cloudPasswordCheck(f: UserFigures | { error: string }): Check {
   const title = 'Users with a cloud password';
   const fix = 'Set cloud passwords on the Directory page, starting with the people who must work through an outage.';
   if ('error' in f) return { id, title, status: 'unknown', detail: `The figures could not be read: ${f.error}`, fix: null };
-  if (f.users === 0 || f.cloudPassword.percent === null) return { id, title, status: 'unknown', detail: 'The directory has no users yet.', fix: 'Load the directory (file or Entra ID sync) first.' };
+  if (f.users === 0 || f.cloudPassword.percent === null)
+    return { id, title, status: 'unknown', detail: 'The directory has no users yet.', fix: 'Load the directory (file or Entra ID sync) first.' };
   const detail = `${f.cloudPassword.percent}% (${f.cloudPassword.users} of ${f.users} users) can sign in to Lifeboat without Entra ID.`;
   if (f.cloudPassword.percent >= 80) return { id, title, status: 'pass', detail, fix: null };
   if (f.cloudPassword.users > 0) return { id, title, status: 'warn', detail, fix };
@@ -108,9 +170,21 @@ export function smsOptInCheck(f: UserFigures | { error: string }): Check {
   const id = 'sms-opt-in';
   const title = 'Users opted in to SMS';
   if ('error' in f || !f.smsOptIn || f.smsOptIn.percent === null)
-    return { id, title, status: 'unknown', detail: 'This Lifeboat server does not report SMS consent yet, so the share of users who receive event SMS is unknown.', fix: 'Nothing to do now; this check lights up when the server records SMS consent.' };
+    return {
+      id,
+      title,
+      status: 'unknown',
+      detail: 'This Lifeboat server does not report SMS consent yet, so the share of users who receive event SMS is unknown.',
+      fix: 'Nothing to do now; this check lights up when the server records SMS consent.',
+    };
   const detail = `${f.smsOptIn.percent}% (${f.smsOptIn.users} of ${f.users} users) receive event SMS.`;
-  return { id, title, status: f.smsOptIn.percent >= 80 ? 'pass' : f.smsOptIn.users > 0 ? 'warn' : 'fail', detail, fix: f.smsOptIn.percent >= 80 ? null : 'Ask users to opt in to SMS alerts in the Lifeboat add-in.' };
+  return {
+    id,
+    title,
+    status: f.smsOptIn.percent >= 80 ? 'pass' : f.smsOptIn.users > 0 ? 'warn' : 'fail',
+    detail,
+    fix: f.smsOptIn.percent >= 80 ? null : 'Ask users to opt in to SMS alerts in the Lifeboat add-in.',
+  };
 }
 
 export interface MonitorAlerts {
@@ -132,8 +206,19 @@ export function alertContactsCheck(monitors: MonitorAlerts[] | { error: string }
   const email = [...new Set(enabled.flatMap((m) => m.alertRecipients.email.map((a) => a.toLowerCase())))];
   const addFix = 'On the Monitor page, edit the monitor and add alert SMS numbers and an email address outside your own domains.';
   if (enabled.length === 0)
-    return { id, title, status: 'fail', detail: monitors.length ? 'No monitor is enabled, so nobody is alerted when mail stops.' : 'No continuity monitor is configured, so nobody is alerted when mail stops.', fix: monitors.length ? 'Enable a monitor on the Monitor page and give it alert contacts.' : 'Create a monitor on the Monitor page with alert SMS numbers and an external email address.' };
-  if (sms.length === 0 && email.length === 0) return { id, title, status: 'fail', detail: 'No enabled monitor has an alert contact: a detected outage alerts nobody.', fix: addFix };
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: monitors.length
+        ? 'No monitor is enabled, so nobody is alerted when mail stops.'
+        : 'No continuity monitor is configured, so nobody is alerted when mail stops.',
+      fix: monitors.length
+        ? 'Enable a monitor on the Monitor page and give it alert contacts.'
+        : 'Create a monitor on the Monitor page with alert SMS numbers and an external email address.',
+    };
+  if (sms.length === 0 && email.length === 0)
+    return { id, title, status: 'fail', detail: 'No enabled monitor has an alert contact: a detected outage alerts nobody.', fix: addFix };
   const own = ownDomains.map((d) => d.toLowerCase());
   const inside = email.filter((a) => {
     const domain = a.slice(a.lastIndexOf('@') + 1);
@@ -141,32 +226,67 @@ export function alertContactsCheck(monitors: MonitorAlerts[] | { error: string }
   });
   const counts = `${sms.length} SMS ${sms.length === 1 ? 'number' : 'numbers'} and ${email.length} email ${email.length === 1 ? 'address' : 'addresses'}`;
   const problems: string[] = [];
-  if (inside.length) problems.push(`${inside.join(', ')} ${inside.length === 1 ? 'is' : 'are'} inside your own domains: during an outage ${inside.length === 1 ? 'it' : 'they'} may not receive the alert.`);
+  if (inside.length)
+    problems.push(
+      `${inside.join(', ')} ${inside.length === 1 ? 'is' : 'are'} inside your own domains: during an outage ${inside.length === 1 ? 'it' : 'they'} may not receive the alert.`,
+    );
   if (sms.length === 0) problems.push('No alert SMS number: alerts go by email only.');
   if (problems.length === 0) return { id, title, status: 'pass', detail: `Alerts go to ${counts}, none inside your own domains.`, fix: null };
   const fixes: string[] = [];
   if (inside.length) fixes.push('add an email address outside your own domains (for example a personal or partner mailbox)');
   if (sms.length === 0) fixes.push('add at least one alert SMS number');
-  return { id, title, status: 'warn', detail: `Alerts go to ${counts}. ${problems.join(' ')}`, fix: `On the Monitor page, edit the monitor and ${fixes.join(', and ')}.` };
+  return {
+    id,
+    title,
+    status: 'warn',
+    detail: `Alerts go to ${counts}. ${problems.join(' ')}`,
+    fix: `On the Monitor page, edit the monitor and ${fixes.join(', and ')}.`,
+  };
 }
 
 export interface DnsReport {
   spfInclude: string | null;
-  domains: { domain: string; spf: { status: CheckStatus; record: string | null; detail: string }; dmarc: { status: CheckStatus; record: string | null; detail: string } }[];
+  domains: {
+    domain: string;
+    spf: { status: CheckStatus; record: string | null; detail: string };
+    dmarc: { status: CheckStatus; record: string | null; detail: string };
+  }[];
 }
 
 /** One SPF and one DMARC check per accepted domain, from GET /api/readiness/dns. */
 export function dnsChecks(report: DnsReport | { error: string }): Check[] {
   if ('error' in report)
-    return [{ id: 'dns', title: 'SPF and DMARC of the accepted domains', status: 'unknown', detail: `The DNS check could not run: ${report.error}`, fix: 'Check the server’s DNS resolver (LIFEBOAT_DNS_SERVERS).' }];
-  if (report.domains.length === 0) return [{ id: 'dns', title: 'SPF and DMARC of the accepted domains', status: 'unknown', detail: 'The tenant has no accepted domains.', fix: 'Add the tenant’s domains to the directory (or sync from Entra ID).' }];
+    return [
+      {
+        id: 'dns',
+        title: 'SPF and DMARC of the accepted domains',
+        status: 'unknown',
+        detail: `The DNS check could not run: ${report.error}`,
+        fix: 'Check the server’s DNS resolver (LIFEBOAT_DNS_SERVERS).',
+      },
+    ];
+  if (report.domains.length === 0)
+    return [
+      {
+        id: 'dns',
+        title: 'SPF and DMARC of the accepted domains',
+        status: 'unknown',
+        detail: 'The tenant has no accepted domains.',
+        fix: 'Add the tenant’s domains to the directory (or sync from Entra ID).',
+      },
+    ];
   return report.domains.flatMap((d) => [
     {
       id: `spf-${d.domain}`,
       title: `SPF of ${d.domain}`,
       status: d.spf.status,
       detail: d.spf.record ? `${d.spf.detail} Record: ${d.spf.record}` : d.spf.detail,
-      fix: d.spf.status === 'pass' ? null : report.spfInclude ? `Publish one TXT record at ${d.domain}: "v=spf1 … include:${report.spfInclude} -all".` : 'Set LIFEBOAT_SPF_INCLUDE to your outbound relay’s SPF include, then add it to the record.',
+      fix:
+        d.spf.status === 'pass'
+          ? null
+          : report.spfInclude
+            ? `Publish one TXT record at ${d.domain}: "v=spf1 … include:${report.spfInclude} -all".`
+            : 'Set LIFEBOAT_SPF_INCLUDE to your outbound relay’s SPF include, then add it to the record.',
     },
     {
       id: `dmarc-${d.domain}`,

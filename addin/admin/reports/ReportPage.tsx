@@ -3,7 +3,20 @@
  * covered, what mail flowed, what the server cannot know. Printable (print CSS hides the page chrome)
  * and downloadable as CSV.
  */
-import { Badge, Button, Card, Link, MessageBar, MessageBarBody, MessageBarTitle, Subtitle2, Text, Title2, makeStyles, tokens } from '@fluentui/react-components';
+import {
+  Badge,
+  Button,
+  Card,
+  Link,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Subtitle2,
+  Text,
+  Title2,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
 import { api } from '../api';
 import { Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
@@ -32,7 +45,13 @@ export interface EventReport {
   durationMinutes: number | null;
   timeline: { at: string; atLocal: string; kind: string; title: string; by: string; detail: string }[];
   users: { affected: number; basis: string; bannerReceived: { count: number; percent: number | null; basis: string } };
-  clients: { reported: number; ready: number; unknown: number; notCapable: number; byKind: Record<string, { total: number; byCachedMode: Record<string, number> }> };
+  clients: {
+    reported: number;
+    ready: number;
+    unknown: number;
+    notCapable: number;
+    byKind: Record<string, { total: number; byCachedMode: Record<string, number> }>;
+  };
   mail: { received: number; sent: number; held: number; released: number; stillHeld: number; pausedInbound: boolean };
   unknowns: { metric: string; label: string; reason: string }[];
   detectionToStart?: { minutes: number; detectedAtLocal: string; startedVia: 'portal' | 'autoActivation'; monitorName: string | null } | null;
@@ -150,7 +169,12 @@ function Body({ report: r }: { report: EventReport }) {
       value: held ? r.mail.released : '—',
       note: held ? (r.mail.stillHeld ? `${r.mail.stillHeld} still held` : 'None still held') : 'Inbound delivery was not paused',
     },
-    { id: 'clients-ready', label: 'Outlook clients ready for continuity', value: r.clients.ready, note: `of ${r.clients.reported} that reported (${r.clients.unknown} unknown, ${r.clients.notCapable} cannot)` },
+    {
+      id: 'clients-ready',
+      label: 'Outlook clients ready for continuity',
+      value: r.clients.ready,
+      note: `of ${r.clients.reported} that reported (${r.clients.unknown} unknown, ${r.clients.notCapable} cannot)`,
+    },
   ];
   const d = r.detectionToStart;
   if (d)

@@ -1,8 +1,32 @@
-import { Button, Caption1, Field, Input, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Subtitle2, Text, Textarea, makeStyles, tokens } from '@fluentui/react-components';
+import {
+  Button,
+  Caption1,
+  Field,
+  Input,
+  Link,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Subtitle2,
+  Text,
+  Textarea,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
 import { useMemo, useRef, useState } from 'react';
 import type { Api, MailMessage, OutgoingMessage } from '../../lib/api';
 import { ApiError } from '../../lib/api';
-import { composeHtml, newIdempotencyKey, parseMailboxList, prefixSubject, quoteOriginal, replyRecipients, uniqueAddresses, type ComposeMode } from '../../lib/compose';
+import {
+  composeHtml,
+  newIdempotencyKey,
+  parseMailboxList,
+  prefixSubject,
+  quoteOriginal,
+  replyRecipients,
+  uniqueAddresses,
+  type ComposeMode,
+} from '../../lib/compose';
 import { SafeHtml } from './SafeHtml';
 
 const useStyles = makeStyles({
@@ -49,7 +73,8 @@ export function ComposeView(props: {
     const lists = { to: parseMailboxList(to), cc: parseMailboxList(cc), bcc: parseMailboxList(bcc) };
     const errors: Record<string, string> = {};
     for (const [name, parsed] of Object.entries(lists)) if (parsed.invalid.length) errors[name] = `Not an email address: ${parsed.invalid.join(', ')}`;
-    if (!Object.keys(errors).length && !lists.to.mailboxes.length && !lists.cc.mailboxes.length && !lists.bcc.mailboxes.length) errors.to = 'Add at least one recipient.';
+    if (!Object.keys(errors).length && !lists.to.mailboxes.length && !lists.cc.mailboxes.length && !lists.bcc.mailboxes.length)
+      errors.to = 'Add at least one recipient.';
     setFieldErrors(errors);
     if (Object.keys(errors).length) return;
     setPhase('sending');
@@ -57,7 +82,11 @@ export function ComposeView(props: {
     try {
       const attachments: OutgoingMessage['attachments'] = [];
       for (const a of forwarded) {
-        attachments.push({ filename: a.filename, contentType: a.contentType || 'application/octet-stream', contentBase64: await blobToBase64(await props.api.attachment(original!.id, a.index)) });
+        attachments.push({
+          filename: a.filename,
+          contentType: a.contentType || 'application/octet-stream',
+          contentBase64: await blobToBase64(await props.api.attachment(original!.id, a.index)),
+        });
       }
       const message: OutgoingMessage = {
         to: uniqueAddresses(lists.to.mailboxes),
@@ -112,7 +141,9 @@ export function ComposeView(props: {
       ) : null}
       {quoted ? (
         <>
-          <Caption1 className={styles.quoted}>{mode === 'forward' ? 'The forwarded message follows your text:' : 'The original message is quoted below your text:'}</Caption1>
+          <Caption1 className={styles.quoted}>
+            {mode === 'forward' ? 'The forwarded message follows your text:' : 'The original message is quoted below your text:'}
+          </Caption1>
           <SafeHtml html={quoted} title="Quoted original" height={160} testId="compose-quoted" />
         </>
       ) : null}

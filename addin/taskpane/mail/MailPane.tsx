@@ -26,7 +26,14 @@ const messageOf = (err: unknown) => (err instanceof ApiError ? err.message : (er
 const DELIVERY_POLL_MS = 2000;
 const DELIVERY_POLL_FOR_MS = 120_000;
 
-export function MailPane(props: { api: Api; me: string | null; timeZone: string | undefined; since: string | null; active: boolean; onUnauthorized: () => void }) {
+export function MailPane(props: {
+  api: Api;
+  me: string | null;
+  timeZone: string | undefined;
+  since: string | null;
+  active: boolean;
+  onUnauthorized: () => void;
+}) {
   const styles = useStyles();
   const { api, timeZone } = props;
   const [folder, setFolder] = useState<MailFolder>('inbox');
@@ -35,7 +42,11 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
   const listsRef = useRef(lists);
   listsRef.current = lists;
   const [view, setView] = useState<View>({ kind: 'list' });
-  const [reading, setReading] = useState<{ message: MailMessage | null; loading: boolean; error: string | null }>({ message: null, loading: false, error: null });
+  const [reading, setReading] = useState<{ message: MailMessage | null; loading: boolean; error: string | null }>({
+    message: null,
+    loading: false,
+    error: null,
+  });
   const [notice, setNotice] = useState<string | null>(null);
   const unauthorized = useRef(props.onUnauthorized);
   unauthorized.current = props.onUnauthorized;
@@ -55,7 +66,13 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
         if (ticket !== requests.current[f]) return;
         setLists((l) => ({
           ...l,
-          [f]: { items: more ? [...l[f].items, ...page.items.filter((i) => !l[f].items.some((x) => x.id === i.id))] : page.items, nextCursor: page.nextCursor, loading: false, loadingMore: false, error: null },
+          [f]: {
+            items: more ? [...l[f].items, ...page.items.filter((i) => !l[f].items.some((x) => x.id === i.id))] : page.items,
+            nextCursor: page.nextCursor,
+            loading: false,
+            loadingMore: false,
+            error: null,
+          },
         }));
       } catch (err) {
         const error = fail(err);
@@ -126,8 +143,12 @@ export function MailPane(props: { api: Api; me: string | null; timeZone: string 
         <>
           <div className={styles.bar}>
             <TabList selectedValue={folder} onTabSelect={(_, d) => setFolder(d.value as MailFolder)} size="small">
-              <Tab value="inbox" data-testid="tab-inbox">Inbox</Tab>
-              <Tab value="sent" data-testid="tab-sent">Sent</Tab>
+              <Tab value="inbox" data-testid="tab-inbox">
+                Inbox
+              </Tab>
+              <Tab value="sent" data-testid="tab-sent">
+                Sent
+              </Tab>
             </TabList>
             <Button size="small" onClick={() => setView({ kind: 'compose', mode: 'new', original: null })} data-testid="mail-new">
               New message

@@ -1,4 +1,16 @@
-import { Button, Caption1, MessageBar, MessageBarActions, MessageBarBody, MessageBarTitle, Spinner, Text, makeStyles, mergeClasses, tokens } from '@fluentui/react-components';
+import {
+  Button,
+  Caption1,
+  MessageBar,
+  MessageBarActions,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Text,
+  makeStyles,
+  mergeClasses,
+  tokens,
+} from '@fluentui/react-components';
 import type { MailFolder, MailSummary } from '../../lib/api';
 import { formatFull, formatShort, parseMailbox } from '../../lib/compose';
 
@@ -33,14 +45,20 @@ const useStyles = makeStyles({
 /** A display name when there is one, else the address. */
 export function shortName(value: string): string {
   const m = parseMailbox(value);
-  return m ? m.name ?? m.address : value;
+  return m ? (m.name ?? m.address) : value;
 }
 
 /** A small paperclip (no icon font or emoji needed). */
 export function Paperclip() {
   return (
     <svg width="12" height="12" viewBox="0 0 16 16" aria-hidden="true" style={{ verticalAlign: '-1px' }}>
-      <path d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3 3 0 0 0-4.2-4.2l-6.2 6.2a4.2 4.2 0 0 0 6 6l5-5" fill="none" stroke="currentColor" strokeWidth="1.4" strokeLinecap="round" />
+      <path
+        d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3 3 0 0 0-4.2-4.2l-6.2 6.2a4.2 4.2 0 0 0 6 6l5-5"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="1.4"
+        strokeLinecap="round"
+      />
     </svg>
   );
 }
@@ -64,7 +82,8 @@ export function MessageList(props: {
 }) {
   const styles = useStyles();
   const { folder, state, timeZone } = props;
-  if (state.loading && state.items.length === 0) return <Spinner size="small" label={folder === 'inbox' ? 'Getting your inbox…' : 'Getting your sent mail…'} data-testid="mail-loading" />;
+  if (state.loading && state.items.length === 0)
+    return <Spinner size="small" label={folder === 'inbox' ? 'Getting your inbox…' : 'Getting your sent mail…'} data-testid="mail-loading" />;
   const error = state.error ? (
     <MessageBar intent="error" layout="multiline" data-testid="mail-error">
       <MessageBarBody>
@@ -100,20 +119,25 @@ export function MessageList(props: {
           const who = folder === 'inbox' ? shortName(m.from) : `To: ${[...m.to, ...m.cc].map(shortName).join(', ') || '(no recipients)'}`;
           return (
             <li key={m.id}>
-              <button type="button" className={styles.row} onClick={() => props.onOpen(m)} data-testid="mail-row" data-id={m.id} title={formatFull(m.date, timeZone)}>
+              <button
+                type="button"
+                className={styles.row}
+                onClick={() => props.onOpen(m)}
+                data-testid="mail-row"
+                data-id={m.id}
+                title={formatFull(m.date, timeZone)}
+              >
                 <span className={styles.line}>
                   <Text className={styles.who}>{who}</Text>
-                  <Caption1 className={styles.when} data-testid="mail-date">{formatShort(m.date, timeZone)}</Caption1>
+                  <Caption1 className={styles.when} data-testid="mail-date">
+                    {formatShort(m.date, timeZone)}
+                  </Caption1>
                 </span>
                 <Text className={mergeClasses(styles.subject)}>{m.subject || '(no subject)'}</Text>
                 {m.preview ? <Caption1 className={styles.preview}>{m.preview}</Caption1> : null}
                 {m.viaGroup || m.hasAttachments ? (
                   <span className={styles.meta}>
-                    {m.viaGroup ? (
-                      <Caption1 data-testid="mail-via">
-                        via {shortName(m.viaGroup)}
-                      </Caption1>
-                    ) : null}
+                    {m.viaGroup ? <Caption1 data-testid="mail-via">via {shortName(m.viaGroup)}</Caption1> : null}
                     {m.hasAttachments ? (
                       <Caption1 data-testid="mail-attachment-marker">
                         <Paperclip /> Attachment

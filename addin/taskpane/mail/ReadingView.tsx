@@ -1,4 +1,17 @@
-import { Badge, Button, Caption1, Link, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
+import {
+  Badge,
+  Button,
+  Caption1,
+  Link,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Subtitle2,
+  Text,
+  makeStyles,
+  tokens,
+} from '@fluentui/react-components';
 import { useState } from 'react';
 import type { Api, Delivery, MailMessage } from '../../lib/api';
 import type { ComposeMode } from '../../lib/compose';
@@ -13,7 +26,15 @@ const useStyles = makeStyles({
   label: { color: tokens.colorNeutralForeground3 },
   value: { overflowWrap: 'anywhere' },
   actions: { display: 'flex', flexWrap: 'wrap', columnGap: '6px', rowGap: '6px' },
-  text: { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', fontFamily: 'inherit', margin: 0, padding: '8px', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
+  text: {
+    whiteSpace: 'pre-wrap',
+    overflowWrap: 'anywhere',
+    fontFamily: 'inherit',
+    margin: 0,
+    padding: '8px',
+    border: `1px solid ${tokens.colorNeutralStroke2}`,
+    borderRadius: tokens.borderRadiusMedium,
+  },
   files: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '4px' },
   deliveries: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '6px' },
   delivery: { display: 'flex', flexDirection: 'column', rowGap: '2px', padding: '6px 0', borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
@@ -109,7 +130,13 @@ export function ReadingView(props: {
       ‹ Back to {message?.folder === 'sent' ? 'Sent' : 'Inbox'}
     </Link>
   );
-  if (props.loading && !message) return <div className={styles.root}>{back}<Spinner size="small" label="Opening the message…" /></div>;
+  if (props.loading && !message)
+    return (
+      <div className={styles.root}>
+        {back}
+        <Spinner size="small" label="Opening the message…" />
+      </div>
+    );
   if (!message) {
     return (
       <div className={styles.root}>
@@ -140,34 +167,52 @@ export function ReadingView(props: {
         {rows.map(([k, v]) => (
           <span key={k} style={{ display: 'contents' }}>
             <Caption1 className={styles.label}>{k}</Caption1>
-            <Caption1 className={styles.value} data-testid={`reading-${k.toLowerCase()}`}>{v}</Caption1>
+            <Caption1 className={styles.value} data-testid={`reading-${k.toLowerCase()}`}>
+              {v}
+            </Caption1>
           </span>
         ))}
       </div>
       <div className={styles.actions}>
-        <Button size="small" onClick={() => props.onCompose('reply')} data-testid="reply">Reply</Button>
-        <Button size="small" onClick={() => props.onCompose('replyAll')} data-testid="reply-all">Reply all</Button>
-        <Button size="small" onClick={() => props.onCompose('forward')} data-testid="forward">Forward</Button>
+        <Button size="small" onClick={() => props.onCompose('reply')} data-testid="reply">
+          Reply
+        </Button>
+        <Button size="small" onClick={() => props.onCompose('replyAll')} data-testid="reply-all">
+          Reply all
+        </Button>
+        <Button size="small" onClick={() => props.onCompose('forward')} data-testid="forward">
+          Forward
+        </Button>
       </div>
       {message.html ? (
         <SafeHtml html={message.html} title={`Message: ${message.subject}`} height={frameHeight(message.html)} testId="reading-body" />
       ) : (
-        <pre className={styles.text} data-testid="reading-text">{message.text || '(This message has no text.)'}</pre>
+        <pre className={styles.text} data-testid="reading-text">
+          {message.text || '(This message has no text.)'}
+        </pre>
       )}
       {message.attachments.length ? (
         <section aria-label="Attachments">
-          <Text weight="semibold" block>Attachments</Text>
+          <Text weight="semibold" block>
+            Attachments
+          </Text>
           <ul className={styles.files} data-testid="attachments">
             {message.attachments.map((a) => (
               <li key={a.index}>
                 <Link as="button" onClick={() => void download(a.index, a.filename)} disabled={downloading === a.index} data-testid="attachment">
                   <Paperclip /> {a.filename}
                 </Link>{' '}
-                <Caption1 className={styles.label}>({size(a.size)}){downloading === a.index ? ' downloading…' : ''}</Caption1>
+                <Caption1 className={styles.label}>
+                  ({size(a.size)}){downloading === a.index ? ' downloading…' : ''}
+                </Caption1>
               </li>
             ))}
           </ul>
-          {downloadError ? <Text role="alert" style={{ color: tokens.colorPaletteRedForeground1 }}>{downloadError}</Text> : null}
+          {downloadError ? (
+            <Text role="alert" style={{ color: tokens.colorPaletteRedForeground1 }}>
+              {downloadError}
+            </Text>
+          ) : null}
         </section>
       ) : null}
       {message.deliveries ? (

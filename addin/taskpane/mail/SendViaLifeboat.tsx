@@ -45,7 +45,8 @@ export function SendViaLifeboat(props: { api: Api; item: Office.MessageCompose; 
     try {
       setPhase({ kind: 'working', step: 'Reading your draft…', value: 0.1 });
       draft = await readDraft(props.item, (p) => {
-        if (p.phase === 'attachments' && p.total) setPhase({ kind: 'working', step: `Reading attachments (${p.done ?? 0} of ${p.total})…`, value: 0.1 + 0.4 * ((p.done ?? 0) / p.total) });
+        if (p.phase === 'attachments' && p.total)
+          setPhase({ kind: 'working', step: `Reading attachments (${p.done ?? 0} of ${p.total})…`, value: 0.1 + 0.4 * ((p.done ?? 0) / p.total) });
       });
     } catch (err) {
       setPhase({ kind: 'error', error: (err as Error).message });
@@ -58,8 +59,15 @@ export function SendViaLifeboat(props: { api: Api; item: Office.MessageCompose; 
     let sent: MailMessage;
     try {
       const n = draft.to.length + draft.cc.length + draft.bcc.length;
-      setPhase({ kind: 'working', step: `Sending to ${n} recipient${n === 1 ? '' : 's'}${draft.attachments.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : ''}…`, value: 0.6 });
-      sent = await props.api.send({ to: draft.to, cc: draft.cc, bcc: draft.bcc, subject: draft.subject, html: draft.html, attachments: draft.attachments }, key.current);
+      setPhase({
+        kind: 'working',
+        step: `Sending to ${n} recipient${n === 1 ? '' : 's'}${draft.attachments.length ? ` with ${draft.attachments.length} attachment${draft.attachments.length === 1 ? '' : 's'}` : ''}…`,
+        value: 0.6,
+      });
+      sent = await props.api.send(
+        { to: draft.to, cc: draft.cc, bcc: draft.bcc, subject: draft.subject, html: draft.html, attachments: draft.attachments },
+        key.current,
+      );
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError((err as Error).message, 0);
       if (e.unauthorized) props.onUnauthorized();
@@ -89,7 +97,9 @@ export function SendViaLifeboat(props: { api: Api; item: Office.MessageCompose; 
   const working = phase.kind === 'working';
   return (
     <Card className={styles.card} data-testid="send-via-lifeboat" data-phase={phase.kind}>
-      <Title3 as="h2" className={styles.title}>Send via Lifeboat</Title3>
+      <Title3 as="h2" className={styles.title}>
+        Send via Lifeboat
+      </Title3>
       {phase.kind === 'idle' || phase.kind === 'error' ? (
         <Text>
           {props.active
@@ -139,7 +149,11 @@ export function SendViaLifeboat(props: { api: Api; item: Office.MessageCompose; 
           {phase.kind === 'error' ? 'Try again' : 'Send via Lifeboat'}
         </Button>
       ) : null}
-      {phase.kind === 'idle' ? <Text size={200} className={styles.muted}>Sent from your own address; replies come back to you.</Text> : null}
+      {phase.kind === 'idle' ? (
+        <Text size={200} className={styles.muted}>
+          Sent from your own address; replies come back to you.
+        </Text>
+      ) : null}
     </Card>
   );
 }

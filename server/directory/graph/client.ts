@@ -31,7 +31,11 @@ export interface GraphEndpoints {
 export const PUBLIC_CLOUD: GraphEndpoints = { loginUrl: 'https://login.microsoftonline.com', graphUrl: 'https://graph.microsoft.com' };
 
 export class GraphRequestError extends Error {
-  constructor(message: string, readonly status: number | null, readonly code: string | null) {
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly code: string | null,
+  ) {
     super(message);
   }
 }
@@ -94,7 +98,8 @@ export function describeGraphError(err: unknown, what: string): GraphRequestErro
     return new GraphRequestError(`${what}: ${status ?? 'no response'} ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' ').trim(), status, err.code ?? null);
   }
   const e = err as { errorCode?: string; errorMessage?: string; message?: string };
-  if (e?.errorCode) return new GraphRequestError(`${what}: sign-in to Entra failed (${e.errorCode}) ${(e.errorMessage ?? '').split('\n')[0]}`.trim(), null, e.errorCode);
+  if (e?.errorCode)
+    return new GraphRequestError(`${what}: sign-in to Entra failed (${e.errorCode}) ${(e.errorMessage ?? '').split('\n')[0]}`.trim(), null, e.errorCode);
   return new GraphRequestError(`${what}: ${e?.message ?? String(err)}`, null, null);
 }
 
@@ -110,7 +115,13 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
         authority: `${endpoints.loginUrl.replace(/\/+$/, '')}/${creds.entraTenantId}`,
         ...(creds.clientSecret !== undefined ? { clientSecret: creds.clientSecret } : {}),
         ...(creds.certificate
-          ? { clientCertificate: { thumbprintSha256: creds.certificate.thumbprintSha256, privateKey: creds.certificate.privateKey, x5c: creds.certificate.certificatePem } }
+          ? {
+              clientCertificate: {
+                thumbprintSha256: creds.certificate.thumbprintSha256,
+                privateKey: creds.certificate.privateKey,
+                x5c: creds.certificate.certificatePem,
+              },
+            }
           : {}),
         ...authorityOptions(endpoints, creds.entraTenantId),
       },

@@ -64,7 +64,7 @@ function readCertificate(input: { certificatePem: string; privateKeyPem: string 
   } catch {
     throw new ConnectionInputError([{ path: 'certificate.certificatePem', message: 'is not a PEM certificate' }]);
   }
-  let matches = false;
+  let matches: boolean;
   try {
     matches = cert.checkPrivateKey(createPrivateKey(input.privateKeyPem));
   } catch {
@@ -126,7 +126,12 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
         syncIntervalMinutes: input.syncIntervalMinutes ?? existing?.syncIntervalMinutes ?? DEFAULT_SYNC_INTERVAL_MINUTES,
       };
       if (input.clientSecret !== undefined) {
-        Object.assign(update, { credentialType: 'secret', sealedCredential: box.seal(input.clientSecret, sealContext(tenantId)), certificateThumbprint: null, certificatePem: null });
+        Object.assign(update, {
+          credentialType: 'secret',
+          sealedCredential: box.seal(input.clientSecret, sealContext(tenantId)),
+          certificateThumbprint: null,
+          certificatePem: null,
+        });
       } else if (input.certificate !== undefined) {
         const cert = readCertificate(input.certificate);
         Object.assign(update, {
@@ -140,7 +145,11 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
       }
       const after = await connections.findOneAndUpdate({ _id: tenantId }, { $set: update }, { upsert: true, returnDocument: 'after' }).lean();
       connectedCache.delete(tenantId);
-      return { before: existing ? toView(existing) : null, after: toView(after!), credentialChanged: input.clientSecret !== undefined || input.certificate !== undefined };
+      return {
+        before: existing ? toView(existing) : null,
+        after: toView(after!),
+        credentialChanged: input.clientSecret !== undefined || input.certificate !== undefined,
+      };
     },
 
     async remove(tenantId: string): Promise<ConnectionView | null> {

@@ -19,7 +19,17 @@ export function createEntra(
   const connections = createConnectionService({ connections: entraConnectionModel(conn), box: deps.box });
   const states = syncStateModel(conn);
   const store = createSyncStore(conn);
-  const sync = createDirectorySync({ states, leases: syncLeaseModel(conn), store, connections, graph, tenants: deps.tenants, logger: deps.logger, now: deps.now, onSynced: deps.onSynced });
+  const sync = createDirectorySync({
+    states,
+    leases: syncLeaseModel(conn),
+    store,
+    connections,
+    graph,
+    tenants: deps.tenants,
+    logger: deps.logger,
+    now: deps.now,
+    onSynced: deps.onSynced,
+  });
   return {
     graph,
     connections,

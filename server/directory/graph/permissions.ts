@@ -22,7 +22,7 @@ export const REQUIRED_PERMISSIONS: RequiredPermission[] = [
   {
     permission: 'User.Read.All',
     satisfiedBy: ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
-    neededFor: "Reading users and every address they receive mail at (mail and proxy addresses), and the user picker.",
+    neededFor: 'Reading users and every address they receive mail at (mail and proxy addresses), and the user picker.',
   },
   {
     permission: 'Domain.Read.All',
@@ -50,7 +50,9 @@ export interface PermissionCheck {
 
 export async function probePermissions(api: GraphApi, clientId: string): Promise<{ checkedAt: string; granted: string[]; permissions: PermissionCheck[] }> {
   const sp = await api.get<{ id: string }>(`/servicePrincipals(appId='${encodeURIComponent(clientId)}')?$select=id,appId`);
-  const graphSp = await api.get<{ id: string; appRoles: Array<{ id: string; value: string }> }>(`/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id,appRoles`);
+  const graphSp = await api.get<{ id: string; appRoles: Array<{ id: string; value: string }> }>(
+    `/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id,appRoles`,
+  );
   const roleNames = new Map(graphSp.appRoles.map((r) => [r.id, r.value]));
   const granted = new Set<string>();
   for await (const page of api.pages<{ appRoleId: string; resourceId: string }>(`/servicePrincipals/${encodeURIComponent(sp.id)}/appRoleAssignments`)) {

@@ -28,8 +28,6 @@ export const CHUNK = 1000;
 const ALL_USERS = '~users';
 /** The generation's own facts (the number of user buckets). */
 const META = '~meta';
-/** Writes keyed by `_id`, this many per bulkWrite (FerretDB v1 handles small batches well). */
-const WRITE_BATCH = 100;
 
 /** Mimecast expands only these kinds; Lifeboat expands the others too and marks them `extended`. */
 export const MIMECAST_EXPANDED_KINDS: GroupKind[] = ['m365', 'mailEnabledSecurity'];
@@ -387,7 +385,10 @@ export function createSyncStore(conn: Connection) {
         },
         /** Groups whose expansion holds the user, or the address. */
         async groupsContaining(filter: { userId: string } | { address: string }): Promise<string[]> {
-          const query = { head: false, ...('userId' in filter ? lineFilter('ids', 'userIds', filter.userId) : lineFilter('addrs', 'addresses', filter.address.toLowerCase())) };
+          const query = {
+            head: false,
+            ...('userId' in filter ? lineFilter('ids', 'userIds', filter.userId) : lineFilter('addrs', 'addresses', filter.address.toLowerCase())),
+          };
           const found = (await coll.find(query, { projection: { groupId: 1 } }).toArray()).map((c) => c.groupId);
           if (ovl) {
             const { groups } = await overlaid();
@@ -439,7 +440,8 @@ type ExpansionDoc = ExpansionHead | ExpansionChunk | ExpansionMeta | ExpansionTo
 const byName = (a: ExpansionHead, b: ExpansionHead) => (a.displayName < b.displayName ? -1 : a.displayName > b.displayName ? 1 : 0);
 
 /** The `_id`s of a head's chunks. */
-const chunkIds = (head: ExpansionHead) => Array.from({ length: head.chunks }, (_, n) => (head.v === undefined ? `${head.groupId}#${n}` : `${head.groupId}#${head.v}#${n}`));
+const chunkIds = (head: ExpansionHead) =>
+  Array.from({ length: head.chunks }, (_, n) => (head.v === undefined ? `${head.groupId}#${n}` : `${head.groupId}#${head.v}#${n}`));
 
 /** One group's expansion documents under version `v`; null when the model has no such group. */
 function expansionDocs(model: DirectoryModel, groupId: string, v: string, updatedAt: Date): { head: ExpansionHead; chunks: ExpansionChunk[] } | null {
@@ -479,6 +481,13 @@ function userBuckets(model: DirectoryModel, buckets: number, only?: Set<number>)
   for (const id of model.users.keys()) members.get(userBucket(id, buckets))?.push(id);
   return [...members].map(([n, ids]) => {
     ids.sort();
-    return { _id: `${ALL_USERS}#${n}`, head: false, groupId: ALL_USERS, n, ids: joinLines(ids), addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)) };
+    return {
+      _id: `${ALL_USERS}#${n}`,
+      head: false,
+      groupId: ALL_USERS,
+      n,
+      ids: joinLines(ids),
+      addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)),
+    };
   });
 }

@@ -178,12 +178,7 @@ export function createDirectorySync(deps: SyncDeps) {
     for (const listener of progressListeners) listener(tenantId);
   };
 
-  async function collect(
-    api: GraphApi,
-    path: string,
-    signal: AbortSignal,
-    onPage: (value: GraphEntry[]) => Promise<void>,
-  ): Promise<string | null> {
+  async function collect(api: GraphApi, path: string, signal: AbortSignal, onPage: (value: GraphEntry[]) => Promise<void>): Promise<string | null> {
     let deltaLink: string | null = null;
     for await (const page of api.pages<GraphEntry>(path, { maxPageSize: PAGE_SIZE, signal })) {
       await onPage(page.value);
@@ -194,7 +189,8 @@ export function createDirectorySync(deps: SyncDeps) {
 
   async function run(tenantId: string, options: { full?: boolean }, signal: AbortSignal): Promise<void> {
     const previous = await states.findById(tenantId).lean();
-    const incremental = !options.full && Boolean(previous?.generation && previous.usersDeltaLink && previous.groupsDeltaLink) && (previous?.deltaChunks ?? 0) < MAX_DELTA_SYNCS;
+    const incremental =
+      !options.full && Boolean(previous?.generation && previous.usersDeltaLink && previous.groupsDeltaLink) && (previous?.deltaChunks ?? 0) < MAX_DELTA_SYNCS;
     const progress = { pages: 0, groups: 0, users: 0, throttled: 0 };
     await setState(tenantId, { mode: incremental ? 'incremental' : 'full', phase: 'signing in' });
     const report = (phase: string) => setState(tenantId, { phase, ...progress });
@@ -226,7 +222,7 @@ export function createDirectorySync(deps: SyncDeps) {
     let createdSource: string | null = null;
     const expansionGeneration = newGeneration();
     let createdOverlay: string | null = null;
-    let replacedBase = false;
+    let replacedBase: boolean;
     try {
       let seq = 0;
       const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
@@ -258,7 +254,12 @@ export function createDirectorySync(deps: SyncDeps) {
       const fullSync = async () => {
         sourceGeneration = newGeneration();
         createdSource = sourceGeneration;
-        const links = await fetchAll(store.source(tenantId, sourceGeneration), 'a', `/users/delta?$select=${USER_SELECT}`, `/groups/delta?$select=${GROUP_SELECT}`);
+        const links = await fetchAll(
+          store.source(tenantId, sourceGeneration),
+          'a',
+          `/users/delta?$select=${USER_SELECT}`,
+          `/groups/delta?$select=${GROUP_SELECT}`,
+        );
         usersLink = links.u;
         groupsLink = links.g;
       };
@@ -304,7 +305,15 @@ export function createDirectorySync(deps: SyncDeps) {
         if ((previous?.overlayGroups ?? 0) + affected.size <= Math.max(MIN_OVERLAY_GROUPS, model.groups.size * MAX_OVERLAY_SHARE)) {
           const next = newGeneration();
           createdOverlay = next;
-          const result = await store.writeOverlay(tenantId, previous!.expansionGeneration!, next, previous?.overlayGeneration ?? null, model, { groupIds: affected, userIds: changes.userIds }, signal);
+          const result = await store.writeOverlay(
+            tenantId,
+            previous!.expansionGeneration!,
+            next,
+            previous?.overlayGeneration ?? null,
+            model,
+            { groupIds: affected, userIds: changes.userIds },
+            signal,
+          );
           if (result) {
             overlay = { generation: next, groups: result.overlaidGroups };
             expanded = result.written;
@@ -337,9 +346,20 @@ export function createDirectorySync(deps: SyncDeps) {
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
       models.delete(tenantId); // it may hold changes that did not become current
-      await store.expansions(tenantId, expansionGeneration).drop().catch(() => {});
-      if (createdOverlay) await store.overlay(tenantId, createdOverlay).drop().catch(() => {});
-      if (createdSource) await store.source(tenantId, createdSource).drop().catch(() => {});
+      await store
+        .expansions(tenantId, expansionGeneration)
+        .drop()
+        .catch(() => {});
+      if (createdOverlay)
+        await store
+          .overlay(tenantId, createdOverlay)
+          .drop()
+          .catch(() => {});
+      if (createdSource)
+        await store
+          .source(tenantId, createdSource)
+          .drop()
+          .catch(() => {});
       throw err;
     }
     // The new generation is current: the old one is garbage (a failure here is only logged).
@@ -372,15 +392,31 @@ export function createDirectorySync(deps: SyncDeps) {
       if (running.has(tenantId) || !(await claimLease(tenantId, owner))) {
         return { started: false, status: await this.status(tenantId) };
       }
-      await setState(tenantId, { state: 'running', mode: null, phase: 'starting', pages: 0, groups: 0, users: 0, throttled: 0, startedAt: now(), finishedAt: null, error: null });
+      await setState(tenantId, {
+        state: 'running',
+        mode: null,
+        phase: 'starting',
+        pages: 0,
+        groups: 0,
+        users: 0,
+        throttled: 0,
+        startedAt: now(),
+        finishedAt: null,
+        error: null,
+      });
       const controller = new AbortController();
-      const heartbeat = setInterval(() => {
-        leases.updateOne({ _id: tenantId, owner }, { $set: { expiresAt: new Date(now().getTime() + leaseMs) } }).catch(() => {});
-      }, Math.max(1000, leaseMs / 3));
+      const heartbeat = setInterval(
+        () => {
+          leases.updateOne({ _id: tenantId, owner }, { $set: { expiresAt: new Date(now().getTime() + leaseMs) } }).catch(() => {});
+        },
+        Math.max(1000, leaseMs / 3),
+      );
       heartbeat.unref();
       const done = run(tenantId, options, controller.signal)
         .catch(async (err) => {
-          const failure = controller.signal.aborted ? new GraphRequestError('stopped: the server shut down during the sync', null, null) : describeGraphError(err, 'directory sync');
+          const failure = controller.signal.aborted
+            ? new GraphRequestError('stopped: the server shut down during the sync', null, null)
+            : describeGraphError(err, 'directory sync');
           logger.warn({ tenant: tenantId, error: failure.message }, 'directory sync failed; the last successful expansion stays in use');
           await setState(tenantId, { state: 'failed', phase: null, finishedAt: now(), error: failure.message }).catch(() => {});
         })

@@ -44,7 +44,10 @@ const KINDS = ['classicWindows', 'mac', 'newOutlookWindows', 'web', 'mobile', 'u
 const CACHED = ['confirmed', 'notConfirmed', 'unknown', 'always', 'notApplicable'];
 
 function problem(res: express.Response, status: number, title: string, detail: string) {
-  res.status(status).type('application/problem+json').send(JSON.stringify({ type: 'about:blank', title, status, detail }));
+  res
+    .status(status)
+    .type('application/problem+json')
+    .send(JSON.stringify({ type: 'about:blank', title, status, detail }));
 }
 
 export async function startApiStandIn(options: { buildDir: string }): Promise<ApiStandIn> {
@@ -80,7 +83,8 @@ export async function startApiStandIn(options: { buildDir: string }): Promise<Ap
   app.post('/api/me/client', (req, res) => {
     if (!bearer(req)) return problem(res, 401, 'Unauthorized', 'Sign in first.');
     const b = req.body ?? {};
-    const bad = !KINDS.includes(b.kind) || !CACHED.includes(b.cachedMode) || ['hostName', 'platform', 'accountType', 'hostVersion'].some((k) => typeof b[k] !== 'string');
+    const bad =
+      !KINDS.includes(b.kind) || !CACHED.includes(b.cachedMode) || ['hostName', 'platform', 'accountType', 'hostVersion'].some((k) => typeof b[k] !== 'string');
     if (bad) return problem(res, 422, 'Unprocessable Content', `bad client report: ${JSON.stringify(b)}`);
     clientReports.push(b);
     res.status(204).end();

@@ -79,9 +79,12 @@ const SCRIPT = readFileSync(path.join(__dirname, 'office-stand-in.js'), 'utf8');
 export const OFFICE_JS_ROUTE = '**/addin/office-js/office.js';
 
 export async function installOfficeStandIn(page: Page, config: OfficeStandInConfig = {}): Promise<void> {
-  await page.addInitScript((c) => {
-    (window as unknown as { __LIFEBOAT_OFFICE_STANDIN__: unknown }).__LIFEBOAT_OFFICE_STANDIN__ = c;
-  }, config as Record<string, unknown>);
+  await page.addInitScript(
+    (c) => {
+      (window as unknown as { __LIFEBOAT_OFFICE_STANDIN__: unknown }).__LIFEBOAT_OFFICE_STANDIN__ = c;
+    },
+    config as Record<string, unknown>,
+  );
   await page.route(OFFICE_JS_ROUTE, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: SCRIPT }));
 }
 
@@ -112,7 +115,10 @@ export async function standInCompose(page: Page, itemId?: string): Promise<Compo
 
 /** Raises OnMessageSend in the page (the commands page) and returns what the handler completed with. */
 export async function fireSend(page: Page, handlerName = 'onMessageSendHandler', timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  return page.evaluate(([name, ms]) => (window as unknown as StandInWindow).__officeStandIn.fireSend(name as string, ms as number), [handlerName, timeoutMs] as const);
+  return page.evaluate(([name, ms]) => (window as unknown as StandInWindow).__officeStandIn.fireSend(name as string, ms as number), [
+    handlerName,
+    timeoutMs,
+  ] as const);
 }
 
 /** Handler names the page registered with Office.actions.associate. */

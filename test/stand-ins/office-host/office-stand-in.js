@@ -94,7 +94,15 @@
         getAsync: function () {
           var a = argsOf(arguments);
           if (guard(field + '.getAsync', [], a.callback)) return;
-          finish(a.callback, field + '.getAsync', [], null, state[field].map(function (r) { return Object.assign({}, r); }));
+          finish(
+            a.callback,
+            field + '.getAsync',
+            [],
+            null,
+            state[field].map(function (r) {
+              return Object.assign({}, r);
+            }),
+          );
         },
         setAsync: function (list) {
           var a = argsOf(arguments);
@@ -144,16 +152,34 @@
       base.getAttachmentsAsync = function () {
         var a = argsOf(arguments);
         if (guard('getAttachmentsAsync', [], a.callback)) return;
-        finish(a.callback, 'getAttachmentsAsync', [], null, state.attachments.map(function (x) {
-          return { id: x.id, name: x.name, contentType: x.contentType, size: Math.floor(((x.content || '').length * 3) / 4), attachmentType: x.attachmentType, isInline: x.isInline };
-        }));
+        finish(
+          a.callback,
+          'getAttachmentsAsync',
+          [],
+          null,
+          state.attachments.map(function (x) {
+            return {
+              id: x.id,
+              name: x.name,
+              contentType: x.contentType,
+              size: Math.floor(((x.content || '').length * 3) / 4),
+              attachmentType: x.attachmentType,
+              isInline: x.isInline,
+            };
+          }),
+        );
       };
       base.getAttachmentContentAsync = function (id) {
         var a = argsOf(arguments);
         if (guard('getAttachmentContentAsync', [id], a.callback)) return;
-        var found = state.attachments.filter(function (x) { return x.id === id; })[0];
+        var found = state.attachments.filter(function (x) {
+          return x.id === id;
+        })[0];
         if (!found) return finish(a.callback, 'getAttachmentContentAsync', [id], 'no attachment with that id');
-        var value = found.attachmentType === 'cloud' ? { format: 'url', content: found.url || 'https://files.example/' + found.name } : { format: 'base64', content: found.content || '' };
+        var value =
+          found.attachmentType === 'cloud'
+            ? { format: 'url', content: found.url || 'https://files.example/' + found.name }
+            : { format: 'base64', content: found.content || '' };
         finish(a.callback, 'getAttachmentContentAsync', [id], null, value);
       };
     }
@@ -184,9 +210,10 @@
     }
     function finish(callback, method, args, error, value) {
       record(method, args, error ? 'failed: ' + error : 'succeeded');
-      if (callback) later(function () {
-        callback(error ? result(Failed, undefined, { code: 9000, name: 'Error', message: error }) : result(Succeeded, value));
-      });
+      if (callback)
+        later(function () {
+          callback(error ? result(Failed, undefined, { code: 9000, name: 'Error', message: error }) : result(Succeeded, value));
+        });
     }
     function indexOf(key) {
       for (var i = 0; i < store.length; i++) if (store[i].key === key) return i;
@@ -199,7 +226,8 @@
       notificationMessages: {
         addAsync: function (key, details) {
           var a = argsOf(arguments);
-          var error = validate(details) || (indexOf(key) >= 0 ? 'key already exists' : null) || (store.length >= 5 ? 'there are already 5 notifications' : null);
+          var error =
+            validate(details) || (indexOf(key) >= 0 ? 'key already exists' : null) || (store.length >= 5 ? 'there are already 5 notifications' : null);
           if (!error) store.push(Object.assign({ key: key }, details));
           finish(a.callback, 'addAsync', [key, details], error);
         },
@@ -221,7 +249,15 @@
         },
         getAllAsync: function () {
           var a = argsOf(arguments);
-          finish(a.callback, 'getAllAsync', [], null, store.map(function (m) { return Object.assign({}, m); }));
+          finish(
+            a.callback,
+            'getAllAsync',
+            [],
+            null,
+            store.map(function (m) {
+              return Object.assign({}, m);
+            }),
+          );
         },
       },
     };
@@ -236,19 +272,29 @@
   }
 
   var mailbox = {
-    diagnostics: { hostName: config.hostName === undefined ? 'Outlook' : config.hostName, hostVersion: config.hostVersion || '16.0.17928.20114', OWAView: undefined },
+    diagnostics: {
+      hostName: config.hostName === undefined ? 'Outlook' : config.hostName,
+      hostVersion: config.hostVersion || '16.0.17928.20114',
+      OWAView: undefined,
+    },
     userProfile: userProfile,
     item: makeItem(config.item === undefined ? { itemId: 'item-1', subject: 'Quarterly numbers' } : config.item),
     addHandlerAsync: function (eventType, handler) {
       var a = argsOf(arguments);
       if (eventType === 'olkItemSelectedChanged') itemChangedHandler = handler;
       calls.push({ method: 'addHandlerAsync', args: [eventType] });
-      if (a.callback && a.callback !== handler) later(function () { a.callback(result(Succeeded)); });
+      if (a.callback && a.callback !== handler)
+        later(function () {
+          a.callback(result(Succeeded));
+        });
     },
     removeHandlerAsync: function (eventType) {
       var a = argsOf(arguments);
       if (eventType === 'olkItemSelectedChanged') itemChangedHandler = null;
-      if (a.callback) later(function () { a.callback(result(Succeeded)); });
+      if (a.callback)
+        later(function () {
+          a.callback(result(Succeeded));
+        });
     },
   };
 
@@ -294,7 +340,12 @@
       },
     },
     MailboxEnums: {
-      ItemNotificationMessageType: { ProgressIndicator: 'progressIndicator', InformationalMessage: 'informationalMessage', ErrorMessage: 'errorMessage', InsightMessage: 'insightMessage' },
+      ItemNotificationMessageType: {
+        ProgressIndicator: 'progressIndicator',
+        InformationalMessage: 'informationalMessage',
+        ErrorMessage: 'errorMessage',
+        InsightMessage: 'insightMessage',
+      },
       ItemType: { Message: 'message', Appointment: 'appointment' },
       AttachmentType: { File: 'file', Item: 'item', Cloud: 'cloud' },
       AttachmentContentFormat: { Base64: 'base64', Url: 'url', Eml: 'eml', ICalendar: 'iCalendar' },
@@ -311,7 +362,9 @@
     /** The notifications currently on an item (default: the current item). */
     messages: function (itemId) {
       var id = itemId || (mailbox.item && mailbox.item.itemId);
-      return (messagesByItem[id] || []).map(function (m) { return Object.assign({}, m); });
+      return (messagesByItem[id] || []).map(function (m) {
+        return Object.assign({}, m);
+      });
     },
     /** Simulates the user selecting another item while the pane is pinned. */
     selectItem: function (spec) {
@@ -338,7 +391,10 @@
       return new Promise(function (resolve) {
         var done = false;
         var timer = setTimeout(function () {
-          if (!done) { done = true; resolve({ timedOut: true }); }
+          if (!done) {
+            done = true;
+            resolve({ timedOut: true });
+          }
         }, timeoutMs || 10000);
         var event = {
           type: 'olkMessageSend',
@@ -353,14 +409,19 @@
         try {
           handler(event);
         } catch (err) {
-          if (!done) { done = true; clearTimeout(timer); resolve({ threw: String(err && err.message || err) }); }
+          if (!done) {
+            done = true;
+            clearTimeout(timer);
+            resolve({ threw: String((err && err.message) || err) });
+          }
         }
       });
     },
     /** Pre-fills an item's notifications (e.g. other notifications Outlook already shows). */
     seedMessages: function (itemId, list) {
       messagesByItem[itemId] = list.slice();
-      if (mailbox.item && mailbox.item.itemId === itemId) mailbox.item = makeItem({ itemId: itemId, itemType: mailbox.item.itemType, subject: mailbox.item.subject });
+      if (mailbox.item && mailbox.item.itemId === itemId)
+        mailbox.item = makeItem({ itemId: itemId, itemType: mailbox.item.itemType, subject: mailbox.item.subject });
     },
   };
 })();
