@@ -3,7 +3,7 @@
  * 1.1), subject, HTML body (`body.getAsync('html')`, 1.3), attachments (`getAttachmentsAsync` +
  * `getAttachmentContentAsync`, 1.8); and discarding it once Lifeboat has sent it.
  *
- * Discarding (DESIGN.md "Outlook facts": nothing may be sent twice when Exchange returns):
+ * Discarding (docs/ARCHITECTURE.md, "Outlook facts that shape the add-in": nothing may be sent twice when Exchange returns):
  * - Mailbox 1.14: `item.closeAsync({discardItem: true})` closes the compose form and throws the
  *   draft away without the save prompt, for new messages, inline replies and existing drafts alike.
  * - older Outlook: there is no discard API. `item.close()` alone would offer to save the draft

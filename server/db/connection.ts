@@ -12,7 +12,7 @@ export async function openConnection(uri: string, dbName = databaseName(uri)): P
   const conn = mongoose.createConnection(uri, {
     dbName,
     serverSelectionTimeoutMS: 10_000,
-    // FerretDB has no retryable writes; our writes are idempotent instead (DESIGN.md).
+    // FerretDB has no retryable writes; our writes are idempotent instead (docs/ARCHITECTURE.md, "Database rules").
     retryWrites: false,
   });
   await conn.asPromise();

@@ -1,7 +1,7 @@
 /**
  * Notification records. Everything is keyed by a string `_id` where it is looked up by key (the
  * embedded database only uses an index for a filter on `_id` alone); claims are inserts under that
- * unique `_id` (DESIGN.md: never racing findOneAndUpdate).
+ * unique `_id` (docs/ARCHITECTURE.md, "Database rules": never racing findOneAndUpdate).
  */
 import { Schema, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';

@@ -1,5 +1,5 @@
 /**
- * END TO END against the real backend (issue 5): the built pane in Chromium with the Office host
+ * END TO END against the real backend (docs/ARCHITECTURE.md, "Push and seq"): the built pane in Chromium with the Office host
  * stand-in, served by the real server process (`server/main.ts`) on a fresh database. An admin
  * drives the event through the real API; the network between pane and server is cut for real by a
  * TCP proxy to prove the seq replay.

@@ -1,5 +1,5 @@
 /**
- * END TO END, mail in the task pane (issue 6 item 8): the built pane in Chromium with the Office host
+ * END TO END, mail in the task pane (docs/user-guide.md, "During an outage"): the built pane in Chromium with the Office host
  * stand-in, against the real server process (`server/main.ts`) on a fresh database, with real SMTP
  * peers on loopback: mail goes into Lifeboat's receiver over SMTP, and what the pane sends leaves
  * through the relay peer. Every state is screenshotted into test-artifacts/.

@@ -1,6 +1,6 @@
 /**
  * The Outlook manifest, development and production variants, validated with xmllint against the
- * [MS-OWEMXML] schemas in ../shared/office-manifest-schemas (CI clones the repo with shared/ beside it).
+ * [MS-OWEMXML] schemas in ../shared/office-manifest-schemas (CI clones the repo with shared/ beside it; docs/ARCHITECTURE.md, "Tests").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

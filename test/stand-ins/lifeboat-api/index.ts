@@ -1,5 +1,5 @@
 /**
- * A stand-in for the Lifeboat backend's user-facing contract (issue 5), for browser tests of the pane
+ * A stand-in for the Lifeboat backend's user-facing contract (docs/api.md; server/push/contract.ts), for browser tests of the pane
  * until the real backend lands. It serves the real built pane through the real add-in router and
  * speaks the agreed contract:
  *   POST /api/user-auth/login {email, password} → {token, expiresAt} | 401 problem+json
@@ -89,7 +89,7 @@ export async function startApiStandIn(options: { buildDir: string }): Promise<Ap
     clientReports.push(b);
     res.status(204).end();
   });
-  // The continuity mailbox (issue 6): this stand-in's user has none yet (real mail flows are tested
+  // The continuity mailbox (docs/user-guide.md): this stand-in's user has none yet (real mail flows are tested
   // against the real server in taskpane-mail.test.ts).
   app.get('/api/me/mailbox', (req, res) => {
     if (!bearer(req)) return problem(res, 401, 'Unauthorized', 'Sign in first.');
