@@ -563,7 +563,6 @@ export function createMonitorService(options: MonitorOptions) {
       if (!probe.receivedAt) await models.probes.updateOne({ _id: probe._id }, { $set: { receivedAt } });
     },
   };
-  mail.intercept(interceptor);
 
   function logQuery(tenantId: string, monitorId: string, filter: LogFilter, cursor?: string) {
     const conditions: Record<string, unknown>[] = [{ tenantId, monitorId }];
