@@ -16,6 +16,8 @@
  * Then the scheduler marks the transition dispatched. An END is the same without step 4 (held mail no
  * longer covered is released). An EDIT (create, edit, end now, delete, clone) wakes the scheduler (the
  * transition may have moved), lets mail re-check held mail, wakes the SMS loop, and re-pushes statuses.
+ * A DIRECTORY import drops mail's recipient caches, then re-pushes statuses (a failure fails the import).
+ * Mail to a monitor's own address is handed to the monitor (the `mail:intercept` hook, at the end).
  *
  * Not reactions (direct calls through an owner's interface, composed in server/services.ts): reports ask
  * the monitor for a detection, the monitor sends alerts through notify, the Entra sync materializes the
