@@ -36,6 +36,8 @@ import { monitorModels } from './monitor/model';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
 import { notifyAlertSender } from './monitor/alerts';
 import { createPortalService } from './portal/service';
+import { createReactions } from './reactions/bus';
+import { wireServices } from './reactions/wiring';
 import { notifyModels } from './notify/model';
 import { createNotifyService } from './notify/index';
 import type { NotifyRetryPolicy } from './notify/service';
@@ -64,6 +66,8 @@ export interface ServiceOptions {
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
 
 export function createServices(conn: Connection, options: ServiceOptions) {
+  // Who reacts to whom (event start, end, edit; directory changes) is in reactions/catalogue.ts; wired below.
+  const reactions = createReactions(options.logger);
   const tenants = createTenantService(tenantModel(conn));
   const audit = createAuditService(auditModel(conn));
   const directory = createDirectoryService({
@@ -96,7 +100,6 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     directory,
     audit,
     now: options.now,
-    onChange: () => scheduler.wake(),
   });
   const entra = createEntra(conn, {
     box: createSecretBox(options.secret),
@@ -131,9 +134,6 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     ...options.mail,
   });
-  // Queued mail is held when a pausing event starts; held mail is released when none covers it any more.
-  scheduler.onTransition((_transition, event) => mail.onEventChange(event));
-  events.onEventChanged((event) => mail.onEventChange(event));
   const notify = createNotifyService({
     models: notifyModels(conn),
     audit,
@@ -149,9 +149,6 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     secret: options.secret,
     ...options.notify,
   });
-  // The events' start/end SMS: their loop looks again whenever an event starts, ends or changes.
-  scheduler.onTransition(() => notify.eventSms.wake());
-  events.onEventChanged(() => notify.eventSms.wake());
   const reports = createReportService({
     events,
     audit,
@@ -190,7 +187,9 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tickMs: options.monitor?.tickMs,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
+  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor });
   return {
+    reactions,
     tenants,
     audit,
     directory,

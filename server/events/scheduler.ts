@@ -206,10 +206,13 @@ export function createScheduler(options: SchedulerOptions) {
 
   return {
     nodeId,
-    /** Consumers run one after another, in the order added; `first` puts one ahead of those already added. */
-    onTransition(listener: TransitionListener, options: { first?: boolean } = {}): void {
-      if (options.first) listeners.unshift(listener);
-      else listeners.push(listener);
+    /**
+     * Told of every transition this process fired, before it is marked dispatched; a failure is logged.
+     * In the server the one listener is the reaction bus (reactions/wiring.ts: who reacts, in which
+     * order); tests add their own after it.
+     */
+    onTransition(listener: TransitionListener): void {
+      listeners.push(listener);
     },
     /** Starts the loop; missed transitions fire at once, in order. */
     start(): void {

@@ -106,15 +106,12 @@ export function createEventService(deps: {
   directory: DirectoryService;
   audit: AuditService;
   now?: () => Date;
-  /** Told after every write that may move a transition (the scheduler's wake-up). */
-  onChange?: () => void;
 }) {
   const { events, transitions, directory, audit } = deps;
   const now = deps.now ?? (() => new Date());
-  const listeners: ((event: EventRecord) => Promise<void> | void)[] = [];
+  const listeners: ((event: EventRecord) => void)[] = [];
   const changed = (event: EventRecord) => {
-    deps.onChange?.();
-    for (const listener of listeners) void Promise.resolve(listener(event)).catch(() => {});
+    for (const listener of listeners) listener(event);
   };
 
   async function groupNames(tenantId: string, records: EventRecord[]): Promise<Map<string, string>> {
@@ -176,8 +173,12 @@ export function createEventService(deps: {
   }
 
   return {
-    /** Tells the listener about every write to an event (push, later consumers). */
-    onEventChanged(listener: (event: EventRecord) => Promise<void> | void): void {
+    /**
+     * Tells the listener, synchronously, about every write to an event. In the server the one listener
+     * is the reaction bus (reactions/catalogue.ts, `event:changed`), which runs the reactions detached
+     * and logs their failures; the request does not wait for them.
+     */
+    onEventChanged(listener: (event: EventRecord) => void): void {
       listeners.push(listener);
     },
 

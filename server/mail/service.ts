@@ -172,8 +172,6 @@ export function createMailService(options: MailOptions) {
     epoch++;
     cache.clear();
   };
-  // A user or group added to (or removed from) the directory is seen at once.
-  directory.onDirectoryChanged(() => forgetAll());
 
   async function settingsOf(tenantId: string) {
     const s = await models.settings.findById(tenantId).lean();
@@ -762,6 +760,10 @@ export function createMailService(options: MailOptions) {
     onEventChange(event: Pick<EventRecord, 'tenantId'>): void {
       forget(`e:${event.tenantId}`);
       void reconcile(event.tenantId);
+    },
+    /** A directory changed: a user or group added to (or removed from) it is seen at once. */
+    onDirectoryChange(): void {
+      forgetAll();
     },
 
     async getSettings(tenantId: string) {

@@ -4,20 +4,18 @@ import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import { isValidTimeZone } from '../events/zoned-time';
-import { unprocessable } from '../http/problem';
+import { emailAddress, isEmailAddress } from '../http/addresses';
 import { parseBody, parseQuery } from '../http/validate';
 import { CHECKS, DECISIONS, OUTCOMES } from './model';
-import { InvalidLogCursorError, type MonitorService } from './service';
+import type { MonitorService } from './service';
 
-const EMAIL = z
-  .string()
-  .trim()
-  .max(254)
-  .regex(/^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/, 'must be an email address');
+const EMAIL = emailAddress();
 const PHONE = z
   .string()
   .trim()
   .regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, like +15550100');
+/** An Entra object id (a GUID). */
+const OBJECT_ID = /^[0-9a-fA-F-]{36}$/;
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
 
 const monitorBody = z.object({
@@ -29,7 +27,7 @@ const monitorBody = z.object({
     .string()
     .trim()
     .max(254)
-    .regex(/^$|^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$|^[0-9a-fA-F-]{36}$/, 'must be the probe mailbox UPN (an email address) or its object id')
+    .refine((v) => v === '' || isEmailAddress(v) || OBJECT_ID.test(v), 'must be the probe mailbox UPN (an email address) or its object id')
     .default(''),
   address: EMAIL.optional(),
   latencyThresholdSeconds: z.number().int().min(1).max(3600).default(60),
@@ -134,12 +132,8 @@ export function monitorRoutes(deps: { auth: AuthService; monitor: MonitorService
 
   router.get('/api/monitors/:id/log', reader, async (req, res) => {
     const { cursor, limit, ...filter } = parseQuery(logQuery, req);
-    try {
-      res.json(await monitor.log(currentAdmin(req).tenantId, id(req.params.id), filter, { cursor, limit }));
-    } catch (err) {
-      if (err instanceof InvalidLogCursorError) throw unprocessable([{ path: 'cursor', message: err.message }]);
-      throw err;
-    }
+    // A bad cursor is a 422 naming `cursor` (server/db/cursor.ts).
+    res.json(await monitor.log(currentAdmin(req).tenantId, id(req.params.id), filter, { cursor, limit }));
   });
   router.get('/api/monitors/:id/log/export.csv', reader, async (req, res) => {
     const filter = parseQuery(logFilter, req);

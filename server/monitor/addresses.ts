@@ -1,0 +1,49 @@
+/**
+ * The monitor's own addresses: each is claimed by inserting it under its unique _id (one monitor per
+ * address, across processes), kept in the in-memory address book, and offered to mail as an
+ * interceptor (the `mail:intercept` hook, reactions/catalogue.ts): a reply to an outbound probe
+ * records the probe's arrival. Never stores a message.
+ */
+import { claimByInsert } from '../db/claims';
+import { unprocessable } from '../http/problem';
+import type { MailInterceptor } from '../mail/service';
+import { createAddressBook } from './address-book';
+import { probeIdOf } from './checks';
+import type { MonitorContext } from './context';
+
+export function createMonitorAddresses(ctx: MonitorContext) {
+  const { models, logger } = ctx;
+  const addressBook = createAddressBook(() => models.addresses.find({}, { _id: 1, tenantId: 1 }).lean());
+
+  const interceptor: MailInterceptor = {
+    claims: (address) => addressBook.tenantOf(address),
+    async deliver({ tenantId, raw, receivedAt }) {
+      const probeId = probeIdOf(raw);
+      const probe = probeId ? await models.probes.findById(probeId).lean() : null;
+      if (!probe || probe.tenantId !== tenantId || probe.check !== 'outbound') {
+        logger.debug({ tenant: tenantId }, 'a message to a monitor address named no open probe; dropped');
+        return;
+      }
+      if (!probe.receivedAt) await models.probes.updateOne({ _id: probe._id }, { $set: { receivedAt } });
+    },
+  };
+
+  return {
+    interceptor,
+
+    /** Claims the address for the monitor (already its own: nothing to do; another monitor's: 422 naming `address`). */
+    async claim(tenantId: string, monitorId: string, address: string): Promise<void> {
+      if (await claimByInsert(models.addresses, { _id: address, tenantId, monitorId })) {
+        addressBook.forget();
+        return;
+      }
+      const existing = await models.addresses.findById(address).lean();
+      if (existing?.monitorId !== monitorId) throw unprocessable([{ path: 'address', message: 'this address is already used by another monitor' }]);
+    },
+
+    async release(filter: { _id: string; monitorId?: string }): Promise<void> {
+      await models.addresses.deleteOne(filter);
+      addressBook.forget();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Every cross-capability subscription of the server, in one place: each emitter is connected to the
+ * reaction bus, and each catalogued listener is attached (./catalogue.ts says what they are, in which
+ * order they run and what a failure does). Services never subscribe to each other in their constructors.
+ * wireServices runs when the services are composed; wirePush when the socket server exists.
+ */
+import type { DirectoryService } from '../directory/service';
+import type { DirectorySync } from '../directory/graph/sync';
+import type { Scheduler } from '../events/scheduler';
+import type { EventService } from '../events/service';
+import { eventStatus } from '../events/service';
+import type { MailService } from '../mail/service';
+import type { MonitorService } from '../monitor/service';
+import type { NotifyService } from '../notify/index';
+import { createPrepareAhead } from '../push/prepare-ahead';
+import type { Push } from '../push/socket';
+import type { StatusService } from '../push/status';
+import type { Reactions } from './bus';
+
+/** The admins' pages hear of sync progress under this Socket.IO event. */
+export const DIRECTORY_SYNC_EVENT = 'directory:sync';
+
+export function wireServices(
+  reactions: Reactions,
+  s: {
+    scheduler: Scheduler;
+    events: EventService;
+    directory: DirectoryService;
+    sync: DirectorySync;
+    mail: MailService;
+    notify: NotifyService;
+    monitor: MonitorService;
+  },
+): void {
+  // Emitters → the bus.
+  s.scheduler.onTransition((transition, event) => reactions.emit(transition.kind === 'start' ? 'event:started' : 'event:ended', { transition, event }));
+  s.events.onEventChanged((event) => void reactions.emit('event:changed', { event }));
+  s.directory.onDirectoryChanged((tenantId) => reactions.emit('directory:changed', { tenantId }));
+  s.sync.onProgress((tenantId) => void reactions.emit('directory:sync-progress', { tenantId }));
+
+  // Listeners (push's are in wirePush).
+  for (const name of ['event:started', 'event:ended'] as const) {
+    reactions.on(name, 'mail.hold-release', ({ event }) => s.mail.onEventChange(event));
+    reactions.on(name, 'notify.event-sms', () => s.notify.eventSms.wake());
+  }
+  reactions.on('event:changed', 'scheduler.wake', () => s.scheduler.wake());
+  reactions.on('event:changed', 'mail.hold-release', ({ event }) => s.mail.onEventChange(event));
+  reactions.on('event:changed', 'notify.event-sms', () => s.notify.eventSms.wake());
+  reactions.on('directory:changed', 'mail.caches', () => s.mail.onDirectoryChange());
+
+  // Hooks.
+  for (const interceptor of reactions.providers('mail:intercept', { 'monitor.probe-replies': s.monitor.interceptor })) s.mail.intercept(interceptor);
+}
+
+export function wirePush(reactions: Reactions, s: { status: StatusService; sync: DirectorySync; push: Push; now: () => Date }): void {
+  const { status, sync, push, now } = s;
+  const prepareAhead = createPrepareAhead({ status, push, now });
+  for (const name of ['event:started', 'event:ended'] as const) {
+    reactions.on(name, 'push.banners', async ({ transition, event }) => {
+      if (event.outlookContinuity) await push.tenantChanged(transition.tenantId, `event ${transition.kind}`);
+    });
+  }
+  reactions.on('event:started', 'push.prepare-end', ({ event }) => prepareAhead(event));
+  // Edits of an event users can see (current, or recently ended: its end message) change their status.
+  reactions.on('event:changed', 'push.status', async ({ event }) => {
+    status.forgetPrepared(event.tenantId);
+    prepareAhead(event);
+    if (event.startFiredAt && eventStatus(event, now()) !== 'pending') await push.tenantChanged(event.tenantId, 'event edited');
+  });
+  reactions.on('directory:changed', 'push.status', ({ tenantId }) => {
+    status.forgetPrepared(tenantId);
+    return push.tenantChanged(tenantId, 'directory changed');
+  });
+  reactions.on('directory:sync-progress', 'push.admins', async ({ tenantId }) => push.toAdmins(tenantId, DIRECTORY_SYNC_EVENT, await sync.status(tenantId)));
+}
