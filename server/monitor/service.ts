@@ -16,7 +16,7 @@ import type { Entra } from '../directory/graph/index';
 import type { DirectoryService } from '../directory/service';
 import type { EventService, EventView } from '../events/service';
 import { conflict, notFound, unprocessable, type FieldError } from '../http/problem';
-import { isDuplicateKey } from '../mail/model';
+import { isDuplicateKey } from '../db/claims';
 import type { MailInterceptor, MailService } from '../mail/service';
 import type { TenantService } from '../tenants/service';
 import { PORTAL_LINK_HOURS, signPortalToken } from '../portal/token';
