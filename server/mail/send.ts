@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { claimByInsert } from '../db/claims';
+import { normalizeAddress } from '../http/addresses';
 import { unprocessable } from '../http/problem';
 import type { UserIdentity } from '../user-auth/identity';
 import type { RoutingJournal } from './journal';
@@ -66,7 +67,7 @@ export function createSender(deps: { models: MailModels; journal: RoutingJournal
       })
         .compile()
         .build();
-      const all = [...new Set([...input.to, ...input.cc, ...input.bcc].map((a) => a.toLowerCase()))];
+      const all = [...new Set([...input.to, ...input.cc, ...input.bcc].map(normalizeAddress))];
       await storeMessage(
         models,
         {
