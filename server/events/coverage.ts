@@ -9,7 +9,8 @@
 import type { DirectoryService } from '../directory/service';
 import type { EventModel, EventRecord } from './model';
 
-export type { CloudPasswordReset, EventRecord } from './model';
+// Readers get the record type from here, never from model.ts.
+export type { EventRecord } from './model';
 
 /** Events that are not over at t (current or future): `end` unset or later. */
 const notOverAt = (t: Date) => ({ $or: [{ end: null }, { end: { $gt: t } }] });
