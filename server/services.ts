@@ -121,14 +121,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenantOfEntraTenant: async (tid) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid)),
     now: options.now,
   });
-  const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
+  const status = createStatusService({ events: events.coverage, epochs: statusEpochModel(conn), directory, now: options.now });
   const receipts = createReceiptService({ receipts: bannerReceiptModel(conn), status, logger: options.logger, now: options.now });
   const clients = createClientService({ reports: clientReportModel(conn), now: options.now });
   const mail = createMailService({
     models: mailModels(conn),
     tenants,
     directory,
-    events: eventModel(conn),
+    events: events.coverage,
     audit,
     logger: options.logger,
     now: options.now,
@@ -143,7 +143,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     directory,
     tenants,
-    events: eventModel(conn),
+    events: events.coverage,
     throttle,
     userAuth,
     secret: options.secret,

@@ -4,6 +4,7 @@ import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import type { DirectoryService } from '../directory/service';
 import { conflict, notFound, unprocessable } from '../http/problem';
+import { createEventCoverage } from './coverage';
 import { EMPTY_DRAFT, readEventInput, type EventDraft } from './input';
 import type { EventModel, EventRecord, TransitionModel, TransitionRecord } from './model';
 import { toZonedIso } from './zoned-time';
@@ -109,6 +110,7 @@ export function createEventService(deps: {
 }) {
   const { events, transitions, directory, audit } = deps;
   const now = deps.now ?? (() => new Date());
+  const coverage = createEventCoverage({ events, directory, now });
   const listeners: ((event: EventRecord) => void)[] = [];
   const changed = (event: EventRecord) => {
     for (const listener of listeners) listener(event);
@@ -173,6 +175,9 @@ export function createEventService(deps: {
   }
 
   return {
+    /** Who events cover, when: the read interface other capabilities use (see coverage.ts). */
+    coverage,
+
     /**
      * Tells the listener, synchronously, about every write to an event. In the server the one listener
      * is the reaction bus (reactions/catalogue.ts, `event:changed`), which runs the reactions detached
@@ -279,13 +284,16 @@ export function createEventService(deps: {
 
     /** Current events with Outlook continuity that cover a group the user belongs to (transitively). */
     async currentEventsForUser(tenantId: string, userId: string): Promise<EventView[]> {
-      const groupIds = await directory.transitiveGroupIds(tenantId, userId);
-      if (!groupIds.length) return [];
       const t = now();
-      const records = await events
-        .find({ tenantId, outlookContinuity: true, affectedGroupId: { $in: groupIds }, start: { $lte: t }, $or: [{ end: null }, { end: { $gt: t } }] })
-        .sort({ start: 1 })
-        .lean<EventRecord[]>();
+      const records = await coverage.ofUser(tenantId, userId, { at: t, outlookOnly: true });
+      const names = await groupNames(tenantId, records);
+      return records.map((r) => toView(r, names, t));
+    },
+
+    /** The tenant's events in force now, as the admin sees them. */
+    async current(tenantId: string): Promise<EventView[]> {
+      const t = now();
+      const records = await coverage.current(tenantId, t);
       const names = await groupNames(tenantId, records);
       return records.map((r) => toView(r, names, t));
     },

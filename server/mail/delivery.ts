@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import { isDuplicateKey, type AttemptRecord, type DeliveryRecord, type HeldRecord, type MailModels, type ServerAddress } from './model';
-import { insertIgnoringDuplicates } from '../db/claims';
+import type { AttemptRecord, DeliveryRecord, HeldRecord, MailModels, ServerAddress } from './model';
+import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
 import { readRaw } from './store';
 
 export interface RetryPolicy {
@@ -88,23 +88,12 @@ export function createDeliveryWorker(options: WorkerOptions) {
 
   async function claim(id: string): Promise<boolean> {
     const lease = { _id: id, owner, expiresAt: new Date(now().getTime() + leaseMs) };
-    try {
-      await models.leases.create(lease);
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    if (await claimByInsert(models.leases, lease)) return true;
     const existing = await models.leases.findById(id).lean();
     if (existing && existing.expiresAt > now()) return false;
     // An expired lease (its worker died): remove exactly that lease, then race to insert ours.
     if (existing) await models.leases.deleteOne({ _id: id, owner: existing.owner, expiresAt: existing.expiresAt });
-    try {
-      await models.leases.create(lease);
-      return true;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return claimByInsert(models.leases, lease);
   }
 
   async function finish(row: DeliveryRecord, state: 'delivered' | 'failed', attempts: AttemptRecord[]) {

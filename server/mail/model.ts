@@ -349,5 +349,3 @@ export function mailModels(conn: Connection) {
   };
 }
 export type MailModels = ReturnType<typeof mailModels>;
-
-export const isDuplicateKey = (err: unknown): boolean => (err as { code?: number }).code === 11000;

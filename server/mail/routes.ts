@@ -3,16 +3,17 @@ import { z } from 'zod';
 import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
+import { EMAIL_ADDRESS, domainOf, emailAddress, isHostName } from '../http/addresses';
 import { parseBody, parseQuery } from '../http/validate';
 import { requireUser } from '../user-auth/middleware';
 import { currentUser } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 import type { MailService } from './service';
 
-const HOST =
-  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\d{1,3}(\.\d{1,3}){3}$|^\[[0-9A-Fa-f:.]+\]$/;
+/** A bracketed IPv6 literal, which delivery accepts besides host names and IPv4 addresses. */
+const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]+\]$/;
 const server = z.object({
-  host: z.string().regex(HOST, 'must be a host name or IP address'),
+  host: z.string().refine((h) => isHostName(h) || IPV6_LITERAL.test(h), 'must be a host name or IP address'),
   port: z.number().int().min(1).max(65535).default(25),
 });
 const settingsBody = z.object({
@@ -21,12 +22,13 @@ const settingsBody = z.object({
   retentionDays: z.number().int().min(1).max(30).default(5),
 });
 
-// A plain address: no display names, no CR/LF or angle brackets (header injection), one @.
-const address = z
-  .string()
-  .trim()
+// A plain address: no display names, no CR/LF or angle brackets (header injection), one @, and none of
+// the characters a To: header would split or quote on; its domain a host name.
+const HEADER_SPECIALS = /[,;:"()[\]\\]/;
+const address = emailAddress()
   .max(254)
-  .regex(/^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/, 'must be an email address');
+  // (Only once the grammar passed: one message per bad address.)
+  .refine((a) => !EMAIL_ADDRESS.test(a) || (!HEADER_SPECIALS.test(a) && isHostName(domainOf(a))), 'must be an email address');
 const noNewline = (max: number) =>
   z
     .string()

@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { DirectoryService } from '../directory/service';
-import type { EventModel, EventRecord } from '../events/model';
+import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { ConsentService } from './consent';
 import { isDuplicateKey, type NotifyModels } from './model';
 import { StoppedError, type NotifyCore } from './service';
@@ -25,7 +25,7 @@ export function createEventSms(deps: {
   core: NotifyCore;
   consents: ConsentService;
   directory: DirectoryService;
-  events: EventModel;
+  events: EventCoverage;
   models: NotifyModels;
   logger: Logger;
   now: () => Date;
@@ -81,17 +81,9 @@ export function createEventSms(deps: {
   /** One pass: due start SMS, end SMS of ended events, sends whose sender died. */
   async function runDue(): Promise<void> {
     const t = now();
-    const starts = await events
-      .find({ sms: { $ne: null }, 'sms.startSendAt': { $lte: t }, $or: [{ end: null }, { end: { $gt: t } }] })
-      .sort({ 'sms.startSendAt': 1 })
-      .limit(200)
-      .lean<EventRecord[]>();
+    const starts = await events.smsStartsDue(t, 200);
     for (const event of starts) await run(event, 'start');
-    const ends = await events
-      .find({ sms: { $ne: null }, end: { $ne: null, $lte: t, $gte: new Date(t.getTime() - END_LOOKBACK_MS) } })
-      .sort({ end: 1 })
-      .limit(200)
-      .lean<EventRecord[]>();
+    const ends = await events.smsEndsDue(t, END_LOOKBACK_MS, 200);
     for (const event of ends) await run(event, 'end');
     await core.recoverStale();
   }

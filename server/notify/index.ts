@@ -1,7 +1,7 @@
 /** The notify capability as the rest of Lifeboat sees it (composed in server/services.ts). */
 import type { LoginThrottle } from '../auth/throttle';
 import type { DirectoryService } from '../directory/service';
-import type { EventModel } from '../events/model';
+import type { EventCoverage } from '../events/coverage';
 import type { TenantService } from '../tenants/service';
 import type { UserAuthService } from '../user-auth/service';
 import { createConsentService } from './consent';
@@ -17,7 +17,8 @@ export type { SendRequest, SendResult, NotifyRetryPolicy } from './service';
 export interface NotifyOptions extends NotifyCoreOptions {
   directory: DirectoryService;
   tenants: TenantService;
-  events: EventModel;
+  /** Who events cover: the start/end SMS and the reset policy ask it. */
+  events: EventCoverage;
   throttle: LoginThrottle;
   userAuth: UserAuthService;
   secret: string;

@@ -14,7 +14,7 @@ import { passwordProblem } from '../auth/password';
 import type { LoginThrottle } from '../auth/throttle';
 import type { DirectoryUser } from '../directory/model';
 import type { DirectoryService } from '../directory/service';
-import type { EventModel, EventRecord } from '../events/model';
+import type { EventCoverage } from '../events/coverage';
 import { HttpProblem, tooManyRequests, unprocessable } from '../http/problem';
 import type { TenantService } from '../tenants/service';
 import type { UserAuthService } from '../user-auth/service';
@@ -46,7 +46,7 @@ export function createResetService(deps: {
   consents: ConsentService;
   directory: DirectoryService;
   tenants: TenantService;
-  events: EventModel;
+  events: EventCoverage;
   models: NotifyModels;
   throttle: LoginThrottle;
   userAuth: UserAuthService;
@@ -87,14 +87,7 @@ export function createResetService(deps: {
 
   /** The current events covering the user decide ('never' wins, then the first email/sms), else the tenant. */
   async function policyFor(tenantId: string, userId: string): Promise<ResetChannel> {
-    const groupIds = await directory.transitiveGroupIds(tenantId, userId);
-    const t = now();
-    const current = groupIds.length
-      ? await events
-          .find({ tenantId, affectedGroupId: { $in: groupIds }, start: { $lte: t }, $or: [{ end: null }, { end: { $gt: t } }] })
-          .sort({ start: 1 })
-          .lean<EventRecord[]>()
-      : [];
+    const current = await events.ofUser(tenantId, userId, { at: now() });
     const explicit = current.map((e) => e.cloudPasswordReset).filter((p) => p !== 'inherit');
     if (explicit.includes('never')) return 'never';
     if (explicit.length) return explicit[0] as ResetChannel;

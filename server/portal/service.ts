@@ -6,7 +6,7 @@
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import type { DirectoryService } from '../directory/service';
-import type { EventService, EventView } from '../events/service';
+import type { EventService } from '../events/service';
 import { HttpProblem, conflict, unprocessable } from '../http/problem';
 import type { MonitorRecord, AlertRecord } from '../monitor/model';
 import type { MonitorService } from '../monitor/service';
@@ -80,10 +80,6 @@ export function createPortalService(deps: {
     return { ok: true, claims, monitor: record, alert };
   }
 
-  async function currentEvents(tenantId: string): Promise<EventView[]> {
-    return (await events.list(tenantId, false)).filter((e) => e.status === 'current');
-  }
-
   return {
     resolve,
 
@@ -91,7 +87,7 @@ export function createPortalService(deps: {
       const [state, log, current, group] = await Promise.all([
         monitor.get(r.monitor.tenantId, r.monitor._id),
         monitor.log(r.monitor.tenantId, r.monitor._id, {}, { limit: 12 }),
-        currentEvents(r.monitor.tenantId),
+        events.current(r.monitor.tenantId),
         r.monitor.defaultGroupId ? directory.getGroup(r.monitor.tenantId, r.monitor.defaultGroupId) : null,
       ]);
       return { monitor: state, alert: r.alert, log: log.items, current, defaultGroup: group, csrf: formToken(secret, token, now()) };

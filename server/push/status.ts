@@ -1,6 +1,6 @@
 /** Each Outlook user's continuity status, derived from events and group membership. */
 import type { DirectoryService } from '../directory/service';
-import type { EventModel, EventRecord } from '../events/model';
+import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { StatusEpochModel } from './model';
 
 import type { ContinuityStatus } from './contract';
@@ -57,7 +57,7 @@ export interface StatusView {
   statusOfKey(key: string): ContinuityStatus;
 }
 
-export function createStatusService(deps: { events: EventModel; epochs: StatusEpochModel; directory: DirectoryService; now?: () => Date }) {
+export function createStatusService(deps: { events: EventCoverage; epochs: StatusEpochModel; directory: DirectoryService; now?: () => Date }) {
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
   const snapshots = new Map<string, Promise<Snapshot>>();
@@ -72,10 +72,7 @@ export function createStatusService(deps: { events: EventModel; epochs: StatusEp
 
   /** Outlook events that started and are current, or ended recently enough to show "restored". */
   function relevantEvents(tenantId: string, t: Date) {
-    return events
-      .find({ tenantId, outlookContinuity: true, start: { $lte: t }, $or: [{ end: null }, { end: { $gt: new Date(t.getTime() - RESTORED_FOR_MS) } }] })
-      .sort({ start: 1 })
-      .lean<EventRecord[]>();
+    return events.shownInOutlook(tenantId, t, RESTORED_FOR_MS);
   }
 
   async function epoch(tenantId: string): Promise<{ seq: number; at: Date }> {

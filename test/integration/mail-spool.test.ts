@@ -5,7 +5,6 @@ import path from 'node:path';
 import { createLogger } from '../../server/log';
 import type { MailMessageRecord } from '../../server/mail/model';
 import { createReceiver } from '../../server/mail/receiver';
-import { eventModel } from '../../server/events/model';
 import { mailModels } from '../../server/mail/model';
 import { createMailService } from '../../server/mail/service';
 import { openSpool, processIdentity, readSpoolFile } from '../../server/mail/spool';
@@ -59,7 +58,7 @@ const restarted = () =>
     models: mailModels(ctx.conn),
     tenants: ctx.services.tenants,
     directory: ctx.services.directory,
-    events: eventModel(ctx.conn),
+    events: ctx.services.events.coverage,
     audit: ctx.services.audit,
     logger: quiet,
   });

@@ -11,7 +11,6 @@ import { createReceiver } from '../../server/mail/receiver';
 import { createMailService } from '../../server/mail/service';
 import { createRoutingJournal } from '../../server/mail/journal';
 import { createBatchedStore, readRaw, storeMessage } from '../../server/mail/store';
-import { eventModel } from '../../server/events/model';
 import { eventually } from '../harness/eventually';
 import { tenantDirectory, useLifeboat } from '../harness/context';
 import { deadPort, sendOne, simpleMessage, smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
@@ -84,7 +83,7 @@ function anotherProcess(retry?: { baseDelayMs: number; maxDelayMs: number; maxAg
     models: mailModels(ctx.conn),
     tenants: ctx.services.tenants,
     directory: ctx.services.directory,
-    events: eventModel(ctx.conn),
+    events: ctx.services.events.coverage,
     audit: ctx.services.audit,
     logger: createLogger('silent'),
     retry,
@@ -692,7 +691,7 @@ describe('sweeper: retention and crashes', () => {
       models: mailModels(ctx.conn),
       tenants: ctx.services.tenants,
       directory: ctx.services.directory,
-      events: eventModel(ctx.conn),
+      events: ctx.services.events.coverage,
       audit: ctx.services.audit,
       logger: createLogger('silent'),
       now: at,

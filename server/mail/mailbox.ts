@@ -1,0 +1,158 @@
+/**
+ * The user's continuity mailbox: their folders (inbox, sent) newest first in keyset pages, one
+ * message with its sanitised HTML and the delivery state of what they sent, attachments, and the
+ * thread headers of a reply. Reads only; copies are written by routing.
+ */
+import { simpleParser, type ParsedMail } from 'mailparser';
+import sanitizeHtml from 'sanitize-html';
+import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
+import type { DirectoryService } from '../directory/service';
+import { coveringAny } from '../events/coverage';
+import { notFound, unprocessable } from '../http/problem';
+import type { UserIdentity } from '../user-auth/identity';
+import type { MailLookups } from './lookups';
+import type { DeliveryRecord, MailboxEntryRecord, MailModels } from './model';
+import { readRaw } from './store';
+
+const PAGE = 50;
+
+const SAFE_HTML: sanitizeHtml.IOptions = {
+  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'span', 'font', 'center'],
+  allowedAttributes: {
+    '*': ['style', 'align', 'dir'],
+    a: ['href', 'title'],
+    img: ['src', 'alt', 'width', 'height'],
+    td: ['colspan', 'rowspan'],
+    font: ['color'],
+  },
+  allowedSchemes: ['http', 'https', 'mailto'],
+  allowedSchemesByTag: { img: ['data', 'cid'] },
+  transformTags: { a: sanitizeHtml.simpleTransform('a', { target: '_blank', rel: 'noopener noreferrer' }) },
+};
+
+const view = (e: MailboxEntryRecord) => ({
+  id: `${e.folder}:${e._id.slice(e._id.lastIndexOf(':') + 1)}`,
+  folder: e.folder,
+  from: e.from,
+  to: e.to,
+  cc: e.cc,
+  subject: e.subject,
+  date: (e.date ?? e.receivedAt).toISOString(),
+  receivedAt: e.receivedAt.toISOString(),
+  preview: e.preview,
+  viaGroup: e.viaGroup,
+  hasAttachments: e.hasAttachments,
+});
+
+export function createMailbox(deps: { models: MailModels; directory: DirectoryService; lookups: MailLookups }) {
+  const { models, directory, lookups } = deps;
+
+  async function entryFor(user: UserIdentity, id: string): Promise<MailboxEntryRecord> {
+    if (!/^(inbox|sent):[A-Za-z0-9._-]{1,80}$/.test(id)) throw notFound('message');
+    const entry = await models.mailbox.findById(`${user.tenantId}:${user.userId}:${id}`).lean<MailboxEntryRecord>();
+    if (!entry || entry.tenantId !== user.tenantId || entry.userId !== user.userId) throw notFound('message');
+    return entry;
+  }
+
+  async function parsedOf(entry: MailboxEntryRecord): Promise<ParsedMail> {
+    const msg = await models.messages.findById(entry.messageKey, { chunks: 1, raw: 1, tenantId: 1 }).lean();
+    if (!msg || msg.tenantId !== entry.tenantId) throw notFound('message');
+    return simpleParser(await readRaw(models, msg), { skipImageLinks: true });
+  }
+
+  async function deliveryStatus(keys: string[]) {
+    const out = [];
+    for (const key of keys) {
+      const q = await models.queue.findById(key).lean<DeliveryRecord>();
+      const recipient = key.slice(key.lastIndexOf(':') + 1);
+      if (q) {
+        const last = q.attempts[q.attempts.length - 1];
+        out.push({ recipient, state: 'queued', attempts: q.attempts.length, lastReply: last?.reply ?? null, nextAttemptAt: q.nextAttemptAt.toISOString() });
+        continue;
+      }
+      const r = await models.results.findById(key).lean();
+      if (r) {
+        const last = r.attempts[r.attempts.length - 1];
+        out.push({
+          recipient,
+          state: r.state === 'delivered' ? 'sent' : 'failed',
+          attempts: r.attempts.length,
+          lastReply: last?.reply ?? null,
+          nextAttemptAt: null,
+        });
+      } else {
+        out.push({ recipient, state: 'queued', attempts: 0, lastReply: null, nextAttemptAt: null });
+      }
+    }
+    return out;
+  }
+
+  return {
+    /**
+     * In-Reply-To and References for a reply to one of the user's messages (so Outlook threads it when
+     * Exchange is back): taken from the original as stored, keeping only well-formed message ids.
+     */
+    async threadOf(user: UserIdentity, id: string): Promise<{ inReplyTo?: string; references?: string[] }> {
+      const entry = await entryFor(user, id).catch(() => {
+        throw unprocessable([{ path: 'inReplyTo', message: 'the message you reply to is not in your mailbox (any more)' }]);
+      });
+      const original = await parsedOf(entry);
+      const wellFormed = (ids: unknown): string[] =>
+        (Array.isArray(ids) ? ids : typeof ids === 'string' ? ids.split(/\s+/) : []).filter(
+          (x): x is string => typeof x === 'string' && /^<[^<>\s]{1,250}>$/.test(x),
+        );
+      const [messageId] = wellFormed(original.messageId);
+      if (!messageId) return {};
+      // The chain is kept short: the first and the last few ids (RFC 5322 suggests the whole chain; long ones get trimmed).
+      const chain = [...wellFormed(original.references), messageId];
+      return { inReplyTo: messageId, references: chain.length > 10 ? [chain[0]!, ...chain.slice(-9)] : chain };
+    },
+
+    /** Newest first. During an event the inbox shows everything since the (earliest) event's start. */
+    async list(user: UserIdentity, folder: 'inbox' | 'sent', cursor: string | undefined) {
+      const filter: Record<string, unknown> = { tenantId: user.tenantId, userId: user.userId, folder };
+      const range: Record<string, Date> = {};
+      if (folder === 'inbox') {
+        const groups = new Set([user.userId, ...(await directory.transitiveGroupIds(user.tenantId, user.userId))]);
+        const mine = coveringAny(await lookups.currentEvents(user.tenantId), groups);
+        if (mine.length) range.$gte = new Date(Math.min(...mine.map((e) => e.start.getTime())));
+      }
+      // The cursor is the last row's (receivedAt, _id): rows received in the same millisecond are told apart by _id.
+      if (cursor) Object.assign(filter, olderThan('receivedAt', decodeCursor(cursor, 'string')));
+      if (Object.keys(range).length) filter.receivedAt = range;
+      const rows = await models.mailbox
+        .find(filter)
+        .sort({ receivedAt: -1, _id: -1 })
+        .limit(PAGE + 1)
+        .lean<MailboxEntryRecord[]>();
+      const { page, nextCursor } = keysetPage(rows, PAGE, (r) => [r.receivedAt, r._id]);
+      return { items: page.map(view), nextCursor };
+    },
+
+    async read(user: UserIdentity, id: string) {
+      const entry = await entryFor(user, id);
+      const parsed = await parsedOf(entry);
+      const html = parsed.html ? sanitizeHtml(parsed.html, SAFE_HTML) : null;
+      return {
+        ...view(entry),
+        html,
+        text: parsed.text ?? '',
+        attachments: parsed.attachments.map((a, index) => ({
+          index,
+          filename: a.filename ?? `attachment-${index + 1}`,
+          contentType: a.contentType,
+          size: a.size,
+        })),
+        deliveries: entry.folder === 'sent' ? await deliveryStatus(entry.deliveryKeys) : undefined,
+      };
+    },
+
+    async attachment(user: UserIdentity, id: string, index: number) {
+      const parsed = await parsedOf(await entryFor(user, id));
+      const a = parsed.attachments[index];
+      if (!a) throw notFound('attachment');
+      return { filename: a.filename ?? `attachment-${index + 1}`, contentType: a.contentType || 'application/octet-stream', content: a.content };
+    },
+  };
+}
+export type Mailbox = ReturnType<typeof createMailbox>;
