@@ -8,6 +8,8 @@
  * It resolves when the message was accepted or given up (status 'sent' | 'failed'), or at once with
  * 'duplicate' when the idempotency key was already used (the first send's result is in the log).
  */
+import { claimByInsert } from '../db/claims';
+import type { AuditContext } from '../audit/context';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Transporter } from 'nodemailer';
@@ -16,7 +18,7 @@ import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import { unprocessable, type FieldError } from '../http/problem';
 import type { SecretBox } from '../secrets/seal';
-import { isDuplicateKey, type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
+import { type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
 import { emailTransport, sendEmail, sendTwilio, sendWebhook, TWILIO_API, type AttemptResult } from './providers';
 import { settingsView, type SettingsBody, type SettingsView } from './settings';
 
@@ -58,11 +60,6 @@ export interface SendResult {
   status: 'sent' | 'failed' | 'duplicate';
   attempts: number;
   reply: string;
-}
-
-interface Context {
-  ip: string | null;
-  requestId: string | null;
 }
 
 export interface NotifyCoreOptions {
@@ -226,12 +223,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
 
   /** Takes over a claim whose sender died: one lease insert per generation decides who. */
   async function takeOver(claim: SendClaimRecord): Promise<boolean> {
-    try {
-      await models.leases.create({ _id: `${claim._id}#${claim.generation + 1}`, at: now(), owner: nodeId });
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    if (!(await claimByInsert(models.leases, { _id: `${claim._id}#${claim.generation + 1}`, at: now(), owner: nodeId }))) return false;
     await models.claims.updateOne({ _id: claim._id }, { $set: { generation: claim.generation + 1, owner: nodeId, claimedAt: now() } });
     log.warn({ tenantId: claim.tenantId, key: claim.key }, 'took over a send whose sender did not finish');
     return true;
@@ -241,23 +233,19 @@ export function createNotifyCore(options: NotifyCoreOptions) {
   async function claim(req: SendRequest & { idempotencyKey: string }): Promise<boolean> {
     const id = `${req.tenantId}:${req.idempotencyKey}`;
     const request = { channel: req.channel, to: req.to, subject: req.subject ?? null, text: req.text, purpose: req.purpose, userId: req.userId ?? null };
-    try {
-      await models.claims.create({
-        _id: id,
-        tenantId: req.tenantId,
-        key: req.idempotencyKey,
-        status: 'pending',
-        owner: nodeId,
-        generation: 0,
-        claimedAt: now(),
-        finishedAt: null,
-        sendId: null,
-        request,
-      });
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const claimed = await claimByInsert(models.claims, {
+      _id: id,
+      tenantId: req.tenantId,
+      key: req.idempotencyKey,
+      status: 'pending',
+      owner: nodeId,
+      generation: 0,
+      claimedAt: now(),
+      finishedAt: null,
+      sendId: null,
+      request,
+    });
+    if (claimed) return true;
     const existing = await models.claims.findById(id).lean<SendClaimRecord>();
     if (!existing || existing.status !== 'pending') return false;
     if (now().getTime() - existing.claimedAt.getTime() < claimLeaseMs) return false;
@@ -399,7 +387,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       return settingsView(await loadSettings(tenantId), inboundUrl(tenantId));
     },
 
-    async updateSettings(by: AdminIdentity, body: SettingsBody, context: Context): Promise<SettingsView> {
+    async updateSettings(by: AdminIdentity, body: SettingsBody, context: AuditContext): Promise<SettingsView> {
       const current = await loadSettings(by.tenantId);
       const { next, errors, secretsChanged } = merge(by.tenantId, current, body);
       if (errors.length) throw unprocessable(errors);
@@ -459,7 +447,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     },
 
     /** A test message from the admin page ("does my channel work?"), logged with purpose 'test'. */
-    async sendTest(by: AdminIdentity, channel: Channel, to: string, context: Context): Promise<SendResult> {
+    async sendTest(by: AdminIdentity, channel: Channel, to: string, context: AuditContext): Promise<SendResult> {
       if (channel === 'sms' && !/^\+?[0-9 ()-]{5,20}$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be a phone number' }]);
       if (channel === 'email' && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be an email address' }]);
       const result = await send({
