@@ -1,6 +1,7 @@
 /** Environment variables → a validated, typed configuration. A bad value names its variable. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isEmailAddress, isHostName } from './http/addresses';
 
 export interface Config {
   port: number;
@@ -33,7 +34,6 @@ export class ConfigError extends Error {
 
 export const DEMO_DIRECTORY_FILE = path.resolve(__dirname, 'directory', 'demo-directory.json');
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD_LENGTH = 12;
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -93,8 +93,6 @@ function entraSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['entra
   };
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-
 /**
  * LIFEBOAT_SPF_REGIONS: the outbound relay's SPF include per region, `eu=spf-eu.relay.example,us=spf-us.relay.example`.
  * A tenant picks its region on the readiness page; LIFEBOAT_SPF_INCLUDE stays the default include.
@@ -111,7 +109,8 @@ export function spfRegions(env: NodeJS.ProcessEnv): Record<string, string> {
     const m = /^([a-z0-9][a-z0-9-]{0,31})=(.+)$/i.exec(entry);
     if (!m) throw new ConfigError(name, `each entry must be region=include (like eu=spf-eu.relay.example), got "${entry}"`);
     const [region, include] = [m[1].toLowerCase(), m[2].trim().toLowerCase()];
-    if (!HOSTNAME.test(include)) throw new ConfigError(name, `the include of region "${region}" must be a host name, got "${m[2].trim()}"`);
+    if (!isHostName(include, { fullyQualified: true }))
+      throw new ConfigError(name, `the include of region "${region}" must be a host name, got "${m[2].trim()}"`);
     if (regions[region]) throw new ConfigError(name, `region "${region}" is listed twice`);
     regions[region] = include;
   }
@@ -163,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const adminEmail = optional(env, 'LIFEBOAT_ADMIN_EMAIL');
   const adminPassword = optional(env, 'LIFEBOAT_ADMIN_PASSWORD');
-  if (adminEmail !== undefined && !EMAIL.test(adminEmail)) {
+  if (adminEmail !== undefined && !isEmailAddress(adminEmail)) {
     throw new ConfigError('LIFEBOAT_ADMIN_EMAIL', `must be an email address, got "${adminEmail}"`);
   }
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {

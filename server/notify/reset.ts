@@ -8,6 +8,7 @@
  * policy allows it or a destination is known; the code is sent in the background, so the answer
  * takes the same time. Both steps are throttled per address and per client IP.
  */
+import { isEmailAddress } from '../http/addresses';
 import type { AuditContext } from '../audit/context';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditService } from '../audit/service';
@@ -98,7 +99,7 @@ export function createResetService(deps: {
   }
 
   async function destination(tenantId: string, user: DirectoryUser, channel: ResetChannel): Promise<string | null> {
-    if (channel === 'email') return user.otherMails.find((m) => /^[^\s@]+@[^\s@]+$/.test(m)) ?? null;
+    if (channel === 'email') return user.otherMails.find(isEmailAddress) ?? null;
     if (channel === 'sms') {
       if (!(await consents.isOptedIn(tenantId, user.id))) return null;
       return phoneOf(user, (await core.loadSettings(tenantId))?.phoneAttribute ?? 'mobilePhone');

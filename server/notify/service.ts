@@ -9,6 +9,8 @@
  * 'duplicate' when the idempotency key was already used (the first send's result is in the log).
  */
 import { claimByInsert } from '../db/claims';
+import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
+import { isEmailAddress } from '../http/addresses';
 import type { AuditContext } from '../audit/context';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
@@ -364,15 +366,6 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     };
   }
 
-  function encodeCursor(r: SendLogRecord): string {
-    return Buffer.from(`${r.at.getTime()}:${r._id}`).toString('base64url');
-  }
-  function decodeCursor(cursor: string): { at: Date; id: string } {
-    const [ms, id] = Buffer.from(cursor, 'base64url').toString().split(':');
-    if (!/^\d+$/.test(ms ?? '') || !/^[0-9a-f]{24}$/.test(id ?? '')) throw unprocessable([{ path: 'cursor', message: 'is not valid' }]);
-    return { at: new Date(Number(ms)), id: id! };
-  }
-
   return {
     nodeId,
     log,
@@ -416,16 +409,13 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       const conditions: Record<string, unknown>[] = [{ tenantId }];
       if (query.channel) conditions.push({ channel: query.channel });
       if (query.purpose) conditions.push({ purpose: query.purpose });
-      if (query.cursor) {
-        const after = decodeCursor(query.cursor);
-        conditions.push({ $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] });
-      }
+      if (query.cursor) conditions.push(olderThan('at', decodeCursor(query.cursor, 'string')));
       const rows = await models.sendLog
         .find({ $and: conditions })
         .sort({ at: -1, _id: -1 })
         .limit(limit + 1)
         .lean<SendLogRecord[]>();
-      const page = rows.slice(0, limit);
+      const { page, nextCursor } = keysetPage(rows, limit, (r) => [r.at, r._id]);
       return {
         items: page.map((r) => ({
           id: r._id,
@@ -442,14 +432,14 @@ export function createNotifyCore(options: NotifyCoreOptions) {
           providerReply: r.providerReply,
           retryInMs: r.retryInMs,
         })),
-        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+        nextCursor,
       };
     },
 
     /** A test message from the admin page ("does my channel work?"), logged with purpose 'test'. */
     async sendTest(by: AdminIdentity, channel: Channel, to: string, context: AuditContext): Promise<SendResult> {
       if (channel === 'sms' && !/^\+?[0-9 ()-]{5,20}$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be a phone number' }]);
-      if (channel === 'email' && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be an email address' }]);
+      if (channel === 'email' && !isEmailAddress(to)) throw unprocessable([{ path: 'to', message: 'must be an email address' }]);
       const result = await send({
         tenantId: by.tenantId,
         channel,
