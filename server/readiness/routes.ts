@@ -7,7 +7,7 @@ import { isHostName } from '../http/addresses';
 import { parseBody } from '../http/validate';
 import type { AuthService } from '../auth/service';
 import type { TenantService } from '../tenants/service';
-import { checkDomain, createResolver, dnsConfigFromEnv, includeFor, type DnsConfig } from './dns';
+import { checkDomain, createResolver, includeFor, type DnsConfig } from './dns';
 import type { ReadinessService } from './service';
 
 const settingsBody = z
@@ -25,8 +25,8 @@ const settingsBody = z
   })
   .strict();
 
-export function readinessRoutes(deps: { auth: AuthService; tenants: TenantService; readiness?: ReadinessService; dns?: DnsConfig }): Router {
-  const config = deps.dns ?? dnsConfigFromEnv(process.env);
+export function readinessRoutes(deps: { auth: AuthService; tenants: TenantService; readiness?: ReadinessService; dns: DnsConfig }): Router {
+  const config = deps.dns;
   const resolver = createResolver(config);
   const router = Router();
 
