@@ -25,11 +25,9 @@ export const toIdentity = (admin: AdminRecord): AdminIdentity => ({
   role: admin.role,
 });
 
-export interface LoginRequest {
+export interface LoginRequest extends AuditContext {
   email: string;
   password: string;
-  ip: string | null;
-  requestId: string | null;
 }
 
 export function createAuthService(deps: {
