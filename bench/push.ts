@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../server/app';
-import { DEMO_DIRECTORY_FILE } from '../server/config';
+import { addinConfigFromEnv, DEMO_DIRECTORY_FILE, dnsConfigFromEnv } from '../server/config';
 import { openConnection } from '../server/db/connection';
 import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
 import { createLogger } from '../server/log';
@@ -55,7 +55,15 @@ async function main() {
     groups: [{ id: 'g-all', displayName: 'Everyone', mailEnabled: true, members: users.map((u) => u.id) }],
   });
 
-  const app = createApp({ conn, services, logger, directoryFile: DEMO_DIRECTORY_FILE, publicUrl: 'http://localhost' });
+  const app = createApp({
+    conn,
+    services,
+    logger,
+    directoryFile: DEMO_DIRECTORY_FILE,
+    publicUrl: 'http://localhost',
+    addin: addinConfigFromEnv({}, 'http://localhost'),
+    dns: dnsConfigFromEnv({}),
+  });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
   const push = attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, logger });

@@ -4,7 +4,8 @@ import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { addinConfigFromEnv, addinRoutes } from './addin/routes';
+import { addinRoutes } from './addin/routes';
+import type { AddinClientConfig, DnsConfig } from './config';
 import { adminRoutes } from './admin/routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
@@ -30,6 +31,9 @@ export interface AppOptions {
   logger: Logger;
   directoryFile: string;
   publicUrl: string;
+  /** The pane's runtime settings and the DNS readiness checks' (Config.addin, Config.dns). */
+  addin: AddinClientConfig;
+  dns: DnsConfig;
   bodyLimit?: string;
 }
 
@@ -83,8 +87,8 @@ export function createApp(options: AppOptions): Express {
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
 
-  app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
-  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness }));
+  app.use(addinRoutes({ config: options.addin }));
+  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));
   app.use(adminRoutes());
 
   app.use(unknownRoute);

@@ -1,6 +1,33 @@
-/** Environment variables → a validated, typed configuration. A bad value names its variable. */
+/**
+ * The one configuration of Lifeboat: every environment variable the server reads is declared in
+ * SETTINGS below (its doc, variable, default and format, as practica's config), read once at start
+ * and passed down as a typed Config. This is the only file that reads `process.env`; a bad value
+ * names its variable. Every value is trimmed, except secrets and passwords (kept as given).
+ */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { isEmailAddress, isHostName } from './http/addresses';
+
+type Env = NodeJS.ProcessEnv;
+
+/** What the pane reads from /addin/config.json (served by server/addin/routes.ts). */
+export interface AddinClientConfig {
+  /** Nested App Authentication (Entra); null: the pane offers the cloud password only. */
+  naa: { clientId: string; authority: string; scopes: string[] } | null;
+  /** Where users whose Outlook cannot enter continuity mode read and send mail during an outage. */
+  continuityInboxUrl: string | null;
+}
+
+/** Mail DNS readiness checks (server/readiness/dns.ts). */
+export interface DnsConfig {
+  /** DNS servers (`ip` or `ip:port`); empty: the system's. */
+  servers: string[];
+  /** The include the SPF record must carry (e.g. `spf.relay.example`); null: not configured. */
+  spfInclude: string | null;
+  /** Region → include (LIFEBOAT_SPF_REGIONS); a tenant's readiness setting picks one. */
+  spfRegions?: Record<string, string>;
+  timeoutMs: number;
+}
 
 export interface Config {
   port: number;
@@ -20,6 +47,11 @@ export interface Config {
   entra: { audiences: string[]; authority: string; scope: string };
   /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
   graph: { loginUrl: string; graphUrl: string };
+  /** HTTPS certificate and key files (server/http/tls.ts decides how to serve from them). */
+  tls: { certFile: string | undefined; keyFile: string | undefined };
+  /** The pane's runtime settings: derived from the same Entra values the token checker uses. */
+  addin: AddinClientConfig;
+  dns: DnsConfig;
 }
 
 export class ConfigError extends Error {
@@ -33,175 +65,335 @@ export class ConfigError extends Error {
 
 export const DEMO_DIRECTORY_FILE = path.resolve(__dirname, 'directory', 'demo-directory.json');
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const MIN_PASSWORD_LENGTH = 12;
 
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError(name, `must be a port number from 0 to 65535, got "${raw}"`);
+// ---- formats: raw text → value, or a ConfigError naming the variable ---------------------------------
+
+type Format<T> = (raw: string, variable: string) => T;
+
+const text: Format<string> = (raw) => raw;
+const lowerCase: Format<string> = (raw) => raw.toLowerCase();
+
+const portNumber: Format<number> = (raw, variable) => {
+  if (!/^\d+$/.test(raw) || Number(raw) > 65535) throw new ConfigError(variable, `must be a port number from 0 to 65535, got "${raw}"`);
   return Number(raw);
-}
+};
 
-function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+const positiveNumber: Format<number> = (raw, variable) => {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(name, `must be a positive number, got "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(variable, `must be a positive number, got "${raw}"`);
   return value;
-}
+};
 
-function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
+const commaList: Format<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const existingFile: Format<string> = (raw, variable) => {
+  if (!existsSync(raw)) throw new ConfigError(variable, `file not found: ${raw}`);
+  return raw;
+};
+
+/** An https:// origin (no path): Entra authority and Graph hosts. */
+const httpsOrigin: Format<string> = (raw, variable) => {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(name, `must be an https:// URL, got "${raw}"`);
+    throw new ConfigError(variable, `must be an https:// URL, got "${raw}"`);
   }
   if (url.protocol !== 'https:' || url.pathname.replace(/\/+$/, '') !== '' || url.search) {
-    throw new ConfigError(name, `must be an https:// origin without a path, got "${raw}"`);
+    throw new ConfigError(variable, `must be an https:// origin without a path, got "${raw}"`);
   }
   return url.origin;
-}
+};
 
-function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw === '' ? undefined : raw;
-}
+const httpUrl: Format<string> = (raw, variable) => {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    throw new ConfigError(variable, `must be an absolute http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
+};
 
-/**
- * Entra sign-in for the add-in (Nested App Authentication). One app registration: its client id
- * (LIFEBOAT_ENTRA_CLIENT_ID) and exposed scope (LIFEBOAT_ENTRA_API_SCOPE, default
- * api://<public host>/<client id>/access_as_user). Tokens must be for that API: `aud` is the client
- * id or the scope's application id URI (or LIFEBOAT_ENTRA_AUDIENCE, a comma-separated list), and
- * `scp` holds the scope's name. Unset client id and audience: Entra tokens are refused.
- */
-function entraSettings(env: NodeJS.ProcessEnv, publicUrl: string): Config['entra'] {
-  const clientId = optional(env, 'LIFEBOAT_ENTRA_CLIENT_ID');
-  const apiScope = optional(env, 'LIFEBOAT_ENTRA_API_SCOPE') ?? (clientId ? `api://${new URL(publicUrl).host}/${clientId}/access_as_user` : undefined);
-  const applicationIdUri = apiScope?.replace(/\/[^/]+$/, '');
-  const configured = (optional(env, 'LIFEBOAT_ENTRA_AUDIENCE') ?? '')
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
-  return {
-    audiences: configured.length ? configured : [clientId, applicationIdUri].filter((a): a is string => Boolean(a)),
-    authority: httpsUrl(env, 'LIFEBOAT_ENTRA_AUTHORITY', 'https://login.microsoftonline.com'),
-    scope: apiScope?.split('/').pop() ?? 'access_as_user',
-  };
-}
+const mongoUri: Format<string> = (raw, variable) => {
+  if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw)) throw new ConfigError(variable, 'must be a mongodb:// or mongodb+srv:// connection string');
+  return raw;
+};
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const longSecret: Format<string> = (raw, variable) => {
+  if (raw.length < 32) throw new ConfigError(variable, 'must be at least 32 characters (for example: openssl rand -hex 32)');
+  return raw;
+};
 
-/**
- * LIFEBOAT_SPF_REGIONS: the outbound relay's SPF include per region, `eu=spf-eu.relay.example,us=spf-us.relay.example`.
- * A tenant picks its region on the readiness page; LIFEBOAT_SPF_INCLUDE stays the default include.
- */
-export function spfRegions(env: NodeJS.ProcessEnv): Record<string, string> {
-  const name = 'LIFEBOAT_SPF_REGIONS';
-  const raw = optional(env, name);
+const emailAddress: Format<string> = (raw, variable) => {
+  if (!isEmailAddress(raw)) throw new ConfigError(variable, `must be an email address, got "${raw}"`);
+  return raw;
+};
+
+const password: Format<string> = (raw, variable) => {
+  if (raw.length < MIN_PASSWORD_LENGTH) throw new ConfigError(variable, `must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  return raw;
+};
+
+const logLevel: Format<string> = (raw, variable) => {
+  if (!LOG_LEVELS.includes(raw)) throw new ConfigError(variable, `must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
+  return raw;
+};
+
+/** `eu=spf-eu.relay.example,us=spf-us.relay.example`: the outbound relay's SPF include per region. */
+const regionIncludes: Format<Record<string, string>> = (raw, variable) => {
   const regions: Record<string, string> = {};
-  if (!raw) return regions;
-  for (const entry of raw
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
+  for (const entry of commaList(raw, variable)) {
     const m = /^([a-z0-9][a-z0-9-]{0,31})=(.+)$/i.exec(entry);
-    if (!m) throw new ConfigError(name, `each entry must be region=include (like eu=spf-eu.relay.example), got "${entry}"`);
+    if (!m) throw new ConfigError(variable, `each entry must be region=include (like eu=spf-eu.relay.example), got "${entry}"`);
     const [region, include] = [m[1].toLowerCase(), m[2].trim().toLowerCase()];
-    if (!HOSTNAME.test(include)) throw new ConfigError(name, `the include of region "${region}" must be a host name, got "${m[2].trim()}"`);
-    if (regions[region]) throw new ConfigError(name, `region "${region}" is listed twice`);
+    if (!isHostName(include, { fullyQualified: true })) {
+      throw new ConfigError(variable, `the include of region "${region}" must be a host name, got "${m[2].trim()}"`);
+    }
+    if (regions[region]) throw new ConfigError(variable, `region "${region}" is listed twice`);
     regions[region] = include;
   }
   return regions;
+};
+
+// ---- the settings ------------------------------------------------------------------------------------
+
+interface Setting<T> {
+  variable: string;
+  doc: string;
+  /** Used when the variable is unset or empty (after trimming). */
+  default: T;
+  format: Format<T>;
+  /** Secrets and passwords are taken exactly as given. */
+  untrimmed?: boolean;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  spfRegions(env); // validated at start; read by the readiness routes
-  const portNumber = port(env, 'PORT', 3000);
-  const smtpPort = port(env, 'SMTP_PORT', 2525);
-  const smtp = {
-    hostname: optional(env, 'SMTP_HOSTNAME') ?? 'lifeboat.local',
-    maxMessageBytes: Math.floor(positiveNumber(env, 'MAIL_MAX_MESSAGE_MB', 35) * 1024 * 1024),
-    tlsCertFile: optional(env, 'SMTP_TLS_CERT_FILE'),
-    tlsKeyFile: optional(env, 'SMTP_TLS_KEY_FILE'),
-  };
-  if ((smtp.tlsCertFile === undefined) !== (smtp.tlsKeyFile === undefined)) {
-    throw new ConfigError(smtp.tlsCertFile ? 'SMTP_TLS_KEY_FILE' : 'SMTP_TLS_CERT_FILE', 'SMTP_TLS_CERT_FILE and SMTP_TLS_KEY_FILE must be set together');
-  }
-  for (const [name, file] of [
-    ['SMTP_TLS_CERT_FILE', smtp.tlsCertFile],
-    ['SMTP_TLS_KEY_FILE', smtp.tlsKeyFile],
-  ] as const) {
-    if (file && !existsSync(file)) throw new ConfigError(name, `file not found: ${file}`);
-  }
+const setting = <T>(s: Setting<T>): Setting<T> => s;
 
-  const mongodbUri = optional(env, 'MONGODB_URI');
-  if (mongodbUri && !/^mongodb(\+srv)?:\/\/\S+$/.test(mongodbUri)) {
-    throw new ConfigError('MONGODB_URI', 'must be a mongodb:// or mongodb+srv:// connection string');
-  }
+export const SETTINGS = {
+  port: setting({ variable: 'PORT', doc: 'HTTP(S) port of the API, the admin page and the add-in.', default: 3000, format: portNumber }),
+  smtpPort: setting({ variable: 'SMTP_PORT', doc: 'Port of the inbound SMTP receiver.', default: 2525, format: portNumber }),
+  smtpHostname: setting({ variable: 'SMTP_HOSTNAME', doc: 'Host name in the SMTP greeting.', default: 'lifeboat.local', format: text }),
+  maxMessageMb: setting({ variable: 'MAIL_MAX_MESSAGE_MB', doc: 'Largest message the receiver accepts, in MB.', default: 35, format: positiveNumber }),
+  smtpTlsCertFile: setting<string | undefined>({
+    variable: 'SMTP_TLS_CERT_FILE',
+    doc: 'STARTTLS certificate (PEM).',
+    default: undefined,
+    format: existingFile,
+  }),
+  smtpTlsKeyFile: setting<string | undefined>({ variable: 'SMTP_TLS_KEY_FILE', doc: 'STARTTLS private key (PEM).', default: undefined, format: existingFile }),
+  mongodbUri: setting<string | undefined>({
+    variable: 'MONGODB_URI',
+    doc: 'The database; unset: the embedded FerretDB under the data directory.',
+    default: undefined,
+    format: mongoUri,
+    untrimmed: true,
+  }),
+  dataDir: setting({ variable: 'LIFEBOAT_DATA_DIR', doc: 'Data directory (embedded database, spool, secret, TLS).', default: './data', format: text }),
+  publicUrl: setting<string | undefined>({
+    variable: 'LIFEBOAT_PUBLIC_URL',
+    doc: 'The URL users reach Lifeboat at; default http://localhost:<PORT>.',
+    default: undefined,
+    format: httpUrl,
+  }),
+  secret: setting<string | undefined>({
+    variable: 'LIFEBOAT_SECRET',
+    doc: 'Key for sealed secrets; unset: generated on first start and kept in the data directory.',
+    default: undefined,
+    format: longSecret,
+    untrimmed: true,
+  }),
+  adminEmail: setting<string | undefined>({ variable: 'LIFEBOAT_ADMIN_EMAIL', doc: 'The first full administrator.', default: undefined, format: emailAddress }),
+  adminPassword: setting<string | undefined>({
+    variable: 'LIFEBOAT_ADMIN_PASSWORD',
+    doc: "The first full administrator's password.",
+    default: undefined,
+    format: password,
+    untrimmed: true,
+  }),
+  directoryFile: setting({ variable: 'LIFEBOAT_DIRECTORY_FILE', doc: 'Directory file loaded at start.', default: DEMO_DIRECTORY_FILE, format: text }),
+  logLevel: setting({ variable: 'LOG_LEVEL', doc: `Log level: ${LOG_LEVELS.join(', ')}.`, default: 'info', format: logLevel }),
+  sessionHours: setting({ variable: 'LIFEBOAT_SESSION_HOURS', doc: 'Admin session lifetime, hours.', default: 12, format: positiveNumber }),
+  userTokenMinutes: setting({
+    variable: 'LIFEBOAT_USER_TOKEN_MINUTES',
+    doc: 'Cloud-password user token lifetime, minutes.',
+    default: 60,
+    format: positiveNumber,
+  }),
+  entraClientId: setting<string | undefined>({
+    variable: 'LIFEBOAT_ENTRA_CLIENT_ID',
+    doc: "The add-in's Entra app (Nested App Authentication); unset: Entra tokens are refused and the pane offers the cloud password only.",
+    default: undefined,
+    format: text,
+  }),
+  entraApiScope: setting<string | undefined>({
+    variable: 'LIFEBOAT_ENTRA_API_SCOPE',
+    doc: "The app's exposed scope; default api://<public host>/<client id>/access_as_user.",
+    default: undefined,
+    format: text,
+  }),
+  entraAudience: setting<string[]>({
+    variable: 'LIFEBOAT_ENTRA_AUDIENCE',
+    doc: 'Accepted token audiences (comma-separated); default the client id and the scope’s application id URI.',
+    default: [],
+    format: commaList,
+  }),
+  entraAuthority: setting({
+    variable: 'LIFEBOAT_ENTRA_AUTHORITY',
+    doc: 'Entra authority host (sign-in, signing keys, the pane’s NAA).',
+    default: 'https://login.microsoftonline.com',
+    format: httpsOrigin,
+  }),
+  graphUrl: setting({ variable: 'LIFEBOAT_GRAPH_URL', doc: 'Microsoft Graph host.', default: 'https://graph.microsoft.com', format: httpsOrigin }),
+  continuityInboxUrl: setting<string | undefined>({
+    variable: 'LIFEBOAT_CONTINUITY_INBOX_URL',
+    doc: 'The web continuity inbox the pane points to; default the public URL.',
+    default: undefined,
+    format: text,
+  }),
+  tlsCert: setting<string | undefined>({ variable: 'LIFEBOAT_TLS_CERT', doc: 'HTTPS certificate (PEM file).', default: undefined, format: text }),
+  tlsKey: setting<string | undefined>({ variable: 'LIFEBOAT_TLS_KEY', doc: 'HTTPS private key (PEM file).', default: undefined, format: text }),
+  dnsServers: setting<string[]>({
+    variable: 'LIFEBOAT_DNS_SERVERS',
+    doc: 'DNS servers for the readiness checks (comma-separated ip or ip:port); default the system’s.',
+    default: [],
+    format: commaList,
+  }),
+  spfInclude: setting<string | undefined>({
+    variable: 'LIFEBOAT_SPF_INCLUDE',
+    doc: 'The SPF include of the outbound relay (the default region).',
+    default: undefined,
+    format: lowerCase,
+  }),
+  spfRegions: setting<Record<string, string>>({
+    variable: 'LIFEBOAT_SPF_REGIONS',
+    doc: 'SPF include per region, `eu=spf-eu.relay.example,us=…`; a tenant picks its region on the readiness page.',
+    default: {},
+    format: regionIncludes,
+  }),
+};
 
-  const dataDir = path.resolve(optional(env, 'LIFEBOAT_DATA_DIR') ?? './data');
+type Settings = typeof SETTINGS;
+type ValueOf<K extends keyof Settings> = Settings[K] extends Setting<infer T> ? T : never;
 
-  const publicUrl = optional(env, 'LIFEBOAT_PUBLIC_URL') ?? `http://localhost:${portNumber}`;
-  let parsed: URL;
-  try {
-    parsed = new URL(publicUrl);
-  } catch {
-    throw new ConfigError('LIFEBOAT_PUBLIC_URL', `must be an absolute http(s) URL, got "${publicUrl}"`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new ConfigError('LIFEBOAT_PUBLIC_URL', `must be an absolute http(s) URL, got "${publicUrl}"`);
-  }
+/** One setting's value: its format applied to the variable, or its default when unset or empty. */
+function read<K extends keyof Settings>(env: Env, key: K): ValueOf<K> {
+  const spec = SETTINGS[key] as unknown as Setting<ValueOf<K>>;
+  const given = env[spec.variable];
+  const raw = spec.untrimmed ? given : given?.trim();
+  if (raw === undefined || raw === '') return spec.default;
+  return spec.format(raw, spec.variable);
+}
 
-  const secret = optional(env, 'LIFEBOAT_SECRET');
-  if (secret !== undefined && secret.length < 32) {
-    throw new ConfigError('LIFEBOAT_SECRET', 'must be at least 32 characters (for example: openssl rand -hex 32)');
-  }
+// ---- sections read together (also used alone by tests) ---------------------------------------------
 
-  const adminEmail = optional(env, 'LIFEBOAT_ADMIN_EMAIL');
-  const adminPassword = optional(env, 'LIFEBOAT_ADMIN_PASSWORD');
-  if (adminEmail !== undefined && !EMAIL.test(adminEmail)) {
-    throw new ConfigError('LIFEBOAT_ADMIN_EMAIL', `must be an email address, got "${adminEmail}"`);
-  }
-  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
-    const missing = adminEmail === undefined ? 'LIFEBOAT_ADMIN_EMAIL' : 'LIFEBOAT_ADMIN_PASSWORD';
-    throw new ConfigError(missing, 'LIFEBOAT_ADMIN_EMAIL and LIFEBOAT_ADMIN_PASSWORD must be set together');
-  }
-  if (adminPassword !== undefined && adminPassword.length < MIN_PASSWORD_LENGTH) {
-    throw new ConfigError('LIFEBOAT_ADMIN_PASSWORD', `must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  }
-
-  const directoryFile = path.resolve(optional(env, 'LIFEBOAT_DIRECTORY_FILE') ?? DEMO_DIRECTORY_FILE);
-  if (!existsSync(directoryFile)) {
-    throw new ConfigError('LIFEBOAT_DIRECTORY_FILE', `file not found: ${directoryFile}`);
-  }
-
-  const entra = entraSettings(env, publicUrl);
-
-  const logLevel = optional(env, 'LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
-
+/**
+ * Entra sign-in for the add-in (Nested App Authentication). One app registration: its client id
+ * and exposed scope. Tokens must be for that API: `aud` is the client id or the scope's application
+ * id URI (or LIFEBOAT_ENTRA_AUDIENCE), and `scp` holds the scope's name.
+ */
+function entraSettings(env: Env, publicUrl: string) {
+  const clientId = read(env, 'entraClientId');
+  const apiScope = read(env, 'entraApiScope') ?? (clientId ? `api://${new URL(publicUrl).host}/${clientId}/access_as_user` : undefined);
+  const applicationIdUri = apiScope?.replace(/\/[^/]+$/, '');
+  const configured = read(env, 'entraAudience');
   return {
-    port: portNumber,
+    clientId,
+    apiScope,
+    entra: {
+      audiences: configured.length ? configured : [clientId, applicationIdUri].filter((a): a is string => Boolean(a)),
+      authority: read(env, 'entraAuthority'),
+      scope: apiScope?.split('/').pop() ?? 'access_as_user',
+    },
+  };
+}
+
+/** The pane's settings, from the same Entra values the backend checks tokens against. */
+export function addinConfigFromEnv(env: Env, publicUrl: string): AddinClientConfig {
+  const base = publicUrl.replace(/\/+$/, '');
+  const { clientId, apiScope, entra } = entraSettings(env, base);
+  return {
+    // The pane uses the authority's multi-tenant `organizations` path.
+    naa: clientId && apiScope ? { clientId, authority: `${entra.authority}/organizations`, scopes: [apiScope] } : null,
+    continuityInboxUrl: read(env, 'continuityInboxUrl') ?? `${base}/`,
+  };
+}
+
+/** LIFEBOAT_SPF_REGIONS alone (validated at start, read by the readiness checks). */
+export function spfRegions(env: Env): Record<string, string> {
+  return read(env, 'spfRegions');
+}
+
+/** LIFEBOAT_DNS_SERVERS, LIFEBOAT_SPF_INCLUDE (the default) and LIFEBOAT_SPF_REGIONS. */
+export function dnsConfigFromEnv(env: Env): DnsConfig {
+  return { servers: read(env, 'dnsServers'), spfInclude: read(env, 'spfInclude') ?? null, spfRegions: read(env, 'spfRegions'), timeoutMs: 3000 };
+}
+
+/** LIFEBOAT_TLS_CERT and LIFEBOAT_TLS_KEY (checked as a pair, and read, by server/http/tls.ts). */
+export function tlsFilesFromEnv(env: Env): Config['tls'] {
+  return { certFile: read(env, 'tlsCert'), keyFile: read(env, 'tlsKey') };
+}
+
+function bothOrNeither(a: [string, unknown], b: [string, unknown]): void {
+  if ((a[1] === undefined) !== (b[1] === undefined)) {
+    throw new ConfigError(a[1] === undefined ? a[0] : b[0], `${a[0]} and ${b[0]} must be set together`);
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dns = dnsConfigFromEnv(env);
+  const port = read(env, 'port');
+  const smtpPort = read(env, 'smtpPort');
+  const smtpCert = env[SETTINGS.smtpTlsCertFile.variable]?.trim() || undefined;
+  const smtpKey = env[SETTINGS.smtpTlsKeyFile.variable]?.trim() || undefined;
+  bothOrNeither([SETTINGS.smtpTlsCertFile.variable, smtpCert], [SETTINGS.smtpTlsKeyFile.variable, smtpKey]);
+  const smtp = {
+    hostname: read(env, 'smtpHostname'),
+    maxMessageBytes: Math.floor(read(env, 'maxMessageMb') * 1024 * 1024),
+    tlsCertFile: read(env, 'smtpTlsCertFile'),
+    tlsKeyFile: read(env, 'smtpTlsKeyFile'),
+  };
+  const mongodbUri = read(env, 'mongodbUri');
+  const dataDir = path.resolve(read(env, 'dataDir'));
+  const publicUrl = read(env, 'publicUrl') ?? `http://localhost:${port}`;
+  const secret = read(env, 'secret');
+
+  const adminEmail = read(env, 'adminEmail');
+  const rawPassword = env[SETTINGS.adminPassword.variable] || undefined;
+  bothOrNeither([SETTINGS.adminEmail.variable, adminEmail], [SETTINGS.adminPassword.variable, rawPassword]);
+  const adminPassword = read(env, 'adminPassword');
+
+  const directoryFile = path.resolve(read(env, 'directoryFile'));
+  if (!existsSync(directoryFile)) throw new ConfigError(SETTINGS.directoryFile.variable, `file not found: ${directoryFile}`);
+
+  const { entra } = entraSettings(env, publicUrl);
+  return {
+    port,
     smtpPort,
     smtp,
     mongodbUri,
     dataDir,
-    publicUrl: publicUrl.replace(/\/+$/, ''),
+    publicUrl,
     secret,
     adminEmail,
     adminPassword,
     directoryFile,
-    logLevel,
-    sessionHours: positiveNumber(env, 'LIFEBOAT_SESSION_HOURS', 12),
-    userTokenMinutes: positiveNumber(env, 'LIFEBOAT_USER_TOKEN_MINUTES', 60),
+    logLevel: read(env, 'logLevel'),
+    sessionHours: read(env, 'sessionHours'),
+    userTokenMinutes: read(env, 'userTokenMinutes'),
     entra,
     // One Entra authority host for app sign-in (Graph), user tokens' keys and the pane's NAA.
-    graph: { loginUrl: entra.authority, graphUrl: httpsUrl(env, 'LIFEBOAT_GRAPH_URL', 'https://graph.microsoft.com') },
+    graph: { loginUrl: entra.authority, graphUrl: read(env, 'graphUrl') },
+    tls: tlsFilesFromEnv(env),
+    addin: addinConfigFromEnv(env, publicUrl),
+    dns,
   };
 }

@@ -2,6 +2,7 @@
  * Pure rules for composing in the pane: addresses, reply / reply all / forward recipients, the
  * "Re:" / "Fw:" prefix (once), quoting the original, and times in the event's time zone.
  */
+import { isRecipientAddress } from '../../server/http/address-grammar';
 
 export interface Mailbox {
   name: string | null;
@@ -21,12 +22,8 @@ export interface OriginalMessage {
   text: string;
 }
 
-const ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/;
-
-/** True for a plain address the API accepts (no display name, no line breaks). */
-export function isAddress(value: string): boolean {
-  return value.length <= 254 && ADDRESS.test(value);
-}
+/** True for a plain address the API accepts (no display name, no line breaks): the server's own rule. */
+export const isAddress = isRecipientAddress;
 
 /** `Ada Park <ada@contoso.test>`, `"Park, Ada" <ada@…>` or a bare address → {name, address}; null when there is none. */
 export function parseMailbox(value: string): Mailbox | null {

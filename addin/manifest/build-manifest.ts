@@ -56,6 +56,7 @@ export function renderManifest(publicUrl: string | undefined, template = readFil
 }
 
 if (require.main === module) {
+  // A build tool (`npm run build`), not the server: it reads its one variable itself.
   const publicUrl = process.env.LIFEBOAT_PUBLIC_URL;
   const outFlag = process.argv.indexOf('--out');
   const out = outFlag > 0 && process.argv[outFlag + 1] ? path.resolve(process.argv[outFlag + 1]) : BUILT_MANIFEST;

@@ -1,7 +1,7 @@
 /**
  * Serves the Outlook add-in: the built task pane (/addin/*), office.js from the @microsoft/office-js
  * package (/addin/office-js/*, so the pane never needs a CDN during an outage), the icons, the
- * manifest (/addin/manifest.xml) and the pane's runtime settings (/addin/config.json).
+ * manifest (/addin/manifest.xml) and the pane's runtime settings (/addin/config.json, from Config.addin).
  *
  * Cache rules: HTML, the manifest and the settings are `no-cache` (a new build is picked up at once);
  * content-hashed bundles are immutable for a year; everything else an hour (office.js a day).
@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
+import type { AddinClientConfig } from '../config';
 import { HttpProblem } from '../http/problem';
 import { noCache, serveBuild } from '../http/static-build';
 
@@ -20,35 +21,7 @@ export function officeJsDir(): string {
   return path.join(path.dirname(require.resolve('@microsoft/office-js/package.json')), 'dist');
 }
 
-/** What the pane reads from /addin/config.json. */
-export interface AddinClientConfig {
-  /** Nested App Authentication (Entra); null: the pane offers the cloud password only. */
-  naa: { clientId: string; authority: string; scopes: string[] } | null;
-  /** Where users whose Outlook cannot enter continuity mode read and send mail during an outage. */
-  continuityInboxUrl: string | null;
-}
-
-/**
- * The pane's settings from the environment:
- * LIFEBOAT_ENTRA_CLIENT_ID (the add-in's Entra app; unset: no NAA), LIFEBOAT_ENTRA_API_SCOPE
- * (default `api://<public host>/<client id>/access_as_user`), LIFEBOAT_ENTRA_AUTHORITY (the authority
- * host, default https://login.microsoftonline.com; the pane uses its multi-tenant `organizations` path), LIFEBOAT_CONTINUITY_INBOX_URL (default the public URL).
- */
-export function addinConfigFromEnv(env: NodeJS.ProcessEnv, publicUrl: string): AddinClientConfig {
-  const clientId = env.LIFEBOAT_ENTRA_CLIENT_ID?.trim();
-  const base = publicUrl.replace(/\/+$/, '');
-  return {
-    naa: clientId
-      ? {
-          clientId,
-          // LIFEBOAT_ENTRA_AUTHORITY is the authority host (it also serves the signing keys the backend checks).
-          authority: `${(env.LIFEBOAT_ENTRA_AUTHORITY?.trim() || 'https://login.microsoftonline.com').replace(/\/+$/, '')}/organizations`,
-          scopes: [env.LIFEBOAT_ENTRA_API_SCOPE?.trim() || `api://${new URL(base).host}/${clientId}/access_as_user`],
-        }
-      : null,
-    continuityInboxUrl: env.LIFEBOAT_CONTINUITY_INBOX_URL?.trim() || `${base}/`,
-  };
-}
+export type { AddinClientConfig } from '../config';
 
 export interface AddinRoutesOptions {
   config: AddinClientConfig;

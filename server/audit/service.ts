@@ -1,5 +1,6 @@
 /** The audit trail: every decision and change, append-only, read back per tenant. */
-import { Types } from 'mongoose';
+import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
+import type { AuditContext } from './context';
 import { csvRow } from './csv';
 import type { AuditActor, AuditModel, AuditRecord, AuditTarget } from './model';
 
@@ -11,8 +12,8 @@ export interface AuditInput {
   target?: AuditTarget | null;
   before?: unknown;
   after?: unknown;
-  ip?: string | null;
-  requestId?: string | null;
+  ip?: AuditContext['ip'];
+  requestId?: AuditContext['requestId'];
 }
 
 export interface AuditFilter {
@@ -24,7 +25,7 @@ export interface AuditFilter {
   targetId?: string;
 }
 
-export interface AuditEntry {
+export interface AuditEntry extends AuditContext {
   id: string;
   at: string;
   category: string;
@@ -33,8 +34,6 @@ export interface AuditEntry {
   target: AuditTarget | null;
   before: unknown;
   after: unknown;
-  ip: string | null;
-  requestId: string | null;
 }
 
 const toEntry = (r: AuditRecord): AuditEntry => ({
@@ -50,19 +49,6 @@ const toEntry = (r: AuditRecord): AuditEntry => ({
   requestId: r.requestId ?? null,
 });
 
-export class InvalidCursorError extends Error {}
-
-/** Cursor = the last entry's (at, _id); pages stay stable while new entries are appended. */
-function encodeCursor(r: AuditRecord): string {
-  return Buffer.from(`${r.at.getTime()}:${r._id.toHexString()}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { at: Date; id: Types.ObjectId } {
-  const [ms, id] = Buffer.from(cursor, 'base64url').toString().split(':');
-  if (!/^\d+$/.test(ms ?? '') || !Types.ObjectId.isValid(id ?? '')) throw new InvalidCursorError('cursor is not valid');
-  return { at: new Date(Number(ms)), id: new Types.ObjectId(id) };
-}
-
 function query(tenantId: string, filter: AuditFilter, cursor?: string) {
   const conditions: Record<string, unknown>[] = [{ tenantId }];
   if (filter.category) conditions.push({ category: filter.category });
@@ -70,10 +56,7 @@ function query(tenantId: string, filter: AuditFilter, cursor?: string) {
   if (filter.from) conditions.push({ at: { $gte: filter.from } });
   if (filter.to) conditions.push({ at: { $lt: filter.to } });
   if (filter.targetId) conditions.push({ 'target.id': filter.targetId });
-  if (cursor) {
-    const after = decodeCursor(cursor);
-    conditions.push({ $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] });
-  }
+  if (cursor) conditions.push(olderThan('at', decodeCursor(cursor, 'objectId')));
   return { $and: conditions };
 }
 
@@ -103,8 +86,8 @@ export function createAuditService(audit: AuditModel) {
         .sort({ at: -1, _id: -1 })
         .limit(limit + 1)
         .lean<AuditRecord[]>();
-      const page = rows.slice(0, limit);
-      return { items: page.map(toEntry), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };
+      const { page, nextCursor } = keysetPage(rows, limit, (r) => [r.at, r._id]);
+      return { items: page.map(toEntry), nextCursor };
     },
 
     /** The whole filtered trail as CSV, read in pages so a long trail never sits in memory at once. */

@@ -1,6 +1,8 @@
 /** Admin accounts of a tenant, and the first full administrator of a tenant that has none. */
 import { Types } from 'mongoose';
+import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
+import { claimByInsert, isDuplicateKey } from '../db/claims';
 import { conflict, notFound } from '../http/problem';
 import type { Tenant } from '../tenants/service';
 import { adminActor, type AdminIdentity } from './identity';
@@ -23,8 +25,6 @@ const toView = (a: AdminRecord): AdminView => ({
   createdAt: a.createdAt.toISOString(),
 });
 
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
-
 export function createAdminService(deps: { admins: AdminModel; audit: AuditService }) {
   const { admins, audit } = deps;
   return {
@@ -38,11 +38,7 @@ export function createAdminService(deps: { admins: AdminModel; audit: AuditServi
       return toView(admin);
     },
 
-    async create(
-      by: AdminIdentity,
-      input: { email: string; password: string; role: Role; displayName?: string },
-      context: { ip: string | null; requestId: string | null },
-    ): Promise<AdminView> {
+    async create(by: AdminIdentity, input: { email: string; password: string; role: Role; displayName?: string }, context: AuditContext): Promise<AdminView> {
       const passwordHash = await hashPassword(input.password);
       let created: AdminRecord;
       try {
@@ -80,18 +76,14 @@ export function createAdminService(deps: { admins: AdminModel; audit: AuditServi
       const useConfigured = configured.email && configured.password && (configured.onlyTenant || tenant.domains.includes(configuredDomain ?? ''));
       const email = useConfigured ? configured.email!.toLowerCase() : `admin@${tenant.domains[0]}`;
       const password = useConfigured ? configured.password! : generatePassword();
-      try {
-        await admins.create({
-          tenantId: tenant.id,
-          email,
-          displayName: 'Lifeboat administrator',
-          role: 'fullAdministrator',
-          passwordHash: await hashPassword(password),
-        });
-      } catch (err) {
-        if (isDuplicateKey(err)) return null; // another process bootstrapped it first
-        throw err;
-      }
+      const claimed = await claimByInsert(admins, {
+        tenantId: tenant.id,
+        email,
+        displayName: 'Lifeboat administrator',
+        role: 'fullAdministrator',
+        passwordHash: await hashPassword(password),
+      });
+      if (!claimed) return null; // another process bootstrapped it first
       await audit.record({
         tenantId: tenant.id,
         category: 'security',

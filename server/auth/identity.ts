@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { AuditContext } from '../audit/context';
 import type { AuditActor } from '../audit/model';
 import { ROLES, type Role } from './model';
 
@@ -25,6 +26,6 @@ export const hasRole = (identity: AdminIdentity, minimum: Role) => roleRank(iden
 export const adminActor = (identity: AdminIdentity): AuditActor => ({ type: 'admin', id: identity.adminId, email: identity.email });
 
 /** Who did it and from where, for the audit trail. */
-export function requestContext(req: Request): { ip: string | null; requestId: string | null } {
+export function requestContext(req: Request): AuditContext {
   return { ip: req.ip ?? null, requestId: req.id === undefined ? null : String(req.id) };
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { emailAddress } from '../http/addresses';
 import { z } from 'zod';
 import { parseBody } from '../http/validate';
 import { requestContext } from './identity';
@@ -14,7 +15,7 @@ const loginBody = z.object({
 });
 
 const newAdminBody = z.object({
-  email: z.email('must be an email address').max(320),
+  email: emailAddress(),
   password: z.string().superRefine((value, ctx) => {
     const problem = passwordProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });

@@ -2,6 +2,7 @@
  * Admin sign-in: cloud passwords checked locally (works while Entra ID is down), sessions kept
  * in the database (they survive restarts), failed attempts throttled per account and per address.
  */
+import type { AuditContext } from '../audit/context';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuditService } from '../audit/service';
 import { tooManyRequests, unauthorized } from '../http/problem';
@@ -24,11 +25,9 @@ export const toIdentity = (admin: AdminRecord): AdminIdentity => ({
   role: admin.role,
 });
 
-export interface LoginRequest {
+export interface LoginRequest extends AuditContext {
   email: string;
   password: string;
-  ip: string | null;
-  requestId: string | null;
 }
 
 export function createAuthService(deps: {
@@ -99,7 +98,7 @@ export function createAuthService(deps: {
       return admin ? toIdentity(admin) : null;
     },
 
-    async logout(token: string | undefined, identity: AdminIdentity, context: { ip: string | null; requestId: string | null }) {
+    async logout(token: string | undefined, identity: AdminIdentity, context: AuditContext) {
       if (token) await sessions.deleteOne({ tokenHash: hashToken(token) });
       await audit.record({
         tenantId: identity.tenantId,

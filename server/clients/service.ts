@@ -1,4 +1,5 @@
 /** The add-in client census: which Outlook each user runs, and whether it can take part in continuity. */
+import { isDuplicateKey } from '../db/claims';
 import type { UserIdentity } from '../user-auth/identity';
 import { CLIENT_KINDS, type CachedMode, type ClientEvidence, type ClientKind, type ClientReportModel } from './model';
 
@@ -25,8 +26,6 @@ export function readinessOf(kind: ClientKind, cachedMode: CachedMode): Readiness
   if (kind === 'unknown') return 'unknown';
   return 'notCapable';
 }
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 export function createClientService(deps: { reports: ClientReportModel; now?: () => Date }) {
   const { reports } = deps;

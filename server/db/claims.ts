@@ -33,11 +33,18 @@ export function isDuplicateOnly(err: unknown): boolean {
  * existed (someone else claimed it first). Any other error is thrown.
  */
 export async function claimByInsert<T>(model: Model<T>, doc: Partial<T> & Record<string, unknown>): Promise<boolean> {
+  return (await claimedRecord(model, doc)) !== null;
+}
+
+/**
+ * claimByInsert for a caller that needs the claim it made (its _id, its defaults): the created
+ * record as a plain object when this call owns the work, null when someone else claimed it first.
+ */
+export async function claimedRecord<T>(model: Model<T>, doc: Partial<T> & Record<string, unknown>): Promise<T | null> {
   try {
-    await model.create(doc);
-    return true;
+    return (await model.create(doc)).toObject() as T;
   } catch (err) {
-    if (isDuplicateKey(err)) return false;
+    if (isDuplicateKey(err)) return null;
     throw err;
   }
 }

@@ -1,4 +1,5 @@
 /** The directory as the rest of Lifeboat sees it: look-ups and transitive membership. */
+import { isDuplicateOnly } from '../db/claims';
 import type { Model } from 'mongoose';
 import type { TenantService } from '../tenants/service';
 import { escapeRegExp } from '../http/validate';
@@ -89,7 +90,7 @@ async function syncCollection<T extends { _id: string }>(model: Model<T>, tenant
       await model.insertMany(inserts.slice(i, i + 1000), { ordered: false });
     } catch (err) {
       // Another importer got there first: those entries exist now and are replaced below if different.
-      if ((err as { code?: number }).code !== 11000) throw err;
+      if (!isDuplicateOnly(err)) throw err;
       replacements.push(...inserts.slice(i, i + 1000));
     }
   }

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { claimedRecord } from '../db/claims';
 import type { EventModel, EventRecord, TransitionKind, TransitionModel, TransitionRecord } from './model';
 
 export type TransitionListener = (transition: TransitionRecord, event: EventRecord) => Promise<void> | void;
@@ -26,7 +27,6 @@ export interface SchedulerOptions {
 }
 
 const BATCH = 200;
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 export function createScheduler(options: SchedulerOptions) {
   const { events, transitions, logger } = options;
@@ -57,23 +57,16 @@ export function createScheduler(options: SchedulerOptions) {
     const scheduledAt = (kind === 'start' ? event.start : event.end)!;
     const firedAt = now();
     const cause = kind === 'end' && event.endedEarly ? 'endNow' : event.updatedAt >= scheduledAt ? 'edit' : 'schedule';
-    let record: TransitionRecord | null = null;
-    try {
-      record = (
-        await transitions.create({
-          key: `${event._id.toHexString()}:${kind}`,
-          tenantId: event.tenantId,
-          eventId: event._id,
-          kind,
-          cause,
-          scheduledAt,
-          firedAt,
-          firedBy: nodeId,
-        })
-      ).toObject() as TransitionRecord;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    let record = await claimedRecord<TransitionRecord>(transitions, {
+      key: `${event._id.toHexString()}:${kind}`,
+      tenantId: event.tenantId,
+      eventId: event._id,
+      kind,
+      cause,
+      scheduledAt,
+      firedAt,
+      firedBy: nodeId,
+    });
     const owned = record !== null;
     record ??= await transitions.findOne({ key: `${event._id.toHexString()}:${kind}` }).lean<TransitionRecord>();
     if (!record) return false;

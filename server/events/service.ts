@@ -1,4 +1,5 @@
 /** Continuity events: the rules of their lifecycle and who they cover. */
+import type { AuditContext } from '../audit/context';
 import { Types } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
@@ -96,11 +97,6 @@ function diff(before: EventDraft | null, after: EventDraft): { before: Record<st
 
 const fieldsOf = (draft: EventDraft) => ({ ...draft, start: draft.start!, end: draft.end });
 
-interface Context {
-  ip: string | null;
-  requestId: string | null;
-}
-
 export function createEventService(deps: {
   events: EventModel;
   transitions: TransitionModel;
@@ -153,7 +149,7 @@ export function createEventService(deps: {
     target: EventRecord,
     before: EventDraft | null,
     after: EventDraft,
-    context: Context,
+    context: AuditContext,
     extra: Record<string, unknown> = {},
   ) {
     const changes = diff(before, after);
@@ -187,7 +183,7 @@ export function createEventService(deps: {
       listeners.push(listener);
     },
 
-    async create(by: AdminIdentity, body: unknown, context: Context): Promise<EventView> {
+    async create(by: AdminIdentity, body: unknown, context: AuditContext): Promise<EventView> {
       const draft = await read(by.tenantId, body, EMPTY_DRAFT, { isNew: true, started: false });
       const created = await insert(by, draft, null);
       await record(by, 'event.created', created, null, draft, context);
@@ -207,7 +203,7 @@ export function createEventService(deps: {
       return view(tenantId, await load(tenantId, id));
     },
 
-    async update(by: AdminIdentity, id: string, body: unknown, context: Context): Promise<EventView> {
+    async update(by: AdminIdentity, id: string, body: unknown, context: AuditContext): Promise<EventView> {
       const existing = await load(by.tenantId, id);
       if (eventStatus(existing, now()) === 'expired') throw conflict('This event has ended; ended events are read-only. Clone it to plan a new one.');
       const before = toDraft(existing);
@@ -222,7 +218,7 @@ export function createEventService(deps: {
     },
 
     /** "End Now": the event ends at this moment; the scheduler fires its end at once. */
-    async endNow(by: AdminIdentity, id: string, context: Context): Promise<EventView> {
+    async endNow(by: AdminIdentity, id: string, context: AuditContext): Promise<EventView> {
       const existing = await load(by.tenantId, id);
       const t = now();
       const status = eventStatus(existing, t);
@@ -241,7 +237,7 @@ export function createEventService(deps: {
     },
 
     /** A new event with every detail of the original except its affected group, which the body must name. */
-    async clone(by: AdminIdentity, id: string, body: unknown, context: Context): Promise<EventView> {
+    async clone(by: AdminIdentity, id: string, body: unknown, context: AuditContext): Promise<EventView> {
       const original = await load(by.tenantId, id);
       const base = { ...toDraft(original), affectedGroupId: '' };
       const draft = await read(by.tenantId, body, base, { isNew: true, started: false });
@@ -252,7 +248,7 @@ export function createEventService(deps: {
     },
 
     /** Only an event that never started can be deleted; the others are history. */
-    async remove(by: AdminIdentity, id: string, context: Context): Promise<void> {
+    async remove(by: AdminIdentity, id: string, context: AuditContext): Promise<void> {
       const existing = await load(by.tenantId, id);
       if (existing.startFiredAt || eventStatus(existing, now()) !== 'pending') {
         throw conflict('Only events that have not started can be deleted. Use End Now for a current event.');

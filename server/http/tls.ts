@@ -1,7 +1,7 @@
 /**
  * HTTPS for the server (Outlook loads add-ins only over HTTPS).
  *
- * - LIFEBOAT_TLS_CERT and LIFEBOAT_TLS_KEY (PEM files, both or neither): HTTPS with them.
+ * - LIFEBOAT_TLS_CERT and LIFEBOAT_TLS_KEY (PEM files, both or neither; Config.tls): HTTPS with them.
  * - Neither, and LIFEBOAT_PUBLIC_URL is https://localhost…: HTTPS with a self-signed development
  *   certificate for localhost, generated once into `$LIFEBOAT_DATA_DIR/tls/` (renewed before it
  *   expires). Trust it once in the OS to sideload the add-in (README).
@@ -16,6 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import type { RequestListener } from 'node:http';
+import type { Config } from '../config';
 
 export class TlsConfigError extends Error {
   constructor(
@@ -49,10 +50,9 @@ function readPem(variable: string, file: string, kind: 'cert' | 'key'): string {
   return text;
 }
 
-/** Decides how to serve from the environment; reads (or generates) the certificate and key. */
-export function resolveTls(env: NodeJS.ProcessEnv, options: { dataDir: string; publicUrl: string; now?: Date }): TlsSetup {
-  const certFile = env.LIFEBOAT_TLS_CERT?.trim() || undefined;
-  const keyFile = env.LIFEBOAT_TLS_KEY?.trim() || undefined;
+/** Decides how to serve from the configured files; reads (or generates) the certificate and key. */
+export function resolveTls(files: Config['tls'], options: { dataDir: string; publicUrl: string; now?: Date }): TlsSetup {
+  const { certFile, keyFile } = files;
   if (certFile || keyFile) {
     if (!certFile) throw new TlsConfigError('LIFEBOAT_TLS_CERT', 'LIFEBOAT_TLS_CERT and LIFEBOAT_TLS_KEY must be set together');
     if (!keyFile) throw new TlsConfigError('LIFEBOAT_TLS_KEY', 'LIFEBOAT_TLS_CERT and LIFEBOAT_TLS_KEY must be set together');

@@ -2,6 +2,7 @@
  * SMS consent: a user receives SMS only after opting in. Every change is recorded with its time and
  * source ('user' from the pane or user API, 'admin', 'sms' for a STOP/START reply) and audited.
  */
+import type { AuditContext } from '../audit/context';
 import type { AuditActor } from '../audit/model';
 import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
@@ -10,11 +11,6 @@ import type { NotifyModels, SmsConsentRecord } from './model';
 import { phoneOf, samePhone } from './settings';
 
 export type ConsentSource = 'user' | 'admin' | 'sms';
-
-interface Context {
-  ip: string | null;
-  requestId: string | null;
-}
 
 /** Carrier-standard opt-out and opt-in keywords (the whole reply, any case). */
 export const STOP_WORDS = ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT'];
@@ -39,7 +35,15 @@ export function createConsentService(deps: {
     phoneAttribute,
   });
 
-  async function change(tenantId: string, userId: string, optedIn: boolean, source: ConsentSource, actor: AuditActor, context: Context, phone: string | null) {
+  async function change(
+    tenantId: string,
+    userId: string,
+    optedIn: boolean,
+    source: ConsentSource,
+    actor: AuditActor,
+    context: AuditContext,
+    phone: string | null,
+  ) {
     const at = now();
     const existing = await models.consents.findById(key(tenantId, userId)).lean<SmsConsentRecord>();
     const entry = { optedIn, at, source, by: actor.email ?? actor.id };
@@ -75,7 +79,7 @@ export function createConsentService(deps: {
       return view(await models.consents.findById(key(tenantId, userId)).lean<SmsConsentRecord>(), phone, attribute);
     },
 
-    async set(tenantId: string, userId: string, optedIn: boolean, source: ConsentSource, actor: AuditActor, context: Context) {
+    async set(tenantId: string, userId: string, optedIn: boolean, source: ConsentSource, actor: AuditActor, context: AuditContext) {
       const { attribute, phone } = await userAndPhone(tenantId, userId);
       await change(tenantId, userId, optedIn, source, actor, context, phone);
       return view(await models.consents.findById(key(tenantId, userId)).lean<SmsConsentRecord>(), phone, attribute);
@@ -117,7 +121,7 @@ export function createConsentService(deps: {
      * user of the tenant with that number (now, or when they opted in); START opts a number that had
      * opted out back in. Anything else is ignored. Returns what was done.
      */
-    async inbound(tenantId: string, from: string, text: string, context: Context): Promise<{ action: 'optedOut' | 'optedIn' | 'ignored'; users: number }> {
+    async inbound(tenantId: string, from: string, text: string, context: AuditContext): Promise<{ action: 'optedOut' | 'optedIn' | 'ignored'; users: number }> {
       const word = text.trim().toUpperCase();
       const stop = STOP_WORDS.includes(word);
       const start = START_WORDS.includes(word);

@@ -7,11 +7,12 @@
  * `<event>:<kind>` marks an event whose recipients were all claimed, so later passes skip it. A claim
  * left pending by a process that died is finished by another one after its lease (recoverStale).
  */
+import { claimByInsert } from '../db/claims';
 import type { Logger } from 'pino';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { ConsentService } from './consent';
-import { isDuplicateKey, type NotifyModels } from './model';
+import type { NotifyModels } from './model';
 import { StoppedError, type NotifyCore } from './service';
 
 export type SmsKind = 'start' | 'end';
@@ -64,11 +65,8 @@ export function createEventSms(deps: {
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
-    try {
-      await models.eventRuns.create({ _id: runId, tenantId: event.tenantId, eventId, kind, recipients: recipients.length, finishedAt: now() });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    // Another node may have recorded this run first: the same fact, so its claim losing is fine.
+    await claimByInsert(models.eventRuns, { _id: runId, tenantId: event.tenantId, eventId, kind, recipients: recipients.length, finishedAt: now() });
     log.info(
       { tenantId: event.tenantId, eventId, kind, groupMembers: members.length, optedIn: recipients.length, sentNow: sent, empty: !message.trim() },
       message.trim()

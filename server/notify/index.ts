@@ -1,4 +1,5 @@
 /** The notify capability as the rest of Lifeboat sees it (composed in server/services.ts). */
+import type { AuditContext } from '../audit/context';
 import type { LoginThrottle } from '../auth/throttle';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage } from '../events/coverage';
@@ -68,7 +69,7 @@ export function createNotifyService(options: NotifyOptions) {
     async inboundSms(
       tenantId: string,
       input: { query: string; params: Record<string, string>; twilioSignature: string | null; sharedSecret: string | null },
-      context: { ip: string | null; requestId: string | null },
+      context: AuditContext,
     ) {
       const settings = await core.loadSettings(tenantId);
       const sms = settings?.sms;

@@ -240,5 +240,3 @@ export const notifyModels = (conn: Connection) => ({
   resetCodes: defineModel(conn, 'PasswordResetCode', resetSchema),
 });
 export type NotifyModels = ReturnType<typeof notifyModels>;
-
-export const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;

@@ -8,6 +8,8 @@
  * policy allows it or a destination is known; the code is sent in the background, so the answer
  * takes the same time. Both steps are throttled per address and per client IP.
  */
+import { isEmailAddress } from '../http/addresses';
+import type { AuditContext } from '../audit/context';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditService } from '../audit/service';
 import { passwordProblem } from '../auth/password';
@@ -30,11 +32,6 @@ export const RESET_ACCEPTED = {
   message:
     'If this address belongs to an account that may reset its cloud password here, a code is on its way to the alternate address or mobile phone on file.',
 };
-
-interface Context {
-  ip: string | null;
-  requestId: string | null;
-}
 
 const invalidCode = () =>
   new HttpProblem(400, 'Bad Request', 'The code is not valid or has expired. Ask for a new one.', {
@@ -65,7 +62,7 @@ export function createResetService(deps: {
     address: string,
     action: string,
     after: Record<string, unknown>,
-    context: Context,
+    context: AuditContext,
   ): Promise<void> {
     await audit.record({
       tenantId: found.tenantId,
@@ -95,7 +92,7 @@ export function createResetService(deps: {
   }
 
   async function destination(tenantId: string, user: DirectoryUser, channel: ResetChannel): Promise<string | null> {
-    if (channel === 'email') return user.otherMails.find((m) => /^[^\s@]+@[^\s@]+$/.test(m)) ?? null;
+    if (channel === 'email') return user.otherMails.find(isEmailAddress) ?? null;
     if (channel === 'sms') {
       if (!(await consents.isOptedIn(tenantId, user.id))) return null;
       return phoneOf(user, (await core.loadSettings(tenantId))?.phoneAttribute ?? 'mobilePhone');
@@ -111,7 +108,7 @@ export function createResetService(deps: {
     if (wait > 0) throw tooManyRequests(wait, 'Too many password reset attempts. Try again later.');
   }
 
-  async function handle(address: string, context: Context): Promise<void> {
+  async function handle(address: string, context: AuditContext): Promise<void> {
     const found = await find(address);
     const channel = found ? await policyFor(found.tenantId, found.user.id) : 'never';
     const to = found && channel !== 'never' ? await destination(found.tenantId, found.user, channel) : null;
@@ -169,7 +166,7 @@ export function createResetService(deps: {
   return {
     policyFor,
 
-    async request(email: string, context: Context): Promise<typeof RESET_ACCEPTED> {
+    async request(email: string, context: AuditContext): Promise<typeof RESET_ACCEPTED> {
       const address = email.trim().toLowerCase();
       const throttleKey = `reset:${address}`;
       await checkThrottle(throttleKey, context.ip);
@@ -187,7 +184,7 @@ export function createResetService(deps: {
       while (inFlight.size) await Promise.all([...inFlight]);
     },
 
-    async confirm(email: string, code: string, password: string, context: Context): Promise<void> {
+    async confirm(email: string, code: string, password: string, context: AuditContext): Promise<void> {
       const address = email.trim().toLowerCase();
       const throttleKey = `reset-confirm:${address}`;
       await checkThrottle(throttleKey, context.ip);

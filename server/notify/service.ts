@@ -8,6 +8,10 @@
  * It resolves when the message was accepted or given up (status 'sent' | 'failed'), or at once with
  * 'duplicate' when the idempotency key was already used (the first send's result is in the log).
  */
+import { claimByInsert } from '../db/claims';
+import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
+import { isEmailAddress } from '../http/addresses';
+import type { AuditContext } from '../audit/context';
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import type { Transporter } from 'nodemailer';
@@ -16,7 +20,7 @@ import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import { unprocessable, type FieldError } from '../http/problem';
 import type { SecretBox } from '../secrets/seal';
-import { isDuplicateKey, type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
+import { type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
 import { emailTransport, sendEmail, sendTwilio, sendWebhook, TWILIO_API, type AttemptResult } from './providers';
 import { settingsView, type SettingsBody, type SettingsView } from './settings';
 
@@ -58,11 +62,6 @@ export interface SendResult {
   status: 'sent' | 'failed' | 'duplicate';
   attempts: number;
   reply: string;
-}
-
-interface Context {
-  ip: string | null;
-  requestId: string | null;
 }
 
 export interface NotifyCoreOptions {
@@ -226,12 +225,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
 
   /** Takes over a claim whose sender died: one lease insert per generation decides who. */
   async function takeOver(claim: SendClaimRecord): Promise<boolean> {
-    try {
-      await models.leases.create({ _id: `${claim._id}#${claim.generation + 1}`, at: now(), owner: nodeId });
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    if (!(await claimByInsert(models.leases, { _id: `${claim._id}#${claim.generation + 1}`, at: now(), owner: nodeId }))) return false;
     await models.claims.updateOne({ _id: claim._id }, { $set: { generation: claim.generation + 1, owner: nodeId, claimedAt: now() } });
     log.warn({ tenantId: claim.tenantId, key: claim.key }, 'took over a send whose sender did not finish');
     return true;
@@ -241,23 +235,19 @@ export function createNotifyCore(options: NotifyCoreOptions) {
   async function claim(req: SendRequest & { idempotencyKey: string }): Promise<boolean> {
     const id = `${req.tenantId}:${req.idempotencyKey}`;
     const request = { channel: req.channel, to: req.to, subject: req.subject ?? null, text: req.text, purpose: req.purpose, userId: req.userId ?? null };
-    try {
-      await models.claims.create({
-        _id: id,
-        tenantId: req.tenantId,
-        key: req.idempotencyKey,
-        status: 'pending',
-        owner: nodeId,
-        generation: 0,
-        claimedAt: now(),
-        finishedAt: null,
-        sendId: null,
-        request,
-      });
-      return true;
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const claimed = await claimByInsert(models.claims, {
+      _id: id,
+      tenantId: req.tenantId,
+      key: req.idempotencyKey,
+      status: 'pending',
+      owner: nodeId,
+      generation: 0,
+      claimedAt: now(),
+      finishedAt: null,
+      sendId: null,
+      request,
+    });
+    if (claimed) return true;
     const existing = await models.claims.findById(id).lean<SendClaimRecord>();
     if (!existing || existing.status !== 'pending') return false;
     if (now().getTime() - existing.claimedAt.getTime() < claimLeaseMs) return false;
@@ -376,15 +366,6 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     };
   }
 
-  function encodeCursor(r: SendLogRecord): string {
-    return Buffer.from(`${r.at.getTime()}:${r._id}`).toString('base64url');
-  }
-  function decodeCursor(cursor: string): { at: Date; id: string } {
-    const [ms, id] = Buffer.from(cursor, 'base64url').toString().split(':');
-    if (!/^\d+$/.test(ms ?? '') || !/^[0-9a-f]{24}$/.test(id ?? '')) throw unprocessable([{ path: 'cursor', message: 'is not valid' }]);
-    return { at: new Date(Number(ms)), id: id! };
-  }
-
   return {
     nodeId,
     log,
@@ -399,7 +380,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       return settingsView(await loadSettings(tenantId), inboundUrl(tenantId));
     },
 
-    async updateSettings(by: AdminIdentity, body: SettingsBody, context: Context): Promise<SettingsView> {
+    async updateSettings(by: AdminIdentity, body: SettingsBody, context: AuditContext): Promise<SettingsView> {
       const current = await loadSettings(by.tenantId);
       const { next, errors, secretsChanged } = merge(by.tenantId, current, body);
       if (errors.length) throw unprocessable(errors);
@@ -428,16 +409,13 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       const conditions: Record<string, unknown>[] = [{ tenantId }];
       if (query.channel) conditions.push({ channel: query.channel });
       if (query.purpose) conditions.push({ purpose: query.purpose });
-      if (query.cursor) {
-        const after = decodeCursor(query.cursor);
-        conditions.push({ $or: [{ at: { $lt: after.at } }, { at: after.at, _id: { $lt: after.id } }] });
-      }
+      if (query.cursor) conditions.push(olderThan('at', decodeCursor(query.cursor, 'string')));
       const rows = await models.sendLog
         .find({ $and: conditions })
         .sort({ at: -1, _id: -1 })
         .limit(limit + 1)
         .lean<SendLogRecord[]>();
-      const page = rows.slice(0, limit);
+      const { page, nextCursor } = keysetPage(rows, limit, (r) => [r.at, r._id]);
       return {
         items: page.map((r) => ({
           id: r._id,
@@ -454,14 +432,14 @@ export function createNotifyCore(options: NotifyCoreOptions) {
           providerReply: r.providerReply,
           retryInMs: r.retryInMs,
         })),
-        nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+        nextCursor,
       };
     },
 
     /** A test message from the admin page ("does my channel work?"), logged with purpose 'test'. */
-    async sendTest(by: AdminIdentity, channel: Channel, to: string, context: Context): Promise<SendResult> {
+    async sendTest(by: AdminIdentity, channel: Channel, to: string, context: AuditContext): Promise<SendResult> {
       if (channel === 'sms' && !/^\+?[0-9 ()-]{5,20}$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be a phone number' }]);
-      if (channel === 'email' && !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(to)) throw unprocessable([{ path: 'to', message: 'must be an email address' }]);
+      if (channel === 'email' && !isEmailAddress(to)) throw unprocessable([{ path: 'to', message: 'must be an email address' }]);
       const result = await send({
         tenantId: by.tenantId,
         channel,

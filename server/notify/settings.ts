@@ -1,4 +1,5 @@
 /** Reading and validating a tenant's notification settings (the admin API's body). */
+import { emailAddress, isHostName } from '../http/addresses';
 import { z } from 'zod';
 import { RESET_CHANNELS, SMS_PROVIDERS, type NotifySettingsRecord } from './model';
 import { TWILIO_API } from './providers';
@@ -20,11 +21,7 @@ const gatewayUrl = z
   }, 'must be an https:// URL (http:// only to localhost)');
 
 const secret = z.string().min(1, 'must not be empty').max(1000);
-const address = z
-  .string()
-  .trim()
-  .max(320)
-  .regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, 'must be an email address');
+const address = emailAddress();
 
 export const settingsBody = z
   .object({
@@ -36,7 +33,7 @@ export const settingsBody = z
           .trim()
           .min(1, 'is required')
           .max(255)
-          .regex(/^[A-Za-z0-9.:[\]-]+$/, 'must be a host name or IP address'),
+          .refine((host) => isHostName(host), 'must be a host name or IP address'),
         port: z.number().int().min(1).max(65535),
         secure: z.boolean().optional(),
         user: z.string().max(320).nullable().optional(),

@@ -3,6 +3,7 @@
  * event, extend or end the current one, suppress alerts). A link is good for its tenant, monitor
  * and alert only, for 24 hours; every action is audited as "via portal link <alert id>".
  */
+import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import type { DirectoryService } from '../directory/service';
@@ -17,11 +18,6 @@ export const PORTAL_ACTIONS: PortalAction[] = ['start', 'extend', 'end', 'suppre
 
 export type Resolved =
   { ok: true; claims: PortalClaims; monitor: MonitorRecord; alert: AlertRecord } | { ok: false; status: number; title: string; message: string };
-
-interface Context {
-  ip: string | null;
-  requestId: string | null;
-}
 
 const INVALID = {
   ok: false as const,
@@ -94,7 +90,7 @@ export function createPortalService(deps: {
     },
 
     /** Runs one action; throws HttpProblem for bad input (shown on the page). */
-    async act(r: Extract<Resolved, { ok: true }>, token: string, action: string, form: Record<string, unknown>, context: Context): Promise<string> {
+    async act(r: Extract<Resolved, { ok: true }>, token: string, action: string, form: Record<string, unknown>, context: AuditContext): Promise<string> {
       if (!checkFormToken(secret, token, form.csrf, now()))
         throw new HttpProblem(403, 'Forbidden', 'The form has expired or did not come from this page. Reload the page and try again.');
       if (!PORTAL_ACTIONS.includes(action as PortalAction)) throw new HttpProblem(404, 'Not Found', `No portal action "${action}".`);

@@ -14,6 +14,7 @@
  * user too few; no continuity behaviour depends on it. The pane acknowledges again on its next
  * mount, so a lost receipt is usually recorded later.
  */
+import { insertIgnoringDuplicates } from '../db/claims';
 import type { Logger } from 'pino';
 import { CLIENT_KINDS } from '../clients/model';
 import type { UserIdentity } from '../user-auth/identity';
@@ -35,12 +36,6 @@ export interface SeenPayload {
 
 export const receiptId = (tenantId: string, eventId: string, userId: string) => `${tenantId}:${eventId}:${userId}`;
 
-const isDuplicateOnly = (err: unknown): boolean => {
-  const e = err as { code?: number; writeErrors?: { code?: number; err?: { code?: number } }[] };
-  if (e.code === 11000 && !e.writeErrors) return true;
-  return Array.isArray(e.writeErrors) && e.writeErrors.length > 0 && e.writeErrors.every((w) => (w.code ?? w.err?.code) === 11000);
-};
-
 export function createReceiptService(deps: { receipts: BannerReceiptModel; status: StatusService; logger?: Logger; now?: () => Date; flushMs?: number }) {
   const { receipts, status } = deps;
   const now = deps.now ?? (() => new Date());
@@ -56,9 +51,8 @@ export function createReceiptService(deps: { receipts: BannerReceiptModel; statu
     for (let i = 0; i < batch.length; i += RECEIPT_BATCH) {
       const part = batch.slice(i, i + RECEIPT_BATCH);
       try {
-        await receipts.insertMany(part, { ordered: false, lean: true });
+        await insertIgnoringDuplicates(receipts, part);
       } catch (err) {
-        if (isDuplicateOnly(err)) continue;
         // Best-effort: forget them so a later acknowledgement can try again.
         for (const r of part) seen.delete(r._id);
         log?.warn({ err, receipts: part.length }, 'banner receipts not recorded');

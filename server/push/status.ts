@@ -1,4 +1,5 @@
 /** Each Outlook user's continuity status, derived from events and group membership. */
+import { claimByInsert } from '../db/claims';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { StatusEpochModel } from './model';
@@ -9,8 +10,6 @@ export type { ContinuityStatus } from './contract';
 
 /** How long after an event ends its users still see "Service restored" with the end message. */
 export const RESTORED_FOR_MS = 24 * 3600_000;
-
-const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
 function statusOf(covering: EventRecord[], t: Date, epoch: { seq: number; at: Date }): ContinuityStatus {
   const current = covering.filter((e) => e.end === null || e.end > t);
@@ -139,9 +138,8 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
         // process moved on: read the latest and try again. The unique index keeps seqs unique.
         const known = attempt === 0 ? lastSeq.get(tenantId) : undefined;
         const next = (known ?? (await epoch(tenantId)).seq) + 1;
-        try {
-          const at = now();
-          await epochs.create({ tenantId, epoch: next, reason, at });
+        const at = now();
+        if (await claimByInsert(epochs, { tenantId, epoch: next, reason, at })) {
           lastSeq.set(tenantId, next);
           const ready = prepared.get(tenantId);
           prepared.delete(tenantId);
@@ -150,8 +148,6 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
             snapshots.set(tenantId, Promise.resolve({ ...fresh, seq: next, at, builtAt: Date.now() }));
           else snapshots.delete(tenantId);
           return next;
-        } catch (err) {
-          if (!isDuplicateKey(err)) throw err;
         }
       }
       throw new Error('could not record a status change (too much contention)');

@@ -5,7 +5,9 @@
  * The resolver is node:dns's, pointed at configured servers (tests run a local DNS server).
  */
 import { Resolver } from 'node:dns/promises';
-import { spfRegions } from '../config';
+import type { DnsConfig } from '../config';
+
+export type { DnsConfig } from '../config';
 
 export type DnsStatus = 'pass' | 'warn' | 'fail' | 'unknown';
 
@@ -19,25 +21,6 @@ export interface DomainReport {
   domain: string;
   spf: DnsFinding;
   dmarc: DnsFinding;
-}
-
-export interface DnsConfig {
-  /** DNS servers (`ip` or `ip:port`); empty: the system's. */
-  servers: string[];
-  /** The include the SPF record must carry (e.g. `spf.relay.example`); null: not configured. */
-  spfInclude: string | null;
-  /** Region → include (LIFEBOAT_SPF_REGIONS); a tenant's readiness setting picks one. */
-  spfRegions?: Record<string, string>;
-  timeoutMs: number;
-}
-
-/** LIFEBOAT_DNS_SERVERS (comma-separated), LIFEBOAT_SPF_INCLUDE (the default) and LIFEBOAT_SPF_REGIONS. */
-export function dnsConfigFromEnv(env: NodeJS.ProcessEnv): DnsConfig {
-  const servers = (env.LIFEBOAT_DNS_SERVERS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return { servers, spfInclude: env.LIFEBOAT_SPF_INCLUDE?.trim().toLowerCase() || null, spfRegions: spfRegions(env), timeoutMs: 3000 };
 }
 
 export interface SpfSetting {

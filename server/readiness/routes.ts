@@ -3,13 +3,13 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
+import { isHostName } from '../http/addresses';
 import { parseBody } from '../http/validate';
 import type { AuthService } from '../auth/service';
 import type { TenantService } from '../tenants/service';
-import { checkDomain, createResolver, dnsConfigFromEnv, includeFor, type DnsConfig } from './dns';
+import { checkDomain, createResolver, includeFor, type DnsConfig } from './dns';
 import type { ReadinessService } from './service';
 
-const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const settingsBody = z
   .object({
     region: z.string().trim().toLowerCase().max(32).nullable().default(null),
@@ -19,14 +19,14 @@ const settingsBody = z
       .toLowerCase()
       .max(253)
       .transform((s) => s || null)
-      .refine((s) => s === null || HOST.test(s), 'must be a host name like spf.relay.example')
+      .refine((s) => s === null || isHostName(s, { fullyQualified: true }), 'must be a host name like spf.relay.example')
       .nullable()
       .default(null),
   })
   .strict();
 
-export function readinessRoutes(deps: { auth: AuthService; tenants: TenantService; readiness?: ReadinessService; dns?: DnsConfig }): Router {
-  const config = deps.dns ?? dnsConfigFromEnv(process.env);
+export function readinessRoutes(deps: { auth: AuthService; tenants: TenantService; readiness?: ReadinessService; dns: DnsConfig }): Router {
+  const config = deps.dns;
   const resolver = createResolver(config);
   const router = Router();
 

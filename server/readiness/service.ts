@@ -1,4 +1,5 @@
 /** Readiness figures the admin page cannot compute from other APIs: how many users can sign in without Entra. */
+import type { AuditContext } from '../audit/context';
 import type { Model } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
@@ -15,8 +16,6 @@ export interface ReadinessSettingsInput {
   region: string | null;
   customInclude: string | null;
 }
-
-type Context = { ip: string | null; requestId: string | null };
 
 export function createReadinessService(deps: {
   directory: DirectoryService;
@@ -51,7 +50,7 @@ export function createReadinessService(deps: {
       return settingsView(await spfSetting(tenantId), config);
     },
     /** Full administrators pick the region (or a custom include); audited. An unknown region is a 422 naming `region`. */
-    async updateSettings(by: AdminIdentity, input: ReadinessSettingsInput, config: DnsConfig, context: Context) {
+    async updateSettings(by: AdminIdentity, input: ReadinessSettingsInput, config: DnsConfig, context: AuditContext) {
       if (!deps.settings || !deps.audit) throw new Error('readiness settings are not configured');
       const regions = config.spfRegions ?? {};
       if (input.region !== null && !regions[input.region]) {

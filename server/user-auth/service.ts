@@ -1,4 +1,5 @@
 /** Outlook users' identity: cloud passwords (set by admins) and bearer tokens (Lifeboat or Entra). */
+import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from '../auth/password';
@@ -10,11 +11,6 @@ import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from './identity';
 import type { UserCredentialModel } from './model';
 import { TokenError, type TokenVerifier } from './tokens';
-
-interface Context {
-  ip: string | null;
-  requestId: string | null;
-}
 
 const INVALID_LOGIN = 'The email address or password is incorrect.';
 
@@ -47,7 +43,7 @@ export function createUserAuthService(deps: {
     return user ? { tenantId: tenant.id, user } : null;
   }
 
-  async function auditAttempt(action: string, email: string, found: { tenantId: string; user: DirectoryUser } | null, context: Context) {
+  async function auditAttempt(action: string, email: string, found: { tenantId: string; user: DirectoryUser } | null, context: AuditContext) {
     const tenantId = found?.tenantId ?? (await tenants.byDomain(email.split('@')[1] ?? ''))?.id;
     if (!tenantId) return;
     await audit.record({
@@ -61,7 +57,7 @@ export function createUserAuthService(deps: {
   }
 
   return {
-    async setCloudPassword(by: AdminIdentity, userId: string, password: unknown, context: Context): Promise<void> {
+    async setCloudPassword(by: AdminIdentity, userId: string, password: unknown, context: AuditContext): Promise<void> {
       const user = await directory.getUser(by.tenantId, userId);
       if (!user) throw notFound('user');
       if (typeof password !== 'string') throw unprocessable([{ path: 'password', message: 'is required' }]);
@@ -84,7 +80,7 @@ export function createUserAuthService(deps: {
     },
 
     /** The user sets their own cloud password after proving a reset code (server/notify/reset.ts); audited as the user. */
-    async setOwnCloudPassword(tenantId: string, userId: string, password: string, context: Context & { via: string }): Promise<void> {
+    async setOwnCloudPassword(tenantId: string, userId: string, password: string, context: AuditContext & { via: string }): Promise<void> {
       const user = await directory.getUser(tenantId, userId);
       if (!user) throw notFound('user');
       const problem = passwordProblem(password);
@@ -115,7 +111,7 @@ export function createUserAuthService(deps: {
       return (await credentials.find({ tenantId }, { userId: 1, _id: 0 }).lean()).map((c) => c.userId);
     },
 
-    async login(email: string, password: string, context: Context): Promise<{ token: string; expiresAt: Date }> {
+    async login(email: string, password: string, context: AuditContext): Promise<{ token: string; expiresAt: Date }> {
       const address = email.trim().toLowerCase();
       const accountKey = `user:${address}`;
       const found = await findByAddress(address);

@@ -6,12 +6,12 @@ import { randomBytes } from 'node:crypto';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
-import { createApp } from '../../server/app';
-import { DEMO_DIRECTORY_FILE } from '../../server/config';
+import { addinConfigFromEnv, DEMO_DIRECTORY_FILE, dnsConfigFromEnv } from '../../server/config';
 import { openConnection } from '../../server/db/connection';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createLogger } from '../../server/log';
-import { createServices, syncIndexes, type ServiceOptions, type Services } from '../../server/services';
+import { startLifeboat } from '../../server/lifecycle';
+import type { ServiceOptions, Services } from '../../server/services';
 import type { Role } from '../../server/auth/model';
 import { adminModel } from '../../server/auth/model';
 import { hashPassword } from '../../server/auth/password';
@@ -35,6 +35,14 @@ export function testDatabaseUri(): string {
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+/**
+ * The app's pane and DNS settings as the server would read them from this process's environment
+ * (tests set LIFEBOAT_DNS_SERVERS etc. before the app is built).
+ */
+export function testAppSettings(publicUrl = 'http://localhost') {
+  return { publicUrl, addin: addinConfigFromEnv(process.env, publicUrl), dns: dnsConfigFromEnv(process.env) };
+}
 
 /** Service options for tests: quiet logs, a fixed secret; anything can be overridden. */
 export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
@@ -74,23 +82,32 @@ export interface LifeboatOptions {
 export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext {
   const context = {} as LifeboatTestContext;
   const dbName = `t_${randomBytes(6).toString('hex')}`;
+  let stop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    const conn = await openConnection(testDatabaseUri(), dbName);
     const logs: string[] = [];
     const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
-    const services = createServices(conn, testServiceOptions({ now: options.now, graph: options.graph?.(), logger, ...options.services }));
-    await syncIndexes(conn);
-    for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) {
-      await services.directory.importDirectory(doc);
-    }
-    const app = createApp({
-      conn,
-      services,
+    // The server's own start sequence (server/lifecycle.ts), on this file's fresh database, with no
+    // listeners or loops: tests start those they need (startLiveServer, the services' start()).
+    const { conn, services, app, lifecycle } = await startLifeboat({
       logger,
-      directoryFile: DEMO_DIRECTORY_FILE,
-      publicUrl: 'http://localhost',
+      openDatabase: async () => {
+        const conn = await openConnection(testDatabaseUri(), dbName);
+        return {
+          conn,
+          close: async () => {
+            await conn.dropDatabase().catch(() => {});
+            await conn.close();
+          },
+        };
+      },
+      services: testServiceOptions({ now: options.now, graph: options.graph?.(), logger, ...options.services }),
+      seed: async (services) => {
+        for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) await services.directory.importDirectory(doc);
+      },
+      app: { directoryFile: DEMO_DIRECTORY_FILE, ...testAppSettings() },
     });
+    stop = () => lifecycle.stop();
     let counter = 0;
     Object.assign(context, {
       logs: () => logs.join(''),
@@ -109,14 +126,9 @@ export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext 
     });
   });
 
+  // The same stop as the server's: every service, then the database (dropped, then closed).
   afterAll(async () => {
-    await context.services?.scheduler.stop();
-    await context.services?.mail.worker.stop();
-    await context.services?.notify.stop();
-    await context.services?.entra.sync.stop();
-    await context.services?.monitor.stop();
-    await context.conn?.dropDatabase().catch(() => {});
-    await context.conn?.close();
+    await stop?.();
   });
 
   return context;

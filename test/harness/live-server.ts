@@ -1,11 +1,9 @@
 /** The test's Lifeboat on a real loopback port, with Socket.IO push and a running scheduler. */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createLogger } from '../../server/log';
-import { attachPush, STATUS_EVENT, type Push } from '../../server/push/socket';
+import { Lifecycle, listenHttp, startLoops } from '../../server/lifecycle';
+import { STATUS_EVENT, type Push } from '../../server/push/socket';
 import type { ContinuityStatus } from '../../server/push/status';
-import { pushContinuityChanges } from '../../server/push/wiring';
 import type { LifeboatTestContext } from './context';
 
 export interface LiveServer {
@@ -15,25 +13,15 @@ export interface LiveServer {
 }
 
 export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveServer> {
-  const server = http.createServer(ctx.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const push = attachPush(server, {
-    userAuth: ctx.services.userAuth,
-    auth: ctx.services.auth,
-    status: ctx.services.status,
-    receipts: ctx.services.receipts,
-    logger: createLogger('silent'),
-  });
-  pushContinuityChanges(ctx.services, push);
-  ctx.services.scheduler.start();
+  // The server's own steps (server/lifecycle.ts): HTTP with push, then the event scheduler; close() stops them in reverse.
+  const logger = createLogger('silent');
+  const lifecycle = new Lifecycle(logger);
+  const http = await listenHttp(lifecycle, ctx.app, ctx.services, { port: 0, host: '127.0.0.1', tls: { kind: 'none' } }, logger);
+  await startLoops(lifecycle, ctx.services, ['eventScheduler'], logger);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    push,
-    async close() {
-      await ctx.services.scheduler.stop();
-      server.closeAllConnections();
-      await push.close(); // closes the HTTP server too
-    },
+    url: `http://127.0.0.1:${http.port}`,
+    push: http.push,
+    close: () => lifecycle.stop(),
   };
 }
 

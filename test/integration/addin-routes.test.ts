@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { addinConfigFromEnv, addinRoutes, DEV_MANIFEST } from '../../server/addin/routes';
+import { addinRoutes, DEV_MANIFEST } from '../../server/addin/routes';
+import { addinConfigFromEnv } from '../../server/config';
 import { problemHandler, unknownRoute } from '../../server/http/problem';
 
 function appWith(buildDir: string) {

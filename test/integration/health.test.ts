@@ -8,7 +8,7 @@ import { openConnection } from '../../server/db/connection';
 import { startEmbeddedDatabase } from '../../server/db/embedded/ferretdb';
 import { createLogger } from '../../server/log';
 import { createServices } from '../../server/services';
-import { testServiceOptions } from '../harness/context';
+import { testAppSettings, testServiceOptions } from '../harness/context';
 
 describe('GET /healthz', () => {
   it('reports the database going down with 503', async () => {
@@ -21,7 +21,7 @@ describe('GET /healthz', () => {
         services: createServices(conn, testServiceOptions()),
         logger: createLogger('silent'),
         directoryFile: DEMO_DIRECTORY_FILE,
-        publicUrl: 'http://localhost',
+        ...testAppSettings(),
       });
       expect((await request(app).get('/healthz').expect(200)).body).toEqual({ status: 'ok', db: 'ok' });
       await db.stop();

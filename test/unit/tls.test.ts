@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { tlsFilesFromEnv } from '../../server/config';
 import { createLifeboatServer, createSelfSignedCertificate, ensureDevCertificate, resolveTls, TlsConfigError } from '../../server/http/tls';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'lifeboat-tls-'));
@@ -23,7 +24,7 @@ describe('HTTPS setup', () => {
 
   it('serves HTTPS that a client trusting the certificate accepts', async () => {
     const dir = tmp();
-    const tls = resolveTls({}, { dataDir: dir, publicUrl: 'https://localhost:3000' });
+    const tls = resolveTls(tlsFilesFromEnv({}), { dataDir: dir, publicUrl: 'https://localhost:3000' });
     expect(tls.kind).toBe('development');
     const server = createLifeboatServer((_req, res) => res.end('hello over TLS'), tls);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -67,10 +68,10 @@ describe('HTTPS setup', () => {
     const { cert, key } = createSelfSignedCertificate({ commonName: 'lifeboat.example', dnsNames: ['lifeboat.example'], ips: [] });
     writeFileSync(path.join(dir, 'c.pem'), cert);
     writeFileSync(path.join(dir, 'k.pem'), key);
-    const tls = resolveTls(
-      { LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') },
-      { dataDir: dir, publicUrl: 'https://lifeboat.example' },
-    );
+    const tls = resolveTls(tlsFilesFromEnv({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }), {
+      dataDir: dir,
+      publicUrl: 'https://lifeboat.example',
+    });
     expect(tls).toMatchObject({ kind: 'files', cert, key });
     expect(existsSync(path.join(dir, 'tls'))).toBe(false); // no development certificate made
   });
@@ -83,21 +84,25 @@ describe('HTTPS setup', () => {
     writeFileSync(path.join(dir, 'k.pem'), key);
     writeFileSync(path.join(dir, 'other.pem'), other.key);
     const opts = { dataDir: dir, publicUrl: 'https://a' };
-    expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem') }, opts)).toThrow(/^LIFEBOAT_TLS_KEY: .*set together/);
-    expect(() => resolveTls({ LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(/^LIFEBOAT_TLS_CERT: /);
-    expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'missing.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(
+    expect(() => resolveTls(tlsFilesFromEnv({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem') }), opts)).toThrow(/^LIFEBOAT_TLS_KEY: .*set together/);
+    expect(() => resolveTls(tlsFilesFromEnv({ LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }), opts)).toThrow(/^LIFEBOAT_TLS_CERT: /);
+    expect(() => resolveTls(tlsFilesFromEnv({ LIFEBOAT_TLS_CERT: path.join(dir, 'missing.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }), opts)).toThrow(
       /^LIFEBOAT_TLS_CERT: cannot read/,
     );
-    expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'k.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }, opts)).toThrow(/not a PEM certificate/);
-    expect(() => resolveTls({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'other.pem') }, opts)).toThrow(TlsConfigError);
+    expect(() => resolveTls(tlsFilesFromEnv({ LIFEBOAT_TLS_CERT: path.join(dir, 'k.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'k.pem') }), opts)).toThrow(
+      /not a PEM certificate/,
+    );
+    expect(() => resolveTls(tlsFilesFromEnv({ LIFEBOAT_TLS_CERT: path.join(dir, 'c.pem'), LIFEBOAT_TLS_KEY: path.join(dir, 'other.pem') }), opts)).toThrow(
+      TlsConfigError,
+    );
   });
 
   it('plain HTTP when nothing asks for TLS (e.g. behind a proxy); a development certificate only for https://localhost', () => {
     const dir = tmp();
-    expect(resolveTls({}, { dataDir: dir, publicUrl: 'http://localhost:3000' })).toEqual({ kind: 'none' });
-    expect(resolveTls({}, { dataDir: dir, publicUrl: 'https://lifeboat.example' })).toEqual({ kind: 'none' });
+    expect(resolveTls(tlsFilesFromEnv({}), { dataDir: dir, publicUrl: 'http://localhost:3000' })).toEqual({ kind: 'none' });
+    expect(resolveTls(tlsFilesFromEnv({}), { dataDir: dir, publicUrl: 'https://lifeboat.example' })).toEqual({ kind: 'none' });
     expect(existsSync(path.join(dir, 'tls'))).toBe(false);
-    expect(resolveTls({}, { dataDir: dir, publicUrl: 'https://127.0.0.1:3443' }).kind).toBe('development');
+    expect(resolveTls(tlsFilesFromEnv({}), { dataDir: dir, publicUrl: 'https://127.0.0.1:3443' }).kind).toBe('development');
     expect(readFileSync(path.join(dir, 'tls', 'localhost.crt'), 'utf8')).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 });

@@ -11,6 +11,8 @@ import path from 'node:path';
 
 export const LAUNCHER_DIR = path.join(__dirname, 'launcher');
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+// A build-tool setting, read here and not in server/config.ts: `npm install`, `npm run build:db` and the
+// test harness use this file without a server configuration; the server only reads the same cache.
 const CACHE_DIR = process.env.LIFEBOAT_CACHE_DIR ?? path.join(PROJECT_ROOT, '.cache', 'embedded-db');
 
 /** The binary's name carries a hash of the launcher sources, so a changed pin rebuilds it. */
@@ -25,6 +27,7 @@ export class EmbeddedBuildError extends Error {}
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = '';
+    // The Go toolchain needs the caller's environment (PATH, HOME, GOPATH, proxies).
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CGO_ENABLED: '0' } });
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));

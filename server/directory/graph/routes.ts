@@ -1,4 +1,5 @@
 /** HTTP for the Entra connection, directory sync, expansions and the permission probe. */
+import { isEmailAddress, normalizeAddress } from '../../http/addresses';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AuditService } from '../../audit/service';
@@ -32,7 +33,6 @@ const connectionBody = z
   .strict();
 
 const syncBody = z.object({ full: z.boolean().optional() }).strict();
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function entraRoutes(deps: { auth: AuthService; audit: AuditService; entra: Entra; tenants: TenantService }): Router {
   const { auth, audit, entra, tenants } = deps;
@@ -139,8 +139,8 @@ export function entraRoutes(deps: { auth: AuthService; audit: AuditService; entr
    */
   router.get('/api/directory/addresses/:address', requireAdmin(auth), async (req, res) => {
     const { tenantId } = currentAdmin(req);
-    const address = (req.params.address as string).toLowerCase();
-    if (!EMAIL.test(address) || address.length > 320) throw unprocessable([{ path: 'address', message: 'must be an email address' }]);
+    const address = normalizeAddress(req.params.address as string);
+    if (!isEmailAddress(address)) throw unprocessable([{ path: 'address', message: 'must be an email address' }]);
     const known = await entra.directory.knownAddress(tenantId, address);
     if (known) return void res.json({ address, membership: 'known', type: known, groupIds: await entra.directory.groupsOfAddress(tenantId, address) });
     const tenant = await tenants.get(tenantId);

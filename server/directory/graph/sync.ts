@@ -11,6 +11,7 @@
  * (unique _id = tenant id), renews it while it runs and deletes it at the end; a lease whose holder
  * died expires. Progress is written to the tenant's sync state as pages arrive.
  */
+import { claimByInsert } from '../../db/claims';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { TenantService } from '../../tenants/service';
@@ -158,12 +159,7 @@ export function createDirectorySync(deps: SyncDeps) {
 
   async function claimLease(tenantId: string, owner: string): Promise<boolean> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await leases.create({ _id: tenantId, owner, expiresAt: new Date(now().getTime() + leaseMs) });
-        return true;
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
+      if (await claimByInsert(leases, { _id: tenantId, owner, expiresAt: new Date(now().getTime() + leaseMs) })) return true;
       const held = await leases.findById(tenantId).lean();
       if (held && held.expiresAt.getTime() > now().getTime()) return false;
       // The holder stopped renewing (it died): remove exactly that stale lease, then race to insert.
