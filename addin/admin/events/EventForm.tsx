@@ -23,11 +23,13 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { AdminApiError, api, type FieldError } from '../api';
+import { EVENT_LIMITS as LIMITS, EVENT_STATUS_LABELS as STATUS_LABELS } from '../../../server/shared/constants';
+import { AdminApiError } from '../api';
+import { events, notify } from '../client';
+import type { CloudPasswordReset, ContinuityEvent, EventInput, FieldError, Group } from '../contract';
 import { Hint } from '../common';
 import { browserZone, instantOfLocal, localInputValue, zones } from '../time';
 import { GroupLookup } from './GroupLookup';
-import { LIMITS, STATUS_LABELS, type CloudPasswordReset, type ContinuityEvent, type Group } from './types';
 
 export type FormMode = { kind: 'new' } | { kind: 'edit'; event: ContinuityEvent } | { kind: 'clone'; event: ContinuityEvent };
 
@@ -104,7 +106,7 @@ function initial(mode: FormMode): State {
   return {
     description: e.description,
     // A clone never copies the affected group: the admin picks it again.
-    group: mode.kind === 'clone' ? null : (e.affectedGroup ?? { id: e.affectedGroupId, displayName: e.affectedGroupId }),
+    group: mode.kind === 'clone' ? null : { id: e.affectedGroupId, displayName: e.affectedGroup?.displayName ?? e.affectedGroupId },
     notes: e.notes,
     outlookContinuity: e.outlookContinuity,
     cloudPasswordReset: e.cloudPasswordReset,
@@ -125,10 +127,10 @@ function initial(mode: FormMode): State {
 }
 
 /** The request body: every field for new events and clones, only what changed for an edit. */
-function bodyOf(mode: FormMode, s: State, start: State): Record<string, unknown> {
+function bodyOf(mode: FormMode, s: State, start: State): EventInput {
   const zoneChanged = s.timeZone !== start.timeZone;
   const all = mode.kind !== 'edit';
-  const body: Record<string, unknown> = {
+  const body: EventInput = {
     description: s.description,
     notes: s.notes,
     outlookContinuity: s.outlookContinuity,
@@ -146,7 +148,7 @@ function bodyOf(mode: FormMode, s: State, start: State): Record<string, unknown>
   if (!s.smsOn) {
     if (all || start.smsOn) body.sms = null;
   } else {
-    const sms: Record<string, unknown> = { groupId: s.smsGroup?.id ?? '', startMessage: s.smsStart, endMessage: s.smsEnd };
+    const sms: NonNullable<EventInput['sms']> = { groupId: s.smsGroup?.id ?? '', startMessage: s.smsStart, endMessage: s.smsEnd };
     // An untouched send time is left to the server, which keeps its lead time when the start moves.
     if (s.smsSendAtLocal && (zoneChanged || s.smsSendAtLocal !== start.smsSendAtLocal)) sms.startSendAtLocal = s.smsSendAtLocal;
     body.sms = sms;
@@ -169,8 +171,8 @@ function usePhoneAttribute(mode: FormMode): string | null {
   const eventId = mode.kind === 'new' ? null : mode.event.id;
   useEffect(() => {
     let live = true;
-    const fromSettings = () => api<{ phoneAttribute: string }>('GET', '/api/notify/settings').then((x) => x.phoneAttribute);
-    const load = eventId ? api<ContinuityEvent>('GET', `/api/events/${eventId}`).then((e) => e.sms?.phoneAttribute ?? fromSettings()) : fromSettings();
+    const fromSettings = () => notify.settings().then((x) => x.phoneAttribute);
+    const load = eventId ? events.get(eventId).then((e) => e.sms?.phoneAttribute ?? fromSettings()) : fromSettings();
     load.then(
       (a) => live && setAttribute(a),
       () => live && setAttribute('unknown (the setting could not be read)'),
@@ -248,10 +250,10 @@ export function EventForm({
     try {
       const saved =
         mode.kind === 'new'
-          ? await api<ContinuityEvent>('POST', '/api/events', body)
+          ? await events.create(body)
           : mode.kind === 'clone'
-            ? await api<ContinuityEvent>('POST', `/api/events/${mode.event.id}/clone`, body)
-            : await api<ContinuityEvent>('PATCH', `/api/events/${mode.event.id}`, body);
+            ? await events.clone(mode.event.id, body)
+            : await events.update(mode.event.id, body);
       onDone(saved);
     } catch (err) {
       const apiErr = err as AdminApiError;

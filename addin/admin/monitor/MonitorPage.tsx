@@ -23,49 +23,13 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useState, type FormEvent, type ReactNode } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { MonitorSettings } from '../../../server/monitor/model';
-import { api, denied, query, type FieldError, type Me } from '../api';
+import { denied, query } from '../api';
+import { monitors } from '../client';
+import type { FieldError, Me, MonitorInput, MonitorView } from '../contract';
+import { usePages } from '../paging';
 import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable, Show, useLoad } from '../common';
-
-/** A monitor as the API returns it: its settings (shared with the server's model) and its live state. */
-export interface MonitorView extends MonitorSettings {
-  id: string;
-  defaultGroup: { id: string; displayName: string | null } | null;
-  state: {
-    status: 'detected' | 'normal';
-    failureCount: number;
-    detectedAt: string | null;
-    lastAlertAt: string | null;
-    lastWindowStart: string | null;
-    lastDecision: string | null;
-    suppressedUntil: string | null;
-    autoActivation: { enabled: boolean; firesAt: string | null; cancelled: boolean; eventId: string | null };
-  };
-  warnings?: FieldError[];
-}
-
-interface LogEntry {
-  id: string;
-  at: string;
-  check: string;
-  route: string | null;
-  probeId: string | null;
-  address: string | null;
-  latencyMs: number | null;
-  outcome: string;
-  error: string | null;
-  failureCount: number;
-  decision: string | null;
-  alertId: string | null;
-}
-
-interface Series {
-  range: '24h' | '7d';
-  bucketMinutes: number;
-  points: { at: string; outboundMs: number | null; inboundMs: number | null; failedChecks: number }[];
-}
 
 const useStyles = makeStyles({
   grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start' },
@@ -92,7 +56,7 @@ function when(iso: string | null | undefined, timeZone: string): string {
 }
 
 export function MonitorPage({ me }: { me: Me }) {
-  const [list, reload] = useLoad(() => api<MonitorView[]>('GET', '/api/monitors'), []);
+  const [list, reload] = useLoad(monitors.list);
   const [selected, setSelected] = useState<string | 'new' | null>(null);
   const canConfigure = denied(me, 'fullAdministrator');
 
@@ -193,11 +157,11 @@ function StateCard({ me, monitor, onChanged, onEdit }: { me: Me; monitor: Monito
   const st = monitor.state;
   const zone = monitor.timeZone;
 
-  async function act(path: string, body: unknown = {}) {
+  async function act(path: 'suppress' | 'resume' | 'auto-activation/cancel', body: { hours?: number } = {}) {
     setBusy(true);
     setError(null);
     try {
-      await api('POST', `/api/monitors/${monitor.id}/${path}`, body);
+      await monitors.act(monitor.id, path, body);
       await onChanged();
     } catch (err) {
       setError(err as Error);
@@ -360,7 +324,7 @@ function MonitorForm({
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const body = {
+    const body: MonitorInput = {
       name: d.name,
       enabled: d.enabled,
       inbound: { enabled: d.inbound },
@@ -380,7 +344,7 @@ function MonitorForm({
     try {
       // After a save with warnings the form stays open (showing them); saving again edits the new monitor.
       const target = monitor ?? saved;
-      const result = await api<MonitorView>(target ? 'PUT' : 'POST', target ? `/api/monitors/${target.id}` : '/api/monitors', body);
+      const result = target ? await monitors.update(target.id, body) : await monitors.create(body);
       setErrors([]);
       setWarnings(result.warnings ?? []);
       if (!result.warnings?.length) await onSaved(result);
@@ -480,9 +444,10 @@ function MonitorForm({
 function LatencyCard({ monitor }: { monitor: MonitorView }) {
   const s = useStyles();
   const [range, setRange] = useState<'24h' | '7d'>('24h');
+  // Again when a new window was decided.
   const [series] = useLoad(
-    () => api<Series>('GET', `/api/monitors/${monitor.id}/series${query({ range })}`),
-    [monitor.id, range, monitor.state.lastWindowStart],
+    useCallback(() => monitors.series(monitor.id, range), [monitor.id, range]),
+    monitor.state.lastWindowStart,
   );
   const tick = (iso: string) =>
     new Intl.DateTimeFormat(
@@ -572,33 +537,13 @@ const DECISIONS = ['below threshold', 'still detected', 'alert sent', 'suppresse
 function LogCard({ monitor }: { monitor: MonitorView }) {
   const s = useStyles();
   const [filters, setFilters] = useState<LogFilters>({ check: '', outcome: '', decision: '' });
-  const [items, setItems] = useState<LogEntry[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
   const params = { check: filters.check, outcome: filters.outcome, decision: filters.decision };
-
-  async function load(after: string | null) {
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api<{ items: LogEntry[]; nextCursor: string | null }>(
-        'GET',
-        `/api/monitors/${monitor.id}/log${query({ ...params, cursor: after, limit: '50' })}`,
-      );
-      setItems((old) => (after && old ? [...old, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-    } catch (err) {
-      setError(err as Error);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  useEffect(() => {
-    void load(null);
-    // Reload when the filters change or a new window was decided.
-  }, [monitor.id, filters.check, filters.outcome, filters.decision, monitor.state.lastWindowStart]); // eslint-disable-line react-hooks/exhaustive-deps -- these are what load() reads
+  const fetchPage = useCallback(
+    (cursor: string | null) => monitors.log(monitor.id, { check: filters.check, outcome: filters.outcome, decision: filters.decision }, cursor, 50),
+    [monitor.id, filters.check, filters.outcome, filters.decision],
+  );
+  // Reload when the filters change or a new window was decided.
+  const { items, hasMore, error, busy, loadMore } = usePages(fetchPage, monitor.state.lastWindowStart);
 
   const select = (label: string, key: keyof LogFilters, options: string[]) => (
     <Field label={label}>
@@ -661,14 +606,14 @@ function LogCard({ monitor }: { monitor: MonitorView }) {
         />
       )}
       <div className={s.row} style={{ marginTop: 8 }}>
-        {cursor && (
-          <Button onClick={() => load(cursor)} disabled={busy}>
+        {hasMore && (
+          <Button onClick={() => void loadMore()} disabled={busy}>
             {busy ? 'Loading…' : 'Load more'}
           </Button>
         )}
         {items && (
           <Hint>
-            {items.length} entries shown{cursor ? '; more are available' : ''}.
+            {items.length} entries shown{hasMore ? '; more are available' : ''}.
           </Hint>
         )}
       </div>

@@ -5,55 +5,12 @@
  */
 import { Badge, Button, Card, Checkbox, Field, Input, MessageBar, MessageBarBody, Select, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { AdminApiError, api, denied, query, type FieldError, type Me } from '../api';
+import { AdminApiError, denied } from '../api';
+import { notify } from '../client';
+import type { FieldError, Me, NotifySettings } from '../contract';
+import { usePages } from '../paging';
 import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable } from '../common';
 import { showInstant } from '../time';
-
-interface EmailView {
-  enabled: boolean;
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string | null;
-  passwordSet: boolean;
-  from: string;
-}
-interface SmsView {
-  enabled: boolean;
-  provider: 'twilio' | 'webhook';
-  baseUrl: string | null;
-  accountSid: string | null;
-  authTokenSet: boolean;
-  from: string | null;
-  url: string | null;
-  signingSecretSet: boolean;
-  inboundSecretSet: boolean;
-  inboundUrl: string;
-}
-export interface NotifySettings {
-  email: EmailView | null;
-  sms: SmsView | null;
-  phoneAttribute: string;
-  cloudPasswordReset: 'never' | 'email' | 'sms';
-  updatedAt: string | null;
-  updatedBy: string | null;
-}
-interface LogRow {
-  id: string;
-  at: string;
-  channel: 'email' | 'sms';
-  provider: string;
-  recipient: string;
-  purpose: string;
-  attempt: number;
-  status: 'sent' | 'retrying' | 'failed';
-  providerReply: string | null;
-}
-interface TestResult {
-  status: string;
-  attempts: number;
-  reply: string | null;
-}
 
 /** A write-only secret: keep (untouched), replace (typed value) or remove. */
 type SecretEdit = { mode: 'keep' } | { mode: 'replace'; value: string } | { mode: 'remove' };
@@ -86,7 +43,7 @@ export function NotificationsPage({ me }: { me: Me }) {
 
   const load = useCallback(async () => {
     try {
-      setSettings(await api<NotifySettings>('GET', '/api/notify/settings'));
+      setSettings(await notify.settings());
       setLoadError(null);
     } catch (err) {
       setLoadError(err as Error);
@@ -129,7 +86,7 @@ function useSave(onSaved: (s: NotifySettings) => void) {
     setErrors([]);
     setMessage(null);
     try {
-      onSaved(await api<NotifySettings>('PATCH', '/api/notify/settings', body));
+      onSaved(await notify.updateSettings(body));
       setMessage({ intent: 'success', text: ok });
       return true;
     } catch (err) {
@@ -432,7 +389,7 @@ function TestSend({ me, channel, configured, onSent }: { me: Me; channel: 'email
     setError(undefined);
     setResult(null);
     try {
-      const r = await api<TestResult>('POST', '/api/notify/test', { channel, to: to.trim() });
+      const r = await notify.test(channel, to.trim());
       const ok = r.status === 'sent';
       const tries = `${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`;
       setResult({ intent: ok ? 'success' : 'error', text: `${ok ? 'Sent' : 'Not sent'} (${tries})${r.reply ? `: ${short(r.reply, 240)}` : '.'}` });
@@ -528,31 +485,9 @@ function GeneralCard({ me, settings, onSaved }: CardProps) {
 
 function SendLog({ version }: { version: number }) {
   const s = useStyles();
-  const [rows, setRows] = useState<LogRow[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
   const [channel, setChannel] = useState('');
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const fetchPage = useCallback(
-    async (after: string | null) => {
-      setBusy(true);
-      try {
-        const page = await api<{ items: LogRow[]; nextCursor: string | null }>('GET', `/api/notify/log${query({ channel, cursor: after, limit: '25' })}`);
-        setRows((prev) => (after && prev ? [...prev, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-        setError(null);
-      } catch (err) {
-        setError(err as Error);
-      } finally {
-        setBusy(false);
-      }
-    },
-    [channel],
-  );
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage, version]);
+  const fetchPage = useCallback((cursor: string | null) => notify.log({ channel }, cursor, 25), [channel]);
+  const { items: rows, hasMore, error, busy, loadMore, refresh } = usePages(fetchPage, version);
 
   return (
     <Card className={s.card} data-testid="send-log">
@@ -566,7 +501,7 @@ function SendLog({ version }: { version: number }) {
               <option value="sms">SMS</option>
             </Select>
           </Field>
-          <Button onClick={() => void fetchPage(null)} disabled={busy}>
+          <Button onClick={() => void refresh()} disabled={busy}>
             Refresh
           </Button>
         </div>
@@ -603,9 +538,9 @@ function SendLog({ version }: { version: number }) {
           ]}
         />
       ) : null}
-      {cursor && (
+      {hasMore && (
         <div>
-          <Button onClick={() => void fetchPage(cursor)} disabled={busy} data-testid="log-more">
+          <Button onClick={() => void loadMore()} disabled={busy} data-testid="log-more">
             {busy ? 'Loading…' : 'Load more'}
           </Button>
         </div>
