@@ -4,7 +4,10 @@
  */
 import { Button, MessageBar, MessageBarBody, Spinner, Tab, TabList, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useEffect, useState } from 'react';
-import { AdminApiError, api, ROLE_LABELS, SESSION_ENDED, type Me } from './api';
+import { ROLE_LABELS } from '../../server/shared/constants';
+import { AdminApiError, SESSION_ENDED } from './api';
+import { auth } from './client';
+import type { Me } from './contract';
 import { AuditPage } from './audit/AuditPage';
 import { DirectoryPage } from './directory/DirectoryPage';
 import { EventsPage } from './events/EventsPage';
@@ -55,7 +58,8 @@ export function AdminApp() {
   const [phase, setPhase] = useState<Phase>({ kind: 'checking' });
 
   useEffect(() => {
-    api<Me>('GET', '/api/auth/me')
+    auth
+      .me()
       .then((me) => setPhase({ kind: 'signedIn', me }))
       .catch((err: AdminApiError) => setPhase({ kind: 'signedOut', notice: err.status === 401 ? null : err.message }));
   }, []);
@@ -82,7 +86,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
   }, []);
 
   const signOut = useCallback(async () => {
-    await api('POST', '/api/auth/logout').catch(() => undefined);
+    await auth.logout().catch(() => undefined);
     onSignedOut('You have signed out.');
   }, [onSignedOut]);
 

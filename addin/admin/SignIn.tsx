@@ -1,7 +1,9 @@
 /** Sign-in with the Lifeboat cloud password: it works while Entra ID is down. */
 import { Button, Card, Field, Input, MessageBar, MessageBarBody, Title2, Text, makeStyles } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
-import { AdminApiError, api, type Me } from './api';
+import { AdminApiError } from './api';
+import { auth } from './client';
+import type { Me } from './contract';
 
 const useStyles = makeStyles({
   wrap: { maxWidth: '400px', margin: '48px auto', padding: '0 16px' },
@@ -20,8 +22,8 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; n
     setBusy(true);
     setError(null);
     try {
-      await api('POST', '/api/auth/login', { email, password });
-      onSignedIn(await api<Me>('GET', '/api/auth/me'));
+      await auth.login(email, password);
+      onSignedIn(await auth.me());
     } catch (err) {
       setError(err instanceof AdminApiError && err.status === 401 ? 'Wrong email or password.' : (err as Error).message);
       setBusy(false);

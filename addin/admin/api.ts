@@ -1,11 +1,12 @@
 /**
- * The admin page's REST client: same origin, the session cookie does the authentication.
- * Errors carry the problem+json detail and, for 422, the field errors keyed by path.
+ * The admin page's transport: same origin, the session cookie does the authentication. Errors carry
+ * the problem+json detail and, for 422, the field errors keyed by path. Pages call the typed client
+ * (./client), which calls this; role checks for disabled controls live here too.
  */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+import { ROLE_LABELS, ROLES, type Role } from '../../server/shared/constants';
+import type { FieldError, Me } from './contract';
+
+export type { FieldError };
 
 export class AdminApiError extends Error {
   constructor(
@@ -17,13 +18,6 @@ export class AdminApiError extends Error {
     super(message);
     this.name = 'AdminApiError';
   }
-}
-
-export type Role = 'readOnly' | 'basicAdministrator' | 'fullAdministrator';
-export interface Me {
-  email: string;
-  tenantId: string;
-  role: Role;
 }
 
 export const SESSION_ENDED = 'lifeboat:session-ended';
@@ -65,15 +59,8 @@ export function query(params: Record<string, string | undefined | null>): string
   return s ? `?${s}` : '';
 }
 
-export const ROLE_LABELS: Record<Role, string> = {
-  readOnly: 'Read-only administrator',
-  basicAdministrator: 'Basic administrator',
-  fullAdministrator: 'Full administrator',
-};
-
 /** Why a control is disabled for this role, or null when the role may use it. */
-export function denied(me: Me, needs: 'basicAdministrator' | 'fullAdministrator'): string | null {
-  const rank: Record<Role, number> = { readOnly: 0, basicAdministrator: 1, fullAdministrator: 2 };
-  if (rank[me.role] >= rank[needs]) return null;
+export function denied(me: Me, needs: Exclude<Role, 'readOnly'>): string | null {
+  if (ROLES.indexOf(me.role) >= ROLES.indexOf(needs)) return null;
   return `Your role (${ROLE_LABELS[me.role]}) can view this but not change it; it needs a ${ROLE_LABELS[needs].toLowerCase()}.`;
 }

@@ -21,22 +21,23 @@ import { AdminApiError } from './api';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApiError } | { state: 'ready'; data: T };
 
-/** Loads on mount and on reload(); keeps showing the last data while reloading. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Loaded<T>, () => Promise<void>] {
+/**
+ * Loads on mount, whenever `load` or `refreshKey` changes, and on reload(); keeps showing the last data
+ * while reloading. `load` must be stable: a client function, or a useCallback on what it reads.
+ */
+export function useLoad<T>(load: () => Promise<T>, refreshKey?: unknown): [Loaded<T>, () => Promise<void>] {
   const [value, setValue] = useState<Loaded<T>>({ state: 'loading' });
-  // The caller's deps say when to load again, as with useEffect.
-  const run = useCallback(load, deps); // eslint-disable-line react-hooks/exhaustive-deps -- the caller's deps decide when to load again, as with useEffect
   const reload = useCallback(async () => {
     try {
-      setValue({ state: 'ready', data: await run() });
+      setValue({ state: 'ready', data: await load() });
     } catch (err) {
       setValue({ state: 'error', error: err instanceof AdminApiError ? err : new AdminApiError(String(err), 0) });
     }
-  }, [run]);
+  }, [load]);
   useEffect(() => {
     setValue({ state: 'loading' });
     void reload();
-  }, [reload]);
+  }, [reload, refreshKey]);
   return [value, reload];
 }
 

@@ -1,8 +1,9 @@
 import { Schema, Types, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';
+import { ROLES, type Role } from '../shared/constants';
 
-export const ROLES = ['readOnly', 'basicAdministrator', 'fullAdministrator'] as const;
-export type Role = (typeof ROLES)[number];
+// The role names are shared with the admin page (server/shared/constants.ts).
+export { ROLES, type Role };
 
 export interface AdminRecord {
   _id: Types.ObjectId;

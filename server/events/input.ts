@@ -4,16 +4,11 @@
  */
 import type { FieldError } from '../http/problem';
 import { CLOUD_PASSWORD_RESET, type CloudPasswordReset, type EventRecord, type SmsSettings } from './model';
+import { EVENT_LIMITS } from '../shared/constants';
 import { fromZonedLocal, isValidTimeZone } from './zoned-time';
 
-export const LIMITS = {
-  description: 200,
-  notes: 500,
-  appMessage: 250,
-  smsMessage: 120,
-  startPastDays: 5,
-  smsLeadHours: 24,
-};
+/** The limits are shared with the admin page's form (server/shared/constants.ts). */
+export const LIMITS = EVENT_LIMITS;
 
 /** An event as read from a request: the stored fields an admin sets (start may still be missing). */
 export type EventDraft = Pick<

@@ -9,8 +9,9 @@ import { createEventCoverage } from './coverage';
 import { EMPTY_DRAFT, readEventInput, type EventDraft } from './input';
 import type { EventModel, EventRecord, TransitionModel, TransitionRecord } from './model';
 import { toZonedIso } from './zoned-time';
+import type { EventStatus } from '../shared/constants';
 
-export type EventStatus = 'pending' | 'current' | 'expired';
+export type { EventStatus };
 
 export function eventStatus(event: { start: Date; end: Date | null }, now: Date): EventStatus {
   if (now < event.start) return 'pending';

@@ -1,19 +1,11 @@
 /** The audit trail: filters, newest first with "Load more" (cursor), and the same filters as CSV. */
 import { Button, Field, Input, Link, Select, Text, makeStyles } from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent } from 'react';
-import { api, query, type FieldError } from '../api';
+import { useCallback, useState, type FormEvent } from 'react';
+import { AUDIT_CATEGORIES as CATEGORIES } from '../../../server/shared/constants';
+import { audit } from '../client';
+import { usePages } from '../paging';
 import { Empty, ErrorBar, Loading, PageHead, ScrollTable } from '../common';
 import { showInstant } from '../time';
-
-interface AuditEntry {
-  id: string;
-  at: string;
-  category: string;
-  action: string;
-  actor: { type: string; id: string | null; email: string | null };
-  target: { type: string; id: string | null; label?: string | null } | null;
-  ip: string | null;
-}
 
 interface Filters {
   category: string;
@@ -21,8 +13,6 @@ interface Filters {
   from: string;
   to: string;
 }
-
-const CATEGORIES = ['continuity', 'directory', 'mail', 'monitor', 'security'];
 
 const useStyles = makeStyles({
   filters: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(240px, 1fr))', gap: '12px', alignItems: 'end', marginBottom: '12px' },
@@ -39,46 +29,20 @@ export function AuditPage() {
   const c = useStyles();
   const [draft, setDraft] = useState<Filters>({ category: '', actor: '', from: '', to: '' });
   const [applied, setApplied] = useState<Filters>(draft);
-  const [items, setItems] = useState<AuditEntry[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [fieldErrors, setFieldErrors] = useState<FieldError[]>([]);
-  const [busy, setBusy] = useState(false);
-
-  async function load(filters: Filters, after: string | null) {
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api<{ items: AuditEntry[]; nextCursor: string | null }>(
-        'GET',
-        `/api/audit${query({ ...params(filters), cursor: after, limit: '50' })}`,
-      );
-      setItems((old) => (after && old ? [...old, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-      setFieldErrors([]);
-    } catch (err) {
-      setError(err as Error);
-      setFieldErrors((err as { fieldErrors?: FieldError[] }).fieldErrors ?? []);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  useEffect(() => {
-    void load(applied, null);
-  }, [applied]);
+  const fetchPage = useCallback((cursor: string | null) => audit.entries(params(applied), cursor, 50), [applied]);
+  const { items, hasMore, error, busy, loadMore, reset } = usePages(fetchPage);
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
-    setItems(null);
+    reset();
     setApplied({ ...draft });
   };
-  const fieldError = (path: string) => fieldErrors.find((e) => e.path === path)?.message;
+  const fieldError = (path: string) => error?.fieldErrors.find((e) => e.path === path)?.message;
 
   return (
     <section aria-labelledby="page-title">
       <PageHead title="Audit trail">
-        <Link href={`/api/audit/export.csv${query(params(applied))}`} download data-testid="audit-csv">
+        <Link href={audit.csvUrl(params(applied))} download data-testid="audit-csv">
           Export these entries as CSV
         </Link>
       </PageHead>
@@ -126,14 +90,14 @@ export function AuditPage() {
         />
       )}
       <div className={c.more}>
-        {cursor && (
-          <Button onClick={() => load(applied, cursor)} disabled={busy}>
+        {hasMore && (
+          <Button onClick={() => void loadMore()} disabled={busy}>
             {busy ? 'Loading…' : 'Load more'}
           </Button>
         )}
         {items && (
           <Text size={200}>
-            {items.length} entries shown{cursor ? '; more are available' : ''}. Times are in your browser’s time zone.
+            {items.length} entries shown{hasMore ? '; more are available' : ''}. Times are in your browser’s time zone.
           </Text>
         )}
       </div>

@@ -2,11 +2,7 @@
 import { Text } from '@fluentui/react-components';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 
-export interface ClientSummary {
-  total: number;
-  byKind: Record<string, { total: number; byCachedMode: Record<string, number> }>;
-  readiness: { ready: number; unknown: number; notCapable: number };
-}
+import type { ClientSummary } from '../contract';
 
 const KIND_LABELS: Record<string, string> = {
   classicWindows: 'Classic Windows',

@@ -1,18 +1,11 @@
 /** The Entra ID connection: shown to everyone, changed by full administrators; the secret is write-only. */
 import { Button, Card, Field, Input, MessageBar, MessageBarBody, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent } from 'react';
-import { AdminApiError, api, denied, type FieldError, type Me } from '../api';
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { AdminApiError, denied } from '../api';
+import { directory } from '../client';
+import type { ConnectionInput, ConnectionView, FieldError, Me } from '../contract';
 import { ErrorBar, Guard, Hint, Loading } from '../common';
 import { showInstant } from '../time';
-
-export interface ConnectionView {
-  entraTenantId: string;
-  clientId: string;
-  credentialType: string;
-  certificateThumbprint: string | null;
-  syncIntervalMinutes: number;
-  updatedAt: string;
-}
 
 const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '12px' },
@@ -30,9 +23,9 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
   const [message, setMessage] = useState<{ intent: 'success' | 'error'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
-  async function load() {
+  const load = useCallback(async () => {
     try {
-      const v = await api<ConnectionView>('GET', '/api/directory/connection');
+      const v = await directory.connection();
       setView(v);
       setForm({ entraTenantId: v.entraTenantId, clientId: v.clientId, clientSecret: '', syncIntervalMinutes: String(v.syncIntervalMinutes) });
       onChanged(true);
@@ -42,17 +35,18 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
         onChanged(false);
       } else setLoadError(err as Error);
     }
-  }
+  }, [onChanged]);
+  // On mount (onChanged is the page's state setter, stable); save() and disconnect() reload.
   useEffect(() => {
     void load();
-  }, []); // eslint-disable-line react-hooks/exhaustive-deps -- loaded once on mount; save() reloads itself
+  }, [load]);
 
   async function save(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setErrors([]);
     setMessage(null);
-    const body: Record<string, unknown> = {
+    const body: ConnectionInput = {
       entraTenantId: form.entraTenantId.trim(),
       clientId: form.clientId.trim(),
       syncIntervalMinutes: Number(form.syncIntervalMinutes),
@@ -60,7 +54,7 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
     // Without a new secret the stored credential is kept.
     if (form.clientSecret) body.clientSecret = form.clientSecret;
     try {
-      await api('PUT', '/api/directory/connection', body);
+      await directory.connect(body);
       setMessage({ intent: 'success', text: 'Connection saved. The directory now comes from Entra ID.' });
       await load();
     } catch (err) {
@@ -74,7 +68,7 @@ export function ConnectionCard({ me, onChanged }: { me: Me; onChanged: (connecte
   async function disconnect() {
     setBusy(true);
     try {
-      await api('DELETE', '/api/directory/connection');
+      await directory.disconnect();
       setMessage({ intent: 'success', text: 'Disconnected: the directory comes from the directory file again.' });
       setForm({ entraTenantId: '', clientId: '', clientSecret: '', syncIntervalMinutes: '15' });
       await load();

@@ -1,9 +1,10 @@
 /** Directory: the Entra connection, sync and expansions, users with their cloud password, the client census. */
 import { Card, Subtitle2, makeStyles } from '@fluentui/react-components';
 import { useState } from 'react';
-import { api, type Me } from '../api';
+import { directory } from '../client';
+import type { Me } from '../contract';
 import { PageHead, Show, useLoad } from '../common';
-import { CensusChart, type ClientSummary } from './CensusChart';
+import { CensusChart } from './CensusChart';
 import { ConnectionCard } from './ConnectionCard';
 import { SyncCard } from './SyncCard';
 import { UsersCard } from './UsersCard';
@@ -13,7 +14,7 @@ const useStyles = makeStyles({ stack: { display: 'flex', flexDirection: 'column'
 export function DirectoryPage({ me }: { me: Me }) {
   const c = useStyles();
   const [connected, setConnected] = useState<boolean | null>(null);
-  const [census] = useLoad(() => api<ClientSummary>('GET', '/api/clients/summary'), []);
+  const [census] = useLoad(directory.clientSummary);
   return (
     <section aria-labelledby="page-title" className={c.stack}>
       <PageHead title="Directory" />

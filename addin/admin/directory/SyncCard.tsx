@@ -1,28 +1,13 @@
 /** Directory sync: status with a progress bar (polled while running), "Sync now", group expansions. */
 import { Button, Card, ProgressBar, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
-import { api, denied, type Me } from '../api';
+import { denied } from '../api';
+import { directory } from '../client';
+import type { Me } from '../contract';
 import { Empty, ErrorBar, Guard, ScrollTable, Show, useLoad } from '../common';
-import type { SyncStatus } from '../../../server/directory/graph/sync';
 import { ago, showInstant } from '../time';
 
 // The server's own type (type-only: nothing of the server is bundled).
-export type { SyncStatus };
-
-interface Expansions {
-  lastSuccessfulSync: string | null;
-  lastError: string | null;
-  groups: {
-    groupId: string;
-    displayName: string;
-    mail: string | null;
-    kind: string;
-    extended: boolean;
-    membership: string;
-    memberCount: number;
-    addressCount: number;
-  }[];
-}
 
 const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
@@ -33,8 +18,8 @@ const POLL_MS = 1500;
 export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
   const c = useStyles();
   const cannot = denied(me, 'basicAdministrator') ?? (connected ? null : 'Connect the tenant to Entra ID first: the directory file needs no sync.');
-  const [sync, reloadSync] = useLoad(() => api<SyncStatus>('GET', '/api/directory/sync'), []);
-  const [expansions, reloadExpansions] = useLoad(() => api<Expansions>('GET', '/api/directory/expansions'), []);
+  const [sync, reloadSync] = useLoad(directory.sync);
+  const [expansions, reloadExpansions] = useLoad(directory.expansions);
   const [startError, setStartError] = useState<Error | null>(null);
   const running = sync.state === 'ready' && sync.data.state === 'running';
 
@@ -51,7 +36,7 @@ export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
   async function syncNow() {
     setStartError(null);
     try {
-      await api('POST', '/api/directory/sync', {});
+      await directory.syncNow();
     } catch (err) {
       setStartError(err as Error);
     }

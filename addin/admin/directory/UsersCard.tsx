@@ -18,25 +18,12 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useState, type FormEvent } from 'react';
-import { AdminApiError, api, denied, query, type Me } from '../api';
+import { useCallback, useState, type FormEvent } from 'react';
+import { AdminApiError, denied } from '../api';
+import { directory, notify } from '../client';
+import type { Me, SmsConsent, User } from '../contract';
 import { Empty, Guard, Hint, Show, useLoad } from '../common';
 import { showInstant } from '../time';
-
-interface User {
-  id: string;
-  displayName: string;
-  mail: string | null;
-}
-
-/** GET /api/notify/consents: each user's SMS number (under the tenant's phone attribute) and consent. */
-interface SmsConsent {
-  userId: string;
-  optedIn: boolean;
-  at: string | null;
-  source: string | null;
-  phone: string | null;
-}
 
 const SOURCES: Record<string, string> = { user: 'by the user', admin: 'by an admin', sms: 'by SMS reply' };
 
@@ -78,9 +65,9 @@ export function UsersCard({ me }: { me: Me }) {
   const c = useStyles();
   const cannot = denied(me, 'basicAdministrator');
   const [search, setSearch] = useState('');
-  const [users] = useLoad(() => api<User[]>('GET', `/api/directory/users${query({ search })}`), [search]);
+  const [users] = useLoad(useCallback(() => directory.users(search), [search]));
   // Consent is extra information: the list still shows when it cannot be loaded.
-  const [consents] = useLoad(() => api<SmsConsent[]>('GET', `/api/notify/consents${query({ search })}`).catch(() => [] as SmsConsent[]), [search]);
+  const [consents] = useLoad(useCallback(() => notify.consents(search).catch(() => [] as SmsConsent[]), [search]));
   const consentOf = (id: string) => (consents.state === 'ready' ? consents.data.find((c) => c.userId === id) : undefined);
   const [target, setTarget] = useState<User | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -154,7 +141,7 @@ function PasswordDialog({ user, onClose }: { user: User; onClose: (message: stri
     setBusy(true);
     setError(null);
     try {
-      await api('PUT', `/api/users/${encodeURIComponent(user.id)}/cloud-password`, { password });
+      await directory.setCloudPassword(user.id, password);
       onClose(`${user.displayName}'s cloud password is set. Tell them through a channel that works during an outage.`);
     } catch (err) {
       const apiErr = err as AdminApiError;

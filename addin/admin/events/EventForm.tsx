@@ -23,13 +23,16 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { AdminApiError, api, type FieldError } from '../api';
+import { EVENT_LIMITS as LIMITS, EVENT_STATUS_LABELS as STATUS_LABELS } from '../../../server/shared/constants';
+import { AdminApiError } from '../api';
+import { events, notify } from '../client';
+import type { CloudPasswordReset, ContinuityEvent, FieldError, Group } from '../contract';
 import { Hint } from '../common';
-import { browserZone, instantOfLocal, localInputValue, zones } from '../time';
+import { instantOfLocal, localInputValue, zones } from '../time';
+import { bodyOf, errorFor, initial, type FormMode, type State } from './form-state';
 import { GroupLookup } from './GroupLookup';
-import { LIMITS, STATUS_LABELS, type CloudPasswordReset, type ContinuityEvent, type Group } from './types';
 
-export type FormMode = { kind: 'new' } | { kind: 'edit'; event: ContinuityEvent } | { kind: 'clone'; event: ContinuityEvent };
+export type { FormMode };
 
 const useStyles = makeStyles({
   form: { display: 'flex', flexDirection: 'column', rowGap: '16px' },
@@ -57,109 +60,6 @@ const RESET_LABELS: Record<CloudPasswordReset, string> = {
 };
 
 const len = (s: string) => [...s].length;
-const local16 = (s: string | null | undefined) => (s ? s.slice(0, 16) : '');
-
-type State = Pick<
-  ContinuityEvent,
-  'description' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone'
-> & {
-  group: { id: string; displayName: string } | null;
-  startLocal: string;
-  endLocal: string;
-  eternal: boolean;
-  startMessage: string;
-  endMessage: string;
-  smsOn: boolean;
-  smsGroup: { id: string; displayName: string } | null;
-  smsStart: string;
-  smsEnd: string;
-  smsSendAtLocal: string;
-};
-
-function initial(mode: FormMode): State {
-  if (mode.kind === 'new') {
-    const timeZone = browserZone();
-    return {
-      description: '',
-      group: null,
-      notes: '',
-      outlookContinuity: true,
-      cloudPasswordReset: 'inherit',
-      expandDistributionLists: false,
-      pauseInboundDelivery: false,
-      timeZone,
-      startLocal: localInputValue(new Date(), timeZone),
-      endLocal: '',
-      eternal: true,
-      startMessage: '',
-      endMessage: '',
-      smsOn: false,
-      smsGroup: null,
-      smsStart: '',
-      smsEnd: '',
-      smsSendAtLocal: '',
-    };
-  }
-  const e = mode.event;
-  return {
-    description: e.description,
-    // A clone never copies the affected group: the admin picks it again.
-    group: mode.kind === 'clone' ? null : (e.affectedGroup ?? { id: e.affectedGroupId, displayName: e.affectedGroupId }),
-    notes: e.notes,
-    outlookContinuity: e.outlookContinuity,
-    cloudPasswordReset: e.cloudPasswordReset,
-    expandDistributionLists: e.expandDistributionLists,
-    pauseInboundDelivery: e.pauseInboundDelivery,
-    timeZone: e.timeZone,
-    startLocal: local16(e.startLocal),
-    endLocal: local16(e.endLocal),
-    eternal: e.end === null,
-    startMessage: e.appNotifications.startMessage,
-    endMessage: e.appNotifications.endMessage,
-    smsOn: e.sms !== null,
-    smsGroup: e.sms ? { id: e.sms.groupId, displayName: e.sms.group?.displayName ?? e.sms.groupId } : null,
-    smsStart: e.sms?.startMessage ?? '',
-    smsEnd: e.sms?.endMessage ?? '',
-    smsSendAtLocal: local16(e.sms?.startSendAtLocal),
-  };
-}
-
-/** The request body: every field for new events and clones, only what changed for an edit. */
-function bodyOf(mode: FormMode, s: State, start: State): Record<string, unknown> {
-  const zoneChanged = s.timeZone !== start.timeZone;
-  const all = mode.kind !== 'edit';
-  const body: Record<string, unknown> = {
-    description: s.description,
-    notes: s.notes,
-    outlookContinuity: s.outlookContinuity,
-    cloudPasswordReset: s.cloudPasswordReset,
-    expandDistributionLists: s.expandDistributionLists,
-    pauseInboundDelivery: s.pauseInboundDelivery,
-    timeZone: s.timeZone,
-    appNotifications: { startMessage: s.startMessage, endMessage: s.endMessage },
-  };
-  if (s.group) body.affectedGroupId = s.group.id;
-  if (all || zoneChanged || s.startLocal !== start.startLocal) body.startLocal = s.startLocal;
-  if (s.eternal) {
-    if (all || !start.eternal) body.end = null;
-  } else if (all || zoneChanged || start.eternal || s.endLocal !== start.endLocal) body.endLocal = s.endLocal || null;
-  if (!s.smsOn) {
-    if (all || start.smsOn) body.sms = null;
-  } else {
-    const sms: Record<string, unknown> = { groupId: s.smsGroup?.id ?? '', startMessage: s.smsStart, endMessage: s.smsEnd };
-    // An untouched send time is left to the server, which keeps its lead time when the start moves.
-    if (s.smsSendAtLocal && (zoneChanged || s.smsSendAtLocal !== start.smsSendAtLocal)) sms.startSendAtLocal = s.smsSendAtLocal;
-    body.sms = sms;
-  }
-  return body;
-}
-
-/** Errors for a field: the server reports a wall-clock field as e.g. `startLocal`. */
-function errorFor(errors: FieldError[], ...paths: string[]): string | undefined {
-  const found = errors.filter((e) => paths.some((p) => e.path === p || e.path === `${p}Local`));
-  return found.length ? found.map((e) => e.message.charAt(0).toUpperCase() + e.message.slice(1)).join('; ') : undefined;
-}
-
 /**
  * The directory attribute SMS numbers come from: a saved event's own view (GET /api/events/:id gives
  * sms.phoneAttribute), otherwise the tenant's notification settings. Shown read-only.
@@ -169,8 +69,8 @@ function usePhoneAttribute(mode: FormMode): string | null {
   const eventId = mode.kind === 'new' ? null : mode.event.id;
   useEffect(() => {
     let live = true;
-    const fromSettings = () => api<{ phoneAttribute: string }>('GET', '/api/notify/settings').then((x) => x.phoneAttribute);
-    const load = eventId ? api<ContinuityEvent>('GET', `/api/events/${eventId}`).then((e) => e.sms?.phoneAttribute ?? fromSettings()) : fromSettings();
+    const fromSettings = () => notify.settings().then((x) => x.phoneAttribute);
+    const load = eventId ? events.get(eventId).then((e) => e.sms?.phoneAttribute ?? fromSettings()) : fromSettings();
     load.then(
       (a) => live && setAttribute(a),
       () => live && setAttribute('unknown (the setting could not be read)'),
@@ -248,10 +148,10 @@ export function EventForm({
     try {
       const saved =
         mode.kind === 'new'
-          ? await api<ContinuityEvent>('POST', '/api/events', body)
+          ? await events.create(body)
           : mode.kind === 'clone'
-            ? await api<ContinuityEvent>('POST', `/api/events/${mode.event.id}/clone`, body)
-            : await api<ContinuityEvent>('PATCH', `/api/events/${mode.event.id}`, body);
+            ? await events.clone(mode.event.id, body)
+            : await events.update(mode.event.id, body);
       onDone(saved);
     } catch (err) {
       const apiErr = err as AdminApiError;

@@ -15,14 +15,16 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useEffect, useState } from 'react';
-import { api, denied, type Me } from '../api';
+import { useCallback, useEffect, useState } from 'react';
+import { EVENT_STATUS_LABELS as STATUS_LABELS } from '../../../server/shared/constants';
+import { denied } from '../api';
+import * as client from '../client';
+import type { ContinuityEvent, Me } from '../contract';
 import { Empty, ErrorBar, Guard, PageHead, Show, useLoad } from '../common';
 import { useContinuityChanges } from '../live';
 import { offsetOf, showLocal } from '../time';
 import { ReportPage } from '../reports/ReportPage';
 import { EventForm, type FormMode } from './EventForm';
-import { STATUS_LABELS, type ContinuityEvent } from './types';
 
 const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '12px' },
@@ -48,7 +50,7 @@ export function EventsPage({ me }: { me: Me }) {
   const [confirm, setConfirm] = useState<Confirm>(null);
   const [actionError, setActionError] = useState<Error | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [events, reload] = useLoad(() => api<ContinuityEvent[]>('GET', `/api/events${showAll ? '?show=all' : ''}`), [showAll]);
+  const [events, reload] = useLoad(useCallback(() => client.events.list(showAll), [showAll]));
   const live = useContinuityChanges(() => void reload());
   const cannot = denied(me, 'basicAdministrator');
   const [reportId, setReportId] = useState<string | null>(reportOfHash);
@@ -65,8 +67,8 @@ export function EventsPage({ me }: { me: Me }) {
     setConfirm(null);
     setActionError(null);
     try {
-      if (kind === 'end') await api('POST', `/api/events/${event.id}/end`);
-      else await api('DELETE', `/api/events/${event.id}`);
+      if (kind === 'end') await client.events.end(event.id);
+      else await client.events.remove(event.id);
       setNotice(kind === 'end' ? `“${event.description}” has ended.` : `“${event.description}” was deleted.`);
       await reload();
     } catch (err) {

@@ -15,9 +15,9 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { useEffect, useState } from 'react';
-import { api, query } from '../api';
+import { directory } from '../client';
 import { ErrorBar } from '../common';
-import type { Group } from './types';
+import type { Group } from '../contract';
 
 const useStyles = makeStyles({
   list: { listStyle: 'none', padding: 0, margin: '8px 0 0', maxHeight: '320px', overflowY: 'auto' },
@@ -52,7 +52,8 @@ export function GroupLookup({ title, open, onClose, onPick }: { title: string; o
     setGroups(null);
     // A short pause so each keystroke does not become a request.
     const timer = setTimeout(() => {
-      api<Group[]>('GET', `/api/directory/groups${query({ search })}`)
+      directory
+        .groups(search)
         .then((g) => live && (setGroups(g), setError(null)))
         .catch((e: Error) => live && setError(e));
     }, 200);

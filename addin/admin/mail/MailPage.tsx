@@ -5,28 +5,12 @@
  */
 import { Button, Card, Field, Input, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
-import { AdminApiError, api, denied, type FieldError, type Me } from '../api';
+import { AdminApiError, denied } from '../api';
+import { mail } from '../client';
+import type { FieldError, MailSettings, MailSettingsInput, MailStatus, Me } from '../contract';
 import { ErrorBar, Guard, Hint, PageHead, Show, useLoad } from '../common';
 import { useContinuityChanges } from '../live';
 import { showInstant } from '../time';
-
-interface ServerAddress {
-  host: string;
-  port: number;
-}
-interface Settings {
-  primaryServers: ServerAddress[];
-  relay: ServerAddress | null;
-  retentionDays: number;
-}
-export interface MailStatus {
-  queued: number;
-  deferred?: number;
-  held: number;
-  delivered?: number;
-  failed?: number;
-  release: { state: 'running' | 'done'; startedAt: string; finishedAt: string | null; total: number; released: number; stillHeld: number } | null;
-}
 
 /** The form keeps what was typed (ports as text) until it is saved. */
 interface Draft {
@@ -60,7 +44,7 @@ const useStyles = makeStyles({
   code: { fontFamily: tokens.fontFamilyMonospace, overflowWrap: 'anywhere' },
 });
 
-const toDraft = (s: Settings): Draft => ({
+const toDraft = (s: MailSettings): Draft => ({
   primaryServers: s.primaryServers.map((p) => ({ host: p.host, port: String(p.port) })),
   relayHost: s.relay?.host ?? '',
   relayPort: s.relay ? String(s.relay.port) : '25',
@@ -70,7 +54,7 @@ const toDraft = (s: Settings): Draft => ({
 /** Numbers stay numbers only when they are; anything else goes as typed so the server names the field. */
 const num = (v: string): number | string => (/^\s*\d+\s*$/.test(v) ? Number(v) : v);
 
-function toBody(d: Draft) {
+function toBody(d: Draft): MailSettingsInput {
   return {
     primaryServers: d.primaryServers.map((p) => ({ host: p.host.trim(), port: num(p.port) })),
     relay: d.relayHost.trim() ? { host: d.relayHost.trim(), port: num(d.relayPort) } : null,
@@ -102,7 +86,7 @@ function Stat({ label, value, testId }: { label: string; value: number | undefin
 
 function QueueCard() {
   const c = useStyles();
-  const [status, reload] = useLoad(() => api<MailStatus>('GET', '/api/mail/status'), []);
+  const [status, reload] = useLoad(mail.status);
   const [checkedAt, setCheckedAt] = useState<Date | null>(null);
   // An event ending starts a release: look at once.
   useContinuityChanges(() => void reload());
@@ -171,7 +155,7 @@ function SettingsCard({ me }: { me: Me }) {
   const cannot = denied(me, 'basicAdministrator');
   // The fieldset disables everything natively; the props give the controls their disabled look too.
   const off = Boolean(cannot);
-  const [loaded, reload] = useLoad(() => api<Settings>('GET', '/api/mail/settings'), []);
+  const [loaded, reload] = useLoad(mail.settings);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [failure, setFailure] = useState<Error | null>(null);
@@ -196,7 +180,7 @@ function SettingsCard({ me }: { me: Me }) {
     setSaved(false);
     setFailure(null);
     try {
-      const next = await api<Settings>('PUT', '/api/mail/settings', toBody(draft));
+      const next = await mail.saveSettings(toBody(draft));
       setErrors([]);
       setDraft(toDraft(next));
       setSaved(true);

@@ -10,11 +10,9 @@ import {
   Checkbox,
   Field,
   Input,
-  Link,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
-  Select,
   Subtitle2,
   Tab,
   TabList,
@@ -23,49 +21,13 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { MonitorSettings } from '../../../server/monitor/model';
-import { api, denied, query, type FieldError, type Me } from '../api';
-import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable, Show, useLoad } from '../common';
-
-/** A monitor as the API returns it: its settings (shared with the server's model) and its live state. */
-export interface MonitorView extends MonitorSettings {
-  id: string;
-  defaultGroup: { id: string; displayName: string | null } | null;
-  state: {
-    status: 'detected' | 'normal';
-    failureCount: number;
-    detectedAt: string | null;
-    lastAlertAt: string | null;
-    lastWindowStart: string | null;
-    lastDecision: string | null;
-    suppressedUntil: string | null;
-    autoActivation: { enabled: boolean; firesAt: string | null; cancelled: boolean; eventId: string | null };
-  };
-  warnings?: FieldError[];
-}
-
-interface LogEntry {
-  id: string;
-  at: string;
-  check: string;
-  route: string | null;
-  probeId: string | null;
-  address: string | null;
-  latencyMs: number | null;
-  outcome: string;
-  error: string | null;
-  failureCount: number;
-  decision: string | null;
-  alertId: string | null;
-}
-
-interface Series {
-  range: '24h' | '7d';
-  bucketMinutes: number;
-  points: { at: string; outboundMs: number | null; inboundMs: number | null; failedChecks: number }[];
-}
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { denied } from '../api';
+import { monitors } from '../client';
+import type { FieldError, Me, MonitorInput, MonitorView } from '../contract';
+import { LatencyCard, LogCard } from './MonitorLog';
+import { when } from './time';
+import { Empty, ErrorBar, Guard, PageHead, Show, useLoad } from '../common';
 
 const useStyles = makeStyles({
   grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start' },
@@ -77,22 +39,8 @@ const useStyles = makeStyles({
   error: { color: tokens.colorPaletteRedForeground1, whiteSpace: 'normal' },
 });
 
-/** "22 Nov, 14:50:30 CET" in the monitor's zone. */
-function when(iso: string | null | undefined, timeZone: string): string {
-  if (!iso) return '—';
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZoneName: 'short',
-  }).format(new Date(iso));
-}
-
 export function MonitorPage({ me }: { me: Me }) {
-  const [list, reload] = useLoad(() => api<MonitorView[]>('GET', '/api/monitors'), []);
+  const [list, reload] = useLoad(monitors.list);
   const [selected, setSelected] = useState<string | 'new' | null>(null);
   const canConfigure = denied(me, 'fullAdministrator');
 
@@ -193,11 +141,11 @@ function StateCard({ me, monitor, onChanged, onEdit }: { me: Me; monitor: Monito
   const st = monitor.state;
   const zone = monitor.timeZone;
 
-  async function act(path: string, body: unknown = {}) {
+  async function act(path: 'suppress' | 'resume' | 'auto-activation/cancel', body: { hours?: number } = {}) {
     setBusy(true);
     setError(null);
     try {
-      await api('POST', `/api/monitors/${monitor.id}/${path}`, body);
+      await monitors.act(monitor.id, path, body);
       await onChanged();
     } catch (err) {
       setError(err as Error);
@@ -360,7 +308,7 @@ function MonitorForm({
     e.preventDefault();
     setBusy(true);
     setError(null);
-    const body = {
+    const body: MonitorInput = {
       name: d.name,
       enabled: d.enabled,
       inbound: { enabled: d.inbound },
@@ -380,7 +328,7 @@ function MonitorForm({
     try {
       // After a save with warnings the form stays open (showing them); saving again edits the new monitor.
       const target = monitor ?? saved;
-      const result = await api<MonitorView>(target ? 'PUT' : 'POST', target ? `/api/monitors/${target.id}` : '/api/monitors', body);
+      const result = target ? await monitors.update(target.id, body) : await monitors.create(body);
       setErrors([]);
       setWarnings(result.warnings ?? []);
       if (!result.warnings?.length) await onSaved(result);
@@ -473,205 +421,6 @@ function MonitorForm({
           <Button onClick={() => (saved ? void onSaved(saved) : onCancel())}>{saved ? 'Done' : 'Cancel'}</Button>
         </div>
       </form>
-    </Card>
-  );
-}
-
-function LatencyCard({ monitor }: { monitor: MonitorView }) {
-  const s = useStyles();
-  const [range, setRange] = useState<'24h' | '7d'>('24h');
-  const [series] = useLoad(
-    () => api<Series>('GET', `/api/monitors/${monitor.id}/series${query({ range })}`),
-    [monitor.id, range, monitor.state.lastWindowStart],
-  );
-  const tick = (iso: string) =>
-    new Intl.DateTimeFormat(
-      'en-GB',
-      range === '24h' ? { timeZone: monitor.timeZone, hour: '2-digit', minute: '2-digit' } : { timeZone: monitor.timeZone, day: 'numeric', month: 'short' },
-    ).format(new Date(iso));
-  return (
-    <Card className={s.card}>
-      <div className={s.row} style={{ justifyContent: 'space-between' }}>
-        <Subtitle2 as="h2">Latency</Subtitle2>
-        <TabList size="small" selectedValue={range} onTabSelect={(_, d) => setRange(d.value as '24h' | '7d')} aria-label="Chart range">
-          <Tab value="24h">Last 24 hours</Tab>
-          <Tab value="7d">Last 7 days</Tab>
-        </TabList>
-      </div>
-      <Show value={series} label="Loading the latency series…">
-        {(data) =>
-          data.points.every((p) => p.outboundMs === null && p.inboundMs === null && p.failedChecks === 0) ? (
-            <Empty>No measurements in this range yet.</Empty>
-          ) : (
-            <figure style={{ margin: 0 }} aria-label="Test message latency" data-testid="latency-chart">
-              <div style={{ width: '100%', height: 260 }}>
-                <ResponsiveContainer>
-                  <LineChart data={data.points} margin={{ top: 8, right: 16, left: 0, bottom: 8 }}>
-                    <CartesianGrid strokeDasharray="3 3" />
-                    <XAxis dataKey="at" tickFormatter={tick} minTickGap={24} />
-                    <YAxis yAxisId="ms" unit=" ms" width={70} />
-                    <YAxis yAxisId="count" orientation="right" allowDecimals={false} width={40} />
-                    <Tooltip labelFormatter={(v) => when(String(v), monitor.timeZone)} />
-                    <Legend />
-                    {/* Dots: a few measured buckets stay visible; gaps (no measurement) are bridged. */}
-                    <Line
-                      yAxisId="ms"
-                      type="monotone"
-                      dataKey="outboundMs"
-                      name="Outbound (ms)"
-                      stroke="#0f6cbd"
-                      dot={{ r: 3 }}
-                      connectNulls
-                      isAnimationActive={false}
-                    />
-                    <Line
-                      yAxisId="ms"
-                      type="monotone"
-                      dataKey="inboundMs"
-                      name="Inbound (ms)"
-                      stroke="#8a3707"
-                      dot={{ r: 3 }}
-                      connectNulls
-                      isAnimationActive={false}
-                    />
-                    <Line
-                      yAxisId="count"
-                      type="stepAfter"
-                      dataKey="failedChecks"
-                      name="Failed checks (right axis)"
-                      stroke="#c50f1f"
-                      dot={false}
-                      isAnimationActive={false}
-                    />
-                  </LineChart>
-                </ResponsiveContainer>
-              </div>
-              <figcaption>
-                <Hint>
-                  Average latency per {data.bucketMinutes >= 60 ? `${data.bucketMinutes / 60} hours` : `${data.bucketMinutes} minutes`}; times in{' '}
-                  {monitor.timeZone}.
-                </Hint>
-              </figcaption>
-            </figure>
-          )
-        }
-      </Show>
-    </Card>
-  );
-}
-
-interface LogFilters {
-  check: string;
-  outcome: string;
-  decision: string;
-}
-const CHECKS = ['outbound', 'inbound', 'window'];
-const OUTCOMES = ['ok', 'slow', 'failed', 'skipped', 'idle'];
-const DECISIONS = ['below threshold', 'still detected', 'alert sent', 'suppressed', 'recovered', 'event started'];
-
-function LogCard({ monitor }: { monitor: MonitorView }) {
-  const s = useStyles();
-  const [filters, setFilters] = useState<LogFilters>({ check: '', outcome: '', decision: '' });
-  const [items, setItems] = useState<LogEntry[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-  const params = { check: filters.check, outcome: filters.outcome, decision: filters.decision };
-
-  async function load(after: string | null) {
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api<{ items: LogEntry[]; nextCursor: string | null }>(
-        'GET',
-        `/api/monitors/${monitor.id}/log${query({ ...params, cursor: after, limit: '50' })}`,
-      );
-      setItems((old) => (after && old ? [...old, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-    } catch (err) {
-      setError(err as Error);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  useEffect(() => {
-    void load(null);
-    // Reload when the filters change or a new window was decided.
-  }, [monitor.id, filters.check, filters.outcome, filters.decision, monitor.state.lastWindowStart]); // eslint-disable-line react-hooks/exhaustive-deps -- these are what load() reads
-
-  const select = (label: string, key: keyof LogFilters, options: string[]) => (
-    <Field label={label}>
-      <Select value={filters[key]} onChange={(_, d) => setFilters({ ...filters, [key]: d.value })}>
-        <option value="">All</option>
-        {options.map((o) => (
-          <option key={o} value={o}>
-            {o}
-          </option>
-        ))}
-      </Select>
-    </Field>
-  );
-
-  return (
-    <Card className={s.card}>
-      <div className={s.row} style={{ justifyContent: 'space-between' }}>
-        <Subtitle2 as="h2">Detection log</Subtitle2>
-        <Link href={`/api/monitors/${monitor.id}/log/export.csv${query(params)}`} download data-testid="monitor-csv">
-          Export these entries as CSV
-        </Link>
-      </div>
-      <div className={s.grid} style={{ margin: '8px 0' }}>
-        {select('Check', 'check', CHECKS)}
-        {select('Outcome', 'outcome', OUTCOMES)}
-        {select('Decision', 'decision', DECISIONS)}
-      </div>
-      {error && <ErrorBar error={error} title="Could not load the detection log" />}
-      {items === null && !error && <Loading label="Loading the detection log…" />}
-      {items?.length === 0 && <Empty>No log entries match. The first entries appear after the first window ({monitor.windowMinutes} min).</Empty>}
-      {items && items.length > 0 && (
-        <ScrollTable
-          label="Detection log"
-          testId="monitor-log"
-          minWidth={900}
-          rows={items}
-          rowKey={(e) => e.id}
-          columns={[
-            { header: `Time (${monitor.timeZone})`, cell: (e) => when(e.at, monitor.timeZone) },
-            { header: 'Check', cell: (e) => e.check },
-            { header: 'Route / connector', cell: (e) => e.route ?? '—' },
-            { header: 'Test message', cell: (e) => (e.probeId ? `${e.probeId.slice(0, 8)}… → ${e.address}` : '—') },
-            { header: 'Latency', cell: (e) => (e.latencyMs === null ? '—' : `${e.latencyMs} ms`) },
-            {
-              header: 'Outcome',
-              cell: (e) => (
-                <>
-                  {e.outcome}
-                  {e.error && (
-                    <Text size={200} block className={s.error}>
-                      {e.error}
-                    </Text>
-                  )}
-                </>
-              ),
-            },
-            { header: 'Count', cell: (e) => e.failureCount },
-            { header: 'Decision', cell: (e) => e.decision ?? '' },
-          ]}
-        />
-      )}
-      <div className={s.row} style={{ marginTop: 8 }}>
-        {cursor && (
-          <Button onClick={() => load(cursor)} disabled={busy}>
-            {busy ? 'Loading…' : 'Load more'}
-          </Button>
-        )}
-        {items && (
-          <Hint>
-            {items.length} entries shown{cursor ? '; more are available' : ''}.
-          </Hint>
-        )}
-      </div>
     </Card>
   );
 }

@@ -3,57 +3,16 @@
  * the phone attribute, the self-service reset default, a test send per channel and the send log.
  * Everyone sees it; full administrators change it.
  */
-import { Badge, Button, Card, Checkbox, Field, Input, MessageBar, MessageBarBody, Select, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
+import { Badge, Button, Card, Checkbox, Field, Input, Select, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { AdminApiError, api, denied, query, type FieldError, type Me } from '../api';
-import { Empty, ErrorBar, Guard, Hint, Loading, PageHead, ScrollTable } from '../common';
+import { AdminApiError, denied } from '../api';
+import { notify } from '../client';
+import type { FieldError, Me, NotifySettings } from '../contract';
+import { Note, errorFor } from './NotifyParts';
+import { SendLog } from './SendLog';
+import { TestSend } from './TestSend';
+import { ErrorBar, Guard, Hint, Loading, PageHead } from '../common';
 import { showInstant } from '../time';
-
-interface EmailView {
-  enabled: boolean;
-  host: string;
-  port: number;
-  secure: boolean;
-  user: string | null;
-  passwordSet: boolean;
-  from: string;
-}
-interface SmsView {
-  enabled: boolean;
-  provider: 'twilio' | 'webhook';
-  baseUrl: string | null;
-  accountSid: string | null;
-  authTokenSet: boolean;
-  from: string | null;
-  url: string | null;
-  signingSecretSet: boolean;
-  inboundSecretSet: boolean;
-  inboundUrl: string;
-}
-export interface NotifySettings {
-  email: EmailView | null;
-  sms: SmsView | null;
-  phoneAttribute: string;
-  cloudPasswordReset: 'never' | 'email' | 'sms';
-  updatedAt: string | null;
-  updatedBy: string | null;
-}
-interface LogRow {
-  id: string;
-  at: string;
-  channel: 'email' | 'sms';
-  provider: string;
-  recipient: string;
-  purpose: string;
-  attempt: number;
-  status: 'sent' | 'retrying' | 'failed';
-  providerReply: string | null;
-}
-interface TestResult {
-  status: string;
-  attempts: number;
-  reply: string | null;
-}
 
 /** A write-only secret: keep (untouched), replace (typed value) or remove. */
 type SecretEdit = { mode: 'keep' } | { mode: 'replace'; value: string } | { mode: 'remove' };
@@ -65,18 +24,7 @@ const useStyles = makeStyles({
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'end' },
   secret: { display: 'flex', flexDirection: 'column', rowGap: '4px' },
   secretRow: { display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' },
-  // On a phone the log scrolls sideways inside its region instead of wrapping into tall rows.
-  reply: { maxWidth: '300px', overflow: 'hidden', textOverflow: 'ellipsis' },
 });
-
-/** A provider reply can be a whole JSON document: the start of it, the rest on hover. */
-const short = (text: string | null, max = 90) => (!text ? '' : text.length > max ? `${text.slice(0, max - 1)}…` : text);
-
-const errorFor = (errors: FieldError[], ...paths: string[]) =>
-  errors
-    .filter((x) => paths.some((p) => x.path === p))
-    .map((x) => x.message)
-    .join('; ') || undefined;
 
 export function NotificationsPage({ me }: { me: Me }) {
   const s = useStyles();
@@ -86,7 +34,7 @@ export function NotificationsPage({ me }: { me: Me }) {
 
   const load = useCallback(async () => {
     try {
-      setSettings(await api<NotifySettings>('GET', '/api/notify/settings'));
+      setSettings(await notify.settings());
       setLoadError(null);
     } catch (err) {
       setLoadError(err as Error);
@@ -129,7 +77,7 @@ function useSave(onSaved: (s: NotifySettings) => void) {
     setErrors([]);
     setMessage(null);
     try {
-      onSaved(await api<NotifySettings>('PATCH', '/api/notify/settings', body));
+      onSaved(await notify.updateSettings(body));
       setMessage({ intent: 'success', text: ok });
       return true;
     } catch (err) {
@@ -141,15 +89,6 @@ function useSave(onSaved: (s: NotifySettings) => void) {
     }
   };
   return { errors, message, busy, save };
-}
-
-function Note({ message, testId }: { message: { intent: 'success' | 'error'; text: string } | null; testId: string }) {
-  if (!message) return null;
-  return (
-    <MessageBar intent={message.intent} role={message.intent === 'error' ? 'alert' : 'status'} data-testid={testId}>
-      <MessageBarBody>{message.text}</MessageBarBody>
-    </MessageBar>
-  );
 }
 
 /** A write-only secret: "set" / "not set", a field to replace it, a button to remove it. */
@@ -419,52 +358,6 @@ function SmsCard({ me, settings, onSaved, onSent }: CardProps) {
   );
 }
 
-function TestSend({ me, channel, configured, onSent }: { me: Me; channel: 'email' | 'sms'; configured: boolean; onSent?: () => void }) {
-  const s = useStyles();
-  const cannot = denied(me, 'fullAdministrator') ?? (configured ? null : 'Save the channel first.');
-  const [to, setTo] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const [result, setResult] = useState<{ intent: 'success' | 'error'; text: string } | null>(null);
-  const send = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    setResult(null);
-    try {
-      const r = await api<TestResult>('POST', '/api/notify/test', { channel, to: to.trim() });
-      const ok = r.status === 'sent';
-      const tries = `${r.attempts} attempt${r.attempts === 1 ? '' : 's'}`;
-      setResult({ intent: ok ? 'success' : 'error', text: `${ok ? 'Sent' : 'Not sent'} (${tries})${r.reply ? `: ${short(r.reply, 240)}` : '.'}` });
-    } catch (err) {
-      const fields = (err as AdminApiError).fieldErrors ?? [];
-      const here = errorFor(fields, 'to');
-      if (here) setError(here);
-      else setResult({ intent: 'error', text: (err as Error).message });
-    } finally {
-      setBusy(false);
-      onSent?.();
-    }
-  };
-  const disabled = Boolean(cannot) || busy;
-  return (
-    <form noValidate onSubmit={send} aria-label={`Send a test ${channel === 'sms' ? 'SMS' : 'email'}`} className={s.card} data-testid={`${channel}-test`}>
-      <div className={s.actions}>
-        <Field label={channel === 'sms' ? 'Test SMS to (phone number)' : 'Test email to (address)'} validationMessage={error} style={{ flex: '1 1 220px' }}>
-          <Input value={to} type={channel === 'sms' ? 'tel' : 'email'} disabled={disabled} onChange={(_, d) => setTo(d.value)} />
-        </Field>
-        <Guard reason={cannot}>
-          <Button type="submit" disabledFocusable={disabled}>
-            {busy ? 'Sending…' : 'Send test'}
-          </Button>
-        </Guard>
-      </div>
-      {!configured && <Hint>Save the channel first, then send a test.</Hint>}
-      <Note message={result} testId={`${channel}-test-result`} />
-    </form>
-  );
-}
-
 function GeneralCard({ me, settings, onSaved }: CardProps) {
   const s = useStyles();
   const cannot = denied(me, 'fullAdministrator');
@@ -522,94 +415,6 @@ function GeneralCard({ me, settings, onSaved }: CardProps) {
           </Guard>
         </div>
       </form>
-    </Card>
-  );
-}
-
-function SendLog({ version }: { version: number }) {
-  const s = useStyles();
-  const [rows, setRows] = useState<LogRow[] | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [channel, setChannel] = useState('');
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const fetchPage = useCallback(
-    async (after: string | null) => {
-      setBusy(true);
-      try {
-        const page = await api<{ items: LogRow[]; nextCursor: string | null }>('GET', `/api/notify/log${query({ channel, cursor: after, limit: '25' })}`);
-        setRows((prev) => (after && prev ? [...prev, ...page.items] : page.items));
-        setCursor(page.nextCursor);
-        setError(null);
-      } catch (err) {
-        setError(err as Error);
-      } finally {
-        setBusy(false);
-      }
-    },
-    [channel],
-  );
-  useEffect(() => {
-    void fetchPage(null);
-  }, [fetchPage, version]);
-
-  return (
-    <Card className={s.card} data-testid="send-log">
-      <div className={s.actions} style={{ justifyContent: 'space-between' }}>
-        <Subtitle2 as="h2">Send log</Subtitle2>
-        <div className={s.actions}>
-          <Field label="Channel">
-            <Select value={channel} onChange={(_, d) => setChannel(d.value)}>
-              <option value="">All</option>
-              <option value="email">Email</option>
-              <option value="sms">SMS</option>
-            </Select>
-          </Field>
-          <Button onClick={() => void fetchPage(null)} disabled={busy}>
-            Refresh
-          </Button>
-        </div>
-      </div>
-      <Hint>Every attempt, newest first. Reset codes are never shown.</Hint>
-      {error && <ErrorBar error={error} title="Could not load the send log" />}
-      {rows === null && !error ? (
-        <Loading label="Loading the send log…" />
-      ) : rows && rows.length === 0 ? (
-        <Empty>Nothing sent yet.</Empty>
-      ) : rows ? (
-        <ScrollTable
-          label="Send log"
-          rowTestId="log-row"
-          minWidth={760}
-          nowrap
-          rows={rows}
-          rowKey={(r) => r.id}
-          columns={[
-            { header: 'Time', cell: (r) => showInstant(r.at) },
-            { header: 'Channel', cell: (r) => (r.channel === 'sms' ? `SMS (${r.provider})` : `Email (${r.provider})`) },
-            { header: 'Recipient', cell: (r) => r.recipient },
-            { header: 'Purpose', cell: (r) => r.purpose },
-            {
-              header: 'Status',
-              cell: (r) => (
-                <Badge appearance="tint" color={r.status === 'sent' ? 'success' : r.status === 'failed' ? 'danger' : 'warning'}>
-                  {r.status}
-                </Badge>
-              ),
-            },
-            { header: 'Attempt', cell: (r) => r.attempt },
-            { header: 'Provider reply', cell: (r) => short(r.providerReply) || '—', className: s.reply, title: (r) => r.providerReply ?? undefined },
-          ]}
-        />
-      ) : null}
-      {cursor && (
-        <div>
-          <Button onClick={() => void fetchPage(cursor)} disabled={busy} data-testid="log-more">
-            {busy ? 'Loading…' : 'Load more'}
-          </Button>
-        </div>
-      )}
     </Card>
   );
 }

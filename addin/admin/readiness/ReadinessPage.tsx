@@ -1,12 +1,12 @@
 /** Readiness: one page that answers "are we ready for an outage?". */
 import { Fragment } from 'react';
 import { Badge, Card, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
-import { AdminApiError, api, type Me } from '../api';
+import type { AdminApiError } from '../api';
+import * as client from '../client';
+import type { ClientSummary, Me, ReadinessSettings } from '../contract';
 import { PageHead, Show, useLoad } from '../common';
-import { CensusChart, type ClientSummary } from '../directory/CensusChart';
-import type { SyncStatus } from '../directory/SyncCard';
-import type { ContinuityEvent } from '../events/types';
-import { SpfRegionCard, type ReadinessSettings } from './SpfRegionCard';
+import { CensusChart } from '../directory/CensusChart';
+import { SpfRegionCard } from './SpfRegionCard';
 import {
   adminCheck,
   alertContactsCheck,
@@ -19,10 +19,7 @@ import {
   syncCheck,
   type Check,
   type CheckStatus,
-  type DnsReport,
-  type MonitorAlerts,
   type PermissionsResult,
-  type UserFigures,
 } from './checks';
 
 const useStyles = makeStyles({
@@ -50,7 +47,7 @@ async function permissions(connected: boolean): Promise<PermissionsResult> {
   try {
     return {
       kind: 'ok',
-      ...(await api<{ granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] }>('GET', '/api/directory/permissions')),
+      ...(await client.directory.permissions()),
     };
   } catch (err) {
     return { kind: 'error', message: (err as Error).message };
@@ -58,7 +55,7 @@ async function permissions(connected: boolean): Promise<PermissionsResult> {
 }
 
 async function gather(): Promise<Facts> {
-  const connected = await api('GET', '/api/directory/connection').then(
+  const connected = await client.directory.connection().then(
     () => true,
     (err: AdminApiError) => {
       if (err.status === 404) return false;
@@ -66,15 +63,15 @@ async function gather(): Promise<Facts> {
     },
   );
   const [admins, census, sync, events, perms, dns, users, monitors, settings] = await Promise.all([
-    api<{ role: string }[]>('GET', '/api/admins'),
-    api<ClientSummary>('GET', '/api/clients/summary'),
-    api<SyncStatus>('GET', '/api/directory/sync'),
-    api<ContinuityEvent[]>('GET', '/api/events?show=all'),
+    client.auth.admins(),
+    client.directory.clientSummary(),
+    client.directory.sync(),
+    client.events.list(true),
     permissions(connected),
-    api<DnsReport>('GET', '/api/readiness/dns').catch((err: Error) => ({ error: err.message })),
-    api<UserFigures>('GET', '/api/readiness/users').catch((err: Error) => ({ error: err.message })),
-    api<MonitorAlerts[]>('GET', '/api/monitors').catch((err: Error) => ({ error: err.message })),
-    api<ReadinessSettings>('GET', '/api/readiness/settings').catch(() => null),
+    client.readiness.dns().catch((err: Error) => ({ error: err.message })),
+    client.readiness.users().catch((err: Error) => ({ error: err.message })),
+    client.monitors.list().catch((err: Error) => ({ error: err.message })),
+    client.readiness.settings().catch((): ReadinessSettings | null => null),
   ]);
   const ownDomains = 'error' in dns ? [] : dns.domains.map((d) => d.domain);
   const now = Date.now();
@@ -97,7 +94,7 @@ async function gather(): Promise<Facts> {
 
 export function ReadinessPage({ me }: { me: Me }) {
   const c = useStyles();
-  const [facts, reload] = useLoad(gather, []);
+  const [facts, reload] = useLoad(gather);
   return (
     <section aria-labelledby="page-title">
       <PageHead title="Readiness" />

@@ -1,17 +1,12 @@
 /** Which outbound relay the tenant's SPF records must include: a region from LIFEBOAT_SPF_REGIONS, or a custom include. */
 import { Button, Card, Field, Input, Select, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
-import { AdminApiError, api, denied, type Me } from '../api';
+import { AdminApiError, denied } from '../api';
+import { readiness } from '../client';
+import type { Me, ReadinessSettings } from '../contract';
 import { Hint } from '../common';
 
-export interface ReadinessSettings {
-  region: string | null;
-  customInclude: string | null;
-  spfInclude: string | null;
-  spfIncludeSource: 'custom' | 'region' | 'default';
-  defaultInclude: string | null;
-  regions: { id: string; include: string }[];
-}
+export type { ReadinessSettings };
 
 const useStyles = makeStyles({
   form: { display: 'flex', flexWrap: 'wrap', gap: '8px 12px', alignItems: 'flex-end', marginTop: '8px' },
@@ -40,7 +35,7 @@ export function SpfRegionCard({ me, settings, onSaved }: { me: Me; settings: Rea
     setErrors({});
     setMessage(null);
     try {
-      await api('PUT', '/api/readiness/settings', { region: region || null, customInclude: custom.trim() || null });
+      await readiness.saveSettings({ region: region || null, customInclude: custom.trim() || null });
       setMessage('Saved. The SPF checks below now use this include.');
       onSaved();
     } catch (err) {

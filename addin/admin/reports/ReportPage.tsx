@@ -17,45 +17,14 @@ import {
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { api } from '../api';
+import { useCallback } from 'react';
+import { EVENT_STATUS_LABELS as STATUS_LABELS } from '../../../server/shared/constants';
+import { events } from '../client';
+import type { EventReport } from '../contract';
 import { Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
-import { STATUS_LABELS, type EventStatus } from '../events/types';
 import { useContinuityChanges } from '../live';
 import { offsetOf, showLocal } from '../time';
-
-export interface EventReport {
-  generatedAt: string;
-  generatedAtLocal: string;
-  final: boolean;
-  event: {
-    id: string;
-    description: string;
-    status: EventStatus;
-    timeZone: string;
-    affectedGroup: { id: string; displayName: string | null };
-    startLocal: string;
-    endLocal: string | null;
-    startedAtLocal: string | null;
-    endedAtLocal: string | null;
-    endedEarly: boolean;
-    pauseInboundDelivery: boolean;
-    createdBy: string | null;
-  };
-  durationMinutes: number | null;
-  timeline: { at: string; atLocal: string; kind: string; title: string; by: string; detail: string }[];
-  users: { affected: number; basis: string; bannerReceived: { count: number; percent: number | null; basis: string } };
-  clients: {
-    reported: number;
-    ready: number;
-    unknown: number;
-    notCapable: number;
-    byKind: Record<string, { total: number; byCachedMode: Record<string, number> }>;
-  };
-  mail: { received: number; sent: number; held: number; released: number; stillHeld: number; pausedInbound: boolean };
-  unknowns: { metric: string; label: string; reason: string }[];
-  detectionToStart?: { minutes: number; detectedAtLocal: string; startedVia: 'portal' | 'autoActivation'; monitorName: string | null } | null;
-}
 
 const useStyles = makeStyles({
   page: { display: 'flex', flexDirection: 'column', rowGap: '16px' },
@@ -110,7 +79,7 @@ function duration(minutes: number | null): string {
 
 export function ReportPage({ eventId, onBack }: { eventId: string; onBack: () => void }) {
   const c = useStyles();
-  const [report, reload] = useLoad(() => api<EventReport>('GET', `/api/events/${encodeURIComponent(eventId)}/report`), [eventId]);
+  const [report, reload] = useLoad(useCallback(() => events.report(eventId), [eventId]));
   // A current event's figures move: follow its status changes.
   useContinuityChanges(() => void reload());
 

@@ -1,0 +1,127 @@
+/**
+ * The admin page's typed API client: one function per endpoint the page uses, with its request and
+ * response types from ./contract (the server's own types where it exports them). Pages call these,
+ * never `api()` with a path. Transport, errors and the session-ended signal live in ./api.
+ */
+import { api, query } from './api';
+import type {
+  Admin,
+  AuditEntry,
+  ClientSummary,
+  ConnectionInput,
+  ConnectionView,
+  ContinuityEvent,
+  DnsReport,
+  EventInput,
+  EventReport,
+  Expansions,
+  Group,
+  MailSettings,
+  MailSettingsInput,
+  MailStatus,
+  Me,
+  MonitorInput,
+  MonitorLogEntry,
+  MonitorSeries,
+  MonitorView,
+  NotifySettings,
+  Page,
+  Permissions,
+  ReadinessSettings,
+  ReadinessSettingsInput,
+  SendLogRow,
+  SmsConsent,
+  SyncStatus,
+  TestResult,
+  User,
+  UserFigures,
+} from './contract';
+
+const id = encodeURIComponent;
+
+export const auth = {
+  login: (email: string, password: string) => api<null>('POST', '/api/auth/login', { email, password }),
+  me: () => api<Me>('GET', '/api/auth/me'),
+  logout: () => api<null>('POST', '/api/auth/logout'),
+  admins: () => api<Admin[]>('GET', '/api/admins'),
+};
+
+export const events = {
+  list: (showAll: boolean) => api<ContinuityEvent[]>('GET', `/api/events${showAll ? '?show=all' : ''}`),
+  get: (eventId: string) => api<ContinuityEvent>('GET', `/api/events/${eventId}`),
+  create: (body: EventInput) => api<ContinuityEvent>('POST', '/api/events', body),
+  update: (eventId: string, body: EventInput) => api<ContinuityEvent>('PATCH', `/api/events/${eventId}`, body),
+  clone: (eventId: string, body: EventInput) => api<ContinuityEvent>('POST', `/api/events/${eventId}/clone`, body),
+  end: (eventId: string) => api<null>('POST', `/api/events/${eventId}/end`),
+  remove: (eventId: string) => api<null>('DELETE', `/api/events/${eventId}`),
+  report: (eventId: string) => api<EventReport>('GET', `/api/events/${id(eventId)}/report`),
+};
+
+export const directory = {
+  groups: (search: string) => api<Group[]>('GET', `/api/directory/groups${query({ search })}`),
+  users: (search: string) => api<User[]>('GET', `/api/directory/users${query({ search })}`),
+  setCloudPassword: (userId: string, password: string) => api<null>('PUT', `/api/users/${id(userId)}/cloud-password`, { password }),
+  connection: () => api<ConnectionView>('GET', '/api/directory/connection'),
+  connect: (body: ConnectionInput) => api<ConnectionView>('PUT', '/api/directory/connection', body),
+  disconnect: () => api<null>('DELETE', '/api/directory/connection'),
+  permissions: () => api<Permissions>('GET', '/api/directory/permissions'),
+  sync: () => api<SyncStatus>('GET', '/api/directory/sync'),
+  syncNow: () => api<unknown>('POST', '/api/directory/sync', {}),
+  expansions: () => api<Expansions>('GET', '/api/directory/expansions'),
+  clientSummary: () => api<ClientSummary>('GET', '/api/clients/summary'),
+};
+
+export const notify = {
+  settings: () => api<NotifySettings>('GET', '/api/notify/settings'),
+  /** Only the parts sent change; secrets are write-only (a value replaces, null removes). */
+  updateSettings: (body: Record<string, unknown>) => api<NotifySettings>('PATCH', '/api/notify/settings', body),
+  test: (channel: 'email' | 'sms', to: string) => api<TestResult>('POST', '/api/notify/test', { channel, to }),
+  log: (filter: { channel?: string }, cursor: string | null, limit: number) =>
+    api<Page<SendLogRow>>('GET', `/api/notify/log${query({ ...filter, cursor, limit: String(limit) })}`),
+  consents: (search: string) => api<SmsConsent[]>('GET', `/api/notify/consents${query({ search })}`),
+};
+
+export const mail = {
+  status: () => api<MailStatus>('GET', '/api/mail/status'),
+  settings: () => api<MailSettings>('GET', '/api/mail/settings'),
+  saveSettings: (body: MailSettingsInput) => api<MailSettings>('PUT', '/api/mail/settings', body),
+};
+
+export interface MonitorLogFilter {
+  check?: string;
+  outcome?: string;
+  decision?: string;
+}
+
+export const monitors = {
+  list: () => api<MonitorView[]>('GET', '/api/monitors'),
+  create: (body: MonitorInput) => api<MonitorView>('POST', '/api/monitors', body),
+  update: (monitorId: string, body: MonitorInput) => api<MonitorView>('PUT', `/api/monitors/${monitorId}`, body),
+  /** The operator's actions: `suppress` (with hours), `resume`, `auto-activation/cancel`. */
+  act: (monitorId: string, action: 'suppress' | 'resume' | 'auto-activation/cancel', body: { hours?: number } = {}) =>
+    api<unknown>('POST', `/api/monitors/${monitorId}/${action}`, body),
+  series: (monitorId: string, range: string) => api<MonitorSeries>('GET', `/api/monitors/${monitorId}/series${query({ range })}`),
+  log: (monitorId: string, filter: MonitorLogFilter, cursor: string | null, limit: number) =>
+    api<Page<MonitorLogEntry>>('GET', `/api/monitors/${monitorId}/log${query({ ...filter, cursor, limit: String(limit) })}`),
+};
+
+export interface AuditQuery {
+  category?: string;
+  actor?: string;
+  from?: string;
+  to?: string;
+}
+
+export const audit = {
+  entries: (filter: AuditQuery, cursor: string | null, limit: number) =>
+    api<Page<AuditEntry>>('GET', `/api/audit${query({ ...filter, cursor, limit: String(limit) })}`),
+  /** The same filters as a CSV download (a link, not a fetch). */
+  csvUrl: (filter: AuditQuery) => `/api/audit/export.csv${query({ ...filter })}`,
+};
+
+export const readiness = {
+  dns: () => api<DnsReport>('GET', '/api/readiness/dns'),
+  users: () => api<UserFigures>('GET', '/api/readiness/users'),
+  settings: () => api<ReadinessSettings>('GET', '/api/readiness/settings'),
+  saveSettings: (body: ReadinessSettingsInput) => api<ReadinessSettings>('PUT', '/api/readiness/settings', body),
+};

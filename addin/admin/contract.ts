@@ -1,0 +1,207 @@
+/**
+ * The admin API's request and response shapes, in one place. Where the server exports the type of a
+ * view it is imported from there (type-only: nothing of the server is bundled) and mapped to its JSON
+ * form (`Wire`: dates arrive as ISO strings); where the server builds the view inline (mail, monitor,
+ * notification log), the shape is declared here once. Pages import from here, never re-declare.
+ */
+import type { AdminView } from '../../server/auth/admins';
+import type { AuditEntry as ServerAuditEntry } from '../../server/audit/service';
+import type { ClientService } from '../../server/clients/service';
+import type { ConnectionView as ServerConnectionView } from '../../server/directory/graph/connection';
+import type { SyncStatus as ServerSyncStatus } from '../../server/directory/graph/sync';
+import type { GroupSummary, UserSummary } from '../../server/directory/service';
+import type { EventView } from '../../server/events/service';
+import type { FieldError } from '../../server/http/problem';
+import type { MonitorSettings } from '../../server/monitor/model';
+import type { SendResult } from '../../server/notify/service';
+import type { SettingsView } from '../../server/notify/settings';
+import type { ReadinessService } from '../../server/readiness/service';
+import type { ReportService } from '../../server/reports/service';
+import type { Role } from '../../server/shared/constants';
+
+/** A server view as it arrives over JSON: Date fields become ISO strings. */
+export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+
+export type { FieldError, Role };
+
+/** A cursor page (`?cursor=` from `nextCursor`; null: no more). */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+// ---- sign-in ------------------------------------------------------------------------------------
+
+/** `GET /api/auth/me`: who is signed in. */
+export interface Me {
+  email: string;
+  tenantId: string;
+  role: Role;
+}
+export type Admin = Wire<AdminView>;
+export type AuditEntry = Wire<ServerAuditEntry>;
+
+// ---- continuity events --------------------------------------------------------------------------
+
+/** An event as `GET /api/events` returns it; `GET /api/events/:id` adds the SMS phone attribute. */
+export type ContinuityEvent = Omit<Wire<EventView>, 'sms'> & {
+  sms: (NonNullable<Wire<EventView>['sms']> & { phoneAttribute?: string | null }) | null;
+};
+export type CloudPasswordReset = ContinuityEvent['cloudPasswordReset'];
+export type Group = Wire<GroupSummary>;
+export type EventReport = Wire<Awaited<ReturnType<ReportService['report']>>>;
+
+// ---- directory ----------------------------------------------------------------------------------
+
+export type User = Wire<UserSummary>;
+export type ConnectionView = Wire<ServerConnectionView>;
+export interface ConnectionInput {
+  entraTenantId: string;
+  clientId: string;
+  clientSecret?: string;
+  syncIntervalMinutes: number;
+}
+export type SyncStatus = Wire<ServerSyncStatus>;
+export type ClientSummary = Wire<Awaited<ReturnType<ClientService['summary']>>>;
+export interface Permissions {
+  granted: boolean;
+  permissions: { permission: string; status: string; neededFor: string }[];
+}
+/** `GET /api/directory/expansions`: the groups whose members are expanded, and how far. */
+export interface Expansions {
+  lastSuccessfulSync: string | null;
+  lastError: string | null;
+  groups: {
+    groupId: string;
+    displayName: string;
+    mail: string | null;
+    kind: string;
+    extended: boolean;
+    membership: string;
+    memberCount: number;
+    addressCount: number;
+  }[];
+}
+
+// ---- notifications ------------------------------------------------------------------------------
+
+export type NotifySettings = Wire<SettingsView>;
+export type TestResult = Wire<SendResult>;
+/** `GET /api/notify/log`: one send attempt. */
+export interface SendLogRow {
+  id: string;
+  at: string;
+  channel: 'email' | 'sms';
+  provider: string;
+  recipient: string;
+  purpose: string;
+  attempt: number;
+  status: 'sent' | 'retrying' | 'failed';
+  providerReply: string | null;
+}
+/** `GET /api/notify/consents`: each user's SMS number (under the tenant's phone attribute) and consent. */
+export interface SmsConsent {
+  userId: string;
+  optedIn: boolean;
+  at: string | null;
+  source: string | null;
+  phone: string | null;
+}
+
+// ---- mail ---------------------------------------------------------------------------------------
+
+export interface ServerAddress {
+  host: string;
+  port: number;
+}
+export interface MailSettings {
+  primaryServers: ServerAddress[];
+  relay: ServerAddress | null;
+  retentionDays: number;
+}
+/** `PUT /api/mail/settings`: what the admin typed; a value that is not a number is sent as typed, so the server's 422 names the field. */
+export interface MailSettingsInput {
+  primaryServers: { host: string; port: number | string }[];
+  relay: { host: string; port: number | string } | null;
+  retentionDays: number | string;
+}
+export interface MailStatus {
+  queued: number;
+  deferred?: number;
+  held: number;
+  delivered?: number;
+  failed?: number;
+  release: { state: 'running' | 'done'; startedAt: string; finishedAt: string | null; total: number; released: number; stillHeld: number } | null;
+}
+
+// ---- monitors -----------------------------------------------------------------------------------
+
+/** A monitor as the API returns it: its settings (the server's model) and its live state. */
+export interface MonitorView extends MonitorSettings {
+  id: string;
+  defaultGroup: { id: string; displayName: string | null } | null;
+  state: {
+    status: 'detected' | 'normal';
+    failureCount: number;
+    detectedAt: string | null;
+    lastAlertAt: string | null;
+    lastWindowStart: string | null;
+    lastDecision: string | null;
+    suppressedUntil: string | null;
+    autoActivation: { enabled: boolean; firesAt: string | null; cancelled: boolean; eventId: string | null };
+  };
+  warnings?: FieldError[];
+}
+export type MonitorInput = Omit<MonitorSettings, 'address'> & { address?: string };
+/** `GET /api/monitors/:id/log`: one check or decision of the detector. */
+export interface MonitorLogEntry {
+  id: string;
+  at: string;
+  check: string;
+  route: string | null;
+  probeId: string | null;
+  address: string | null;
+  latencyMs: number | null;
+  outcome: string;
+  error: string | null;
+  failureCount: number;
+  decision: string | null;
+  alertId: string | null;
+}
+/** `GET /api/monitors/:id/series`: latency and failures per bucket. */
+export interface MonitorSeries {
+  range: '24h' | '7d';
+  bucketMinutes: number;
+  points: { at: string; outboundMs: number | null; inboundMs: number | null; failedChecks: number }[];
+}
+
+// ---- readiness ----------------------------------------------------------------------------------
+
+export type ReadinessSettings = Wire<Awaited<ReturnType<ReadinessService['settings']>>>;
+export interface ReadinessSettingsInput {
+  region: string | null;
+  customInclude: string | null;
+}
+export type UserFigures = Wire<Awaited<ReturnType<ReadinessService['users']>>>;
+export type { DnsReport, MonitorAlerts } from './readiness/checks';
+
+// ---- request bodies the server reads by hand (no exported schema) ------------------------------
+
+/** `POST /api/events`, `PATCH /api/events/:id`, `POST /api/events/:id/clone`: only the fields that change. */
+export interface EventInput {
+  description?: string;
+  notes?: string;
+  outlookContinuity?: boolean;
+  cloudPasswordReset?: CloudPasswordReset;
+  expandDistributionLists?: boolean;
+  pauseInboundDelivery?: boolean;
+  timeZone?: string;
+  appNotifications?: { startMessage: string; endMessage: string };
+  affectedGroupId?: string;
+  /** Wall-clock times in `timeZone`. */
+  startLocal?: string;
+  endLocal?: string | null;
+  /** null: eternal. */
+  end?: null;
+  sms?: { groupId: string; startMessage: string; endMessage: string; startSendAtLocal?: string } | null;
+}

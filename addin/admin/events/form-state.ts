@@ -1,0 +1,112 @@
+/**
+ * The continuity event form's state: what the form holds (wall-clock times as typed), its start
+ * values for a new event, an edit or a clone, and the request body built from it (for an edit, only
+ * what changed). No React: the form component (EventForm.tsx) renders it.
+ */
+import type { ContinuityEvent, EventInput, FieldError } from '../contract';
+import { browserZone, localInputValue } from '../time';
+
+export type FormMode = { kind: 'new' } | { kind: 'edit'; event: ContinuityEvent } | { kind: 'clone'; event: ContinuityEvent };
+
+const local16 = (s: string | null | undefined) => (s ? s.slice(0, 16) : '');
+
+export type State = Pick<
+  ContinuityEvent,
+  'description' | 'notes' | 'outlookContinuity' | 'cloudPasswordReset' | 'expandDistributionLists' | 'pauseInboundDelivery' | 'timeZone'
+> & {
+  group: { id: string; displayName: string } | null;
+  startLocal: string;
+  endLocal: string;
+  eternal: boolean;
+  startMessage: string;
+  endMessage: string;
+  smsOn: boolean;
+  smsGroup: { id: string; displayName: string } | null;
+  smsStart: string;
+  smsEnd: string;
+  smsSendAtLocal: string;
+};
+
+export function initial(mode: FormMode): State {
+  if (mode.kind === 'new') {
+    const timeZone = browserZone();
+    return {
+      description: '',
+      group: null,
+      notes: '',
+      outlookContinuity: true,
+      cloudPasswordReset: 'inherit',
+      expandDistributionLists: false,
+      pauseInboundDelivery: false,
+      timeZone,
+      startLocal: localInputValue(new Date(), timeZone),
+      endLocal: '',
+      eternal: true,
+      startMessage: '',
+      endMessage: '',
+      smsOn: false,
+      smsGroup: null,
+      smsStart: '',
+      smsEnd: '',
+      smsSendAtLocal: '',
+    };
+  }
+  const e = mode.event;
+  return {
+    description: e.description,
+    // A clone never copies the affected group: the admin picks it again.
+    group: mode.kind === 'clone' ? null : { id: e.affectedGroupId, displayName: e.affectedGroup?.displayName ?? e.affectedGroupId },
+    notes: e.notes,
+    outlookContinuity: e.outlookContinuity,
+    cloudPasswordReset: e.cloudPasswordReset,
+    expandDistributionLists: e.expandDistributionLists,
+    pauseInboundDelivery: e.pauseInboundDelivery,
+    timeZone: e.timeZone,
+    startLocal: local16(e.startLocal),
+    endLocal: local16(e.endLocal),
+    eternal: e.end === null,
+    startMessage: e.appNotifications.startMessage,
+    endMessage: e.appNotifications.endMessage,
+    smsOn: e.sms !== null,
+    smsGroup: e.sms ? { id: e.sms.groupId, displayName: e.sms.group?.displayName ?? e.sms.groupId } : null,
+    smsStart: e.sms?.startMessage ?? '',
+    smsEnd: e.sms?.endMessage ?? '',
+    smsSendAtLocal: local16(e.sms?.startSendAtLocal),
+  };
+}
+
+/** The request body: every field for new events and clones, only what changed for an edit. */
+export function bodyOf(mode: FormMode, s: State, start: State): EventInput {
+  const zoneChanged = s.timeZone !== start.timeZone;
+  const all = mode.kind !== 'edit';
+  const body: EventInput = {
+    description: s.description,
+    notes: s.notes,
+    outlookContinuity: s.outlookContinuity,
+    cloudPasswordReset: s.cloudPasswordReset,
+    expandDistributionLists: s.expandDistributionLists,
+    pauseInboundDelivery: s.pauseInboundDelivery,
+    timeZone: s.timeZone,
+    appNotifications: { startMessage: s.startMessage, endMessage: s.endMessage },
+  };
+  if (s.group) body.affectedGroupId = s.group.id;
+  if (all || zoneChanged || s.startLocal !== start.startLocal) body.startLocal = s.startLocal;
+  if (s.eternal) {
+    if (all || !start.eternal) body.end = null;
+  } else if (all || zoneChanged || start.eternal || s.endLocal !== start.endLocal) body.endLocal = s.endLocal || null;
+  if (!s.smsOn) {
+    if (all || start.smsOn) body.sms = null;
+  } else {
+    const sms: NonNullable<EventInput['sms']> = { groupId: s.smsGroup?.id ?? '', startMessage: s.smsStart, endMessage: s.smsEnd };
+    // An untouched send time is left to the server, which keeps its lead time when the start moves.
+    if (s.smsSendAtLocal && (zoneChanged || s.smsSendAtLocal !== start.smsSendAtLocal)) sms.startSendAtLocal = s.smsSendAtLocal;
+    body.sms = sms;
+  }
+  return body;
+}
+
+/** Errors for a field: the server reports a wall-clock field as e.g. `startLocal`. */
+export function errorFor(errors: FieldError[], ...paths: string[]): string | undefined {
+  const found = errors.filter((e) => paths.some((p) => e.path === p || e.path === `${p}Local`));
+  return found.length ? found.map((e) => e.message.charAt(0).toUpperCase() + e.message.slice(1)).join('; ') : undefined;
+}
