@@ -51,7 +51,7 @@ const FIELD_LABELS: Record<string, string> = {
 
 function changedFields(after: unknown): string {
   if (!after || typeof after !== 'object') return '';
-  const keys = Object.keys(after).filter((k) => k !== 'endedEarly' && k !== 'clonedFrom');
+  const keys = Object.keys(after).filter((k) => k !== 'endedEarly' && k !== 'clonedFrom' && k !== 'requestedEnd');
   return keys.map((k) => FIELD_LABELS[k] ?? k).join(', ');
 }
 
