@@ -50,6 +50,17 @@ export function createApp(options: AppOptions): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
+      // One short line per request: full headers (cookies, user agents, forwarded chains) drowned the
+      // lines an admin needs at info, such as the one-time bootstrap password.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use((_req, res, next) => {

@@ -4,6 +4,7 @@ import { requireAdmin, currentAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import { unprocessable } from '../http/problem';
 import { parseQuery } from '../http/validate';
+import { AUDIT_CATEGORIES } from './categories';
 import { InvalidCursorError, type AuditService } from './service';
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
@@ -32,6 +33,11 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditService }): R
       if (err instanceof InvalidCursorError) throw unprocessable([{ path: 'cursor', message: err.message }]);
       throw err;
     }
+  });
+
+  /** Every category the server writes, for the filter (the page never keeps its own copy). */
+  router.get('/api/audit/categories', requireAdmin(auth), (_req, res) => {
+    res.json(AUDIT_CATEGORIES);
   });
 
   router.get('/api/audit/export.csv', requireAdmin(auth), async (req, res) => {

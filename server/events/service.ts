@@ -195,7 +195,10 @@ export function createEventService(deps: {
       const filter = showAll ? { tenantId } : { tenantId, $or: [{ end: null }, { end: { $gt: t } }] };
       const records = await events.find(filter).sort({ start: 1, _id: 1 }).lean<EventRecord[]>();
       const names = await groupNames(tenantId, records);
-      return records.map((r) => toView(r, names, t));
+      const views = records.map((r) => toView(r, names, t));
+      // Current and pending by start; then the expired ones, the most recently ended first.
+      const expired = views.filter((v) => v.status === 'expired').sort((a, b) => b.end!.localeCompare(a.end!) || b.start.localeCompare(a.start));
+      return [...views.filter((v) => v.status !== 'expired'), ...expired];
     },
 
     async get(tenantId: string, id: string): Promise<EventView> {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname as osHostname } from 'node:os';
 import { Types } from 'mongoose';
 import type { Logger } from 'pino';
-import { csvRow } from '../audit/csv';
+import { csvHeader, csvRow } from '../audit/csv';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import type { Entra } from '../directory/graph/index';
@@ -835,7 +835,7 @@ export function createMonitorService(options: MonitorOptions) {
 
     async *exportCsv(tenantId: string, id: string, filter: LogFilter): AsyncGenerator<string> {
       await load(tenantId, id);
-      yield csvRow(LOG_CSV_COLUMNS);
+      yield csvHeader(LOG_CSV_COLUMNS);
       let cursor: string | undefined;
       do {
         const page = await service.log(tenantId, id, filter, { cursor, limit: 500 });

@@ -5,7 +5,7 @@
  * reported as unknown with the reason, never as zero.
  */
 import type { AuditService } from '../audit/service';
-import { csvRow } from '../audit/csv';
+import { csvHeader, csvRow } from '../audit/csv';
 import type { ClientService } from '../clients/service';
 import type { DirectoryService } from '../directory/service';
 import type { EventService, EventView } from '../events/service';
@@ -240,7 +240,7 @@ export function createReportService(deps: {
     async *csv(tenantId: string, eventId: string): AsyncGenerator<string> {
       const r = await this.report(tenantId, eventId);
       const zone = r.event.timeZone;
-      yield csvRow(['section', `time (${zone})`, 'item', 'value']);
+      yield csvHeader(['section', `time (${zone})`, 'item', 'value']);
       const fact = (item: string, value: unknown) => csvRow(['event', '', item, value]);
       yield fact('description', r.event.description);
       yield fact('status', r.event.status + (r.event.endedEarly ? ' (ended early)' : ''));

@@ -261,8 +261,21 @@ describe('listing, editing, ending and cloning', () => {
     expect(list.map((e) => e.id)).not.toContain(expired);
     expect(list.every((e) => e.status !== 'expired')).toBe(true);
     expect([...list].sort((a, b) => a.start.localeCompare(b.start))).toEqual(list);
-    const all = (await admin.get('/api/events?show=all').expect(200)).body as { id: string; status: string }[];
+    const all = (await admin.get('/api/events?show=all').expect(200)).body as { id: string; status: string; end: string }[];
     expect(all.find((e) => e.id === expired)?.status).toBe('expired');
+    // Expired ones come after the others, the most recently ended first.
+    const ended = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Past, later ended', start: iso(Date.now() - 3 * DAY), end: null }))
+        .expect(201)
+    ).body.id;
+    await admin.post(`/api/events/${ended}/end`).expect(200);
+    const again = (await admin.get('/api/events?show=all').expect(200)).body as { id: string; status: string; end: string }[];
+    const firstExpired = again.findIndex((e) => e.status === 'expired');
+    expect(again.slice(firstExpired).every((e) => e.status === 'expired')).toBe(true);
+    const expiredIds = again.filter((e) => e.status === 'expired').map((e) => e.id);
+    expect(expiredIds.indexOf(ended)).toBeLessThan(expiredIds.indexOf(expired));
   });
 
   it('edits an event and audits the changed fields only', async () => {

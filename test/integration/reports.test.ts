@@ -187,6 +187,7 @@ describe('post-incident report', () => {
     const res = await admin.get(`/api/events/${eventId}/report.csv`).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="lifeboat-event-report-${eventId}.csv"`);
+    expect(res.text.startsWith('\uFEFFsection,')).toBe(true);
     const lines = res.text.trim().split('\r\n');
     expect(lines[0]).toBe('section,time (Europe/Berlin),item,value');
     expect(lines).toContain(`event,,description,"'=HYPERLINK(""http://evil.example"") outage"`);

@@ -1,6 +1,7 @@
 /** The audit trail: filters, newest first with "Load more" (cursor), and the same filters as CSV. */
 import { Button, Field, Input, Link, Select, Text, makeStyles } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
+import { AUDIT_CATEGORIES } from '../../../server/audit/categories';
 import { api, query, type FieldError } from '../api';
 import { Empty, ErrorBar, Loading, PageHead, ScrollTable } from '../common';
 import { showInstant } from '../time';
@@ -22,7 +23,7 @@ interface Filters {
   to: string;
 }
 
-const CATEGORIES = ['continuity', 'directory', 'mail', 'monitor', 'security'];
+const CATEGORIES = AUDIT_CATEGORIES;
 
 const useStyles = makeStyles({
   filters: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(240px, 1fr))', gap: '12px', alignItems: 'end', marginBottom: '12px' },
