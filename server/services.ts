@@ -33,6 +33,7 @@ import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
 import { monitorModels } from './monitor/model';
+import { monitorResetOverride } from './monitor/reset-policy';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
 import { notifyAlertSender } from './monitor/alerts';
 import { createPortalService } from './portal/service';
@@ -134,8 +135,10 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   // Queued mail is held when a pausing event starts; held mail is released when none covers it any more.
   scheduler.onTransition((_transition, event) => mail.onEventChange(event));
   events.onEventChanged((event) => mail.onEventChange(event));
+  const monitorStore = monitorModels(conn);
   const notify = createNotifyService({
     models: notifyModels(conn),
+    resetOverride: monitorResetOverride(monitorStore),
     audit,
     box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
     logger: options.logger,
@@ -173,7 +176,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
   });
   const monitor = createMonitorService({
-    models: monitorModels(conn),
+    models: monitorStore,
     tenants,
     directory,
     events,

@@ -5,6 +5,7 @@
  */
 import { Schema, Types, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';
+import { CLOUD_PASSWORD_RESET, type CloudPasswordReset } from '../events/model';
 
 export interface MonitorState {
   failureCount: number;
@@ -49,6 +50,8 @@ export interface MonitorSettings {
   defaultDurationHours: number;
   timeZone: string;
   autoActivation: { enabled: boolean; afterMinutes: number };
+  /** Allow Cloud Password Reset: anything but 'inherit' overrides the events' and the tenant's. */
+  cloudPasswordReset: CloudPasswordReset;
 }
 
 export interface MonitorRecord extends MonitorSettings {
@@ -97,6 +100,7 @@ const monitorSchema = new Schema<MonitorRecord>(
     defaultDurationHours: { type: Number, default: 4 },
     timeZone: { type: String, default: 'UTC' },
     autoActivation: { enabled: { type: Boolean, default: false }, afterMinutes: { type: Number, default: 30 } },
+    cloudPasswordReset: { type: String, enum: CLOUD_PASSWORD_RESET, default: 'inherit' },
     state: { type: stateSchema, default: () => ({ ...INITIAL_STATE }) },
     suppressedUntil: { type: Date, default: null },
     answeredAt: { type: Date, default: null },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
+import { CLOUD_PASSWORD_RESET } from '../events/model';
 import { isValidTimeZone } from '../events/zoned-time';
 import { unprocessable } from '../http/problem';
 import { parseBody, parseQuery } from '../http/validate';
@@ -69,6 +70,7 @@ const monitorBody = z.object({
         .default(30),
     })
     .default({ enabled: false, afterMinutes: 30 }),
+  cloudPasswordReset: z.enum(CLOUD_PASSWORD_RESET).default('inherit'),
 });
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));

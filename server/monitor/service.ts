@@ -155,6 +155,7 @@ export function createMonitorService(options: MonitorOptions) {
       defaultDurationHours: m.defaultDurationHours,
       timeZone: m.timeZone,
       autoActivation: { enabled: m.autoActivation.enabled, afterMinutes: m.autoActivation.afterMinutes },
+      cloudPasswordReset: m.cloudPasswordReset ?? 'inherit',
       state: {
         status: m.state.detected ? ('detected' as const) : ('normal' as const),
         failureCount: m.state.failureCount,
@@ -236,6 +237,7 @@ export function createMonitorService(options: MonitorOptions) {
     defaultDurationHours: input.defaultDurationHours,
     timeZone: input.timeZone,
     autoActivation: input.autoActivation,
+    cloudPasswordReset: input.cloudPasswordReset,
   });
   const auditable = (m: Partial<MonitorRecord>) => {
     const {

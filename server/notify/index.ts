@@ -6,6 +6,7 @@ import type { TenantService } from '../tenants/service';
 import type { UserAuthService } from '../user-auth/service';
 import { createConsentService } from './consent';
 import { createEventSms } from './event-sms';
+import type { ResetChannel } from './model';
 import { createResetService } from './reset';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { forbidden } from '../http/problem';
@@ -21,6 +22,8 @@ export interface NotifyOptions extends NotifyCoreOptions {
   throttle: LoginThrottle;
   userAuth: UserAuthService;
   secret: string;
+  /** A continuity monitor record's own Allow Cloud Password Reset, which overrides events and tenant. */
+  resetOverride?: (tenantId: string) => Promise<ResetChannel | null>;
   /** The event-SMS loop's longest sleep. */
   pollMs?: number;
 }
@@ -52,6 +55,7 @@ export function createNotifyService(options: NotifyOptions) {
     audit: options.audit,
     secret: options.secret,
     now,
+    monitorOverride: options.resetOverride,
   });
   return {
     ...core,
