@@ -21,11 +21,18 @@ const PHONE = z
   .regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, like +15550100');
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
 
+/** One direction: on or off, with its own thresholds (null or absent: the monitor's shared ones). */
+const direction = z.object({
+  enabled: z.boolean(),
+  latencyThresholdSeconds: z.number().int().min(1).max(3600).nullable().default(null),
+  failureThreshold: z.number().int().min(1).max(100).nullable().default(null),
+});
+
 const monitorBody = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
   enabled: z.boolean().default(true),
-  inbound: z.object({ enabled: z.boolean() }).default({ enabled: true }),
-  outbound: z.object({ enabled: z.boolean() }).default({ enabled: true }),
+  inbound: direction.default({ enabled: true, latencyThresholdSeconds: null, failureThreshold: null }),
+  outbound: direction.default({ enabled: true, latencyThresholdSeconds: null, failureThreshold: null }),
   probeMailbox: z
     .string()
     .trim()

@@ -23,7 +23,7 @@ import { PORTAL_LINK_HOURS, signPortalToken } from '../portal/token';
 import { createAddressBook } from './address-book';
 import type { AlertMessage, AlertResult, AlertSender } from './alerts';
 import { createChecks, probeIdOf, type CheckRow } from './checks';
-import { decide } from './detector';
+import { decide, directionThresholds } from './detector';
 import {
   INITIAL_STATE,
   type AlertRecord,
@@ -135,14 +135,20 @@ export function createMonitorService(options: MonitorOptions) {
     };
   }
 
+  const directionView = (d: MonitorRecord['inbound']) => ({
+    enabled: d.enabled,
+    latencyThresholdSeconds: d.latencyThresholdSeconds ?? null,
+    failureThreshold: d.failureThreshold ?? null,
+  });
+
   async function view(m: MonitorRecord, warnings: FieldError[] = []) {
     const group = m.defaultGroupId ? await directory.getGroup(m.tenantId, m.defaultGroupId) : null;
     return {
       id: m._id,
       name: m.name,
       enabled: m.enabled,
-      inbound: { enabled: m.inbound.enabled },
-      outbound: { enabled: m.outbound.enabled },
+      inbound: directionView(m.inbound),
+      outbound: directionView(m.outbound),
       probeMailbox: m.probeMailbox,
       address: m.address,
       latencyThresholdSeconds: m.latencyThresholdSeconds,
@@ -370,7 +376,9 @@ export function createMonitorService(options: MonitorOptions) {
     const { outbound, inbound } = await runChecks(first, deadline);
     const ranOutbound = outbound !== null && outbound.outcome !== 'skipped';
     const ranInbound = inbound.some((r) => r.outcome !== 'skipped');
-    const failed = (ranOutbound && bad(outbound!)) || (ranInbound && inbound.every(bad));
+    const failedOutbound = ranOutbound && bad(outbound!);
+    const failedInbound = ranInbound && inbound.every(bad);
+    const failed = failedOutbound || failedInbound;
     const idle = !ranOutbound && !ranInbound;
 
     // The settings as they are now (an admin may have suppressed or answered during the window).
@@ -379,9 +387,10 @@ export function createMonitorService(options: MonitorOptions) {
     const t = now();
     const out = decide(
       m.state ?? INITIAL_STATE,
-      { failed, idle },
+      { failed, idle, failedInbound, failedOutbound },
       {
         failureThreshold: m.failureThreshold,
+        directions: directionThresholds(m),
         repeatMs: m.repeatMinutes * minuteMs,
         suppressedUntil: m.suppressedUntil,
         autoActivation: m.autoActivation.enabled ? { enabled: true, afterMs: m.autoActivation.afterMinutes * minuteMs } : null,
