@@ -336,6 +336,13 @@ describe('listing, editing, ending and cloning', () => {
   it('clones with every detail but the affected group, which must be given', async () => {
     const missing = await admin.post(`/api/events/${pending}/clone`).send({}).expect(422);
     expect(paths(missing)).toEqual(['affectedGroupId']);
+    await admin
+      .patch(`/api/events/${pending}`)
+      .send({
+        appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'Back to Outlook' },
+        sms: { groupId: 'g-sales', startMessage: 'Mail is down', endMessage: 'Mail is back' },
+      })
+      .expect(200);
     const clone = await admin.post(`/api/events/${pending}/clone`).send({ affectedGroupId: 'g-ops' }).expect(201);
     const original = (await admin.get(`/api/events/${pending}`).expect(200)).body;
     expect(clone.body.id).not.toBe(pending);
@@ -347,6 +354,14 @@ describe('listing, editing, ending and cloning', () => {
       pauseInboundDelivery: true,
       start: original.start,
       end: original.end,
+      appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'Back to Outlook' },
+      sms: {
+        groupId: 'g-sales',
+        group: { id: 'g-sales', displayName: 'Sales' },
+        startMessage: 'Mail is down',
+        endMessage: 'Mail is back',
+        startSendAt: original.sms.startSendAt,
+      },
     });
     // An ended event's times are over: a clone of it needs new ones.
     const now = Date.now();

@@ -61,8 +61,9 @@ async function send(to: string[], subject: string) {
   return sendOne(port, { from, to, message: simpleMessage({ from, to: to.join(', '), subject }) });
 }
 
+/** Every accepted message is in the database and routed (nothing waits in the spool or the routing journal). */
 async function routed() {
-  await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+  await eventually(async () => expect(ctx.services.mail.unrouted()).toBe(0));
 }
 
 interface Report {
