@@ -83,7 +83,15 @@ export function createApp(options: AppOptions): Express {
   );
   app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
-  app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory, smsPhoneAttribute: services.notify.phoneAttribute }));
+  app.use(
+    eventRoutes({
+      auth: services.auth,
+      events: services.events,
+      directory: services.directory,
+      smsPhoneAttribute: services.notify.phoneAttribute,
+      smsRuns: services.notify.smsRuns.runsOf,
+    }),
+  );
   app.use(reportRoutes({ auth: services.auth, reports: services.reports }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status, receipts: services.receipts }));

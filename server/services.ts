@@ -166,6 +166,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     // The monitor is composed below; the report asks it only when a report is requested.
     detection: (tenantId, source) => monitor.detectionOf(tenantId, source),
+    smsRuns: notify.smsRuns.runsOf,
   });
   const readiness = createReadinessService({
     directory,

@@ -8,6 +8,7 @@ import { createConsentService } from './consent';
 import { createEventSms } from './event-sms';
 import type { ResetChannel } from './model';
 import { createResetService } from './reset';
+import { createSmsRuns } from './sms-runs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { forbidden } from '../http/problem';
 import { twilioSignature } from './providers';
@@ -57,11 +58,13 @@ export function createNotifyService(options: NotifyOptions) {
     now,
     monitorOverride: options.resetOverride,
   });
+  const smsRuns = createSmsRuns({ core, consents, directory: options.directory, models: options.models });
   return {
     ...core,
     phoneAttribute,
     consents,
     eventSms,
+    smsRuns,
     reset,
     /**
      * A reply posted by the SMS gateway (STOP / START). Accepted only with a valid Twilio signature
