@@ -13,6 +13,7 @@ import { entraRoutes } from './directory/graph/routes';
 import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
+import { mailQueueRoutes } from './mail/admin-queue-routes';
 import { mailRoutes } from './mail/routes';
 import { monitorRoutes } from './monitor/routes';
 import { portalRoutes } from './portal/routes';
@@ -98,6 +99,7 @@ export function createApp(options: AppOptions): Express {
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
+  app.use(mailQueueRoutes({ auth: services.auth, queue: services.mailQueue }));
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));

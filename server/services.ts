@@ -33,6 +33,7 @@ import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
 import { monitorModels } from './monitor/model';
+import { createMailQueueAdmin } from './mail/admin-queue';
 import { monitorResetOverride } from './monitor/reset-policy';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
 import { notifyAlertSender } from './monitor/alerts';
@@ -209,6 +210,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     clients,
     entra,
     mail,
+    mailQueue: createMailQueueAdmin({ models: mail.models, audit, now: options.now ?? (() => new Date()), wake: () => mail.worker.wake() }),
     notify,
     monitor,
     portal,

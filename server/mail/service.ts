@@ -460,7 +460,7 @@ export function createMailService(options: MailOptions) {
     },
     /** An inbound row whose recipient a current pausing event covers is held instead of attempted. */
     async holdFor(row: DeliveryRecord): Promise<string[]> {
-      if (row.kind !== 'inbound' || !row.recipientId) return [];
+      if (row.kind !== 'inbound' || !row.recipientId || row.releasedBy) return [];
       return pausingFor(row.tenantId, row.recipientId, await pausingEvents(row.tenantId));
     },
   };
@@ -475,7 +475,7 @@ export function createMailService(options: MailOptions) {
   async function holdTenant(tenantId: string): Promise<void> {
     const pausing = await pausingEvents(tenantId);
     if (!pausing.length) return;
-    const rows = await models.queue.find({ tenantId, kind: 'inbound' }, { _id: 1, recipientId: 1 }).lean();
+    const rows = await models.queue.find({ tenantId, kind: 'inbound', releasedBy: null }, { _id: 1, recipientId: 1 }).lean();
     let held = 0;
     let busy = 0;
     for (const r of rows) {
