@@ -21,6 +21,7 @@ import { notifyRoutes } from './notify/routes';
 import { readinessRoutes } from './readiness/routes';
 import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
+import { passwordImportRoutes } from './user-auth/import-routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
@@ -80,7 +81,14 @@ export function createApp(options: AppOptions): Express {
 
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(
-    directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }),
+    directoryRoutes({
+      auth: services.auth,
+      directory: services.directory,
+      entra: services.entra,
+      audit: services.audit,
+      directoryFile: options.directoryFile,
+      cloudPasswordsSetAt: services.userAuth.cloudPasswordsSetAt,
+    }),
   );
   app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
@@ -95,6 +103,7 @@ export function createApp(options: AppOptions): Express {
   );
   app.use(reportRoutes({ auth: services.auth, reports: services.reports }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
+  app.use(passwordImportRoutes({ auth: services.auth, passwordImport: services.passwordImport }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status, receipts: services.receipts }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 

@@ -12,6 +12,7 @@ import { bannerReceiptModel, statusEpochModel } from './push/model';
 import { createReceiptService } from './push/receipts';
 import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
+import { createPasswordImport } from './user-auth/import';
 import { createUserAuthService } from './user-auth/service';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
@@ -210,6 +211,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     clients,
     entra,
     mail,
+    passwordImport: createPasswordImport({ directory, audit, store: userAuth.storeCloudPassword, now: options.now ?? (() => new Date()) }),
     mailQueue: createMailQueueAdmin({ models: mail.models, audit, now: options.now ?? (() => new Date()), wake: () => mail.worker.wake() }),
     notify,
     monitor,
