@@ -27,6 +27,8 @@ interface User {
   id: string;
   displayName: string;
   mail: string | null;
+  /** With include=cloudPassword: when the cloud password was set (null: none). */
+  cloudPasswordSetAt?: string | null;
 }
 
 /** GET /api/notify/consents: each user's SMS number (under the tenant's phone attribute) and consent. */
@@ -78,7 +80,7 @@ export function UsersCard({ me }: { me: Me }) {
   const c = useStyles();
   const cannot = denied(me, 'basicAdministrator');
   const [search, setSearch] = useState('');
-  const [users] = useLoad(() => api<User[]>('GET', `/api/directory/users${query({ search })}`), [search]);
+  const [users] = useLoad(() => api<User[]>('GET', `/api/directory/users${query({ search, include: 'cloudPassword' })}`), [search]);
   // Consent is extra information: the list still shows when it cannot be loaded.
   const [consents] = useLoad(() => api<SmsConsent[]>('GET', `/api/notify/consents${query({ search })}`).catch(() => [] as SmsConsent[]), [search]);
   const consentOf = (id: string) => (consents.state === 'ready' ? consents.data.find((c) => c.userId === id) : undefined);
@@ -112,6 +114,9 @@ export function UsersCard({ me }: { me: Me }) {
                     <Text weight="semibold">{u.displayName}</Text>
                     <Text size={200} className={c.meta}>
                       {u.mail ?? u.id}
+                    </Text>
+                    <Text size={200} className={c.meta} data-testid="cloud-password-state">
+                      {u.cloudPasswordSetAt ? `Cloud password set ${showInstant(u.cloudPasswordSetAt)}` : 'No cloud password'}
                     </Text>
                     <ConsentBadge consent={consentOf(u.id)} />
                   </div>
