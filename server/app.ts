@@ -14,6 +14,7 @@ import { entraRoutes } from './directory/graph/routes';
 import { directoryRoutes } from './directory/routes';
 import { clientRoutes } from './clients/routes';
 import { eventRoutes } from './events/routes';
+import { mailQueueRoutes } from './mail/admin-queue-routes';
 import { mailRoutes } from './mail/routes';
 import { monitorRoutes } from './monitor/routes';
 import { portalRoutes } from './portal/routes';
@@ -21,6 +22,7 @@ import { notifyRoutes } from './notify/routes';
 import { readinessRoutes } from './readiness/routes';
 import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
+import { passwordImportRoutes } from './user-auth/import-routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
@@ -54,6 +56,17 @@ export function createApp(options: AppOptions): Express {
         res.setHeader('X-Request-Id', id);
         return id;
       },
+      // One short line per request: full headers (cookies, user agents, forwarded chains) drowned the
+      // lines an admin needs at info, such as the one-time bootstrap password.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use((_req, res, next) => {
@@ -72,17 +85,34 @@ export function createApp(options: AppOptions): Express {
 
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(
-    directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }),
+    directoryRoutes({
+      auth: services.auth,
+      directory: services.directory,
+      entra: services.entra,
+      audit: services.audit,
+      directoryFile: options.directoryFile,
+      cloudPasswordsSetAt: services.userAuth.cloudPasswordsSetAt,
+    }),
   );
   app.use(entraRoutes({ auth: services.auth, audit: services.audit, entra: services.entra, tenants: services.tenants }));
   app.use(auditRoutes({ auth: services.auth, audit: services.audit }));
-  app.use(eventRoutes({ auth: services.auth, events: services.events, directory: services.directory, smsPhoneAttribute: services.notify.phoneAttribute }));
+  app.use(
+    eventRoutes({
+      auth: services.auth,
+      events: services.events,
+      directory: services.directory,
+      smsPhoneAttribute: services.notify.phoneAttribute,
+      smsRuns: services.notify.smsRuns.runsOf,
+    }),
+  );
   app.use(reportRoutes({ auth: services.auth, reports: services.reports }));
   app.use(userAuthRoutes({ auth: services.auth, userAuth: services.userAuth }));
+  app.use(passwordImportRoutes({ auth: services.auth, passwordImport: services.passwordImport }));
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status, receipts: services.receipts }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
+  app.use(mailQueueRoutes({ auth: services.auth, queue: services.mailQueue }));
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));

@@ -12,6 +12,7 @@ import { bannerReceiptModel, statusEpochModel } from './push/model';
 import { createReceiptService } from './push/receipts';
 import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
+import { createPasswordImport } from './user-auth/import';
 import { createUserAuthService } from './user-auth/service';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
@@ -33,6 +34,8 @@ import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
 import { createReportService } from './reports/service';
 import { monitorModels } from './monitor/model';
+import { createMailQueueAdmin } from './mail/admin-queue';
+import { monitorResetOverride } from './monitor/reset-policy';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
 import { notifyAlertSender } from './monitor/alerts';
 import { createPortalService } from './portal/service';
@@ -134,8 +137,10 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     ...options.mail,
   });
+  const monitorStore = monitorModels(conn);
   const notify = createNotifyService({
     models: notifyModels(conn),
+    resetOverride: monitorResetOverride(monitorStore),
     audit,
     box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
     logger: options.logger,
@@ -160,6 +165,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     // The monitor is composed below; the report asks it only when a report is requested.
     detection: (tenantId, source) => monitor.detectionOf(tenantId, source),
+    smsRuns: notify.smsRuns.runsOf,
   });
   const readiness = createReadinessService({
     directory,
@@ -170,7 +176,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
   });
   const monitor = createMonitorService({
-    models: monitorModels(conn),
+    models: monitorStore,
     tenants,
     directory,
     events,
@@ -204,6 +210,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     clients,
     entra,
     mail,
+    passwordImport: createPasswordImport({ directory, audit, store: userAuth.storeCloudPassword, now: options.now ?? (() => new Date()) }),
+    mailQueue: createMailQueueAdmin({ models: mail.models, audit, now: options.now ?? (() => new Date()), wake: () => mail.worker.wake() }),
     notify,
     monitor,
     portal,

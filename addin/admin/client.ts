@@ -59,7 +59,7 @@ export const events = {
 
 export const directory = {
   groups: (search: string) => api<Group[]>('GET', `/api/directory/groups${query({ search })}`),
-  users: (search: string) => api<User[]>('GET', `/api/directory/users${query({ search })}`),
+  users: (search: string, options: { include?: 'cloudPassword' } = {}) => api<User[]>('GET', `/api/directory/users${query({ search, ...options })}`),
   setCloudPassword: (userId: string, password: string) => api<null>('PUT', `/api/users/${id(userId)}/cloud-password`, { password }),
   connection: () => api<ConnectionView>('GET', '/api/directory/connection'),
   connect: (body: ConnectionInput) => api<ConnectionView>('PUT', '/api/directory/connection', body),

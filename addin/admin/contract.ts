@@ -53,7 +53,8 @@ export type EventReport = Wire<Awaited<ReturnType<ReportService['report']>>>;
 
 // ---- directory ----------------------------------------------------------------------------------
 
-export type User = Wire<UserSummary>;
+/** With include=cloudPassword: when the cloud password was set (null: none). */
+export type User = Wire<UserSummary> & { cloudPasswordSetAt?: string | null };
 export type ConnectionView = Wire<ServerConnectionView>;
 export interface ConnectionInput {
   entraTenantId: string;

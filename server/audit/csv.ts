@@ -1,5 +1,5 @@
 /**
- * RFC 4180 CSV that is safe to open in a spreadsheet: a cell that a spreadsheet would read as a
+ * RFC 4180 CSV for every export (audit, monitor log, event report), that is safe to open in a spreadsheet: a cell that a spreadsheet would read as a
  * formula (starting with =, +, -, @, tab or CR) gets a leading apostrophe (OWASP's advice).
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -15,4 +15,13 @@ export function csvCell(value: unknown): string {
 
 export function csvRow(values: unknown[]): string {
   return `${values.map(csvCell).join(',')}\r\n`;
+}
+
+/**
+ * The first line of every CSV file: a UTF-8 byte order mark, without which Excel on Windows reads
+ * the file as the ANSI code page and "Chloé" arrives as "ChloÃ©", then the header row.
+ */
+export const UTF8_BOM = '\uFEFF';
+export function csvHeader(columns: unknown[]): string {
+  return UTF8_BOM + csvRow(columns);
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { requireAdmin, currentAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import { parseQuery } from '../http/validate';
+import { AUDIT_CATEGORIES } from './categories';
 import type { AuditService } from './service';
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
@@ -26,6 +27,11 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditService }): R
   router.get('/api/audit', requireAdmin(auth), async (req, res) => {
     const { cursor, limit, ...filter } = parseQuery(listQuery, req);
     res.json(await audit.list(currentAdmin(req).tenantId, filter, { cursor, limit })); // a bad cursor: 422 naming `cursor`
+  });
+
+  /** Every category the server writes, for the filter (the page never keeps its own copy). */
+  router.get('/api/audit/categories', requireAdmin(auth), (_req, res) => {
+    res.json(AUDIT_CATEGORIES);
   });
 
   router.get('/api/audit/export.csv', requireAdmin(auth), async (req, res) => {

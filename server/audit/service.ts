@@ -1,12 +1,13 @@
 /** The audit trail: every decision and change, append-only, read back per tenant. */
 import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
+import type { AuditCategory } from './categories';
 import type { AuditContext } from './context';
-import { csvRow } from './csv';
+import { csvHeader, csvRow } from './csv';
 import type { AuditActor, AuditModel, AuditRecord, AuditTarget } from './model';
 
 export interface AuditInput {
   tenantId: string;
-  category: string;
+  category: AuditCategory;
   action: string;
   actor: AuditActor;
   target?: AuditTarget | null;
@@ -92,7 +93,7 @@ export function createAuditService(audit: AuditModel) {
 
     /** The whole filtered trail as CSV, read in pages so a long trail never sits in memory at once. */
     async *exportCsv(tenantId: string, filter: AuditFilter): AsyncGenerator<string> {
-      yield csvRow(AUDIT_CSV_COLUMNS);
+      yield csvHeader(AUDIT_CSV_COLUMNS);
       let cursor: string | undefined;
       do {
         const page = await this.list(tenantId, filter, { cursor, limit: 500 });

@@ -12,6 +12,7 @@ import { graphUnavailable, viaGraph, type Entra } from './graph/index';
 import type { DirectoryService } from './service';
 
 const searchQuery = z.object({ search: z.string().max(200).optional() });
+const userSearchQuery = searchQuery.extend({ include: z.enum(['cloudPassword']).optional() });
 
 /**
  * Where a look-up's answer came from: `graph` (live), `stored` (Graph was unavailable: the directory
@@ -24,7 +25,15 @@ export const LAST_SYNC_HEADER = 'Lifeboat-Directory-Last-Successful-Sync';
  * The directory read API. A tenant connected to Entra ID is answered by the Graph provider, any other
  * by the directory file's copy; the responses have the same shapes.
  */
-export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryService; entra: Entra; audit: AuditService; directoryFile: string }): Router {
+export function directoryRoutes(deps: {
+  auth: AuthService;
+  directory: DirectoryService;
+  entra: Entra;
+  audit: AuditService;
+  directoryFile: string;
+  /** When each user got their cloud password (user-auth), shown with the users. */
+  cloudPasswordsSetAt?: (tenantId: string) => Promise<Map<string, Date>>;
+}): Router {
   const { auth, directory, audit, entra } = deps;
   const router = Router();
 
@@ -35,7 +44,11 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
    */
   async function lookUp<T>(req: Request, live: (api: GraphApi, tenantId: string) => Promise<T>, stored: (tenantId: string) => Promise<T>) {
     const { tenantId } = currentAdmin(req);
-    const answer = (value: T, headers: Record<string, string>) => ({ value, send: (res: Response) => res.set(headers).json(value) });
+    const answer = (value: T, headers: Record<string, string>) => {
+      // send() answers with the value as it is then (a caller may decorate it first).
+      const result = { value, send: (res: Response) => res.set(headers).json(result.value) };
+      return result;
+    };
     // One quick attempt: a look-up does not wait out Retry-After while answers from the last sync exist.
     const api = await viaGraph(() => entra.api(tenantId, { maxRetries: 0 }));
     if (!api) return answer(await stored(tenantId), { [SOURCE_HEADER]: 'file' });
@@ -61,14 +74,18 @@ export function directoryRoutes(deps: { auth: AuthService; directory: DirectoryS
   });
 
   router.get('/api/directory/users', requireAdmin(auth), async (req, res) => {
-    const { search: text } = parseQuery(searchQuery, req);
-    (
-      await lookUp(
-        req,
-        (api) => entra.directory.searchUsers(api, text),
-        (tenantId) => directory.searchUsers(tenantId, text),
-      )
-    ).send(res);
+    const { search: text, include } = parseQuery(userSearchQuery, req);
+    const found = await lookUp(
+      req,
+      (api) => entra.directory.searchUsers(api, text),
+      (tenantId) => directory.searchUsers(tenantId, text),
+    );
+    // Directory › Users asks for who has a cloud password, and since when (null: none); the pickers do not.
+    if (include === 'cloudPassword') {
+      const setAt = (await deps.cloudPasswordsSetAt?.(currentAdmin(req).tenantId)) ?? new Map<string, Date>();
+      found.value = found.value.map((u) => ({ ...u, cloudPasswordSetAt: setAt.get(u.id)?.toISOString() ?? null }));
+    }
+    found.send(res);
   });
 
   /** A stored group with its transitive members: the file's copy, or the last sync's when Graph is unavailable. */

@@ -149,6 +149,8 @@ export async function readEventInput(body: Record<string, unknown>, base: EventD
   } else if (!draft.timeZone) fail('timeZone', 'is required (an IANA time zone such as Europe/Berlin)');
 
   const previousStart = base.start;
+  /** The past end an admin gave a current event: it ends now, and this time is kept as the one asked for. */
+  let pastEnd: Date | null = null;
   const start = instant(body, 'start', 'start', draft.start, false);
   const end = instant(body, 'end', 'end', draft.end, true);
   draft.start = start.value;
@@ -168,7 +170,9 @@ export async function readEventInput(body: Record<string, unknown>, base: EventD
   if (draft.start && draft.end && !errors.some((e) => e.path.startsWith('end')) && draft.end <= draft.start) {
     fail('end', 'must be after start (or null for an eternal event)');
   } else if (draft.end && (ctx.isNew || end.given) && draft.end <= ctx.now && !errors.some((e) => e.path.startsWith('end'))) {
-    fail('end', 'must be in the future (use End Now to end a current event)');
+    // The seed's way to complete an outage: an end in the past on a current event ends it now, as End Now does.
+    if (!ctx.isNew && ctx.started && end.given) pastEnd = draft.end;
+    else fail('end', 'must be in the future (use End Now to end a current event)');
   }
 
   if (has(body, 'appNotifications')) {
@@ -188,7 +192,7 @@ export async function readEventInput(body: Record<string, unknown>, base: EventD
   }
 
   await readSms();
-  return { draft, errors };
+  return { draft, errors, pastEnd };
 
   async function readSms(): Promise<void> {
     const startMoved = draft.start && previousStart && draft.start.getTime() !== previousStart.getTime();

@@ -30,6 +30,8 @@ export interface EventRecord {
   startFiredAt: Date | null;
   endFiredAt: Date | null;
   endedEarly: boolean;
+  /** The past end an admin typed to complete a current event (it ended when saved); null otherwise. */
+  requestedEnd: Date | null;
   createdBy: string | null;
   clonedFrom: Types.ObjectId | null;
   createdAt: Date;
@@ -68,6 +70,7 @@ const eventSchema = new Schema<EventRecord>(
     startFiredAt: { type: Date, default: null },
     endFiredAt: { type: Date, default: null },
     endedEarly: { type: Boolean, default: false },
+    requestedEnd: { type: Date, default: null },
     createdBy: { type: String, default: null },
     clonedFrom: { type: Schema.Types.ObjectId, default: null },
   },

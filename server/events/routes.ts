@@ -16,6 +16,8 @@ export function eventRoutes(deps: {
   directory: DirectoryService;
   /** The tenant's SMS phone attribute (notify settings), shown read-only with the event's SMS. */
   smsPhoneAttribute?: (tenantId: string) => Promise<string>;
+  /** The event's SMS runs (sent / skipped with reasons), from notify. */
+  smsRuns?: (tenantId: string, eventId: string) => Promise<unknown[]>;
 }): Router {
   const { auth, events, directory } = deps;
   const router = Router();
@@ -37,7 +39,8 @@ export function eventRoutes(deps: {
     const { tenantId } = currentAdmin(req);
     const event = await events.get(tenantId, id(req.params.id));
     const phoneAttribute = event.sms ? ((await deps.smsPhoneAttribute?.(tenantId)) ?? 'mobilePhone') : null;
-    res.json(event.sms ? { ...event, sms: { ...event.sms, phoneAttribute } } : event);
+    const runs = event.sms ? ((await deps.smsRuns?.(tenantId, event.id)) ?? []) : [];
+    res.json(event.sms ? { ...event, sms: { ...event.sms, phoneAttribute, runs } } : event);
   });
 
   router.patch('/api/events/:id', writer, async (req, res) => {

@@ -51,6 +51,7 @@ function toView(r: EventRecord, groupNames: Map<string, string>, now: Date) {
         }
       : null,
     endedEarly: r.endedEarly,
+    requestedEnd: r.requestedEnd?.toISOString() ?? null,
     startedAt: r.startFiredAt?.toISOString() ?? null,
     endedAt: r.endFiredAt?.toISOString() ?? null,
     createdBy: r.createdBy,
@@ -135,13 +136,13 @@ export function createEventService(deps: {
 
   async function read(tenantId: string, body: unknown, base: EventDraft, options: { isNew: boolean; started: boolean }) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw unprocessable([{ path: '(body)', message: 'must be a JSON object' }]);
-    const { draft, errors } = await readEventInput(body as Record<string, unknown>, base, {
+    const { draft, errors, pastEnd } = await readEventInput(body as Record<string, unknown>, base, {
       now: now(),
       ...options,
       groupExists: async (groupId) => Boolean(await directory.getGroup(tenantId, groupId)),
     });
     if (errors.length) throw unprocessable(errors);
-    return draft;
+    return { draft, pastEnd };
   }
 
   async function record(
@@ -185,7 +186,7 @@ export function createEventService(deps: {
     },
 
     async create(by: AdminIdentity, body: unknown, context: AuditContext): Promise<EventView> {
-      const draft = await read(by.tenantId, body, EMPTY_DRAFT, { isNew: true, started: false });
+      const { draft } = await read(by.tenantId, body, EMPTY_DRAFT, { isNew: true, started: false });
       const created = await insert(by, draft, null);
       await record(by, 'event.created', created, null, draft, context);
       changed(created);
@@ -197,7 +198,10 @@ export function createEventService(deps: {
       const filter = showAll ? { tenantId } : { tenantId, $or: [{ end: null }, { end: { $gt: t } }] };
       const records = await events.find(filter).sort({ start: 1, _id: 1 }).lean<EventRecord[]>();
       const names = await groupNames(tenantId, records);
-      return records.map((r) => toView(r, names, t));
+      const views = records.map((r) => toView(r, names, t));
+      // Current and pending by start; then the expired ones, the most recently ended first.
+      const expired = views.filter((v) => v.status === 'expired').sort((a, b) => b.end!.localeCompare(a.end!) || b.start.localeCompare(a.start));
+      return [...views.filter((v) => v.status !== 'expired'), ...expired];
     },
 
     async get(tenantId: string, id: string): Promise<EventView> {
@@ -208,12 +212,22 @@ export function createEventService(deps: {
       const existing = await load(by.tenantId, id);
       if (eventStatus(existing, now()) === 'expired') throw conflict('This event has ended; ended events are read-only. Clone it to plan a new one.');
       const before = toDraft(existing);
-      const draft = await read(by.tenantId, body, before, { isNew: false, started: existing.startFiredAt !== null || existing.start <= now() });
+      const { draft, pastEnd } = await read(by.tenantId, body, before, {
+        isNew: false,
+        started: existing.startFiredAt !== null || existing.start <= now(),
+      });
+      // A past end completes the event now, as End Now does; the time the admin gave is kept beside it.
+      if (pastEnd) draft.end = now();
+      const ending = pastEnd ? { endedEarly: true, requestedEnd: pastEnd } : {};
       // Optimistic concurrency: the write applies only to the version we validated against.
-      const result = await events.updateOne({ _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: fieldsOf(draft) });
+      const result = await events.updateOne(
+        { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
+        { $set: { ...fieldsOf(draft), ...ending } },
+      );
       if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
       const updated = await load(by.tenantId, id);
-      await record(by, 'event.updated', updated, before, draft, context);
+      if (pastEnd) await record(by, 'event.ended', updated, before, draft, context, { endedEarly: true, requestedEnd: pastEnd.toISOString() });
+      else await record(by, 'event.updated', updated, before, draft, context);
       changed(updated);
       return view(by.tenantId, updated);
     },
@@ -241,7 +255,7 @@ export function createEventService(deps: {
     async clone(by: AdminIdentity, id: string, body: unknown, context: AuditContext): Promise<EventView> {
       const original = await load(by.tenantId, id);
       const base = { ...toDraft(original), affectedGroupId: '' };
-      const draft = await read(by.tenantId, body, base, { isNew: true, started: false });
+      const { draft } = await read(by.tenantId, body, base, { isNew: true, started: false });
       const created = await insert(by, draft, original._id);
       await record(by, 'event.cloned', created, null, draft, context, { clonedFrom: original._id.toHexString() });
       changed(created);

@@ -32,7 +32,7 @@ export function createHoldRelease(deps: {
   async function holdTenant(tenantId: string): Promise<void> {
     const pausing = await lookups.pausingEvents(tenantId);
     if (!pausing.length) return;
-    const rows = await models.queue.find({ tenantId, kind: 'inbound' }, { _id: 1, recipientId: 1 }).lean();
+    const rows = await models.queue.find({ tenantId, kind: 'inbound', releasedBy: null }, { _id: 1, recipientId: 1 }).lean();
     let held = 0;
     let busy = 0;
     for (const r of rows) {

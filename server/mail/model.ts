@@ -175,6 +175,8 @@ export interface DeliveryRecord {
   queuedAt: Date;
   nextAttemptAt: Date;
   attempts: AttemptRecord[];
+  /** The admin who released this one held message early: pausing events no longer hold it. */
+  releasedBy?: string | null;
 }
 const attemptSchema = new Schema<AttemptRecord>(
   { at: Date, host: String, reply: String, outcome: { type: String, enum: ['delivered', 'deferred', 'rejected'] } },
@@ -192,11 +194,12 @@ const deliverySchema = new Schema<DeliveryRecord>(
     queuedAt: { type: Date, required: true },
     nextAttemptAt: { type: Date, required: true },
     attempts: { type: [attemptSchema], default: [] },
+    releasedBy: { type: String, default: null },
   },
   { versionKey: false },
 );
 
-export interface HeldRecord extends Omit<DeliveryRecord, 'nextAttemptAt' | 'attempts'> {
+export interface HeldRecord extends Omit<DeliveryRecord, 'nextAttemptAt' | 'attempts' | 'releasedBy'> {
   heldAt: Date;
   /** The pausing events that held it. */
   eventIds: string[];

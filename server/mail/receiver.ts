@@ -94,7 +94,11 @@ export function createReceiver(options: ReceiverOptions) {
             raw: Buffer.concat(parts),
             remoteAddress: session.remoteAddress ?? null,
           })
-          .then((id) => callback(null, `2.0.0 Ok: queued as ${id}`))
+          .then((id) => {
+            // One line per accepted message; no addresses at info (they are personal data).
+            logger.info({ messageId: id, tenant: t.tenantId, size, recipients: t.recipients.length }, 'message accepted');
+            callback(null, `2.0.0 Ok: queued as ${id}`);
+          })
           .catch((err) => {
             logger.error({ err }, 'storing a received message failed; answered 451');
             callback(smtpError(451, '4.3.0 Temporary failure storing the message; try again later'));

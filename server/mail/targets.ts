@@ -77,7 +77,7 @@ export function createDeliveryTargets(deps: {
 
     /** An inbound row whose recipient a current pausing event covers is held instead of attempted. */
     async holdFor(row) {
-      if (row.kind !== 'inbound' || !row.recipientId) return [];
+      if (row.kind !== 'inbound' || !row.recipientId || row.releasedBy) return [];
       return lookups.holdingEvents(row.tenantId, row.recipientId, await lookups.pausingEvents(row.tenantId));
     },
   };

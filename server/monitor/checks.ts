@@ -48,6 +48,11 @@ function judge(latencyMs: number, thresholdSeconds: number): Outcome {
   return latencyMs > thresholdSeconds * 1000 ? 'slow' : 'ok';
 }
 
+/** A direction's own latency threshold, else the monitor's shared one. */
+export function latencyThreshold(m: Pick<MonitorRecord, 'latencyThresholdSeconds' | 'inbound' | 'outbound'>, check: 'inbound' | 'outbound'): number {
+  return m[check].latencyThresholdSeconds ?? m.latencyThresholdSeconds;
+}
+
 export function createChecks(deps: CheckDeps) {
   const { models, now, pollMs } = deps;
 
@@ -91,8 +96,8 @@ export function createChecks(deps: CheckDeps) {
       const probe = await models.probes.findById(probeId).lean();
       if (probe?.receivedAt) {
         row.latencyMs = Math.max(0, probe.receivedAt.getTime() - sentAt.getTime());
-        row.outcome = judge(row.latencyMs, m.latencyThresholdSeconds);
-        if (row.outcome === 'slow') row.error = `latency above ${m.latencyThresholdSeconds} s`;
+        row.outcome = judge(row.latencyMs, latencyThreshold(m, 'outbound'));
+        if (row.outcome === 'slow') row.error = `latency above ${latencyThreshold(m, 'outbound')} s`;
         return row;
       }
       await sleep(Math.min(pollMs, deadline - now().getTime()));
@@ -154,8 +159,8 @@ export function createChecks(deps: CheckDeps) {
         if (hit) {
           const received = hit.receivedDateTime ? new Date(hit.receivedDateTime) : now();
           row.latencyMs = Math.max(0, received.getTime() - sentAt.getTime());
-          row.outcome = judge(row.latencyMs, m.latencyThresholdSeconds);
-          if (row.outcome === 'slow') row.error = `latency above ${m.latencyThresholdSeconds} s`;
+          row.outcome = judge(row.latencyMs, latencyThreshold(m, 'inbound'));
+          if (row.outcome === 'slow') row.error = `latency above ${latencyThreshold(m, 'inbound')} s`;
           await models.probes.updateOne({ _id: probeId }, { $set: { receivedAt: received } });
           return row;
         }

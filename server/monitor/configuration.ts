@@ -40,6 +40,7 @@ const settingsOf = (input: MonitorInput) => ({
   defaultDurationHours: input.defaultDurationHours,
   timeZone: input.timeZone,
   autoActivation: input.autoActivation,
+  cloudPasswordReset: input.cloudPasswordReset,
 });
 
 /** The settings an admin changes (state and answers are not audited as settings). */

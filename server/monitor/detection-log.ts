@@ -4,7 +4,7 @@
  * detection an event was started for (post-incident report). Never runs a check.
  */
 import type { Types } from 'mongoose';
-import { csvRow } from '../audit/csv';
+import { csvHeader, csvRow } from '../audit/csv';
 import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
 import type { MonitorContext } from './context';
 import type { AlertRecord, CheckKind, Decision, LogRecord, MonitorRecord, Outcome } from './model';
@@ -111,7 +111,7 @@ export function createDetectionLog(ctx: MonitorContext, deps: { load: (tenantId:
 
     async *exportCsv(tenantId: string, id: string, filter: LogFilter): AsyncGenerator<string> {
       await load(tenantId, id);
-      yield csvRow(LOG_CSV_COLUMNS);
+      yield csvHeader(LOG_CSV_COLUMNS);
       let cursor: string | undefined;
       do {
         const next = await page(tenantId, id, filter, { cursor, limit: 500 });

@@ -7,20 +7,35 @@
  *  - reaching the threshold enters `detected` and sends an alert, repeated every interval while
  *    the condition holds; falling back below the threshold is `recovered` (a notice is sent);
  *  - while suppressed, a due alert is not sent but still decided (logged as `suppressed`);
+ *  - with a failure threshold of its own on either direction, each direction counts apart (same
+ *    rule) and either reaching its threshold detects; without, the shared counter decides as ever;
  *  - guarded auto-activation: detected for N minutes with no admin answer (and not cancelled)
  *    starts an event once per detection.
  */
-import type { Decision, MonitorState } from './model';
+import type { Decision, MonitorRecord, MonitorState } from './model';
+
+/** The per-direction failure thresholds, when a monitor sets one for either direction (else undefined). */
+export function directionThresholds(m: Pick<MonitorRecord, 'failureThreshold' | 'inbound' | 'outbound'>): DetectorSettings['directions'] {
+  const inbound = m.inbound.failureThreshold ?? null;
+  const outbound = m.outbound.failureThreshold ?? null;
+  if (inbound === null && outbound === null) return undefined;
+  return { inbound: inbound ?? m.failureThreshold, outbound: outbound ?? m.failureThreshold };
+}
 
 export interface WindowResult {
   /** At least one check ran and the window failed (outbound failed, or every inbound route failed). */
   failed: boolean;
   /** No check ran (nothing configured or nothing to test): counts like a success. */
   idle: boolean;
+  /** Which direction failed (for per-direction counters); absent: as `failed` says for both. */
+  failedInbound?: boolean;
+  failedOutbound?: boolean;
 }
 
 export interface DetectorSettings {
   failureThreshold: number;
+  /** Each direction's failure threshold, when either has its own; absent: the shared counter decides. */
+  directions?: { inbound: number; outbound: number };
   repeatMs: number;
   suppressedUntil: Date | null;
   autoActivation: { enabled: boolean; afterMs: number } | null;
@@ -41,10 +56,16 @@ const isSuppressed = (s: DetectorSettings, now: Date) => s.suppressedUntil !== n
 
 export function decide(previous: MonitorState, window: WindowResult, settings: DetectorSettings, now: Date): DetectorOutcome {
   const failed = window.failed && !window.idle;
-  const failureCount = failed ? previous.failureCount + 1 : Math.max(0, previous.failureCount - 1);
-  const state: MonitorState = { ...previous, failureCount, lastWindowStart: previous.lastWindowStart };
+  const step = (count: number | undefined, f: boolean) => (f && !window.idle ? (count ?? 0) + 1 : Math.max(0, (count ?? 0) - 1));
+  const inboundFailures = step(previous.inboundFailures, window.failedInbound ?? window.failed);
+  const outboundFailures = step(previous.outboundFailures, window.failedOutbound ?? window.failed);
+  const split = settings.directions;
+  const failureCount = split ? Math.max(inboundFailures, outboundFailures) : step(previous.failureCount, failed);
+  const state: MonitorState = { ...previous, failureCount, inboundFailures, outboundFailures, lastWindowStart: previous.lastWindowStart };
   const suppressed = isSuppressed(settings, now);
-  const above = failureCount >= Math.max(1, settings.failureThreshold);
+  const above = split
+    ? inboundFailures >= Math.max(1, split.inbound) || outboundFailures >= Math.max(1, split.outbound)
+    : failureCount >= Math.max(1, settings.failureThreshold);
 
   const done = (decision: Decision, notify: DetectorOutcome['notify'], startEvent = false): DetectorOutcome => ({
     state: { ...state, lastDecision: decision },

@@ -5,6 +5,7 @@
  */
 import { Schema, Types, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';
+import { CLOUD_PASSWORD_RESET, type CloudPasswordReset } from '../events/model';
 
 export interface MonitorState {
   failureCount: number;
@@ -17,6 +18,9 @@ export interface MonitorState {
   autoActivatedAt: Date | null;
   lastWindowStart: Date | null;
   lastDecision: string | null;
+  /** Each direction's own failure counter (same +1/−1 rule), for per-direction failure thresholds. */
+  inboundFailures: number;
+  outboundFailures: number;
 }
 
 export const INITIAL_STATE: MonitorState = {
@@ -28,14 +32,23 @@ export const INITIAL_STATE: MonitorState = {
   autoActivatedAt: null,
   lastWindowStart: null,
   lastDecision: null,
+  inboundFailures: 0,
+  outboundFailures: 0,
 };
+
+/** One direction of a monitor: on or off, and its own thresholds (null: the monitor's shared ones). */
+export interface DirectionSettings {
+  enabled: boolean;
+  latencyThresholdSeconds: number | null;
+  failureThreshold: number | null;
+}
 
 /** What an admin configures for a monitor (the API's input, the stored record's settings, the page's form). */
 export interface MonitorSettings {
   name: string;
   enabled: boolean;
-  inbound: { enabled: boolean };
-  outbound: { enabled: boolean };
+  inbound: DirectionSettings;
+  outbound: DirectionSettings;
   /** UPN or object id of the licensed probe mailbox in the Graph-connected tenant. */
   probeMailbox: string;
   /** The monitor's own address, received by Lifeboat's SMTP receiver. */
@@ -49,6 +62,8 @@ export interface MonitorSettings {
   defaultDurationHours: number;
   timeZone: string;
   autoActivation: { enabled: boolean; afterMinutes: number };
+  /** Allow Cloud Password Reset: anything but 'inherit' overrides the events' and the tenant's. */
+  cloudPasswordReset: CloudPasswordReset;
 }
 
 export interface MonitorRecord extends MonitorSettings {
@@ -74,9 +89,17 @@ const stateSchema = new Schema<MonitorState>(
     autoActivatedAt: { type: Date, default: null },
     lastWindowStart: { type: Date, default: null },
     lastDecision: { type: String, default: null },
+    inboundFailures: { type: Number, default: 0 },
+    outboundFailures: { type: Number, default: 0 },
   },
   { _id: false },
 );
+
+const directionSchema = {
+  enabled: { type: Boolean, default: true },
+  latencyThresholdSeconds: { type: Number, default: null },
+  failureThreshold: { type: Number, default: null },
+};
 
 const monitorSchema = new Schema<MonitorRecord>(
   {
@@ -84,8 +107,8 @@ const monitorSchema = new Schema<MonitorRecord>(
     tenantId: { type: String, required: true },
     name: { type: String, required: true },
     enabled: { type: Boolean, default: true },
-    inbound: { enabled: { type: Boolean, default: true } },
-    outbound: { enabled: { type: Boolean, default: true } },
+    inbound: directionSchema,
+    outbound: directionSchema,
     probeMailbox: { type: String, default: '' },
     address: { type: String, required: true },
     latencyThresholdSeconds: { type: Number, required: true },
@@ -97,6 +120,7 @@ const monitorSchema = new Schema<MonitorRecord>(
     defaultDurationHours: { type: Number, default: 4 },
     timeZone: { type: String, default: 'UTC' },
     autoActivation: { enabled: { type: Boolean, default: false }, afterMinutes: { type: Number, default: 30 } },
+    cloudPasswordReset: { type: String, enum: CLOUD_PASSWORD_RESET, default: 'inherit' },
     state: { type: stateSchema, default: () => ({ ...INITIAL_STATE }) },
     suppressedUntil: { type: Date, default: null },
     answeredAt: { type: Date, default: null },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
+import { CLOUD_PASSWORD_RESET } from '../events/model';
 import { isValidTimeZone } from '../events/zoned-time';
 import { emailAddress, isEmailAddress } from '../http/addresses';
 import { parseBody, parseQuery } from '../http/validate';
@@ -18,11 +19,18 @@ const PHONE = z
 const OBJECT_ID = /^[0-9a-fA-F-]{36}$/;
 const unique = <T>(xs: T[]) => new Set(xs).size === xs.length;
 
+/** One direction: on or off, with its own thresholds (null or absent: the monitor's shared ones). */
+const direction = z.object({
+  enabled: z.boolean(),
+  latencyThresholdSeconds: z.number().int().min(1).max(3600).nullable().default(null),
+  failureThreshold: z.number().int().min(1).max(100).nullable().default(null),
+});
+
 const monitorBody = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
   enabled: z.boolean().default(true),
-  inbound: z.object({ enabled: z.boolean() }).default({ enabled: true }),
-  outbound: z.object({ enabled: z.boolean() }).default({ enabled: true }),
+  inbound: direction.default({ enabled: true, latencyThresholdSeconds: null, failureThreshold: null }),
+  outbound: direction.default({ enabled: true, latencyThresholdSeconds: null, failureThreshold: null }),
   probeMailbox: z
     .string()
     .trim()
@@ -67,6 +75,7 @@ const monitorBody = z.object({
         .default(30),
     })
     .default({ enabled: false, afterMinutes: 30 }),
+  cloudPasswordReset: z.enum(CLOUD_PASSWORD_RESET).default('inherit'),
 });
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));

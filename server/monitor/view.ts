@@ -4,6 +4,12 @@ import type { FieldError } from '../http/problem';
 import { iso, type MonitorContext } from './context';
 import type { MonitorRecord } from './model';
 
+const directionView = (d: MonitorRecord['inbound']) => ({
+  enabled: d.enabled,
+  latencyThresholdSeconds: d.latencyThresholdSeconds ?? null,
+  failureThreshold: d.failureThreshold ?? null,
+});
+
 export function createMonitorView(ctx: MonitorContext, directory: Pick<DirectoryService, 'getGroup'>) {
   const { now, minuteMs } = ctx;
   const suppressedNow = (m: MonitorRecord) => m.suppressedUntil !== null && m.suppressedUntil > now();
@@ -29,8 +35,8 @@ export function createMonitorView(ctx: MonitorContext, directory: Pick<Directory
       id: m._id,
       name: m.name,
       enabled: m.enabled,
-      inbound: { enabled: m.inbound.enabled },
-      outbound: { enabled: m.outbound.enabled },
+      inbound: directionView(m.inbound),
+      outbound: directionView(m.outbound),
       probeMailbox: m.probeMailbox,
       address: m.address,
       latencyThresholdSeconds: m.latencyThresholdSeconds,
@@ -43,6 +49,7 @@ export function createMonitorView(ctx: MonitorContext, directory: Pick<Directory
       defaultDurationHours: m.defaultDurationHours,
       timeZone: m.timeZone,
       autoActivation: { enabled: m.autoActivation.enabled, afterMinutes: m.autoActivation.afterMinutes },
+      cloudPasswordReset: m.cloudPasswordReset ?? 'inherit',
       state: {
         status: m.state.detected ? ('detected' as const) : ('normal' as const),
         failureCount: m.state.failureCount,

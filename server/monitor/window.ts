@@ -14,7 +14,7 @@ import type { createAlerting } from './alerting';
 import type { createChecks, CheckRow } from './checks';
 import { iso, windowMsOf, type MonitorContext } from './context';
 import type { createDetectionLog } from './detection-log';
-import { decide } from './detector';
+import { decide, directionThresholds } from './detector';
 import { INITIAL_STATE, type Decision, type MonitorRecord, type Outcome } from './model';
 
 /** The checks must end by this share of the window (the rest is for deciding and logging). */
@@ -95,7 +95,9 @@ export function createWindowRunner(
     const { outbound, inbound } = await runChecks(first, deadline);
     const ranOutbound = outbound !== null && outbound.outcome !== 'skipped';
     const ranInbound = inbound.some((r) => r.outcome !== 'skipped');
-    const failed = (ranOutbound && bad(outbound!)) || (ranInbound && inbound.every(bad));
+    const failedOutbound = ranOutbound && bad(outbound!);
+    const failedInbound = ranInbound && inbound.every(bad);
+    const failed = failedOutbound || failedInbound;
     const idle = !ranOutbound && !ranInbound;
 
     // The settings as they are now (an admin may have suppressed or answered during the window).
@@ -104,9 +106,10 @@ export function createWindowRunner(
     const t = now();
     const out = decide(
       m.state ?? INITIAL_STATE,
-      { failed, idle },
+      { failed, idle, failedInbound, failedOutbound },
       {
         failureThreshold: m.failureThreshold,
+        directions: directionThresholds(m),
         repeatMs: m.repeatMinutes * minuteMs,
         suppressedUntil: m.suppressedUntil,
         autoActivation: m.autoActivation.enabled ? { enabled: true, afterMs: m.autoActivation.afterMinutes * minuteMs } : null,

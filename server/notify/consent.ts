@@ -112,6 +112,12 @@ export function createConsentService(deps: {
       return out;
     },
 
+    /** How many of these users have opted in (with a number on file or not). */
+    async optedInCount(tenantId: string, userIds: string[]): Promise<number> {
+      const wanted = new Set(userIds);
+      return (await models.consents.find({ tenantId, optedIn: true }).lean<SmsConsentRecord[]>()).filter((r) => wanted.has(r.userId)).length;
+    },
+
     async isOptedIn(tenantId: string, userId: string): Promise<boolean> {
       return Boolean((await models.consents.findById(key(tenantId, userId)).lean<SmsConsentRecord>())?.optedIn);
     },

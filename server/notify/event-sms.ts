@@ -46,8 +46,11 @@ export function createEventSms(deps: {
     if (await models.eventRuns.exists({ _id: runId })) return { recipients: 0, sent: 0 };
     const sms = event.sms!;
     const message = kind === 'start' ? sms.startMessage : sms.endMessage;
-    const members = message.trim() ? await directory.transitiveUserIds(event.tenantId, sms.groupId) : [];
-    const recipients = await consents.optedInRecipients(event.tenantId, members);
+    // Members are read even without a message, so the run can say whom the empty message skipped.
+    const members = await directory.transitiveUserIds(event.tenantId, sms.groupId);
+    const recipients = message.trim() ? await consents.optedInRecipients(event.tenantId, members) : [];
+    const optedIn = message.trim() ? await consents.optedInCount(event.tenantId, members) : 0;
+    const channelConfigured = Boolean((await core.loadSettings(event.tenantId))?.sms?.enabled);
     let sent = 0;
     const queue = [...recipients];
     const worker = async () => {
@@ -66,7 +69,19 @@ export function createEventSms(deps: {
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, worker));
     // Another node may have recorded this run first: the same fact, so its claim losing is fine.
-    await claimByInsert(models.eventRuns, { _id: runId, tenantId: event.tenantId, eventId, kind, recipients: recipients.length, finishedAt: now() });
+    await claimByInsert(models.eventRuns, {
+      _id: runId,
+      tenantId: event.tenantId,
+      eventId,
+      kind,
+      recipients: recipients.length,
+      finishedAt: now(),
+      groupMembers: members.length,
+      notOptedIn: message.trim() ? members.length - optedIn : 0,
+      withoutNumber: Math.max(0, optedIn - recipients.length),
+      messageEmpty: !message.trim(),
+      channelConfigured,
+    });
     log.info(
       { tenantId: event.tenantId, eventId, kind, groupMembers: members.length, optedIn: recipients.length, sentNow: sent, empty: !message.trim() },
       message.trim()

@@ -7,7 +7,9 @@ import type { TenantService } from '../tenants/service';
 import type { UserAuthService } from '../user-auth/service';
 import { createConsentService } from './consent';
 import { createEventSms } from './event-sms';
+import type { ResetChannel } from './model';
 import { createResetService } from './reset';
+import { createSmsRuns } from './sms-runs';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { forbidden } from '../http/problem';
 import { twilioSignature } from './providers';
@@ -23,6 +25,8 @@ export interface NotifyOptions extends NotifyCoreOptions {
   throttle: LoginThrottle;
   userAuth: UserAuthService;
   secret: string;
+  /** A continuity monitor record's own Allow Cloud Password Reset, which overrides events and tenant. */
+  resetOverride?: (tenantId: string) => Promise<ResetChannel | null>;
   /** The event-SMS loop's longest sleep. */
   pollMs?: number;
 }
@@ -54,12 +58,15 @@ export function createNotifyService(options: NotifyOptions) {
     audit: options.audit,
     secret: options.secret,
     now,
+    monitorOverride: options.resetOverride,
   });
+  const smsRuns = createSmsRuns({ core, consents, directory: options.directory, models: options.models });
   return {
     ...core,
     phoneAttribute,
     consents,
     eventSms,
+    smsRuns,
     reset,
     /**
      * A reply posted by the SMS gateway (STOP / START). Accepted only with a valid Twilio signature

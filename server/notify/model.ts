@@ -192,6 +192,12 @@ export interface EventSmsRunRecord {
   kind: 'start' | 'end';
   recipients: number;
   finishedAt: Date;
+  /** What the run found, for the admins' view of it (absent on runs recorded before). */
+  groupMembers?: number;
+  notOptedIn?: number;
+  withoutNumber?: number;
+  messageEmpty?: boolean;
+  channelConfigured?: boolean | null;
 }
 const eventRunSchema = new Schema<EventSmsRunRecord>(
   {
@@ -201,6 +207,11 @@ const eventRunSchema = new Schema<EventSmsRunRecord>(
     kind: { type: String, enum: ['start', 'end'], required: true },
     recipients: { type: Number, required: true },
     finishedAt: { type: Date, required: true },
+    groupMembers: { type: Number, default: 0 },
+    notOptedIn: { type: Number, default: 0 },
+    withoutNumber: { type: Number, default: 0 },
+    messageEmpty: { type: Boolean, default: false },
+    channelConfigured: { type: Boolean, default: null },
   },
   { versionKey: false },
 );

@@ -1,6 +1,7 @@
 /**
- * Self-service cloud-password reset. A user asks with their address; when the policy allows it (the
- * current event's `cloudPasswordReset` for one of the user's groups, else the tenant default), a
+ * Self-service cloud-password reset. A user asks with their address; when the policy allows it (a
+ * continuity monitor's own option, else the current event's `cloudPasswordReset` for one of the
+ * user's groups, else the tenant default), a
  * one-time code goes to their alternate address (`otherMails`) by email or to their mobile by SMS
  * (only when opted in). The code is stored hashed, expires after 15 minutes and allows 5 tries.
  *
@@ -50,6 +51,8 @@ export function createResetService(deps: {
   audit: AuditService;
   secret: string;
   now: () => Date;
+  /** A continuity monitor record's own option, which overrides the events' and the tenant's. */
+  monitorOverride?: (tenantId: string) => Promise<ResetChannel | null>;
 }) {
   const { core, consents, directory, tenants, events, models, throttle, audit, now } = deps;
   const hashKey = createHmac('sha256', deps.secret).update('lifeboat password reset codes v1').digest();
@@ -82,8 +85,10 @@ export function createResetService(deps: {
     return user ? { tenantId: tenant.id, user } : null;
   }
 
-  /** The current events covering the user decide ('never' wins, then the first email/sms), else the tenant. */
+  /** A monitor's own option first; then the current events covering the user ('never' wins, then the first email/sms); else the tenant. */
   async function policyFor(tenantId: string, userId: string): Promise<ResetChannel> {
+    const fromMonitor = (await deps.monitorOverride?.(tenantId)) ?? null;
+    if (fromMonitor) return fromMonitor;
     const current = await events.ofUser(tenantId, userId, { at: now() });
     const explicit = current.map((e) => e.cloudPasswordReset).filter((p) => p !== 'inherit');
     if (explicit.includes('never')) return 'never';

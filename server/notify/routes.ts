@@ -35,6 +35,8 @@ const confirmBody = z
 /** Twilio posts replies as a form; a generic gateway may post JSON. */
 const inboundForm = express.urlencoded({ extended: false, limit: '32kb' });
 
+const audienceQuery = z.object({ groupId: z.string().trim().min(1, 'is required').max(200) });
+
 export function notifyRoutes(deps: { auth: AuthService; userAuth: UserAuthService; notify: NotifyService }): Router {
   const { auth, userAuth, notify } = deps;
   const router = Router();
@@ -59,6 +61,12 @@ export function notifyRoutes(deps: { auth: AuthService; userAuth: UserAuthServic
   router.post('/api/notify/test', owner, async (req, res) => {
     const body = parseBody(testBody, req);
     res.json(await notify.sendTest(currentAdmin(req), body.channel, body.to, requestContext(req)));
+  });
+
+  /** For the event form before saving: is the SMS channel there, and how many of the group would get it. */
+  router.get('/api/notify/sms-audience', reader, async (req, res) => {
+    const { groupId } = parseQuery(audienceQuery, req);
+    res.json(await notify.smsRuns.audience(currentAdmin(req).tenantId, groupId));
   });
 
   router.get('/api/notify/log', reader, async (req, res) => {

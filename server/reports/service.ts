@@ -5,7 +5,8 @@
  * reported as unknown with the reason, never as zero.
  */
 import type { AuditService } from '../audit/service';
-import { csvRow } from '../audit/csv';
+import { csvHeader, csvRow } from '../audit/csv';
+import type { SmsRunView } from '../notify/sms-runs';
 import type { ClientService } from '../clients/service';
 import type { DirectoryService } from '../directory/service';
 import type { EventService, EventView } from '../events/service';
@@ -51,7 +52,7 @@ const FIELD_LABELS: Record<string, string> = {
 
 function changedFields(after: unknown): string {
   if (!after || typeof after !== 'object') return '';
-  const keys = Object.keys(after).filter((k) => k !== 'endedEarly' && k !== 'clonedFrom');
+  const keys = Object.keys(after).filter((k) => k !== 'endedEarly' && k !== 'clonedFrom' && k !== 'requestedEnd');
   return keys.map((k) => FIELD_LABELS[k] ?? k).join(', ');
 }
 
@@ -67,6 +68,8 @@ export function createReportService(deps: {
   receipts: Pick<ReceiptService, 'count'>;
   snapshots: ReportSnapshotModel;
   now?: () => Date;
+  /** The event's SMS runs (server/notify sms-runs); absent: not reported. */
+  smsRuns?: (tenantId: string, eventId: string) => Promise<SmsRunView[]>;
   /** The monitor detection an event was started for (server/monitor detectionOf); absent: always unknown. */
   detection?: (
     tenantId: string,
@@ -232,6 +235,8 @@ export function createReportService(deps: {
         },
         mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
         detectionToStart: detection.known,
+        /** The start and end SMS to a group: sent, failed, skipped with reasons (null: the event sends none). */
+        sms: event.sms ? { group: event.sms.group, runs: (await deps.smsRuns?.(tenantId, event.id)) ?? [] } : null,
         unknowns: reportedUnknowns,
       };
     },
@@ -240,7 +245,7 @@ export function createReportService(deps: {
     async *csv(tenantId: string, eventId: string): AsyncGenerator<string> {
       const r = await this.report(tenantId, eventId);
       const zone = r.event.timeZone;
-      yield csvRow(['section', `time (${zone})`, 'item', 'value']);
+      yield csvHeader(['section', `time (${zone})`, 'item', 'value']);
       const fact = (item: string, value: unknown) => csvRow(['event', '', item, value]);
       yield fact('description', r.event.description);
       yield fact('status', r.event.status + (r.event.endedEarly ? ' (ended early)' : ''));
@@ -268,6 +273,12 @@ export function createReportService(deps: {
       yield figure('held mail released', r.mail.pausedInbound ? r.mail.released : 'not paused');
       yield figure('held mail still held', r.mail.pausedInbound ? r.mail.stillHeld : 'not paused');
       if (r.detectionToStart) yield figure('time from detection to event start (minutes)', r.detectionToStart.minutes);
+      for (const run of r.sms?.runs ?? []) {
+        const item = (what: string) => `${run.kind} SMS ${what}`;
+        yield csvRow(['sms', run.ranAt ? toZonedIso(new Date(run.ranAt), zone) : '', item('sent'), run.ranAt ? run.sent : 'not run yet']);
+        if (run.failed) yield csvRow(['sms', '', item('failed'), run.failed]);
+        for (const skip of run.skipped) yield csvRow(['sms', '', item(`skipped: ${skip.reason}`), skip.count]);
+      }
       for (const u of r.unknowns) yield csvRow(['unknown', '', u.label, u.reason]);
     },
   };

@@ -102,6 +102,21 @@ export function createUserAuthService(deps: {
       });
     },
 
+    /** Stores a checked password (the spreadsheet import, which audits the whole import itself). */
+    async storeCloudPassword(tenantId: string, userId: string, password: string, setBy: string): Promise<void> {
+      await credentials.replaceOne(
+        { tenantId, userId },
+        { tenantId, userId, passwordHash: await hashPassword(password), setAt: now(), setBy },
+        { upsert: true },
+      );
+    },
+
+    /** When each user of the tenant got their cloud password (Directory › Users; a scan, admin pages only). */
+    async cloudPasswordsSetAt(tenantId: string): Promise<Map<string, Date>> {
+      const rows = await credentials.find({ tenantId }, { userId: 1, setAt: 1, _id: 0 }).lean();
+      return new Map(rows.map((c) => [c.userId, c.setAt]));
+    },
+
     async hasCloudPassword(tenantId: string, userId: string): Promise<boolean> {
       return Boolean(await credentials.exists({ tenantId, userId }));
     },

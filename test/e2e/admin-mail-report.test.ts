@@ -207,7 +207,7 @@ describe('admin page: mail and post-incident report', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), report.getByTestId('report-csv').click()]);
     expect(download.suggestedFilename()).toBe(`lifeboat-event-report-${eventId}.csv`);
     const csv = readFileSync((await download.path())!, 'utf8');
-    expect(csv.split('\r\n')[0]).toBe('section,time (Europe/Berlin),item,value');
+    expect(csv.split('\r\n')[0]).toBe('\uFEFFsection,time (Europe/Berlin),item,value');
     expect(csv).toContain(`event,,description,${OUTAGE}`);
     expect(csv).toMatch(/\r\ntimeline,\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00,End Now,it@contoso\.test/);
     expect(csv).toContain(`figures,,held mail released,${HELD}`);

@@ -48,7 +48,7 @@ entraTenant.putGroup({
 entraTenant.registerApp({
   clientId: CLIENT_ID,
   clientSecret: SECRET,
-  grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'],
+  grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All', 'Application.Read.All'],
 });
 
 interface Sent {

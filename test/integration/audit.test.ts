@@ -42,10 +42,29 @@ describe('audit trail', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toMatch(/attachment; filename="lifeboat-audit-alpha\.csv"/);
     const lines = res.text.split('\r\n');
-    expect(lines[0]).toBe('time,category,action,actor,target,before,after,ip,requestId');
+    // A UTF-8 byte order mark first, so Excel on Windows keeps "Chloé".
+    expect(lines[0]).toBe('\uFEFFtime,category,action,actor,target,before,after,ip,requestId');
     const hostile = lines.find((l) => l.toLowerCase().includes('hyperlink'))!;
     expect(hostile).toContain(`,"'=hyperlink(""http://x"")@alpha.test",`);
     expect(res.text.endsWith('\r\n')).toBe(true);
+  });
+
+  it('offers every category the server writes for the filter', async () => {
+    const admin = await ctx.signIn('alpha', 'readOnly');
+    const categories = (await admin.get('/api/audit/categories').expect(200)).body;
+    expect(categories).toEqual(expect.arrayContaining(['configuration', 'continuity', 'directory', 'mail', 'monitor', 'notifications', 'security']));
+  });
+
+  it('logs each request in one short line, without its headers', async () => {
+    await request(ctx.app).get('/healthz').set('X-Request-Id', 'log-line-probe').set('X-Probe', 'header-value-not-logged').expect(200);
+    const line = ctx
+      .logs()
+      .split('\n')
+      .find((l) => l.includes('"log-line-probe"') && l.includes('"res"'))!;
+    const entry = JSON.parse(line);
+    expect(entry.req).toEqual({ id: 'log-line-probe', method: 'GET', url: '/healthz', remoteAddress: expect.any(String) });
+    expect(entry.res).toEqual({ statusCode: 200 });
+    expect(ctx.logs()).not.toContain('header-value-not-logged');
   });
 
   it('is append-only', async () => {

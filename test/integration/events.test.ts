@@ -1,5 +1,9 @@
 import type request from 'supertest';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
+import type { AdminIdentity } from '../../server/auth/identity';
+import type { DirectoryService } from '../../server/directory/service';
+import { eventModel, transitionModel } from '../../server/events/model';
+import { createEventService } from '../../server/events/service';
 import { tenantDirectory, useLifeboat } from '../harness/context';
 
 const MINUTE = 60_000;
@@ -257,8 +261,21 @@ describe('listing, editing, ending and cloning', () => {
     expect(list.map((e) => e.id)).not.toContain(expired);
     expect(list.every((e) => e.status !== 'expired')).toBe(true);
     expect([...list].sort((a, b) => a.start.localeCompare(b.start))).toEqual(list);
-    const all = (await admin.get('/api/events?show=all').expect(200)).body as { id: string; status: string }[];
+    const all = (await admin.get('/api/events?show=all').expect(200)).body as { id: string; status: string; end: string }[];
     expect(all.find((e) => e.id === expired)?.status).toBe('expired');
+    // Expired ones come after the others, the most recently ended first.
+    const ended = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Past, later ended', start: iso(Date.now() - 3 * DAY), end: null }))
+        .expect(201)
+    ).body.id;
+    await admin.post(`/api/events/${ended}/end`).expect(200);
+    const again = (await admin.get('/api/events?show=all').expect(200)).body as { id: string; status: string; end: string }[];
+    const firstExpired = again.findIndex((e) => e.status === 'expired');
+    expect(again.slice(firstExpired).every((e) => e.status === 'expired')).toBe(true);
+    const expiredIds = again.filter((e) => e.status === 'expired').map((e) => e.id);
+    expect(expiredIds.indexOf(ended)).toBeLessThan(expiredIds.indexOf(expired));
   });
 
   it('edits an event and audits the changed fields only', async () => {
@@ -288,9 +305,44 @@ describe('listing, editing, ending and cloning', () => {
     await admin.post(`/api/events/${pending}/end`).expect(409);
   });
 
+  it('completes a current event when an admin sets its end in the past, keeping the time given', async () => {
+    const now = Date.now();
+    const running = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Outage over', start: iso(now - 3 * HOUR), end: null }))
+        .expect(201)
+    ).body.id;
+    const given = iso(now - 30 * MINUTE);
+    const ended = (await admin.patch(`/api/events/${running}`).send({ end: given }).expect(200)).body;
+    expect(ended).toMatchObject({ status: 'expired', endedEarly: true, requestedEnd: given });
+    // It ends when saved, as End Now does, not back in time.
+    expect(Date.parse(ended.end)).toBeGreaterThanOrEqual(now);
+    const audit = (await admin.get('/api/audit?category=continuity&limit=500').expect(200)).body.items;
+    const entry = audit.find((e: { action: string; target: { id: string } }) => e.action === 'event.ended' && e.target.id === running);
+    expect(entry.after).toMatchObject({ endedEarly: true, requestedEnd: given, end: ended.end });
+    // A pending event and a new one still refuse a past end.
+    expect(
+      paths(
+        await admin
+          .post('/api/events')
+          .send(newEvent({ start: iso(now - 2 * HOUR), end: given }))
+          .expect(422),
+      ),
+    ).toEqual(['end']);
+    expect(paths(await admin.patch(`/api/events/${pending}`).send({ end: given }).expect(422))).toEqual(['end']);
+  });
+
   it('clones with every detail but the affected group, which must be given', async () => {
     const missing = await admin.post(`/api/events/${pending}/clone`).send({}).expect(422);
     expect(paths(missing)).toEqual(['affectedGroupId']);
+    await admin
+      .patch(`/api/events/${pending}`)
+      .send({
+        appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'Back to Outlook' },
+        sms: { groupId: 'g-sales', startMessage: 'Mail is down', endMessage: 'Mail is back' },
+      })
+      .expect(200);
     const clone = await admin.post(`/api/events/${pending}/clone`).send({ affectedGroupId: 'g-ops' }).expect(201);
     const original = (await admin.get(`/api/events/${pending}`).expect(200)).body;
     expect(clone.body.id).not.toBe(pending);
@@ -302,6 +354,14 @@ describe('listing, editing, ending and cloning', () => {
       pauseInboundDelivery: true,
       start: original.start,
       end: original.end,
+      appNotifications: { startMessage: 'Use Lifeboat', endMessage: 'Back to Outlook' },
+      sms: {
+        groupId: 'g-sales',
+        group: { id: 'g-sales', displayName: 'Sales' },
+        startMessage: 'Mail is down',
+        endMessage: 'Mail is back',
+        startSendAt: original.sms.startSendAt,
+      },
     });
     // An ended event's times are over: a clone of it needs new ones.
     const now = Date.now();
@@ -338,6 +398,49 @@ describe('listing, editing, ending and cloning', () => {
     await admin.delete(`/api/events/${doomed}`).expect(204);
     await admin.get(`/api/events/${doomed}`).expect(404);
     await admin.delete(`/api/events/${expired}`).expect(409);
+    const running = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Running', start: iso(Date.now() - MINUTE), end: null }))
+        .expect(201)
+    ).body.id;
+    const refused = await admin.delete(`/api/events/${running}`).expect(409);
+    expect(refused.body.detail).toMatch(/End Now/);
+    expect((await admin.get(`/api/events/${running}`).expect(200)).body.status).toBe('current');
+  });
+
+  it('refuses the slower of two concurrent edits with 409, keeping the faster one', async () => {
+    // The first edit is held between reading the event and writing it (while it checks the group);
+    // a second edit lands meanwhile, so the first must not overwrite it.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let paused!: () => void;
+    const reached = new Promise<void>((resolve) => (paused = resolve));
+    const directory = ctx.services.directory;
+    const slow = createEventService({
+      events: eventModel(ctx.conn),
+      transitions: transitionModel(ctx.conn),
+      audit: ctx.services.audit,
+      directory: {
+        ...directory,
+        getGroup: async (tenantId: string, groupId: string) => {
+          paused();
+          await gate;
+          return directory.getGroup(tenantId, groupId);
+        },
+      } as DirectoryService,
+    });
+    const by: AdminIdentity = { tenantId: 'acme', adminId: 'slow', email: 'slow@acme.test', displayName: 'Slow', role: 'basicAdministrator' };
+    const first = slow.update(by, pending, { affectedGroupId: 'g-sales', notes: 'first' }, { ip: null, requestId: null });
+    const outcome = first.then(
+      () => 200,
+      (error: { status?: number }) => error.status,
+    );
+    await reached;
+    await admin.patch(`/api/events/${pending}`).send({ notes: 'second' }).expect(200);
+    release();
+    expect(await outcome).toBe(409);
+    expect((await admin.get(`/api/events/${pending}`).expect(200)).body.notes).toBe('second');
   });
 });
 

@@ -84,7 +84,7 @@ contoso.putGroup({
   securityEnabled: false,
   members: ['g-self', 'ada'],
 });
-contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Group.Read.All', 'User.Read.All', 'Mail.Send'] });
+const app = contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Group.Read.All', 'User.Read.All', 'Mail.Send'] });
 fabrikam.domains = [{ id: 'fabrikam.example', isVerified: true, isDefault: true }];
 fabrikam.putUser({ id: 'fab-1', displayName: 'Fab One', mail: 'one@fabrikam.example' });
 fabrikam.putGroup({ id: 'fab-g', displayName: 'Fabrikam All', mail: 'all@fabrikam.example', groupTypes: ['Unified'], mailEnabled: true, members: ['fab-1'] });
@@ -385,14 +385,30 @@ describe('directory on Microsoft Graph', () => {
 
   it('probes the permissions actually granted to the app', async () => {
     const admin = await ctx.signIn('alpha', 'readOnly');
+    const rows = (probe: { permissions: { permission: string; status: string; grantedAs: string | null }[] }) =>
+      probe.permissions.map((p) => [p.permission, p.status, p.grantedAs]);
+    // Without Application.Read.All Graph refuses to list the app's grants, as it does for real.
+    const refused = (await admin.get('/api/directory/permissions').expect(200)).body;
+    expect(refused.refused).toMatch(/Application\.Read\.All/);
+    expect(rows(refused)).toEqual([
+      ['GroupMember.Read.All', 'unknown', null],
+      ['User.Read.All', 'unknown', null],
+      ['Domain.Read.All', 'unknown', null],
+      ['Mail.Send', 'unknown', null],
+      ['Mail.ReadBasic.All', 'unknown', null],
+      ['Application.Read.All', 'missing', null],
+    ]);
+    app.grantedPermissions.push('Application.Read.All');
     const probe = (await admin.get('/api/directory/permissions').expect(200)).body;
-    expect(probe.granted).toEqual(['Group.Read.All', 'Mail.Send', 'User.Read.All']);
-    expect(probe.permissions.map((p: { permission: string; status: string; grantedAs: string | null }) => [p.permission, p.status, p.grantedAs])).toEqual([
+    expect(probe.refused).toBeNull();
+    expect(probe.granted).toEqual(['Application.Read.All', 'Group.Read.All', 'Mail.Send', 'User.Read.All']);
+    expect(rows(probe)).toEqual([
       ['GroupMember.Read.All', 'granted', 'Group.Read.All'],
       ['User.Read.All', 'granted', 'User.Read.All'],
       ['Domain.Read.All', 'missing', null],
       ['Mail.Send', 'granted', 'Mail.Send'],
       ['Mail.ReadBasic.All', 'missing', null],
+      ['Application.Read.All', 'granted', 'Application.Read.All'],
     ]);
     expect(probe.permissions.every((p: { neededFor: string }) => p.neededFor.length > 10)).toBe(true);
     const fileTenant = await ctx.signIn('beta', 'readOnly');

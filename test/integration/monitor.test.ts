@@ -85,6 +85,30 @@ describe('monitor configuration API', () => {
     await full.post('/api/monitors').send(valid).expect(201);
   });
 
+  it('keeps thresholds per direction, the shared ones by default', async () => {
+    const full = await ctx.signIn('alpha', 'fullAdministrator');
+    const body = {
+      name: 'Per direction',
+      address: 'directions@monitor.lifeboat.test',
+      inbound: { enabled: false, latencyThresholdSeconds: 120, failureThreshold: 5 },
+      outbound: { enabled: false, latencyThresholdSeconds: 30 },
+    };
+    const created = await full.post('/api/monitors').send(body).expect(201);
+    expect(created.body).toMatchObject({
+      latencyThresholdSeconds: 60,
+      failureThreshold: 3,
+      inbound: { enabled: false, latencyThresholdSeconds: 120, failureThreshold: 5 },
+      outbound: { enabled: false, latencyThresholdSeconds: 30, failureThreshold: null },
+    });
+    expect((await full.get(`/api/monitors/${created.body.id}`).expect(200)).body.inbound).toEqual(created.body.inbound);
+    const bad = await full
+      .put(`/api/monitors/${created.body.id}`)
+      .send({ ...body, inbound: { enabled: false, failureThreshold: 0 }, outbound: { enabled: false, latencyThresholdSeconds: 'slow' } })
+      .expect(422);
+    expect((bad.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual(['inbound.failureThreshold', 'outbound.latencyThresholdSeconds']);
+    await full.delete(`/api/monitors/${created.body.id}`).expect(204);
+  });
+
   it('names every bad field at once (422 problem+json) and writes nothing', async () => {
     const full = await ctx.signIn('alpha', 'fullAdministrator');
     const before = (await full.get('/api/monitors').expect(200)).body.length;

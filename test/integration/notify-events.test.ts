@@ -158,4 +158,51 @@ describe('event SMS', () => {
     await eventually(() => expect(sentWith('Email Status: Loop test.')).toEqual(ALPHA_RECIPIENTS));
     await node.stop();
   });
+
+  it("shows each event's SMS run on the event and in the report, and warns the form before saving", async () => {
+    const admin = await ctx.signIn('alpha', 'readOnly');
+    const audience = (await admin.get('/api/notify/sms-audience?groupId=alpha-sms').expect(200)).body;
+    expect(audience).toMatchObject({ channelConfigured: true, groupMembers: 4, optedInWithNumber: 3 });
+    expect(audience.warnings).toEqual([expect.stringMatching(/^3 of 4 member\(s\) opted in with a phone number/)]);
+    expect((await admin.get('/api/notify/sms-audience?groupId=alpha-other').expect(200)).body.warnings).toEqual([]);
+    await admin.get('/api/notify/sms-audience').expect(422);
+
+    const event = await createEvent('alpha', 'Run shown', { startMessage: 'Run shown.', endMessage: '' });
+    const before = (await admin.get(`/api/events/${event.id}`).expect(200)).body.sms.runs;
+    expect(before.map((r: { kind: string; ranAt: string | null }) => [r.kind, r.ranAt])).toEqual([
+      ['start', null],
+      ['end', null],
+    ]);
+    clock = Date.parse(event.sms.startSendAt);
+    await ctx.services.notify.eventSms.runDue();
+    const [start, end] = (await admin.get(`/api/events/${event.id}`).expect(200)).body.sms.runs;
+    expect(start).toMatchObject({ kind: 'start', groupMembers: 4, recipients: 3, sent: 3, failed: 0, skipped: [{ reason: 'not opted in', count: 1 }] });
+    expect(start.ranAt).toBe(new Date(clock).toISOString());
+    expect(end.ranAt).toBeNull();
+    clock = Date.parse(event.end) + 1000;
+    await ctx.services.notify.eventSms.runDue();
+    const report = (await admin.get(`/api/events/${event.id}/report`).expect(200)).body;
+    expect(report.sms.group).toEqual({ id: 'alpha-sms', displayName: 'alpha SMS' });
+    expect(report.sms.runs[1]).toMatchObject({
+      kind: 'end',
+      sent: 0,
+      skipped: [{ reason: 'no message set', count: 4 }],
+    });
+    const csv = (await admin.get(`/api/events/${event.id}/report.csv`).expect(200)).text;
+    expect(csv).toContain('start SMS sent,3');
+    expect(csv).toContain('start SMS skipped: not opted in,1');
+
+    // Without the SMS channel: the form is warned, and the run says why nothing went out.
+    const owner = await ctx.signIn('beta', 'fullAdministrator');
+    await owner.patch('/api/notify/settings').send({ sms: null }).expect(200);
+    const missing = (await owner.get('/api/notify/sms-audience?groupId=beta-sms').expect(200)).body;
+    expect(missing.channelConfigured).toBe(false);
+    expect(missing.warnings[0]).toMatch(/SMS channel is not configured/);
+    const silent = await createEvent('beta', 'No channel', { startMessage: 'Nobody hears this.', endMessage: '' });
+    clock = Date.parse(silent.sms.startSendAt);
+    await ctx.services.notify.eventSms.runDue();
+    const [silentStart] = (await owner.get(`/api/events/${silent.id}`).expect(200)).body.sms.runs;
+    expect(silentStart).toMatchObject({ sent: 0, skipped: expect.arrayContaining([{ reason: 'SMS channel not configured', count: 3 }]) });
+    expect(sentWith('Email Status: Nobody hears this.')).toEqual([]);
+  });
 });

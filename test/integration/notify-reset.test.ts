@@ -149,6 +149,49 @@ describe('self-service cloud-password reset', () => {
     const code = codeIn(mailTo('u1.home@example.org').pop()!.raw)!;
     clock += 16 * 60_000;
     await confirm('u1@beta.test', code, 'too late password').expect(400);
+    // A fresh code works where the expired one failed.
+    clock += 16 * 60_000;
+    const mails = mailTo('u1.home@example.org').length;
+    await ask('u1@beta.test').expect(202);
+    await settled();
+    expect(mailTo('u1.home@example.org')).toHaveLength(mails + 1);
+    const fresh = codeIn(mailTo('u1.home@example.org').pop()!.raw)!;
+    await confirm('u1@beta.test', fresh, 'fresh code password').expect(204);
+    await request(ctx.app).post('/api/user-auth/login').send({ email: 'u1@beta.test', password: 'fresh code password' }).expect(200);
+  });
+
+  it("follows a continuity monitor's own option over the events' and the tenant's", async () => {
+    // Beta's tenant default is email now; alpha is under a 'never' event.
+    const monitor = (tenant: string, cloudPasswordReset: string) => ({
+      name: `Reset policy ${tenant}`,
+      inbound: { enabled: false },
+      outbound: { enabled: false },
+      timeZone: 'UTC',
+      cloudPasswordReset,
+    });
+    const beta = await ctx.signIn('beta', 'fullAdministrator');
+    const created = await beta.post('/api/monitors').send(monitor('beta', 'never')).expect(201);
+    expect(created.body.cloudPasswordReset).toBe('never');
+    expect(await ctx.services.notify.reset.policyFor('beta', 'beta-u2')).toBe('never');
+    const mails = smtp.received.length;
+    await ask('u2@beta.test').expect(202);
+    await settled();
+    expect(smtp.received.length).toBe(mails);
+    await beta.put(`/api/monitors/${created.body.id}`).send(monitor('beta', 'inherit')).expect(200);
+    expect(await ctx.services.notify.reset.policyFor('beta', 'beta-u2')).toBe('email');
+
+    const alpha = await ctx.signIn('alpha', 'fullAdministrator');
+    const alphaMonitor = await alpha.post('/api/monitors').send(monitor('alpha', 'email')).expect(201);
+    expect(await ctx.services.notify.reset.policyFor('alpha', 'alpha-u5')).toBe('email');
+    await ask('u5@alpha.test').expect(202);
+    await settled();
+    expect(mailTo('u5.home@example.org')).toHaveLength(1);
+    await alpha.delete(`/api/monitors/${alphaMonitor.body.id}`).expect(204);
+    expect(await ctx.services.notify.reset.policyFor('alpha', 'alpha-u5')).toBe('never');
+    await beta
+      .post('/api/monitors')
+      .send({ ...monitor('beta', 'fax'), name: 'bad' })
+      .expect(422);
   });
 
   it('is rate-limited per address, for existing and unknown addresses alike', async () => {

@@ -108,8 +108,14 @@ describe('continuity status over Socket.IO', () => {
     const got: { seq: number }[] = [];
     upToDate.on('continuity:status', (s) => got.push(s));
     await new Promise<void>((resolve) => upToDate.once('connect', () => resolve()));
-    await new Promise((r) => setTimeout(r, 300));
-    // Only a newer state may arrive (a change that happened meanwhile), never the one it has.
+    // A marker change after the connect: one socket delivers in order, so a resend made on
+    // connect would arrive before the marker. The marker being the first state proves none came.
+    await live.push.tenantChanged('acme', 'test: marker after reconnect');
+    await new Promise<void>((resolve) => {
+      const check = () => (got.length ? resolve() : setTimeout(check, 10));
+      check();
+    });
+    expect(got[0]!.seq).toBeGreaterThan(state.seq);
     expect(got.filter((s) => s.seq <= state.seq)).toEqual([]);
     upToDate.disconnect();
   });

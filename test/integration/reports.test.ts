@@ -61,8 +61,9 @@ async function send(to: string[], subject: string) {
   return sendOne(port, { from, to, message: simpleMessage({ from, to: to.join(', '), subject }) });
 }
 
+/** Every accepted message is in the database and routed (nothing waits in the spool or the routing journal). */
 async function routed() {
-  await eventually(async () => expect(await ctx.services.mail.models.messages.countDocuments({ routed: false })).toBe(0));
+  await eventually(async () => expect(ctx.services.mail.unrouted()).toBe(0));
 }
 
 interface Report {
@@ -187,6 +188,7 @@ describe('post-incident report', () => {
     const res = await admin.get(`/api/events/${eventId}/report.csv`).expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toBe(`attachment; filename="lifeboat-event-report-${eventId}.csv"`);
+    expect(res.text.startsWith('\uFEFFsection,')).toBe(true);
     const lines = res.text.trim().split('\r\n');
     expect(lines[0]).toBe('section,time (Europe/Berlin),item,value');
     expect(lines).toContain(`event,,description,"'=HYPERLINK(""http://evil.example"") outage"`);

@@ -99,7 +99,8 @@ describe('Entra access tokens (Nested App Authentication)', () => {
   });
 
   it('map a user by address when the object id is not a directory id', async () => {
-    await me(await entra.token(claims({ oid: randomUUID(), preferred_username: 'ONE@alpha.test' }))).expect(200);
+    const res = await me(await entra.token(claims({ oid: randomUUID(), preferred_username: 'ONE@alpha.test' }))).expect(200);
+    expect(res.body).toMatchObject({ tenantId: 'alpha', userId: 'alpha-u1', email: 'one@alpha.test', via: 'entra' });
   });
 
   it.each([

@@ -31,6 +31,7 @@ export const GRAPH_APP_ROLES: Record<string, string> = {
   'Mail.Send': 'b633e1c5-b582-4048-a93e-9f11b44c7e96',
   'Mail.ReadBasic.All': '693c5e45-0940-467d-9b8a-1022fb9d42ef',
   'Mail.Read': '810c84a8-4a9e-49e6-bf7d-12d183f40d01',
+  'Application.Read.All': '9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30',
 };
 
 export interface StandInUser {
@@ -387,6 +388,11 @@ export class StandInWorld {
     }
     if (path === '/v1.0/domains') {
       return json(res, 200, { value: tenant.domains.map((d) => ({ ...d, authenticationType: 'Managed', supportedServices: ['Email'] })) });
+    }
+    // Graph lets an app read service principals (its own grants included) only with Application.Read.All.
+    const readsApps = granted('Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All');
+    if (/^\/v1\.0\/servicePrincipals[/(]/.test(path) && !readsApps) {
+      return graphError(res, 403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
     }
     if ((m = /^\/v1\.0\/servicePrincipals\(appId='([^']+)'\)$/.exec(path))) {
       if (m[1] === GRAPH_APP_ID) {

@@ -1,4 +1,4 @@
-import { csvCell, csvRow, neutraliseCell } from '../../server/audit/csv';
+import { csvCell, csvHeader, csvRow, neutraliseCell } from '../../server/audit/csv';
 
 describe('CSV cells', () => {
   it.each(['=SUM(A1:A2)', '+1', '-1+2', '@cmd', '\tx', '\rx'])('neutralises %j so spreadsheets do not run it', (value) => {
@@ -20,5 +20,12 @@ describe('CSV cells', () => {
 
   it('neutralises before quoting', () => {
     expect(csvCell('=HYPERLINK("http://evil","x")')).toBe('"\'=HYPERLINK(""http://evil"",""x"")"');
+  });
+});
+
+describe('CSV files', () => {
+  it('start with a UTF-8 byte order mark so Excel on Windows reads them as UTF-8', () => {
+    expect(csvHeader(['name', 'Chloé'])).toBe('\uFEFFname,Chloé\r\n');
+    expect(Buffer.from(csvHeader(['a'])).subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
   });
 });

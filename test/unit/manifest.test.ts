@@ -1,6 +1,7 @@
 /**
  * The Outlook manifest, development and production variants, validated with xmllint against the
- * [MS-OWEMXML] schemas in ../shared/office-manifest-schemas (CI clones the repo with shared/ beside it; docs/ARCHITECTURE.md, "Tests").
+ * [MS-OWEMXML] schemas in LIFEBOAT_MANIFEST_SCHEMAS (.ci/run sets it when its checkout has them).
+ * Without it (a user's fresh clone) the schema checks are skipped with a note; the rest still runs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,16 @@ import { DEV_MANIFEST, ManifestUrlError, REPO_ROOT, SEND_HANDLER, manifestBaseUr
 import { HANDLER_NAME } from '../../addin/commands/onsend';
 import { PANE_COMMAND_ID } from '../../addin/lib/send-guard';
 
-const SCHEMAS = path.resolve(REPO_ROOT, '..', 'shared', 'office-manifest-schemas');
-const SCHEMA = path.join(SCHEMAS, 'OfficeAppManifestV1_1.xsd');
+const SCHEMAS = process.env.LIFEBOAT_MANIFEST_SCHEMAS || null;
+const SCHEMA = SCHEMAS ? path.join(SCHEMAS, 'OfficeAppManifestV1_1.xsd') : '';
+/** The schema checks: run with the offline XSDs, skipped (and said so) without them. */
+const withSchemas = SCHEMAS ? it : it.skip;
+if (!SCHEMAS) {
+  console.log(
+    'manifest.test: LIFEBOAT_MANIFEST_SCHEMAS is not set, so the XSD validation tests are skipped ' +
+      '(npm run validate checks the manifest with office-addin-manifest, or offline with the XSDs).',
+  );
+} else console.log(`manifest.test: validator xmllint against the offline XSDs in ${SCHEMAS}`);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-manifest-'));
 
 function validate(text: string, name: string) {
@@ -26,11 +35,11 @@ const dev = readFileSync(DEV_MANIFEST, 'utf8');
 const prod = renderManifest('https://lifeboat.contoso.example/');
 
 describe('manifest.xml', () => {
-  it('the development variant validates against the schema', () => {
+  withSchemas('the development variant validates against the schema', () => {
     expect(validate(dev, 'dev.xml')).toMatchObject({ code: 0 });
   });
 
-  it('the production variant validates and points only at LIFEBOAT_PUBLIC_URL', () => {
+  withSchemas('the production variant validates and points only at LIFEBOAT_PUBLIC_URL', () => {
     expect(validate(prod, 'prod.xml')).toMatchObject({ code: 0 });
     expect(prod).not.toMatch(/localhost/);
     expect(prod).toContain('<SourceLocation DefaultValue="https://lifeboat.contoso.example/addin/taskpane.html"/>');
@@ -38,7 +47,7 @@ describe('manifest.xml', () => {
     expect(renderManifest('https://example.org/lifeboat')).toContain('"https://example.org/lifeboat/addin/taskpane.html"');
   });
 
-  it('the validation really checks: a manifest without <Id> is refused', () => {
+  withSchemas('the validation really checks: a manifest without <Id> is refused', () => {
     expect(validate(dev.replace(/<Id>[^<]*<\/Id>/, ''), 'broken.xml').code).toBe(3);
   });
 
@@ -86,7 +95,7 @@ describe('manifest.xml', () => {
     execFileSync(process.execPath, [tsx, script, '--out', target], { env: { ...process.env, LIFEBOAT_PUBLIC_URL: 'https://mail-continuity.example' } });
     const written = readFileSync(target, 'utf8');
     expect(written).toContain('"https://mail-continuity.example/addin/taskpane.html"');
-    expect(validate(written, 'cli.xml').code).toBe(0);
+    if (SCHEMAS) expect(validate(written, 'cli.xml').code).toBe(0);
   });
 });
 
@@ -108,7 +117,7 @@ describe('manifest.xml: the OnMessageSend handler (Smart Alerts)', () => {
     expect(dev).toContain(`<Control xsi:type="Button" id="${PANE_COMMAND_ID}">`);
   });
 
-  it('the schema checks the send mode: an unknown SendMode is refused', () => {
+  withSchemas('the schema checks the send mode: an unknown SendMode is refused', () => {
     expect(validate(dev.replace('SendMode="SoftBlock"', 'SendMode="Sometimes"'), 'bad-sendmode.xml').code).toBe(3);
   });
 

@@ -1,5 +1,6 @@
 /** The detector over a deterministic clock: counter, threshold, repeats, suppression, recovery, auto-activation. */
-import { decide, type DetectorSettings, type WindowResult } from '../../server/monitor/detector';
+import { latencyThreshold } from '../../server/monitor/checks';
+import { decide, directionThresholds, type DetectorSettings, type WindowResult } from '../../server/monitor/detector';
 import { INITIAL_STATE, type MonitorState } from '../../server/monitor/model';
 
 const MIN = 60_000;
@@ -113,5 +114,46 @@ describe('monitor detector', () => {
       const recovered = run([OK, OK, OK], {}, steps[4]!.state).pop()!.state;
       expect(recovered.autoActivatedAt).toBeNull();
     });
+  });
+
+  describe('per-direction failure thresholds', () => {
+    const OUT: WindowResult = { failed: true, idle: false, failedOutbound: true, failedInbound: false };
+    const IN: WindowResult = { failed: true, idle: false, failedOutbound: false, failedInbound: true };
+    const GOOD: WindowResult = { failed: false, idle: false, failedOutbound: false, failedInbound: false };
+
+    it('counts each direction apart and detects when either reaches its own threshold', () => {
+      const steps = run([OUT, OUT, IN], { directions: { inbound: 5, outbound: 2 } });
+      expect(steps.map((s) => [s.state.outboundFailures, s.state.inboundFailures])).toEqual([
+        [1, 0],
+        [2, 0],
+        [1, 1],
+      ]);
+      expect(steps[1]).toMatchObject({ decision: 'alert sent', notify: 'alert' });
+      // Inbound alone needs 5 failed windows.
+      const inbound = run([IN, IN, IN, IN, IN], { directions: { inbound: 5, outbound: 2 } });
+      expect(inbound.map((s) => s.decision)).toEqual(['below threshold', 'below threshold', 'below threshold', 'below threshold', 'alert sent']);
+    });
+
+    it('does not add failures of different directions together', () => {
+      // Shared (today's rule): out, in, out is three failed windows and detects at 3.
+      expect(run([OUT, IN, OUT]).map((s) => s.decision)).toEqual(['below threshold', 'below threshold', 'alert sent']);
+      // Per direction, with both at 3: neither direction failed three times.
+      const split = run([OUT, IN, OUT, GOOD], { directions: { inbound: 3, outbound: 3 } });
+      expect(split.every((s) => s.decision === 'below threshold')).toBe(true);
+    });
+  });
+
+  it("takes each direction's own thresholds, else the shared ones", () => {
+    const direction = (latencyThresholdSeconds: number | null, failureThreshold: number | null) => ({
+      enabled: true,
+      latencyThresholdSeconds,
+      failureThreshold,
+    });
+    const shared = { latencyThresholdSeconds: 60, failureThreshold: 3, inbound: direction(null, null), outbound: direction(null, null) };
+    expect(directionThresholds(shared)).toBeUndefined();
+    expect([latencyThreshold(shared, 'inbound'), latencyThreshold(shared, 'outbound')]).toEqual([60, 60]);
+    const own = { ...shared, inbound: direction(120, null), outbound: direction(null, 1) };
+    expect(directionThresholds(own)).toEqual({ inbound: 3, outbound: 1 });
+    expect([latencyThreshold(own, 'inbound'), latencyThreshold(own, 'outbound')]).toEqual([120, 60]);
   });
 });

@@ -65,7 +65,7 @@ export function UsersCard({ me }: { me: Me }) {
   const c = useStyles();
   const cannot = denied(me, 'basicAdministrator');
   const [search, setSearch] = useState('');
-  const [users] = useLoad(useCallback(() => directory.users(search), [search]));
+  const [users] = useLoad(useCallback(() => directory.users(search, { include: 'cloudPassword' }), [search]));
   // Consent is extra information: the list still shows when it cannot be loaded.
   const [consents] = useLoad(useCallback(() => notify.consents(search).catch(() => [] as SmsConsent[]), [search]));
   const consentOf = (id: string) => (consents.state === 'ready' ? consents.data.find((c) => c.userId === id) : undefined);
@@ -99,6 +99,9 @@ export function UsersCard({ me }: { me: Me }) {
                     <Text weight="semibold">{u.displayName}</Text>
                     <Text size={200} className={c.meta}>
                       {u.mail ?? u.id}
+                    </Text>
+                    <Text size={200} className={c.meta} data-testid="cloud-password-state">
+                      {u.cloudPasswordSetAt ? `Cloud password set ${showInstant(u.cloudPasswordSetAt)}` : 'No cloud password'}
                     </Text>
                     <ConsentBadge consent={consentOf(u.id)} />
                   </div>

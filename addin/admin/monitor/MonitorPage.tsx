@@ -311,8 +311,17 @@ function MonitorForm({
     const body: MonitorInput = {
       name: d.name,
       enabled: d.enabled,
-      inbound: { enabled: d.inbound },
-      outbound: { enabled: d.outbound },
+      // Per-direction thresholds are kept as they are (null: the shared ones) until the form edits them.
+      inbound: {
+        enabled: d.inbound,
+        latencyThresholdSeconds: monitor?.inbound.latencyThresholdSeconds ?? null,
+        failureThreshold: monitor?.inbound.failureThreshold ?? null,
+      },
+      outbound: {
+        enabled: d.outbound,
+        latencyThresholdSeconds: monitor?.outbound.latencyThresholdSeconds ?? null,
+        failureThreshold: monitor?.outbound.failureThreshold ?? null,
+      },
       probeMailbox: d.probeMailbox.trim(),
       ...(d.address.trim() ? { address: d.address.trim() } : {}),
       latencyThresholdSeconds: Number(d.latencyThresholdSeconds),
@@ -324,6 +333,7 @@ function MonitorForm({
       defaultDurationHours: Number(d.defaultDurationHours),
       timeZone: d.timeZone,
       autoActivation: { enabled: d.autoActivation, afterMinutes: Number(d.autoAfterMinutes) },
+      cloudPasswordReset: monitor?.cloudPasswordReset ?? 'inherit',
     };
     try {
       // After a save with warnings the form stays open (showing them); saving again edits the new monitor.

@@ -2,7 +2,7 @@
  * The permission probe: the application permissions actually granted to Lifeboat's app (its service
  * principal's app role assignments on Microsoft Graph) against what Lifeboat needs.
  */
-import type { GraphApi } from './client';
+import { GraphRequestError, type GraphApi } from './client';
 
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
@@ -39,16 +39,52 @@ export const REQUIRED_PERMISSIONS: RequiredPermission[] = [
     satisfiedBy: ['Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite'],
     neededFor: 'The continuity monitor: seeing that its test messages arrived, and when.',
   },
+  {
+    permission: 'Application.Read.All',
+    satisfiedBy: ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
+    neededFor: "This permission check itself: reading the app's service principal and the permissions granted to it.",
+  },
 ];
+
+const PROBE_PERMISSION = 'Application.Read.All';
 
 export interface PermissionCheck {
   permission: string;
-  status: 'granted' | 'missing';
+  /** unknown: Graph refused the probe (no Application.Read.All), so nothing else could be read. */
+  status: 'granted' | 'missing' | 'unknown';
   grantedAs: string | null;
   neededFor: string;
 }
 
-export async function probePermissions(api: GraphApi, clientId: string): Promise<{ checkedAt: string; granted: string[]; permissions: PermissionCheck[] }> {
+export interface PermissionProbe {
+  checkedAt: string;
+  granted: string[];
+  permissions: PermissionCheck[];
+  /** Why the granted permissions could not be read, when Graph refused. */
+  refused: string | null;
+}
+
+export async function probePermissions(api: GraphApi, clientId: string): Promise<PermissionProbe> {
+  try {
+    return await readGranted(api, clientId);
+  } catch (err) {
+    // Graph answers 403 to reading service principals without Application.Read.All (or Directory.Read.All).
+    if (!(err instanceof GraphRequestError) || err.status !== 403) throw err;
+    return {
+      checkedAt: new Date().toISOString(),
+      granted: [],
+      permissions: REQUIRED_PERMISSIONS.map((p) => ({
+        permission: p.permission,
+        status: p.permission === PROBE_PERMISSION ? 'missing' : 'unknown',
+        grantedAs: null,
+        neededFor: p.neededFor,
+      })),
+      refused: `Microsoft Graph refused to list the app's permissions: grant ${PROBE_PERMISSION} (application) and consent, then check again.`,
+    };
+  }
+}
+
+async function readGranted(api: GraphApi, clientId: string): Promise<PermissionProbe> {
   const sp = await api.get<{ id: string }>(`/servicePrincipals(appId='${encodeURIComponent(clientId)}')?$select=id,appId`);
   const graphSp = await api.get<{ id: string; appRoles: Array<{ id: string; value: string }> }>(
     `/servicePrincipals(appId='${GRAPH_APP_ID}')?$select=id,appRoles`,
@@ -68,5 +104,6 @@ export async function probePermissions(api: GraphApi, clientId: string): Promise
       const grantedAs = p.satisfiedBy.find((name) => granted.has(name)) ?? null;
       return { permission: p.permission, status: grantedAs ? 'granted' : 'missing', grantedAs, neededFor: p.neededFor };
     }),
+    refused: null,
   };
 }
