@@ -20,6 +20,8 @@ export interface Config {
   entra: { audiences: string[]; authority: string; scope: string };
   /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
   graph: { loginUrl: string; graphUrl: string };
+  /** Protection engines: LIFEBOAT_DNS_SERVERS (resolver list), LIFEBOAT_RSPAMD_URL (unset: embedded), LIFEBOAT_CLAMD (host:port or a socket path). */
+  protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -69,6 +71,14 @@ function httpsUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): strin
 function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/** A comma-separated list (LIFEBOAT_DNS_SERVERS: `ip` or `ip:port` entries); unset: empty. */
+function list(env: NodeJS.ProcessEnv, name: string): string[] {
+  return (optional(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -203,5 +213,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     entra,
     // One Entra authority host for app sign-in (Graph), user tokens' keys and the pane's NAA.
     graph: { loginUrl: entra.authority, graphUrl: httpsUrl(env, 'LIFEBOAT_GRAPH_URL', 'https://graph.microsoft.com') },
+    protection: { dnsServers: list(env, 'LIFEBOAT_DNS_SERVERS'), rspamdUrl: optional(env, 'LIFEBOAT_RSPAMD_URL'), clamd: optional(env, 'LIFEBOAT_CLAMD') },
   };
 }
