@@ -3,6 +3,7 @@
  * messages (mailauth's signer), and the DNS records of a sending domain (SPF for one IP, DMARC p=reject).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { dkimSign } from 'mailauth';
 
 export interface DkimKey {
@@ -71,3 +72,61 @@ export async function signed(raw: Buffer, key: DkimKey): Promise<Buffer> {
 export const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
 /** The EICAR anti-virus test file. */
 export const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+
+/** A zip archive holding `files` uncompressed (method 0: "stored"), as a mail attachment would carry it. */
+export function zip(files: Record<string, Buffer>): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of Object.entries(files)) {
+    const fileName = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(fileName.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(fileName.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, fileName, data);
+    centrals.push(central, fileName);
+    offset += local.length + fileName.length + data.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(Object.keys(files).length, 8);
+  end.writeUInt16LE(Object.keys(files).length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A message with one base64 attachment. */
+export function withAttachment(m: PlainMessage, attachment: { filename: string; contentType: string; content: Buffer }): Buffer {
+  const boundary = 'lifeboat-boundary-1';
+  const body = [
+    `--${boundary}`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    m.body ?? 'Please see the attached file.',
+    `--${boundary}`,
+    `Content-Type: ${attachment.contentType}; name="${attachment.filename}"`,
+    'Content-Transfer-Encoding: base64',
+    `Content-Disposition: attachment; filename="${attachment.filename}"`,
+    '',
+    (attachment.content.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n'),
+    `--${boundary}--`,
+  ].join('\r\n');
+  const raw = plainMessage({ ...m, body, extraHeaders: [...(m.extraHeaders ?? [])] }).toString();
+  return Buffer.from(raw.replace('Content-Type: text/plain; charset=utf-8', `Content-Type: multipart/mixed; boundary="${boundary}"`));
+}
