@@ -21,6 +21,8 @@ import { readinessRoutes } from './readiness/routes';
 import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
+import { policyRoutes } from './protection/policy-routes';
+import { quarantineRoutes } from './protection/quarantine-routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -85,6 +87,8 @@ export function createApp(options: AppOptions): Express {
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness }));
+  app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies }));
+  app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
   app.use(adminRoutes());
 
   app.use(unknownRoute);

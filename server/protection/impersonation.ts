@@ -30,8 +30,34 @@ export function normalizeName(name: string): string {
 
 // Characters that render like Latin letters (Cyrillic, Greek, digits) folded to the letter they imitate.
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', е: 'e', о: 'o', р: 'p', с: 'c', х: 'x', у: 'y', і: 'i', ј: 'j', ѕ: 's', һ: 'h', ԁ: 'd', ɡ: 'g', ӏ: 'l', ԛ: 'q', ԝ: 'w',
-  α: 'a', ο: 'o', ρ: 'p', ν: 'v', τ: 't', ι: 'i', κ: 'k', χ: 'x', '0': 'o', '1': 'l', '|': 'l', '!': 'i',
+  а: 'a',
+  е: 'e',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  х: 'x',
+  у: 'y',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  һ: 'h',
+  ԁ: 'd',
+  ɡ: 'g',
+  ӏ: 'l',
+  ԛ: 'q',
+  ԝ: 'w',
+  α: 'a',
+  ο: 'o',
+  ρ: 'p',
+  ν: 'v',
+  τ: 't',
+  ι: 'i',
+  κ: 'k',
+  χ: 'x',
+  '0': 'o',
+  '1': 'l',
+  '|': 'l',
+  '!': 'i',
 };
 
 /** The shape a reader sees: confusables folded, `rn`→`m`, `vv`→`w`, `i`→`l`. */

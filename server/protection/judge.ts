@@ -62,13 +62,13 @@ async function run<T>(work: (() => Promise<T>) | null, ms: number, absent: Engin
   }
 }
 
-/** The From header's first mailbox (display name decoded), from the header section only. */
-export async function fromHeader(raw: Buffer): Promise<FromHeader | null> {
+/** The From header's first mailbox (display name decoded) and the subject, from the header section only. */
+export async function headerSummary(raw: Buffer): Promise<{ from: FromHeader | null; subject: string }> {
   const end = raw.indexOf('\r\n\r\n');
   const head = end >= 0 ? raw.subarray(0, end + 4) : raw;
   const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
   const first = parsed.from?.value[0];
-  return first?.address ? { displayName: first.name ?? '', address: first.address.toLowerCase() } : null;
+  return { from: first?.address ? { displayName: first.name ?? '', address: first.address.toLowerCase() } : null, subject: parsed.subject ?? '' };
 }
 
 export function createJudge(deps: JudgeDeps): Judge {
@@ -80,7 +80,10 @@ export function createJudge(deps: JudgeDeps): Judge {
       run<RspamdResult>(rspamd ? () => rspamd.check(message.raw, envelope, { timeoutMs: t.rspamdMs }) : null, t.rspamdMs + 1000, 'unavailable'),
       run(clamd ? () => clamd.scan(message.raw, { timeoutMs: t.clamdMs }) : null, t.clamdMs + 1000, 'skipped'),
       deps.tenantFacts(message.tenantId),
-      fromHeader(message.raw).catch(() => null),
+      headerSummary(message.raw).then(
+        (h) => h.from,
+        () => null,
+      ),
     ]);
     const evidence: Evidence = {
       auth: auth.value,

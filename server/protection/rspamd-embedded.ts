@@ -100,7 +100,9 @@ export async function startEmbeddedRspamd(options: EmbeddedRspamdOptions): Promi
   const args = ['-f', '-u', 'root', '-g', 'root', '-c', conf];
   for (let i = 0; i < vars.length; i += 2) args.push('--var', `${vars[i]}=${vars[i + 1]}`);
   const setpriv = findBinary('setpriv', env);
-  const child = setpriv ? spawn(setpriv, ['--pdeathsig', 'TERM', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = setpriv
+    ? spawn(setpriv, ['--pdeathsig', 'TERM', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d: Buffer) => {
     output = (output + d.toString()).slice(-4000);

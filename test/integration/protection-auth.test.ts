@@ -13,7 +13,10 @@ const broken = dkimKey('broken.test');
 let dns: DnsStandIn;
 
 beforeAll(async () => {
-  dns = await startDnsStandIn({ ...senderRecords(key, GOOD_IP), '_dmarc.broken.test': ['v=DMARC1; p=reject'] }, { servfail: ['broken.test', broken.record[0]] });
+  dns = await startDnsStandIn(
+    { ...senderRecords(key, GOOD_IP), '_dmarc.broken.test': ['v=DMARC1; p=reject'] },
+    { servfail: ['broken.test', broken.record[0]] },
+  );
 });
 afterAll(() => dns.close());
 

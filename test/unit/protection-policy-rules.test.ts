@@ -18,7 +18,9 @@ const base = (over: Partial<Policy>): Policy => ({
 });
 
 const DEFAULT = base({ id: 'default', isDefault: true, name: 'Default' });
-const subject = (over: Partial<{ envelope: string; header: string | null; recipient: string; recipientGroups: string[]; headerGroups: string[] }> = {}): PolicySubject => ({
+const subject = (
+  over: Partial<{ envelope: string; header: string | null; recipient: string; recipientGroups: string[]; headerGroups: string[] }> = {},
+): PolicySubject => ({
   sender: {
     envelope: { address: over.envelope ?? 'news@outside.test', groups: [] },
     header: over.header === null ? null : { address: over.header ?? over.envelope ?? 'news@outside.test', groups: over.headerGroups ?? [] },
