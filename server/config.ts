@@ -20,7 +20,7 @@ export interface Config {
   entra: { audiences: string[]; authority: string; scope: string };
   /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
   graph: { loginUrl: string; graphUrl: string };
-  /** Protection engines: LIFEBOAT_DNS_SERVERS (resolver list), LIFEBOAT_RSPAMD_URL (unset: embedded), LIFEBOAT_CLAMD (host:port or a socket path). */
+  /** Protection engines: LIFEBOAT_DNS_SERVERS (resolver list), LIFEBOAT_RSPAMD_URL (unset: embedded; `off`: none), LIFEBOAT_CLAMD (host:port or a socket path). */
   protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
 }
 

@@ -21,6 +21,7 @@ import { createSyncScheduler, type SyncScheduler } from './directory/graph/sched
 import { createServices, syncIndexes } from './services';
 import { readFileSync } from 'node:fs';
 import { createReceiver } from './mail/receiver';
+import { NO_ENGINES, startProtectionEngines, type ProtectionEngines } from './protection/engines';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -89,6 +90,9 @@ async function main(): Promise<void> {
   let stopping = false;
   let stopEventScheduler: () => Promise<void> = async () => {};
   let stopMail: () => Promise<void> = async () => {};
+  // Scanning engines start in the background (the embedded rspamd loads its rules for up to a minute);
+  // until then messages are judged `unscanned` and the policies' scanner-down rule applies.
+  let engines: ProtectionEngines = NO_ENGINES;
 
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -97,6 +101,8 @@ async function main(): Promise<void> {
     server?.closeAllConnections();
     await stopEventScheduler();
     await stopMail().catch(() => {});
+    // An embedded rspamd still starting is not waited for: it gets SIGTERM when this process exits (pdeathsig).
+    await engines.stop().catch(() => {});
     await syncScheduler?.stop().catch(() => {});
     await conn?.close().catch(() => {});
     await embedded?.stop();
@@ -126,7 +132,15 @@ async function main(): Promise<void> {
       userTokenMinutes: config.userTokenMinutes,
       publicUrl: config.publicUrl,
       mail: { hostname: config.smtp.hostname },
+      protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
     });
+    void startProtectionEngines({ ...config.protection, dataDir: config.dataDir, log: (line) => logger.warn(line) }).then(
+      (started) => {
+        engines = started;
+        logger.info({ rspamd: started.rspamdSource, clamd: Boolean(started.clamd) }, 'protection engines ready');
+      },
+      (err) => logger.error({ err }, 'protection engines did not start'),
+    );
     await syncIndexes(conn);
 
     for (const doc of directoryDocs) {

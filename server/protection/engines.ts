@@ -26,6 +26,8 @@ export async function startProtectionEngines(options: {
   log?: (line: string) => void;
 }): Promise<ProtectionEngines> {
   const clamd = options.clamd ? createClamdClient(options.clamd) : null;
+  // `off`: no rspamd at all, not even the embedded one (the process tests run many servers at once).
+  if (options.rspamdUrl === 'off') return { rspamd: null, clamd, rspamdSource: 'unavailable', stop: async () => {} };
   if (options.rspamdUrl) return { rspamd: createRspamdClient(options.rspamdUrl), clamd, rspamdSource: 'external', stop: async () => {} };
   let embedded: EmbeddedRspamd | null = null;
   try {

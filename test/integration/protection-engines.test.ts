@@ -5,16 +5,21 @@
  */
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { startTestClamd, startTestRspamd, TEST_MALWARE, TEST_MALWARE_SIGNATURE, type TestClamd } from '../harness/engines';
-import { EICAR, GTUBE, plainMessage, withAttachment, zip } from '../harness/protection-fixtures';
+import { dkimKey, EICAR, GTUBE, plainMessage, senderRecords, signed, withAttachment, zip } from '../harness/protection-fixtures';
 import { createClamdClient } from '../../server/protection/clamd';
+import { createDnsLookup } from '../../server/protection/dns';
+import { createJudge, type Judge, type JudgeEnvelope } from '../../server/protection/judge';
 import { createRspamdClient } from '../../server/protection/rspamd';
+
+const PARTNER_IP = '192.0.2.10';
+const partner = dkimKey('partner.test');
 
 let dns: DnsStandIn;
 let rspamd: Awaited<ReturnType<typeof startTestRspamd>>;
 let clamd: TestClamd;
 
 beforeAll(async () => {
-  dns = await startDnsStandIn({});
+  dns = await startDnsStandIn({ ...senderRecords(partner, PARTNER_IP), 'contoso.test': ['v=spf1 -all'] });
   [rspamd, clamd] = await Promise.all([startTestRspamd(dns.server), startTestClamd()]);
 }, 300_000);
 afterAll(async () => {
@@ -71,5 +76,85 @@ describe('clamd', () => {
     const down = createClamdClient('127.0.0.1:9');
     await expect(down.scan(Buffer.from('x'), { timeoutMs: 1000 })).rejects.toThrow();
     expect(await down.ping(500)).toBe(false);
+  });
+});
+
+describe('judge: the engines together (real rspamd, clamd, DNS stand-in)', () => {
+  const people = [{ displayName: 'Megan Bowen', address: 'megan@contoso.test' }];
+  const judgeWith = (engines: () => { rspamd: typeof rspamd.client | null; clamd: typeof clamd.client | null }) =>
+    createJudge({
+      lookup: createDnsLookup({ servers: [dns.server], timeoutMs: 1000 }),
+      authservId: 'lifeboat.test',
+      engines,
+      tenantFacts: async () => ({ domains: ['contoso.test'], people }),
+    });
+  // Built when a test runs: the engines and the DNS stand-in start in beforeAll.
+  const judge: Judge = (message, envelope) => judgeWith(() => ({ rspamd: rspamd.client, clamd: clamd.client }))(message, envelope);
+  const env = (mailFrom: string, clientIp = PARTNER_IP): JudgeEnvelope => ({ mailFrom, rcptTo: ['megan@contoso.test'], clientIp, helo: 'mail.partner.test' });
+  const to = 'megan@contoso.test';
+
+  test('a DKIM-signed message from the SPF-listed IP is clean, with rspamd’s score and the auth results', async () => {
+    const v = await judge(
+      { tenantId: 'contoso', raw: await signed(plainMessage({ from: 'News <news@partner.test>', to }), partner) },
+      env('news@partner.test'),
+    );
+    expect(v.verdict).toBe('clean');
+    expect(v.evidence).toMatchObject({ auth: { spf: 'pass', dkim: 'pass', dmarc: 'pass' }, engines: { auth: 'ok', rspamd: 'ok', clamd: 'ok' } });
+    expect(typeof v.evidence.rspamd?.score).toBe('number');
+  });
+
+  test('GTUBE is spam, with rspamd’s score and symbols as evidence', async () => {
+    const v = await judge(
+      { tenantId: 'contoso', raw: await signed(plainMessage({ from: 'news@partner.test', to, body: GTUBE }), partner) },
+      env('news@partner.test'),
+    );
+    expect(v.verdict).toBe('spam');
+    expect(v.evidence.rspamd?.symbols.map((s) => s.name)).toContain('GTUBE');
+    expect(v.reasons[0]).toMatch(/^rspamd score/);
+  });
+
+  test('EICAR inside a zip is malware, whatever else the message is', async () => {
+    const raw = withAttachment(
+      { from: 'news@partner.test', to, body: GTUBE },
+      { filename: 'a.zip', contentType: 'application/zip', content: zip({ 'a.com': Buffer.from(EICAR) }) },
+    );
+    const v = await judge({ tenantId: 'contoso', raw }, env('news@partner.test'));
+    expect(v.verdict).toBe('malware');
+    expect(v.evidence.clamd?.signature).toContain('Eicar');
+  });
+
+  test('a forged From of a p=reject domain is spoof (DMARC fail)', async () => {
+    const v = await judge({ tenantId: 'contoso', raw: plainMessage({ from: 'ceo@partner.test', to }) }, env('ceo@partner.test', '198.51.100.9'));
+    expect(v.verdict).toBe('spoof');
+    expect(v.evidence.auth).toMatchObject({ dmarc: 'fail', dmarcPolicy: 'reject' });
+  });
+
+  test('the tenant’s own domain from outside without alignment is spoof (even without a DMARC record)', async () => {
+    const v = await judge(
+      { tenantId: 'contoso', raw: plainMessage({ from: 'Megan Bowen <megan@contoso.test>', to }) },
+      env('megan@contoso.test', '198.51.100.9'),
+    );
+    expect(v.verdict).toBe('spoof');
+    expect(v.reasons[0]).toContain("tenant's own domain");
+  });
+
+  test('a look-alike domain and a protected display name from outside are impersonation', async () => {
+    const lookalike = await judge({ tenantId: 'contoso', raw: plainMessage({ from: 'Billing <billing@cont0so.test>', to }) }, env('billing@cont0so.test'));
+    expect(lookalike.verdict).toBe('impersonation');
+    expect(lookalike.evidence.impersonation).toEqual({ kind: 'lookalikeDomain', seen: 'cont0so.test', imitates: 'contoso.test' });
+    const name = await judge(
+      { tenantId: 'contoso', raw: await signed(plainMessage({ from: 'Megan Bowen <news@partner.test>', to }), partner) },
+      env('news@partner.test'),
+    );
+    expect(name.verdict).toBe('impersonation');
+    expect(name.evidence.impersonation).toMatchObject({ kind: 'displayName', imitates: 'megan@contoso.test' });
+  });
+
+  test('rspamd down is unscanned with the reason; clamd down too', async () => {
+    const down = judgeWith(() => ({ rspamd: createRspamdClient('http://127.0.0.1:9'), clamd: createClamdClient('127.0.0.1:9') }));
+    const v = await down({ tenantId: 'contoso', raw: await signed(plainMessage({ from: 'news@partner.test', to }), partner) }, env('news@partner.test'));
+    expect(v.verdict).toBe('unscanned');
+    expect(v.evidence.engines).toMatchObject({ auth: 'ok', rspamd: 'error', clamd: 'error' });
+    expect(v.reasons.join(' ')).toMatch(/rspamd error.*clamd error/);
   });
 });
