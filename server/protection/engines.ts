@@ -16,6 +16,20 @@ export interface ProtectionEngines {
   stop(): Promise<void>;
 }
 
+export type EngineHealth = 'ok' | 'down' | 'unavailable' | 'notConfigured';
+
+/** For readiness and the admin page: rspamd `unavailable` (none to ask) is a failed check; clamd unset is `notConfigured`. */
+export async function engineHealth(
+  engines: ProtectionEngines,
+): Promise<{ rspamd: EngineHealth; rspamdSource: ProtectionEngines['rspamdSource']; clamd: EngineHealth }> {
+  const [rspamd, clamd] = await Promise.all([engines.rspamd?.ping() ?? Promise.resolve(null), engines.clamd?.ping() ?? Promise.resolve(null)]);
+  return {
+    rspamd: rspamd === null ? 'unavailable' : rspamd ? 'ok' : 'down',
+    rspamdSource: engines.rspamdSource,
+    clamd: clamd === null ? 'notConfigured' : clamd ? 'ok' : 'down',
+  };
+}
+
 export const NO_ENGINES: ProtectionEngines = { rspamd: null, clamd: null, rspamdSource: 'unavailable', stop: async () => {} };
 
 export async function startProtectionEngines(options: {
@@ -24,6 +38,8 @@ export async function startProtectionEngines(options: {
   dnsServers: string[];
   dataDir: string;
   log?: (line: string) => void;
+  /** Where the rspamd binary is looked for (PATH); tests pass a PATH without it. */
+  env?: NodeJS.ProcessEnv;
 }): Promise<ProtectionEngines> {
   const clamd = options.clamd ? createClamdClient(options.clamd) : null;
   // `off`: no rspamd at all, not even the embedded one (the process tests run many servers at once).
@@ -31,7 +47,7 @@ export async function startProtectionEngines(options: {
   if (options.rspamdUrl) return { rspamd: createRspamdClient(options.rspamdUrl), clamd, rspamdSource: 'external', stop: async () => {} };
   let embedded: EmbeddedRspamd | null = null;
   try {
-    embedded = await startEmbeddedRspamd({ dir: path.join(options.dataDir, 'rspamd'), dnsServers: options.dnsServers });
+    embedded = await startEmbeddedRspamd({ dir: path.join(options.dataDir, 'rspamd'), dnsServers: options.dnsServers, env: options.env });
   } catch (err) {
     options.log?.(`the embedded rspamd did not start (${(err as Error).message}); content scanning is unavailable`);
   }

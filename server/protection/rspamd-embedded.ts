@@ -26,7 +26,7 @@ export interface EmbeddedRspamdOptions {
   dir: string;
   /** `ip` or `ip:port`; empty: the system's resolvers (rspamd reads /etc/resolv.conf). */
   dnsServers: string[];
-  /** The binary; found on PATH (and /usr/sbin, /usr/bin) when unset. */
+  /** The binary; found on PATH (and /usr/sbin) when unset. */
   binary?: string;
   /**
    * Hyperscan compiles every regular expression at the first start (minutes on a small, busy machine; the
@@ -37,8 +37,9 @@ export interface EmbeddedRspamdOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The binary on PATH, or in /usr/sbin (Debian puts daemons there and services often run without it on PATH). */
 export function findBinary(name: string, env: NodeJS.ProcessEnv): string | null {
-  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin', '/usr/bin', '/usr/local/bin'];
+  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin'];
   for (const dir of dirs) {
     const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;
