@@ -87,7 +87,7 @@ export function createApp(options: AppOptions): Express {
 
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness }));
-  app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, engines: services.protection.engines }));
+  app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));
   app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
   app.use(adminRoutes());
 

@@ -15,6 +15,7 @@ import { createPipeline } from './pipeline';
 import { createPolicyService } from './policies';
 import { createQuarantineService } from './quarantine';
 import { createVerdictStore } from './verdicts';
+import { createVipService } from './vips';
 
 export interface ProtectionOptions {
   /** Read at every judgement, so engines started after the services (the embedded rspamd) are used. */
@@ -36,12 +37,13 @@ export function createProtection(
   const models = protectionModels(conn);
   // Tenant domains and protected names change rarely; one read per tenant every few minutes.
   const facts = new Map<string, { at: number; value: Promise<TenantFacts> }>();
+  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => facts.delete(tenantId), now: options.now });
   const tenantFacts = (tenantId: string): Promise<TenantFacts> => {
     const cached = facts.get(tenantId);
     if (cached && Date.now() - cached.at < FACTS_TTL_MS) return cached.value;
-    const value = Promise.all([deps.tenants.get(tenantId), deps.directory.displayNames(tenantId)]).then(([tenant, people]) => ({
+    const value = Promise.all([deps.tenants.get(tenantId), deps.directory.displayNames(tenantId), vips.list(tenantId)]).then(([tenant, people, vipList]) => ({
       domains: (tenant?.domains ?? []).map((d) => d.toLowerCase()),
-      people: people.map((p) => ({ displayName: p.displayName, address: p.mail })),
+      people: [...vipList, ...people.map((p) => ({ displayName: p.displayName, address: p.mail }))],
     }));
     value.catch(() => facts.delete(tenantId));
     facts.set(tenantId, { at: Date.now(), value });
@@ -58,6 +60,6 @@ export function createProtection(
   const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
   const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
-  return { judge, verdicts, policies, quarantine, pipeline, engines: options.engines };
+  return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };
 }
 export type Protection = ReturnType<typeof createProtection>;

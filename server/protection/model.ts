@@ -75,6 +75,13 @@ export interface ReleaseClaimRecord {
   at: Date;
 }
 
+/** Per tenant (`_id` = tenant id): the VIPs whose display names outsiders must not use, besides the directory's. */
+export interface ProtectionSettingsRecord {
+  _id: string;
+  vips: { displayName: string; address: string | null }[];
+  updatedAt: Date;
+}
+
 const targetSchema = new Schema<Target>({ type: { type: String, enum: ['address', 'domain', 'group'], required: true }, value: String }, { _id: false });
 const targetSet = { include: { type: [targetSchema], default: [] }, exclude: { type: [targetSchema], default: [] } };
 
@@ -140,8 +147,14 @@ const releaseClaimSchema = new Schema<ReleaseClaimRecord>(
   { versionKey: false },
 );
 
+const settingsSchema = new Schema<ProtectionSettingsRecord>(
+  { _id: { type: String, required: true }, vips: { type: [{ _id: false, displayName: String, address: String }], default: [] }, updatedAt: Date },
+  { versionKey: false },
+);
+
 export function protectionModels(conn: Connection) {
   return {
+    settings: defineModel(conn, 'ProtectionSettings', settingsSchema),
     verdicts: defineModel(conn, 'ProtectionVerdict', verdictSchema),
     policies: defineModel(conn, 'ProtectionPolicy', policySchema),
     quarantine: defineModel(conn, 'QuarantineEntry', quarantineSchema),

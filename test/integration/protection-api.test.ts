@@ -328,6 +328,38 @@ describe('verdicts, policies and the quarantine', () => {
     await admin.put('/api/protection/policies/default:alpha').send({ name: 'Default policy', mode: 'protect' }).expect(200);
   });
 
+  test('impersonation: a directory user’s or a VIP’s display name from outside; the VIP list is edited and audited', async () => {
+    const admin = await ctx.signIn('alpha', 'fullAdministrator');
+    const bad = await admin
+      .put('/api/protection/vips')
+      .send({ vips: [{ displayName: '', address: 'nope' }] })
+      .expect(422);
+    expect((bad.body.errors as { path: string }[]).map((e) => e.path).sort()).toEqual(['vips.0.address', 'vips.0.displayName']);
+    const saved = (
+      await admin
+        .put('/api/protection/vips')
+        .send({ vips: [{ displayName: 'Board Chair', address: 'Chair@alpha.test' }] })
+        .expect(200)
+    ).body;
+    expect(saved).toEqual({ vips: [{ displayName: 'Board Chair', address: 'chair@alpha.test' }] });
+    expect((await admin.get('/api/protection/vips').expect(200)).body).toEqual(saved);
+
+    const asVip = await receive(
+      await signed(plainMessage({ from: 'Board Chair <news@partner.test>', to: 'two@alpha.test' }), partner),
+      [TWO],
+      'news@partner.test',
+    );
+    expect(asVip.verdict).toMatchObject({ verdict: 'impersonation', evidence: { impersonation: { kind: 'displayName', imitates: 'chair@alpha.test' } } });
+    const asUser = await receive(
+      await signed(plainMessage({ from: 'alpha One <news@partner.test>', to: 'two@alpha.test' }), partner),
+      [TWO],
+      'news@partner.test',
+    );
+    expect(asUser.verdict).toMatchObject({ verdict: 'impersonation', evidence: { impersonation: { imitates: 'one@alpha.test' } } });
+    const audit = (await admin.get('/api/audit?category=protection').expect(200)).body.items;
+    expect(audit.find((e: { action: string }) => e.action === 'vips.update')).toMatchObject({ after: saved.vips });
+  });
+
   test('quarantine list: bad filters and cursors are named; paging is stable; deleted entries disappear', async () => {
     const admin = await ctx.signIn('alpha', 'fullAdministrator');
     const bad = await admin.get('/api/quarantine?verdict=nasty&recipient=nope&cursor=zzz').expect(422);
