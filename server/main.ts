@@ -198,6 +198,7 @@ async function main(): Promise<void> {
     const mailSweeper = setInterval(() => {
       mail.sweep().catch((err) => logger.warn({ err }, 'mail sweep failed'));
       mail.recover().catch((err) => logger.warn({ err }, 'mail recovery pass failed'));
+      services.protection.quarantine.sweep().catch((err) => logger.warn({ err }, 'quarantine sweep failed'));
     }, SWEEP_INTERVAL_MS);
     mailSweeper.unref();
     // The continuity monitor's window loop (windows are claimed in the database: safe with several processes).

@@ -40,6 +40,9 @@ export interface QuarantineFilter {
   limit?: number;
 }
 
+/** Quarantined copies are kept this long (longer than the mailbox's retention), then swept. */
+export const QUARANTINE_RETENTION_DAYS = 30;
+
 export const quarantineId = (tenantId: string, messageId: string, recipient: string) => `${tenantId}:${messageId}:${recipient.toLowerCase()}`;
 
 type Row = QuarantineRecord;
@@ -182,6 +185,20 @@ export function createQuarantineService(deps: QuarantineDeps) {
       const entry = await row(admin.tenantId, id);
       await quarantine.updateOne({ _id: id }, { $set: { status: 'deleted', decidedAt: now(), decidedBy: admin.email } });
       await audited(admin.tenantId, adminActor(admin), 'quarantine.delete', entry, ctx);
+    },
+
+    /**
+     * Removes entries (and their release claims) older than the quarantine retention. The raw message is the
+     * mail side's: its retention must keep quarantined messages this long (not wired yet).
+     */
+    async sweep(retentionDays = QUARANTINE_RETENTION_DAYS): Promise<number> {
+      const cutoff = new Date(now().getTime() - retentionDays * 24 * 60 * 60 * 1000);
+      const old = await quarantine.find({ at: { $lt: cutoff } }, { _id: 1 }).lean<{ _id: string }[]>();
+      if (!old.length) return 0;
+      const ids = old.map((r) => r._id);
+      await quarantine.deleteMany({ _id: { $in: ids } });
+      await releases.deleteMany({ _id: { $in: ids } });
+      return ids.length;
     },
 
     /** A user's own held copies. */

@@ -386,6 +386,11 @@ describe('verdicts, policies and the quarantine', () => {
     expect(paged).toEqual(whole);
     const beta = await ctx.signIn('beta', 'fullAdministrator');
     expect((await beta.get('/api/quarantine').expect(200)).body.items).toEqual([]);
+
+    // The retention sweep keeps entries younger than the quarantine retention, and removes older ones.
+    expect(await q.sweep()).toBe(0);
+    expect(await q.sweep(-1)).toBeGreaterThanOrEqual(whole.length);
+    expect((await q.list('alpha', {})).items).toEqual([]);
     await beta.get(`/api/quarantine/${encodeURIComponent(all[1].id)}`).expect(404);
   });
 });
