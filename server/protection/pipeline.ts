@@ -30,8 +30,8 @@ export interface Placement {
 }
 
 export interface ProtectionOutcome {
-  /** null when no recipient's policy scans (all Disabled). */
-  verdict: StoredVerdict | null;
+  /** null when no recipient's policy scans (all Disabled); `stored: false` for a provisional `unscanned`. */
+  verdict: (StoredVerdict & { stored: boolean }) | null;
   placements: Placement[];
   /** Marks for a `tag` placement (and the trace every copy may carry). */
   marks: { subjectPrefix: string | null; headers: string[] };
@@ -56,7 +56,11 @@ export function marksFor(verdict: StoredVerdict | null): ProtectionOutcome['mark
 
 export function createPipeline(deps: { policies: PolicyService; verdicts: VerdictStore; quarantine: QuarantineService }) {
   return {
-    async protectInbound(m: InboundMessage): Promise<ProtectionOutcome> {
+    /**
+     * `final`: the hold has run out (or the caller cannot wait): an `unscanned` judgement becomes the stored
+     * verdict and a `hold` placement becomes `tag` (deliver tagged unscanned).
+     */
+    async protectInbound(m: InboundMessage, options: { final?: boolean } = {}): Promise<ProtectionOutcome> {
       let raw: Buffer | null = null;
       const read = async () => (raw ??= await m.raw());
       const { from, subject } = await headerSummary(await read()).catch(() => ({ from: null, subject: '' }));
@@ -64,12 +68,16 @@ export function createPipeline(deps: { policies: PolicyService; verdicts: Verdic
 
       const first = await Promise.all(m.recipients.map((r) => deps.policies.resolveFor(m.tenantId, subjectOf(r.address), 'clean')));
       const envelope: JudgeEnvelope = { ...m.envelope, rcptTo: m.recipients.map((r) => r.address) };
-      const verdict = first.some((r) => r.scan) ? await deps.verdicts.judgeOnce(m.tenantId, m.messageId, read, envelope) : null;
+      const verdict = first.some((r) => r.scan) ? await deps.verdicts.judgeOnce(m.tenantId, m.messageId, read, envelope, options) : null;
 
       const placements: Placement[] = [];
       for (const [i, r] of m.recipients.entries()) {
         const policy = first[i].policy;
         const resolution = verdict && first[i].scan ? { policy, ...actionFor(policy, verdict.verdict) } : first[i];
+        if (resolution.action === 'hold' && options.final) {
+          resolution.action = 'tag';
+          delete resolution.holdMinutes;
+        }
         const placement: Placement = { recipient: r.address, userId: r.userId, action: resolution.action, policyId: resolution.policy.id };
         if (resolution.holdMinutes !== undefined) placement.holdMinutes = resolution.holdMinutes;
         if (resolution.action === 'quarantine' && verdict) {

@@ -39,22 +39,26 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
     get,
     /**
      * The message's one verdict: the stored one, or a new judgement stored now. `raw` is read only when
-     * the message has no verdict yet. `fresh` tells the caller whether this call made it.
+     * the message has no verdict yet. `fresh` tells the caller whether this call made it. An `unscanned`
+     * judgement is provisional (not stored, `stored: false`) so a held message is judged again when the
+     * engines return; `final: true` (the hold has run out) stores it as the verdict.
      */
     async judgeOnce(
       tenantId: string,
       messageId: string,
       raw: () => Promise<Buffer> | Buffer,
       envelope: JudgeEnvelope,
-    ): Promise<StoredVerdict & { fresh: boolean }> {
+      options: { final?: boolean } = {},
+    ): Promise<StoredVerdict & { fresh: boolean; stored: boolean }> {
       const existing = await get(tenantId, messageId);
-      if (existing) return { ...existing, fresh: false };
+      if (existing) return { ...existing, fresh: false, stored: true };
       const verdict = await deps.judge({ tenantId, raw: await raw() }, envelope);
       const record: VerdictRecord = { _id: verdictKey(tenantId, messageId), tenantId, messageId, ...verdict, judgedAt: now() };
-      if (await claimByInsert(verdicts, record as never)) return { ...toStored(record), fresh: true };
+      if (verdict.verdict === 'unscanned' && !options.final) return { ...toStored(record), fresh: true, stored: false };
+      if (await claimByInsert(verdicts, record as never)) return { ...toStored(record), fresh: true, stored: true };
       const winner = await get(tenantId, messageId);
       if (!winner) throw new Error(`the verdict of ${messageId} was claimed but cannot be read`);
-      return { ...winner, fresh: false };
+      return { ...winner, fresh: false, stored: true };
     },
   };
 }

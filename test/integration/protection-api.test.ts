@@ -205,8 +205,9 @@ describe('verdicts, policies and the quarantine', () => {
   test('two processes judging the same message at once store one verdict', async () => {
     const raw = await signed(plainMessage({ from: 'news@partner.test', to: 'one@alpha.test' }), partner);
     const envelope = { mailFrom: 'news@partner.test', rcptTo: ['one@alpha.test'], clientIp: PARTNER_IP, helo: 'mail.partner.test' };
-    const results = await Promise.all([1, 2, 3].map(() => ctx.services.protection.verdicts.judgeOnce('alpha', 'race-1', () => raw, envelope)));
-    expect(results.filter((r) => r.fresh).length).toBeLessThanOrEqual(1);
+    // final: without rspamd the verdict is unscanned, which is stored only when final.
+    const results = await Promise.all([1, 2, 3].map(() => ctx.services.protection.verdicts.judgeOnce('alpha', 'race-1', () => raw, envelope, { final: true })));
+    expect(results.filter((r) => r.fresh).length).toBe(1);
     expect(new Set(results.map((r) => r.judgedAt)).size).toBe(1);
     expect(await ctx.conn.collection('protectionverdicts').countDocuments({ _id: 'alpha:race-1' } as never)).toBe(1);
   });
@@ -306,6 +307,22 @@ describe('verdicts, policies and the quarantine', () => {
     });
     expect(held.placements[0]).toMatchObject({ action: 'hold', holdMinutes: 30 });
     expect(held.marks.headers[0]).toMatch(/^Authentication-Results: lifeboat\.local; dkim=pass/);
+    // Provisional: nothing is stored, so the held message is judged again when the engines are back...
+    expect(held.verdict!.stored).toBe(false);
+    expect(await ctx.services.protection.verdicts.get('alpha', held.messageId)).toBeNull();
+    // ...and when the hold runs out, `final` stores unscanned as the verdict and delivers tagged.
+    const raw = await mail();
+    const base = {
+      tenantId: 'alpha',
+      raw: () => raw,
+      envelope: { mailFrom: 'news@partner.test', clientIp: PARTNER_IP, helo: 'mail.partner.test' },
+      recipients: [TWO],
+    };
+    const settled = await ctx.services.protection.pipeline.protectInbound({ ...base, messageId: held.messageId }, { final: true });
+    expect(settled.verdict).toMatchObject({ verdict: 'unscanned', stored: true });
+    expect(settled.placements[0]).toEqual(expect.objectContaining({ action: 'tag' }));
+    expect(settled.placements[0].holdMinutes).toBeUndefined();
+    expect((await ctx.services.protection.verdicts.get('alpha', held.messageId))?.verdict).toBe('unscanned');
 
     await admin
       .put('/api/protection/policies/default:alpha')
