@@ -113,7 +113,9 @@ export async function startEmbeddedRspamd(options: EmbeddedRspamdOptions): Promi
 
   const url = `http://127.0.0.1:${normalPort}`;
   const client = createRspamdClient(url);
-  const timeoutMs = options.startTimeoutMs ?? 180_000;
+  // Generous: rspamd loads its Lua rules (and compiles hyperscan on a first start) slowly on a busy small machine,
+  // and the server serves (judging `unscanned`) meanwhile.
+  const timeoutMs = options.startTimeoutMs ?? 600_000;
   const deadline = Date.now() + timeoutMs;
   let exited: string | null = null;
   child.once('exit', (code, signal) => (exited = signal ?? `code ${code}`));
