@@ -46,6 +46,7 @@ async function main() {
       // info: the server's "directory sync succeeded" line carries where the time went.
       LOG_LEVEL: 'info',
       LIFEBOAT_DATA_DIR: dataDir,
+      LIFEBOAT_RSPAMD_URL: 'off', // protection is not on the mail path yet: no embedded rspamd loading beside the bench
       LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
       LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
       LIFEBOAT_ENTRA_AUTHORITY: standIns.loginUrl,

@@ -24,6 +24,8 @@ import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { passwordImportRoutes } from './user-auth/import-routes';
 import { userAuthRoutes } from './user-auth/routes';
+import { policyRoutes } from './protection/policy-routes';
+import { quarantineRoutes } from './protection/quarantine-routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -119,6 +121,8 @@ export function createApp(options: AppOptions): Express {
 
   app.use(addinRoutes({ config: options.addin }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));
+  app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));
+  app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
   app.use(adminRoutes());
 
   app.use(unknownRoute);

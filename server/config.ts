@@ -52,6 +52,8 @@ export interface Config {
   /** The pane's runtime settings: derived from the same Entra values the token checker uses. */
   addin: AddinClientConfig;
   dns: DnsConfig;
+  /** Protection engines: resolver list, rspamd (unset: embedded; `off`: none), clamd (host:port or a socket path). */
+  protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -263,9 +265,21 @@ export const SETTINGS = {
   tlsKey: setting<string | undefined>({ variable: 'LIFEBOAT_TLS_KEY', doc: 'HTTPS private key (PEM file).', default: undefined, format: text }),
   dnsServers: setting<string[]>({
     variable: 'LIFEBOAT_DNS_SERVERS',
-    doc: 'DNS servers for the readiness checks (comma-separated ip or ip:port); default the system’s.',
+    doc: 'DNS servers for the readiness checks and sender authentication (comma-separated ip or ip:port); default the system’s.',
     default: [],
     format: commaList,
+  }),
+  rspamdUrl: setting<string | undefined>({
+    variable: 'LIFEBOAT_RSPAMD_URL',
+    doc: 'rspamd controller/normal worker URL; unset: the server starts its own when `rspamd` is installed; `off`: no rspamd.',
+    default: undefined,
+    format: text,
+  }),
+  clamd: setting<string | undefined>({
+    variable: 'LIFEBOAT_CLAMD',
+    doc: 'clamd for malware scanning: host:port or a unix socket path; unset: none.',
+    default: undefined,
+    format: text,
   }),
   spfInclude: setting<string | undefined>({
     variable: 'LIFEBOAT_SPF_INCLUDE',
@@ -395,5 +409,6 @@ export function loadConfig(env: Env = process.env): Config {
     tls: tlsFilesFromEnv(env),
     addin: addinConfigFromEnv(env, publicUrl),
     dns,
+    protection: { dnsServers: dns.servers, rspamdUrl: read(env, 'rspamdUrl'), clamd: read(env, 'clamd') },
   };
 }

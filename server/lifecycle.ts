@@ -210,6 +210,7 @@ export async function startLoops(lifecycle: Lifecycle, services: Services, loops
     const sweeper = setInterval(() => {
       mail.sweep().catch((err) => logger.warn({ err }, 'mail sweep failed'));
       mail.recover().catch((err) => logger.warn({ err }, 'mail recovery pass failed'));
+      services.protection.quarantine.sweep().catch((err) => logger.warn({ err }, 'quarantine sweep failed'));
     }, SWEEP_INTERVAL_MS);
     sweeper.unref();
     // After the receiver closed (stops run in reverse): routing finishes what it has, the worker stops.

@@ -17,6 +17,7 @@ import { ALL_LOOPS, Lifecycle, PortInUseError, startLifeboat, type OpenDatabase 
 import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
 import type { Services } from './services';
+import { NO_ENGINES, startProtectionEngines, type ProtectionEngines } from './protection/engines';
 
 class StartupError extends Error {}
 
@@ -129,6 +130,9 @@ async function main(): Promise<void> {
   });
 
   let embedded = false;
+  // Scanning engines start in the background (the embedded rspamd loads its rules for up to a minute);
+  // until then messages are judged `unscanned` and the policies' scanner-down rule applies.
+  let engines: ProtectionEngines = NO_ENGINES;
   try {
     const running = await startLifeboat(
       {
@@ -147,6 +151,7 @@ async function main(): Promise<void> {
           userTokenMinutes: config.userTokenMinutes,
           publicUrl: config.publicUrl,
           mail: { hostname: config.smtp.hostname },
+          protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, config, logger),
         app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns },
@@ -162,6 +167,15 @@ async function main(): Promise<void> {
         loops: ALL_LOOPS,
       },
       lifecycle,
+    );
+    void startProtectionEngines({ ...config.protection, dataDir: config.dataDir, log: (line) => logger.warn(line) }).then(
+      async (started) => {
+        engines = started;
+        // An embedded rspamd still starting when we stop is not waited for: it gets SIGTERM when this process exits (pdeathsig).
+        await lifecycle.started('protection engines', () => started.stop());
+        logger.info({ rspamd: started.rspamdSource, clamd: Boolean(started.clamd) }, 'protection engines ready');
+      },
+      (err) => logger.error({ err }, 'protection engines did not start'),
     );
     logger.info({ smtpPort: running.smtpPort }, 'SMTP receiver listening');
     console.log(`Lifeboat SMTP receiver on port ${running.smtpPort}`);

@@ -44,6 +44,10 @@ import { wireServices } from './reactions/wiring';
 import { notifyModels } from './notify/model';
 import { createNotifyService } from './notify/index';
 import type { NotifyRetryPolicy } from './notify/service';
+import { createProtection, type ProtectionOptions } from './protection/index';
+import { NO_ENGINES } from './protection/engines';
+import type { ReleasedCopy } from './protection/mail-side';
+import { createMailProtectionSide } from './mail/protection-side';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -64,6 +68,8 @@ export interface ServiceOptions {
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
+  /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -192,6 +198,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     minuteMs: options.monitor?.minuteMs,
     tickMs: options.monitor?.tickMs,
   });
+  const protection = createProtection(
+    conn,
+    { directory, tenants, audit, mail: createMailProtectionSide(mailModels(conn), options.protection?.deliverReleased) },
+    { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
+  );
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor });
   return {
@@ -217,6 +228,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     portal,
     reports,
     readiness,
+    protection,
   };
 }
 export type Services = ReturnType<typeof createServices>;

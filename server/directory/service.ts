@@ -227,6 +227,12 @@ export function createDirectoryService(deps: {
     },
 
     /** Every user id of a tenant (readiness percentages; a scan, admin pages only). */
+    /** Every user's display name and address (protection's impersonation rule guards these names). */
+    async displayNames(tenantId: string): Promise<{ displayName: string; mail: string | null }[]> {
+      const { users } = await modelsFor(tenantId);
+      return (await users.find({ tenantId }, { displayName: 1, mail: 1, _id: 0 }).lean()).map((u) => ({ displayName: u.displayName, mail: u.mail ?? null }));
+    },
+
     async allUserIds(tenantId: string): Promise<string[]> {
       const { users } = await modelsFor(tenantId);
       return (await users.find({ tenantId }, { id: 1, _id: 0 }).lean()).map((u) => u.id);

@@ -32,5 +32,5 @@ export type EventStatus = (typeof EVENT_STATUSES)[number];
 export const EVENT_STATUS_LABELS: Record<EventStatus, string> = { pending: 'Pending', current: 'Current', expired: 'Expired' };
 
 /** The categories the audit trail files entries under (the admin page filters by them). */
-export const AUDIT_CATEGORIES = ['continuity', 'directory', 'mail', 'monitor', 'notifications', 'configuration', 'security'] as const;
+export const AUDIT_CATEGORIES = ['continuity', 'directory', 'mail', 'monitor', 'notifications', 'configuration', 'security', 'protection'] as const;
 export type AuditCategory = (typeof AUDIT_CATEGORIES)[number];

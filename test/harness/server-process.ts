@@ -20,7 +20,8 @@ function spawnServer(env: NodeJS.ProcessEnv) {
   // them and SIGKILLs the server when it has not acknowledged one within 60 ms, as under load.)
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SMTP_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    // No embedded rspamd per server process (protection tests start their own); a test can set LIFEBOAT_RSPAMD_URL.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SMTP_PORT: '0', LOG_LEVEL: 'warn', LIFEBOAT_RSPAMD_URL: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -35,17 +35,18 @@ function txtRdata(value: string): Buffer {
   return Buffer.concat(parts);
 }
 
-function answer(query: Buffer, records: Record<string, string[]>, questions: string[]): Buffer {
+function answer(query: Buffer, records: Record<string, string[]>, questions: string[], servfail: Set<string>): Buffer {
   const { name, end } = readName(query, 12);
   const qtype = query.readUInt16BE(end);
   questions.push(`${name} ${qtype}`);
   const question = query.subarray(12, end + 4);
   const known = Object.prototype.hasOwnProperty.call(records, name);
-  const values = known && qtype === TXT ? records[name] : [];
+  const failing = servfail.has(name);
+  const values = known && qtype === TXT && !failing ? records[name] : [];
   const header = Buffer.alloc(12);
   header.writeUInt16BE(query.readUInt16BE(0), 0);
-  // QR, AA, RD copied, RA; rcode 3 (NXDOMAIN) for unknown names.
-  header.writeUInt16BE(0x8400 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | (known ? 0 : 3), 2);
+  // QR, AA, RD copied, RA; rcode 3 (NXDOMAIN) for unknown names, 2 (SERVFAIL) for names told to fail.
+  header.writeUInt16BE(0x8400 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | (failing ? 2 : known ? 0 : 3), 2);
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(values.length, 6);
   const answers = values.map((v) => {
@@ -61,14 +62,19 @@ function answer(query: Buffer, records: Record<string, string[]>, questions: str
   return Buffer.concat([header, question, ...answers]);
 }
 
-/** Serves TXT records: `{'contoso.test': ['v=spf1 include:x -all'], '_dmarc.contoso.test': [...]}`. */
-export async function startDnsStandIn(records: Record<string, string[]>): Promise<DnsStandIn> {
+/**
+ * Serves TXT records: `{'contoso.test': ['v=spf1 include:x -all'], '_dmarc.contoso.test': [...]}` (SPF, DMARC,
+ * and DKIM keys at `<selector>._domainkey.<domain>`). Names in `options.servfail` answer SERVFAIL, as a broken
+ * authoritative server does (a temporary DNS error for the asker).
+ */
+export async function startDnsStandIn(records: Record<string, string[]>, options: { servfail?: string[] } = {}): Promise<DnsStandIn> {
   const table = Object.fromEntries(Object.entries(records).map(([k, v]) => [k.toLowerCase(), v]));
+  const servfail = new Set((options.servfail ?? []).map((n) => n.toLowerCase()));
   const socket: Socket = createSocket('udp4');
   const questions: string[] = [];
   socket.on('message', (msg, peer) => {
     try {
-      socket.send(answer(msg, table, questions), peer.port, peer.address);
+      socket.send(answer(msg, table, questions, servfail), peer.port, peer.address);
     } catch {
       // a malformed query gets no answer, as from a real server
     }

@@ -1,0 +1,65 @@
+/**
+ * Composes protection for one database connection: verdict store, policies, quarantine and the inbound
+ * pipeline, from collaborators passed in (directory, tenants, audit, the mail side, the engines).
+ */
+import type { Connection } from 'mongoose';
+import type { AuditService } from '../audit/service';
+import type { DirectoryService } from '../directory/service';
+import type { TenantService } from '../tenants/service';
+import { createDnsLookup } from './dns';
+import type { ProtectionEngines } from './engines';
+import { createJudge, type TenantFacts } from './judge';
+import type { MailSide } from './mail-side';
+import { protectionModels } from './model';
+import { createPipeline } from './pipeline';
+import { createPolicyService } from './policies';
+import { createQuarantineService } from './quarantine';
+import { createVerdictStore } from './verdicts';
+import { createVipService } from './vips';
+
+export interface ProtectionOptions {
+  /** Read at every judgement, so engines started after the services (the embedded rspamd) are used. */
+  engines: () => ProtectionEngines;
+  dnsServers: string[];
+  /** Our host name, the authserv-id of Authentication-Results. */
+  hostname: string;
+  timeouts?: { dnsMs?: number; authMs?: number; rspamdMs?: number; clamdMs?: number };
+  now?: () => Date;
+}
+
+const FACTS_TTL_MS = 5 * 60 * 1000;
+
+export function createProtection(
+  conn: Connection,
+  deps: { directory: DirectoryService; tenants: TenantService; audit: AuditService; mail: MailSide },
+  options: ProtectionOptions,
+) {
+  const models = protectionModels(conn);
+  // Tenant domains and protected names change rarely; one read per tenant every few minutes.
+  const facts = new Map<string, { at: number; value: Promise<TenantFacts> }>();
+  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => facts.delete(tenantId), now: options.now });
+  const tenantFacts = (tenantId: string): Promise<TenantFacts> => {
+    const cached = facts.get(tenantId);
+    if (cached && Date.now() - cached.at < FACTS_TTL_MS) return cached.value;
+    const value = Promise.all([deps.tenants.get(tenantId), deps.directory.displayNames(tenantId), vips.list(tenantId)]).then(([tenant, people, vipList]) => ({
+      domains: (tenant?.domains ?? []).map((d) => d.toLowerCase()),
+      people: [...vipList, ...people.map((p) => ({ displayName: p.displayName, address: p.mail }))],
+    }));
+    value.catch(() => facts.delete(tenantId));
+    facts.set(tenantId, { at: Date.now(), value });
+    return value;
+  };
+  const judge = createJudge({
+    lookup: createDnsLookup({ servers: options.dnsServers, timeoutMs: options.timeouts?.dnsMs }),
+    authservId: options.hostname,
+    engines: () => options.engines(),
+    tenantFacts,
+    timeouts: options.timeouts,
+  });
+  const verdicts = createVerdictStore({ models, judge, now: options.now });
+  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
+  const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
+  const pipeline = createPipeline({ policies, verdicts, quarantine });
+  return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };
+}
+export type Protection = ReturnType<typeof createProtection>;

@@ -1,0 +1,65 @@
+/**
+ * Exactly one verdict per message, also across crashes and several processes: the message is judged,
+ * then the verdict is inserted under `_id = <tenant>:<messageId>`; whoever inserts first wins and every
+ * other caller gets that stored verdict. A crash before the insert leaves no verdict, so the message is
+ * judged again after the restart; a verdict once stored never changes (a rescan is recorded elsewhere).
+ */
+import { claimByInsert } from '../db/claims';
+import type { Judge, JudgeEnvelope } from './judge';
+import type { ProtectionModels, VerdictRecord } from './model';
+import type { Verdict } from './verdict';
+
+export interface StoredVerdict extends Verdict {
+  tenantId: string;
+  messageId: string;
+  judgedAt: string;
+}
+
+export const verdictKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
+
+const toStored = (r: VerdictRecord): StoredVerdict => ({
+  tenantId: r.tenantId,
+  messageId: r.messageId,
+  verdict: r.verdict,
+  reasons: r.reasons,
+  evidence: r.evidence,
+  judgedAt: r.judgedAt.toISOString(),
+});
+
+export function createVerdictStore(deps: { models: ProtectionModels; judge: Judge; now?: () => Date }) {
+  const { verdicts } = deps.models;
+  const now = deps.now ?? (() => new Date());
+
+  async function get(tenantId: string, messageId: string): Promise<StoredVerdict | null> {
+    const found = await verdicts.findById(verdictKey(tenantId, messageId)).lean<VerdictRecord>();
+    return found ? toStored(found) : null;
+  }
+
+  return {
+    get,
+    /**
+     * The message's one verdict: the stored one, or a new judgement stored now. `raw` is read only when
+     * the message has no verdict yet. `fresh` tells the caller whether this call made it. An `unscanned`
+     * judgement is provisional (not stored, `stored: false`) so a held message is judged again when the
+     * engines return; `final: true` (the hold has run out) stores it as the verdict.
+     */
+    async judgeOnce(
+      tenantId: string,
+      messageId: string,
+      raw: () => Promise<Buffer> | Buffer,
+      envelope: JudgeEnvelope,
+      options: { final?: boolean } = {},
+    ): Promise<StoredVerdict & { fresh: boolean; stored: boolean }> {
+      const existing = await get(tenantId, messageId);
+      if (existing) return { ...existing, fresh: false, stored: true };
+      const verdict = await deps.judge({ tenantId, raw: await raw() }, envelope);
+      const record: VerdictRecord = { _id: verdictKey(tenantId, messageId), tenantId, messageId, ...verdict, judgedAt: now() };
+      if (verdict.verdict === 'unscanned' && !options.final) return { ...toStored(record), fresh: true, stored: false };
+      if (await claimByInsert(verdicts, record as never)) return { ...toStored(record), fresh: true, stored: true };
+      const winner = await get(tenantId, messageId);
+      if (!winner) throw new Error(`the verdict of ${messageId} was claimed but cannot be read`);
+      return { ...winner, fresh: false, stored: true };
+    },
+  };
+}
+export type VerdictStore = ReturnType<typeof createVerdictStore>;
