@@ -362,6 +362,31 @@ function bothOrNeither(a: [string, unknown], b: [string, unknown]): void {
   }
 }
 
+// ---- build tools (npm install, build:db, build:manifest, the test harness): no server configuration needed ----
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * LIFEBOAT_CACHE_DIR: where the embedded database binary is built and cached (server/db/embedded/build.ts),
+ * by `npm install`, `npm run build:db`, the test harness and the server's first start alike.
+ */
+export function embeddedCacheDir(env: Env = process.env): string {
+  return env.LIFEBOAT_CACHE_DIR ?? path.join(PROJECT_ROOT, '.cache', 'embedded-db');
+}
+
+/** The environment a toolchain child (`go build`) runs in: the caller's (PATH, HOME, GOPATH, proxies) plus `overrides`. */
+export function toolchainEnv(overrides: Record<string, string>, env: Env = process.env): NodeJS.ProcessEnv {
+  return { ...env, ...overrides };
+}
+
+/**
+ * LIFEBOAT_PUBLIC_URL as given, for `npm run build:manifest`: the manifest builder validates it itself (https only,
+ * no query) and names the variable in its own error, so it is neither trimmed nor checked here.
+ */
+export function manifestPublicUrl(env: Env = process.env): string | undefined {
+  return env[SETTINGS.publicUrl.variable];
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const dns = dnsConfigFromEnv(env);
   const port = read(env, 'port');

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { manifestPublicUrl } from '../../server/config';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const DEV_MANIFEST = path.join(REPO_ROOT, 'manifest.xml');
@@ -56,8 +57,8 @@ export function renderManifest(publicUrl: string | undefined, template = readFil
 }
 
 if (require.main === module) {
-  // A build tool (`npm run build`), not the server: it reads its one variable itself.
-  const publicUrl = process.env.LIFEBOAT_PUBLIC_URL;
+  // A build tool (`npm run build`), not the server: its one variable comes from server/config.ts unchecked.
+  const publicUrl = manifestPublicUrl();
   const outFlag = process.argv.indexOf('--out');
   const out = outFlag > 0 && process.argv[outFlag + 1] ? path.resolve(process.argv[outFlag + 1]) : BUILT_MANIFEST;
   try {

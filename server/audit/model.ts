@@ -1,5 +1,6 @@
 import { Schema, Types, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';
+import type { AuditContext } from './context';
 
 export interface AuditActor {
   type: 'admin' | 'user' | 'system' | 'anonymous';
@@ -13,7 +14,8 @@ export interface AuditTarget {
   label: string | null;
 }
 
-export interface AuditRecord {
+/** One audit entry as stored: what happened, to what, by whom, and the request's AuditContext (ip, requestId). */
+export interface AuditRecord extends AuditContext {
   _id: Types.ObjectId;
   tenantId: string;
   at: Date;
@@ -23,8 +25,6 @@ export interface AuditRecord {
   target: AuditTarget | null;
   before: unknown;
   after: unknown;
-  ip: string | null;
-  requestId: string | null;
 }
 
 const auditSchema = new Schema<AuditRecord>(

@@ -2,6 +2,7 @@
  * Admin sign-in: cloud passwords checked locally (works while Entra ID is down), sessions kept
  * in the database (they survive restarts), failed attempts throttled per account and per address.
  */
+import { domainOf } from '../http/addresses';
 import type { AuditContext } from '../audit/context';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuditService } from '../audit/service';
@@ -45,7 +46,7 @@ export function createAuthService(deps: {
   /** The tenant an attempt belongs to: the account's, else the one owning the email's domain. */
   async function tenantOfAttempt(email: string, admin: AdminRecord | null): Promise<string | null> {
     if (admin) return admin.tenantId;
-    const domain = email.split('@')[1];
+    const domain = domainOf(email);
     return domain ? ((await tenants.byDomain(domain))?.id ?? null) : null;
   }
 

@@ -2,10 +2,10 @@
  * Fires each event's transitions (start, end) once, on time, across restarts and processes.
  *
  * Claims: a transition is fired by inserting its record under a unique key (`<event>:<kind>`);
- * the one process whose insert succeeds owns it (DESIGN.md: no racing findOneAndUpdate). The
- * event's startFiredAt/endFiredAt are then set from the record, idempotently. The timer sleeps
- * until the next due time, but never longer than the poll interval, so edits made by another
- * process are noticed too.
+ * the one process whose insert succeeds owns it (docs/ARCHITECTURE.md "Database rules": no racing
+ * findOneAndUpdate). The event's startFiredAt/endFiredAt are then set from the record, idempotently.
+ * The timer sleeps until the next due time, but never longer than the poll interval, so edits made
+ * by another process are noticed too.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';

@@ -14,9 +14,11 @@ export function isEmailAddress(value: string): boolean {
 
 /**
  * A recipient Lifeboat sends to (the pane's compose, the mail API): stricter than EMAIL_ADDRESS, so
- * nothing that could split into several addresses or carry a display name gets through.
+ * nothing that could split into several addresses or carry a display name gets through (none of
+ * `,;:"()[]\`, no spaces or angle brackets), and its domain is a host name: two or more labels of
+ * letters, digits and inner hyphens (no IP literal in brackets, no empty label, no trailing dot).
  */
-export const RECIPIENT_ADDRESS = /^[^\s@<>,;:"()[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/;
+export const RECIPIENT_ADDRESS = /^[^\s@<>,;:"()[\]\\]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export const MAX_RECIPIENT_LENGTH = 254;
 
 export function isRecipientAddress(value: string): boolean {

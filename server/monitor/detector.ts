@@ -1,5 +1,5 @@
 /**
- * The detector (DESIGN.md "Continuity monitor"): a pure function from the monitor's state and one
+ * The detector (docs/ARCHITECTURE.md "Continuity monitor facts"): a pure function from the monitor's state and one
  * window's result to the next state and the decision. No clock of its own: `now` is given.
  *
  *  - the failure counter goes +1 for a failed window (at most +1, even if both checks failed) and

@@ -9,7 +9,7 @@
  * policy allows it or a destination is known; the code is sent in the background, so the answer
  * takes the same time. Both steps are throttled per address and per client IP.
  */
-import { isEmailAddress } from '../http/addresses';
+import { domainOf, isEmailAddress } from '../http/addresses';
 import type { AuditContext } from '../audit/context';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditService } from '../audit/service';
@@ -79,7 +79,7 @@ export function createResetService(deps: {
   }
 
   async function find(address: string): Promise<{ tenantId: string; user: DirectoryUser } | null> {
-    const tenant = await tenants.byDomain(address.split('@')[1] ?? '');
+    const tenant = await tenants.byDomain(domainOf(address));
     if (!tenant) return null;
     const user = await directory.findUserByAddress(tenant.id, address);
     return user ? { tenantId: tenant.id, user } : null;

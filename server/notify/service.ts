@@ -18,11 +18,12 @@ import type { Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
-import { unprocessable, type FieldError } from '../http/problem';
+import { unprocessable } from '../http/problem';
 import type { SecretBox } from '../secrets/seal';
 import { type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
 import { emailTransport, sendEmail, sendTwilio, sendWebhook, TWILIO_API, type AttemptResult } from './providers';
 import { settingsView, type SettingsBody, type SettingsView } from './settings';
+import { mergeSettings } from './settings-merge';
 
 export interface NotifyRetryPolicy {
   /** Attempts in all (the first one included). */
@@ -298,74 +299,6 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     return done;
   }
 
-  function sealOrKeep(tenantId: string, field: string, incoming: string | null | undefined, stored: string | null | undefined): string | null {
-    if (incoming === undefined) return stored ?? null;
-    return incoming === null ? null : box.seal(incoming, sealContext(tenantId, field));
-  }
-
-  function merge(
-    tenantId: string,
-    current: NotifySettingsRecord | null,
-    body: SettingsBody,
-  ): { next: Omit<NotifySettingsRecord, 'updatedAt' | 'updatedBy'>; errors: FieldError[]; secretsChanged: string[] } {
-    const errors: FieldError[] = [];
-    const secretsChanged: string[] = [];
-    const track = (field: string, value: unknown) => value !== undefined && secretsChanged.push(field);
-    let email = current?.email ?? null;
-    if (body.email === null) email = null;
-    else if (body.email) {
-      const b = body.email;
-      track('email.password', b.password);
-      email = {
-        enabled: b.enabled ?? email?.enabled ?? true,
-        host: b.host,
-        port: b.port,
-        secure: b.secure ?? b.port === 465,
-        user: b.user === undefined ? (email?.user ?? null) : b.user || null,
-        passwordSealed: sealOrKeep(tenantId, 'email.password', b.password, email?.passwordSealed),
-        from: b.from.toLowerCase(),
-      };
-      if (email.user && !email.passwordSealed) errors.push({ path: 'email.password', message: 'is required when a user name is set' });
-    }
-    let sms = current?.sms ?? null;
-    if (body.sms === null) sms = null;
-    else if (body.sms) {
-      const b = body.sms;
-      const same = sms?.provider === b.provider ? sms : null;
-      const keep = <T>(incoming: T | null | undefined, stored: T | null | undefined) => (incoming === undefined ? (stored ?? null) : incoming);
-      track('sms.authToken', b.authToken);
-      track('sms.signingSecret', b.signingSecret);
-      track('sms.inboundSecret', b.inboundSecret);
-      sms = {
-        enabled: b.enabled ?? sms?.enabled ?? true,
-        provider: b.provider,
-        baseUrl: keep(b.baseUrl, same?.baseUrl)?.replace(/\/+$/, '') ?? null,
-        accountSid: keep(b.accountSid, same?.accountSid),
-        authTokenSealed: sealOrKeep(tenantId, 'sms.authToken', b.authToken, same?.authTokenSealed),
-        from: keep(b.from, same?.from),
-        url: keep(b.url, same?.url),
-        signingSecretSealed: sealOrKeep(tenantId, 'sms.signingSecret', b.signingSecret, same?.signingSecretSealed),
-        inboundSecretSealed: sealOrKeep(tenantId, 'sms.inboundSecret', b.inboundSecret, sms?.inboundSecretSealed),
-      };
-      if (sms.provider === 'twilio') {
-        if (!sms.accountSid) errors.push({ path: 'sms.accountSid', message: 'is required for Twilio' });
-        if (!sms.authTokenSealed) errors.push({ path: 'sms.authToken', message: 'is required for Twilio' });
-        if (!sms.from) errors.push({ path: 'sms.from', message: 'is required for Twilio (a number or messaging sender)' });
-      } else if (!sms.url) errors.push({ path: 'sms.url', message: 'is required for a webhook' });
-    }
-    return {
-      next: {
-        _id: tenantId,
-        email,
-        sms,
-        phoneAttribute: body.phoneAttribute ?? current?.phoneAttribute ?? 'mobilePhone',
-        cloudPasswordReset: body.cloudPasswordReset ?? current?.cloudPasswordReset ?? 'never',
-      },
-      errors,
-      secretsChanged,
-    };
-  }
-
   return {
     nodeId,
     log,
@@ -382,7 +315,8 @@ export function createNotifyCore(options: NotifyCoreOptions) {
 
     async updateSettings(by: AdminIdentity, body: SettingsBody, context: AuditContext): Promise<SettingsView> {
       const current = await loadSettings(by.tenantId);
-      const { next, errors, secretsChanged } = merge(by.tenantId, current, body);
+      const seal = (field: string, plain: string) => box.seal(plain, sealContext(by.tenantId, field));
+      const { next, errors, secretsChanged } = mergeSettings(by.tenantId, current, body, seal);
       if (errors.length) throw unprocessable(errors);
       const record: NotifySettingsRecord = { ...next, updatedAt: now(), updatedBy: by.email };
       // Never an older timestamp than the stored one: the cached SMTP transport is keyed by it.

@@ -1,4 +1,5 @@
 /** Outlook users' identity: cloud passwords (set by admins) and bearer tokens (Lifeboat or Entra). */
+import { domainOf } from '../http/addresses';
 import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
@@ -37,14 +38,14 @@ export function createUserAuthService(deps: {
   const now = deps.now ?? (() => new Date());
 
   async function findByAddress(email: string): Promise<{ tenantId: string; user: DirectoryUser } | null> {
-    const tenant = await tenants.byDomain(email.split('@')[1] ?? '');
+    const tenant = await tenants.byDomain(domainOf(email));
     if (!tenant) return null;
     const user = await directory.findUserByAddress(tenant.id, email);
     return user ? { tenantId: tenant.id, user } : null;
   }
 
   async function auditAttempt(action: string, email: string, found: { tenantId: string; user: DirectoryUser } | null, context: AuditContext) {
-    const tenantId = found?.tenantId ?? (await tenants.byDomain(email.split('@')[1] ?? ''))?.id;
+    const tenantId = found?.tenantId ?? (await tenants.byDomain(domainOf(email)))?.id;
     if (!tenantId) return;
     await audit.record({
       tenantId,

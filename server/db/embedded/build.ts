@@ -8,12 +8,13 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { embeddedCacheDir, toolchainEnv } from '../../config';
 
 export const LAUNCHER_DIR = path.join(__dirname, 'launcher');
+// LIFEBOAT_CACHE_DIR (server/config.ts): `npm install`, `npm run build:db` and the test harness use this file
+// without a server configuration; the server only reads the same cache.
 const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-// A build-tool setting, read here and not in server/config.ts: `npm install`, `npm run build:db` and the
-// test harness use this file without a server configuration; the server only reads the same cache.
-const CACHE_DIR = process.env.LIFEBOAT_CACHE_DIR ?? path.join(PROJECT_ROOT, '.cache', 'embedded-db');
+const CACHE_DIR = embeddedCacheDir();
 
 /** The binary's name carries a hash of the launcher sources, so a changed pin rebuilds it. */
 export function embeddedBinaryPath(): string {
@@ -28,7 +29,7 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number |
   return new Promise((resolve) => {
     let output = '';
     // The Go toolchain needs the caller's environment (PATH, HOME, GOPATH, proxies).
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CGO_ENABLED: '0' } });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: toolchainEnv({ CGO_ENABLED: '0' }) });
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     child.on('error', (err) => resolve({ code: null, output: String(err.message) }));

@@ -22,6 +22,10 @@ import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { escapeRegExp } from '../../http/validate';
 import { classifyGroup, type GroupKind } from '../classify';
+import { DirectoryModel, type SourcePage } from './directory-model';
+
+// The in-memory model and the source page shapes live in directory-model.ts; re-exported for the sync's callers.
+export { DirectoryModel, type ModelUser, type SourceGroup, type SourcePage, type SourceUser } from './directory-model';
 
 export const CHUNK = 1000;
 /** The pseudo group whose chunks list every user (no group id starts with "~"). */
@@ -31,46 +35,6 @@ const META = '~meta';
 
 /** Mimecast expands only these kinds; Lifeboat expands the others too and marks them `extended`. */
 export const MIMECAST_EXPANDED_KINDS: GroupKind[] = ['m365', 'mailEnabledSecurity'];
-
-export interface SourceUser {
-  id: string;
-  displayName?: string;
-  mail?: string | null;
-  addresses?: string[];
-  userPrincipalName?: string | null;
-  mobilePhone?: string | null;
-  businessPhones?: string[];
-  otherMails?: string[];
-  removed?: boolean;
-}
-
-/** A user as the model keeps it. */
-export interface ModelUser {
-  displayName: string;
-  mail: string | null;
-  addresses: string[];
-  userPrincipalName: string | null;
-  mobilePhone: string | null;
-  businessPhones: string[];
-  otherMails: string[];
-}
-
-export interface SourceGroup {
-  id: string;
-  props?: { displayName: string; mail: string | null; groupTypes: string[]; mailEnabled: boolean; securityEnabled: boolean; membershipRule: string | null };
-  addUsers?: string[];
-  addGroups?: string[];
-  removeMembers?: string[];
-  removed?: boolean;
-}
-
-export interface SourcePage {
-  _id: string;
-  kind: 'users' | 'groups';
-  delta: boolean;
-  users?: SourceUser[];
-  groups?: SourceGroup[];
-}
 
 export interface ExpansionHead {
   _id: string;
@@ -121,92 +85,6 @@ const chunkAddresses = (c: ExpansionChunk | null) => (c ? (c.addresses ?? (c.add
 const lineFilter = (field: 'ids' | 'addrs', legacy: 'userIds' | 'addresses', value: string) => ({
   $or: [{ [field]: { $regex: `^${escapeRegExp(value)}$`, $options: 'm' } }, { [legacy]: value }],
 });
-
-/** The directory in memory while expansions are computed: compact, no raw pages. */
-export class DirectoryModel {
-  readonly users = new Map<string, ModelUser>();
-  readonly groups = new Map<string, { props: NonNullable<SourceGroup['props']> | null; users: Set<string>; groups: Set<string> }>();
-
-  apply(page: Pick<SourcePage, 'users' | 'groups'>): void {
-    for (const u of page.users ?? []) {
-      if (u.removed) this.users.delete(u.id);
-      else
-        this.users.set(u.id, {
-          displayName: u.displayName ?? '',
-          mail: u.mail ?? null,
-          addresses: u.addresses ?? [],
-          userPrincipalName: u.userPrincipalName ?? null,
-          mobilePhone: u.mobilePhone ?? null,
-          businessPhones: u.businessPhones ?? [],
-          otherMails: u.otherMails ?? [],
-        });
-    }
-    for (const g of page.groups ?? []) {
-      if (g.removed) {
-        this.groups.delete(g.id);
-        continue;
-      }
-      let entry = this.groups.get(g.id);
-      if (!entry) this.groups.set(g.id, (entry = { props: null, users: new Set(), groups: new Set() }));
-      if (g.props) entry.props = g.props;
-      for (const id of g.addUsers ?? []) entry.users.add(id);
-      for (const id of g.addGroups ?? []) entry.groups.add(id);
-      for (const id of g.removeMembers ?? []) {
-        entry.users.delete(id);
-        entry.groups.delete(id);
-      }
-    }
-  }
-
-  /** Every user inside a group, through nested groups; cycles are walked once. */
-  transitiveUsers(groupId: string): Set<string> {
-    const users = new Set<string>();
-    const seen = new Set<string>([groupId]);
-    const stack = [groupId];
-    while (stack.length) {
-      const g = this.groups.get(stack.pop()!);
-      if (!g) continue;
-      for (const u of g.users) if (this.users.has(u)) users.add(u);
-      for (const child of g.groups) {
-        if (!seen.has(child)) {
-          seen.add(child);
-          stack.push(child);
-        }
-      }
-    }
-    return users;
-  }
-
-  /**
-   * The groups whose expansion depends on the given users or groups: the groups that hold any of
-   * them, and every group that holds those, up to the top (one walk of the reverse membership).
-   * Changed groups themselves are included.
-   */
-  affectedGroups(changed: { groupIds: Iterable<string>; userIds: Iterable<string> }): Set<string> {
-    const parents = new Map<string, string[]>();
-    const addParent = (child: string, parent: string) => {
-      const list = parents.get(child);
-      if (list) list.push(parent);
-      else parents.set(child, [parent]);
-    };
-    for (const [id, g] of this.groups) {
-      for (const u of g.users) addParent(u, id);
-      for (const child of g.groups) addParent(child, id);
-    }
-    const affected = new Set<string>();
-    const stack: string[] = [];
-    const reach = (id: string) => {
-      if (!affected.has(id)) {
-        affected.add(id);
-        stack.push(id);
-      }
-    };
-    for (const id of changed.groupIds) reach(id);
-    for (const id of changed.userIds) for (const parent of parents.get(id) ?? []) reach(parent);
-    while (stack.length) for (const parent of parents.get(stack.pop()!) ?? []) reach(parent);
-    return affected;
-  }
-}
 
 /** The bucket of a user's addresses (FNV-1a of the id): stable, so a changed user touches one bucket. */
 export function userBucket(userId: string, buckets: number): number {
