@@ -8,6 +8,8 @@ export interface Config {
   /** Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files). */
   smtp: { hostname: string; maxMessageBytes: number; tlsCertFile: string | undefined; tlsKeyFile: string | undefined };
   mongodbUri: string | undefined;
+  /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
+  redisUrl: string | undefined;
   dataDir: string;
   publicUrl: string;
   secret: string | undefined;
@@ -143,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('MONGODB_URI', 'must be a mongodb:// or mongodb+srv:// connection string');
   }
 
+  const redisUrl = optional(env, 'REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\/\S+$/.test(redisUrl)) throw new ConfigError('REDIS_URL', `must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+
   const dataDir = path.resolve(optional(env, 'LIFEBOAT_DATA_DIR') ?? './data');
 
   const publicUrl = optional(env, 'LIFEBOAT_PUBLIC_URL') ?? `http://localhost:${portNumber}`;
@@ -191,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpPort,
     smtp,
     mongodbUri,
+    redisUrl,
     dataDir,
     publicUrl: publicUrl.replace(/\/+$/, ''),
     secret,

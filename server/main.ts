@@ -21,6 +21,7 @@ import { createSyncScheduler, type SyncScheduler } from './directory/graph/sched
 import { createServices, syncIndexes } from './services';
 import { readFileSync } from 'node:fs';
 import { createReceiver } from './mail/receiver';
+import { ClusterStartError, connectCluster, type Cluster } from './cluster/redis';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -89,6 +90,7 @@ async function main(): Promise<void> {
   let stopping = false;
   let stopEventScheduler: () => Promise<void> = async () => {};
   let stopMail: () => Promise<void> = async () => {};
+  let cluster: Cluster | null = null;
 
   const shutdown = async (code: number) => {
     if (stopping) return;
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
     await stopEventScheduler();
     await stopMail().catch(() => {});
     await syncScheduler?.stop().catch(() => {});
+    await cluster?.close().catch(() => {});
     await conn?.close().catch(() => {});
     await embedded?.stop();
     process.exit(code);
@@ -128,6 +131,13 @@ async function main(): Promise<void> {
       mail: { hostname: config.smtp.hostname },
     });
     await syncIndexes(conn);
+    // Several nodes: caches dropped on one are dropped on all, and sockets share rooms (cluster/redis.ts).
+    if (config.redisUrl) {
+      cluster = await connectCluster(config.redisUrl, logger).catch((err) => {
+        throw err instanceof ClusterStartError ? new StartupError(`${err.message}. Fix REDIS_URL, or unset it to run one node.`) : err;
+      });
+      services.reactions.useCluster(cluster.invalidation);
+    }
 
     for (const doc of directoryDocs) {
       // A tenant connected to Entra ID reads its directory from Graph, not from the file.
@@ -208,7 +218,14 @@ async function main(): Promise<void> {
     });
     pushContinuityChanges(
       services,
-      attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, receipts: services.receipts, logger }),
+      attachPush(server, {
+        userAuth: services.userAuth,
+        auth: services.auth,
+        status: services.status,
+        receipts: services.receipts,
+        logger,
+        cluster: cluster ?? undefined,
+      }),
     );
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -187,7 +187,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tickMs: options.monitor?.tickMs,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor });
+  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections });
   return {
     reactions,
     tenants,
