@@ -38,9 +38,9 @@ export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveSer
 }
 
 /** A socket like the pane's: sends its token and last seq on every (re)connect, keeps what it receives. */
-export function statusClient(url: string, token: string | (() => string), options: { reconnection?: boolean } = {}) {
+export function statusClient(url: string, token: string | (() => string), options: { reconnection?: boolean; lastSeq?: number } = {}) {
   const received: ContinuityStatus[] = [];
-  let lastSeq: number | undefined;
+  let lastSeq: number | undefined = options.lastSeq;
   const socket: Socket = connect(url, {
     transports: ['websocket'],
     reconnection: options.reconnection ?? false,
