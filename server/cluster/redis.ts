@@ -22,8 +22,8 @@ export type SocketAdapter = ReturnType<typeof createAdapter>;
 export interface Cluster {
   /** This process, among the nodes (a fresh id per start). */
   nodeId: string;
-  /** The Socket.IO adapter (attachPush). */
-  adapter: SocketAdapter;
+  /** The Socket.IO adapter (attachPush); made at the first call, as it opens its own Redis connections (closed with the socket server). */
+  socketAdapter(): SocketAdapter;
   invalidation: ReturnType<typeof createInvalidationLink>;
   /** Called after the connection to Redis came back (messages may have been missed meanwhile). */
   onReconnect(listener: () => void): void;
@@ -63,12 +63,12 @@ export async function connectCluster(url: string, logger: Logger): Promise<Clust
   lost = false;
   const invalidation = createInvalidationLink({ publisher, subscriber, nodeId, logger });
   await invalidation.ready;
-  // Reads block at most 1 s, so a closing node lets go of Redis quickly.
-  const adapter = createAdapter(publisher, { streamName: 'lifeboat:socket.io', channelPrefix: 'lifeboat:socket.io', blockTimeInMs: 1000 });
+  let adapter: SocketAdapter | null = null;
   log.info({ nodeId }, 'joined the other nodes through Redis');
   return {
     nodeId,
-    adapter,
+    // Reads block at most 1 s, so a closing node lets go of Redis quickly.
+    socketAdapter: () => (adapter ??= createAdapter(publisher, { streamName: 'lifeboat:socket.io', channelPrefix: 'lifeboat:socket.io', blockTimeInMs: 1000 })),
     invalidation,
     onReconnect: (listener) => void reconnectListeners.push(listener),
     async close() {

@@ -63,14 +63,14 @@ export function attachPush(
     status: StatusService;
     logger: Logger;
     receipts?: ReceiptService;
-    cluster?: Pick<Cluster, 'adapter' | 'onReconnect'>;
+    cluster?: Pick<Cluster, 'socketAdapter' | 'onReconnect'>;
   },
 ) {
   const { userAuth, auth, status } = deps;
   const log = deps.logger.child({ component: 'push' });
   const io = new Server<Record<string, never>, Record<string, never>, NodeEvents, SocketData>(server, {
     serveClient: false,
-    ...(deps.cluster ? { adapter: deps.cluster.adapter } : {}),
+    ...(deps.cluster ? { adapter: deps.cluster.socketAdapter() } : {}),
     allowRequest: (req, callback) => callback(null, sameOrigin(req.headers.origin, req.headers.host)),
   });
 

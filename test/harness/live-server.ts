@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { io as connect, type Socket } from 'socket.io-client';
 import { createLogger } from '../../server/log';
+import type { Cluster } from '../../server/cluster/redis';
 import { attachPush, STATUS_EVENT, type Push } from '../../server/push/socket';
 import type { ContinuityStatus } from '../../server/push/status';
 import { pushContinuityChanges } from '../../server/push/wiring';
@@ -14,7 +15,8 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveServer> {
+/** `cluster`: this server is one of several nodes joined through Redis (server/cluster/redis.ts), as main.ts joins them. */
+export async function startLiveServer(ctx: LifeboatTestContext, options: { cluster?: Cluster } = {}): Promise<LiveServer> {
   const server = http.createServer(ctx.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const push = attachPush(server, {
@@ -23,6 +25,7 @@ export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveSer
     status: ctx.services.status,
     receipts: ctx.services.receipts,
     logger: createLogger('silent'),
+    cluster: options.cluster,
   });
   pushContinuityChanges(ctx.services, push);
   ctx.services.scheduler.start();

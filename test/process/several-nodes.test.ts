@@ -182,6 +182,23 @@ describe('two nodes on one database, joined through Redis', () => {
     expect(ms).toBeLessThan(5_000);
   }, 60_000);
 
+  it('keeps pushing across nodes after Redis restarts (the nodes reconnect by themselves)', async () => {
+    await redis.stop();
+    redis = await startRedis(redis.port);
+    const annOnA = statusClient(a.server.url, await userToken(a, 'u-ann', 'ann@acme.test'));
+    const bobOnB = statusClient(b.server.url, await userToken(b, 'u-bob', 'bob@acme.test'));
+    await Promise.all([annOnA.connected(), bobOnB.connected()]);
+    const eventId = await createEvent(a, 2500);
+    const [onA, onB] = await Promise.all([
+      annOnA.waitFor((s) => s.active && s.events.some((e) => e.id === eventId), 20_000),
+      bobOnB.waitFor((s) => s.active && s.events.some((e) => e.id === eventId), 20_000),
+    ]);
+    expect(onB.seq).toBe(onA.seq);
+    annOnA.socket.close();
+    bobOnB.socket.close();
+    expect((await api(a, 'POST', `/api/events/${eventId}/end`)).status).toBeLessThan(300);
+  }, 60_000);
+
   it('a node killed outright while an event starts: a client reconnecting to the survivor gets the current state by seq', async () => {
     const token = await userToken(a, 'u-ann', 'ann@acme.test');
     const onA = statusClient(a.server.url, token);
