@@ -22,6 +22,7 @@ import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
+import { trustProxySetting } from './http/trust-proxy';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -31,6 +32,8 @@ export interface AppOptions {
   directoryFile: string;
   publicUrl: string;
   bodyLimit?: string;
+  /** LIFEBOAT_TRUST_PROXY: which proxies' X-Forwarded-For gives the client address (Express `trust proxy`). */
+  trustProxy?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -40,6 +43,7 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', trustProxySetting(options.trustProxy));
 
   app.use(
     pinoHttp({

@@ -20,6 +20,10 @@ export interface Config {
   entra: { audiences: string[]; authority: string; scope: string };
   /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
   graph: { loginUrl: string; graphUrl: string };
+  /** LIFEBOAT_TRUST_PROXY: Express `trust proxy` for the client address (server/http/trust-proxy.ts). */
+  trustProxy: string | undefined;
+  /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/addresses/CIDRs tenants may configure (server/http/private-target.ts). */
+  allowedPrivateTargets: string[];
 }
 
 export class ConfigError extends Error {
@@ -203,5 +207,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     entra,
     // One Entra authority host for app sign-in (Graph), user tokens' keys and the pane's NAA.
     graph: { loginUrl: entra.authority, graphUrl: httpsUrl(env, 'LIFEBOAT_GRAPH_URL', 'https://graph.microsoft.com') },
+    trustProxy: optional(env, 'LIFEBOAT_TRUST_PROXY'),
+    allowedPrivateTargets: (optional(env, 'LIFEBOAT_ALLOWED_PRIVATE_TARGETS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
 }

@@ -201,7 +201,7 @@ async function main(): Promise<void> {
     logger.info({ smtpPort }, 'SMTP receiver listening');
     console.log(`Lifeboat SMTP receiver on port ${smtpPort}`);
 
-    const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl });
+    const app = createApp({ conn, services, logger, directoryFile: config.directoryFile, publicUrl: config.publicUrl, trustProxy: config.trustProxy });
     server = await new Promise<Server>((resolve, reject) => {
       const s = createLifeboatServer(app, tls).listen(config.port, () => resolve(s));
       s.once('error', reject);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
 import { createAdminService } from './auth/admins';
-import { adminModel, loginFailureModel, sessionModel } from './auth/model';
+import { adminModel, attemptSlotModel, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { clientReportModel } from './clients/model';
 import { createClientService } from './clients/service';
@@ -72,8 +72,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     synced: { users: syncedUserModel(conn), groups: syncedGroupModel(conn) },
     tenants,
   });
-  const admins = createAdminService({ admins: adminModel(conn), audit });
-  const throttle = createLoginThrottle({ failures: loginFailureModel(conn), now: options.now ?? (() => new Date()) });
+  const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
+  const admins = createAdminService({ admins: adminModel(conn), audit, throttle });
   const auth = createAuthService({
     admins: adminModel(conn),
     sessions: sessionModel(conn),

@@ -6,6 +6,7 @@ import type { Tenant } from '../tenants/service';
 import { adminActor, type AdminIdentity } from './identity';
 import type { AdminModel, AdminRecord, Role } from './model';
 import { generatePassword, hashPassword } from './password';
+import type { LoginThrottle } from './throttle';
 
 export interface AdminView {
   id: string;
@@ -25,17 +26,36 @@ const toView = (a: AdminRecord): AdminView => ({
 
 const isDuplicateKey = (err: unknown) => (err as { code?: number }).code === 11000;
 
-export function createAdminService(deps: { admins: AdminModel; audit: AuditService }) {
+export function createAdminService(deps: { admins: AdminModel; audit: AuditService; throttle: LoginThrottle }) {
   const { admins, audit } = deps;
+
+  async function find(tenantId: string, id: string): Promise<AdminRecord> {
+    const admin = Types.ObjectId.isValid(id) ? await admins.findOne({ _id: id, tenantId }).lean<AdminRecord>() : null;
+    if (!admin) throw notFound('admin');
+    return admin;
+  }
+
   return {
     async list(tenantId: string): Promise<AdminView[]> {
       return (await admins.find({ tenantId }).sort({ email: 1 }).lean<AdminRecord[]>()).map(toView);
     },
 
     async get(tenantId: string, id: string): Promise<AdminView> {
-      const admin = Types.ObjectId.isValid(id) ? await admins.findOne({ _id: id, tenantId }).lean<AdminRecord>() : null;
-      if (!admin) throw notFound('admin');
-      return toView(admin);
+      return toView(await find(tenantId, id));
+    },
+
+    async unlock(by: AdminIdentity, id: string, context: { ip: string | null; requestId: string | null }): Promise<void> {
+      const admin = await find(by.tenantId, id);
+      const cleared = await deps.throttle.unlock(`admin:${admin.email}`);
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'security',
+        action: 'admin.unlocked',
+        actor: adminActor(by),
+        target: { type: 'admin', id, label: admin.email },
+        after: { clearedAttempts: cleared },
+        ...context,
+      });
     },
 
     async create(

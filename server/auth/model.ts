@@ -24,8 +24,16 @@ export interface SessionRecord {
   expiresAt: Date;
 }
 
-export interface LoginFailureRecord {
+/**
+ * One counted attempt: `_id` is `<key>:<window>:<n>`, so at most `limit` attempts of a key can exist in
+ * a window, and claiming one is an insert under the unique `_id` (atomic on FerretDB v1, unlike $inc).
+ */
+export interface AttemptSlotRecord {
+  _id: string;
   key: string;
+  /** The account the key is about (admin:<email>, user:<email>, reset:<email>), so an admin can unlock it. */
+  account: string | null;
+  window: number;
   at: Date;
 }
 
@@ -56,13 +64,23 @@ const sessionSchema = new Schema<SessionRecord>(
 sessionSchema.index({ tokenHash: 1 }, { unique: true });
 sessionSchema.index({ expiresAt: 1 });
 
-const loginFailureSchema = new Schema<LoginFailureRecord>({ key: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
-loginFailureSchema.index({ key: 1, at: 1 });
-loginFailureSchema.index({ at: 1 });
+const attemptSlotSchema = new Schema<AttemptSlotRecord>(
+  {
+    _id: { type: String, required: true },
+    key: { type: String, required: true },
+    account: { type: String, default: null },
+    window: { type: Number, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+attemptSlotSchema.index({ key: 1, window: 1 });
+attemptSlotSchema.index({ account: 1 });
+attemptSlotSchema.index({ at: 1 });
 
 export const adminModel = (conn: Connection) => defineModel(conn, 'Admin', adminSchema);
 export const sessionModel = (conn: Connection) => defineModel(conn, 'Session', sessionSchema);
-export const loginFailureModel = (conn: Connection) => defineModel(conn, 'LoginFailure', loginFailureSchema);
+export const attemptSlotModel = (conn: Connection) => defineModel(conn, 'AttemptSlot', attemptSlotSchema);
 export type AdminModel = ReturnType<typeof adminModel>;
 export type SessionModel = ReturnType<typeof sessionModel>;
-export type LoginFailureModel = ReturnType<typeof loginFailureModel>;
+export type AttemptSlotModel = ReturnType<typeof attemptSlotModel>;

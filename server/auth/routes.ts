@@ -64,5 +64,11 @@ export function authRoutes(deps: { auth: AuthService; admins: AdminService; secu
     res.status(201).json(await admins.create(currentAdmin(req), body, requestContext(req)));
   });
 
+  // Forgets the failed sign-ins of an admin account (the throttle's delays, server/auth/throttle.ts).
+  router.post('/api/admins/:id/unlock', requireAdmin(auth, 'fullAdministrator'), async (req, res) => {
+    await admins.unlock(currentAdmin(req), req.params.id as string, requestContext(req));
+    res.status(204).end();
+  });
+
   return router;
 }

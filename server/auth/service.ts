@@ -9,9 +9,9 @@ import type { TenantService } from '../tenants/service';
 import type { AdminIdentity } from './identity';
 import type { AdminModel, AdminRecord, SessionModel } from './model';
 import { dummyPasswordHash, verifyPassword } from './password';
-import type { LoginThrottle } from './throttle';
+import { accountRules, type LoginThrottle } from './throttle';
 
-export { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from './throttle';
+export { MAX_ATTEMPTS_ACCOUNT_WIDE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from './throttle';
 const INVALID_LOGIN = 'The email address or password is incorrect.';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -68,22 +68,22 @@ export function createAuthService(deps: {
     async login(request: LoginRequest): Promise<{ token: string; expiresAt: Date; identity: AdminIdentity }> {
       const email = request.email.trim().toLowerCase();
       const admin = await admins.findOne({ email }).lean<AdminRecord>();
-      const accountKey = `account:${email}`;
-      const wait = await throttle.retryAfter(accountKey, request.ip);
-      if (wait > 0) {
+      const account = `admin:${email}`;
+      // Counted before the password is checked: a burst in parallel gets no more guesses than the budget.
+      const claim = await throttle.claim(accountRules(account, request.ip), account);
+      if ('retryAfter' in claim) {
         await auditAttempt('login.throttled', request, email, admin);
-        throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
+        throw tooManyRequests(claim.retryAfter, 'Too many failed sign-in attempts. Try again later.');
       }
 
       // Unknown accounts cost the same scrypt as known ones: timing reveals nothing.
       const valid = await verifyPassword(request.password, admin?.passwordHash ?? (await dummyPasswordHash()));
       if (!admin || !valid) {
-        await throttle.recordFailure(accountKey, request.ip);
         await auditAttempt('login.failed', request, email, admin);
         throw unauthorized(INVALID_LOGIN);
       }
 
-      await throttle.clear(accountKey);
+      await throttle.release(claim, account);
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now().getTime() + deps.sessionHours * 3600 * 1000);
       await sessions.create({ tokenHash: hashToken(token), tenantId: admin.tenantId, adminId: admin._id, createdAt: now(), expiresAt });

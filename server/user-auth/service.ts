@@ -2,7 +2,7 @@
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from '../auth/password';
-import type { LoginThrottle } from '../auth/throttle';
+import { accountRules, type LoginThrottle } from '../auth/throttle';
 import type { DirectoryService } from '../directory/service';
 import type { DirectoryUser } from '../directory/model';
 import { notFound, tooManyRequests, unauthorized, unprocessable } from '../http/problem';
@@ -117,21 +117,21 @@ export function createUserAuthService(deps: {
 
     async login(email: string, password: string, context: Context): Promise<{ token: string; expiresAt: Date }> {
       const address = email.trim().toLowerCase();
-      const accountKey = `user:${address}`;
+      const account = `user:${address}`;
       const found = await findByAddress(address);
-      const wait = await throttle.retryAfter(accountKey, context.ip);
-      if (wait > 0) {
+      // Counted before the password is checked (see server/auth/throttle.ts).
+      const claim = await throttle.claim(accountRules(account, context.ip), account);
+      if ('retryAfter' in claim) {
         await auditAttempt('user.login.throttled', address, found, context);
-        throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
+        throw tooManyRequests(claim.retryAfter, 'Too many failed sign-in attempts. Try again later.');
       }
       const credential = found ? await credentials.findOne({ tenantId: found.tenantId, userId: found.user.id }).lean() : null;
       const valid = await verifyPassword(password, credential?.passwordHash ?? (await dummyPasswordHash()));
       if (!found || !credential || !valid) {
-        await throttle.recordFailure(accountKey, context.ip);
         await auditAttempt('user.login.failed', address, found, context);
         throw unauthorized(INVALID_LOGIN);
       }
-      await throttle.clear(accountKey);
+      await throttle.release(claim, account);
       await auditAttempt('user.login.succeeded', address, found, context);
       return tokens.issue(found.tenantId, found.user.id, { email: found.user.mail ?? found.user.userPrincipalName, name: found.user.displayName });
     },

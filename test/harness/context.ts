@@ -69,6 +69,8 @@ export interface LifeboatOptions {
   /** Entra sign-in and Graph endpoints (the local stand-ins), read when the app is built. */
   graph?: () => { loginUrl: string; graphUrl: string };
   services?: Partial<ServiceOptions>;
+  /** Express `trust proxy` (LIFEBOAT_TRUST_PROXY). */
+  trustProxy?: string;
 }
 
 export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext {
@@ -90,6 +92,7 @@ export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext 
       logger,
       directoryFile: DEMO_DIRECTORY_FILE,
       publicUrl: 'http://localhost',
+      trustProxy: options.trustProxy,
     });
     let counter = 0;
     Object.assign(context, {
