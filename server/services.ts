@@ -13,6 +13,7 @@ import { createReceiptService } from './push/receipts';
 import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
 import { createUserAuthService } from './user-auth/service';
+import { createRevocation, tokenGenerationModel } from './user-auth/revocation';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
 import { directoryGroupModel, directoryUserModel, syncedGroupModel, syncedUserModel } from './directory/model';
@@ -115,6 +116,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     audit,
     throttle,
     tokens,
+    revocation: createRevocation({ generations: tokenGenerationModel(conn), directory, now: options.now ?? (() => new Date()) }),
     tenantOfEntraTenant: async (tid) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid)),
     now: options.now,
   });

@@ -66,9 +66,14 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
 
   return {
     /** A Lifeboat token; it carries what the user is shown as, so checking it needs no database. */
-    async issue(tenantId: string, userId: string, profile: { email: string | null; name: string }): Promise<{ token: string; expiresAt: Date }> {
+    async issue(
+      tenantId: string,
+      userId: string,
+      profile: { email: string | null; name: string; generation?: number },
+    ): Promise<{ token: string; expiresAt: Date }> {
       const expiresAt = new Date(Date.now() + options.tokenMinutes * 60_000);
-      const token = await new SignJWT({ tid: tenantId, email: profile.email, name: profile.name })
+      // `gen`: the user's token generation (server/user-auth/revocation.ts); a bump revokes the token.
+      const token = await new SignJWT({ tid: tenantId, email: profile.email, name: profile.name, gen: profile.generation ?? 0 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(LIFEBOAT_ISSUER)
         .setAudience(LIFEBOAT_AUDIENCE)
