@@ -70,7 +70,7 @@ export function createApp(options: AppOptions): Express {
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', db: up ? 'ok' : 'down' });
   });
 
-  app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
+  app.use(authRoutes({ auth: services.auth, admins: services.admins, twoFactor: services.twoFactor, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(
     directoryRoutes({ auth: services.auth, directory: services.directory, entra: services.entra, audit: services.audit, directoryFile: options.directoryFile }),
   );

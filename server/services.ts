@@ -16,6 +16,7 @@ import { createUserAuthService } from './user-auth/service';
 import { createRevocation, tokenGenerationModel } from './user-auth/revocation';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
+import { adminPolicyModel, createTwoFactor, usedCodeModel } from './auth/two-factor';
 import { directoryGroupModel, directoryUserModel, syncedGroupModel, syncedUserModel } from './directory/model';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
@@ -74,13 +75,22 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenants,
   });
   const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
-  const admins = createAdminService({ admins: adminModel(conn), audit, throttle });
+  const admins = createAdminService({ admins: adminModel(conn), sessions: sessionModel(conn), audit, throttle });
+  const twoFactor = createTwoFactor({
+    admins: adminModel(conn),
+    policies: adminPolicyModel(conn),
+    used: usedCodeModel(conn),
+    box: createSecretBox(options.secret, 'lifeboat admin two-factor v1'),
+    audit,
+    now: options.now ?? (() => new Date()),
+  });
   const auth = createAuthService({
     admins: adminModel(conn),
     sessions: sessionModel(conn),
     throttle,
     audit,
     tenants,
+    twoFactor,
     sessionHours: options.sessionHours,
     now: options.now,
   });
@@ -197,6 +207,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     audit,
     directory,
     admins,
+    twoFactor,
     auth,
     events,
     scheduler,

@@ -11,6 +11,12 @@ export interface AdminRecord {
   displayName: string;
   role: Role;
   passwordHash: string;
+  /** TOTP two-factor (server/auth/two-factor.ts): the sealed secret once confirmed, else null. */
+  totpSecret?: string | null;
+  /** A secret being set up, not yet confirmed by a code. */
+  totpPending?: string | null;
+  /** sha256 of the unused recovery codes. */
+  recoveryCodeHashes?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -44,6 +50,9 @@ const adminSchema = new Schema<AdminRecord>(
     displayName: { type: String, default: '' },
     role: { type: String, enum: ROLES, required: true },
     passwordHash: { type: String, required: true },
+    totpSecret: { type: String, default: null },
+    totpPending: { type: String, default: null },
+    recoveryCodeHashes: { type: [String], default: [] },
   },
   { timestamps: true, versionKey: false },
 );
