@@ -126,6 +126,7 @@ async function main(): Promise<void> {
       userTokenMinutes: config.userTokenMinutes,
       publicUrl: config.publicUrl,
       mail: { hostname: config.smtp.hostname },
+      allowedPrivateTargets: config.allowedPrivateTargets,
     });
     await syncIndexes(conn);
 

@@ -26,6 +26,7 @@ import { createEntra } from './directory/graph/index';
 import { materializedDirectory } from './directory/graph/materialize';
 import { createDirectoryService } from './directory/service';
 import { createSecretBox } from './secrets/seal';
+import { createTargetGuard } from './http/private-target';
 import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
@@ -59,6 +60,8 @@ export interface ServiceOptions {
   publicUrl?: string;
   /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
+  /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/ranges tenants may configure (tests: loopback). */
+  allowedPrivateTargets?: string[];
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
 }
@@ -66,6 +69,8 @@ export interface ServiceOptions {
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
 
 export function createServices(conn: Connection, options: ServiceOptions) {
+  // The SSRF guard for every host a tenant configures (server/http/private-target.ts).
+  const targets = createTargetGuard({ allowed: options.allowedPrivateTargets ?? [] });
   const tenants = createTenantService(tenantModel(conn));
   const audit = createAuditService(auditModel(conn));
   const directory = createDirectoryService({
@@ -150,6 +155,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     models: notifyModels(conn),
     audit,
     box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
+    targets,
     logger: options.logger,
     publicUrl: options.publicUrl,
     now: options.now,
@@ -203,6 +209,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   return {
+    targets,
     tenants,
     audit,
     directory,

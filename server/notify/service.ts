@@ -17,6 +17,8 @@ import { adminActor, type AdminIdentity } from '../auth/identity';
 import { unprocessable, type FieldError } from '../http/problem';
 import type { SecretBox } from '../secrets/seal';
 import { isDuplicateKey, type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
+import type { TargetGuard } from '../http/private-target';
+import { destinationErrors, reenter } from './destinations';
 import { emailTransport, sendEmail, sendTwilio, sendWebhook, TWILIO_API, type AttemptResult } from './providers';
 import { settingsView, type SettingsBody, type SettingsView } from './settings';
 
@@ -69,6 +71,8 @@ export interface NotifyCoreOptions {
   models: NotifyModels;
   audit: AuditService;
   box: SecretBox;
+  /** The SSRF guard every configured host goes through (server/http/private-target.ts). */
+  targets: TargetGuard;
   logger: Logger;
   publicUrl?: string;
   retry?: Partial<NotifyRetryPolicy>;
@@ -103,11 +107,13 @@ export function createNotifyCore(options: NotifyCoreOptions) {
 
   const open = (tenantId: string, field: string, sealed: string | null | undefined) => (sealed ? box.open(sealed, sealContext(tenantId, field)) : null);
 
-  function transportFor(tenantId: string, record: NotifySettingsRecord): Transporter {
+  async function transportFor(tenantId: string, record: NotifySettingsRecord): Promise<Transporter> {
     const email = record.email!;
     const version = record.updatedAt.getTime();
     const cached = transports.get(tenantId);
     if (cached && cached.version === version) return cached.transport;
+    // Resolved and checked now, and the checked address is the one connected to (no rebinding).
+    const address = await options.targets.resolveForConnect(email.host);
     cached?.transport.close();
     const transport = emailTransport(
       {
@@ -119,6 +125,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         from: email.from,
       },
       hostname,
+      address,
     );
     transports.set(tenantId, { version, transport });
     return transport;
@@ -130,7 +137,13 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     if (req.channel === 'email') {
       const email = record?.email;
       if (!email || !email.enabled) return refuse('smtp', 'the email channel is not configured or is turned off');
-      const result = await sendEmail(transportFor(req.tenantId, record!), email.from, { to: req.to, subject: req.subject ?? 'Lifeboat', text: req.text });
+      let transport: Transporter;
+      try {
+        transport = await transportFor(req.tenantId, record!);
+      } catch (err) {
+        return refuse('smtp', `refused: ${(err as Error).message}`);
+      }
+      const result = await sendEmail(transport, email.from, { to: req.to, subject: req.subject ?? 'Lifeboat', text: req.text });
       return { provider: 'smtp', result };
     }
     const sms = record?.sms;
@@ -144,12 +157,17 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         authToken: open(req.tenantId, 'sms.authToken', sms.authTokenSealed)!,
         from: sms.from,
       };
-      return { provider: 'twilio', result: await sendTwilio(settings, message, now) };
+      return { provider: 'twilio', result: await sendTwilio(options.targets, settings, message, now) };
     }
     if (!sms.url) return refuse('webhook', 'the webhook URL is missing');
     return {
       provider: 'webhook',
-      result: await sendWebhook({ url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) }, message, now),
+      result: await sendWebhook(
+        options.targets,
+        { url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) },
+        message,
+        now,
+      ),
     };
   }
 
@@ -326,16 +344,21 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     else if (body.email) {
       const b = body.email;
       track('email.password', b.password);
+      // A stored secret never follows a changed destination: it must be entered again with it.
+      const hostMoved = Boolean(email && email.host.toLowerCase() !== b.host.toLowerCase());
+      if (hostMoved && b.password === undefined && email?.passwordSealed) errors.push(reenter('email.password', 'host'));
+      const previousPassword = hostMoved ? null : email?.passwordSealed;
       email = {
         enabled: b.enabled ?? email?.enabled ?? true,
         host: b.host,
         port: b.port,
         secure: b.secure ?? b.port === 465,
         user: b.user === undefined ? (email?.user ?? null) : b.user || null,
-        passwordSealed: sealOrKeep(tenantId, 'email.password', b.password, email?.passwordSealed),
+        passwordSealed: sealOrKeep(tenantId, 'email.password', b.password, previousPassword),
         from: b.from.toLowerCase(),
       };
-      if (email.user && !email.passwordSealed) errors.push({ path: 'email.password', message: 'is required when a user name is set' });
+      if (email.user && !email.passwordSealed && !errors.some((e) => e.path === 'email.password'))
+        errors.push({ path: 'email.password', message: 'is required when a user name is set' });
     }
     let sms = current?.sms ?? null;
     if (body.sms === null) sms = null;
@@ -346,20 +369,25 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       track('sms.authToken', b.authToken);
       track('sms.signingSecret', b.signingSecret);
       track('sms.inboundSecret', b.inboundSecret);
+      const base = (url: string | null | undefined) => (url ?? TWILIO_API).replace(/\/+$/, '');
+      const baseMoved = Boolean(same && b.baseUrl !== undefined && base(b.baseUrl) !== base(same.baseUrl));
+      const urlMoved = Boolean(same && b.url !== undefined && (b.url ?? '') !== (same.url ?? ''));
+      if (baseMoved && b.authToken === undefined && same?.authTokenSealed) errors.push(reenter('sms.authToken', 'baseUrl'));
+      if (urlMoved && b.signingSecret === undefined && same?.signingSecretSealed) errors.push(reenter('sms.signingSecret', 'url'));
       sms = {
         enabled: b.enabled ?? sms?.enabled ?? true,
         provider: b.provider,
         baseUrl: keep(b.baseUrl, same?.baseUrl)?.replace(/\/+$/, '') ?? null,
         accountSid: keep(b.accountSid, same?.accountSid),
-        authTokenSealed: sealOrKeep(tenantId, 'sms.authToken', b.authToken, same?.authTokenSealed),
+        authTokenSealed: sealOrKeep(tenantId, 'sms.authToken', b.authToken, baseMoved ? null : same?.authTokenSealed),
         from: keep(b.from, same?.from),
         url: keep(b.url, same?.url),
-        signingSecretSealed: sealOrKeep(tenantId, 'sms.signingSecret', b.signingSecret, same?.signingSecretSealed),
+        signingSecretSealed: sealOrKeep(tenantId, 'sms.signingSecret', b.signingSecret, urlMoved ? null : same?.signingSecretSealed),
         inboundSecretSealed: sealOrKeep(tenantId, 'sms.inboundSecret', b.inboundSecret, sms?.inboundSecretSealed),
       };
       if (sms.provider === 'twilio') {
         if (!sms.accountSid) errors.push({ path: 'sms.accountSid', message: 'is required for Twilio' });
-        if (!sms.authTokenSealed) errors.push({ path: 'sms.authToken', message: 'is required for Twilio' });
+        if (!sms.authTokenSealed && !errors.some((e) => e.path === 'sms.authToken')) errors.push({ path: 'sms.authToken', message: 'is required for Twilio' });
         if (!sms.from) errors.push({ path: 'sms.from', message: 'is required for Twilio (a number or messaging sender)' });
       } else if (!sms.url) errors.push({ path: 'sms.url', message: 'is required for a webhook' });
     }
@@ -402,6 +430,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     async updateSettings(by: AdminIdentity, body: SettingsBody, context: Context): Promise<SettingsView> {
       const current = await loadSettings(by.tenantId);
       const { next, errors, secretsChanged } = merge(by.tenantId, current, body);
+      errors.push(...(await destinationErrors(options.targets, next)));
       if (errors.length) throw unprocessable(errors);
       const record: NotifySettingsRecord = { ...next, updatedAt: now(), updatedBy: by.email };
       // Never an older timestamp than the stored one: the cached SMTP transport is keyed by it.

@@ -38,7 +38,8 @@ export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 
 /** Service options for tests: quiet logs, a fixed secret; anything can be overridden. */
 export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
-  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, ...overrides };
+  // Test peers (SMTP, SMS gateways) listen on loopback: the SSRF guard allows it here, as an operator would.
+  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, allowedPrivateTargets: ['loopback'], ...overrides };
 }
 
 export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument> = {}): DirectoryDocument {

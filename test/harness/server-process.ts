@@ -20,7 +20,7 @@ function spawnServer(env: NodeJS.ProcessEnv) {
   // them and SIGKILLs the server when it has not acknowledged one within 60 ms, as under load.)
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SMTP_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SMTP_PORT: '0', LOG_LEVEL: 'warn', LIFEBOAT_ALLOWED_PRIVATE_TARGETS: 'loopback', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
