@@ -23,6 +23,11 @@ import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import { trustProxySetting } from './http/trust-proxy';
+import { securityHeaders } from './http/security-headers';
+import { apiRateLimit, type RateLimitOptions } from './http/rate-limit';
+import { originCheck } from './http/origin-check';
+import { SESSION_COOKIE } from './auth/middleware';
+import { requireUser } from './user-auth/middleware';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -32,6 +37,8 @@ export interface AppOptions {
   directoryFile: string;
   publicUrl: string;
   bodyLimit?: string;
+  /** API rate limits (server/http/rate-limit.ts); defaults suit production. */
+  rateLimit?: RateLimitOptions;
   /** LIFEBOAT_TRUST_PROXY: which proxies' X-Forwarded-For gives the client address (Express `trust proxy`). */
   trustProxy?: string;
 }
@@ -56,14 +63,13 @@ export function createApp(options: AppOptions): Express {
       },
     }),
   );
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    next();
-  });
-  // Sending mail carries attachments (base64): a larger limit on that one route only.
-  app.use('/api/me/messages', express.json({ limit: '50mb' }));
-  app.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
+  app.use(securityHeaders({ publicUrl: options.publicUrl }));
+  app.use(['/api', '/portal'], apiRateLimit(options.rateLimit));
+  app.use(originCheck({ publicUrl: options.publicUrl, cookieName: SESSION_COOKIE }));
+  // Sending mail carries attachments (base64): a large limit on that one route, and only once the
+  // sender is authenticated; everything else gets a small one (no big body is parsed before auth).
+  app.post('/api/me/messages', requireUser(services.userAuth), express.json({ limit: '50mb' }));
+  app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
 
   app.get('/healthz', async (_req, res) => {
     const up = await pingDatabase(options.conn);
