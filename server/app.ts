@@ -26,6 +26,7 @@ import { trustProxySetting } from './http/trust-proxy';
 import { securityHeaders } from './http/security-headers';
 import { apiRateLimit, type RateLimitOptions } from './http/rate-limit';
 import { originCheck } from './http/origin-check';
+import { redactedRequest } from './http/log-redaction';
 import { SESSION_COOKIE } from './auth/middleware';
 import { requireUser } from './user-auth/middleware';
 import type { Services } from './services';
@@ -55,6 +56,7 @@ export function createApp(options: AppOptions): Express {
   app.use(
     pinoHttp({
       logger: options.logger,
+      serializers: { req: redactedRequest },
       genReqId: (req, res) => {
         const incoming = req.headers['x-request-id'];
         const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

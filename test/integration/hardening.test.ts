@@ -78,6 +78,15 @@ describe('headers', () => {
   });
 });
 
+describe('request log', () => {
+  it('does not keep portal links (24-hour credentials)', async () => {
+    await request(ctx.app).get('/portal/PORTALTOKEN0123456789abcdef').set('Accept', 'text/html');
+    await request(ctx.app).post('/portal/PORTALTOKEN0123456789abcdef/actions/extend').type('form').send({ minutes: '60' });
+    expect(ctx.logs()).toContain('/portal/[redacted]');
+    expect(ctx.logs()).not.toContain('PORTALTOKEN0123456789abcdef');
+  });
+});
+
 describe('Origin check on cookie-authenticated changes', () => {
   it('refuses a state-changing request from another site, accepts our own origin', async () => {
     const admin = await ctx.signIn('alpha', 'fullAdministrator');
