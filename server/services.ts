@@ -123,7 +123,13 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     onSynced: (tenantId, model, changes) => directory.materialize(tenantId, materializedDirectory(tenantId, model, changes)),
   });
   directory.useSyncedDirectoryFor((tenantId) => entra.connections.isConnected(tenantId));
-  const tokens = createTokenVerifier({ secret: options.secret, entra: options.entra ?? NO_ENTRA, tokenMinutes: options.userTokenMinutes ?? 60 });
+  const tenantOfEntraTenant = async (tid: string) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid));
+  const tokens = createTokenVerifier({
+    secret: options.secret,
+    entra: options.entra ?? NO_ENTRA,
+    tokenMinutes: options.userTokenMinutes ?? 60,
+    isKnownEntraTenant: async (tid) => Boolean(await tenantOfEntraTenant(tid)),
+  });
   const userAuth = createUserAuthService({
     credentials: userCredentialModel(conn),
     directory,
@@ -132,7 +138,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     throttle,
     tokens,
     revocation: createRevocation({ generations: tokenGenerationModel(conn), directory, now: options.now ?? (() => new Date()) }),
-    tenantOfEntraTenant: async (tid) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid)),
+    tenantOfEntraTenant,
     now: options.now,
   });
   const status = createStatusService({ events: eventModel(conn), epochs: statusEpochModel(conn), directory, now: options.now });
