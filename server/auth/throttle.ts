@@ -58,8 +58,12 @@ export function createLoginThrottle(deps: { slots: AttemptSlotModel; now: () => 
     const window = Math.floor(t / windowMs);
     const start = window * windowMs;
     // The count is only where to start looking: the insert decides (a stale count costs a duplicate).
-    const taken = await slots.countDocuments({ key: rule.key, window });
-    for (let n = taken + 1; n <= rule.limit; n++) {
+    const taken = Math.min(await slots.countDocuments({ key: rule.key, window }), rule.limit);
+    // From the count up, then the lower numbers a released (successful) attempt may have freed.
+    // A full count is refused at once (a burst of refused requests costs one read each, no inserts).
+    const order =
+      taken >= rule.limit ? [] : [...Array.from({ length: rule.limit - taken }, (_, i) => taken + 1 + i), ...Array.from({ length: taken }, (_, i) => i + 1)];
+    for (const n of order) {
       const delay = opensAfter(rule, n, windowMs);
       const previous = delay ? await slots.findById(`${rule.key}:${window}:${n - 1}`).lean() : null;
       const opensAt = (previous?.at.getTime() ?? start) + delay;
