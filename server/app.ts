@@ -27,6 +27,13 @@ import { userAuthRoutes } from './user-auth/routes';
 import { policyRoutes } from './protection/policy-routes';
 import { quarantineRoutes } from './protection/quarantine-routes';
 import { problemHandler, unknownRoute } from './http/problem';
+import { trustProxySetting } from './http/trust-proxy';
+import { securityHeaders } from './http/security-headers';
+import { apiRateLimit, type RateLimitOptions } from './http/rate-limit';
+import { originCheck } from './http/origin-check';
+import { redactedRequest } from './http/log-redaction';
+import { SESSION_COOKIE } from './auth/middleware';
+import { requireUser } from './user-auth/middleware';
 import type { Services } from './services';
 
 export interface AppOptions {
@@ -39,6 +46,10 @@ export interface AppOptions {
   addin: AddinClientConfig;
   dns: DnsConfig;
   bodyLimit?: string;
+  /** API rate limits (server/http/rate-limit.ts); defaults suit production. */
+  rateLimit?: RateLimitOptions;
+  /** LIFEBOAT_TRUST_PROXY: which proxies' X-Forwarded-For gives the client address (Express `trust proxy`). */
+  trustProxy?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -48,6 +59,7 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', trustProxySetting(options.trustProxy));
 
   app.use(
     pinoHttp({
@@ -61,31 +73,27 @@ export function createApp(options: AppOptions): Express {
       // One short line per request: full headers (cookies, user agents, forwarded chains) drowned the
       // lines an admin needs at info, such as the one-time bootstrap password.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
+        // Portal links are 24-hour credentials: their tokens never reach the log (http/log-redaction.ts).
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) =>
+          redactedRequest({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
   );
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    next();
-  });
-  // Sending mail carries attachments (base64): a larger limit on that one route only.
-  app.use('/api/me/messages', express.json({ limit: '50mb' }));
-  app.use(express.json({ limit: options.bodyLimit ?? '1mb' }));
+  app.use(securityHeaders({ publicUrl: options.publicUrl }));
+  app.use(['/api', '/portal'], apiRateLimit(options.rateLimit));
+  app.use(originCheck({ publicUrl: options.publicUrl, cookieName: SESSION_COOKIE }));
+  // Sending mail carries attachments (base64): a large limit on that one route, and only once the
+  // sender is authenticated; everything else gets a small one (no big body is parsed before auth).
+  app.post('/api/me/messages', requireUser(services.userAuth), express.json({ limit: '50mb' }));
+  app.use(express.json({ limit: options.bodyLimit ?? '100kb' }));
 
   app.get('/healthz', async (_req, res) => {
     const up = await pingDatabase(options.conn);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', db: up ? 'ok' : 'down' });
   });
 
-  app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
+  app.use(authRoutes({ auth: services.auth, admins: services.admins, twoFactor: services.twoFactor, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(
     directoryRoutes({
       auth: services.auth,

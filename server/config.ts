@@ -56,6 +56,10 @@ export interface Config {
   dns: DnsConfig;
   /** Protection engines: resolver list, rspamd (unset: embedded; `off`: none), clamd (host:port or a socket path). */
   protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
+  /** LIFEBOAT_TRUST_PROXY: Express `trust proxy` for the client address (server/http/trust-proxy.ts). */
+  trustProxy: string | undefined;
+  /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/addresses/CIDRs tenants may configure (server/http/private-target.ts). */
+  allowedPrivateTargets: string[];
 }
 
 export class ConfigError extends Error {
@@ -288,6 +292,18 @@ export const SETTINGS = {
     default: undefined,
     format: text,
   }),
+  trustProxy: setting<string | undefined>({
+    variable: 'LIFEBOAT_TRUST_PROXY',
+    doc: 'Express `trust proxy` (e.g. `loopback`, a CIDR list, a hop count) so the client address comes from X-Forwarded-For; unset: the socket address.',
+    default: undefined,
+    format: text,
+  }),
+  allowedPrivateTargets: setting<string[]>({
+    variable: 'LIFEBOAT_ALLOWED_PRIVATE_TARGETS',
+    doc: 'Private hosts, addresses or CIDRs (comma-separated; `loopback` too) that tenants may configure as relays, webhooks and gateways; unset: none.',
+    default: [],
+    format: commaList,
+  }),
   clamd: setting<string | undefined>({
     variable: 'LIFEBOAT_CLAMD',
     doc: 'clamd for malware scanning: host:port or a unix socket path; unset: none.',
@@ -449,5 +465,7 @@ export function loadConfig(env: Env = process.env): Config {
     addin: addinConfigFromEnv(env, publicUrl),
     dns,
     protection: { dnsServers: dns.servers, rspamdUrl: read(env, 'rspamdUrl'), clamd: read(env, 'clamd') },
+    trustProxy: read(env, 'trustProxy'),
+    allowedPrivateTargets: read(env, 'allowedPrivateTargets'),
   };
 }

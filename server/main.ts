@@ -153,9 +153,10 @@ async function main(): Promise<void> {
           publicUrl: config.publicUrl,
           mail: { hostname: config.smtp.hostname },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
+          allowedPrivateTargets: config.allowedPrivateTargets,
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, config, logger),
-        app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns },
+        app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns, trustProxy: config.trustProxy },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
         http: { port: config.port, tls },
         smtp: {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
 import { createAdminService } from './auth/admins';
-import { adminModel, loginFailureModel, sessionModel } from './auth/model';
+import { adminModel, attemptSlotModel, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { clientReportModel } from './clients/model';
 import { createClientService } from './clients/service';
@@ -14,8 +14,10 @@ import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
 import { createPasswordImport } from './user-auth/import';
 import { createUserAuthService } from './user-auth/service';
+import { createRevocation, tokenGenerationModel } from './user-auth/revocation';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
+import { adminPolicyModel, createTwoFactor, usedCodeModel } from './auth/two-factor';
 import { directoryGroupModel, directoryUserModel, syncedGroupModel, syncedUserModel } from './directory/model';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
@@ -25,6 +27,7 @@ import { createEntra } from './directory/graph/index';
 import { materializedDirectory } from './directory/graph/materialize';
 import { createDirectoryService } from './directory/service';
 import { createSecretBox } from './secrets/seal';
+import { createTargetGuard } from './http/private-target';
 import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
@@ -66,6 +69,8 @@ export interface ServiceOptions {
   publicUrl?: string;
   /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
+  /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/ranges tenants may configure (tests: loopback). */
+  allowedPrivateTargets?: string[];
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
@@ -77,6 +82,8 @@ const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.micro
 export function createServices(conn: Connection, options: ServiceOptions) {
   // Who reacts to whom (event start, end, edit; directory changes) is in reactions/catalogue.ts; wired below.
   const reactions = createReactions(options.logger);
+  // The SSRF guard for every host a tenant configures (server/http/private-target.ts).
+  const targets = createTargetGuard({ allowed: options.allowedPrivateTargets ?? [] });
   const tenants = createTenantService(tenantModel(conn));
   const audit = createAuditService(auditModel(conn));
   const directory = createDirectoryService({
@@ -85,14 +92,23 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     synced: { users: syncedUserModel(conn), groups: syncedGroupModel(conn) },
     tenants,
   });
-  const admins = createAdminService({ admins: adminModel(conn), audit });
-  const throttle = createLoginThrottle({ failures: loginFailureModel(conn), now: options.now ?? (() => new Date()) });
+  const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
+  const admins = createAdminService({ admins: adminModel(conn), sessions: sessionModel(conn), audit, throttle });
+  const twoFactor = createTwoFactor({
+    admins: adminModel(conn),
+    policies: adminPolicyModel(conn),
+    used: usedCodeModel(conn),
+    box: createSecretBox(options.secret, 'lifeboat admin two-factor v1'),
+    audit,
+    now: options.now ?? (() => new Date()),
+  });
   const auth = createAuthService({
     admins: adminModel(conn),
     sessions: sessionModel(conn),
     throttle,
     audit,
     tenants,
+    twoFactor,
     sessionHours: options.sessionHours,
     now: options.now,
   });
@@ -119,7 +135,13 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     onSynced: (tenantId, model, changes) => directory.materialize(tenantId, materializedDirectory(tenantId, model, changes)),
   });
   directory.useSyncedDirectoryFor((tenantId) => entra.connections.isConnected(tenantId));
-  const tokens = createTokenVerifier({ secret: options.secret, entra: options.entra ?? NO_ENTRA, tokenMinutes: options.userTokenMinutes ?? 60 });
+  const tenantOfEntraTenant = async (tid: string) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid));
+  const tokens = createTokenVerifier({
+    secret: options.secret,
+    entra: options.entra ?? NO_ENTRA,
+    tokenMinutes: options.userTokenMinutes ?? 60,
+    isKnownEntraTenant: async (tid) => Boolean(await tenantOfEntraTenant(tid)),
+  });
   const userAuth = createUserAuthService({
     credentials: userCredentialModel(conn),
     directory,
@@ -127,7 +149,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     audit,
     throttle,
     tokens,
-    tenantOfEntraTenant: async (tid) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid)),
+    revocation: createRevocation({ generations: tokenGenerationModel(conn), directory, now: options.now ?? (() => new Date()) }),
+    tenantOfEntraTenant,
     now: options.now,
   });
   const status = createStatusService({ events: events.coverage, epochs: statusEpochModel(conn), directory, now: options.now });
@@ -149,6 +172,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     resetOverride: monitorResetOverride(monitorStore),
     audit,
     box: createSecretBox(options.secret, 'lifeboat notification secrets v1'),
+    targets,
     logger: options.logger,
     publicUrl: options.publicUrl,
     now: options.now,
@@ -207,10 +231,12 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections });
   return {
     reactions,
+    targets,
     tenants,
     audit,
     directory,
     admins,
+    twoFactor,
     auth,
     events,
     scheduler,

@@ -14,6 +14,8 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; n
   const s = useStyles();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // Asked for once the server says this account uses two-factor sign-in.
+  const [code, setCode] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -22,10 +24,12 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; n
     setBusy(true);
     setError(null);
     try {
-      await auth.login(email, password);
+      await auth.login(email, password, code);
       onSignedIn(await auth.me());
     } catch (err) {
-      setError(err instanceof AdminApiError && err.status === 401 ? 'Wrong email or password.' : (err as Error).message);
+      const wantsCode = err instanceof AdminApiError && err.fieldErrors.some((f) => f.path === 'code');
+      if (wantsCode && code === null) setCode('');
+      else setError(err instanceof AdminApiError && err.status === 401 ? (wantsCode ? 'Wrong code.' : 'Wrong email or password.') : (err as Error).message);
       setBusy(false);
     }
   }
@@ -54,6 +58,11 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; n
           <Field label="Cloud password" required>
             <Input type="password" autoComplete="current-password" value={password} onChange={(_, d) => setPassword(d.value)} />
           </Field>
+          {code !== null && (
+            <Field label="Code from your authenticator app (or a recovery code)" required>
+              <Input autoComplete="one-time-code" value={code} onChange={(_, d) => setCode(d.value)} />
+            </Field>
+          )}
           <Button appearance="primary" type="submit" disabled={busy || !email || !password}>
             {busy ? 'Signing in…' : 'Sign in'}
           </Button>

@@ -40,7 +40,8 @@ import type {
 const id = encodeURIComponent;
 
 export const auth = {
-  login: (email: string, password: string) => api<null>('POST', '/api/auth/login', { email, password }),
+  login: (email: string, password: string, code: string | null = null) =>
+    api<null>('POST', '/api/auth/login', { email, password, ...(code !== null ? { code } : {}) }),
   me: () => api<Me>('GET', '/api/auth/me'),
   logout: () => api<null>('POST', '/api/auth/logout'),
   admins: () => api<Admin[]>('GET', '/api/admins'),

@@ -5,7 +5,7 @@
  * The pane saves every status it receives (no secrets) and, for a cloud-password sign-in, its
  * short-lived Lifeboat token with its expiry, so the handler can ask `GET /api/me/status` itself.
  * Storage: `OfficeRuntime.storage` where Outlook offers it (classic Outlook's JavaScript-only event
- * runtime has no localStorage), else `localStorage` (same origin as the pane).
+ * runtime has no localStorage), else `localStorage` (same origin as the pane) without the token.
  */
 import type { ContinuityStatus } from './status';
 
@@ -132,7 +132,8 @@ export async function saveGuard(update: { status?: ContinuityStatus; token?: str
   }
   const text = JSON.stringify(next);
   try {
-    local()?.setItem(GUARD_KEY, text);
+    // localStorage outlives the session and any script of the origin reads it: the status only, never the token.
+    local()?.setItem(GUARD_KEY, JSON.stringify({ status: next.status, savedAt: next.savedAt }));
   } catch {
     // storage full or disabled
   }

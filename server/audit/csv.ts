@@ -10,7 +10,8 @@ export function neutraliseCell(value: string): string {
 
 export function csvCell(value: unknown): string {
   const text = neutraliseCell(value === null || value === undefined ? '' : String(value));
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // `;` too: spreadsheets in semicolon locales split cells on it.
+  return /[",;\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 export function csvRow(values: unknown[]): string {

@@ -1,19 +1,24 @@
-/** Admin accounts of a tenant, and the first full administrator of a tenant that has none. */
+/**
+ * Admin accounts of a tenant (add, change role, remove, reset password, unlock), and the first full
+ * administrator of a tenant that has none. A tenant always keeps at least one full administrator.
+ */
 import { Types } from 'mongoose';
 import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { claimByInsert, isDuplicateKey } from '../db/claims';
-import { conflict, notFound } from '../http/problem';
+import { conflict, forbidden, notFound } from '../http/problem';
 import type { Tenant } from '../tenants/service';
 import { adminActor, type AdminIdentity } from './identity';
-import type { AdminModel, AdminRecord, Role } from './model';
+import type { AdminModel, AdminRecord, Role, SessionModel } from './model';
 import { generatePassword, hashPassword } from './password';
+import type { LoginThrottle } from './throttle';
 
 export interface AdminView {
   id: string;
   email: string;
   displayName: string;
   role: Role;
+  twoFactor: boolean;
   createdAt: string;
 }
 
@@ -22,20 +27,91 @@ const toView = (a: AdminRecord): AdminView => ({
   email: a.email,
   displayName: a.displayName,
   role: a.role,
+  twoFactor: Boolean(a.totpSecret),
   createdAt: a.createdAt.toISOString(),
 });
 
-export function createAdminService(deps: { admins: AdminModel; audit: AuditService }) {
+export function createAdminService(deps: { admins: AdminModel; sessions: SessionModel; audit: AuditService; throttle: LoginThrottle }) {
   const { admins, audit } = deps;
+
+  async function audited(by: AdminIdentity, action: string, target: AdminRecord, context: AuditContext, extra: { before?: object; after?: object } = {}) {
+    await audit.record({
+      tenantId: by.tenantId,
+      category: 'security',
+      action,
+      actor: adminActor(by),
+      target: { type: 'admin', id: target._id.toHexString(), label: target.email },
+      ...extra,
+      ...context,
+    });
+  }
+
+  /** Refuses to leave the tenant without a full administrator (not atomic: two full admins removing each other at once may both pass). */
+  async function keepOneFullAdministrator(admin: AdminRecord): Promise<void> {
+    if (admin.role !== 'fullAdministrator') return;
+    const others = await admins.countDocuments({ tenantId: admin.tenantId, role: 'fullAdministrator', _id: { $ne: admin._id } });
+    if (others === 0) throw conflict('This is the last full administrator of the organisation: add another one first.');
+  }
+
+  async function find(tenantId: string, id: string): Promise<AdminRecord> {
+    const admin = Types.ObjectId.isValid(id) ? await admins.findOne({ _id: id, tenantId }).lean<AdminRecord>() : null;
+    if (!admin) throw notFound('admin');
+    return admin;
+  }
+
   return {
     async list(tenantId: string): Promise<AdminView[]> {
       return (await admins.find({ tenantId }).sort({ email: 1 }).lean<AdminRecord[]>()).map(toView);
     },
 
     async get(tenantId: string, id: string): Promise<AdminView> {
-      const admin = Types.ObjectId.isValid(id) ? await admins.findOne({ _id: id, tenantId }).lean<AdminRecord>() : null;
-      if (!admin) throw notFound('admin');
-      return toView(admin);
+      return toView(await find(tenantId, id));
+    },
+
+    find,
+
+    async update(by: AdminIdentity, id: string, input: { role?: Role; displayName?: string }, context: AuditContext): Promise<AdminView> {
+      const admin = await find(by.tenantId, id);
+      if (input.role && input.role !== 'fullAdministrator') await keepOneFullAdministrator(admin);
+      const set = { ...(input.role ? { role: input.role } : {}), ...(input.displayName !== undefined ? { displayName: input.displayName } : {}) };
+      await admins.updateOne({ _id: admin._id }, { $set: set });
+      const updated = { ...admin, ...set };
+      await audited(by, input.role && input.role !== admin.role ? 'admin.roleChanged' : 'admin.updated', admin, context, {
+        before: { role: admin.role, displayName: admin.displayName },
+        after: { role: updated.role, displayName: updated.displayName },
+      });
+      return toView(updated);
+    },
+
+    async remove(by: AdminIdentity, id: string, context: AuditContext): Promise<void> {
+      const admin = await find(by.tenantId, id);
+      if (admin._id.toHexString() === by.adminId) throw forbidden('You cannot remove your own account; ask another full administrator.');
+      await keepOneFullAdministrator(admin);
+      await admins.deleteOne({ _id: admin._id, tenantId: by.tenantId });
+      await deps.sessions.deleteMany({ tenantId: by.tenantId, adminId: admin._id });
+      await audited(by, 'admin.removed', admin, context, { before: { email: admin.email, role: admin.role } });
+    },
+
+    /** Sets a new password for another admin (forgotten); their sessions end. */
+    async resetPassword(by: AdminIdentity, id: string, password: string, context: AuditContext): Promise<void> {
+      const admin = await find(by.tenantId, id);
+      await admins.updateOne({ _id: admin._id }, { $set: { passwordHash: await hashPassword(password) } });
+      await deps.sessions.deleteMany({ tenantId: by.tenantId, adminId: admin._id });
+      await audited(by, 'admin.passwordReset', admin, context);
+    },
+
+    async unlock(by: AdminIdentity, id: string, context: { ip: string | null; requestId: string | null }): Promise<void> {
+      const admin = await find(by.tenantId, id);
+      const cleared = await deps.throttle.unlock(`admin:${admin.email}`);
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'security',
+        action: 'admin.unlocked',
+        actor: adminActor(by),
+        target: { type: 'admin', id, label: admin.email },
+        after: { clearedAttempts: cleared },
+        ...context,
+      });
     },
 
     async create(by: AdminIdentity, input: { email: string; password: string; role: Role; displayName?: string }, context: AuditContext): Promise<AdminView> {

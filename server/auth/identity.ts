@@ -9,6 +9,8 @@ export interface AdminIdentity {
   email: string;
   displayName: string;
   role: Role;
+  /** The tenant requires two-factor sign-in and this admin has not set it up: only the set-up is allowed. */
+  mustEnrollTwoFactor?: boolean;
 }
 
 declare global {

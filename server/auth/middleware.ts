@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import { parse as parseCookies } from 'cookie';
-import { forbidden, unauthorized } from '../http/problem';
+import { forbidden, HttpProblem, unauthorized } from '../http/problem';
 import { hasRole, type AdminIdentity } from './identity';
 import type { Role } from './model';
 import type { AuthService } from './service';
@@ -15,11 +15,17 @@ const ROLE_NAMES: Record<Role, string> = {
   fullAdministrator: 'full administrator',
 };
 
-/** Signed-in admin with at least the given role; sets req.admin. */
-export function requireAdmin(auth: AuthService, minimum: Role = 'readOnly'): RequestHandler {
+/**
+ * Signed-in admin with at least the given role; sets req.admin. An admin who must still set up
+ * two-factor sign-in (the tenant requires it) reaches only the routes marked `enrolling`.
+ */
+export function requireAdmin(auth: AuthService, minimum: Role = 'readOnly', options: { enrolling?: boolean } = {}): RequestHandler {
   return async (req, _res, next) => {
     const identity = await auth.authenticate(sessionToken(req));
     if (!identity) throw unauthorized('Sign in as an administrator first.');
+    if (identity.mustEnrollTwoFactor && !options.enrolling) {
+      throw new HttpProblem(403, 'Forbidden', 'Your organisation requires two-factor sign-in: set it up first.', { twoFactor: 'enrollmentRequired' });
+    }
     if (!hasRole(identity, minimum)) {
       throw forbidden(`This needs the ${ROLE_NAMES[minimum]} role or higher; you are a ${ROLE_NAMES[identity.role]}.`);
     }

@@ -12,6 +12,12 @@ export interface AdminRecord {
   displayName: string;
   role: Role;
   passwordHash: string;
+  /** TOTP two-factor (server/auth/two-factor.ts): the sealed secret once confirmed, else null. */
+  totpSecret?: string | null;
+  /** A secret being set up, not yet confirmed by a code. */
+  totpPending?: string | null;
+  /** sha256 of the unused recovery codes. */
+  recoveryCodeHashes?: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -25,8 +31,16 @@ export interface SessionRecord {
   expiresAt: Date;
 }
 
-export interface LoginFailureRecord {
+/**
+ * One counted attempt: `_id` is `<key>:<window>:<n>`, so at most `limit` attempts of a key can exist in
+ * a window, and claiming one is an insert under the unique `_id` (atomic on FerretDB v1, unlike $inc).
+ */
+export interface AttemptSlotRecord {
+  _id: string;
   key: string;
+  /** The account the key is about (admin:<email>, user:<email>, reset:<email>), so an admin can unlock it. */
+  account: string | null;
+  window: number;
   at: Date;
 }
 
@@ -37,6 +51,9 @@ const adminSchema = new Schema<AdminRecord>(
     displayName: { type: String, default: '' },
     role: { type: String, enum: ROLES, required: true },
     passwordHash: { type: String, required: true },
+    totpSecret: { type: String, default: null },
+    totpPending: { type: String, default: null },
+    recoveryCodeHashes: { type: [String], default: [] },
   },
   { timestamps: true, versionKey: false },
 );
@@ -57,13 +74,23 @@ const sessionSchema = new Schema<SessionRecord>(
 sessionSchema.index({ tokenHash: 1 }, { unique: true });
 sessionSchema.index({ expiresAt: 1 });
 
-const loginFailureSchema = new Schema<LoginFailureRecord>({ key: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
-loginFailureSchema.index({ key: 1, at: 1 });
-loginFailureSchema.index({ at: 1 });
+const attemptSlotSchema = new Schema<AttemptSlotRecord>(
+  {
+    _id: { type: String, required: true },
+    key: { type: String, required: true },
+    account: { type: String, default: null },
+    window: { type: Number, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+attemptSlotSchema.index({ key: 1, window: 1 });
+attemptSlotSchema.index({ account: 1 });
+attemptSlotSchema.index({ at: 1 });
 
 export const adminModel = (conn: Connection) => defineModel(conn, 'Admin', adminSchema);
 export const sessionModel = (conn: Connection) => defineModel(conn, 'Session', sessionSchema);
-export const loginFailureModel = (conn: Connection) => defineModel(conn, 'LoginFailure', loginFailureSchema);
+export const attemptSlotModel = (conn: Connection) => defineModel(conn, 'AttemptSlot', attemptSlotSchema);
 export type AdminModel = ReturnType<typeof adminModel>;
 export type SessionModel = ReturnType<typeof sessionModel>;
-export type LoginFailureModel = ReturnType<typeof loginFailureModel>;
+export type AttemptSlotModel = ReturnType<typeof attemptSlotModel>;

@@ -6,14 +6,15 @@ import { domainOf } from '../http/addresses';
 import type { AuditContext } from '../audit/context';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AuditService } from '../audit/service';
-import { tooManyRequests, unauthorized } from '../http/problem';
+import { HttpProblem, tooManyRequests, unauthorized } from '../http/problem';
 import type { TenantService } from '../tenants/service';
 import type { AdminIdentity } from './identity';
 import type { AdminModel, AdminRecord, SessionModel } from './model';
 import { dummyPasswordHash, verifyPassword } from './password';
-import type { LoginThrottle } from './throttle';
+import { accountRules, type LoginThrottle } from './throttle';
+import type { TwoFactor } from './two-factor';
 
-export { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from './throttle';
+export { MAX_ATTEMPTS_ACCOUNT_WIDE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from './throttle';
 const INVALID_LOGIN = 'The email address or password is incorrect.';
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -29,6 +30,8 @@ export const toIdentity = (admin: AdminRecord): AdminIdentity => ({
 export interface LoginRequest extends AuditContext {
   email: string;
   password: string;
+  /** The authenticator app's code (or a recovery code), for admins with two-factor sign-in. */
+  code?: string;
 }
 
 export function createAuthService(deps: {
@@ -37,6 +40,7 @@ export function createAuthService(deps: {
   throttle: LoginThrottle;
   audit: AuditService;
   tenants: TenantService;
+  twoFactor: TwoFactor;
   sessionHours: number;
   now?: () => Date;
 }) {
@@ -68,22 +72,31 @@ export function createAuthService(deps: {
     async login(request: LoginRequest): Promise<{ token: string; expiresAt: Date; identity: AdminIdentity }> {
       const email = request.email.trim().toLowerCase();
       const admin = await admins.findOne({ email }).lean<AdminRecord>();
-      const accountKey = `account:${email}`;
-      const wait = await throttle.retryAfter(accountKey, request.ip);
-      if (wait > 0) {
+      const account = `admin:${email}`;
+      // Counted before the password is checked: a burst in parallel gets no more guesses than the budget.
+      const claim = await throttle.claim(accountRules(account, request.ip), account);
+      if ('retryAfter' in claim) {
         await auditAttempt('login.throttled', request, email, admin);
-        throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
+        throw tooManyRequests(claim.retryAfter, 'Too many failed sign-in attempts. Try again later.');
       }
 
       // Unknown accounts cost the same scrypt as known ones: timing reveals nothing.
       const valid = await verifyPassword(request.password, admin?.passwordHash ?? (await dummyPasswordHash()));
       if (!admin || !valid) {
-        await throttle.recordFailure(accountKey, request.ip);
         await auditAttempt('login.failed', request, email, admin);
         throw unauthorized(INVALID_LOGIN);
       }
+      // The second factor, checked under the same claimed attempt (a wrong code spends the budget too).
+      const second = await deps.twoFactor.check(admin, request.code);
+      if (second !== 'ok') {
+        await auditAttempt(second === 'missing' ? 'login.twoFactorAsked' : 'login.twoFactorFailed', request, email, admin);
+        throw new HttpProblem(401, 'Unauthorized', second === 'missing' ? 'Enter the code from your authenticator app.' : 'The code is not valid.', {
+          twoFactor: 'required',
+          errors: [{ path: 'code', message: second === 'missing' ? 'is required' : 'is not valid' }],
+        });
+      }
 
-      await throttle.clear(accountKey);
+      await throttle.release(claim, account);
       const token = randomBytes(32).toString('base64url');
       const expiresAt = new Date(now().getTime() + deps.sessionHours * 3600 * 1000);
       await sessions.create({ tokenHash: hashToken(token), tenantId: admin.tenantId, adminId: admin._id, createdAt: now(), expiresAt });
@@ -96,7 +109,9 @@ export function createAuthService(deps: {
       const session = await sessions.findOne({ tokenHash: hashToken(token) }).lean();
       if (!session || session.expiresAt <= now()) return null;
       const admin = await admins.findOne({ _id: session.adminId, tenantId: session.tenantId }).lean<AdminRecord>();
-      return admin ? toIdentity(admin) : null;
+      if (!admin) return null;
+      const mustEnroll = !admin.totpSecret && (await deps.twoFactor.required(admin.tenantId));
+      return mustEnroll ? { ...toIdentity(admin), mustEnrollTwoFactor: true } : toIdentity(admin);
     },
 
     async logout(token: string | undefined, identity: AdminIdentity, context: AuditContext) {
@@ -109,6 +124,11 @@ export function createAuthService(deps: {
         target: { type: 'adminSession', id: null, label: identity.email },
         ...context,
       });
+    },
+
+    /** Ends every session of an admin (removed, or their password reset). */
+    async endSessions(tenantId: string, adminId: string): Promise<void> {
+      await sessions.deleteMany({ tenantId, adminId });
     },
 
     /** Removes expired sessions and old failure records (FerretDB has no TTL indexes). */

@@ -3,7 +3,10 @@
  * about retries from it (5xx, 429 and network errors are retryable, other 4xx are not).
  */
 import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { guardedFetch } from '../http/guarded-fetch';
+import { PrivateTargetError, type TargetGuard } from '../http/private-target';
 
 export interface AttemptResult {
   ok: boolean;
@@ -45,31 +48,55 @@ export function parseRetryAfter(value: string | null, now: Date): number | null 
   return Number.isNaN(at) ? null : Math.max(0, at - now.getTime());
 }
 
-async function httpAttempt(url: string, init: RequestInit, now: () => Date, signal?: AbortSignal): Promise<AttemptResult> {
-  let res: Response;
+/**
+ * What admins see of a provider's answer: the status and a short reason (a JSON `message`/`error`
+ * field), printable characters only. Never the raw body: a URL pointed at an internal service must
+ * not turn the send log into a way to read it.
+ */
+export function shortReason(status: number, body: string): string {
+  let reason = '';
   try {
-    res = await fetch(url, {
+    const json = JSON.parse(body) as Record<string, unknown>;
+    // A message id (Twilio's `sid`) is what an admin needs to trace a sent message with the provider.
+    const field = [json.message, json.error, json.error_description, json.detail, json.sid, json.id].find((v) => typeof v === 'string') as string | undefined;
+    reason = (field ?? '').replace(/[^\w .,:;'()/+-]/g, '').slice(0, 120);
+  } catch {
+    // not JSON: the status says enough
+  }
+  return `${status}${reason ? ` ${reason}` : ''}`;
+}
+
+async function httpAttempt(
+  guard: TargetGuard,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string },
+  now: () => Date,
+  signal?: AbortSignal,
+): Promise<AttemptResult> {
+  let res;
+  try {
+    res = await guardedFetch(guard, url, {
       ...init,
-      redirect: 'error',
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (err) {
     if (signal?.aborted) throw err;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, retryable: true, retryAfterMs: null, reply: `network error: ${cause?.code ?? cause?.message ?? (err as Error).message}` };
+    if (err instanceof PrivateTargetError) return { ok: false, retryable: false, retryAfterMs: null, reply: `refused: ${err.message}` };
+    const code = (err as { code?: string }).code;
+    return { ok: false, retryable: true, retryAfterMs: null, reply: `network error${code && /^E[A-Z]+$/.test(code) ? `: ${code}` : ''}` };
   }
-  const body = (await res.text().catch(() => '')).slice(0, REPLY_LIMIT);
-  const reply = `${res.status} ${body}`.trim();
-  if (res.ok) return { ok: true, retryable: false, retryAfterMs: null, reply };
+  const reply = shortReason(res.status, res.text).slice(0, REPLY_LIMIT);
+  if (res.status >= 200 && res.status < 300) return { ok: true, retryable: false, retryAfterMs: null, reply };
   const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-  return { ok: false, retryable, retryAfterMs: retryable ? parseRetryAfter(res.headers.get('retry-after'), now()) : null, reply };
+  return { ok: false, retryable, retryAfterMs: retryable ? parseRetryAfter(res.header('retry-after'), now()) : null, reply };
 }
 
 /** Twilio Messages API: form-encoded To/From/Body, HTTP basic auth with the account SID and auth token. */
-export function sendTwilio(settings: TwilioSettings, message: SmsMessage, now: () => Date, signal?: AbortSignal): Promise<AttemptResult> {
+export function sendTwilio(guard: TargetGuard, settings: TwilioSettings, message: SmsMessage, now: () => Date, signal?: AbortSignal): Promise<AttemptResult> {
   const url = `${settings.baseUrl.replace(/\/+$/, '')}/2010-04-01/Accounts/${encodeURIComponent(settings.accountSid)}/Messages.json`;
   const body = new URLSearchParams({ To: message.to, From: settings.from, Body: message.text });
   return httpAttempt(
+    guard,
     url,
     {
       method: 'POST',
@@ -91,12 +118,12 @@ export function webhookSignature(secret: string, timestamp: string, body: string
 }
 
 /** Generic JSON webhook: POST {to, text, purpose, id}; signed when a key is set. */
-export function sendWebhook(settings: WebhookSettings, message: SmsMessage, now: () => Date, signal?: AbortSignal): Promise<AttemptResult> {
+export function sendWebhook(guard: TargetGuard, settings: WebhookSettings, message: SmsMessage, now: () => Date, signal?: AbortSignal): Promise<AttemptResult> {
   const body = JSON.stringify({ to: message.to, text: message.text, purpose: message.purpose, id: message.id });
   const timestamp = String(Math.floor(now().getTime() / 1000));
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'X-Lifeboat-Timestamp': timestamp };
   if (settings.signingSecret) headers['X-Lifeboat-Signature'] = webhookSignature(settings.signingSecret, timestamp, body);
-  return httpAttempt(settings.url, { method: 'POST', headers, body }, now, signal);
+  return httpAttempt(guard, settings.url, { method: 'POST', headers, body }, now, signal);
 }
 
 /** Twilio's request signature: base64 HMAC-SHA1 of the full URL followed by the sorted form fields. */
@@ -116,11 +143,16 @@ export interface EmailSettings {
   from: string;
 }
 
-/** A pooled SMTP transport for one tenant's relay; file and URL access (attachments by path) disabled. */
-export function emailTransport(settings: EmailSettings, hostname: string): Transporter {
+/**
+ * A pooled SMTP transport for one tenant's relay; file and URL access (attachments by path) disabled.
+ * `address` is the relay's address as checked by the SSRF guard (pinned: no second resolution); TLS
+ * still verifies the certificate against the configured host name.
+ */
+export function emailTransport(settings: EmailSettings, hostname: string, address: string = settings.host): Transporter {
   return nodemailer.createTransport({
-    host: settings.host,
+    host: address,
     port: settings.port,
+    tls: { servername: isIP(settings.host) ? undefined : settings.host },
     secure: settings.secure,
     pool: true,
     maxConnections: 2,

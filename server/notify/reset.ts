@@ -14,7 +14,7 @@ import type { AuditContext } from '../audit/context';
 import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import type { AuditService } from '../audit/service';
 import { passwordProblem } from '../auth/password';
-import type { LoginThrottle } from '../auth/throttle';
+import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, type LoginThrottle, type ThrottleClaim } from '../auth/throttle';
 import type { DirectoryUser } from '../directory/model';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage } from '../events/coverage';
@@ -105,12 +105,18 @@ export function createResetService(deps: {
     return null;
   }
 
-  /** Reset attempts have their own per-IP budget (they must not use up the sign-in one). */
-  const ipKey = (ip: string | null) => (ip ? `reset:${ip}` : null);
-
-  async function checkThrottle(key: string, ip: string | null) {
-    const wait = await throttle.retryAfter(key, ipKey(ip));
-    if (wait > 0) throw tooManyRequests(wait, 'Too many password reset attempts. Try again later.');
+  /**
+   * Counts a reset step before anything is checked (an insert-claimed slot, server/auth/throttle.ts):
+   * per client address (their own budget, so resets do not use up the sign-in one) and per account from
+   * anywhere (a code can be guessed only so often, however many addresses the guesser has).
+   */
+  async function claimAttempt(account: string, ip: string | null): Promise<ThrottleClaim & { claimed: string[] }> {
+    const claim = await throttle.claim(
+      [...(ip ? [{ key: `reset-address:${ip}`, limit: MAX_FAILURES_PER_ADDRESS }] : []), { key: account, limit: MAX_FAILURES_PER_ACCOUNT }],
+      account,
+    );
+    if ('retryAfter' in claim) throw tooManyRequests(claim.retryAfter, 'Too many password reset attempts. Try again later.');
+    return claim;
   }
 
   async function handle(address: string, context: AuditContext): Promise<void> {
@@ -173,10 +179,8 @@ export function createResetService(deps: {
 
     async request(email: string, context: AuditContext): Promise<typeof RESET_ACCEPTED> {
       const address = email.trim().toLowerCase();
-      const throttleKey = `reset:${address}`;
-      await checkThrottle(throttleKey, context.ip);
       // Every request counts towards the limit (a request is a guess at an address).
-      await throttle.recordFailure(throttleKey, ipKey(context.ip));
+      await claimAttempt(`reset:${address}`, context.ip);
       // The rest happens after the answer: it takes the same time whether the account exists or not.
       const job = handle(address, context).catch((err) => core.log.warn({ err }, 'password reset request failed'));
       inFlight.add(job);
@@ -191,8 +195,7 @@ export function createResetService(deps: {
 
     async confirm(email: string, code: string, password: string, context: AuditContext): Promise<void> {
       const address = email.trim().toLowerCase();
-      const throttleKey = `reset-confirm:${address}`;
-      await checkThrottle(throttleKey, context.ip);
+      const claim = await claimAttempt(`reset-confirm:${address}`, context.ip);
       const problem = passwordProblem(password);
       if (problem) throw unprocessable([{ path: 'password', message: problem }]);
       const found = await find(address);
@@ -204,7 +207,6 @@ export function createResetService(deps: {
       const usable = Boolean(found && record && record.expiresAt > now() && record.attempts < RESET_MAX_ATTEMPTS);
       if (!found || !record || !usable || !matches) {
         if (record && found) await models.resetCodes.updateOne({ _id: id }, { $inc: { attempts: 1 } });
-        await throttle.recordFailure(throttleKey, ipKey(context.ip));
         if (found) {
           await auditReset(
             found,
@@ -228,8 +230,9 @@ export function createResetService(deps: {
       const removed = await models.resetCodes.deleteOne({ _id: id, codeHash: record!.codeHash });
       if (removed.deletedCount !== 1) throw invalidCode();
       await deps.userAuth.setOwnCloudPassword(found!.tenantId, found!.user.id, password, { ...context, via: `reset code by ${record!.channel}` });
-      await throttle.clear(throttleKey);
-      await throttle.clear(`reset:${address}`);
+      await throttle.release(claim, null);
+      await throttle.unlock(`reset-confirm:${address}`);
+      await throttle.unlock(`reset:${address}`);
     },
   };
 }

@@ -21,6 +21,8 @@ import { adminActor, type AdminIdentity } from '../auth/identity';
 import { unprocessable } from '../http/problem';
 import type { SecretBox } from '../secrets/seal';
 import { type Channel, type NotifyModels, type NotifySettingsRecord, type SendClaimRecord, type SendLogRecord } from './model';
+import type { TargetGuard } from '../http/private-target';
+import { destinationErrors } from './destinations';
 import { emailTransport, sendEmail, sendTwilio, sendWebhook, TWILIO_API, type AttemptResult } from './providers';
 import { settingsView, type SettingsBody, type SettingsView } from './settings';
 import { mergeSettings } from './settings-merge';
@@ -69,6 +71,8 @@ export interface NotifyCoreOptions {
   models: NotifyModels;
   audit: AuditService;
   box: SecretBox;
+  /** The SSRF guard every configured host goes through (server/http/private-target.ts). */
+  targets: TargetGuard;
   logger: Logger;
   publicUrl?: string;
   retry?: Partial<NotifyRetryPolicy>;
@@ -103,11 +107,13 @@ export function createNotifyCore(options: NotifyCoreOptions) {
 
   const open = (tenantId: string, field: string, sealed: string | null | undefined) => (sealed ? box.open(sealed, sealContext(tenantId, field)) : null);
 
-  function transportFor(tenantId: string, record: NotifySettingsRecord): Transporter {
+  async function transportFor(tenantId: string, record: NotifySettingsRecord): Promise<Transporter> {
     const email = record.email!;
     const version = record.updatedAt.getTime();
     const cached = transports.get(tenantId);
     if (cached && cached.version === version) return cached.transport;
+    // Resolved and checked now, and the checked address is the one connected to (no rebinding).
+    const address = await options.targets.resolveForConnect(email.host);
     cached?.transport.close();
     const transport = emailTransport(
       {
@@ -119,6 +125,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         from: email.from,
       },
       hostname,
+      address,
     );
     transports.set(tenantId, { version, transport });
     return transport;
@@ -130,7 +137,13 @@ export function createNotifyCore(options: NotifyCoreOptions) {
     if (req.channel === 'email') {
       const email = record?.email;
       if (!email || !email.enabled) return refuse('smtp', 'the email channel is not configured or is turned off');
-      const result = await sendEmail(transportFor(req.tenantId, record!), email.from, { to: req.to, subject: req.subject ?? 'Lifeboat', text: req.text });
+      let transport: Transporter;
+      try {
+        transport = await transportFor(req.tenantId, record!);
+      } catch (err) {
+        return refuse('smtp', `refused: ${(err as Error).message}`);
+      }
+      const result = await sendEmail(transport, email.from, { to: req.to, subject: req.subject ?? 'Lifeboat', text: req.text });
       return { provider: 'smtp', result };
     }
     const sms = record?.sms;
@@ -144,12 +157,17 @@ export function createNotifyCore(options: NotifyCoreOptions) {
         authToken: open(req.tenantId, 'sms.authToken', sms.authTokenSealed)!,
         from: sms.from,
       };
-      return { provider: 'twilio', result: await sendTwilio(settings, message, now) };
+      return { provider: 'twilio', result: await sendTwilio(options.targets, settings, message, now) };
     }
     if (!sms.url) return refuse('webhook', 'the webhook URL is missing');
     return {
       provider: 'webhook',
-      result: await sendWebhook({ url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) }, message, now),
+      result: await sendWebhook(
+        options.targets,
+        { url: sms.url, signingSecret: open(req.tenantId, 'sms.signingSecret', sms.signingSecretSealed) },
+        message,
+        now,
+      ),
     };
   }
 
@@ -317,6 +335,7 @@ export function createNotifyCore(options: NotifyCoreOptions) {
       const current = await loadSettings(by.tenantId);
       const seal = (field: string, plain: string) => box.seal(plain, sealContext(by.tenantId, field));
       const { next, errors, secretsChanged } = mergeSettings(by.tenantId, current, body, seal);
+      errors.push(...(await destinationErrors(options.targets, next)));
       if (errors.length) throw unprocessable(errors);
       const record: NotifySettingsRecord = { ...next, updatedAt: now(), updatedBy: by.email };
       // Never an older timestamp than the stored one: the cached SMTP transport is keyed by it.

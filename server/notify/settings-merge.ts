@@ -4,7 +4,9 @@
  * the service stores the result and audits it.
  */
 import type { FieldError } from '../http/problem';
+import { reenter } from './destinations';
 import type { NotifySettingsRecord } from './model';
+import { TWILIO_API } from './providers';
 import type { SettingsBody } from './settings';
 
 type Seal = (field: string, plain: string) => string;
@@ -30,16 +32,21 @@ export function mergeSettings(
   else if (body.email) {
     const b = body.email;
     track('email.password', b.password);
+    // A stored secret never follows a changed destination: it must be entered again with it.
+    const hostMoved = Boolean(email && email.host.toLowerCase() !== b.host.toLowerCase());
+    if (hostMoved && b.password === undefined && email?.passwordSealed) errors.push(reenter('email.password', 'host'));
+    const previousPassword = hostMoved ? null : email?.passwordSealed;
     email = {
       enabled: b.enabled ?? email?.enabled ?? true,
       host: b.host,
       port: b.port,
       secure: b.secure ?? b.port === 465,
       user: b.user === undefined ? (email?.user ?? null) : b.user || null,
-      passwordSealed: sealOrKeep(seal, 'email.password', b.password, email?.passwordSealed),
+      passwordSealed: sealOrKeep(seal, 'email.password', b.password, previousPassword),
       from: b.from.toLowerCase(),
     };
-    if (email.user && !email.passwordSealed) errors.push({ path: 'email.password', message: 'is required when a user name is set' });
+    if (email.user && !email.passwordSealed && !errors.some((e) => e.path === 'email.password'))
+      errors.push({ path: 'email.password', message: 'is required when a user name is set' });
   }
   let sms = current?.sms ?? null;
   if (body.sms === null) sms = null;
@@ -50,20 +57,25 @@ export function mergeSettings(
     track('sms.authToken', b.authToken);
     track('sms.signingSecret', b.signingSecret);
     track('sms.inboundSecret', b.inboundSecret);
+    const base = (url: string | null | undefined) => (url ?? TWILIO_API).replace(/\/+$/, '');
+    const baseMoved = Boolean(same && b.baseUrl !== undefined && base(b.baseUrl) !== base(same.baseUrl));
+    const urlMoved = Boolean(same && b.url !== undefined && (b.url ?? '') !== (same.url ?? ''));
+    if (baseMoved && b.authToken === undefined && same?.authTokenSealed) errors.push(reenter('sms.authToken', 'baseUrl'));
+    if (urlMoved && b.signingSecret === undefined && same?.signingSecretSealed) errors.push(reenter('sms.signingSecret', 'url'));
     sms = {
       enabled: b.enabled ?? sms?.enabled ?? true,
       provider: b.provider,
       baseUrl: keep(b.baseUrl, same?.baseUrl)?.replace(/\/+$/, '') ?? null,
       accountSid: keep(b.accountSid, same?.accountSid),
-      authTokenSealed: sealOrKeep(seal, 'sms.authToken', b.authToken, same?.authTokenSealed),
+      authTokenSealed: sealOrKeep(seal, 'sms.authToken', b.authToken, baseMoved ? null : same?.authTokenSealed),
       from: keep(b.from, same?.from),
       url: keep(b.url, same?.url),
-      signingSecretSealed: sealOrKeep(seal, 'sms.signingSecret', b.signingSecret, same?.signingSecretSealed),
+      signingSecretSealed: sealOrKeep(seal, 'sms.signingSecret', b.signingSecret, urlMoved ? null : same?.signingSecretSealed),
       inboundSecretSealed: sealOrKeep(seal, 'sms.inboundSecret', b.inboundSecret, sms?.inboundSecretSealed),
     };
     if (sms.provider === 'twilio') {
       if (!sms.accountSid) errors.push({ path: 'sms.accountSid', message: 'is required for Twilio' });
-      if (!sms.authTokenSealed) errors.push({ path: 'sms.authToken', message: 'is required for Twilio' });
+      if (!sms.authTokenSealed && !errors.some((e) => e.path === 'sms.authToken')) errors.push({ path: 'sms.authToken', message: 'is required for Twilio' });
       if (!sms.from) errors.push({ path: 'sms.from', message: 'is required for Twilio (a number or messaging sender)' });
     } else if (!sms.url) errors.push({ path: 'sms.url', message: 'is required for a webhook' });
   }

@@ -74,6 +74,16 @@ export function attachPush(
     allowRequest: (req, callback) => callback(null, sameOrigin(req.headers.origin, req.headers.host)),
   });
 
+  // Revoked tokens lose their sockets: the user's room for one user, every user socket of the tenant
+  // checked again when its directory changed (users removed from it).
+  userAuth.onRevoked(async (tenantId, userId) => {
+    if (userId) return void io.in(userRoom(tenantId, userId)).disconnectSockets(true);
+    for (const socket of await io.in(tenantRoom(tenantId)).fetchSockets()) {
+      const user = (socket.data as SocketData).user;
+      if (user && !(await userAuth.stillInDirectory(tenantId, user.userId))) socket.disconnect(true);
+    }
+  });
+
   io.use(async (socket, next) => {
     try {
       const token = socket.handshake.auth?.token;

@@ -28,5 +28,15 @@ export function userAuthRoutes(deps: { auth: AuthService; userAuth: UserAuthServ
     res.status(204).end();
   });
 
+  router.post('/api/users/:id/sign-out-everywhere', requireAdmin(auth, 'basicAdministrator'), async (req, res) => {
+    await userAuth.signOutEverywhere(currentAdmin(req), String(req.params.id), requestContext(req));
+    res.status(204).end();
+  });
+
+  router.post('/api/users/:id/unlock', requireAdmin(auth, 'basicAdministrator'), async (req, res) => {
+    await userAuth.unlock(currentAdmin(req), String(req.params.id), requestContext(req));
+    res.status(204).end();
+  });
+
   return router;
 }

@@ -4,13 +4,14 @@ import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import { dummyPasswordHash, hashPassword, passwordProblem, verifyPassword } from '../auth/password';
-import type { LoginThrottle } from '../auth/throttle';
+import { accountRules, type LoginThrottle } from '../auth/throttle';
 import type { DirectoryService } from '../directory/service';
 import type { DirectoryUser } from '../directory/model';
 import { notFound, tooManyRequests, unauthorized, unprocessable } from '../http/problem';
 import type { TenantService } from '../tenants/service';
 import type { UserIdentity } from './identity';
 import type { UserCredentialModel } from './model';
+import type { Revocation } from './revocation';
 import { TokenError, type TokenVerifier } from './tokens';
 
 const INVALID_LOGIN = 'The email address or password is incorrect.';
@@ -30,11 +31,12 @@ export function createUserAuthService(deps: {
   audit: AuditService;
   throttle: LoginThrottle;
   tokens: TokenVerifier;
+  revocation: Revocation;
   /** The tenant a token's Entra `tid` belongs to (a file tenant's entraTenantId, or an Entra connection). */
   tenantOfEntraTenant: (entraTenantId: string) => Promise<string | null>;
   now?: () => Date;
 }) {
-  const { credentials, directory, tenants, audit, throttle, tokens } = deps;
+  const { credentials, directory, tenants, audit, throttle, tokens, revocation } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function findByAddress(email: string): Promise<{ tenantId: string; user: DirectoryUser } | null> {
@@ -78,6 +80,43 @@ export function createUserAuthService(deps: {
         target: { type: 'user', id: user.id, label: user.mail ?? user.displayName },
         ...context,
       });
+      // A changed password ends every session signed in with the old one.
+      if (existed) await revocation.revoke(by.tenantId, userId);
+    },
+
+    /** An administrator's "sign out everywhere": every token of the user is refused, their sockets closed. */
+    async signOutEverywhere(by: AdminIdentity, userId: string, context: AuditContext): Promise<void> {
+      const user = await directory.getUser(by.tenantId, userId);
+      if (!user) throw notFound('user');
+      await revocation.revoke(by.tenantId, userId);
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'security',
+        action: 'user.signedOutEverywhere',
+        actor: adminActor(by),
+        target: { type: 'user', id: user.id, label: user.mail ?? user.displayName },
+        ...context,
+      });
+    },
+
+    /** Forgets the failed sign-ins and reset attempts of a user (the throttle's delays). */
+    async unlock(by: AdminIdentity, userId: string, context: AuditContext): Promise<void> {
+      const user = await directory.getUser(by.tenantId, userId);
+      if (!user) throw notFound('user');
+      const addresses = [user.mail, user.userPrincipalName].filter((a): a is string => Boolean(a)).map((a) => a.toLowerCase());
+      let cleared = 0;
+      for (const a of new Set(addresses)) {
+        for (const account of [`user:${a}`, `reset:${a}`, `reset-confirm:${a}`]) cleared += await throttle.unlock(account);
+      }
+      await audit.record({
+        tenantId: by.tenantId,
+        category: 'security',
+        action: 'user.unlocked',
+        actor: adminActor(by),
+        target: { type: 'user', id: user.id, label: user.mail ?? user.displayName },
+        after: { clearedAttempts: cleared },
+        ...context,
+      });
     },
 
     /** The user sets their own cloud password after proving a reset code (server/notify/reset.ts); audited as the user. */
@@ -101,6 +140,7 @@ export function createUserAuthService(deps: {
         ip: context.ip,
         requestId: context.requestId,
       });
+      await revocation.revoke(tenantId, userId);
     },
 
     /** Stores a checked password (the spreadsheet import, which audits the whole import itself). */
@@ -129,24 +169,35 @@ export function createUserAuthService(deps: {
 
     async login(email: string, password: string, context: AuditContext): Promise<{ token: string; expiresAt: Date }> {
       const address = email.trim().toLowerCase();
-      const accountKey = `user:${address}`;
+      const account = `user:${address}`;
       const found = await findByAddress(address);
-      const wait = await throttle.retryAfter(accountKey, context.ip);
-      if (wait > 0) {
+      // Counted before the password is checked (see server/auth/throttle.ts).
+      const claim = await throttle.claim(accountRules(account, context.ip), account);
+      if ('retryAfter' in claim) {
         await auditAttempt('user.login.throttled', address, found, context);
-        throw tooManyRequests(wait, 'Too many failed sign-in attempts. Try again later.');
+        throw tooManyRequests(claim.retryAfter, 'Too many failed sign-in attempts. Try again later.');
       }
       const credential = found ? await credentials.findOne({ tenantId: found.tenantId, userId: found.user.id }).lean() : null;
       const valid = await verifyPassword(password, credential?.passwordHash ?? (await dummyPasswordHash()));
       if (!found || !credential || !valid) {
-        await throttle.recordFailure(accountKey, context.ip);
         await auditAttempt('user.login.failed', address, found, context);
         throw unauthorized(INVALID_LOGIN);
       }
-      await throttle.clear(accountKey);
+      await throttle.release(claim, account);
       await auditAttempt('user.login.succeeded', address, found, context);
-      return tokens.issue(found.tenantId, found.user.id, { email: found.user.mail ?? found.user.userPrincipalName, name: found.user.displayName });
+      return tokens.issue(found.tenantId, found.user.id, {
+        email: found.user.mail ?? found.user.userPrincipalName,
+        name: found.user.displayName,
+        generation: await revocation.generation(found.tenantId, found.user.id),
+      });
     },
+
+    /** Whether a signed-in user (a socket's) is still in the directory (their sockets close when not). */
+    async stillInDirectory(tenantId: string, userId: string): Promise<boolean> {
+      return (await revocation.refusal(tenantId, userId, {})) !== 'the user is no longer in the directory';
+    },
+
+    onRevoked: revocation.onRevoked,
 
     /** The user behind a bearer token, or a reason it is refused. */
     async authenticate(token: string | undefined): Promise<{ identity: UserIdentity } | { refused: string }> {
@@ -158,8 +209,11 @@ export function createUserAuthService(deps: {
         return { refused: err instanceof TokenError ? err.message : 'token could not be verified' };
       }
       if (verified.kind === 'lifeboat') {
-        // Signed by us minutes ago: trusted as is (a socket storm of reconnects costs no database reads).
-        const { email, name } = verified.claims;
+        // Signed by us minutes ago: trusted unless revoked, which is checked in memory (a socket storm of
+        // reconnects costs no database reads).
+        const { email, name, gen } = verified.claims;
+        const refused = await revocation.refusal(verified.tenant, verified.subject, { generation: typeof gen === 'number' ? gen : 0 });
+        if (refused) return { refused };
         return {
           identity: {
             tenantId: verified.tenant,
@@ -175,7 +229,9 @@ export function createUserAuthService(deps: {
       const tenant = { id: tenantId };
       const address = [verified.claims.preferred_username, verified.claims.upn, verified.claims.email].find((v) => typeof v === 'string') as string | undefined;
       const user = (await directory.getUser(tenant.id, verified.subject)) ?? (address ? await directory.findUserByAddress(tenant.id, address) : null);
-      return user ? { identity: toIdentity(tenant.id, user, 'entra') } : { refused: 'no such user in the directory' };
+      if (!user) return { refused: 'no such user in the directory' };
+      const refused = await revocation.refusal(tenant.id, user.id, { issuedAt: (verified.claims.iat ?? 0) * 1000 });
+      return refused ? { refused } : { identity: toIdentity(tenant.id, user, 'entra') };
     },
   };
 }

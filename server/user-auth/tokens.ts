@@ -32,7 +32,16 @@ export class TokenError extends Error {}
 const LIFEBOAT_ISSUER = 'lifeboat';
 const LIFEBOAT_AUDIENCE = 'lifeboat-user';
 
-export function createTokenVerifier(options: { secret: string; entra: EntraSettings; tokenMinutes: number }) {
+/** Signing-key sets kept at most (one per Entra tenant; the oldest is dropped first). */
+export const MAX_KEY_SETS = 500;
+
+export function createTokenVerifier(options: {
+  secret: string;
+  entra: EntraSettings;
+  tokenMinutes: number;
+  /** Whether an Entra tenant is connected to Lifeboat: asked before its keys are fetched or cached. */
+  isKnownEntraTenant?: (tid: string) => Promise<boolean>;
+}) {
   const key = new Uint8Array(hkdfSync('sha256', options.secret, 'lifeboat', 'user-token-signing', 32));
   const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   const authority = options.entra.authority.replace(/\/+$/, '');
@@ -40,6 +49,7 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
   function keySet(tid: string) {
     let set = keySets.get(tid);
     if (!set) {
+      if (keySets.size >= MAX_KEY_SETS) keySets.delete(keySets.keys().next().value!);
       set = createRemoteJWKSet(new URL(`${authority}/${tid}/discovery/v2.0/keys`), {
         cooldownDuration: options.entra.jwksCooldownMs ?? 30_000,
         cacheMaxAge: 12 * 3600_000,
@@ -53,6 +63,10 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
     if (!options.entra.audiences.length) throw new TokenError('Entra sign-in is not configured on this server');
     const tid = decodeJwt(token).tid;
     if (typeof tid !== 'string' || !/^[0-9a-f-]{36}$/i.test(tid)) throw new TokenError('token has no valid tid');
+    // Unknown tenants are refused before any key is fetched: a token naming any tid must not fill the cache.
+    if (options.isKnownEntraTenant && !(await options.isKnownEntraTenant(tid.toLowerCase()))) {
+      throw new TokenError('the token is from an Entra tenant that is not connected to Lifeboat');
+    }
     const { payload } = await jwtVerify(token, keySet(tid.toLowerCase()), {
       algorithms: ['RS256'],
       audience: options.entra.audiences,
@@ -66,9 +80,14 @@ export function createTokenVerifier(options: { secret: string; entra: EntraSetti
 
   return {
     /** A Lifeboat token; it carries what the user is shown as, so checking it needs no database. */
-    async issue(tenantId: string, userId: string, profile: { email: string | null; name: string }): Promise<{ token: string; expiresAt: Date }> {
+    async issue(
+      tenantId: string,
+      userId: string,
+      profile: { email: string | null; name: string; generation?: number },
+    ): Promise<{ token: string; expiresAt: Date }> {
       const expiresAt = new Date(Date.now() + options.tokenMinutes * 60_000);
-      const token = await new SignJWT({ tid: tenantId, email: profile.email, name: profile.name })
+      // `gen`: the user's token generation (server/user-auth/revocation.ts); a bump revokes the token.
+      const token = await new SignJWT({ tid: tenantId, email: profile.email, name: profile.name, gen: profile.generation ?? 0 })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setIssuer(LIFEBOAT_ISSUER)
         .setAudience(LIFEBOAT_AUDIENCE)

@@ -46,7 +46,8 @@ export function testAppSettings(publicUrl = 'http://localhost') {
 
 /** Service options for tests: quiet logs, a fixed secret; anything can be overridden. */
 export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
-  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, ...overrides };
+  // Test peers (SMTP, SMS gateways) listen on loopback: the SSRF guard allows it here, as an operator would.
+  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, allowedPrivateTargets: ['loopback'], ...overrides };
 }
 
 export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument> = {}): DirectoryDocument {
@@ -77,6 +78,8 @@ export interface LifeboatOptions {
   /** Entra sign-in and Graph endpoints (the local stand-ins), read when the app is built. */
   graph?: () => { loginUrl: string; graphUrl: string };
   services?: Partial<ServiceOptions>;
+  /** Express `trust proxy` (LIFEBOAT_TRUST_PROXY). */
+  trustProxy?: string;
 }
 
 export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext {
@@ -105,7 +108,7 @@ export function useLifeboat(options: LifeboatOptions = {}): LifeboatTestContext 
       seed: async (services) => {
         for (const doc of options.directories ?? [tenantDirectory('alpha'), tenantDirectory('beta')]) await services.directory.importDirectory(doc);
       },
-      app: { directoryFile: DEMO_DIRECTORY_FILE, ...testAppSettings() },
+      app: { directoryFile: DEMO_DIRECTORY_FILE, ...testAppSettings(), trustProxy: options.trustProxy },
     });
     stop = () => lifecycle.stop();
     let counter = 0;

@@ -21,7 +21,16 @@ function spawnServer(env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')], {
     cwd: ROOT,
     // No embedded rspamd per server process (protection tests start their own); a test can set LIFEBOAT_RSPAMD_URL.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SMTP_PORT: '0', LOG_LEVEL: 'warn', LIFEBOAT_RSPAMD_URL: 'off', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: '0',
+      SMTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      LIFEBOAT_RSPAMD_URL: 'off',
+      LIFEBOAT_ALLOWED_PRIVATE_TARGETS: 'loopback',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

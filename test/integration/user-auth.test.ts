@@ -132,6 +132,12 @@ describe('Entra access tokens (Nested App Authentication)', () => {
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 
+  it('of a tenant that is not connected fetch and cache no signing keys', async () => {
+    const before = entra.fetches();
+    for (let i = 0; i < 3; i++) await me(await entra.token(claims({ tid: randomUUID() }))).expect(401);
+    expect(entra.fetches()).toBe(before);
+  });
+
   it('follow a key rotation', async () => {
     const before = entra.fetches();
     const key = entra.rotate();

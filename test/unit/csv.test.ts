@@ -18,6 +18,11 @@ describe('CSV cells', () => {
     expect(csvRow(['x', 1, '=1+1'])).toBe("x,1,'=1+1\r\n");
   });
 
+  it('quotes cells with a semicolon, which semicolon locales read as a separator', () => {
+    expect(csvCell('a;b')).toBe('"a;b"');
+    expect(csvCell('=1;2')).toBe('"\'=1;2"');
+  });
+
   it('neutralises before quoting', () => {
     expect(csvCell('=HYPERLINK("http://evil","x")')).toBe('"\'=HYPERLINK(""http://evil"",""x"")"');
   });

@@ -8,6 +8,7 @@ import { CensusChart } from './CensusChart';
 import { ConnectionCard } from './ConnectionCard';
 import { SyncCard } from './SyncCard';
 import { UsersCard } from './UsersCard';
+import { AdminsCard } from '../admins/AdminsCard';
 
 const useStyles = makeStyles({ stack: { display: 'flex', flexDirection: 'column', rowGap: '16px' } });
 
@@ -21,6 +22,7 @@ export function DirectoryPage({ me }: { me: Me }) {
       <ConnectionCard me={me} onChanged={setConnected} />
       {connected !== null && <SyncCard me={me} connected={connected} />}
       <UsersCard me={me} />
+      <AdminsCard me={me} />
       <Card>
         <Subtitle2 as="h2">Outlook client census</Subtitle2>
         <Show value={census} label="Loading the client census…">
