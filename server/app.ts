@@ -21,6 +21,7 @@ import { readinessRoutes } from './readiness/routes';
 import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
+import { openApiRoutes } from './http/openapi/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -65,6 +66,7 @@ export function createApp(options: AppOptions): Express {
     const up = await pingDatabase(options.conn);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', db: up ? 'ok' : 'down' });
   });
+  app.use(openApiRoutes());
 
   app.use(authRoutes({ auth: services.auth, admins: services.admins, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(

@@ -8,12 +8,12 @@ import { ROLES } from './model';
 import { passwordProblem } from './password';
 import type { AuthService } from './service';
 
-const loginBody = z.object({
+export const loginBody = z.object({
   email: z.string().trim().min(1, 'is required').max(320),
   password: z.string().min(1, 'is required').max(1024),
 });
 
-const newAdminBody = z.object({
+export const newAdminBody = z.object({
   email: z.email('must be an email address').max(320),
   password: z.string().superRefine((value, ctx) => {
     const problem = passwordProblem(value);

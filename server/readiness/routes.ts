@@ -10,7 +10,7 @@ import { checkDomain, createResolver, dnsConfigFromEnv, includeFor, type DnsConf
 import type { ReadinessService } from './service';
 
 const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const settingsBody = z
+export const settingsBody = z
   .object({
     region: z.string().trim().toLowerCase().max(32).nullable().default(null),
     customInclude: z
