@@ -10,7 +10,7 @@
  * makes a run repeatable. FUZZ_KEEP=1 leaves the server running for a look (Ctrl-C stops it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -44,17 +44,79 @@ async function call(base: string, method: string, url: string, body: unknown, he
   return res;
 }
 
+const INBOUND_SECRET = 'fuzz-inbound-secret-0123456789';
+
+/** The credentials and real ids the run uses (operations are fuzzed mostly on things that exist). */
 async function seed(base: string) {
   const login = await call(base, 'POST', '/api/auth/login', ADMIN);
   const cookie = /lifeboat_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
   const admin = { cookie };
+  const json = async <T>(res: Response) => (await res.json()) as T;
   await call(base, 'PUT', `/api/users/${USER.id}/cloud-password`, { password: USER.password }, admin);
-  const { token } = (await (await call(base, 'POST', '/api/user-auth/login', { email: USER.email, password: USER.password })).json()) as { token: string };
-  const groups = (await (await fetch(`${base}/api/directory/groups`, { headers: admin })).json()) as Array<{ id: string }>;
-  const start = new Date(Date.now() + 3_600_000).toISOString();
-  await call(base, 'POST', '/api/events', { description: 'Fuzz seed', affectedGroupId: groups[0]!.id, timeZone: 'UTC', start }, admin);
-  await call(base, 'POST', '/api/monitors', { name: 'Fuzz seed', probeMailbox: 'ben@contoso.test' }, admin);
-  return { cookie, token };
+  const { token } = await json<{ token: string }>(await call(base, 'POST', '/api/user-auth/login', { email: USER.email, password: USER.password }));
+  const user = { authorization: `Bearer ${token}` };
+  const group = 'g-all-staff';
+  const soon = new Date(Date.now() + 3_600_000).toISOString();
+  const justNow = new Date(Date.now() - 60_000).toISOString();
+  const event = (start: string) => call(base, 'POST', '/api/events', { description: 'Fuzz seed', affectedGroupId: group, timeZone: 'UTC', start }, admin);
+  const current = await json<{ id: string }>(await event(justNow));
+  const pending = await json<{ id: string }>(await event(soon));
+  const monitor = () => call(base, 'POST', '/api/monitors', { name: 'Fuzz seed', probeMailbox: 'ben@contoso.test' }, admin);
+  const monitors = [await json<{ id: string }>(await monitor()), await json<{ id: string }>(await monitor())];
+  await call(base, 'PUT', '/api/notify/settings', { sms: { provider: 'webhook', url: 'https://127.0.0.1:9/sms', inboundSecret: INBOUND_SECRET } }, admin);
+  const attachment = { filename: 'note.txt', contentType: 'text/plain', contentBase64: Buffer.from('fuzz').toString('base64') };
+  const sent = await json<{ id: string }>(
+    await call(base, 'POST', '/api/me/messages', { to: ['ben@contoso.test'], subject: 'Fuzz seed', html: '<p>seed</p>', attachments: [attachment] }, user),
+  );
+  return { cookie, token, ids: { current: current.id, pending: pending.id, monitor: monitors[0]!.id, spareMonitor: monitors[1]!.id, message: sent.id, group } };
+}
+
+type Seeded = Awaited<ReturnType<typeof seed>>;
+
+/**
+ * Schemathesis' configuration: real ids for path parameters (most of the time: a dictionary with a
+ * probability, so unknown ids are still tried), the gateway's secret on the SMS-reply operation.
+ */
+function config({ ids }: Seeded): string {
+  const toml = (v: unknown) => JSON.stringify(v);
+  const dictionaries = {
+    events: [ids.current, ids.pending],
+    monitors: [ids.monitor],
+    spareMonitors: [ids.spareMonitor],
+    messages: [ids.message],
+    groups: [ids.group],
+    users: ['u-ben', 'u-chloe'],
+    addresses: ['ada@contoso.test', 'allstaff@contoso.test', 'someone@example.org'],
+    tenants: ['contoso'],
+    indexes: [0, 1],
+    zones: ['UTC', 'Europe/Berlin', 'America/New_York'],
+    starts: [new Date(Date.now() + 7_200_000).toISOString(), new Date(Date.now() - 120_000).toISOString()],
+    mailboxes: ['ben@contoso.test'],
+    recipients: ['ben@contoso.test', 'chloe@contoso.test', 'someone@example.org'],
+  };
+  const bind = (parameter: string, dictionary: keyof typeof dictionaries) => `${toml(parameter)} = { dictionary = ${toml(dictionary)}, probability = 0.8 }`;
+  const eventBody = [bind('body.affectedGroupId', 'groups'), bind('body.timeZone', 'zones'), bind('body.start', 'starts')];
+  const monitorBody = [bind('body.probeMailbox', 'mailboxes'), bind('body.timeZone', 'zones')];
+  const operation = (match: string, parameters: string[], extra = '') => `[[operations]]\n${match}\nparameters = { ${parameters.join(', ')} }\n${extra}`;
+  return [
+    ...Object.entries(dictionaries).map(([name, values]) => `[dictionaries.${name}]\nvalues = ${toml(values)}\n`),
+    operation('include-path-regex = "^/api/events/\\\\{id\\\\}"', [bind('path.id', 'events'), ...eventBody]),
+    operation('include-path = "/api/events"\ninclude-method = "POST"', eventBody),
+    operation('include-path = "/api/monitors"\ninclude-method = "POST"', monitorBody),
+    operation('include-path = "/api/me/messages"', [bind('body.to[*]', 'recipients')]),
+    operation('include-path-regex = "^/api/monitors/\\\\{id\\\\}"\nexclude-method = "DELETE"', [bind('path.id', 'monitors'), ...monitorBody]),
+    operation('include-path = "/api/monitors/{id}"\ninclude-method = "DELETE"', [bind('path.id', 'spareMonitors')]),
+    operation('include-path-regex = "^/api/me/mailbox/\\\\{id\\\\}"', [bind('path.id', 'messages'), bind('path.index', 'indexes')]),
+    operation('include-path-regex = "^/api/directory/(groups|expansions)/"', [bind('path.id', 'groups'), bind('path.groupId', 'groups')]),
+    operation('include-path-regex = "^/api/(users|directory/users)/\\\\{id\\\\}"', [bind('path.id', 'users')]),
+    operation('include-path = "/api/notify/consents/{userId}"', [bind('path.userId', 'users')]),
+    operation('include-path = "/api/directory/addresses/{address}"', [bind('path.address', 'addresses')]),
+    operation(
+      'include-path = "/api/notify/inbound/{tenantId}/sms"',
+      [bind('path.tenantId', 'tenants')],
+      `headers = { "X-Lifeboat-Inbound-Secret" = ${toml(INBOUND_SECRET)} }\n`,
+    ),
+  ].join('\n');
 }
 
 async function main() {
@@ -78,16 +140,21 @@ async function main() {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
-  let status = 1;
+  let status: number;
   try {
     const base = await waitForListening(server);
-    const { cookie, token } = await seed(base);
+    const seeded = await seed(base);
+    const { cookie, token } = seeded;
+    const configFile = path.join(dataDir, 'schemathesis.toml');
+    writeFileSync(configFile, config(seeded));
     if (process.env.FUZZ_KEEP) {
       console.log(`server at ${base}\n  admin: -H 'Cookie: ${cookie}'\n  user:  -H 'Authorization: Bearer ${token}'`);
       await exited;
       return;
     }
     const args = [
+      '--config-file',
+      configFile,
       'run',
       `${base}/api/openapi.json`,
       '--url',

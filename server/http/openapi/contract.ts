@@ -52,6 +52,8 @@ export interface Operation {
   /** The body may be left out altogether (POST /api/directory/sync). */
   bodyOptional?: boolean;
   query?: z.ZodObject;
+  /** Path parameters that are more than a non-empty string (default). */
+  params?: Record<string, z.ZodType>;
   ok: Answer | Answer[];
   /** Error statuses beyond the ones access, body, query and path parameters already imply (404, 409, 502…). */
   errors?: number[];
@@ -132,7 +134,7 @@ export function createContract() {
         tags: [tagOf(op.path)],
         security: role ? [{ [ADMIN_SESSION]: [] }] : op.access === 'user' ? [{ [USER_TOKEN]: [] }] : [],
         request: {
-          ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, z.string().min(1)]))) } : {}),
+          ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, op.params?.[p] ?? z.string().min(1)]))) } : {}),
           ...(op.query ? { query: op.query } : {}),
           ...(op.body ? { body: { required: !op.bodyOptional, content: { 'application/json': { schema: op.body } } } } : {}),
         },

@@ -181,6 +181,7 @@ export function registerDirectory(c: Contract): void {
     path: '/api/directory/addresses/:address',
     summary: 'What an address is to the mail path',
     access: 'reader',
+    params: { address: z.email().max(320) },
     ok: { status: 200, schema: AddressMembership },
     errors: [422],
   });

@@ -9,7 +9,7 @@ import { LIMITS } from '../../events/input';
 import { listQuery } from '../../events/routes';
 import type { Contract } from './contract';
 
-const instant = z.string().meta({ description: 'ISO 8601 date-time with an offset or Z' });
+const instant = z.iso.datetime({ offset: true }).meta({ description: 'ISO 8601 date-time with an offset or Z' });
 const local = z.string().meta({ description: 'Wall-clock time in the event’s time zone (instead of the instant)' });
 const text = (max: number) => z.string().max(max).nullable();
 
@@ -22,7 +22,7 @@ const EventInput = z
     cloudPasswordReset: z.enum(CLOUD_PASSWORD_RESET),
     expandDistributionLists: z.boolean(),
     pauseInboundDelivery: z.boolean(),
-    timeZone: z.string(),
+    timeZone: z.string().meta({ description: 'An IANA time zone such as Europe/Berlin' }),
     start: instant,
     startLocal: local,
     end: instant.nullable(),

@@ -91,6 +91,7 @@ export function registerMail(c: Contract): void {
     path: '/api/me/mailbox/:id/attachments/:index',
     summary: 'One attachment (as a download, typed by the sender)',
     access: 'user',
+    params: { index: z.int().min(0).meta({ description: 'The attachment’s index in the message’s `attachments`' }) },
     ok: { status: 200, contentType: '*/*', schema: z.string().meta({ format: 'binary' }), description: 'The attachment’s bytes' },
   });
   c.operation({
