@@ -177,7 +177,8 @@ async function main() {
       ...(process.env.FUZZ_SEED ? ['--seed', process.env.FUZZ_SEED] : []),
       ...process.argv.slice(2),
     ];
-    const fuzz = spawn(SCHEMATHESIS, args, { stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+    // In the data directory: Schemathesis' own cache goes away with it.
+    const fuzz = spawn(SCHEMATHESIS, args, { cwd: dataDir, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
     status = await new Promise<number>((resolve, reject) => {
       fuzz.once('exit', (code) => resolve(code ?? 1));
       fuzz.once('error', reject);
