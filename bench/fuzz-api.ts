@@ -1,9 +1,11 @@
 /**
  * npm run fuzz:api — Schemathesis against the live server over every operation of /api/openapi.json.
  * Starts server/main.ts on its embedded database (free ports, a fresh data directory), signs in the
- * seeded full administrator, gives a directory user a cloud password and signs them in, adds one event
- * and one monitor so lists are not empty, then runs Schemathesis with both credentials: 0 server errors
- * and every answer matching the contract (status, content type, schema), or the run fails.
+ * seeded full administrator, gives a directory user a cloud password and signs them in, adds events
+ * and monitors and a message so lists are not empty, then runs Schemathesis with both credentials over every
+ * operation, and once more over the directory's with the tenant connected to an Entra ID that cannot be
+ * reached: 0 server errors and every answer matching the contract (status, content type, schema), or the
+ * run fails.
  *
  * Schemathesis comes from the venv in .cache/schemathesis-venv (FUZZ_SCHEMATHESIS overrides the binary;
  * .ci/run creates the venv). FUZZ_MAX_EXAMPLES bounds the cases per operation (default 8), FUZZ_SEED
@@ -152,37 +154,59 @@ async function main() {
       await exited;
       return;
     }
-    const args = [
-      '--config-file',
-      configFile,
-      'run',
-      `${base}/api/openapi.json`,
-      '--url',
+    const schemathesis = (checks: string[], extra: string[]) => {
+      const args = [
+        '--config-file',
+        configFile,
+        'run',
+        `${base}/api/openapi.json`,
+        '--url',
+        base,
+        '--checks',
+        checks.join(','),
+        '--max-examples',
+        MAX_EXAMPLES,
+        '--workers',
+        '2',
+        '--request-timeout',
+        '20',
+        '--suppress-health-check',
+        'all',
+        '-H',
+        `Cookie: ${cookie}`,
+        '-H',
+        `Authorization: Bearer ${token}`,
+        ...EXCLUDED.flatMap((p) => ['--exclude-path', p]),
+        ...(process.env.FUZZ_SEED ? ['--seed', process.env.FUZZ_SEED] : []),
+        ...extra,
+        ...process.argv.slice(2),
+      ];
+      // In the data directory: Schemathesis' own cache goes away with it.
+      const fuzz = spawn(SCHEMATHESIS, args, { cwd: dataDir, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+      return new Promise<number>((resolve, reject) => {
+        fuzz.once('exit', (code) => resolve(code ?? 1));
+        fuzz.once('error', reject);
+      });
+    };
+    console.log('\n== every operation, the tenant reading its directory from the file\n');
+    const first = await schemathesis(CHECKS, []);
+    // The same tenant connected to Entra ID while Graph cannot be reached (a closed port): every
+    // directory look-up must still answer within the contract (a 502 problem, or the last sync's data).
+    await call(
       base,
-      '--checks',
-      CHECKS.join(','),
-      '--max-examples',
-      MAX_EXAMPLES,
-      '--workers',
-      '2',
-      '--request-timeout',
-      '20',
-      '--suppress-health-check',
-      'all',
-      '-H',
-      `Cookie: ${cookie}`,
-      '-H',
-      `Authorization: Bearer ${token}`,
-      ...EXCLUDED.flatMap((p) => ['--exclude-path', p]),
-      ...(process.env.FUZZ_SEED ? ['--seed', process.env.FUZZ_SEED] : []),
-      ...process.argv.slice(2),
-    ];
-    // In the data directory: Schemathesis' own cache goes away with it.
-    const fuzz = spawn(SCHEMATHESIS, args, { cwd: dataDir, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
-    status = await new Promise<number>((resolve, reject) => {
-      fuzz.once('exit', (code) => resolve(code ?? 1));
-      fuzz.once('error', reject);
-    });
+      'PUT',
+      '/api/directory/connection',
+      { entraTenantId: 'contoso.test', clientId: '0b1e5c5e-0000-4000-8000-00000000f022', clientSecret: 'fuzz' },
+      { cookie },
+    );
+    console.log('\n== the directory operations, the tenant connected to an unreachable Entra ID\n');
+    // Graph failing is answered 502 by design (documented on each of these operations), so this pass
+    // leaves out not_a_server_error: a 500 is still off the contract (no operation documents one).
+    const second = await schemathesis(
+      CHECKS.filter((c) => c !== 'not_a_server_error'),
+      ['--include-path-regex', '^/api/directory/', '--exclude-path', '/api/directory/connection'],
+    );
+    status = first || second;
   } finally {
     if (server.exitCode === null) {
       server.kill('SIGTERM');
