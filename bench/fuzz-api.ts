@@ -176,6 +176,9 @@ async function main() {
         `Cookie: ${cookie}`,
         '-H',
         `Authorization: Bearer ${token}`,
+        // What a browser sends with the admin page's cookie-authenticated writes.
+        '-H',
+        `Origin: ${base}`,
         ...EXCLUDED.flatMap((p) => ['--exclude-path', p]),
         ...(process.env.FUZZ_SEED ? ['--seed', process.env.FUZZ_SEED] : []),
         ...extra,

@@ -110,7 +110,8 @@ export function createContract() {
     registered,
     operation(op: Operation): void {
       const { path, params } = openApiPath(op.path);
-      const errors = new Set(op.errors ?? []);
+      // Every operation may be rate limited (per identity and per client address).
+      const errors = new Set([...(op.errors ?? []), 429]);
       if (op.access === 'user' || ROLE_OF[op.access]) errors.add(401);
       if (op.access === 'basic' || op.access === 'full') errors.add(403);
       if (op.body) [400, 413, 415, 422].forEach((s) => errors.add(s));

@@ -138,6 +138,7 @@ export function registerNotify(c: Contract): void {
     summary: 'A reply (STOP/START) from the SMS gateway, verified by signature or shared secret',
     access: 'gateway',
     body: InboundSms,
+    bodyOptional: true,
     ok: [
       { status: 200, schema: z.object({}).loose(), description: 'Handled (JSON gateways)' },
       { status: 200, contentType: 'text/xml', description: 'Handled (Twilio: empty TwiML)' },
@@ -160,6 +161,6 @@ export function registerNotify(c: Contract): void {
     access: 'public',
     body: confirmBody,
     ok: { status: 204, description: 'Password changed' },
-    errors: [401, 429],
+    errors: [429],
   });
 }
