@@ -49,6 +49,8 @@ export interface Operation {
   access: Access;
   /** The body schema the route parses (the same const the route uses). */
   body?: z.ZodType;
+  /** A body that is not JSON (an uploaded file: `application/octet-stream`, its schema `z.string()`). Default application/json. */
+  bodyContentType?: string;
   /** The body may be left out altogether (POST /api/directory/sync). */
   bodyOptional?: boolean;
   query?: z.ZodObject;
@@ -137,7 +139,7 @@ export function createContract() {
         request: {
           ...(params.length ? { params: z.object(Object.fromEntries(params.map((p) => [p, op.params?.[p] ?? z.string().min(1)]))) } : {}),
           ...(op.query ? { query: op.query } : {}),
-          ...(op.body ? { body: { required: !op.bodyOptional, content: { 'application/json': { schema: op.body } } } } : {}),
+          ...(op.body ? { body: { required: !op.bodyOptional, content: { [op.bodyContentType ?? 'application/json']: { schema: op.body } } } } : {}),
         },
         responses: responses as never,
       });
