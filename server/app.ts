@@ -26,6 +26,7 @@ import { passwordImportRoutes } from './user-auth/import-routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { policyRoutes } from './protection/policy-routes';
 import { quarantineRoutes } from './protection/quarantine-routes';
+import { openApiRoutes } from './http/openapi/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import { trustProxySetting } from './http/trust-proxy';
 import { securityHeaders } from './http/security-headers';
@@ -92,6 +93,7 @@ export function createApp(options: AppOptions): Express {
     const up = await pingDatabase(options.conn);
     res.status(up ? 200 : 503).json({ status: up ? 'ok' : 'degraded', db: up ? 'ok' : 'down' });
   });
+  app.use(openApiRoutes());
 
   app.use(authRoutes({ auth: services.auth, admins: services.admins, twoFactor: services.twoFactor, secureCookies: options.publicUrl.startsWith('https:') }));
   app.use(

@@ -8,14 +8,14 @@ import type { AuditService } from './service';
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
 
-const filterQuery = z.object({
+export const filterQuery = z.object({
   category: z.string().max(64).optional(),
   actor: z.string().max(320).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
 });
 
-const listQuery = filterQuery.extend({
+export const listQuery = filterQuery.extend({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });

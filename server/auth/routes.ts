@@ -11,7 +11,7 @@ import type { AuthService } from './service';
 import type { TwoFactor } from './two-factor';
 import { twoFactorRoutes } from './two-factor-routes';
 
-const loginBody = z.object({
+export const loginBody = z.object({
   email: z.string().trim().min(1, 'is required').max(320),
   password: z.string().min(1, 'is required').max(1024),
   code: z.string().max(64).optional(),
@@ -22,7 +22,7 @@ const passwordField = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
-const newAdminBody = z.object({
+export const newAdminBody = z.object({
   email: emailAddress(),
   password: passwordField,
   role: z.enum(ROLES),

@@ -10,7 +10,7 @@ import { CACHED_MODES, CLIENT_KINDS } from './model';
 import type { ClientService } from './service';
 
 const short = z.string().max(200).optional();
-const reportBody = z.object({
+export const reportBody = z.object({
   kind: z.enum(CLIENT_KINDS),
   hostName: short,
   platform: short,

@@ -11,8 +11,8 @@ import type { GraphApi } from './graph/client';
 import { graphUnavailable, viaGraph, type Entra } from './graph/index';
 import type { DirectoryService } from './service';
 
-const searchQuery = z.object({ search: z.string().max(200).optional() });
-const userSearchQuery = searchQuery.extend({ include: z.enum(['cloudPassword']).optional() });
+export const searchQuery = z.object({ search: z.string().max(200).optional() });
+export const userSearchQuery = searchQuery.extend({ include: z.enum(['cloudPassword']).optional() });
 
 /**
  * Where a look-up's answer came from: `graph` (live), `stored` (Graph was unavailable: the directory

@@ -8,7 +8,7 @@ import { notFound } from '../http/problem';
 import { parseQuery } from '../http/validate';
 import type { EventService } from './service';
 
-const listQuery = z.object({ show: z.enum(['all', 'current']).optional() });
+export const listQuery = z.object({ show: z.enum(['all', 'current']).optional() });
 
 export function eventRoutes(deps: {
   auth: AuthService;

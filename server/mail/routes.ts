@@ -15,7 +15,7 @@ const server = z.object({
   host: z.string().refine((h) => isHostName(h), 'must be a host name or IP address'),
   port: z.number().int().min(1).max(65535).default(25),
 });
-const settingsBody = z.object({
+export const settingsBody = z.object({
   primaryServers: z.array(server).max(10),
   relay: server.nullable(),
   retentionDays: z.number().int().min(1).max(30).default(5),
@@ -29,7 +29,7 @@ const noNewline = (max: number) =>
     .string()
     .max(max)
     .refine((s) => !/[\r\n\0]/.test(s), 'must not contain line breaks');
-const sendBody = z
+export const sendBody = z
   .object({
     to: z.array(address).max(500).default([]),
     cc: z.array(address).max(500).default([]),
@@ -62,7 +62,7 @@ const sendBody = z
   })
   .refine((b) => b.to.length + b.cc.length + b.bcc.length > 0, { path: ['to'], message: 'at least one recipient is needed' });
 
-const listQuery = z.object({ folder: z.enum(['inbox', 'sent']).default('inbox'), cursor: z.string().max(512).optional() });
+export const listQuery = z.object({ folder: z.enum(['inbox', 'sent']).default('inbox'), cursor: z.string().max(512).optional() });
 
 export function mailRoutes(deps: { auth: AuthService; userAuth: UserAuthService; mail: MailService }): Router {
   const { auth, userAuth, mail } = deps;

@@ -26,7 +26,7 @@ const direction = z.object({
   failureThreshold: z.number().int().min(1).max(100).nullable().default(null),
 });
 
-const monitorBody = z.object({
+export const monitorBody = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
   enabled: z.boolean().default(true),
   inbound: direction.default({ enabled: true, latencyThresholdSeconds: null, failureThreshold: null }),
@@ -79,16 +79,16 @@ const monitorBody = z.object({
 });
 
 const isoDate = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
-const logFilter = z.object({
+export const logFilter = z.object({
   check: z.enum(CHECKS).optional(),
   outcome: z.enum(OUTCOMES).optional(),
   decision: z.enum(DECISIONS).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
 });
-const logQuery = logFilter.extend({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
-const seriesQuery = z.object({ range: z.enum(['24h', '7d']).default('24h') });
-const suppressBody = z.union([
+export const logQuery = logFilter.extend({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(500).optional() });
+export const seriesQuery = z.object({ range: z.enum(['24h', '7d']).default('24h') });
+export const suppressBody = z.union([
   z
     .object({
       hours: z

@@ -10,18 +10,18 @@ import type { UserAuthService } from '../user-auth/service';
 import type { NotifyService } from './index';
 import { settingsBody } from './settings';
 
-const logQuery = z.object({
+export const logQuery = z.object({
   channel: z.enum(['email', 'sms']).optional(),
   purpose: z.string().max(100).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 
-const testBody = z.object({ channel: z.enum(['email', 'sms']), to: z.string().trim().min(1, 'is required').max(320) }).strict();
-const consentBody = z.object({ optedIn: z.boolean({ error: 'must be true or false' }) }).strict();
-const searchQuery = z.object({ search: z.string().max(200).optional() });
-const resetBody = z.object({ email: z.string().trim().min(3, 'is required').max(320) }).strict();
-const confirmBody = z
+export const testBody = z.object({ channel: z.enum(['email', 'sms']), to: z.string().trim().min(1, 'is required').max(320) }).strict();
+export const consentBody = z.object({ optedIn: z.boolean({ error: 'must be true or false' }) }).strict();
+export const searchQuery = z.object({ search: z.string().max(200).optional() });
+export const resetBody = z.object({ email: z.string().trim().min(3, 'is required').max(320) }).strict();
+export const confirmBody = z
   .object({
     email: z.string().trim().min(3, 'is required').max(320),
     code: z

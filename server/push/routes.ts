@@ -7,7 +7,7 @@ import type { UserAuthService } from '../user-auth/service';
 import type { ReceiptService } from './receipts';
 import type { StatusService } from './status';
 
-const seenBody = z.object({
+export const seenBody = z.object({
   seq: z.number().int().min(0).optional(),
   eventIds: z.array(z.string().min(1).max(64)).min(1).max(20),
   client: z.string().max(40).optional(),

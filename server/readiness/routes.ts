@@ -10,7 +10,7 @@ import type { TenantService } from '../tenants/service';
 import { checkDomain, createResolver, includeFor, type DnsConfig } from './dns';
 import type { ReadinessService } from './service';
 
-const settingsBody = z
+export const settingsBody = z
   .object({
     region: z.string().trim().toLowerCase().max(32).nullable().default(null),
     customInclude: z

@@ -6,10 +6,13 @@ import type { AuthService } from '../auth/service';
 import { parseBody } from '../http/validate';
 import type { UserAuthService } from './service';
 
-const loginBody = z.object({
+export const loginBody = z.object({
   email: z.string().trim().min(1, 'is required').max(320),
   password: z.string().min(1, 'is required').max(1024),
 });
+
+/** The password is checked by the service (its rules are the cloud password's), so any value is accepted here. */
+export const cloudPasswordBody = z.object({ password: z.unknown() });
 
 export function userAuthRoutes(deps: { auth: AuthService; userAuth: UserAuthService }): Router {
   const { auth, userAuth } = deps;
@@ -23,7 +26,7 @@ export function userAuthRoutes(deps: { auth: AuthService; userAuth: UserAuthServ
   });
 
   router.put('/api/users/:id/cloud-password', requireAdmin(auth, 'basicAdministrator'), async (req, res) => {
-    const body = parseBody(z.object({ password: z.unknown() }), req);
+    const body = parseBody(cloudPasswordBody, req);
     await userAuth.setCloudPassword(currentAdmin(req), String(req.params.id), body.password, requestContext(req));
     res.status(204).end();
   });

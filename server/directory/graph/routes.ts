@@ -16,7 +16,7 @@ import { probePermissions } from './permissions';
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 
-const connectionBody = z
+export const connectionBody = z
   .object({
     entraTenantId: z.string().refine((v) => GUID.test(v) || DOMAIN.test(v), 'must be the Entra tenant id (a GUID) or its domain'),
     clientId: z.string().regex(GUID, 'must be the application (client) id, a GUID'),
@@ -32,7 +32,7 @@ const connectionBody = z
   })
   .strict();
 
-const syncBody = z.object({ full: z.boolean().optional() }).strict();
+export const syncBody = z.object({ full: z.boolean().optional() }).strict();
 
 export function entraRoutes(deps: { auth: AuthService; audit: AuditService; entra: Entra; tenants: TenantService }): Router {
   const { auth, audit, entra, tenants } = deps;

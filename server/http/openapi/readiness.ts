@@ -1,0 +1,56 @@
+/** Contract of the readiness checks: DNS (SPF/DMARC), the SPF region setting, users' cloud-password coverage (server/readiness/). */
+import { z } from 'zod';
+import { settingsBody } from '../../readiness/routes';
+import type { Contract } from './contract';
+
+const Finding = z.object({ status: z.enum(['pass', 'warn', 'fail', 'unknown']), record: z.string().nullable(), detail: z.string() }).loose();
+const Dns = z.object({
+  checkedAt: z.string(),
+  spfInclude: z.string().nullable(),
+  spfIncludeSource: z.string(),
+  domains: z.array(z.object({ domain: z.string(), spf: Finding, dmarc: Finding }).loose()),
+});
+const Settings = z
+  .object({
+    region: z.string().nullable(),
+    customInclude: z.string().nullable(),
+    spfInclude: z.string().nullable(),
+    spfIncludeSource: z.string(),
+    defaultInclude: z.string().nullable(),
+    regions: z.array(z.object({ id: z.string(), include: z.string() })),
+  })
+  .meta({ id: 'ReadinessSettings' });
+const Share = z.object({ users: z.number().int(), percent: z.number().nullable() });
+const Users = z.object({ users: z.number().int(), cloudPassword: Share, smsOptIn: Share });
+
+export function registerReadiness(c: Contract): void {
+  c.operation({
+    method: 'get',
+    path: '/api/readiness/dns',
+    summary: 'SPF and DMARC of the tenant’s domains, looked up now',
+    access: 'reader',
+    ok: { status: 200, schema: Dns },
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/readiness/settings',
+    summary: 'The outbound relay region the SPF records must include',
+    access: 'reader',
+    ok: { status: 200, schema: Settings },
+  });
+  c.operation({
+    method: 'put',
+    path: '/api/readiness/settings',
+    summary: 'Choose the relay region or a custom SPF include',
+    access: 'full',
+    body: settingsBody,
+    ok: { status: 200, schema: Settings },
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/readiness/users',
+    summary: 'Users with a cloud password and SMS consent',
+    access: 'reader',
+    ok: { status: 200, schema: Users },
+  });
+}
