@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEV_MANIFEST, REPO_ROOT, renderManifest } from './build-manifest';
+import { manifestPublicUrl, manifestSchemasDir, toolchainEnv } from '../../server/config';
 
 const UNREACHABLE = /Unable to contact the manifest validation service/i;
 
@@ -21,7 +22,7 @@ interface Outcome {
 function viaService(file: string): Outcome | 'unreachable' {
   const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 'office-addin-manifest');
   // OFFICE_ADDIN_USAGE_DATA_OPT_OUT keeps the tool from asking about telemetry in CI.
-  const run = spawnSync(bin, ['validate', file], { encoding: 'utf8', env: { ...process.env, OFFICE_ADDIN_USAGE_DATA_OPT_OUT: 'true' } });
+  const run = spawnSync(bin, ['validate', file], { encoding: 'utf8', env: toolchainEnv({ OFFICE_ADDIN_USAGE_DATA_OPT_OUT: 'true' }) });
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`;
   if (run.error || UNREACHABLE.test(output)) return 'unreachable';
   return { ok: run.status === 0, output };
@@ -35,10 +36,10 @@ function viaXsd(file: string, schemas: string): Outcome {
 
 function main(): number {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-validate-'));
-  const publicUrl = process.env.LIFEBOAT_PUBLIC_URL || 'https://lifeboat.contoso.example/';
+  const publicUrl = manifestPublicUrl() || 'https://lifeboat.contoso.example/';
   const production = path.join(tmp, 'manifest.production.xml');
   writeFileSync(production, renderManifest(publicUrl, readFileSync(DEV_MANIFEST, 'utf8')));
-  const schemas = process.env.LIFEBOAT_MANIFEST_SCHEMAS;
+  const schemas = manifestSchemasDir();
   let failed = false;
   for (const [label, file] of [
     ['development manifest (manifest.xml)', DEV_MANIFEST],

@@ -10,6 +10,7 @@ import { adminActor, type AdminIdentity } from '../auth/identity';
 import { conflict, notFound } from '../http/problem';
 import type { DeliveryRecord, DeliveryResultRecord, HeldRecord, MailModels } from './model';
 import { readRaw } from './store';
+import { claimByInsert } from '../db/claims';
 
 export const QUEUE_STATES = ['queued', 'deferred', 'held', 'failed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
@@ -160,11 +161,8 @@ export function createMailQueueAdmin(deps: { models: MailModels; audit: AuditSer
       const row = await models.held.findById(id).lean<HeldRecord>();
       if (!row || row.tenantId !== by.tenantId) throw notFound('held message');
       const { heldAt, eventIds, ...rest } = row;
-      try {
-        await models.queue.create({ ...rest, nextAttemptAt: now(), attempts: [], releasedBy: by.email });
-      } catch (err) {
-        if ((err as { code?: number }).code !== 11000) throw err;
-      }
+      // Released once: a second click (or process) finds the queue row already there.
+      await claimByInsert(models.queue, { ...rest, nextAttemptAt: now(), attempts: [], releasedBy: by.email });
       await models.releasedHeld.create({ _id: row._id, tenantId: row.tenantId, eventIds, heldAt, releasedAt: now() }).catch(() => {});
       await models.held.deleteOne({ _id: row._id, tenantId: by.tenantId });
       await auditAction(by, 'mail.heldReleased', row, context, { eventIds, heldAt: heldAt.toISOString() });

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createRspamdClient, type RspamdClient } from './rspamd';
+import { toolchainEnv } from '../config';
 
 export interface EmbeddedRspamd {
   url: string;
@@ -88,7 +89,7 @@ worker "controller" { bind_socket = "127.0.0.1:${o.controllerPort}"; count = 1; 
 }
 
 export async function startEmbeddedRspamd(options: EmbeddedRspamdOptions): Promise<EmbeddedRspamd | null> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? toolchainEnv({});
   const binary = options.binary ?? findBinary('rspamd', env);
   if (!binary) return null;
   const dir = path.resolve(options.dir);
