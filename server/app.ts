@@ -22,6 +22,7 @@ import { readinessRoutes } from './readiness/routes';
 import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
+import { threatScanRoutes } from './threat-scan/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -86,6 +87,8 @@ export function createApp(options: AppOptions): Express {
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
+
+  app.use(threatScanRoutes({ auth: services.auth, scans: services.threatScan }));
 
   app.use(addinRoutes({ config: options.addin }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));

@@ -41,6 +41,8 @@ import { wireServices } from './reactions/wiring';
 import { notifyModels } from './notify/model';
 import { createNotifyService } from './notify/index';
 import type { NotifyRetryPolicy } from './notify/service';
+import { createThreatScanService, type MessageJudge } from './threat-scan/index';
+import type { ThreatScanOptions } from './threat-scan/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -61,6 +63,8 @@ export interface ServiceOptions {
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
+  /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
+  threatScan?: ThreatScanOptions & { judge?: MessageJudge };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -187,7 +191,19 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tickMs: options.monitor?.tickMs,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor });
+  const threatScan = createThreatScanService(conn, {
+    entra,
+    directory,
+    audit,
+    admins,
+    notify,
+    logger: options.logger,
+    judge: options.threatScan?.judge,
+    publicUrl: options.publicUrl,
+    now: options.now,
+    options: options.threatScan,
+  });
+  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, threatScan });
   return {
     reactions,
     tenants,
@@ -209,6 +225,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     portal,
     reports,
     readiness,
+    threatScan,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -38,6 +38,7 @@ export interface ReactionPayloads {
   'event:changed': { event: EventRecord };
   'directory:changed': { tenantId: string };
   'directory:sync-progress': { tenantId: string };
+  'threat-scan:changed': { tenantId: string; kind: 'progress' | 'remediation'; body: unknown };
 }
 export type ReactionName = keyof ReactionPayloads;
 
@@ -104,6 +105,11 @@ export const REACTIONS = {
     emittedBy: "directory/graph/sync.ts: a tenant's Entra sync state changed (every phase)",
     dispatch: 'detached',
     listeners: [{ name: 'push.admins', does: "the sync status is pushed to the tenant's admins' pages" }],
+  },
+  'threat-scan:changed': {
+    emittedBy: "threat-scan/: a scan's progress or state changed, or a remediation made progress (at most 4 a second per scan)",
+    dispatch: 'detached',
+    listeners: [{ name: 'push.admins', does: "the progress is pushed to the tenant's admins' pages (threat-scan:progress, threat-scan:remediation)" }],
   },
 } as const satisfies Record<ReactionName, ReactionSpec>;
 
