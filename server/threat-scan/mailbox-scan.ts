@@ -6,7 +6,7 @@
  * handler and counted; what still fails is the caller's to back off or skip.
  */
 import { GraphRequestError, type GraphApi } from '../directory/graph/client';
-import { claimedRecord } from '../db/claims';
+import { insertIgnoringDuplicates, isDuplicateOnly } from '../db/claims';
 import type { Judgement, MessageJudge } from './judge';
 import type { MailboxLimiter } from './limiter';
 import type { MailboxRecord, MessageRecord, ThreatScanModels } from './model';
@@ -54,14 +54,24 @@ export async function scanMailbox(
     if (await stopped()) return 'stopped';
     const current: string = link;
     const page = await limiter.run(item.userId, () => api.get<{ value?: ListedMessage[]; '@odata.nextLink'?: string }>(current, { headers: IMMUTABLE_IDS }));
-    let scanned = 0;
+    const listed = page.value ?? [];
+    const owned = await claimPage(
+      models,
+      listed.map((m) => `${item.scanId}:${m.id}`),
+      deps.now(),
+    );
+    const records: MessageRecord[] = [];
     const results = await Promise.allSettled(
-      (page.value ?? []).map(async (m) => {
-        if (await judgeOnce(deps, api, item, m)) scanned++;
+      listed.map(async (m) => {
+        const record = await judgeOnce(deps, api, item, m, owned);
+        if (record) records.push(record);
       }),
     );
+    // The verdicts of a page in one insert (a crash before it leaves claims without verdicts: judged again).
+    await insertIgnoringDuplicates(models.messages, records);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    const scanned = records.length;
     link = page['@odata.nextLink'] ?? null;
     await models.mailboxes.updateOne({ _id: item._id }, { $set: { nextLink: link, failures: 0, updatedAt: deps.now() }, $inc: { scanned } });
     await onPage(scanned);
@@ -69,29 +79,17 @@ export async function scanMailbox(
   return 'done';
 }
 
-/** Claims `<scan>:<immutableId>` by insert, fetches the MIME and records the verdict. False: judged before. */
-async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxRecord, m: ListedMessage): Promise<boolean> {
+/**
+ * Fetches the MIME of a claimed `<scan>:<immutableId>` and judges it; the verdict record (inserted per
+ * page by the caller) has the same _id. Inserts only: on FerretDB v1 an update scans the collection, which at tens of
+ * thousands of messages would make a scan quadratic. False: judged before.
+ */
+async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxRecord, m: ListedMessage, owned: Set<string>): Promise<MessageRecord | null> {
   const { models } = deps;
   const _id = `${item.scanId}:${m.id}`;
-  const doc: Partial<MessageRecord> & Record<string, unknown> = {
-    _id,
-    scanId: item.scanId,
-    tenantId: item.tenantId,
-    userId: item.userId,
-    messageId: m.id,
-    recipient: item.address,
-    sender: m.from?.emailAddress?.address ?? '',
-    subject: m.subject ?? '',
-    receivedAt: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
-    parentFolderId: m.parentFolderId ?? null,
-    verdict: null,
-  };
-  if (!(await claimedRecord(models.messages, doc))) {
-    // Claimed before: judged already, or claimed by a run that died before its verdict (this run
-    // holds the mailbox's lease, so nobody else is judging it now).
-    const existing = await models.messages.findById(_id, { verdict: 1 }).lean();
-    if (existing?.verdict) return false;
-  }
+  // Claimed before: judged already, or claimed by a run that died before its verdict (this run holds
+  // the mailbox's lease, so nobody else is judging it now).
+  if (!owned.has(_id) && (await models.messages.exists({ _id }))) return null;
   let raw: Buffer | null = null;
   try {
     raw = await deps.limiter.run(item.userId, () =>
@@ -110,6 +108,38 @@ async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxReco
       judgement = { verdict: 'unscanned', evidence: { reason: `the scanner failed: ${(err as Error).message}` } };
     }
   }
-  await models.messages.updateOne({ _id }, { $set: { verdict: judgement.verdict, evidence: judgement.evidence, judgedAt: deps.now() } });
-  return true;
+  const record: MessageRecord = {
+    _id,
+    scanId: item.scanId,
+    tenantId: item.tenantId,
+    userId: item.userId,
+    messageId: m.id,
+    recipient: item.address,
+    sender: m.from?.emailAddress?.address ?? '',
+    subject: m.subject ?? '',
+    receivedAt: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
+    parentFolderId: m.parentFolderId ?? null,
+    verdict: judgement.verdict,
+    evidence: judgement.evidence,
+    judgedAt: deps.now(),
+    location: 'mailbox',
+    folderBefore: null,
+    lastAction: null,
+  };
+  return record;
+}
+
+/** Claims a page's messages with one insert; returns the ids this call claimed (the others existed). */
+async function claimPage(models: ThreatScanModels, ids: string[], at: Date): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  try {
+    await models.claims.collection.insertMany(ids.map((_id) => ({ _id, at })) as never[], { ordered: false });
+    return new Set(ids);
+  } catch (err) {
+    if (!isDuplicateOnly(err)) throw err;
+    const taken = new Set(((err as { writeErrors?: { index: number }[] }).writeErrors ?? []).map((w) => ids[w.index]));
+    // A duplicate reported without writeErrors: none counts as claimed here; each is checked for a verdict.
+    if (!taken.size) return new Set();
+    return new Set(ids.filter((id) => !taken.has(id)));
+  }
 }

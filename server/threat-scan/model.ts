@@ -66,8 +66,7 @@ export interface MessageRecord {
   subject: string;
   receivedAt: Date | null;
   parentFolderId: string | null;
-  /** null while claimed and not yet judged. */
-  verdict: Verdict | null;
+  verdict: Verdict;
   evidence: Record<string, unknown> | null;
   judgedAt: Date | null;
   location: Location;
@@ -205,6 +204,8 @@ export function threatScanModels(conn: Connection) {
     remediations: defineModel(conn, 'ThreatScanRemediation', remediationSchema),
     items: defineModel(conn, 'ThreatScanRemediationItem', itemSchema),
     markers: defineModel(conn, 'ThreatScanMarker', markerSchema),
+    /** `<scan>:<immutableId>` inserted before a message is judged (the verdict record follows under the same _id). */
+    claims: defineModel(conn, 'ThreatScanClaim', new Schema<MarkerRecord>({ _id: str, at: { type: Date, required: true } }, { versionKey: false })),
     folders: defineModel(conn, 'ThreatScanFolder', folderSchema),
   };
 }

@@ -44,7 +44,7 @@ const toThreat = (m: MessageRecord): ThreatRow => ({
 
 export async function buildReport(models: ThreatScanModels, scan: ScanRecord): Promise<ScanReport> {
   const threats = await models.messages
-    .find({ scanId: scan._id, verdict: { $nin: [null, 'clean'] } })
+    .find({ scanId: scan._id, verdict: { $ne: 'clean' } })
     .sort({ receivedAt: -1 })
     .lean<MessageRecord[]>();
   const items = await models.mailboxes.find({ scanId: scan._id }).sort({ address: 1 }).lean<MailboxRecord[]>();
