@@ -222,6 +222,23 @@ describe('Threat Scan through Microsoft Graph', () => {
     expect(perScan).toBe(38);
   });
 
+  it('takes over what a killed process left: an expired mailbox lease and a message claimed but never judged', async () => {
+    await ctx.services.threatScan.stop();
+    const started = await full
+      .post('/api/threat-scans')
+      .send({ targets: { userIds: ['cat'], groupIds: [] } })
+      .expect(202);
+    const id = started.body.id;
+    const immutableId = contoso.mailbox('cat').messages[0]!.immutableId;
+    const db = ctx.conn.db!;
+    await db.collection('threatscanleases').insertOne({ _id: `${id}:cat` as never, owner: 'killed-process', expiresAt: new Date(Date.now() - 1000) });
+    await db.collection('threatscanclaims').insertOne({ _id: `${id}:${immutableId}` as never, at: new Date() });
+    ctx.services.threatScan.start();
+    const done = await waitState(full, id, 'finished');
+    expect(done.progress).toMatchObject({ mailboxesDone: 1, messagesScanned: 1, threats: 1 });
+    expect(await db.collection('threatscanleases').countDocuments({ _id: `${id}:cat` as never })).toBe(0);
+  });
+
   it('removes threats: quarantine folder, junk, hard delete only with confirmation; undo moves back; every message audited', async () => {
     const readOnly = await full.post(`/api/threat-scans/${scanId}/remediate`).send({ action: 'softDelete' }).expect(403);
     expect(readOnly.body.missingPermission).toBe('Mail.ReadWrite');
