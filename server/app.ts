@@ -23,6 +23,7 @@ import { reportRoutes } from './reports/routes';
 import { statusRoutes } from './push/routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { threatScanRoutes } from './threat-scan/routes';
+import { exchangeSetupRoutes } from './exchange-setup/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import type { Services } from './services';
 
@@ -89,6 +90,7 @@ export function createApp(options: AppOptions): Express {
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
 
   app.use(threatScanRoutes({ auth: services.auth, scans: services.threatScan }));
+  app.use(exchangeSetupRoutes({ auth: services.auth }));
 
   app.use(addinRoutes({ config: options.addin }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));

@@ -299,4 +299,14 @@ describe('Threat Scan through Microsoft Graph', () => {
     await eventually(() => expect(smtp.received.some((m) => m.raw.includes('Remove Threats (hardDelete) finished'))).toBe(true));
     expect(changes.some((c) => c.kind === 'remediation')).toBe(true);
   });
+
+  it('generates the Exchange Online PowerShell for the tenant, every bad field named', async () => {
+    const bad = await full.get('/api/exchange-setup/powershell?lifeboatHost=not a host').expect(422);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['arcSealer', 'lifeboatHost']);
+    const ok = await full
+      .get('/api/exchange-setup/powershell?lifeboatHost=mx.lifeboat.example&arcSealer=lifeboat.example&routeThroughLifeboat=true')
+      .expect(200);
+    expect(ok.body.apply.map((l: { command: string }) => l.command.split(' ')[0])).toContain('Set-ArcConfig');
+    expect(ok.body.undo.length).toBeGreaterThan(0);
+  });
 });
