@@ -27,6 +27,8 @@ import { userAuthRoutes } from './user-auth/routes';
 import { policyRoutes } from './protection/policy-routes';
 import { quarantineRoutes } from './protection/quarantine-routes';
 import { openApiRoutes } from './http/openapi/routes';
+import { threatScanRoutes } from './threat-scan/routes';
+import { exchangeSetupRoutes } from './exchange-setup/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import { trustProxySetting } from './http/trust-proxy';
 import { securityHeaders } from './http/security-headers';
@@ -128,6 +130,9 @@ export function createApp(options: AppOptions): Express {
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
+
+  app.use(threatScanRoutes({ auth: services.auth, scans: services.threatScan }));
+  app.use(exchangeSetupRoutes({ auth: services.auth }));
 
   app.use(addinRoutes({ config: options.addin }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));

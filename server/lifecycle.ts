@@ -98,7 +98,7 @@ export interface LifeboatPlan {
   loops?: readonly Loop[];
 }
 
-export const ALL_LOOPS = ['sessionSweep', 'directorySync', 'eventScheduler', 'notifications', 'mail', 'monitor'] as const;
+export const ALL_LOOPS = ['sessionSweep', 'directorySync', 'eventScheduler', 'notifications', 'mail', 'monitor', 'threatScan'] as const;
 export type Loop = (typeof ALL_LOOPS)[number];
 
 export interface RunningLifeboat {
@@ -119,6 +119,7 @@ export async function stopServices(services: Services, logger: Logger): Promise<
     ['mail', () => services.mail.stop()],
     ['banner receipts', () => services.receipts.stop()],
     ['directory sync', () => services.entra.sync.stop()],
+    ['threat scans', () => services.threatScan.stop()],
   ];
   for (const [name, stop] of stops) await stop().catch((err) => logger.warn({ err, service: name }, 'stopping a service failed'));
 }
@@ -242,5 +243,10 @@ export async function startLoops(lifecycle: Lifecycle, services: Services, loops
     // The continuity monitor's window loop (windows are claimed in the database: safe with several processes).
     services.monitor.start();
     await lifecycle.started('continuity monitor', () => services.monitor.stop());
+  }
+  if (on.has('threatScan')) {
+    // Threat scans and remediations go on where they were (mailbox leases of a dead process expire).
+    services.threatScan.start();
+    await lifecycle.started('threat scans', () => services.threatScan.stop());
   }
 }

@@ -51,6 +51,8 @@ import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
 import type { ReleasedCopy } from './protection/mail-side';
 import { createMailProtectionSide } from './mail/protection-side';
+import { createThreatScanService, type MessageJudge } from './threat-scan/index';
+import type { ThreatScanOptions } from './threat-scan/service';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -75,6 +77,8 @@ export interface ServiceOptions {
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
   protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
+  /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
+  threatScan?: ThreatScanOptions & { judge?: MessageJudge };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -228,7 +232,19 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
   );
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections });
+  const threatScan = createThreatScanService(conn, {
+    entra,
+    directory,
+    audit,
+    admins,
+    notify,
+    logger: options.logger,
+    judge: options.threatScan?.judge,
+    publicUrl: options.publicUrl,
+    now: options.now,
+    options: options.threatScan,
+  });
+  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections, threatScan });
   return {
     reactions,
     targets,
@@ -255,6 +271,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     reports,
     readiness,
     protection,
+    threatScan,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -46,6 +46,7 @@ export interface ReactionPayloads {
   'directory:sync-progress': { tenantId: string };
   'monitor:addresses-changed': { tenantId: string };
   'entra:connection-changed': { tenantId: string };
+  'threat-scan:changed': { tenantId: string; kind: 'progress' | 'remediation'; body: unknown };
 }
 /** What an `everyNode` listener is told, on the node of the change and on every other node. */
 export interface CacheScope {
@@ -134,6 +135,11 @@ export const REACTIONS = {
       { name: 'directory.connection-state', does: 'whether the tenant reads its synced directory or its file is asked again', everyNode: true },
       { name: 'mail.caches', does: 'recipient and membership caches are dropped (the directory read may have switched)', everyNode: true },
     ],
+  },
+  'threat-scan:changed': {
+    emittedBy: "threat-scan/: a scan's progress or state changed, or a remediation made progress (at most 4 a second per scan)",
+    dispatch: 'detached',
+    listeners: [{ name: 'push.admins', does: "the progress is pushed to the tenant's admins' pages (threat-scan:progress, threat-scan:remediation)" }],
   },
 } as const satisfies Record<ReactionName, ReactionSpec>;
 

@@ -16,6 +16,7 @@ import type { NotifyService } from '../notify/index';
 import { createPrepareAhead } from '../push/prepare-ahead';
 import type { Push } from '../push/socket';
 import type { StatusService } from '../push/status';
+import type { ThreatScanService } from '../threat-scan/index';
 import type { Reactions } from './bus';
 
 /** The admins' pages hear of sync progress under this Socket.IO event. */
@@ -33,6 +34,7 @@ export function wireServices(
     monitor: MonitorService;
     status: StatusService;
     connections: Entra['connections'];
+    threatScan: ThreatScanService;
   },
 ): void {
   // Emitters → the bus.
@@ -42,6 +44,7 @@ export function wireServices(
   s.sync.onProgress((tenantId) => void reactions.emit('directory:sync-progress', { tenantId }));
   s.monitor.onAddressesChanged((tenantId) => void reactions.emit('monitor:addresses-changed', { tenantId }));
   s.connections.onChanged((tenantId) => void reactions.emit('entra:connection-changed', { tenantId }));
+  s.threatScan.onChange((change) => void reactions.emit('threat-scan:changed', change));
 
   // Listeners (push's are in wirePush).
   for (const name of ['event:started', 'event:ended'] as const) {
@@ -83,4 +86,5 @@ export function wirePush(reactions: Reactions, s: { status: StatusService; sync:
     return push.tenantChanged(tenantId, 'directory changed');
   });
   reactions.on('directory:sync-progress', 'push.admins', async ({ tenantId }) => push.toAdmins(tenantId, DIRECTORY_SYNC_EVENT, await sync.status(tenantId)));
+  reactions.on('threat-scan:changed', 'push.admins', ({ tenantId, kind, body }) => push.toAdmins(tenantId, `threat-scan:${kind}`, body));
 }

@@ -7,7 +7,9 @@
  *    `$search`/`$orderby`/`$count` (refused without `ConsistencyLevel: eventual`, on every page, as
  *    Graph does), `/users/delta` and `/groups/delta` (with `members@delta`) and delta links,
  *    `/domains`, service principals and their app role assignments; throttling (429 + Retry-After)
- *    and failures on demand.
+ *    and failures on demand;
+ *  - mailboxes (./graph-mail.ts): message lists, MIME, move, delete, permanentDelete, folders, delta,
+ *    ImmutableId and the per-mailbox concurrency limit.
  *
  * One StandInWorld holds the Entra tenants both servers serve. Tenants of any size come from
  * generateTenant(). Used by the integration tests and by `npm run bench:directory`.
@@ -18,6 +20,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { ensureTestCertificate } from './tls';
+import { StandInMail, StandInMailbox } from './graph-mail';
+
+export type { StandInMessage, StandInMailbox } from './graph-mail';
 
 export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
@@ -32,6 +37,7 @@ export const GRAPH_APP_ROLES: Record<string, string> = {
   'Mail.ReadBasic.All': '693c5e45-0940-467d-9b8a-1022fb9d42ef',
   'Mail.Read': '810c84a8-4a9e-49e6-bf7d-12d183f40d01',
   'Application.Read.All': '9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30',
+  'Mail.ReadWrite': 'e2a3a72e-5f79-4c64-b1b1-878b674786c9',
 };
 
 export interface StandInUser {
@@ -65,19 +71,10 @@ export interface StandInApp {
   servicePrincipalId: string;
 }
 
-/** A message in a stand-in mailbox (what Mail.ReadBasic.All lets an app list). */
-export interface StandInMessage {
-  id: string;
-  subject: string;
-  internetMessageId: string;
-  receivedDateTime: string;
-  from: string;
-}
-
 /** One Entra tenant: its directory, its app registrations and a change log for delta queries. */
 export class EntraTenant {
   /** Mailboxes by user id: messages that arrived (e.g. through a primary SMTP server). */
-  readonly mailboxes = new Map<string, StandInMessage[]>();
+  readonly mailboxes = new Map<string, StandInMailbox>();
   readonly users = new Map<string, StandInUser>();
   readonly groups = new Map<string, StandInGroup>();
   readonly apps = new Map<string, StandInApp>();
@@ -131,21 +128,18 @@ export class EntraTenant {
   }
 
   /** Puts a raw MIME message into a user's mailbox (what Exchange does after accepting it). Returns false for an unknown address. */
-  deliverToMailbox(address: string, raw: string): boolean {
+  deliverToMailbox(address: string, raw: string, receivedAt?: Date): boolean {
     const user = this.findUser(address);
     if (!user) return false;
-    const head = (raw.split(/\r?\n\r?\n/)[0] ?? '').replace(/\r?\n[ \t]+/g, ' ');
-    const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
-    const list = this.mailboxes.get(user.id) ?? [];
-    list.push({
-      id: randomUUID(),
-      subject: header('Subject'),
-      internetMessageId: header('Message-ID'),
-      receivedDateTime: new Date().toISOString(),
-      from: header('From'),
-    });
-    this.mailboxes.set(user.id, list);
+    this.mailbox(user.id).deliver(raw, receivedAt);
     return true;
+  }
+
+  /** A user's mailbox (created empty on first use). */
+  mailbox(userId: string): StandInMailbox {
+    let mailbox = this.mailboxes.get(userId);
+    if (!mailbox) this.mailboxes.set(userId, (mailbox = new StandInMailbox()));
+    return mailbox;
   }
 
   removeUser(id: string): void {
@@ -232,6 +226,12 @@ export class StandInWorld {
   private readonly tokens = new Map<string, { tenantId: string; clientId: string; expiresAt: number }>();
   private readonly continuations = new Map<string, Continuation>();
   private faults: Fault[] = [];
+  /** Mailboxes as Graph shows them (lists, MIME, moves, deletes, delta, the concurrency limit). */
+  readonly mail = new StandInMail((tenantId, idOrAddress) => {
+    const tenant = this.tenants.get(tenantId)!;
+    const user = tenant.findUser(idOrAddress);
+    return user ? tenant.mailbox(user.id) : undefined;
+  });
   tokenRequests = 0;
   readonly mailFlow: StandInMailFlow = { smtp: null, delayMs: 0, broken: false };
   /** Outbound deliveries still under way (tests wait for them before closing). */
@@ -307,39 +307,7 @@ export class StandInWorld {
       if (!user) return graphError(res, 404, 'ErrorInvalidUser', `The requested user '${mm[1]}' is invalid.`);
       return this.sendMail(res, user, body);
     }
-    if (req.method === 'GET' && (mm = /^\/v1\.0\/users\/([^/]+)\/(?:mailFolders\/inbox\/)?messages$/.exec(path))) {
-      if (!granted('Mail.ReadBasic.All', 'Mail.Read')) return graphError(res, 403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-      const user = tenant.findUser(mm[1]);
-      if (!user) return graphError(res, 404, 'ErrorInvalidUser', `The requested user '${mm[1]}' is invalid.`);
-      let messages = [...(tenant.mailboxes.get(user.id) ?? [])].reverse();
-      const filter = q.get('$filter');
-      if (filter) {
-        const f = /^(internetMessageId|subject) eq '((?:[^']|'')*)'$/.exec(filter.trim());
-        if (!f) return graphError(res, 400, 'ErrorInvalidUrlQueryFilter', "The stand-in supports $filter=internetMessageId eq '…' or subject eq '…' only.");
-        const value = f[2]!.replace(/''/g, "'");
-        messages = messages.filter((m) => (f[1] === 'subject' ? m.subject : m.internetMessageId) === value);
-      }
-      const select =
-        q
-          .get('$select')
-          ?.split(',')
-          .map((x) => x.trim())
-          .filter(Boolean) ?? null;
-      const entries = messages.map((m) =>
-        project(
-          {
-            id: m.id,
-            subject: m.subject,
-            internetMessageId: m.internetMessageId,
-            receivedDateTime: m.receivedDateTime,
-            from: { emailAddress: { address: m.from } },
-          },
-          select,
-        ),
-      );
-      const top = Math.min(Number(q.get('$top') ?? 10) || 10, 1000);
-      return this.page(res, `${origin}/v1.0`, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink: null });
-    }
+    if (this.mail.handle(req, path, q, body, res, `${origin}/v1.0`, tenant.id, granted)) return;
     if (req.method !== 'GET') return graphError(res, 405, 'Request_BadRequest', 'Only GET is implemented by the stand-in.');
     const eventual = consistencyLevel?.toLowerCase() === 'eventual';
     const base = `${origin}/v1.0`;

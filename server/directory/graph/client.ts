@@ -16,6 +16,7 @@ import {
   HTTPMessageHandler,
   RedirectHandler,
   RetryHandler,
+  ResponseType,
   RetryHandlerOptions,
   TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
@@ -52,14 +53,19 @@ export interface PageOptions {
   /** Asks for pages of this size with `Prefer: odata.maxpagesize` (delta queries take no $top). */
   maxPageSize?: number;
   signal?: AbortSignal;
+  /** More headers on every page (e.g. `Prefer: IdType="ImmutableId"`). */
+  headers?: Record<string, string>;
 }
 
 export interface GraphApi {
-  get<T>(path: string, options?: { eventual?: boolean }): Promise<T>;
+  get<T>(path: string, options?: { eventual?: boolean; headers?: Record<string, string> }): Promise<T>;
   /** Follows @odata.nextLink until the last page (which may carry an @odata.deltaLink). */
   pages<T>(path: string, options?: PageOptions): AsyncGenerator<GraphPage<T>>;
   /** A POST (e.g. the continuity monitor's sendMail); resolves to the response body, if any. */
-  post<T = unknown>(path: string, body: unknown): Promise<T>;
+  post<T = unknown>(path: string, body: unknown, options?: { headers?: Record<string, string> }): Promise<T>;
+  /** A GET of a raw body (a message's MIME at `/$value`). */
+  getBytes(path: string, options?: { headers?: Record<string, string> }): Promise<Buffer>;
+  delete(path: string): Promise<void>;
 }
 
 export interface GraphClientOptions {
@@ -168,10 +174,12 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
         customHosts: graphUrl.host === new URL(PUBLIC_CLOUD.graphUrl).host ? undefined : new Set([graphUrl.hostname]),
       });
 
-      async function get<T>(path: string, eventual = false, maxPageSize?: number): Promise<T> {
+      async function get<T>(path: string, eventual = false, maxPageSize?: number, headers: Record<string, string> = {}): Promise<T> {
         const request = sdk.api(path);
         if (eventual) request.header('ConsistencyLevel', 'eventual');
-        if (maxPageSize) request.header('Prefer', `odata.maxpagesize=${maxPageSize}`);
+        const prefer = [headers.Prefer, maxPageSize ? `odata.maxpagesize=${maxPageSize}` : undefined].filter(Boolean).join(', ');
+        for (const [name, value] of Object.entries(headers)) if (name !== 'Prefer') request.header(name, value);
+        if (prefer) request.header('Prefer', prefer);
         try {
           return (await request.get()) as T;
         } catch (err) {
@@ -180,12 +188,34 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
       }
 
       return {
-        get: (path, opts) => get(path, opts?.eventual),
-        async post<T>(path: string, body: unknown): Promise<T> {
+        get: (path, opts) => get(path, opts?.eventual, undefined, opts?.headers),
+        async post<T>(path: string, body: unknown, opts: { headers?: Record<string, string> } = {}): Promise<T> {
           try {
-            return (await sdk.api(path).post(body)) as T;
+            return (await sdk
+              .api(path)
+              .headers(opts.headers ?? {})
+              .post(body)) as T;
           } catch (err) {
             throw describeGraphError(err, `POST ${path.split('?')[0]}`);
+          }
+        },
+        async getBytes(path: string, opts: { headers?: Record<string, string> } = {}): Promise<Buffer> {
+          try {
+            const body = (await sdk
+              .api(path)
+              .headers(opts.headers ?? {})
+              .responseType(ResponseType.ARRAYBUFFER)
+              .get()) as ArrayBuffer;
+            return Buffer.from(body);
+          } catch (err) {
+            throw describeGraphError(err, `GET ${path.split('?')[0]}`);
+          }
+        },
+        async delete(path: string): Promise<void> {
+          try {
+            await sdk.api(path).delete();
+          } catch (err) {
+            throw describeGraphError(err, `DELETE ${path.split('?')[0]}`);
           }
         },
         async *pages<T>(path: string, opts: PageOptions = {}) {
@@ -193,7 +223,12 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
           while (next) {
             opts.signal?.throwIfAborted();
             // The headers go on every page: the SDK would drop them on nextLink requests.
-            const body: { value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } = await get(next, opts.eventual, opts.maxPageSize);
+            const body: { value?: T[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } = await get(
+              next,
+              opts.eventual,
+              opts.maxPageSize,
+              opts.headers,
+            );
             next = body['@odata.nextLink'] ?? null;
             yield { value: body.value ?? [], nextLink: next, deltaLink: body['@odata.deltaLink'] ?? null };
           }

@@ -1,0 +1,33 @@
+/**
+ * What the Threat Scan needs from the protection pipeline: one verdict for one raw message. The scan
+ * only knows this interface; the pipeline of server/protection (mail authentication, rspamd, clamd,
+ * impersonation) implements it, composed in server/services.ts (`threatScan.judge`). Until it is
+ * plugged in, a tenant's scan answers every message `unscanned` (NO_JUDGE), saying why.
+ */
+export const VERDICTS = ['clean', 'spam', 'phishing', 'malware', 'spoof', 'impersonation', 'unscanned'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+/** Everything but clean is reported as a threat (unscanned too: it was not cleared). */
+export const THREAT_VERDICTS: readonly Verdict[] = ['spam', 'phishing', 'malware', 'spoof', 'impersonation'];
+
+export interface JudgeContext {
+  /** The mailbox the message was found in. */
+  recipient: string;
+  source: 'graph';
+}
+
+export interface Judgement {
+  verdict: Verdict;
+  /** The engines' evidence (scores, symbols, signatures, authentication results, matched rules). */
+  evidence: Record<string, unknown>;
+}
+
+export interface MessageJudge {
+  judge(raw: Buffer, context: JudgeContext): Promise<Judgement>;
+}
+
+/** No engines composed: every message is `unscanned`, never silently `clean`. */
+export const NO_JUDGE: MessageJudge = {
+  async judge() {
+    return { verdict: 'unscanned', evidence: { reason: 'no scanning pipeline is configured' } };
+  },
+};

@@ -1,0 +1,309 @@
+/**
+ * The mailbox half of the Graph stand-in (Exchange Online as Graph shows it): message lists with
+ * `receivedDateTime` filters, `$top`/`$select` and `@odata.nextLink` paging, `Prefer: IdType="ImmutableId"`
+ * (an immutable id survives a move; the default id changes with the folder, as in Exchange), `/$value`
+ * (MIME), move (well-known names and created folders), delete (to Deleted Items), `permanentDelete`,
+ * mail folders, inbox delta, and Graph's mailbox concurrency limit (a fifth request in flight to one
+ * mailbox gets 429 with Retry-After). Permissions are enforced per app role as Graph does:
+ * Mail.ReadBasic.All / Mail.Read / Mail.ReadWrite to list, Mail.Read(Write) for MIME, Mail.ReadWrite to change.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** A message in a stand-in mailbox. */
+export interface StandInMessage {
+  /** The id as Graph returns it by default: changes when the message moves to another folder. */
+  id: string;
+  /** The id under `Prefer: IdType="ImmutableId"`: stable across moves. */
+  immutableId: string;
+  subject: string;
+  internetMessageId: string;
+  receivedDateTime: string;
+  from: string;
+  /** The folder id the message is in (`inbox`, `deleteditems`, `junkemail`, or a created folder's id). */
+  parentFolderId: string;
+  raw: string;
+  /** Delta: the mailbox sequence number at which the message last changed (arrived or moved). */
+  seq: number;
+}
+
+export interface StandInFolder {
+  id: string;
+  displayName: string;
+}
+
+/** One mailbox: its messages (permanently deleted ones are gone), its folders and a change sequence. */
+export class StandInMailbox {
+  readonly messages: StandInMessage[] = [];
+  readonly folders: StandInFolder[] = [
+    { id: 'inbox', displayName: 'Inbox' },
+    { id: 'deleteditems', displayName: 'Deleted Items' },
+    { id: 'junkemail', displayName: 'Junk Email' },
+  ];
+  /** Removed from the inbox (moved out or deleted), with the seq of the removal: delta reports them. */
+  readonly removed = new Map<string, number>();
+  seq = 1;
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Requests refused by the concurrency limit. */
+  refused = 0;
+
+  deliver(raw: string, receivedAt = new Date()): StandInMessage {
+    const head = (raw.split(/\r?\n\r?\n/)[0] ?? '').replace(/\r?\n[ \t]+/g, ' ');
+    const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(head)?.[1]?.trim() ?? '';
+    const message: StandInMessage = {
+      id: randomUUID(),
+      immutableId: `imm-${randomBytes(9).toString('base64url')}`,
+      subject: header('Subject'),
+      internetMessageId: header('Message-ID'),
+      receivedDateTime: receivedAt.toISOString(),
+      from: header('From'),
+      parentFolderId: 'inbox',
+      raw,
+      seq: ++this.seq,
+    };
+    this.messages.push(message);
+    return message;
+  }
+
+  find(id: string): StandInMessage | undefined {
+    return this.messages.find((m) => m.id === id || m.immutableId === id);
+  }
+
+  folderId(nameOrId: string): string | null {
+    const lower = nameOrId.toLowerCase();
+    return this.folders.find((f) => f.id.toLowerCase() === lower)?.id ?? null;
+  }
+
+  move(message: StandInMessage, folderId: string): void {
+    if (message.parentFolderId === 'inbox' && folderId !== 'inbox') this.removed.set(message.immutableId, ++this.seq);
+    message.parentFolderId = folderId;
+    message.id = randomUUID(); // Exchange's default id changes with the folder; the immutable id does not.
+    message.seq = ++this.seq;
+  }
+
+  remove(message: StandInMessage): void {
+    this.messages.splice(this.messages.indexOf(message), 1);
+    if (message.parentFolderId === 'inbox') this.removed.set(message.immutableId, ++this.seq);
+  }
+}
+
+export interface MailOptions {
+  /** How long each mailbox request takes (so concurrency is real). */
+  latencyMs: number;
+  /** Requests in flight per mailbox before Graph answers 429 (Exchange: 4). */
+  concurrencyLimit: number;
+  retryAfterSeconds: number;
+}
+
+type Reply = (status: number, body?: unknown, headers?: Record<string, string>) => void;
+interface Page {
+  entries: object[];
+  offset: number;
+  pageSize: number;
+  deltaLink: string | null;
+  immutable: boolean;
+}
+
+/** The mailbox routes, for one world. `handle` returns false for a path that is not a mailbox route. */
+export class StandInMail {
+  readonly options: MailOptions = { latencyMs: 0, concurrencyLimit: 4, retryAfterSeconds: 1 };
+  private readonly pages = new Map<string, Page>();
+
+  constructor(private readonly mailboxOf: (tenantId: string, userIdOrAddress: string) => StandInMailbox | undefined) {}
+
+  handle(
+    req: IncomingMessage,
+    path: string,
+    q: URLSearchParams,
+    body: string,
+    res: ServerResponse,
+    base: string,
+    tenantId: string,
+    granted: (...names: string[]) => boolean,
+  ): boolean {
+    const m = /^\/v1\.0\/users\/([^/]+)\/(messages|mailFolders)(\/.*)?$/.exec(path);
+    if (!m) return false;
+    const reply: Reply = (status, payload, headers = {}) => {
+      const text = payload === undefined ? '' : typeof payload === 'string' ? payload : JSON.stringify(payload);
+      const type = typeof payload === 'string' ? 'text/plain' : 'application/json';
+      res.writeHead(status, { ...(text ? { 'content-type': type, 'content-length': String(Buffer.byteLength(text)) } : {}), ...headers });
+      res.end(text);
+    };
+    const error = (status: number, code: string, message: string, headers?: Record<string, string>) =>
+      reply(status, { error: { code, message, innerError: { date: new Date().toISOString(), 'request-id': randomUUID() } } }, headers);
+    const mailbox = this.mailboxOf(tenantId, m[1]!);
+    if (!mailbox) {
+      error(404, 'ErrorInvalidUser', `The requested user '${m[1]}' is invalid.`);
+      return true;
+    }
+    if (mailbox.inFlight >= this.options.concurrencyLimit) {
+      mailbox.refused++;
+      error(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', { 'Retry-After': String(this.options.retryAfterSeconds) });
+      return true;
+    }
+    mailbox.inFlight++;
+    mailbox.maxInFlight = Math.max(mailbox.maxInFlight, mailbox.inFlight);
+    const done = () => {
+      try {
+        this.route(req, `/${m[2]}${m[3] ?? ''}`, q, body, base, `/users/${m[1]}`, mailbox, granted, reply, error);
+      } catch (err) {
+        error(500, 'InternalServerError', (err as Error).message);
+      } finally {
+        mailbox.inFlight--;
+      }
+    };
+    if (this.options.latencyMs > 0) setTimeout(done, this.options.latencyMs);
+    else done();
+    return true;
+  }
+
+  private route(
+    req: IncomingMessage,
+    rest: string,
+    q: URLSearchParams,
+    body: string,
+    base: string,
+    userPath: string,
+    mailbox: StandInMailbox,
+    granted: (...names: string[]) => boolean,
+    reply: Reply,
+    error: (status: number, code: string, message: string, headers?: Record<string, string>) => void,
+  ): void {
+    const denied = () => error(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    const canList = granted('Mail.ReadBasic.All', 'Mail.Read', 'Mail.ReadWrite');
+    const canRead = granted('Mail.Read', 'Mail.ReadWrite');
+    const canWrite = granted('Mail.ReadWrite');
+    const immutable = /IdType="ImmutableId"/i.test(String(req.headers.prefer ?? ''));
+    const json = (msg: StandInMessage, select: string[] | null, asImmutable: boolean) => {
+      const full: Record<string, unknown> = {
+        id: asImmutable ? msg.immutableId : msg.id,
+        subject: msg.subject,
+        internetMessageId: msg.internetMessageId,
+        receivedDateTime: msg.receivedDateTime,
+        from: { emailAddress: { address: msg.from.replace(/^.*<([^>]+)>.*$/, '$1') } },
+        parentFolderId: msg.parentFolderId,
+      };
+      if (!select) return full;
+      const out: Record<string, unknown> = { id: full.id };
+      for (const key of select) if (key in full) out[key] = full[key];
+      return out;
+    };
+    const method = req.method ?? 'GET';
+    let mm: RegExpExecArray | null;
+
+    // Continuation of a list or delta.
+    const skip = q.get('$skiptoken');
+    if (method === 'GET' && skip) {
+      const page = this.pages.get(skip);
+      if (!page) return error(400, 'ErrorInvalidUrlQuery', 'Invalid $skiptoken.');
+      return this.page(reply, base, userPath + rest, page);
+    }
+    if (method === 'GET' && (rest === '/messages' || rest === '/mailFolders/inbox/messages' || rest === '/mailFolders/inbox/messages/delta')) {
+      if (!canList) return denied();
+      const delta = rest.endsWith('/delta');
+      let messages = mailbox.messages.filter((x) => rest === '/messages' || x.parentFolderId === 'inbox');
+      const filter = q.get('$filter');
+      if (filter) {
+        const f = /^receivedDateTime (ge|gt) (\S+)$/.exec(filter.trim()) ?? /^(internetMessageId|subject) eq '((?:[^']|'')*)'$/.exec(filter.trim());
+        if (!f) return error(400, 'ErrorInvalidUrlQueryFilter', 'The stand-in supports receivedDateTime ge|gt, internetMessageId eq and subject eq.');
+        if (f[1] === 'ge' || f[1] === 'gt') {
+          const at = Date.parse(f[2]!);
+          if (Number.isNaN(at)) return error(400, 'ErrorInvalidUrlQueryFilter', `Invalid date ${f[2]}.`);
+          messages = messages.filter((x) => (f[1] === 'ge' ? Date.parse(x.receivedDateTime) >= at : Date.parse(x.receivedDateTime) > at));
+        } else {
+          const value = f[2]!.replace(/''/g, "'");
+          messages = messages.filter((x) => (f[1] === 'subject' ? x.subject : x.internetMessageId) === value);
+        }
+      }
+      const select =
+        q
+          .get('$select')
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean) ?? null;
+      const preferred = /odata\.maxpagesize=(\d+)/.exec(String(req.headers.prefer ?? ''))?.[1];
+      const pageSize = Math.min(Number(q.get('$top') ?? preferred ?? 10) || 10, 1000);
+      if (delta) {
+        const since = Number(q.get('$deltatoken') ?? 0);
+        const entries: object[] = messages.filter((x) => x.seq > since).map((x) => json(x, select, immutable));
+        if (since) for (const [id, seq] of mailbox.removed) if (seq > since) entries.push({ id, '@removed': { reason: 'deleted' } });
+        const link = `${base}${userPath}/mailFolders/inbox/messages/delta?$deltatoken=${mailbox.seq}`;
+        return this.page(reply, base, userPath + rest, { entries, offset: 0, pageSize, deltaLink: link, immutable });
+      }
+      const entries = [...messages]
+        .sort((a, b) => b.receivedDateTime.localeCompare(a.receivedDateTime) || b.seq - a.seq)
+        .map((x) => json(x, select, immutable));
+      return this.page(reply, base, userPath + rest, { entries, offset: 0, pageSize, deltaLink: null, immutable });
+    }
+    if (method === 'GET' && (mm = /^\/messages\/([^/]+)\/\$value$/.exec(rest))) {
+      if (!canRead) return denied();
+      const msg = mailbox.find(mm[1]!);
+      if (!msg) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      return reply(200, msg.raw, {});
+    }
+    if (method === 'GET' && (mm = /^\/messages\/([^/]+)$/.exec(rest))) {
+      if (!canList) return denied();
+      const msg = mailbox.find(mm[1]!);
+      if (!msg) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      return reply(200, json(msg, null, immutable));
+    }
+    if (method === 'POST' && (mm = /^\/messages\/([^/]+)\/move$/.exec(rest))) {
+      if (!canWrite) return denied();
+      const msg = mailbox.find(mm[1]!);
+      if (!msg) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      let destination: string | null;
+      try {
+        destination = mailbox.folderId(String(JSON.parse(body || '{}').destinationId ?? ''));
+      } catch {
+        return error(400, 'ErrorInvalidRequest', 'The request body is not JSON.');
+      }
+      if (!destination) return error(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+      mailbox.move(msg, destination);
+      return reply(201, json(msg, null, immutable));
+    }
+    if (method === 'POST' && (mm = /^\/messages\/([^/]+)\/permanentDelete$/.exec(rest))) {
+      if (!canWrite) return denied();
+      const msg = mailbox.find(mm[1]!);
+      if (!msg) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      mailbox.remove(msg);
+      return reply(204);
+    }
+    if (method === 'DELETE' && (mm = /^\/messages\/([^/]+)$/.exec(rest))) {
+      if (!canWrite) return denied();
+      const msg = mailbox.find(mm[1]!);
+      if (!msg) return error(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+      // Graph's DELETE moves the message to Deleted Items (users can recover it): not a real remediation.
+      mailbox.move(msg, 'deleteditems');
+      return reply(204);
+    }
+    if (rest === '/mailFolders' && method === 'POST') {
+      if (!canWrite) return denied();
+      const name = String((JSON.parse(body || '{}') as { displayName?: string }).displayName ?? '').trim();
+      if (!name) return error(400, 'ErrorInvalidRequest', 'displayName is required.');
+      if (mailbox.folders.some((f) => f.displayName.toLowerCase() === name.toLowerCase()))
+        return error(409, 'ErrorFolderExists', 'A folder with the specified name already exists.');
+      const folder = { id: `folder-${randomBytes(6).toString('hex')}`, displayName: name };
+      mailbox.folders.push(folder);
+      return reply(201, { ...folder, parentFolderId: 'msgfolderroot', totalItemCount: 0 });
+    }
+    if (rest === '/mailFolders' && method === 'GET') {
+      if (!canList) return denied();
+      const f = /^displayName eq '((?:[^']|'')*)'$/.exec(q.get('$filter') ?? '');
+      const folders = mailbox.folders.filter((x) => !f || x.displayName === f[1]!.replace(/''/g, "'"));
+      return reply(200, { value: folders });
+    }
+    error(404, 'Request_ResourceNotFound', `The stand-in does not implement ${method} ${userPath}${rest}.`);
+  }
+
+  private page(reply: Reply, base: string, path: string, page: Page): void {
+    const value = page.entries.slice(page.offset, page.offset + page.pageSize);
+    const body: Record<string, unknown> = { '@odata.context': `${base}/$metadata`, value };
+    if (page.offset + page.pageSize < page.entries.length) {
+      const token = randomBytes(12).toString('base64url');
+      this.pages.set(token, { ...page, offset: page.offset + page.pageSize });
+      body['@odata.nextLink'] = `${base}${path.replace(/\?.*$/, '')}?$skiptoken=${token}`;
+    } else if (page.deltaLink) body['@odata.deltaLink'] = page.deltaLink;
+    reply(200, body);
+  }
+}
