@@ -3,7 +3,8 @@
  * against the real server: the event form's default end in words, the error summary that takes focus
  * and links to each field (a fixed field loses its stale error), the SMS audience warning before
  * saving, clones marked until edited, the affected group named in End Now and "has ended" and in the
- * audit trail, status colours, and the section tabs all on screen at phone width.
+ * audit trail, status colours, the section tabs all on screen at phone width, and the Mail page's
+ * list of undelivered mail with Release for one held message and Retry now.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +15,7 @@ import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../har
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
+import { sendOne, simpleMessage } from '../harness/smtp-peers';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const PHONE = { width: 390, height: 844 };
@@ -106,15 +108,18 @@ describe('admin page in an outage', () => {
     const summary = page.getByTestId('error-summary');
     await summary.waitFor();
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('error-summary');
+    await summary.getByRole('button', { name: 'Description' }).waitFor();
     await summary.getByRole('button', { name: 'Affected group' }).waitFor();
-    await form.getByText('Is required').waitFor();
+    const groupError = form.locator('[data-field="affectedGroupId"]').getByText('Is required');
+    await groupError.waitFor();
     await both('outage-event-form-summary');
     expect(await axeViolations(page)).toEqual([]);
     // The link takes the keyboard to the field (its Look Up button: the name box is read-only).
     await summary.getByRole('button', { name: 'Affected group' }).click();
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Look Up affected group');
     await pickGroup('Look Up affected group');
-    await form.getByText('Is required').waitFor({ state: 'detached' });
+    await groupError.waitFor({ state: 'detached' });
+    await summary.getByRole('button', { name: 'Affected group' }).waitFor({ state: 'detached' });
   });
 
   test('Send SMS to a group warns before saving: channel missing, N of M opted in with a number', async () => {
@@ -131,6 +136,9 @@ describe('admin page in an outage', () => {
   test('the event goes live; End Now and "has ended" name the group; the audit trail does too', async () => {
     const form = page.getByTestId('event-form');
     await form.getByLabel('Description').fill('Exchange Online outage');
+    // The last stale error goes with the fix, and the summary with it.
+    await form.getByText('Is required').waitFor({ state: 'detached' });
+    await page.getByTestId('error-summary').waitFor({ state: 'detached' });
     await form.getByLabel('SMS start message').fill('Use Lifeboat for mail');
     await form.getByRole('button', { name: 'Create event' }).click();
     const card = eventCard('Exchange Online outage');
@@ -169,5 +177,47 @@ describe('admin page in an outage', () => {
     const status = eventCard('Exchange Online outage').getByTestId('event-status');
     await status.getByText(/Expired/).waitFor();
     await both('outage-events-expired');
+  });
+
+  test('Mail lists held mail (recipient, sender, subject) with filters; Release one, then Retry now', async () => {
+    const smtpPort = Number(/Lifeboat SMTP receiver on port (\d+)/.exec(server.stdout())?.[1]);
+    const created = await page.request.post(`${server.url}/api/events`, {
+      data: {
+        description: 'Paused inbound',
+        affectedGroupId: 'g-continuity-pilot',
+        timeZone: 'UTC',
+        start: new Date(Date.now() - 60_000).toISOString(),
+        end: null,
+        pauseInboundDelivery: true,
+      },
+    });
+    expect(created.status()).toBe(201);
+    const from = 'partner@fabrikam.example';
+    for (const subject of ['Order 1', 'Order 2']) {
+      await sendOne(smtpPort, { from, to: ['ada@contoso.test'], message: simpleMessage({ from, to: 'ada@contoso.test', subject }) });
+    }
+    await page.getByRole('tab', { name: 'Mail' }).click();
+    await page.getByRole('heading', { name: 'Mail', exact: true }).waitFor();
+    await page.getByLabel('State').selectOption('held');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const rows = page.getByTestId('mail-queue-row');
+    await rows.filter({ hasText: 'Order 2' }).waitFor({ timeout: 15_000 });
+    expect(await rows.count()).toBe(2);
+    await rows.first().getByText(from).waitFor();
+    await page.getByTestId('mail-queue').scrollIntoViewIfNeeded();
+    await both('outage-mail-queue-held');
+    expect(await axeViolations(page)).toEqual([]);
+
+    await rows.filter({ hasText: 'Order 1' }).getByRole('button', { name: 'Release ada@contoso.test' }).click();
+    await page.getByTestId('queue-notice').getByText('Released the held message to ada@contoso.test.').waitFor();
+    await rows.filter({ hasText: 'Order 1' }).waitFor({ state: 'detached' });
+    expect(await rows.count()).toBe(1);
+    // No primary server is set, so the released message waits in the queue: Retry now is offered there.
+    await page.getByLabel('State').selectOption('');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const released = rows.filter({ hasText: 'Order 1' });
+    await released.getByRole('button', { name: 'Retry now ada@contoso.test' }).click();
+    await page.getByTestId('queue-notice').getByText('Retrying the message to ada@contoso.test now.').waitFor();
+    await both('outage-mail-queue-all');
   });
 });
