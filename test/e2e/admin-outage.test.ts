@@ -220,4 +220,28 @@ describe('admin page in an outage', () => {
     await page.getByTestId('queue-notice').getByText('Retrying the message to ada@contoso.test now.').waitFor();
     await both('outage-mail-queue-all');
   });
+
+  test('Monitor form: per-direction thresholds (empty: shared), its own Allow Cloud Password Reset, the zone list', async () => {
+    await page.getByRole('tab', { name: 'Monitor' }).click();
+    await page.getByRole('button', { name: 'New monitor' }).click();
+    const editor = page.getByTestId('monitor-form');
+    await editor.getByLabel('Name').fill('Night watch');
+    await editor.getByLabel('Probe mailbox (UPN or object id)').fill('probe@contoso.test');
+    await editor.getByLabel('Outbound latency threshold (seconds)').fill('90');
+    await editor.getByLabel('Inbound failure threshold (windows)').fill('5');
+    await editor.getByLabel('Allow Cloud Password Reset').selectOption('sms');
+    await editor.getByLabel('Time zone').selectOption('Europe/Berlin');
+    await editor.getByLabel('Enabled').uncheck();
+    await editor.getByLabel('Allow Cloud Password Reset').scrollIntoViewIfNeeded();
+    await both('outage-monitor-form');
+    await editor.getByRole('button', { name: 'Save monitor' }).click();
+    await editor.waitFor({ state: 'detached' });
+    const all = (await (await page.request.get(`${server.url}/api/monitors`)).json()) as Record<string, unknown>[];
+    expect(all.find((m) => m.name === 'Night watch')).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      cloudPasswordReset: 'sms',
+      outbound: { enabled: true, latencyThresholdSeconds: 90, failureThreshold: null },
+      inbound: { enabled: true, latencyThresholdSeconds: null, failureThreshold: 5 },
+    });
+  });
 });
