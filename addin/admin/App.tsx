@@ -48,7 +48,8 @@ const useStyles = makeStyles({
   who: { display: 'flex', alignItems: 'center', gap: '8px', flexWrap: 'wrap', color: tokens.colorNeutralForegroundOnBrand },
   nav: { overflowX: 'auto', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, backgroundColor: tokens.colorNeutralBackground1 },
   // The tabs line up with the page content below them.
-  tabs: { maxWidth: '1100px', margin: '0 auto', padding: '0 4px', boxSizing: 'border-box' },
+  // On a phone the seven tabs wrap onto a second row instead of running off-screen unseen.
+  tabs: { maxWidth: '1100px', margin: '0 auto', padding: '0 4px', boxSizing: 'border-box', flexWrap: 'wrap' },
   main: { padding: '16px', maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
 });
 

@@ -18,6 +18,8 @@ import type {
   Group,
   MailSettings,
   MailSettingsInput,
+  MailQueueItem,
+  MailQueueState,
   MailStatus,
   Me,
   MonitorInput,
@@ -30,6 +32,7 @@ import type {
   ReadinessSettings,
   ReadinessSettingsInput,
   SendLogRow,
+  SmsAudienceView,
   SmsConsent,
   SyncStatus,
   TestResult,
@@ -79,6 +82,7 @@ export const notify = {
   test: (channel: 'email' | 'sms', to: string) => api<TestResult>('POST', '/api/notify/test', { channel, to }),
   log: (filter: { channel?: string }, cursor: string | null, limit: number) =>
     api<Page<SendLogRow>>('GET', `/api/notify/log${query({ ...filter, cursor, limit: String(limit) })}`),
+  smsAudience: (groupId: string) => api<SmsAudienceView>('GET', `/api/notify/sms-audience${query({ groupId })}`),
   consents: (search: string) => api<SmsConsent[]>('GET', `/api/notify/consents${query({ search })}`),
 };
 
@@ -86,6 +90,10 @@ export const mail = {
   status: () => api<MailStatus>('GET', '/api/mail/status'),
   settings: () => api<MailSettings>('GET', '/api/mail/settings'),
   saveSettings: (body: MailSettingsInput) => api<MailSettings>('PUT', '/api/mail/settings', body),
+  queue: (filter: { state?: MailQueueState | ''; recipient?: string; sender?: string }) =>
+    api<{ items: MailQueueItem[] }>('GET', `/api/mail/queue${query({ ...filter })}`),
+  retryNow: (itemId: string) => api<null>('POST', `/api/mail/queue/${id(itemId)}/retry`),
+  release: (itemId: string) => api<null>('POST', `/api/mail/held/${id(itemId)}/release`),
 };
 
 export interface MonitorLogFilter {

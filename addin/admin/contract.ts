@@ -14,6 +14,8 @@ import type { EventView } from '../../server/events/service';
 import type { FieldError } from '../../server/http/problem';
 import type { MonitorSettings } from '../../server/monitor/model';
 import type { SendResult } from '../../server/notify/service';
+import type { SmsAudience, SmsRunView } from '../../server/notify/sms-runs';
+import type { QueueItem, QueueState } from '../../server/mail/admin-queue';
 import type { SettingsView } from '../../server/notify/settings';
 import type { ReadinessService } from '../../server/readiness/service';
 import type { ReportService } from '../../server/reports/service';
@@ -43,10 +45,14 @@ export type AuditEntry = Wire<ServerAuditEntry>;
 
 // ---- continuity events --------------------------------------------------------------------------
 
-/** An event as `GET /api/events` returns it; `GET /api/events/:id` adds the SMS phone attribute. */
+/** An event as `GET /api/events` returns it; `GET /api/events/:id` adds the SMS phone attribute and runs. */
 export type ContinuityEvent = Omit<Wire<EventView>, 'sms'> & {
-  sms: (NonNullable<Wire<EventView>['sms']> & { phoneAttribute?: string | null }) | null;
+  sms: (NonNullable<Wire<EventView>['sms']> & { phoneAttribute?: string | null; runs?: SmsRun[] }) | null;
 };
+/** One SMS run of an event (start or end): sent, failed, skipped with reasons. */
+export type SmsRun = Wire<SmsRunView>;
+/** `GET /api/notify/sms-audience?groupId=`: who an event's SMS would reach, with warnings for the form. */
+export type SmsAudienceView = Wire<SmsAudience>;
 export type CloudPasswordReset = ContinuityEvent['cloudPasswordReset'];
 export type Group = Wire<GroupSummary>;
 export type EventReport = Wire<Awaited<ReturnType<ReportService['report']>>>;
@@ -126,6 +132,9 @@ export interface MailSettingsInput {
   relay: { host: string; port: number | string } | null;
   retentionDays: number | string;
 }
+/** `GET /api/mail/queue`: one message not (yet) delivered. */
+export type MailQueueItem = Wire<QueueItem>;
+export type MailQueueState = QueueState;
 export interface MailStatus {
   queued: number;
   deferred?: number;

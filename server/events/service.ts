@@ -145,6 +145,12 @@ export function createEventService(deps: {
     return { draft, pastEnd };
   }
 
+  /** "Description (group: Name)" for the audit trail; the id when the group is no longer in the directory. */
+  async function labelOf(tenantId: string, description: string, groupId: string): Promise<string> {
+    const group = await directory.getGroup(tenantId, groupId).catch(() => null);
+    return `${description} (group: ${group?.displayName ?? groupId})`;
+  }
+
   async function record(
     by: AdminIdentity,
     action: string,
@@ -155,12 +161,14 @@ export function createEventService(deps: {
     extra: Record<string, unknown> = {},
   ) {
     const changes = diff(before, after);
+    // The label names the affected group too, so the trail says which users an action touched.
+    const label = await labelOf(by.tenantId, after.description, after.affectedGroupId);
     await audit.record({
       tenantId: by.tenantId,
       category: 'continuity',
       action,
       actor: adminActor(by),
-      target: { type: 'event', id: target._id.toHexString(), label: after.description },
+      target: { type: 'event', id: target._id.toHexString(), label },
       before: changes.before,
       after: { ...changes.after, ...extra },
       ...context,
@@ -274,7 +282,7 @@ export function createEventService(deps: {
         category: 'continuity',
         action: 'event.deleted',
         actor: adminActor(by),
-        target: { type: 'event', id, label: existing.description },
+        target: { type: 'event', id, label: await labelOf(by.tenantId, existing.description, existing.affectedGroupId) },
         before: plain(toDraft(existing)),
         ...context,
       });

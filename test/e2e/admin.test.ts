@@ -116,6 +116,8 @@ describe('admin page', () => {
     const form = page.getByTestId('event-form');
     await expect(form.getByTestId('form-status').inputValue()).resolves.toBe('New continuity event');
     await form.getByLabel('Description').fill('Planned Exchange maintenance');
+    // A new event ends 4 hours after its start by default; this one is open-ended.
+    await form.getByRole('button', { name: 'Eternal (no end)' }).click();
     await form.getByRole('button', { name: 'Look Up affected group' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Search groups by name or address').fill('pilot');

@@ -5,6 +5,7 @@
  * its seconds. Server validation errors are shown beside their fields.
  */
 import {
+  Badge,
   Button,
   Card,
   Dropdown,
@@ -20,17 +21,17 @@ import {
   ToggleButton,
   Subtitle2,
   makeStyles,
-  tokens,
 } from '@fluentui/react-components';
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { EVENT_LIMITS as LIMITS, EVENT_STATUS_LABELS as STATUS_LABELS } from '../../../server/shared/constants';
 import { AdminApiError } from '../api';
-import { events, notify } from '../client';
+import { events } from '../client';
 import type { CloudPasswordReset, ContinuityEvent, FieldError, Group } from '../contract';
-import { Hint } from '../common';
 import { instantOfLocal, localInputValue, zones } from '../time';
-import { bodyOf, errorFor, initial, type FormMode, type State } from './form-state';
+import { ErrorSummary } from './ErrorSummary';
+import { bodyOf, DEFAULT_DURATION_HOURS, endInWords, errorFor, FIELD_LABELS, initial, PATHS_OF, type FormMode, type State } from './form-state';
 import { GroupLookup } from './GroupLookup';
+import { SmsSection } from './SmsSection';
 
 export type { FormMode };
 
@@ -42,13 +43,6 @@ const useStyles = makeStyles({
   pick: { display: 'flex', gap: '8px', alignItems: 'flex-start' },
   beside: { marginTop: '22px', flexShrink: 0 },
   grow: { flexGrow: 1, minWidth: 0 },
-  preview: {
-    fontFamily: tokens.fontFamilyMonospace,
-    backgroundColor: tokens.colorNeutralBackground3,
-    padding: '6px 8px',
-    borderRadius: tokens.borderRadiusMedium,
-    overflowWrap: 'anywhere',
-  },
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap' },
 });
 
@@ -60,27 +54,6 @@ const RESET_LABELS: Record<CloudPasswordReset, string> = {
 };
 
 const len = (s: string) => [...s].length;
-/**
- * The directory attribute SMS numbers come from: a saved event's own view (GET /api/events/:id gives
- * sms.phoneAttribute), otherwise the tenant's notification settings. Shown read-only.
- */
-function usePhoneAttribute(mode: FormMode): string | null {
-  const [attribute, setAttribute] = useState<string | null>(null);
-  const eventId = mode.kind === 'new' ? null : mode.event.id;
-  useEffect(() => {
-    let live = true;
-    const fromSettings = () => notify.settings().then((x) => x.phoneAttribute);
-    const load = eventId ? events.get(eventId).then((e) => e.sms?.phoneAttribute ?? fromSettings()) : fromSettings();
-    load.then(
-      (a) => live && setAttribute(a),
-      () => live && setAttribute('unknown (the setting could not be read)'),
-    );
-    return () => {
-      live = false;
-    };
-  }, [eventId]);
-  return attribute;
-}
 
 export function EventForm({
   mode,
@@ -100,20 +73,55 @@ export function EventForm({
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [lookup, setLookup] = useState<null | 'affected' | 'sms'>(null);
+  const [focusKey, setFocusKey] = useState(0);
   const zoneList = useMemo(() => zones(), []);
-  const phoneAttribute = usePhoneAttribute(mode);
-  const set = <K extends keyof State>(key: K, value: State[K]) => setS((x) => ({ ...x, [key]: value }));
+  /** Changing a field clears its error: a stale "Is required" must not outlive the fix. */
+  const clearFor = (key: keyof State) => {
+    const paths = PATHS_OF[key] ?? [];
+    setErrors((list) => (list.some((e) => paths.includes(e.path)) ? list.filter((e) => !paths.includes(e.path)) : list));
+  };
+  const set = <K extends keyof State>(key: K, value: State[K]) => {
+    clearFor(key);
+    setS((x) => ({ ...x, [key]: value }));
+  };
+  const dirty = JSON.stringify(s) !== JSON.stringify(first);
+
+  // A half-filled form is not lost silently: reloading or leaving the page asks first.
+  useEffect(() => {
+    if (!dirty || readOnlyReason) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty, readOnlyReason]);
 
   /** Moving the start moves a chosen SMS send time with it, keeping its lead (as the server does). */
-  const moveStart = (value: string) =>
+  /** On a new event or clone the end moves along too, keeping the length the admin sees in words. */
+  const moveStart = (value: string) => {
+    clearFor('startLocal');
     setS((x) => {
       const before = instantOfLocal(x.startLocal, x.timeZone);
       const after = instantOfLocal(value, x.timeZone);
-      const send = x.smsSendAtLocal ? instantOfLocal(x.smsSendAtLocal, x.timeZone) : null;
-      const smsSendAtLocal =
-        before !== null && after !== null && send !== null ? localInputValue(new Date(send + after - before), x.timeZone) : x.smsSendAtLocal;
-      return { ...x, startLocal: value, smsSendAtLocal };
+      const shift = (local: string) => {
+        const at = local ? instantOfLocal(local, x.timeZone) : null;
+        return before !== null && after !== null && at !== null ? localInputValue(new Date(at + after - before), x.timeZone) : local;
+      };
+      const endLocal = mode.kind !== 'edit' && !x.eternal ? shift(x.endLocal) : x.endLocal;
+      return { ...x, startLocal: value, endLocal, smsSendAtLocal: shift(x.smsSendAtLocal) };
     });
+  };
+  /** Eternal off again: an empty end becomes the default length after the start. */
+  const toggleEternal = () => {
+    clearFor('eternal');
+    setS((x) => {
+      const startAt = instantOfLocal(x.startLocal, x.timeZone);
+      const endLocal =
+        x.eternal && !x.endLocal && startAt !== null ? localInputValue(new Date(startAt + DEFAULT_DURATION_HOURS * 3_600_000), x.timeZone) : x.endLocal;
+      return { ...x, eternal: !x.eternal, endLocal };
+    });
+  };
 
   const heading =
     mode.kind === 'new' ? 'New continuity event' : mode.kind === 'clone' ? `Clone of “${mode.event.description}”` : `Edit “${mode.event.description}”`;
@@ -124,6 +132,9 @@ export function EventForm({
   const now = Date.now();
   const startAt = instantOfLocal(s.startLocal, s.timeZone);
   const startTooOld = startAt !== null && now - startAt > LIMITS.startPastDays * 86_400_000;
+  const endAt = s.eternal || !s.endLocal ? null : instantOfLocal(s.endLocal, s.timeZone);
+  // A clone keeps its original's description until the admin changes it: mark it so the two are told apart.
+  const unchangedCopy = mode.kind === 'clone' && s.description === mode.event.description;
   const sendAt = s.smsSendAtLocal ? instantOfLocal(s.smsSendAtLocal, s.timeZone) : startAt;
   const smsLeadBad = s.smsOn && sendAt !== null && startAt !== null && (startAt - sendAt > LIMITS.smsLeadHours * 3_600_000 || sendAt > startAt);
 
@@ -133,6 +144,7 @@ export function EventForm({
     setErrors([]);
     setFailure(null);
     const missing: FieldError[] = [];
+    if (!s.description.trim()) missing.push({ path: 'description', message: 'is required' });
     if (!s.group)
       missing.push({
         path: 'affectedGroupId',
@@ -141,6 +153,8 @@ export function EventForm({
     if (!s.eternal && !s.endLocal) missing.push({ path: 'end', message: 'choose an end, or press Eternal' });
     if (missing.length) {
       setErrors(missing);
+      setFailure('The event was not saved: correct these fields.');
+      setFocusKey((k) => k + 1);
       setBusy(false);
       return;
     }
@@ -156,7 +170,8 @@ export function EventForm({
     } catch (err) {
       const apiErr = err as AdminApiError;
       setErrors(apiErr.fieldErrors ?? []);
-      setFailure(apiErr.fieldErrors?.length ? 'The event was not saved: correct the fields marked below.' : apiErr.message);
+      setFailure(apiErr.fieldErrors?.length ? 'The event was not saved: correct these fields.' : apiErr.message);
+      setFocusKey((k) => k + 1);
       setBusy(false);
     }
   }
@@ -180,10 +195,9 @@ export function EventForm({
       <Subtitle2 as="h2" id="event-form-title">
         {heading}
       </Subtitle2>
-      {failure && (
-        <MessageBar intent="error" role="alert" data-testid="form-error">
-          <MessageBarBody>{failure}</MessageBarBody>
-        </MessageBar>
+      {/* Once every listed field is fixed, the summary goes too. */}
+      {failure && (errors.length > 0 || !failure.endsWith('correct these fields.')) && (
+        <ErrorSummary errors={errors} labels={FIELD_LABELS} title={failure} focusKey={focusKey} />
       )}
       {readOnlyReason && (
         <MessageBar intent="warning">
@@ -194,10 +208,17 @@ export function EventForm({
         <Field label="Status">
           <Input readOnly value={statusText} data-testid="form-status" />
         </Field>
-        <Field label="Description" required {...fieldProps(['description'], s.description, LIMITS.description)}>
-          <Input value={s.description} disabled={disabled} onChange={(_, d) => set('description', d.value)} />
-        </Field>
-        <div className={c.pick}>
+        <div data-field="description">
+          <Field label="Description" required {...fieldProps(['description'], s.description, LIMITS.description)}>
+            <Input value={s.description} disabled={disabled} onChange={(_, d) => set('description', d.value)} />
+          </Field>
+          {unchangedCopy && (
+            <Badge appearance="tint" color="warning" data-testid="copy-badge" style={{ marginTop: 4 }}>
+              Copy of “{mode.event.description}”: change the description so the two events can be told apart
+            </Badge>
+          )}
+        </div>
+        <div className={c.pick} data-field="affectedGroupId">
           <Field
             className={c.grow}
             label="Affected group"
@@ -215,14 +236,17 @@ export function EventForm({
             Look Up
           </Button>
         </div>
-        <Field label="Notes (for administrators)" {...fieldProps(['notes'], s.notes, LIMITS.notes)}>
-          <Textarea value={s.notes} disabled={disabled} onChange={(_, d) => set('notes', d.value)} resize="vertical" />
-        </Field>
+        <div data-field="notes">
+          <Field label="Notes (for administrators)" {...fieldProps(['notes'], s.notes, LIMITS.notes)}>
+            <Textarea value={s.notes} disabled={disabled} onChange={(_, d) => set('notes', d.value)} resize="vertical" />
+          </Field>
+        </div>
       </Card>
 
       <Card className={c.card}>
         <Subtitle2 as="h3">When</Subtitle2>
         <Field
+          data-field="timeZone"
           label="Time zone"
           required
           {...fieldProps(['timeZone'], undefined, undefined, 'Start and end are wall-clock times in this zone; clock changes are handled by the server.')}
@@ -237,6 +261,7 @@ export function EventForm({
         </Field>
         <div className={c.grid}>
           <Field
+            data-field="start"
             label="Start"
             required
             {...fieldProps(
@@ -252,7 +277,7 @@ export function EventForm({
           </Field>
           <div>
             {/* The hint sits under the row so the Eternal button lines up with the input. */}
-            <div className={c.pick}>
+            <div className={c.pick} data-field="end">
               <Field className={c.grow} label="End" {...fieldProps(['end'])}>
                 <Input
                   type="datetime-local"
@@ -261,17 +286,13 @@ export function EventForm({
                   onChange={(_, d) => set('endLocal', d.value)}
                 />
               </Field>
-              <ToggleButton
-                className={c.beside}
-                checked={s.eternal}
-                disabled={disabled}
-                onClick={() => set('eternal', !s.eternal)}
-                aria-label="Eternal (no end)"
-              >
+              <ToggleButton className={c.beside} checked={s.eternal} disabled={disabled} onClick={toggleEternal} aria-label="Eternal (no end)">
                 Eternal
               </ToggleButton>
             </div>
-            <Hint>{s.eternal ? 'Eternal: the event runs until someone ends it.' : 'Must be after the start and in the future.'}</Hint>
+            <Text size={200} data-testid="end-choice" style={{ display: 'block' }}>
+              {endInWords(s, startAt, endAt)}
+            </Text>
           </div>
         </div>
         {startTooOld && !errorFor(errors, 'start') && (
@@ -303,7 +324,7 @@ export function EventForm({
           disabled={disabled}
           onChange={(_, d) => set('pauseInboundDelivery', d.checked)}
         />
-        <Field label="Cloud password reset" {...fieldProps(['cloudPasswordReset'])}>
+        <Field data-field="cloudPasswordReset" label="Cloud password reset" {...fieldProps(['cloudPasswordReset'])}>
           <Dropdown
             value={RESET_LABELS[s.cloudPasswordReset]}
             selectedOptions={[s.cloudPasswordReset]}
@@ -321,59 +342,21 @@ export function EventForm({
 
       <Card className={c.card}>
         <Subtitle2 as="h3">Messages in the Outlook add-in</Subtitle2>
-        <Field label="Start message" {...fieldProps(['appNotifications.startMessage'], s.startMessage, LIMITS.appMessage)}>
+        <Field
+          data-field="appNotifications.startMessage"
+          label="Start message"
+          {...fieldProps(['appNotifications.startMessage'], s.startMessage, LIMITS.appMessage)}
+        >
           <Textarea value={s.startMessage} disabled={disabled} onChange={(_, d) => set('startMessage', d.value)} />
         </Field>
-        <Field label="End message" {...fieldProps(['appNotifications.endMessage'], s.endMessage, LIMITS.appMessage)}>
+        <Field data-field="appNotifications.endMessage" label="End message" {...fieldProps(['appNotifications.endMessage'], s.endMessage, LIMITS.appMessage)}>
           <Textarea value={s.endMessage} disabled={disabled} onChange={(_, d) => set('endMessage', d.value)} />
         </Field>
       </Card>
 
       <Card className={c.card}>
         <Subtitle2 as="h3">SMS notifications</Subtitle2>
-        <Switch label="Send SMS to a group" checked={s.smsOn} disabled={disabled} onChange={(_, d) => set('smsOn', d.checked)} />
-        {s.smsOn && (
-          <>
-            <Text data-testid="sms-phone-attribute">
-              Numbers from: <strong>{phoneAttribute ?? '…'}</strong> (tenant setting, changed on the Notifications page)
-            </Text>
-            <div className={c.pick}>
-              <Field className={c.grow} label="SMS group" required {...fieldProps(['sms.groupId', 'sms'])}>
-                <Input readOnly value={s.smsGroup?.displayName ?? ''} placeholder="No group chosen" />
-              </Field>
-              <Button className={c.beside} disabled={disabled} onClick={() => setLookup('sms')} aria-label="Look Up SMS group">
-                Look Up
-              </Button>
-            </div>
-            {(['smsStart', 'smsEnd'] as const).map((key) => (
-              <Field
-                key={key}
-                label={key === 'smsStart' ? 'SMS start message' : 'SMS end message'}
-                {...fieldProps([key === 'smsStart' ? 'sms.startMessage' : 'sms.endMessage'], s[key], LIMITS.smsMessage)}
-              >
-                <Textarea value={s[key]} disabled={disabled} onChange={(_, d) => set(key, d.value)} />
-              </Field>
-            ))}
-            <div>
-              <Text size={200}>Preview of the start SMS:</Text>
-              <div className={c.preview} data-testid="sms-preview">
-                Email Status: {s.smsStart || '…'}
-              </div>
-            </div>
-            <Field
-              label="Send the start SMS at (optional)"
-              {...fieldProps(
-                ['sms.startSendAt'],
-                undefined,
-                undefined,
-                `Within the ${LIMITS.smsLeadHours} hours before the start; empty: at the start. Left unchanged, it keeps its lead time when the start moves.`,
-              )}
-            >
-              <Input type="datetime-local" value={s.smsSendAtLocal} disabled={disabled} onChange={(_, d) => set('smsSendAtLocal', d.value)} />
-            </Field>
-            {smsLeadBad && <Hint>The start SMS must go out at most {LIMITS.smsLeadHours} hours before the event starts, and not after it.</Hint>}
-          </>
-        )}
+        <SmsSection mode={mode} s={s} set={set} disabled={disabled} fieldProps={fieldProps} onLookup={() => setLookup('sms')} leadBad={smsLeadBad} />
       </Card>
 
       <div className={c.actions}>

@@ -25,6 +25,7 @@ import { useContinuityChanges } from '../live';
 import { offsetOf, showLocal } from '../time';
 import { ReportPage } from '../reports/ReportPage';
 import { EventForm, type FormMode } from './EventForm';
+import { SmsRuns } from './SmsRuns';
 
 const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '12px' },
@@ -33,10 +34,28 @@ const useStyles = makeStyles({
   term: { color: tokens.colorNeutralForeground3, fontSize: tokens.fontSizeBase200 },
   def: { margin: 0, overflowWrap: 'anywhere' },
   actions: { display: 'flex', gap: '8px', flexWrap: 'wrap' },
+  badges: { display: 'flex', gap: '6px', flexWrap: 'wrap' },
   bar: { display: 'flex', justifyContent: 'space-between', alignItems: 'center', flexWrap: 'wrap', gap: '8px', marginBottom: '8px' },
 });
 
-const BADGE: Record<ContinuityEvent['status'], 'success' | 'warning' | 'informative'> = { current: 'warning', pending: 'informative', expired: 'success' };
+/**
+ * Status colours: Current is the outage in progress (danger red, never the readiness warning's
+ * yellow), Pending is informative blue, Expired is history (grey, never success green).
+ */
+const BADGE: Record<ContinuityEvent['status'], 'danger' | 'subtle' | 'informative'> = { current: 'danger', pending: 'informative', expired: 'subtle' };
+
+/** The event as people tell events apart: its description and the group it affects. */
+export const named = (e: ContinuityEvent) => `“${e.description}” (group ${e.affectedGroup?.displayName ?? e.affectedGroupId})`;
+
+/** Current first, then pending by start; expired last, newest first. */
+const ORDER: Record<ContinuityEvent['status'], number> = { current: 0, pending: 1, expired: 2 };
+function ordered(list: ContinuityEvent[]): ContinuityEvent[] {
+  return [...list].sort((a, b) => {
+    if (a.status !== b.status) return ORDER[a.status] - ORDER[b.status];
+    if (a.status === 'expired') return (b.endedAt ?? b.end ?? b.start).localeCompare(a.endedAt ?? a.end ?? a.start);
+    return a.start.localeCompare(b.start);
+  });
+}
 
 type Confirm = { kind: 'end' | 'delete'; event: ContinuityEvent } | null;
 
@@ -69,7 +88,7 @@ export function EventsPage({ me }: { me: Me }) {
     try {
       if (kind === 'end') await client.events.end(event.id);
       else await client.events.remove(event.id);
-      setNotice(kind === 'end' ? `“${event.description}” has ended.` : `“${event.description}” was deleted.`);
+      setNotice(kind === 'end' ? `${named(event)} has ended.` : `${named(event)} was deleted.`);
       await reload();
     } catch (err) {
       setActionError(err as Error);
@@ -96,7 +115,7 @@ export function EventsPage({ me }: { me: Me }) {
         onCancel={() => setMode(null)}
         onDone={(saved) => {
           setMode(null);
-          setNotice(`Saved “${saved.description}” (${STATUS_LABELS[saved.status]}).`);
+          setNotice(`Saved ${named(saved)} (${STATUS_LABELS[saved.status]}).`);
           void reload();
         }}
       />
@@ -137,17 +156,24 @@ export function EventsPage({ me }: { me: Me }) {
             <Empty>{showAll ? 'No continuity events yet.' : 'No current or pending continuity events. Turn on “Show all events” to see expired ones.'}</Empty>
           ) : (
             <ul className={c.list} aria-label="Continuity events" data-testid="event-list">
-              {list.map((e) => (
+              {ordered(list).map((e) => (
                 <li key={e.id} data-testid="event" data-status={e.status}>
                   <Card>
                     <div className={c.top}>
                       <Text weight="semibold" size={400}>
                         {e.description}
                       </Text>
-                      <Badge appearance="filled" color={BADGE[e.status]} data-testid="event-status">
-                        {STATUS_LABELS[e.status]}
-                        {e.endedEarly ? ' (ended early)' : ''}
-                      </Badge>
+                      <span className={c.badges}>
+                        {e.clonedFrom && list.some((o) => o.id === e.clonedFrom && o.description === e.description) && (
+                          <Badge appearance="tint" color="warning" data-testid="copy-badge">
+                            Copy: not yet edited
+                          </Badge>
+                        )}
+                        <Badge appearance="filled" color={BADGE[e.status]} data-testid="event-status">
+                          {STATUS_LABELS[e.status]}
+                          {e.endedEarly ? ' (ended early)' : ''}
+                        </Badge>
+                      </span>
                     </div>
                     <dl className={c.facts}>
                       {[
@@ -162,6 +188,7 @@ export function EventsPage({ me }: { me: Me }) {
                         </div>
                       ))}
                     </dl>
+                    {e.sms && e.status !== 'pending' && <SmsRuns eventId={e.id} />}
                     <div className={c.actions}>
                       {e.status !== 'expired' && (
                         <Guard reason={cannot}>
@@ -223,8 +250,10 @@ export function EventsPage({ me }: { me: Me }) {
             <DialogTitle>{confirm?.kind === 'end' ? 'End this event now?' : 'Delete this event?'}</DialogTitle>
             <DialogContent>
               {confirm?.kind === 'end'
-                ? `“${confirm.event.description}” ends now: users covered by it return to normal mail and see its end message. This cannot be undone.`
-                : `“${confirm?.event.description}” has not started; it will be removed.`}
+                ? `${named(confirm.event)} ends now: the users of that group return to normal mail and see its end message. This cannot be undone.`
+                : confirm
+                  ? `${named(confirm.event)} has not started; it will be removed.`
+                  : ''}
             </DialogContent>
             <DialogActions>
               <Button appearance="primary" onClick={act}>

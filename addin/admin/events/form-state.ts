@@ -27,9 +27,13 @@ export type State = Pick<
   smsSendAtLocal: string;
 };
 
+/** A new event ends this long after its start unless the admin picks Eternal (one click away). */
+export const DEFAULT_DURATION_HOURS = 4;
+
 export function initial(mode: FormMode): State {
   if (mode.kind === 'new') {
     const timeZone = browserZone();
+    const start = new Date();
     return {
       description: '',
       group: null,
@@ -39,9 +43,9 @@ export function initial(mode: FormMode): State {
       expandDistributionLists: false,
       pauseInboundDelivery: false,
       timeZone,
-      startLocal: localInputValue(new Date(), timeZone),
-      endLocal: '',
-      eternal: true,
+      startLocal: localInputValue(start, timeZone),
+      endLocal: localInputValue(new Date(start.getTime() + DEFAULT_DURATION_HOURS * 3_600_000), timeZone),
+      eternal: false,
       startMessage: '',
       endMessage: '',
       smsOn: false,
@@ -109,4 +113,56 @@ export function bodyOf(mode: FormMode, s: State, start: State): EventInput {
 export function errorFor(errors: FieldError[], ...paths: string[]): string | undefined {
   const found = errors.filter((e) => paths.some((p) => e.path === p || e.path === `${p}Local`));
   return found.length ? found.map((e) => e.message.charAt(0).toUpperCase() + e.message.slice(1)).join('; ') : undefined;
+}
+
+/** The field each piece of state feeds (as the server names it), so fixing a field clears its stale error. */
+export const PATHS_OF: Partial<Record<keyof State, string[]>> = {
+  description: ['description'],
+  group: ['affectedGroupId'],
+  notes: ['notes'],
+  timeZone: ['timeZone', 'start', 'startLocal', 'end', 'endLocal'],
+  startLocal: ['start', 'startLocal'],
+  endLocal: ['end', 'endLocal'],
+  eternal: ['end', 'endLocal'],
+  cloudPasswordReset: ['cloudPasswordReset'],
+  startMessage: ['appNotifications.startMessage'],
+  endMessage: ['appNotifications.endMessage'],
+  smsOn: ['sms', 'sms.groupId', 'sms.startMessage', 'sms.endMessage', 'sms.startSendAt', 'sms.startSendAtLocal'],
+  smsGroup: ['sms', 'sms.groupId'],
+  smsStart: ['sms.startMessage'],
+  smsEnd: ['sms.endMessage'],
+  smsSendAtLocal: ['sms.startSendAt', 'sms.startSendAtLocal'],
+};
+
+/** The labels the error summary links show, by the server's field path (without a Local suffix). */
+export const FIELD_LABELS: Record<string, string> = {
+  description: 'Description',
+  affectedGroupId: 'Affected group',
+  notes: 'Notes',
+  timeZone: 'Time zone',
+  start: 'Start',
+  end: 'End',
+  cloudPasswordReset: 'Cloud password reset',
+  'appNotifications.startMessage': 'Start message',
+  'appNotifications.endMessage': 'End message',
+  sms: 'SMS',
+  'sms.groupId': 'SMS group',
+  'sms.startMessage': 'SMS start message',
+  'sms.endMessage': 'SMS end message',
+  'sms.startSendAt': 'Send the start SMS at',
+};
+
+/** The end as words: which of "ends at …" and "eternal" is chosen, and how long after the start. */
+export function endInWords(s: State, startAt: number | null, endAt: number | null): string {
+  if (s.eternal) return 'Eternal: no end is set; the event runs until someone ends it (End Now).';
+  if (endAt === null) return 'No end chosen yet: pick one, or press Eternal.';
+  const day = s.endLocal.slice(0, 10);
+  const time = s.endLocal.slice(11, 16);
+  if (startAt === null) return `Ends on ${day} at ${time} (${s.timeZone}).`;
+  const minutes = Math.round((endAt - startAt) / 60_000);
+  if (minutes <= 0) return `Ends on ${day} at ${time}: that is not after the start.`;
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  const length = [h ? `${h} hour${h === 1 ? '' : 's'}` : '', m ? `${m} minute${m === 1 ? '' : 's'}` : ''].filter(Boolean).join(' ');
+  return `Ends on ${day} at ${time} (${s.timeZone}), ${length} after the start.`;
 }

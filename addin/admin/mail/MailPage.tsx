@@ -11,6 +11,7 @@ import type { FieldError, MailSettings, MailSettingsInput, MailStatus, Me } from
 import { ErrorBar, Guard, Hint, PageHead, Show, useLoad } from '../common';
 import { useContinuityChanges } from '../live';
 import { showInstant } from '../time';
+import { QueueList } from './QueueList';
 
 /** The form keeps what was typed (ports as text) until it is saved. */
 interface Draft {
@@ -68,6 +69,7 @@ export function MailPage({ me }: { me: Me }) {
     <section aria-labelledby="page-title" className={c.page}>
       <PageHead title="Mail" />
       <QueueCard />
+      <QueueList me={me} />
       <SettingsCard me={me} />
       <SetupCard />
     </section>

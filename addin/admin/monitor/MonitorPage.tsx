@@ -7,7 +7,6 @@ import {
   Badge,
   Button,
   Card,
-  Checkbox,
   Field,
   Input,
   MessageBar,
@@ -17,14 +16,14 @@ import {
   Tab,
   TabList,
   Text,
-  Textarea,
   makeStyles,
   tokens,
 } from '@fluentui/react-components';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { denied } from '../api';
 import { monitors } from '../client';
-import type { FieldError, Me, MonitorInput, MonitorView } from '../contract';
+import type { Me, MonitorView } from '../contract';
+import { MonitorForm } from './MonitorForm';
 import { LatencyCard, LogCard } from './MonitorLog';
 import { when } from './time';
 import { Empty, ErrorBar, Guard, PageHead, Show, useLoad } from '../common';
@@ -228,209 +227,6 @@ function StateCard({ me, monitor, onChanged, onEdit }: { me: Me; monitor: Monito
           Refresh
         </Button>
       </div>
-    </Card>
-  );
-}
-
-interface Draft {
-  name: string;
-  enabled: boolean;
-  inbound: boolean;
-  outbound: boolean;
-  probeMailbox: string;
-  address: string;
-  latencyThresholdSeconds: string;
-  failureThreshold: string;
-  windowMinutes: string;
-  repeatMinutes: string;
-  sms: string;
-  email: string;
-  defaultGroupId: string;
-  defaultDurationHours: string;
-  timeZone: string;
-  autoActivation: boolean;
-  autoAfterMinutes: string;
-}
-
-const toDraft = (m: MonitorView | null): Draft => ({
-  name: m?.name ?? '',
-  enabled: m?.enabled ?? true,
-  inbound: m?.inbound.enabled ?? true,
-  outbound: m?.outbound.enabled ?? true,
-  probeMailbox: m?.probeMailbox ?? '',
-  address: m?.address ?? '',
-  latencyThresholdSeconds: String(m?.latencyThresholdSeconds ?? 60),
-  failureThreshold: String(m?.failureThreshold ?? 3),
-  windowMinutes: String(m?.windowMinutes ?? 2),
-  repeatMinutes: String(m?.repeatMinutes ?? 30),
-  sms: (m?.alertRecipients.sms ?? []).join('\n'),
-  email: (m?.alertRecipients.email ?? []).join('\n'),
-  defaultGroupId: m?.defaultGroupId ?? '',
-  defaultDurationHours: String(m?.defaultDurationHours ?? 4),
-  timeZone: m?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
-  autoActivation: m?.autoActivation.enabled ?? false,
-  autoAfterMinutes: String(m?.autoActivation.afterMinutes ?? 30),
-});
-
-const lines = (text: string) =>
-  text
-    .split(/[\n,;]+/)
-    .map((x) => x.trim())
-    .filter(Boolean);
-
-function MonitorForm({
-  me,
-  monitor,
-  onSaved,
-  onCancel,
-}: {
-  me: Me;
-  monitor: MonitorView | null;
-  onSaved: (m: MonitorView) => Promise<void>;
-  onCancel: () => void;
-}) {
-  const s = useStyles();
-  const [d, setD] = useState<Draft>(() => toDraft(monitor));
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [warnings, setWarnings] = useState<FieldError[]>([]);
-  const [saved, setSaved] = useState<MonitorView | null>(null);
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-  const set = (patch: Partial<Draft>) => setD((x) => ({ ...x, ...patch }));
-  const fieldError = (...paths: string[]) =>
-    errors
-      .filter((e) => paths.some((p) => e.path === p || e.path.startsWith(`${p}.`)))
-      .map((e) => e.message)
-      .join('; ') || undefined;
-  const locked = denied(me, 'fullAdministrator');
-
-  async function save(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const body: MonitorInput = {
-      name: d.name,
-      enabled: d.enabled,
-      // Per-direction thresholds are kept as they are (null: the shared ones) until the form edits them.
-      inbound: {
-        enabled: d.inbound,
-        latencyThresholdSeconds: monitor?.inbound.latencyThresholdSeconds ?? null,
-        failureThreshold: monitor?.inbound.failureThreshold ?? null,
-      },
-      outbound: {
-        enabled: d.outbound,
-        latencyThresholdSeconds: monitor?.outbound.latencyThresholdSeconds ?? null,
-        failureThreshold: monitor?.outbound.failureThreshold ?? null,
-      },
-      probeMailbox: d.probeMailbox.trim(),
-      ...(d.address.trim() ? { address: d.address.trim() } : {}),
-      latencyThresholdSeconds: Number(d.latencyThresholdSeconds),
-      failureThreshold: Number(d.failureThreshold),
-      windowMinutes: Number(d.windowMinutes),
-      repeatMinutes: Number(d.repeatMinutes),
-      alertRecipients: { sms: lines(d.sms), email: lines(d.email) },
-      defaultGroupId: d.defaultGroupId.trim() || null,
-      defaultDurationHours: Number(d.defaultDurationHours),
-      timeZone: d.timeZone,
-      autoActivation: { enabled: d.autoActivation, afterMinutes: Number(d.autoAfterMinutes) },
-      cloudPasswordReset: monitor?.cloudPasswordReset ?? 'inherit',
-    };
-    try {
-      // After a save with warnings the form stays open (showing them); saving again edits the new monitor.
-      const target = monitor ?? saved;
-      const result = target ? await monitors.update(target.id, body) : await monitors.create(body);
-      setErrors([]);
-      setWarnings(result.warnings ?? []);
-      if (!result.warnings?.length) await onSaved(result);
-      else {
-        setSaved(result);
-        set({ address: result.address });
-      }
-    } catch (err) {
-      setError(err as Error);
-      setErrors((err as { fieldErrors?: FieldError[] }).fieldErrors ?? []);
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <Card className={s.card}>
-      <form onSubmit={save} aria-label="Monitor configuration" data-testid="monitor-form">
-        <Subtitle2 as="h2">{monitor ? `Configure ${monitor.name}` : 'New monitor'}</Subtitle2>
-        {warnings.length > 0 && (
-          <MessageBar intent="warning" data-testid="monitor-warnings" style={{ margin: '8px 0' }}>
-            <MessageBarBody>
-              <MessageBarTitle>Saved, with a warning</MessageBarTitle>
-              {warnings.map((w) => w.message).join(' ')}
-            </MessageBarBody>
-          </MessageBar>
-        )}
-        {error && <ErrorBar error={error} title="The monitor was not saved" />}
-        <div className={s.grid} style={{ marginTop: 8 }}>
-          <Field label="Name" required validationMessage={fieldError('name')}>
-            <Input value={d.name} onChange={(_, v) => set({ name: v.value })} />
-          </Field>
-          <Field
-            label="Probe mailbox (UPN or object id)"
-            validationMessage={fieldError('probeMailbox')}
-            hint="A licensed mailbox in your Graph-connected tenant"
-          >
-            <Input value={d.probeMailbox} onChange={(_, v) => set({ probeMailbox: v.value })} />
-          </Field>
-          <Field label="Monitor address" validationMessage={fieldError('address')} hint="Received by Lifeboat; empty: one is generated">
-            <Input value={d.address} onChange={(_, v) => set({ address: v.value })} />
-          </Field>
-          <Field label="Time zone" validationMessage={fieldError('timeZone')}>
-            <Input value={d.timeZone} onChange={(_, v) => set({ timeZone: v.value })} />
-          </Field>
-          <Field label="Window (minutes)" validationMessage={fieldError('windowMinutes')}>
-            <Input type="number" value={d.windowMinutes} onChange={(_, v) => set({ windowMinutes: v.value })} />
-          </Field>
-          <Field label="Failure threshold (windows)" validationMessage={fieldError('failureThreshold')}>
-            <Input type="number" value={d.failureThreshold} onChange={(_, v) => set({ failureThreshold: v.value })} />
-          </Field>
-          <Field label="Latency threshold (seconds)" validationMessage={fieldError('latencyThresholdSeconds')}>
-            <Input type="number" value={d.latencyThresholdSeconds} onChange={(_, v) => set({ latencyThresholdSeconds: v.value })} />
-          </Field>
-          <Field label="Repeat alerts every (minutes)" validationMessage={fieldError('repeatMinutes')}>
-            <Input type="number" value={d.repeatMinutes} onChange={(_, v) => set({ repeatMinutes: v.value })} />
-          </Field>
-          <Field label="Alert SMS numbers (one per line)" validationMessage={fieldError('alertRecipients.sms')}>
-            <Textarea value={d.sms} onChange={(_, v) => set({ sms: v.value })} />
-          </Field>
-          <Field
-            label="Alert email addresses (one per line)"
-            validationMessage={fieldError('alertRecipients.email')}
-            hint="Use addresses outside your own domains"
-          >
-            <Textarea value={d.email} onChange={(_, v) => set({ email: v.value })} />
-          </Field>
-          <Field label="Default affected group (id)" validationMessage={fieldError('defaultGroupId')}>
-            <Input value={d.defaultGroupId} onChange={(_, v) => set({ defaultGroupId: v.value })} />
-          </Field>
-          <Field label="Default event duration (hours)" validationMessage={fieldError('defaultDurationHours')}>
-            <Input type="number" value={d.defaultDurationHours} onChange={(_, v) => set({ defaultDurationHours: v.value })} />
-          </Field>
-          <Field label="Auto-activation after (minutes detected)" validationMessage={fieldError('autoActivation')}>
-            <Input type="number" value={d.autoAfterMinutes} disabled={!d.autoActivation} onChange={(_, v) => set({ autoAfterMinutes: v.value })} />
-          </Field>
-        </div>
-        <div className={s.row} style={{ marginTop: 8 }}>
-          <Checkbox label="Enabled" checked={d.enabled} onChange={(_, v) => set({ enabled: Boolean(v.checked) })} />
-          <Checkbox label="Outbound check" checked={d.outbound} onChange={(_, v) => set({ outbound: Boolean(v.checked) })} />
-          <Checkbox label="Inbound check" checked={d.inbound} onChange={(_, v) => set({ inbound: Boolean(v.checked) })} />
-          <Checkbox label="Guarded auto-activation" checked={d.autoActivation} onChange={(_, v) => set({ autoActivation: Boolean(v.checked) })} />
-        </div>
-        <div className={s.row} style={{ marginTop: 12 }}>
-          <Guard reason={locked}>
-            <Button type="submit" appearance="primary" disabledFocusable={Boolean(locked)} disabled={busy}>
-              {busy ? 'Saving…' : 'Save monitor'}
-            </Button>
-          </Guard>
-          <Button onClick={() => (saved ? void onSaved(saved) : onCancel())}>{saved ? 'Done' : 'Cancel'}</Button>
-        </div>
-      </form>
     </Card>
   );
 }

@@ -23,6 +23,7 @@ import { events } from '../client';
 import type { EventReport } from '../contract';
 import { Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
+import { SmsRunList } from '../events/SmsRuns';
 import { useContinuityChanges } from '../live';
 import { offsetOf, showLocal } from '../time';
 
@@ -188,6 +189,12 @@ function Body({ report: r }: { report: EventReport }) {
         </dl>
         {r.clients.reported > 0 && <CensusChart summary={{ total: r.clients.reported, byKind: r.clients.byKind, readiness: r.clients }} />}
       </Card>
+      {r.sms && (
+        <Card className={c.card} data-testid="report-sms">
+          <Subtitle2 as="h2">SMS to {r.sms.group?.displayName ?? 'the SMS group'}</Subtitle2>
+          <SmsRunList runs={r.sms.runs} />
+        </Card>
+      )}
       <Card className={c.card}>
         <Subtitle2 as="h2">Timeline</Subtitle2>
         <Text size={200} className={c.muted}>
