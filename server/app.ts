@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { addinConfigFromEnv, addinRoutes } from './addin/routes';
 import { adminRoutes } from './admin/routes';
+import { inboxRoutes, pageNotFound } from './inbox/routes';
+import { peopleRoutes } from './inbox/people-routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -79,6 +81,7 @@ export function createApp(options: AppOptions): Express {
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
+  app.use(peopleRoutes({ userAuth: services.userAuth, directory: services.directory }));
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
@@ -86,7 +89,9 @@ export function createApp(options: AppOptions): Express {
   app.use(addinRoutes({ config: addinConfigFromEnv(process.env, options.publicUrl) }));
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness }));
   app.use(adminRoutes());
+  app.use(inboxRoutes());
 
+  app.use(pageNotFound);
   app.use(unknownRoute);
   app.use(problemHandler);
   return app;

@@ -21,6 +21,7 @@ import { createSyncScheduler, type SyncScheduler } from './directory/graph/sched
 import { createServices, syncIndexes } from './services';
 import { readFileSync } from 'node:fs';
 import { createReceiver } from './mail/receiver';
+import { buildWeb, canBuild, missingPages, WebBuildError } from './http/web-build';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -114,6 +115,14 @@ async function main(): Promise<void> {
   });
 
   try {
+    // A clone installed without its install scripts: build the pages now rather than serve none.
+    if (missingPages().length) {
+      if (canBuild()) {
+        await buildWeb((line) => console.log(line)).catch((err) => {
+          throw new StartupError(err instanceof WebBuildError ? err.message : String(err));
+        });
+      } else console.log(`Lifeboat web pages are not built (${missingPages().join(', ')} missing): run \`npm ci\` with dev dependencies.`);
+    }
     const db = await openDatabase(config, (line) => console.log(line));
     embedded = db.embedded;
     conn = db.conn;
@@ -134,19 +143,6 @@ async function main(): Promise<void> {
       if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
       const counts = await services.directory.importDirectory(doc);
       logger.info({ tenant: doc.tenant.id, ...counts }, 'directory file loaded');
-      const created = await services.admins.bootstrap(
-        { id: doc.tenant.id, name: doc.tenant.name, domains: doc.tenant.domains.map((d) => d.toLowerCase()) },
-        { email: config.adminEmail, password: config.adminPassword, onlyTenant: directoryDocs.length === 1 },
-      );
-      if (created?.generatedPassword) {
-        // Printed once, on purpose, to the console only (never to the structured log).
-        console.log(
-          `\nFirst start for tenant ${doc.tenant.id}: created full administrator ${created.email}\n` +
-            `  password: ${created.generatedPassword}\n  (shown once; only its hash is stored)\n`,
-        );
-      } else if (created) {
-        logger.info({ tenant: doc.tenant.id, email: created.email }, 'first administrator created from LIFEBOAT_ADMIN_EMAIL');
-      }
     }
 
     const sweeper = setInterval(() => {
@@ -210,6 +206,24 @@ async function main(): Promise<void> {
       services,
       attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, receipts: services.receipts, logger }),
     );
+    // The first administrator only once the ports are bound: a start that fails on a busy port must
+    // not use up the one-time password it would print.
+    for (const doc of directoryDocs) {
+      if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
+      const created = await services.admins.bootstrap(
+        { id: doc.tenant.id, name: doc.tenant.name, domains: doc.tenant.domains.map((d) => d.toLowerCase()) },
+        { email: config.adminEmail, password: config.adminPassword, onlyTenant: directoryDocs.length === 1 },
+      );
+      if (created?.generatedPassword) {
+        // Printed once, on purpose, to the console only (never to the structured log).
+        console.log(
+          `\nFirst start for tenant ${doc.tenant.id}: created full administrator ${created.email}\n` +
+            `  password: ${created.generatedPassword}\n  (shown once; only its hash is stored)\n`,
+        );
+      } else if (created) {
+        logger.info({ tenant: doc.tenant.id, email: created.email }, 'first administrator created from LIFEBOAT_ADMIN_EMAIL');
+      }
+    }
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, embeddedDatabase: Boolean(embedded) }, 'listening');

@@ -30,6 +30,8 @@ import { carriesMessage, createRoutingJournal } from './journal';
 import { openSpool, type Spool } from './spool';
 import { insertIgnoringDuplicates } from '../db/claims';
 import { MissingContentError, createBatchedStore, messageKey, readRaw, storeMessage } from './store';
+import { createMailboxIndex, plainText, type IndexRow } from './mailbox-index';
+import { decodeCursor, encodeCursor } from '../db/cursor';
 
 export interface MailOptions {
   models: MailModels;
@@ -88,18 +90,12 @@ const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
 export const ORPHAN_GRACE_MS = 60 * 60_000;
 const PAGE = 50;
 
-function encodeMailboxCursor(at: Date, id: string): string {
-  return Buffer.from(JSON.stringify([at.getTime(), id])).toString('base64url');
-}
-function decodeMailboxCursor(cursor: string): { at: Date; id: string } | null {
-  try {
-    const [ms, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0 || typeof id !== 'string') return null;
-    return { at: new Date(ms), id };
-  } catch {
-    return null;
-  }
-}
+/** The cursor of mailbox and search pages: the last row's (receivedAt, message id). */
+const rowCursor = (cursor: string | undefined) => {
+  if (!cursor) return undefined;
+  const p = decodeCursor(cursor, 'string');
+  return { at: p.at.getTime(), m: p.id };
+};
 
 function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
   if (!a) return [];
@@ -149,6 +145,8 @@ export function createMailService(options: MailOptions) {
   let spool: Spool | null = null;
   const storeInbound = createBatchedStore(models, journal, { spool: () => spool, logger });
   const interceptors: MailInterceptor[] = [];
+  // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
+  const mailboxIndex = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
 
   // Caches for the SMTP hot path and routing, dropped whenever the directory or a tenant's events change
   // (and after a short time, for changes made by another process).
@@ -244,6 +242,8 @@ export function createMailService(options: MailOptions) {
 
   interface Routed {
     mailbox: MailboxEntryRecord[];
+    /** Each routed message's body text (for the search index), by message key. */
+    bodies?: Map<string, string>;
     queue: DeliveryRecord[];
     held: HeldRecord[];
   }
@@ -253,6 +253,7 @@ export function createMailService(options: MailOptions) {
     const key = msg._id;
     const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
     const s = summary(parsed);
+    out.bodies?.set(key, plainText(parsed));
     if (msg.direction === 'outbound') {
       const keys = msg.recipients.map((r) => deliveryKey(key, r.address));
       if (msg.userId) out.mailbox.push(mailboxEntry(msg, msg.userId, 'sent', s, null, keys));
@@ -324,7 +325,7 @@ export function createMailService(options: MailOptions) {
    * deterministic _id, so a crash half-way is healed by routing again (recovery reads the journal).
    */
   async function routeMany(items: RouteItem[]): Promise<void> {
-    const out: Routed = { mailbox: [], queue: [], held: [] };
+    const out: Routed = { mailbox: [], bodies: new Map(), queue: [], held: [] };
     const copies: MailMessageRecord[] = [];
     const done: string[] = [];
     for (const item of items) {
@@ -358,6 +359,8 @@ export function createMailService(options: MailOptions) {
       insertIgnoringDuplicates(models.queue, out.queue),
       insertIgnoringDuplicates(models.held, out.held),
     ]);
+    // Before the journal lets go: a crash here routes again, and adding to the index is idempotent.
+    await mailboxIndex.add(out.mailbox.map((entry) => ({ entry, body: out.bodies?.get(entry.messageKey) ?? '' })));
     journal.done(done);
     if (out.queue.length) worker.wake();
   }
@@ -622,6 +625,25 @@ export function createMailService(options: MailOptions) {
     return out;
   }
 
+  const rowView = (r: IndexRow & { folder: 'inbox' | 'sent' }) => ({
+    id: `${r.folder}:${r.m}`,
+    folder: r.folder,
+    from: r.from,
+    to: r.to,
+    cc: r.cc,
+    subject: r.subject,
+    date: new Date(r.date ?? r.at).toISOString(),
+    receivedAt: new Date(r.at).toISOString(),
+    preview: r.preview,
+    viaGroup: r.via,
+    hasAttachments: r.att,
+  });
+  const pageOf = (rows: Array<IndexRow & { folder: 'inbox' | 'sent' }>) => {
+    const page = rows.slice(0, PAGE);
+    const last = page[page.length - 1];
+    return { items: page.map(rowView), nextCursor: rows.length > PAGE && last ? encodeCursor(new Date(last.at), last.m) : null };
+  };
+
   const view = (e: MailboxEntryRecord) => ({
     id: `${e.folder}:${e._id.slice(e._id.lastIndexOf(':') + 1)}`,
     folder: e.folder,
@@ -834,29 +856,21 @@ export function createMailService(options: MailOptions) {
 
     /** Newest first. During an event the inbox shows everything since the (earliest) event's start. */
     async list(user: UserIdentity, folder: 'inbox' | 'sent', cursor: string | undefined) {
-      const filter: Record<string, unknown> = { tenantId: user.tenantId, userId: user.userId, folder };
-      const range: Record<string, Date> = {};
+      let since: number | undefined;
       if (folder === 'inbox') {
         const groups = new Set([user.userId, ...(await directory.transitiveGroupIds(user.tenantId, user.userId))]);
         const mine = (await currentEvents(user.tenantId)).filter((e) => groups.has(e.affectedGroupId));
-        if (mine.length) range.$gte = new Date(Math.min(...mine.map((e) => e.start.getTime())));
+        if (mine.length) since = Math.min(...mine.map((e) => e.start.getTime()));
       }
-      if (cursor) {
-        // The cursor is the last row's (receivedAt, _id): rows received in the same millisecond are told apart by _id.
-        const after = decodeMailboxCursor(cursor);
-        if (!after) throw unprocessable([{ path: 'cursor', message: 'cursor is not valid' }]);
-        filter.$or = [{ receivedAt: { $lt: after.at } }, { receivedAt: after.at, _id: { $lt: after.id } }];
-      }
-      if (Object.keys(range).length) filter.receivedAt = range;
-      const rows = await models.mailbox
-        .find(filter)
-        .sort({ receivedAt: -1, _id: -1 })
-        .limit(PAGE + 1)
-        .lean<MailboxEntryRecord[]>();
-      const page = rows.slice(0, PAGE);
-      const last = page[page.length - 1];
-      const next = rows.length > PAGE && last ? encodeMailboxCursor(last.receivedAt, last._id) : null;
-      return { items: page.map(view), nextCursor: next };
+      const rows = await mailboxIndex.page(user, folder, { after: rowCursor(cursor), since, limit: PAGE });
+      return pageOf(rows.map((r) => ({ ...r, folder })));
+    },
+
+    /** Sender, recipients, subject and body text of both folders; every word must match (case-insensitive). */
+    async search(user: UserIdentity, query: string, cursor: string | undefined) {
+      const terms = [...new Set(query.toLowerCase().split(/\s+/).filter(Boolean))].slice(0, 8);
+      const rows = await mailboxIndex.search(user, terms, { after: rowCursor(cursor), limit: PAGE });
+      return pageOf(rows);
     },
 
     async read(user: UserIdentity, id: string) {
@@ -980,6 +994,7 @@ export function createMailService(options: MailOptions) {
         const { retentionDays } = await settingsOf(tenant.id);
         const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
         entries += (await models.mailbox.deleteMany({ tenantId: tenant.id, receivedAt: { $lt: cutoff } })).deletedCount;
+        await mailboxIndex.prune(tenant.id, cutoff);
         await models.results.deleteMany({ tenantId: tenant.id, finishedAt: { $lt: cutoff } });
         const busy = [
           ...(await models.queue.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
