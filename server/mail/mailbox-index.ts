@@ -207,8 +207,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
           const h = await head(box, folder);
           const chunks = await Promise.all(h.chunks.map((s) => rowsOf(key, s.n)));
           for (const rows of chunks)
-            for (const r of rows)
-              if (terms.every((t) => r.text.includes(t)) && (!options.after || before(r, options.after))) found.push({ ...r, folder });
+            for (const r of rows) if (terms.every((t) => r.text.includes(t)) && (!options.after || before(r, options.after))) found.push({ ...r, folder });
         }),
       );
       found.sort(newer);
