@@ -18,6 +18,7 @@ import {
 } from '@fluentui/react-components';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, createApi } from '../lib/api';
+import { formatFull } from '../lib/compose';
 import { clearPasswordSession, loadPasswordSession, savePasswordSession, type Session } from '../lib/auth';
 import { connectStatusSocket, type ConnectionState } from '../lib/socket';
 import { isNewer, type ContinuityStatus } from '../lib/status';
@@ -173,7 +174,7 @@ export function InboxApp({ baseUrl }: { baseUrl: string }) {
             <MessageBar intent="warning" layout="multiline" data-testid="offline-banner">
               <MessageBarBody>
                 <MessageBarTitle>You are offline</MessageBarTitle>
-                These are the messages loaded at {new Date(offlineSince).toLocaleString()}, read-only: newer mail is not shown and nothing can be sent until the
+                These are the messages loaded {formatFull(offlineSince, timeZone)}, read-only: newer mail is not shown and nothing can be sent until the
                 connection is back.
               </MessageBarBody>
               <MessageBarActions>

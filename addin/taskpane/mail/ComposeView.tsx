@@ -147,7 +147,14 @@ export function ComposeView(props: {
       </Field>
       {props.attachFiles ? (
         <Field label="Attach files" hint={files.length ? files.map((f) => `${f.name} (${Math.ceil(f.size / 1024)} KB)`).join(', ') : 'Up to 25 MB in all.'}>
-          <input type="file" multiple disabled={sending} data-testid="compose-files" onChange={(e) => setFiles(Array.from(e.currentTarget.files ?? []))} />
+          <input
+            type="file"
+            multiple
+            aria-label="Attach files"
+            disabled={sending}
+            data-testid="compose-files"
+            onChange={(e) => setFiles(Array.from(e.currentTarget.files ?? []))}
+          />
         </Field>
       ) : null}
       {forwarded.length ? (

@@ -8,7 +8,8 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { Person } from '../../lib/api';
 
 const useStyles = makeStyles({
-  wrap: { position: 'relative' },
+  wrap: { position: 'relative', display: 'flex', flexDirection: 'column' },
+  input: { width: '100%' },
   list: {
     position: 'absolute',
     zIndex: 10,
@@ -88,6 +89,7 @@ export function RecipientInput(props: {
   return (
     <div className={styles.wrap}>
       <Input
+        className={styles.input}
         id={props.id}
         value={value}
         onChange={(_, d) => {
