@@ -226,7 +226,7 @@ export function MailPane(props: {
               />
             </>
           ) : null}
-          <div className={styles.bar} hidden={searching}>
+          <div className={styles.bar} style={searching ? { display: 'none' } : undefined}>
             <TabList selectedValue={folder} onTabSelect={(_, d) => setFolder(d.value as MailFolder)} size="small">
               <Tab value="inbox" data-testid="tab-inbox">
                 Inbox
