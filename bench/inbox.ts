@@ -27,7 +27,8 @@ const ADA = { id: 'u-ada', email: 'ada@contoso.test', password: 'bench cloud pas
 const WORDS = 'budget invoice travel quarterly roadmap lunch meeting contract review outage customer launch hiring offsite report'.split(' ');
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
-const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length} requests)`;
+const fmt = (xs: number[]) =>
+  `p50 ${pct(xs, 50).toFixed(1)} ms, p95 ${pct(xs, 95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length} requests)`;
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-inbox-'));
@@ -54,7 +55,13 @@ async function main() {
     })
       .compile()
       .build();
-    await mail.accept({ tenantId: 'contoso', mailFrom: `sender${i % 97}@fabrikam.example`, recipients: [{ address: ADA.email, kind: 'user', id: ADA.id }], raw, remoteAddress: '127.0.0.1' });
+    await mail.accept({
+      tenantId: 'contoso',
+      mailFrom: `sender${i % 97}@fabrikam.example`,
+      recipients: [{ address: ADA.email, kind: 'user', id: ADA.id }],
+      raw,
+      remoteAddress: '127.0.0.1',
+    });
   }
   // Routing runs behind the 250s: wait until every message is in the mailbox.
   for (;;) {

@@ -1,4 +1,5 @@
 /** Directory users and their Lifeboat cloud password (set or reset; the server never shows it). */
+import { ContinuityInboxLink } from '../../inbox/InboxLink';
 import {
   Badge,
   Button,
@@ -92,6 +93,7 @@ export function UsersCard({ me }: { me: Me }) {
         Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. They receive event SMS only after opting in (in the Outlook
         pane, through an admin, or by replying START); a STOP reply opts them out.
       </Hint>
+      <ContinuityInboxLink />
       <Field label="Search users by name or address">
         <Input value={search} onChange={(_, d) => setSearch(d.value)} />
       </Field>

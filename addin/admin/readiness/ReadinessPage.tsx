@@ -7,6 +7,7 @@ import { CensusChart, type ClientSummary } from '../directory/CensusChart';
 import type { SyncStatus } from '../directory/SyncCard';
 import type { ContinuityEvent } from '../events/types';
 import { SpfRegionCard, type ReadinessSettings } from './SpfRegionCard';
+import { ContinuityInboxLink } from '../../inbox/InboxLink';
 import {
   adminCheck,
   alertContactsCheck,
@@ -101,6 +102,7 @@ export function ReadinessPage({ me }: { me: Me }) {
   return (
     <section aria-labelledby="page-title">
       <PageHead title="Readiness" />
+      <ContinuityInboxLink />
       <Show value={facts} label="Checking readiness…">
         {({ checks, census, settings }) => {
           const count = (s: CheckStatus) => checks.filter((x) => x.status === s).length;
