@@ -858,7 +858,8 @@ export function createMailService(options: MailOptions) {
     async list(user: UserIdentity, folder: 'inbox' | 'sent', cursor: string | undefined) {
       let since: number | undefined;
       if (folder === 'inbox') {
-        const groups = new Set([user.userId, ...(await directory.transitiveGroupIds(user.tenantId, user.userId))]);
+        // Cached like routing's look-ups (dropped when the directory changes): no directory scan per page.
+        const groups = new Set([user.userId, ...(await groupsOf(user.tenantId, user.userId))]);
         const mine = (await currentEvents(user.tenantId)).filter((e) => groups.has(e.affectedGroupId));
         if (mine.length) since = Math.min(...mine.map((e) => e.start.getTime()));
       }
