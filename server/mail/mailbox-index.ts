@@ -13,7 +13,7 @@
  *
  * Writes are read-modify-write of one chunk, serialised per user and folder inside this process (a
  * single writer per mailbox; with several nodes two deliveries to one user at once can lose a row
- * here, never the message itself: `rebuild` restores the index from the mailbox entries). A head
+ * here, never the message itself: `reindexTenant` restores it from the mailbox entries). A head
  * that is missing is built from the mailbox entries once (mail stored before this index existed).
  * This module owns only the index: the mailbox entries stay the record of what a user has.
  */
@@ -228,20 +228,31 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
       return found.slice(0, options.limit + 1);
     },
 
-    /** Drops rows received before the cutoff (retention), for every mailbox of a tenant. */
-    async prune(tenantId: string, cutoff: Date): Promise<void> {
-      const at = cutoff.getTime();
+    /**
+     * Makes every index of a tenant equal to its mailbox entries (one scan of them), keeping the body
+     * text already indexed: after the sweeper removed entries, or to repair an index.
+     */
+    async reindexTenant(tenantId: string): Promise<void> {
+      const entries = await deps.mailbox.find({ tenantId }).lean<MailboxEntryRecord[]>();
+      const byKey = new Map<string, MailboxEntryRecord[]>();
+      for (const e of entries) {
+        const key = `${e.tenantId}:${e.userId}:${e.folder}`;
+        byKey.set(key, [...(byKey.get(key) ?? []), e]);
+      }
       const heads = await models.heads.find({ tenantId }).lean<HeadRecord[]>();
-      for (const h of heads) {
-        if (!h.chunks.some((s) => s.minAt < at)) continue;
-        const key = h._id.slice(0, -':head'.length);
+      for (const h of heads) if (!byKey.has(h._id.slice(0, -':head'.length))) byKey.set(h._id.slice(0, -':head'.length), []);
+      for (const [key, list] of byKey) {
         await serial(key, async () => {
-          const current = (await models.heads.findById(h._id).lean<HeadRecord>()) ?? h;
-          const rows = (await Promise.all(current.chunks.map((s) => rowsOf(key, s.n)))).flat().filter((r) => r.at >= at);
-          const old = current.chunks.length;
+          const current = await models.heads.findById(`${key}:head`).lean<HeadRecord>();
+          const known = new Map<string, string>();
+          for (const span of current?.chunks ?? []) for (const r of await rowsOf(key, span.n)) known.set(r.m, r.text);
+          const rows = list.map((e) => {
+            const row = rowOf(e, '');
+            return { ...row, text: known.get(row.m) ?? row.text };
+          });
           await writeAll(key, tenantId, rows);
           const kept = Math.ceil(rows.length / CHUNK_ROWS);
-          for (let n = kept; n < old; n++) await models.chunks.deleteOne({ _id: `${key}:${n}` });
+          for (let n = kept; n < (current?.chunks.length ?? 0); n++) await models.chunks.deleteOne({ _id: `${key}:${n}` });
         });
       }
     },

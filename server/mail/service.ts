@@ -867,6 +867,9 @@ export function createMailService(options: MailOptions) {
       return pageOf(rows.map((r) => ({ ...r, folder })));
     },
 
+    /** Makes the tenant's list and search index equal to its mailbox entries again (repair; see mailbox-index.ts). */
+    reindex: (tenantId: string) => mailboxIndex.reindexTenant(tenantId),
+
     /** Sender, recipients, subject and body text of both folders; every word must match (case-insensitive). */
     async search(user: UserIdentity, query: string, cursor: string | undefined) {
       const terms = [...new Set(query.toLowerCase().split(/\s+/).filter(Boolean))].slice(0, 8);
@@ -994,8 +997,9 @@ export function createMailService(options: MailOptions) {
       for (const tenant of await tenants.list()) {
         const { retentionDays } = await settingsOf(tenant.id);
         const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
-        entries += (await models.mailbox.deleteMany({ tenantId: tenant.id, receivedAt: { $lt: cutoff } })).deletedCount;
-        await mailboxIndex.prune(tenant.id, cutoff);
+        const removed = (await models.mailbox.deleteMany({ tenantId: tenant.id, receivedAt: { $lt: cutoff } })).deletedCount;
+        entries += removed;
+        if (removed) await mailboxIndex.reindexTenant(tenant.id);
         await models.results.deleteMany({ tenantId: tenant.id, finishedAt: { $lt: cutoff } });
         const busy = [
           ...(await models.queue.find({ tenantId: tenant.id }, { messageKey: 1 }).lean()).map((r) => r.messageKey),

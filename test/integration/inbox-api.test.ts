@@ -30,8 +30,14 @@ const tokens: Record<string, string> = {};
 
 async function userToken(id: string, email: string): Promise<string> {
   const admin = await ctx.signIn('acme', 'basicAdministrator', `admin-${id}@acme.test`);
-  await admin.put(`/api/users/${id}/cloud-password`).send({ password: `${id} password long` }).expect(204);
-  const res = await request(ctx.app).post('/api/user-auth/login').send({ email, password: `${id} password long` }).expect(200);
+  await admin
+    .put(`/api/users/${id}/cloud-password`)
+    .send({ password: `${id} password long` })
+    .expect(204);
+  const res = await request(ctx.app)
+    .post('/api/user-auth/login')
+    .send({ email, password: `${id} password long` })
+    .expect(200);
   return res.body.token as string;
 }
 const as = (who: string, url: string) => request(ctx.app).get(url).set('Authorization', `Bearer ${tokens[who]}`);
