@@ -31,7 +31,8 @@ async function precache(): Promise<void> {
   if (!page.ok) return;
   const html = await page.clone().text();
   await cache.put(SHELL, page);
-  const assets = [...html.matchAll(/(?:src|href)="(\/(?:inbox|addin\/assets)\/[^"]+)"/g)].map((m) => m[1]!);
+  // The production build leaves attribute values unquoted where it can.
+  const assets = [...html.matchAll(/(?:src|href)=["']?(\/(?:inbox|addin\/assets)\/[^"'\s>]+)/g)].map((m) => m[1]!);
   await Promise.all(assets.map((url) => cache.add(url).catch(() => undefined)));
 }
 
