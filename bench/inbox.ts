@@ -97,7 +97,12 @@ async function main() {
     hits += r.count;
   }
   // The figures depend on what else the machine runs: say so beside them.
-  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min)`);
+  console.log(
+    `machine: ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ')} (1 / 5 / 15 min)`,
+  );
   console.log(`first inbox page (50 of ${MESSAGES}): ${fmt(first)}  target p95 ≤ 100 ms: ${pct(first, 95) <= 100 ? 'met' : 'NOT met'}`);
   console.log(`search (${MESSAGES} messages, ${hits} results in all): ${fmt(search)}  target p95 ≤ 300 ms: ${pct(search, 95) <= 300 ? 'met' : 'NOT met'}`);
 

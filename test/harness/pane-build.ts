@@ -22,7 +22,8 @@ export function ensurePaneBuilt(): string {
   const stale =
     !existsSync(page) ||
     !existsSync(path.join(BUILD_DIR, 'admin.html')) ||
-    !existsSync(path.join(BUILD_DIR, 'inbox.html')) || Math.max(...SOURCES.map(newest)) > statSync(page).mtimeMs;
+    !existsSync(path.join(BUILD_DIR, 'inbox.html')) ||
+    Math.max(...SOURCES.map(newest)) > statSync(page).mtimeMs;
   if (stale) {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'webpack-cli', 'bin', 'cli.js'), '--mode', 'development'], {
       cwd: ROOT,
