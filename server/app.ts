@@ -8,6 +8,8 @@ import { addinConfigFromEnv, addinRoutes } from './addin/routes';
 import { adminRoutes } from './admin/routes';
 import { inboxRoutes, pageNotFound } from './inbox/routes';
 import { peopleRoutes } from './inbox/people-routes';
+import { createEndUserAccess } from './inbox/access';
+import { endUserAccessRoutes } from './inbox/access-routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -80,6 +82,9 @@ export function createApp(options: AppOptions): Express {
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status, receipts: services.receipts }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
+  // Which users may use the end-user mail tools (a tenant setting): checked before the mail routes.
+  const access = createEndUserAccess(options.conn, { directory: services.directory, audit: services.audit });
+  app.use(endUserAccessRoutes({ auth: services.auth, userAuth: services.userAuth, access }));
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
   app.use(peopleRoutes({ userAuth: services.userAuth, directory: services.directory }));
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));

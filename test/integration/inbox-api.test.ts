@@ -127,3 +127,37 @@ describe('pages for people, problem+json for programs', () => {
     expect(plain.headers['content-type']).toMatch(/application\/problem\+json/);
   });
 });
+
+describe('which users may use the end-user tools', () => {
+  it('is everyone by default; a tenant can limit it to groups, and a user outside them gets a clear 403', async () => {
+    const admin = await ctx.signIn('acme', 'basicAdministrator', 'access-admin@acme.test');
+    expect((await admin.get('/api/end-user-access').expect(200)).body).toEqual({ groupIds: null });
+    expect(
+      (
+        await admin
+          .put('/api/end-user-access')
+          .send({ groupIds: ['g-nope'] })
+          .expect(422)
+      ).body.errors[0].path,
+    ).toBe('groupIds');
+    await admin
+      .put('/api/end-user-access')
+      .send({ groupIds: ['g-annex'] })
+      .expect(200);
+    await as('ann', '/api/me/mailbox?folder=inbox').expect(200);
+    const refused = await as('bob', '/api/me/mailbox?folder=inbox').expect(403);
+    expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(refused.body.detail).toMatch(/ask your IT administrator/);
+    await as('bob', '/api/me/search?q=pineapple').expect(403);
+    await request(ctx.app)
+      .post('/api/me/messages')
+      .set('Authorization', `Bearer ${tokens.bob}`)
+      .send({ to: ['ann@acme.test'], subject: 'x' })
+      .expect(403);
+    await as('bob', '/api/me/status').expect(200); // the status is for everyone
+    await admin.put('/api/end-user-access').send({ groupIds: null }).expect(200);
+    await as('bob', '/api/me/mailbox?folder=inbox').expect(200);
+    const audit = (await admin.get('/api/audit?limit=50').expect(200)).body.items.map((e: { action: string }) => e.action);
+    expect(audit.filter((a: string) => a === 'endUserAccess.changed')).toHaveLength(2);
+  });
+});
