@@ -42,7 +42,7 @@ describe('quick start on a fresh clone', () => {
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? String(code))));
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no "listening" line:\n${stdout}\n${stderr}`)), 280_000);
+        const timer = setTimeout(() => reject(new Error(`no "listening" line:\n${stdout}\n${stderr}`)), 600_000);
         child.stdout!.on('data', () => {
           const m = /Lifeboat listening on (http:\/\/localhost:\d+)/.exec(stdout);
           if (m) {
@@ -72,5 +72,5 @@ describe('quick start on a fresh clone', () => {
     await waitFor(() => processesMentioning(clone).length === 0, 20_000, 'the server and its database to stop');
     expect(stdout + stderr).not.toMatch(/^\s+at /m); // no stack trace
     expect(stderr).not.toMatch(/npm error/i);
-  }, 320_000);
+  }, 700_000);
 });
