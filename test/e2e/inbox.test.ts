@@ -161,6 +161,7 @@ describe('the web continuity inbox, against the real backend', () => {
     const frame = phone.locator('iframe');
     await frame.first().waitFor();
     expect(await frame.first().getAttribute('sandbox')).not.toMatch(/allow-scripts/);
+    await phone.frameLocator('[data-testid="reading-body"]').getByText('place at noon?').waitFor();
     await look(phone, 'phone-reading');
     await phone
       .getByTestId('search-clear')
@@ -181,6 +182,7 @@ describe('the web continuity inbox, against the real backend', () => {
     await phone.locator('[data-testid="suggestion"][data-address="ben@contoso.test"]').click();
     expect(await cc.inputValue()).toMatch(/^ben@contoso\.test, $/);
     await phone.getByTestId('compose-body').fill('Thanks, numbers look good.');
+    await phone.frameLocator('[data-testid="compose-quoted"]').getByText('Figures attached.').waitFor();
     await phone.getByTestId('compose-files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('my notes') });
     await look(phone, 'phone-compose');
     await phone.getByTestId('compose-send').click();
@@ -190,6 +192,7 @@ describe('the web continuity inbox, against the real backend', () => {
       expect(all.flatMap((m) => m.to).sort()).toEqual(['ben@contoso.test', 'bob@fabrikam.example']);
       expect(all[0]!.raw).toMatch(/filename=notes\.txt/);
     }, 30_000);
+    await phone.frameLocator('[data-testid="reading-body"]').getByText('Thanks, numbers look good.').waitFor();
     await look(phone, 'phone-sent');
   });
 
