@@ -1,7 +1,7 @@
 /**
- * Process entry: configuration (read once) → the start sequence of server/lifecycle.ts (database,
- * services, directory file and first admins, HTTP, SMTP, loops). Startup problems end in one clear
- * line and exit code 1; a signal or a crash runs the same sequence's stop, so the embedded database
+ * Process entry: configuration (read once) → the web pages when a clone has none built → the start
+ * sequence of server/lifecycle.ts (database, services, directory file, HTTP, SMTP, first admins,
+ * loops). Startup problems end in one clear line and exit code 1; a signal or a crash runs the same sequence's stop, so the embedded database
  * stops with us.
  */
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
 import type { Services } from './services';
 import { NO_ENGINES, startProtectionEngines, type ProtectionEngines } from './protection/engines';
+import { buildWeb, canBuild, missingPages, WebBuildError } from './http/web-build';
 
 class StartupError extends Error {}
 
@@ -66,13 +67,23 @@ async function openDatabase(config: Config, log: (line: string) => void): Promis
   }
 }
 
-/** The directory file into the database, and each tenant's first administrator when it has none. */
-async function seedFromDirectoryFile(services: Services, directoryDocs: DirectoryDocument[], config: Config, logger: Logger): Promise<void> {
+/** The directory file into the database (before traffic). */
+async function seedFromDirectoryFile(services: Services, directoryDocs: DirectoryDocument[], logger: Logger): Promise<void> {
   for (const doc of directoryDocs) {
     // A tenant connected to Entra ID reads its directory from Graph, not from the file.
     if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
     const counts = await services.directory.importDirectory(doc);
     logger.info({ tenant: doc.tenant.id, ...counts }, 'directory file loaded');
+  }
+}
+
+/**
+ * Each file tenant's first administrator when it has none. Runs once the ports are bound: a start
+ * that fails on a busy port must not use up the one-time password it would print.
+ */
+async function bootstrapAdmins(services: Services, directoryDocs: DirectoryDocument[], config: Config, logger: Logger): Promise<void> {
+  for (const doc of directoryDocs) {
+    if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
     const created = await services.admins.bootstrap(
       { id: doc.tenant.id, name: doc.tenant.name, domains: doc.tenant.domains.map((d) => d.toLowerCase()) },
       { email: config.adminEmail, password: config.adminPassword, onlyTenant: directoryDocs.length === 1 },
@@ -134,6 +145,14 @@ async function main(): Promise<void> {
   // until then messages are judged `unscanned` and the policies' scanner-down rule applies.
   let engines: ProtectionEngines = NO_ENGINES;
   try {
+    // A clone installed without its install scripts: build the pages now rather than serve none.
+    if (missingPages().length) {
+      if (canBuild()) {
+        await buildWeb((line) => console.log(line)).catch((err) => {
+          throw new StartupError(err instanceof WebBuildError ? err.message : String(err));
+        });
+      } else console.log(`Lifeboat web pages are not built (${missingPages().join(', ')} missing): run \`npm ci\` with dev dependencies.`);
+    }
     const running = await startLifeboat(
       {
         logger,
@@ -153,7 +172,8 @@ async function main(): Promise<void> {
           mail: { hostname: config.smtp.hostname },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
         },
-        seed: (services) => seedFromDirectoryFile(services, directoryDocs, config, logger),
+        seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
+        afterListen: (services) => bootstrapAdmins(services, directoryDocs, config, logger),
         app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
         http: { port: config.port, tls },
