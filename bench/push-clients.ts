@@ -9,6 +9,8 @@ import { io, type Socket } from 'socket.io-client';
 
 interface Start {
   url: string;
+  /** Several nodes: client i connects to urls[i % urls.length] (an even share each, as a balancer would). */
+  urls?: string[];
   tokens: string[];
   sourceAddresses: number;
 }
@@ -23,7 +25,7 @@ function note(kind: keyof typeof received, index: number): void {
   if (++r.count === sockets.length) process.send!({ type: kind, times: r.times });
 }
 
-async function connectAll({ url, tokens, sourceAddresses }: Start): Promise<void> {
+async function connectAll({ url, urls, tokens, sourceAddresses }: Start): Promise<void> {
   const batch = 200;
   for (let i = 0; i < tokens.length; i += batch) {
     await Promise.all(
@@ -31,7 +33,7 @@ async function connectAll({ url, tokens, sourceAddresses }: Start): Promise<void
         (token, j) =>
           new Promise<void>((resolve, reject) => {
             const index = i + j;
-            const socket = io(url, {
+            const socket = io(urls?.length ? urls[index % urls.length]! : url, {
               transports: ['websocket'],
               reconnection: false,
               auth: { token, lastSeq: 0 },

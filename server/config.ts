@@ -35,6 +35,8 @@ export interface Config {
   /** Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files). */
   smtp: { hostname: string; maxMessageBytes: number; tlsCertFile: string | undefined; tlsKeyFile: string | undefined };
   mongodbUri: string | undefined;
+  /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
+  redisUrl: string | undefined;
   dataDir: string;
   publicUrl: string;
   secret: string | undefined;
@@ -125,6 +127,11 @@ const httpUrl: Format<string> = (raw, variable) => {
   return raw.replace(/\/+$/, '');
 };
 
+const redisUrlFormat: Format<string> = (raw, variable) => {
+  if (!/^rediss?:\/\/\S+$/.test(raw)) throw new ConfigError(variable, `must be a redis:// or rediss:// URL, got "${raw}"`);
+  return raw;
+};
+
 const mongoUri: Format<string> = (raw, variable) => {
   if (!/^mongodb(\+srv)?:\/\/\S+$/.test(raw)) throw new ConfigError(variable, 'must be a mongodb:// or mongodb+srv:// connection string');
   return raw;
@@ -198,6 +205,12 @@ export const SETTINGS = {
     default: undefined,
     format: mongoUri,
     untrimmed: true,
+  }),
+  redisUrl: setting<string | undefined>({
+    variable: 'REDIS_URL',
+    doc: 'Redis for several nodes (Socket.IO rooms and cache invalidation); unset: one node.',
+    default: undefined,
+    format: redisUrlFormat,
   }),
   dataDir: setting({ variable: 'LIFEBOAT_DATA_DIR', doc: 'Data directory (embedded database, spool, secret, TLS).', default: './data', format: text }),
   publicUrl: setting<string | undefined>({
@@ -419,6 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtpPort,
     smtp,
     mongodbUri,
+    redisUrl: read(env, 'redisUrl'),
     dataDir,
     publicUrl,
     secret,

@@ -20,6 +20,7 @@ import { createReceiver } from './mail/receiver';
 import { attachPush, type Push } from './push/socket';
 import { pushContinuityChanges } from './push/wiring';
 import { createServices, syncIndexes, type ServiceOptions, type Services } from './services';
+import { connectCluster, type Cluster } from './cluster/redis';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -92,6 +93,8 @@ export interface LifeboatPlan {
   /** Receive through a spool in this directory, replaying what a crashed process left (see mail/spool.ts). */
   mailSpoolDir?: string;
   http?: { port: number; host?: string; tls: TlsSetup };
+  /** REDIS_URL: join the other nodes (shared Socket.IO rooms, cache drops on every node; server/cluster/redis.ts). */
+  redisUrl?: string;
   smtp?: { port: number; host?: string; hostname: string; maxMessageBytes: number; tlsCertFile?: string; tlsKeyFile?: string };
   /** Background loops to run; none when omitted (tests start the ones they need). */
   loops?: readonly Loop[];
@@ -130,14 +133,23 @@ export async function startLifeboat(plan: LifeboatPlan, lifecycle = new Lifecycl
   await lifecycle.started('services', () => stopServices(services, logger));
   // Unique indexes are what make claims safe: built before any traffic or loop.
   await syncIndexes(db.conn);
+  const cluster = plan.redisUrl ? await joinCluster(lifecycle, services, plan.redisUrl, logger) : undefined;
   await plan.seed?.(services);
   if (plan.mailSpoolDir) await openMailSpool(services, plan.mailSpoolDir, logger);
   const app = createApp({ conn: db.conn, services, logger, ...plan.app });
-  const http = plan.http ? await listenHttp(lifecycle, app, services, plan.http, logger) : null;
+  const http = plan.http ? await listenHttp(lifecycle, app, services, { ...plan.http, cluster }, logger) : null;
   const smtpPort = plan.smtp ? await listenSmtp(lifecycle, services, plan.smtp, logger) : null;
   await plan.afterListen?.(services);
   await startLoops(lifecycle, services, plan.loops ?? [], logger);
   return { conn: db.conn, services, app, http, smtpPort, lifecycle };
+}
+
+/** Several nodes: caches dropped on one are dropped on all, and sockets share rooms (cluster/redis.ts). */
+async function joinCluster(lifecycle: Lifecycle, services: Services, url: string, logger: Logger): Promise<Cluster> {
+  const cluster = await connectCluster(url, logger);
+  await lifecycle.started('cluster', () => cluster.close());
+  services.reactions.useCluster(cluster.invalidation);
+  return cluster;
 }
 
 /** Replays the spool and routes whatever was stored but not routed before a crash. */
@@ -152,7 +164,7 @@ export async function listenHttp(
   lifecycle: Lifecycle,
   app: Express,
   services: Services,
-  options: { port: number; host?: string; tls: TlsSetup },
+  options: { port: number; host?: string; tls: TlsSetup; cluster?: Cluster },
   logger: Logger,
 ): Promise<{ server: Server; push: Push; port: number }> {
   const server = await new Promise<Server>((resolve, reject) => {
@@ -160,7 +172,14 @@ export async function listenHttp(
     s.once('error', reject);
     s.listen(options.port, options.host, () => resolve(s));
   }).catch(portInUse('http', options.port));
-  const push = attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, receipts: services.receipts, logger });
+  const push = attachPush(server, {
+    userAuth: services.userAuth,
+    auth: services.auth,
+    status: services.status,
+    receipts: services.receipts,
+    logger,
+    cluster: options.cluster,
+  });
   await lifecycle.started('http', async () => {
     server.closeAllConnections();
     await push.close(); // closes the HTTP server too

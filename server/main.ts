@@ -19,6 +19,7 @@ import { resolveSecret } from './secrets/secret';
 import type { Services } from './services';
 import { NO_ENGINES, startProtectionEngines, type ProtectionEngines } from './protection/engines';
 import { buildWeb, canBuild, missingPages, WebBuildError } from './http/web-build';
+import { ClusterStartError } from './cluster/redis';
 
 class StartupError extends Error {}
 
@@ -185,6 +186,7 @@ async function main(): Promise<void> {
           tlsKeyFile: config.smtp.tlsKeyFile,
         },
         loops: ALL_LOOPS,
+        redisUrl: config.redisUrl,
       },
       lifecycle,
     );
@@ -204,6 +206,8 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof StartupError) {
       console.error(`Lifeboat cannot start: ${err.message}`);
+    } else if (err instanceof ClusterStartError) {
+      console.error(`Lifeboat cannot start: ${err.message}. Fix REDIS_URL, or unset it to run one node.`);
     } else if (err instanceof PortInUseError) {
       const [what, variable] = err.listener === 'smtp' ? ['SMTP port', 'SMTP_PORT'] : ['port', 'PORT'];
       console.error(`Lifeboat cannot start: ${what} ${err.port} is in use. Set ${variable} to a free port.`);

@@ -205,7 +205,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
   );
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
-  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor });
+  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections });
   return {
     reactions,
     tenants,

@@ -119,6 +119,10 @@ export function createMailService(options: MailOptions) {
       lookups.forgetEvents(event.tenantId);
       void holds.reconcile(event.tenantId);
     },
+    /** A tenant's events changed (here or on another node): the next look reads them again. */
+    forgetEvents(tenantId: string): void {
+      lookups.forgetEvents(tenantId);
+    },
     /** A directory changed: a user or group added to (or removed from) it is seen at once. */
     onDirectoryChange(): void {
       lookups.forgetAll();

@@ -14,6 +14,12 @@ import type { MonitorContext } from './context';
 export function createMonitorAddresses(ctx: MonitorContext) {
   const { models, logger } = ctx;
   const addressBook = createAddressBook(() => models.addresses.find({}, { _id: 1, tenantId: 1 }).lean());
+  const listeners: ((tenantId: string) => void)[] = [];
+  /** This process changed an address: the book is read again here, and the reaction tells the other nodes. */
+  const changed = (tenantId: string) => {
+    addressBook.forget();
+    for (const listener of listeners) listener(tenantId);
+  };
 
   const interceptor: MailInterceptor = {
     claims: (address) => addressBook.tenantOf(address),
@@ -34,7 +40,7 @@ export function createMonitorAddresses(ctx: MonitorContext) {
     /** Claims the address for the monitor (already its own: nothing to do; another monitor's: 422 naming `address`). */
     async claim(tenantId: string, monitorId: string, address: string): Promise<void> {
       if (await claimByInsert(models.addresses, { _id: address, tenantId, monitorId })) {
-        addressBook.forget();
+        changed(tenantId);
         return;
       }
       const existing = await models.addresses.findById(address).lean();
@@ -42,8 +48,17 @@ export function createMonitorAddresses(ctx: MonitorContext) {
     },
 
     async release(filter: { _id: string; monitorId?: string }): Promise<void> {
+      const row = await models.addresses.findById(filter._id, { tenantId: 1 }).lean();
       await models.addresses.deleteOne(filter);
-      addressBook.forget();
+      if (row) changed(row.tenantId);
+      else addressBook.forget();
     },
+
+    /** Told after this process claimed or released an address (reactions: `monitor:addresses-changed`). */
+    onChanged(listener: (tenantId: string) => void): void {
+      listeners.push(listener);
+    },
+    /** Another node changed an address: the book is read again at the next question. */
+    forget: () => addressBook.forget(),
   };
 }

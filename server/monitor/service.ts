@@ -68,6 +68,10 @@ export function createMonitorService(options: MonitorOptions) {
   return {
     /** Offered to mail by reactions/wiring.ts (the `mail:intercept` hook). */
     interceptor: addresses.interceptor,
+    /** Told after this process claimed or released a monitor address (wired to `monitor:addresses-changed`). */
+    onAddressesChanged: addresses.onChanged,
+    /** The address book is read again at the next question (`monitor:addresses-changed` on any node). */
+    forgetAddresses: addresses.forget,
     runWindow: window.runWindow,
     tick: loop.tick,
     sweep: loop.sweep,

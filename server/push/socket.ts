@@ -4,6 +4,12 @@
  * client can never ask to join one. Every status change reaches a user as `continuity:status`
  * with a growing `seq`; a (re)connecting client sends its last `seq` and gets the current state
  * when the server is past it, so no banner is missed while it was away.
+ *
+ * Several nodes (a cluster: REDIS_URL): rooms are shared through the Redis adapter, so admin updates
+ * reach every node's sockets as they are. A continuity push is computed per socket, so the node that
+ * recorded the seq emits to its own sockets and tells the others (`NODE_PUSHED`), which compute the same
+ * seq's statuses for theirs. A node that was cut from Redis re-pushes, when it is back, every tenant whose
+ * seq moved meanwhile.
  */
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -13,6 +19,7 @@ import { Server, type Socket } from 'socket.io';
 import type { AdminIdentity } from '../auth/identity';
 import { SESSION_COOKIE } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
+import type { Cluster } from '../cluster/redis';
 import type { UserIdentity } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 import type { ReceiptService } from './receipts';
@@ -22,6 +29,12 @@ export const STATUS_EVENT = 'continuity:status';
 /** The pane's receipt of an active status: `{ seq, eventIds, client? }`, answered through the ack with `{ accepted }`. */
 export const SEEN_EVENT = 'continuity:seen';
 export const ADMIN_CHANGE_EVENT = 'continuity:changed';
+
+/** Between nodes: a node recorded `seq` for the tenant and pushed it to its own sockets; push it to yours. */
+export const NODE_PUSHED = 'lifeboat:continuity-pushed';
+interface NodeEvents {
+  [NODE_PUSHED]: (message: { tenantId: string; seq: number; reason: string }) => void;
+}
 
 interface SocketData {
   user?: UserIdentity;
@@ -44,12 +57,20 @@ function sameOrigin(origin: string | undefined, host: string | undefined): boole
 
 export function attachPush(
   server: HttpServer | HttpsServer,
-  deps: { userAuth: UserAuthService; auth: AuthService; status: StatusService; logger: Logger; receipts?: ReceiptService },
+  deps: {
+    userAuth: UserAuthService;
+    auth: AuthService;
+    status: StatusService;
+    logger: Logger;
+    receipts?: ReceiptService;
+    cluster?: Pick<Cluster, 'socketAdapter' | 'onReconnect'>;
+  },
 ) {
   const { userAuth, auth, status } = deps;
   const log = deps.logger.child({ component: 'push' });
-  const io = new Server<Record<string, never>, Record<string, never>, Record<string, never>, SocketData>(server, {
+  const io = new Server<Record<string, never>, Record<string, never>, NodeEvents, SocketData>(server, {
     serveClient: false,
+    ...(deps.cluster ? { adapter: deps.cluster.socketAdapter() } : {}),
     allowRequest: (req, callback) => callback(null, sameOrigin(req.headers.origin, req.headers.host)),
   });
 
@@ -107,6 +128,7 @@ export function attachPush(
     const lastSeq = Number(socket.handshake.auth?.lastSeq);
     try {
       const current = await status.forUser(user.tenantId, user.userId);
+      pushedUpTo(user.tenantId, current.seq);
       if (!(Number.isFinite(lastSeq) && lastSeq >= current.seq)) socket.emit(STATUS_EVENT, current);
     } catch (err) {
       log.error({ err }, 'could not send the status on connect');
@@ -115,6 +137,16 @@ export function attachPush(
 
   // Changes of one tenant are pushed one after another, so a later seq is never sent before an earlier one.
   const queues = new Map<string, Promise<void>>();
+  const enqueue = (tenantId: string, work: () => Promise<void>): Promise<void> => {
+    const run = (queues.get(tenantId) ?? Promise.resolve()).then(work).catch((err) => log.error({ err, tenantId }, 'push failed'));
+    queues.set(tenantId, run);
+    return run;
+  };
+  /** Per tenant, the highest seq this node's sockets were given (by a push or on connecting). */
+  const pushed = new Map<string, number>();
+  const pushedUpTo = (tenantId: string, seq: number) => {
+    if (seq > (pushed.get(tenantId) ?? -1)) pushed.set(tenantId, seq);
+  };
 
   // A tenant's user sockets grouped by the events covering their users, kept while neither the
   // sockets (generation: bumped by every connect and disconnect) nor the coverage changed. A
@@ -164,6 +196,35 @@ export function attachPush(
     return grouping;
   }
 
+  /** The statuses of `seq` to this node's own sockets (rooms: `io.local`), grouped by coverage; returns the groups' sizes. */
+  function emitLocally(tenantId: string, view: StatusView, seq: number): Map<string, number> {
+    const { counts, largest, others } = groupSockets(tenantId, view);
+    if (counts.size) {
+      const room = io.local.to(tenantRoom(tenantId));
+      (others.size ? room.except([...others.values()].flat()) : room).emit(STATUS_EVENT, view.statusOfKey(largest));
+      for (const [key, group] of others) io.local.to(group).emit(STATUS_EVENT, view.statusOfKey(key));
+    }
+    pushedUpTo(tenantId, seq);
+    return counts;
+  }
+
+  /** Another node recorded `seq` (or this one missed it while cut from Redis): this node's sockets get it. */
+  async function pushRecorded(tenantId: string, seq: number, reason: string): Promise<void> {
+    if ((pushed.get(tenantId) ?? -1) >= seq) return;
+    const view = await status.viewAtLeast(tenantId, seq);
+    const counts = emitLocally(tenantId, view, seq);
+    log.debug({ tenantId, seq, reason, sockets: [...counts.values()].reduce((n, c) => n + c, 0) }, 'continuity status pushed for another node');
+  }
+
+  if (deps.cluster) {
+    io.on(NODE_PUSHED, ({ tenantId, seq, reason }) => void enqueue(tenantId, () => pushRecorded(tenantId, seq, reason)));
+    deps.cluster.onReconnect(() => {
+      for (const tenantId of pushed.keys()) {
+        void enqueue(tenantId, async () => pushRecorded(tenantId, (await status.epoch(tenantId)).seq, 'caught up after Redis came back'));
+      }
+    });
+  }
+
   async function pushTenant(tenantId: string, reason: string): Promise<void> {
     const started = performance.now();
     const seq = await status.bump(tenantId, reason);
@@ -171,14 +232,11 @@ export function attachPush(
     const view = await status.view(tenantId);
     const viewed = performance.now();
     // From here on nothing awaits: the sockets we group are exactly the sockets we emit to.
-    const { counts, largest, others } = groupSockets(tenantId, view);
+    const counts = emitLocally(tenantId, view, seq);
     const computed = performance.now();
-    if (counts.size) {
-      const room = io.to(tenantRoom(tenantId));
-      (others.size ? room.except([...others.values()].flat()) : room).emit(STATUS_EVENT, view.statusOfKey(largest));
-      for (const [key, group] of others) io.to(group).emit(STATUS_EVENT, view.statusOfKey(key));
-    }
+    // Through the adapter: every node's admin pages, and every other node pushes to its own sockets.
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
+    if (deps.cluster) io.serverSideEmit(NODE_PUSHED, { tenantId, seq, reason });
     const ms = (a: number, b: number) => Math.round(b - a);
     log.info(
       {
@@ -197,11 +255,7 @@ export function attachPush(
     io,
     /** Something that may change users' status happened in this tenant: record it and push. */
     tenantChanged(tenantId: string, reason: string): Promise<void> {
-      const run = (queues.get(tenantId) ?? Promise.resolve())
-        .then(() => pushTenant(tenantId, reason))
-        .catch((err) => log.error({ err, tenantId }, 'push failed'));
-      queues.set(tenantId, run);
-      return run;
+      return enqueue(tenantId, () => pushTenant(tenantId, reason));
     },
     /** A transition's statuses were prepared (status.prepare): group the tenant's sockets for it now. */
     async prepare(tenantId: string): Promise<void> {

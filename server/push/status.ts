@@ -164,6 +164,23 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
       await snapshot;
     },
 
+    /** The tenant's events or directory changed (here or on another node): nothing cached for it is used again. */
+    forget(tenantId: string): void {
+      prepared.delete(tenantId);
+      snapshots.delete(tenantId);
+    },
+
+    /**
+     * The tenant's statuses at `seq` or later: another node recorded `seq` and asked this one to push
+     * it to its own sockets, so a snapshot cached here before that is not used.
+     */
+    async viewAtLeast(tenantId: string, seq: number): Promise<StatusView> {
+      const snap = await snapshot(tenantId);
+      if (snap.seq >= seq) return viewOf(snap);
+      snapshots.delete(tenantId);
+      return viewOf(await snapshot(tenantId));
+    },
+
     /** Something a prepared snapshot was computed from changed (an event, the directory): forget it. */
     forgetPrepared(tenantId: string): void {
       prepared.delete(tenantId);

@@ -19,6 +19,12 @@
  * A DIRECTORY import drops mail's recipient caches, then re-pushes statuses (a failure fails the import).
  * Mail to a monitor's own address is handed to the monitor (the `mail:intercept` hook, at the end).
  *
+ * EVERY NODE: a listener marked `everyNode` only drops this process's in-memory caches. When a reaction
+ * happens on one node, those listeners run there in order with the others, and the reaction's tenant is
+ * published to the other nodes (REDIS_URL, ../cluster/), which run the `everyNode` listeners only: the
+ * side effects that must happen once (pushes, holding mail, SMS, waking the scheduler) never run twice.
+ * Monitor address and Entra connection changes are reactions for that reason alone.
+ *
  * Not reactions (direct calls through an owner's interface, composed in server/services.ts): reports ask
  * the monitor for a detection, the monitor sends alerts through notify, the Entra sync materializes the
  * directory (one capability).
@@ -38,6 +44,12 @@ export interface ReactionPayloads {
   'event:changed': { event: EventRecord };
   'directory:changed': { tenantId: string };
   'directory:sync-progress': { tenantId: string };
+  'monitor:addresses-changed': { tenantId: string };
+  'entra:connection-changed': { tenantId: string };
+}
+/** What an `everyNode` listener is told, on the node of the change and on every other node. */
+export interface CacheScope {
+  tenantId: string;
 }
 export type ReactionName = keyof ReactionPayloads;
 
@@ -55,6 +67,8 @@ export type Dispatch = 'in-order, continue' | 'in-order, stop' | 'detached';
 export interface ListenerSpec {
   name: string;
   does: string;
+  /** Drops this process's caches only: replayed on every other node (see the header). */
+  everyNode?: true;
 }
 export interface ReactionSpec {
   emittedBy: string;
@@ -87,6 +101,8 @@ export const REACTIONS = {
     dispatch: 'detached',
     listeners: [
       { name: 'scheduler.wake', does: 'the scheduler looks again now (a start or end may have moved)' },
+      { name: 'status.caches', does: "the tenant's cached and prepared status snapshots are dropped", everyNode: true },
+      { name: 'mail.caches', does: "mail's cached copy of the tenant's events is dropped", everyNode: true },
       { name: 'mail.hold-release', does: "the tenant's cached events are dropped; queued and held mail are re-checked" },
       { name: 'notify.event-sms', does: 'the event-SMS loop looks again now' },
       { name: 'push.status', does: 'prepared statuses are dropped, the next transition is prepared ahead, visible edits are pushed' },
@@ -96,7 +112,8 @@ export const REACTIONS = {
     emittedBy: "directory/service.ts: a tenant's users or groups were imported or materialized (the import waits)",
     dispatch: 'in-order, stop',
     listeners: [
-      { name: 'mail.caches', does: 'recipient and membership caches are dropped (a new user or group is seen at once)' },
+      { name: 'mail.caches', does: 'recipient and membership caches are dropped (a new user or group is seen at once)', everyNode: true },
+      { name: 'status.caches', does: "the tenant's cached and prepared status snapshots are dropped", everyNode: true },
       { name: 'push.status', does: "prepared statuses are dropped; the tenant's users get their status again" },
     ],
   },
@@ -105,9 +122,27 @@ export const REACTIONS = {
     dispatch: 'detached',
     listeners: [{ name: 'push.admins', does: "the sync status is pushed to the tenant's admins' pages" }],
   },
+  'monitor:addresses-changed': {
+    emittedBy: 'monitor/addresses.ts: a monitor claimed or released one of its own addresses',
+    dispatch: 'in-order, continue',
+    listeners: [{ name: 'monitor.address-book', does: 'the address book mail asks at RCPT TO is read again', everyNode: true }],
+  },
+  'entra:connection-changed': {
+    emittedBy: "directory/graph/connection.ts: a tenant's Entra connection was created, changed or removed",
+    dispatch: 'in-order, continue',
+    listeners: [
+      { name: 'directory.connection-state', does: 'whether the tenant reads its synced directory or its file is asked again', everyNode: true },
+      { name: 'mail.caches', does: 'recipient and membership caches are dropped (the directory read may have switched)', everyNode: true },
+    ],
+  },
 } as const satisfies Record<ReactionName, ReactionSpec>;
 
-export type ListenerName<N extends ReactionName> = (typeof REACTIONS)[N]['listeners'][number]['name'];
+type ListenerOf<N extends ReactionName> = (typeof REACTIONS)[N]['listeners'][number];
+/** Listeners that run once, on the node where the reaction happened. */
+export type ListenerName<N extends ReactionName> = Exclude<ListenerOf<N>, { everyNode: true }>['name'];
+/** Listeners that drop caches on every node (see the header). */
+export type CacheDropName<N extends ReactionName> = Extract<ListenerOf<N>, { everyNode: true }>['name'];
+export type CacheDrop = (scope: CacheScope) => void;
 export type ReactionListener<N extends ReactionName> = (payload: ReactionPayloads[N]) => Promise<void> | void;
 
 /**

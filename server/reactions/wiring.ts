@@ -6,6 +6,7 @@
  */
 import type { DirectoryService } from '../directory/service';
 import type { DirectorySync } from '../directory/graph/sync';
+import type { Entra } from '../directory/graph/index';
 import type { Scheduler } from '../events/scheduler';
 import type { EventService } from '../events/service';
 import { eventStatus } from '../events/service';
@@ -30,6 +31,8 @@ export function wireServices(
     mail: MailService;
     notify: NotifyService;
     monitor: MonitorService;
+    status: StatusService;
+    connections: Entra['connections'];
   },
 ): void {
   // Emitters → the bus.
@@ -37,6 +40,8 @@ export function wireServices(
   s.events.onEventChanged((event) => void reactions.emit('event:changed', { event }));
   s.directory.onDirectoryChanged((tenantId) => reactions.emit('directory:changed', { tenantId }));
   s.sync.onProgress((tenantId) => void reactions.emit('directory:sync-progress', { tenantId }));
+  s.monitor.onAddressesChanged((tenantId) => void reactions.emit('monitor:addresses-changed', { tenantId }));
+  s.connections.onChanged((tenantId) => void reactions.emit('entra:connection-changed', { tenantId }));
 
   // Listeners (push's are in wirePush).
   for (const name of ['event:started', 'event:ended'] as const) {
@@ -44,9 +49,15 @@ export function wireServices(
     reactions.on(name, 'notify.event-sms', () => s.notify.eventSms.wake());
   }
   reactions.on('event:changed', 'scheduler.wake', () => s.scheduler.wake());
+  reactions.drop('event:changed', 'status.caches', ({ tenantId }) => s.status.forget(tenantId));
+  reactions.drop('event:changed', 'mail.caches', ({ tenantId }) => s.mail.forgetEvents(tenantId));
   reactions.on('event:changed', 'mail.hold-release', ({ event }) => s.mail.onEventChange(event));
   reactions.on('event:changed', 'notify.event-sms', () => s.notify.eventSms.wake());
-  reactions.on('directory:changed', 'mail.caches', () => s.mail.onDirectoryChange());
+  reactions.drop('directory:changed', 'mail.caches', () => s.mail.onDirectoryChange());
+  reactions.drop('directory:changed', 'status.caches', ({ tenantId }) => s.status.forget(tenantId));
+  reactions.drop('monitor:addresses-changed', 'monitor.address-book', () => s.monitor.forgetAddresses());
+  reactions.drop('entra:connection-changed', 'directory.connection-state', ({ tenantId }) => s.connections.forget(tenantId));
+  reactions.drop('entra:connection-changed', 'mail.caches', () => s.mail.onDirectoryChange());
 
   // Hooks.
   for (const interceptor of reactions.providers('mail:intercept', { 'monitor.probe-replies': s.monitor.interceptor })) s.mail.intercept(interceptor);

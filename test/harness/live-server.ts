@@ -1,6 +1,7 @@
 /** The test's Lifeboat on a real loopback port, with Socket.IO push and a running scheduler. */
 import { io as connect, type Socket } from 'socket.io-client';
 import { createLogger } from '../../server/log';
+import type { Cluster } from '../../server/cluster/redis';
 import { Lifecycle, listenHttp, startLoops } from '../../server/lifecycle';
 import { STATUS_EVENT, type Push } from '../../server/push/socket';
 import type { ContinuityStatus } from '../../server/push/status';
@@ -12,11 +13,12 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
-export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveServer> {
+/** `cluster`: this server is one of several nodes joined through Redis (server/cluster/redis.ts), as main.ts joins them. */
+export async function startLiveServer(ctx: LifeboatTestContext, options: { cluster?: Cluster } = {}): Promise<LiveServer> {
   // The server's own steps (server/lifecycle.ts): HTTP with push, then the event scheduler; close() stops them in reverse.
   const logger = createLogger('silent');
   const lifecycle = new Lifecycle(logger);
-  const http = await listenHttp(lifecycle, ctx.app, ctx.services, { port: 0, host: '127.0.0.1', tls: { kind: 'none' } }, logger);
+  const http = await listenHttp(lifecycle, ctx.app, ctx.services, { port: 0, host: '127.0.0.1', tls: { kind: 'none' }, cluster: options.cluster }, logger);
   await startLoops(lifecycle, ctx.services, ['eventScheduler'], logger);
   return {
     url: `http://127.0.0.1:${http.port}`,
@@ -26,9 +28,9 @@ export async function startLiveServer(ctx: LifeboatTestContext): Promise<LiveSer
 }
 
 /** A socket like the pane's: sends its token and last seq on every (re)connect, keeps what it receives. */
-export function statusClient(url: string, token: string | (() => string), options: { reconnection?: boolean } = {}) {
+export function statusClient(url: string, token: string | (() => string), options: { reconnection?: boolean; lastSeq?: number } = {}) {
   const received: ContinuityStatus[] = [];
-  let lastSeq: number | undefined;
+  let lastSeq: number | undefined = options.lastSeq;
   const socket: Socket = connect(url, {
     transports: ['websocket'],
     reconnection: options.reconnection ?? false,

@@ -69,7 +69,7 @@ describe('the reaction bus', () => {
   it('in order, stop: a failure is logged, later listeners do not run and the emitter gets the error', async () => {
     const { reactions, failures } = bus();
     const ran: string[] = [];
-    reactions.on('directory:changed', 'mail.caches', () => {
+    reactions.drop('directory:changed', 'mail.caches', () => {
       throw new Error('caches');
     });
     reactions.on('directory:changed', 'push.status', () => void ran.push('push'));

@@ -84,6 +84,11 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
   const sealContext = (tenantId: string) => `entra-connection:${tenantId}`;
   /** Per tenant: connected or not, and until when that answer is reused (every directory call asks). */
   const connectedCache = new Map<string, { connected: boolean; until: number }>();
+  const listeners: ((tenantId: string) => void)[] = [];
+  const changed = (tenantId: string) => {
+    connectedCache.delete(tenantId);
+    for (const listener of listeners) listener(tenantId);
+  };
 
   return {
     async get(tenantId: string): Promise<ConnectionView | null> {
@@ -95,6 +100,15 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
     async tenantOfEntraTenant(entraTenantId: string): Promise<string | null> {
       const record = await connections.findOne({ entraTenantId: entraTenantId.toLowerCase() }, { _id: 1 }).lean();
       return record?._id ?? null;
+    },
+
+    /** Told after this process created, changed or removed a connection (wired to `entra:connection-changed`). */
+    onChanged(listener: (tenantId: string) => void): void {
+      listeners.push(listener);
+    },
+    /** Another node changed the tenant's connection: whether it is connected is read again. */
+    forget(tenantId: string): void {
+      connectedCache.delete(tenantId);
     },
 
     async isConnected(tenantId: string): Promise<boolean> {
@@ -144,7 +158,7 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
         throw new ConnectionInputError([{ path: 'clientSecret', message: 'a new connection needs a client secret or a certificate' }]);
       }
       const after = await connections.findOneAndUpdate({ _id: tenantId }, { $set: update }, { upsert: true, returnDocument: 'after' }).lean();
-      connectedCache.delete(tenantId);
+      changed(tenantId);
       return {
         before: existing ? toView(existing) : null,
         after: toView(after!),
@@ -155,7 +169,7 @@ export function createConnectionService(deps: { connections: EntraConnectionMode
     async remove(tenantId: string): Promise<ConnectionView | null> {
       const existing = await connections.findById(tenantId).lean();
       if (existing) await connections.deleteOne({ _id: tenantId });
-      connectedCache.delete(tenantId);
+      changed(tenantId);
       return existing ? toView(existing) : null;
     },
 
