@@ -154,7 +154,7 @@ async function main(): Promise<void> {
         });
       } else console.log(`Lifeboat web pages are not built (${missingPages().join(', ')} missing): run \`npm ci\` with dev dependencies.`);
     }
-    const running = await startLifeboat(
+    await startLifeboat(
       {
         logger,
         openDatabase: async () => {
@@ -174,7 +174,13 @@ async function main(): Promise<void> {
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
-        afterListen: (services) => bootstrapAdmins(services, directoryDocs, config, logger),
+        afterListen: async (services, ports) => {
+          logger.info({ smtpPort: ports.smtp }, 'SMTP receiver listening');
+          console.log(`Lifeboat SMTP receiver on port ${ports.smtp}`);
+          logger.info({ port: ports.http, embeddedDatabase: embedded }, 'listening');
+          console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${ports.http}`);
+          await bootstrapAdmins(services, directoryDocs, config, logger);
+        },
         app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
         http: { port: config.port, tls },
@@ -199,10 +205,6 @@ async function main(): Promise<void> {
       },
       (err) => logger.error({ err }, 'protection engines did not start'),
     );
-    logger.info({ smtpPort: running.smtpPort }, 'SMTP receiver listening');
-    console.log(`Lifeboat SMTP receiver on port ${running.smtpPort}`);
-    logger.info({ port: running.http?.port, embeddedDatabase: embedded }, 'listening');
-    console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${running.http?.port}`);
   } catch (err) {
     if (err instanceof StartupError) {
       console.error(`Lifeboat cannot start: ${err.message}`);
