@@ -177,9 +177,10 @@ async function main(): Promise<void> {
         afterListen: async (services, ports) => {
           logger.info({ smtpPort: ports.smtp }, 'SMTP receiver listening');
           console.log(`Lifeboat SMTP receiver on port ${ports.smtp}`);
+          // Before the "listening" line: whoever waits for it (the tests) finds the one-time password printed.
+          await bootstrapAdmins(services, directoryDocs, config, logger);
           logger.info({ port: ports.http, embeddedDatabase: embedded }, 'listening');
           console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${ports.http}`);
-          await bootstrapAdmins(services, directoryDocs, config, logger);
         },
         app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
