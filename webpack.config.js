@@ -52,10 +52,13 @@ module.exports = (_env, argv) => {
       // names this file (JSRuntime.Url), so it has a stable name without a content hash.
       launchevent: './addin/commands/commands.ts',
       admin: './addin/admin/index.tsx',
+      // The web continuity inbox at / and its service worker (a stable name: the browser re-checks /sw.js).
+      inbox: './addin/inbox/index.tsx',
+      sw: './addin/inbox/sw.ts',
     },
     output: {
       path: path.resolve(__dirname, 'server/public/build'),
-      filename: (data) => (data.chunk && data.chunk.name === 'launchevent' ? '[name].js' : '[name].[contenthash:8].js'),
+      filename: (data) => (data.chunk && ['launchevent', 'sw'].includes(data.chunk.name) ? '[name].js' : '[name].[contenthash:8].js'),
       chunkFilename: '[name].[contenthash:8].js',
       publicPath: '/addin/',
       clean: true,
@@ -72,6 +75,17 @@ module.exports = (_env, argv) => {
         chunks: ['admin'],
         publicPath: '/admin/',
         templateContent: page('Lifeboat admin', '<div id="root"></div>', false),
+      }),
+      // The continuity inbox is served at / (server/inbox/routes.ts), its bundles under /inbox/.
+      new HtmlWebpackPlugin({
+        filename: 'inbox.html',
+        chunks: ['inbox'],
+        publicPath: '/inbox/',
+        templateContent: page('Lifeboat', '<div id="root"></div>', false).replace(
+          '</head>',
+          '<link rel="manifest" href="/manifest.webmanifest"><meta name="theme-color" content="#0f6cbd">' +
+            '<link rel="apple-touch-icon" href="/addin/assets/icon-192.png"></head>',
+        ),
       }),
       new CopyWebpackPlugin({ patterns: [{ from: 'addin/assets/*.png', to: 'assets/[name][ext]' }] }),
     ],

@@ -7,6 +7,9 @@ import { pinoHttp } from 'pino-http';
 import { addinRoutes } from './addin/routes';
 import type { AddinClientConfig, DnsConfig } from './config';
 import { adminRoutes } from './admin/routes';
+import { inboxRoutes, pageNotFound } from './inbox/routes';
+import { peopleRoutes } from './inbox/people-routes';
+import { endUserAccessRoutes } from './inbox/access-routes';
 import { auditRoutes } from './audit/routes';
 import { authRoutes } from './auth/routes';
 import { pingDatabase } from './db/connection';
@@ -125,8 +128,11 @@ export function createApp(options: AppOptions): Express {
   app.use(statusRoutes({ userAuth: services.userAuth, status: services.status, receipts: services.receipts }));
   app.use(clientRoutes({ auth: services.auth, userAuth: services.userAuth, clients: services.clients }));
 
+  // Which users may use the end-user mail tools (a tenant setting): checked before the mail routes.
+  app.use(endUserAccessRoutes({ auth: services.auth, userAuth: services.userAuth, access: services.endUserAccess }));
   app.use(mailRoutes({ auth: services.auth, userAuth: services.userAuth, mail: services.mail }));
   app.use(mailQueueRoutes({ auth: services.auth, queue: services.mailQueue }));
+  app.use(peopleRoutes({ userAuth: services.userAuth, directory: services.directory }));
   app.use(monitorRoutes({ auth: services.auth, monitor: services.monitor }));
   app.use(portalRoutes({ portal: services.portal }));
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
@@ -139,7 +145,9 @@ export function createApp(options: AppOptions): Express {
   app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));
   app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
   app.use(adminRoutes());
+  app.use(inboxRoutes());
 
+  app.use(pageNotFound);
   app.use(unknownRoute);
   app.use(problemHandler);
   return app;

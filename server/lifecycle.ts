@@ -2,7 +2,7 @@
  * The one start/stop sequence of a running Lifeboat, used by server/main.ts and by the tests'
  * servers (test/harness/context.ts, live-server.ts) alike:
  *
- *   database → services → indexes → seed → mail spool → HTTP (+ push) → SMTP → loops
+ *   database → services → indexes → seed → mail spool → HTTP (+ push) → SMTP → after-listen → loops
  *
  * Each step that needs undoing records its named stop in a Lifecycle; stop() runs them in reverse
  * (listeners first, the database last), logs a failing step and goes on, so the embedded database
@@ -85,8 +85,13 @@ export interface LifeboatPlan {
   logger: Logger;
   openDatabase: () => Promise<OpenDatabase>;
   services: ServiceOptions;
-  /** Writes what must exist before traffic (main: the directory file and first admins; tests: their directories). */
+  /** Writes what must exist before traffic (main: the directory file; tests: their directories). */
   seed?: (services: Services) => Promise<void>;
+  /**
+   * Runs once HTTP and SMTP listen, with their ports (main: says where it listens, then creates the first
+   * admins, whose one-time password a failed bind must not use up).
+   */
+  afterListen?: (services: Services, ports: { http: number | null; smtp: number | null }) => Promise<void>;
   app: Omit<AppOptions, 'conn' | 'services' | 'logger'>;
   /** Receive through a spool in this directory, replaying what a crashed process left (see mail/spool.ts). */
   mailSpoolDir?: string;
@@ -138,6 +143,7 @@ export async function startLifeboat(plan: LifeboatPlan, lifecycle = new Lifecycl
   const app = createApp({ conn: db.conn, services, logger, ...plan.app });
   const http = plan.http ? await listenHttp(lifecycle, app, services, { ...plan.http, cluster }, logger) : null;
   const smtpPort = plan.smtp ? await listenSmtp(lifecycle, services, plan.smtp, logger) : null;
+  await plan.afterListen?.(services, { http: http?.port ?? null, smtp: smtpPort });
   await startLoops(lifecycle, services, plan.loops ?? [], logger);
   return { conn: db.conn, services, app, http, smtpPort, lifecycle };
 }

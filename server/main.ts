@@ -1,7 +1,7 @@
 /**
- * Process entry: configuration (read once) → the start sequence of server/lifecycle.ts (database,
- * services, directory file and first admins, HTTP, SMTP, loops). Startup problems end in one clear
- * line and exit code 1; a signal or a crash runs the same sequence's stop, so the embedded database
+ * Process entry: configuration (read once) → the web pages when a clone has none built → the start
+ * sequence of server/lifecycle.ts (database, services, directory file, HTTP, SMTP, first admins,
+ * loops). Startup problems end in one clear line and exit code 1; a signal or a crash runs the same sequence's stop, so the embedded database
  * stops with us.
  */
 import path from 'node:path';
@@ -18,6 +18,7 @@ import { createLogger } from './log';
 import { resolveSecret } from './secrets/secret';
 import type { Services } from './services';
 import { NO_ENGINES, startProtectionEngines, type ProtectionEngines } from './protection/engines';
+import { buildWeb, canBuild, missingPages, WebBuildError } from './http/web-build';
 import { ClusterStartError } from './cluster/redis';
 
 class StartupError extends Error {}
@@ -67,13 +68,23 @@ async function openDatabase(config: Config, log: (line: string) => void): Promis
   }
 }
 
-/** The directory file into the database, and each tenant's first administrator when it has none. */
-async function seedFromDirectoryFile(services: Services, directoryDocs: DirectoryDocument[], config: Config, logger: Logger): Promise<void> {
+/** The directory file into the database (before traffic). */
+async function seedFromDirectoryFile(services: Services, directoryDocs: DirectoryDocument[], logger: Logger): Promise<void> {
   for (const doc of directoryDocs) {
     // A tenant connected to Entra ID reads its directory from Graph, not from the file.
     if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
     const counts = await services.directory.importDirectory(doc);
     logger.info({ tenant: doc.tenant.id, ...counts }, 'directory file loaded');
+  }
+}
+
+/**
+ * Each file tenant's first administrator when it has none. Runs once the ports are bound: a start
+ * that fails on a busy port must not use up the one-time password it would print.
+ */
+async function bootstrapAdmins(services: Services, directoryDocs: DirectoryDocument[], config: Config, logger: Logger): Promise<void> {
+  for (const doc of directoryDocs) {
+    if (await services.entra.connections.isConnected(doc.tenant.id)) continue;
     const created = await services.admins.bootstrap(
       { id: doc.tenant.id, name: doc.tenant.name, domains: doc.tenant.domains.map((d) => d.toLowerCase()) },
       { email: config.adminEmail, password: config.adminPassword, onlyTenant: directoryDocs.length === 1 },
@@ -135,7 +146,15 @@ async function main(): Promise<void> {
   // until then messages are judged `unscanned` and the policies' scanner-down rule applies.
   let engines: ProtectionEngines = NO_ENGINES;
   try {
-    const running = await startLifeboat(
+    // A clone installed without its install scripts: build the pages now rather than serve none.
+    if (missingPages().length) {
+      if (canBuild()) {
+        await buildWeb((line) => console.log(line)).catch((err) => {
+          throw new StartupError(err instanceof WebBuildError ? err.message : String(err));
+        });
+      } else console.log(`Lifeboat web pages are not built (${missingPages().join(', ')} missing): run \`npm ci\` with dev dependencies.`);
+    }
+    await startLifeboat(
       {
         logger,
         openDatabase: async () => {
@@ -155,7 +174,15 @@ async function main(): Promise<void> {
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
           allowedPrivateTargets: config.allowedPrivateTargets,
         },
-        seed: (services) => seedFromDirectoryFile(services, directoryDocs, config, logger),
+        seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
+        afterListen: async (services, ports) => {
+          logger.info({ smtpPort: ports.smtp }, 'SMTP receiver listening');
+          console.log(`Lifeboat SMTP receiver on port ${ports.smtp}`);
+          // Before the "listening" line: whoever waits for it (the tests) finds the one-time password printed.
+          await bootstrapAdmins(services, directoryDocs, config, logger);
+          logger.info({ port: ports.http, embeddedDatabase: embedded }, 'listening');
+          console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${ports.http}`);
+        },
         app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns, trustProxy: config.trustProxy },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
         http: { port: config.port, tls },
@@ -180,10 +207,6 @@ async function main(): Promise<void> {
       },
       (err) => logger.error({ err }, 'protection engines did not start'),
     );
-    logger.info({ smtpPort: running.smtpPort }, 'SMTP receiver listening');
-    console.log(`Lifeboat SMTP receiver on port ${running.smtpPort}`);
-    logger.info({ port: running.http?.port, embeddedDatabase: embedded }, 'listening');
-    console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${running.http?.port}`);
   } catch (err) {
     if (err instanceof StartupError) {
       console.error(`Lifeboat cannot start: ${err.message}`);

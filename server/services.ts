@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import type { Logger } from 'pino';
 import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
+import { createEndUserAccess } from './inbox/access';
 import { createAdminService } from './auth/admins';
 import { adminModel, attemptSlotModel, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
@@ -272,6 +273,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     readiness,
     protection,
     threatScan,
+    /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
+    endUserAccess: createEndUserAccess(conn, { directory, audit }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -5,6 +5,7 @@
  */
 import { api, query } from './api';
 import type {
+  AddinConfig,
   Admin,
   AuditEntry,
   ClientSummary,
@@ -133,4 +134,9 @@ export const readiness = {
   users: () => api<UserFigures>('GET', '/api/readiness/users'),
   settings: () => api<ReadinessSettings>('GET', '/api/readiness/settings'),
   saveSettings: (body: ReadinessSettingsInput) => api<ReadinessSettings>('PUT', '/api/readiness/settings', body),
+};
+
+export const addin = {
+  /** The pane's runtime settings (public): the continuity inbox address users are given. */
+  config: () => api<AddinConfig>('GET', '/addin/config.json'),
 };

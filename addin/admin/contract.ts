@@ -5,6 +5,7 @@
  * notification log), the shape is declared here once. Pages import from here, never re-declare.
  */
 import type { AdminView } from '../../server/auth/admins';
+import type { AddinClientConfig } from '../../server/config';
 import type { AuditEntry as ServerAuditEntry } from '../../server/audit/service';
 import type { ClientService } from '../../server/clients/service';
 import type { ConnectionView as ServerConnectionView } from '../../server/directory/graph/connection';
@@ -215,3 +216,6 @@ export interface EventInput {
   end?: null;
   sms?: { groupId: string; startMessage: string; endMessage: string; startSendAtLocal?: string } | null;
 }
+
+/** GET /addin/config.json: what the pane reads; the admin page shows its continuity inbox address. */
+export type AddinConfig = AddinClientConfig;

@@ -6,7 +6,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 
-export const ICON_SIZES = [16, 32, 64, 80, 128] as const;
+// 192 and 512: the continuity inbox installed as an app (Android and desktop browsers ask for these).
+export const ICON_SIZES = [16, 32, 64, 80, 128, 192, 512] as const;
 
 type RGBA = [number, number, number, number];
 const RED: RGBA = [209, 52, 56, 255];

@@ -53,6 +53,10 @@ export interface Api {
   seen(receipt: SeenReceipt): Promise<void>;
   /** The continuity mailbox, newest first (`GET /api/me/mailbox`). */
   mailbox(folder: MailFolder, cursor?: string | null): Promise<MailboxPage>;
+  /** `GET /api/me/search`: both folders, newest first; every word must match sender, recipients, subject or text. */
+  search(query: string, cursor?: string | null): Promise<MailboxPage>;
+  /** `GET /api/me/people`: directory users and groups for recipient autocomplete. */
+  people(query: string): Promise<Person[]>;
   /** One message with its sanitised HTML, attachments and (sent mail) delivery statuses. */
   message(id: string): Promise<MailMessage>;
   /** An attachment's bytes (a Blob the pane offers for download). */
@@ -77,6 +81,12 @@ export interface SmsConsent {
 }
 
 export type MailFolder = 'inbox' | 'sent';
+
+export interface Person {
+  name: string;
+  address: string;
+  kind: 'user' | 'group';
+}
 
 export interface MailSummary {
   id: string;
@@ -200,6 +210,19 @@ export function createApi(options: ApiOptions): Api {
       const body = (await res.json()) as Partial<MailboxPage>;
       if (!Array.isArray(body.items)) throw new ApiError('The Lifeboat server sent an unexpected mailbox page.', res.status);
       return { items: body.items, nextCursor: typeof body.nextCursor === 'string' ? body.nextCursor : null };
+    },
+    async search(query, cursor) {
+      const q = new URLSearchParams({ q: query });
+      if (cursor) q.set('cursor', cursor);
+      const res = await request('GET', `/api/me/search?${q}`);
+      const body = (await res.json()) as Partial<MailboxPage>;
+      if (!Array.isArray(body.items)) throw new ApiError('The Lifeboat server sent an unexpected search answer.', res.status);
+      return { items: body.items, nextCursor: typeof body.nextCursor === 'string' ? body.nextCursor : null };
+    },
+    async people(query) {
+      const res = await request('GET', `/api/me/people?${new URLSearchParams({ q: query })}`);
+      const body = (await res.json()) as { items?: Person[] };
+      return Array.isArray(body.items) ? body.items : [];
     },
     async message(id) {
       const res = await request('GET', `/api/me/mailbox/${encodeURIComponent(id)}`);

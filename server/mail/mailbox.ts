@@ -1,16 +1,17 @@
 /**
- * The user's continuity mailbox: their folders (inbox, sent) newest first in keyset pages, one
- * message with its sanitised HTML and the delivery state of what they sent, attachments, and the
- * thread headers of a reply. Reads only; copies are written by routing.
+ * The user's continuity mailbox: their folders (inbox, sent) newest first in keyset pages and search
+ * over both (read from the per-user index, mailbox-index.ts), one message with its sanitised HTML and
+ * the delivery state of what they sent, attachments, and the thread headers of a reply. Reads only;
+ * copies (and their index rows) are written by routing.
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
-import { decodeCursor, keysetPage, olderThan } from '../db/cursor';
-import type { DirectoryService } from '../directory/service';
+import { decodeCursor, encodeCursor } from '../db/cursor';
 import { coveringAny } from '../events/coverage';
 import { notFound, unprocessable } from '../http/problem';
 import type { UserIdentity } from '../user-auth/identity';
 import type { MailLookups } from './lookups';
+import type { IndexRow, MailboxIndex } from './mailbox-index';
 import type { DeliveryRecord, MailboxEntryRecord, MailModels } from './model';
 import { readRaw } from './store';
 
@@ -44,8 +45,36 @@ const view = (e: MailboxEntryRecord) => ({
   hasAttachments: e.hasAttachments,
 });
 
-export function createMailbox(deps: { models: MailModels; directory: DirectoryService; lookups: MailLookups }) {
-  const { models, directory, lookups } = deps;
+/** The cursor of mailbox and search pages: the last row's (receivedAt, message id). */
+const rowCursor = (cursor: string | undefined) => {
+  if (!cursor) return undefined;
+  const p = decodeCursor(cursor, 'string');
+  return { at: p.at.getTime(), m: p.id };
+};
+
+const rowView = (r: IndexRow & { folder: 'inbox' | 'sent' }) => ({
+  id: `${r.folder}:${r.m}`,
+  folder: r.folder,
+  from: r.from,
+  to: r.to,
+  cc: r.cc,
+  subject: r.subject,
+  date: new Date(r.date ?? r.at).toISOString(),
+  receivedAt: new Date(r.at).toISOString(),
+  preview: r.preview,
+  viaGroup: r.via,
+  hasAttachments: r.att,
+});
+
+/** One page of index rows (the index returns up to PAGE + 1: one more means there is a next page). */
+const pageOf = (rows: Array<IndexRow & { folder: 'inbox' | 'sent' }>) => {
+  const page = rows.slice(0, PAGE);
+  const last = page[page.length - 1];
+  return { items: page.map(rowView), nextCursor: rows.length > PAGE && last ? encodeCursor(new Date(last.at), last.m) : null };
+};
+
+export function createMailbox(deps: { models: MailModels; index: MailboxIndex; lookups: MailLookups }) {
+  const { models, index, lookups } = deps;
 
   async function entryFor(user: UserIdentity, id: string): Promise<MailboxEntryRecord> {
     if (!/^(inbox|sent):[A-Za-z0-9._-]{1,80}$/.test(id)) throw notFound('message');
@@ -110,23 +139,22 @@ export function createMailbox(deps: { models: MailModels; directory: DirectorySe
 
     /** Newest first. During an event the inbox shows everything since the (earliest) event's start. */
     async list(user: UserIdentity, folder: 'inbox' | 'sent', cursor: string | undefined) {
-      const filter: Record<string, unknown> = { tenantId: user.tenantId, userId: user.userId, folder };
-      const range: Record<string, Date> = {};
+      let since: number | undefined;
       if (folder === 'inbox') {
-        const groups = new Set([user.userId, ...(await directory.transitiveGroupIds(user.tenantId, user.userId))]);
+        // Cached like routing's look-ups (dropped when the directory changes): no directory scan per page.
+        const groups = new Set([user.userId, ...(await lookups.groupsOf(user.tenantId, user.userId))]);
         const mine = coveringAny(await lookups.currentEvents(user.tenantId), groups);
-        if (mine.length) range.$gte = new Date(Math.min(...mine.map((e) => e.start.getTime())));
+        if (mine.length) since = Math.min(...mine.map((e) => e.start.getTime()));
       }
-      // The cursor is the last row's (receivedAt, _id): rows received in the same millisecond are told apart by _id.
-      if (cursor) Object.assign(filter, olderThan('receivedAt', decodeCursor(cursor, 'string')));
-      if (Object.keys(range).length) filter.receivedAt = range;
-      const rows = await models.mailbox
-        .find(filter)
-        .sort({ receivedAt: -1, _id: -1 })
-        .limit(PAGE + 1)
-        .lean<MailboxEntryRecord[]>();
-      const { page, nextCursor } = keysetPage(rows, PAGE, (r) => [r.receivedAt, r._id]);
-      return { items: page.map(view), nextCursor };
+      const rows = await index.page(user, folder, { after: rowCursor(cursor), since, limit: PAGE });
+      return pageOf(rows.map((r) => ({ ...r, folder })));
+    },
+
+    /** Sender, recipients, subject and body text of both folders; every word must match (case-insensitive). */
+    async search(user: UserIdentity, query: string, cursor: string | undefined) {
+      const terms = [...new Set(query.toLowerCase().split(/\s+/).filter(Boolean))].slice(0, 8);
+      const rows = await index.search(user, terms, { after: rowCursor(cursor), limit: PAGE });
+      return pageOf(rows);
     },
 
     async read(user: UserIdentity, id: string) {

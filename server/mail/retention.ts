@@ -1,10 +1,12 @@
 /**
- * Retention sweeps: mail past each tenant's retention is removed (mail still queued or held is kept),
+ * Retention sweeps: mail past each tenant's retention is removed (mail still queued or held is kept;
+ * the tenant's mailbox index is re-derived from the entries left),
  * and so are the chunks of large messages whose storing never completed. Each removal is one
  * filtered deleteMany (one scan on FerretDB) rather than a delete per document.
  */
 import type { Logger } from 'pino';
 import type { TenantService } from '../tenants/service';
+import type { MailboxIndex } from './mailbox-index';
 import type { MailModels } from './model';
 import type { MailSettings } from './settings';
 
@@ -13,13 +15,15 @@ export const ORPHAN_GRACE_MS = 60 * 60_000;
 
 export function createRetention(deps: {
   models: MailModels;
+  /** Re-derived for a tenant whose mailbox entries were removed (list and search must not show them). */
+  index: MailboxIndex;
   tenants: TenantService;
   settings: MailSettings;
   logger: Logger;
   now: () => Date;
   orphanGraceMs: number;
 }) {
-  const { models, tenants, settings, logger, now, orphanGraceMs } = deps;
+  const { models, index, tenants, settings, logger, now, orphanGraceMs } = deps;
 
   /** Chunks of messages whose document never committed (a crash before the 250), once the grace period is over. */
   async function sweepOrphans(): Promise<number> {
@@ -38,6 +42,8 @@ export function createRetention(deps: {
     const { retentionDays } = await settings.settingsOf(tenantId);
     const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
     const entries = (await models.mailbox.deleteMany({ tenantId, receivedAt: { $lt: cutoff } })).deletedCount;
+    // Keeps the body text already indexed for the entries that stay.
+    if (entries) await index.reindexTenant(tenantId);
     await models.results.deleteMany({ tenantId, finishedAt: { $lt: cutoff } });
     const busy = [
       ...(await models.queue.find({ tenantId }, { messageKey: 1 }).lean()).map((r) => r.messageKey),

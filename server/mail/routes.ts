@@ -62,6 +62,10 @@ export const sendBody = z
   })
   .refine((b) => b.to.length + b.cc.length + b.bcc.length > 0, { path: ['to'], message: 'at least one recipient is needed' });
 
+export const searchQuery = z.object({
+  q: z.string().trim().min(2, 'type at least 2 characters').max(200),
+  cursor: z.string().max(512).optional(),
+});
 export const listQuery = z.object({ folder: z.enum(['inbox', 'sent']).default('inbox'), cursor: z.string().max(512).optional() });
 
 export function mailRoutes(deps: { auth: AuthService; userAuth: UserAuthService; mail: MailService }): Router {
@@ -85,6 +89,10 @@ export function mailRoutes(deps: { auth: AuthService; userAuth: UserAuthService;
   router.get('/api/me/mailbox', user, async (req, res) => {
     const q = parseQuery(listQuery, req);
     res.json(await mail.list(currentUser(req), q.folder, q.cursor));
+  });
+  router.get('/api/me/search', user, async (req, res) => {
+    const q = parseQuery(searchQuery, req);
+    res.json(await mail.search(currentUser(req), q.q, q.cursor));
   });
   router.get('/api/me/mailbox/:id', user, async (req, res) => {
     res.json(await mail.read(currentUser(req), String(req.params.id)));

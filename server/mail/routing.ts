@@ -1,6 +1,6 @@
 /**
  * Routing of stored messages: the mailbox copies (the recipient's, and "via <group>" copies for
- * members of a distribution list an expanding event covers), and onward delivery, queued or held
+ * members of a distribution list an expanding event covers) with their rows in the mailbox index, and onward delivery, queued or held
  * when a pausing event covers the recipient. Runs after the 250, in the background, in batches;
  * recovery routes what a process that died left in its routing journal (journal.ts).
  */
@@ -10,6 +10,7 @@ import { insertIgnoringDuplicates } from '../db/claims';
 import type { DeliveryWorker } from './delivery';
 import { carriesMessage, type RoutingJournal } from './journal';
 import type { MailLookups } from './lookups';
+import { plainText, type MailboxIndex } from './mailbox-index';
 import { deliveryKey, mailboxEntry, summary } from './message';
 import type { DeliveryRecord, HeldRecord, MailboxEntryRecord, MailMessageRecord, MailModels } from './model';
 import { MissingContentError, readRaw } from './store';
@@ -36,6 +37,8 @@ export interface RouteItem {
 
 interface Routed {
   mailbox: MailboxEntryRecord[];
+  /** Each routed message's body text (for the search index), by message key. */
+  bodies: Map<string, string>;
   queue: DeliveryRecord[];
   held: HeldRecord[];
 }
@@ -44,6 +47,8 @@ export function createRouting(deps: {
   models: MailModels;
   journal: RoutingJournal;
   lookups: MailLookups;
+  /** What users list and search: every mailbox copy written here is added to it too. */
+  index: MailboxIndex;
   worker: DeliveryWorker;
   logger: Logger;
   now: () => Date;
@@ -51,7 +56,7 @@ export function createRouting(deps: {
   /** True while the receiver is taking messages in (routing then waits for a pause). */
   receiving: () => boolean;
 }) {
-  const { models, journal, lookups, worker, logger, now, routeMemoryBytes, receiving } = deps;
+  const { models, journal, lookups, index, worker, logger, now, routeMemoryBytes, receiving } = deps;
   const routing = new Set<string>();
 
   /** The documents routing writes for one message (deterministic _ids: writing them again is harmless). */
@@ -59,6 +64,7 @@ export function createRouting(deps: {
     const key = msg._id;
     const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
     const s = summary(parsed);
+    out.bodies.set(key, plainText(parsed));
     if (msg.direction === 'outbound') {
       const keys = msg.recipients.map((r) => deliveryKey(key, r.address));
       if (msg.userId) out.mailbox.push(mailboxEntry(msg, msg.userId, 'sent', s, null, keys));
@@ -121,7 +127,7 @@ export function createRouting(deps: {
    * deterministic _id, so a crash half-way is healed by routing again (recovery reads the journal).
    */
   async function routeMany(items: RouteItem[]): Promise<void> {
-    const out: Routed = { mailbox: [], queue: [], held: [] };
+    const out: Routed = { mailbox: [], bodies: new Map(), queue: [], held: [] };
     const copies: MailMessageRecord[] = [];
     const done: string[] = [];
     for (const item of items) {
@@ -155,6 +161,8 @@ export function createRouting(deps: {
       insertIgnoringDuplicates(models.queue, out.queue),
       insertIgnoringDuplicates(models.held, out.held),
     ]);
+    // Before the journal lets go: a crash here routes again, and adding to the index is idempotent.
+    await index.add(out.mailbox.map((entry) => ({ entry, body: out.bodies.get(entry.messageKey) ?? '' })));
     journal.done(done);
     if (out.queue.length) worker.wake();
   }

@@ -2,7 +2,8 @@
  * Mail continuity as the rest of the server sees it: one facade over the parts, each a file with
  * one job: inbound acceptance (acceptance.ts), routing (routing.ts), delivery and its targets
  * (delivery.ts, targets.ts), hold and release (hold.ts), the user's mailbox and sending (mailbox.ts,
- * send.ts), settings (settings.ts), figures (figures.ts) and retention sweeps (retention.ts).
+ * send.ts; list and search read mailbox-index.ts), settings (settings.ts), figures (figures.ts) and
+ * retention sweeps (retention.ts).
  * This file only composes them and stops them in order.
  */
 import type { Logger } from 'pino';
@@ -17,6 +18,7 @@ import { createHoldRelease } from './hold';
 import { createRoutingJournal } from './journal';
 import { createMailLookups } from './lookups';
 import { createMailbox } from './mailbox';
+import { createMailboxIndex } from './mailbox-index';
 import type { MailModels } from './model';
 import { ORPHAN_GRACE_MS, createRetention } from './retention';
 import { ROUTE_MEMORY_BYTES, createRouting } from './routing';
@@ -54,6 +56,8 @@ export function createMailService(options: MailOptions) {
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
 
   const journal = createRoutingJournal(models.messages.db.db!, logger);
+  // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
+  const index = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
   const lookups = createMailLookups({ tenants, directory, events: options.events, now });
   const settings = createMailSettings({ models, audit, now });
   const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now });
@@ -62,6 +66,7 @@ export function createMailService(options: MailOptions) {
     models,
     journal,
     lookups,
+    index,
     worker,
     logger,
     now,
@@ -70,10 +75,10 @@ export function createMailService(options: MailOptions) {
   });
   const acceptance = createAcceptance({ models, journal, lookups, logger, now, routeSoon: routing.routeSoon });
   const holds = createHoldRelease({ models, lookups, worker, logger, now, releasePerSecond: options.releasePerSecond ?? 20 });
-  const mailbox = createMailbox({ models, directory, lookups });
+  const mailbox = createMailbox({ models, index, lookups });
   const send = createSender({ models, journal, mailbox, route: routing.route, now });
   const figures = createMailFigures(models);
-  const retention = createRetention({ models, tenants, settings, logger, now, orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS });
+  const retention = createRetention({ models, index, tenants, settings, logger, now, orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS });
 
   return {
     models,
@@ -129,6 +134,9 @@ export function createMailService(options: MailOptions) {
     eventFigures: figures.eventFigures,
 
     list: mailbox.list,
+    search: mailbox.search,
+    /** Makes the tenant's list and search index equal to its mailbox entries again (repair; see mailbox-index.ts). */
+    reindex: (tenantId: string) => index.reindexTenant(tenantId),
     read: mailbox.read,
     attachment: mailbox.attachment,
     send,

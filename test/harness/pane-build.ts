@@ -1,5 +1,5 @@
 /**
- * The built task pane and admin page for browser tests. `npm run build` (CI) makes it; when it is missing or older
+ * The built task pane, admin page and continuity inbox for browser tests. `npm run build` (CI) makes it; when it is missing or older
  * than the add-in's sources, this builds it (webpack, development mode) so tests never run a stale pane.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,11 @@ function newest(file: string): number {
 export function ensurePaneBuilt(): string {
   const page = path.join(BUILD_DIR, 'taskpane.html');
   // The admin page (addin/admin/) is built by the same webpack run: a build without it is stale too.
-  const stale = !existsSync(page) || !existsSync(path.join(BUILD_DIR, 'admin.html')) || Math.max(...SOURCES.map(newest)) > statSync(page).mtimeMs;
+  const stale =
+    !existsSync(page) ||
+    !existsSync(path.join(BUILD_DIR, 'admin.html')) ||
+    !existsSync(path.join(BUILD_DIR, 'inbox.html')) ||
+    Math.max(...SOURCES.map(newest)) > statSync(page).mtimeMs;
   if (stale) {
     execFileSync(process.execPath, [path.join(ROOT, 'node_modules', 'webpack-cli', 'bin', 'cli.js'), '--mode', 'development'], {
       cwd: ROOT,

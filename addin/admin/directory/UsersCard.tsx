@@ -23,6 +23,7 @@ import { AdminApiError, denied } from '../api';
 import { directory, notify } from '../client';
 import type { Me, SmsConsent, User } from '../contract';
 import { Empty, Guard, Hint, Show, useLoad } from '../common';
+import { ContinuityInboxLink } from '../InboxLink';
 import { showInstant } from '../time';
 
 const SOURCES: Record<string, string> = { user: 'by the user', admin: 'by an admin', sms: 'by SMS reply' };
@@ -79,6 +80,7 @@ export function UsersCard({ me }: { me: Me }) {
         Users sign in to the Outlook add-in with a Lifeboat cloud password when Entra ID is down. They receive event SMS only after opting in (in the Outlook
         pane, through an admin, or by replying START); a STOP reply opts them out.
       </Hint>
+      <ContinuityInboxLink />
       <Field label="Search users by name or address">
         <Input value={search} onChange={(_, d) => setSearch(d.value)} />
       </Field>

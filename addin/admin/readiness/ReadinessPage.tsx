@@ -6,6 +6,7 @@ import * as client from '../client';
 import type { ClientSummary, Me, ReadinessSettings } from '../contract';
 import { PageHead, Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
+import { ContinuityInboxLink } from '../InboxLink';
 import { SpfRegionCard } from './SpfRegionCard';
 import {
   adminCheck,
@@ -98,6 +99,7 @@ export function ReadinessPage({ me }: { me: Me }) {
   return (
     <section aria-labelledby="page-title">
       <PageHead title="Readiness" />
+      <ContinuityInboxLink />
       <Show value={facts} label="Checking readiness…">
         {({ checks, census, settings }) => {
           const count = (s: CheckStatus) => checks.filter((x) => x.status === s).length;

@@ -15,7 +15,7 @@ import {
   tokens,
 } from '@fluentui/react-components';
 import { useMemo, useRef, useState } from 'react';
-import type { Api, MailMessage, OutgoingMessage } from '../../lib/api';
+import type { Api, MailMessage, OutgoingMessage, Person } from '../../lib/api';
 import { ApiError } from '../../lib/api';
 import {
   composeHtml,
@@ -27,6 +27,7 @@ import {
   uniqueAddresses,
   type ComposeMode,
 } from '../../lib/compose';
+import { RecipientInput } from './RecipientInput';
 import { SafeHtml } from './SafeHtml';
 
 const useStyles = makeStyles({
@@ -52,6 +53,10 @@ export function ComposeView(props: {
   timeZone: string | undefined;
   onSent: (sent: MailMessage) => void;
   onCancel: () => void;
+  /** Directory suggestions for the recipient fields (the web inbox); none: plain fields. */
+  people?: (query: string) => Promise<Person[]>;
+  /** Lets the user attach files from the device (the web inbox; the pane sends Outlook drafts instead). */
+  attachFiles?: boolean;
 }) {
   const styles = useStyles();
   const { mode, original, me, timeZone } = props;
@@ -68,6 +73,7 @@ export function ComposeView(props: {
   const key = useRef(newIdempotencyKey());
   const quoted = useMemo(() => (original ? quoteOriginal(original, mode, timeZone) : ''), [original, mode, timeZone]);
   const forwarded = mode === 'forward' && original ? original.attachments : [];
+  const [files, setFiles] = useState<File[]>([]);
 
   const send = async () => {
     const lists = { to: parseMailboxList(to), cc: parseMailboxList(cc), bcc: parseMailboxList(bcc) };
@@ -87,6 +93,9 @@ export function ComposeView(props: {
           contentType: a.contentType || 'application/octet-stream',
           contentBase64: await blobToBase64(await props.api.attachment(original!.id, a.index)),
         });
+      }
+      for (const f of files) {
+        attachments.push({ filename: f.name, contentType: f.type || 'application/octet-stream', contentBase64: await blobToBase64(f) });
       }
       const message: OutgoingMessage = {
         to: uniqueAddresses(lists.to.mailboxes),
@@ -122,13 +131,13 @@ export function ComposeView(props: {
       </Link>
       <Subtitle2 as="h2">{TITLES[mode]}</Subtitle2>
       <Field label="To" validationMessage={fieldErrors.to}>
-        <Input value={to} onChange={(_, d) => setTo(d.value)} disabled={sending} data-testid="compose-to" />
+        <RecipientInput value={to} onChange={setTo} disabled={sending} people={props.people} testId="compose-to" />
       </Field>
       <Field label="Cc" validationMessage={fieldErrors.cc}>
-        <Input value={cc} onChange={(_, d) => setCc(d.value)} disabled={sending} data-testid="compose-cc" />
+        <RecipientInput value={cc} onChange={setCc} disabled={sending} people={props.people} testId="compose-cc" />
       </Field>
       <Field label="Bcc" validationMessage={fieldErrors.bcc}>
-        <Input value={bcc} onChange={(_, d) => setBcc(d.value)} disabled={sending} data-testid="compose-bcc" />
+        <RecipientInput value={bcc} onChange={setBcc} disabled={sending} people={props.people} testId="compose-bcc" />
       </Field>
       <Field label="Subject">
         <Input value={subject} onChange={(_, d) => setSubject(d.value)} disabled={sending} data-testid="compose-subject" />
@@ -136,6 +145,18 @@ export function ComposeView(props: {
       <Field label="Message">
         <Textarea value={text} onChange={(_, d) => setText(d.value)} disabled={sending} resize="vertical" rows={6} data-testid="compose-body" />
       </Field>
+      {props.attachFiles ? (
+        <Field label="Attach files" hint={files.length ? files.map((f) => `${f.name} (${Math.ceil(f.size / 1024)} KB)`).join(', ') : 'Up to 25 MB in all.'}>
+          <input
+            type="file"
+            multiple
+            aria-label="Attach files"
+            disabled={sending}
+            data-testid="compose-files"
+            onChange={(e) => setFiles(Array.from(e.currentTarget.files ?? []))}
+          />
+        </Field>
+      ) : null}
       {forwarded.length ? (
         <Caption1 data-testid="compose-forwarded-attachments">Attachments forwarded: {forwarded.map((a) => a.filename).join(', ')}</Caption1>
       ) : null}
@@ -159,7 +180,7 @@ export function ComposeView(props: {
         <Button appearance="primary" type="submit" disabled={sending} data-testid="compose-send">
           {sending ? 'Sending…' : 'Send'}
         </Button>
-        {sending ? <Spinner size="tiny" aria-label="Sending" /> : null}
+        {sending ? <Spinner size="tiny" aria-label="Sending" label={files.length ? 'Uploading and sending…' : undefined} /> : null}
         <Text size={200}>From {me ?? 'your address'}, through Lifeboat</Text>
       </div>
     </form>

@@ -3,9 +3,9 @@
  * reading view, and reply / reply all / forward / new message composed here and sent through
  * Lifeboat. Times are in the event's time zone.
  */
-import { Button, Caption1, MessageBar, MessageBarBody, MessageBarTitle, Tab, TabList, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Caption1, MessageBar, MessageBarBody, MessageBarTitle, SearchBox, Tab, TabList, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Api, MailFolder, MailMessage, MailSummary } from '../../lib/api';
+import type { Api, MailFolder, MailMessage, MailSummary, Person } from '../../lib/api';
 import { ApiError } from '../../lib/api';
 import { formatFull, type ComposeMode } from '../../lib/compose';
 import { ComposeView } from './ComposeView';
@@ -33,6 +33,14 @@ export function MailPane(props: {
   since: string | null;
   active: boolean;
   onUnauthorized: () => void;
+  /** The web inbox: a search box over both folders. */
+  searchable?: boolean;
+  /** Directory suggestions in compose (see ComposeView). */
+  people?: (query: string) => Promise<Person[]>;
+  /** Attach files from the device in compose (see ComposeView). */
+  attachFiles?: boolean;
+  /** Offline: what is shown is the last loaded copy; writing is off. */
+  readOnly?: boolean;
 }) {
   const styles = useStyles();
   const { api, timeZone } = props;
@@ -48,6 +56,9 @@ export function MailPane(props: {
     error: null,
   });
   const [notice, setNotice] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
+  const [results, setResults] = useState<ListState & { query: string }>({ ...emptyList(), query: '' });
+  const searchTicket = useRef(0);
   const unauthorized = useRef(props.onUnauthorized);
   unauthorized.current = props.onUnauthorized;
 
@@ -86,6 +97,30 @@ export function MailPane(props: {
   useEffect(() => {
     void load(folder);
   }, [folder, load]);
+
+  const runSearch = useCallback(
+    async (q: string, more = false) => {
+      const ticket = ++searchTicket.current;
+      setResults((r) => ({ ...(more ? r : emptyList()), query: q, loading: !more, loadingMore: more, error: null }));
+      try {
+        const page = await api.search(q, more ? results.nextCursor : null);
+        if (ticket !== searchTicket.current) return;
+        setResults((r) => ({
+          items: more ? [...r.items, ...page.items] : page.items,
+          nextCursor: page.nextCursor,
+          loading: false,
+          loadingMore: false,
+          error: null,
+          query: q,
+        }));
+      } catch (err) {
+        const error = fail(err);
+        if (ticket === searchTicket.current) setResults((r) => ({ ...r, loading: false, loadingMore: false, error }));
+      }
+    },
+    [api, fail, results.nextCursor],
+  );
+  const searching = Boolean(props.searchable && results.query);
 
   const open = useCallback(
     async (id: string, quiet = false) => {
@@ -141,7 +176,57 @@ export function MailPane(props: {
     <section className={styles.root} aria-label="Continuity mailbox" data-testid="mail">
       {view.kind === 'list' ? (
         <>
-          <div className={styles.bar}>
+          {props.searchable ? (
+            <form
+              role="search"
+              onSubmit={(e) => {
+                e.preventDefault();
+                if (query.trim().length >= 2) void runSearch(query.trim());
+              }}
+            >
+              <SearchBox
+                value={query}
+                onChange={(_, d) => {
+                  setQuery(d.value);
+                  if (!d.value) setResults({ ...emptyList(), query: '' });
+                }}
+                placeholder="Search sender, recipients, subject, text"
+                aria-label="Search your continuity mailbox"
+                data-testid="mail-search"
+                style={{ width: '100%', maxWidth: 'none' }}
+              />
+            </form>
+          ) : null}
+          {searching ? (
+            <>
+              <Caption1 className={styles.zone} data-testid="search-summary" aria-live="polite">
+                {results.loading
+                  ? `Searching for “${results.query}”…`
+                  : `${results.items.length}${results.nextCursor ? '+' : ''} found for “${results.query}” in Inbox and Sent.`}{' '}
+                <Button
+                  size="small"
+                  appearance="transparent"
+                  onClick={() => {
+                    setQuery('');
+                    setResults({ ...emptyList(), query: '' });
+                  }}
+                  data-testid="search-clear"
+                >
+                  Clear search
+                </Button>
+              </Caption1>
+              <MessageList
+                folder="inbox"
+                state={results}
+                timeZone={timeZone}
+                sinceText={null}
+                onOpen={onOpen}
+                onMore={() => void runSearch(results.query, true)}
+                onRetry={() => void runSearch(results.query)}
+              />
+            </>
+          ) : null}
+          <div className={styles.bar} style={searching ? { display: 'none' } : undefined}>
             <TabList selectedValue={folder} onTabSelect={(_, d) => setFolder(d.value as MailFolder)} size="small">
               <Tab value="inbox" data-testid="tab-inbox">
                 Inbox
@@ -150,25 +235,29 @@ export function MailPane(props: {
                 Sent
               </Tab>
             </TabList>
-            <Button size="small" onClick={() => setView({ kind: 'compose', mode: 'new', original: null })} data-testid="mail-new">
+            <Button size="small" disabled={props.readOnly} onClick={() => setView({ kind: 'compose', mode: 'new', original: null })} data-testid="mail-new">
               New message
             </Button>
           </div>
-          <Caption1 className={styles.zone} data-testid="mail-zone">
-            {props.since && folder === 'inbox' ? `Since ${formatFull(props.since, timeZone)}. ` : ''}Times in {timeZone ?? 'your time zone'}.{' '}
-            <Button size="small" appearance="transparent" onClick={() => void load(folder)} data-testid="mail-refresh">
-              Refresh
-            </Button>
-          </Caption1>
-          <MessageList
-            folder={folder}
-            state={lists[folder]}
-            timeZone={timeZone}
-            sinceText={props.since ? 'since the outage began' : null}
-            onOpen={onOpen}
-            onMore={() => void load(folder, true)}
-            onRetry={() => void load(folder)}
-          />
+          {searching ? null : (
+            <>
+              <Caption1 className={styles.zone} data-testid="mail-zone">
+                {props.since && folder === 'inbox' ? `Since ${formatFull(props.since, timeZone)}. ` : ''}Times in {timeZone ?? 'your time zone'}.{' '}
+                <Button size="small" appearance="transparent" onClick={() => void load(folder)} data-testid="mail-refresh">
+                  Refresh
+                </Button>
+              </Caption1>
+              <MessageList
+                folder={folder}
+                state={lists[folder]}
+                timeZone={timeZone}
+                sinceText={props.since ? 'since the outage began' : null}
+                onOpen={onOpen}
+                onMore={() => void load(folder, true)}
+                onRetry={() => void load(folder)}
+              />
+            </>
+          )}
         </>
       ) : null}
       {view.kind === 'read' ? (
@@ -189,7 +278,7 @@ export function MailPane(props: {
             timeZone={timeZone}
             onBack={back}
             onRefresh={() => void open(view.id, true)}
-            onCompose={(mode) => reading.message && setView({ kind: 'compose', mode, original: reading.message })}
+            onCompose={(mode) => !props.readOnly && reading.message && setView({ kind: 'compose', mode, original: reading.message })}
           />
         </>
       ) : null}
@@ -202,6 +291,8 @@ export function MailPane(props: {
           timeZone={timeZone}
           onSent={onSent}
           onCancel={() => (view.original ? setView({ kind: 'read', id: view.original.id }) : back())}
+          people={props.people}
+          attachFiles={props.attachFiles}
         />
       ) : null}
     </section>

@@ -1,0 +1,243 @@
+/**
+ * END TO END, the web continuity inbox at / (issue 16): the built app in Chromium at phone width
+ * (360 px) and laptop width, against the real server process on a fresh database, with mail
+ * delivered into Lifeboat's receiver over SMTP and sent mail leaving through a relay peer. Sign-in,
+ * inbox, search, reading, reply with directory autocomplete and an attachment, the live banner when
+ * an event starts, the offline shell; axe on every view, every view screenshotted into test-artifacts/.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { axeViolations } from '../harness/axe';
+import { LAPTOP_VIEWPORT, launchBrowser, screenshot } from '../harness/browser';
+import { testDatabaseUri } from '../harness/context';
+import { eventually } from '../harness/eventually';
+import { ensurePaneBuilt } from '../harness/pane-build';
+import { startServer, type ServerProcess } from '../harness/server-process';
+import { smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
+
+const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
+const ADA = { id: 'u-ada', email: 'ada@contoso.test', password: 'Ada cloud password 2026!' };
+const PHONE = { width: 360, height: 740 };
+
+describe('the web continuity inbox, against the real backend', () => {
+  let server: ServerProcess;
+  let smtpPort: number;
+  let relay: SmtpPeer;
+  let primary: SmtpPeer;
+  let browser: Browser;
+  let cookie: string;
+  let phone: Page;
+  let phoneContext: BrowserContext;
+  const contexts: BrowserContext[] = [];
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-inbox-'));
+
+  async function admin(method: string, url: string, body?: unknown) {
+    const res = await fetch(`${server.url}${url}`, {
+      method,
+      headers: { cookie, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? null : res.json();
+  }
+
+  async function deliver(messages: Buffer[]) {
+    const s = await smtpSession(smtpPort);
+    await s.command('EHLO sender.fabrikam.example');
+    for (const raw of messages) {
+      expect(await s.command('MAIL FROM:<bob@fabrikam.example>')).toMatch(/^250/);
+      expect(await s.command(`RCPT TO:<${ADA.email}>`)).toMatch(/^250/);
+      expect(await s.data(raw)).toMatch(/^250/);
+    }
+    await s.quit();
+  }
+  const mime = (options: ConstructorParameters<typeof MailComposer>[0]) => new MailComposer(options).compile().build();
+
+  async function newPage(viewport: { width: number; height: number }) {
+    const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
+    context.setDefaultTimeout(15_000);
+    contexts.push(context);
+    return { context, page: await context.newPage() };
+  }
+
+  async function signIn(page: Page) {
+    await page.goto(`${server.url}/`);
+    const form = page.getByTestId('sign-in-form');
+    await form.getByLabel('Email').fill(ADA.email);
+    await form.getByLabel('Lifeboat password').fill(ADA.password);
+    await form.getByRole('button', { name: 'Sign in with password' }).click();
+    await page.getByTestId('header-state').waitFor();
+  }
+
+  async function look(page: Page, name: string) {
+    await screenshot(page, `inbox-${name}`);
+    expect(await axeViolations(page)).toEqual([]);
+  }
+
+  beforeAll(async () => {
+    ensurePaneBuilt();
+    [relay, primary] = await Promise.all([startPeer('accept'), startPeer('accept')]);
+    server = await startServer({
+      LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
+      LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
+      LIFEBOAT_DATA_DIR: dataDir,
+      MONGODB_URI: `${testDatabaseUri().replace(/\/$/, '')}/e2e_inbox_${Date.now()}`,
+    });
+    smtpPort = Number(/Lifeboat SMTP receiver on port (\d+)/.exec(server.stdout())![1]);
+    browser = await launchBrowser();
+    const login = await fetch(`${server.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+    await admin('PUT', `/api/users/${ADA.id}/cloud-password`, { password: ADA.password });
+    await admin('PUT', '/api/mail/settings', {
+      primaryServers: [{ host: '127.0.0.1', port: primary.port }],
+      relay: { host: '127.0.0.1', port: relay.port },
+      retentionDays: 5,
+    });
+    await deliver([
+      await mime({
+        from: 'Bob Stone <bob@fabrikam.example>',
+        to: ADA.email,
+        subject: 'Quarterly numbers',
+        text: 'Figures attached.',
+        attachments: [{ filename: 'q3.csv', content: 'quarter,revenue\nQ3,1200\n' }],
+      }),
+      await mime({
+        from: 'Carol Diaz <carol@fabrikam.example>',
+        to: ADA.email,
+        subject: 'Lunch on Friday?',
+        html: '<p>The <b>pineapple</b> place at noon?</p><script>alert(1)</script>',
+      }),
+      await mime({ from: 'Bob Stone <bob@fabrikam.example>', to: ADA.email, subject: 'Travel plans', text: 'Flights are booked.' }),
+    ]);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+    await Promise.all([relay?.close(), primary?.close()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a wrong link shows a page that says what to do; the API keeps problem+json', async () => {
+    const page = await fetch(`${server.url}/no/such/page`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toMatch(/Open your continuity inbox/);
+    const api = await fetch(`${server.url}/api/no-such-thing`, { headers: { accept: 'text/html' } });
+    expect(api.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const manifest = await (await fetch(`${server.url}/manifest.webmanifest`)).json();
+    expect(manifest).toMatchObject({ start_url: '/', display: 'standalone' });
+    expect((await fetch(`${server.url}${manifest.icons.at(-1).src}`)).status).toBe(200);
+  });
+
+  test('phone: sign in and see the inbox with the mail delivered over SMTP', async () => {
+    ({ context: phoneContext, page: phone } = await newPage(PHONE));
+    await phone.goto(`${server.url}/`);
+    await phone.getByTestId('sign-in-form').waitFor();
+    await look(phone, 'phone-sign-in');
+    await signIn(phone);
+    await eventually(async () => {
+      await phone.getByTestId('mail-refresh').click();
+      expect(await phone.getByTestId('mail-row').count()).toBe(3);
+    });
+    expect(await phone.locator('[data-testid="header-state"]').getAttribute('data-state')).toBe('normal');
+    expect(await phone.getByTestId('mail-row').first().textContent()).toMatch(/Travel plans/);
+    // Nothing wider than the phone: no sideways scrolling.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await look(phone, 'phone-inbox');
+  });
+
+  test('phone: search finds body text; the reading view shows sanitised HTML in a sandboxed frame', async () => {
+    await phone.getByTestId('mail-search').fill('pineapple');
+    await phone.getByTestId('mail-search').press('Enter');
+    await eventually(async () => expect(await phone.getByTestId('mail-row').count()).toBe(1));
+    expect(await phone.getByTestId('search-summary').textContent()).toMatch(/1 found/);
+    await look(phone, 'phone-search');
+    await phone.getByTestId('mail-row').click();
+    const frame = phone.locator('iframe');
+    await frame.first().waitFor();
+    expect(await frame.first().getAttribute('sandbox')).not.toMatch(/allow-scripts/);
+    await phone.frameLocator('[data-testid="reading-body"]').getByText('place at noon?').waitFor();
+    await look(phone, 'phone-reading');
+    await phone
+      .getByTestId('search-clear')
+      .waitFor({ state: 'detached' })
+      .catch(() => {});
+  });
+
+  test('phone: reply with a recipient from directory autocomplete and an attachment; the relay gets it', async () => {
+    await phone.goto(`${server.url}/`);
+    await phone.getByTestId('mail-row').first().waitFor();
+    await phone.locator('[data-testid="mail-row"]', { hasText: 'Quarterly numbers' }).click();
+    await phone.getByRole('button', { name: 'Reply all' }).click();
+    await phone.getByTestId('compose').waitFor();
+    const cc = phone.getByTestId('compose-cc');
+    await cc.fill('ben');
+    await phone.getByTestId('suggestion').first().waitFor();
+    await look(phone, 'phone-autocomplete');
+    await phone.locator('[data-testid="suggestion"][data-address="ben@contoso.test"]').click();
+    expect(await cc.inputValue()).toMatch(/^ben@contoso\.test, $/);
+    await phone.getByTestId('compose-body').fill('Thanks, numbers look good.');
+    await phone.frameLocator('[data-testid="compose-quoted"]').getByText('Figures attached.').waitFor();
+    await phone.getByTestId('compose-files').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('my notes') });
+    await look(phone, 'phone-compose');
+    await phone.getByTestId('compose-send').click();
+    await phone.getByTestId('sent-notice').waitFor();
+    await eventually(async () => {
+      const all = [...relay.received, ...primary.received].filter((m) => /Subject: Re: Quarterly numbers/.test(m.raw));
+      expect(all.flatMap((m) => m.to).sort()).toEqual(['ben@contoso.test', 'bob@fabrikam.example']);
+      expect(all[0]!.raw).toMatch(/filename=notes\.txt/);
+    }, 30_000);
+    await phone.frameLocator('[data-testid="reading-body"]').getByText('Thanks, numbers look good.').waitFor();
+    await look(phone, 'phone-sent');
+  });
+
+  test('phone: the banner turns to "Continuity active" live when an event starts', async () => {
+    await phone.goto(`${server.url}/`);
+    await phone.locator('[data-testid="header-state"][data-state="normal"]').waitFor();
+    await admin('POST', '/api/events', {
+      description: 'Exchange Online outage',
+      affectedGroupId: 'g-all-staff',
+      timeZone: 'Europe/London',
+      start: new Date().toISOString(),
+      end: null,
+      appNotifications: { startMessage: 'Mail goes through Lifeboat.', endMessage: 'Exchange is back.' },
+    });
+    await phone.locator('[data-testid="header-state"][data-state="active"]').waitFor();
+    expect(await phone.getByTestId('header-state').textContent()).toMatch(/Mail goes through Lifeboat/);
+    // During the event the inbox shows the mail since it began.
+    await deliver([await mime({ from: 'Bob Stone <bob@fabrikam.example>', to: ADA.email, subject: 'During the outage', text: 'Still reaching you.' })]);
+    await eventually(async () => {
+      await phone.getByTestId('mail-refresh').click();
+      expect(await phone.getByTestId('mail-row').count()).toBe(1);
+    });
+    await look(phone, 'phone-active');
+  });
+
+  test('phone: offline, the installed shell opens and shows the last loaded messages, read-only and marked', async () => {
+    await phone.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await phone.reload();
+    await phone.getByTestId('mail-row').first().waitFor();
+    await phoneContext.setOffline(true);
+    await phone.reload();
+    await phone.getByTestId('offline-banner').waitFor();
+    expect(await phone.getByTestId('mail-row').count()).toBeGreaterThan(0);
+    expect(await phone.getByTestId('mail-new').isDisabled()).toBe(true);
+    await look(phone, 'phone-offline');
+    await phoneContext.setOffline(false);
+  });
+
+  test('laptop: the same inbox at laptop width', async () => {
+    const { page } = await newPage(LAPTOP_VIEWPORT);
+    await signIn(page);
+    await page.getByTestId('mail-row').first().waitFor();
+    await look(page, 'laptop-inbox');
+    await page.getByTestId('tab-sent').click();
+    await page.locator('[data-testid="mail-list"][data-folder="sent"]').waitFor();
+    await look(page, 'laptop-sent');
+  });
+});
