@@ -156,7 +156,14 @@ async function main(): Promise<void> {
           allowedPrivateTargets: config.allowedPrivateTargets,
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, config, logger),
-        app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns, trustProxy: config.trustProxy },
+        app: {
+          directoryFile: config.directoryFile,
+          publicUrl: config.publicUrl,
+          addin: config.addin,
+          dns: config.dns,
+          trustProxy: config.trustProxy,
+          rateLimit: config.rateLimit,
+        },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
         http: { port: config.port, tls },
         smtp: {
