@@ -79,6 +79,8 @@ export interface Config {
   protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
   /** LIFEBOAT_TRUST_PROXY: Express `trust proxy` for the client address (server/http/trust-proxy.ts). */
   trustProxy: string | undefined;
+  /** LIFEBOAT_API_RATE_LIMIT: requests per minute per identity; per client address 2.5 times that (server/http/rate-limit.ts). */
+  rateLimit: { perIdentityPerMinute: number; perAddressPerMinute: number };
   /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/addresses/CIDRs tenants may configure (server/http/private-target.ts). */
   allowedPrivateTargets: string[];
 }
@@ -205,6 +207,12 @@ export const SETTINGS = {
     doc: 'Express `trust proxy` (e.g. `loopback`, a CIDR list, a hop count) so the client address comes from X-Forwarded-For; unset: the socket address.',
     default: undefined,
     format: text,
+  }),
+  apiRateLimit: setting({
+    variable: 'LIFEBOAT_API_RATE_LIMIT',
+    doc: 'API requests per minute per identity (session or token); per client address 2.5 times that.',
+    default: 1200,
+    format: positiveNumber,
   }),
   allowedPrivateTargets: setting<string[]>({
     variable: 'LIFEBOAT_ALLOWED_PRIVATE_TARGETS',
@@ -379,6 +387,7 @@ export function loadConfig(env: Env = process.env): Config {
     dns,
     protection: { dnsServers: dns.servers, rspamdUrl: read(env, 'rspamdUrl'), clamd: read(env, 'clamd') },
     trustProxy: read(env, 'trustProxy'),
+    rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),
   };
 }

@@ -183,7 +183,14 @@ async function main(): Promise<void> {
           logger.info({ port: ports.http, embeddedDatabase: embedded }, 'listening');
           console.log(`Lifeboat listening on ${tls.kind === 'none' ? 'http' : 'https'}://localhost:${ports.http}`);
         },
-        app: { directoryFile: config.directoryFile, publicUrl: config.publicUrl, addin: config.addin, dns: config.dns, trustProxy: config.trustProxy },
+        app: {
+          directoryFile: config.directoryFile,
+          publicUrl: config.publicUrl,
+          addin: config.addin,
+          dns: config.dns,
+          trustProxy: config.trustProxy,
+          rateLimit: config.rateLimit,
+        },
         mailSpoolDir: path.join(config.dataDir, 'spool'),
         http: { port: config.port, tls },
         smtp: {

@@ -29,6 +29,9 @@ export const newAdminBody = z.object({
   displayName: z.string().max(200).optional(),
 });
 
+export const updateAdminBody = z.object({ role: z.enum(ROLES).optional(), displayName: z.string().max(200).optional() }).strict();
+export const adminPasswordBody = z.object({ password: passwordField });
+
 export function authRoutes(deps: { auth: AuthService; admins: AdminService; twoFactor: TwoFactor; secureCookies: boolean }): Router {
   const { auth, admins } = deps;
   const router = Router();
@@ -72,7 +75,7 @@ export function authRoutes(deps: { auth: AuthService; admins: AdminService; twoF
   });
 
   router.patch('/api/admins/:id', requireAdmin(auth, 'fullAdministrator'), async (req, res) => {
-    const body = parseBody(z.object({ role: z.enum(ROLES).optional(), displayName: z.string().max(200).optional() }).strict(), req);
+    const body = parseBody(updateAdminBody, req);
     res.json(await admins.update(currentAdmin(req), req.params.id as string, body, requestContext(req)));
   });
 
@@ -82,7 +85,7 @@ export function authRoutes(deps: { auth: AuthService; admins: AdminService; twoF
   });
 
   router.put('/api/admins/:id/password', requireAdmin(auth, 'fullAdministrator'), async (req, res) => {
-    const body = parseBody(z.object({ password: passwordField }), req);
+    const body = parseBody(adminPasswordBody, req);
     await admins.resetPassword(currentAdmin(req), req.params.id as string, body.password, requestContext(req));
     res.status(204).end();
   });

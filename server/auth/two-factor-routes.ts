@@ -9,6 +9,9 @@ import { currentAdmin, requireAdmin } from './middleware';
 import type { AuthService } from './service';
 import type { TwoFactor } from './two-factor';
 
+export const enableBody = z.object({ code: z.string().trim().min(1, 'is required').max(16) });
+export const twoFactorPolicyBody = z.object({ required: z.boolean() });
+
 export function twoFactorRoutes(deps: { auth: AuthService; admins: AdminService; twoFactor: TwoFactor }): Router {
   const { auth, admins, twoFactor } = deps;
   const router = Router();
@@ -30,7 +33,7 @@ export function twoFactorRoutes(deps: { auth: AuthService; admins: AdminService;
   });
 
   router.post('/api/auth/two-factor/enable', requireAdmin(auth, 'readOnly', enrolling), async (req, res) => {
-    const body = parseBody(z.object({ code: z.string().trim().min(1, 'is required').max(16) }), req);
+    const body = parseBody(enableBody, req);
     res.setHeader('Cache-Control', 'no-store');
     res.json(await twoFactor.enable(currentAdmin(req), body.code, requestContext(req)));
   });
@@ -50,7 +53,7 @@ export function twoFactorRoutes(deps: { auth: AuthService; admins: AdminService;
   });
 
   router.put('/api/auth/two-factor/policy', requireAdmin(auth, 'fullAdministrator'), async (req, res) => {
-    const body = parseBody(z.object({ required: z.boolean() }), req);
+    const body = parseBody(twoFactorPolicyBody, req);
     await twoFactor.setRequired(currentAdmin(req), body.required, requestContext(req));
     res.json({ required: body.required });
   });

@@ -7,7 +7,7 @@ import type { AuthService } from '../auth/service';
 import { parseQuery } from '../http/validate';
 import { QUEUE_STATES, type MailQueueAdmin } from './admin-queue';
 
-const listQuery = z.object({
+export const queueQuery = z.object({
   state: z.enum(QUEUE_STATES).optional(),
   recipient: z.string().trim().max(320).optional(),
   sender: z.string().trim().max(320).optional(),
@@ -22,7 +22,7 @@ export function mailQueueRoutes(deps: { auth: AuthService; queue: MailQueueAdmin
   const id = (raw: unknown) => String(raw);
 
   router.get('/api/mail/queue', reader, async (req, res) => {
-    res.json({ items: await queue.list(currentAdmin(req).tenantId, parseQuery(listQuery, req)) });
+    res.json({ items: await queue.list(currentAdmin(req).tenantId, parseQuery(queueQuery, req)) });
   });
   router.post('/api/mail/queue/:id/retry', writer, async (req, res) => {
     await queue.retryNow(currentAdmin(req), id(req.params.id), requestContext(req));

@@ -35,7 +35,7 @@ export const confirmBody = z
 /** Twilio posts replies as a form; a generic gateway may post JSON. */
 const inboundForm = express.urlencoded({ extended: false, limit: '32kb' });
 
-const audienceQuery = z.object({ groupId: z.string().trim().min(1, 'is required').max(200) });
+export const audienceQuery = z.object({ groupId: z.string().trim().min(1, 'is required').max(200) });
 
 export function notifyRoutes(deps: { auth: AuthService; userAuth: UserAuthService; notify: NotifyService }): Router {
   const { auth, userAuth, notify } = deps;

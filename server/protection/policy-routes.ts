@@ -11,7 +11,7 @@ import type { PolicyService } from './policies';
 import { policyBody } from './policy-schema';
 import type { VipService } from './vips';
 
-const vipsBody = z.object({
+export const vipsBody = z.object({
   vips: z
     .array(
       z.object({

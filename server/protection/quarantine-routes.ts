@@ -15,14 +15,14 @@ import type { UserAuthService } from '../user-auth/service';
 import type { QuarantineService } from './quarantine';
 import { VERDICTS } from './verdict';
 
-const listQuery = z.object({
+export const quarantineQuery = z.object({
   verdict: z.enum(VERDICTS).optional(),
   recipient: emailAddress().optional(),
   cursor: z.string().max(512).optional(),
 });
-const mineQuery = z.object({ cursor: z.string().max(512).optional() });
-const releaseBody = z.object({ reason: z.string().trim().min(1, 'is required').max(500), force: z.boolean().default(false) });
-const requestBody = z.object({ reason: z.string().trim().max(500).default('') });
+export const mineQuery = z.object({ cursor: z.string().max(512).optional() });
+export const releaseBody = z.object({ reason: z.string().trim().min(1, 'is required').max(500), force: z.boolean().default(false) });
+export const releaseRequestBody = z.object({ reason: z.string().trim().max(500).default('') });
 
 export function quarantineRoutes(deps: { auth: AuthService; userAuth: UserAuthService; quarantine: QuarantineService }): Router {
   const { auth, quarantine } = deps;
@@ -32,7 +32,7 @@ export function quarantineRoutes(deps: { auth: AuthService; userAuth: UserAuthSe
   const user = requireUser(deps.userAuth);
 
   router.get('/api/quarantine', reader, async (req, res) => {
-    res.json(await quarantine.list(currentAdmin(req).tenantId, parseQuery(listQuery, req)));
+    res.json(await quarantine.list(currentAdmin(req).tenantId, parseQuery(quarantineQuery, req)));
   });
   router.get('/api/quarantine/:id', reader, async (req, res) => {
     res.json(await quarantine.get(currentAdmin(req).tenantId, String(req.params.id)));
@@ -52,7 +52,7 @@ export function quarantineRoutes(deps: { auth: AuthService; userAuth: UserAuthSe
     res.json(await quarantine.listMine(currentUser(req), parseQuery(mineQuery, req)));
   });
   router.post('/api/me/quarantine/:id/release-request', user, async (req, res) => {
-    const body = parseBody(requestBody, req);
+    const body = parseBody(releaseRequestBody, req);
     res.json(await quarantine.requestRelease(currentUser(req), String(req.params.id), body.reason, requestContext(req)));
   });
   return router;

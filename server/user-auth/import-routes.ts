@@ -12,7 +12,7 @@ import { unprocessable } from '../http/problem';
 import { parseQuery } from '../http/validate';
 import { IMPORT_LIMITS, type PasswordImport } from './import';
 
-const importQuery = z.object({ apply: z.enum(['true', 'false']).optional() });
+export const importQuery = z.object({ apply: z.enum(['true', 'false']).optional() });
 
 export function passwordImportRoutes(deps: { auth: AuthService; passwordImport: PasswordImport }): Router {
   const { auth, passwordImport } = deps;

@@ -1,6 +1,7 @@
 /** Contract of the audit log (server/audit/routes.ts). */
 import { z } from 'zod';
 import { filterQuery, listQuery } from '../../audit/routes';
+import { AUDIT_CATEGORIES } from '../../audit/categories';
 import type { Contract } from './contract';
 
 const Entry = z
@@ -34,5 +35,12 @@ export function registerAudit(c: Contract): void {
     access: 'reader',
     query: filterQuery,
     ok: { status: 200, contentType: 'text/csv' },
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/audit/categories',
+    summary: 'Every audit category the server writes (for the filter)',
+    access: 'reader',
+    ok: { status: 200, schema: z.array(z.enum(AUDIT_CATEGORIES)) },
   });
 }

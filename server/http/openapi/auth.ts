@@ -1,6 +1,6 @@
 /** Contract of the admin sign-in and the administrators (server/auth/routes.ts). */
 import { z } from 'zod';
-import { loginBody, newAdminBody } from '../../auth/routes';
+import { adminPasswordBody, loginBody, newAdminBody, updateAdminBody } from '../../auth/routes';
 import { ROLES } from '../../auth/model';
 import type { Contract } from './contract';
 
@@ -44,5 +44,37 @@ export function registerAuth(c: Contract): void {
     body: newAdminBody,
     ok: { status: 201, schema: AdminView },
     errors: [409],
+  });
+  c.operation({
+    method: 'patch',
+    path: '/api/admins/:id',
+    summary: 'Change an administrator’s role or display name (409: the last full administrator)',
+    access: 'full',
+    body: updateAdminBody,
+    ok: { status: 200, schema: AdminView },
+    errors: [409],
+  });
+  c.operation({
+    method: 'delete',
+    path: '/api/admins/:id',
+    summary: 'Remove an administrator (403: oneself; 409: the last full administrator)',
+    access: 'full',
+    ok: { status: 204, description: 'Removed; their sessions end' },
+    errors: [409],
+  });
+  c.operation({
+    method: 'put',
+    path: '/api/admins/:id/password',
+    summary: 'Set a new password for an administrator (their sessions end)',
+    access: 'full',
+    body: adminPasswordBody,
+    ok: { status: 204, description: 'Set' },
+  });
+  c.operation({
+    method: 'post',
+    path: '/api/admins/:id/unlock',
+    summary: 'Forget an administrator’s failed sign-ins (the throttle’s delays)',
+    access: 'full',
+    ok: { status: 204, description: 'Unlocked' },
   });
 }

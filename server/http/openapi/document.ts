@@ -12,12 +12,16 @@ import { registerMail } from './mail';
 import { registerMonitor } from './monitor';
 import { registerNotify } from './notify';
 import { registerPlatform } from './platform';
+import { registerProtection } from './protection';
+import { registerQuarantine } from './quarantine';
 import { registerReadiness } from './readiness';
+import { registerTwoFactor } from './two-factor';
 import { registerUsers } from './users';
 
 const CAPABILITIES: Array<(c: Contract) => void> = [
   registerPlatform,
   registerAuth,
+  registerTwoFactor,
   registerUsers,
   registerDirectory,
   registerAudit,
@@ -26,6 +30,8 @@ const CAPABILITIES: Array<(c: Contract) => void> = [
   registerMonitor,
   registerNotify,
   registerReadiness,
+  registerProtection,
+  registerQuarantine,
 ];
 
 /** The registered contract (the coverage test reads `registered`). */

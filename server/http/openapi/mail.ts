@@ -1,6 +1,8 @@
 /** Contract of continuity mail: the tenant's mail settings and queue (admins), the user's mailbox and sending (server/mail/). */
 import { z } from 'zod';
 import { listQuery, sendBody, settingsBody } from '../../mail/routes';
+import { QUEUE_STATES } from '../../mail/admin-queue';
+import { queueQuery } from '../../mail/admin-queue-routes';
 import type { Contract } from './contract';
 
 const Server = z.object({ host: z.string(), port: z.number().int() });
@@ -54,6 +56,23 @@ const Message = MessageSummary.extend({
 }).meta({ id: 'Message' });
 const Page = z.object({ items: z.array(MessageSummary), nextCursor: z.string().nullable() });
 
+const QueueItem = z
+  .object({
+    id: z.string(),
+    state: z.enum(QUEUE_STATES),
+    kind: z.string(),
+    recipient: z.string(),
+    sender: z.string(),
+    subject: z.string(),
+    attempts: z.number().int(),
+    lastReply: z.string().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    queuedAt: z.string(),
+    heldAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+  })
+  .meta({ id: 'QueueItem' });
+
 export function registerMail(c: Contract): void {
   c.operation({
     method: 'get',
@@ -102,5 +121,28 @@ export function registerMail(c: Contract): void {
     body: sendBody,
     ok: { status: 201, schema: Message },
     errors: [409],
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/mail/queue',
+    summary: 'The tenant’s outbound queue and held messages, filtered',
+    access: 'reader',
+    query: queueQuery,
+    ok: { status: 200, schema: z.object({ items: z.array(QueueItem) }) },
+  });
+  c.operation({
+    method: 'post',
+    path: '/api/mail/queue/:id/retry',
+    summary: 'Attempt a queued or deferred delivery now (409: it is held; release it)',
+    access: 'basic',
+    ok: { status: 204, description: 'Scheduled now' },
+    errors: [409],
+  });
+  c.operation({
+    method: 'post',
+    path: '/api/mail/held/:id/release',
+    summary: 'Release one held message to the queue now',
+    access: 'basic',
+    ok: { status: 204, description: 'Released' },
   });
 }

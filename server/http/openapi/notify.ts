@@ -1,6 +1,6 @@
 /** Contract of notifications: channel settings, test sends, the send log, SMS consent, SMS replies and the cloud-password reset (server/notify/). */
 import { z } from 'zod';
-import { confirmBody, consentBody, logQuery, resetBody, searchQuery, testBody } from '../../notify/routes';
+import { audienceQuery, confirmBody, consentBody, logQuery, resetBody, searchQuery, testBody } from '../../notify/routes';
 import { settingsBody } from '../../notify/settings';
 import type { Contract } from './contract';
 
@@ -162,5 +162,16 @@ export function registerNotify(c: Contract): void {
     body: confirmBody,
     ok: { status: 204, description: 'Password changed' },
     errors: [429],
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/notify/sms-audience',
+    summary: 'For the event form: is SMS configured, and how many of the group would get it',
+    access: 'reader',
+    query: audienceQuery,
+    ok: {
+      status: 200,
+      schema: z.object({ channelConfigured: z.boolean(), groupMembers: z.number().int(), optedInWithNumber: z.number().int(), warnings: z.array(z.string()) }),
+    },
   });
 }

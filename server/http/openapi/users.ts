@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { reportBody } from '../../clients/routes';
 import { seenBody } from '../../push/routes';
+import { importQuery } from '../../user-auth/import-routes';
 import { cloudPasswordBody, loginBody } from '../../user-auth/routes';
 import type { Contract } from './contract';
 
@@ -16,6 +17,20 @@ const ClientSummary = z.object({
   total: z.number().int(),
   byKind: z.record(z.string(), KindCounts),
   readiness: z.object({ ready: z.number().int(), unknown: z.number().int(), notCapable: z.number().int() }),
+});
+
+const ImportRow = z.object({
+  row: z.number().int(),
+  email: z.string(),
+  outcome: z.enum(['set', 'generate', 'unknownUser', 'weakPassword', 'duplicate', 'invalid']),
+  message: z.string().nullable(),
+  userId: z.string().nullable(),
+});
+const ImportResult = z.object({
+  applied: z.boolean(),
+  summary: z.object({ rows: z.number().int(), set: z.number().int(), generate: z.number().int(), refused: z.number().int() }),
+  rows: z.array(ImportRow),
+  download: z.string().nullable().optional().meta({ description: 'After an apply with generated passwords: where to fetch them once' }),
 });
 
 export function registerUsers(c: Contract): void {
@@ -66,5 +81,36 @@ export function registerUsers(c: Contract): void {
     summary: 'Outlook clients of the tenant by kind and readiness',
     access: 'reader',
     ok: { status: 200, schema: ClientSummary },
+  });
+  c.operation({
+    method: 'post',
+    path: '/api/users/:id/sign-out-everywhere',
+    summary: 'End every token of a user (all their Outlook sign-ins)',
+    access: 'basic',
+    ok: { status: 204, description: 'Signed out' },
+  });
+  c.operation({
+    method: 'post',
+    path: '/api/users/:id/unlock',
+    summary: 'Forget a user’s failed cloud-password sign-ins',
+    access: 'basic',
+    ok: { status: 204, description: 'Unlocked' },
+  });
+  c.operation({
+    method: 'post',
+    path: '/api/users/cloud-passwords/import',
+    summary: 'Import cloud passwords from a CSV or XLSX file (the body); `apply=true` applies, else a dry run',
+    access: 'basic',
+    body: z.string().meta({ format: 'binary' }),
+    bodyContentType: 'application/octet-stream',
+    query: importQuery,
+    ok: { status: 200, schema: ImportResult },
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/users/cloud-passwords/generated/:token',
+    summary: 'The generated passwords of an applied import as CSV (once)',
+    access: 'basic',
+    ok: { status: 200, contentType: 'text/csv', description: 'email,password rows' },
   });
 }
