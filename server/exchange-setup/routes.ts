@@ -8,7 +8,7 @@ import { parseQuery } from '../http/validate';
 import { exchangePowerShell } from './powershell';
 
 const host = z.string().trim().toLowerCase().refine(isHostName, 'must be a host name');
-const query = z.object({
+export const powershellQuery = z.object({
   lifeboatHost: host,
   arcSealer: host,
   routeThroughLifeboat: z.enum(['true', 'false']).default('false'),
@@ -17,7 +17,7 @@ const query = z.object({
 export function exchangeSetupRoutes(deps: { auth: AuthService }): Router {
   const router = Router();
   router.get('/api/exchange-setup/powershell', requireAdmin(deps.auth), (req, res) => {
-    const q = parseQuery(query, req);
+    const q = parseQuery(powershellQuery, req);
     res.json(exchangePowerShell({ lifeboatHost: q.lifeboatHost, arcSealer: q.arcSealer, routeThroughLifeboat: q.routeThroughLifeboat === 'true' }));
   });
   return router;

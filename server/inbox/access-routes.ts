@@ -13,7 +13,9 @@ import { currentUser } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 import type { EndUserAccess } from './access';
 
-const body = z.object({ groupIds: z.array(z.string().trim().min(1).max(200)).min(1, 'name at least one group, or null for everyone').max(100).nullable() });
+export const endUserAccessBody = z.object({
+  groupIds: z.array(z.string().trim().min(1).max(200)).min(1, 'name at least one group, or null for everyone').max(100).nullable(),
+});
 
 /** The end-user mail endpoints: reading, searching, suggestions and sending. */
 export const END_USER_PATHS = ['/api/me/mailbox', '/api/me/search', '/api/me/people', '/api/me/messages'];
@@ -24,7 +26,7 @@ export function endUserAccessRoutes(deps: { auth: AuthService; userAuth: UserAut
     res.json(await deps.access.get(currentAdmin(req).tenantId));
   });
   router.put('/api/end-user-access', requireAdmin(deps.auth, 'basicAdministrator'), async (req, res) => {
-    const { groupIds } = parseBody(body, req);
+    const { groupIds } = parseBody(endUserAccessBody, req);
     res.json(await deps.access.put(currentAdmin(req), groupIds, requestContext(req)));
   });
   const gate: RequestHandler = async (req, _res, next) => {

@@ -4,6 +4,7 @@
  * "Configure and Enable End User Tools" step). Owns the setting and the decision; routes refuse with
  * the words below.
  */
+import type { AuditContext } from '../audit/context';
 import { Schema, type Connection } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
@@ -46,7 +47,7 @@ export function createEndUserAccess(conn: Connection, deps: { directory: Directo
       return { groupIds: await groupsOf(tenantId) };
     },
 
-    async put(by: AdminIdentity, groupIds: string[] | null, context: { ip: string | null; requestId: string | null }) {
+    async put(by: AdminIdentity, groupIds: string[] | null, context: AuditContext) {
       if (groupIds) {
         const unknown: string[] = [];
         for (const id of groupIds) if (!(await deps.directory.getGroup(by.tenantId, id))) unknown.push(id);

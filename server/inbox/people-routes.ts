@@ -11,7 +11,7 @@ import { currentUser } from '../user-auth/identity';
 import type { UserAuthService } from '../user-auth/service';
 
 const LIMIT = 8;
-const query = z.object({ q: z.string().trim().min(1, 'type at least 1 character').max(100) });
+export const peopleQuery = z.object({ q: z.string().trim().min(1, 'type at least 1 character').max(100) });
 
 export interface Person {
   name: string;
@@ -22,7 +22,7 @@ export interface Person {
 export function peopleRoutes(deps: { userAuth: UserAuthService; directory: DirectoryService }): Router {
   const router = Router();
   router.get('/api/me/people', requireUser(deps.userAuth), async (req, res) => {
-    const { q } = parseQuery(query, req);
+    const { q } = parseQuery(peopleQuery, req);
     const { tenantId } = currentUser(req);
     const [users, groups] = await Promise.all([deps.directory.searchUsers(tenantId, q), deps.directory.searchGroups(tenantId, q)]);
     const people: Person[] = [

@@ -9,7 +9,7 @@ import { VERDICTS } from './judge';
 import type { ThreatScanService } from './index';
 
 const ids = z.array(z.string().trim().min(1).max(200)).max(10_000);
-const startBody = z
+export const startBody = z
   .object({
     days: z.number().int().min(1).max(30).default(30),
     targets: z
@@ -19,7 +19,7 @@ const startBody = z
       .optional(),
   })
   .strict();
-const remediateBody = z
+export const remediateBody = z
   .object({
     ids: ids.min(1).optional(),
     verdicts: z.array(z.enum(VERDICTS)).min(1).optional(),
@@ -28,7 +28,7 @@ const remediateBody = z
   })
   .strict()
   .refine((b) => !(b.ids && b.verdicts), { message: 'give ids or verdicts, not both', path: ['ids'] });
-const undoBody = z.object({ ids: ids.min(1).optional() }).strict();
+export const undoBody = z.object({ ids: ids.min(1).optional() }).strict();
 
 export function threatScanRoutes(deps: { auth: AuthService; scans: ThreatScanService }): Router {
   const { scans } = deps;

@@ -12,7 +12,8 @@ import { useLifeboat } from '../harness/context';
 const ctx = useLifeboat();
 
 /** Server-rendered pages and static files: not part of the JSON API. */
-const NOT_REST = [/^\/addin(\/|$)(?!config\.json$)/, /^\/admin(\/|$)/, /^\/portal\//];
+// Pages and their files, not the JSON API: the add-in, the admin page, portal pages, the web inbox's shell.
+const NOT_REST = [/^\/addin(\/|$)(?!config\.json$)/, /^\/admin(\/|$)/, /^\/portal\//, /^\/$/, /^\/manifest\.webmanifest$/, /^\/sw\.js$/];
 
 interface Layer {
   route?: { path: string | string[]; methods: Record<string, boolean> };

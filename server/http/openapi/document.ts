@@ -4,6 +4,8 @@
  */
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAudit } from './audit';
+import { registerContinuityInbox } from './continuity-inbox';
+import { registerThreatScan } from './threat-scan';
 import { registerAuth } from './auth';
 import { createContract, type Contract } from './contract';
 import { registerDirectory } from './directory';
@@ -32,6 +34,8 @@ const CAPABILITIES: Array<(c: Contract) => void> = [
   registerReadiness,
   registerProtection,
   registerQuarantine,
+  registerContinuityInbox,
+  registerThreatScan,
 ];
 
 /** The registered contract (the coverage test reads `registered`). */
