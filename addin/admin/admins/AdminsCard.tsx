@@ -148,7 +148,7 @@ export function AdminsCard({ me }: { me: Me }) {
         <Button type="submit" appearance="primary" disabled={Boolean(cannot) || !email || !password}>
           Add administrator
         </Button>
-        <Show value={admins} label="">
+        <Show value={admins} label="Loading administrators…">
           {(list) => (
             <Select
               aria-label="Reset the password of"
