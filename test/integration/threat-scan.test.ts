@@ -40,7 +40,11 @@ contoso.domains = [{ id: 'contoso.example', isVerified: true, isDefault: true }]
 const USERS = ['ana', 'ben', 'cat', 'dan'];
 for (const id of USERS) contoso.putUser({ id, displayName: id.toUpperCase(), mail: `${id}@contoso.example`, userPrincipalName: `${id}@contoso.example` });
 contoso.putGroup({ id: 'g-sales', displayName: 'Sales', securityEnabled: true, members: ['ana', 'ben'] });
-const app = contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All', 'Application.Read.All'] });
+const app = contoso.registerApp({
+  clientId: CLIENT_ID,
+  clientSecret: SECRET,
+  grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All', 'Application.Read.All'],
+});
 
 let seq = 0;
 function mime(from: string, subject: string, body: string): string {
