@@ -296,7 +296,7 @@ describe('Threat Scan through Microsoft Graph', () => {
       .send({ ids: [malwareId], action: 'junk' })
       .expect(422); // purged: nothing left
 
-    const audit = (await full.get('/api/audit?category=threatScan&limit=100').expect(200)).body.items as { action: string; target: { id: string } }[];
+    const audit = (await full.get('/api/audit?category=protection&limit=100').expect(200)).body.items as { action: string; target: { id: string } }[];
     expect(audit.filter((e) => e.action === 'remediate.softDelete')).toHaveLength(2);
     expect(audit.filter((e) => e.action === 'remediate.undo')).toHaveLength(3);
     expect(audit.filter((e) => e.action === 'remediate.hardDelete').map((e) => e.target.id)).toEqual([malwareId]);
