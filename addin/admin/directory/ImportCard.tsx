@@ -67,17 +67,20 @@ export function ImportCard({ me, onApplied }: { me: Me; onApplied: () => void })
         to make one. A header row (email, password) is optional. Check the file first: nothing changes until you press Apply.
       </Hint>
       <Field label="Spreadsheet (CSV or XLSX)" validationMessage={fileError ? `The file ${fileError.message}` : undefined}>
-        <input
-          className={c.file}
-          type="file"
-          accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-          disabled={Boolean(cannot) || busy}
-          onChange={(e) => {
-            setFile(e.target.files?.[0] ?? null);
-            setResult(null);
-            setError(null);
-          }}
-        />
+        {(control) => (
+          <input
+            {...control}
+            className={c.file}
+            type="file"
+            accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            disabled={Boolean(cannot) || busy}
+            onChange={(e) => {
+              setFile(e.target.files?.[0] ?? null);
+              setResult(null);
+              setError(null);
+            }}
+          />
+        )}
       </Field>
       <div className={c.row}>
         <Guard reason={cannot}>

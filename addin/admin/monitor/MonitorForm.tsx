@@ -30,12 +30,14 @@ import { GroupLookup } from '../events/GroupLookup';
 import { zones } from '../time';
 
 const useStyles = makeStyles({
-  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start' },
+  // A grid item may shrink below its content's width (a long zone name, the group's Look Up row).
+  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start', '& > *': { minWidth: 0 } },
   card: { marginBottom: '16px', padding: '16px' },
   row: { display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'end' },
   pick: { display: 'flex', gap: '8px', alignItems: 'flex-start' },
   beside: { marginTop: '22px', flexShrink: 0 },
-  grow: { flexGrow: 1, minWidth: 0 },
+  grow: { flexGrow: 1, flexBasis: 0, minWidth: 0 },
+  fill: { width: '100%', minWidth: 0 },
 });
 
 const RESET_LABELS: Record<CloudPasswordReset, string> = {
@@ -342,7 +344,7 @@ export function MonitorForm({
           </Field>
           <div className={s.pick} data-field="defaultGroupId">
             <Field className={s.grow} label="Default affected group" hint="The group a started event covers" {...at('defaultGroupId')}>
-              <Input readOnly value={d.defaultGroup?.displayName ?? ''} placeholder="No group chosen" data-testid="monitor-default-group" />
+              <Input className={s.fill} readOnly value={d.defaultGroup?.displayName ?? ''} placeholder="No group chosen" data-testid="monitor-default-group" />
             </Field>
             <Button className={s.beside} onClick={() => setLookup(true)} aria-label="Look Up default affected group">
               Look Up
