@@ -74,6 +74,10 @@ export interface ServiceOptions {
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
   /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/ranges tenants may configure (tests: loopback). */
   allowedPrivateTargets?: string[];
+  /** LIFEBOAT_MONITOR_DOMAINS: the server's own domains for monitor addresses, besides the mail host name. */
+  monitorDomains?: string[];
+  /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains admins of any tenant may use besides the tenant's own (`*`: any). */
+  adminEmailDomains?: string[];
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
@@ -222,6 +226,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     secret: options.secret,
     publicUrl: options.publicUrl ?? 'http://localhost:3000',
     hostname: options.mail?.hostname ?? 'lifeboat.local',
+    monitorDomains: options.monitorDomains ?? [],
     alerts: options.monitor?.alerts ?? notifyAlertSender(notify),
     now: options.now,
     minuteMs: options.monitor?.minuteMs,
