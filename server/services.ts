@@ -5,7 +5,7 @@ import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
 import { createEndUserAccess } from './inbox/access';
 import { createAdminService } from './auth/admins';
-import { adminModel, attemptSlotModel, sessionModel } from './auth/model';
+import { adminModel, attemptSlotModel, dropGlobalAdminEmailIndex, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { clientReportModel } from './clients/model';
 import { createClientService } from './clients/service';
@@ -102,7 +102,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenants,
   });
   const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
-  const admins = createAdminService({ admins: adminModel(conn), sessions: sessionModel(conn), audit, throttle });
+  const admins = createAdminService({
+    admins: adminModel(conn),
+    sessions: sessionModel(conn),
+    audit,
+    throttle,
+    tenants,
+    emailDomains: options.adminEmailDomains,
+  });
   const twoFactor = createTwoFactor({
     admins: adminModel(conn),
     policies: adminPolicyModel(conn),
@@ -286,5 +293,6 @@ export type Services = ReturnType<typeof createServices>;
 
 /** Builds every index before traffic arrives (unique indexes are what make claims safe). */
 export async function syncIndexes(conn: Connection): Promise<void> {
+  await dropGlobalAdminEmailIndex(conn);
   for (const model of Object.values(conn.models)) await model.createIndexes();
 }

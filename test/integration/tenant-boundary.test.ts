@@ -3,7 +3,7 @@
  * attacker (beta) who is a full administrator of their own tenant. The attacker must not take the
  * victim's mail through a monitor address, nor squat or probe the victim's admin addresses.
  */
-import type request from 'supertest';
+import request from 'supertest';
 import { createLogger } from '../../server/log';
 import { createReceiver } from '../../server/mail/receiver';
 import { monitorModels } from '../../server/monitor/model';
@@ -11,7 +11,8 @@ import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { sendOne, simpleMessage } from '../harness/smtp-peers';
 
-const ctx = useLifeboat();
+// The operator lets admins of any tenant have addresses at an outside IT provider (LIFEBOAT_ADMIN_EMAIL_DOMAINS).
+const ctx = useLifeboat({ services: { adminEmailDomains: ['partners.example'] } });
 
 const monitor = (address: string, probeMailbox: string, defaultGroupId: string) => ({
   name: 'Watch',
@@ -92,5 +93,38 @@ describe('monitor addresses', () => {
       .send(monitor('spare@alpha.test', 'one@alpha.test', 'alpha-g1'))
       .expect(201);
     expect((await models.addresses.findById('spare@alpha.test').lean())?.tenantId).toBe('alpha');
+  });
+});
+
+describe('admin e-mail addresses', () => {
+  const admin = (email: string, password = 'a long enough password') => ({ email, password, role: 'fullAdministrator' });
+
+  it("are kept to the tenant's own domains: the victim's addresses can be neither squatted nor probed", async () => {
+    const attacker = await ctx.signIn('beta', 'fullAdministrator', 'chief@beta.test');
+    await ctx.createAdmin('alpha', 'fullAdministrator', 'boss@alpha.test', 'the boss password 1');
+    // The victim's existing admin and a free address of the victim's domain get the same answer.
+    const existing = await attacker.post('/api/admins').send(admin('boss@alpha.test')).expect(422);
+    const free = await attacker.post('/api/admins').send(admin('nobody@alpha.test')).expect(422);
+    expect(existing.body.errors).toEqual([{ path: 'email', message: expect.stringContaining('beta.test') }]);
+    expect(free.body).toEqual(existing.body);
+    const outside = await attacker.post('/api/admins').send(admin('someone@example.org')).expect(422);
+    expect(outside.body.errors.map((e: { path: string }) => e.path)).toEqual(['email']);
+    await attacker.post('/api/admins').send(admin('deputy@beta.test')).expect(201);
+    await attacker.post('/api/admins').send(admin('deputy@beta.test')).expect(409);
+  });
+
+  it('are unique per tenant: an address the operator allows may administer two tenants, each with its own password', async () => {
+    const victim = await ctx.signIn('alpha', 'fullAdministrator', 'head@alpha.test');
+    const attacker = await ctx.signIn('beta', 'fullAdministrator', 'head@beta.test');
+    await victim.post('/api/admins').send(admin('it@partners.example', 'alpha side password')).expect(201);
+    // Before, the attacker learned from a 409 that the victim has this admin; now it is their own.
+    await attacker.post('/api/admins').send(admin('it@partners.example', 'beta side password')).expect(201);
+    expect(((await attacker.get('/api/admins').expect(200)).body as { email: string }[]).map((a) => a.email)).toContain('it@partners.example');
+
+    const signIn = async (password: string) =>
+      (await request(ctx.app).post('/api/auth/login').send({ email: 'it@partners.example', password }).expect(200)).body;
+    expect((await signIn('alpha side password')).tenantId).toBe('alpha');
+    expect((await signIn('beta side password')).tenantId).toBe('beta');
+    await request(ctx.app).post('/api/auth/login').send({ email: 'it@partners.example', password: 'neither password' }).expect(401);
   });
 });
