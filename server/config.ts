@@ -83,6 +83,10 @@ export interface Config {
   rateLimit: { perIdentityPerMinute: number; perAddressPerMinute: number };
   /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/addresses/CIDRs tenants may configure (server/http/private-target.ts). */
   allowedPrivateTargets: string[];
+  /** LIFEBOAT_MONITOR_DOMAINS: the server's own domains for monitor addresses (the SMTP host name always is one). */
+  monitorDomains: string[];
+  /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains any tenant's admins may have addresses in besides the tenant's own (`*`: any). */
+  adminEmailDomains: string[];
 }
 
 export const DEMO_DIRECTORY_FILE = path.resolve(__dirname, 'directory', 'demo-directory.json');
@@ -219,6 +223,18 @@ export const SETTINGS = {
     doc: 'Private hosts, addresses or CIDRs (comma-separated; `loopback` too) that tenants may configure as relays, webhooks and gateways; unset: none.',
     default: [],
     format: commaList,
+  }),
+  monitorDomains: setting<string[]>({
+    variable: 'LIFEBOAT_MONITOR_DOMAINS',
+    doc: 'Domains (comma-separated) this server owns for monitor addresses, besides SMTP_HOSTNAME; point their MX at Lifeboat. A tenant may also use its own domains.',
+    default: [],
+    format: (raw, variable) => commaList(raw.toLowerCase(), variable),
+  }),
+  adminEmailDomains: setting<string[]>({
+    variable: 'LIFEBOAT_ADMIN_EMAIL_DOMAINS',
+    doc: "Domains (comma-separated) any tenant's admins may have addresses in besides the tenant's own; `*`: any domain. Unset: only the tenant's own domains.",
+    default: [],
+    format: (raw, variable) => commaList(raw.toLowerCase(), variable),
   }),
   clamd: setting<string | undefined>({
     variable: 'LIFEBOAT_CLAMD',
@@ -389,5 +405,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: read(env, 'trustProxy'),
     rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),
+    monitorDomains: read(env, 'monitorDomains'),
+    adminEmailDomains: read(env, 'adminEmailDomains'),
   };
 }

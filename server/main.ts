@@ -173,6 +173,8 @@ async function main(): Promise<void> {
           mail: { hostname: config.smtp.hostname },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
           allowedPrivateTargets: config.allowedPrivateTargets,
+          monitorDomains: config.monitorDomains,
+          adminEmailDomains: config.adminEmailDomains,
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
         afterListen: async (services, ports) => {

@@ -5,7 +5,7 @@ import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
 import { createEndUserAccess } from './inbox/access';
 import { createAdminService } from './auth/admins';
-import { adminModel, attemptSlotModel, sessionModel } from './auth/model';
+import { adminModel, attemptSlotModel, dropGlobalAdminEmailIndex, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { clientReportModel } from './clients/model';
 import { createClientService } from './clients/service';
@@ -74,6 +74,10 @@ export interface ServiceOptions {
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
   /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/ranges tenants may configure (tests: loopback). */
   allowedPrivateTargets?: string[];
+  /** LIFEBOAT_MONITOR_DOMAINS: the server's own domains for monitor addresses, besides the mail host name. */
+  monitorDomains?: string[];
+  /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains admins of any tenant may use besides the tenant's own (`*`: any). */
+  adminEmailDomains?: string[];
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
@@ -98,7 +102,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenants,
   });
   const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
-  const admins = createAdminService({ admins: adminModel(conn), sessions: sessionModel(conn), audit, throttle });
+  const admins = createAdminService({
+    admins: adminModel(conn),
+    sessions: sessionModel(conn),
+    audit,
+    throttle,
+    tenants,
+    emailDomains: options.adminEmailDomains,
+  });
   const twoFactor = createTwoFactor({
     admins: adminModel(conn),
     policies: adminPolicyModel(conn),
@@ -222,6 +233,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     secret: options.secret,
     publicUrl: options.publicUrl ?? 'http://localhost:3000',
     hostname: options.mail?.hostname ?? 'lifeboat.local',
+    monitorDomains: options.monitorDomains ?? [],
     alerts: options.monitor?.alerts ?? notifyAlertSender(notify),
     now: options.now,
     minuteMs: options.monitor?.minuteMs,
@@ -281,5 +293,6 @@ export type Services = ReturnType<typeof createServices>;
 
 /** Builds every index before traffic arrives (unique indexes are what make claims safe). */
 export async function syncIndexes(conn: Connection): Promise<void> {
+  await dropGlobalAdminEmailIndex(conn);
   for (const model of Object.values(conn.models)) await model.createIndexes();
 }

@@ -15,7 +15,7 @@ import { adminActor, type AdminIdentity } from '../auth/identity';
 import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
 import { GraphRequestError, type GraphApi } from '../directory/graph/client';
 import { viaGraph } from '../directory/graph/index';
-import { conflict, unprocessable } from '../http/problem';
+import { conflict, notFound, unprocessable } from '../http/problem';
 import type { Verdict } from './judge';
 import { IMMUTABLE_IDS } from './mailbox-scan';
 import type { Location, MessageRecord, RemediationAction, RemediationRecord } from './model';
@@ -235,7 +235,8 @@ export function createRemediation(deps: {
 
     async get(tenantId: string, scanId: string, id: string): Promise<RemediationView> {
       const r = await models.remediations.findById(id).lean<RemediationRecord>();
-      if (!r || r.tenantId !== tenantId || r.scanId !== scanId) throw unprocessable([{ path: 'remediationId', message: 'is not a remediation of this scan' }]);
+      // A path that names no remediation of this scan is a resource that does not exist (404, as documented).
+      if (!r || r.tenantId !== tenantId || r.scanId !== scanId) throw notFound('remediation');
       return view(r);
     },
 

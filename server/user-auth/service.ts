@@ -227,8 +227,9 @@ export function createUserAuthService(deps: {
       const tenantId = await deps.tenantOfEntraTenant(verified.tenant);
       if (!tenantId) return { refused: 'the token is from an Entra tenant that is not connected to Lifeboat' };
       const tenant = { id: tenantId };
-      const address = [verified.claims.preferred_username, verified.claims.upn, verified.claims.email].find((v) => typeof v === 'string') as string | undefined;
-      const user = (await directory.getUser(tenant.id, verified.subject)) ?? (address ? await directory.findUserByAddress(tenant.id, address) : null);
+      // The user is the token's immutable object id (`oid`) in the tenant its `tid` maps to, never a
+      // mutable claim (preferred_username, upn, email): those can be set to another user's address.
+      const user = await directory.getUser(tenant.id, verified.subject);
       if (!user) return { refused: 'no such user in the directory' };
       const refused = await revocation.refusal(tenant.id, user.id, { issuedAt: (verified.claims.iat ?? 0) * 1000 });
       return refused ? { refused } : { identity: toIdentity(tenant.id, user, 'entra') };

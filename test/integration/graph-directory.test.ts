@@ -443,10 +443,19 @@ describe('directory on Microsoft Graph', () => {
 
   it('reports Entra refusing the credential as 502 without revealing it; removal returns the tenant to the file', async () => {
     const wrong = 'Wrong-secret~value-also-never-shown-77';
+    // A credential Entra refuses is not stored (the connection is proven first): 422 naming it.
+    const unproven = await full
+      .put('/api/directory/connection')
+      .send({ ...connection, clientSecret: wrong })
+      .expect(422);
+    expect(unproven.body.errors).toEqual([{ path: 'clientSecret', message: expect.stringMatching(/invalid_client|AADSTS7000215/) }]);
+    // A stored credential Entra stops accepting (the secret was rotated in Entra after it was connected).
+    app.clientSecret = wrong;
     await full
       .put('/api/directory/connection')
       .send({ ...connection, clientSecret: wrong })
       .expect(200);
+    app.clientSecret = SECRET;
     const refused = await full.get('/api/directory/groups?search=sales').expect(502);
     expect(refused.body.detail).toMatch(/invalid_client|AADSTS7000215/);
     expect(JSON.stringify(refused.body)).not.toContain(wrong);
@@ -495,6 +504,8 @@ describe('a connected tenant in the rest of Lifeboat', () => {
 describe('the Entra connection check', () => {
   it('is remembered per tenant for a moment, and forgotten at once when the connection changes', async () => {
     let t = 0;
+    // An Entra tenant of its own (one Lifeboat tenant per Entra tenant: alpha has contoso's).
+    const connection = { entraTenantId: 'aaaaaaaa-0000-4000-8000-0000000000ff', clientId: CLIENT_ID, clientSecret: SECRET };
     const connections = createConnectionService({
       connections: entraConnectionModel(ctx.conn),
       box: createSecretBox(TEST_SECRET),

@@ -622,6 +622,30 @@ describe('the user mailbox and sending', () => {
     await request(ctx.app).get('/api/me/mailbox/inbox:..%2F..').set('Authorization', `Bearer ${tokens.ann}`).expect(404);
     await request(ctx.app).get('/api/me/mailbox?folder=trash').set('Authorization', `Bearer ${tokens.ann}`).expect(422);
   });
+
+  it('keeps formatting but lets no message lay a full-frame overlay link over the page', async () => {
+    const overlay =
+      '<a href="https://phish.example/login" style="position:fixed;top:0;left:0;width:100%;height:100%;z-index:2147483647;display:block">x</a>' +
+      '<div style="position: absolute; inset: 0; transform: translate(-50%,-50%); margin-top: -900px; background: url(https://track.example/p.gif)">y</div>' +
+      '<p style="color: #c00; font-weight: bold; margin: 0 0 8px; text-align: center; position: relative; z-index: 2">Kept</p>';
+    const message = [
+      'From: m@sender.example',
+      'To: ann@acme.test',
+      'Subject: overlay',
+      'MIME-Version: 1.0',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      overlay,
+      '',
+    ].join('\r\n');
+    expect((await sendOne(port, { from: 'm@sender.example', to: ['ann@acme.test'], message })).data).toMatch(/^250 /);
+    await routedThenDeliver();
+    const item = (await inbox('ann')).find((m) => m.subject === 'overlay')!;
+    const html = (await request(ctx.app).get(`/api/me/mailbox/${item.id}`).set('Authorization', `Bearer ${tokens.ann}`).expect(200)).body.html as string;
+    expect(html).toContain('href="https://phish.example/login"');
+    for (const banned of ['fixed', 'absolute', 'inset', 'top:', 'left:', '2147483647', 'transform', '-900px', 'url(']) expect(html).not.toContain(banned);
+    expect(html).toMatch(/<p style="color:#c00;font-weight:bold;margin:0 0 8px;text-align:center;position:relative;z-index:2">Kept<\/p>/);
+  });
 });
 
 describe('mailbox paging', () => {
