@@ -6,7 +6,10 @@
  * unsigned message from a DMARC p=reject domain through a foreign server a spoof, a colleague's display
  * name from outside an impersonation; a signed partner message is clean with SPF from the Received
  * trace, and without any outside Received hop SPF is honestly skipped. Verdicts land in the one
- * protection verdict model with `source: graph`.
+ * protection verdict model with `source: graph`. Continuous protection then follows each inbox through
+ * Graph delta: a CEO-fraud phish (a spoof of a DMARC p=reject partner) newly delivered is quarantined
+ * in Protect mode (moved to the Lifeboat Quarantine folder, a quarantine entry) and only recorded for a
+ * mailbox under a Monitor policy; mail that was there before it was switched on is not its to judge.
  */
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
@@ -30,7 +33,7 @@ const contoso = world.addTenant('cccccccc-0000-4000-8000-000000000001');
 contoso.domains = [{ id: 'contoso.example', isVerified: true, isDefault: true }];
 contoso.putUser({ id: 'ana', displayName: 'Ana Lopez', mail: 'ana@contoso.example', userPrincipalName: 'ana@contoso.example' });
 contoso.putUser({ id: 'ben', displayName: 'Ben Ortiz', mail: 'ben@contoso.example', userPrincipalName: 'ben@contoso.example' });
-contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All', 'Mail.Read'] });
+contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All', 'Mail.ReadWrite'] });
 
 /** The trace Exchange Online leaves: Microsoft's internal hops on top, the outside server below them. */
 function trace(helo: string, ip: string): string[] {
@@ -67,7 +70,7 @@ const ctx = useLifeboat({
         return [dns.server];
       },
     },
-    threatScan: { pollMs: 30, pageSize: 4 },
+    threatScan: { pollMs: 30, pageSize: 4, continuous: { pollMs: 30, roundMs: 60_000 } },
   },
 });
 
@@ -153,5 +156,60 @@ describe('Threat Scan through the protection pipeline', () => {
     expect(clean?.evidence.auth).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass' });
     const noTrace = await ctx.services.protection.verdicts.get('alpha', graphMessageKey('ana', planted.noTrace!));
     expect(noTrace?.evidence.auth).toMatchObject({ spf: 'none', dkim: 'pass', dmarc: 'pass', spfSkipped: expect.stringMatching(/connecting IP is unknown/) });
+  });
+
+  it('continuous protection: Protect quarantines a newly delivered phish, Monitor only records it', async () => {
+    const continuous = ctx.services.threatScan.continuous!;
+    // ben's mailbox is under a Monitor policy; the default (ana) protects.
+    await full
+      .post('/api/protection/policies')
+      .send({ name: 'Watch Ben', mode: 'monitor', recipients: { include: [{ type: 'address', value: 'ben@contoso.example' }] } })
+      .expect(201);
+    await full.put('/api/continuous-protection').send({ enabled: 'yes' }).expect(422);
+    expect((await full.put('/api/continuous-protection').send({ enabled: true }).expect(200)).body).toMatchObject({ enabled: true });
+    continuous.start();
+    // The first round of each inbox takes its delta baseline (the planted mail is older: not judged here).
+    await eventually(async () => expect((await full.get('/api/continuous-protection').expect(200)).body.mailboxes).toBe(2), 30_000);
+    const baselined = () => ctx.conn.collection('continuousdeltas').countDocuments({ link: { $ne: null } });
+    await eventually(async () => expect(await baselined()).toBe(2), 30_000);
+
+    const phish = (to: string) =>
+      withTrace(plainMessage({ from: 'ceo@partner.test', to, subject: `Wire transfer today ${to}` }), [
+        'Return-Path: <ceo@partner.test>',
+        ...trace('mail.bulk.example', FOREIGN_IP),
+      ]).toString('latin1');
+    const forAna = contoso.mailbox('ana').deliver(phish('ana@contoso.example'));
+    const forBen = contoso.mailbox('ben').deliver(phish('ben@contoso.example'));
+    const cleanRaw = await signed(plainMessage({ from: 'news@partner.test', to: 'ana@contoso.example', subject: 'Fresh news' }), partner);
+    contoso.mailbox('ana').deliver(withTrace(cleanRaw, ['Return-Path: <news@partner.test>', ...trace('mail.partner.test', PARTNER_IP)]).toString('latin1'));
+    await continuous.dueNow('alpha');
+
+    let items: { messageId: string; recipient: string; verdict: string; mode: string; outcome: string; quarantineId: string | null }[] = [];
+    await eventually(async () => {
+      items = (await full.get('/api/continuous-protection/detections').expect(200)).body.items;
+      expect(items).toHaveLength(2);
+    }, 60_000);
+    const ana = items.find((d) => d.recipient === 'ana@contoso.example')!;
+    const ben = items.find((d) => d.recipient === 'ben@contoso.example')!;
+    expect(ana).toMatchObject({ messageId: forAna.immutableId, verdict: 'spoof', mode: 'protect', outcome: 'quarantined' });
+    expect(ben).toMatchObject({ messageId: forBen.immutableId, verdict: 'spoof', mode: 'monitor', outcome: 'recorded', quarantineId: null });
+    // Protect moved it out of the inbox into the Lifeboat Quarantine folder, with a quarantine entry.
+    const folder = contoso.mailbox('ana').folders.find((f) => f.displayName === 'Lifeboat Quarantine')!;
+    expect(contoso.mailbox('ana').find(forAna.immutableId)?.parentFolderId).toBe(folder.id);
+    expect(contoso.mailbox('ben').find(forBen.immutableId)?.parentFolderId).toBe('inbox');
+    const held = (await full.get('/api/quarantine').expect(200)).body.items;
+    expect(held.map((q: { id: string; verdict: string; recipient: string }) => [q.id, q.verdict, q.recipient])).toEqual([
+      [ana.quarantineId, 'spoof', 'ana@contoso.example'],
+    ]);
+    // Judged once, in the one verdict model; an unchanged inbox brings no new detection.
+    expect(await ctx.services.protection.verdicts.get('alpha', graphMessageKey('ben', forBen.immutableId))).toMatchObject({
+      verdict: 'spoof',
+      source: 'graph',
+    });
+    await continuous.dueNow('alpha');
+    await eventually(async () => expect(await ctx.conn.collection('continuousdeltas').countDocuments({ nextRoundAt: { $gt: new Date() } })).toBe(2), 30_000);
+    expect((await full.get('/api/continuous-protection/detections').expect(200)).body.items).toHaveLength(2);
+    await full.put('/api/continuous-protection').send({ enabled: false }).expect(200);
+    await continuous.stop();
   });
 });
