@@ -173,6 +173,7 @@ async function main(): Promise<void> {
           mail: { hostname: config.smtp.hostname },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
           allowedPrivateTargets: config.allowedPrivateTargets,
+          threatScan: { leaseMs: config.threatScanLeaseSeconds * 1000 },
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
         afterListen: async (services, ports) => {
