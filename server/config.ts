@@ -66,6 +66,8 @@ export interface Config {
   directoryFile: string;
   logLevel: string;
   sessionHours: number;
+  /** How long a Threat Scan mailbox lease (and a continuous-protection round) outlives a dead process. */
+  threatScanLeaseSeconds: number;
   userTokenMinutes: number;
   entra: { audiences: string[]; authority: string; scope: string };
   /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
@@ -155,6 +157,12 @@ export const SETTINGS = {
   directoryFile: setting({ variable: 'LIFEBOAT_DIRECTORY_FILE', doc: 'Directory file loaded at start.', default: DEMO_DIRECTORY_FILE, format: text }),
   logLevel: setting({ variable: 'LOG_LEVEL', doc: `Log level: ${LOG_LEVELS.join(', ')}.`, default: 'info', format: logLevel }),
   sessionHours: setting({ variable: 'LIFEBOAT_SESSION_HOURS', doc: 'Admin session lifetime, hours.', default: 12, format: positiveNumber }),
+  threatScanLeaseSeconds: setting({
+    variable: 'LIFEBOAT_THREAT_SCAN_LEASE_SECONDS',
+    doc: 'Seconds after which another node takes over a Threat Scan mailbox whose process stopped renewing it (it renews after every page).',
+    default: 60,
+    format: positiveNumber,
+  }),
   userTokenMinutes: setting({
     variable: 'LIFEBOAT_USER_TOKEN_MINUTES',
     doc: 'Cloud-password user token lifetime, minutes.',
@@ -394,6 +402,7 @@ export function loadConfig(env: Env = process.env): Config {
     directoryFile,
     logLevel: read(env, 'logLevel'),
     sessionHours: read(env, 'sessionHours'),
+    threatScanLeaseSeconds: read(env, 'threatScanLeaseSeconds'),
     userTokenMinutes: read(env, 'userTokenMinutes'),
     entra,
     // One Entra authority host for app sign-in (Graph), user tokens' keys and the pane's NAA.

@@ -103,7 +103,7 @@ export interface LifeboatPlan {
   loops?: readonly Loop[];
 }
 
-export const ALL_LOOPS = ['sessionSweep', 'directorySync', 'eventScheduler', 'notifications', 'mail', 'monitor', 'threatScan'] as const;
+export const ALL_LOOPS = ['sessionSweep', 'directorySync', 'eventScheduler', 'notifications', 'mail', 'monitor', 'threatScan', 'continuousProtection'] as const;
 export type Loop = (typeof ALL_LOOPS)[number];
 
 export interface RunningLifeboat {
@@ -254,5 +254,11 @@ export async function startLoops(lifecycle: Lifecycle, services: Services, loops
     // Threat scans and remediations go on where they were (mailbox leases of a dead process expire).
     services.threatScan.start();
     await lifecycle.started('threat scans', () => services.threatScan.stop());
+  }
+  if (on.has('continuousProtection') && services.threatScan.continuous) {
+    // Graph delta rounds per mailbox for tenants that switched it on (a lease per round: one node does each).
+    const continuous = services.threatScan.continuous;
+    continuous.start();
+    await lifecycle.started('continuous protection', () => continuous.stop());
   }
 }

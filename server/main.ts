@@ -175,6 +175,7 @@ async function main(): Promise<void> {
           allowedPrivateTargets: config.allowedPrivateTargets,
           monitorDomains: config.monitorDomains,
           adminEmailDomains: config.adminEmailDomains,
+          threatScan: { leaseMs: config.threatScanLeaseSeconds * 1000 },
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
         afterListen: async (services, ports) => {

@@ -54,6 +54,8 @@ import type { ReleasedCopy } from './protection/mail-side';
 import { createMailProtectionSide } from './mail/protection-side';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
 import type { ThreatScanOptions } from './threat-scan/service';
+import { createProtectionJudge } from './threat-scan/protection-judge';
+import type { ContinuousOptions } from './threat-scan/continuous';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -82,8 +84,8 @@ export interface ServiceOptions {
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
   protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
-  /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
-  threatScan?: ThreatScanOptions & { judge?: MessageJudge };
+  /** Threat Scan tuning, and the judge it runs messages through (default: server/protection's pipeline). */
+  threatScan?: ThreatScanOptions & { judge?: MessageJudge; continuous?: ContinuousOptions };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -252,7 +254,9 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     admins,
     notify,
     logger: options.logger,
-    judge: options.threatScan?.judge,
+    // The protection pipeline judges what the scan reads (one verdict model, `source: graph`); tests may pass their own.
+    judge: options.threatScan?.judge ?? createProtectionJudge(protection.verdicts),
+    protection: { policies: protection.policies, quarantine: protection.quarantine },
     publicUrl: options.publicUrl,
     now: options.now,
     options: options.threatScan,

@@ -89,7 +89,7 @@ export type SyncStatus = Wire<ServerSyncStatus>;
 export type ClientSummary = Wire<Awaited<ReturnType<ClientService['summary']>>>;
 export interface Permissions {
   granted: boolean;
-  permissions: { permission: string; status: string; neededFor: string }[];
+  permissions: { permission: string; status: string; neededFor: string; optional?: boolean }[];
 }
 /** `GET /api/directory/expansions`: the groups whose members are expanded, and how far. */
 export interface Expansions {

@@ -17,7 +17,11 @@ export interface VerdictRecord {
   reasons: string[];
   evidence: Evidence;
   judgedAt: Date;
+  /** How the message reached the scanner: received by Lifeboat (`smtp`) or read from a mailbox (`graph`). */
+  source: VerdictSource;
 }
+
+export type VerdictSource = 'smtp' | 'graph';
 
 export interface PolicyRecord {
   _id: string;
@@ -94,6 +98,7 @@ const verdictSchema = new Schema<VerdictRecord>(
     reasons: { type: [String], default: [] },
     evidence: { type: Schema.Types.Mixed, required: true },
     judgedAt: { type: Date, required: true },
+    source: { type: String, enum: ['smtp', 'graph'], default: 'smtp' },
   },
   { versionKey: false, minimize: false },
 );

@@ -6,13 +6,14 @@
  */
 import { claimByInsert } from '../db/claims';
 import type { Judge, JudgeEnvelope } from './judge';
-import type { ProtectionModels, VerdictRecord } from './model';
+import type { ProtectionModels, VerdictRecord, VerdictSource } from './model';
 import type { Verdict } from './verdict';
 
 export interface StoredVerdict extends Verdict {
   tenantId: string;
   messageId: string;
   judgedAt: string;
+  source: VerdictSource;
 }
 
 export const verdictKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
@@ -24,6 +25,7 @@ const toStored = (r: VerdictRecord): StoredVerdict => ({
   reasons: r.reasons,
   evidence: r.evidence,
   judgedAt: r.judgedAt.toISOString(),
+  source: r.source ?? 'smtp',
 });
 
 export function createVerdictStore(deps: { models: ProtectionModels; judge: Judge; now?: () => Date }) {
@@ -48,12 +50,19 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
       messageId: string,
       raw: () => Promise<Buffer> | Buffer,
       envelope: JudgeEnvelope,
-      options: { final?: boolean } = {},
+      options: { final?: boolean; source?: VerdictSource } = {},
     ): Promise<StoredVerdict & { fresh: boolean; stored: boolean }> {
       const existing = await get(tenantId, messageId);
       if (existing) return { ...existing, fresh: false, stored: true };
       const verdict = await deps.judge({ tenantId, raw: await raw() }, envelope);
-      const record: VerdictRecord = { _id: verdictKey(tenantId, messageId), tenantId, messageId, ...verdict, judgedAt: now() };
+      const record: VerdictRecord = {
+        _id: verdictKey(tenantId, messageId),
+        tenantId,
+        messageId,
+        ...verdict,
+        judgedAt: now(),
+        source: options.source ?? 'smtp',
+      };
       if (verdict.verdict === 'unscanned' && !options.final) return { ...toStored(record), fresh: true, stored: false };
       if (await claimByInsert(verdicts, record as never)) return { ...toStored(record), fresh: true, stored: true };
       const winner = await get(tenantId, messageId);

@@ -396,6 +396,8 @@ describe('directory on Microsoft Graph', () => {
       ['Domain.Read.All', 'unknown', null],
       ['Mail.Send', 'unknown', null],
       ['Mail.ReadBasic.All', 'unknown', null],
+      ['Mail.Read', 'unknown', null],
+      ['Mail.ReadWrite', 'unknown', null],
       ['Application.Read.All', 'missing', null],
     ]);
     app.grantedPermissions.push('Application.Read.All');
@@ -408,7 +410,14 @@ describe('directory on Microsoft Graph', () => {
       ['Domain.Read.All', 'missing', null],
       ['Mail.Send', 'granted', 'Mail.Send'],
       ['Mail.ReadBasic.All', 'missing', null],
+      ['Mail.Read', 'missing', null],
+      ['Mail.ReadWrite', 'missing', null],
       ['Application.Read.All', 'granted', 'Application.Read.All'],
+    ]);
+    // The Threat Scan's (Mail.Read) and remediation's (Mail.ReadWrite) are optional: continuity works without them.
+    expect(probe.permissions.filter((p: { optional: boolean }) => p.optional).map((p: { permission: string }) => p.permission)).toEqual([
+      'Mail.Read',
+      'Mail.ReadWrite',
     ]);
     expect(probe.permissions.every((p: { neededFor: string }) => p.neededFor.length > 10)).toBe(true);
     const fileTenant = await ctx.signIn('beta', 'readOnly');

@@ -50,7 +50,7 @@ export function adminCheck(admins: { role: string }[]): Check {
 export type PermissionsResult =
   | { kind: 'notConnected' }
   | { kind: 'error'; message: string }
-  | { kind: 'ok'; granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] };
+  | { kind: 'ok'; granted: boolean; permissions: { permission: string; status: string; neededFor: string; optional?: boolean }[] };
 
 export function permissionsCheck(p: PermissionsResult): Check {
   const title = 'Microsoft Graph permissions granted';
@@ -75,10 +75,12 @@ export function permissionsCheck(p: PermissionsResult): Check {
   const missing = p.permissions.filter((x) => x.status !== 'granted');
   if (missing.length === 0)
     return { id: 'graph', title, status: 'pass', detail: `All ${p.permissions.length} application permissions are granted.`, fix: null };
+  // Only optional features (Threat Scan, Remove Threats) lack a permission: continuity is not at risk.
+  const optionalOnly = missing.every((m) => m.optional);
   return {
     id: 'graph',
     title,
-    status: 'fail',
+    status: optionalOnly ? 'warn' : 'fail',
     detail: `Missing: ${missing.map((m) => `${m.permission} (${m.neededFor})`).join('; ')}.`,
     fix: 'Grant the missing application permissions with admin consent in Entra ID › App registrations › API permissions.',
   };
