@@ -169,6 +169,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     audit,
     logger: options.logger,
     now: options.now,
+    targets,
     ...options.mail,
   });
   const monitorStore = monitorModels(conn);
