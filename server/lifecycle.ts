@@ -212,6 +212,8 @@ export async function listenSmtp(lifecycle: Lifecycle, services: Services, optio
     maxMessageBytes: options.maxMessageBytes,
     maxReceivedHeaders: options.maxReceivedHeaders,
     limits: options.limits,
+    // The one protection decision before the 250: a DMARC p=reject failure the recipients' policy rejects.
+    refuseAtData: services.protection.refuseAtData,
     tls: options.tlsCertFile && options.tlsKeyFile ? { cert: readFileSync(options.tlsCertFile), key: readFileSync(options.tlsKeyFile) } : null,
   });
   const port = await receiver.listen(options.port, options.host).catch(portInUse('smtp', options.port));

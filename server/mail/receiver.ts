@@ -34,6 +34,11 @@ export interface ReceiverOptions {
   /** Received headers a message may carry already (default 30); more is a loop (554 5.4.6). */
   maxReceivedHeaders?: number;
   limits?: Partial<ReceiverLimits>;
+  /**
+   * Asked at end of DATA, before the 250 (protection's refuseAtData): a reply text refuses the message
+   * with 550 (a DMARC p=reject failure the recipients' policy rejects); null accepts it.
+   */
+  refuseAtData?: (message: { tenantId: string; mailFrom: string; recipients: string[]; raw: Buffer; clientIp: string; helo: string }) => Promise<string | null>;
   tls?: { key: Buffer | string; cert: Buffer | string } | null;
 }
 
@@ -143,38 +148,76 @@ export function createReceiver(options: ReceiverOptions) {
           logger.warn({ tenant: t.tenantId, hops }, 'message refused: too many Received headers (a mail loop)');
           return callback(smtpError(554, `5.4.6 Too many hops (${hops} Received headers; limit ${maxReceived}): a mail loop`));
         }
-        const messageId = randomUUID();
-        const trace = receivedHeader({
-          helo: session.hostNameAppearsAs,
-          remoteAddress: session.remoteAddress,
-          hostname,
-          protocol: session.transmissionType,
-          id: messageId,
-          recipients: session.envelope.rcptTo.map((r) => r.address),
-          date: new Date(),
-        });
-        mail
-          .accept({
-            tenantId: t.tenantId,
-            messageId,
-            mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            recipients: t.recipients,
-            raw: Buffer.concat([Buffer.from(trace, 'latin1'), body]),
-            remoteAddress: session.remoteAddress ?? null,
-          })
-          .then((id) => {
-            // One line per accepted message; no addresses at info (they are personal data).
-            logger.info({ messageId: id, tenant: t.tenantId, size, recipients: t.recipients.length }, 'message accepted');
-            callback(null, `2.0.0 Ok: queued as ${id}`);
+        const tenantId = t.tenantId;
+        const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+        void refusal({
+          tenantId,
+          mailFrom,
+          recipients: t.recipients.map((r) => r.address),
+          raw: body,
+          clientIp: session.remoteAddress ?? '',
+          helo: session.hostNameAppearsAs || '',
+        })
+          .then((refused) => {
+            if (refused) return callback(smtpError(550, refused));
+            store(session, { tenantId, recipients: t.recipients }, mailFrom, body, size, callback);
           })
           .catch((err) => {
-            logger.error({ err }, 'storing a received message failed; answered 451');
+            logger.error({ err }, 'accepting a received message failed; answered 451');
             callback(smtpError(451, '4.3.0 Temporary failure storing the message; try again later'));
           });
       });
     },
   });
   server.on('error', (err) => logger.warn({ err }, 'SMTP receiver error'));
+
+  /** Stores an accepted message with its Received header; the callback answers 250 once it is durable. */
+  function store(
+    session: SMTPServerSession,
+    t: { tenantId: string; recipients: StoredRecipient[] },
+    mailFrom: string,
+    body: Buffer,
+    size: number,
+    callback: (err?: Error | null, message?: string) => void,
+  ): void {
+    const messageId = randomUUID();
+    const trace = receivedHeader({
+      helo: session.hostNameAppearsAs,
+      remoteAddress: session.remoteAddress,
+      hostname,
+      protocol: session.transmissionType,
+      id: messageId,
+      recipients: session.envelope.rcptTo.map((r) => r.address),
+      date: new Date(),
+    });
+    mail
+      .accept({
+        tenantId: t.tenantId,
+        messageId,
+        mailFrom,
+        recipients: t.recipients,
+        raw: Buffer.concat([Buffer.from(trace, 'latin1'), body]),
+        remoteAddress: session.remoteAddress ?? null,
+      })
+      .then((id) => {
+        // One line per accepted message; no addresses at info (they are personal data).
+        logger.info({ messageId: id, tenant: t.tenantId, size, recipients: t.recipients.length }, 'message accepted');
+        callback(null, `2.0.0 Ok: queued as ${id}`);
+      })
+      .catch((err) => {
+        logger.error({ err }, 'storing a received message failed; answered 451');
+        callback(smtpError(451, '4.3.0 Temporary failure storing the message; try again later'));
+      });
+  }
+
+  /** The end-of-DATA check; its failure accepts (the message is judged after the 250 anyway). */
+  async function refusal(message: Parameters<NonNullable<ReceiverOptions['refuseAtData']>>[0]): Promise<string | null> {
+    if (!options.refuseAtData) return null;
+    return options.refuseAtData(message).catch((err) => {
+      logger.warn({ err }, 'the end-of-DATA check failed; accepting');
+      return null;
+    });
+  }
 
   return {
     server,
