@@ -77,7 +77,9 @@ export interface ServiceOptions {
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs'>> & {
+    deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
+  };
   /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
   threatScan?: ThreatScanOptions & { judge?: MessageJudge };
 }
