@@ -53,8 +53,18 @@ export interface DnsConfig {
 export interface Config {
   port: number;
   smtpPort: number;
-  /** Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files). */
-  smtp: { hostname: string; maxMessageBytes: number; tlsCertFile: string | undefined; tlsKeyFile: string | undefined };
+  /**
+   * Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files), the
+   * hop limit (Received headers a message may carry) and the connection caps (server/mail/receiver.ts).
+   */
+  smtp: {
+    hostname: string;
+    maxMessageBytes: number;
+    tlsCertFile: string | undefined;
+    tlsKeyFile: string | undefined;
+    maxReceivedHeaders: number;
+    limits: { connections: number; connectionsPerAddress: number; messagesPerConnection: number };
+  };
   mongodbUri: string | undefined;
   /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
   redisUrl: string | undefined;
@@ -112,6 +122,30 @@ export const SETTINGS = {
   smtpPort: setting({ variable: 'SMTP_PORT', doc: 'Port of the inbound SMTP receiver.', default: 2525, format: portNumber }),
   smtpHostname: setting({ variable: 'SMTP_HOSTNAME', doc: 'Host name in the SMTP greeting.', default: 'lifeboat.local', format: text }),
   maxMessageMb: setting({ variable: 'MAIL_MAX_MESSAGE_MB', doc: 'Largest message the receiver accepts, in MB.', default: 35, format: positiveNumber }),
+  maxReceivedHeaders: setting({
+    variable: 'SMTP_MAX_RECEIVED_HEADERS',
+    doc: 'A message already carrying more Received headers than this is refused with 554 5.4.6 (a mail loop).',
+    default: 30,
+    format: positiveNumber,
+  }),
+  smtpMaxConnections: setting({
+    variable: 'SMTP_MAX_CONNECTIONS',
+    doc: 'Open SMTP connections in total; more are answered 421 4.7.0.',
+    default: 500,
+    format: positiveNumber,
+  }),
+  smtpMaxConnectionsPerClient: setting({
+    variable: 'SMTP_MAX_CONNECTIONS_PER_CLIENT',
+    doc: 'Open SMTP connections from one client address; more are answered 421 4.7.0.',
+    default: 50,
+    format: positiveNumber,
+  }),
+  smtpMaxMessagesPerConnection: setting({
+    variable: 'SMTP_MAX_MESSAGES_PER_CONNECTION',
+    doc: 'Messages in one SMTP connection; the next MAIL FROM is answered 421 4.7.0 and the client reconnects.',
+    default: 1000,
+    format: positiveNumber,
+  }),
   smtpTlsCertFile: setting<string | undefined>({
     variable: 'SMTP_TLS_CERT_FILE',
     doc: 'STARTTLS certificate (PEM).',
@@ -373,6 +407,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessageBytes: Math.floor(read(env, 'maxMessageMb') * 1024 * 1024),
     tlsCertFile: read(env, 'smtpTlsCertFile'),
     tlsKeyFile: read(env, 'smtpTlsKeyFile'),
+    maxReceivedHeaders: Math.floor(read(env, 'maxReceivedHeaders')),
+    limits: {
+      connections: Math.ceil(read(env, 'smtpMaxConnections')),
+      connectionsPerAddress: Math.ceil(read(env, 'smtpMaxConnectionsPerClient')),
+      messagesPerConnection: Math.ceil(read(env, 'smtpMaxMessagesPerConnection')),
+    },
   };
   const mongodbUri = read(env, 'mongodbUri');
   const dataDir = path.resolve(read(env, 'dataDir'));

@@ -202,6 +202,8 @@ async function main(): Promise<void> {
           maxMessageBytes: config.smtp.maxMessageBytes,
           tlsCertFile: config.smtp.tlsCertFile,
           tlsKeyFile: config.smtp.tlsKeyFile,
+          maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+          limits: config.smtp.limits,
         },
         loops: ALL_LOOPS,
         redisUrl: config.redisUrl,

@@ -83,7 +83,9 @@ export interface ServiceOptions {
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs'>> & {
+    deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
+  };
   /** Threat Scan tuning, and the judge it runs messages through (default: server/protection's pipeline). */
   threatScan?: ThreatScanOptions & { judge?: MessageJudge; continuous?: ContinuousOptions };
 }
@@ -182,6 +184,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     audit,
     logger: options.logger,
     now: options.now,
+    targets,
     ...options.mail,
   });
   const monitorStore = monitorModels(conn);

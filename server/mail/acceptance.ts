@@ -71,8 +71,16 @@ export function createAcceptance(deps: {
     },
 
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
-    async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
-      const messageId = randomUUID();
+    async accept(input: {
+      tenantId: string;
+      /** The id the receiver named in its Received header (default: a new one). */
+      messageId?: string;
+      mailFrom: string;
+      recipients: StoredRecipient[];
+      raw: Buffer;
+      remoteAddress: string | null;
+    }): Promise<string> {
+      const messageId = input.messageId ?? randomUUID();
       const intercepted = input.recipients.filter((r) => (r.kind as string) === INTERCEPTED);
       if (intercepted.length) {
         const receivedAt = now();

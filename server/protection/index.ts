@@ -6,6 +6,7 @@ import type { Connection } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { TenantService } from '../tenants/service';
+import { createDataTimeRefusal } from './data-time';
 import { createDnsLookup } from './dns';
 import type { ProtectionEngines } from './engines';
 import { createJudge, type TenantFacts } from './judge';
@@ -24,6 +25,8 @@ export interface ProtectionOptions {
   /** Our host name, the authserv-id of Authentication-Results. */
   hostname: string;
   timeouts?: { dnsMs?: number; authMs?: number; rspamdMs?: number; clamdMs?: number };
+  /** How long the end-of-DATA check keeps a tenant's policies (default 10 s; tests: 0). */
+  dataTimePolicyCacheMs?: number;
   now?: () => Date;
 }
 
@@ -49,8 +52,9 @@ export function createProtection(
     facts.set(tenantId, { at: Date.now(), value });
     return value;
   };
+  const lookup = createDnsLookup({ servers: options.dnsServers, timeoutMs: options.timeouts?.dnsMs });
   const judge = createJudge({
-    lookup: createDnsLookup({ servers: options.dnsServers, timeoutMs: options.timeouts?.dnsMs }),
+    lookup,
     authservId: options.hostname,
     engines: () => options.engines(),
     tenantFacts,
@@ -60,6 +64,14 @@ export function createProtection(
   const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
   const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };
+  /** The receiver's end-of-DATA check: refuse a DMARC p=reject failure where every recipient's policy says reject (550 5.7.1). */
+  const refuseAtData = createDataTimeRefusal({
+    policies,
+    lookup,
+    authservId: options.hostname,
+    timeoutMs: options.timeouts?.authMs,
+    cacheMs: options.dataTimePolicyCacheMs,
+  });
+  return { judge, verdicts, policies, quarantine, pipeline, vips, refuseAtData, engines: options.engines };
 }
 export type Protection = ReturnType<typeof createProtection>;
