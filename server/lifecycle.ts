@@ -131,6 +131,7 @@ export async function stopServices(services: Services, logger: Logger): Promise<
     ['event scheduler', () => services.scheduler.stop()],
     ['notifications', () => services.notify.stop()],
     ['continuity monitor', () => services.monitor.stop()],
+    ['sent items write-back', () => services.sentItems.stop()],
     ['mail', () => services.mail.stop()],
     ['banner receipts', () => services.receipts.stop()],
     ['directory sync', () => services.entra.sync.stop()],

@@ -52,6 +52,8 @@ import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
 import type { ReleasedCopy } from './protection/mail-side';
 import { createMailProtectionSide } from './mail/protection-side';
+import { sentItemsModels } from './sent-items/model';
+import { createSentItemsWriteBack } from './sent-items/service';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
 import type { ThreatScanOptions } from './threat-scan/service';
 import { createProtectionJudge } from './threat-scan/protection-judge';
@@ -294,6 +296,15 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
     endUserAccess: createEndUserAccess(conn, { directory, audit }),
+    /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
+    sentItems: createSentItemsWriteBack({
+      models: sentItemsModels(conn),
+      mail: mail.models,
+      graph: (tenantId) => entra.api(tenantId),
+      audit,
+      logger: options.logger,
+      now: options.now,
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -5,6 +5,7 @@
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAudit } from './audit';
 import { registerContinuityInbox } from './continuity-inbox';
+import { registerSentItems } from './sent-items';
 import { registerThreatScan } from './threat-scan';
 import { registerAuth } from './auth';
 import { createContract, type Contract } from './contract';
@@ -36,6 +37,7 @@ const CAPABILITIES: Array<(c: Contract) => void> = [
   registerQuarantine,
   registerContinuityInbox,
   registerThreatScan,
+  registerSentItems,
 ];
 
 /** The registered contract (the coverage test reads `registered`). */
