@@ -266,7 +266,19 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     options: options.threatScan,
   });
-  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections, threatScan });
+  wireServices(reactions, {
+    scheduler,
+    events,
+    directory,
+    sync: entra.sync,
+    mail,
+    notify,
+    monitor,
+    status,
+    connections: entra.connections,
+    threatScan,
+    userAuth,
+  });
   return {
     reactions,
     targets,

@@ -3,6 +3,7 @@
  * in one test process), each joined to Redis as server/main.ts joins them. A reaction on one node runs
  * only the other's `everyNode` (cache-drop) listeners there; the Entra connection state is an example.
  */
+import request from 'supertest';
 import { connectCluster, type Cluster } from '../../server/cluster/redis';
 import { createLogger } from '../../server/log';
 import { createReactions } from '../../server/reactions/bus';
@@ -77,5 +78,24 @@ describe('cross-node invalidation', () => {
     expect(ms).toBeLessThan(5_000);
     await ctx.services.entra.connections.remove('alpha');
     await eventually(async () => ((await nodeB.entra.connections.isConnected('alpha')) ? undefined : true));
+  });
+
+  it("a user's tokens revoked on one node are refused on the other at once; a token issued since is good on every node", async () => {
+    const admin = await ctx.signIn('alpha', 'basicAdministrator');
+    await admin.put('/api/users/alpha-u1/cloud-password').send({ password: 'a user password' }).expect(204);
+    const signIn = async () =>
+      (await request(ctx.app).post('/api/user-auth/login').send({ email: 'one@alpha.test', password: 'a user password' }).expect(200)).body.token as string;
+    const old = await signIn();
+    // Node C is not joined to Redis: it never hears of the revocation.
+    const nodeC = createServices(ctx.conn, testServiceOptions());
+    for (const node of [nodeB, nodeC]) expect(await node.userAuth.authenticate(old)).toHaveProperty('identity'); // both hold the tenant's generations now
+    await admin.post('/api/users/alpha-u1/sign-out-everywhere').expect(204);
+    const { ms } = await eventually(async () => ('refused' in (await nodeB.userAuth.authenticate(old)) ? true : undefined));
+    console.log(`token revoked on A refused on B after ${ms} ms`);
+    expect(await nodeB.userAuth.authenticate(old)).toEqual({ refused: 'the token was revoked' });
+    // A token issued after the revocation is newer than what C holds: C reads the generations again and takes it.
+    const fresh = await signIn();
+    expect(await nodeC.userAuth.authenticate(fresh)).toHaveProperty('identity');
+    expect(await nodeC.userAuth.authenticate(old)).toEqual({ refused: 'the token was revoked' });
   });
 });
