@@ -8,6 +8,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import sanitizeHtml from 'sanitize-html';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { coveringAny } from '../events/coverage';
+import { domainOf } from '../http/addresses';
 import { notFound, unprocessable } from '../http/problem';
 import type { UserIdentity } from '../user-auth/identity';
 import type { MailLookups } from './lookups';
@@ -89,6 +90,14 @@ export function createMailbox(deps: { models: MailModels; index: MailboxIndex; l
     return simpleParser(await readRaw(models, msg), { skipImageLinks: true });
   }
 
+  /** A sender outside the tenant: the From domain is not one of the tenant's domains (the pane marks it External). */
+  async function isExternal(tenantId: string, from: string): Promise<boolean> {
+    const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+    const domain = domainOf(address);
+    if (!domain) return true;
+    return (await lookups.tenantByDomain(domain))?.id !== tenantId;
+  }
+
   async function deliveryStatus(keys: string[]) {
     const out = [];
     for (const key of keys) {
@@ -163,6 +172,7 @@ export function createMailbox(deps: { models: MailModels; index: MailboxIndex; l
       const html = parsed.html ? sanitizeHtml(parsed.html, SAFE_HTML) : null;
       return {
         ...view(entry),
+        external: entry.folder === 'inbox' ? await isExternal(user.tenantId, entry.from) : false,
         html,
         text: parsed.text ?? '',
         attachments: parsed.attachments.map((a, index) => ({

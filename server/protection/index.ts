@@ -6,6 +6,8 @@ import type { Connection } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { TenantService } from '../tenants/service';
+import { createDetections } from './detections';
+import { phishingReportModel } from './detections-model';
 import { createDnsLookup } from './dns';
 import type { ProtectionEngines } from './engines';
 import { createJudge, type TenantFacts } from './judge';
@@ -60,6 +62,7 @@ export function createProtection(
   const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
   const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };
+  const detections = createDetections({ models, reports: phishingReportModel(conn), audit: deps.audit, now: options.now });
+  return { judge, verdicts, policies, quarantine, pipeline, vips, detections, engines: options.engines };
 }
 export type Protection = ReturnType<typeof createProtection>;

@@ -5,6 +5,7 @@
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAudit } from './audit';
 import { registerContinuityInbox } from './continuity-inbox';
+import { registerDetections } from './detections';
 import { registerThreatScan } from './threat-scan';
 import { registerAuth } from './auth';
 import { createContract, type Contract } from './contract';
@@ -34,6 +35,7 @@ const CAPABILITIES: Array<(c: Contract) => void> = [
   registerReadiness,
   registerProtection,
   registerQuarantine,
+  registerDetections,
   registerContinuityInbox,
   registerThreatScan,
 ];
