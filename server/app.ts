@@ -29,6 +29,7 @@ import { passwordImportRoutes } from './user-auth/import-routes';
 import { userAuthRoutes } from './user-auth/routes';
 import { policyRoutes } from './protection/policy-routes';
 import { quarantineRoutes } from './protection/quarantine-routes';
+import { detectionRoutes } from './protection/detection-routes';
 import { openApiRoutes } from './http/openapi/routes';
 import { threatScanRoutes } from './threat-scan/routes';
 import { sentItemsRoutes } from './sent-items/routes';
@@ -146,6 +147,9 @@ export function createApp(options: AppOptions): Express {
   app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));
   app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));
   app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
+  app.use(
+    detectionRoutes({ auth: services.auth, userAuth: services.userAuth, detections: services.protection.detections, readMessage: (user, id) => services.mail.read(user, id) }),
+  );
   app.use(adminRoutes());
   app.use(inboxRoutes());
 

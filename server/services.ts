@@ -219,6 +219,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     // The monitor is composed below; the report asks it only when a report is requested.
     detection: (tenantId, source) => monitor.detectionOf(tenantId, source),
     smsRuns: notify.smsRuns.runsOf,
+    // Protection is composed below; the report asks it only when a report is requested.
+    threats: (tenantId, window) => protection.detections.threatFigures(tenantId, window),
   });
   const readiness = createReadinessService({
     directory,

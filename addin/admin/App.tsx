@@ -14,6 +14,7 @@ import { EventsPage } from './events/EventsPage';
 import { MailPage } from './mail/MailPage';
 import { MonitorPage } from './monitor/MonitorPage';
 import { NotificationsPage } from './notify/NotificationsPage';
+import { ProtectionPage } from './protection/ProtectionPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
 
@@ -24,6 +25,7 @@ const SECTIONS = [
   { id: 'audit', label: 'Audit' },
   { id: 'monitor', label: 'Monitor' },
   { id: 'mail', label: 'Mail' },
+  { id: 'protection', label: 'Protection' },
   { id: 'notifications', label: 'Notifications' },
 ] as const;
 type Section = (typeof SECTIONS)[number]['id'];
@@ -49,7 +51,7 @@ const useStyles = makeStyles({
   who: { display: 'flex', alignItems: 'center', gap: '8px', flexWrap: 'wrap', color: tokens.colorNeutralForegroundOnBrand },
   nav: { overflowX: 'auto', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, backgroundColor: tokens.colorNeutralBackground1 },
   // The tabs line up with the page content below them.
-  // On a phone the seven tabs wrap onto a second row instead of running off-screen unseen.
+  // On a phone the tabs wrap onto a second row instead of running off-screen unseen.
   tabs: { maxWidth: '1100px', margin: '0 auto', padding: '0 4px', boxSizing: 'border-box', flexWrap: 'wrap' },
   main: { padding: '16px', maxWidth: '1100px', margin: '0 auto', boxSizing: 'border-box' },
 });
@@ -133,6 +135,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'audit' && <AuditPage />}
         {section === 'monitor' && <MonitorPage me={me} />}
         {section === 'mail' && <MailPage me={me} />}
+        {section === 'protection' && <ProtectionPage me={me} />}
         {section === 'notifications' && <NotificationsPage me={me} />}
       </main>
     </>

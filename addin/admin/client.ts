@@ -32,6 +32,14 @@ import type {
   NotifySettings,
   Page,
   PasswordImportResult,
+  PolicyInput,
+  PolicyList,
+  ProtectionPolicy,
+  QuarantineDetail,
+  QuarantineEntry,
+  Detection,
+  DetectionSeries,
+  VerdictKind,
   Permissions,
   ReadinessSettings,
   ReadinessSettingsInput,
@@ -165,4 +173,38 @@ export const readiness = {
 export const addin = {
   /** The pane's runtime settings (public): the continuity inbox address users are given. */
   config: () => api<AddinConfig>('GET', '/addin/config.json'),
+};
+
+export const protection = {
+  policies: () => api<PolicyList>('GET', '/api/protection/policies'),
+  createPolicy: (body: PolicyInput) => api<ProtectionPolicy>('POST', '/api/protection/policies', body),
+  savePolicy: (policyId: string, body: PolicyInput) => api<ProtectionPolicy>('PUT', `/api/protection/policies/${id(policyId)}`, body),
+  removePolicy: (policyId: string) => api<null>('DELETE', `/api/protection/policies/${id(policyId)}`),
+};
+
+export interface QuarantineFilter {
+  verdict?: VerdictKind | '';
+  recipient?: string;
+}
+
+export const quarantine = {
+  list: (filter: QuarantineFilter, cursor: string | null) => api<Page<QuarantineEntry>>('GET', `/api/quarantine${query({ ...filter, cursor })}`),
+  get: (entryId: string) => api<QuarantineDetail>('GET', `/api/quarantine/${id(entryId)}`),
+  release: (entryId: string, reason: string, force = false) => api<QuarantineEntry>('POST', `/api/quarantine/${id(entryId)}/release`, { reason, force }),
+  remove: (entryId: string) => api<null>('DELETE', `/api/quarantine/${id(entryId)}`),
+};
+
+export interface DetectionFilter {
+  verdict?: VerdictKind | 'threats' | '';
+  kind?: 'verdict' | 'report' | '';
+  from?: string;
+  to?: string;
+}
+
+export const detections = {
+  list: (filter: DetectionFilter, cursor: string | null, limit: number) =>
+    api<Page<Detection>>('GET', `/api/protection/detections${query({ ...filter, cursor, limit: String(limit) })}`),
+  /** The same filters as a CSV download (a link, not a fetch). */
+  csvUrl: (filter: DetectionFilter) => `/api/protection/detections/export.csv${query({ ...filter })}`,
+  series: (range: '24h' | '7d') => api<DetectionSeries>('GET', `/api/protection/detections/series${query({ range })}`),
 };

@@ -22,6 +22,12 @@ import type { SettingsView } from '../../server/notify/settings';
 import type { ReadinessService } from '../../server/readiness/service';
 import type { ReportService } from '../../server/reports/service';
 import type { Role } from '../../server/shared/constants';
+import type { Detection as ServerDetection } from '../../server/protection/detections';
+import type { Policy } from '../../server/protection/policy-rules';
+import type { policyBody } from '../../server/protection/policy-schema';
+import type { z } from 'zod';
+import type { QuarantineEntry as ServerQuarantineEntry } from '../../server/protection/quarantine';
+import type { VerdictKind } from '../../server/protection/verdict';
 
 /** A server view as it arrives over JSON: Date fields become ISO strings. */
 export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
@@ -231,6 +237,40 @@ export interface EventInput {
   /** null: eternal. */
   end?: null;
   sms?: { groupId: string; startMessage: string; endMessage: string; startSendAtLocal?: string } | null;
+}
+
+// ---- protection ---------------------------------------------------------------------------------
+
+export type { VerdictKind };
+export type ProtectionPolicy = Policy;
+export type ProtectionMode = Policy['mode'];
+/** `POST /api/protection/policies`, `PUT …/:id`: what the admin edited (the server's 422 names each bad field). */
+export type PolicyInput = z.input<typeof policyBody>;
+export interface PolicyList {
+  mode: ProtectionMode;
+  policies: ProtectionPolicy[];
+}
+export type QuarantineEntry = ServerQuarantineEntry;
+/** `GET /api/quarantine/:id`: the entry, the verdict's evidence and an inert preview. */
+export type QuarantineDetail = QuarantineEntry & {
+  evidence: { auth?: { spf: string; dkim: string; dmarc: string; arc: string; header?: string } | null; rspamd?: { score: number; requiredScore: number } | null } | null;
+  preview: {
+    subject: string;
+    from: string;
+    to: string;
+    date: string | null;
+    headers: { name: string; value: string }[];
+    text: string;
+    html: string | null;
+    attachments: { filename: string; contentType: string; size: number }[];
+  } | null;
+};
+export type Detection = ServerDetection;
+/** `GET /api/protection/detections/series`: verdicts per bucket, oldest first. */
+export interface DetectionSeries {
+  range: '24h' | '7d';
+  bucketHours: number;
+  points: { at: string; counts: Record<VerdictKind, number> }[];
 }
 
 /** GET /addin/config.json: what the pane reads; the admin page shows its continuity inbox address. */

@@ -61,6 +61,8 @@ export interface Api {
   message(id: string): Promise<MailMessage>;
   /** An attachment's bytes (a Blob the pane offers for download). */
   attachment(id: string, index: number): Promise<Blob>;
+  /** `POST /api/me/mailbox/:id/report-phishing`: tells the admins; once per message (a repeat says so). */
+  reportPhishing(id: string, comment?: string): Promise<{ alreadyReported: boolean }>;
   /** `POST /api/me/messages`: the same idempotency key sends once, however often it is retried. */
   send(message: OutgoingMessage, idempotencyKey: string): Promise<MailMessage>;
   /** The user's SMS alerts consent and number (`GET /api/me/sms-consent`). */
@@ -115,8 +117,22 @@ export interface Delivery {
   nextAttemptAt: string | null;
 }
 
+/** What protection decided about an inbound message (`GET /api/me/mailbox/:id`; absent when not judged). */
+export interface MessageSecurity {
+  verdict: 'clean' | 'spam' | 'phishing' | 'malware' | 'spoof' | 'impersonation' | 'unscanned' | null;
+  /** `tag`: delivered with a warning. */
+  action: string | null;
+  policyId: string | null;
+  auth: { spf: string; dkim: string; dmarc: string; arc: string } | null;
+  score: number | null;
+  reasons: string[];
+}
+
 export interface MailMessage extends MailSummary {
   html: string | null;
+  /** The sender is outside the organisation (inbox messages). */
+  external?: boolean;
+  security?: MessageSecurity | null;
   text: string;
   attachments: { index: number; filename: string; contentType: string; size: number }[];
   deliveries?: Delivery[];
@@ -231,6 +247,10 @@ export function createApi(options: ApiOptions): Api {
     async attachment(id, index) {
       const res = await request('GET', `/api/me/mailbox/${encodeURIComponent(id)}/attachments/${index}`);
       return res.blob();
+    },
+    async reportPhishing(id, comment = '') {
+      const res = await request('POST', `/api/me/mailbox/${encodeURIComponent(id)}/report-phishing`, { comment });
+      return (await res.json()) as { alreadyReported: boolean };
     },
     async send(message, idempotencyKey) {
       const res = await request('POST', '/api/me/messages', { ...message, idempotencyKey });

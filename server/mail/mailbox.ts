@@ -7,6 +7,7 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { coveringAny } from '../events/coverage';
+import { domainOf } from '../http/addresses';
 import { notFound, unprocessable } from '../http/problem';
 import type { UserIdentity } from '../user-auth/identity';
 import type { MailLookups } from './lookups';
@@ -73,6 +74,14 @@ export function createMailbox(deps: { models: MailModels; index: MailboxIndex; l
     const msg = await models.messages.findById(entry.messageKey, { chunks: 1, raw: 1, tenantId: 1 }).lean();
     if (!msg || msg.tenantId !== entry.tenantId) throw notFound('message');
     return simpleParser(await readRaw(models, msg), { skipImageLinks: true });
+  }
+
+  /** A sender outside the tenant: the From domain is not one of the tenant's domains (the pane marks it External). */
+  async function isExternal(tenantId: string, from: string): Promise<boolean> {
+    const address = /<([^<>]+)>\s*$/.exec(from)?.[1] ?? from.trim();
+    const domain = domainOf(address);
+    if (!domain) return true;
+    return (await lookups.tenantByDomain(domain))?.id !== tenantId;
   }
 
   async function deliveryStatus(keys: string[]) {
@@ -149,6 +158,7 @@ export function createMailbox(deps: { models: MailModels; index: MailboxIndex; l
       const html = parsed.html ? sanitizeMailHtml(parsed.html) : null;
       return {
         ...view(entry),
+        external: entry.folder === 'inbox' ? await isExternal(user.tenantId, entry.from) : false,
         html,
         text: parsed.text ?? '',
         attachments: parsed.attachments.map((a, index) => ({

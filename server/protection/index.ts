@@ -7,6 +7,8 @@ import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { TenantService } from '../tenants/service';
 import { createDataTimeRefusal } from './data-time';
+import { createDetections } from './detections';
+import { phishingReportModel } from './detections-model';
 import { createDnsLookup } from './dns';
 import type { ProtectionEngines } from './engines';
 import { createJudge, type TenantFacts } from './judge';
@@ -72,6 +74,7 @@ export function createProtection(
     timeoutMs: options.timeouts?.authMs,
     cacheMs: options.dataTimePolicyCacheMs,
   });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, refuseAtData, engines: options.engines };
+  const detections = createDetections({ models, reports: phishingReportModel(conn), audit: deps.audit, now: options.now });
+  return { judge, verdicts, policies, quarantine, pipeline, vips, refuseAtData, detections, engines: options.engines };
 }
 export type Protection = ReturnType<typeof createProtection>;

@@ -19,6 +19,13 @@ export interface VerdictRecord {
   judgedAt: Date;
   /** How the message reached the scanner: received by Lifeboat (`smtp`) or read from a mailbox (`graph`). */
   source: VerdictSource;
+  /** Who and what, for the detections log (absent on verdicts stored before it was kept). */
+  mailFrom?: string;
+  from?: string;
+  subject?: string;
+  recipients?: string[];
+  /** The distinct placement actions routing took (deliver, tag, quarantine, hold), set after placement. */
+  actions?: string[];
 }
 
 export type VerdictSource = 'smtp' | 'graph';
@@ -99,6 +106,11 @@ const verdictSchema = new Schema<VerdictRecord>(
     evidence: { type: Schema.Types.Mixed, required: true },
     judgedAt: { type: Date, required: true },
     source: { type: String, enum: ['smtp', 'graph'], default: 'smtp' },
+    mailFrom: String,
+    from: String,
+    subject: String,
+    recipients: { type: [String], default: undefined },
+    actions: { type: [String], default: undefined },
   },
   { versionKey: false, minimize: false },
 );
@@ -109,7 +121,7 @@ const policySchema = new Schema<PolicyRecord>(
     tenantId: { type: String, required: true, index: true },
     name: { type: String, required: true },
     isDefault: { type: Boolean, default: false },
-    mode: { type: String, enum: ['protect', 'monitor', 'disabled'], required: true },
+    mode: { type: String, enum: ['threatScanOnly', 'protect', 'monitor', 'disabled'], required: true },
     priority: { type: Number, required: true },
     matchOn: { type: String, enum: ['envelope', 'header', 'both'], default: 'both' },
     senders: targetSet,

@@ -33,6 +33,8 @@ const toPolicy = (r: PolicyRecord): Policy => ({
   updatedAt: r.updatedAt.toISOString(),
 });
 
+const TENANT_ONLY_MODE: FieldError = { path: 'mode', message: 'Threat Scan Only is the tenant’s mode: set it on the default policy' };
+
 const stripIds = (t: Target[]) => t.map(({ type, value }) => ({ type, value }));
 
 export interface PolicyDeps {
@@ -125,6 +127,7 @@ export function createPolicyService(deps: PolicyDeps) {
     party,
 
     async create(admin: AdminIdentity, body: PolicyBody, ctx: AuditContext): Promise<Policy> {
+      if (body.mode === 'threatScanOnly') throw unprocessable([TENANT_ONLY_MODE]);
       await checkGroups(admin.tenantId, body);
       await ensureDefault(admin.tenantId);
       const at = now();
@@ -145,7 +148,7 @@ export function createPolicyService(deps: PolicyDeps) {
           }
         }
         if (errors.length) throw unprocessable(errors);
-      }
+      } else if (body.mode === 'threatScanOnly') throw unprocessable([TENANT_ONLY_MODE]);
       await checkGroups(admin.tenantId, body);
       const update = {
         ...body,

@@ -6,7 +6,8 @@
  */
 import type { Threat, VerdictKind } from './verdict';
 
-export type Mode = 'protect' | 'monitor' | 'disabled';
+/** `threatScanOnly` (the default policy only): nothing is judged on the mail path; Threat Scan (Graph) looks after delivery. */
+export type Mode = 'threatScanOnly' | 'protect' | 'monitor' | 'disabled';
 export type MatchOn = 'envelope' | 'header' | 'both';
 export type TargetType = 'address' | 'domain' | 'group';
 /** `reject` exists only for spoof: refuse a DMARC p=reject failure at end of DATA, before the 250. */
@@ -113,7 +114,7 @@ export function selectPolicy(policies: Policy[], subject: PolicySubject): Policy
 
 /** What `policy` does with `verdict` after the 250 (a `reject` that was not decided at DATA quarantines). */
 export function actionFor(policy: Policy, verdict: VerdictKind): Omit<Resolution, 'policy'> {
-  if (policy.mode === 'disabled') return { scan: false, action: 'deliver' };
+  if (policy.mode === 'disabled' || policy.mode === 'threatScanOnly') return { scan: false, action: 'deliver' };
   if (policy.mode === 'monitor' || verdict === 'clean') return { scan: true, action: 'deliver' };
   if (verdict === 'unscanned') {
     return policy.scannerDown.action === 'hold' ? { scan: true, action: 'hold', holdMinutes: policy.scannerDown.holdMinutes } : { scan: true, action: 'tag' };

@@ -23,7 +23,8 @@ export const DEFAULT_SCANNER_DOWN = { action: 'hold', holdMinutes: 30 } as const
 
 export const policyBody = z.object({
   name: z.string().trim().min(1, 'is required').max(100),
-  mode: z.enum(['protect', 'monitor', 'disabled']),
+  // threatScanOnly is a tenant mode: the default policy's only (422 on a targeted policy).
+  mode: z.enum(['threatScanOnly', 'protect', 'monitor', 'disabled']),
   priority: z.number().int().min(1).max(1000).default(100),
   matchOn: z.enum(['envelope', 'header', 'both']).default('both'),
   senders: targetSet,

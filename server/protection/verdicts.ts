@@ -5,7 +5,7 @@
  * judged again after the restart; a verdict once stored never changes (a rescan is recorded elsewhere).
  */
 import { claimByInsert } from '../db/claims';
-import type { Judge, JudgeEnvelope } from './judge';
+import { headerSummary, type Judge, type JudgeEnvelope } from './judge';
 import type { ProtectionModels, VerdictRecord, VerdictSource } from './model';
 import type { Verdict } from './verdict';
 
@@ -39,6 +39,10 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
 
   return {
     get,
+    /** What routing did with the message's copies (for the detections log and the event report); re-runnable. */
+    async notePlacements(tenantId: string, messageId: string, actions: string[]): Promise<void> {
+      await verdicts.updateOne({ _id: verdictKey(tenantId, messageId) }, { $set: { actions: [...new Set(actions)].sort() } });
+    },
     /**
      * The message's one verdict: the stored one, or a new judgement stored now. `raw` is read only when
      * the message has no verdict yet. `fresh` tells the caller whether this call made it. An `unscanned`
@@ -54,7 +58,11 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
     ): Promise<StoredVerdict & { fresh: boolean; stored: boolean }> {
       const existing = await get(tenantId, messageId);
       if (existing) return { ...existing, fresh: false, stored: true };
-      const verdict = await deps.judge({ tenantId, raw: await raw() }, envelope);
+      const message = await raw();
+      const [verdict, head] = await Promise.all([
+        deps.judge({ tenantId, raw: message }, envelope),
+        headerSummary(message).catch(() => ({ from: null, subject: '' })),
+      ]);
       const record: VerdictRecord = {
         _id: verdictKey(tenantId, messageId),
         tenantId,
@@ -62,6 +70,11 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
         ...verdict,
         judgedAt: now(),
         source: options.source ?? 'smtp',
+        // Who and what, so the detections log needs no read of the message.
+        mailFrom: envelope.mailFrom,
+        from: head.from ? `${head.from.displayName ? `${head.from.displayName} ` : ''}<${head.from.address}>` : '',
+        subject: head.subject.slice(0, 998),
+        recipients: envelope.rcptTo.slice(0, 100),
       };
       if (verdict.verdict === 'unscanned' && !options.final) return { ...toStored(record), fresh: true, stored: false };
       if (await claimByInsert(verdicts, record as never)) return { ...toStored(record), fresh: true, stored: true };

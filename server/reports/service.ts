@@ -56,6 +56,9 @@ function changedFields(after: unknown): string {
   return keys.map((k) => FIELD_LABELS[k] ?? k).join(', ');
 }
 
+const THREATS_BASIS =
+  'Messages judged on the tenant’s inbound mail path between the event’s start and its end (or now), every recipient included; a message whose copies were quarantined for some recipients and tagged for others counts in both.';
+
 const minutesBetween = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 60_000));
 
 export function createReportService(deps: {
@@ -75,6 +78,11 @@ export function createReportService(deps: {
     tenantId: string,
     source: { alertId: string } | { monitorId: string; eventId: string; startedAt: Date },
   ) => Promise<{ detectedAt: string; monitorId: string; monitorName: string | null; alertId: string | null } | null>;
+  /** Threats judged on the mail path in a window (server/protection detections); absent: not reported. */
+  threats?: (
+    tenantId: string,
+    window: { from: Date; to: Date },
+  ) => Promise<{ threats: number; quarantined: number; tagged: number; byVerdict: Partial<Record<string, number>>; reportedByUsers: number }>;
 }) {
   const { events, audit, directory, clients, mail, receipts, snapshots } = deps;
   const now = deps.now ?? (() => new Date());
@@ -235,6 +243,8 @@ export function createReportService(deps: {
         },
         mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
         detectionToStart: detection.known,
+        /** Threats judged on the tenant's mail path during the event (null: pending, or protection not composed). */
+        protection: window && deps.threats ? { ...(await deps.threats(tenantId, window)), basis: THREATS_BASIS } : null,
         /** The start and end SMS to a group: sent, failed, skipped with reasons (null: the event sends none). */
         sms: event.sms ? { group: event.sms.group, runs: (await deps.smsRuns?.(tenantId, event.id)) ?? [] } : null,
         unknowns: reportedUnknowns,
@@ -272,6 +282,13 @@ export function createReportService(deps: {
       yield figure('inbound mail held', r.mail.pausedInbound ? r.mail.held : 'not paused');
       yield figure('held mail released', r.mail.pausedInbound ? r.mail.released : 'not paused');
       yield figure('held mail still held', r.mail.pausedInbound ? r.mail.stillHeld : 'not paused');
+      if (r.protection) {
+        yield figure('threats judged on the mail path', r.protection.threats);
+        yield figure('threats quarantined', r.protection.quarantined);
+        yield figure('threats delivered tagged', r.protection.tagged);
+        for (const [verdict, n] of Object.entries(r.protection.byVerdict)) yield figure(`threats: ${verdict}`, n ?? 0);
+        yield figure('messages users reported as phishing', r.protection.reportedByUsers);
+      }
       if (r.detectionToStart) yield figure('time from detection to event start (minutes)', r.detectionToStart.minutes);
       for (const run of r.sms?.runs ?? []) {
         const item = (what: string) => `${run.kind} SMS ${what}`;

@@ -18,6 +18,7 @@ import type { ComposeMode } from '../../lib/compose';
 import { displayMailbox, formatFull } from '../../lib/compose';
 import { Paperclip } from './MessageList';
 import { SafeHtml } from './SafeHtml';
+import { AuthResults, ReportPhishing, SecurityBanner } from './SecurityMarks';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
@@ -160,6 +161,7 @@ export function ReadingView(props: {
   return (
     <article className={styles.root} data-testid="reading" data-id={message.id}>
       {back}
+      <SecurityBanner message={message} />
       <Subtitle2 as="h2" className={styles.subject} data-testid="reading-subject">
         {message.subject || '(no subject)'}
       </Subtitle2>
@@ -173,6 +175,7 @@ export function ReadingView(props: {
           </span>
         ))}
       </div>
+      <AuthResults security={message.security} />
       <div className={styles.actions}>
         <Button size="small" onClick={() => props.onCompose('reply')} data-testid="reply">
           Reply
@@ -183,6 +186,7 @@ export function ReadingView(props: {
         <Button size="small" onClick={() => props.onCompose('forward')} data-testid="forward">
           Forward
         </Button>
+        <ReportPhishing key={message.id} api={props.api} message={message} />
       </div>
       {message.html ? (
         <SafeHtml html={message.html} title={`Message: ${message.subject}`} height={frameHeight(message.html)} testId="reading-body" />

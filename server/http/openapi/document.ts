@@ -6,6 +6,7 @@ import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAudit } from './audit';
 import { registerContinuityInbox } from './continuity-inbox';
 import { registerSentItems } from './sent-items';
+import { registerDetections } from './detections';
 import { registerThreatScan } from './threat-scan';
 import { registerAuth } from './auth';
 import { createContract, type Contract } from './contract';
@@ -35,6 +36,7 @@ const CAPABILITIES: Array<(c: Contract) => void> = [
   registerReadiness,
   registerProtection,
   registerQuarantine,
+  registerDetections,
   registerContinuityInbox,
   registerThreatScan,
   registerSentItems,

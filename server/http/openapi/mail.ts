@@ -39,6 +39,8 @@ const MessageSummary = z
 const Message = MessageSummary.extend({
   html: z.string().nullable(),
   text: z.string(),
+  /** The sender is outside the tenant (inbox messages; the pane shows an External mark). */
+  external: z.boolean().optional(),
   attachments: z.array(z.object({ index: z.number().int(), filename: z.string(), contentType: z.string(), size: z.number() })),
   deliveries: z
     .array(

@@ -4,7 +4,7 @@ import { vipsBody } from '../../protection/policy-routes';
 import { policyBody } from '../../protection/policy-schema';
 import type { Contract } from './contract';
 
-const Mode = z.enum(['protect', 'monitor', 'disabled']);
+const Mode = z.enum(['threatScanOnly', 'protect', 'monitor', 'disabled']);
 const Action = z.enum(['deliver', 'tag', 'quarantine']);
 const Target = z.object({ type: z.enum(['address', 'domain', 'group']), value: z.string() });
 const TargetSet = z.object({ include: z.array(Target), exclude: z.array(Target) });
