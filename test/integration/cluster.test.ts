@@ -10,8 +10,22 @@ import { createReactions } from '../../server/reactions/bus';
 import { createServices, type Services } from '../../server/services';
 import { testServiceOptions, useLifeboat } from '../harness/context';
 import { startRedis, type TestRedis } from '../harness/redis';
+import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
 
-const ctx = useLifeboat();
+// A real-protocol Entra stand-in: a connection is proven (its credential must get a token) before it is kept.
+const world = new StandInWorld();
+const ENTRA_TENANT = world.addTenant('aaaaaaaa-0000-4000-8000-000000000001');
+const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
+const CLIENT_SECRET = 'a client secret';
+ENTRA_TENANT.registerApp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantedPermissions: ['User.Read.All', 'Group.Read.All'] });
+let standIns: StandIns;
+beforeAll(async () => {
+  standIns = await startStandIns(world);
+});
+afterAll(() => standIns.close());
+
+const graph = () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl });
+const ctx = useLifeboat({ graph });
 let redis: TestRedis;
 const clusters: Cluster[] = [];
 let nodeB: Services;
@@ -35,7 +49,7 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 beforeAll(async () => {
   redis = await startRedis();
   ctx.services.reactions.useCluster((await join()).invalidation);
-  nodeB = createServices(ctx.conn, testServiceOptions());
+  nodeB = createServices(ctx.conn, testServiceOptions({ graph: graph() }));
   nodeB.reactions.useCluster((await join()).invalidation);
 });
 
@@ -69,9 +83,9 @@ describe('cross-node invalidation', () => {
   it("an Entra connection made on one node switches the other's directory at once (not after its 5 s cache)", async () => {
     expect(await nodeB.entra.connections.isConnected('alpha')).toBe(false); // node B caches "not connected"
     await ctx.services.entra.connections.set('alpha', {
-      entraTenantId: 'aaaaaaaa-0000-4000-8000-000000000001',
-      clientId: '11111111-2222-4333-8444-555555555555',
-      clientSecret: 'a client secret',
+      entraTenantId: ENTRA_TENANT.id,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
     });
     const { ms } = await eventually(async () => ((await nodeB.entra.connections.isConnected('alpha')) ? true : undefined));
     console.log(`Entra connection on A in force on B after ${ms} ms`);
