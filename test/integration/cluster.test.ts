@@ -9,8 +9,22 @@ import { createReactions } from '../../server/reactions/bus';
 import { createServices, type Services } from '../../server/services';
 import { testServiceOptions, useLifeboat } from '../harness/context';
 import { startRedis, type TestRedis } from '../harness/redis';
+import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
 
-const ctx = useLifeboat();
+// An Entra connection is proven with a token before it is stored: the stand-in's token endpoint gives one.
+const world = new StandInWorld();
+world.addTenant('aaaaaaaa-0000-4000-8000-000000000001').registerApp({
+  clientId: '11111111-2222-4333-8444-555555555555',
+  clientSecret: 'a client secret',
+  grantedPermissions: [],
+});
+let standIns: StandIns;
+beforeAll(async () => {
+  standIns = await startStandIns(world);
+});
+afterAll(() => standIns.close());
+
+const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
 let redis: TestRedis;
 const clusters: Cluster[] = [];
 let nodeB: Services;
