@@ -151,7 +151,9 @@ export async function startLifeboat(plan: LifeboatPlan, lifecycle = new Lifecycl
   const cluster = plan.redisUrl ? await joinCluster(lifecycle, services, plan.redisUrl, logger) : undefined;
   await plan.seed?.(services);
   if (plan.mailSpoolDir) await openMailSpool(services, plan.mailSpoolDir, logger);
-  const app = createApp({ conn: db.conn, services, logger, ...plan.app });
+  // Several nodes count API requests against one budget in Redis (server/http/rate-limit.ts).
+  const app = createApp({ conn: db.conn, services, logger, ...plan.app, rateLimit: { ...plan.app.rateLimit, redis: cluster?.rateLimitClient() } });
+  logger.info({ store: cluster ? 'redis' : 'memory' }, 'API rate limits counted');
   const http = plan.http ? await listenHttp(lifecycle, app, services, { ...plan.http, cluster }, logger) : null;
   const smtpPort = plan.smtp ? await listenSmtp(lifecycle, services, plan.smtp, logger) : null;
   await plan.afterListen?.(services, { http: http?.port ?? null, smtp: smtpPort });
