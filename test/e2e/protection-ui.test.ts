@@ -221,7 +221,7 @@ describe('Protection in the admin page, and the marks users see', () => {
     await p.getByRole('tab', { name: 'Detections' }).click();
     await p.getByTestId('verdict-chart').waitFor();
     await eventually(async () => expect(await p.getByTestId('detection-row').count()).toBe(3));
-    await p.getByTestId('detection-row').filter({ hasText: 'You have won a prize' }).getByText(`Reported by ${USER.email}`).waitFor();
+    await p.getByTestId('detection-row').filter({ hasText: 'You have won a prize' }).getByText(`by ${USER.email}`).waitFor();
     await p.getByTestId('detection-row').filter({ hasText: 'Urgent wire transfer' }).getByText('Spoof').waitFor();
     await p.getByText('Show the numbers as a table').click();
     await p.getByTestId('verdict-table').waitFor();

@@ -9,6 +9,9 @@ import { showInstant } from '../time';
 import { VERDICT_LABELS } from './labels';
 import { VerdictChart } from './VerdictChart';
 
+/** Long addresses break anywhere instead of running into the next column. */
+const WRAP = { overflowWrap: 'anywhere', wordBreak: 'break-word' } as const;
+
 interface Filters {
   verdict: string;
   kind: string;
@@ -94,15 +97,17 @@ export function DetectionsCard() {
               header: 'Verdict',
               cell: (d) =>
                 d.kind === 'report' ? (
-                  <Badge color="important">Reported by {d.reportedBy}</Badge>
+                  <span style={WRAP}>
+                    <Badge color="important">Reported</Badge> by {d.reportedBy}
+                  </span>
                 ) : (
                   <span>{d.verdict ? VERDICT_LABELS[d.verdict] : '—'}</span>
                 ),
             },
             { header: 'Action', cell: (d) => d.actions.join(', ') || '—' },
-            { header: 'From', cell: (d) => d.from || d.mailFrom || '—' },
-            { header: 'Subject', cell: (d) => d.subject || '(no subject)' },
-            { header: 'Recipients', cell: (d) => d.recipients.join(', ') },
+            { header: 'From', cell: (d) => <span style={WRAP}>{d.from || d.mailFrom || '—'}</span> },
+            { header: 'Subject', cell: (d) => <span style={WRAP}>{d.subject || '(no subject)'}</span> },
+            { header: 'Recipients', cell: (d) => <span style={WRAP}>{d.recipients.join(', ')}</span> },
             { header: 'Why', cell: (d) => (d.kind === 'report' && d.comment ? `“${d.comment}”` : d.reasons[0] ?? '—'), title: (d) => d.reasons.join('\n') },
           ]}
         />

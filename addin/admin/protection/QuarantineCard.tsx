@@ -63,9 +63,9 @@ export function QuarantineCard({ me }: { me: Me }) {
           columns={[
             { header: 'Held', cell: (e) => showInstant(e.at) },
             { header: 'Verdict', cell: (e) => VERDICT_LABELS[e.verdict] },
-            { header: 'From', cell: (e) => e.from || e.mailFrom },
-            { header: 'Subject', cell: (e) => e.subject || '(no subject)' },
-            { header: 'Recipient', cell: (e) => e.recipient },
+            { header: 'From', cell: (e) => <span style={{ overflowWrap: 'anywhere' }}>{e.from || e.mailFrom}</span> },
+            { header: 'Subject', cell: (e) => <span style={{ overflowWrap: 'anywhere' }}>{e.subject || '(no subject)'}</span> },
+            { header: 'Recipient', cell: (e) => <span style={{ overflowWrap: 'anywhere' }}>{e.recipient}</span> },
             {
               header: 'Requests',
               cell: (e) => (e.releaseRequests.length ? <Badge color="important">{e.releaseRequests.length} asked</Badge> : '—'),
