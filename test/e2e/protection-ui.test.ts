@@ -117,7 +117,13 @@ describe('Protection in the admin page, and the marks users see', () => {
       'It is from our CFO',
       SYSTEM_CONTEXT,
     );
-    await judged(plainMessage({ from: 'Partner <news@partner.test>', to: USER.email, subject: 'Partner newsletter' }), { address: USER.email, userId: USER.id }, 'news@partner.test', '192.0.2.10', true);
+    await judged(
+      plainMessage({ from: 'Partner <news@partner.test>', to: USER.email, subject: 'Partner newsletter' }),
+      { address: USER.email, userId: USER.id },
+      'news@partner.test',
+      '192.0.2.10',
+      true,
+    );
 
     // An external message in the user's continuity mailbox (through the real receiver).
     const from = 'Prize Desk <prize@lottery.example>';
@@ -179,7 +185,11 @@ describe('Protection in the admin page, and the marks users see', () => {
     await form.getByTestId('policy-save').click();
     await p.getByTestId('policy-row').filter({ hasText: 'Finance pilot' }).getByText('To: alpha Group except two@alpha.test').waitFor();
     const saved = (await fetchJson(p, '/api/protection/policies')).policies.find((x: { name: string }) => x.name === 'Finance pilot');
-    expect(saved).toMatchObject({ priority: 5, recipients: { include: [{ type: 'group', value: 'alpha-g1' }], exclude: [{ type: 'address', value: 'two@alpha.test' }] }, actions: { phishing: 'tag' } });
+    expect(saved).toMatchObject({
+      priority: 5,
+      recipients: { include: [{ type: 'group', value: 'alpha-g1' }], exclude: [{ type: 'address', value: 'two@alpha.test' }] },
+      actions: { phishing: 'tag' },
+    });
     await look(p, 'policy-saved');
   }, 120_000);
 

@@ -50,7 +50,11 @@ export function DetectionsCard() {
       <Show value={series} label="Loading the verdicts per hour…">
         {(s) => <VerdictChart series={s} />}
       </Show>
-      <form onSubmit={apply} aria-label="Detection filters" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, alignItems: 'end' }}>
+      <form
+        onSubmit={apply}
+        aria-label="Detection filters"
+        style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, alignItems: 'end' }}
+      >
         <Field label="Verdict" validationMessage={fieldError('verdict')}>
           <Select value={draft.verdict} onChange={(_, d) => setDraft({ ...draft, verdict: d.value })}>
             <option value="threats">Threats (everything but clean)</option>
@@ -108,7 +112,7 @@ export function DetectionsCard() {
             { header: 'From', cell: (d) => <span style={WRAP}>{d.from || d.mailFrom || '—'}</span> },
             { header: 'Subject', cell: (d) => <span style={WRAP}>{d.subject || '(no subject)'}</span> },
             { header: 'Recipients', cell: (d) => <span style={WRAP}>{d.recipients.join(', ')}</span> },
-            { header: 'Why', cell: (d) => (d.kind === 'report' && d.comment ? `“${d.comment}”` : d.reasons[0] ?? '—'), title: (d) => d.reasons.join('\n') },
+            { header: 'Why', cell: (d) => (d.kind === 'report' && d.comment ? `“${d.comment}”` : (d.reasons[0] ?? '—')), title: (d) => d.reasons.join('\n') },
           ]}
         />
       )}
@@ -118,7 +122,11 @@ export function DetectionsCard() {
         </Button>
       )}
       <Hint>Times are in your browser’s time zone. The CSV is safe to open in a spreadsheet (formulas are neutralised).</Hint>
-      {items && <Text size={200}>{items.length} shown{hasMore ? '; more are available' : ''}.</Text>}
+      {items && (
+        <Text size={200}>
+          {items.length} shown{hasMore ? '; more are available' : ''}.
+        </Text>
+      )}
     </Card>
   );
 }
