@@ -15,9 +15,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startStandIns, StandInWorld } from '../test/stand-ins/entra';
+import { ensureTestCertificate, TEST_CERT_FILE } from '../test/stand-ins/tls';
 
 const ROOT = path.resolve(__dirname, '..');
-const SCHEMATHESIS = process.env.FUZZ_SCHEMATHESIS ?? path.join(ROOT, '.cache', 'schemathesis-venv', 'bin', 'schemathesis');
+// The venv's Python running the CLI module (not the venv's `schemathesis` script, whose first line
+// names the venv's original path and breaks when the checkout moves).
+const [SCHEMATHESIS, ...SCHEMATHESIS_ARGS] = process.env.FUZZ_SCHEMATHESIS
+  ? [process.env.FUZZ_SCHEMATHESIS]
+  : [path.join(ROOT, '.cache', 'schemathesis-venv', 'bin', 'python3'), '-m', 'schemathesis.cli'];
 const MAX_EXAMPLES = process.env.FUZZ_MAX_EXAMPLES ?? '8';
 const ADMIN = { email: 'admin@contoso.test', password: 'fuzz admin password 123' };
 const USER = { id: 'u-ada', email: 'ada@contoso.test', password: 'fuzz user password 123' };
@@ -125,8 +131,17 @@ function config({ ids }: Seeded): string {
   ].join('\n');
 }
 
+/** The Entra tenant the second pass connects (proven against the stand-in, which then stops). */
+const ENTRA = { tenantId: '0b1e5c5e-0000-4000-8000-00000000e17a', clientId: '0b1e5c5e-0000-4000-8000-00000000f022', clientSecret: 'fuzz-entra-secret' };
+
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-fuzz-'));
+  // Entra's token endpoint and Graph (the local HTTPS stand-ins): a connection is proven with a token
+  // before it is stored, so the second pass connects while they run, then stops them.
+  await ensureTestCertificate();
+  const world = new StandInWorld();
+  world.addTenant(ENTRA.tenantId).registerApp({ clientId: ENTRA.clientId, clientSecret: ENTRA.clientSecret, grantedPermissions: ['Directory.Read.All'] });
+  const standIns = await startStandIns(world);
   const server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server', 'main.ts')], {
     cwd: ROOT,
     env: {
@@ -138,10 +153,11 @@ async function main() {
       LIFEBOAT_DATA_DIR: dataDir,
       LIFEBOAT_ADMIN_EMAIL: ADMIN.email,
       LIFEBOAT_ADMIN_PASSWORD: ADMIN.password,
-      // Entra/Graph calls (a fuzzed connection) fail at once on a closed loopback port instead of
-      // leaving the machine.
-      LIFEBOAT_ENTRA_AUTHORITY: 'https://127.0.0.1:9',
-      LIFEBOAT_GRAPH_URL: 'https://127.0.0.1:9',
+      // Entra/Graph calls (a fuzzed connection) go to the local stand-ins, later to their closed
+      // ports, never off the machine.
+      LIFEBOAT_ENTRA_AUTHORITY: standIns.loginUrl,
+      LIFEBOAT_GRAPH_URL: standIns.graphUrl,
+      NODE_EXTRA_CA_CERTS: TEST_CERT_FILE,
       // Thousands of requests from one session and one address: 429s would pass (documented on every
       // operation) but hide the rest of the run's coverage.
       LIFEBOAT_API_RATE_LIMIT: '1000000',
@@ -196,7 +212,7 @@ async function main() {
         ...process.argv.slice(2),
       ];
       // In the data directory: Schemathesis' own cache goes away with it.
-      const fuzz = spawn(SCHEMATHESIS, args, { cwd: dataDir, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
+      const fuzz = spawn(SCHEMATHESIS, [...SCHEMATHESIS_ARGS, ...args], { cwd: dataDir, stdio: 'inherit', env: { ...process.env, SCHEMATHESIS_HOOKS: '' } });
       return new Promise<number>((resolve, reject) => {
         fuzz.once('exit', (code) => resolve(code ?? 1));
         fuzz.once('error', reject);
@@ -210,9 +226,10 @@ async function main() {
       base,
       'PUT',
       '/api/directory/connection',
-      { entraTenantId: 'contoso.test', clientId: '0b1e5c5e-0000-4000-8000-00000000f022', clientSecret: 'fuzz' },
+      { entraTenantId: ENTRA.tenantId, clientId: ENTRA.clientId, clientSecret: ENTRA.clientSecret },
       { cookie },
     );
+    await standIns.close();
     console.log('\n== the directory operations, the tenant connected to an unreachable Entra ID\n');
     // Graph failing is answered 502 by design (documented on each of these operations), so this pass
     // leaves out not_a_server_error: a 500 is still off the contract (no operation documents one).
@@ -222,6 +239,7 @@ async function main() {
     );
     status = first || second;
   } finally {
+    await standIns.close().catch(() => {});
     if (server.exitCode === null) {
       server.kill('SIGTERM');
       await exited;

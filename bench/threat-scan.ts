@@ -108,7 +108,7 @@ async function main() {
 
     const t1 = performance.now();
     for (let i = 0; i < raws.length; i += 64)
-      await Promise.all(raws.slice(i, i + 64).map((raw) => judge.judge(raw, { recipient: 'x@contoso.example', source: 'graph' })));
+      await Promise.all(raws.slice(i, i + 64).map((raw) => judge.judge(raw, { tenantId: 'contoso', recipient: 'x@contoso.example', userId: 'x', messageId: 'x', source: 'graph' })));
     const judgeMs = performance.now() - t1;
 
     const scanRate = scanned / (scanMs / 1000);

@@ -32,6 +32,7 @@ import { quarantineRoutes } from './protection/quarantine-routes';
 import { detectionRoutes } from './protection/detection-routes';
 import { openApiRoutes } from './http/openapi/routes';
 import { threatScanRoutes } from './threat-scan/routes';
+import { sentItemsRoutes } from './sent-items/routes';
 import { exchangeSetupRoutes } from './exchange-setup/routes';
 import { problemHandler, unknownRoute } from './http/problem';
 import { trustProxySetting } from './http/trust-proxy';
@@ -139,6 +140,7 @@ export function createApp(options: AppOptions): Express {
   app.use(notifyRoutes({ auth: services.auth, userAuth: services.userAuth, notify: services.notify }));
 
   app.use(threatScanRoutes({ auth: services.auth, scans: services.threatScan }));
+  app.use(sentItemsRoutes({ auth: services.auth, userAuth: services.userAuth, sentItems: services.sentItems }));
   app.use(exchangeSetupRoutes({ auth: services.auth }));
 
   app.use(addinRoutes({ config: options.addin }));

@@ -53,8 +53,18 @@ export interface DnsConfig {
 export interface Config {
   port: number;
   smtpPort: number;
-  /** Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files). */
-  smtp: { hostname: string; maxMessageBytes: number; tlsCertFile: string | undefined; tlsKeyFile: string | undefined };
+  /**
+   * Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files), the
+   * hop limit (Received headers a message may carry) and the connection caps (server/mail/receiver.ts).
+   */
+  smtp: {
+    hostname: string;
+    maxMessageBytes: number;
+    tlsCertFile: string | undefined;
+    tlsKeyFile: string | undefined;
+    maxReceivedHeaders: number;
+    limits: { connections: number; connectionsPerAddress: number; messagesPerConnection: number };
+  };
   mongodbUri: string | undefined;
   /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
   redisUrl: string | undefined;
@@ -66,6 +76,8 @@ export interface Config {
   directoryFile: string;
   logLevel: string;
   sessionHours: number;
+  /** How long a Threat Scan mailbox lease (and a continuous-protection round) outlives a dead process. */
+  threatScanLeaseSeconds: number;
   userTokenMinutes: number;
   entra: { audiences: string[]; authority: string; scope: string };
   /** Entra ID sign-in and Microsoft Graph (the public cloud unless set). */
@@ -83,6 +95,10 @@ export interface Config {
   rateLimit: { perIdentityPerMinute: number; perAddressPerMinute: number };
   /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/addresses/CIDRs tenants may configure (server/http/private-target.ts). */
   allowedPrivateTargets: string[];
+  /** LIFEBOAT_MONITOR_DOMAINS: the server's own domains for monitor addresses (the SMTP host name always is one). */
+  monitorDomains: string[];
+  /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains any tenant's admins may have addresses in besides the tenant's own (`*`: any). */
+  adminEmailDomains: string[];
 }
 
 export const DEMO_DIRECTORY_FILE = path.resolve(__dirname, 'directory', 'demo-directory.json');
@@ -106,6 +122,30 @@ export const SETTINGS = {
   smtpPort: setting({ variable: 'SMTP_PORT', doc: 'Port of the inbound SMTP receiver.', default: 2525, format: portNumber }),
   smtpHostname: setting({ variable: 'SMTP_HOSTNAME', doc: 'Host name in the SMTP greeting.', default: 'lifeboat.local', format: text }),
   maxMessageMb: setting({ variable: 'MAIL_MAX_MESSAGE_MB', doc: 'Largest message the receiver accepts, in MB.', default: 35, format: positiveNumber }),
+  maxReceivedHeaders: setting({
+    variable: 'SMTP_MAX_RECEIVED_HEADERS',
+    doc: 'A message already carrying more Received headers than this is refused with 554 5.4.6 (a mail loop).',
+    default: 30,
+    format: positiveNumber,
+  }),
+  smtpMaxConnections: setting({
+    variable: 'SMTP_MAX_CONNECTIONS',
+    doc: 'Open SMTP connections in total; more are answered 421 4.7.0.',
+    default: 500,
+    format: positiveNumber,
+  }),
+  smtpMaxConnectionsPerClient: setting({
+    variable: 'SMTP_MAX_CONNECTIONS_PER_CLIENT',
+    doc: 'Open SMTP connections from one client address; more are answered 421 4.7.0.',
+    default: 50,
+    format: positiveNumber,
+  }),
+  smtpMaxMessagesPerConnection: setting({
+    variable: 'SMTP_MAX_MESSAGES_PER_CONNECTION',
+    doc: 'Messages in one SMTP connection; the next MAIL FROM is answered 421 4.7.0 and the client reconnects.',
+    default: 1000,
+    format: positiveNumber,
+  }),
   smtpTlsCertFile: setting<string | undefined>({
     variable: 'SMTP_TLS_CERT_FILE',
     doc: 'STARTTLS certificate (PEM).',
@@ -151,6 +191,12 @@ export const SETTINGS = {
   directoryFile: setting({ variable: 'LIFEBOAT_DIRECTORY_FILE', doc: 'Directory file loaded at start.', default: DEMO_DIRECTORY_FILE, format: text }),
   logLevel: setting({ variable: 'LOG_LEVEL', doc: `Log level: ${LOG_LEVELS.join(', ')}.`, default: 'info', format: logLevel }),
   sessionHours: setting({ variable: 'LIFEBOAT_SESSION_HOURS', doc: 'Admin session lifetime, hours.', default: 12, format: positiveNumber }),
+  threatScanLeaseSeconds: setting({
+    variable: 'LIFEBOAT_THREAT_SCAN_LEASE_SECONDS',
+    doc: 'Seconds after which another node takes over a Threat Scan mailbox whose process stopped renewing it (it renews after every page).',
+    default: 60,
+    format: positiveNumber,
+  }),
   userTokenMinutes: setting({
     variable: 'LIFEBOAT_USER_TOKEN_MINUTES',
     doc: 'Cloud-password user token lifetime, minutes.',
@@ -219,6 +265,18 @@ export const SETTINGS = {
     doc: 'Private hosts, addresses or CIDRs (comma-separated; `loopback` too) that tenants may configure as relays, webhooks and gateways; unset: none.',
     default: [],
     format: commaList,
+  }),
+  monitorDomains: setting<string[]>({
+    variable: 'LIFEBOAT_MONITOR_DOMAINS',
+    doc: 'Domains (comma-separated) this server owns for monitor addresses, besides SMTP_HOSTNAME; point their MX at Lifeboat. A tenant may also use its own domains.',
+    default: [],
+    format: (raw, variable) => commaList(raw.toLowerCase(), variable),
+  }),
+  adminEmailDomains: setting<string[]>({
+    variable: 'LIFEBOAT_ADMIN_EMAIL_DOMAINS',
+    doc: "Domains (comma-separated) any tenant's admins may have addresses in besides the tenant's own; `*`: any domain. Unset: only the tenant's own domains.",
+    default: [],
+    format: (raw, variable) => commaList(raw.toLowerCase(), variable),
   }),
   clamd: setting<string | undefined>({
     variable: 'LIFEBOAT_CLAMD',
@@ -349,6 +407,12 @@ export function loadConfig(env: Env = process.env): Config {
     maxMessageBytes: Math.floor(read(env, 'maxMessageMb') * 1024 * 1024),
     tlsCertFile: read(env, 'smtpTlsCertFile'),
     tlsKeyFile: read(env, 'smtpTlsKeyFile'),
+    maxReceivedHeaders: Math.floor(read(env, 'maxReceivedHeaders')),
+    limits: {
+      connections: Math.ceil(read(env, 'smtpMaxConnections')),
+      connectionsPerAddress: Math.ceil(read(env, 'smtpMaxConnectionsPerClient')),
+      messagesPerConnection: Math.ceil(read(env, 'smtpMaxMessagesPerConnection')),
+    },
   };
   const mongodbUri = read(env, 'mongodbUri');
   const dataDir = path.resolve(read(env, 'dataDir'));
@@ -378,6 +442,7 @@ export function loadConfig(env: Env = process.env): Config {
     directoryFile,
     logLevel: read(env, 'logLevel'),
     sessionHours: read(env, 'sessionHours'),
+    threatScanLeaseSeconds: read(env, 'threatScanLeaseSeconds'),
     userTokenMinutes: read(env, 'userTokenMinutes'),
     entra,
     // One Entra authority host for app sign-in (Graph), user tokens' keys and the pane's NAA.
@@ -389,5 +454,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: read(env, 'trustProxy'),
     rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),
+    monitorDomains: read(env, 'monitorDomains'),
+    adminEmailDomains: read(env, 'adminEmailDomains'),
   };
 }

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { createApp, type AppOptions } from './app';
 import { createSyncScheduler } from './directory/graph/scheduler';
 import { createLifeboatServer, type TlsSetup } from './http/tls';
-import { createReceiver } from './mail/receiver';
+import { createReceiver, type ReceiverLimits } from './mail/receiver';
 import { attachPush, type Push } from './push/socket';
 import { pushContinuityChanges } from './push/wiring';
 import { createServices, syncIndexes, type ServiceOptions, type Services } from './services';
@@ -98,12 +98,22 @@ export interface LifeboatPlan {
   http?: { port: number; host?: string; tls: TlsSetup };
   /** REDIS_URL: join the other nodes (shared Socket.IO rooms, cache drops on every node; server/cluster/redis.ts). */
   redisUrl?: string;
-  smtp?: { port: number; host?: string; hostname: string; maxMessageBytes: number; tlsCertFile?: string; tlsKeyFile?: string };
+  smtp?: {
+    port: number;
+    host?: string;
+    hostname: string;
+    maxMessageBytes: number;
+    tlsCertFile?: string;
+    tlsKeyFile?: string;
+    /** The hop limit and the connection caps (defaults in mail/receiver.ts and mail/trace.ts). */
+    maxReceivedHeaders?: number;
+    limits?: Partial<ReceiverLimits>;
+  };
   /** Background loops to run; none when omitted (tests start the ones they need). */
   loops?: readonly Loop[];
 }
 
-export const ALL_LOOPS = ['sessionSweep', 'directorySync', 'eventScheduler', 'notifications', 'mail', 'monitor', 'threatScan'] as const;
+export const ALL_LOOPS = ['sessionSweep', 'directorySync', 'eventScheduler', 'notifications', 'mail', 'monitor', 'threatScan', 'continuousProtection'] as const;
 export type Loop = (typeof ALL_LOOPS)[number];
 
 export interface RunningLifeboat {
@@ -121,6 +131,7 @@ export async function stopServices(services: Services, logger: Logger): Promise<
     ['event scheduler', () => services.scheduler.stop()],
     ['notifications', () => services.notify.stop()],
     ['continuity monitor', () => services.monitor.stop()],
+    ['sent items write-back', () => services.sentItems.stop()],
     ['mail', () => services.mail.stop()],
     ['banner receipts', () => services.receipts.stop()],
     ['directory sync', () => services.entra.sync.stop()],
@@ -200,6 +211,10 @@ export async function listenSmtp(lifecycle: Lifecycle, services: Services, optio
     logger,
     hostname: options.hostname,
     maxMessageBytes: options.maxMessageBytes,
+    maxReceivedHeaders: options.maxReceivedHeaders,
+    limits: options.limits,
+    // The one protection decision before the 250: a DMARC p=reject failure the recipients' policy rejects.
+    refuseAtData: services.protection.refuseAtData,
     tls: options.tlsCertFile && options.tlsKeyFile ? { cert: readFileSync(options.tlsCertFile), key: readFileSync(options.tlsKeyFile) } : null,
   });
   const port = await receiver.listen(options.port, options.host).catch(portInUse('smtp', options.port));
@@ -254,5 +269,11 @@ export async function startLoops(lifecycle: Lifecycle, services: Services, loops
     // Threat scans and remediations go on where they were (mailbox leases of a dead process expire).
     services.threatScan.start();
     await lifecycle.started('threat scans', () => services.threatScan.stop());
+  }
+  if (on.has('continuousProtection') && services.threatScan.continuous) {
+    // Graph delta rounds per mailbox for tenants that switched it on (a lease per round: one node does each).
+    const continuous = services.threatScan.continuous;
+    continuous.start();
+    await lifecycle.started('continuous protection', () => continuous.stop());
   }
 }

@@ -173,6 +173,9 @@ async function main(): Promise<void> {
           mail: { hostname: config.smtp.hostname },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
           allowedPrivateTargets: config.allowedPrivateTargets,
+          monitorDomains: config.monitorDomains,
+          adminEmailDomains: config.adminEmailDomains,
+          threatScan: { leaseMs: config.threatScanLeaseSeconds * 1000 },
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
         afterListen: async (services, ports) => {
@@ -199,6 +202,8 @@ async function main(): Promise<void> {
           maxMessageBytes: config.smtp.maxMessageBytes,
           tlsCertFile: config.smtp.tlsCertFile,
           tlsKeyFile: config.smtp.tlsKeyFile,
+          maxReceivedHeaders: config.smtp.maxReceivedHeaders,
+          limits: config.smtp.limits,
         },
         loops: ALL_LOOPS,
         redisUrl: config.redisUrl,

@@ -5,7 +5,7 @@ import { auditModel } from './audit/model';
 import { createAuditService } from './audit/service';
 import { createEndUserAccess } from './inbox/access';
 import { createAdminService } from './auth/admins';
-import { adminModel, attemptSlotModel, sessionModel } from './auth/model';
+import { adminModel, attemptSlotModel, dropGlobalAdminEmailIndex, sessionModel } from './auth/model';
 import { createAuthService } from './auth/service';
 import { clientReportModel } from './clients/model';
 import { createClientService } from './clients/service';
@@ -52,8 +52,12 @@ import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
 import type { ReleasedCopy } from './protection/mail-side';
 import { createMailProtectionSide } from './mail/protection-side';
+import { sentItemsModels } from './sent-items/model';
+import { createSentItemsWriteBack } from './sent-items/service';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
 import type { ThreatScanOptions } from './threat-scan/service';
+import { createProtectionJudge } from './threat-scan/protection-judge';
+import type { ContinuousOptions } from './threat-scan/continuous';
 
 export interface ServiceOptions {
   sessionHours: number;
@@ -74,12 +78,18 @@ export interface ServiceOptions {
   notify?: { retry?: Partial<NotifyRetryPolicy>; claimLeaseMs?: number; pollMs?: number; hostname?: string };
   /** LIFEBOAT_ALLOWED_PRIVATE_TARGETS: private hosts/ranges tenants may configure (tests: loopback). */
   allowedPrivateTargets?: string[];
+  /** LIFEBOAT_MONITOR_DOMAINS: the server's own domains for monitor addresses, besides the mail host name. */
+  monitorDomains?: string[];
+  /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains admins of any tenant may use besides the tenant's own (`*`: any). */
+  adminEmailDomains?: string[];
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
-  /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
-  threatScan?: ThreatScanOptions & { judge?: MessageJudge };
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs'>> & {
+    deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
+  };
+  /** Threat Scan tuning, and the judge it runs messages through (default: server/protection's pipeline). */
+  threatScan?: ThreatScanOptions & { judge?: MessageJudge; continuous?: ContinuousOptions };
 }
 
 const NO_ENTRA: EntraSettings = { audiences: [], authority: 'https://login.microsoftonline.com', scope: 'access_as_user' };
@@ -98,7 +108,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenants,
   });
   const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
-  const admins = createAdminService({ admins: adminModel(conn), sessions: sessionModel(conn), audit, throttle });
+  const admins = createAdminService({
+    admins: adminModel(conn),
+    sessions: sessionModel(conn),
+    audit,
+    throttle,
+    tenants,
+    emailDomains: options.adminEmailDomains,
+  });
   const twoFactor = createTwoFactor({
     admins: adminModel(conn),
     policies: adminPolicyModel(conn),
@@ -169,6 +186,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     audit,
     logger: options.logger,
     now: options.now,
+    targets,
     ...options.mail,
   });
   const monitorStore = monitorModels(conn);
@@ -224,6 +242,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     secret: options.secret,
     publicUrl: options.publicUrl ?? 'http://localhost:3000',
     hostname: options.mail?.hostname ?? 'lifeboat.local',
+    monitorDomains: options.monitorDomains ?? [],
     alerts: options.monitor?.alerts ?? notifyAlertSender(notify),
     now: options.now,
     minuteMs: options.monitor?.minuteMs,
@@ -242,12 +261,26 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     admins,
     notify,
     logger: options.logger,
-    judge: options.threatScan?.judge,
+    // The protection pipeline judges what the scan reads (one verdict model, `source: graph`); tests may pass their own.
+    judge: options.threatScan?.judge ?? createProtectionJudge(protection.verdicts),
+    protection: { policies: protection.policies, quarantine: protection.quarantine },
     publicUrl: options.publicUrl,
     now: options.now,
     options: options.threatScan,
   });
-  wireServices(reactions, { scheduler, events, directory, sync: entra.sync, mail, notify, monitor, status, connections: entra.connections, threatScan });
+  wireServices(reactions, {
+    scheduler,
+    events,
+    directory,
+    sync: entra.sync,
+    mail,
+    notify,
+    monitor,
+    status,
+    connections: entra.connections,
+    threatScan,
+    userAuth,
+  });
   return {
     reactions,
     targets,
@@ -277,11 +310,21 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
     endUserAccess: createEndUserAccess(conn, { directory, audit }),
+    /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
+    sentItems: createSentItemsWriteBack({
+      models: sentItemsModels(conn),
+      mail: mail.models,
+      graph: (tenantId) => entra.api(tenantId),
+      audit,
+      logger: options.logger,
+      now: options.now,
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;
 
 /** Builds every index before traffic arrives (unique indexes are what make claims safe). */
 export async function syncIndexes(conn: Connection): Promise<void> {
+  await dropGlobalAdminEmailIndex(conn);
   for (const model of Object.values(conn.models)) await model.createIndexes();
 }

@@ -31,7 +31,8 @@ const SECTIONS = [
 type Section = (typeof SECTIONS)[number]['id'];
 
 const sectionOfHash = (): Section => {
-  const id = window.location.hash.replace(/^#\/?/, '');
+  // The first segment names the section (#events/new is the events section's form).
+  const id = window.location.hash.replace(/^#\/?/, '').split('/')[0];
   return (SECTIONS.find((s) => s.id === id)?.id ?? 'events') as Section;
 };
 

@@ -29,8 +29,12 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
       method,
       credentials: 'same-origin',
       cache: 'no-store',
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      // A file (Blob) is sent as it is, with its own type; anything else as JSON.
+      headers:
+        body === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': body instanceof Blob ? body.type || 'application/octet-stream' : 'application/json' },
+      body: body === undefined ? undefined : body instanceof Blob ? body : JSON.stringify(body),
     });
   } catch {
     throw new AdminApiError('The Lifeboat server cannot be reached. Check your connection and try again.', 0);

@@ -4,6 +4,7 @@
  * never `api()` with a path. Transport, errors and the session-ended signal live in ./api.
  */
 import { api, query } from './api';
+import type { Role } from '../../server/shared/constants';
 import type {
   AddinConfig,
   Admin,
@@ -27,8 +28,10 @@ import type {
   MonitorLogEntry,
   MonitorSeries,
   MonitorView,
+  NewAdmin,
   NotifySettings,
   Page,
+  PasswordImportResult,
   PolicyInput,
   PolicyList,
   ProtectionPolicy,
@@ -45,6 +48,7 @@ import type {
   SmsConsent,
   SyncStatus,
   TestResult,
+  TwoFactorState,
   User,
   UserFigures,
 } from './contract';
@@ -59,12 +63,32 @@ export const auth = {
   admins: () => api<Admin[]>('GET', '/api/admins'),
 };
 
+/** The organisation's administrators (changes need a full administrator). */
+export const admins = {
+  list: () => api<Admin[]>('GET', '/api/admins'),
+  add: (body: NewAdmin) => api<Admin>('POST', '/api/admins', body),
+  setRole: (adminId: string, role: Role) => api<Admin>('PATCH', `/api/admins/${id(adminId)}`, { role }),
+  setPassword: (adminId: string, password: string) => api<null>('PUT', `/api/admins/${id(adminId)}/password`, { password }),
+  unlock: (adminId: string) => api<null>('POST', `/api/admins/${id(adminId)}/unlock`),
+  resetTwoFactor: (adminId: string) => api<null>('POST', `/api/admins/${id(adminId)}/two-factor/reset`),
+  remove: (adminId: string) => api<null>('DELETE', `/api/admins/${id(adminId)}`),
+};
+
+/** Two-factor sign-in: the signed-in admin's own, and the organisation's requirement. */
+export const twoFactor = {
+  state: () => api<TwoFactorState>('GET', '/api/auth/two-factor'),
+  setup: () => api<{ secret: string; uri: string }>('POST', '/api/auth/two-factor/setup'),
+  enable: (code: string) => api<{ recoveryCodes: string[] }>('POST', '/api/auth/two-factor/enable', { code }),
+  require: (required: boolean) => api<{ required: boolean }>('PUT', '/api/auth/two-factor/policy', { required }),
+};
+
 export const events = {
   list: (showAll: boolean) => api<ContinuityEvent[]>('GET', `/api/events${showAll ? '?show=all' : ''}`),
   get: (eventId: string) => api<ContinuityEvent>('GET', `/api/events/${eventId}`),
   create: (body: EventInput) => api<ContinuityEvent>('POST', '/api/events', body),
   update: (eventId: string, body: EventInput) => api<ContinuityEvent>('PATCH', `/api/events/${eventId}`, body),
   clone: (eventId: string, body: EventInput) => api<ContinuityEvent>('POST', `/api/events/${eventId}/clone`, body),
+  start: (eventId: string) => api<ContinuityEvent>('POST', `/api/events/${id(eventId)}/start`),
   end: (eventId: string) => api<null>('POST', `/api/events/${eventId}/end`),
   remove: (eventId: string) => api<null>('DELETE', `/api/events/${eventId}`),
   report: (eventId: string) => api<EventReport>('GET', `/api/events/${id(eventId)}/report`),
@@ -74,6 +98,8 @@ export const directory = {
   groups: (search: string) => api<Group[]>('GET', `/api/directory/groups${query({ search })}`),
   users: (search: string, options: { include?: 'cloudPassword' } = {}) => api<User[]>('GET', `/api/directory/users${query({ search, ...options })}`),
   setCloudPassword: (userId: string, password: string) => api<null>('PUT', `/api/users/${id(userId)}/cloud-password`, { password }),
+  /** The spreadsheet (CSV or XLSX) is the body; without `apply` nothing changes (the dry run). */
+  importPasswords: (file: Blob, apply: boolean) => api<PasswordImportResult>('POST', `/api/users/cloud-passwords/import${apply ? '?apply=true' : ''}`, file),
   connection: () => api<ConnectionView>('GET', '/api/directory/connection'),
   connect: (body: ConnectionInput) => api<ConnectionView>('PUT', '/api/directory/connection', body),
   disconnect: () => api<null>('DELETE', '/api/directory/connection'),

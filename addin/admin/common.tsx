@@ -14,9 +14,10 @@ import {
   Title2,
   Tooltip,
   makeStyles,
+  mergeClasses,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState, type ReactElement, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type CSSProperties, type ReactElement, type ReactNode } from 'react';
 import { AdminApiError } from './api';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApiError } | { state: 'ready'; data: T };
@@ -48,6 +49,29 @@ const useStyles = makeStyles({
   empty: { padding: '24px 8px', color: tokens.colorNeutralForeground3, display: 'block' },
   scroll: { overflowX: 'auto' },
   nowrap: { '& .fui-TableCell': { whiteSpace: 'nowrap' } },
+  table: { minWidth: 'var(--lifeboat-table-min)' },
+  // On a phone each row becomes a small card: every cell on its own line under its column's name, so
+  // no column is cut off or hidden sideways (the header row stays for screen readers only).
+  stacked: {
+    '@media (max-width: 640px)': {
+      minWidth: 0,
+      '& thead': { position: 'absolute', width: '1px', height: '1px', overflow: 'hidden', clipPath: 'inset(50%)', whiteSpace: 'nowrap' },
+      '& tbody, & tr': { display: 'block', width: '100%' },
+      '& tr.fui-TableRow': { padding: '8px 0', borderBottom: `1px solid ${tokens.colorNeutralStroke2}` },
+      '& td.fui-TableCell': {
+        display: 'grid',
+        gridTemplateColumns: 'minmax(90px, 35%) minmax(0, 1fr)',
+        columnGap: '8px',
+        height: 'auto',
+        minHeight: 0,
+        padding: '2px 4px',
+        whiteSpace: 'normal',
+        overflowWrap: 'anywhere',
+        maxWidth: 'none',
+      },
+      '& td.fui-TableCell::before': { content: 'attr(data-label)', color: tokens.colorNeutralForeground3, fontWeight: tokens.fontWeightSemibold },
+    },
+  },
 });
 
 export function PageHead({ title, children }: { title: string; children?: ReactNode }) {
@@ -113,6 +137,8 @@ export function Guard({ reason, children }: { reason: string | null; children: R
 /** One column of a ScrollTable: its header and how a row fills its cell. */
 export interface Column<T> {
   header: ReactNode;
+  /** The column's name beside each cell on a phone (default: the header, when it is text). */
+  label?: string;
   cell: (row: T) => ReactNode;
   className?: string;
   /** The cell's tooltip (e.g. the full text of a shortened one). */
@@ -120,8 +146,9 @@ export interface Column<T> {
 }
 
 /**
- * The admin pages' tables: small, and on a phone they scroll sideways inside a focusable region (so the
- * keyboard can scroll them too) instead of widening the page.
+ * The admin pages' tables: at laptop width a table (scrolling sideways inside a focusable region when
+ * narrower than `minWidth`, so the keyboard can scroll it too); at phone width every row is stacked,
+ * each cell under its column's name, so nothing is clipped.
  */
 export function ScrollTable<T>(props: {
   label: string;
@@ -135,14 +162,15 @@ export function ScrollTable<T>(props: {
   nowrap?: boolean;
 }) {
   const c = useStyles();
+  const labels = props.columns.map((col) => col.label ?? (typeof col.header === 'string' ? col.header : ''));
   return (
     <div className={c.scroll} tabIndex={0} role="region" aria-label={`${props.label}, scrollable`}>
       <Table
         aria-label={props.label}
         size="small"
         data-testid={props.testId}
-        className={props.nowrap ? c.nowrap : undefined}
-        style={{ minWidth: props.minWidth }}
+        className={mergeClasses(c.table, props.nowrap && c.nowrap, c.stacked)}
+        style={{ '--lifeboat-table-min': `${props.minWidth}px` } as CSSProperties}
       >
         <TableHeader>
           <TableRow>
@@ -155,7 +183,7 @@ export function ScrollTable<T>(props: {
           {props.rows.map((row) => (
             <TableRow key={props.rowKey(row)} data-testid={props.rowTestId}>
               {props.columns.map((col, i) => (
-                <TableCell key={i} className={col.className} title={col.title?.(row)}>
+                <TableCell key={i} className={col.className} title={col.title?.(row)} data-label={labels[i]}>
                   {col.cell(row)}
                 </TableCell>
               ))}

@@ -10,6 +10,7 @@ import type { AuditEntry as ServerAuditEntry } from '../../server/audit/service'
 import type { ClientService } from '../../server/clients/service';
 import type { ConnectionView as ServerConnectionView } from '../../server/directory/graph/connection';
 import type { SyncStatus as ServerSyncStatus } from '../../server/directory/graph/sync';
+import type { PasswordImport } from '../../server/user-auth/import';
 import type { GroupSummary, UserSummary } from '../../server/directory/service';
 import type { EventView } from '../../server/events/service';
 import type { FieldError } from '../../server/http/problem';
@@ -48,6 +49,18 @@ export interface Me {
   role: Role;
 }
 export type Admin = Wire<AdminView>;
+/** `POST /api/admins`: a new administrator. */
+export interface NewAdmin {
+  email: string;
+  password: string;
+  role: Role;
+}
+/** `GET /api/auth/two-factor`: the signed-in admin's two-factor sign-in and the organisation's rule. */
+export interface TwoFactorState {
+  enabled: boolean;
+  required: boolean;
+  recoveryCodesLeft: number;
+}
 export type AuditEntry = Wire<ServerAuditEntry>;
 
 // ---- continuity events --------------------------------------------------------------------------
@@ -68,6 +81,9 @@ export type EventReport = Wire<Awaited<ReturnType<ReportService['report']>>>;
 
 /** With include=cloudPassword: when the cloud password was set (null: none). */
 export type User = Wire<UserSummary> & { cloudPasswordSetAt?: string | null };
+/** `POST /api/users/cloud-passwords/import`: every row's result; after apply, the one-time download of generated passwords. */
+export type PasswordImportResult = Wire<Awaited<ReturnType<PasswordImport['dryRun']>>> & { download?: string | null };
+export type PasswordImportRow = PasswordImportResult['rows'][number];
 export type ConnectionView = Wire<ServerConnectionView>;
 export interface ConnectionInput {
   entraTenantId: string;
@@ -79,7 +95,7 @@ export type SyncStatus = Wire<ServerSyncStatus>;
 export type ClientSummary = Wire<Awaited<ReturnType<ClientService['summary']>>>;
 export interface Permissions {
   granted: boolean;
-  permissions: { permission: string; status: string; neededFor: string }[];
+  permissions: { permission: string; status: string; neededFor: string; optional?: boolean }[];
 }
 /** `GET /api/directory/expansions`: the groups whose members are expanded, and how far. */
 export interface Expansions {

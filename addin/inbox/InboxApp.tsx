@@ -3,6 +3,7 @@
  * (live over Socket.IO, REST when the socket is down) and the continuity mailbox, built from the
  * pane's own components. Phone first: one column, full width up to a comfortable reading width.
  */
+import { adminResetHint } from '../lib/reset-hint';
 import {
   Button,
   Link,
@@ -132,8 +133,9 @@ export function InboxApp({ baseUrl }: { baseUrl: string }) {
         await api.confirmReset(address, code, password);
         await onPassword(address, password);
       },
+      adminHint: () => adminResetHint(baseUrl),
     }),
-    [api, onPassword],
+    [api, onPassword, baseUrl],
   );
 
   const timeZone = status?.events.find((e) => e.timeZone)?.timeZone ?? undefined;

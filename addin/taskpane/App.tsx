@@ -3,6 +3,7 @@
  * mail view) to their collaborators and lays out the views. Presentational apart from that wiring;
  * Office.js is reached only through the services passed in (addin/office behind services.ts).
  */
+import { adminResetHint } from '../lib/reset-hint';
 import { Link, Spinner, Text, Title3, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useMemo } from 'react';
 import type { HostInfo } from '../office/host';
@@ -93,8 +94,9 @@ function Pane({ env, services }: { env: PaneEnv; services: PaneServices }) {
         await api.confirmReset(email, code, password);
         await onPassword(email, password);
       },
+      adminHint: () => adminResetHint(env.baseUrl),
     }),
-    [api, onPassword],
+    [api, onPassword, env.baseUrl],
   );
   const microsoft = signIn.signInWithMicrosoft;
   const onMicrosoft = microsoft

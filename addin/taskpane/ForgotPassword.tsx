@@ -3,13 +3,15 @@
  * same words whatever the server knows), then take the code and a new password and sign in.
  */
 import { Button, Card, Field, Input, Link, MessageBar, MessageBarBody, Spinner, Text, Title3, makeStyles } from '@fluentui/react-components';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '../lib/api';
 
 export interface ResetActions {
   request(email: string): Promise<void>;
   /** Sets the new password with the code, then signs in with it. */
   confirm(email: string, code: string, password: string): Promise<void>;
+  /** For a signed-in administrator only: why no code is sent (self-service reset off), or null. */
+  adminHint?(): Promise<string | null>;
 }
 
 const useStyles = makeStyles({
@@ -46,6 +48,15 @@ export function ForgotPassword({ defaultEmail, actions, onBack }: { defaultEmail
   const [busy, setBusy] = useState(false);
   const [fields, setFields] = useState<FieldErrors>({});
   const [error, setError] = useState<string | null>(null);
+  const [adminHint, setAdminHint] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void actions.adminHint?.().then((hint) => live && setAdminHint(hint));
+    return () => {
+      live = false;
+    };
+  }, [actions]);
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -85,6 +96,11 @@ export function ForgotPassword({ defaultEmail, actions, onBack }: { defaultEmail
       <Title3 as="h2" className={styles.title}>
         Reset your Lifeboat password
       </Title3>
+      {adminHint && (
+        <MessageBar intent="warning" layout="multiline" data-testid="reset-admin-hint">
+          <MessageBarBody>{adminHint}</MessageBarBody>
+        </MessageBar>
+      )}
       {step === 'ask' ? (
         <form className={styles.form} onSubmit={ask} noValidate data-testid="reset-ask">
           <Text size={200}>

@@ -6,8 +6,9 @@ import { Types } from 'mongoose';
 import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { claimByInsert, isDuplicateKey } from '../db/claims';
-import { conflict, forbidden, notFound } from '../http/problem';
-import type { Tenant } from '../tenants/service';
+import { domainOf } from '../http/addresses';
+import { conflict, forbidden, notFound, unprocessable } from '../http/problem';
+import type { Tenant, TenantService } from '../tenants/service';
 import { adminActor, type AdminIdentity } from './identity';
 import type { AdminModel, AdminRecord, Role, SessionModel } from './model';
 import { generatePassword, hashPassword } from './password';
@@ -31,8 +32,26 @@ const toView = (a: AdminRecord): AdminView => ({
   createdAt: a.createdAt.toISOString(),
 });
 
-export function createAdminService(deps: { admins: AdminModel; sessions: SessionModel; audit: AuditService; throttle: LoginThrottle }) {
+export function createAdminService(deps: {
+  admins: AdminModel;
+  sessions: SessionModel;
+  audit: AuditService;
+  throttle: LoginThrottle;
+  tenants: TenantService;
+  /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains allowed besides the tenant's own (`*`: any), set by the server's operator. */
+  emailDomains?: string[];
+}) {
   const { admins, audit } = deps;
+  const emailDomains = new Set((deps.emailDomains ?? []).map((d) => d.toLowerCase()));
+
+  /** An admin's address is in the tenant's own domains, unless the server's operator allows more. */
+  async function checkEmailDomain(tenantId: string, email: string): Promise<void> {
+    const domain = domainOf(email);
+    if (emailDomains.has('*') || emailDomains.has(domain)) return;
+    const tenant = await deps.tenants.get(tenantId);
+    if (tenant?.domains.includes(domain)) return;
+    throw unprocessable([{ path: 'email', message: `must be in one of your organisation's domains (${(tenant?.domains ?? []).join(', ')})` }]);
+  }
 
   async function audited(by: AdminIdentity, action: string, target: AdminRecord, context: AuditContext, extra: { before?: object; after?: object } = {}) {
     await audit.record({
@@ -115,6 +134,7 @@ export function createAdminService(deps: { admins: AdminModel; sessions: Session
     },
 
     async create(by: AdminIdentity, input: { email: string; password: string; role: Role; displayName?: string }, context: AuditContext): Promise<AdminView> {
+      await checkEmailDomain(by.tenantId, input.email);
       const passwordHash = await hashPassword(input.password);
       let created: AdminRecord;
       try {
@@ -122,7 +142,8 @@ export function createAdminService(deps: { admins: AdminModel; sessions: Session
           await admins.create({ tenantId: by.tenantId, email: input.email, displayName: input.displayName ?? '', role: input.role, passwordHash })
         ).toObject();
       } catch (err) {
-        if (isDuplicateKey(err)) throw conflict('An admin with this email address already exists.');
+        // Unique within the tenant only: this says nothing about other tenants.
+        if (isDuplicateKey(err)) throw conflict('An admin of your organisation already has this email address.');
         throw err;
       }
       const view = toView(created);

@@ -57,9 +57,20 @@ const adminSchema = new Schema<AdminRecord>(
   },
   { timestamps: true, versionKey: false },
 );
-// An email signs in to exactly one tenant.
-adminSchema.index({ email: 1 }, { unique: true });
-adminSchema.index({ tenantId: 1 });
+// An address is unique within its tenant only: whether another tenant has an admin of that address
+// is none of this tenant's business (no existence oracle, no squatting across tenants).
+adminSchema.index({ tenantId: 1, email: 1 }, { unique: true });
+adminSchema.index({ email: 1 });
+
+/**
+ * Drops the index that once made admin addresses unique across every tenant (a database from before
+ * addresses were scoped to their tenant); run before the indexes are built.
+ */
+export async function dropGlobalAdminEmailIndex(conn: Connection): Promise<void> {
+  const collection = adminModel(conn).collection;
+  const indexes = await collection.indexes().catch(() => []);
+  if (indexes.some((i) => i.name === 'email_1' && i.unique)) await collection.dropIndex('email_1');
+}
 
 const sessionSchema = new Schema<SessionRecord>(
   {

@@ -16,6 +16,8 @@ import type { TwoFactor } from './two-factor';
 
 export { MAX_ATTEMPTS_ACCOUNT_WIDE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from './throttle';
 const INVALID_LOGIN = 'The email address or password is incorrect.';
+/** The most tenants one address is tried in at sign-in (each costs a password check). */
+const MAX_ACCOUNTS_PER_ADDRESS = 5;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -71,19 +73,32 @@ export function createAuthService(deps: {
   return {
     async login(request: LoginRequest): Promise<{ token: string; expiresAt: Date; identity: AdminIdentity }> {
       const email = request.email.trim().toLowerCase();
-      const admin = await admins.findOne({ email }).lean<AdminRecord>();
+      // Addresses are unique per tenant: an address the operator allows outside the tenants' domains
+      // (LIFEBOAT_ADMIN_EMAIL_DOMAINS) may be an admin of several. The tenant owning its domain first.
+      const candidates = await admins.find({ email }).limit(MAX_ACCOUNTS_PER_ADDRESS).lean<AdminRecord[]>();
+      if (candidates.length > 1) {
+        const owner = (await tenants.byDomain(domainOf(email)))?.id;
+        candidates.sort((a, b) => Number(b.tenantId === owner) - Number(a.tenantId === owner));
+      }
       const account = `admin:${email}`;
       // Counted before the password is checked: a burst in parallel gets no more guesses than the budget.
       const claim = await throttle.claim(accountRules(account, request.ip), account);
       if ('retryAfter' in claim) {
-        await auditAttempt('login.throttled', request, email, admin);
+        await auditAttempt('login.throttled', request, email, candidates[0] ?? null);
         throw tooManyRequests(claim.retryAfter, 'Too many failed sign-in attempts. Try again later.');
       }
 
       // Unknown accounts cost the same scrypt as known ones: timing reveals nothing.
-      const valid = await verifyPassword(request.password, admin?.passwordHash ?? (await dummyPasswordHash()));
-      if (!admin || !valid) {
-        await auditAttempt('login.failed', request, email, admin);
+      let admin: AdminRecord | null = null;
+      if (!candidates.length) await verifyPassword(request.password, await dummyPasswordHash());
+      for (const candidate of candidates) {
+        if (await verifyPassword(request.password, candidate.passwordHash)) {
+          admin = candidate;
+          break;
+        }
+      }
+      if (!admin) {
+        await auditAttempt('login.failed', request, email, candidates[0] ?? null);
         throw unauthorized(INVALID_LOGIN);
       }
       // The second factor, checked under the same claimed attempt (a wrong code spends the budget too).

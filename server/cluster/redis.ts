@@ -41,9 +41,16 @@ export async function connectCluster(url: string, logger: Logger): Promise<Clust
   const subscriber = new Redis(url, options);
   let lost = false;
   const reconnectListeners: (() => void)[] = [];
+  let closing = false;
   for (const client of [publisher, subscriber]) {
     client.on('error', (err) => {
       if (!lost) log.warn({ err }, 'the connection to Redis failed; retrying');
+      lost = true;
+    });
+    // A restarted Redis closes the connection without an error when it comes back at once.
+    client.on('close', () => {
+      if (closing || lost) return;
+      log.warn('the connection to Redis closed; reconnecting');
       lost = true;
     });
   }
@@ -72,6 +79,7 @@ export async function connectCluster(url: string, logger: Logger): Promise<Clust
     invalidation,
     onReconnect: (listener) => void reconnectListeners.push(listener),
     async close() {
+      closing = true;
       subscriber.disconnect();
       await publisher.quit().catch(() => publisher.disconnect());
     },

@@ -52,6 +52,10 @@ export function eventRoutes(deps: {
     res.status(204).end();
   });
 
+  router.post('/api/events/:id/start', writer, async (req, res) => {
+    res.json(await events.startNow(currentAdmin(req), id(req.params.id), requestContext(req)));
+  });
+
   router.post('/api/events/:id/end', writer, async (req, res) => {
     res.json(await events.endNow(currentAdmin(req), id(req.params.id), requestContext(req)));
   });

@@ -259,6 +259,26 @@ export function createEventService(deps: {
       return view(by.tenantId, updated);
     },
 
+    /**
+     * "Start now": a pending event starts at this moment (its end stays); the scheduler fires its start at
+     * once. A start SMS planned for later goes now too, since the event it announces has begun.
+     */
+    async startNow(by: AdminIdentity, id: string, context: AuditContext): Promise<EventView> {
+      const existing = await load(by.tenantId, id);
+      const t = now();
+      const status = eventStatus(existing, t);
+      if (status === 'current') throw conflict('This event has already started.');
+      if (status === 'expired') throw conflict('This event has already ended. Clone it to plan a new one.');
+      const before = toDraft(existing);
+      const sms = existing.sms && existing.sms.startSendAt > t ? { 'sms.startSendAt': t } : {};
+      const result = await events.updateOne({ _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: { start: t, ...sms } });
+      if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
+      const updated = await load(by.tenantId, id);
+      await record(by, 'event.started', updated, before, toDraft(updated), context, { startedEarly: true, plannedStart: existing.start.toISOString() });
+      changed(updated);
+      return view(by.tenantId, updated);
+    },
+
     /** A new event with every detail of the original except its affected group, which the body must name. */
     async clone(by: AdminIdentity, id: string, body: unknown, context: AuditContext): Promise<EventView> {
       const original = await load(by.tenantId, id);

@@ -52,12 +52,16 @@ export function createAcceptance(deps: {
     /** RCPT TO: accepted domains only (never an open relay), known users or groups only. */
     async checkRecipient(address: string): Promise<RecipientCheck> {
       const lower = normalizeAddress(address);
+      if (lower.lastIndexOf('@') < 1) return { ok: false, code: 550, message: '5.1.3 Bad recipient address syntax' };
+      // The domain's tenant first: an interceptor's address in a tenant's accepted domain counts only
+      // when it is that tenant's own, so no tenant can take another's mail by naming its address.
+      const tenant = await lookups.tenantByDomain(domainOf(lower));
       for (const interceptor of interceptors) {
         const tenantId = await interceptor.claims(lower);
-        if (tenantId) return { ok: true, tenantId, recipient: { address: lower, kind: INTERCEPTED as StoredRecipient['kind'], id: '' } };
+        if (tenantId && (!tenant || tenant.id === tenantId)) {
+          return { ok: true, tenantId, recipient: { address: lower, kind: INTERCEPTED as StoredRecipient['kind'], id: '' } };
+        }
       }
-      if (lower.lastIndexOf('@') < 1) return { ok: false, code: 550, message: '5.1.3 Bad recipient address syntax' };
-      const tenant = await lookups.tenantByDomain(domainOf(lower));
       if (!tenant) return { ok: false, code: 550, message: '5.7.1 Relaying denied: not an accepted domain' };
       const user = await lookups.userByAddress(tenant.id, lower);
       if (user) return { ok: true, tenantId: tenant.id, recipient: { address: lower, kind: 'user', id: user.id } };
@@ -67,8 +71,16 @@ export function createAcceptance(deps: {
     },
 
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
-    async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
-      const messageId = randomUUID();
+    async accept(input: {
+      tenantId: string;
+      /** The id the receiver named in its Received header (default: a new one). */
+      messageId?: string;
+      mailFrom: string;
+      recipients: StoredRecipient[];
+      raw: Buffer;
+      remoteAddress: string | null;
+    }): Promise<string> {
+      const messageId = input.messageId ?? randomUUID();
       const intercepted = input.recipients.filter((r) => (r.kind as string) === INTERCEPTED);
       if (intercepted.length) {
         const receivedAt = now();

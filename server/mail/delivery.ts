@@ -1,13 +1,17 @@
 /**
  * The delivery queue's worker: one row per recipient, at-least-once, with backoff. A row is claimed by
  * inserting a lease document under its unique _id (never by racing updates), so several workers or
- * processes can run side by side. Every attempt is logged on the row with the SMTP reply.
+ * processes can run side by side, and a lease is removed only by its owner. Every attempt is logged on
+ * the row with a short, sanitised reply (admins read it: no port-scan oracle); the full error goes to
+ * the server log. Servers are resolved through the SSRF guard and connected to at the checked address,
+ * with TLS certificates verified unless the tenant turned that off.
  */
 import { randomUUID } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import type { AttemptRecord, DeliveryRecord, HeldRecord, MailModels, ServerAddress } from './model';
 import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
+import { ANY_TARGET, PrivateTargetError, type TargetGuard } from '../http/private-target';
 import { readRaw } from './store';
 
 export interface RetryPolicy {
@@ -24,8 +28,11 @@ export function retryDelay(policy: RetryPolicy, attemptsSoFar: number): number {
   return Math.min(policy.baseDelayMs * 2 ** Math.max(0, attemptsSoFar - 1), policy.maxDelayMs);
 }
 
+/** A server to deliver to; verifyTls false: its certificate is not checked (the tenant's audited opt-out). */
+export type DeliveryTarget = ServerAddress & { verifyTls?: boolean };
+
 export interface DeliveryTargets {
-  targetsFor(row: DeliveryRecord): Promise<ServerAddress[]>;
+  targetsFor(row: DeliveryRecord): Promise<DeliveryTarget[]>;
   /** Queues a bounce of the row's message to its sender (idempotent). */
   bounce(row: DeliveryRecord, reason: string): Promise<void>;
   /** The pausing events that hold this row now (empty: deliver it). */
@@ -42,9 +49,27 @@ export interface WorkerOptions {
   pollMs?: number;
   leaseMs?: number;
   concurrency?: number;
+  /** The SSRF guard, checked again at connect time (a name may resolve elsewhere than when it was saved). */
+  guard?: TargetGuard;
+  /** True when the address and port are Lifeboat's own SMTP listener (a loop). */
+  isOwnListener?: (address: string, port: number) => boolean;
 }
 
-interface SmtpError {
+/** What an admin sees of a failed attempt: the SMTP reply's code and a short printable text, or one generic reason. */
+export function sanitisedReply(err: SmtpError): string {
+  if (err.responseCode) {
+    const first = (err.response ?? String(err.responseCode)).split(/\r?\n/)[0]!;
+    return first.replace(/[^\x20-\x7e]/g, ' ').slice(0, 160);
+  }
+  // Refused, timed out, reset, unresolvable: one reason, so the reply does not tell open ports from closed.
+  if (err.code === 'ETLS' || /certificate|self.signed|CERT_/i.test(err.message)) {
+    return "the server's TLS certificate could not be verified (mail settings: verifyTls)";
+  }
+  if (err.code === 'EPRIVATETARGET') return 'refused: the server is not an allowed destination';
+  return 'could not reach the server';
+}
+
+export interface SmtpError {
   responseCode?: number;
   response?: string;
   code?: string;
@@ -53,6 +78,7 @@ interface SmtpError {
 
 export function createDeliveryWorker(options: WorkerOptions) {
   const { models, targets, logger, retry, now } = options;
+  const guard = options.guard ?? ANY_TARGET;
   const owner = randomUUID();
   const pollMs = options.pollMs ?? 1000;
   const leaseMs = options.leaseMs ?? 5 * 60_000;
@@ -62,18 +88,25 @@ export function createDeliveryWorker(options: WorkerOptions) {
   let timer: NodeJS.Timeout | null = null;
   let ticking: Promise<void> = Promise.resolve();
 
-  function transport(target: ServerAddress): Transporter {
-    const id = `${target.host}:${target.port}`;
+  /** A pooled transport to the target at its checked address (resolved now: what was checked is what is used). */
+  async function transport(target: DeliveryTarget): Promise<Transporter> {
+    const address = await guard.resolveForConnect(target.host);
+    if (options.isOwnListener?.(address, target.port)) {
+      throw new PrivateTargetError(`${target.host}:${target.port} is Lifeboat's own SMTP listener (a loop)`);
+    }
+    const verify = target.verifyTls !== false;
+    const id = `${target.host}:${target.port}:${address}:${verify}`;
     let t = transports.get(id);
     if (!t) {
       t = nodemailer.createTransport({
-        host: target.host,
+        host: address,
         port: target.port,
         secure: false,
         pool: true,
         maxConnections: 4,
         name: options.hostname,
-        tls: { rejectUnauthorized: false },
+        // The certificate is checked against the configured name, not the address connected to.
+        tls: { rejectUnauthorized: verify, servername: target.host.replace(/^\[|\]$/g, '') },
         connectionTimeout: 15_000,
         greetingTimeout: 15_000,
         socketTimeout: 120_000,
@@ -94,6 +127,14 @@ export function createDeliveryWorker(options: WorkerOptions) {
     // An expired lease (its worker died): remove exactly that lease, then race to insert ours.
     if (existing) await models.leases.deleteOne({ _id: id, owner: existing.owner, expiresAt: existing.expiresAt });
     return claimByInsert(models.leases, lease);
+  }
+
+  /**
+   * Removes our lease only: a worker whose lease expired while it worked (and that another worker has
+   * since claimed) must not remove the other's lease, or a third could claim the row at the same time.
+   */
+  async function release(id: string): Promise<void> {
+    await models.leases.deleteOne({ _id: id, owner }).catch((err) => logger.warn({ err, delivery: id }, 'releasing a delivery lease failed'));
   }
 
   async function finish(row: DeliveryRecord, state: 'delivered' | 'failed', attempts: AttemptRecord[]) {
@@ -118,7 +159,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
     try {
       return await fn();
     } finally {
-      await models.leases.deleteOne({ _id: id }).catch(() => {});
+      await release(id);
     }
   }
 
@@ -132,11 +173,13 @@ export function createDeliveryWorker(options: WorkerOptions) {
     for (const target of list) {
       const host = `${target.host}:${target.port}`;
       try {
-        const info = await transport(target).sendMail({ envelope: { from: row.mailFrom || '', to: [row.recipient] }, raw });
+        const info = await (await transport(target)).sendMail({ envelope: { from: row.mailFrom || '', to: [row.recipient] }, raw });
         return { at: now(), host, reply: String(info.response ?? '250'), outcome: 'delivered' };
       } catch (e) {
         const err = e as SmtpError;
-        const reply = err.response ?? `${err.code ?? 'error'}: ${err.message}`;
+        // The full error stays in the server log; the row (read by admins) gets the short form.
+        logger.info({ delivery: row._id, host, code: err.code, response: err.response, error: err.message }, 'delivery attempt failed');
+        const reply = sanitisedReply(err);
         if (err.responseCode && err.responseCode >= 500) return { at: now(), host, reply, outcome: 'rejected' };
         last = { at: now(), host, reply, outcome: 'deferred' };
       }
@@ -172,7 +215,7 @@ export function createDeliveryWorker(options: WorkerOptions) {
         await models.queue.updateOne({ _id: id }, { $set: { nextAttemptAt: next }, $push: { attempts: result } });
       }
     } finally {
-      await models.leases.deleteOne({ _id: id }).catch(() => {});
+      await release(id);
     }
   }
 

@@ -1,30 +1,46 @@
 /**
  * The continuity mailbox as each user reads it: per user and folder, the message summaries and their
- * search text in a few large documents keyed by `_id` (`<tenant>:<user>:<folder>:<n>`, up to
- * CHUNK_ROWS rows each) and a head document listing the chunks with their time span.
+ * search text in a few documents keyed by `_id`, and a head document (`<tenant>:<user>:<folder>:head`)
+ * listing those chunks with their time span. Owns only the index: the mailbox entries stay the record
+ * of what a user has (a missing or unreadable head is rebuilt from them).
  *
- * Why: FerretDB v1 uses an index only for a filter that is exactly {_id}; anything else reads every
- * document of the collection. Measured on the embedded database with a 5,000-message mailbox, the
- * plain `find({tenantId, userId, folder}).sort().limit(51)` takes 0.9–3.5 s and 50 parallel look-ups
- * by _id 0.2–0.9 s. Here the first page is the head plus one or two chunks, and a search reads every
- * chunk of the user's two folders (twenty look-ups for 5,000 messages) and nobody else's. Rows are
- * stored as one JSON string per chunk: a 500-row chunk as sub-documents took 50–500 ms to read, as
- * a string 10–80 ms; deflated, a third of the bytes again.
+ * Why this shape: FerretDB v1 uses an index only for a filter that is exactly {_id}; anything else reads
+ * every document of the collection. Measured on the embedded database with a 5,000-message mailbox,
+ * `find({tenantId, userId, folder}).sort().limit(51)` took 0.9–3.5 s. Here every read and write names
+ * one `_id`:
+ * - a chunk is **immutable**: written once under a new random `_id` (`<tenant>:<user>:<folder>:<rand>`),
+ *   never updated, deleted once no head lists it. So a process keeps the chunks it read or wrote
+ *   decoded in memory (index-cache.ts) and a search is one head look-up plus filtering rows it already
+ *   holds; a cached chunk can never be stale, whichever node wrote its successor.
+ * - the head is switched by **one write** (replace by `_id`) after the new chunks exist, so a reader sees
+ *   the old set or the new one, never half of a change.
+ * - new rows go to a small tail chunk (at most TAIL_ROWS rows, rewritten under a new id on each
+ *   delivery); a run of full tails is merged into one chunk of CHUNK_ROWS, so a delivery writes ~25
+ *   rows, not the ~125 of an append into a 250-row chunk, and a search reads ~CHUNK_ROWS-row chunks.
+ * Rows are one deflated JSON string per chunk: as sub-documents FerretDB converts every field (a
+ * 500-row chunk: 50–500 ms to read, as a string 10–80 ms; deflated, a third of the bytes again).
  *
- * Writes are read-modify-write of one chunk, serialised per user and folder inside this process (a
- * single writer per mailbox; with several nodes two deliveries to one user at once can lose a row
- * here, never the message itself: `reindexTenant` restores it from the mailbox entries). A head
- * that is missing is built from the mailbox entries once (mail stored before this index existed).
- * This module owns only the index: the mailbox entries stay the record of what a user has.
+ * Writes are serialised per user and folder inside this process. With several nodes, two deliveries
+ * to one user at the same moment can each switch the head and one row set is left out of the index
+ * (never the message itself: `reindexTenant`, run by the retention sweeper, restores it from the entries).
  */
+import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ParsedMail } from 'mailparser';
 import { Schema, type Connection } from 'mongoose';
 import sanitizeHtml from 'sanitize-html';
 import { defineModel } from '../db/connection';
+import { createChunkCache } from './index-cache';
 import type { MailboxEntryRecord } from './model';
 
+/** Rows of a merged chunk. */
 export const CHUNK_ROWS = 250;
+/** Rows of a tail chunk: what a delivery rewrites at most. */
+export const TAIL_ROWS = 50;
+/** Decoded rows a process keeps (~1 KB each: ~50 MB, ten 5,000-message mailboxes). */
+const CACHE_ROWS = 50_000;
+/** An unlisted chunk younger than this may belong to a write in progress: the orphan sweep leaves it. */
+const ORPHAN_GRACE_MS = 10 * 60_000;
 /** Body text kept for search: the opening of each message (what fits the time budget of a search). */
 const TEXT_CHARS = 300;
 
@@ -48,14 +64,13 @@ export interface IndexRow {
 interface ChunkRecord {
   _id: string;
   tenantId: string;
-  /**
-   * The rows as one deflated JSON document: FerretDB converts every field of a nested object (measured
-   * ~0.3 ms a row) and its cost grows with the bytes it moves; binary in one piece is the cheapest.
-   */
+  /** The rows as one deflated JSON document (binary in one piece is what FerretDB moves cheapest). */
   z: Buffer;
+  /** When it was written (ms): the orphan sweep spares young chunks. */
+  w: number;
 }
 interface ChunkSpan {
-  n: number;
+  id: string;
   count: number;
   minAt: number;
   maxAt: number;
@@ -66,11 +81,16 @@ interface HeadRecord {
   chunks: ChunkSpan[];
 }
 
-// Rows and spans are plain sub-documents written whole (no per-field casting needed).
 const chunkSchema = new Schema<ChunkRecord>(
-  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, z: { type: Buffer, required: true } },
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    z: { type: Buffer, required: true },
+    w: { type: Number, required: true },
+  },
   { versionKey: false },
 );
+// Spans are plain sub-documents written whole (no per-field casting needed).
 const headSchema = new Schema<HeadRecord>(
   { _id: { type: String, required: true }, tenantId: { type: String, required: true }, chunks: { type: Schema.Types.Mixed, default: [] } },
   { versionKey: false },
@@ -110,6 +130,8 @@ const before = (row: IndexRow, pos: { at: number; m: string }) => row.at < pos.a
 
 const pack = (rows: IndexRow[]) => deflateRawSync(JSON.stringify(rows), { level: 1 });
 const unpack = (z: Buffer | { buffer: Buffer }) => JSON.parse(inflateRawSync(Buffer.isBuffer(z) ? z : z.buffer).toString()) as IndexRow[];
+/** A head written before chunks were immutable (spans numbered, not named) is rebuilt. */
+const current = (h: HeadRecord | null) => (h && h.chunks.every((s) => typeof s.id === 'string') ? h : null);
 
 export type Folder = 'inbox' | 'sent';
 export interface Mailbox {
@@ -119,6 +141,7 @@ export interface Mailbox {
 
 export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (filter: object) => { lean: <T>() => PromiseLike<T> } } }) {
   const models = mailboxIndexModels(conn);
+  const cache = createChunkCache<IndexRow>(CACHE_ROWS);
   const queues = new Map<string, Promise<unknown>>();
   const base = (box: Mailbox, folder: Folder) => `${box.tenantId}:${box.userId}:${folder}`;
 
@@ -135,42 +158,105 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     return next;
   }
 
-  async function writeAll(key: string, tenantId: string, rows: IndexRow[]): Promise<void> {
-    rows.sort((a, b) => -newer(a, b)); // oldest first: chunk 0 is the oldest
-    const chunks: ChunkSpan[] = [];
-    for (let i = 0, n = 0; i < rows.length; i += CHUNK_ROWS, n++) {
-      const part = rows.slice(i, i + CHUNK_ROWS);
-      await models.chunks.replaceOne({ _id: `${key}:${n}` }, { _id: `${key}:${n}`, tenantId, z: pack(part) }, { upsert: true });
-      chunks.push({ n, count: part.length, minAt: part[0]!.at, maxAt: part[part.length - 1]!.at });
-    }
-    await models.heads.replaceOne({ _id: `${key}:head` }, { _id: `${key}:head`, tenantId, chunks }, { upsert: true });
+  const readHead = async (key: string) => current(await models.heads.findById(`${key}:head`).lean<HeadRecord>());
+
+  /** A chunk's rows (shared with the cache: never change them), or null when no longer stored. */
+  async function rowsOf(id: string): Promise<IndexRow[] | null> {
+    const cached = cache.get(id);
+    if (cached) return cached;
+    const chunk = await models.chunks.findById(id).lean<ChunkRecord>();
+    if (!chunk) return null;
+    const rows = unpack(chunk.z);
+    cache.set(id, rows);
+    return rows;
   }
 
-  /** Builds one folder's index from the mailbox entries (a scan: once per mailbox, or to repair). */
-  async function build(box: Mailbox, folder: Folder): Promise<HeadRecord> {
+  /** Writes rows (oldest first) as a new chunk under a new id. */
+  async function writeChunk(key: string, tenantId: string, rows: IndexRow[]): Promise<ChunkSpan> {
+    const id = `${key}:${randomBytes(6).toString('base64url')}`;
+    await models.chunks.collection.insertOne({ _id: id, tenantId, z: pack(rows), w: Date.now() } as never);
+    cache.set(id, rows);
+    return { id, count: rows.length, minAt: Math.min(...rows.map((r) => r.at)), maxAt: Math.max(...rows.map((r) => r.at)) };
+  }
+
+  /** The one write that makes a new chunk set current, then the chunks it no longer lists go. */
+  async function switchHead(key: string, tenantId: string, chunks: ChunkSpan[], dropped: string[]): Promise<HeadRecord> {
+    const head = { _id: `${key}:head`, tenantId, chunks };
+    await models.heads.replaceOne({ _id: head._id }, head, { upsert: true });
+    for (const id of dropped) {
+      cache.delete(id);
+      await models.chunks.deleteOne({ _id: id });
+    }
+    return head;
+  }
+
+  /** Replaces a folder's whole index by these rows. */
+  async function writeAll(key: string, tenantId: string, rows: IndexRow[], old: HeadRecord | null): Promise<HeadRecord> {
+    const sorted = [...rows].sort((a, b) => -newer(a, b)); // oldest first
+    const spans: ChunkSpan[] = [];
+    for (let i = 0; i < sorted.length; i += CHUNK_ROWS) spans.push(await writeChunk(key, tenantId, sorted.slice(i, i + CHUNK_ROWS)));
+    return switchHead(key, tenantId, spans, old?.chunks.map((s) => s.id) ?? []);
+  }
+
+  /**
+   * Builds one folder's index from the mailbox entries (a scan: once per mailbox, or to repair);
+   * `fresh` rows (with their body text) win over the ones built from entries.
+   */
+  async function build(box: Mailbox, folder: Folder, fresh: IndexRow[] = []): Promise<HeadRecord> {
     const key = base(box, folder);
     const entries = await deps.mailbox.find({ tenantId: box.tenantId, userId: box.userId, folder }).lean<MailboxEntryRecord[]>();
-    const seen = new Set<string>();
-    const rows = entries.map((e) => rowOf(e, '')).filter((r) => !seen.has(r.m) && seen.add(r.m));
-    await writeAll(key, box.tenantId, rows);
-    return (await models.heads.findById(`${key}:head`).lean<HeadRecord>())!;
+    const rows = new Map<string, IndexRow>();
+    for (const e of entries) if (!rows.has(messageIdOf(e._id))) rows.set(messageIdOf(e._id), rowOf(e, ''));
+    for (const r of fresh) rows.set(r.m, r);
+    return writeAll(key, box.tenantId, [...rows.values()], await readHead(key));
   }
 
   async function head(box: Mailbox, folder: Folder): Promise<HeadRecord> {
     const key = base(box, folder);
-    const found = await models.heads.findById(`${key}:head`).lean<HeadRecord>();
-    return found ?? serial(key, async () => (await models.heads.findById(`${key}:head`).lean<HeadRecord>()) ?? build(box, folder));
+    return (await readHead(key)) ?? serial(key, async () => (await readHead(key)) ?? build(box, folder));
   }
 
-  const rowsOf = async (key: string, n: number): Promise<IndexRow[]> => {
-    const chunk = await models.chunks.findById(`${key}:${n}`).lean<ChunkRecord>();
-    return chunk ? unpack(chunk.z) : [];
-  };
+  /** The rows of every chunk a head lists; null when one was dropped meanwhile (read the head again). */
+  async function allRows(h: HeadRecord): Promise<IndexRow[][] | null> {
+    const chunks = await Promise.all(h.chunks.map((s) => rowsOf(s.id)));
+    return chunks.every((c) => c !== null) ? (chunks as IndexRow[][]) : null;
+  }
+
+  /** Adds rows after the newest ones: into the tail chunk, merging a run of full tails into one chunk. */
+  async function append(key: string, tenantId: string, h: HeadRecord, rows: IndexRow[]): Promise<void> {
+    const spans = [...h.chunks];
+    // Idempotent: routing again after a crash adds rows the last chunks already hold.
+    const known = new Set<string>();
+    for (const s of spans.slice(-2)) for (const r of (await rowsOf(s.id)) ?? []) known.add(r.m);
+    const added = rows.filter((r) => !known.has(r.m) && known.add(r.m));
+    if (!added.length) return;
+    const dropped: string[] = [];
+    const last = spans[spans.length - 1];
+    let pending = added;
+    if (last && last.count < TAIL_ROWS) {
+      pending = [...((await rowsOf(last.id)) ?? []), ...added];
+      dropped.push(spans.pop()!.id);
+    }
+    pending.sort((a, b) => -newer(a, b));
+    for (let i = 0; i < pending.length; i += TAIL_ROWS) spans.push(await writeChunk(key, tenantId, pending.slice(i, i + TAIL_ROWS)));
+    // Full tails at the end that together make a merged chunk become one.
+    let run = 0;
+    while (run < spans.length && spans[spans.length - 1 - run]!.count <= TAIL_ROWS) run++;
+    const tails = spans.slice(spans.length - run).filter((s) => s.count === TAIL_ROWS);
+    if (tails.length * TAIL_ROWS >= CHUNK_ROWS && tails.length === run) {
+      const merged: IndexRow[] = [];
+      for (const s of tails) merged.push(...((await rowsOf(s.id)) ?? []));
+      merged.sort((a, b) => -newer(a, b));
+      spans.splice(spans.length - run, run, await writeChunk(key, tenantId, merged));
+      dropped.push(...tails.map((s) => s.id));
+    }
+    await switchHead(key, tenantId, spans, dropped);
+  }
 
   return {
     models,
 
-    /** Adds freshly routed mailbox entries (idempotent: a row already in the newest chunk is not added twice). */
+    /** Adds freshly routed mailbox entries (idempotent: a row already among the newest is not added twice). */
     async add(entries: Array<{ entry: MailboxEntryRecord; body: string }>): Promise<void> {
       const groups = new Map<string, { box: Mailbox; folder: Folder; rows: IndexRow[] }>();
       for (const { entry, body } of entries) {
@@ -181,35 +267,35 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
       }
       for (const [key, g] of groups) {
         await serial(key, async () => {
-          const found = await models.heads.findById(`${key}:head`).lean<HeadRecord>();
-          if (!found) {
-            // First mail for this mailbox (or mail from before the index): build it, body text for the new rows included.
-            const built = await build(g.box, g.folder);
-            if (built.chunks.length) await this_addToLast(key, g.box.tenantId, built, g.rows, true);
-            return;
-          }
-          await this_addToLast(key, g.box.tenantId, found, g.rows, false);
+          const found = await readHead(key);
+          // First mail for this mailbox (or mail from before the index): build it, with the new rows' body text.
+          if (!found) await build(g.box, g.folder, g.rows);
+          else await append(key, g.box.tenantId, found, g.rows);
         });
       }
     },
 
     /** Newest first, `limit` rows after the cursor position; `since`: only rows received from then on. */
     async page(box: Mailbox, folder: Folder, options: { after?: { at: number; m: string }; since?: number; limit: number }) {
-      const key = base(box, folder);
-      const h = await head(box, folder);
-      const out: IndexRow[] = [];
-      // Newest chunk first; an older chunk is read only while it can hold rows newer than the page's last one.
-      const spans = [...h.chunks].sort((a, b) => b.maxAt - a.maxAt);
-      for (const span of spans) {
-        if (options.since !== undefined && span.maxAt < options.since) break;
-        if (out.length > options.limit && span.maxAt < out[options.limit]!.at) break;
-        const rows = (await rowsOf(key, span.n)).filter(
-          (r) => (options.since === undefined || r.at >= options.since) && (!options.after || before(r, options.after)),
-        );
-        out.push(...rows);
-        out.sort(newer);
+      for (let attempt = 0; ; attempt++) {
+        const h = await head(box, folder);
+        const out: IndexRow[] = [];
+        let dropped = false;
+        // Newest chunk first; an older chunk is read only while it can hold rows newer than the page's last one.
+        for (const span of [...h.chunks].sort((a, b) => b.maxAt - a.maxAt)) {
+          if (options.since !== undefined && span.maxAt < options.since) break;
+          if (out.length > options.limit && span.maxAt < out[options.limit]!.at) break;
+          const rows = await rowsOf(span.id);
+          if (!rows) {
+            dropped = true;
+            break;
+          }
+          for (const r of rows) if ((options.since === undefined || r.at >= options.since) && (!options.after || before(r, options.after))) out.push(r);
+          out.sort(newer);
+        }
+        // A writer switched the head while this read it: read the new one (at most twice more).
+        if (!dropped || attempt >= 2) return out.slice(0, options.limit + 1);
       }
-      return out.slice(0, options.limit + 1);
     },
 
     /** Rows of both folders whose text holds every term, newest first. Reads only this user's chunks. */
@@ -217,10 +303,9 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
       const found: Array<IndexRow & { folder: Folder }> = [];
       await Promise.all(
         (['inbox', 'sent'] as const).map(async (folder) => {
-          const key = base(box, folder);
-          const h = await head(box, folder);
-          const chunks = await Promise.all(h.chunks.map((s) => rowsOf(key, s.n)));
-          for (const rows of chunks)
+          let chunks: IndexRow[][] | null = null;
+          for (let attempt = 0; !chunks && attempt < 3; attempt++) chunks = await allRows(await head(box, folder));
+          for (const rows of chunks ?? [])
             for (const r of rows) if (terms.every((t) => r.text.includes(t)) && (!options.after || before(r, options.after))) found.push({ ...r, folder });
         }),
       );
@@ -230,9 +315,10 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
 
     /**
      * Makes every index of a tenant equal to its mailbox entries (one scan of them), keeping the body
-     * text already indexed: after the sweeper removed entries, or to repair an index.
+     * text already indexed, and drops chunks no head lists: after the sweeper removed entries, or to repair.
      */
     async reindexTenant(tenantId: string): Promise<void> {
+      const stored = await models.chunks.find({ tenantId }, { _id: 1, w: 1 }).lean<Array<{ _id: string; w?: number }>>();
       const entries = await deps.mailbox.find({ tenantId }).lean<MailboxEntryRecord[]>();
       const byKey = new Map<string, MailboxEntryRecord[]>();
       for (const e of entries) {
@@ -241,20 +327,24 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
       }
       const heads = await models.heads.find({ tenantId }).lean<HeadRecord[]>();
       for (const h of heads) if (!byKey.has(h._id.slice(0, -':head'.length))) byKey.set(h._id.slice(0, -':head'.length), []);
+      const listed = new Set<string>();
       for (const [key, list] of byKey) {
         await serial(key, async () => {
-          const current = await models.heads.findById(`${key}:head`).lean<HeadRecord>();
+          const old = await models.heads.findById(`${key}:head`).lean<HeadRecord>();
           const known = new Map<string, string>();
-          for (const span of current?.chunks ?? []) for (const r of await rowsOf(key, span.n)) known.set(r.m, r.text);
+          const chunks = current(old) ? await allRows(old!) : null;
+          for (const rows of chunks ?? []) for (const r of rows) known.set(r.m, r.text);
           const rows = list.map((e) => {
             const row = rowOf(e, '');
             return { ...row, text: known.get(row.m) ?? row.text };
           });
-          await writeAll(key, tenantId, rows);
-          const kept = Math.ceil(rows.length / CHUNK_ROWS);
-          for (let n = kept; n < (current?.chunks.length ?? 0); n++) await models.chunks.deleteOne({ _id: `${key}:${n}` });
+          const written = await writeAll(key, tenantId, rows, current(old));
+          for (const s of written.chunks) listed.add(s.id);
         });
       }
+      // Chunks of an interrupted write, or numbered ones from before chunks were immutable.
+      const orphans = stored.filter((c) => !listed.has(c._id) && (c.w ?? 0) < Date.now() - ORPHAN_GRACE_MS).map((c) => c._id);
+      for (const id of orphans) await models.chunks.deleteOne({ _id: id });
     },
 
     /** Rebuilds one mailbox's index from its entries (repair). */
@@ -262,32 +352,6 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
       for (const folder of ['inbox', 'sent'] as const) await serial(base(box, folder), () => build(box, folder));
     },
   };
-
-  async function this_addToLast(key: string, tenantId: string, h: HeadRecord, rows: IndexRow[], replaceKnown: boolean): Promise<void> {
-    const spans = [...h.chunks];
-    let last = spans[spans.length - 1];
-    let lastRows = last ? await rowsOf(key, last.n) : [];
-    for (const row of rows) {
-      const i = lastRows.findIndex((r) => r.m === row.m);
-      if (i >= 0) {
-        if (replaceKnown) lastRows[i] = row; // the built row had no body text
-        continue;
-      }
-      if (!last || lastRows.length >= CHUNK_ROWS) {
-        if (last) await models.chunks.replaceOne({ _id: `${key}:${last.n}` }, { _id: `${key}:${last.n}`, tenantId, z: pack(lastRows) }, { upsert: true });
-        last = { n: last ? last.n + 1 : 0, count: 0, minAt: row.at, maxAt: row.at };
-        spans.push(last);
-        lastRows = [];
-      }
-      lastRows.push(row);
-    }
-    if (!last) return;
-    last.count = lastRows.length;
-    last.minAt = Math.min(...lastRows.map((r) => r.at));
-    last.maxAt = Math.max(...lastRows.map((r) => r.at));
-    await models.chunks.replaceOne({ _id: `${key}:${last.n}` }, { _id: `${key}:${last.n}`, tenantId, z: pack(lastRows) }, { upsert: true });
-    await models.heads.replaceOne({ _id: `${key}:head` }, { _id: `${key}:head`, tenantId, chunks: spans }, { upsert: true });
-  }
 }
 
 export type MailboxIndex = ReturnType<typeof createMailboxIndex>;

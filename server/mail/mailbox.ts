@@ -5,7 +5,6 @@
  * copies (and their index rows) are written by routing.
  */
 import { simpleParser, type ParsedMail } from 'mailparser';
-import sanitizeHtml from 'sanitize-html';
 import { decodeCursor, encodeCursor } from '../db/cursor';
 import { coveringAny } from '../events/coverage';
 import { domainOf } from '../http/addresses';
@@ -14,23 +13,10 @@ import type { UserIdentity } from '../user-auth/identity';
 import type { MailLookups } from './lookups';
 import type { IndexRow, MailboxIndex } from './mailbox-index';
 import type { DeliveryRecord, MailboxEntryRecord, MailModels } from './model';
+import { sanitizeMailHtml } from './safe-html';
 import { readRaw } from './store';
 
 const PAGE = 50;
-
-const SAFE_HTML: sanitizeHtml.IOptions = {
-  allowedTags: [...sanitizeHtml.defaults.allowedTags, 'img', 'span', 'font', 'center'],
-  allowedAttributes: {
-    '*': ['style', 'align', 'dir'],
-    a: ['href', 'title'],
-    img: ['src', 'alt', 'width', 'height'],
-    td: ['colspan', 'rowspan'],
-    font: ['color'],
-  },
-  allowedSchemes: ['http', 'https', 'mailto'],
-  allowedSchemesByTag: { img: ['data', 'cid'] },
-  transformTags: { a: sanitizeHtml.simpleTransform('a', { target: '_blank', rel: 'noopener noreferrer' }) },
-};
 
 const view = (e: MailboxEntryRecord) => ({
   id: `${e.folder}:${e._id.slice(e._id.lastIndexOf(':') + 1)}`,
@@ -169,7 +155,7 @@ export function createMailbox(deps: { models: MailModels; index: MailboxIndex; l
     async read(user: UserIdentity, id: string) {
       const entry = await entryFor(user, id);
       const parsed = await parsedOf(entry);
-      const html = parsed.html ? sanitizeHtml(parsed.html, SAFE_HTML) : null;
+      const html = parsed.html ? sanitizeMailHtml(parsed.html) : null;
       return {
         ...view(entry),
         external: entry.folder === 'inbox' ? await isExternal(user.tenantId, entry.from) : false,

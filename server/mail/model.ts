@@ -265,6 +265,8 @@ export interface MailSettingsRecord {
   primaryServers: ServerAddress[];
   relay: ServerAddress | null;
   retentionDays: number;
+  /** TLS certificates of the primary servers and relay are verified (default); false: an audited opt-out for internal relays. */
+  verifyTls?: boolean;
   updatedAt: Date;
 }
 const addressSchema = new Schema<ServerAddress>({ host: String, port: Number }, { _id: false });
@@ -274,6 +276,7 @@ const settingsSchema = new Schema<MailSettingsRecord>(
     primaryServers: { type: [addressSchema], default: [] },
     relay: { type: addressSchema, default: null },
     retentionDays: { type: Number, default: 5 },
+    verifyTls: { type: Boolean, default: true },
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false },

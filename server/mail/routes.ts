@@ -19,6 +19,8 @@ export const settingsBody = z.object({
   primaryServers: z.array(server).max(10),
   relay: server.nullable(),
   retentionDays: z.number().int().min(1).max(30).default(5),
+  /** false: do not verify the servers' TLS certificates (an internal relay with its own CA); omitted: unchanged. */
+  verifyTls: z.boolean().optional(),
 });
 
 // A plain address (the shared recipient grammar): no display names, no CR/LF or angle brackets (header

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage, EventRecord } from '../events/coverage';
+import type { TargetGuard } from '../http/private-target';
 import type { TenantService } from '../tenants/service';
 import { createAcceptance } from './acceptance';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
@@ -23,6 +24,7 @@ import type { MailModels } from './model';
 import { ORPHAN_GRACE_MS, createRetention } from './retention';
 import { ROUTE_MEMORY_BYTES, createRouting } from './routing';
 import { createSender } from './send';
+import { createOwnListeners } from './own-listener';
 import { createMailSettings } from './settings';
 import { createDeliveryTargets } from './targets';
 
@@ -47,6 +49,8 @@ export interface MailOptions {
   orphanGraceMs?: number;
   /** Raw messages kept in memory for routing (default ROUTE_MEMORY_BYTES). */
   routeMemoryBytes?: number;
+  /** The SSRF guard for primary servers and relays (at save time and at connect time). */
+  targets?: TargetGuard;
 }
 
 export function createMailService(options: MailOptions) {
@@ -59,9 +63,20 @@ export function createMailService(options: MailOptions) {
   // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
   const index = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
   const lookups = createMailLookups({ tenants, directory, events: options.events, now });
-  const settings = createMailSettings({ models, audit, now });
+  const own = createOwnListeners({ hostname });
+  const settings = createMailSettings({ models, audit, now, targets: options.targets, own });
   const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now });
-  const worker = createDeliveryWorker({ models, targets, logger, retry, hostname, now, pollMs: options.deliveryPollMs });
+  const worker = createDeliveryWorker({
+    models,
+    targets,
+    logger,
+    retry,
+    hostname,
+    now,
+    pollMs: options.deliveryPollMs,
+    guard: options.targets,
+    isOwnListener: own.isOwnAddress,
+  });
   const routing = createRouting({
     models,
     journal,
@@ -128,6 +143,8 @@ export function createMailService(options: MailOptions) {
       lookups.forgetAll();
     },
 
+    /** The receiver listens here: mail settings and delivery refuse it as a primary server or relay (a loop). */
+    listeningAt: own.add,
     getSettings: settings.settingsOf,
     putSettings: settings.putSettings,
     status: figures.status,

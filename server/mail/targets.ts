@@ -27,8 +27,8 @@ export function createDeliveryTargets(deps: {
   return {
     async targetsFor(row) {
       const s = await settings.settingsOf(row.tenantId);
-      if (row.kind === 'inbound') return s.primaryServers;
-      return s.relay ? [s.relay] : [];
+      const servers = row.kind === 'inbound' ? s.primaryServers : s.relay ? [s.relay] : [];
+      return servers.map((server) => ({ host: server.host, port: server.port, verifyTls: s.verifyTls }));
     },
 
     async bounce(row, reason) {

@@ -34,18 +34,29 @@ export function createMonitorAddresses(ctx: MonitorContext) {
     },
   };
 
+  /**
+   * Claims the address for the monitor (already its own: nothing to do; another monitor's: 422 naming
+   * `address`). An address in the tenant's own domain (`ownDomain`) held by another tenant's monitor
+   * (claimed before addresses were checked against tenants' domains) is taken back from it.
+   */
+  async function claim(tenantId: string, monitorId: string, address: string, options: { ownDomain?: boolean } = {}): Promise<void> {
+    if (await claimByInsert(models.addresses, { _id: address, tenantId, monitorId })) {
+      changed(tenantId);
+      return;
+    }
+    const existing = await models.addresses.findById(address).lean();
+    if (existing && existing.tenantId !== tenantId && options.ownDomain) {
+      logger.warn({ tenant: tenantId, from: existing.tenantId }, "a monitor address in the tenant's own domain was taken back from another tenant");
+      await models.addresses.deleteOne({ _id: address, tenantId: existing.tenantId });
+      changed(existing.tenantId);
+      return claim(tenantId, monitorId, address);
+    }
+    if (existing?.monitorId !== monitorId) throw unprocessable([{ path: 'address', message: 'this address is already used by another monitor' }]);
+  }
+
   return {
     interceptor,
-
-    /** Claims the address for the monitor (already its own: nothing to do; another monitor's: 422 naming `address`). */
-    async claim(tenantId: string, monitorId: string, address: string): Promise<void> {
-      if (await claimByInsert(models.addresses, { _id: address, tenantId, monitorId })) {
-        changed(tenantId);
-        return;
-      }
-      const existing = await models.addresses.findById(address).lean();
-      if (existing?.monitorId !== monitorId) throw unprocessable([{ path: 'address', message: 'this address is already used by another monitor' }]);
-    },
+    claim,
 
     async release(filter: { _id: string; monitorId?: string }): Promise<void> {
       const row = await models.addresses.findById(filter._id, { tenantId: 1 }).lean();

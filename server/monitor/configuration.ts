@@ -69,10 +69,30 @@ export function createMonitorConfiguration(
     view: ReturnType<typeof createMonitorView>;
     /** The host name of the default monitor addresses. */
     hostname: string;
+    /** More domains the server owns for monitor addresses (LIFEBOAT_MONITOR_DOMAINS). */
+    monitorDomains?: string[];
   },
 ) {
   const { models, now } = ctx;
   const { tenants, directory, audit, addresses, view } = deps;
+  const serverDomains = new Set([deps.hostname, ...(deps.monitorDomains ?? [])].map((d) => d.toLowerCase()));
+
+  /**
+   * Where a monitor address may live: in a domain the server owns for monitoring, or in one of the
+   * tenant's own (proven) domains; never in another tenant's accepted domains (that would take its
+   * mail), nor anywhere else. Answers whether it is one of the tenant's own domains.
+   */
+  async function checkAddress(tenantId: string, address: string): Promise<{ ownDomain: boolean }> {
+    const domain = domainOf(address);
+    const owner = await tenants.byDomain(domain);
+    if (owner && owner.id !== tenantId) {
+      throw unprocessable([{ path: 'address', message: `${domain} is an accepted domain of another organisation on this server` }]);
+    }
+    if (owner) return { ownDomain: true };
+    if (serverDomains.has(domain)) return { ownDomain: false };
+    const allowed = [...serverDomains].join(', ');
+    throw unprocessable([{ path: 'address', message: `must be in this server's monitoring domain (${allowed}) or one of your organisation's domains` }]);
+  }
 
   async function load(tenantId: string, id: string): Promise<MonitorRecord> {
     const m = typeof id === 'string' && /^[A-Za-z0-9]{4,40}$/.test(id) ? await models.monitors.findById(id).lean<MonitorRecord>() : null;
@@ -127,7 +147,8 @@ export function createMonitorConfiguration(
       const warnings = await check(by.tenantId, input);
       const id = newId('mon');
       const address = (input.address ?? `monitor-${randomBytes(5).toString('hex')}@${deps.hostname}`).toLowerCase();
-      await addresses.claim(by.tenantId, id, address);
+      const { ownDomain } = await checkAddress(by.tenantId, address);
+      await addresses.claim(by.tenantId, id, address, { ownDomain });
       const t = now();
       const record: MonitorRecord = {
         _id: id,
@@ -163,7 +184,7 @@ export function createMonitorConfiguration(
       const existing = await load(by.tenantId, id);
       const warnings = await check(by.tenantId, input);
       const address = (input.address ?? existing.address).toLowerCase();
-      if (address !== existing.address) await addresses.claim(by.tenantId, id, address);
+      if (address !== existing.address) await addresses.claim(by.tenantId, id, address, await checkAddress(by.tenantId, address));
       const result = await models.monitors.updateOne(
         { _id: id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
         { $set: { ...settingsOf(input), address, updatedAt: now() } },

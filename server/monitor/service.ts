@@ -46,6 +46,8 @@ export interface MonitorOptions {
   publicUrl: string;
   /** The host name of the default monitor addresses and of inbound test messages. */
   hostname: string;
+  /** More domains the server owns for monitor addresses (LIFEBOAT_MONITOR_DOMAINS). */
+  monitorDomains?: string[];
   alerts: AlertSender;
   now?: () => Date;
   /** Milliseconds per configured minute (tests use short windows: 1000 makes a 2-minute window 2 s). */

@@ -177,6 +177,19 @@ export function createResetService(deps: {
   return {
     policyFor,
 
+    /**
+     * For administrators (never for the reset page's anonymous callers: it would tell who may reset):
+     * whether self-service reset is off for everyone right now, and which setting decides it.
+     */
+    async tenantPolicy(tenantId: string) {
+      const monitor = (await deps.monitorOverride?.(tenantId)) ?? null;
+      const tenantDefault: ResetChannel = (await core.loadSettings(tenantId))?.cloudPasswordReset ?? 'never';
+      const allowing = (await events.current(tenantId, now())).filter((e) => e.cloudPasswordReset === 'email' || e.cloudPasswordReset === 'sms');
+      const off = monitor ? monitor === 'never' : tenantDefault === 'never' && allowing.length === 0;
+      const decidedBy: 'monitor' | 'event' | 'tenant' = monitor ? 'monitor' : allowing.length ? 'event' : 'tenant';
+      return { off, decidedBy, monitor, tenantDefault, currentEventsAllowing: allowing.length };
+    },
+
     async request(email: string, context: AuditContext): Promise<typeof RESET_ACCEPTED> {
       const address = email.trim().toLowerCase();
       // Every request counts towards the limit (a request is a guess at an address).

@@ -129,6 +129,12 @@ export function notifyRoutes(deps: { auth: AuthService; userAuth: UserAuthServic
     } else res.json(result);
   });
 
+  // For a signed-in admin (the reset page shows them a hint when it is off for everyone).
+  router.get('/api/notify/reset-policy', reader, async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await notify.reset.tenantPolicy(currentAdmin(req).tenantId));
+  });
+
   // Self-service cloud-password reset (no sign-in: the user has no working password).
   router.post('/api/user-auth/reset', async (req, res) => {
     const { email } = parseBody(resetBody, req);

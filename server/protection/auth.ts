@@ -24,6 +24,8 @@ export interface AuthSummary {
   header: string;
   /** Why a method could not be evaluated, when the library itself failed. */
   error?: string;
+  /** Set when SPF was not evaluated: the connecting IP is unknown (a message read from a mailbox). */
+  spfSkipped?: string;
 }
 
 export interface SenderEnvelope {
@@ -64,8 +66,12 @@ export async function authenticateSender(raw: Buffer, envelope: SenderEnvelope, 
     const headerFrom = (res.dkim as unknown as { headerFrom?: string[] })?.headerFrom ?? [];
     const fromAddress = headerFrom.length === 1 ? headerFrom[0] : null;
     const header = /^Authentication-Results: ([\s\S]*?)\r?\n(?![ \t])/m.exec(res.headers)?.[1] ?? '';
+    const skipSpf = !envelope.clientIp;
     return {
-      spf: asResult((res.spf as { status?: { result?: string } } | false | undefined) ? (res.spf as { status: { result?: string } }).status.result : 'none'),
+      ...(skipSpf ? { spfSkipped: 'the connecting IP is unknown (no Received header names an outside server)' } : {}),
+      spf: skipSpf
+        ? 'none'
+        : asResult((res.spf as { status?: { result?: string } } | false | undefined) ? (res.spf as { status: { result?: string } }).status.result : 'none'),
       dkim: dkimOf(dkimRows),
       dmarc: dmarc ? asResult(dmarc.status?.result) : 'none',
       arc: res.arc ? asResult((res.arc as { status?: { result?: string } }).status?.result) : 'none',

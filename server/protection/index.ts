@@ -6,6 +6,7 @@ import type { Connection } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { TenantService } from '../tenants/service';
+import { createDataTimeRefusal } from './data-time';
 import { createDetections } from './detections';
 import { phishingReportModel } from './detections-model';
 import { createDnsLookup } from './dns';
@@ -26,6 +27,8 @@ export interface ProtectionOptions {
   /** Our host name, the authserv-id of Authentication-Results. */
   hostname: string;
   timeouts?: { dnsMs?: number; authMs?: number; rspamdMs?: number; clamdMs?: number };
+  /** How long the end-of-DATA check keeps a tenant's policies (default 10 s; tests: 0). */
+  dataTimePolicyCacheMs?: number;
   now?: () => Date;
 }
 
@@ -51,8 +54,9 @@ export function createProtection(
     facts.set(tenantId, { at: Date.now(), value });
     return value;
   };
+  const lookup = createDnsLookup({ servers: options.dnsServers, timeoutMs: options.timeouts?.dnsMs });
   const judge = createJudge({
-    lookup: createDnsLookup({ servers: options.dnsServers, timeoutMs: options.timeouts?.dnsMs }),
+    lookup,
     authservId: options.hostname,
     engines: () => options.engines(),
     tenantFacts,
@@ -62,7 +66,15 @@ export function createProtection(
   const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
   const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
+  /** The receiver's end-of-DATA check: refuse a DMARC p=reject failure where every recipient's policy says reject (550 5.7.1). */
+  const refuseAtData = createDataTimeRefusal({
+    policies,
+    lookup,
+    authservId: options.hostname,
+    timeoutMs: options.timeouts?.authMs,
+    cacheMs: options.dataTimePolicyCacheMs,
+  });
   const detections = createDetections({ models, reports: phishingReportModel(conn), audit: deps.audit, now: options.now });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, detections, engines: options.engines };
+  return { judge, verdicts, policies, quarantine, pipeline, vips, refuseAtData, detections, engines: options.engines };
 }
 export type Protection = ReturnType<typeof createProtection>;

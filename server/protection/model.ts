@@ -17,6 +17,8 @@ export interface VerdictRecord {
   reasons: string[];
   evidence: Evidence;
   judgedAt: Date;
+  /** How the message reached the scanner: received by Lifeboat (`smtp`) or read from a mailbox (`graph`). */
+  source: VerdictSource;
   /** Who and what, for the detections log (absent on verdicts stored before it was kept). */
   mailFrom?: string;
   from?: string;
@@ -25,6 +27,8 @@ export interface VerdictRecord {
   /** The distinct placement actions routing took (deliver, tag, quarantine, hold), set after placement. */
   actions?: string[];
 }
+
+export type VerdictSource = 'smtp' | 'graph';
 
 export interface PolicyRecord {
   _id: string;
@@ -101,6 +105,7 @@ const verdictSchema = new Schema<VerdictRecord>(
     reasons: { type: [String], default: [] },
     evidence: { type: Schema.Types.Mixed, required: true },
     judgedAt: { type: Date, required: true },
+    source: { type: String, enum: ['smtp', 'graph'], default: 'smtp' },
     mailFrom: String,
     from: String,
     subject: String,

@@ -42,7 +42,10 @@ export function createRspamdClient(url: string, defaults: { timeoutMs?: number }
   return {
     url: base,
     async check(raw, envelope, options = {}) {
-      const headers = new Headers({ IP: envelope.clientIp, Helo: envelope.helo, From: envelope.mailFrom || '<>', 'Content-Type': 'message/rfc822' });
+      // No IP or Helo when they are unknown (a message read from a mailbox): rspamd then does not guess.
+      const headers = new Headers({ From: envelope.mailFrom || '<>', 'Content-Type': 'message/rfc822' });
+      if (envelope.clientIp) headers.set('IP', envelope.clientIp);
+      if (envelope.helo) headers.set('Helo', envelope.helo);
       for (const rcpt of envelope.rcptTo) headers.append('Rcpt', rcpt);
       const res = await fetch(`${base}/checkv2`, {
         method: 'POST',

@@ -6,13 +6,14 @@
  */
 import { claimByInsert } from '../db/claims';
 import { headerSummary, type Judge, type JudgeEnvelope } from './judge';
-import type { ProtectionModels, VerdictRecord } from './model';
+import type { ProtectionModels, VerdictRecord, VerdictSource } from './model';
 import type { Verdict } from './verdict';
 
 export interface StoredVerdict extends Verdict {
   tenantId: string;
   messageId: string;
   judgedAt: string;
+  source: VerdictSource;
 }
 
 export const verdictKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
@@ -24,6 +25,7 @@ const toStored = (r: VerdictRecord): StoredVerdict => ({
   reasons: r.reasons,
   evidence: r.evidence,
   judgedAt: r.judgedAt.toISOString(),
+  source: r.source ?? 'smtp',
 });
 
 export function createVerdictStore(deps: { models: ProtectionModels; judge: Judge; now?: () => Date }) {
@@ -52,7 +54,7 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
       messageId: string,
       raw: () => Promise<Buffer> | Buffer,
       envelope: JudgeEnvelope,
-      options: { final?: boolean } = {},
+      options: { final?: boolean; source?: VerdictSource } = {},
     ): Promise<StoredVerdict & { fresh: boolean; stored: boolean }> {
       const existing = await get(tenantId, messageId);
       if (existing) return { ...existing, fresh: false, stored: true };
@@ -67,6 +69,7 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
         messageId,
         ...verdict,
         judgedAt: now(),
+        source: options.source ?? 'smtp',
         // Who and what, so the detections log needs no read of the message.
         mailFrom: envelope.mailFrom,
         from: head.from ? `${head.from.displayName ? `${head.from.displayName} ` : ''}<${head.from.address}>` : '',

@@ -21,7 +21,7 @@ import { SESSION_COOKIE } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
 import type { Cluster } from '../cluster/redis';
 import type { UserIdentity } from '../user-auth/identity';
-import type { UserAuthService } from '../user-auth/service';
+import type { TokenCredential, UserAuthService } from '../user-auth/service';
 import type { ReceiptService } from './receipts';
 import type { StatusService, StatusView } from './status';
 
@@ -38,6 +38,8 @@ interface NodeEvents {
 
 interface SocketData {
   user?: UserIdentity;
+  /** What the user's token is judged by again when tokens are revoked (user:tokens-revoked). */
+  credential?: TokenCredential;
   admin?: AdminIdentity;
 }
 
@@ -74,16 +76,6 @@ export function attachPush(
     allowRequest: (req, callback) => callback(null, sameOrigin(req.headers.origin, req.headers.host)),
   });
 
-  // Revoked tokens lose their sockets: the user's room for one user, every user socket of the tenant
-  // checked again when its directory changed (users removed from it).
-  userAuth.onRevoked(async (tenantId, userId) => {
-    if (userId) return void io.in(userRoom(tenantId, userId)).disconnectSockets(true);
-    for (const socket of await io.in(tenantRoom(tenantId)).fetchSockets()) {
-      const user = (socket.data as SocketData).user;
-      if (user && !(await userAuth.stillInDirectory(tenantId, user.userId))) socket.disconnect(true);
-    }
-  });
-
   io.use(async (socket, next) => {
     try {
       const token = socket.handshake.auth?.token;
@@ -91,6 +83,7 @@ export function attachPush(
         const result = await userAuth.authenticate(token);
         if ('identity' in result) {
           socket.data.user = result.identity;
+          socket.data.credential = result.credential;
           return next();
         }
         log.info({ reason: result.refused }, 'socket refused: user token');
@@ -271,6 +264,22 @@ export function attachPush(
     async prepare(tenantId: string): Promise<void> {
       const view = await status.preparedView(tenantId);
       if (view) groupSockets(tenantId, view);
+    },
+    /**
+     * Tokens were revoked (of one user, or whoever left the tenant's directory): this node's own sockets
+     * of them are judged again and those refused now are disconnected. Each node checks its own sockets
+     * (the reaction reaches every node), so a socket opened since with a new token is never closed.
+     */
+    async recheckSockets(tenantId: string, userId?: string): Promise<void> {
+      for (const socket of [...io.of('/').sockets.values()]) {
+        const { user, credential } = socket.data as SocketData;
+        if (!user || user.tenantId !== tenantId || (userId !== undefined && user.userId !== userId)) continue;
+        const refused = await userAuth.refusalOf(user, credential ?? {});
+        if (refused) {
+          log.info({ tenantId, userId: user.userId, reason: refused }, 'socket disconnected: its token is no longer good');
+          socket.disconnect(true);
+        }
+      }
     },
     /** Something for the tenant's signed-in admins only (their pages update live). */
     toAdmins(tenantId: string, event: string, payload: unknown): void {

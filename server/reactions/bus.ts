@@ -28,6 +28,7 @@ export interface ClusterMessage {
   origin: string;
   reaction: ReactionName;
   tenantId: string;
+  userId?: string;
 }
 /** The channel to the other nodes (../cluster/invalidation.ts); it hands back only other nodes' messages. */
 export interface ClusterLink {
@@ -35,10 +36,11 @@ export interface ClusterLink {
   onMessage(handler: (message: ClusterMessage) => void): void;
 }
 
-/** The tenant a reaction concerns (every payload names one). */
+/** The tenant a reaction concerns (every payload names one), and the user when it concerns one. */
 function scopeOf(payload: unknown): CacheScope {
-  const p = payload as { tenantId?: string; event?: { tenantId: string } };
-  return { tenantId: p.event?.tenantId ?? p.tenantId ?? '' };
+  const p = payload as { tenantId?: string; userId?: unknown; event?: { tenantId: string } };
+  const tenantId = p.event?.tenantId ?? p.tenantId ?? '';
+  return typeof p.userId === 'string' ? { tenantId, userId: p.userId } : { tenantId };
 }
 
 /** What a log line says about the payload: the tenant (and event) it concerns. */
@@ -89,7 +91,7 @@ export function createReactions(logger: Logger) {
     for (const [listener, fn] of ordered(message.reaction)) {
       if (!drops.has(fn)) continue;
       try {
-        void Promise.resolve(fn({ tenantId: message.tenantId })).catch((err) => failed(message.reaction, listener, err, message));
+        void Promise.resolve(fn(scopeOf(message))).catch((err) => failed(message.reaction, listener, err, message));
       } catch (err) {
         failed(message.reaction, listener, err, message);
       }
@@ -122,7 +124,7 @@ export function createReactions(logger: Logger) {
     async emit<N extends ReactionName>(name: N, payload: ReactionPayloads[N]): Promise<void> {
       const { dispatch } = REACTIONS[name];
       // The other nodes drop their caches while this one runs its listeners (the change is already stored).
-      if (cluster && hasDrops(name)) cluster.publish({ reaction: name, tenantId: scopeOf(payload).tenantId });
+      if (cluster && hasDrops(name)) cluster.publish({ reaction: name, ...scopeOf(payload) });
       for (const [listener, fn] of ordered(name)) {
         if (dispatch === 'detached') {
           try {

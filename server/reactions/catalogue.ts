@@ -23,7 +23,7 @@
  * happens on one node, those listeners run there in order with the others, and the reaction's tenant is
  * published to the other nodes (REDIS_URL, ../cluster/), which run the `everyNode` listeners only: the
  * side effects that must happen once (pushes, holding mail, SMS, waking the scheduler) never run twice.
- * Monitor address and Entra connection changes are reactions for that reason alone.
+ * Monitor address and Entra connection changes, and token revocations, are reactions for that reason alone.
  *
  * Not reactions (direct calls through an owner's interface, composed in server/services.ts): reports ask
  * the monitor for a detection, the monitor sends alerts through notify, the Entra sync materializes the
@@ -47,10 +47,13 @@ export interface ReactionPayloads {
   'monitor:addresses-changed': { tenantId: string };
   'entra:connection-changed': { tenantId: string };
   'threat-scan:changed': { tenantId: string; kind: 'progress' | 'remediation'; body: unknown };
+  'user:tokens-revoked': { tenantId: string; userId: string };
 }
 /** What an `everyNode` listener is told, on the node of the change and on every other node. */
 export interface CacheScope {
   tenantId: string;
+  /** The one user the change concerns, when it concerns one (a token revocation). */
+  userId?: string;
 }
 export type ReactionName = keyof ReactionPayloads;
 
@@ -115,6 +118,12 @@ export const REACTIONS = {
     listeners: [
       { name: 'mail.caches', does: 'recipient and membership caches are dropped (a new user or group is seen at once)', everyNode: true },
       { name: 'status.caches', does: "the tenant's cached and prepared status snapshots are dropped", everyNode: true },
+      { name: 'user-auth.tokens', does: "the tenant's token generations and directory users are read again", everyNode: true },
+      {
+        name: 'push.revoked-sockets',
+        does: "this node's user sockets of the tenant are checked again; users gone from the directory lose theirs",
+        everyNode: true,
+      },
       { name: 'push.status', does: "prepared statuses are dropped; the tenant's users get their status again" },
     ],
   },
@@ -141,6 +150,14 @@ export const REACTIONS = {
     dispatch: 'detached',
     listeners: [{ name: 'push.admins', does: "the progress is pushed to the tenant's admins' pages (threat-scan:progress, threat-scan:remediation)" }],
   },
+  'user:tokens-revoked': {
+    emittedBy: "user-auth/revocation.ts: a user's tokens were revoked (password changed or reset, sign out everywhere); the revocation waits",
+    dispatch: 'in-order, continue',
+    listeners: [
+      { name: 'user-auth.tokens', does: "the tenant's token generations are read again", everyNode: true },
+      { name: 'push.revoked-sockets', does: "this node's sockets of the user are checked again; those with a revoked token are disconnected", everyNode: true },
+    ],
+  },
 } as const satisfies Record<ReactionName, ReactionSpec>;
 
 type ListenerOf<N extends ReactionName> = (typeof REACTIONS)[N]['listeners'][number];
@@ -148,7 +165,7 @@ type ListenerOf<N extends ReactionName> = (typeof REACTIONS)[N]['listeners'][num
 export type ListenerName<N extends ReactionName> = Exclude<ListenerOf<N>, { everyNode: true }>['name'];
 /** Listeners that drop caches on every node (see the header). */
 export type CacheDropName<N extends ReactionName> = Extract<ListenerOf<N>, { everyNode: true }>['name'];
-export type CacheDrop = (scope: CacheScope) => void;
+export type CacheDrop = (scope: CacheScope) => Promise<void> | void;
 export type ReactionListener<N extends ReactionName> = (payload: ReactionPayloads[N]) => Promise<void> | void;
 
 /**

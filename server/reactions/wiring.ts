@@ -17,6 +17,7 @@ import { createPrepareAhead } from '../push/prepare-ahead';
 import type { Push } from '../push/socket';
 import type { StatusService } from '../push/status';
 import type { ThreatScanService } from '../threat-scan/index';
+import type { UserAuthService } from '../user-auth/service';
 import type { Reactions } from './bus';
 
 /** The admins' pages hear of sync progress under this Socket.IO event. */
@@ -35,6 +36,7 @@ export function wireServices(
     status: StatusService;
     connections: Entra['connections'];
     threatScan: ThreatScanService;
+    userAuth: UserAuthService;
   },
 ): void {
   // Emitters → the bus.
@@ -45,6 +47,7 @@ export function wireServices(
   s.monitor.onAddressesChanged((tenantId) => void reactions.emit('monitor:addresses-changed', { tenantId }));
   s.connections.onChanged((tenantId) => void reactions.emit('entra:connection-changed', { tenantId }));
   s.threatScan.onChange((change) => void reactions.emit('threat-scan:changed', change));
+  s.userAuth.onRevoked((tenantId, userId) => reactions.emit('user:tokens-revoked', { tenantId, userId }));
 
   // Listeners (push's are in wirePush).
   for (const name of ['event:started', 'event:ended'] as const) {
@@ -58,6 +61,8 @@ export function wireServices(
   reactions.on('event:changed', 'notify.event-sms', () => s.notify.eventSms.wake());
   reactions.drop('directory:changed', 'mail.caches', () => s.mail.onDirectoryChange());
   reactions.drop('directory:changed', 'status.caches', ({ tenantId }) => s.status.forget(tenantId));
+  reactions.drop('directory:changed', 'user-auth.tokens', ({ tenantId }) => s.userAuth.forgetTokens(tenantId));
+  reactions.drop('user:tokens-revoked', 'user-auth.tokens', ({ tenantId }) => s.userAuth.forgetTokens(tenantId));
   reactions.drop('monitor:addresses-changed', 'monitor.address-book', () => s.monitor.forgetAddresses());
   reactions.drop('entra:connection-changed', 'directory.connection-state', ({ tenantId }) => s.connections.forget(tenantId));
   reactions.drop('entra:connection-changed', 'mail.caches', () => s.mail.onDirectoryChange());
@@ -81,6 +86,9 @@ export function wirePush(reactions: Reactions, s: { status: StatusService; sync:
     prepareAhead(event);
     if (event.startFiredAt && eventStatus(event, now()) !== 'pending') await push.tenantChanged(event.tenantId, 'event edited');
   });
+  // Each node judges its own sockets again (a user's, or every user's of the tenant after a directory change).
+  reactions.drop('user:tokens-revoked', 'push.revoked-sockets', ({ tenantId, userId }) => push.recheckSockets(tenantId, userId));
+  reactions.drop('directory:changed', 'push.revoked-sockets', ({ tenantId }) => push.recheckSockets(tenantId));
   reactions.on('directory:changed', 'push.status', ({ tenantId }) => {
     status.forgetPrepared(tenantId);
     return push.tenantChanged(tenantId, 'directory changed');

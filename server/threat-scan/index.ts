@@ -5,6 +5,10 @@ import type { AdminService } from '../auth/admins';
 import type { AuditService } from '../audit/service';
 import type { Entra } from '../directory/graph/index';
 import type { DirectoryService } from '../directory/service';
+import type { PolicyService } from '../protection/policies';
+import type { QuarantineService } from '../protection/quarantine';
+import { createContinuousProtection, type ContinuousOptions } from './continuous';
+import { continuousModels } from './continuous-model';
 import { NO_JUDGE, type MessageJudge } from './judge';
 import { threatScanModels } from './model';
 import { createRemediation } from './remediation';
@@ -24,9 +28,11 @@ export function createThreatScanService(
     logger: Logger;
     /** The protection pipeline (server/protection); without one every message is `unscanned`. */
     judge?: MessageJudge;
+    /** The protection policies and quarantine continuous protection applies (server/protection). */
+    protection?: { policies: Pick<PolicyService, 'resolveFor'>; quarantine: Pick<QuarantineService, 'hold'> };
     publicUrl?: string;
     now?: () => Date;
-    options?: ThreatScanOptions;
+    options?: ThreatScanOptions & { continuous?: ContinuousOptions };
   },
 ) {
   const now = deps.now ?? (() => new Date());
@@ -69,9 +75,25 @@ export function createThreatScanService(
       );
     },
   });
+  const continuous = deps.protection
+    ? createContinuousProtection({
+        models: continuousModels(conn),
+        runner,
+        directory: deps.directory,
+        policies: deps.protection.policies,
+        quarantine: deps.protection.quarantine,
+        judge: deps.judge ?? NO_JUDGE,
+        audit: deps.audit,
+        logger: deps.logger,
+        now,
+        options: deps.options?.continuous,
+      })
+    : null;
   return {
     ...runner,
     remediation,
+    /** Continuous protection through Graph delta (null when no protection service was composed). */
+    continuous,
     async report(tenantId: string, id: string) {
       return buildReport(models, await runner.getScan(tenantId, id));
     },
@@ -84,6 +106,7 @@ export function createThreatScanService(
     },
     async stop(): Promise<void> {
       await runner.stop();
+      await continuous?.stop();
       await remediation.settled();
       await Promise.all([...emails]);
     },

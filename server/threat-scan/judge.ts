@@ -10,8 +10,12 @@ export type Verdict = (typeof VERDICTS)[number];
 export const THREAT_VERDICTS: readonly Verdict[] = ['spam', 'phishing', 'malware', 'spoof', 'impersonation'];
 
 export interface JudgeContext {
-  /** The mailbox the message was found in. */
+  tenantId: string;
+  /** The mailbox the message was found in: its address and directory user. */
   recipient: string;
+  userId: string;
+  /** The message's immutable Graph id in that mailbox. */
+  messageId: string;
   source: 'graph';
 }
 

@@ -103,7 +103,7 @@ async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxReco
   if (!raw) judgement = { verdict: 'unscanned', evidence: { reason: 'the message is no longer in the mailbox' } };
   else {
     try {
-      judgement = await deps.judge.judge(raw, { recipient: item.address, source: 'graph' });
+      judgement = await deps.judge.judge(raw, { tenantId: item.tenantId, recipient: item.address, userId: item.userId, messageId: m.id, source: 'graph' });
     } catch (err) {
       judgement = { verdict: 'unscanned', evidence: { reason: `the scanner failed: ${(err as Error).message}` } };
     }

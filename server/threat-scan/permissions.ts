@@ -5,12 +5,11 @@
  */
 import { HttpProblem } from '../http/problem';
 import type { GraphApi } from '../directory/graph/client';
-import { probePermissions } from '../directory/graph/permissions';
+import { probePermissions, REQUIRED_PERMISSIONS } from '../directory/graph/permissions';
 
-export const SCAN_PERMISSIONS = {
-  scan: { permission: 'Mail.Read', satisfiedBy: ['Mail.Read', 'Mail.ReadWrite'], neededFor: "the Threat Scan: reading each message's MIME" },
-  remediate: { permission: 'Mail.ReadWrite', satisfiedBy: ['Mail.ReadWrite'], neededFor: 'Remove Threats: moving and deleting messages' },
-} as const;
+// The probe's own entries, so the scan's refusal and the permission list never disagree.
+const entry = (name: string) => REQUIRED_PERMISSIONS.find((p) => p.permission === name)!;
+export const SCAN_PERMISSIONS = { scan: entry('Mail.Read'), remediate: entry('Mail.ReadWrite') };
 
 export async function requirePermission(api: GraphApi, clientId: string, need: keyof typeof SCAN_PERMISSIONS): Promise<void> {
   const { granted } = await probePermissions(api, clientId);
@@ -19,7 +18,7 @@ export async function requirePermission(api: GraphApi, clientId: string, need: k
   throw new HttpProblem(
     403,
     'Forbidden',
-    `Lifeboat's app registration lacks the Microsoft Graph application permission ${p.permission} (needed for ${p.neededFor}). Grant it with admin consent in Entra ID, then try again.`,
+    `Lifeboat's app registration lacks the Microsoft Graph application permission ${p.permission} (needed for ${p.neededFor.replace(/\.$/, '')}). Grant it with admin consent in Entra ID, then try again.`,
     { missingPermission: p.permission, granted },
   );
 }

@@ -12,17 +12,16 @@ import type { AuditContext } from '../audit/context';
 import { SYSTEM_CONTEXT } from '../audit/context';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
-import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
-import { GraphRequestError, type GraphApi } from '../directory/graph/client';
+import { claimByInsert } from '../db/claims';
+import type { GraphApi } from '../directory/graph/client';
 import { viaGraph } from '../directory/graph/index';
-import { conflict, unprocessable } from '../http/problem';
+import { conflict, notFound, unprocessable } from '../http/problem';
 import type { Verdict } from './judge';
+import { quarantineFolders } from './folders';
 import { IMMUTABLE_IDS } from './mailbox-scan';
 import type { Location, MessageRecord, RemediationAction, RemediationRecord } from './model';
 import { requirePermission } from './permissions';
 import type { ThreatScanRunner } from './service';
-
-export const QUARANTINE_FOLDER = 'Lifeboat Quarantine';
 
 export interface RemediateInput {
   ids?: string[];
@@ -54,6 +53,7 @@ export function createRemediation(deps: {
   const { runner, audit, logger, now } = deps;
   const { models, limiter } = runner;
   const inFlight = new Set<Promise<void>>();
+  const quarantineFolder = quarantineFolders(models, limiter);
 
   async function view(r: RemediationRecord): Promise<RemediationView> {
     const items = await models.items.find({ remediationId: r._id }).lean();
@@ -69,24 +69,6 @@ export function createRemediation(deps: {
       createdAt: r.createdAt.toISOString(),
       finishedAt: r.finishedAt?.toISOString() ?? null,
     };
-  }
-
-  async function quarantineFolder(api: GraphApi, tenantId: string, userId: string): Promise<string> {
-    const key = `${tenantId}:${userId}`;
-    const known = await models.folders.findById(key).lean();
-    if (known) return known.folderId;
-    const user = encodeURIComponent(userId);
-    let folderId: string;
-    try {
-      folderId = (await limiter.run(userId, () => api.post<{ id: string }>(`/users/${user}/mailFolders`, { displayName: QUARANTINE_FOLDER }))).id;
-    } catch (err) {
-      if (!(err instanceof GraphRequestError && err.status === 409)) throw err;
-      const filter = encodeURIComponent(`displayName eq '${QUARANTINE_FOLDER}'`);
-      const found = await limiter.run(userId, () => api.get<{ value: { id: string }[] }>(`/users/${user}/mailFolders?$filter=${filter}`));
-      folderId = found.value[0]!.id;
-    }
-    await insertIgnoringDuplicates(models.folders, [{ _id: key, folderId }]);
-    return folderId;
   }
 
   async function one(api: GraphApi, r: RemediationRecord, m: MessageRecord): Promise<void> {
@@ -235,7 +217,8 @@ export function createRemediation(deps: {
 
     async get(tenantId: string, scanId: string, id: string): Promise<RemediationView> {
       const r = await models.remediations.findById(id).lean<RemediationRecord>();
-      if (!r || r.tenantId !== tenantId || r.scanId !== scanId) throw unprocessable([{ path: 'remediationId', message: 'is not a remediation of this scan' }]);
+      // A path that names no remediation of this scan is a resource that does not exist (404, as documented).
+      if (!r || r.tenantId !== tenantId || r.scanId !== scanId) throw notFound('remediation');
       return view(r);
     },
 

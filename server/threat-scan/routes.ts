@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { requestContext } from '../auth/identity';
 import { currentAdmin, requireAdmin } from '../auth/middleware';
 import type { AuthService } from '../auth/service';
+import { HttpProblem } from '../http/problem';
 import { parseBody } from '../http/validate';
 import { VERDICTS } from './judge';
 import type { ThreatScanService } from './index';
@@ -29,13 +30,28 @@ export const remediateBody = z
   .strict()
   .refine((b) => !(b.ids && b.verdicts), { message: 'give ids or verdicts, not both', path: ['ids'] });
 export const undoBody = z.object({ ids: ids.min(1).optional() }).strict();
+export const continuousBody = z.object({ enabled: z.boolean() }).strict();
 
 export function threatScanRoutes(deps: { auth: AuthService; scans: ThreatScanService }): Router {
   const { scans } = deps;
   const router = Router();
   const full = requireAdmin(deps.auth, 'fullAdministrator');
   const read = requireAdmin(deps.auth);
+  const continuous = () => {
+    if (!scans.continuous) throw new HttpProblem(503, 'Service Unavailable', 'Continuous protection is not composed in this server.');
+    return scans.continuous;
+  };
 
+  router.get('/api/continuous-protection', read, async (req, res) => {
+    res.json(await continuous().settings(currentAdmin(req).tenantId));
+  });
+  router.put('/api/continuous-protection', full, async (req, res) => {
+    const body = parseBody(continuousBody, req);
+    res.json(await continuous().setEnabled(currentAdmin(req), body.enabled, requestContext(req)));
+  });
+  router.get('/api/continuous-protection/detections', read, async (req, res) => {
+    res.json({ items: await continuous().detections(currentAdmin(req).tenantId) });
+  });
   router.post('/api/threat-scans', full, async (req, res) => {
     const body = parseBody(startBody, req);
     res.status(202).json(await scans.startScan(currentAdmin(req), body, requestContext(req)));

@@ -213,6 +213,9 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     limiter,
     api,
     getScan,
+    /** Leases for other per-mailbox work (continuous protection's rounds), under the same rules. */
+    claimLease,
+    releaseLease: async (id: string) => void (await models.leases.deleteOne({ _id: id, owner })),
     /** Told of progress and remediation changes (pushed to the tenant's admins). */
     onChange(listener: (change: ScanChange) => void): void {
       changeListeners.push(listener);

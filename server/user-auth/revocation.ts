@@ -6,8 +6,11 @@
  * something changes (a revocation here, or the tenant's directory being re-read).
  *
  * Revoked by: a cloud password changed or reset, the user gone from the directory, an administrator's
- * "sign out everywhere". Listeners (push) disconnect the user's sockets. One node: with several nodes the
- * cache of the others lives until their next directory change (there is no cross-node invalidation yet).
+ * "sign out everywhere". A revocation is the `user:tokens-revoked` reaction (../reactions/catalogue.ts):
+ * every node forgets the tenant's state (`forget`) and checks its own sockets again. A node whose state is
+ * behind (the message not there yet) never refuses a token issued since: a generation newer than the
+ * one it holds makes it read the tenant's state again, and a new token's generation is read from the
+ * database, not from this cache.
  */
 import { Schema, type Connection } from 'mongoose';
 import { defineModel } from '../db/connection';
@@ -41,8 +44,8 @@ interface TenantState {
   revoked: Map<string, { generation: number; revokedAt: number }>;
 }
 
-/** userId null: the tenant's directory changed, every socket of the tenant must be checked again. */
-export type RevocationListener = (tenantId: string, userId: string | null) => Promise<void> | void;
+/** A user's tokens were revoked (emitted once, on the node that revoked them). */
+export type RevocationListener = (tenantId: string, userId: string) => Promise<void> | void;
 
 export function createRevocation(deps: { generations: TokenGenerationModel; directory: DirectoryService; now: () => Date }) {
   const { generations, directory, now } = deps;
@@ -73,28 +76,29 @@ export function createRevocation(deps: { generations: TokenGenerationModel; dire
     states.delete(tenantId);
   }
 
-  async function tell(tenantId: string, userId: string | null): Promise<void> {
-    for (const listener of listeners) await listener(tenantId, userId);
-  }
-
-  directory.onDirectoryChanged(async (tenantId) => {
-    forget(tenantId);
-    await tell(tenantId, null);
-  });
-
   return {
+    /** The tenant's generations and directory users are read again at the next check (a change here or on another node). */
+    forget,
+
     onRevoked(listener: RevocationListener): void {
       listeners.push(listener);
     },
 
     /** The generation a new Lifeboat token of this user is issued under. */
     async generation(tenantId: string, userId: string): Promise<number> {
-      return (await state(tenantId)).revoked.get(userId)?.generation ?? 0;
+      // From the database: this node's cache may not have heard of another node's revocation yet.
+      const row = await generations.findById(`${tenantId}:${userId}`).lean<TokenGenerationRecord>();
+      return row?.generation ?? 0;
     },
 
     /** Why the token is no longer good, or null when it is. `issuedAt` in ms (Entra tokens' iat). */
     async refusal(tenantId: string, userId: string, token: { generation?: number; issuedAt?: number }): Promise<string | null> {
-      const s = await state(tenantId);
+      let s = await state(tenantId);
+      // A token newer than what this node knows (issued after a revocation another node made): read again.
+      if (token.generation !== undefined && token.generation > (s.revoked.get(userId)?.generation ?? 0)) {
+        forget(tenantId);
+        s = await state(tenantId);
+      }
       if (!s.users.has(userId)) return 'the user is no longer in the directory';
       const revoked = s.revoked.get(userId);
       if (!revoked) return null;
@@ -109,7 +113,7 @@ export function createRevocation(deps: { generations: TokenGenerationModel; dire
       const revokedAt = new Date(Math.ceil((now().getTime() + 1) / 1000) * 1000);
       await generations.updateOne({ _id: `${tenantId}:${userId}` }, { $inc: { generation: 1 }, $set: { tenantId, userId, revokedAt } }, { upsert: true });
       forget(tenantId);
-      await tell(tenantId, userId);
+      for (const listener of listeners) await listener(tenantId, userId);
     },
   };
 }

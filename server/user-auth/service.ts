@@ -14,6 +14,12 @@ import type { UserCredentialModel } from './model';
 import type { Revocation } from './revocation';
 import { TokenError, type TokenVerifier } from './tokens';
 
+/** What revocation judges a token by: a Lifeboat token's generation, an Entra token's issue time (ms). */
+export interface TokenCredential {
+  generation?: number;
+  issuedAt?: number;
+}
+
 const INVALID_LOGIN = 'The email address or password is incorrect.';
 
 const toIdentity = (tenantId: string, user: DirectoryUser, via: UserIdentity['via']): UserIdentity => ({
@@ -192,15 +198,18 @@ export function createUserAuthService(deps: {
       });
     },
 
-    /** Whether a signed-in user (a socket's) is still in the directory (their sockets close when not). */
-    async stillInDirectory(tenantId: string, userId: string): Promise<boolean> {
-      return (await revocation.refusal(tenantId, userId, {})) !== 'the user is no longer in the directory';
+    /** Why a signed-in user's token (a socket's, kept from `authenticate`) is no longer good, or null. */
+    refusalOf(identity: UserIdentity, credential: TokenCredential): Promise<string | null> {
+      return revocation.refusal(identity.tenantId, identity.userId, credential);
     },
+
+    /** This node's copy of the tenant's token generations and directory users is read again at the next check. */
+    forgetTokens: revocation.forget,
 
     onRevoked: revocation.onRevoked,
 
     /** The user behind a bearer token, or a reason it is refused. */
-    async authenticate(token: string | undefined): Promise<{ identity: UserIdentity } | { refused: string }> {
+    async authenticate(token: string | undefined): Promise<{ identity: UserIdentity; credential: TokenCredential } | { refused: string }> {
       if (!token) return { refused: 'no token' };
       let verified;
       try {
@@ -212,9 +221,11 @@ export function createUserAuthService(deps: {
         // Signed by us minutes ago: trusted unless revoked, which is checked in memory (a socket storm of
         // reconnects costs no database reads).
         const { email, name, gen } = verified.claims;
-        const refused = await revocation.refusal(verified.tenant, verified.subject, { generation: typeof gen === 'number' ? gen : 0 });
+        const credential = { generation: typeof gen === 'number' ? gen : 0 };
+        const refused = await revocation.refusal(verified.tenant, verified.subject, credential);
         if (refused) return { refused };
         return {
+          credential,
           identity: {
             tenantId: verified.tenant,
             userId: verified.subject,
@@ -227,11 +238,13 @@ export function createUserAuthService(deps: {
       const tenantId = await deps.tenantOfEntraTenant(verified.tenant);
       if (!tenantId) return { refused: 'the token is from an Entra tenant that is not connected to Lifeboat' };
       const tenant = { id: tenantId };
-      const address = [verified.claims.preferred_username, verified.claims.upn, verified.claims.email].find((v) => typeof v === 'string') as string | undefined;
-      const user = (await directory.getUser(tenant.id, verified.subject)) ?? (address ? await directory.findUserByAddress(tenant.id, address) : null);
+      // The user is the token's immutable object id (`oid`) in the tenant its `tid` maps to, never a
+      // mutable claim (preferred_username, upn, email): those can be set to another user's address.
+      const user = await directory.getUser(tenant.id, verified.subject);
       if (!user) return { refused: 'no such user in the directory' };
-      const refused = await revocation.refusal(tenant.id, user.id, { issuedAt: (verified.claims.iat ?? 0) * 1000 });
-      return refused ? { refused } : { identity: toIdentity(tenant.id, user, 'entra') };
+      const credential = { issuedAt: (verified.claims.iat ?? 0) * 1000 };
+      const refused = await revocation.refusal(tenant.id, user.id, credential);
+      return refused ? { refused } : { identity: toIdentity(tenant.id, user, 'entra'), credential };
     },
   };
 }

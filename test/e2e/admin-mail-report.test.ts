@@ -120,6 +120,7 @@ describe('admin page: mail and post-incident report', () => {
       primaryServers: [{ host: '127.0.0.1', port: primary.port }],
       relay: null,
       retentionDays: 7,
+      verifyTls: true,
     });
     await page.reload();
     await expect(page.getByTestId('mail-settings').getByLabel('Primary server 1 port').inputValue()).resolves.toBe(String(primary.port));

@@ -47,7 +47,15 @@ export function testAppSettings(publicUrl = 'http://localhost') {
 /** Service options for tests: quiet logs, a fixed secret; anything can be overridden. */
 export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
   // Test peers (SMTP, SMS gateways) listen on loopback: the SSRF guard allows it here, as an operator would.
-  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, allowedPrivateTargets: ['loopback'], ...overrides };
+  // The tests' monitor addresses live in domains the server owns for monitoring (LIFEBOAT_MONITOR_DOMAINS).
+  return {
+    sessionHours: 12,
+    logger: createLogger('silent'),
+    secret: TEST_SECRET,
+    allowedPrivateTargets: ['loopback'],
+    monitorDomains: ['monitor.lifeboat.test', 'lifeboat.example'],
+    ...overrides,
+  };
 }
 
 export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument> = {}): DirectoryDocument {

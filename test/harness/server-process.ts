@@ -29,6 +29,8 @@ function spawnServer(env: NodeJS.ProcessEnv) {
       LOG_LEVEL: 'warn',
       LIFEBOAT_RSPAMD_URL: 'off',
       LIFEBOAT_ALLOWED_PRIVATE_TARGETS: 'loopback',
+      // The tests' monitor addresses live in this domain (the server owns it for monitoring, as an operator would set).
+      LIFEBOAT_MONITOR_DOMAINS: 'monitor.lifeboat.test',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

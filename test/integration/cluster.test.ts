@@ -3,14 +3,29 @@
  * in one test process), each joined to Redis as server/main.ts joins them. A reaction on one node runs
  * only the other's `everyNode` (cache-drop) listeners there; the Entra connection state is an example.
  */
+import request from 'supertest';
 import { connectCluster, type Cluster } from '../../server/cluster/redis';
 import { createLogger } from '../../server/log';
 import { createReactions } from '../../server/reactions/bus';
 import { createServices, type Services } from '../../server/services';
 import { testServiceOptions, useLifeboat } from '../harness/context';
 import { startRedis, type TestRedis } from '../harness/redis';
+import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
 
-const ctx = useLifeboat();
+// A real-protocol Entra stand-in: a connection is proven (its credential must get a token) before it is kept.
+const world = new StandInWorld();
+const ENTRA_TENANT = world.addTenant('aaaaaaaa-0000-4000-8000-000000000001');
+const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
+const CLIENT_SECRET = 'a client secret';
+ENTRA_TENANT.registerApp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantedPermissions: ['User.Read.All', 'Group.Read.All'] });
+let standIns: StandIns;
+beforeAll(async () => {
+  standIns = await startStandIns(world);
+});
+afterAll(() => standIns.close());
+
+const graph = () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl });
+const ctx = useLifeboat({ graph });
 let redis: TestRedis;
 const clusters: Cluster[] = [];
 let nodeB: Services;
@@ -34,7 +49,7 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 beforeAll(async () => {
   redis = await startRedis();
   ctx.services.reactions.useCluster((await join()).invalidation);
-  nodeB = createServices(ctx.conn, testServiceOptions());
+  nodeB = createServices(ctx.conn, testServiceOptions({ graph: graph() }));
   nodeB.reactions.useCluster((await join()).invalidation);
 });
 
@@ -68,14 +83,33 @@ describe('cross-node invalidation', () => {
   it("an Entra connection made on one node switches the other's directory at once (not after its 5 s cache)", async () => {
     expect(await nodeB.entra.connections.isConnected('alpha')).toBe(false); // node B caches "not connected"
     await ctx.services.entra.connections.set('alpha', {
-      entraTenantId: 'aaaaaaaa-0000-4000-8000-000000000001',
-      clientId: '11111111-2222-4333-8444-555555555555',
-      clientSecret: 'a client secret',
+      entraTenantId: ENTRA_TENANT.id,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
     });
     const { ms } = await eventually(async () => ((await nodeB.entra.connections.isConnected('alpha')) ? true : undefined));
     console.log(`Entra connection on A in force on B after ${ms} ms`);
     expect(ms).toBeLessThan(5_000);
     await ctx.services.entra.connections.remove('alpha');
     await eventually(async () => ((await nodeB.entra.connections.isConnected('alpha')) ? undefined : true));
+  });
+
+  it("a user's tokens revoked on one node are refused on the other at once; a token issued since is good on every node", async () => {
+    const admin = await ctx.signIn('alpha', 'basicAdministrator');
+    await admin.put('/api/users/alpha-u1/cloud-password').send({ password: 'a user password' }).expect(204);
+    const signIn = async () =>
+      (await request(ctx.app).post('/api/user-auth/login').send({ email: 'one@alpha.test', password: 'a user password' }).expect(200)).body.token as string;
+    const old = await signIn();
+    // Node C is not joined to Redis: it never hears of the revocation.
+    const nodeC = createServices(ctx.conn, testServiceOptions());
+    for (const node of [nodeB, nodeC]) expect(await node.userAuth.authenticate(old)).toHaveProperty('identity'); // both hold the tenant's generations now
+    await admin.post('/api/users/alpha-u1/sign-out-everywhere').expect(204);
+    const { ms } = await eventually(async () => ('refused' in (await nodeB.userAuth.authenticate(old)) ? true : undefined));
+    console.log(`token revoked on A refused on B after ${ms} ms`);
+    expect(await nodeB.userAuth.authenticate(old)).toEqual({ refused: 'the token was revoked' });
+    // A token issued after the revocation is newer than what C holds: C reads the generations again and takes it.
+    const fresh = await signIn();
+    expect(await nodeC.userAuth.authenticate(fresh)).toHaveProperty('identity');
+    expect(await nodeC.userAuth.authenticate(old)).toEqual({ refused: 'the token was revoked' });
   });
 });

@@ -305,6 +305,33 @@ describe('listing, editing, ending and cloning', () => {
     await admin.post(`/api/events/${pending}/end`).expect(409);
   });
 
+  it('starts a pending event now (its end kept, audited with the planned start); a current or expired one is 409', async () => {
+    const now = Date.now();
+    const planned = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Planned for tonight', start: iso(now + 6 * HOUR), end: iso(now + 10 * HOUR) }))
+        .expect(201)
+    ).body;
+    const reader = await ctx.signIn('acme', 'readOnly');
+    await reader.post(`/api/events/${planned.id}/start`).expect(403);
+    const started = (await admin.post(`/api/events/${planned.id}/start`).expect(200)).body;
+    expect(started).toMatchObject({ id: planned.id, status: 'current', end: planned.end });
+    expect(Date.parse(started.start)).toBeGreaterThanOrEqual(now);
+    expect(Date.parse(started.start)).toBeLessThan(Date.parse(planned.start));
+    const listed = (await admin.get('/api/events').expect(200)).body.find((e: { id: string }) => e.id === planned.id);
+    expect(listed.status).toBe('current');
+    const audit = (await admin.get('/api/audit?category=continuity&limit=500').expect(200)).body.items;
+    const entry = audit.find((e: { action: string; target: { id: string } }) => e.action === 'event.started' && e.target.id === planned.id);
+    expect(entry).toMatchObject({ actor: { email: 'planner@acme.test' }, after: { startedEarly: true, plannedStart: planned.start } });
+    expect(entry.target.label).toBe('Planned for tonight (group: Everyone)');
+    // Already current, or already over: nothing to start.
+    const again = await admin.post(`/api/events/${planned.id}/start`).expect(409);
+    expect(again.headers['content-type']).toMatch(/application\/problem\+json/);
+    await admin.post(`/api/events/${expired}/start`).expect(409);
+    await admin.post(`/api/events/${'f'.repeat(24)}/start`).expect(404);
+  });
+
   it('completes a current event when an admin sets its end in the past, keeping the time given', async () => {
     const now = Date.now();
     const running = (

@@ -396,6 +396,8 @@ describe('directory on Microsoft Graph', () => {
       ['Domain.Read.All', 'unknown', null],
       ['Mail.Send', 'unknown', null],
       ['Mail.ReadBasic.All', 'unknown', null],
+      ['Mail.Read', 'unknown', null],
+      ['Mail.ReadWrite', 'unknown', null],
       ['Application.Read.All', 'missing', null],
     ]);
     app.grantedPermissions.push('Application.Read.All');
@@ -408,7 +410,14 @@ describe('directory on Microsoft Graph', () => {
       ['Domain.Read.All', 'missing', null],
       ['Mail.Send', 'granted', 'Mail.Send'],
       ['Mail.ReadBasic.All', 'missing', null],
+      ['Mail.Read', 'missing', null],
+      ['Mail.ReadWrite', 'missing', null],
       ['Application.Read.All', 'granted', 'Application.Read.All'],
+    ]);
+    // The Threat Scan's (Mail.Read) and remediation's (Mail.ReadWrite) are optional: continuity works without them.
+    expect(probe.permissions.filter((p: { optional: boolean }) => p.optional).map((p: { permission: string }) => p.permission)).toEqual([
+      'Mail.Read',
+      'Mail.ReadWrite',
     ]);
     expect(probe.permissions.every((p: { neededFor: string }) => p.neededFor.length > 10)).toBe(true);
     const fileTenant = await ctx.signIn('beta', 'readOnly');
@@ -443,10 +452,19 @@ describe('directory on Microsoft Graph', () => {
 
   it('reports Entra refusing the credential as 502 without revealing it; removal returns the tenant to the file', async () => {
     const wrong = 'Wrong-secret~value-also-never-shown-77';
+    // A credential Entra refuses is not stored (the connection is proven first): 422 naming it.
+    const unproven = await full
+      .put('/api/directory/connection')
+      .send({ ...connection, clientSecret: wrong })
+      .expect(422);
+    expect(unproven.body.errors).toEqual([{ path: 'clientSecret', message: expect.stringMatching(/invalid_client|AADSTS7000215/) }]);
+    // A stored credential Entra stops accepting (the secret was rotated in Entra after it was connected).
+    app.clientSecret = wrong;
     await full
       .put('/api/directory/connection')
       .send({ ...connection, clientSecret: wrong })
       .expect(200);
+    app.clientSecret = SECRET;
     const refused = await full.get('/api/directory/groups?search=sales').expect(502);
     expect(refused.body.detail).toMatch(/invalid_client|AADSTS7000215/);
     expect(JSON.stringify(refused.body)).not.toContain(wrong);
@@ -495,6 +513,8 @@ describe('a connected tenant in the rest of Lifeboat', () => {
 describe('the Entra connection check', () => {
   it('is remembered per tenant for a moment, and forgotten at once when the connection changes', async () => {
     let t = 0;
+    // An Entra tenant of its own (one Lifeboat tenant per Entra tenant: alpha has contoso's).
+    const connection = { entraTenantId: 'aaaaaaaa-0000-4000-8000-0000000000ff', clientId: CLIENT_ID, clientSecret: SECRET };
     const connections = createConnectionService({
       connections: entraConnectionModel(ctx.conn),
       box: createSecretBox(TEST_SECRET),

@@ -144,12 +144,17 @@ describe('settings', () => {
     const reader = await ctx.signIn('acme', 'readOnly');
     await reader.put('/api/mail/settings').send({ primaryServers: [], relay: null }).expect(403);
     const got = await reader.get('/api/mail/settings').expect(200);
-    expect(got.body).toEqual({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port }, retentionDays: 5 });
+    expect(got.body).toEqual({
+      primaryServers: [{ host: '127.0.0.1', port: primary.port }],
+      relay: { host: '127.0.0.1', port: relay.port },
+      retentionDays: 5,
+      verifyTls: true,
+    });
     const audit = await admin.get('/api/audit?category=mail').expect(200);
     expect(audit.body.items[0]).toMatchObject({ action: 'mail.settings.updated', after: { relay: { port: relay.port } } });
     // Another tenant sees its own (empty) settings.
     const beta = await ctx.signIn('beta', 'readOnly');
-    expect((await beta.get('/api/mail/settings').expect(200)).body).toEqual({ primaryServers: [], relay: null, retentionDays: 5 });
+    expect((await beta.get('/api/mail/settings').expect(200)).body).toEqual({ primaryServers: [], relay: null, retentionDays: 5, verifyTls: true });
   });
 });
 
@@ -482,7 +487,8 @@ describe('delivery queue', () => {
     await eventually(async () => expect(await ctx.services.mail.unrouted()).toBe(0));
     await strict.worker.tick();
     const row = await ctx.services.mail.models.results.findOne({ recipient: 'cy@acme.test', state: 'failed' }).sort({ finishedAt: -1 }).lean();
-    expect(row!.attempts[0]!.reply).toMatch(/ECONNREFUSED/);
+    // Admins read this reply: one reason for every connection failure (issue 17: no port-scan oracle).
+    expect(row!.attempts[0]!.reply).toBe('could not reach the server');
     await strict.worker.tick();
     expect(relay.received.filter((m) => m.to[0] === 'patient@sender.example')).toHaveLength(1);
     await strict.worker.stop();
@@ -621,6 +627,30 @@ describe('the user mailbox and sending', () => {
     await request(ctx.app).get(`/api/me/mailbox/${item.id}`).set('Authorization', `Bearer ${tokens.bob}`).expect(404);
     await request(ctx.app).get('/api/me/mailbox/inbox:..%2F..').set('Authorization', `Bearer ${tokens.ann}`).expect(404);
     await request(ctx.app).get('/api/me/mailbox?folder=trash').set('Authorization', `Bearer ${tokens.ann}`).expect(422);
+  });
+
+  it('keeps formatting but lets no message lay a full-frame overlay link over the page', async () => {
+    const overlay =
+      '<a href="https://phish.example/login" style="position:fixed;top:0;left:0;width:100%;height:100%;z-index:2147483647;display:block">x</a>' +
+      '<div style="position: absolute; inset: 0; transform: translate(-50%,-50%); margin-top: -900px; background: url(https://track.example/p.gif)">y</div>' +
+      '<p style="color: #c00; font-weight: bold; margin: 0 0 8px; text-align: center; position: relative; z-index: 2">Kept</p>';
+    const message = [
+      'From: m@sender.example',
+      'To: ann@acme.test',
+      'Subject: overlay',
+      'MIME-Version: 1.0',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      overlay,
+      '',
+    ].join('\r\n');
+    expect((await sendOne(port, { from: 'm@sender.example', to: ['ann@acme.test'], message })).data).toMatch(/^250 /);
+    await routedThenDeliver();
+    const item = (await inbox('ann')).find((m) => m.subject === 'overlay')!;
+    const html = (await request(ctx.app).get(`/api/me/mailbox/${item.id}`).set('Authorization', `Bearer ${tokens.ann}`).expect(200)).body.html as string;
+    expect(html).toContain('href="https://phish.example/login"');
+    for (const banned of ['fixed', 'absolute', 'inset', 'top:', 'left:', '2147483647', 'transform', '-900px', 'url(']) expect(html).not.toContain(banned);
+    expect(html).toMatch(/<p style="color:#c00;font-weight:bold;margin:0 0 8px;text-align:center;position:relative;z-index:2">Kept<\/p>/);
   });
 });
 

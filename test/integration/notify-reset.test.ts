@@ -209,3 +209,29 @@ describe('self-service cloud-password reset', () => {
     await request(ctx.app).post('/api/user-auth/login').send({ email: 'u2@alpha.test', password: 'sms reset password ok' }).expect(200);
   });
 });
+
+describe('the reset policy an administrator sees', () => {
+  it('says when self-service reset is off for everyone and which setting decides; never to anonymous callers', async () => {
+    await request(ctx.app).get('/api/notify/reset-policy').expect(401);
+    const beta = await ctx.signIn('beta', 'fullAdministrator');
+    const reader = await ctx.signIn('beta', 'readOnly');
+    await beta.patch('/api/notify/settings').send({ cloudPasswordReset: 'never' }).expect(200);
+    const monitors = (await beta.get('/api/monitors').expect(200)).body as { id: string }[];
+    for (const m of monitors) await beta.delete(`/api/monitors/${m.id}`).expect(204);
+    expect((await reader.get('/api/notify/reset-policy').expect(200)).body).toEqual({
+      off: true,
+      decidedBy: 'tenant',
+      monitor: null,
+      tenantDefault: 'never',
+      currentEventsAllowing: 0,
+    });
+    const monitor = await beta
+      .post('/api/monitors')
+      .send({ name: 'Allows reset', inbound: { enabled: false }, outbound: { enabled: false }, timeZone: 'UTC', cloudPasswordReset: 'email' })
+      .expect(201);
+    expect((await reader.get('/api/notify/reset-policy').expect(200)).body).toMatchObject({ off: false, decidedBy: 'monitor', monitor: 'email' });
+    await beta.delete(`/api/monitors/${monitor.body.id}`).expect(204);
+    await beta.patch('/api/notify/settings').send({ cloudPasswordReset: 'email' }).expect(200);
+    expect((await reader.get('/api/notify/reset-policy').expect(200)).body).toMatchObject({ off: false, decidedBy: 'tenant', tenantDefault: 'email' });
+  });
+});

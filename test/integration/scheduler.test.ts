@@ -87,6 +87,20 @@ describe('the scheduler', () => {
     await ctx.services.scheduler.stop();
   });
 
+  it('fires the start at once when Start now makes a pending event current', async () => {
+    const seen: TransitionRecord[] = [];
+    ctx.services.scheduler.onTransition((t) => void seen.push(t));
+    ctx.services.scheduler.start();
+    try {
+      const created = await ctx.services.events.create(planner, event(Date.now() + 3600_000, null), context);
+      await ctx.services.events.startNow(planner, created.id, context);
+      await waitFor(() => seen.some((t) => t.eventId.toHexString() === created.id), 10_000, 'the start');
+      expect((await ctx.services.events.transitionsOf('alpha', created.id)).map((t) => t.kind)).toEqual(['start']);
+    } finally {
+      await ctx.services.scheduler.stop();
+    }
+  });
+
   it('fires missed transitions once, in order, when it starts', async () => {
     const now = Date.now();
     const events = eventModel(ctx.conn);

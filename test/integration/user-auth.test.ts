@@ -98,9 +98,11 @@ describe('Entra access tokens (Nested App Authentication)', () => {
     expect(res.body).toMatchObject({ tenantId: 'alpha', userId: 'alpha-u2', via: 'entra' });
   });
 
-  it('map a user by address when the object id is not a directory id', async () => {
-    const res = await me(await entra.token(claims({ oid: randomUUID(), preferred_username: 'ONE@alpha.test' }))).expect(200);
-    expect(res.body).toMatchObject({ tenantId: 'alpha', userId: 'alpha-u1', email: 'one@alpha.test', via: 'entra' });
+  it('map a user by object id only, never by a mutable claim naming their address', async () => {
+    for (const claim of ['preferred_username', 'upn', 'email']) {
+      const res = await me(await entra.token(claims({ oid: randomUUID(), [claim]: 'ONE@alpha.test' }))).expect(401);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
   });
 
   it.each([

@@ -4,8 +4,11 @@
  * (an immutable id survives a move; the default id changes with the folder, as in Exchange), `/$value`
  * (MIME), move (well-known names and created folders), delete (to Deleted Items), `permanentDelete`,
  * mail folders, inbox delta, and Graph's mailbox concurrency limit (a fifth request in flight to one
- * mailbox gets 429 with Retry-After). Permissions are enforced per app role as Graph does:
- * Mail.ReadBasic.All / Mail.Read / Mail.ReadWrite to list, Mail.Read(Write) for MIME, Mail.ReadWrite to change.
+ * mailbox gets 429 with Retry-After). Creating a message (`POST …/messages`, `…/mailFolders/{id}/messages`)
+ * as Exchange does: JSON or base64 MIME (`text/plain`); the item is a draft (`isDraft`) unless the JSON set
+ * PR_MESSAGE_FLAGS (`Integer 0x0E07`) without the unsent bit (8), which only creation can do; MIME creation
+ * is always a draft. Permissions are enforced per app role as Graph does:
+ * Mail.ReadBasic.All / Mail.Read / Mail.ReadWrite to list, Mail.Read(Write) for MIME, Mail.ReadWrite to change or create.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,6 +28,10 @@ export interface StandInMessage {
   raw: string;
   /** Delta: the mailbox sequence number at which the message last changed (arrived or moved). */
   seq: number;
+  /** An unsent item (what Outlook shows as a draft). */
+  isDraft: boolean;
+  /** A created message as it was posted (JSON), for tests to inspect. */
+  created?: Record<string, unknown>;
 }
 
 export interface StandInFolder {
@@ -39,6 +46,8 @@ export class StandInMailbox {
     { id: 'inbox', displayName: 'Inbox' },
     { id: 'deleteditems', displayName: 'Deleted Items' },
     { id: 'junkemail', displayName: 'Junk Email' },
+    { id: 'sentitems', displayName: 'Sent Items' },
+    { id: 'drafts', displayName: 'Drafts' },
   ];
   /** Removed from the inbox (moved out or deleted), with the seq of the removal: delta reports them. */
   readonly removed = new Map<string, number>();
@@ -61,6 +70,29 @@ export class StandInMailbox {
       parentFolderId: 'inbox',
       raw,
       seq: ++this.seq,
+      isDraft: false,
+    };
+    this.messages.push(message);
+    return message;
+  }
+
+  /** A message created through Graph in a folder (POST …/messages). */
+  create(
+    folderId: string,
+    fields: { subject: string; internetMessageId: string; from: string; sentAt: string; isDraft: boolean; raw: string; created?: Record<string, unknown> },
+  ): StandInMessage {
+    const message: StandInMessage = {
+      id: randomUUID(),
+      immutableId: `imm-${randomBytes(9).toString('base64url')}`,
+      subject: fields.subject,
+      internetMessageId: fields.internetMessageId || `<${randomUUID()}@standin.exchange>`,
+      receivedDateTime: fields.sentAt,
+      from: fields.from,
+      parentFolderId: folderId,
+      raw: fields.raw,
+      seq: ++this.seq,
+      isDraft: fields.isDraft,
+      created: fields.created,
     };
     this.messages.push(message);
     return message;
@@ -183,6 +215,7 @@ export class StandInMail {
         receivedDateTime: msg.receivedDateTime,
         from: { emailAddress: { address: msg.from.replace(/^.*<([^>]+)>.*$/, '$1') } },
         parentFolderId: msg.parentFolderId,
+        isDraft: msg.isDraft,
       };
       if (!select) return full;
       const out: Record<string, unknown> = { id: full.id };
@@ -277,6 +310,12 @@ export class StandInMail {
       mailbox.move(msg, 'deleteditems');
       return reply(204);
     }
+    if (method === 'POST' && (mm = /^(?:\/mailFolders\/([^/]+))?\/messages$/.exec(rest))) {
+      if (!canWrite) return denied();
+      const folder = mm[1] ? mailbox.folderId(mm[1]) : 'drafts';
+      if (!folder) return error(404, 'ErrorItemNotFound', 'The specified folder was not found in the store.');
+      return this.create(req, body, mailbox, folder, reply, error, (msg) => json(msg, null, immutable));
+    }
     if (rest === '/mailFolders' && method === 'POST') {
       if (!canWrite) return denied();
       const name = String((JSON.parse(body || '{}') as { displayName?: string }).displayName ?? '').trim();
@@ -294,6 +333,60 @@ export class StandInMail {
       return reply(200, { value: folders });
     }
     error(404, 'Request_ResourceNotFound', `The stand-in does not implement ${method} ${userPath}${rest}.`);
+  }
+
+  /** Graph's message creation: base64 MIME (always a draft) or JSON (a draft unless PR_MESSAGE_FLAGS says sent). */
+  private create(
+    req: IncomingMessage,
+    body: string,
+    mailbox: StandInMailbox,
+    folder: string,
+    reply: Reply,
+    error: (status: number, code: string, message: string) => void,
+    view: (msg: StandInMessage) => object,
+  ): void {
+    const type = String(req.headers['content-type'] ?? '');
+    if (type.startsWith('text/plain')) {
+      const raw = Buffer.from(body.trim(), 'base64').toString('utf8');
+      if (!/\r?\n\r?\n/.test(raw) || !/^[\x20-\x7e\r\n\t]*$/.test(raw.split(/\r?\n\r?\n/)[0]!))
+        return error(400, 'ErrorMimeContentInvalidBase64String', 'Invalid base64 string for MIME content.');
+      const header = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(raw.split(/\r?\n\r?\n/)[0]!)?.[1]?.trim() ?? '';
+      const msg = mailbox.create(folder, {
+        subject: header('Subject'),
+        internetMessageId: header('Message-ID'),
+        from: header('From'),
+        sentAt: new Date().toISOString(),
+        isDraft: true,
+        raw,
+      });
+      return reply(201, view(msg));
+    }
+    let m: Record<string, unknown>;
+    try {
+      m = JSON.parse(body || '{}') as Record<string, unknown>;
+    } catch {
+      return error(400, 'ErrorInvalidRequest', 'The request body is not JSON.');
+    }
+    const props = (m.singleValueExtendedProperties ?? []) as Array<{ id?: string; value?: string }>;
+    if (!Array.isArray(props) || props.some((p) => typeof p?.id !== 'string' || typeof p.value !== 'string'))
+      return error(400, 'ErrorInvalidProperty', 'singleValueExtendedProperties: each needs an id and a string value.');
+    const flags = props.find((p) => /^Integer 0x0e07$/i.test(p.id!));
+    if (flags && !/^\d+$/.test(flags.value!)) return error(400, 'ErrorInvalidExtendedPropertyValue', 'PR_MESSAGE_FLAGS must be an integer.');
+    const headers = (m.internetMessageHeaders ?? []) as Array<{ name?: string }>;
+    if (headers.some((h) => !/^x-/i.test(String(h?.name ?? ''))))
+      return error(400, 'InvalidInternetMessageHeader', "The internet message header name should start with 'x-' or 'X-'.");
+    const address = (r: unknown) => String((r as { emailAddress?: { address?: string } })?.emailAddress?.address ?? '');
+    const at = props.find((p) => /^SystemTime 0x0039$/i.test(p.id!))?.value;
+    const msg = mailbox.create(folder, {
+      subject: String(m.subject ?? ''),
+      internetMessageId: String(m.internetMessageId ?? ''),
+      from: address(m.from),
+      sentAt: at && !Number.isNaN(Date.parse(at)) ? new Date(at).toISOString() : new Date().toISOString(),
+      isDraft: !flags || (Number(flags.value) & 8) !== 0,
+      raw: '',
+      created: m,
+    });
+    return reply(201, view(msg));
   }
 
   private page(reply: Reply, base: string, path: string, page: Page): void {

@@ -36,6 +36,16 @@ describe('readiness checks', () => {
     });
     expect(missing.status).toBe('fail');
     expect(missing.detail).toMatch(/Mail\.Send \(the continuity monitor\)/);
+    const optional = permissionsCheck({
+      kind: 'ok',
+      granted: false,
+      permissions: [
+        { permission: 'User.Read.All', status: 'granted', neededFor: 'users' },
+        { permission: 'Mail.Read', status: 'missing', neededFor: 'the Threat Scan', optional: true },
+      ],
+    });
+    expect(optional.status).toBe('warn');
+    expect(optional.detail).toMatch(/Mail\.Read \(the Threat Scan\)/);
   });
 
   test('census: unknown without reports, warn while some clients cannot enter continuity', () => {

@@ -5,22 +5,10 @@
 import { Button, Card, Field, Input, MessageBar, MessageBarBody, Select, Subtitle2, Switch, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useState, type FormEvent } from 'react';
 import { ROLE_LABELS, type Role } from '../../../server/shared/constants';
-import { AdminApiError, api, denied } from '../api';
+import { AdminApiError, denied } from '../api';
+import { admins as client, twoFactor } from '../client';
 import type { Me } from '../contract';
 import { Guard, Hint, Show, useLoad } from '../common';
-
-interface AdminView {
-  id: string;
-  email: string;
-  displayName: string;
-  role: Role;
-  twoFactor: boolean;
-}
-interface TwoFactorState {
-  enabled: boolean;
-  required: boolean;
-  recoveryCodesLeft: number;
-}
 
 const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
@@ -37,7 +25,7 @@ const messageOf = (err: unknown) => {
 export function AdminsCard({ me }: { me: Me }) {
   const c = useStyles();
   const cannot = denied(me, 'fullAdministrator');
-  const [admins, reload] = useLoad(() => api<AdminView[]>('GET', '/api/admins'), []);
+  const [admins, reload] = useLoad(client.list);
   const [message, setMessage] = useState<{ intent: 'success' | 'error'; text: string } | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -56,7 +44,7 @@ export function AdminsCard({ me }: { me: Me }) {
 
   async function add(e: FormEvent) {
     e.preventDefault();
-    await run(() => api('POST', '/api/admins', { email, password, role }), `${email} is an administrator now.`);
+    await run(() => client.add({ email, password, role }), `${email} is an administrator now.`);
   }
 
   return (
@@ -82,10 +70,7 @@ export function AdminsCard({ me }: { me: Me }) {
                     value={a.role}
                     disabled={Boolean(cannot)}
                     onChange={(_, d) =>
-                      void run(
-                        () => api('PATCH', `/api/admins/${a.id}`, { role: d.value }),
-                        `${a.email} is now a ${ROLE_LABELS[d.value as Role].toLowerCase()}.`,
-                      )
+                      void run(() => client.setRole(a.id, d.value as Role), `${a.email} is now a ${ROLE_LABELS[d.value as Role].toLowerCase()}.`)
                     }
                   >
                     {Object.entries(ROLE_LABELS).map(([value, label]) => (
@@ -96,11 +81,7 @@ export function AdminsCard({ me }: { me: Me }) {
                   </Select>
                 </Guard>
                 <Guard reason={cannot}>
-                  <Button
-                    size="small"
-                    disabledFocusable={Boolean(cannot)}
-                    onClick={() => void run(() => api('POST', `/api/admins/${a.id}/unlock`), `${a.email} may sign in again.`)}
-                  >
+                  <Button size="small" disabledFocusable={Boolean(cannot)} onClick={() => void run(() => client.unlock(a.id), `${a.email} may sign in again.`)}>
                     Unlock
                   </Button>
                 </Guard>
@@ -109,18 +90,14 @@ export function AdminsCard({ me }: { me: Me }) {
                     <Button
                       size="small"
                       disabledFocusable={Boolean(cannot)}
-                      onClick={() => void run(() => api('POST', `/api/admins/${a.id}/two-factor/reset`), `${a.email} sets up two-factor sign-in again.`)}
+                      onClick={() => void run(() => client.resetTwoFactor(a.id), `${a.email} sets up two-factor sign-in again.`)}
                     >
                       Reset two-factor
                     </Button>
                   </Guard>
                 )}
                 <Guard reason={cannot}>
-                  <Button
-                    size="small"
-                    disabledFocusable={Boolean(cannot)}
-                    onClick={() => void run(() => api('DELETE', `/api/admins/${a.id}`), `${a.email} was removed.`)}
-                  >
+                  <Button size="small" disabledFocusable={Boolean(cannot)} onClick={() => void run(() => client.remove(a.id), `${a.email} was removed.`)}>
                     Remove
                   </Button>
                 </Guard>
@@ -155,10 +132,7 @@ export function AdminsCard({ me }: { me: Me }) {
               disabled={Boolean(cannot) || !password}
               value=""
               onChange={(_, d) =>
-                void run(
-                  () => api('PUT', `/api/admins/${d.value}/password`, { password }),
-                  `The password of ${list.find((a) => a.id === d.value)?.email} is reset.`,
-                )
+                void run(() => client.setPassword(d.value, password), `The password of ${list.find((a) => a.id === d.value)?.email} is reset.`)
               }
             >
               <option value="">Reset the password of…</option>
@@ -178,7 +152,7 @@ export function AdminsCard({ me }: { me: Me }) {
 
 function TwoFactorSection({ me }: { me: Me }) {
   const c = useStyles();
-  const [state, reload] = useLoad(() => api<TwoFactorState>('GET', '/api/auth/two-factor'), []);
+  const [state, reload] = useLoad(twoFactor.state);
   const [setup, setSetup] = useState<{ secret: string; uri: string } | null>(null);
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState<string[] | null>(null);
@@ -188,7 +162,7 @@ function TwoFactorSection({ me }: { me: Me }) {
     e.preventDefault();
     setError(null);
     try {
-      setRecovery((await api<{ recoveryCodes: string[] }>('POST', '/api/auth/two-factor/enable', { code })).recoveryCodes);
+      setRecovery((await twoFactor.enable(code)).recoveryCodes);
       setSetup(null);
       await reload();
     } catch (err) {
@@ -202,9 +176,7 @@ function TwoFactorSection({ me }: { me: Me }) {
         <div className={c.card} data-testid="two-factor">
           <Subtitle2 as="h3">Two-factor sign-in</Subtitle2>
           <Text>{tf.enabled ? `On for your account (${tf.recoveryCodesLeft} recovery codes left).` : 'Off for your account.'}</Text>
-          {!tf.enabled && !setup && (
-            <Button onClick={() => void api<{ secret: string; uri: string }>('POST', '/api/auth/two-factor/setup').then(setSetup)}>Set up</Button>
-          )}
+          {!tf.enabled && !setup && <Button onClick={() => void twoFactor.setup().then(setSetup)}>Set up</Button>}
           {setup && (
             <form onSubmit={confirm} className={c.card}>
               <Text>
@@ -234,7 +206,8 @@ function TwoFactorSection({ me }: { me: Me }) {
               checked={tf.required}
               disabled={Boolean(denied(me, 'fullAdministrator'))}
               onChange={(_, d) =>
-                void api('PUT', '/api/auth/two-factor/policy', { required: d.checked })
+                void twoFactor
+                  .require(d.checked)
                   .then(reload)
                   .catch((err) => setError(messageOf(err)))
               }

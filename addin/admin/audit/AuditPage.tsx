@@ -1,9 +1,9 @@
 /** The audit trail: filters, newest first with "Load more" (cursor), and the same filters as CSV. */
-import { Button, Field, Input, Link, Select, Text, makeStyles } from '@fluentui/react-components';
+import { Button, Field, Input, Link, Select, makeStyles } from '@fluentui/react-components';
 import { useCallback, useState, type FormEvent } from 'react';
 import { AUDIT_CATEGORIES as CATEGORIES } from '../../../server/shared/constants';
 import { audit } from '../client';
-import { usePages } from '../paging';
+import { LoadMore, usePages } from '../paging';
 import { Empty, ErrorBar, Loading, PageHead, ScrollTable } from '../common';
 import { showInstant } from '../time';
 
@@ -16,7 +16,6 @@ interface Filters {
 
 const useStyles = makeStyles({
   filters: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(240px, 1fr))', gap: '12px', alignItems: 'end', marginBottom: '12px' },
-  more: { display: 'flex', gap: '12px', alignItems: 'center', marginTop: '12px', flexWrap: 'wrap' },
 });
 
 /** The query for the API: datetime-local values (the browser's zone) become ISO instants. */
@@ -30,7 +29,8 @@ export function AuditPage() {
   const [draft, setDraft] = useState<Filters>({ category: '', actor: '', from: '', to: '' });
   const [applied, setApplied] = useState<Filters>(draft);
   const fetchPage = useCallback((cursor: string | null) => audit.entries(params(applied), cursor, 50), [applied]);
-  const { items, hasMore, error, busy, loadMore, reset } = usePages(fetchPage);
+  const pages = usePages(fetchPage);
+  const { items, error, reset } = pages;
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
@@ -89,18 +89,7 @@ export function AuditPage() {
           ]}
         />
       )}
-      <div className={c.more}>
-        {hasMore && (
-          <Button onClick={() => void loadMore()} disabled={busy}>
-            {busy ? 'Loading…' : 'Load more'}
-          </Button>
-        )}
-        {items && (
-          <Text size={200}>
-            {items.length} entries shown{hasMore ? '; more are available' : ''}. Times are in your browser’s time zone.
-          </Text>
-        )}
-      </div>
+      <LoadMore pages={pages} note="Times are in your browser’s time zone." />
     </section>
   );
 }

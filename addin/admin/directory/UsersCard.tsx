@@ -62,11 +62,14 @@ const useStyles = makeStyles({
   meta: { color: tokens.colorNeutralForeground3, display: 'block', overflowWrap: 'anywhere' },
 });
 
-export function UsersCard({ me }: { me: Me }) {
+export function UsersCard({ me, refreshKey }: { me: Me; refreshKey?: unknown }) {
   const c = useStyles();
   const cannot = denied(me, 'basicAdministrator');
   const [search, setSearch] = useState('');
-  const [users] = useLoad(useCallback(() => directory.users(search, { include: 'cloudPassword' }), [search]));
+  const [users] = useLoad(
+    useCallback(() => directory.users(search, { include: 'cloudPassword' }), [search]),
+    refreshKey,
+  );
   // Consent is extra information: the list still shows when it cannot be loaded.
   const [consents] = useLoad(useCallback(() => notify.consents(search).catch(() => [] as SmsConsent[]), [search]));
   const consentOf = (id: string) => (consents.state === 'ready' ? consents.data.find((c) => c.userId === id) : undefined);
@@ -136,8 +139,18 @@ export function UsersCard({ me }: { me: Me }) {
   );
 }
 
+/** A strong password made in the browser (20 characters of base64url: 120 random bits), for the admin to hand out. */
+function generatePassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(15));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
+}
+
 function PasswordDialog({ user, onClose }: { user: User; onClose: (message: string | null) => void }) {
   const [password, setPassword] = useState('');
+  const [shown, setShown] = useState(false);
+  const [copied, setCopied] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -155,6 +168,23 @@ function PasswordDialog({ user, onClose }: { user: User; onClose: (message: stri
     }
   }
 
+  function generate() {
+    setPassword(generatePassword());
+    // A generated password is shown, so it can be read out or copied.
+    setShown(true);
+    setCopied(null);
+    setError(null);
+  }
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(password);
+      setCopied('Copied to the clipboard.');
+    } catch {
+      setCopied('The browser did not allow copying: select the password and copy it yourself.');
+    }
+  }
+
   return (
     <Dialog open onOpenChange={(_, d) => !d.open && onClose(null)}>
       <DialogSurface>
@@ -168,8 +198,29 @@ function PasswordDialog({ user, onClose }: { user: User; onClose: (message: stri
                 validationMessage={error ?? undefined}
                 hint="At least 12 characters, not repetitive. It replaces any previous one."
               >
-                <Input type="password" autoComplete="new-password" value={password} onChange={(_, d) => setPassword(d.value)} />
+                <Input
+                  type={shown ? 'text' : 'password'}
+                  autoComplete="new-password"
+                  value={password}
+                  onChange={(_, d) => {
+                    setPassword(d.value);
+                    setCopied(null);
+                  }}
+                  data-testid="cloud-password-input"
+                />
               </Field>
+              <div style={{ display: 'flex', flexWrap: 'wrap', gap: 8, marginTop: 8, alignItems: 'center' }}>
+                <Button onClick={generate}>Generate a password</Button>
+                <Button onClick={() => void copy()} disabled={!password}>
+                  Copy
+                </Button>
+                <Button appearance="subtle" onClick={() => setShown(!shown)} disabled={!password}>
+                  {shown ? 'Hide' : 'Show'}
+                </Button>
+              </div>
+              <Text size={200} role="status" data-testid="copy-status" style={{ display: 'block', minHeight: 20 }}>
+                {copied ?? ''}
+              </Text>
             </DialogContent>
             <DialogActions>
               <Button appearance="primary" type="submit" disabled={busy || !password}>

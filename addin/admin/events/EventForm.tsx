@@ -12,6 +12,7 @@ import {
   Field,
   Input,
   MessageBar,
+  MessageBarActions,
   MessageBarBody,
   Option,
   Select,
@@ -29,7 +30,19 @@ import { events } from '../client';
 import type { CloudPasswordReset, ContinuityEvent, FieldError, Group } from '../contract';
 import { instantOfLocal, localInputValue, zones } from '../time';
 import { ErrorSummary } from './ErrorSummary';
-import { bodyOf, DEFAULT_DURATION_HOURS, endInWords, errorFor, FIELD_LABELS, initial, PATHS_OF, type FormMode, type State } from './form-state';
+import {
+  bodyOf,
+  DEFAULT_DURATION_HOURS,
+  endInWords,
+  errorFor,
+  FIELD_LABELS,
+  initial,
+  PATHS_OF,
+  readDraft,
+  writeDraft,
+  type FormMode,
+  type State,
+} from './form-state';
 import { GroupLookup } from './GroupLookup';
 import { SmsSection } from './SmsSection';
 
@@ -57,18 +70,22 @@ const len = (s: string) => [...s].length;
 
 export function EventForm({
   mode,
+  draftKey,
   readOnlyReason,
   onDone,
   onCancel,
 }: {
   mode: FormMode;
+  /** The form's address (e.g. events/new): its unsaved state is kept under it across Back and reload. */
+  draftKey: string;
   readOnlyReason: string | null;
   onDone: (saved: ContinuityEvent) => void;
   onCancel: () => void;
 }) {
   const c = useStyles();
   const first = useMemo(() => initial(mode), [mode]);
-  const [s, setS] = useState<State>(first);
+  const [s, setS] = useState<State>(() => (readOnlyReason ? null : readDraft(draftKey)) ?? first);
+  const [restored, setRestored] = useState(() => !readOnlyReason && readDraft(draftKey) !== null);
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -85,6 +102,22 @@ export function EventForm({
     setS((x) => ({ ...x, [key]: value }));
   };
   const dirty = JSON.stringify(s) !== JSON.stringify(first);
+
+  // Every change is kept for Back and reload; an untouched form keeps nothing.
+  useEffect(() => {
+    if (!readOnlyReason) writeDraft(draftKey, dirty ? s : null);
+  }, [draftKey, dirty, s, readOnlyReason]);
+  const discard = () => {
+    writeDraft(draftKey, null);
+    setErrors([]);
+    setFailure(null);
+    setRestored(false);
+    setS(first);
+  };
+  const cancel = () => {
+    writeDraft(draftKey, null);
+    onCancel();
+  };
 
   // A half-filled form is not lost silently: reloading or leaving the page asks first.
   useEffect(() => {
@@ -166,6 +199,7 @@ export function EventForm({
           : mode.kind === 'clone'
             ? await events.clone(mode.event.id, body)
             : await events.update(mode.event.id, body);
+      writeDraft(draftKey, null);
       onDone(saved);
     } catch (err) {
       const apiErr = err as AdminApiError;
@@ -198,6 +232,16 @@ export function EventForm({
       {/* Once every listed field is fixed, the summary goes too. */}
       {failure && (errors.length > 0 || !failure.endsWith('correct these fields.')) && (
         <ErrorSummary errors={errors} labels={FIELD_LABELS} title={failure} focusKey={focusKey} />
+      )}
+      {restored && dirty && (
+        <MessageBar intent="info" data-testid="draft-restored">
+          <MessageBarBody>Your unsaved changes to this form were kept (after Back or a reload). Save them, or start again.</MessageBarBody>
+          <MessageBarActions>
+            <Button size="small" onClick={discard}>
+              Discard changes
+            </Button>
+          </MessageBarActions>
+        </MessageBar>
       )}
       {readOnlyReason && (
         <MessageBar intent="warning">
@@ -363,7 +407,7 @@ export function EventForm({
         <Button appearance="primary" type="submit" disabled={disabled}>
           {busy ? 'Saving…' : mode.kind === 'edit' ? 'Save changes' : mode.kind === 'clone' ? 'Create clone' : 'Create event'}
         </Button>
-        <Button onClick={onCancel} disabled={busy}>
+        <Button onClick={cancel} disabled={busy}>
           Cancel
         </Button>
       </div>

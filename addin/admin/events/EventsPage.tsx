@@ -1,4 +1,8 @@
-/** Continuity events: the list (current and pending by default), the form, End Now, Delete; live. */
+/**
+ * Continuity events: the list (current and pending by default), the form, Start now, End Now, Delete;
+ * live. The form is addressed by the URL (#events/new, #events/edit/<id>, #events/clone/<id>), so Back
+ * leaves it and Forward or a reload brings it back (with its unsaved changes: see form-state.ts).
+ */
 import {
   Badge,
   Button,
@@ -57,7 +61,34 @@ function ordered(list: ContinuityEvent[]): ContinuityEvent[] {
   });
 }
 
-type Confirm = { kind: 'end' | 'delete'; event: ContinuityEvent } | null;
+type Confirm = { kind: 'start' | 'end' | 'delete'; event: ContinuityEvent } | null;
+
+const CONFIRM: Record<NonNullable<Confirm>['kind'], { title: string; button: string; text: (e: ContinuityEvent) => string }> = {
+  start: {
+    title: 'Start this event now?',
+    button: 'Start now',
+    text: (e) =>
+      `${named(e)} starts now instead of ${showLocal(e.startLocal)} (${e.timeZone}): the users of that group switch to continuity at once. Its end stays as planned.`,
+  },
+  end: {
+    title: 'End this event now?',
+    button: 'End Now',
+    text: (e) => `${named(e)} ends now: the users of that group return to normal mail and see its end message. This cannot be undone.`,
+  },
+  delete: { title: 'Delete this event?', button: 'Delete', text: (e) => `${named(e)} has not started; it will be removed.` },
+};
+
+/** The form the URL asks for: #events/new, #events/edit/<id> or #events/clone/<id>. */
+type FormRoute = { kind: 'new' } | { kind: 'edit' | 'clone'; id: string };
+const formOfHash = (): FormRoute | null => {
+  const hash = window.location.hash.replace(/^#\/?/, '');
+  if (hash === 'events/new') return { kind: 'new' };
+  const m = /^events\/(edit|clone)\/([A-Za-z0-9]{1,64})$/.exec(hash);
+  return m ? { kind: m[1] as 'edit' | 'clone', id: m[2]! } : null;
+};
+const hashOfForm = (route: FormRoute) => (route.kind === 'new' ? 'events/new' : `events/${route.kind}/${route.id}`);
+const sameRoute = (mode: FormMode | null, route: FormRoute | null) =>
+  mode === null || route === null ? mode === route : mode.kind === route.kind && (mode.kind === 'new' || (route.kind !== 'new' && mode.event.id === route.id));
 
 /** An event's post-incident report is addressed as #events/report/<id>, so it can be linked and reloaded. */
 const reportOfHash = (): string | null => /^#\/?events\/report\/([A-Za-z0-9]{1,64})$/.exec(window.location.hash)?.[1] ?? null;
@@ -73,12 +104,50 @@ export function EventsPage({ me }: { me: Me }) {
   const live = useContinuityChanges(() => void reload());
   const cannot = denied(me, 'basicAdministrator');
   const [reportId, setReportId] = useState<string | null>(reportOfHash);
+  const [route, setRoute] = useState<FormRoute | null>(formOfHash);
 
   useEffect(() => {
-    const onHash = () => setReportId(reportOfHash());
+    const onHash = () => {
+      setReportId(reportOfHash());
+      setRoute(formOfHash());
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
+
+  // The form follows the URL: Back closes it, Forward and reload open it again (edit and clone fetch their event).
+  useEffect(() => {
+    if (sameRoute(mode, route)) return;
+    if (route === null || route.kind === 'new') {
+      setMode(route);
+      return;
+    }
+    let live = true;
+    client.events
+      .get(route.id)
+      .then((event) => live && setMode({ kind: route.kind, event }))
+      .catch((err: Error) => {
+        if (!live) return;
+        setActionError(err);
+        window.location.hash = 'events';
+      });
+    return () => {
+      live = false;
+    };
+  }, [route, mode]);
+
+  /** Opens a form and gives it its address. */
+  const open = (next: FormMode) => {
+    const to: FormRoute = next.kind === 'new' ? next : { kind: next.kind, id: next.event.id };
+    setMode(next);
+    setRoute(to);
+    window.location.hash = hashOfForm(to);
+  };
+  const close = () => {
+    setMode(null);
+    setRoute(null);
+    window.location.hash = 'events';
+  };
 
   async function act() {
     if (!confirm) return;
@@ -86,9 +155,10 @@ export function EventsPage({ me }: { me: Me }) {
     setConfirm(null);
     setActionError(null);
     try {
-      if (kind === 'end') await client.events.end(event.id);
+      if (kind === 'start') await client.events.start(event.id);
+      else if (kind === 'end') await client.events.end(event.id);
       else await client.events.remove(event.id);
-      setNotice(kind === 'end' ? `${named(event)} has ended.` : `${named(event)} was deleted.`);
+      setNotice(`${named(event)} ${kind === 'start' ? 'has started' : kind === 'end' ? 'has ended' : 'was deleted'}.`);
       await reload();
     } catch (err) {
       setActionError(err as Error);
@@ -107,14 +177,16 @@ export function EventsPage({ me }: { me: Me }) {
     );
   }
 
-  if (mode) {
+  if (mode && route) {
     return (
       <EventForm
+        key={hashOfForm(route)}
         mode={mode}
+        draftKey={hashOfForm(route)}
         readOnlyReason={cannot}
-        onCancel={() => setMode(null)}
+        onCancel={close}
         onDone={(saved) => {
-          setMode(null);
+          close();
           setNotice(`Saved ${named(saved)} (${STATUS_LABELS[saved.status]}).`);
           void reload();
         }}
@@ -126,7 +198,7 @@ export function EventsPage({ me }: { me: Me }) {
     <section aria-labelledby="page-title">
       <PageHead title="Continuity events">
         <Guard reason={cannot}>
-          <Button appearance="primary" disabledFocusable={Boolean(cannot)} onClick={() => setMode({ kind: 'new' })}>
+          <Button appearance="primary" disabledFocusable={Boolean(cannot)} onClick={() => open({ kind: 'new' })}>
             New continuity event
           </Button>
         </Guard>
@@ -192,13 +264,13 @@ export function EventsPage({ me }: { me: Me }) {
                     <div className={c.actions}>
                       {e.status !== 'expired' && (
                         <Guard reason={cannot}>
-                          <Button disabledFocusable={Boolean(cannot)} onClick={() => setMode({ kind: 'edit', event: e })} aria-label={`Edit ${e.description}`}>
+                          <Button disabledFocusable={Boolean(cannot)} onClick={() => open({ kind: 'edit', event: e })} aria-label={`Edit ${e.description}`}>
                             Edit
                           </Button>
                         </Guard>
                       )}
                       <Guard reason={cannot}>
-                        <Button disabledFocusable={Boolean(cannot)} onClick={() => setMode({ kind: 'clone', event: e })} aria-label={`Clone ${e.description}`}>
+                        <Button disabledFocusable={Boolean(cannot)} onClick={() => open({ kind: 'clone', event: e })} aria-label={`Clone ${e.description}`}>
                           Clone
                         </Button>
                       </Guard>
@@ -228,6 +300,18 @@ export function EventsPage({ me }: { me: Me }) {
                       {e.status === 'pending' && (
                         <Guard reason={cannot}>
                           <Button
+                            appearance="primary"
+                            disabledFocusable={Boolean(cannot)}
+                            onClick={() => setConfirm({ kind: 'start', event: e })}
+                            aria-label={`Start now ${e.description}`}
+                          >
+                            Start now
+                          </Button>
+                        </Guard>
+                      )}
+                      {e.status === 'pending' && (
+                        <Guard reason={cannot}>
+                          <Button
                             disabledFocusable={Boolean(cannot)}
                             onClick={() => setConfirm({ kind: 'delete', event: e })}
                             aria-label={`Delete ${e.description}`}
@@ -247,17 +331,11 @@ export function EventsPage({ me }: { me: Me }) {
       <Dialog open={confirm !== null} onOpenChange={(_, d) => !d.open && setConfirm(null)}>
         <DialogSurface>
           <DialogBody>
-            <DialogTitle>{confirm?.kind === 'end' ? 'End this event now?' : 'Delete this event?'}</DialogTitle>
-            <DialogContent>
-              {confirm?.kind === 'end'
-                ? `${named(confirm.event)} ends now: the users of that group return to normal mail and see its end message. This cannot be undone.`
-                : confirm
-                  ? `${named(confirm.event)} has not started; it will be removed.`
-                  : ''}
-            </DialogContent>
+            <DialogTitle>{confirm ? CONFIRM[confirm.kind].title : ''}</DialogTitle>
+            <DialogContent>{confirm ? CONFIRM[confirm.kind].text(confirm.event) : ''}</DialogContent>
             <DialogActions>
               <Button appearance="primary" onClick={act}>
-                {confirm?.kind === 'end' ? 'End Now' : 'Delete'}
+                {confirm ? CONFIRM[confirm.kind].button : ''}
               </Button>
               <Button onClick={() => setConfirm(null)}>Cancel</Button>
             </DialogActions>

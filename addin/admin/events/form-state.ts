@@ -166,3 +166,25 @@ export function endInWords(s: State, startAt: number | null, endAt: number | nul
   const length = [h ? `${h} hour${h === 1 ? '' : 's'}` : '', m ? `${m} minute${m === 1 ? '' : 's'}` : ''].filter(Boolean).join(' ');
   return `Ends on ${day} at ${time} (${s.timeZone}), ${length} after the start.`;
 }
+
+/**
+ * A half-filled form survives Back and reload: the state is kept in this tab's sessionStorage under
+ * the form's address (#events/new, #events/edit/<id>, …) until it is saved or cancelled.
+ */
+const draftStore = (key: string) => `lifeboat:event-form:${key}`;
+export function readDraft(key: string): State | null {
+  try {
+    const raw = window.sessionStorage.getItem(draftStore(key));
+    return raw ? (JSON.parse(raw) as State) : null;
+  } catch {
+    return null;
+  }
+}
+export function writeDraft(key: string, state: State | null): void {
+  try {
+    if (state) window.sessionStorage.setItem(draftStore(key), JSON.stringify(state));
+    else window.sessionStorage.removeItem(draftStore(key));
+  } catch {
+    // Storage full or blocked: the beforeunload warning still protects the form.
+  }
+}

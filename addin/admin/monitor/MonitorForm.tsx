@@ -2,6 +2,9 @@
  * The continuity monitor's form: what it checks and how often, the shared and per-direction
  * thresholds (empty: the shared one), alert recipients, the default event it starts (group, zone,
  * length) and its own Allow Cloud Password Reset, which overrides the events' and the tenant's.
+ * The default group is picked with the event form's Look Up, the zone from the same list. Validation
+ * is inline (no browser bubbles): a refused save focuses a summary linking each field, and each
+ * field shows its own message, the server's 422 included.
  */
 import {
   Button,
@@ -18,16 +21,23 @@ import {
   makeStyles,
 } from '@fluentui/react-components';
 import { useMemo, useState, type FormEvent } from 'react';
-import { denied } from '../api';
+import { AdminApiError, denied } from '../api';
 import { monitors } from '../client';
 import type { CloudPasswordReset, FieldError, Me, MonitorInput, MonitorView } from '../contract';
 import { ErrorBar, Guard } from '../common';
+import { ErrorSummary } from '../events/ErrorSummary';
+import { GroupLookup } from '../events/GroupLookup';
 import { zones } from '../time';
 
 const useStyles = makeStyles({
-  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start' },
+  // A grid item may shrink below its content's width (a long zone name, the group's Look Up row).
+  grid: { display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(220px, 1fr))', gap: '12px', alignItems: 'start', '& > *': { minWidth: 0 } },
   card: { marginBottom: '16px', padding: '16px' },
   row: { display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'end' },
+  pick: { display: 'flex', gap: '8px', alignItems: 'flex-start' },
+  beside: { marginTop: '22px', flexShrink: 0 },
+  grow: { flexGrow: 1, flexBasis: 0, minWidth: 0 },
+  fill: { width: '100%', minWidth: 0 },
 });
 
 const RESET_LABELS: Record<CloudPasswordReset, string> = {
@@ -54,7 +64,7 @@ interface Draft {
   repeatMinutes: string;
   sms: string;
   email: string;
-  defaultGroupId: string;
+  defaultGroup: { id: string; displayName: string } | null;
   defaultDurationHours: string;
   timeZone: string;
   autoActivation: boolean;
@@ -79,7 +89,7 @@ const toDraft = (m: MonitorView | null): Draft => ({
   repeatMinutes: String(m?.repeatMinutes ?? 30),
   sms: (m?.alertRecipients.sms ?? []).join('\n'),
   email: (m?.alertRecipients.email ?? []).join('\n'),
-  defaultGroupId: m?.defaultGroupId ?? '',
+  defaultGroup: m?.defaultGroupId ? { id: m.defaultGroupId, displayName: m.defaultGroup?.displayName ?? m.defaultGroupId } : null,
   defaultDurationHours: String(m?.defaultDurationHours ?? 4),
   timeZone: m?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
   autoActivation: m?.autoActivation.enabled ?? false,
@@ -90,6 +100,70 @@ const toDraft = (m: MonitorView | null): Draft => ({
   outboundFailures: shown(m?.outbound.failureThreshold),
   cloudPasswordReset: m?.cloudPasswordReset ?? 'inherit',
 });
+
+/** The server's field path of each part of the draft: changing a field clears its stale error. */
+const PATHS: Record<keyof Draft, string> = {
+  name: 'name',
+  enabled: 'enabled',
+  inbound: 'inbound.enabled',
+  outbound: 'outbound.enabled',
+  probeMailbox: 'probeMailbox',
+  address: 'address',
+  latencyThresholdSeconds: 'latencyThresholdSeconds',
+  failureThreshold: 'failureThreshold',
+  windowMinutes: 'windowMinutes',
+  repeatMinutes: 'repeatMinutes',
+  sms: 'alertRecipients.sms',
+  email: 'alertRecipients.email',
+  defaultGroup: 'defaultGroupId',
+  defaultDurationHours: 'defaultDurationHours',
+  timeZone: 'timeZone',
+  autoActivation: 'autoActivation',
+  autoAfterMinutes: 'autoActivation',
+  inboundLatency: 'inbound.latencyThresholdSeconds',
+  inboundFailures: 'inbound.failureThreshold',
+  outboundLatency: 'outbound.latencyThresholdSeconds',
+  outboundFailures: 'outbound.failureThreshold',
+  cloudPasswordReset: 'cloudPasswordReset',
+};
+
+/** The labels the error summary links show, by field path. */
+const LABELS: Record<string, string> = {
+  name: 'Name',
+  probeMailbox: 'Probe mailbox',
+  address: 'Monitor address',
+  timeZone: 'Time zone',
+  windowMinutes: 'Window',
+  failureThreshold: 'Failure threshold',
+  latencyThresholdSeconds: 'Latency threshold',
+  'outbound.latencyThresholdSeconds': 'Outbound latency threshold',
+  'inbound.latencyThresholdSeconds': 'Inbound latency threshold',
+  'outbound.failureThreshold': 'Outbound failure threshold',
+  'inbound.failureThreshold': 'Inbound failure threshold',
+  cloudPasswordReset: 'Allow Cloud Password Reset',
+  repeatMinutes: 'Repeat alerts',
+  'alertRecipients.sms': 'Alert SMS numbers',
+  'alertRecipients.email': 'Alert email addresses',
+  defaultGroupId: 'Default affected group',
+  defaultDurationHours: 'Default event duration',
+  autoActivation: 'Auto-activation',
+};
+
+/** The fields that must hold a number (a direction's own thresholds may also be empty). */
+const NUMBERS: (keyof Draft)[] = ['windowMinutes', 'failureThreshold', 'latencyThresholdSeconds', 'repeatMinutes', 'defaultDurationHours', 'autoAfterMinutes'];
+const OPTIONAL_NUMBERS: (keyof Draft)[] = ['outboundLatency', 'inboundLatency', 'outboundFailures', 'inboundFailures'];
+
+/** What the browser can tell before asking the server: a name, and numbers where numbers go. */
+function localErrors(d: Draft): FieldError[] {
+  const errors: FieldError[] = [];
+  if (!d.name.trim()) errors.push({ path: 'name', message: 'is required' });
+  const bad = (text: string) => text.trim() === '' || !Number.isFinite(Number(text));
+  for (const key of NUMBERS)
+    if ((key !== 'autoAfterMinutes' || d.autoActivation) && bad(String(d[key]))) errors.push({ path: PATHS[key], message: 'must be a number' });
+  for (const key of OPTIONAL_NUMBERS)
+    if (String(d[key]).trim() !== '' && bad(String(d[key]))) errors.push({ path: PATHS[key], message: 'must be a number, or empty' });
+  return errors;
+}
 
 const lines = (text: string) =>
   text
@@ -115,19 +189,39 @@ export function MonitorForm({
   const [saved, setSaved] = useState<MonitorView | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (patch: Partial<Draft>) => setD((x) => ({ ...x, ...patch }));
+  const [focusKey, setFocusKey] = useState(0);
+  const [lookup, setLookup] = useState(false);
+  /** Changing a field clears its error: a stale message must not outlive the fix. */
+  const set = (patch: Partial<Draft>) => {
+    const paths = Object.keys(patch).map((k) => PATHS[k as keyof Draft]);
+    setErrors((list) => list.filter((e) => !paths.some((p) => e.path === p || e.path.startsWith(`${p}.`))));
+    setD((x) => ({ ...x, ...patch }));
+  };
   const zoneList = useMemo(() => (zones().includes(d.timeZone) ? zones() : [d.timeZone, ...zones()]), [d.timeZone]);
   const fieldError = (...paths: string[]) =>
     errors
       .filter((e) => paths.some((p) => e.path === p || e.path.startsWith(`${p}.`)))
-      .map((e) => e.message)
+      .map((e) => e.message.charAt(0).toUpperCase() + e.message.slice(1))
       .join('; ') || undefined;
+  /** A field's wrapper (for the summary's links) and its message. */
+  const at = (path: string) => ({
+    'data-field': path,
+    validationMessage: fieldError(path),
+    validationState: fieldError(path) ? ('error' as const) : ('none' as const),
+  });
   const locked = denied(me, 'fullAdministrator');
 
   async function save(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
     setError(null);
+    const local = localErrors(d);
+    if (local.length) {
+      setErrors(local);
+      setError(new Error('The monitor was not saved: correct these fields.'));
+      setFocusKey((k) => k + 1);
+      return;
+    }
+    setBusy(true);
     const body: MonitorInput = {
       name: d.name,
       enabled: d.enabled,
@@ -141,7 +235,7 @@ export function MonitorForm({
       windowMinutes: Number(d.windowMinutes),
       repeatMinutes: Number(d.repeatMinutes),
       alertRecipients: { sms: lines(d.sms), email: lines(d.email) },
-      defaultGroupId: d.defaultGroupId.trim() || null,
+      defaultGroupId: d.defaultGroup?.id ?? null,
       defaultDurationHours: Number(d.defaultDurationHours),
       timeZone: d.timeZone,
       autoActivation: { enabled: d.autoActivation, afterMinutes: Number(d.autoAfterMinutes) },
@@ -159,8 +253,10 @@ export function MonitorForm({
         set({ address: result.address });
       }
     } catch (err) {
-      setError(err as Error);
-      setErrors((err as { fieldErrors?: FieldError[] }).fieldErrors ?? []);
+      const fields = err instanceof AdminApiError ? err.fieldErrors : [];
+      setError(fields.length ? new Error('The monitor was not saved: correct these fields.') : (err as Error));
+      setErrors(fields);
+      setFocusKey((k) => k + 1);
     } finally {
       setBusy(false);
     }
@@ -168,7 +264,7 @@ export function MonitorForm({
 
   return (
     <Card className={s.card}>
-      <form onSubmit={save} aria-label="Monitor configuration" data-testid="monitor-form">
+      <form onSubmit={save} noValidate aria-label="Monitor configuration" data-testid="monitor-form">
         <Subtitle2 as="h2">{monitor ? `Configure ${monitor.name}` : 'New monitor'}</Subtitle2>
         {warnings.length > 0 && (
           <MessageBar intent="warning" data-testid="monitor-warnings" style={{ margin: '8px 0' }}>
@@ -178,22 +274,19 @@ export function MonitorForm({
             </MessageBarBody>
           </MessageBar>
         )}
-        {error && <ErrorBar error={error} title="The monitor was not saved" />}
+        {error && errors.length > 0 && <ErrorSummary errors={errors} labels={LABELS} title={error.message} focusKey={focusKey} />}
+        {error && errors.length === 0 && !error.message.endsWith('correct these fields.') && <ErrorBar error={error} title="The monitor was not saved" />}
         <div className={s.grid} style={{ marginTop: 8 }}>
-          <Field label="Name" required validationMessage={fieldError('name')}>
+          <Field label="Name" required {...at('name')}>
             <Input value={d.name} onChange={(_, v) => set({ name: v.value })} />
           </Field>
-          <Field
-            label="Probe mailbox (UPN or object id)"
-            validationMessage={fieldError('probeMailbox')}
-            hint="A licensed mailbox in your Graph-connected tenant"
-          >
+          <Field label="Probe mailbox (UPN or object id)" {...at('probeMailbox')} hint="A licensed mailbox in your Graph-connected tenant">
             <Input value={d.probeMailbox} onChange={(_, v) => set({ probeMailbox: v.value })} />
           </Field>
-          <Field label="Monitor address" validationMessage={fieldError('address')} hint="Received by Lifeboat; empty: one is generated">
+          <Field label="Monitor address" {...at('address')} hint="Received by Lifeboat; empty: one is generated">
             <Input value={d.address} onChange={(_, v) => set({ address: v.value })} />
           </Field>
-          <Field label="Time zone" validationMessage={fieldError('timeZone')}>
+          <Field label="Time zone" {...at('timeZone')}>
             <Select value={d.timeZone} onChange={(_, v) => set({ timeZone: v.value })}>
               {zoneList.map((z) => (
                 <option key={z} value={z}>
@@ -202,13 +295,13 @@ export function MonitorForm({
               ))}
             </Select>
           </Field>
-          <Field label="Window (minutes)" validationMessage={fieldError('windowMinutes')}>
+          <Field label="Window (minutes)" {...at('windowMinutes')}>
             <Input type="number" value={d.windowMinutes} onChange={(_, v) => set({ windowMinutes: v.value })} />
           </Field>
-          <Field label="Failure threshold (windows)" validationMessage={fieldError('failureThreshold')}>
+          <Field label="Failure threshold (windows)" {...at('failureThreshold')}>
             <Input type="number" value={d.failureThreshold} onChange={(_, v) => set({ failureThreshold: v.value })} />
           </Field>
-          <Field label="Latency threshold (seconds)" validationMessage={fieldError('latencyThresholdSeconds')}>
+          <Field label="Latency threshold (seconds)" {...at('latencyThresholdSeconds')}>
             <Input type="number" value={d.latencyThresholdSeconds} onChange={(_, v) => set({ latencyThresholdSeconds: v.value })} />
           </Field>
           {(['outbound', 'inbound'] as const).map((dir) => (
@@ -216,7 +309,7 @@ export function MonitorForm({
               key={`${dir}-latency`}
               label={`${dir === 'outbound' ? 'Outbound' : 'Inbound'} latency threshold (seconds)`}
               hint="Empty: the shared latency threshold"
-              validationMessage={fieldError(`${dir}.latencyThresholdSeconds`)}
+              {...at(`${dir}.latencyThresholdSeconds`)}
             >
               <Input type="number" value={d[`${dir}Latency`]} onChange={(_, v) => set({ [`${dir}Latency`]: v.value })} />
             </Field>
@@ -226,16 +319,12 @@ export function MonitorForm({
               key={`${dir}-failures`}
               label={`${dir === 'outbound' ? 'Outbound' : 'Inbound'} failure threshold (windows)`}
               hint="Empty: the shared failure threshold"
-              validationMessage={fieldError(`${dir}.failureThreshold`)}
+              {...at(`${dir}.failureThreshold`)}
             >
               <Input type="number" value={d[`${dir}Failures`]} onChange={(_, v) => set({ [`${dir}Failures`]: v.value })} />
             </Field>
           ))}
-          <Field
-            label="Allow Cloud Password Reset"
-            hint="Anything but the first overrides the events' and the tenant's setting"
-            validationMessage={fieldError('cloudPasswordReset')}
-          >
+          <Field label="Allow Cloud Password Reset" hint="Anything but the first overrides the events' and the tenant's setting" {...at('cloudPasswordReset')}>
             <Select value={d.cloudPasswordReset} onChange={(_, v) => set({ cloudPasswordReset: v.value as CloudPasswordReset })}>
               {(Object.keys(RESET_LABELS) as CloudPasswordReset[]).map((k) => (
                 <option key={k} value={k}>
@@ -244,26 +333,32 @@ export function MonitorForm({
               ))}
             </Select>
           </Field>
-          <Field label="Repeat alerts every (minutes)" validationMessage={fieldError('repeatMinutes')}>
+          <Field label="Repeat alerts every (minutes)" {...at('repeatMinutes')}>
             <Input type="number" value={d.repeatMinutes} onChange={(_, v) => set({ repeatMinutes: v.value })} />
           </Field>
-          <Field label="Alert SMS numbers (one per line)" validationMessage={fieldError('alertRecipients.sms')}>
+          <Field label="Alert SMS numbers (one per line)" {...at('alertRecipients.sms')}>
             <Textarea value={d.sms} onChange={(_, v) => set({ sms: v.value })} />
           </Field>
-          <Field
-            label="Alert email addresses (one per line)"
-            validationMessage={fieldError('alertRecipients.email')}
-            hint="Use addresses outside your own domains"
-          >
+          <Field label="Alert email addresses (one per line)" {...at('alertRecipients.email')} hint="Use addresses outside your own domains">
             <Textarea value={d.email} onChange={(_, v) => set({ email: v.value })} />
           </Field>
-          <Field label="Default affected group (id)" validationMessage={fieldError('defaultGroupId')}>
-            <Input value={d.defaultGroupId} onChange={(_, v) => set({ defaultGroupId: v.value })} />
-          </Field>
-          <Field label="Default event duration (hours)" validationMessage={fieldError('defaultDurationHours')}>
+          <div className={s.pick} data-field="defaultGroupId">
+            <Field className={s.grow} label="Default affected group" hint="The group a started event covers" {...at('defaultGroupId')}>
+              <Input className={s.fill} readOnly value={d.defaultGroup?.displayName ?? ''} placeholder="No group chosen" data-testid="monitor-default-group" />
+            </Field>
+            <Button className={s.beside} onClick={() => setLookup(true)} aria-label="Look Up default affected group">
+              Look Up
+            </Button>
+            {d.defaultGroup && (
+              <Button className={s.beside} appearance="subtle" onClick={() => set({ defaultGroup: null })} aria-label="Clear default affected group">
+                Clear
+              </Button>
+            )}
+          </div>
+          <Field label="Default event duration (hours)" {...at('defaultDurationHours')}>
             <Input type="number" value={d.defaultDurationHours} onChange={(_, v) => set({ defaultDurationHours: v.value })} />
           </Field>
-          <Field label="Auto-activation after (minutes detected)" validationMessage={fieldError('autoActivation')}>
+          <Field label="Auto-activation after (minutes detected)" {...at('autoActivation')}>
             <Input type="number" value={d.autoAfterMinutes} disabled={!d.autoActivation} onChange={(_, v) => set({ autoAfterMinutes: v.value })} />
           </Field>
         </div>
@@ -282,6 +377,15 @@ export function MonitorForm({
           <Button onClick={() => (saved ? void onSaved(saved) : onCancel())}>{saved ? 'Done' : 'Cancel'}</Button>
         </div>
       </form>
+      <GroupLookup
+        title="Look up the default affected group"
+        open={lookup}
+        onClose={() => setLookup(false)}
+        onPick={(g) => {
+          set({ defaultGroup: { id: g.id, displayName: g.displayName } });
+          setLookup(false);
+        }}
+      />
     </Card>
   );
 }

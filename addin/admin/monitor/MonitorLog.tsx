@@ -1,12 +1,12 @@
 /** The monitor's latency chart and its detection log (filters, "Load more", CSV), in the monitor's time zone. */
-import { Button, Card, Field, Link, Select, Subtitle2, Tab, TabList, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Card, Field, Link, Select, Subtitle2, Tab, TabList, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useCallback, useState } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { query } from '../api';
 import { monitors } from '../client';
 import type { MonitorView } from '../contract';
 import { Empty, ErrorBar, Hint, Loading, ScrollTable, Show, useLoad } from '../common';
-import { usePages } from '../paging';
+import { LoadMore, usePages } from '../paging';
 import { when } from './time';
 
 const useStyles = makeStyles({
@@ -119,7 +119,8 @@ export function LogCard({ monitor }: { monitor: MonitorView }) {
     [monitor.id, filters.check, filters.outcome, filters.decision],
   );
   // Reload when the filters change or a new window was decided.
-  const { items, hasMore, error, busy, loadMore } = usePages(fetchPage, monitor.state.lastWindowStart);
+  const pages = usePages(fetchPage, monitor.state.lastWindowStart);
+  const { items, error } = pages;
 
   const select = (label: string, key: keyof LogFilters, options: string[]) => (
     <Field label={label}>
@@ -181,18 +182,7 @@ export function LogCard({ monitor }: { monitor: MonitorView }) {
           ]}
         />
       )}
-      <div className={s.row} style={{ marginTop: 8 }}>
-        {hasMore && (
-          <Button onClick={() => void loadMore()} disabled={busy}>
-            {busy ? 'Loading…' : 'Load more'}
-          </Button>
-        )}
-        {items && (
-          <Hint>
-            {items.length} entries shown{hasMore ? '; more are available' : ''}.
-          </Hint>
-        )}
-      </div>
+      <LoadMore pages={pages} />
     </Card>
   );
 }

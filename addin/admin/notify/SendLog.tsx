@@ -3,7 +3,7 @@ import { Badge, Button, Card, Field, Select, Subtitle2, makeStyles } from '@flue
 import { useCallback, useState } from 'react';
 import { notify } from '../client';
 import { Empty, ErrorBar, Hint, Loading, ScrollTable } from '../common';
-import { usePages } from '../paging';
+import { LoadMore, usePages } from '../paging';
 import { showInstant } from '../time';
 
 const useStyles = makeStyles({
@@ -20,7 +20,8 @@ export function SendLog({ version }: { version: number }) {
   const s = useStyles();
   const [channel, setChannel] = useState('');
   const fetchPage = useCallback((cursor: string | null) => notify.log({ channel }, cursor, 25), [channel]);
-  const { items: rows, hasMore, error, busy, loadMore, refresh } = usePages(fetchPage, version);
+  const pages = usePages(fetchPage, version);
+  const { items: rows, error, busy, refresh } = pages;
 
   return (
     <Card className={s.card} data-testid="send-log">
@@ -71,13 +72,7 @@ export function SendLog({ version }: { version: number }) {
           ]}
         />
       ) : null}
-      {hasMore && (
-        <div>
-          <Button onClick={() => void loadMore()} disabled={busy} data-testid="log-more">
-            {busy ? 'Loading…' : 'Load more'}
-          </Button>
-        </div>
-      )}
+      <LoadMore pages={pages} testId="log-more" />
     </Card>
   );
 }

@@ -1,6 +1,6 @@
 /** Readiness: one page that answers "are we ready for an outage?". */
 import { Fragment } from 'react';
-import { Badge, Card, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Badge, Card, Link, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import type { AdminApiError } from '../api';
 import * as client from '../client';
 import type { ClientSummary, Me, ReadinessSettings } from '../contract';
@@ -29,6 +29,15 @@ const useStyles = makeStyles({
   fix: { color: tokens.colorNeutralForeground2, display: 'block', marginTop: '4px' },
   summary: { marginBottom: '12px', display: 'block' },
 });
+
+/** The section names the fixes' links show (as the section tabs say). */
+const WHERE: Record<NonNullable<Check['where']>, string> = {
+  events: 'Events',
+  directory: 'Directory',
+  monitor: 'Monitor',
+  readiness: 'Readiness',
+  notifications: 'Notifications',
+};
 
 const BADGES: Record<CheckStatus, { color: 'success' | 'warning' | 'danger' | 'informative'; label: string }> = {
   pass: { color: 'success', label: 'Pass' },
@@ -127,7 +136,17 @@ export function ReadinessPage({ me }: { me: Me }) {
                           </Badge>
                         </div>
                         <Text>{x.detail}</Text>
-                        {x.fix && <Text className={c.fix}>How to fix: {x.fix}</Text>}
+                        {x.fix && (
+                          <Text className={c.fix} data-testid="fix">
+                            How to fix: {x.fix}
+                            {x.where && (
+                              <>
+                                {' '}
+                                <Link href={`#${x.where}`}>Open {WHERE[x.where]}</Link>
+                              </>
+                            )}
+                          </Text>
+                        )}
                         {x.id === 'census' && census.total > 0 && <CensusChart summary={census} />}
                       </Card>
                     </li>

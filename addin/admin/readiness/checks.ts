@@ -9,7 +9,10 @@ export interface Check {
   title: string;
   status: CheckStatus;
   detail: string;
+  /** How to fix it, naming the page, card and button as the admin page shows them. */
   fix: string | null;
+  /** The admin page section where the fix is done (a link is shown beside the fix). */
+  where?: 'events' | 'directory' | 'monitor' | 'readiness' | 'notifications';
 }
 
 const DAY = 86_400_000;
@@ -31,21 +34,23 @@ export function adminCheck(admins: { role: string }[]): Check {
       title,
       status: 'pass',
       detail: 'One administrator can sign in with a Lifeboat cloud password and start events.',
-      fix: 'Add a second basic or full administrator so an outage does not depend on one person.',
+      fix: 'Add a second basic or full administrator so an outage does not depend on one person: Directory › Administrators, fill in Email, Initial password and Role, then press Add administrator.',
+      where: 'directory',
     };
   return {
     id: 'admins',
     title,
     status: 'fail',
     detail: admins.length ? 'Only read-only administrators exist: nobody can start an event.' : 'No administrator exists.',
-    fix: 'Create a basic or full administrator (POST /api/admins) with a cloud password.',
+    fix: 'Directory › Administrators: a full administrator fills in Email, Initial password and Role (Basic or Full administrator), then presses Add administrator.',
+    where: 'directory',
   };
 }
 
 export type PermissionsResult =
   | { kind: 'notConnected' }
   | { kind: 'error'; message: string }
-  | { kind: 'ok'; granted: boolean; permissions: { permission: string; status: string; neededFor: string }[] };
+  | { kind: 'ok'; granted: boolean; permissions: { permission: string; status: string; neededFor: string; optional?: boolean }[] };
 
 export function permissionsCheck(p: PermissionsResult): Check {
   const title = 'Microsoft Graph permissions granted';
@@ -55,7 +60,8 @@ export function permissionsCheck(p: PermissionsResult): Check {
       title,
       status: 'unknown',
       detail: 'This tenant is not connected to Entra ID (its directory comes from the directory file), so there are no Graph permissions to probe.',
-      fix: 'Connect the tenant to Entra ID on the Directory page.',
+      fix: 'Directory › Entra ID connection: fill in the Entra tenant id, Application (client) id and its secret, then press Connect.',
+      where: 'directory',
     };
   if (p.kind === 'error')
     return {
@@ -63,15 +69,18 @@ export function permissionsCheck(p: PermissionsResult): Check {
       title,
       status: 'fail',
       detail: `The permission probe failed: ${p.message}`,
-      fix: 'Check the app registration, its credential and admin consent in Entra ID.',
+      fix: 'Check the app registration, its credential and admin consent in Entra ID, then correct them under Directory › Entra ID connection (Save connection).',
+      where: 'directory',
     };
   const missing = p.permissions.filter((x) => x.status !== 'granted');
   if (missing.length === 0)
     return { id: 'graph', title, status: 'pass', detail: `All ${p.permissions.length} application permissions are granted.`, fix: null };
+  // Only optional features (Threat Scan, Remove Threats) lack a permission: continuity is not at risk.
+  const optionalOnly = missing.every((m) => m.optional);
   return {
     id: 'graph',
     title,
-    status: 'fail',
+    status: optionalOnly ? 'warn' : 'fail',
     detail: `Missing: ${missing.map((m) => `${m.permission} (${m.neededFor})`).join('; ')}.`,
     fix: 'Grant the missing application permissions with admin consent in Entra ID › App registrations › API permissions.',
   };
@@ -106,7 +115,8 @@ export function syncCheck(connected: boolean, lastSuccessfulSync: string | null,
       title,
       status: 'unknown',
       detail: 'Not connected to Entra ID: the directory comes from the directory file, reloaded at every server start.',
-      fix: 'Connect the tenant to Entra ID on the Directory page to keep groups current.',
+      fix: 'Directory › Entra ID connection: press Connect (with the tenant id, client id and secret) to keep groups current.',
+      where: 'directory',
     };
   if (!lastSuccessfulSync)
     return {
@@ -136,13 +146,21 @@ export function lastEventCheck(events: { start: string; description: string }[],
       title,
       status: 'warn',
       detail: 'No continuity event or drill has ever started.',
-      fix: 'Run a drill: a short event for a pilot group, then End Now.',
+      fix: 'Run a drill: Events › New continuity event for a pilot group, a short end, Create event; then End Now on its card.',
+      where: 'events',
     };
   const last = started[0];
   const days = Math.floor((now - Date.parse(last.start)) / DAY);
   const detail = `Last: “${last.description}” on ${last.start.slice(0, 10)} (${days} days ago).`;
   if (days <= 90) return { id: 'drill', title, status: 'pass', detail, fix: null };
-  return { id: 'drill', title, status: 'warn', detail, fix: 'Run a drill at least every quarter.' };
+  return {
+    id: 'drill',
+    title,
+    status: 'warn',
+    detail,
+    fix: 'Run a drill at least every quarter: Events › New continuity event (or Clone on the last one), then End Now.',
+    where: 'events',
+  };
 }
 
 export interface UserFigures {
@@ -155,14 +173,29 @@ export interface UserFigures {
 export function cloudPasswordCheck(f: UserFigures | { error: string }): Check {
   const id = 'cloud-passwords';
   const title = 'Users with a cloud password';
-  const fix = 'Set cloud passwords on the Directory page, starting with the people who must work through an outage.';
+  const fix =
+    'Directory › Users: press Set cloud password beside a user (Generate a password makes one), or Directory › Import cloud passwords from a spreadsheet for many at once; start with the people who must work through an outage.';
   if ('error' in f) return { id, title, status: 'unknown', detail: `The figures could not be read: ${f.error}`, fix: null };
   if (f.users === 0 || f.cloudPassword.percent === null)
-    return { id, title, status: 'unknown', detail: 'The directory has no users yet.', fix: 'Load the directory (file or Entra ID sync) first.' };
+    return {
+      id,
+      title,
+      status: 'unknown',
+      detail: 'The directory has no users yet.',
+      fix: 'Load the directory first: the directory file, or Directory › Entra ID connection and Sync now.',
+      where: 'directory',
+    };
   const detail = `${f.cloudPassword.percent}% (${f.cloudPassword.users} of ${f.users} users) can sign in to Lifeboat without Entra ID.`;
   if (f.cloudPassword.percent >= 80) return { id, title, status: 'pass', detail, fix: null };
-  if (f.cloudPassword.users > 0) return { id, title, status: 'warn', detail, fix };
-  return { id, title, status: 'fail', detail: `No user has a cloud password: nobody can sign in to Lifeboat while Entra ID is down (${f.users} users).`, fix };
+  if (f.cloudPassword.users > 0) return { id, title, status: 'warn', detail, fix, where: 'directory' };
+  return {
+    id,
+    title,
+    status: 'fail',
+    detail: `No user has a cloud password: nobody can sign in to Lifeboat while Entra ID is down (${f.users} users).`,
+    fix,
+    where: 'directory',
+  };
 }
 
 /** SMS consent: unknown until the server reports it (never shown as 0%). */
@@ -183,7 +216,11 @@ export function smsOptInCheck(f: UserFigures | { error: string }): Check {
     title,
     status: f.smsOptIn.percent >= 80 ? 'pass' : f.smsOptIn.users > 0 ? 'warn' : 'fail',
     detail,
-    fix: f.smsOptIn.percent >= 80 ? null : 'Ask users to opt in to SMS alerts in the Lifeboat add-in.',
+    fix:
+      f.smsOptIn.percent >= 80
+        ? null
+        : 'Ask users to opt in to SMS in the Lifeboat add-in (or to reply START to an SMS); Directory › Users shows each user’s SMS consent.',
+    where: 'directory',
   };
 }
 
@@ -204,7 +241,8 @@ export function alertContactsCheck(monitors: MonitorAlerts[] | { error: string }
   const enabled = monitors.filter((m) => m.enabled);
   const sms = [...new Set(enabled.flatMap((m) => m.alertRecipients.sms))];
   const email = [...new Set(enabled.flatMap((m) => m.alertRecipients.email.map((a) => a.toLowerCase())))];
-  const addFix = 'On the Monitor page, edit the monitor and add alert SMS numbers and an email address outside your own domains.';
+  const addFix =
+    'On the Monitor page, press Edit configuration and fill in Alert SMS numbers and Alert email addresses (one outside your own domains), then Save monitor.';
   if (enabled.length === 0)
     return {
       id,
@@ -214,11 +252,12 @@ export function alertContactsCheck(monitors: MonitorAlerts[] | { error: string }
         ? 'No monitor is enabled, so nobody is alerted when mail stops.'
         : 'No continuity monitor is configured, so nobody is alerted when mail stops.',
       fix: monitors.length
-        ? 'Enable a monitor on the Monitor page and give it alert contacts.'
-        : 'Create a monitor on the Monitor page with alert SMS numbers and an external email address.',
+        ? 'On the Monitor page, press Edit configuration, tick Enabled and fill in Alert SMS numbers and Alert email addresses, then Save monitor.'
+        : 'On the Monitor page, press New monitor and fill in Alert SMS numbers and an Alert email address outside your own domains, then Save monitor.',
+      where: 'monitor',
     };
   if (sms.length === 0 && email.length === 0)
-    return { id, title, status: 'fail', detail: 'No enabled monitor has an alert contact: a detected outage alerts nobody.', fix: addFix };
+    return { id, title, status: 'fail', detail: 'No enabled monitor has an alert contact: a detected outage alerts nobody.', fix: addFix, where: 'monitor' };
   const own = ownDomains.map((d) => d.toLowerCase());
   const inside = email.filter((a) => {
     const domain = a.slice(a.lastIndexOf('@') + 1);
@@ -233,14 +272,15 @@ export function alertContactsCheck(monitors: MonitorAlerts[] | { error: string }
   if (sms.length === 0) problems.push('No alert SMS number: alerts go by email only.');
   if (problems.length === 0) return { id, title, status: 'pass', detail: `Alerts go to ${counts}, none inside your own domains.`, fix: null };
   const fixes: string[] = [];
-  if (inside.length) fixes.push('add an email address outside your own domains (for example a personal or partner mailbox)');
-  if (sms.length === 0) fixes.push('add at least one alert SMS number');
+  if (inside.length) fixes.push('add to Alert email addresses one outside your own domains (for example a personal or partner mailbox)');
+  if (sms.length === 0) fixes.push('add at least one alert SMS number to Alert SMS numbers');
   return {
     id,
     title,
     status: 'warn',
     detail: `Alerts go to ${counts}. ${problems.join(' ')}`,
-    fix: `On the Monitor page, edit the monitor and ${fixes.join(', and ')}.`,
+    fix: `On the Monitor page, press Edit configuration and ${fixes.join(', and ')}; then Save monitor.`,
+    where: 'monitor',
   };
 }
 
@@ -286,7 +326,7 @@ export function dnsChecks(report: DnsReport | { error: string }): Check[] {
           ? null
           : report.spfInclude
             ? `Publish one TXT record at ${d.domain}: "v=spf1 … include:${report.spfInclude} -all".`
-            : 'Set LIFEBOAT_SPF_INCLUDE to your outbound relay’s SPF include, then add it to the record.',
+            : 'Choose your outbound relay’s Region (or a Custom include) in “Outbound relay for the SPF checks” above and press Save region, then add its include to the record.',
     },
     {
       id: `dmarc-${d.domain}`,

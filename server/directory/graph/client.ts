@@ -20,6 +20,7 @@ import {
   RetryHandlerOptions,
   TelemetryHandler,
 } from '@microsoft/microsoft-graph-client';
+import { decodeJwt } from 'jose';
 import type { EntraCredentials } from './connection';
 
 export interface GraphEndpoints {
@@ -112,10 +113,8 @@ export function describeGraphError(err: unknown, what: string): GraphRequestErro
 export function createGraphClientFactory(endpoints: GraphEndpoints) {
   const apps = new Map<string, { version: string; app: ConfidentialClientApplication }>();
 
-  function tokenApp(creds: EntraCredentials): ConfidentialClientApplication {
-    const cached = apps.get(creds.tenantId);
-    if (cached?.version === creds.version) return cached.app;
-    const app = new ConfidentialClientApplication({
+  function newTokenApp(creds: EntraCredentials): ConfidentialClientApplication {
+    return new ConfidentialClientApplication({
       auth: {
         clientId: creds.clientId,
         authority: `${endpoints.loginUrl.replace(/\/+$/, '')}/${creds.entraTenantId}`,
@@ -133,6 +132,12 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
       },
       system: { loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => {} } },
     });
+  }
+
+  function tokenApp(creds: EntraCredentials): ConfidentialClientApplication {
+    const cached = apps.get(creds.tenantId);
+    if (cached?.version === creds.version) return cached.app;
+    const app = newTokenApp(creds);
     apps.set(creds.tenantId, { version: creds.version, app });
     return app;
   }
@@ -145,6 +150,28 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
 
     forget(tenantId: string): void {
       apps.delete(tenantId);
+    },
+
+    /**
+     * Proves a credential before it is stored: Entra must give this app a token for this Entra
+     * tenant (a fresh sign-in, nothing cached). Answers the `tid` the token names when it is a JWT
+     * (Entra's are), so a tenant connected by its domain is known by its id too.
+     */
+    async prove(creds: EntraCredentials): Promise<{ tid: string | null }> {
+      let token: string;
+      try {
+        const result = await newTokenApp(creds).acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
+        if (!result?.accessToken) throw new GraphRequestError('Entra returned no access token', null, null);
+        token = result.accessToken;
+      } catch (err) {
+        throw describeGraphError(err, 'signing in to Entra ID with this connection');
+      }
+      try {
+        const tid = decodeJwt(token).tid;
+        return { tid: typeof tid === 'string' && /^[0-9a-f-]{36}$/i.test(tid) ? tid.toLowerCase() : null };
+      } catch {
+        return { tid: null };
+      }
     },
 
     client(creds: EntraCredentials, options: GraphClientOptions = {}): GraphApi {

@@ -16,7 +16,13 @@ export function createEntra(
   deps: { box: SecretBox; endpoints: GraphEndpoints; tenants: TenantService; logger: Logger; now?: () => Date; onSynced?: SyncDeps['onSynced'] },
 ) {
   const graph = createGraphClientFactory(deps.endpoints);
-  const connections = createConnectionService({ connections: entraConnectionModel(conn), box: deps.box });
+  const connections = createConnectionService({
+    connections: entraConnectionModel(conn),
+    box: deps.box,
+    // A connection is proven before it is stored: the app's credential must get a token for the Entra tenant.
+    prove: (creds) => graph.prove(creds),
+    fileTenantOf: async (entraTenantId) => (await deps.tenants.byEntraTenantId(entraTenantId))?.id ?? null,
+  });
   const states = syncStateModel(conn);
   const store = createSyncStore(conn);
   const sync = createDirectorySync({

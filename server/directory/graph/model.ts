@@ -32,6 +32,20 @@ const connectionSchema = new Schema<EntraConnectionRecord>(
   { timestamps: true, versionKey: false },
 );
 
+/**
+ * One Lifeboat tenant per Entra tenant: `_id` is the Entra tenant id (or the domain it was connected
+ * by), claimed by insert under the unique `_id` when a tenant connects it, so a second tenant cannot.
+ */
+export interface EntraTenantClaimRecord {
+  _id: string;
+  tenantId: string;
+}
+
+const claimSchema = new Schema<EntraTenantClaimRecord>(
+  { _id: { type: String, required: true }, tenantId: { type: String, required: true } },
+  { versionKey: false },
+);
+
 export type SyncRunState = 'idle' | 'running' | 'succeeded' | 'failed';
 
 export interface SyncStateRecord {
@@ -102,8 +116,10 @@ const leaseSchema = new Schema<SyncLeaseRecord>(
 );
 
 export const entraConnectionModel = (conn: Connection) => defineModel(conn, 'EntraConnection', connectionSchema);
+export const entraTenantClaimModel = (conn: Connection) => defineModel(conn, 'EntraTenantClaim', claimSchema);
 export const syncStateModel = (conn: Connection) => defineModel(conn, 'DirectorySyncState', syncStateSchema);
 export const syncLeaseModel = (conn: Connection) => defineModel(conn, 'DirectorySyncLease', leaseSchema);
 export type EntraConnectionModel = ReturnType<typeof entraConnectionModel>;
+export type EntraTenantClaimModel = ReturnType<typeof entraTenantClaimModel>;
 export type SyncStateModel = ReturnType<typeof syncStateModel>;
 export type SyncLeaseModel = ReturnType<typeof syncLeaseModel>;

@@ -11,6 +11,8 @@ export interface RequiredPermission {
   /** Granted permissions that include this one (the permission itself first). */
   satisfiedBy: string[];
   neededFor: string;
+  /** Only an optional feature needs it (the Threat Scan and remediation): continuity works without it. */
+  optional?: boolean;
 }
 
 export const REQUIRED_PERMISSIONS: RequiredPermission[] = [
@@ -40,6 +42,18 @@ export const REQUIRED_PERMISSIONS: RequiredPermission[] = [
     neededFor: 'The continuity monitor: seeing that its test messages arrived, and when.',
   },
   {
+    permission: 'Mail.Read',
+    satisfiedBy: ['Mail.Read', 'Mail.ReadWrite'],
+    neededFor: "The Threat Scan and continuous protection: reading each message's MIME to judge it.",
+    optional: true,
+  },
+  {
+    permission: 'Mail.ReadWrite',
+    satisfiedBy: ['Mail.ReadWrite'],
+    neededFor: 'Remove Threats and Protect mode: moving threats to quarantine or Junk, deleting them, and undo.',
+    optional: true,
+  },
+  {
     permission: 'Application.Read.All',
     satisfiedBy: ['Application.Read.All', 'Application.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'],
     neededFor: "This permission check itself: reading the app's service principal and the permissions granted to it.",
@@ -54,6 +68,7 @@ export interface PermissionCheck {
   status: 'granted' | 'missing' | 'unknown';
   grantedAs: string | null;
   neededFor: string;
+  optional: boolean;
 }
 
 export interface PermissionProbe {
@@ -78,6 +93,7 @@ export async function probePermissions(api: GraphApi, clientId: string): Promise
         status: p.permission === PROBE_PERMISSION ? 'missing' : 'unknown',
         grantedAs: null,
         neededFor: p.neededFor,
+        optional: p.optional ?? false,
       })),
       refused: `Microsoft Graph refused to list the app's permissions: grant ${PROBE_PERMISSION} (application) and consent, then check again.`,
     };
@@ -102,7 +118,7 @@ async function readGranted(api: GraphApi, clientId: string): Promise<PermissionP
     granted: [...granted].sort(),
     permissions: REQUIRED_PERMISSIONS.map((p) => {
       const grantedAs = p.satisfiedBy.find((name) => granted.has(name)) ?? null;
-      return { permission: p.permission, status: grantedAs ? 'granted' : 'missing', grantedAs, neededFor: p.neededFor };
+      return { permission: p.permission, status: grantedAs ? 'granted' : 'missing', grantedAs, neededFor: p.neededFor, optional: p.optional ?? false };
     }),
     refused: null,
   };

@@ -9,8 +9,9 @@ import type { AuthService } from '../../auth/service';
 import { conflict, HttpProblem, notFound, unprocessable } from '../../http/problem';
 import { parseBody } from '../../http/validate';
 import type { TenantService } from '../../tenants/service';
-import { ConnectionInputError } from './connection';
-import { viaGraph, type Entra } from './index';
+import { ConnectionConflictError, ConnectionInputError, ConnectionProofError } from './connection';
+import { describeGraphError } from './client';
+import { graphUnavailable, viaGraph, type Entra } from './index';
 import { probePermissions } from './permissions';
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -58,6 +59,13 @@ export function entraRoutes(deps: { auth: AuthService; audit: AuditService; entr
       result = await entra.connections.set(identity.tenantId, body);
     } catch (err) {
       if (err instanceof ConnectionInputError) throw unprocessable(err.errors);
+      if (err instanceof ConnectionConflictError) throw conflict('This Entra tenant is already connected to another organisation on this server.');
+      if (err instanceof ConnectionProofError) {
+        const why = describeGraphError(err.cause, 'signing in to Entra ID');
+        // Entra unreachable is an outage (502); Entra refusing the credential is the admin's to fix (422).
+        if (graphUnavailable(why)) await viaGraph(() => Promise.reject(why));
+        throw unprocessable([{ path: err.path, message: `Entra ID did not give the application a token for this tenant: ${why.message}` }]);
+      }
       throw err;
     }
     entra.graph.forget(identity.tenantId);

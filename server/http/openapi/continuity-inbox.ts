@@ -40,7 +40,7 @@ export function registerContinuityInbox(c: Contract): void {
     summary: 'Recipient suggestions from the directory (users and mail-enabled groups)',
     access: 'user',
     query: peopleQuery,
-    ok: { status: 200, schema: z.array(Person) },
+    ok: { status: 200, schema: z.object({ items: z.array(Person) }) },
     errors: [403],
   });
 }

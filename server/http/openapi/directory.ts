@@ -134,6 +134,8 @@ export function registerDirectory(c: Contract): void {
       { status: 200, schema: Connection },
       { status: 201, schema: Connection },
     ],
+    // 409: the Entra tenant is another organisation's; 502: Entra ID could not be reached to prove the credential.
+    errors: [409, 502],
   });
   c.operation({
     method: 'delete',

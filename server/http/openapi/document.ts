@@ -5,6 +5,7 @@
 import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { registerAudit } from './audit';
 import { registerContinuityInbox } from './continuity-inbox';
+import { registerSentItems } from './sent-items';
 import { registerDetections } from './detections';
 import { registerThreatScan } from './threat-scan';
 import { registerAuth } from './auth';
@@ -38,6 +39,7 @@ const CAPABILITIES: Array<(c: Contract) => void> = [
   registerDetections,
   registerContinuityInbox,
   registerThreatScan,
+  registerSentItems,
 ];
 
 /** The registered contract (the coverage test reads `registered`). */

@@ -131,6 +131,14 @@ export function registerEvents(c: Contract): void {
   });
   c.operation({
     method: 'post',
+    path: '/api/events/:id/start',
+    summary: 'Start a pending event now (its end stays)',
+    access: 'basic',
+    ok: { status: 200, schema: EventView },
+    errors: [409],
+  });
+  c.operation({
+    method: 'post',
     path: '/api/events/:id/end',
     summary: 'End a current event now',
     access: 'basic',

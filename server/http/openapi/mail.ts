@@ -7,7 +7,7 @@ import type { Contract } from './contract';
 
 const Server = z.object({ host: z.string(), port: z.number().int() });
 const MailSettings = z
-  .object({ primaryServers: z.array(Server), relay: Server.nullable(), retentionDays: z.number().int() })
+  .object({ primaryServers: z.array(Server), relay: Server.nullable(), retentionDays: z.number().int(), verifyTls: z.boolean() })
   .loose()
   .meta({ id: 'MailSettings' });
 const MailStatus = z

@@ -155,6 +155,22 @@ export function registerNotify(c: Contract): void {
     errors: [429],
   });
   c.operation({
+    method: 'get',
+    path: '/api/notify/reset-policy',
+    summary: 'For administrators: is self-service cloud-password reset off for everyone now, and which setting decides',
+    access: 'reader',
+    ok: {
+      status: 200,
+      schema: z.object({
+        off: z.boolean(),
+        decidedBy: z.enum(['monitor', 'event', 'tenant']),
+        monitor: z.enum(['never', 'email', 'sms']).nullable(),
+        tenantDefault: z.enum(['never', 'email', 'sms']),
+        currentEventsAllowing: z.number().int(),
+      }),
+    },
+  });
+  c.operation({
     method: 'post',
     path: '/api/user-auth/reset/confirm',
     summary: 'Set a new cloud password with the code',

@@ -1,7 +1,7 @@
 /** Contract of the Threat Scan, Remove Threats (server/threat-scan/) and the Exchange Online set-up (server/exchange-setup/). */
 import { z } from 'zod';
 import { powershellQuery } from '../../exchange-setup/routes';
-import { remediateBody, startBody, undoBody } from '../../threat-scan/routes';
+import { continuousBody, remediateBody, startBody, undoBody } from '../../threat-scan/routes';
 import type { Contract } from './contract';
 
 const Scan = z.object({ id: z.string(), state: z.string() }).loose().meta({ id: 'ThreatScan' });
@@ -9,7 +9,33 @@ const Remediation = z.object({ id: z.string() }).loose().meta({ id: 'ThreatRemed
 const Report = z.object({}).loose().meta({ id: 'ThreatScanReport' });
 const Line = z.object({ command: z.string(), explanation: z.string() }).loose();
 
+const Continuous = z.object({ enabled: z.boolean() }).loose().meta({ id: 'ContinuousProtection' });
+const Detection = z.object({ id: z.string(), verdict: z.string(), outcome: z.string() }).loose();
+
 export function registerThreatScan(c: Contract): void {
+  c.operation({
+    method: 'get',
+    path: '/api/continuous-protection',
+    summary: 'Continuous protection through Graph delta: on or off, mailboxes followed',
+    access: 'reader',
+    ok: { status: 200, schema: Continuous },
+  });
+  c.operation({
+    method: 'put',
+    path: '/api/continuous-protection',
+    summary: 'Switch continuous protection on or off (needs Mail.Read; Protect moves need Mail.ReadWrite)',
+    access: 'full',
+    body: continuousBody,
+    ok: { status: 200, schema: Continuous },
+    errors: [409],
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/continuous-protection/detections',
+    summary: 'The detections log of continuous protection (newest first)',
+    access: 'reader',
+    ok: { status: 200, schema: z.object({ items: z.array(Detection) }) },
+  });
   c.operation({
     method: 'post',
     path: '/api/threat-scans',

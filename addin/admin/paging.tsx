@@ -2,9 +2,10 @@
  * Cursor paging for the admin page's logs (audit trail, detection log, send log): the first page on
  * mount and whenever the page fetcher (its filters) or the refresh key changes, "Load more" appends
  * the next page. An answer that arrives after a newer request started is dropped, so a slow page of
- * old filters never replaces the new ones.
+ * old filters never replaces the new ones. <LoadMore> is the one footer every paged log shows.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { Button, Text, tokens } from '@fluentui/react-components';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { AdminApiError } from './api';
 import type { Page } from './contract';
 
@@ -63,4 +64,25 @@ export function usePages<T>(fetchPage: (cursor: string | null) => Promise<Page<T
     refresh: () => load(null),
     reset: () => setItems(null),
   };
+}
+
+/**
+ * The footer under a paged log: "Load more" while there is more, and how many entries are shown
+ * (with `note`, e.g. the time zone of the times above).
+ */
+export function LoadMore<T>({ pages, note, testId }: { pages: Pages<T>; note?: ReactNode; testId?: string }) {
+  const { items, hasMore, busy, loadMore } = pages;
+  if (!items) return null;
+  return (
+    <div style={{ display: 'flex', gap: 12, alignItems: 'center', marginTop: 12, flexWrap: 'wrap' }} data-testid="load-more">
+      {hasMore && (
+        <Button onClick={() => void loadMore()} disabled={busy} data-testid={testId}>
+          {busy ? 'Loading…' : 'Load more'}
+        </Button>
+      )}
+      <Text size={200} style={{ color: tokens.colorNeutralForeground3 }} aria-live="polite">
+        {items.length} {items.length === 1 ? 'entry' : 'entries'} shown{hasMore ? '; more are available' : ''}.{note ? <> {note}</> : null}
+      </Text>
+    </div>
+  );
 }

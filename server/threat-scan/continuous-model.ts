@@ -1,0 +1,98 @@
+/**
+ * Continuous protection storage: the per-tenant switch (`_id` = tenant), each mailbox's inbox delta
+ * state (`<tenant>:<user>`: the deltaLink and when its next round is due) and the detections log, one
+ * record per judged new message (`<tenant>:<user>:<immutableId>`, inserted once: what was done with it).
+ */
+import { Schema, type Connection } from 'mongoose';
+import { defineModel } from '../db/connection';
+import type { Verdict } from './judge';
+
+export interface ContinuousSettingsRecord {
+  _id: string;
+  enabled: boolean;
+  /** Mail received before this is the Threat Scan's, not continuous protection's. */
+  enabledAt: Date | null;
+  updatedAt: Date;
+  updatedBy: string | null;
+}
+
+export interface DeltaRecord {
+  _id: string;
+  tenantId: string;
+  userId: string;
+  /** Graph's @odata.deltaLink (or a nextLink mid-round); null before the first round. */
+  link: string | null;
+  nextRoundAt: Date;
+  failures: number;
+  lastError: string | null;
+  updatedAt: Date;
+}
+
+/** `recorded`: Monitor mode or an action Graph cannot apply (tag); `quarantined`/`junked`: Protect moved it. */
+export type DetectionOutcome = 'recorded' | 'quarantined' | 'junked' | 'delivered';
+
+export interface DetectionRecord {
+  _id: string;
+  tenantId: string;
+  userId: string;
+  recipient: string;
+  messageId: string;
+  sender: string;
+  subject: string;
+  receivedAt: Date | null;
+  verdict: Verdict;
+  reasons: string[];
+  mode: 'protect' | 'monitor';
+  policyId: string;
+  outcome: DetectionOutcome;
+  quarantineId: string | null;
+  at: Date;
+}
+
+const str = { type: String, required: true };
+const settingsSchema = new Schema<ContinuousSettingsRecord>(
+  { _id: str, enabled: Boolean, enabledAt: { type: Date, default: null }, updatedAt: Date, updatedBy: { type: String, default: null } },
+  { versionKey: false },
+);
+const deltaSchema = new Schema<DeltaRecord>(
+  {
+    _id: str,
+    tenantId: str,
+    userId: str,
+    link: { type: String, default: null },
+    nextRoundAt: Date,
+    failures: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    updatedAt: Date,
+  },
+  { versionKey: false },
+);
+const detectionSchema = new Schema<DetectionRecord>(
+  {
+    _id: str,
+    tenantId: str,
+    userId: str,
+    recipient: str,
+    messageId: str,
+    sender: { type: String, default: '' },
+    subject: { type: String, default: '' },
+    receivedAt: { type: Date, default: null },
+    verdict: str,
+    reasons: { type: [String], default: [] },
+    mode: str,
+    policyId: str,
+    outcome: str,
+    quarantineId: { type: String, default: null },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+export function continuousModels(conn: Connection) {
+  return {
+    settings: defineModel(conn, 'ContinuousProtection', settingsSchema),
+    deltas: defineModel(conn, 'ContinuousDelta', deltaSchema),
+    detections: defineModel(conn, 'ContinuousDetection', detectionSchema),
+  };
+}
+export type ContinuousModels = ReturnType<typeof continuousModels>;

@@ -1,0 +1,54 @@
+/**
+ * The Threat Scan's judge backed by server/protection: the same verdict pipeline as inbound mail
+ * (mail authentication, rspamd, clamd, impersonation) and the same verdict store, with `source: graph`.
+ * The envelope comes from the message's own headers (Return-Path, the Received trace): Lifeboat did not
+ * see the connection, so when the trace names no outside server SPF is not evaluated and says so.
+ * One verdict per mailbox message (`graph:<user>:<immutable id>`), stored once: a message found again by
+ * a later scan or by continuous protection is not judged twice. An `unscanned` judgement (an engine
+ * down) is not stored, so the next look judges it again.
+ */
+import { envelopeFromHeaders } from '../protection/received';
+import type { VerdictStore } from '../protection/verdicts';
+import type { Judgement, MessageJudge } from './judge';
+
+/** The verdict-store key of a message read from a mailbox through Graph. */
+export const graphMessageKey = (userId: string, immutableId: string) => `graph:${userId}:${immutableId}`;
+
+export function createProtectionJudge(verdicts: VerdictStore): MessageJudge {
+  return {
+    async judge(raw, context): Promise<Judgement> {
+      const headers = envelopeFromHeaders(raw);
+      const envelope = { mailFrom: headers.mailFrom, clientIp: headers.clientIp, helo: headers.helo, rcptTo: [context.recipient] };
+      const v = await verdicts.judgeOnce(context.tenantId, graphMessageKey(context.userId, context.messageId), () => raw, envelope, { source: 'graph' });
+      const e = v.evidence;
+      return {
+        verdict: v.verdict,
+        evidence: {
+          reasons: v.reasons,
+          client: headers.clientFrom,
+          auth: e.auth
+            ? {
+                spf: e.auth.spf,
+                dkim: e.auth.dkim,
+                dmarc: e.auth.dmarc,
+                arc: e.auth.arc,
+                fromDomain: e.auth.fromDomain,
+                ...(e.auth.spfSkipped ? { spfSkipped: e.auth.spfSkipped } : {}),
+              }
+            : null,
+          rspamd: e.rspamd
+            ? {
+                score: e.rspamd.score,
+                requiredScore: e.rspamd.requiredScore,
+                action: e.rspamd.action,
+                symbols: e.rspamd.symbols.filter((s) => s.score !== 0).map((s) => s.name),
+              }
+            : null,
+          clamd: e.clamd,
+          impersonation: e.impersonation,
+          engines: e.engines,
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The per-user mailbox index on the real database: rows added delivery by delivery land in small
+ * tails that merge into larger chunks, pages and search stay newest first, adding again is
+ * idempotent, every chunk write is a new `_id` (no chunk is ever rewritten), a head from before
+ * chunks were immutable is rebuilt, and the sweeper's reindex drops chunks no head lists.
+ */
+import { createMailboxIndex, mailboxIndexModels, CHUNK_ROWS, TAIL_ROWS } from '../../server/mail/mailbox-index';
+import type { MailboxEntryRecord } from '../../server/mail/model';
+import { useLifeboat } from '../harness/context';
+
+const ctx = useLifeboat();
+const box = { tenantId: 'idx', userId: 'u-ida' };
+const T0 = Date.parse('2026-11-01T08:00:00Z');
+
+const entry = (i: number, folder: 'inbox' | 'sent' = 'inbox'): MailboxEntryRecord => ({
+  _id: `idx:u-ida:${folder}:m${String(i).padStart(5, '0')}`,
+  tenantId: 'idx',
+  userId: 'u-ida',
+  folder,
+  messageKey: `idx:m${i}`,
+  receivedAt: new Date(T0 + i * 1000),
+  from: `sender${i % 7}@fabrikam.example`,
+  to: ['ida@idx.test'],
+  cc: [],
+  subject: `Subject ${i} ${i % 10 === 0 ? 'quarterly' : 'daily'}`,
+  date: null,
+  preview: `preview ${i}`,
+  hasAttachments: false,
+  viaGroup: null,
+  deliveryKeys: [],
+});
+
+let index: ReturnType<typeof createMailboxIndex>;
+beforeAll(() => {
+  index = createMailboxIndex(ctx.conn, { mailbox: ctx.services.mail.models.mailbox });
+});
+
+describe('the mailbox index', () => {
+  it('keeps pages newest first across tails and merged chunks, and never rewrites a chunk id', async () => {
+    const { chunks, heads } = mailboxIndexModels(ctx.conn);
+    const seen = new Set<string>();
+    const mailbox = ctx.services.mail.models.mailbox;
+    for (let n = 0; n < 2 * CHUNK_ROWS + 30; n++) {
+      const e = entry(n);
+      await mailbox.create(e);
+      await index.add([{ entry: e, body: `body of message ${n} word${n}` }]);
+      const head = await heads.findById('idx:u-ida:inbox:head').lean<{ chunks: Array<{ id: string; count: number }> }>();
+      for (const s of head!.chunks) seen.add(s.id);
+    }
+    const head = (await heads.findById('idx:u-ida:inbox:head').lean<{ chunks: Array<{ id: string; count: number }> }>())!;
+    // Two merged chunks and a tail of 30; everything else was dropped.
+    expect(head.chunks.map((s) => s.count)).toEqual([CHUNK_ROWS, CHUNK_ROWS, 30]);
+    expect(await chunks.countDocuments({ tenantId: 'idx' })).toBe(3);
+    // Each delivery wrote a new id: more ids were ever current than deliveries made merged chunks.
+    expect(seen.size).toBeGreaterThan((2 * CHUNK_ROWS) / TAIL_ROWS);
+
+    const page = await index.page(box, 'inbox', { limit: 50 });
+    expect(page).toHaveLength(51);
+    expect(page[0]!.m).toBe(`m${String(2 * CHUNK_ROWS + 29).padStart(5, '0')}`);
+    const next = await index.page(box, 'inbox', { limit: 50, after: { at: page[49]!.at, m: page[49]!.m } });
+    expect(next[0]!.at).toBeLessThan(page[49]!.at);
+    const all: string[] = [];
+    for (let after: { at: number; m: string } | undefined; ;) {
+      const rows = await index.page(box, 'inbox', { limit: 50, after });
+      all.push(...rows.slice(0, 50).map((r) => r.m));
+      if (rows.length <= 50) break;
+      after = { at: rows[49]!.at, m: rows[49]!.m };
+    }
+    expect(all).toHaveLength(2 * CHUNK_ROWS + 30);
+    expect(new Set(all).size).toBe(all.length);
+
+    const hits = await index.search(box, ['word123'], { limit: 50 });
+    expect(hits.map((r) => r.m)).toEqual(['m00123']);
+    expect((await index.search(box, ['quarterly'], { limit: 100 })).length).toBe((2 * CHUNK_ROWS + 30) / 10);
+  });
+
+  it('adds a row only once when routing runs again', async () => {
+    const before = await index.page(box, 'inbox', { limit: 1000 });
+    const last = entry(2 * CHUNK_ROWS + 29);
+    await index.add([{ entry: last, body: 'again' }]);
+    expect(await index.page(box, 'inbox', { limit: 1000 })).toHaveLength(before.length);
+  });
+
+  it('rebuilds a head written before chunks were immutable, and the sweep drops chunks no head lists', async () => {
+    const { chunks, heads } = mailboxIndexModels(ctx.conn);
+    const sent = entry(900, 'sent');
+    await ctx.services.mail.models.mailbox.create(sent);
+    // An old-style head: numbered spans and numbered chunks.
+    await heads.replaceOne(
+      { _id: 'idx:u-ida:sent:head' },
+      { _id: 'idx:u-ida:sent:head', tenantId: 'idx', chunks: [{ n: 0, count: 1, minAt: 0, maxAt: 0 }] },
+      { upsert: true },
+    );
+    await chunks.collection.insertOne({ _id: 'idx:u-ida:sent:0', tenantId: 'idx', z: Buffer.from('not rows') } as never);
+    const rows = await index.page(box, 'sent', { limit: 50 });
+    expect(rows.map((r) => r.m)).toEqual(['m00900']);
+    await index.reindexTenant('idx');
+    expect(await chunks.findById('idx:u-ida:sent:0').lean()).toBeNull();
+    expect((await index.search(box, ['word123'], { limit: 5 })).map((r) => r.m)).toEqual(['m00123']);
+  });
+});
