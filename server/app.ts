@@ -148,7 +148,12 @@ export function createApp(options: AppOptions): Express {
   app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));
   app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
   app.use(
-    detectionRoutes({ auth: services.auth, userAuth: services.userAuth, detections: services.protection.detections, readMessage: (user, id) => services.mail.read(user, id) }),
+    detectionRoutes({
+      auth: services.auth,
+      userAuth: services.userAuth,
+      detections: services.protection.detections,
+      readMessage: (user, id) => services.mail.read(user, id),
+    }),
   );
   app.use(adminRoutes());
   app.use(inboxRoutes());

@@ -253,7 +253,10 @@ export interface PolicyList {
 export type QuarantineEntry = ServerQuarantineEntry;
 /** `GET /api/quarantine/:id`: the entry, the verdict's evidence and an inert preview. */
 export type QuarantineDetail = QuarantineEntry & {
-  evidence: { auth?: { spf: string; dkim: string; dmarc: string; arc: string; header?: string } | null; rspamd?: { score: number; requiredScore: number } | null } | null;
+  evidence: {
+    auth?: { spf: string; dkim: string; dmarc: string; arc: string; header?: string } | null;
+    rspamd?: { score: number; requiredScore: number } | null;
+  } | null;
   preview: {
     subject: string;
     from: string;

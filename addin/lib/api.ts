@@ -102,6 +102,8 @@ export interface MailSummary {
   preview: string;
   viaGroup: string | null;
   hasAttachments: boolean;
+  /** Protection's word on an inbound copy (the list carries verdict and action only). */
+  security?: Pick<MessageSecurity, 'verdict' | 'action'> | null;
 }
 
 export interface MailboxPage {

@@ -108,7 +108,10 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
     else if (f.verdict) and.push({ verdict: f.verdict });
     if (f.cursor) and.push(olderThan('judgedAt', decodeCursor(f.cursor, 'string')));
     const rows = await verdicts
-      .find({ $and: and }, { evidence: 1, tenantId: 1, messageId: 1, verdict: 1, reasons: 1, judgedAt: 1, mailFrom: 1, from: 1, subject: 1, recipients: 1, actions: 1 })
+      .find(
+        { $and: and },
+        { evidence: 1, tenantId: 1, messageId: 1, verdict: 1, reasons: 1, judgedAt: 1, mailFrom: 1, from: 1, subject: 1, recipients: 1, actions: 1 },
+      )
       .sort({ judgedAt: -1, _id: -1 })
       .limit(limit)
       .lean<VerdictRecord[]>();
@@ -121,11 +124,7 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
     const and: Record<string, unknown>[] = [{ tenantId }, ...timeRange('at', f)];
     if (f.verdict && f.verdict !== 'threats') and.push({ verdict: f.verdict });
     if (f.cursor) and.push(olderThan('at', decodeCursor(f.cursor, 'string')));
-    const rows = await deps.reports
-      .find({ $and: and })
-      .sort({ at: -1, _id: -1 })
-      .limit(limit)
-      .lean<PhishingReportRecord[]>();
+    const rows = await deps.reports.find({ $and: and }).sort({ at: -1, _id: -1 }).limit(limit).lean<PhishingReportRecord[]>();
     return rows.map(fromReport);
   }
 
@@ -144,7 +143,24 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
 
     /** The filtered log as CSV rows, newest first (capped, the last row says so). */
     async *csv(tenantId: string, f: DetectionFilter): AsyncGenerator<string> {
-      yield csvHeader(['time (UTC)', 'kind', 'verdict', 'actions', 'envelope sender', 'from', 'subject', 'recipients', 'score', 'spf', 'dkim', 'dmarc', 'arc', 'reasons', 'reported by', 'comment']);
+      yield csvHeader([
+        'time (UTC)',
+        'kind',
+        'verdict',
+        'actions',
+        'envelope sender',
+        'from',
+        'subject',
+        'recipients',
+        'score',
+        'spf',
+        'dkim',
+        'dmarc',
+        'arc',
+        'reasons',
+        'reported by',
+        'comment',
+      ]);
       let cursor: string | undefined;
       let written = 0;
       do {
@@ -185,7 +201,9 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
       const end = Math.ceil(now().getTime() / bucketMs) * bucketMs;
       const count = range === '24h' ? 24 : 28;
       const start = end - count * bucketMs;
-      const rows = await verdicts.find({ tenantId, judgedAt: { $gte: new Date(start) } }, { judgedAt: 1, verdict: 1 }).lean<Pick<VerdictRecord, 'judgedAt' | 'verdict'>[]>();
+      const rows = await verdicts
+        .find({ tenantId, judgedAt: { $gte: new Date(start) } }, { judgedAt: 1, verdict: 1 })
+        .lean<Pick<VerdictRecord, 'judgedAt' | 'verdict'>[]>();
       const zero = () => Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<VerdictKind, number>;
       const points = Array.from({ length: count }, (_, i) => ({ at: new Date(start + i * bucketMs).toISOString(), counts: zero() }));
       for (const r of rows) {

@@ -98,7 +98,12 @@ export function createPipeline(deps: { policies: PolicyService; verdicts: Verdic
         }
         placements.push(placement);
       }
-      if (verdict?.stored) await deps.verdicts.notePlacements(m.tenantId, m.messageId, placements.map((p) => p.action));
+      if (verdict?.stored)
+        await deps.verdicts.notePlacements(
+          m.tenantId,
+          m.messageId,
+          placements.map((p) => p.action),
+        );
       return { verdict, placements, marks: marksFor(verdict) };
     },
   };

@@ -86,7 +86,13 @@ describe('detections log', () => {
     const all = (await admin.get('/api/protection/detections').expect(200)).body;
     const rows = all.items as Row[];
     expect(rows.map((r) => r.subject)).toEqual(['Partner news', '=HYPERLINK("http://evil.example"); wire']);
-    expect(rows[0]).toMatchObject({ kind: 'verdict', verdict: 'unscanned', actions: ['tag'], from: 'Partner <news@partner.test>', recipients: ['one@alpha.test'] });
+    expect(rows[0]).toMatchObject({
+      kind: 'verdict',
+      verdict: 'unscanned',
+      actions: ['tag'],
+      from: 'Partner <news@partner.test>',
+      recipients: ['one@alpha.test'],
+    });
     expect(rows[1]).toMatchObject({ verdict: 'spoof', actions: ['quarantine'], mailFrom: 'two@alpha.test', auth: { spf: 'fail' } });
 
     const spoofs = (await admin.get('/api/protection/detections?verdict=spoof').expect(200)).body.items as Row[];
@@ -153,7 +159,11 @@ describe('Report phishing and the External mark', () => {
     const as = (r: request.Test) => r.set('Authorization', `Bearer ${token}`);
     const from = 'Prize Desk <prize@lottery.example>';
     await sendOne(port, { from: 'prize@lottery.example', to: ['one@alpha.test'], message: simpleMessage({ from, to: 'one@alpha.test', subject: 'You won' }) });
-    await sendOne(port, { from: 'two@alpha.test', to: ['one@alpha.test'], message: simpleMessage({ from: 'two@alpha.test', to: 'one@alpha.test', subject: 'Lunch' }) });
+    await sendOne(port, {
+      from: 'two@alpha.test',
+      to: ['one@alpha.test'],
+      message: simpleMessage({ from: 'two@alpha.test', to: 'one@alpha.test', subject: 'Lunch' }),
+    });
     let items: { id: string; subject: string }[] = [];
     await eventually(async () => {
       items = (await as(request(ctx.app).get('/api/me/mailbox?folder=inbox')).expect(200)).body.items;
@@ -164,11 +174,17 @@ describe('Report phishing and the External mark', () => {
     expect((await as(request(ctx.app).get(`/api/me/mailbox/${prize.id}`)).expect(200)).body.external).toBe(true);
     expect((await as(request(ctx.app).get(`/api/me/mailbox/${lunch.id}`)).expect(200)).body.external).toBe(false);
 
-    const first = await as(request(ctx.app).post(`/api/me/mailbox/${prize.id}/report-phishing`)).send({ comment: 'asks for my bank details' }).expect(201);
+    const first = await as(request(ctx.app).post(`/api/me/mailbox/${prize.id}/report-phishing`))
+      .send({ comment: 'asks for my bank details' })
+      .expect(201);
     expect(first.body).toMatchObject({ alreadyReported: false });
-    const again = await as(request(ctx.app).post(`/api/me/mailbox/${prize.id}/report-phishing`)).send({}).expect(200);
+    const again = await as(request(ctx.app).post(`/api/me/mailbox/${prize.id}/report-phishing`))
+      .send({})
+      .expect(200);
     expect(again.body).toMatchObject({ id: first.body.id, alreadyReported: true });
-    const tooLong = await as(request(ctx.app).post(`/api/me/mailbox/${prize.id}/report-phishing`)).send({ comment: 'x'.repeat(501) }).expect(422);
+    const tooLong = await as(request(ctx.app).post(`/api/me/mailbox/${prize.id}/report-phishing`))
+      .send({ comment: 'x'.repeat(501) })
+      .expect(422);
     expect(tooLong.body.errors[0].path).toBe('comment');
     // Someone else's (or no) message: 404, nothing recorded.
     const other = await userToken(admin, 'alpha-u2', 'two@alpha.test');
@@ -177,10 +193,18 @@ describe('Report phishing and the External mark', () => {
 
     const reports = (await admin.get('/api/protection/detections?kind=report').expect(200)).body.items as Row[];
     expect(reports).toEqual([
-      expect.objectContaining({ kind: 'report', subject: 'You won', from: expect.stringContaining('prize@lottery.example'), reportedBy: 'one@alpha.test', comment: 'asks for my bank details' }),
+      expect.objectContaining({
+        kind: 'report',
+        subject: 'You won',
+        from: expect.stringContaining('prize@lottery.example'),
+        reportedBy: 'one@alpha.test',
+        comment: 'asks for my bank details',
+      }),
     ]);
     const audit = (await admin.get('/api/audit?category=protection').expect(200)).body.items as { action: string; actor: { email: string } }[];
-    expect(audit.filter((a) => a.action === 'phishing.report')).toEqual([expect.objectContaining({ actor: expect.objectContaining({ email: 'one@alpha.test' }) })]);
+    expect(audit.filter((a) => a.action === 'phishing.report')).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ email: 'one@alpha.test' }) }),
+    ]);
   });
 });
 
@@ -191,12 +215,18 @@ describe('Threat Scan Only and the event report', () => {
     const def = { id: 'default:alpha', name, mode: 'protect', matchOn, actions, scannerDown };
     const targeted = await admin.post('/api/protection/policies').send({ name: 'Pilot', mode: 'threatScanOnly' }).expect(422);
     expect(targeted.body.errors).toEqual([{ path: 'mode', message: expect.stringContaining('tenant') }]);
-    await admin.put(`/api/protection/policies/${encodeURIComponent(def.id)}`).send({ ...def, id: undefined, mode: 'threatScanOnly' }).expect(200);
+    await admin
+      .put(`/api/protection/policies/${encodeURIComponent(def.id)}`)
+      .send({ ...def, id: undefined, mode: 'threatScanOnly' })
+      .expect(200);
     expect((await admin.get('/api/protection/policies').expect(200)).body.mode).toBe('threatScanOnly');
     const outcome = await receive(plainMessage({ from: 'two@alpha.test', to: 'one@alpha.test' }), [ONE], 'two@alpha.test', '203.0.113.66');
     expect(outcome.verdict).toBeNull();
     expect(outcome.placements[0].action).toBe('deliver');
-    await admin.put(`/api/protection/policies/${encodeURIComponent(def.id)}`).send({ ...def, id: undefined }).expect(200);
+    await admin
+      .put(`/api/protection/policies/${encodeURIComponent(def.id)}`)
+      .send({ ...def, id: undefined })
+      .expect(200);
   });
 
   test('the post-incident report counts the threats quarantined and tagged during the event', async () => {
@@ -212,4 +242,3 @@ describe('Threat Scan Only and the event report', () => {
     expect(csv).toContain('figures,,threats delivered tagged,1');
   });
 });
-

@@ -9,6 +9,9 @@ import { showInstant } from '../time';
 import { VERDICT_LABELS } from './labels';
 import { VerdictChart } from './VerdictChart';
 
+/** Long addresses break anywhere instead of running into the next column. */
+const WRAP = { overflowWrap: 'anywhere', wordBreak: 'break-word' } as const;
+
 interface Filters {
   verdict: string;
   kind: string;
@@ -47,7 +50,11 @@ export function DetectionsCard() {
       <Show value={series} label="Loading the verdicts per hour…">
         {(s) => <VerdictChart series={s} />}
       </Show>
-      <form onSubmit={apply} aria-label="Detection filters" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, alignItems: 'end' }}>
+      <form
+        onSubmit={apply}
+        aria-label="Detection filters"
+        style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, alignItems: 'end' }}
+      >
         <Field label="Verdict" validationMessage={fieldError('verdict')}>
           <Select value={draft.verdict} onChange={(_, d) => setDraft({ ...draft, verdict: d.value })}>
             <option value="threats">Threats (everything but clean)</option>
@@ -94,16 +101,18 @@ export function DetectionsCard() {
               header: 'Verdict',
               cell: (d) =>
                 d.kind === 'report' ? (
-                  <Badge color="important">Reported by {d.reportedBy}</Badge>
+                  <span style={WRAP}>
+                    <Badge color="important">Reported</Badge> by {d.reportedBy}
+                  </span>
                 ) : (
                   <span>{d.verdict ? VERDICT_LABELS[d.verdict] : '—'}</span>
                 ),
             },
             { header: 'Action', cell: (d) => d.actions.join(', ') || '—' },
-            { header: 'From', cell: (d) => d.from || d.mailFrom || '—' },
-            { header: 'Subject', cell: (d) => d.subject || '(no subject)' },
-            { header: 'Recipients', cell: (d) => d.recipients.join(', ') },
-            { header: 'Why', cell: (d) => (d.kind === 'report' && d.comment ? `“${d.comment}”` : d.reasons[0] ?? '—'), title: (d) => d.reasons.join('\n') },
+            { header: 'From', cell: (d) => <span style={WRAP}>{d.from || d.mailFrom || '—'}</span> },
+            { header: 'Subject', cell: (d) => <span style={WRAP}>{d.subject || '(no subject)'}</span> },
+            { header: 'Recipients', cell: (d) => <span style={WRAP}>{d.recipients.join(', ')}</span> },
+            { header: 'Why', cell: (d) => (d.kind === 'report' && d.comment ? `“${d.comment}”` : (d.reasons[0] ?? '—')), title: (d) => d.reasons.join('\n') },
           ]}
         />
       )}
@@ -113,7 +122,11 @@ export function DetectionsCard() {
         </Button>
       )}
       <Hint>Times are in your browser’s time zone. The CSV is safe to open in a spreadsheet (formulas are neutralised).</Hint>
-      {items && <Text size={200}>{items.length} shown{hasMore ? '; more are available' : ''}.</Text>}
+      {items && (
+        <Text size={200}>
+          {items.length} shown{hasMore ? '; more are available' : ''}.
+        </Text>
+      )}
     </Card>
   );
 }

@@ -49,7 +49,10 @@ export function PoliciesCard({ me, policies, onChanged }: { me: Me; policies: Pr
   return (
     <Card data-testid="policies-card">
       <Subtitle1 as="h2">Policies</Subtitle1>
-      <Hint>A message’s copy for each recipient follows the first policy (lowest priority number) whose senders and recipients match and whose exceptions do not; else the default.</Hint>
+      <Hint>
+        A message’s copy for each recipient follows the first policy (lowest priority number) whose senders and recipients match and whose exceptions do not;
+        else the default.
+      </Hint>
       {error && <ErrorBar error={error} title="Could not delete the policy" />}
       <ScrollTable
         label="Protection policies"

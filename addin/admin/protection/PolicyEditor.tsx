@@ -131,7 +131,9 @@ export function PolicyEditor(props: {
         </Field>
       </div>
       {isDefault ? (
-        <Text size={200}>The default policy applies to everyone no other policy targets; its mode is the tenant’s mode (changed above, with a confirmation).</Text>
+        <Text size={200}>
+          The default policy applies to everyone no other policy targets; its mode is the tenant’s mode (changed above, with a confirmation).
+        </Text>
       ) : (
         <div className={s.grid}>
           {(['senders', 'recipients'] as const).flatMap((side) =>
@@ -171,14 +173,23 @@ export function PolicyEditor(props: {
       </fieldset>
       <div className={s.grid}>
         <Field label="When a scanner is down" validationMessage={err('scannerDown.action')} data-field="scannerDown.action">
-          <Select value={d.scannerDown.action} disabled={ro} onChange={(_, x) => setD({ ...d, scannerDown: { ...d.scannerDown, action: x.value as 'hold' | 'tag' } })}>
+          <Select
+            value={d.scannerDown.action}
+            disabled={ro}
+            onChange={(_, x) => setD({ ...d, scannerDown: { ...d.scannerDown, action: x.value as 'hold' | 'tag' } })}
+          >
             <option value="hold">Hold, then deliver tagged “unscanned”</option>
             <option value="tag">Deliver tagged “unscanned” at once</option>
           </Select>
         </Field>
         {d.scannerDown.action === 'hold' && (
           <Field label="Hold for up to (minutes)" validationMessage={err('scannerDown.holdMinutes')} data-field="scannerDown.holdMinutes">
-            <Input type="number" value={d.scannerDown.holdMinutes} disabled={ro} onChange={(_, x) => setD({ ...d, scannerDown: { ...d.scannerDown, holdMinutes: x.value } })} />
+            <Input
+              type="number"
+              value={d.scannerDown.holdMinutes}
+              disabled={ro}
+              onChange={(_, x) => setD({ ...d, scannerDown: { ...d.scannerDown, holdMinutes: x.value } })}
+            />
           </Field>
         )}
       </div>

@@ -17,7 +17,10 @@ export function QuarantineCard({ me }: { me: Me }) {
   const [requestedOnly, setRequestedOnly] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
   const [refreshKey, setRefreshKey] = useState(0);
-  const fetchPage = useCallback((cursor: string | null) => quarantine.list({ verdict: applied.verdict, recipient: applied.recipient?.trim() }, cursor), [applied]);
+  const fetchPage = useCallback(
+    (cursor: string | null) => quarantine.list({ verdict: applied.verdict, recipient: applied.recipient?.trim() }, cursor),
+    [applied],
+  );
   const { items, hasMore, error, busy, loadMore, reset } = usePages(fetchPage, refreshKey);
   const fieldError = (path: string) => error?.fieldErrors.find((e) => e.path === path)?.message;
   const shown = (items ?? []).filter((e) => !requestedOnly || e.releaseRequests.length > 0);
@@ -32,7 +35,11 @@ export function QuarantineCard({ me }: { me: Me }) {
     <Card data-testid="quarantine-card">
       <Subtitle1 as="h2">Quarantine</Subtitle1>
       <Hint>Copies held by a policy. Users can ask for a release from the pane or the web inbox; their requests are shown here to approve.</Hint>
-      <form onSubmit={apply} aria-label="Quarantine filters" style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, alignItems: 'end' }}>
+      <form
+        onSubmit={apply}
+        aria-label="Quarantine filters"
+        style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fit, minmax(200px, 1fr))', gap: 12, alignItems: 'end' }}
+      >
         <Field label="Verdict" validationMessage={fieldError('verdict')}>
           <Select value={draft.verdict} onChange={(_, d) => setDraft({ ...draft, verdict: d.value as VerdictKind })}>
             <option value="">All verdicts</option>
@@ -48,10 +55,17 @@ export function QuarantineCard({ me }: { me: Me }) {
         </Field>
         <Button type="submit">Apply filters</Button>
       </form>
-      <Checkbox label="Only messages users asked to release" checked={requestedOnly} onChange={(_, d) => setRequestedOnly(Boolean(d.checked))} data-testid="requested-only" />
+      <Checkbox
+        label="Only messages users asked to release"
+        checked={requestedOnly}
+        onChange={(_, d) => setRequestedOnly(Boolean(d.checked))}
+        data-testid="requested-only"
+      />
       {error && !error.fieldErrors.length && <ErrorBar error={error} title="Could not load the quarantine" />}
       {items === null && !error && <Loading label="Loading the quarantine…" />}
-      {items && shown.length === 0 && <Empty>{requestedOnly ? 'No user has asked to release a message shown here.' : 'Nothing is quarantined with these filters.'}</Empty>}
+      {items && shown.length === 0 && (
+        <Empty>{requestedOnly ? 'No user has asked to release a message shown here.' : 'Nothing is quarantined with these filters.'}</Empty>
+      )}
       {shown.length > 0 && (
         <ScrollTable<QuarantineEntry>
           label="Quarantined messages"
@@ -63,9 +77,9 @@ export function QuarantineCard({ me }: { me: Me }) {
           columns={[
             { header: 'Held', cell: (e) => showInstant(e.at) },
             { header: 'Verdict', cell: (e) => VERDICT_LABELS[e.verdict] },
-            { header: 'From', cell: (e) => e.from || e.mailFrom },
-            { header: 'Subject', cell: (e) => e.subject || '(no subject)' },
-            { header: 'Recipient', cell: (e) => e.recipient },
+            { header: 'From', cell: (e) => <span style={{ overflowWrap: 'anywhere' }}>{e.from || e.mailFrom}</span> },
+            { header: 'Subject', cell: (e) => <span style={{ overflowWrap: 'anywhere' }}>{e.subject || '(no subject)'}</span> },
+            { header: 'Recipient', cell: (e) => <span style={{ overflowWrap: 'anywhere' }}>{e.recipient}</span> },
             {
               header: 'Requests',
               cell: (e) => (e.releaseRequests.length ? <Badge color="important">{e.releaseRequests.length} asked</Badge> : '—'),

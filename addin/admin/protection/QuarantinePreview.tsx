@@ -18,8 +18,22 @@ const useStyles = makeStyles({
   head: { display: 'grid', gridTemplateColumns: 'auto 1fr', columnGap: '8px', rowGap: '2px' },
   label: { color: tokens.colorNeutralForeground3 },
   value: { overflowWrap: 'anywhere' },
-  frame: { width: '100%', height: '260px', border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium, boxSizing: 'border-box' },
-  headers: { maxHeight: '160px', overflow: 'auto', fontFamily: tokens.fontFamilyMonospace, fontSize: tokens.fontSizeBase200, whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', margin: 0 },
+  frame: {
+    width: '100%',
+    height: '260px',
+    border: `1px solid ${tokens.colorNeutralStroke2}`,
+    borderRadius: tokens.borderRadiusMedium,
+    boxSizing: 'border-box',
+  },
+  headers: {
+    maxHeight: '160px',
+    overflow: 'auto',
+    fontFamily: tokens.fontFamilyMonospace,
+    fontSize: tokens.fontSizeBase200,
+    whiteSpace: 'pre-wrap',
+    overflowWrap: 'anywhere',
+    margin: 0,
+  },
   row: { display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'end' },
 });
 
@@ -77,7 +91,13 @@ export function QuarantinePreview({ me, entryId, onDone }: { me: Me; entryId: st
             </div>
             {body ? (
               // sandbox="" : no scripts, no forms, no popups, no same-origin; the server already removed links and images.
-              <iframe className={s.frame} sandbox="" title={`Preview of ${d.subject || 'the message'}`} srcDoc={frameDocument(body)} data-testid="quarantine-frame" />
+              <iframe
+                className={s.frame}
+                sandbox=""
+                title={`Preview of ${d.subject || 'the message'}`}
+                srcDoc={frameDocument(body)}
+                data-testid="quarantine-frame"
+              />
             ) : (
               <Text>The message is no longer stored (retention); only its record remains.</Text>
             )}
@@ -105,7 +125,11 @@ export function QuarantinePreview({ me, entryId, onDone }: { me: Me; entryId: st
             )}
             {error && <ErrorBar error={error} title="Not done" />}
             <div className={s.row}>
-              <Field label="Reason for releasing (recorded in the audit trail)" style={{ flex: '1 1 240px' }} validationMessage={error?.fieldErrors.find((e) => e.path === 'reason')?.message}>
+              <Field
+                label="Reason for releasing (recorded in the audit trail)"
+                style={{ flex: '1 1 240px' }}
+                validationMessage={error?.fieldErrors.find((e) => e.path === 'reason')?.message}
+              >
                 <Input value={reason} onChange={(_, v) => setReason(v.value)} disabled={Boolean(canRelease)} data-testid="release-reason" />
               </Field>
               <Guard reason={canRelease}>

@@ -59,7 +59,13 @@ export function TargetList(props: {
             <li key={`${t.type}:${t.value}:${i}`} className={s.item} data-field={`${props.path}.${i}.value`}>
               <Text size={200}>{TYPE_LABELS[t.type]}:</Text>
               <Text className={s.value}>{shown}</Text>
-              <Button size="small" appearance="subtle" disabled={props.disabled} aria-label={`Remove ${shown}`} onClick={() => props.onChange(props.targets.filter((_, j) => j !== i))}>
+              <Button
+                size="small"
+                appearance="subtle"
+                disabled={props.disabled}
+                aria-label={`Remove ${shown}`}
+                onClick={() => props.onChange(props.targets.filter((_, j) => j !== i))}
+              >
                 Remove
               </Button>
               {err && (

@@ -15,7 +15,9 @@ const PAD = { left: 32, bottom: 20, top: 8 };
 
 const label = (iso: string, range: '24h' | '7d') => {
   const d = new Date(iso);
-  return range === '24h' ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : d.toLocaleString(undefined, { weekday: 'short', hour: '2-digit' });
+  return range === '24h'
+    ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    : d.toLocaleString(undefined, { weekday: 'short', hour: '2-digit' });
 };
 
 export function VerdictChart({ series }: { series: DetectionSeries }) {
@@ -75,7 +77,10 @@ export function VerdictChart({ series }: { series: DetectionSeries }) {
           rowKey={(p) => p.at}
           columns={[
             { header: 'From', cell: (p) => new Date(p.at).toLocaleString() },
-            ...(['clean', ...STACKED] as VerdictKind[]).map((v) => ({ header: VERDICT_LABELS[v], cell: (p: DetectionSeries['points'][number]) => p.counts[v] })),
+            ...(['clean', ...STACKED] as VerdictKind[]).map((v) => ({
+              header: VERDICT_LABELS[v],
+              cell: (p: DetectionSeries['points'][number]) => p.counts[v],
+            })),
           ]}
         />
       </details>

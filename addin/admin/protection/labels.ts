@@ -42,7 +42,9 @@ export const POLICY_THREATS = ['spam', 'phishing', 'malware', 'spoof', 'imperson
 /** What choosing a tenant mode will do, said before the admin confirms it. */
 export function modeConsequence(mode: ProtectionMode, def: ProtectionPolicy | null): string {
   const actions = def
-    ? POLICY_THREATS.map((v) => `${VERDICT_LABELS[v].toLowerCase()}: ${(ACTION_LABELS[def.actions[v]] ?? def.actions[v]).split(' (')[0].toLowerCase()}`).join('; ')
+    ? POLICY_THREATS.map((v) => `${VERDICT_LABELS[v].toLowerCase()}: ${(ACTION_LABELS[def.actions[v]] ?? def.actions[v]).split(' (')[0].toLowerCase()}`).join(
+        '; ',
+      )
     : '';
   switch (mode) {
     case 'protect':

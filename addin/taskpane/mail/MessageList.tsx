@@ -135,8 +135,13 @@ export function MessageList(props: {
                 </span>
                 <Text className={mergeClasses(styles.subject)}>{m.subject || '(no subject)'}</Text>
                 {m.preview ? <Caption1 className={styles.preview}>{m.preview}</Caption1> : null}
-                {m.viaGroup || m.hasAttachments ? (
+                {m.viaGroup || m.hasAttachments || m.security?.action === 'tag' ? (
                   <span className={styles.meta}>
+                    {m.security?.action === 'tag' ? (
+                      <Caption1 data-testid="mail-warning-marker" style={{ color: tokens.colorPaletteDarkOrangeForeground1 }}>
+                        ⚠ {m.security.verdict === 'unscanned' ? 'Not scanned' : `Suspected ${m.security.verdict ?? 'threat'}`}
+                      </Caption1>
+                    ) : null}
                     {m.viaGroup ? <Caption1 data-testid="mail-via">via {shortName(m.viaGroup)}</Caption1> : null}
                     {m.hasAttachments ? (
                       <Caption1 data-testid="mail-attachment-marker">

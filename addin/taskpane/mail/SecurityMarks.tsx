@@ -15,11 +15,23 @@ const useStyles = makeStyles({
 
 const WARNING: Record<string, { title: string; text: string }> = {
   spam: { title: 'This looks like spam', text: 'Lifeboat’s scan found this message to be spam. Do not reply or open its links unless you expected it.' },
-  phishing: { title: 'This may be a phishing message', text: 'It may try to steal passwords or money. Do not open links or attachments, and do not reply with any details.' },
+  phishing: {
+    title: 'This may be a phishing message',
+    text: 'It may try to steal passwords or money. Do not open links or attachments, and do not reply with any details.',
+  },
   malware: { title: 'This message may carry malware', text: 'Do not open its attachments.' },
-  spoof: { title: 'The sender could not be verified', text: 'The message claims a sender whose domain did not authenticate it. It may be forged: be careful with requests for money or data.' },
-  impersonation: { title: 'The sender may be impersonating someone', text: 'The name or domain looks like someone in your organisation, but the message came from outside.' },
-  unscanned: { title: 'This message could not be scanned', text: 'The scanners were unavailable, so it was delivered without a full check. Treat links and attachments with care.' },
+  spoof: {
+    title: 'The sender could not be verified',
+    text: 'The message claims a sender whose domain did not authenticate it. It may be forged: be careful with requests for money or data.',
+  },
+  impersonation: {
+    title: 'The sender may be impersonating someone',
+    text: 'The name or domain looks like someone in your organisation, but the message came from outside.',
+  },
+  unscanned: {
+    title: 'This message could not be scanned',
+    text: 'The scanners were unavailable, so it was delivered without a full check. Treat links and attachments with care.',
+  },
 };
 
 const RESULT_COLOR = (r: string) => (r === 'pass' ? 'success' : r === 'fail' || r === 'softfail' ? 'danger' : 'informative');
