@@ -50,6 +50,7 @@ import { createNotifyService } from './notify/index';
 import type { NotifyRetryPolicy } from './notify/service';
 import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
+import { createDnsLookup } from './protection/dns';
 import type { ReleasedCopy } from './protection/mail-side';
 import { createMailProtectionSide } from './mail/protection-side';
 import { sentItemsModels } from './sent-items/model';
@@ -187,6 +188,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     logger: options.logger,
     now: options.now,
     targets,
+    // Tenants' signing keys sealed under their own purpose; DNS as sender authentication resolves it.
+    signing: {
+      box: createSecretBox(options.secret, 'lifeboat mail signing keys v1'),
+      lookup: createDnsLookup({ servers: options.protection?.dnsServers ?? [], timeoutMs: options.protection?.timeouts?.dnsMs }),
+    },
     ...options.mail,
   });
   const monitorStore = monitorModels(conn);

@@ -11,6 +11,8 @@ import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { TargetGuard } from '../http/private-target';
+import type { DnsLookup } from '../protection/dns';
+import type { SecretBox } from '../secrets/seal';
 import type { TenantService } from '../tenants/service';
 import { createAcceptance } from './acceptance';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
@@ -24,7 +26,9 @@ import type { MailModels } from './model';
 import { ORPHAN_GRACE_MS, createRetention } from './retention';
 import { ROUTE_MEMORY_BYTES, createRouting } from './routing';
 import { createSender } from './send';
+import { arcTrustLine, createOutboundAuth } from './outbound-auth';
 import { createOwnListeners } from './own-listener';
+import { createSigningKeys } from './signing-key';
 import { createMailSettings } from './settings';
 import { createDeliveryTargets } from './targets';
 
@@ -51,6 +55,8 @@ export interface MailOptions {
   routeMemoryBytes?: number;
   /** The SSRF guard for primary servers and relays (at save time and at connect time). */
   targets?: TargetGuard;
+  /** Outbound authentication (ARC seal onward, DKIM on sends): the box sealing tenants' keys, and DNS for authenticating before sealing. */
+  signing?: { box: SecretBox; lookup: DnsLookup };
 }
 
 export function createMailService(options: MailOptions) {
@@ -65,7 +71,9 @@ export function createMailService(options: MailOptions) {
   const lookups = createMailLookups({ tenants, directory, events: options.events, now });
   const own = createOwnListeners({ hostname });
   const settings = createMailSettings({ models, audit, now, targets: options.targets, own });
-  const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now });
+  const signingKeys = options.signing ? createSigningKeys({ conn: models.messages.db, box: options.signing.box, now }) : null;
+  const outbound = signingKeys && options.signing ? createOutboundAuth({ keys: signingKeys, tenants, lookup: options.signing.lookup, hostname, logger }) : null;
+  const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now, outbound });
   const worker = createDeliveryWorker({
     models,
     targets,
@@ -91,7 +99,7 @@ export function createMailService(options: MailOptions) {
   const acceptance = createAcceptance({ models, journal, lookups, logger, now, routeSoon: routing.routeSoon });
   const holds = createHoldRelease({ models, lookups, worker, logger, now, releasePerSecond: options.releasePerSecond ?? 20 });
   const mailbox = createMailbox({ models, index, lookups });
-  const send = createSender({ models, journal, mailbox, route: routing.route, now });
+  const send = createSender({ models, journal, mailbox, route: routing.route, now, sign: outbound?.signSent });
   const figures = createMailFigures(models);
   const retention = createRetention({ models, index, tenants, settings, logger, now, orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS });
 
@@ -145,6 +153,25 @@ export function createMailService(options: MailOptions) {
 
     /** The receiver listens here: mail settings and delivery refuse it as a primary server or relay (a loop). */
     listeningAt: own.add,
+    /**
+     * The DNS records the tenant must publish for Lifeboat's signatures (one per domain, same key) and
+     * Exchange Online's line that trusts the ARC sealer; null when outbound signing is not configured.
+     */
+    async signingRecords(tenantId: string) {
+      if (!signingKeys || !outbound) return null;
+      const [key, tenant, sealer] = await Promise.all([signingKeys.keyOf(tenantId), tenants.get(tenantId), outbound.sealerOf(tenantId)]);
+      return {
+        selector: key.selector,
+        sealerDomain: sealer,
+        records: (tenant?.domains ?? []).map((d) => ({
+          domain: d.toLowerCase(),
+          name: `${key.selector}._domainkey.${d.toLowerCase()}`,
+          type: 'TXT' as const,
+          value: key.record,
+        })),
+        exchangeOnline: sealer ? arcTrustLine(sealer) : null,
+      };
+    },
     getSettings: settings.settingsOf,
     putSettings: settings.putSettings,
     status: figures.status,

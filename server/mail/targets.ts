@@ -11,6 +11,7 @@ import type { DeliveryTargets } from './delivery';
 import type { MailLookups } from './lookups';
 import { cleanHeader, deliveryKey } from './message';
 import type { MailModels } from './model';
+import type { OutboundAuth } from './outbound-auth';
 import type { MailSettings } from './settings';
 import { readRaw, storeMessage } from './store';
 
@@ -22,9 +23,17 @@ export function createDeliveryTargets(deps: {
   logger: Logger;
   hostname: string;
   now: () => Date;
+  /** ARC-seals onward delivery to the primary servers (absent: delivered as received). */
+  outbound?: OutboundAuth | null;
 }): DeliveryTargets {
   const { models, tenants, settings, lookups, logger, hostname, now } = deps;
   return {
+    /** Inbound mail going onward to the primary server is ARC-sealed by the tenant's key (sealed per attempt: a new seal time each). */
+    async prepare(row, message, raw) {
+      if (row.kind !== 'inbound' || !deps.outbound) return raw;
+      return deps.outbound.sealForward(row.tenantId, raw, message);
+    },
+
     async targetsFor(row) {
       const s = await settings.settingsOf(row.tenantId);
       const servers = row.kind === 'inbound' ? s.primaryServers : s.relay ? [s.relay] : [];
