@@ -321,6 +321,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
       models: sentItemsModels(conn),
       mail: mail.models,
       graph: (tenantId) => entra.api(tenantId),
+      connected: (tenantId) => entra.connections.isConnected(tenantId),
       audit,
       logger: options.logger,
       now: options.now,
