@@ -18,6 +18,7 @@ import {
   httpsOrigin,
   httpUrl,
   redisUrlFormat,
+  wholeNumber,
   mongoUri,
   longSecret,
   emailAddress,
@@ -58,6 +59,8 @@ export interface Config {
   mongodbUri: string | undefined;
   /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
   redisUrl: string | undefined;
+  /** LIFEBOAT_CHANGE_CHECK_MS: without Redis, how often a node reads the other nodes' changes from the database (0: never). */
+  changeCheckMs: number;
   dataDir: string;
   publicUrl: string;
   secret: string | undefined;
@@ -125,6 +128,12 @@ export const SETTINGS = {
     doc: 'Redis for several nodes (Socket.IO rooms and cache invalidation); unset: one node.',
     default: undefined,
     format: redisUrlFormat,
+  }),
+  changeCheckMs: setting({
+    variable: 'LIFEBOAT_CHANGE_CHECK_MS',
+    doc: "Several nodes on MONGODB_URI without REDIS_URL: how often (ms) each node reads the others' changes from the database and drops its caches; 0: never (one node).",
+    default: 1000,
+    format: wholeNumber,
   }),
   dataDir: setting({ variable: 'LIFEBOAT_DATA_DIR', doc: 'Data directory (embedded database, spool, secret, TLS).', default: './data', format: text }),
   publicUrl: setting<string | undefined>({
@@ -370,6 +379,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtp,
     mongodbUri,
     redisUrl: read(env, 'redisUrl'),
+    changeCheckMs: read(env, 'changeCheckMs'),
     dataDir,
     publicUrl,
     secret,

@@ -202,6 +202,8 @@ async function main(): Promise<void> {
         },
         loops: ALL_LOOPS,
         redisUrl: config.redisUrl,
+        // The embedded database is one node's by construction; an external one may be shared by several.
+        changeCheckMs: config.mongodbUri ? config.changeCheckMs : 0,
       },
       lifecycle,
     );

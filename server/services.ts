@@ -245,6 +245,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     options: options.threatScan,
   });
+  const endUserAccess = createEndUserAccess(conn, { directory, audit });
   wireServices(reactions, {
     scheduler,
     events,
@@ -257,6 +258,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     connections: entra.connections,
     threatScan,
     userAuth,
+    protection,
+    endUserAccess,
   });
   return {
     reactions,
@@ -286,7 +289,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     protection,
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
-    endUserAccess: createEndUserAccess(conn, { directory, audit }),
+    endUserAccess,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -37,7 +37,9 @@ export function createProtection(
   const models = protectionModels(conn);
   // Tenant domains and protected names change rarely; one read per tenant every few minutes.
   const facts = new Map<string, { at: number; value: Promise<TenantFacts> }>();
-  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => facts.delete(tenantId), now: options.now });
+  // A VIP list change is the `settings:changed` reaction: every node drops its facts (forgetFacts).
+  const vipListeners: ((tenantId: string) => void)[] = [];
+  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => vipListeners.forEach((l) => l(tenantId)), now: options.now });
   const tenantFacts = (tenantId: string): Promise<TenantFacts> => {
     const cached = facts.get(tenantId);
     if (cached && Date.now() - cached.at < FACTS_TTL_MS) return cached.value;
@@ -60,6 +62,18 @@ export function createProtection(
   const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
   const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };
+  return {
+    judge,
+    verdicts,
+    policies,
+    quarantine,
+    pipeline,
+    vips,
+    engines: options.engines,
+    /** The VIP list of a tenant changed (on this node). */
+    onVipsChanged: (listener: (tenantId: string) => void) => void vipListeners.push(listener),
+    /** The tenant's domains and protected names are read again at the next judgement. */
+    forgetFacts: (tenantId: string) => void facts.delete(tenantId),
+  };
 }
 export type Protection = ReturnType<typeof createProtection>;
