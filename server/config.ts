@@ -56,6 +56,8 @@ export interface Config {
   smtpPort: number;
   /** Inbound SMTP: host name in the greeting, size limit, optional STARTTLS certificate (PEM files). */
   smtp: { hostname: string; maxMessageBytes: number; tlsCertFile: string | undefined; tlsKeyFile: string | undefined };
+  /** MAIL_DELIVERY_LEASE_SECONDS, in ms: a delivery claimed by a node that died waits this long for another node. */
+  deliveryLeaseMs: number;
   mongodbUri: string | undefined;
   /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
   redisUrl: string | undefined;
@@ -109,6 +111,12 @@ export const SETTINGS = {
   smtpPort: setting({ variable: 'SMTP_PORT', doc: 'Port of the inbound SMTP receiver.', default: 2525, format: portNumber }),
   smtpHostname: setting({ variable: 'SMTP_HOSTNAME', doc: 'Host name in the SMTP greeting.', default: 'lifeboat.local', format: text }),
   maxMessageMb: setting({ variable: 'MAIL_MAX_MESSAGE_MB', doc: 'Largest message the receiver accepts, in MB.', default: 35, format: positiveNumber }),
+  deliveryLeaseSeconds: setting({
+    variable: 'MAIL_DELIVERY_LEASE_SECONDS',
+    doc: "How long a node's claim on an onward delivery lasts: mail a node was delivering when it died is delivered by another node after this.",
+    default: 300,
+    format: positiveNumber,
+  }),
   smtpTlsCertFile: setting<string | undefined>({
     variable: 'SMTP_TLS_CERT_FILE',
     doc: 'STARTTLS certificate (PEM).',
@@ -377,6 +385,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     smtpPort,
     smtp,
+    deliveryLeaseMs: read(env, 'deliveryLeaseSeconds') * 1000,
     mongodbUri,
     redisUrl: read(env, 'redisUrl'),
     changeCheckMs: read(env, 'changeCheckMs'),

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
           entra: config.entra,
           userTokenMinutes: config.userTokenMinutes,
           publicUrl: config.publicUrl,
-          mail: { hostname: config.smtp.hostname },
+          mail: { hostname: config.smtp.hostname, deliveryLeaseMs: config.deliveryLeaseMs },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
           allowedPrivateTargets: config.allowedPrivateTargets,
         },

@@ -67,7 +67,7 @@ export interface ServiceOptions {
   entra?: EntraSettings;
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
-  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
+  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'deliveryLeaseMs' | 'releasePerSecond' | 'hostname'>;
   /** LIFEBOAT_PUBLIC_URL: links and the SMS gateway's inbound (STOP) URL are built from it. */
   publicUrl?: string;
   /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */

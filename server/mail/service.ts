@@ -41,6 +41,8 @@ export interface MailOptions {
   hostname?: string;
   retry?: Partial<RetryPolicy>;
   deliveryPollMs?: number;
+  /** How long a worker's claim on a delivery lasts (another node takes it over after this when the worker died). */
+  deliveryLeaseMs?: number;
   /** Held rows released per second per tenant. */
   releasePerSecond?: number;
   /** How long chunks may wait for their message document before the sweeper removes them. */
@@ -61,7 +63,7 @@ export function createMailService(options: MailOptions) {
   const lookups = createMailLookups({ tenants, directory, events: options.events, now });
   const settings = createMailSettings({ models, audit, now });
   const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now });
-  const worker = createDeliveryWorker({ models, targets, logger, retry, hostname, now, pollMs: options.deliveryPollMs });
+  const worker = createDeliveryWorker({ models, targets, logger, retry, hostname, now, pollMs: options.deliveryPollMs, leaseMs: options.deliveryLeaseMs });
   const routing = createRouting({
     models,
     journal,
