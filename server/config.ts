@@ -18,6 +18,7 @@ import {
   httpsOrigin,
   httpUrl,
   redisUrlFormat,
+  wholeNumber,
   mongoUri,
   longSecret,
   emailAddress,
@@ -65,9 +66,13 @@ export interface Config {
     maxReceivedHeaders: number;
     limits: { connections: number; connectionsPerAddress: number; messagesPerConnection: number };
   };
+  /** MAIL_DELIVERY_LEASE_SECONDS, in ms: a delivery claimed by a node that died waits this long for another node. */
+  deliveryLeaseMs: number;
   mongodbUri: string | undefined;
   /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
   redisUrl: string | undefined;
+  /** LIFEBOAT_CHANGE_CHECK_MS: without Redis, how often a node reads the other nodes' changes from the database (0: never). */
+  changeCheckMs: number;
   dataDir: string;
   publicUrl: string;
   secret: string | undefined;
@@ -146,6 +151,12 @@ export const SETTINGS = {
     default: 1000,
     format: positiveNumber,
   }),
+  deliveryLeaseSeconds: setting({
+    variable: 'MAIL_DELIVERY_LEASE_SECONDS',
+    doc: "How long a node's claim on an onward delivery lasts: mail a node was delivering when it died is delivered by another node after this.",
+    default: 300,
+    format: positiveNumber,
+  }),
   smtpTlsCertFile: setting<string | undefined>({
     variable: 'SMTP_TLS_CERT_FILE',
     doc: 'STARTTLS certificate (PEM).',
@@ -165,6 +176,12 @@ export const SETTINGS = {
     doc: 'Redis for several nodes (Socket.IO rooms and cache invalidation); unset: one node.',
     default: undefined,
     format: redisUrlFormat,
+  }),
+  changeCheckMs: setting({
+    variable: 'LIFEBOAT_CHANGE_CHECK_MS',
+    doc: "Several nodes on MONGODB_URI without REDIS_URL: how often (ms) each node reads the others' changes from the database and drops its caches; 0: never (one node).",
+    default: 1000,
+    format: wholeNumber,
   }),
   dataDir: setting({ variable: 'LIFEBOAT_DATA_DIR', doc: 'Data directory (embedded database, spool, secret, TLS).', default: './data', format: text }),
   publicUrl: setting<string | undefined>({
@@ -432,8 +449,10 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     smtpPort,
     smtp,
+    deliveryLeaseMs: read(env, 'deliveryLeaseSeconds') * 1000,
     mongodbUri,
     redisUrl: read(env, 'redisUrl'),
+    changeCheckMs: read(env, 'changeCheckMs'),
     dataDir,
     publicUrl,
     secret,

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
           entra: config.entra,
           userTokenMinutes: config.userTokenMinutes,
           publicUrl: config.publicUrl,
-          mail: { hostname: config.smtp.hostname },
+          mail: { hostname: config.smtp.hostname, deliveryLeaseMs: config.deliveryLeaseMs },
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
           allowedPrivateTargets: config.allowedPrivateTargets,
           monitorDomains: config.monitorDomains,
@@ -207,6 +207,8 @@ async function main(): Promise<void> {
         },
         loops: ALL_LOOPS,
         redisUrl: config.redisUrl,
+        // The embedded database is one node's by construction; an external one may be shared by several.
+        changeCheckMs: config.mongodbUri ? config.changeCheckMs : 0,
       },
       lifecycle,
     );

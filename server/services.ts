@@ -72,7 +72,7 @@ export interface ServiceOptions {
   entra?: EntraSettings;
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
-  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
+  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'deliveryLeaseMs' | 'releasePerSecond' | 'hostname'>;
   /** LIFEBOAT_PUBLIC_URL: links and the SMS gateway's inbound (STOP) URL are built from it. */
   publicUrl?: string;
   /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
@@ -274,6 +274,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     options: options.threatScan,
   });
+  const endUserAccess = createEndUserAccess(conn, { directory, audit });
   wireServices(reactions, {
     scheduler,
     events,
@@ -286,6 +287,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     connections: entra.connections,
     threatScan,
     userAuth,
+    protection,
+    endUserAccess,
   });
   return {
     reactions,
@@ -315,7 +318,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     protection,
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
-    endUserAccess: createEndUserAccess(conn, { directory, audit }),
+    endUserAccess,
     /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
     sentItems: createSentItemsWriteBack({
       models: sentItemsModels(conn),

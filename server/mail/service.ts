@@ -47,6 +47,8 @@ export interface MailOptions {
   hostname?: string;
   retry?: Partial<RetryPolicy>;
   deliveryPollMs?: number;
+  /** How long a worker's claim on a delivery lasts (another node takes it over after this when the worker died). */
+  deliveryLeaseMs?: number;
   /** Held rows released per second per tenant. */
   releasePerSecond?: number;
   /** How long chunks may wait for their message document before the sweeper removes them. */
@@ -84,6 +86,7 @@ export function createMailService(options: MailOptions) {
     pollMs: options.deliveryPollMs,
     guard: options.targets,
     isOwnListener: own.isOwnAddress,
+    leaseMs: options.deliveryLeaseMs,
   });
   const routing = createRouting({
     models,

@@ -42,7 +42,9 @@ export function createProtection(
   const models = protectionModels(conn);
   // Tenant domains and protected names change rarely; one read per tenant every few minutes.
   const facts = new Map<string, { at: number; value: Promise<TenantFacts> }>();
-  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => facts.delete(tenantId), now: options.now });
+  // A VIP list change is the `settings:changed` reaction: every node drops its facts (forgetFacts).
+  const vipListeners: ((tenantId: string) => void)[] = [];
+  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => vipListeners.forEach((l) => l(tenantId)), now: options.now });
   const tenantFacts = (tenantId: string): Promise<TenantFacts> => {
     const cached = facts.get(tenantId);
     if (cached && Date.now() - cached.at < FACTS_TTL_MS) return cached.value;
@@ -75,6 +77,20 @@ export function createProtection(
     cacheMs: options.dataTimePolicyCacheMs,
   });
   const detections = createDetections({ models, reports: phishingReportModel(conn), audit: deps.audit, now: options.now });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, refuseAtData, detections, engines: options.engines };
+  return {
+    judge,
+    verdicts,
+    policies,
+    quarantine,
+    pipeline,
+    vips,
+    refuseAtData,
+    detections,
+    engines: options.engines,
+    /** The VIP list of a tenant changed (on this node). */
+    onVipsChanged: (listener: (tenantId: string) => void) => void vipListeners.push(listener),
+    /** The tenant's domains and protected names are read again at the next judgement. */
+    forgetFacts: (tenantId: string) => void facts.delete(tenantId),
+  };
 }
 export type Protection = ReturnType<typeof createProtection>;
