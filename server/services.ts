@@ -268,7 +268,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     notify,
     logger: options.logger,
     // The protection pipeline judges what the scan reads (one verdict model, `source: graph`); tests may pass their own.
-    judge: options.threatScan?.judge ?? createProtectionJudge(protection.verdicts),
+    judge: options.threatScan?.judge ?? createProtectionJudge(protection),
     protection: { policies: protection.policies, quarantine: protection.quarantine },
     publicUrl: options.publicUrl,
     now: options.now,
