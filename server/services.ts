@@ -51,7 +51,6 @@ import type { NotifyRetryPolicy } from './notify/service';
 import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
 import type { ReleasedCopy } from './protection/mail-side';
-import { createMailProtectionSide } from './mail/protection-side';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
 import type { ThreatScanOptions } from './threat-scan/service';
 
@@ -77,7 +76,9 @@ export interface ServiceOptions {
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts'>> & { deliverReleased?: (copy: ReleasedCopy) => Promise<void> };
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'defaultMode'>> & {
+    deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
+  };
   /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
   threatScan?: ThreatScanOptions & { judge?: MessageJudge };
 }
@@ -229,9 +230,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   });
   const protection = createProtection(
     conn,
-    { directory, tenants, audit, mail: createMailProtectionSide(mailModels(conn), options.protection?.deliverReleased) },
+    { directory, tenants, audit, mail: mail.protectionSide(options.protection?.deliverReleased) },
     { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
   );
+  // Every inbound message is judged between the 250 and placement (server/mail/protect.ts).
+  mail.useProtection({ protectInbound: protection.pipeline.protectInbound, verdictOf: protection.verdicts.get });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   const threatScan = createThreatScanService(conn, {
     entra,

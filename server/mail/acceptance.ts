@@ -67,7 +67,14 @@ export function createAcceptance(deps: {
     },
 
     /** Stores a received message durably (resolve = safe to answer 250), then routes it in the background. */
-    async accept(input: { tenantId: string; mailFrom: string; recipients: StoredRecipient[]; raw: Buffer; remoteAddress: string | null }): Promise<string> {
+    async accept(input: {
+      tenantId: string;
+      mailFrom: string;
+      recipients: StoredRecipient[];
+      raw: Buffer;
+      remoteAddress: string | null;
+      helo?: string | null;
+    }): Promise<string> {
       const messageId = randomUUID();
       const intercepted = input.recipients.filter((r) => (r.kind as string) === INTERCEPTED);
       if (intercepted.length) {

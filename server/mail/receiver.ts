@@ -93,6 +93,7 @@ export function createReceiver(options: ReceiverOptions) {
             recipients: t.recipients,
             raw: Buffer.concat(parts),
             remoteAddress: session.remoteAddress ?? null,
+            helo: session.hostNameAppearsAs ?? null,
           })
           .then((id) => {
             // One line per accepted message; no addresses at info (they are personal data).

@@ -20,6 +20,9 @@ import { createMailLookups } from './lookups';
 import { createMailbox } from './mailbox';
 import { createMailboxIndex } from './mailbox-index';
 import type { MailModels } from './model';
+import type { InboundProtection } from './protect';
+import { createMailProtectionSide } from './protection-side';
+import type { ReleasedCopy } from '../protection/mail-side';
 import { ORPHAN_GRACE_MS, createRetention } from './retention';
 import { ROUTE_MEMORY_BYTES, createRouting } from './routing';
 import { createSender } from './send';
@@ -55,12 +58,23 @@ export function createMailService(options: MailOptions) {
   const hostname = options.hostname ?? 'lifeboat.local';
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
 
+  // Bound after composition (protection is composed after mail: it needs mail's side of its interface).
+  let protection: InboundProtection | null = null;
   const journal = createRoutingJournal(models.messages.db.db!, logger);
   // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
   const index = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
   const lookups = createMailLookups({ tenants, directory, events: options.events, now });
   const settings = createMailSettings({ models, audit, now });
-  const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now });
+  const targets = createDeliveryTargets({
+    models,
+    tenants,
+    settings,
+    lookups,
+    logger,
+    hostname,
+    now,
+    senderVerdict: (tenantId, messageId) => protection?.verdictOf(tenantId, messageId) ?? Promise.resolve(null),
+  });
   const worker = createDeliveryWorker({ models, targets, logger, retry, hostname, now, pollMs: options.deliveryPollMs });
   const routing = createRouting({
     models,
@@ -72,6 +86,7 @@ export function createMailService(options: MailOptions) {
     now,
     routeMemoryBytes: options.routeMemoryBytes ?? ROUTE_MEMORY_BYTES,
     receiving: () => acceptance.receiving(),
+    protection: () => protection,
   });
   const acceptance = createAcceptance({ models, journal, lookups, logger, now, routeSoon: routing.routeSoon });
   const holds = createHoldRelease({ models, lookups, worker, logger, now, releasePerSecond: options.releasePerSecond ?? 20 });
@@ -83,6 +98,15 @@ export function createMailService(options: MailOptions) {
   return {
     models,
     worker,
+
+    /** Puts every inbound message to protection between the 250 and placement (services.ts binds it). */
+    useProtection(p: InboundProtection): void {
+      protection = p;
+    },
+    /** Protection's view of mail: raw messages, and placing released copies (at most once per release). */
+    protectionSide: (deliverReleased?: (copy: ReleasedCopy) => Promise<void>) => createMailProtectionSide({ models, index, worker, now }, deliverReleased),
+    /** Judges again the mail held for the scanner that is due (lifecycle runs it every minute). */
+    rejudgeHeld: routing.rejudgeHeld,
 
     intercept: acceptance.intercept,
     checkRecipient: acceptance.checkRecipient,

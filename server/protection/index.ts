@@ -13,6 +13,7 @@ import type { MailSide } from './mail-side';
 import { protectionModels } from './model';
 import { createPipeline } from './pipeline';
 import { createPolicyService } from './policies';
+import type { Mode } from './policy-rules';
 import { createQuarantineService } from './quarantine';
 import { createVerdictStore } from './verdicts';
 import { createVipService } from './vips';
@@ -25,6 +26,8 @@ export interface ProtectionOptions {
   hostname: string;
   timeouts?: { dnsMs?: number; authMs?: number; rspamdMs?: number; clamdMs?: number };
   now?: () => Date;
+  /** The mode a tenant's default policy starts in (default Protect). */
+  defaultMode?: Mode;
 }
 
 const FACTS_TTL_MS = 5 * 60 * 1000;
@@ -57,7 +60,7 @@ export function createProtection(
     timeouts: options.timeouts,
   });
   const verdicts = createVerdictStore({ models, judge, now: options.now });
-  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
+  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now, defaultMode: options.defaultMode });
   const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
   return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };

@@ -11,7 +11,7 @@ import { claimByInsert } from '../db/claims';
 import type { DirectoryService } from '../directory/service';
 import { conflict, notFound, unprocessable, type FieldError } from '../http/problem';
 import type { PolicyRecord, ProtectionModels } from './model';
-import { resolvePolicy, type Party, type Policy, type Resolution, type Target } from './policy-rules';
+import { resolvePolicy, type Mode, type Party, type Policy, type Resolution, type Target } from './policy-rules';
 import { DEFAULT_ACTIONS, DEFAULT_SCANNER_DOWN, type PolicyBody } from './policy-schema';
 import type { VerdictKind } from './verdict';
 
@@ -40,6 +40,8 @@ export interface PolicyDeps {
   directory: DirectoryService;
   audit: AuditService;
   now?: () => Date;
+  /** The mode a tenant's default policy starts in (Protect; the tests' harness starts tenants in Disabled). */
+  defaultMode?: Mode;
 }
 
 export function createPolicyService(deps: PolicyDeps) {
@@ -55,7 +57,7 @@ export function createPolicyService(deps: PolicyDeps) {
       tenantId,
       name: 'Default policy',
       isDefault: true,
-      mode: 'protect',
+      mode: deps.defaultMode ?? 'protect',
       priority: 0,
       matchOn: 'both',
       senders: { include: [], exclude: [] },

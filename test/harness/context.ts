@@ -11,6 +11,7 @@ import { openConnection } from '../../server/db/connection';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createLogger } from '../../server/log';
 import { startLifeboat } from '../../server/lifecycle';
+import { ENGINES_OFF } from '../../server/protection/engines';
 import type { ServiceOptions, Services } from '../../server/services';
 import type { Role } from '../../server/auth/model';
 import { adminModel } from '../../server/auth/model';
@@ -47,7 +48,16 @@ export function testAppSettings(publicUrl = 'http://localhost') {
 /** Service options for tests: quiet logs, a fixed secret; anything can be overridden. */
 export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
   // Test peers (SMTP, SMS gateways) listen on loopback: the SSRF guard allows it here, as an operator would.
-  return { sessionHours: 12, logger: createLogger('silent'), secret: TEST_SECRET, allowedPrivateTargets: ['loopback'], ...overrides };
+  // Protection: tenants start in Disabled (mail tests see the mail path as it was; protection tests set
+  // their own engines and modes), with content scanning off rather than "down" (no hold for the scanner).
+  return {
+    sessionHours: 12,
+    logger: createLogger('silent'),
+    secret: TEST_SECRET,
+    allowedPrivateTargets: ['loopback'],
+    protection: { defaultMode: 'disabled', engines: () => ENGINES_OFF },
+    ...overrides,
+  };
 }
 
 export function tenantDirectory(id: string, overrides: Partial<DirectoryDocument> = {}): DirectoryDocument {
