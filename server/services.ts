@@ -76,7 +76,7 @@ export interface ServiceOptions {
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'defaultMode'>> & {
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'defaultMode' | 'quarantineRetentionDays'>> & {
     deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
   };
   /** Threat Scan tuning, and the judge it runs messages through (server/protection's pipeline once composed). */
@@ -234,7 +234,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
   );
   // Every inbound message is judged between the 250 and placement (server/mail/protect.ts).
-  mail.useProtection({ protectInbound: protection.pipeline.protectInbound, verdictOf: protection.verdicts.get });
+  mail.useProtection({
+    protectInbound: protection.pipeline.protectInbound,
+    verdictOf: protection.verdicts.get,
+    quarantinedMessages: protection.quarantine.heldMessageIds,
+  });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   const threatScan = createThreatScanService(conn, {
     entra,

@@ -24,6 +24,8 @@ export interface InboundProtection {
   ) => Promise<ProtectionOutcome>;
   /** The message's stored verdict (null: none, e.g. every recipient's policy is Disabled). */
   verdictOf: (tenantId: string, messageId: string) => Promise<StoredVerdict | null>;
+  /** Ids of a tenant's messages with a copy held in the quarantine (kept past the mail retention). */
+  quarantinedMessages: (tenantId: string) => Promise<string[]>;
 }
 
 /** A judged message: per recipient address, the placement and the security summary of its copies. */

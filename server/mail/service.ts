@@ -93,7 +93,16 @@ export function createMailService(options: MailOptions) {
   const mailbox = createMailbox({ models, index, lookups });
   const send = createSender({ models, journal, mailbox, route: routing.route, now });
   const figures = createMailFigures(models);
-  const retention = createRetention({ models, index, tenants, settings, logger, now, orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS });
+  const retention = createRetention({
+    models,
+    index,
+    tenants,
+    settings,
+    logger,
+    now,
+    orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS,
+    protection: () => protection,
+  });
 
   return {
     models,

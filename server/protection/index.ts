@@ -28,6 +28,8 @@ export interface ProtectionOptions {
   now?: () => Date;
   /** The mode a tenant's default policy starts in (default Protect). */
   defaultMode?: Mode;
+  /** LIFEBOAT_QUARANTINE_RETENTION_DAYS (default 30). */
+  quarantineRetentionDays?: number;
 }
 
 const FACTS_TTL_MS = 5 * 60 * 1000;
@@ -61,7 +63,15 @@ export function createProtection(
   });
   const verdicts = createVerdictStore({ models, judge, now: options.now });
   const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now, defaultMode: options.defaultMode });
-  const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
+  const quarantine = createQuarantineService({
+    models,
+    verdicts,
+    judge,
+    mail: deps.mail,
+    audit: deps.audit,
+    now: options.now,
+    retentionDays: options.quarantineRetentionDays,
+  });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
   return { judge, verdicts, policies, quarantine, pipeline, vips, engines: options.engines };
 }

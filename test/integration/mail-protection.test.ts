@@ -19,6 +19,7 @@ const partner = dkimKey('partner.test');
 let dns: DnsStandIn;
 let engines: ProtectionEngines = ENGINES_OFF;
 let clockShift = 0;
+const DAY = 24 * 3600_000;
 
 const acme: DirectoryDocument = {
   tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
@@ -289,5 +290,31 @@ describe('no backscatter', () => {
     const bounces = relay.received.filter((m) => m.from === '');
     expect(bounces.map((m) => m.to)).toEqual([['news@partner.test']]);
     expect(ctx.logs()).toMatch(/no bounce: the sender is not authenticated/);
+  });
+});
+
+describe('retention', () => {
+  test('quarantined mail outlives the tenant’s mail retention until the quarantine retention, then both go', async () => {
+    const kept = await send('ann@acme.test', ['ann@acme.test'], forged('Kept in quarantine'));
+    const plain = await send('news@partner.test', ['ann@acme.test'], await partnerMail('Ordinary mail'));
+    await routed();
+    await ctx.services.mail.worker.tick();
+    const messages = ctx.services.mail.models.messages;
+    const entryId = `acme:${kept}:ann@acme.test`;
+    try {
+      clockShift = 6 * DAY; // past the tenant's 5-day mail retention
+      await ctx.services.mail.sweep();
+      expect(await messages.exists({ _id: `acme:${plain}` })).toBeNull();
+      expect(await messages.exists({ _id: `acme:${kept}` })).toBeTruthy();
+      expect((await ctx.services.protection.quarantine.get('acme', entryId)).preview).toMatchObject({ subject: 'Kept in quarantine' });
+
+      clockShift = 31 * DAY; // past the quarantine retention (30 days)
+      expect(await ctx.services.protection.quarantine.sweep()).toBeGreaterThan(0);
+      await ctx.services.mail.sweep();
+      expect(await messages.exists({ _id: `acme:${kept}` })).toBeNull();
+      await expect(ctx.services.protection.quarantine.get('acme', entryId)).rejects.toMatchObject({ status: 404 });
+    } finally {
+      clockShift = 0;
+    }
   });
 });
