@@ -76,7 +76,9 @@ export interface Config {
   addin: AddinClientConfig;
   dns: DnsConfig;
   /** Protection engines: resolver list, rspamd (unset: embedded; `off`: none), clamd (host:port or a socket path). */
-  protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined; quarantineRetentionDays: number };
+  protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
+  /** LIFEBOAT_QUARANTINE_RETENTION_DAYS: how long quarantined mail is kept. */
+  quarantineRetentionDays: number;
   /** LIFEBOAT_TRUST_PROXY: Express `trust proxy` for the client address (server/http/trust-proxy.ts). */
   trustProxy: string | undefined;
   /** LIFEBOAT_API_RATE_LIMIT: requests per minute per identity; per client address 2.5 times that (server/http/rate-limit.ts). */
@@ -391,12 +393,8 @@ export function loadConfig(env: Env = process.env): Config {
     tls: tlsFilesFromEnv(env),
     addin: addinConfigFromEnv(env, publicUrl),
     dns,
-    protection: {
-      dnsServers: dns.servers,
-      rspamdUrl: read(env, 'rspamdUrl'),
-      clamd: read(env, 'clamd'),
-      quarantineRetentionDays: read(env, 'quarantineRetentionDays'),
-    },
+    protection: { dnsServers: dns.servers, rspamdUrl: read(env, 'rspamdUrl'), clamd: read(env, 'clamd') },
+    quarantineRetentionDays: read(env, 'quarantineRetentionDays'),
     trustProxy: read(env, 'trustProxy'),
     rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),

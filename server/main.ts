@@ -173,7 +173,7 @@ async function main(): Promise<void> {
           userTokenMinutes: config.userTokenMinutes,
           publicUrl: config.publicUrl,
           mail: { hostname: config.smtp.hostname },
-          protection: { engines: () => engines, dnsServers: config.protection.dnsServers, quarantineRetentionDays: config.protection.quarantineRetentionDays },
+          protection: { engines: () => engines, dnsServers: config.protection.dnsServers, quarantineRetentionDays: config.quarantineRetentionDays },
           allowedPrivateTargets: config.allowedPrivateTargets,
         },
         seed: (services) => seedFromDirectoryFile(services, directoryDocs, logger),
