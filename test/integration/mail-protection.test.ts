@@ -4,12 +4,17 @@
  * scanner). Sender authentication is real (mailauth against the DNS stand-in, DKIM-signed messages);
  * content scanning is off here (test/integration/mail-protection-engines.test.ts runs rspamd and clamd).
  */
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createLogger } from '../../server/log';
+import { createRoutingJournal } from '../../server/mail/journal';
+import { mailModels } from '../../server/mail/model';
 import { createReceiver } from '../../server/mail/receiver';
+import { storeMessage } from '../../server/mail/store';
+import { createServices } from '../../server/services';
 import { ENGINES_OFF, NO_ENGINES, type ProtectionEngines } from '../../server/protection/engines';
-import { useLifeboat } from '../harness/context';
+import { testServiceOptions, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { dkimKey, plainMessage, senderRecords, signed } from '../harness/protection-fixtures';
 import { sendOne, startPeer, type SmtpPeer } from '../harness/smtp-peers';
@@ -36,19 +41,17 @@ beforeAll(async () => {
   dns = await startDnsStandIn({ ...senderRecords(partner, '127.0.0.1'), 'acme.test': ['v=spf1 -all'], '_dmarc.acme.test': ['v=DMARC1; p=reject'] });
 });
 
+const protectionOptions = {
+  defaultMode: 'protect' as const,
+  engines: () => engines,
+  get dnsServers() {
+    return [dns.server];
+  },
+};
 const ctx = useLifeboat({
   directories: [acme],
   now: () => new Date(Date.now() + clockShift),
-  services: {
-    mail: { retry: { baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 24 * 3600_000 } },
-    protection: {
-      defaultMode: 'protect',
-      engines: () => engines,
-      get dnsServers() {
-        return [dns.server];
-      },
-    },
-  },
+  services: { mail: { retry: { baseDelayMs: 1, maxDelayMs: 1, maxAgeMs: 24 * 3600_000 } }, protection: protectionOptions },
 });
 
 let admin: request.Agent;
@@ -230,6 +233,58 @@ describe('judged between the 250 and placement', () => {
     } finally {
       engines = ENGINES_OFF;
       clockShift = 0;
+    }
+  });
+});
+
+describe('exactly once', () => {
+  test('two processes recovering the same stored message at once: one verdict, one quarantine entry, nothing placed', async () => {
+    // Stored by a process that died before routing it: its journal segment is foreign to both below.
+    const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
+    const id = randomUUID();
+    await storeMessage(
+      mailModels(ctx.conn),
+      {
+        tenantId: 'acme',
+        messageId: id,
+        direction: 'inbound',
+        mailFrom: 'ann@acme.test',
+        recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }],
+        raw: forged('Recovered by two', 'bob@acme.test'),
+        remoteAddress: '127.0.0.1',
+        helo: 'mail.example',
+        receivedAt: new Date(),
+      },
+      dead,
+    );
+    const other = createServices(ctx.conn, testServiceOptions({ protection: protectionOptions }));
+    try {
+      await Promise.all([ctx.services.mail.recover(), other.mail.recover()]);
+    } finally {
+      await other.mail.stop(0);
+    }
+    expect(await ctx.conn.collection('protectionverdicts').countDocuments({ messageId: id })).toBe(1);
+    expect(await ctx.conn.collection('quarantineentries').countDocuments({ messageId: id })).toBe(1);
+    expect(await ctx.services.mail.models.mailbox.countDocuments({ messageKey: `acme:${id}` })).toBe(0);
+    expect(await ctx.services.mail.models.queue.countDocuments({ messageKey: `acme:${id}` })).toBe(0);
+  });
+
+  test('Disabled: not judged, delivered as before (no verdict stored)', async () => {
+    await admin.put('/api/protection/policies/default:acme').send({ name: 'Default policy', mode: 'disabled' }).expect(200);
+    try {
+      const id = await send('ann@acme.test', ['bob@acme.test'], forged('Not judged at all', 'bob@acme.test'));
+      await routed();
+      expect((await read('u-bob', id).expect(200)).body.security).toEqual({
+        verdict: null,
+        action: 'deliver',
+        policyId: 'default:acme',
+        auth: null,
+        score: null,
+        reasons: [],
+      });
+      expect(await ctx.services.protection.verdicts.get('acme', id)).toBeNull();
+    } finally {
+      await admin.put('/api/protection/policies/default:acme').send({ name: 'Default policy', mode: 'protect' }).expect(200);
     }
   });
 });
