@@ -16,6 +16,7 @@ import { DEFAULT_ACTIONS, DEFAULT_SCANNER_DOWN, type PolicyBody } from './policy
 import type { VerdictKind } from './verdict';
 
 export const defaultPolicyId = (tenantId: string) => `default:${tenantId}`;
+const POLICY_CACHE_MS = 5_000;
 
 const toPolicy = (r: PolicyRecord): Policy => ({
   id: r._id,
@@ -79,6 +80,18 @@ export function createPolicyService(deps: PolicyDeps) {
     ];
   }
 
+  // The mail path resolves a policy for every recipient of every message: it reads a tenant's policies at
+  // most once every POLICY_CACHE_MS (a change made here is seen at once; on another node within that time).
+  const cached = new Map<string, { at: number; value: Promise<Policy[]> }>();
+  function forMail(tenantId: string): Promise<Policy[]> {
+    const hit = cached.get(tenantId);
+    if (hit && Date.now() - hit.at < POLICY_CACHE_MS) return hit.value;
+    const value = list(tenantId);
+    value.catch(() => cached.delete(tenantId));
+    cached.set(tenantId, { at: Date.now(), value });
+    return value;
+  }
+
   async function get(tenantId: string, id: string): Promise<Policy> {
     if (id === defaultPolicyId(tenantId)) await ensureDefault(tenantId);
     const row = await policies.findById(id).lean<PolicyRecord>();
@@ -132,6 +145,7 @@ export function createPolicyService(deps: PolicyDeps) {
       const at = now();
       const id = randomBytes(12).toString('hex');
       await policies.create({ _id: id, tenantId: admin.tenantId, isDefault: false, ...body, createdAt: at, updatedAt: at });
+      cached.delete(admin.tenantId);
       const created = await get(admin.tenantId, id);
       await record(admin, ctx, 'policy.create', created, null, created);
       return created;
@@ -158,6 +172,7 @@ export function createPolicyService(deps: PolicyDeps) {
         updatedAt: now(),
       };
       await policies.updateOne({ _id: id, tenantId: admin.tenantId }, { $set: update });
+      cached.delete(admin.tenantId);
       const after = await get(admin.tenantId, id);
       await record(admin, ctx, before.isDefault && before.mode !== after.mode ? 'mode.change' : 'policy.update', after, before, after);
       return after;
@@ -167,6 +182,7 @@ export function createPolicyService(deps: PolicyDeps) {
       const before = await get(admin.tenantId, id);
       if (before.isDefault) throw conflict('The default policy cannot be deleted.');
       await policies.deleteOne({ _id: id, tenantId: admin.tenantId });
+      cached.delete(admin.tenantId);
       await record(admin, ctx, 'policy.delete', before, before, null);
     },
 
@@ -178,7 +194,7 @@ export function createPolicyService(deps: PolicyDeps) {
     /** Policy and action for one recipient's copy (pass the verdict `clean` to learn whether to scan at all). */
     async resolveFor(tenantId: string, subject: { mailFrom: string; headerFrom: string | null; recipient: string }, verdict: VerdictKind): Promise<Resolution> {
       const [all, envelope, header, recipient] = await Promise.all([
-        list(tenantId),
+        forMail(tenantId),
         party(tenantId, subject.mailFrom),
         subject.headerFrom ? party(tenantId, subject.headerFrom) : Promise.resolve(null),
         party(tenantId, subject.recipient),
