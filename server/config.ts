@@ -94,6 +94,8 @@ export interface Config {
   dns: DnsConfig;
   /** Protection engines: resolver list, rspamd (unset: embedded; `off`: none), clamd (host:port or a socket path). */
   protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
+  /** LIFEBOAT_QUARANTINE_RETENTION_DAYS: how long quarantined mail is kept. */
+  quarantineRetentionDays: number;
   /** LIFEBOAT_TRUST_PROXY: Express `trust proxy` for the client address (server/http/trust-proxy.ts). */
   trustProxy: string | undefined;
   /** LIFEBOAT_API_RATE_LIMIT: requests per minute per identity; per client address 2.5 times that (server/http/rate-limit.ts). */
@@ -301,6 +303,12 @@ export const SETTINGS = {
     default: undefined,
     format: text,
   }),
+  quarantineRetentionDays: setting({
+    variable: 'LIFEBOAT_QUARANTINE_RETENTION_DAYS',
+    doc: 'How long quarantined mail is kept (the raw message too, even past a tenant’s shorter mail retention), in days.',
+    default: 30,
+    format: positiveNumber,
+  }),
   spfInclude: setting<string | undefined>({
     variable: 'LIFEBOAT_SPF_INCLUDE',
     doc: 'The SPF include of the outbound relay (the default region).',
@@ -470,6 +478,7 @@ export function loadConfig(env: Env = process.env): Config {
     addin: addinConfigFromEnv(env, publicUrl),
     dns,
     protection: { dnsServers: dns.servers, rspamdUrl: read(env, 'rspamdUrl'), clamd: read(env, 'clamd') },
+    quarantineRetentionDays: read(env, 'quarantineRetentionDays'),
     trustProxy: read(env, 'trustProxy'),
     rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),

@@ -9,6 +9,7 @@
  * is always stopped. This file owns the order; what each step does lives in its capability.
  */
 import { randomUUID } from 'node:crypto';
+import { SCAN_HOLD_RETRY_MS } from './mail/protect';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
@@ -270,9 +271,15 @@ export async function startLoops(lifecycle: Lifecycle, services: Services, loops
       services.protection.quarantine.sweep().catch((err) => logger.warn({ err }, 'quarantine sweep failed'));
     }, SWEEP_INTERVAL_MS);
     sweeper.unref();
+    // Mail held for the scanner (an engine down) is judged again every minute; its hold runs out by policy.
+    const scanHolds = setInterval(() => {
+      mail.rejudgeHeld().catch((err) => logger.warn({ err }, 'judging mail held for the scanner failed'));
+    }, SCAN_HOLD_RETRY_MS);
+    scanHolds.unref();
     // After the receiver closed (stops run in reverse): routing finishes what it has, the worker stops.
     await lifecycle.started('mail', async () => {
       clearInterval(sweeper);
+      clearInterval(scanHolds);
       await mail.stop();
     });
   }

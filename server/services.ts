@@ -52,7 +52,6 @@ import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
 import { createDnsLookup } from './protection/dns';
 import type { ReleasedCopy } from './protection/mail-side';
-import { createMailProtectionSide } from './mail/protection-side';
 import { sentItemsModels } from './sent-items/model';
 import { createSentItemsWriteBack } from './sent-items/service';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
@@ -86,7 +85,7 @@ export interface ServiceOptions {
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs'>> & {
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs' | 'defaultMode' | 'quarantineRetentionDays'>> & {
     deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
   };
   /** Threat Scan tuning, and the judge it runs messages through (default: server/protection's pipeline). */
@@ -256,9 +255,15 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   });
   const protection = createProtection(
     conn,
-    { directory, tenants, audit, mail: createMailProtectionSide(mailModels(conn), options.protection?.deliverReleased) },
+    { directory, tenants, audit, mail: mail.protectionSide(options.protection?.deliverReleased) },
     { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
   );
+  // Every inbound message is judged between the 250 and placement (server/mail/protect.ts).
+  mail.useProtection({
+    protectInbound: protection.pipeline.protectInbound,
+    verdictOf: protection.verdicts.get,
+    quarantinedMessages: protection.quarantine.heldMessageIds,
+  });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   const threatScan = createThreatScanService(conn, {
     entra,

@@ -23,6 +23,9 @@ import { createMailLookups } from './lookups';
 import { createMailbox } from './mailbox';
 import { createMailboxIndex } from './mailbox-index';
 import type { MailModels } from './model';
+import type { InboundProtection } from './protect';
+import { createMailProtectionSide } from './protection-side';
+import type { ReleasedCopy } from '../protection/mail-side';
 import { ORPHAN_GRACE_MS, createRetention } from './retention';
 import { ROUTE_MEMORY_BYTES, createRouting } from './routing';
 import { createSender } from './send';
@@ -67,6 +70,8 @@ export function createMailService(options: MailOptions) {
   const hostname = options.hostname ?? 'lifeboat.local';
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
 
+  // Bound after composition (protection is composed after mail: it needs mail's side of its interface).
+  let protection: InboundProtection | null = null;
   const journal = createRoutingJournal(models.messages.db.db!, logger);
   // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
   const index = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
@@ -75,7 +80,17 @@ export function createMailService(options: MailOptions) {
   const settings = createMailSettings({ models, audit, now, targets: options.targets, own });
   const signingKeys = options.signing ? createSigningKeys({ conn: models.messages.db, box: options.signing.box, now }) : null;
   const outbound = signingKeys && options.signing ? createOutboundAuth({ keys: signingKeys, tenants, lookup: options.signing.lookup, hostname, logger }) : null;
-  const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now, outbound });
+  const targets = createDeliveryTargets({
+    models,
+    tenants,
+    settings,
+    lookups,
+    logger,
+    hostname,
+    now,
+    outbound,
+    senderVerdict: (tenantId, messageId) => protection?.verdictOf(tenantId, messageId) ?? Promise.resolve(null),
+  });
   const worker = createDeliveryWorker({
     models,
     targets,
@@ -98,17 +113,36 @@ export function createMailService(options: MailOptions) {
     now,
     routeMemoryBytes: options.routeMemoryBytes ?? ROUTE_MEMORY_BYTES,
     receiving: () => acceptance.receiving(),
+    protection: () => protection,
   });
   const acceptance = createAcceptance({ models, journal, lookups, logger, now, routeSoon: routing.routeSoon });
   const holds = createHoldRelease({ models, lookups, worker, logger, now, releasePerSecond: options.releasePerSecond ?? 20 });
   const mailbox = createMailbox({ models, index, lookups });
   const send = createSender({ models, journal, mailbox, route: routing.route, now, sign: outbound?.signSent });
   const figures = createMailFigures(models);
-  const retention = createRetention({ models, index, tenants, settings, logger, now, orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS });
+  const retention = createRetention({
+    models,
+    index,
+    tenants,
+    settings,
+    logger,
+    now,
+    orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS,
+    protection: () => protection,
+  });
 
   return {
     models,
     worker,
+
+    /** Puts every inbound message to protection between the 250 and placement (services.ts binds it). */
+    useProtection(p: InboundProtection): void {
+      protection = p;
+    },
+    /** Protection's view of mail: raw messages, and placing released copies (at most once per release). */
+    protectionSide: (deliverReleased?: (copy: ReleasedCopy) => Promise<void>) => createMailProtectionSide({ models, index, worker, now }, deliverReleased),
+    /** Judges again the mail held for the scanner that is due (lifecycle runs it every minute). */
+    rejudgeHeld: routing.rejudgeHeld,
 
     intercept: acceptance.intercept,
     checkRecipient: acceptance.checkRecipient,

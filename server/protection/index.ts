@@ -16,6 +16,7 @@ import type { MailSide } from './mail-side';
 import { protectionModels } from './model';
 import { createPipeline } from './pipeline';
 import { createPolicyService } from './policies';
+import type { Mode } from './policy-rules';
 import { createQuarantineService } from './quarantine';
 import { createVerdictStore } from './verdicts';
 import { createVipService } from './vips';
@@ -30,6 +31,10 @@ export interface ProtectionOptions {
   /** How long the end-of-DATA check keeps a tenant's policies (default 10 s; tests: 0). */
   dataTimePolicyCacheMs?: number;
   now?: () => Date;
+  /** The mode a tenant's default policy starts in (default Protect). */
+  defaultMode?: Mode;
+  /** LIFEBOAT_QUARANTINE_RETENTION_DAYS (default 30). */
+  quarantineRetentionDays?: number;
 }
 
 const FACTS_TTL_MS = 5 * 60 * 1000;
@@ -65,8 +70,16 @@ export function createProtection(
     timeouts: options.timeouts,
   });
   const verdicts = createVerdictStore({ models, judge, now: options.now });
-  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
-  const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
+  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now, defaultMode: options.defaultMode });
+  const quarantine = createQuarantineService({
+    models,
+    verdicts,
+    judge,
+    mail: deps.mail,
+    audit: deps.audit,
+    now: options.now,
+    retentionDays: options.quarantineRetentionDays,
+  });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
   /** The receiver's end-of-DATA check: refuse a DMARC p=reject failure where every recipient's policy says reject (550 5.7.1). */
   const refuseAtData = createDataTimeRefusal({
