@@ -4,6 +4,7 @@
  * DKIM signature by the sender's domain — both verified by mailauth on the receiving SMTP stand-in
  * against the DNS stand-in publishing the selector record that readiness tells the admin to publish.
  */
+import { ENGINES_OFF } from '../../server/protection/engines';
 import { authenticate, dkimVerify } from 'mailauth';
 import request from 'supertest';
 import { createLogger } from '../../server/log';
@@ -37,7 +38,10 @@ afterAll(async () => {
 
 const ctx = useLifeboat({
   services: {
+    // Not about judging: tenants in Disabled with scanning off, as in every mail test (testServiceOptions).
     protection: {
+      defaultMode: 'disabled',
+      engines: () => ENGINES_OFF,
       get dnsServers() {
         return [dns.server];
       },
