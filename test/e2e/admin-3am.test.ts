@@ -266,6 +266,11 @@ describe('admin page at 3 a.m.', () => {
     expect(await form.getByLabel('Description').inputValue()).toBe('');
     expect(await form.getByTestId('draft-restored').count()).toBe(0);
     await form.getByRole('button', { name: 'Cancel' }).click();
+    await form.waitFor({ state: 'detached' });
+    // A cancelled form's history entry became the list: Back does not reopen it.
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    expect(await form.count()).toBe(0);
   });
 
   test('Start now on a pending event, confirmed with its group named', async () => {

@@ -14,6 +14,8 @@ const useStyles = makeStyles({
   card: { display: 'flex', flexDirection: 'column', rowGap: '8px' },
   row: { display: 'flex', flexWrap: 'wrap', gap: '8px', alignItems: 'center' },
   file: { maxWidth: '100%' },
+  // A long result may wrap in a narrow column: the badge grows with it instead of spilling out.
+  badge: { height: 'auto', minHeight: '20px', whiteSpace: 'normal', textAlign: 'start' },
 });
 
 type Outcome = PasswordImportRow['outcome'];
@@ -110,7 +112,7 @@ export function ImportCard({ me, onApplied }: { me: Me; onApplied: () => void })
             {
               header: 'Result',
               cell: (r) => (
-                <Badge appearance="tint" color={OUTCOMES[r.outcome].color} data-outcome={r.outcome}>
+                <Badge appearance="tint" className={c.badge} color={OUTCOMES[r.outcome].color} data-outcome={r.outcome}>
                   {result.applied ? OUTCOMES[r.outcome].done : OUTCOMES[r.outcome].planned}
                 </Badge>
               ),

@@ -143,10 +143,11 @@ export function EventsPage({ me }: { me: Me }) {
     setRoute(to);
     window.location.hash = hashOfForm(to);
   };
+  /** Saved or cancelled: the form's history entry becomes the list, so Back does not reopen a finished form. */
   const close = () => {
     setMode(null);
     setRoute(null);
-    window.location.hash = 'events';
+    window.history.replaceState(window.history.state, '', '#events');
   };
 
   async function act() {
