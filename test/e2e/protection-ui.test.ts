@@ -102,6 +102,8 @@ describe('Protection in the admin page, and the marks users see', () => {
     await ctx.createAdmin('alpha', 'fullAdministrator', ADMIN.email, ADMIN.password);
     const admin = await ctx.signIn('alpha', 'fullAdministrator');
     await admin.put(`/api/users/${USER.id}/cloud-password`).send({ password: USER.password }).expect(204);
+    const setMode = (mode: string) => admin.put('/api/protection/policies/default%3Aalpha').send({ name: 'Default policy', mode }).expect(200);
+    await setMode('protect');
 
     // A forged tenant From (spoof → quarantined) that the user asks to release, and a partner message tagged unscanned.
     const spoof = await judged(
@@ -125,9 +127,12 @@ describe('Protection in the admin page, and the marks users see', () => {
       true,
     );
 
-    // An external message in the user's continuity mailbox (through the real receiver).
+    // An external message in the user's continuity mailbox (through the real receiver, delivered unjudged: Disabled).
+    await setMode('disabled');
     const from = 'Prize Desk <prize@lottery.example>';
     await sendOne(port, { from: 'prize@lottery.example', to: [USER.email], message: simpleMessage({ from, to: USER.email, subject: 'You have won a prize' }) });
+    await eventually(async () => expect(await mailModels(ctx.conn).mailbox.countDocuments({ tenantId: 'alpha', userId: USER.id })).toBe(1), 30_000);
+    await setMode('protect');
     browser = await launchBrowser();
   }, 180_000);
 
