@@ -144,7 +144,15 @@ export function createApp(options: AppOptions): Express {
   app.use(exchangeSetupRoutes({ auth: services.auth }));
 
   app.use(addinRoutes({ config: options.addin }));
-  app.use(readinessRoutes({ auth: services.auth, tenants: services.tenants, readiness: services.readiness, dns: options.dns }));
+  app.use(
+    readinessRoutes({
+      auth: services.auth,
+      tenants: services.tenants,
+      readiness: services.readiness,
+      dns: options.dns,
+      signingRecords: (tenantId) => services.mail.signingRecords(tenantId),
+    }),
+  );
   app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));
   app.use(quarantineRoutes({ auth: services.auth, userAuth: services.userAuth, quarantine: services.protection.quarantine }));
   app.use(

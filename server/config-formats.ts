@@ -35,6 +35,11 @@ export const positiveNumber: Format<number> = (raw, variable) => {
   return value;
 };
 
+export const wholeNumber: Format<number> = (raw, variable) => {
+  if (!/^\d+$/.test(raw)) throw new ConfigError(variable, `must be a whole number (0 or more), got "${raw}"`);
+  return Number(raw);
+};
+
 export const commaList: Format<string[]> = (raw) =>
   raw
     .split(',')

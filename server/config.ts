@@ -18,6 +18,7 @@ import {
   httpsOrigin,
   httpUrl,
   redisUrlFormat,
+  wholeNumber,
   mongoUri,
   longSecret,
   emailAddress,
@@ -65,9 +66,13 @@ export interface Config {
     maxReceivedHeaders: number;
     limits: { connections: number; connectionsPerAddress: number; messagesPerConnection: number };
   };
+  /** MAIL_DELIVERY_LEASE_SECONDS, in ms: a delivery claimed by a node that died waits this long for another node. */
+  deliveryLeaseMs: number;
   mongodbUri: string | undefined;
   /** REDIS_URL: set → several nodes share Socket.IO rooms and cache invalidations through this Redis; unset → one node. */
   redisUrl: string | undefined;
+  /** LIFEBOAT_CHANGE_CHECK_MS: without Redis, how often a node reads the other nodes' changes from the database (0: never). */
+  changeCheckMs: number;
   dataDir: string;
   publicUrl: string;
   secret: string | undefined;
@@ -89,6 +94,8 @@ export interface Config {
   dns: DnsConfig;
   /** Protection engines: resolver list, rspamd (unset: embedded; `off`: none), clamd (host:port or a socket path). */
   protection: { dnsServers: string[]; rspamdUrl: string | undefined; clamd: string | undefined };
+  /** LIFEBOAT_QUARANTINE_RETENTION_DAYS: how long quarantined mail is kept. */
+  quarantineRetentionDays: number;
   /** LIFEBOAT_TRUST_PROXY: Express `trust proxy` for the client address (server/http/trust-proxy.ts). */
   trustProxy: string | undefined;
   /** LIFEBOAT_API_RATE_LIMIT: requests per minute per identity; per client address 2.5 times that (server/http/rate-limit.ts). */
@@ -146,6 +153,12 @@ export const SETTINGS = {
     default: 1000,
     format: positiveNumber,
   }),
+  deliveryLeaseSeconds: setting({
+    variable: 'MAIL_DELIVERY_LEASE_SECONDS',
+    doc: "How long a node's claim on an onward delivery lasts: mail a node was delivering when it died is delivered by another node after this.",
+    default: 300,
+    format: positiveNumber,
+  }),
   smtpTlsCertFile: setting<string | undefined>({
     variable: 'SMTP_TLS_CERT_FILE',
     doc: 'STARTTLS certificate (PEM).',
@@ -165,6 +178,12 @@ export const SETTINGS = {
     doc: 'Redis for several nodes (Socket.IO rooms and cache invalidation); unset: one node.',
     default: undefined,
     format: redisUrlFormat,
+  }),
+  changeCheckMs: setting({
+    variable: 'LIFEBOAT_CHANGE_CHECK_MS',
+    doc: "Several nodes on MONGODB_URI without REDIS_URL: how often (ms) each node reads the others' changes from the database and drops its caches; 0: never (one node).",
+    default: 1000,
+    format: wholeNumber,
   }),
   dataDir: setting({ variable: 'LIFEBOAT_DATA_DIR', doc: 'Data directory (embedded database, spool, secret, TLS).', default: './data', format: text }),
   publicUrl: setting<string | undefined>({
@@ -283,6 +302,12 @@ export const SETTINGS = {
     doc: 'clamd for malware scanning: host:port or a unix socket path; unset: none.',
     default: undefined,
     format: text,
+  }),
+  quarantineRetentionDays: setting({
+    variable: 'LIFEBOAT_QUARANTINE_RETENTION_DAYS',
+    doc: 'How long quarantined mail is kept (the raw message too, even past a tenant’s shorter mail retention), in days.',
+    default: 30,
+    format: positiveNumber,
   }),
   spfInclude: setting<string | undefined>({
     variable: 'LIFEBOAT_SPF_INCLUDE',
@@ -432,8 +457,10 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     smtpPort,
     smtp,
+    deliveryLeaseMs: read(env, 'deliveryLeaseSeconds') * 1000,
     mongodbUri,
     redisUrl: read(env, 'redisUrl'),
+    changeCheckMs: read(env, 'changeCheckMs'),
     dataDir,
     publicUrl,
     secret,
@@ -451,6 +478,7 @@ export function loadConfig(env: Env = process.env): Config {
     addin: addinConfigFromEnv(env, publicUrl),
     dns,
     protection: { dnsServers: dns.servers, rspamdUrl: read(env, 'rspamdUrl'), clamd: read(env, 'clamd') },
+    quarantineRetentionDays: read(env, 'quarantineRetentionDays'),
     trustProxy: read(env, 'trustProxy'),
     rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),

@@ -8,6 +8,8 @@
  * (listeners first, the database last), logs a failing step and goes on, so the embedded database
  * is always stopped. This file owns the order; what each step does lives in its capability.
  */
+import { randomUUID } from 'node:crypto';
+import { SCAN_HOLD_RETRY_MS } from './mail/protect';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
@@ -21,6 +23,7 @@ import { attachPush, type Push } from './push/socket';
 import { pushContinuityChanges } from './push/wiring';
 import { createServices, syncIndexes, type ServiceOptions, type Services } from './services';
 import { connectCluster, type Cluster } from './cluster/redis';
+import { createDatabaseLink } from './cluster/database-link';
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 
@@ -98,6 +101,8 @@ export interface LifeboatPlan {
   http?: { port: number; host?: string; tls: TlsSetup };
   /** REDIS_URL: join the other nodes (shared Socket.IO rooms, cache drops on every node; server/cluster/redis.ts). */
   redisUrl?: string;
+  /** Without Redis, several nodes on one database: read the others' changes this often (cluster/database-link.ts); unset or 0: one node. */
+  changeCheckMs?: number;
   smtp?: {
     port: number;
     host?: string;
@@ -149,9 +154,12 @@ export async function startLifeboat(plan: LifeboatPlan, lifecycle = new Lifecycl
   // Unique indexes are what make claims safe: built before any traffic or loop.
   await syncIndexes(db.conn);
   const cluster = plan.redisUrl ? await joinCluster(lifecycle, services, plan.redisUrl, logger) : undefined;
+  if (!cluster && plan.changeCheckMs) await joinThroughDatabase(lifecycle, services, db.conn, plan.changeCheckMs, logger);
   await plan.seed?.(services);
   if (plan.mailSpoolDir) await openMailSpool(services, plan.mailSpoolDir, logger);
-  const app = createApp({ conn: db.conn, services, logger, ...plan.app });
+  // Several nodes count API requests against one budget in Redis (server/http/rate-limit.ts).
+  const app = createApp({ conn: db.conn, services, logger, ...plan.app, rateLimit: { ...plan.app.rateLimit, redis: cluster?.rateLimitClient() } });
+  logger.info({ store: cluster ? 'redis' : 'memory' }, 'API rate limits counted');
   const http = plan.http ? await listenHttp(lifecycle, app, services, { ...plan.http, cluster }, logger) : null;
   const smtpPort = plan.smtp ? await listenSmtp(lifecycle, services, plan.smtp, logger) : null;
   await plan.afterListen?.(services, { http: http?.port ?? null, smtp: smtpPort });
@@ -165,6 +173,15 @@ async function joinCluster(lifecycle: Lifecycle, services: Services, url: string
   await lifecycle.started('cluster', () => cluster.close());
   services.reactions.useCluster(cluster.invalidation);
   return cluster;
+}
+
+/** Several nodes without Redis: caches dropped on one are dropped on all within checkMs (cluster/database-link.ts). */
+async function joinThroughDatabase(lifecycle: Lifecycle, services: Services, conn: Connection, checkMs: number, logger: Logger): Promise<void> {
+  const link = createDatabaseLink({ conn, nodeId: randomUUID(), checkMs, logger });
+  await link.start();
+  await lifecycle.started('cluster (database)', () => link.stop());
+  services.reactions.useCluster(link);
+  logger.info({ checkMs }, "no REDIS_URL: the other nodes' changes are read from the database");
 }
 
 /** Replays the spool and routes whatever was stored but not routed before a crash. */
@@ -254,9 +271,15 @@ export async function startLoops(lifecycle: Lifecycle, services: Services, loops
       services.protection.quarantine.sweep().catch((err) => logger.warn({ err }, 'quarantine sweep failed'));
     }, SWEEP_INTERVAL_MS);
     sweeper.unref();
+    // Mail held for the scanner (an engine down) is judged again every minute; its hold runs out by policy.
+    const scanHolds = setInterval(() => {
+      mail.rejudgeHeld().catch((err) => logger.warn({ err }, 'judging mail held for the scanner failed'));
+    }, SCAN_HOLD_RETRY_MS);
+    scanHolds.unref();
     // After the receiver closed (stops run in reverse): routing finishes what it has, the worker stops.
     await lifecycle.started('mail', async () => {
       clearInterval(sweeper);
+      clearInterval(scanHolds);
       await mail.stop();
     });
   }

@@ -146,6 +146,8 @@ async function main(): Promise<void> {
   // until then messages are judged `unscanned` and the policies' scanner-down rule applies.
   let engines: ProtectionEngines = NO_ENGINES;
   try {
+    // An external rspamd (or `off`) needs no start: known before recovery judges what a crash left.
+    if (config.protection.rspamdUrl) engines = await startProtectionEngines({ ...config.protection, dataDir: config.dataDir });
     // A clone installed without its install scripts: build the pages now rather than serve none.
     if (missingPages().length) {
       if (canBuild()) {
@@ -170,8 +172,8 @@ async function main(): Promise<void> {
           entra: config.entra,
           userTokenMinutes: config.userTokenMinutes,
           publicUrl: config.publicUrl,
-          mail: { hostname: config.smtp.hostname },
-          protection: { engines: () => engines, dnsServers: config.protection.dnsServers },
+          mail: { hostname: config.smtp.hostname, deliveryLeaseMs: config.deliveryLeaseMs },
+          protection: { engines: () => engines, dnsServers: config.protection.dnsServers, quarantineRetentionDays: config.quarantineRetentionDays },
           allowedPrivateTargets: config.allowedPrivateTargets,
           monitorDomains: config.monitorDomains,
           adminEmailDomains: config.adminEmailDomains,
@@ -207,18 +209,22 @@ async function main(): Promise<void> {
         },
         loops: ALL_LOOPS,
         redisUrl: config.redisUrl,
+        // The embedded database is one node's by construction; an external one may be shared by several.
+        changeCheckMs: config.mongodbUri ? config.changeCheckMs : 0,
       },
       lifecycle,
     );
-    void startProtectionEngines({ ...config.protection, dataDir: config.dataDir, log: (line) => logger.warn(line) }).then(
-      async (started) => {
-        engines = started;
-        // An embedded rspamd still starting when we stop is not waited for: it gets SIGTERM when this process exits (pdeathsig).
-        await lifecycle.started('protection engines', () => started.stop());
-        logger.info({ rspamd: started.rspamdSource, clamd: Boolean(started.clamd) }, 'protection engines ready');
-      },
-      (err) => logger.error({ err }, 'protection engines did not start'),
-    );
+    if (config.protection.rspamdUrl) await lifecycle.started('protection engines', () => engines.stop());
+    else
+      void startProtectionEngines({ ...config.protection, dataDir: config.dataDir, log: (line) => logger.warn(line) }).then(
+        async (started) => {
+          engines = started;
+          // An embedded rspamd still starting when we stop is not waited for: it gets SIGTERM when this process exits (pdeathsig).
+          await lifecycle.started('protection engines', () => started.stop());
+          logger.info({ rspamd: started.rspamdSource, clamd: Boolean(started.clamd) }, 'protection engines ready');
+        },
+        (err) => logger.error({ err }, 'protection engines did not start'),
+      );
   } catch (err) {
     if (err instanceof StartupError) {
       console.error(`Lifeboat cannot start: ${err.message}`);

@@ -50,8 +50,8 @@ import { createNotifyService } from './notify/index';
 import type { NotifyRetryPolicy } from './notify/service';
 import { createProtection, type ProtectionOptions } from './protection/index';
 import { NO_ENGINES } from './protection/engines';
+import { createDnsLookup } from './protection/dns';
 import type { ReleasedCopy } from './protection/mail-side';
-import { createMailProtectionSide } from './mail/protection-side';
 import { sentItemsModels } from './sent-items/model';
 import { createSentItemsWriteBack } from './sent-items/service';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
@@ -71,7 +71,7 @@ export interface ServiceOptions {
   entra?: EntraSettings;
   userTokenMinutes?: number;
   /** Mail continuity tuning (retry policy, worker poll, release rate); defaults suit production. */
-  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'releasePerSecond' | 'hostname'>;
+  mail?: Pick<MailOptions, 'retry' | 'deliveryPollMs' | 'deliveryLeaseMs' | 'releasePerSecond' | 'hostname'>;
   /** LIFEBOAT_PUBLIC_URL: links and the SMS gateway's inbound (STOP) URL are built from it. */
   publicUrl?: string;
   /** Notification tuning: retry policy, takeover of a dead sender's claims, the event-SMS loop's poll. */
@@ -85,7 +85,7 @@ export interface ServiceOptions {
   /** Continuity monitor tuning (tests: short minutes and ticks) and its alert channels. */
   monitor?: Partial<Pick<MonitorOptions, 'minuteMs' | 'tickMs' | 'alerts'>>;
   /** Protection engines and DNS (main.ts: from LIFEBOAT_RSPAMD_URL/CLAMD/DNS_SERVERS); none: every message is unscanned. */
-  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs'>> & {
+  protection?: Partial<Pick<ProtectionOptions, 'engines' | 'dnsServers' | 'timeouts' | 'dataTimePolicyCacheMs' | 'defaultMode' | 'quarantineRetentionDays'>> & {
     deliverReleased?: (copy: ReleasedCopy) => Promise<void>;
   };
   /** Threat Scan tuning, and the judge it runs messages through (default: server/protection's pipeline). */
@@ -187,6 +187,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     logger: options.logger,
     now: options.now,
     targets,
+    // Tenants' signing keys sealed under their own purpose; DNS as sender authentication resolves it.
+    signing: {
+      box: createSecretBox(options.secret, 'lifeboat mail signing keys v1'),
+      lookup: createDnsLookup({ servers: options.protection?.dnsServers ?? [], timeoutMs: options.protection?.timeouts?.dnsMs }),
+    },
     ...options.mail,
   });
   const monitorStore = monitorModels(conn);
@@ -250,9 +255,15 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   });
   const protection = createProtection(
     conn,
-    { directory, tenants, audit, mail: createMailProtectionSide(mailModels(conn), options.protection?.deliverReleased) },
+    { directory, tenants, audit, mail: mail.protectionSide(options.protection?.deliverReleased) },
     { engines: () => NO_ENGINES, dnsServers: [], hostname: options.mail?.hostname ?? 'lifeboat.local', now: options.now, ...options.protection },
   );
+  // Every inbound message is judged between the 250 and placement (server/mail/protect.ts).
+  mail.useProtection({
+    protectInbound: protection.pipeline.protectInbound,
+    verdictOf: protection.verdicts.get,
+    quarantinedMessages: protection.quarantine.heldMessageIds,
+  });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   const threatScan = createThreatScanService(conn, {
     entra,
@@ -262,12 +273,13 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     notify,
     logger: options.logger,
     // The protection pipeline judges what the scan reads (one verdict model, `source: graph`); tests may pass their own.
-    judge: options.threatScan?.judge ?? createProtectionJudge(protection.verdicts),
+    judge: options.threatScan?.judge ?? createProtectionJudge(protection),
     protection: { policies: protection.policies, quarantine: protection.quarantine },
     publicUrl: options.publicUrl,
     now: options.now,
     options: options.threatScan,
   });
+  const endUserAccess = createEndUserAccess(conn, { directory, audit });
   wireServices(reactions, {
     scheduler,
     events,
@@ -280,6 +292,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     connections: entra.connections,
     threatScan,
     userAuth,
+    protection,
+    endUserAccess,
   });
   return {
     reactions,
@@ -309,12 +323,13 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     protection,
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
-    endUserAccess: createEndUserAccess(conn, { directory, audit }),
+    endUserAccess,
     /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
     sentItems: createSentItemsWriteBack({
       models: sentItemsModels(conn),
       mail: mail.models,
       graph: (tenantId) => entra.api(tenantId),
+      connected: (tenantId) => entra.connections.isConnected(tenantId),
       audit,
       logger: options.logger,
       now: options.now,

@@ -137,6 +137,24 @@ export interface MonitorLogFilter {
   decision?: string;
 }
 
+/** Copying what users sent through Lifeboat into their Exchange Sent Items (server/sent-items). */
+export interface SentItemsRun {
+  state: 'never' | 'running' | 'done' | 'unavailable' | 'failed';
+  total?: number;
+  copied?: number;
+  skipped?: number;
+  failed?: number;
+  withoutAttachments?: number;
+  lastError?: string | null;
+  reason?: string | null;
+  startedAt?: string;
+  finishedAt?: string | null;
+}
+export const sentItems = {
+  progress: () => api<SentItemsRun>('GET', '/api/sent-items/write-back'),
+  start: () => api<SentItemsRun>('POST', '/api/sent-items/write-back'),
+};
+
 export const monitors = {
   list: () => api<MonitorView[]>('GET', '/api/monitors'),
   create: (body: MonitorInput) => api<MonitorView>('POST', '/api/monitors', body),

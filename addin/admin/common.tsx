@@ -62,6 +62,9 @@ const useStyles = makeStyles({
         display: 'grid',
         gridTemplateColumns: 'minmax(90px, 35%) minmax(0, 1fr)',
         columnGap: '8px',
+        // A badge or button keeps its own width instead of stretching across the value column.
+        justifyItems: 'start',
+        alignItems: 'baseline',
         height: 'auto',
         minHeight: 0,
         padding: '2px 4px',

@@ -28,6 +28,7 @@ import { MailPane } from '../taskpane/mail/MailPane';
 import { SignIn } from '../taskpane/SignIn';
 import { StatusHeader } from '../taskpane/StatusHeader';
 import { clearOfflineCopy, withOfflineCopy } from './offline';
+import { SentItemsNotice } from './SentItemsNotice';
 
 const useStyles = makeStyles({
   main: { display: 'flex', flexDirection: 'column', rowGap: '12px', padding: '12px', maxWidth: '760px', margin: '0 auto', boxSizing: 'border-box' },
@@ -201,6 +202,7 @@ export function InboxApp({ baseUrl }: { baseUrl: string }) {
             </MessageBar>
           ) : null}
           <ConnectionIndicator state={connection} lastUpdate={lastUpdate} />
+          {!offline ? <SentItemsNotice api={api} timeZone={timeZone} /> : null}
           <MailPane
             api={mailApi}
             me={phase.session.email}

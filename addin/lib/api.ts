@@ -57,6 +57,8 @@ export interface Api {
   search(query: string, cursor?: string | null): Promise<MailboxPage>;
   /** `GET /api/me/people`: directory users and groups for recipient autocomplete. */
   people(query: string): Promise<Person[]>;
+  /** `GET /api/me/sent-items`: how many of the user's sent messages are in their Exchange Sent Items. */
+  sentItems(): Promise<SentItemsCopy>;
   /** One message with its sanitised HTML, attachments and (sent mail) delivery statuses. */
   message(id: string): Promise<MailMessage>;
   /** An attachment's bytes (a Blob the pane offers for download). */
@@ -178,6 +180,14 @@ async function problemOf(res: Response): Promise<ApiError> {
   return new ApiError(detail ?? title ?? fallback, res.status, problem);
 }
 
+/** What was copied of the user's Lifeboat-sent mail into their Exchange Sent Items (server/sent-items). */
+export interface SentItemsCopy {
+  copied: number;
+  lastCopiedAt: string | null;
+  state: string;
+  unavailableReason: string | null;
+}
+
 export function createApi(options: ApiOptions): Api {
   const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const base = options.baseUrl.replace(/\/+$/, '');
@@ -241,6 +251,10 @@ export function createApi(options: ApiOptions): Api {
       const res = await request('GET', `/api/me/people?${new URLSearchParams({ q: query })}`);
       const body = (await res.json()) as { items?: Person[] };
       return Array.isArray(body.items) ? body.items : [];
+    },
+    async sentItems() {
+      const res = await request('GET', '/api/me/sent-items');
+      return (await res.json()) as SentItemsCopy;
     },
     async message(id) {
       const res = await request('GET', `/api/me/mailbox/${encodeURIComponent(id)}`);

@@ -27,6 +27,12 @@ export interface Cluster {
   invalidation: ReturnType<typeof createInvalidationLink>;
   /** Called after the connection to Redis came back (messages may have been missed meanwhile). */
   onReconnect(listener: () => void): void;
+  /**
+   * The connection the API rate limits count on (server/http/rate-limit.ts), made at the first call.
+   * Its own, failing fast while Redis is away (no offline queue), so a request never waits for Redis:
+   * the limiter falls back to counting in memory meanwhile.
+   */
+  rateLimitClient(): Redis;
   close(): Promise<void>;
 }
 
@@ -71,6 +77,7 @@ export async function connectCluster(url: string, logger: Logger): Promise<Clust
   const invalidation = createInvalidationLink({ publisher, subscriber, nodeId, logger });
   await invalidation.ready;
   let adapter: SocketAdapter | null = null;
+  let limits: Redis | null = null;
   log.info({ nodeId }, 'joined the other nodes through Redis');
   return {
     nodeId,
@@ -78,8 +85,16 @@ export async function connectCluster(url: string, logger: Logger): Promise<Clust
     socketAdapter: () => (adapter ??= createAdapter(publisher, { streamName: 'lifeboat:socket.io', channelPrefix: 'lifeboat:socket.io', blockTimeInMs: 1000 })),
     invalidation,
     onReconnect: (listener) => void reconnectListeners.push(listener),
+    rateLimitClient() {
+      if (!limits) {
+        limits = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: options.retryStrategy });
+        limits.on('error', () => {}); // reported by the other connections; the limiter counts in memory meanwhile
+      }
+      return limits;
+    },
     async close() {
       closing = true;
+      limits?.disconnect();
       subscriber.disconnect();
       await publisher.quit().catch(() => publisher.disconnect());
     },

@@ -2,21 +2,38 @@
  * API rate limits per client address and per identity (the credential presented: a session cookie or
  * bearer token, hashed), answered 429 problem+json with Retry-After.
  *
- * Store: rate-limiter-flexible's memory store, i.e. per process. Its Mongo store was not chosen: it
- * counts with findOneAndUpdate/$inc filtered on `key`, which on FerretDB v1 is a collection scan per
- * request and not atomic under concurrency (docs/ARCHITECTURE.md). With N processes a client gets up
- * to N times the budget; the budgets that guard secrets (sign-in, reset codes) are the cross-process,
- * insert-claimed ones of server/auth/throttle.ts. A Redis store is the cross-process option once
- * REDIS_URL exists.
+ * Store: with REDIS_URL (several nodes), rate-limiter-flexible's Redis store, so every node counts
+ * against one budget (atomic INCR with expiry in Redis); while Redis cannot be reached each node counts
+ * in memory (the insurance limiter) rather than letting requests wait or fail. Without REDIS_URL (one
+ * node) the memory store. Its Mongo store is not used: it counts with findOneAndUpdate/$inc filtered
+ * on `key`, a collection scan per request on FerretDB v1 and not atomic under concurrency
+ * (docs/ARCHITECTURE.md). The budgets that guard secrets (sign-in, reset codes) are the insert-claimed
+ * ones of server/auth/throttle.ts, in the database, shared by every node with or without Redis.
  */
 import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { tooManyRequests } from './problem';
 
 export interface RateLimitOptions {
   perAddressPerMinute?: number;
   perIdentityPerMinute?: number;
+  /** Several nodes: the Redis connection every node counts on (cluster/redis.ts); unset: this process's memory. */
+  redis?: Redis;
+}
+
+function limiter(points: number, name: string, redis: Redis | undefined): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ points, duration: 60, keyPrefix: name });
+  if (!redis) return memory;
+  return new RateLimiterRedis({
+    storeClient: redis,
+    points,
+    duration: 60,
+    keyPrefix: `lifeboat:rate:${name}`,
+    insuranceLimiter: memory,
+    rejectIfRedisNotReady: true,
+  });
 }
 
 function credentialOf(headers: { authorization?: string; cookie?: string }): string | null {
@@ -27,8 +44,8 @@ function credentialOf(headers: { authorization?: string; cookie?: string }): str
 }
 
 export function apiRateLimit(options: RateLimitOptions = {}): RequestHandler {
-  const byAddress = new RateLimiterMemory({ points: options.perAddressPerMinute ?? 3000, duration: 60 });
-  const byIdentity = new RateLimiterMemory({ points: options.perIdentityPerMinute ?? 1200, duration: 60 });
+  const byAddress = limiter(options.perAddressPerMinute ?? 3000, 'address', options.redis);
+  const byIdentity = limiter(options.perIdentityPerMinute ?? 1200, 'identity', options.redis);
   return async (req, res, next) => {
     try {
       await byAddress.consume(req.ip ?? 'unknown');

@@ -32,6 +32,8 @@ const CACHE_MS = 30_000;
 export function createEndUserAccess(conn: Connection, deps: { directory: DirectoryService; audit: AuditService }) {
   const model = defineModel(conn, 'EndUserAccess', accessSchema);
   const cache = new Map<string, { at: number; groupIds: string[] | null }>();
+  // A change is the `settings:changed` reaction: every node drops its copy (forget).
+  const listeners: ((tenantId: string) => void)[] = [];
 
   async function groupsOf(tenantId: string): Promise<string[] | null> {
     const hit = cache.get(tenantId);
@@ -43,6 +45,10 @@ export function createEndUserAccess(conn: Connection, deps: { directory: Directo
   }
 
   return {
+    onChanged: (listener: (tenantId: string) => void) => void listeners.push(listener),
+    /** The tenant's setting is read again at the next check. */
+    forget: (tenantId: string) => void cache.delete(tenantId),
+
     async get(tenantId: string): Promise<{ groupIds: string[] | null }> {
       return { groupIds: await groupsOf(tenantId) };
     },
@@ -55,7 +61,7 @@ export function createEndUserAccess(conn: Connection, deps: { directory: Directo
       }
       const before = await groupsOf(by.tenantId);
       await model.replaceOne({ _id: by.tenantId }, { _id: by.tenantId, groupIds, updatedAt: new Date() }, { upsert: true });
-      cache.delete(by.tenantId);
+      for (const listener of listeners) listener(by.tenantId);
       await deps.audit.record({
         tenantId: by.tenantId,
         category: 'configuration',

@@ -79,6 +79,7 @@ export function createAcceptance(deps: {
       recipients: StoredRecipient[];
       raw: Buffer;
       remoteAddress: string | null;
+      helo?: string | null;
     }): Promise<string> {
       const messageId = input.messageId ?? randomUUID();
       const intercepted = input.recipients.filter((r) => (r.kind as string) === INTERCEPTED);

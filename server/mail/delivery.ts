@@ -37,6 +37,8 @@ export interface DeliveryTargets {
   bounce(row: DeliveryRecord, reason: string): Promise<void>;
   /** The pausing events that hold this row now (empty: deliver it). */
   holdFor?(row: DeliveryRecord): Promise<string[]>;
+  /** The message as it goes out (ARC-sealed onward delivery); default: as stored. */
+  prepare?(row: DeliveryRecord, message: { mailFrom: string; remoteAddress: string | null }, raw: Buffer): Promise<Buffer>;
 }
 
 export interface WorkerOptions {
@@ -166,9 +168,12 @@ export function createDeliveryWorker(options: WorkerOptions) {
   async function attempt(row: DeliveryRecord): Promise<AttemptRecord> {
     const list = await targets.targetsFor(row);
     if (!list.length) return { at: now(), host: null, reply: 'no server is configured for this delivery (mail settings)', outcome: 'deferred' };
-    const message = await models.messages.findById(row.messageKey, { chunks: 1, raw: 1 }).lean();
+    const message = await models.messages.findById(row.messageKey, { chunks: 1, raw: 1, mailFrom: 1, remoteAddress: 1 }).lean();
     if (!message) return { at: now(), host: null, reply: 'the stored message is missing', outcome: 'rejected' };
-    const raw = await readRaw(models, message);
+    const stored = await readRaw(models, message);
+    const raw = targets.prepare
+      ? await targets.prepare(row, { mailFrom: message.mailFrom ?? '', remoteAddress: message.remoteAddress ?? null }, stored)
+      : stored;
     let last: AttemptRecord | null = null;
     for (const target of list) {
       const host = `${target.host}:${target.port}`;

@@ -57,6 +57,8 @@ export interface IndexRow {
   preview: string;
   att: boolean;
   via: string | null;
+  /** Protection's verdict and action for the copy (absent: not judged). */
+  sec?: { v: string | null; a: string } | null;
   /** Lower-cased sender, recipients, subject and body text: what search matches. */
   text: string;
 }
@@ -120,6 +122,7 @@ export function rowOf(e: MailboxEntryRecord, body: string): IndexRow {
     preview: e.preview,
     att: e.hasAttachments,
     via: e.viaGroup,
+    sec: e.security ? { v: e.security.verdict, a: e.security.action } : null,
     text: [e.from, ...e.to, ...e.cc, e.viaGroup ?? '', e.subject, body || e.preview].join('\n').toLowerCase(),
   };
 }

@@ -12,11 +12,25 @@ import { notFound, unprocessable } from '../http/problem';
 import type { UserIdentity } from '../user-auth/identity';
 import type { MailLookups } from './lookups';
 import type { IndexRow, MailboxIndex } from './mailbox-index';
-import type { DeliveryRecord, MailboxEntryRecord, MailModels } from './model';
+import type { DeliveryRecord, MailboxEntryRecord, MailModels, MailSecurity } from './model';
 import { sanitizeMailHtml } from './safe-html';
 import { readRaw } from './store';
 
 const PAGE = 50;
+
+/** Protection's word on one copy (null: not judged, e.g. sent mail or mail stored before protection). */
+const securityView = (s: MailSecurity | null | undefined) =>
+  s
+    ? {
+        verdict: s.verdict,
+        action: s.action,
+        policyId: s.policyId,
+        auth: s.auth,
+        score: s.score,
+        reasons: s.reasons,
+        ...(s.releasedBy ? { releasedBy: s.releasedBy } : {}),
+      }
+    : null;
 
 const view = (e: MailboxEntryRecord) => ({
   id: `${e.folder}:${e._id.slice(e._id.lastIndexOf(':') + 1)}`,
@@ -30,6 +44,7 @@ const view = (e: MailboxEntryRecord) => ({
   preview: e.preview,
   viaGroup: e.viaGroup,
   hasAttachments: e.hasAttachments,
+  security: securityView(e.security),
 });
 
 /** The cursor of mailbox and search pages: the last row's (receivedAt, message id). */
@@ -51,6 +66,7 @@ const rowView = (r: IndexRow & { folder: 'inbox' | 'sent' }) => ({
   preview: r.preview,
   viaGroup: r.via,
   hasAttachments: r.att,
+  security: r.sec ? { verdict: r.sec.v, action: r.sec.a } : null,
 });
 
 /** One page of index rows (the index returns up to PAGE + 1: one more means there is a next page). */

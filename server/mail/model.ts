@@ -44,6 +44,8 @@ export interface MailMessageRecord {
    */
   raw: string | Buffer | null;
   remoteAddress: string | null;
+  /** The client's HELO/EHLO name (inbound; sender authentication checks it). Absent in older documents. */
+  helo?: string | null;
   /** For outbound: the user who sent it. */
   userId: string | null;
 }
@@ -61,6 +63,7 @@ const messageSchema = new Schema<MailMessageRecord>(
     chunks: { type: Number, required: true },
     raw: { type: Schema.Types.Mixed, default: null },
     remoteAddress: { type: String, default: null },
+    helo: { type: String, default: null },
     userId: { type: String, default: null },
   },
   { versionKey: false },
@@ -108,6 +111,20 @@ const uploadSchema = new Schema<UploadRecord>(
   { versionKey: false },
 );
 
+/** What protection decided for one mailbox copy (see protect.ts): shown with the message. */
+export interface MailSecurity {
+  /** null: the recipient's policy is Disabled (not judged). */
+  verdict: string | null;
+  /** deliver, tag (flagged copy), or deliver after a quarantine release. */
+  action: string;
+  policyId: string | null;
+  auth: { spf: string; dkim: string; dmarc: string; arc: string } | null;
+  score: number | null;
+  reasons: string[];
+  /** Set on a copy released from the quarantine: who released it. */
+  releasedBy?: string;
+}
+
 export interface MailboxEntryRecord {
   /** <tenant>:<userId>:<folder>:<messageId> */
   _id: string;
@@ -126,6 +143,8 @@ export interface MailboxEntryRecord {
   viaGroup: string | null;
   /** Outbound: the queue keys of each recipient (for delivery status). */
   deliveryKeys: string[];
+  /** Inbound: protection's verdict and action for this copy (null when not judged, e.g. sent mail). */
+  security?: MailSecurity | null;
 }
 const mailboxSchema = new Schema<MailboxEntryRecord>(
   {
@@ -144,8 +163,9 @@ const mailboxSchema = new Schema<MailboxEntryRecord>(
     hasAttachments: { type: Boolean, default: false },
     viaGroup: { type: String, default: null },
     deliveryKeys: { type: [String], default: [] },
+    security: { type: Schema.Types.Mixed, default: null },
   },
-  { versionKey: false },
+  { versionKey: false, minimize: false },
 );
 
 export interface AttemptRecord {
@@ -338,6 +358,50 @@ const sendKeySchema = new Schema<SendKeyRecord>(
   { versionKey: false },
 );
 
+/**
+ * An inbound message some of whose recipients wait for the scanner (a Protect policy's "hold" while an
+ * engine is down): _id = the message key. Judged again every SCAN_HOLD_RETRY_MS until the engines
+ * answer or `until` passes (then delivered tagged `unscanned`); removed once those recipients are placed.
+ */
+export interface ScanHoldRecord {
+  _id: string;
+  tenantId: string;
+  recipients: string[];
+  until: Date;
+  nextAt: Date;
+}
+const scanHoldSchema = new Schema<ScanHoldRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    recipients: { type: [String], default: [] },
+    until: { type: Date, required: true },
+    nextAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
+/** A quarantine release placed by the mail side: _id = the release id, claimed by insert (placed at most once). */
+export interface ReleasedCopyRecord {
+  _id: string;
+  tenantId: string;
+  messageKey: string;
+  recipient: string;
+  state: 'placing' | 'placed';
+  at: Date;
+}
+const releasedCopySchema = new Schema<ReleasedCopyRecord>(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    messageKey: { type: String, required: true },
+    recipient: { type: String, required: true },
+    state: { type: String, enum: ['placing', 'placed'], required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+
 export function mailModels(conn: Connection) {
   return {
     messages: defineModel(conn, 'MailMessage', messageSchema),
@@ -352,6 +416,8 @@ export function mailModels(conn: Connection) {
     releases: defineModel(conn, 'MailRelease', releaseSchema),
     sendKeys: defineModel(conn, 'MailSendKey', sendKeySchema),
     releasedHeld: defineModel(conn, 'MailReleasedHeld', releasedHeldSchema),
+    scanHolds: defineModel(conn, 'MailScanHold', scanHoldSchema),
+    releasedCopies: defineModel(conn, 'MailReleasedCopy', releasedCopySchema),
   };
 }
 export type MailModels = ReturnType<typeof mailModels>;

@@ -198,6 +198,7 @@ export function createReceiver(options: ReceiverOptions) {
         recipients: t.recipients,
         raw: Buffer.concat([Buffer.from(trace, 'latin1'), body]),
         remoteAddress: session.remoteAddress ?? null,
+        helo: session.hostNameAppearsAs ?? null,
       })
       .then((id) => {
         // One line per accepted message; no addresses at info (they are personal data).

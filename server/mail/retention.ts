@@ -1,5 +1,6 @@
 /**
- * Retention sweeps: mail past each tenant's retention is removed (mail still queued or held is kept;
+ * Retention sweeps: mail past each tenant's retention is removed (mail still queued or held, or held in
+ * the quarantine, is kept;
  * the tenant's mailbox index is re-derived from the entries left),
  * and so are the chunks of large messages whose storing never completed. Each removal is one
  * filtered deleteMany (one scan on FerretDB) rather than a delete per document.
@@ -8,7 +9,9 @@ import type { Logger } from 'pino';
 import type { TenantService } from '../tenants/service';
 import type { MailboxIndex } from './mailbox-index';
 import type { MailModels } from './model';
+import type { InboundProtection } from './protect';
 import type { MailSettings } from './settings';
+import { messageKey } from './store';
 
 /** Chunks whose message document has not committed after this long are orphans (the sweeper removes them). */
 export const ORPHAN_GRACE_MS = 60 * 60_000;
@@ -22,6 +25,8 @@ export function createRetention(deps: {
   logger: Logger;
   now: () => Date;
   orphanGraceMs: number;
+  /** Protection (bound after composition): its quarantine keeps the raw messages it holds. */
+  protection?: () => InboundProtection | null;
 }) {
   const { models, index, tenants, settings, logger, now, orphanGraceMs } = deps;
 
@@ -48,6 +53,8 @@ export function createRetention(deps: {
     const busy = [
       ...(await models.queue.find({ tenantId }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
       ...(await models.held.find({ tenantId }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
+      // Quarantined copies follow the quarantine's own retention (the quarantine sweep lets them go).
+      ...((await deps.protection?.()?.quarantinedMessages(tenantId)) ?? []).map((id) => messageKey(tenantId, id)),
     ];
     // Chunks first: a crash in between leaves a message document that the next pass removes.
     await models.chunks.deleteMany({ tenantId, createdAt: { $lt: cutoff }, messageKey: { $nin: busy } });

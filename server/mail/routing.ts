@@ -1,8 +1,11 @@
 /**
- * Routing of stored messages: the mailbox copies (the recipient's, and "via <group>" copies for
- * members of a distribution list an expanding event covers) with their rows in the mailbox index, and onward delivery, queued or held
+ * Routing of stored messages: each inbound message is first judged by protection (protect.ts: one
+ * verdict per message; per recipient deliver, tag, quarantine or hold for the scanner), then placed:
+ * the mailbox copies (the recipient's, and "via <group>" copies for members of a distribution list an
+ * expanding event covers) with their rows in the mailbox index, and onward delivery, queued or held
  * when a pausing event covers the recipient. Runs after the 250, in the background, in batches;
- * recovery routes what a process that died left in its routing journal (journal.ts).
+ * recovery routes (and so judges) what a process that died left in its routing journal (journal.ts),
+ * and the scan-hold pass places recipients that waited for the scanner.
  */
 import { simpleParser } from 'mailparser';
 import type { Logger } from 'pino';
@@ -12,8 +15,9 @@ import { carriesMessage, type RoutingJournal } from './journal';
 import type { MailLookups } from './lookups';
 import { plainText, type MailboxIndex } from './mailbox-index';
 import { deliveryKey, mailboxEntry, summary } from './message';
-import type { DeliveryRecord, HeldRecord, MailboxEntryRecord, MailMessageRecord, MailModels } from './model';
-import { MissingContentError, readRaw } from './store';
+import type { DeliveryRecord, HeldRecord, MailboxEntryRecord, MailMessageRecord, MailModels, ScanHoldRecord } from './model';
+import { judgeInbound, SCAN_HOLD_RETRY_MS, taggedRaw, taggedSubject, type InboundProtection, type Judged } from './protect';
+import { MissingContentError, readRaw, storeMessage } from './store';
 
 /** A message or marker this old whose storing never completed was surely abandoned (no 250 was given). */
 export const ABANDONED_MS = 10 * 60_000;
@@ -25,6 +29,8 @@ const ROUTE_YIELD_MS = 2_000;
 const ROUTE_FORCE_BACKLOG = 2_000;
 /** Raw messages kept in memory for routing (beyond this, routing reads them back from the database). */
 export const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
+/** Messages of a batch judged at once (the engines answer in parallel; DNS and rspamd wait, not compute). */
+const JUDGE_CONCURRENCY = 16;
 
 export interface RouteItem {
   key: string;
@@ -33,6 +39,8 @@ export interface RouteItem {
   raw?: Buffer;
   /** The record is only in the routing journal yet: copy it to the messages collection first. */
   inJournalOnly?: boolean;
+  /** From the scan-hold pass: only these recipients are still to be placed; `final` when their hold ran out. */
+  scanHold?: { recipients: string[]; final: boolean };
 }
 
 interface Routed {
@@ -41,6 +49,23 @@ interface Routed {
   bodies: Map<string, string>;
   queue: DeliveryRecord[];
   held: HeldRecord[];
+  /** Messages with recipients waiting for the scanner (new ones, and scan-hold rows still waiting). */
+  scanHolds: ScanHoldRecord[];
+  stillHeld: ScanHoldRecord[];
+  /** Scan-hold rows whose recipients are all placed now. */
+  holdsDone: string[];
+}
+
+/** Runs fn over items, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]!);
+    }),
+  );
+  return results;
 }
 
 export function createRouting(deps: {
@@ -55,12 +80,33 @@ export function createRouting(deps: {
   routeMemoryBytes: number;
   /** True while the receiver is taking messages in (routing then waits for a pause). */
   receiving: () => boolean;
+  /** Protection's pipeline (bound after composition); null: inbound mail is placed unjudged. */
+  protection: () => InboundProtection | null;
 }) {
   const { models, journal, lookups, index, worker, logger, now, routeMemoryBytes, receiving } = deps;
   const routing = new Set<string>();
 
-  /** The documents routing writes for one message (deterministic _ids: writing them again is harmless). */
-  async function plan(msg: MailMessageRecord, raw: Buffer, out: Routed): Promise<void> {
+  /** The copy a tagged recipient's onward delivery sends: the marks added (stored once, beside the original). */
+  async function storeTagged(msg: MailMessageRecord, raw: Buffer, judged: Judged): Promise<string> {
+    return storeMessage(models, {
+      tenantId: msg.tenantId,
+      messageId: `${msg.messageId}.tagged`,
+      direction: 'inbound',
+      mailFrom: msg.mailFrom,
+      recipients: msg.recipients,
+      raw: taggedRaw(raw, judged.marks),
+      remoteAddress: msg.remoteAddress,
+      helo: msg.helo ?? null,
+      receivedAt: msg.receivedAt,
+    });
+  }
+
+  /**
+   * The documents routing writes for one message (deterministic _ids: writing them again is harmless).
+   * Inbound: only the recipients protection lets through now (`judged`; null = not judged); returns the
+   * recipients held for the scanner.
+   */
+  async function plan(msg: MailMessageRecord, raw: Buffer, out: Routed, judged: Judged | null, only?: string[]): Promise<string[]> {
     const key = msg._id;
     const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
     const s = summary(parsed);
@@ -82,25 +128,40 @@ export function createRouting(deps: {
           attempts: [],
         });
       }
-      return;
+      return [];
     }
     const current = await lookups.currentEvents(msg.tenantId);
     const pausing = current.filter((e) => e.pauseInboundDelivery);
     const expanding = current.filter((e) => e.expandDistributionLists);
+    const wanted = only && new Set(only.map((a) => a.toLowerCase()));
+    const heldForScanner: string[] = [];
+    let tagged: string | null = null;
     for (const r of msg.recipients) {
-      if (r.kind === 'user') out.mailbox.push(mailboxEntry(msg, r.id, 'inbox', s, null));
+      if (wanted && !wanted.has(r.address.toLowerCase())) continue;
+      const decided = judged?.placements.get(r.address.toLowerCase());
+      const action = decided?.placement.action ?? 'deliver';
+      if (action === 'quarantine') continue; // held in the quarantine: no copy, no onward delivery
+      if (action === 'hold') {
+        heldForScanner.push(r.address);
+        continue;
+      }
+      const security = decided?.security ?? null;
+      const shown = action === 'tag' ? { ...s, subject: taggedSubject(s.subject, judged!.marks.subjectPrefix) } : s;
+      const copy = (userId: string, via: string | null) => ({ ...mailboxEntry(msg, userId, 'inbox', shown, via), security });
+      if (r.kind === 'user') out.mailbox.push(copy(r.id, null));
       if (r.kind === 'group' && expanding.length) {
         const group = await lookups.group(msg.tenantId, r.id);
         const via = group ? `${group.displayName} <${r.address}>` : r.address;
         for (const member of await lookups.membersOf(msg.tenantId, r.id)) {
           const memberGroups = new Set(await lookups.groupsOf(msg.tenantId, member));
-          if (expanding.some((e) => memberGroups.has(e.affectedGroupId))) out.mailbox.push(mailboxEntry(msg, member, 'inbox', s, via));
+          if (expanding.some((e) => memberGroups.has(e.affectedGroupId))) out.mailbox.push(copy(member, via));
         }
       }
+      if (action === 'tag') tagged ??= await storeTagged(msg, raw, judged!);
       const row = {
         _id: deliveryKey(key, r.address),
         tenantId: msg.tenantId,
-        messageKey: key,
+        messageKey: action === 'tag' ? tagged! : key,
         kind: 'inbound' as const,
         mailFrom: msg.mailFrom,
         recipient: r.address,
@@ -111,6 +172,7 @@ export function createRouting(deps: {
       if (holding.length) out.held.push({ ...row, heldAt: now(), eventIds: holding });
       else out.queue.push({ ...row, nextAttemptAt: msg.receivedAt, attempts: [] });
     }
+    return heldForScanner;
   }
 
   /** The stored message for a key: the messages collection, else this process's journal entry. */
@@ -127,16 +189,18 @@ export function createRouting(deps: {
    * deterministic _id, so a crash half-way is healed by routing again (recovery reads the journal).
    */
   async function routeMany(items: RouteItem[]): Promise<void> {
-    const out: Routed = { mailbox: [], bodies: new Map(), queue: [], held: [] };
+    const out: Routed = { mailbox: [], bodies: new Map(), queue: [], held: [], scanHolds: [], stillHeld: [], holdsDone: [] };
     const copies: MailMessageRecord[] = [];
     const done: string[] = [];
+    const ready: { item: RouteItem; msg: MailMessageRecord; raw: Buffer }[] = [];
     for (const item of items) {
       const found = item.record ? { record: item.record, inJournalOnly: item.inJournalOnly ?? false } : await findStored(item.key);
       const msg = found?.record;
       if (!msg) {
         // A marker whose message never committed (no 250 was given), or one still being written by
-        // another process (which routes it itself).
+        // another process (which routes it itself); or a scan-hold whose message is gone (retention).
         done.push(item.key);
+        if (item.scanHold) out.holdsDone.push(item.key);
         continue;
       }
       let raw: Buffer;
@@ -148,10 +212,33 @@ export function createRouting(deps: {
         logger.warn({ message: item.key }, 'discarding a message whose storing was cut short (it was never accepted)');
         await models.messages.deleteOne({ _id: item.key });
         done.push(item.key);
+        if (item.scanHold) out.holdsDone.push(item.key);
         continue;
       }
-      await plan(msg, raw, out);
       if (found.inJournalOnly) copies.push(msg);
+      ready.push({ item, msg, raw });
+    }
+    // Judged before anything is placed (and before the journal lets go: a crash re-judges, and the
+    // verdict is claimed once). The messages of a batch are judged side by side.
+    const protection = deps.protection();
+    const judged = await mapLimit(ready, JUDGE_CONCURRENCY, async ({ item, msg, raw }) => {
+      if (!protection || msg.direction !== 'inbound') return null;
+      const recipients = item.scanHold ? msg.recipients.filter((r) => item.scanHold!.recipients.includes(r.address)) : msg.recipients;
+      return recipients.length ? judgeInbound(protection, msg, raw, recipients, { final: item.scanHold?.final ?? false }) : null;
+    });
+    for (const [i, { item, msg, raw }] of ready.entries()) {
+      const judgement = judged[i] ?? null;
+      const waiting = await plan(msg, raw, out, judgement, item.scanHold?.recipients);
+      if (waiting.length) {
+        const row = {
+          _id: msg._id,
+          tenantId: msg.tenantId,
+          recipients: waiting,
+          until: judgement?.holdUntil ?? now(),
+          nextAt: new Date(now().getTime() + SCAN_HOLD_RETRY_MS),
+        };
+        (item.scanHold ? out.stillHeld : out.scanHolds).push(row);
+      } else if (item.scanHold) out.holdsDone.push(msg._id);
       done.push(item.key);
     }
     // The messages first: the mailbox entries and delivery rows point to them.
@@ -160,9 +247,13 @@ export function createRouting(deps: {
       insertIgnoringDuplicates(models.mailbox, out.mailbox),
       insertIgnoringDuplicates(models.queue, out.queue),
       insertIgnoringDuplicates(models.held, out.held),
+      insertIgnoringDuplicates(models.scanHolds, out.scanHolds),
     ]);
     // Before the journal lets go: a crash here routes again, and adding to the index is idempotent.
     await index.add(out.mailbox.map((entry) => ({ entry, body: out.bodies.get(entry.messageKey) ?? '' })));
+    for (const row of out.stillHeld) await models.scanHolds.updateOne({ _id: row._id }, { $set: { recipients: row.recipients, nextAt: row.nextAt } });
+    if (out.holdsDone.length) await models.scanHolds.deleteMany({ _id: { $in: out.holdsDone } });
+    if (out.scanHolds.length) logger.info({ messages: out.scanHolds.length }, 'mail held for the scanner (an engine is down); judged again shortly');
     journal.done(done);
     if (out.queue.length) worker.wake();
   }
@@ -215,6 +306,24 @@ export function createRouting(deps: {
         backlog.push(item);
       }
       pump();
+    },
+
+    /**
+     * Judges again the messages held for the scanner whose next look is due, and places the recipients
+     * whose verdict is now known (or whose hold ran out: delivered tagged `unscanned`). Several
+     * processes may run it at once: judging and placing are idempotent. Returns how many were due.
+     */
+    async rejudgeHeld(): Promise<number> {
+      const due = await models.scanHolds
+        .find({ nextAt: { $lte: now() } })
+        .sort({ nextAt: 1 })
+        .limit(200)
+        .lean<ScanHoldRecord[]>();
+      for (let i = 0; i < due.length; i += ROUTE_BATCH) {
+        const batch = due.slice(i, i + ROUTE_BATCH).filter((h) => !routing.has(h._id));
+        await routeMany(batch.map((h) => ({ key: h._id, scanHold: { recipients: h.recipients, final: now() >= h.until } })));
+      }
+      return due.length;
     },
 
     /** True while messages wait to be routed or a batch is being routed. */

@@ -26,7 +26,15 @@ export interface SendInput {
   inReplyTo?: string;
 }
 
-export function createSender(deps: { models: MailModels; journal: RoutingJournal; mailbox: Mailbox; route: (key: string) => Promise<void>; now: () => Date }) {
+export function createSender(deps: {
+  models: MailModels;
+  journal: RoutingJournal;
+  mailbox: Mailbox;
+  route: (key: string) => Promise<void>;
+  now: () => Date;
+  /** DKIM-signs the composed message by the sender's domain (outbound-auth.ts); absent: unsigned. */
+  sign?: (tenantId: string, from: string, raw: Buffer) => Promise<Buffer>;
+}) {
   const { models, journal, mailbox, route, now } = deps;
 
   /** The message id of this send: a new one, or the one the first send with the same key claimed. */
@@ -48,7 +56,7 @@ export function createSender(deps: { models: MailModels; journal: RoutingJournal
     const stored = await models.messages.findById(key, { routed: 1 }).lean();
     if (!stored) {
       const from = { name: cleanHeader(user.displayName), address: user.email };
-      const raw = await new MailComposer({
+      const composed = await new MailComposer({
         from,
         to: input.to,
         cc: input.cc,
@@ -67,6 +75,8 @@ export function createSender(deps: { models: MailModels; journal: RoutingJournal
       })
         .compile()
         .build();
+      // Signed before it is stored: the Sent copy and every delivery carry the same signature.
+      const raw = deps.sign ? await deps.sign(user.tenantId, user.email, composed) : composed;
       const all = [...new Set([...input.to, ...input.cc, ...input.bcc].map(normalizeAddress))];
       await storeMessage(
         models,

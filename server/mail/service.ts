@@ -11,6 +11,8 @@ import type { AuditService } from '../audit/service';
 import type { DirectoryService } from '../directory/service';
 import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { TargetGuard } from '../http/private-target';
+import type { DnsLookup } from '../protection/dns';
+import type { SecretBox } from '../secrets/seal';
 import type { TenantService } from '../tenants/service';
 import { createAcceptance } from './acceptance';
 import { DEFAULT_RETRY, createDeliveryWorker, type RetryPolicy } from './delivery';
@@ -21,10 +23,15 @@ import { createMailLookups } from './lookups';
 import { createMailbox } from './mailbox';
 import { createMailboxIndex } from './mailbox-index';
 import type { MailModels } from './model';
+import type { InboundProtection } from './protect';
+import { createMailProtectionSide } from './protection-side';
+import type { ReleasedCopy } from '../protection/mail-side';
 import { ORPHAN_GRACE_MS, createRetention } from './retention';
 import { ROUTE_MEMORY_BYTES, createRouting } from './routing';
 import { createSender } from './send';
+import { arcTrustLine, createOutboundAuth } from './outbound-auth';
 import { createOwnListeners } from './own-listener';
+import { createSigningKeys } from './signing-key';
 import { createMailSettings } from './settings';
 import { createDeliveryTargets } from './targets';
 
@@ -43,6 +50,8 @@ export interface MailOptions {
   hostname?: string;
   retry?: Partial<RetryPolicy>;
   deliveryPollMs?: number;
+  /** How long a worker's claim on a delivery lasts (another node takes it over after this when the worker died). */
+  deliveryLeaseMs?: number;
   /** Held rows released per second per tenant. */
   releasePerSecond?: number;
   /** How long chunks may wait for their message document before the sweeper removes them. */
@@ -51,6 +60,8 @@ export interface MailOptions {
   routeMemoryBytes?: number;
   /** The SSRF guard for primary servers and relays (at save time and at connect time). */
   targets?: TargetGuard;
+  /** Outbound authentication (ARC seal onward, DKIM on sends): the box sealing tenants' keys, and DNS for authenticating before sealing. */
+  signing?: { box: SecretBox; lookup: DnsLookup };
 }
 
 export function createMailService(options: MailOptions) {
@@ -59,13 +70,27 @@ export function createMailService(options: MailOptions) {
   const hostname = options.hostname ?? 'lifeboat.local';
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
 
+  // Bound after composition (protection is composed after mail: it needs mail's side of its interface).
+  let protection: InboundProtection | null = null;
   const journal = createRoutingJournal(models.messages.db.db!, logger);
   // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
   const index = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
   const lookups = createMailLookups({ tenants, directory, events: options.events, now });
   const own = createOwnListeners({ hostname });
   const settings = createMailSettings({ models, audit, now, targets: options.targets, own });
-  const targets = createDeliveryTargets({ models, tenants, settings, lookups, logger, hostname, now });
+  const signingKeys = options.signing ? createSigningKeys({ conn: models.messages.db, box: options.signing.box, now }) : null;
+  const outbound = signingKeys && options.signing ? createOutboundAuth({ keys: signingKeys, tenants, lookup: options.signing.lookup, hostname, logger }) : null;
+  const targets = createDeliveryTargets({
+    models,
+    tenants,
+    settings,
+    lookups,
+    logger,
+    hostname,
+    now,
+    outbound,
+    senderVerdict: (tenantId, messageId) => protection?.verdictOf(tenantId, messageId) ?? Promise.resolve(null),
+  });
   const worker = createDeliveryWorker({
     models,
     targets,
@@ -76,6 +101,7 @@ export function createMailService(options: MailOptions) {
     pollMs: options.deliveryPollMs,
     guard: options.targets,
     isOwnListener: own.isOwnAddress,
+    leaseMs: options.deliveryLeaseMs,
   });
   const routing = createRouting({
     models,
@@ -87,17 +113,36 @@ export function createMailService(options: MailOptions) {
     now,
     routeMemoryBytes: options.routeMemoryBytes ?? ROUTE_MEMORY_BYTES,
     receiving: () => acceptance.receiving(),
+    protection: () => protection,
   });
   const acceptance = createAcceptance({ models, journal, lookups, logger, now, routeSoon: routing.routeSoon });
   const holds = createHoldRelease({ models, lookups, worker, logger, now, releasePerSecond: options.releasePerSecond ?? 20 });
   const mailbox = createMailbox({ models, index, lookups });
-  const send = createSender({ models, journal, mailbox, route: routing.route, now });
+  const send = createSender({ models, journal, mailbox, route: routing.route, now, sign: outbound?.signSent });
   const figures = createMailFigures(models);
-  const retention = createRetention({ models, index, tenants, settings, logger, now, orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS });
+  const retention = createRetention({
+    models,
+    index,
+    tenants,
+    settings,
+    logger,
+    now,
+    orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS,
+    protection: () => protection,
+  });
 
   return {
     models,
     worker,
+
+    /** Puts every inbound message to protection between the 250 and placement (services.ts binds it). */
+    useProtection(p: InboundProtection): void {
+      protection = p;
+    },
+    /** Protection's view of mail: raw messages, and placing released copies (at most once per release). */
+    protectionSide: (deliverReleased?: (copy: ReleasedCopy) => Promise<void>) => createMailProtectionSide({ models, index, worker, now }, deliverReleased),
+    /** Judges again the mail held for the scanner that is due (lifecycle runs it every minute). */
+    rejudgeHeld: routing.rejudgeHeld,
 
     intercept: acceptance.intercept,
     checkRecipient: acceptance.checkRecipient,
@@ -145,6 +190,25 @@ export function createMailService(options: MailOptions) {
 
     /** The receiver listens here: mail settings and delivery refuse it as a primary server or relay (a loop). */
     listeningAt: own.add,
+    /**
+     * The DNS records the tenant must publish for Lifeboat's signatures (one per domain, same key) and
+     * Exchange Online's line that trusts the ARC sealer; null when outbound signing is not configured.
+     */
+    async signingRecords(tenantId: string) {
+      if (!signingKeys || !outbound) return null;
+      const [key, tenant, sealer] = await Promise.all([signingKeys.keyOf(tenantId), tenants.get(tenantId), outbound.sealerOf(tenantId)]);
+      return {
+        selector: key.selector,
+        sealerDomain: sealer,
+        records: (tenant?.domains ?? []).map((d) => ({
+          domain: d.toLowerCase(),
+          name: `${key.selector}._domainkey.${d.toLowerCase()}`,
+          type: 'TXT' as const,
+          value: key.record,
+        })),
+        exchangeOnline: sealer ? arcTrustLine(sealer) : null,
+      };
+    },
     getSettings: settings.settingsOf,
     putSettings: settings.putSettings,
     status: figures.status,

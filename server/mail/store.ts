@@ -18,6 +18,7 @@ export interface NewMessage {
   recipients: StoredRecipient[];
   raw: Buffer;
   remoteAddress?: string | null;
+  helo?: string | null;
   userId?: string | null;
   receivedAt: Date;
 }
@@ -59,6 +60,7 @@ function prepare(m: NewMessage): Prepared {
     chunks: count,
     raw: inline ? m.raw.toString('latin1') : null,
     remoteAddress: m.remoteAddress ?? null,
+    ...(m.helo ? { helo: m.helo } : {}),
     userId: m.userId ?? null,
   };
   return { chunks, record, marker: { _id: key, tenantId: m.tenantId, receivedAt: m.receivedAt } };

@@ -1,6 +1,7 @@
 /**
  * What the delivery worker asks of mail continuity for a row: where to send it (the tenant's primary
- * servers or relay), how to bounce it to its sender, and whether a pausing event holds it now.
+ * servers or relay), how to bounce it to its sender (never backscatter: an inbound message is bounced
+ * only to a sender its verdict authenticated), and whether a pausing event holds it now.
  */
 import { createHash } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -8,9 +9,12 @@ import type { Logger } from 'pino';
 import { claimByInsert } from '../db/claims';
 import type { TenantService } from '../tenants/service';
 import type { DeliveryTargets } from './delivery';
+import type { DeliveryRecord } from './model';
 import type { MailLookups } from './lookups';
 import { cleanHeader, deliveryKey } from './message';
 import type { MailModels } from './model';
+import type { OutboundAuth } from './outbound-auth';
+import type { InboundProtection } from './protect';
 import type { MailSettings } from './settings';
 import { readRaw, storeMessage } from './store';
 
@@ -22,9 +26,36 @@ export function createDeliveryTargets(deps: {
   logger: Logger;
   hostname: string;
   now: () => Date;
+  /** ARC-seals onward delivery to the primary servers (absent: delivered as received). */
+  outbound?: OutboundAuth | null;
+  /** The stored verdict of an inbound message (its sender authentication decides whether it may be bounced). */
+  senderVerdict?: InboundProtection['verdictOf'];
 }): DeliveryTargets {
   const { models, tenants, settings, lookups, logger, hostname, now } = deps;
+
+  /**
+   * No backscatter: the sender of an inbound message gets a bounce only when SPF passed for MAIL FROM or a
+   * DKIM signature aligned with the From domain passed; a forged sender would otherwise receive the
+   * attacker's text. A message without a verdict (its recipients' policy is Disabled) bounces as before.
+   */
+  async function mayBounce(row: DeliveryRecord): Promise<boolean> {
+    if (row.kind !== 'inbound' || !deps.senderVerdict) return true;
+    const original = await models.messages.findById(row.messageKey, { tenantId: 1, messageId: 1 }).lean();
+    const messageId = original?.messageId.replace(/\.tagged$/, '');
+    if (!original || !messageId) return true;
+    const verdict = await deps.senderVerdict(original.tenantId, messageId);
+    if (!verdict) return true;
+    const auth = verdict.evidence.auth;
+    return Boolean(auth && (auth.spf === 'pass' || auth.alignedDkim.length > 0));
+  }
+
   return {
+    /** Inbound mail going onward to the primary server is ARC-sealed by the tenant's key (sealed per attempt: a new seal time each). */
+    async prepare(row, message, raw) {
+      if (row.kind !== 'inbound' || !deps.outbound) return raw;
+      return deps.outbound.sealForward(row.tenantId, raw, message);
+    },
+
     async targetsFor(row) {
       const s = await settings.settingsOf(row.tenantId);
       const servers = row.kind === 'inbound' ? s.primaryServers : s.relay ? [s.relay] : [];
@@ -33,6 +64,10 @@ export function createDeliveryTargets(deps: {
 
     async bounce(row, reason) {
       if (row.kind === 'bounce' || !row.mailFrom) return; // never bounce a bounce or the null sender
+      if (!(await mayBounce(row))) {
+        logger.warn({ delivery: row._id, reason }, 'delivery failed; no bounce: the sender is not authenticated (SPF or aligned DKIM), so it may be forged');
+        return;
+      }
       const tenant = await tenants.get(row.tenantId);
       const domain = tenant?.domains[0] ?? hostname;
       const id = `bounce-${createHash('sha256').update(row._id).digest('hex').slice(0, 32)}`;

@@ -11,8 +11,12 @@ import { startEmbeddedRspamd, type EmbeddedRspamd } from './rspamd-embedded';
 export interface ProtectionEngines {
   rspamd: RspamdClient | null;
   clamd: ClamdClient | null;
-  /** How rspamd came to be: `external` (URL), `embedded` (our child), `unavailable`. */
-  rspamdSource: 'external' | 'embedded' | 'unavailable';
+  /**
+   * How rspamd came to be: `external` (URL), `embedded` (our child), `unavailable` (none to ask: messages
+   * are `unscanned`), `off` (LIFEBOAT_RSPAMD_URL=off: content scanning is turned off on purpose, so rspamd
+   * is `skipped` like an unset clamd, and verdicts come from the other engines).
+   */
+  rspamdSource: 'external' | 'embedded' | 'unavailable' | 'off';
   stop(): Promise<void>;
 }
 
@@ -24,13 +28,15 @@ export async function engineHealth(
 ): Promise<{ rspamd: EngineHealth; rspamdSource: ProtectionEngines['rspamdSource']; clamd: EngineHealth }> {
   const [rspamd, clamd] = await Promise.all([engines.rspamd?.ping() ?? Promise.resolve(null), engines.clamd?.ping() ?? Promise.resolve(null)]);
   return {
-    rspamd: rspamd === null ? 'unavailable' : rspamd ? 'ok' : 'down',
+    rspamd: rspamd === null ? (engines.rspamdSource === 'off' ? 'notConfigured' : 'unavailable') : rspamd ? 'ok' : 'down',
     rspamdSource: engines.rspamdSource,
     clamd: clamd === null ? 'notConfigured' : clamd ? 'ok' : 'down',
   };
 }
 
 export const NO_ENGINES: ProtectionEngines = { rspamd: null, clamd: null, rspamdSource: 'unavailable', stop: async () => {} };
+/** Content scanning turned off on purpose (LIFEBOAT_RSPAMD_URL=off) and no clamd. */
+export const ENGINES_OFF: ProtectionEngines = { ...NO_ENGINES, rspamdSource: 'off' };
 
 export async function startProtectionEngines(options: {
   rspamdUrl: string | undefined;
@@ -43,7 +49,7 @@ export async function startProtectionEngines(options: {
 }): Promise<ProtectionEngines> {
   const clamd = options.clamd ? createClamdClient(options.clamd) : null;
   // `off`: no rspamd at all, not even the embedded one (the process tests run many servers at once).
-  if (options.rspamdUrl === 'off') return { rspamd: null, clamd, rspamdSource: 'unavailable', stop: async () => {} };
+  if (options.rspamdUrl === 'off') return { rspamd: null, clamd, rspamdSource: 'off', stop: async () => {} };
   if (options.rspamdUrl) return { rspamd: createRspamdClient(options.rspamdUrl), clamd, rspamdSource: 'external', stop: async () => {} };
   let embedded: EmbeddedRspamd | null = null;
   try {

@@ -16,6 +16,7 @@ import type { MailSide } from './mail-side';
 import { protectionModels } from './model';
 import { createPipeline } from './pipeline';
 import { createPolicyService } from './policies';
+import type { Mode } from './policy-rules';
 import { createQuarantineService } from './quarantine';
 import { createVerdictStore } from './verdicts';
 import { createVipService } from './vips';
@@ -30,6 +31,10 @@ export interface ProtectionOptions {
   /** How long the end-of-DATA check keeps a tenant's policies (default 10 s; tests: 0). */
   dataTimePolicyCacheMs?: number;
   now?: () => Date;
+  /** The mode a tenant's default policy starts in (default Protect). */
+  defaultMode?: Mode;
+  /** LIFEBOAT_QUARANTINE_RETENTION_DAYS (default 30). */
+  quarantineRetentionDays?: number;
 }
 
 const FACTS_TTL_MS = 5 * 60 * 1000;
@@ -42,7 +47,9 @@ export function createProtection(
   const models = protectionModels(conn);
   // Tenant domains and protected names change rarely; one read per tenant every few minutes.
   const facts = new Map<string, { at: number; value: Promise<TenantFacts> }>();
-  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => facts.delete(tenantId), now: options.now });
+  // A VIP list change is the `settings:changed` reaction: every node drops its facts (forgetFacts).
+  const vipListeners: ((tenantId: string) => void)[] = [];
+  const vips = createVipService({ models, audit: deps.audit, onChange: (tenantId) => vipListeners.forEach((l) => l(tenantId)), now: options.now });
   const tenantFacts = (tenantId: string): Promise<TenantFacts> => {
     const cached = facts.get(tenantId);
     if (cached && Date.now() - cached.at < FACTS_TTL_MS) return cached.value;
@@ -63,8 +70,16 @@ export function createProtection(
     timeouts: options.timeouts,
   });
   const verdicts = createVerdictStore({ models, judge, now: options.now });
-  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now });
-  const quarantine = createQuarantineService({ models, verdicts, judge, mail: deps.mail, audit: deps.audit, now: options.now });
+  const policies = createPolicyService({ models, directory: deps.directory, audit: deps.audit, now: options.now, defaultMode: options.defaultMode });
+  const quarantine = createQuarantineService({
+    models,
+    verdicts,
+    judge,
+    mail: deps.mail,
+    audit: deps.audit,
+    now: options.now,
+    retentionDays: options.quarantineRetentionDays,
+  });
   const pipeline = createPipeline({ policies, verdicts, quarantine });
   /** The receiver's end-of-DATA check: refuse a DMARC p=reject failure where every recipient's policy says reject (550 5.7.1). */
   const refuseAtData = createDataTimeRefusal({
@@ -75,6 +90,20 @@ export function createProtection(
     cacheMs: options.dataTimePolicyCacheMs,
   });
   const detections = createDetections({ models, reports: phishingReportModel(conn), audit: deps.audit, now: options.now });
-  return { judge, verdicts, policies, quarantine, pipeline, vips, refuseAtData, detections, engines: options.engines };
+  return {
+    judge,
+    verdicts,
+    policies,
+    quarantine,
+    pipeline,
+    vips,
+    refuseAtData,
+    detections,
+    engines: options.engines,
+    /** The VIP list of a tenant changed (on this node). */
+    onVipsChanged: (listener: (tenantId: string) => void) => void vipListeners.push(listener),
+    /** The tenant's domains and protected names are read again at the next judgement. */
+    forgetFacts: (tenantId: string) => void facts.delete(tenantId),
+  };
 }
 export type Protection = ReturnType<typeof createProtection>;

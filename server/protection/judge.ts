@@ -34,7 +34,7 @@ export interface JudgeDeps {
   /** Our host name: the authserv-id of Authentication-Results. */
   authservId: string;
   /** Read at every judgement: the engines can come and go (the embedded rspamd starts after the server). */
-  engines: () => { rspamd: RspamdClient | null; clamd: ClamdClient | null };
+  engines: () => { rspamd: RspamdClient | null; clamd: ClamdClient | null; rspamdSource?: string };
   tenantFacts: (tenantId: string) => Promise<TenantFacts>;
   timeouts?: { authMs?: number; rspamdMs?: number; clamdMs?: number };
 }
@@ -74,10 +74,15 @@ export async function headerSummary(raw: Buffer): Promise<{ from: FromHeader | n
 export function createJudge(deps: JudgeDeps): Judge {
   const t = { authMs: 10_000, rspamdMs: 15_000, clamdMs: 30_000, ...deps.timeouts };
   return async (message, envelope) => {
-    const { rspamd, clamd } = deps.engines();
+    const { rspamd, clamd, rspamdSource } = deps.engines();
     const [auth, spam, virus, facts, from] = await Promise.all([
       run<AuthSummary>(() => authenticateSender(message.raw, envelope, { lookup: deps.lookup, authservId: deps.authservId }), t.authMs, 'unavailable'),
-      run<RspamdResult>(rspamd ? () => rspamd.check(message.raw, envelope, { timeoutMs: t.rspamdMs }) : null, t.rspamdMs + 1000, 'unavailable'),
+      // Turned off on purpose (`off`): skipped, as an unset clamd; otherwise none to ask is `unavailable` (unscanned).
+      run<RspamdResult>(
+        rspamd ? () => rspamd.check(message.raw, envelope, { timeoutMs: t.rspamdMs }) : null,
+        t.rspamdMs + 1000,
+        rspamdSource === 'off' ? 'skipped' : 'unavailable',
+      ),
       run(clamd ? () => clamd.scan(message.raw, { timeoutMs: t.clamdMs }) : null, t.clamdMs + 1000, 'skipped'),
       deps.tenantFacts(message.tenantId),
       headerSummary(message.raw).then(

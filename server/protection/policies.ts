@@ -11,11 +11,12 @@ import { claimByInsert } from '../db/claims';
 import type { DirectoryService } from '../directory/service';
 import { conflict, notFound, unprocessable, type FieldError } from '../http/problem';
 import type { PolicyRecord, ProtectionModels } from './model';
-import { resolvePolicy, type Party, type Policy, type Resolution, type Target } from './policy-rules';
+import { resolvePolicy, type Mode, type Party, type Policy, type Resolution, type Target } from './policy-rules';
 import { DEFAULT_ACTIONS, DEFAULT_SCANNER_DOWN, type PolicyBody } from './policy-schema';
 import type { VerdictKind } from './verdict';
 
 export const defaultPolicyId = (tenantId: string) => `default:${tenantId}`;
+const POLICY_CACHE_MS = 5_000;
 
 const toPolicy = (r: PolicyRecord): Policy => ({
   id: r._id,
@@ -42,6 +43,8 @@ export interface PolicyDeps {
   directory: DirectoryService;
   audit: AuditService;
   now?: () => Date;
+  /** The mode a tenant's default policy starts in (Protect; the tests' harness starts tenants in Disabled). */
+  defaultMode?: Mode;
 }
 
 export function createPolicyService(deps: PolicyDeps) {
@@ -57,7 +60,7 @@ export function createPolicyService(deps: PolicyDeps) {
       tenantId,
       name: 'Default policy',
       isDefault: true,
-      mode: 'protect',
+      mode: deps.defaultMode ?? 'protect',
       priority: 0,
       matchOn: 'both',
       senders: { include: [], exclude: [] },
@@ -77,6 +80,18 @@ export function createPolicyService(deps: PolicyDeps) {
       ...all.filter((p) => p.isDefault),
       ...all.filter((p) => !p.isDefault).sort((a, b) => a.priority - b.priority || a.createdAt.localeCompare(b.createdAt)),
     ];
+  }
+
+  // The mail path resolves a policy for every recipient of every message: it reads a tenant's policies at
+  // most once every POLICY_CACHE_MS (a change made here is seen at once; on another node within that time).
+  const cached = new Map<string, { at: number; value: Promise<Policy[]> }>();
+  function forMail(tenantId: string): Promise<Policy[]> {
+    const hit = cached.get(tenantId);
+    if (hit && Date.now() - hit.at < POLICY_CACHE_MS) return hit.value;
+    const value = list(tenantId);
+    value.catch(() => cached.delete(tenantId));
+    cached.set(tenantId, { at: Date.now(), value });
+    return value;
   }
 
   async function get(tenantId: string, id: string): Promise<Policy> {
@@ -133,6 +148,7 @@ export function createPolicyService(deps: PolicyDeps) {
       const at = now();
       const id = randomBytes(12).toString('hex');
       await policies.create({ _id: id, tenantId: admin.tenantId, isDefault: false, ...body, createdAt: at, updatedAt: at });
+      cached.delete(admin.tenantId);
       const created = await get(admin.tenantId, id);
       await record(admin, ctx, 'policy.create', created, null, created);
       return created;
@@ -159,6 +175,7 @@ export function createPolicyService(deps: PolicyDeps) {
         updatedAt: now(),
       };
       await policies.updateOne({ _id: id, tenantId: admin.tenantId }, { $set: update });
+      cached.delete(admin.tenantId);
       const after = await get(admin.tenantId, id);
       await record(admin, ctx, before.isDefault && before.mode !== after.mode ? 'mode.change' : 'policy.update', after, before, after);
       return after;
@@ -168,6 +185,7 @@ export function createPolicyService(deps: PolicyDeps) {
       const before = await get(admin.tenantId, id);
       if (before.isDefault) throw conflict('The default policy cannot be deleted.');
       await policies.deleteOne({ _id: id, tenantId: admin.tenantId });
+      cached.delete(admin.tenantId);
       await record(admin, ctx, 'policy.delete', before, before, null);
     },
 
@@ -179,7 +197,7 @@ export function createPolicyService(deps: PolicyDeps) {
     /** Policy and action for one recipient's copy (pass the verdict `clean` to learn whether to scan at all). */
     async resolveFor(tenantId: string, subject: { mailFrom: string; headerFrom: string | null; recipient: string }, verdict: VerdictKind): Promise<Resolution> {
       const [all, envelope, header, recipient] = await Promise.all([
-        list(tenantId),
+        forMail(tenantId),
         party(tenantId, subject.mailFrom),
         subject.headerFrom ? party(tenantId, subject.headerFrom) : Promise.resolve(null),
         party(tenantId, subject.recipient),

@@ -73,6 +73,8 @@ export interface QuarantineDeps {
   mail: MailSide;
   audit: AuditService;
   now?: () => Date;
+  /** Days quarantined copies are kept (default QUARANTINE_RETENTION_DAYS). */
+  retentionDays?: number;
 }
 
 export function createQuarantineService(deps: QuarantineDeps) {
@@ -189,9 +191,10 @@ export function createQuarantineService(deps: QuarantineDeps) {
 
     /**
      * Removes entries (and their release claims) older than the quarantine retention. The raw message is the
-     * mail side's: its retention must keep quarantined messages this long (not wired yet).
+     * mail side's: its retention keeps a message while a held entry names it (heldMessageIds), so a
+     * quarantined message lives as long as the longer of the tenant's mail retention and this one.
      */
-    async sweep(retentionDays = QUARANTINE_RETENTION_DAYS): Promise<number> {
+    async sweep(retentionDays = deps.retentionDays ?? QUARANTINE_RETENTION_DAYS): Promise<number> {
       const cutoff = new Date(now().getTime() - retentionDays * 24 * 60 * 60 * 1000);
       const old = await quarantine.find({ at: { $lt: cutoff } }, { _id: 1 }).lean<{ _id: string }[]>();
       if (!old.length) return 0;
@@ -199,6 +202,12 @@ export function createQuarantineService(deps: QuarantineDeps) {
       await quarantine.deleteMany({ _id: { $in: ids } });
       await releases.deleteMany({ _id: { $in: ids } });
       return ids.length;
+    },
+
+    /** The messages with a held copy in a tenant's quarantine (mail retention keeps them; a sweep's scan). */
+    async heldMessageIds(tenantId: string): Promise<string[]> {
+      const rows = await quarantine.find({ tenantId, status: 'held' }, { messageId: 1 }).lean<{ messageId: string }[]>();
+      return [...new Set(rows.map((r) => r.messageId))];
     },
 
     /** A user's own held copies. */

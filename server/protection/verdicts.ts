@@ -4,7 +4,7 @@
  * other caller gets that stored verdict. A crash before the insert leaves no verdict, so the message is
  * judged again after the restart; a verdict once stored never changes (a rescan is recorded elsewhere).
  */
-import { claimByInsert } from '../db/claims';
+import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
 import { headerSummary, type Judge, type JudgeEnvelope } from './judge';
 import type { ProtectionModels, VerdictRecord, VerdictSource } from './model';
 import type { Verdict } from './verdict';
@@ -42,6 +42,23 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
     /** What routing did with the message's copies (for the detections log and the event report); re-runnable. */
     async notePlacements(tenantId: string, messageId: string, actions: string[]): Promise<void> {
       await verdicts.updateOne({ _id: verdictKey(tenantId, messageId) }, { $set: { actions: [...new Set(actions)].sort() } });
+    },
+    /**
+     * Verdicts judged elsewhere (the Threat Scan judges a page, then stores it in one write). The first
+     * stored verdict of a message stays; `unscanned` is not stored (the next look judges again).
+     */
+    async storeMany(judged: { tenantId: string; messageId: string; verdict: Verdict; source: VerdictSource }[]): Promise<void> {
+      const records: VerdictRecord[] = judged
+        .filter((j) => j.verdict.verdict !== 'unscanned')
+        .map((j) => ({
+          _id: verdictKey(j.tenantId, j.messageId),
+          tenantId: j.tenantId,
+          messageId: j.messageId,
+          ...j.verdict,
+          judgedAt: now(),
+          source: j.source,
+        }));
+      await insertIgnoringDuplicates(verdicts, records as never[]);
     },
     /**
      * The message's one verdict: the stored one, or a new judgement stored now. `raw` is read only when

@@ -31,7 +31,7 @@ export function createPrepareAhead(deps: { status: StatusService; push: Push; no
       // Only an optimisation: when it fails the transition computes its statuses itself.
       status
         .prepare(event.tenantId, at)
-        .then(() => push.prepare(event.tenantId))
+        .then(() => push.prepare(event.tenantId, at))
         .catch(() => {});
     }, delay);
     timer.unref();

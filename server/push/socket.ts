@@ -30,10 +30,13 @@ export const STATUS_EVENT = 'continuity:status';
 export const SEEN_EVENT = 'continuity:seen';
 export const ADMIN_CHANGE_EVENT = 'continuity:changed';
 
-/** Between nodes: a node recorded `seq` for the tenant and pushed it to its own sockets; push it to yours. */
+/** Between nodes: a node recorded `seq` for the tenant (at `at`, ISO) and pushed it to its own sockets; push it to yours. */
 export const NODE_PUSHED = 'lifeboat:continuity-pushed';
+/** Between nodes: a transition of the tenant is due at `at` (ISO): compute its statuses and group your sockets now. */
+export const NODE_PREPARE = 'lifeboat:continuity-prepare';
 interface NodeEvents {
-  [NODE_PUSHED]: (message: { tenantId: string; seq: number; reason: string }) => void;
+  [NODE_PUSHED]: (message: { tenantId: string; seq: number; reason: string; at?: string }) => void;
+  [NODE_PREPARE]: (message: { tenantId: string; at: string }) => void;
 }
 
 interface SocketData {
@@ -199,6 +202,11 @@ export function attachPush(
     return grouping;
   }
 
+  async function prepareSockets(tenantId: string): Promise<void> {
+    const view = await status.preparedView(tenantId);
+    if (view) groupSockets(tenantId, view);
+  }
+
   /** The statuses of `seq` to this node's own sockets (rooms: `io.local`), grouped by coverage; returns the groups' sizes. */
   function emitLocally(tenantId: string, view: StatusView, seq: number): Map<string, number> {
     const { counts, largest, others } = groupSockets(tenantId, view);
@@ -212,15 +220,28 @@ export function attachPush(
   }
 
   /** Another node recorded `seq` (or this one missed it while cut from Redis): this node's sockets get it. */
-  async function pushRecorded(tenantId: string, seq: number, reason: string): Promise<void> {
+  async function pushRecorded(tenantId: string, seq: number, reason: string, at?: Date): Promise<void> {
     if ((pushed.get(tenantId) ?? -1) >= seq) return;
-    const view = await status.viewAtLeast(tenantId, seq);
+    const view = await status.viewAtLeast(tenantId, seq, at);
     const counts = emitLocally(tenantId, view, seq);
     log.debug({ tenantId, seq, reason, sockets: [...counts.values()].reduce((n, c) => n + c, 0) }, 'continuity status pushed for another node');
   }
 
   if (deps.cluster) {
-    io.on(NODE_PUSHED, ({ tenantId, seq, reason }) => void enqueue(tenantId, () => pushRecorded(tenantId, seq, reason)));
+    io.on(NODE_PUSHED, ({ tenantId, seq, reason, at }) => {
+      const recordedAt = at ? new Date(at) : undefined;
+      void enqueue(tenantId, () => pushRecorded(tenantId, seq, reason, recordedAt && !Number.isNaN(recordedAt.getTime()) ? recordedAt : undefined));
+    });
+    // Another node prepared a transition: this node gets its statuses and its sockets' groups ready too,
+    // so when it hears of the push it only emits (as the node that records it does).
+    io.on(NODE_PREPARE, ({ tenantId, at }) => {
+      const due = new Date(at);
+      if (Number.isNaN(due.getTime())) return;
+      void status
+        .prepare(tenantId, due)
+        .then(() => prepareSockets(tenantId))
+        .catch(() => {}); // only an optimisation: without it the push computes the statuses itself
+    });
     deps.cluster.onReconnect(() => {
       for (const tenantId of pushed.keys()) {
         void enqueue(tenantId, async () => pushRecorded(tenantId, (await status.epoch(tenantId)).seq, 'caught up after Redis came back'));
@@ -239,7 +260,7 @@ export function attachPush(
     const computed = performance.now();
     // Through the adapter: every node's admin pages, and every other node pushes to its own sockets.
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
-    if (deps.cluster) io.serverSideEmit(NODE_PUSHED, { tenantId, seq, reason });
+    if (deps.cluster) io.serverSideEmit(NODE_PUSHED, { tenantId, seq, reason, at: view.recordedAt.toISOString() });
     const ms = (a: number, b: number) => Math.round(b - a);
     log.info(
       {
@@ -260,10 +281,10 @@ export function attachPush(
     tenantChanged(tenantId: string, reason: string): Promise<void> {
       return enqueue(tenantId, () => pushTenant(tenantId, reason));
     },
-    /** A transition's statuses were prepared (status.prepare): group the tenant's sockets for it now. */
-    async prepare(tenantId: string): Promise<void> {
-      const view = await status.preparedView(tenantId);
-      if (view) groupSockets(tenantId, view);
+    /** A transition due at `at` had its statuses prepared (status.prepare): group the tenant's sockets for it now, and tell the other nodes. */
+    async prepare(tenantId: string, at?: Date): Promise<void> {
+      if (deps.cluster && at) io.serverSideEmit(NODE_PREPARE, { tenantId, at: at.toISOString() });
+      await prepareSockets(tenantId);
     },
     /**
      * Tokens were revoked (of one user, or whoever left the tenant's directory): this node's own sockets

@@ -51,6 +51,9 @@ export const PREPARED_MAX_AGE_MS = 2000;
 
 /** A tenant's statuses, read synchronously. Views with the same `coverage` group users the same way. */
 export interface StatusView {
+  /** The seq of these statuses and when it was recorded. */
+  seq: number;
+  recordedAt: Date;
   coverage: ReadonlyMap<string, string>;
   keyFor(userId: string): string;
   statusOfKey(key: string): ContinuityStatus;
@@ -95,6 +98,21 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
     return { seq: current.seq, at: current.at, relevant, members, coverage, builtAt: Date.now() };
   }
 
+  /**
+   * The change `seq` (recorded at `at`) was the one a prepared snapshot waited for (nothing else changed
+   * since it was prepared, and its time has come): it becomes the tenant's snapshot. On the node that
+   * recorded the change and on every other node told of it (../push/socket.ts).
+   */
+  async function adoptPrepared(tenantId: string, seq: number, at: Date): Promise<boolean> {
+    const ready = prepared.get(tenantId);
+    if (!ready) return false;
+    prepared.delete(tenantId);
+    const fresh = ready.basedOn === seq - 1 && ready.at.getTime() <= at.getTime() ? await ready.snapshot.catch(() => null) : null;
+    if (!fresh || Date.now() - fresh.builtAt > PREPARED_MAX_AGE_MS) return false;
+    snapshots.set(tenantId, Promise.resolve({ ...fresh, seq, at, builtAt: Date.now() }));
+    return true;
+  }
+
   /** The tenant's snapshot: every relevant event's members expanded once, shared by all its users. */
   async function snapshot(tenantId: string): Promise<Snapshot> {
     const cached = snapshots.get(tenantId);
@@ -125,7 +143,13 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
 
   function viewOf(snap: Snapshot): StatusView {
     const cache = new Map<string, ContinuityStatus>();
-    return { coverage: snap.coverage, keyFor: (userId) => snap.coverage.get(userId) ?? '', statusOfKey: (key) => statusOfKey(snap, key, cache) };
+    return {
+      seq: snap.seq,
+      recordedAt: snap.at,
+      coverage: snap.coverage,
+      keyFor: (userId) => snap.coverage.get(userId) ?? '',
+      statusOfKey: (key) => statusOfKey(snap, key, cache),
+    };
   }
 
   return {
@@ -141,12 +165,7 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
         const at = now();
         if (await claimByInsert(epochs, { tenantId, epoch: next, reason, at })) {
           lastSeq.set(tenantId, next);
-          const ready = prepared.get(tenantId);
-          prepared.delete(tenantId);
-          const fresh = ready && ready.basedOn === next - 1 && ready.at.getTime() <= at.getTime() ? await ready.snapshot.catch(() => null) : null;
-          if (fresh && Date.now() - fresh.builtAt <= PREPARED_MAX_AGE_MS)
-            snapshots.set(tenantId, Promise.resolve({ ...fresh, seq: next, at, builtAt: Date.now() }));
-          else snapshots.delete(tenantId);
+          if (!(await adoptPrepared(tenantId, next, at))) snapshots.delete(tenantId);
           return next;
         }
       }
@@ -174,7 +193,9 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
      * The tenant's statuses at `seq` or later: another node recorded `seq` and asked this one to push
      * it to its own sockets, so a snapshot cached here before that is not used.
      */
-    async viewAtLeast(tenantId: string, seq: number): Promise<StatusView> {
+    async viewAtLeast(tenantId: string, seq: number, at?: Date): Promise<StatusView> {
+      // Another node recorded `seq` at `at`: a snapshot prepared here for that transition is used as is.
+      if (at && (await adoptPrepared(tenantId, seq, at))) return viewOf(await snapshot(tenantId));
       const snap = await snapshot(tenantId);
       if (snap.seq >= seq) return viewOf(snap);
       snapshots.delete(tenantId);

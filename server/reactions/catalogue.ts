@@ -23,7 +23,8 @@
  * happens on one node, those listeners run there in order with the others, and the reaction's tenant is
  * published to the other nodes (REDIS_URL, ../cluster/), which run the `everyNode` listeners only: the
  * side effects that must happen once (pushes, holding mail, SMS, waking the scheduler) never run twice.
- * Monitor address and Entra connection changes, and token revocations, are reactions for that reason alone.
+ * Monitor address and Entra connection changes, token revocations and settings changes are reactions for
+ * that reason alone.
  *
  * Not reactions (direct calls through an owner's interface, composed in server/services.ts): reports ask
  * the monitor for a detection, the monitor sends alerts through notify, the Entra sync materializes the
@@ -48,6 +49,7 @@ export interface ReactionPayloads {
   'entra:connection-changed': { tenantId: string };
   'threat-scan:changed': { tenantId: string; kind: 'progress' | 'remediation'; body: unknown };
   'user:tokens-revoked': { tenantId: string; userId: string };
+  'settings:changed': { tenantId: string; setting: 'end-user-access' | 'protection-vips' };
 }
 /** What an `everyNode` listener is told, on the node of the change and on every other node. */
 export interface CacheScope {
@@ -119,6 +121,7 @@ export const REACTIONS = {
       { name: 'mail.caches', does: 'recipient and membership caches are dropped (a new user or group is seen at once)', everyNode: true },
       { name: 'status.caches', does: "the tenant's cached and prepared status snapshots are dropped", everyNode: true },
       { name: 'user-auth.tokens', does: "the tenant's token generations and directory users are read again", everyNode: true },
+      { name: 'protection.facts', does: "the tenant's protected display names are read again", everyNode: true },
       {
         name: 'push.revoked-sockets',
         does: "this node's user sockets of the tenant are checked again; users gone from the directory lose theirs",
@@ -156,6 +159,14 @@ export const REACTIONS = {
     listeners: [
       { name: 'user-auth.tokens', does: "the tenant's token generations are read again", everyNode: true },
       { name: 'push.revoked-sockets', does: "this node's sockets of the user are checked again; those with a revoked token are disconnected", everyNode: true },
+    ],
+  },
+  'settings:changed': {
+    emittedBy: 'inbox/access.ts (who may use the end-user tools), protection/vips.ts (the VIP list): an admin changed a tenant setting',
+    dispatch: 'in-order, continue',
+    listeners: [
+      { name: 'inbox.access', does: 'the end-user tools setting is read again', everyNode: true },
+      { name: 'protection.facts', does: "the tenant's protected names (VIPs) are read again", everyNode: true },
     ],
   },
 } as const satisfies Record<ReactionName, ReactionSpec>;

@@ -18,6 +18,8 @@ import type { Push } from '../push/socket';
 import type { StatusService } from '../push/status';
 import type { ThreatScanService } from '../threat-scan/index';
 import type { UserAuthService } from '../user-auth/service';
+import type { EndUserAccess } from '../inbox/access';
+import type { Protection } from '../protection/index';
 import type { Reactions } from './bus';
 
 /** The admins' pages hear of sync progress under this Socket.IO event. */
@@ -37,6 +39,8 @@ export function wireServices(
     connections: Entra['connections'];
     threatScan: ThreatScanService;
     userAuth: UserAuthService;
+    protection: Protection;
+    endUserAccess: EndUserAccess;
   },
 ): void {
   // Emitters → the bus.
@@ -48,6 +52,8 @@ export function wireServices(
   s.connections.onChanged((tenantId) => void reactions.emit('entra:connection-changed', { tenantId }));
   s.threatScan.onChange((change) => void reactions.emit('threat-scan:changed', change));
   s.userAuth.onRevoked((tenantId, userId) => reactions.emit('user:tokens-revoked', { tenantId, userId }));
+  s.endUserAccess.onChanged((tenantId) => void reactions.emit('settings:changed', { tenantId, setting: 'end-user-access' }));
+  s.protection.onVipsChanged((tenantId) => void reactions.emit('settings:changed', { tenantId, setting: 'protection-vips' }));
 
   // Listeners (push's are in wirePush).
   for (const name of ['event:started', 'event:ended'] as const) {
@@ -62,7 +68,10 @@ export function wireServices(
   reactions.drop('directory:changed', 'mail.caches', () => s.mail.onDirectoryChange());
   reactions.drop('directory:changed', 'status.caches', ({ tenantId }) => s.status.forget(tenantId));
   reactions.drop('directory:changed', 'user-auth.tokens', ({ tenantId }) => s.userAuth.forgetTokens(tenantId));
+  reactions.drop('directory:changed', 'protection.facts', ({ tenantId }) => s.protection.forgetFacts(tenantId));
   reactions.drop('user:tokens-revoked', 'user-auth.tokens', ({ tenantId }) => s.userAuth.forgetTokens(tenantId));
+  reactions.drop('settings:changed', 'inbox.access', ({ tenantId }) => s.endUserAccess.forget(tenantId));
+  reactions.drop('settings:changed', 'protection.facts', ({ tenantId }) => s.protection.forgetFacts(tenantId));
   reactions.drop('monitor:addresses-changed', 'monitor.address-book', () => s.monitor.forgetAddresses());
   reactions.drop('entra:connection-changed', 'directory.connection-state', ({ tenantId }) => s.connections.forget(tenantId));
   reactions.drop('entra:connection-changed', 'mail.caches', () => s.mail.onDirectoryChange());

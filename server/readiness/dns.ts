@@ -97,3 +97,33 @@ export async function checkDomain(resolver: Resolver, domain: string, include: s
   ]);
   return { domain, spf, dmarc };
 }
+
+/**
+ * Lifeboat's outbound signatures (ARC seal onward, DKIM on sends): each domain's selector record must be
+ * published with exactly the key Lifeboat signs with. Gives the exact records and, for Exchange Online,
+ * the line that trusts the sealer, so the admin can copy them.
+ */
+export async function checkSigning(
+  resolver: Resolver,
+  signing: {
+    selector: string;
+    sealerDomain: string | null;
+    records: { domain: string; name: string; type: 'TXT'; value: string }[];
+    exchangeOnline: string | null;
+  },
+) {
+  const key = (v: string) => /(?:^|;)\s*p\s*=\s*([A-Za-z0-9+/=\s]+)/.exec(v)?.[1]?.replace(/\s+/g, '') ?? null;
+  const records = await Promise.all(
+    signing.records.map(async (r) => {
+      const finding = await txt(resolver, r.name).then((published): DnsFinding => {
+        const dkim = published.filter((p) => /^v=DKIM1/i.test(p.trim()));
+        if (!dkim.length)
+          return { status: 'fail', record: null, detail: `No DKIM record is published at ${r.name}: Lifeboat's signatures cannot be verified.` };
+        if (dkim.some((p) => key(p) === key(r.value))) return { status: 'pass', record: dkim[0]!, detail: `${r.name} publishes Lifeboat's key.` };
+        return { status: 'fail', record: dkim[0]!, detail: `${r.name} publishes another key: publish the value shown.` };
+      }, failure);
+      return { ...r, ...finding, record: finding.record };
+    }),
+  );
+  return { selector: signing.selector, sealerDomain: signing.sealerDomain, exchangeOnline: signing.exchangeOnline, records };
+}

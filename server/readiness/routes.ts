@@ -7,7 +7,7 @@ import { isHostName } from '../http/addresses';
 import { parseBody } from '../http/validate';
 import type { AuthService } from '../auth/service';
 import type { TenantService } from '../tenants/service';
-import { checkDomain, createResolver, includeFor, type DnsConfig } from './dns';
+import { checkDomain, checkSigning, createResolver, includeFor, type DnsConfig } from './dns';
 import type { ReadinessService } from './service';
 
 export const settingsBody = z
@@ -25,7 +25,21 @@ export const settingsBody = z
   })
   .strict();
 
-export function readinessRoutes(deps: { auth: AuthService; tenants: TenantService; readiness?: ReadinessService; dns: DnsConfig }): Router {
+/** Mail continuity's outbound signing records (server/mail/service.ts signingRecords). */
+export type SigningRecords = (tenantId: string) => Promise<{
+  selector: string;
+  sealerDomain: string | null;
+  records: { domain: string; name: string; type: 'TXT'; value: string }[];
+  exchangeOnline: string | null;
+} | null>;
+
+export function readinessRoutes(deps: {
+  auth: AuthService;
+  tenants: TenantService;
+  readiness?: ReadinessService;
+  dns: DnsConfig;
+  signingRecords?: SigningRecords;
+}): Router {
   const config = deps.dns;
   const resolver = createResolver(config);
   const router = Router();
@@ -37,11 +51,13 @@ export function readinessRoutes(deps: { auth: AuthService; tenants: TenantServic
       config,
       deps.readiness ? await deps.readiness.spfSetting(currentAdmin(req).tenantId) : { region: null, customInclude: null },
     );
+    const signing = await deps.signingRecords?.(currentAdmin(req).tenantId);
     res.json({
       checkedAt: new Date().toISOString(),
       spfInclude: include,
       spfIncludeSource: source,
       domains: await Promise.all(domains.map((d) => checkDomain(resolver, d, include))),
+      signing: signing ? await checkSigning(resolver, signing) : null,
     });
   });
 

@@ -30,6 +30,8 @@ export interface SentItemsDeps {
   mail: MailModels;
   /** A Graph client for the tenant, or null when it has no Graph connection. */
   graph: (tenantId: string) => Promise<GraphApi | null>;
+  /** Whether the tenant has a Graph connection (cached by the connection service). */
+  connected: (tenantId: string) => Promise<boolean>;
   audit: AuditService;
   logger: Logger;
   now?: () => Date;
@@ -180,15 +182,18 @@ export function createSentItemsWriteBack(deps: SentItemsDeps) {
 
     /** What the inbox tells a user: how many of their sent messages are in Exchange, or why not. */
     async forUser(tenantId: string, userId: string) {
-      const [mine, run] = await Promise.all([
+      const [mine, run, connected] = await Promise.all([
         models.users.findById(`${tenantId}:${userId}`).lean<UserCountRecord>(),
         models.runs.findById(tenantId).lean<RunRecord>(),
+        deps.connected(tenantId).catch(() => true),
       ]);
+      // Without a Graph connection it cannot happen: users are told before anyone tries.
+      const unavailable = !connected || run?.state === 'unavailable';
       return {
         copied: mine?.copied ?? 0,
         lastCopiedAt: mine ? mine.lastAt.toISOString() : null,
-        state: run?.state ?? 'never',
-        unavailableReason: run?.state === 'unavailable' ? run.reason : null,
+        state: unavailable ? 'unavailable' : (run?.state ?? 'never'),
+        unavailableReason: unavailable ? NO_GRAPH_REASON : null,
       };
     },
 

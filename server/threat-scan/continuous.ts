@@ -80,7 +80,9 @@ export function createContinuousProtection(deps: {
       if (err instanceof GraphRequestError && err.status === 404) return; // gone before we looked
       throw err;
     }
-    const judgement = await deps.judge.judge(raw, { tenantId, recipient, userId, messageId: m.id, source: 'graph' });
+    const context = { tenantId, recipient, userId, messageId: m.id, source: 'graph' as const };
+    const judgement = await deps.judge.judge(raw, context);
+    await deps.judge.commit?.([{ context, judgement }]);
     if (judgement.verdict === 'clean') return;
     const { policy, action } = await deps.policies.resolveFor(tenantId, subject, judgement.verdict);
     const reasons = Array.isArray(judgement.evidence.reasons) ? (judgement.evidence.reasons as string[]) : [];

@@ -23,10 +23,18 @@ export interface Judgement {
   verdict: Verdict;
   /** The engines' evidence (scores, symbols, signatures, authentication results, matched rules). */
   evidence: Record<string, unknown>;
+  /** What the judge keeps for commit() (its own record); never stored by the scan. */
+  keep?: unknown;
 }
 
 export interface MessageJudge {
   judge(raw: Buffer, context: JudgeContext): Promise<Judgement>;
+  /**
+   * Called once per page with what was judged, after the scan stored its own records: the judge
+   * stores its verdicts in one write instead of one per message (a database round trip per message
+   * under a few hundred concurrent judgements is what made the scan slower than the scanner alone).
+   */
+  commit?(judged: { context: JudgeContext; judgement: Judgement }[]): Promise<void>;
 }
 
 /** No engines composed: every message is `unscanned`, never silently `clean`. */

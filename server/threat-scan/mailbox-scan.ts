@@ -7,7 +7,7 @@
  */
 import { GraphRequestError, type GraphApi } from '../directory/graph/client';
 import { insertIgnoringDuplicates, isDuplicateOnly } from '../db/claims';
-import type { Judgement, MessageJudge } from './judge';
+import { THREAT_VERDICTS, type JudgeContext, type Judgement, type MessageJudge } from './judge';
 import type { MailboxLimiter } from './limiter';
 import type { MailboxRecord, MessageRecord, ThreatScanModels } from './model';
 
@@ -27,6 +27,8 @@ export interface MailboxScanDeps {
   models: ThreatScanModels;
   judge: MessageJudge;
   limiter: MailboxLimiter;
+  /** Judgements in flight in this process (key `judge`): more only queue up in the engines and the database. */
+  judgeSlots: MailboxLimiter;
   now: () => Date;
   pageSize: number;
 }
@@ -61,19 +63,24 @@ export async function scanMailbox(
       deps.now(),
     );
     const records: MessageRecord[] = [];
+    const judged: { context: JudgeContext; judgement: Judgement }[] = [];
     const results = await Promise.allSettled(
       listed.map(async (m) => {
-        const record = await judgeOnce(deps, api, item, m, owned);
-        if (record) records.push(record);
+        const done = await judgeOnce(deps, api, item, m, owned);
+        if (done) records.push(done.record);
+        if (done?.judged) judged.push(done.judged);
       }),
     );
-    // The verdicts of a page in one insert (a crash before it leaves claims without verdicts: judged again).
+    // The verdicts of a page in one insert (a crash before it leaves claims without verdicts: judged again),
+    // then the judge's own records (the protection verdict store) in one more.
     await insertIgnoringDuplicates(models.messages, records);
+    if (deps.judge.commit && judged.length) await deps.judge.commit(judged);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     const scanned = records.length;
+    const threats = records.filter((r) => THREAT_VERDICTS.includes(r.verdict)).length;
     link = page['@odata.nextLink'] ?? null;
-    await models.mailboxes.updateOne({ _id: item._id }, { $set: { nextLink: link, failures: 0, updatedAt: deps.now() }, $inc: { scanned } });
+    await models.mailboxes.updateOne({ _id: item._id }, { $set: { nextLink: link, failures: 0, updatedAt: deps.now() }, $inc: { scanned, threats } });
     await onPage(scanned);
   }
   return 'done';
@@ -84,7 +91,13 @@ export async function scanMailbox(
  * page by the caller) has the same _id. Inserts only: on FerretDB v1 an update scans the collection, which at tens of
  * thousands of messages would make a scan quadratic. False: judged before.
  */
-async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxRecord, m: ListedMessage, owned: Set<string>): Promise<MessageRecord | null> {
+async function judgeOnce(
+  deps: MailboxScanDeps,
+  api: GraphApi,
+  item: MailboxRecord,
+  m: ListedMessage,
+  owned: Set<string>,
+): Promise<{ record: MessageRecord; judged: { context: JudgeContext; judgement: Judgement } | null } | null> {
   const { models } = deps;
   const _id = `${item.scanId}:${m.id}`;
   // Claimed before: judged already, or claimed by a run that died before its verdict (this run holds
@@ -100,10 +113,14 @@ async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxReco
     if (!(err instanceof GraphRequestError && err.status === 404)) throw err;
   }
   let judgement: Judgement;
+  let judged: { context: JudgeContext; judgement: Judgement } | null = null;
   if (!raw) judgement = { verdict: 'unscanned', evidence: { reason: 'the message is no longer in the mailbox' } };
   else {
+    const context: JudgeContext = { tenantId: item.tenantId, recipient: item.address, userId: item.userId, messageId: m.id, source: 'graph' };
     try {
-      judgement = await deps.judge.judge(raw, { tenantId: item.tenantId, recipient: item.address, userId: item.userId, messageId: m.id, source: 'graph' });
+      const body = raw;
+      judgement = await deps.judgeSlots.run('judge', () => deps.judge.judge(body, context));
+      judged = { context, judgement };
     } catch (err) {
       judgement = { verdict: 'unscanned', evidence: { reason: `the scanner failed: ${(err as Error).message}` } };
     }
@@ -126,7 +143,7 @@ async function judgeOnce(deps: MailboxScanDeps, api: GraphApi, item: MailboxReco
     folderBefore: null,
     lastAction: null,
   };
-  return record;
+  return { record, judged };
 }
 
 /** Claims a page's messages with one insert; returns the ids this call claimed (the others existed). */

@@ -41,6 +41,8 @@ export interface MailboxRecord {
   failures: number;
   reason: string | null;
   scanned: number;
+  /** Threats among `scanned` (live progress; the report counts the verdict records themselves). */
+  threats: number;
   throttled: number;
   nextAttemptAt: Date;
   updatedAt: Date;
@@ -142,6 +144,7 @@ const mailboxSchema = new Schema<MailboxRecord>(
     failures: { type: Number, default: 0 },
     reason: nullableStr,
     scanned: { type: Number, default: 0 },
+    threats: { type: Number, default: 0 },
     throttled: { type: Number, default: 0 },
     nextAttemptAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },

@@ -3,26 +3,29 @@
  * (mail authentication, rspamd, clamd, impersonation) and the same verdict store, with `source: graph`.
  * The envelope comes from the message's own headers (Return-Path, the Received trace): Lifeboat did not
  * see the connection, so when the trace names no outside server SPF is not evaluated and says so.
- * One verdict per mailbox message (`graph:<user>:<immutable id>`), stored once: a message found again by
- * a later scan or by continuous protection is not judged twice. An `unscanned` judgement (an engine
- * down) is not stored, so the next look judges it again.
+ * A scan judges what it reads (a scan is a fresh look) and stores the page's verdicts in one write
+ * (commit); the first verdict stored for a mailbox message (`graph:<user>:<immutable id>`) stays, as for
+ * SMTP mail. An `unscanned` judgement (an engine down) is not stored, so the next look judges it again.
  */
+import type { Judge } from '../protection/judge';
 import { envelopeFromHeaders } from '../protection/received';
+import type { Verdict as ProtectionVerdict } from '../protection/verdict';
 import type { VerdictStore } from '../protection/verdicts';
 import type { Judgement, MessageJudge } from './judge';
 
 /** The verdict-store key of a message read from a mailbox through Graph. */
 export const graphMessageKey = (userId: string, immutableId: string) => `graph:${userId}:${immutableId}`;
 
-export function createProtectionJudge(verdicts: VerdictStore): MessageJudge {
+export function createProtectionJudge(protection: { judge: Judge; verdicts: Pick<VerdictStore, 'storeMany'> }): MessageJudge {
   return {
     async judge(raw, context): Promise<Judgement> {
       const headers = envelopeFromHeaders(raw);
       const envelope = { mailFrom: headers.mailFrom, clientIp: headers.clientIp, helo: headers.helo, rcptTo: [context.recipient] };
-      const v = await verdicts.judgeOnce(context.tenantId, graphMessageKey(context.userId, context.messageId), () => raw, envelope, { source: 'graph' });
+      const v = await protection.judge({ tenantId: context.tenantId, raw }, envelope);
       const e = v.evidence;
       return {
         verdict: v.verdict,
+        keep: v,
         evidence: {
           reasons: v.reasons,
           client: headers.clientFrom,
@@ -49,6 +52,18 @@ export function createProtectionJudge(verdicts: VerdictStore): MessageJudge {
           engines: e.engines,
         },
       };
+    },
+    async commit(judged) {
+      await protection.verdicts.storeMany(
+        judged
+          .filter((j) => j.judgement.keep)
+          .map((j) => ({
+            tenantId: j.context.tenantId,
+            messageId: graphMessageKey(j.context.userId, j.context.messageId),
+            verdict: j.judgement.keep as ProtectionVerdict,
+            source: 'graph' as const,
+          })),
+      );
     },
   };
 }

@@ -38,6 +38,8 @@ export interface ThreatScanOptions {
   pageSize?: number;
   /** The Graph SDK's retries of one throttled request (each waits Retry-After). */
   graphRetries?: number;
+  /** Messages judged at once by this process, across mailboxes (the engines' and the database's pace). */
+  judgeConcurrency?: number;
 }
 
 export interface ThreatScanDeps {
@@ -70,9 +72,11 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     backoffMs: 5_000,
     pageSize: 50,
     graphRetries: 3,
+    judgeConcurrency: 16,
     ...deps.options,
   };
   const limiter = createMailboxLimiter(o.perMailbox);
+  const judgeSlots = createMailboxLimiter(o.judgeConcurrency);
   const owner = randomUUID();
   const active = new Map<string, Promise<void>>();
   const changeListeners: ((change: ScanChange) => void)[] = [];
@@ -136,12 +140,19 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     const stopped = async () => !running || (await models.scans.findById(scan._id, { state: 1 }).lean())?.state !== 'running';
     try {
       const { api: graph } = await api(scan.tenantId, () => throttled++);
-      const result = await scanMailbox({ models, judge: deps.judge, limiter, now, pageSize: o.pageSize }, graph, item, scan.since, stopped, async () => {
-        if (throttled) await models.mailboxes.updateOne({ _id: item._id }, { $inc: { throttled } });
-        throttled = 0;
-        await models.leases.updateOne({ _id: item._id, owner }, { $set: { expiresAt: new Date(now().getTime() + o.leaseMs) } });
-        await pushProgress(scan._id);
-      });
+      const result = await scanMailbox(
+        { models, judge: deps.judge, limiter, judgeSlots, now, pageSize: o.pageSize },
+        graph,
+        item,
+        scan.since,
+        stopped,
+        async () => {
+          if (throttled) await models.mailboxes.updateOne({ _id: item._id }, { $inc: { throttled } });
+          throttled = 0;
+          await models.leases.updateOne({ _id: item._id, owner }, { $set: { expiresAt: new Date(now().getTime() + o.leaseMs) } });
+          await pushProgress(scan._id);
+        },
+      );
       if (result === 'done') await models.mailboxes.updateOne({ _id: item._id }, { $set: { state: 'done', updatedAt: now() } });
     } catch (err) {
       await recordFailure(item, err, throttled);
@@ -263,6 +274,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
           failures: 0,
           reason: null,
           scanned: 0,
+          threats: 0,
           throttled: 0,
           nextAttemptAt: at,
           updatedAt: at,

@@ -53,7 +53,16 @@ async function readRows(file: Buffer): Promise<string[][]> {
   }
 }
 
-const generated = () => randomBytes(15).toString('base64url'); // 20 characters, 120 bits
+/**
+ * 20 characters, 120 bits. Never starting with '-': the download's CSV neutralises a cell that starts
+ * like a formula with an apostrophe, and the admin would hand out a password that does not work.
+ */
+function generated(): string {
+  for (;;) {
+    const password = randomBytes(15).toString('base64url');
+    if (!password.startsWith('-')) return password;
+  }
+}
 
 export function createPasswordImport(deps: {
   directory: DirectoryService;

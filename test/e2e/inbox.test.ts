@@ -240,4 +240,37 @@ describe('the web continuity inbox, against the real backend', () => {
     await page.locator('[data-testid="mail-list"][data-folder="sent"]').waitFor();
     await look(page, 'laptop-sent');
   });
+
+  test('sent mail and Exchange Sent Items: the user is told it cannot be copied (no Graph connection), the admin page says why', async () => {
+    for (const viewport of [PHONE, LAPTOP_VIEWPORT]) {
+      const { page } = await newPage(viewport);
+      await signIn(page);
+      const notice = page.getByTestId('sent-items-unavailable');
+      await notice.waitFor();
+      expect(await notice.textContent()).toMatch(/cannot be copied into your Outlook Sent Items/);
+      await look(page, `${viewport === PHONE ? 'phone' : 'laptop'}-sent-items-notice`);
+      await notice.getByRole('button', { name: 'Dismiss' }).click();
+      await notice.waitFor({ state: 'detached' });
+      await page.reload();
+      await page.getByTestId('header-state').waitFor();
+      await page.getByTestId('mail-row').first().waitFor();
+      expect(await page.getByTestId('sent-items-unavailable').count()).toBe(0);
+
+      // The admin's line on the Mail page.
+      await page.goto(`${server.url}/admin`);
+      const form = page.getByTestId('admin-sign-in');
+      await form.getByLabel('Email').fill(ADMIN.email);
+      await form.getByLabel('Cloud password').fill(ADMIN.password);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+      await page.getByRole('tab', { name: 'Mail' }).click();
+      const card = page.getByTestId('sent-items-card');
+      await card.waitFor();
+      await card.getByTestId('sent-items-start').click();
+      await eventually(async () => expect(await card.getByTestId('sent-items-line').textContent()).toMatch(/Cannot copy: no Microsoft Graph connection/));
+      await card.scrollIntoViewIfNeeded();
+      await screenshot(page, `admin-sent-items-${viewport === PHONE ? 'phone' : 'laptop'}`);
+      expect(await axeViolations(page)).toEqual([]);
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { openConnection } from '../../server/db/connection';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createLogger } from '../../server/log';
 import { startLifeboat } from '../../server/lifecycle';
+import { ENGINES_OFF } from '../../server/protection/engines';
 import type { ServiceOptions, Services } from '../../server/services';
 import type { Role } from '../../server/auth/model';
 import { adminModel } from '../../server/auth/model';
@@ -48,12 +49,15 @@ export function testAppSettings(publicUrl = 'http://localhost') {
 export function testServiceOptions(overrides: Partial<ServiceOptions> = {}): ServiceOptions {
   // Test peers (SMTP, SMS gateways) listen on loopback: the SSRF guard allows it here, as an operator would.
   // The tests' monitor addresses live in domains the server owns for monitoring (LIFEBOAT_MONITOR_DOMAINS).
+  // Protection: tenants start in Disabled (mail tests see the mail path as it was; protection tests set
+  // their own engines and modes), with content scanning off rather than "down" (no hold for the scanner).
   return {
     sessionHours: 12,
     logger: createLogger('silent'),
     secret: TEST_SECRET,
     allowedPrivateTargets: ['loopback'],
     monitorDomains: ['monitor.lifeboat.test', 'lifeboat.example'],
+    protection: { defaultMode: 'disabled', engines: () => ENGINES_OFF },
     ...overrides,
   };
 }

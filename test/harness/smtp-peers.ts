@@ -19,13 +19,15 @@ export interface SmtpPeer {
   mode: PeerMode;
   /** A slow server: waits this long before answering the end of DATA. */
   delayMs: number;
+  /** The EHLO names of the clients whose message is being answered now (during delayMs): who is delivering. */
+  inFlight: string[];
   /** Called for every accepted message (e.g. to put it into a stand-in mailbox). */
   onReceived: ((mail: ReceivedMail) => void) | null;
   close(): Promise<void>;
 }
 
 export async function startPeer(mode: PeerMode = 'accept', port = 0): Promise<SmtpPeer> {
-  const peer = { received: [] as ReceivedMail[], mode, delayMs: 0, onReceived: null } as SmtpPeer;
+  const peer = { received: [] as ReceivedMail[], inFlight: [] as string[], mode, delayMs: 0, onReceived: null } as SmtpPeer;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
@@ -34,7 +36,12 @@ export async function startPeer(mode: PeerMode = 'accept', port = 0): Promise<Sm
       const parts: Buffer[] = [];
       stream.on('data', (c: Buffer) => parts.push(c));
       stream.on('end', async () => {
-        if (peer.delayMs) await new Promise((r) => setTimeout(r, peer.delayMs));
+        if (peer.delayMs) {
+          const helo = session.hostNameAppearsAs;
+          peer.inFlight.push(helo);
+          await new Promise((r) => setTimeout(r, peer.delayMs));
+          peer.inFlight.splice(peer.inFlight.indexOf(helo), 1);
+        }
         if (peer.mode === 'defer') return callback(Object.assign(new Error('4.3.2 Try again later'), { responseCode: 451 }));
         if (peer.mode === 'reject') return callback(Object.assign(new Error('5.1.1 No such mailbox'), { responseCode: 550 }));
         const mail = {

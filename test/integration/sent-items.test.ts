@@ -128,8 +128,12 @@ describe('Sent Items write-back', () => {
     expect(audit.filter((a: string) => a === 'sentItems.writeBack.started')).toHaveLength(3);
   });
 
-  it('tells a tenant without a Graph connection that it cannot, and its users too', async () => {
-    const other = await ctx.signIn('acme', 'basicAdministrator', 'admin@acme.test');
+  it('tells a tenant without a Graph connection that it cannot, and its users before anyone tries', async () => {
+    const other = await ctx.signIn('beta', 'basicAdministrator', 'admin@beta.test');
+    const token = await userToken(other, 'beta-u1', 'one@beta.test');
+    const mine = (await request(ctx.app).get('/api/me/sent-items').set('Authorization', `Bearer ${token}`).expect(200)).body;
+    expect(mine).toMatchObject({ copied: 0, state: 'unavailable' });
+    expect(mine.unavailableReason).toMatch(/no Microsoft Graph connection/);
     await other.post('/api/sent-items/write-back').expect(202);
     const run = await finished(other);
     expect(run.state).toBe('unavailable');

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { createLogger } from '../../server/log';
 import { createReceiver } from '../../server/mail/receiver';
 import { monitorModels } from '../../server/monitor/model';
+import { syncIndexes } from '../../server/services';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { sendOne, simpleMessage } from '../harness/smtp-peers';
@@ -98,6 +99,16 @@ describe('monitor addresses', () => {
 
 describe('admin e-mail addresses', () => {
   const admin = (email: string, password = 'a long enough password') => ({ email, password, role: 'fullAdministrator' });
+
+  it('lose the global unique index of a database from before (dropped when the indexes are built at start)', async () => {
+    const collection = ctx.conn.collection('admins');
+    await collection.dropIndex('email_1');
+    await collection.createIndex({ email: 1 }, { unique: true, name: 'email_1' });
+    await syncIndexes(ctx.conn);
+    const indexes = await collection.indexes();
+    expect(indexes.find((i) => i.name === 'email_1')?.unique).toBeFalsy();
+    expect(indexes.find((i) => i.name === 'tenantId_1_email_1')?.unique).toBe(true);
+  });
 
   it("are kept to the tenant's own domains: the victim's addresses can be neither squatted nor probed", async () => {
     const attacker = await ctx.signIn('beta', 'fullAdministrator', 'chief@beta.test');

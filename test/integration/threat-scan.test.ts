@@ -171,14 +171,23 @@ describe('Threat Scan through Microsoft Graph', () => {
   });
 
   it('enforces the mailbox concurrency limit in the stand-in: a fifth concurrent request gets 429 with Retry-After', async () => {
-    world.mail.options.latencyMs = 200;
+    let release!: () => void;
+    world.mail.options.hold = new Promise<void>((resolve) => (release = resolve));
     const api = (await ctx.services.entra.api('alpha', { maxRetries: 0 }))!;
-    const results = await Promise.allSettled(Array.from({ length: 6 }, () => api.get('/users/dan/messages')));
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason.message))).toEqual([
-      expect.stringContaining('429'),
-      expect.stringContaining('429'),
-    ]);
-    world.mail.options.latencyMs = 0;
+    const settled: string[] = [];
+    const requests = Array.from({ length: 6 }, () =>
+      api.get('/users/dan/messages').then(
+        () => void settled.push('ok'),
+        (err: Error) => void settled.push(err.message),
+      ),
+    );
+    // Four are held in flight by the stand-in; the fifth and sixth are refused without waiting for them.
+    await eventually(() => expect(settled).toHaveLength(2));
+    expect(settled).toEqual([expect.stringContaining('429'), expect.stringContaining('429')]);
+    world.mail.options.hold = undefined;
+    release();
+    await Promise.all(requests);
+    expect(settled.slice(2).filter((outcome) => outcome.includes('429'))).toEqual([]); // the held four were never throttled
   });
 
   it('honours throttling without losing its place and skips a mailbox that keeps failing, with the reason', async () => {

@@ -3,20 +3,11 @@
  * (REDIS_URL): pushes reach every node's sockets, caches dropped on one node are dropped on the other,
  * a transition fires once across both, and a node killed outright loses no status (seq replay).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
-import { testDatabaseUri } from '../harness/context';
 import { statusClient } from '../harness/live-server';
+import { createNodes, untilAnswer, type Node } from '../harness/nodes';
 import { startRedis, type TestRedis } from '../harness/redis';
-import { startServer, type ServerProcess } from '../harness/server-process';
-import { smtpSession } from '../harness/smtp-peers';
 import type { ContinuityStatus } from '../../server/push/status';
-
-const ADMIN = { LIFEBOAT_ADMIN_EMAIL: 'it@acme.test', LIFEBOAT_ADMIN_PASSWORD: 'first admin password' };
-const SECRET = 'several-nodes-secret-0123456789abcdef0123';
 
 const acme: DirectoryDocument = {
   tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
@@ -27,122 +18,22 @@ const acme: DirectoryDocument = {
   groups: [{ id: 'g-all', displayName: 'Everyone', mail: 'all@acme.test', groupTypes: ['Unified'], mailEnabled: true, members: ['u-ann', 'u-bob'] }],
 };
 
-interface Node {
-  server: ServerProcess;
-  smtpPort: number;
-}
-
-const root = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-nodes-'));
-const directoryFile = path.join(root, 'directory.json');
-const database = `nodes_${randomBytes(5).toString('hex')}`;
+const nodes = createNodes([acme]);
+const { api, userToken, rcpt, createEvent, transitions } = nodes;
 let redis: TestRedis;
 let a: Node;
 let b: Node;
-let cookie: string;
-
-function mongodbUri(): string {
-  const url = new URL(testDatabaseUri());
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function startNode(name: string): Promise<Node> {
-  const server = await startServer({
-    ...ADMIN,
-    LIFEBOAT_DATA_DIR: path.join(root, name),
-    LIFEBOAT_DIRECTORY_FILE: directoryFile,
-    LIFEBOAT_SECRET: SECRET,
-    MONGODB_URI: mongodbUri(),
-    REDIS_URL: redis.url,
-    ...(process.env.NODES_LOG_DIR ? { LOG_LEVEL: 'debug' } : {}),
-  });
-  const smtpPort = Number(/SMTP receiver on port (\d+)/.exec(server.stdout())![1]);
-  return { server, smtpPort };
-}
-
-async function api(node: Node, method: string, url: string, body?: unknown): Promise<Response> {
-  return fetch(`${node.server.url}${url}`, {
-    method,
-    headers: { cookie, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function userToken(node: Node, userId: string, email: string): Promise<string> {
-  expect((await api(node, 'PUT', `/api/users/${userId}/cloud-password`, { password: 'a user password' })).status).toBe(204);
-  const login = await fetch(`${node.server.url}/api/user-auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password: 'a user password' }),
-  });
-  return (await login.json()).token;
-}
-
-/** The receiver's answer to RCPT TO for one address. */
-async function rcpt(node: Node, address: string): Promise<string> {
-  const s = await smtpSession(node.smtpPort);
-  await s.command('EHLO sender.example');
-  await s.command('MAIL FROM:<someone@sender.example>');
-  const reply = await s.command(`RCPT TO:<${address}>`);
-  await s.quit();
-  return reply;
-}
-
-/** Asks until the answer starts with `code`; returns how long that took (ms). */
-async function untilAnswer(ask: () => Promise<string>, code: string, timeoutMs = 15_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    const reply = await ask();
-    if (reply.startsWith(code)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`still "${reply}" after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function createEvent(node: Node, startsInMs: number): Promise<string> {
-  const created = await api(node, 'POST', '/api/events', {
-    description: `Failover ${Math.random().toString(36).slice(2, 8)}`,
-    affectedGroupId: 'g-all',
-    timeZone: 'Europe/London',
-    start: new Date(Date.now() + startsInMs).toISOString(),
-    end: null,
-  });
-  expect(created.status).toBe(201);
-  return (await created.json()).id;
-}
-
-async function transitions(node: Node, eventId: string): Promise<string[][]> {
-  const found: { kind: string; cause: string }[] = await (await api(node, 'GET', `/api/events/${eventId}/transitions`)).json();
-  return found.map((t) => [t.kind, t.cause]);
-}
 
 beforeAll(async () => {
-  writeFileSync(directoryFile, JSON.stringify([acme]));
   redis = await startRedis();
-  a = await startNode('a');
-  b = await startNode('b');
-  const login = await fetch(`${a.server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: ADMIN.LIFEBOAT_ADMIN_EMAIL, password: ADMIN.LIFEBOAT_ADMIN_PASSWORD }),
-  });
-  expect(login.status).toBe(200);
-  cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
+  a = await nodes.start('a', { REDIS_URL: redis.url });
+  b = await nodes.start('b', { REDIS_URL: redis.url });
+  await nodes.signIn(a);
 }, 120_000);
 
 afterAll(async () => {
-  // NODES_LOG_DIR=/some/dir: each node's log (debug level) is kept there, to read after a failure.
-  if (process.env.NODES_LOG_DIR) {
-    for (const [name, node] of [
-      ['a', a],
-      ['b', b],
-    ] as const)
-      if (node) writeFileSync(path.join(process.env.NODES_LOG_DIR, `${name}.log`), node.server.stdout() + node.server.stderr());
-  }
-  await a?.server.stop();
-  await b?.server.stop();
+  await nodes.stop();
   await redis?.stop();
-  rmSync(root, { recursive: true, force: true });
 });
 
 describe('two nodes on one database, joined through Redis', () => {
@@ -168,7 +59,7 @@ describe('two nodes on one database, joined through Redis', () => {
 
   it('a directory change on one node is in force on the other at once (not after its 30 s cache)', async () => {
     expect(await rcpt(b, 'cy@acme.test')).toMatch(/^550/); // B now caches "no such user"
-    writeFileSync(directoryFile, JSON.stringify([{ ...acme, users: [...acme.users, { id: 'u-cy', displayName: 'Cy', mail: 'cy@acme.test' }] }]));
+    nodes.writeDirectory([{ ...acme, users: [...acme.users, { id: 'u-cy', displayName: 'Cy', mail: 'cy@acme.test' }] }]);
     expect((await api(a, 'POST', '/api/directory/reload')).status).toBe(200);
     const ms = await untilAnswer(() => rcpt(b, 'cy@acme.test'), '250');
     console.log(`directory change on A in force on B after ${ms} ms`);

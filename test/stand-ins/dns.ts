@@ -10,6 +10,8 @@ export interface DnsStandIn {
   server: string;
   /** Every question asked, as `<name> <type>`. */
   questions: string[];
+  /** Publishes (or replaces) a name's TXT records from now on. */
+  publish(name: string, values: string[]): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startDnsStandIn(records: Record<string, string[]>, options
   return {
     server: `127.0.0.1:${socket.address().port}`,
     questions,
+    publish: (name, values) => void (table[name.toLowerCase()] = values),
     close: () => new Promise((resolve) => socket.close(() => resolve())),
   };
 }

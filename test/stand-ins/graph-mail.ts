@@ -123,6 +123,8 @@ export class StandInMailbox {
 export interface MailOptions {
   /** How long each mailbox request takes (so concurrency is real). */
   latencyMs: number;
+  /** When set, mailbox requests are held (in flight) until it settles: concurrency without timing. */
+  hold?: Promise<void>;
   /** Requests in flight per mailbox before Graph answers 429 (Exchange: 4). */
   concurrencyLimit: number;
   retryAfterSeconds: number;
@@ -185,7 +187,8 @@ export class StandInMail {
         mailbox.inFlight--;
       }
     };
-    if (this.options.latencyMs > 0) setTimeout(done, this.options.latencyMs);
+    if (this.options.hold) void this.options.hold.then(done);
+    else if (this.options.latencyMs > 0) setTimeout(done, this.options.latencyMs);
     else done();
     return true;
   }

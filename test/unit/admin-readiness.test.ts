@@ -121,4 +121,20 @@ describe('readiness checks', () => {
     expect(ok.detail).toMatch(/1 SMS number and 1 email address/);
     expect(alertContactsCheck({ error: 'down' }, own).status).toBe('unknown');
   });
+
+  test('each fix names the section, the card and the button the admin page really has, and links the section', () => {
+    const none = adminCheck([]);
+    expect(none).toMatchObject({ where: 'directory' });
+    expect(none.fix).toMatch(/Directory › Administrators/);
+    expect(none.fix).toMatch(/Add administrator/);
+    expect(none.fix).not.toMatch(/\/api\//);
+    const passwords = cloudPasswordCheck({ users: 10, cloudPassword: { users: 1, percent: 10 }, smsOptIn: null });
+    expect(passwords).toMatchObject({ status: 'warn', where: 'directory' });
+    expect(passwords.fix).toMatch(/Directory › Users: press Set cloud password/);
+    expect(passwords.fix).toMatch(/Import cloud passwords from a spreadsheet/);
+    expect(syncCheck(true, null, NOW)).toMatchObject({ where: 'directory', fix: expect.stringMatching(/Sync now/) });
+    expect(lastEventCheck([], NOW)).toMatchObject({ where: 'events', fix: expect.stringMatching(/New continuity event.*End Now/) });
+    const alerts = alertContactsCheck([{ name: 'Watch', enabled: true, alertRecipients: { sms: [], email: [] } }], ['contoso.test']);
+    expect(alerts).toMatchObject({ where: 'monitor', fix: expect.stringMatching(/Edit configuration.*Alert SMS numbers.*Save monitor/) });
+  });
 });

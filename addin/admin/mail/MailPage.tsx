@@ -1,7 +1,8 @@
 /**
  * Continuity mail: queue and held-mail counts with the release progress (polled, faster while a
  * release runs, and at once when an event changes), the settings form (primary servers, relay,
- * retention) and how to route mail through Lifeboat (MX / connectors).
+ * retention), the copy of users' sent mail into Exchange Sent Items (SentItemsCard.tsx) and how to
+ * route mail through Lifeboat (MX / connectors).
  */
 import { Button, Card, Field, Input, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
@@ -12,6 +13,7 @@ import { ErrorBar, Guard, Hint, PageHead, Show, useLoad } from '../common';
 import { useContinuityChanges } from '../live';
 import { showInstant } from '../time';
 import { QueueList } from './QueueList';
+import { SentItemsCard } from './SentItemsCard';
 
 /** The form keeps what was typed (ports as text) until it is saved. */
 interface Draft {
@@ -70,6 +72,7 @@ export function MailPage({ me }: { me: Me }) {
       <PageHead title="Mail" />
       <QueueCard />
       <QueueList me={me} />
+      <SentItemsCard me={me} className={c.card} />
       <SettingsCard me={me} />
       <SetupCard />
     </section>

@@ -124,7 +124,8 @@ export function syncCheck(connected: boolean, lastSuccessfulSync: string | null,
       title,
       status: 'fail',
       detail: 'No directory sync has succeeded yet.',
-      fix: 'Run “Sync now” on the Directory page and fix the error it reports.',
+      fix: 'Directory › Directory sync: press Sync now and fix the error it reports.',
+      where: 'directory',
     };
   const age = now - Date.parse(lastSuccessfulSync);
   if (age < DAY) return { id: 'sync', title, status: 'pass', detail: `Last successful sync ${Math.round(age / 3_600_000)} h ago.`, fix: null };
@@ -133,7 +134,8 @@ export function syncCheck(connected: boolean, lastSuccessfulSync: string | null,
     title,
     status: 'fail',
     detail: `Last successful sync ${Math.round(age / DAY)} days ago.`,
-    fix: 'Run “Sync now” on the Directory page and fix the error it reports.',
+    fix: 'Directory › Directory sync: press Sync now and fix the error it reports.',
+    where: 'directory',
   };
 }
 

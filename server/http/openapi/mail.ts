@@ -20,6 +20,21 @@ const MailStatus = z
     release: z.object({ state: z.string(), startedAt: z.string(), finishedAt: z.string().nullable() }).loose().nullable(),
   })
   .loose();
+const VERDICT = z.enum(['clean', 'spam', 'phishing', 'malware', 'spoof', 'impersonation', 'unscanned']).nullable();
+const AUTH_RESULT = z.string().meta({ description: 'pass, fail, softfail, neutral, none, temperror, permerror or policy' });
+/** Protection's word on one inbound copy (server/mail/protect.ts); null when not judged (sent mail, older mail). */
+const Security = z
+  .object({
+    verdict: VERDICT.meta({ description: 'null: the recipient’s policy is Disabled (not judged)' }),
+    action: z.enum(['deliver', 'tag']).meta({ description: 'tag: delivered with a warning (subject prefix, marks)' }),
+    policyId: z.string().nullable(),
+    auth: z.object({ spf: AUTH_RESULT, dkim: AUTH_RESULT, dmarc: AUTH_RESULT, arc: AUTH_RESULT }).nullable(),
+    score: z.number().nullable().meta({ description: 'the rspamd score, null when rspamd did not answer' }),
+    reasons: z.array(z.string()),
+    releasedBy: z.string().optional().meta({ description: 'set on a copy released from the quarantine' }),
+  })
+  .nullable()
+  .meta({ id: 'MessageSecurity' });
 const MessageSummary = z
   .object({
     id: z.string(),
@@ -33,10 +48,15 @@ const MessageSummary = z
     preview: z.string(),
     viaGroup: z.string().nullable(),
     hasAttachments: z.boolean(),
+    security: z
+      .object({ verdict: VERDICT, action: z.enum(['deliver', 'tag']) })
+      .nullable()
+      .optional(),
   })
   .loose()
   .meta({ id: 'MessageSummary' });
 const Message = MessageSummary.extend({
+  security: Security,
   html: z.string().nullable(),
   text: z.string(),
   /** The sender is outside the tenant (inbox messages; the pane shows an External mark). */

@@ -47,7 +47,7 @@ export function registerProtection(c: Contract): void {
     path: '/api/protection/engines',
     summary: 'The scanning engines’ health (rspamd `unavailable` = scanning is off)',
     access: 'reader',
-    ok: { status: 200, schema: z.object({ rspamd: Health, rspamdSource: z.enum(['external', 'embedded', 'unavailable']), clamd: Health }) },
+    ok: { status: 200, schema: z.object({ rspamd: Health, rspamdSource: z.enum(['external', 'embedded', 'unavailable', 'off']), clamd: Health }) },
   });
   c.operation({
     method: 'get',

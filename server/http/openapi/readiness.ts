@@ -9,6 +9,20 @@ const Dns = z.object({
   spfInclude: z.string().nullable(),
   spfIncludeSource: z.string(),
   domains: z.array(z.object({ domain: z.string(), spf: Finding, dmarc: Finding }).loose()),
+  /** Lifeboat's signing key: the selector record per domain (published or not) and Exchange Online's ARC trust line. */
+  signing: z
+    .object({
+      selector: z.string(),
+      sealerDomain: z.string().nullable(),
+      exchangeOnline: z.string().nullable(),
+      records: z.array(
+        z
+          .object({ domain: z.string(), name: z.string(), type: z.literal('TXT'), value: z.string() })
+          .extend(Finding.shape)
+          .loose(),
+      ),
+    })
+    .nullable(),
 });
 const Settings = z
   .object({
@@ -27,7 +41,7 @@ export function registerReadiness(c: Contract): void {
   c.operation({
     method: 'get',
     path: '/api/readiness/dns',
-    summary: 'SPF and DMARC of the tenant’s domains, looked up now',
+    summary: 'SPF, DMARC and Lifeboat’s DKIM/ARC selector records of the tenant’s domains, looked up now',
     access: 'reader',
     ok: { status: 200, schema: Dns },
   });

@@ -1,0 +1,86 @@
+/**
+ * The admin's line for the Sent Items write-back: how far the copy of what users sent through
+ * Lifeboat into their Exchange Sent Items has got (polled while it runs), why it cannot happen
+ * (no Graph connection, a permission missing), and the button that starts it when Exchange is back.
+ */
+import { Button, Card, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text } from '@fluentui/react-components';
+import { useEffect, useState } from 'react';
+import { AdminApiError, denied } from '../api';
+import { sentItems, type SentItemsRun } from '../client';
+import type { Me } from '../contract';
+import { ErrorBar, Guard, Hint, Show, useLoad } from '../common';
+import { showInstant } from '../time';
+
+const POLL_RUNNING_MS = 1000;
+
+function line(run: SentItemsRun): string {
+  if (run.state === 'never') return 'Not run yet. Start it once Exchange Online is back.';
+  const counts = `${run.copied ?? 0} of ${run.total ?? 0} copied, ${run.skipped ?? 0} copied before, ${run.failed ?? 0} failed`;
+  const attachments = run.withoutAttachments ? `, ${run.withoutAttachments} without their attachments (too large for Graph)` : '';
+  if (run.state === 'running') return `Copying: ${counts}${attachments}.`;
+  if (run.state === 'unavailable') return 'Cannot copy: no Microsoft Graph connection.';
+  const when = run.finishedAt ? ` (finished ${showInstant(run.finishedAt)})` : '';
+  return `${run.state === 'done' ? 'Done' : 'Stopped'}: ${counts}${attachments}${when}.`;
+}
+
+export function SentItemsCard({ me, className }: { me: Me; className?: string }) {
+  const [value, reload] = useLoad(sentItems.progress);
+  const [error, setError] = useState<AdminApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const running = value.state === 'ready' && value.data.state === 'running';
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => void reload(), POLL_RUNNING_MS);
+    return () => clearInterval(timer);
+  }, [running, reload]);
+  const cannot = denied(me, 'basicAdministrator');
+
+  async function start() {
+    setBusy(true);
+    setError(null);
+    try {
+      await sentItems.start();
+      await reload();
+    } catch (err) {
+      setError(err instanceof AdminApiError ? err : new AdminApiError(String(err), 0));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card className={className} aria-labelledby="sent-items-title" data-testid="sent-items-card">
+      <Subtitle2 as="h2" id="sent-items-title">
+        Copy to Exchange Sent Items
+      </Subtitle2>
+      <Hint>
+        When Exchange Online is back, the mail users sent through Lifeboat is put into their Outlook Sent Items, once per message, as sent mail (not drafts).
+        Needs the Microsoft Graph application permission Mail.ReadWrite.
+      </Hint>
+      <Show value={value} label="Loading the Sent Items copy…">
+        {(run) => (
+          <>
+            <Text data-testid="sent-items-line">{line(run)}</Text>
+            {run.state === 'running' ? (
+              <ProgressBar value={run.total ? ((run.copied ?? 0) + (run.skipped ?? 0) + (run.failed ?? 0)) / run.total : undefined} />
+            ) : null}
+            {run.reason ? (
+              <MessageBar intent="warning" layout="multiline">
+                <MessageBarBody>{run.reason}</MessageBarBody>
+              </MessageBar>
+            ) : null}
+            {run.lastError && !run.reason ? <Hint>Last error: {run.lastError}</Hint> : null}
+          </>
+        )}
+      </Show>
+      {error ? <ErrorBar error={error} title="Could not start the copy" /> : null}
+      <div>
+        <Guard reason={cannot}>
+          <Button appearance="primary" disabledFocusable={Boolean(cannot) || running || busy} onClick={() => void start()} data-testid="sent-items-start">
+            {running ? 'Copying…' : 'Copy sent mail to Exchange'}
+          </Button>
+        </Guard>
+      </div>
+    </Card>
+  );
+}
