@@ -102,6 +102,12 @@ describe('Protection in the admin page, and the marks users see', () => {
     await ctx.createAdmin('alpha', 'fullAdministrator', ADMIN.email, ADMIN.password);
     const admin = await ctx.signIn('alpha', 'fullAdministrator');
     await admin.put(`/api/users/${USER.id}/cloud-password`).send({ password: USER.password }).expect(204);
+    const setMode = (mode: string, scannerDown = 'hold') =>
+      admin
+        .put('/api/protection/policies/default%3Aalpha')
+        .send({ name: 'Default policy', mode, scannerDown: { action: scannerDown, holdMinutes: 30 } })
+        .expect(200);
+    await setMode('protect');
 
     // A forged tenant From (spoof → quarantined) that the user asks to release, and a partner message tagged unscanned.
     const spoof = await judged(
@@ -125,9 +131,20 @@ describe('Protection in the admin page, and the marks users see', () => {
       true,
     );
 
-    // An external message in the user's continuity mailbox (through the real receiver).
+    // An external message in the user's continuity mailbox (through the real receiver, delivered unjudged: Disabled).
+    await setMode('disabled');
     const from = 'Prize Desk <prize@lottery.example>';
     await sendOne(port, { from: 'prize@lottery.example', to: [USER.email], message: simpleMessage({ from, to: USER.email, subject: 'You have won a prize' }) });
+    await eventually(async () => expect(await mailModels(ctx.conn).mailbox.countDocuments({ tenantId: 'alpha', userId: USER.id })).toBe(1), 30_000);
+    // A partner message judged on the mail path: no rspamd, so `unscanned`, delivered tagged at once (the policy says so).
+    await setMode('protect', 'tag');
+    await sendOne(port, {
+      from: 'news@partner.test',
+      to: [USER.email],
+      message: simpleMessage({ from: 'Partner <news@partner.test>', to: USER.email, subject: 'Partner invoice' }),
+    });
+    await eventually(async () => expect(await mailModels(ctx.conn).mailbox.countDocuments({ tenantId: 'alpha', userId: USER.id })).toBe(2), 30_000);
+    await setMode('protect');
     browser = await launchBrowser();
   }, 180_000);
 
@@ -219,6 +236,13 @@ describe('Protection in the admin page, and the marks users see', () => {
     await form.getByLabel('Email').fill(USER.email);
     await form.getByLabel('Lifeboat password').fill(USER.password);
     await form.getByRole('button', { name: 'Sign in with password' }).click();
+    await inbox.getByTestId('mail-row').filter({ hasText: 'Partner invoice' }).getByTestId('mail-warning-marker').getByText('Not scanned').waitFor();
+    await inbox.getByText('Partner invoice').click();
+    await inbox.getByTestId('security-banner').getByText('This message could not be scanned').waitFor();
+    await inbox.getByTestId('auth-spf').getByText('SPF fail').waitFor();
+    await inbox.getByTestId('external-mark').waitFor();
+    await look(inbox, 'inbox-tagged');
+    await inbox.getByTestId('mail-back').click();
     await inbox.getByText('You have won a prize').click();
     await inbox.getByTestId('external-mark').waitFor();
     await look(inbox, 'inbox-external');
@@ -230,7 +254,7 @@ describe('Protection in the admin page, and the marks users see', () => {
     await signInAdmin(p);
     await p.getByRole('tab', { name: 'Detections' }).click();
     await p.getByTestId('verdict-chart').waitFor();
-    await eventually(async () => expect(await p.getByTestId('detection-row').count()).toBe(3));
+    await eventually(async () => expect(await p.getByTestId('detection-row').count()).toBe(4));
     await p.getByTestId('detection-row').filter({ hasText: 'You have won a prize' }).getByText(`by ${USER.email}`).waitFor();
     await p.getByTestId('detection-row').filter({ hasText: 'Urgent wire transfer' }).getByText('Spoof').waitFor();
     await p.getByText('Show the numbers as a table').click();

@@ -30,32 +30,35 @@ export function VerdictChart({ series }: { series: DetectionSeries }) {
   const summary = `${threats} threats and ${clean} clean messages judged in the last ${series.range === '24h' ? '24 hours' : '7 days'}, per ${series.bucketHours === 1 ? 'hour' : `${series.bucketHours} hours`}.`;
   return (
     <figure style={{ margin: 0 }} data-testid="verdict-chart">
-      <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={summary} style={{ maxHeight: 220 }}>
-        <line x1={PAD.left} x2={W} y1={H - PAD.bottom} y2={H - PAD.bottom} stroke={tokens.colorNeutralStroke1} />
-        <text x={PAD.left - 4} y={PAD.top + 8} textAnchor="end" fontSize="10" fill="#424242">
-          {max}
-        </text>
-        <text x={PAD.left - 4} y={H - PAD.bottom} textAnchor="end" fontSize="10" fill="#424242">
-          0
-        </text>
-        {series.points.map((p, i) => {
-          let base = H - PAD.bottom;
-          return (
-            <g key={p.at}>
-              {STACKED.map((v) => {
-                const h = y(p.counts[v]);
-                base -= h;
-                return h > 0 ? <rect key={v} x={PAD.left + i * bw + 1} y={base} width={Math.max(1, bw - 2)} height={h} fill={VERDICT_COLORS[v]} /> : null;
-              })}
-              {i % Math.ceil(series.points.length / 6) === 0 && (
-                <text x={PAD.left + i * bw} y={H - 6} fontSize="10" fill="#424242">
-                  {label(p.at, series.range)}
-                </text>
-              )}
-            </g>
-          );
-        })}
-      </svg>
+      {/* On a phone the chart keeps a readable size and scrolls sideways (focusable, so the keyboard can scroll it too). */}
+      <div tabIndex={0} role="region" aria-label="Verdicts chart, scrollable" style={{ overflowX: 'auto' }}>
+        <svg viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={summary} style={{ maxHeight: 220, minWidth: 540 }}>
+          <line x1={PAD.left} x2={W} y1={H - PAD.bottom} y2={H - PAD.bottom} stroke={tokens.colorNeutralStroke1} />
+          <text x={PAD.left - 4} y={PAD.top + 8} textAnchor="end" fontSize="10" fill="#424242">
+            {max}
+          </text>
+          <text x={PAD.left - 4} y={H - PAD.bottom} textAnchor="end" fontSize="10" fill="#424242">
+            0
+          </text>
+          {series.points.map((p, i) => {
+            let base = H - PAD.bottom;
+            return (
+              <g key={p.at}>
+                {STACKED.map((v) => {
+                  const h = y(p.counts[v]);
+                  base -= h;
+                  return h > 0 ? <rect key={v} x={PAD.left + i * bw + 1} y={base} width={Math.max(1, bw - 2)} height={h} fill={VERDICT_COLORS[v]} /> : null;
+                })}
+                {i % Math.ceil(series.points.length / 6) === 0 && (
+                  <text x={PAD.left + i * bw} y={H - 6} fontSize="10" fill="#424242">
+                    {label(p.at, series.range)}
+                  </text>
+                )}
+              </g>
+            );
+          })}
+        </svg>
+      </div>
       <figcaption>
         <Text size={200}>{summary}</Text>{' '}
         <span style={{ display: 'inline-flex', flexWrap: 'wrap', gap: 8 }} aria-hidden="true">
