@@ -148,12 +148,15 @@ export interface MailSettings {
   primaryServers: ServerAddress[];
   relay: ServerAddress | null;
   retentionDays: number;
+  /** TLS certificates of the primary servers and relay are verified (false: the tenant's audited opt-out). */
+  verifyTls?: boolean;
 }
 /** `PUT /api/mail/settings`: what the admin typed; a value that is not a number is sent as typed, so the server's 422 names the field. */
 export interface MailSettingsInput {
   primaryServers: { host: string; port: number | string }[];
   relay: { host: string; port: number | string } | null;
   retentionDays: number | string;
+  verifyTls?: boolean;
 }
 /** `GET /api/mail/queue`: one message not (yet) delivered. */
 export type MailQueueItem = Wire<QueueItem>;

@@ -116,6 +116,8 @@ describe('admin page: mail and post-incident report', () => {
     await form.getByRole('button', { name: 'Remove primary server 2' }).click();
     await form.getByRole('button', { name: 'Save mail settings' }).click();
     await form.getByTestId('settings-saved').waitFor();
+    // TLS certificates are verified unless an admin turns it off (for an internal relay with its own CA).
+    await expect(form.getByLabel('Verify the TLS certificates of the primary servers and relay').isChecked()).resolves.toBe(true);
     expect(await (await page.request.get(`${server.url}/api/mail/settings`)).json()).toEqual({
       primaryServers: [{ host: '127.0.0.1', port: primary.port }],
       relay: null,

@@ -6,6 +6,7 @@ import {
   cloudPasswordCheck,
   lastEventCheck,
   permissionsCheck,
+  signingChecks,
   smsOptInCheck,
   syncCheck,
 } from '../../addin/admin/readiness/checks';
@@ -136,5 +137,49 @@ describe('readiness checks', () => {
     expect(lastEventCheck([], NOW)).toMatchObject({ where: 'events', fix: expect.stringMatching(/New continuity event.*End Now/) });
     const alerts = alertContactsCheck([{ name: 'Watch', enabled: true, alertRecipients: { sms: [], email: [] } }], ['contoso.test']);
     expect(alerts).toMatchObject({ where: 'monitor', fix: expect.stringMatching(/Edit configuration.*Alert SMS numbers.*Save monitor/) });
+  });
+
+  test('signing: each domain’s selector record (the exact record to publish when missing) and the Exchange Online ARC line', () => {
+    const value = 'v=DKIM1; k=rsa; p=MIIB';
+    const report = {
+      spfInclude: null,
+      domains: [],
+      signing: {
+        selector: 'lifeboat1',
+        sealerDomain: 'contoso.test',
+        exchangeOnline: 'Set-ArcConfig -Identity Default -ArcTrustedSealers contoso.test',
+        records: [
+          {
+            domain: 'contoso.test',
+            name: 'lifeboat1._domainkey.contoso.test',
+            type: 'TXT' as const,
+            value,
+            status: 'fail' as const,
+            record: null,
+            detail: 'No DKIM record',
+          },
+          {
+            domain: 'fabrikam.test',
+            name: 'lifeboat1._domainkey.fabrikam.test',
+            type: 'TXT' as const,
+            value,
+            status: 'pass' as const,
+            record: value,
+            detail: 'ok',
+          },
+        ],
+      },
+    };
+    const checks = signingChecks(report);
+    expect(checks.map((c) => [c.id, c.status])).toEqual([
+      ['signing-contoso.test', 'fail'],
+      ['signing-fabrikam.test', 'pass'],
+      ['arc-trust', 'unknown'],
+    ]);
+    expect(checks[0]!.fix).toBe(`Publish one TXT record at lifeboat1._domainkey.contoso.test: "${value}".`);
+    expect(checks[1]!.fix).toBeNull();
+    expect(checks[2]!.fix).toBe('In Exchange Online PowerShell, run: Set-ArcConfig -Identity Default -ArcTrustedSealers contoso.test');
+    expect(signingChecks({ ...report, signing: null })).toEqual([]);
+    expect(signingChecks({ error: 'down' })).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * retention), the copy of users' sent mail into Exchange Sent Items (SentItemsCard.tsx) and how to
  * route mail through Lifeboat (MX / connectors).
  */
-import { Button, Card, Field, Input, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Card, Checkbox, Field, Input, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useEffect, useState, type FormEvent } from 'react';
 import { AdminApiError, denied } from '../api';
 import { mail } from '../client';
@@ -21,6 +21,7 @@ interface Draft {
   relayHost: string;
   relayPort: string;
   retentionDays: string;
+  verifyTls: boolean;
 }
 
 const POLL_MS = 5000;
@@ -52,6 +53,7 @@ const toDraft = (s: MailSettings): Draft => ({
   relayHost: s.relay?.host ?? '',
   relayPort: s.relay ? String(s.relay.port) : '25',
   retentionDays: String(s.retentionDays),
+  verifyTls: s.verifyTls !== false,
 });
 
 /** Numbers stay numbers only when they are; anything else goes as typed so the server names the field. */
@@ -62,6 +64,7 @@ function toBody(d: Draft): MailSettingsInput {
     primaryServers: d.primaryServers.map((p) => ({ host: p.host.trim(), port: num(p.port) })),
     relay: d.relayHost.trim() ? { host: d.relayHost.trim(), port: num(d.relayPort) } : null,
     retentionDays: num(d.retentionDays),
+    verifyTls: d.verifyTls,
   };
 }
 
@@ -296,6 +299,17 @@ function SettingsCard({ me }: { me: Me }) {
                     value={draft.retentionDays}
                     inputMode="numeric"
                     onChange={(_, d) => edit({ retentionDays: d.value })}
+                  />
+                </Field>
+                <Field
+                  validationMessage={error('verifyTls')}
+                  hint="Leave on. Turn off only for an internal relay whose certificate comes from your own CA (recorded in the audit log)."
+                >
+                  <Checkbox
+                    label="Verify the TLS certificates of the primary servers and relay"
+                    checked={draft.verifyTls}
+                    disabled={off}
+                    onChange={(_, d) => edit({ verifyTls: Boolean(d.checked) })}
                   />
                 </Field>
                 <div className={c.actions}>

@@ -16,6 +16,7 @@ import {
   dnsChecks,
   lastEventCheck,
   permissionsCheck,
+  signingChecks,
   smsOptInCheck,
   syncCheck,
   type Check,
@@ -26,7 +27,8 @@ import {
 const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '8px' },
   head: { display: 'flex', justifyContent: 'space-between', gap: '8px', alignItems: 'baseline', flexWrap: 'wrap' },
-  fix: { color: tokens.colorNeutralForeground2, display: 'block', marginTop: '4px' },
+  // A DKIM key is one long word: it wraps anywhere rather than widen the page on a phone.
+  fix: { color: tokens.colorNeutralForeground2, display: 'block', marginTop: '4px', overflowWrap: 'anywhere' },
   summary: { marginBottom: '12px', display: 'block' },
 });
 
@@ -98,6 +100,7 @@ async function gather(): Promise<Facts> {
       smsOptInCheck(users),
       alertContactsCheck(monitors, ownDomains),
       ...dnsChecks(dns),
+      ...signingChecks(dns),
     ],
   };
 }

@@ -293,6 +293,40 @@ export interface DnsReport {
     spf: { status: CheckStatus; record: string | null; detail: string };
     dmarc: { status: CheckStatus; record: string | null; detail: string };
   }[];
+  /** Lifeboat's ARC/DKIM key: the selector record per domain and Exchange Online's ARC trust line (null: signing off). */
+  signing?: {
+    selector: string;
+    sealerDomain: string | null;
+    exchangeOnline: string | null;
+    records: { domain: string; name: string; type: 'TXT'; value: string; status: CheckStatus; record: string | null; detail: string }[];
+  } | null;
+}
+
+/**
+ * One check per domain that its selector record publishes Lifeboat's key (ARC seal, DKIM), and one
+ * reminder with the Exchange Online line that trusts the sealer (its setting cannot be read from here).
+ */
+export function signingChecks(report: DnsReport | { error: string }): Check[] {
+  if ('error' in report || !report.signing) return [];
+  const { signing } = report;
+  const records: Check[] = signing.records.map((r) => ({
+    id: `signing-${r.domain}`,
+    title: `Lifeboat's signing key at ${r.domain}`,
+    status: r.status,
+    detail: r.detail,
+    fix: r.status === 'pass' ? null : `Publish one TXT record at ${r.name}: "${r.value}".`,
+  }));
+  if (!signing.exchangeOnline) return records;
+  return [
+    ...records,
+    {
+      id: 'arc-trust',
+      title: 'Exchange Online trusts Lifeboat’s ARC seal',
+      status: 'unknown',
+      detail: `Lifeboat seals mail it delivers onward as ${signing.sealerDomain}, so Exchange Online can keep the original SPF, DKIM and DMARC results once it trusts that sealer.`,
+      fix: `In Exchange Online PowerShell, run: ${signing.exchangeOnline}`,
+    },
+  ];
 }
 
 /** One SPF and one DMARC check per accepted domain, from GET /api/readiness/dns. */
