@@ -34,10 +34,15 @@ const messageOf = (err: unknown) => {
   return e.fieldErrors?.length ? e.fieldErrors.map((f) => `${f.path} ${f.message}`).join('; ') : e.message;
 };
 
+// Module-level loaders: useLoad reloads whenever its loader or key changes, so an inline arrow (or a
+// fresh [] key) made every render load again, without end ("Maximum update depth exceeded").
+const loadAdmins = () => api<AdminView[]>('GET', '/api/admins');
+const loadTwoFactor = () => api<TwoFactorState>('GET', '/api/auth/two-factor');
+
 export function AdminsCard({ me }: { me: Me }) {
   const c = useStyles();
   const cannot = denied(me, 'fullAdministrator');
-  const [admins, reload] = useLoad(() => api<AdminView[]>('GET', '/api/admins'), []);
+  const [admins, reload] = useLoad(loadAdmins);
   const [message, setMessage] = useState<{ intent: 'success' | 'error'; text: string } | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -178,7 +183,7 @@ export function AdminsCard({ me }: { me: Me }) {
 
 function TwoFactorSection({ me }: { me: Me }) {
   const c = useStyles();
-  const [state, reload] = useLoad(() => api<TwoFactorState>('GET', '/api/auth/two-factor'), []);
+  const [state, reload] = useLoad(loadTwoFactor);
   const [setup, setSetup] = useState<{ secret: string; uri: string } | null>(null);
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState<string[] | null>(null);

@@ -1,4 +1,7 @@
-/** Directory: the Entra connection, sync and expansions, users with their cloud password, the client census. */
+/**
+ * Directory: the Entra connection, sync and expansions, users with their cloud password, who may use the
+ * end-user apps, the client census.
+ */
 import { Card, Subtitle2, makeStyles } from '@fluentui/react-components';
 import { useState } from 'react';
 import { directory } from '../client';
@@ -8,6 +11,7 @@ import { CensusChart } from './CensusChart';
 import { ConnectionCard } from './ConnectionCard';
 import { SyncCard } from './SyncCard';
 import { UsersCard } from './UsersCard';
+import { EndUserAccessCard } from './EndUserAccessCard';
 import { AdminsCard } from '../admins/AdminsCard';
 
 const useStyles = makeStyles({ stack: { display: 'flex', flexDirection: 'column', rowGap: '16px' } });
@@ -22,6 +26,7 @@ export function DirectoryPage({ me }: { me: Me }) {
       <ConnectionCard me={me} onChanged={setConnected} />
       {connected !== null && <SyncCard me={me} connected={connected} />}
       <UsersCard me={me} />
+      <EndUserAccessCard me={me} />
       <AdminsCard me={me} />
       <Card>
         <Subtitle2 as="h2">Outlook client census</Subtitle2>
