@@ -313,4 +313,25 @@ describe('the web continuity inbox, against the real backend', () => {
       await eventually(async () => expect(await admin('GET', '/api/end-user-access')).toEqual({ groupIds: null }));
     }
   });
+
+  test('offline-capable pages contact no Microsoft host when they load: every request goes to this server', async () => {
+    const { page } = await newPage(PHONE);
+    const hosts = new Set<string>();
+    page.on('request', (r) => hosts.add(new URL(r.url()).host));
+    const origin = new URL(server.url).host;
+    await signIn(page);
+    await page.getByTestId('mail-row').first().waitFor();
+    await page.goto(`${server.url}/admin`);
+    await page.getByTestId('admin-sign-in').waitFor();
+    // The pane outside Outlook: office.js and what it loads come from /addin/office-js/ on this server.
+    await page.goto(`${server.url}/addin/taskpane.html`);
+    await page.waitForLoadState('networkidle');
+    expect([...hosts].filter((h) => h !== origin)).toEqual([]);
+    // And the pages name no Microsoft script source: office.js is the package's copy.
+    for (const path of ['/', '/admin', '/addin/taskpane.html', '/addin/commands.html']) {
+      const html = await (await fetch(`${server.url}${path}`)).text();
+      const sources = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(sources.filter((src) => /^(https?:)?\/\//.test(src))).toEqual([]);
+    }
+  });
 });
