@@ -96,6 +96,7 @@ export const events = {
 
 export const directory = {
   groups: (search: string) => api<Group[]>('GET', `/api/directory/groups${query({ search })}`),
+  group: (groupId: string) => api<Group>('GET', `/api/directory/groups/${id(groupId)}`),
   users: (search: string, options: { include?: 'cloudPassword' } = {}) => api<User[]>('GET', `/api/directory/users${query({ search, ...options })}`),
   setCloudPassword: (userId: string, password: string) => api<null>('PUT', `/api/users/${id(userId)}/cloud-password`, { password }),
   /** The spreadsheet (CSV or XLSX) is the body; without `apply` nothing changes (the dry run). */
@@ -153,6 +154,12 @@ export interface SentItemsRun {
 export const sentItems = {
   progress: () => api<SentItemsRun>('GET', '/api/sent-items/write-back'),
   start: () => api<SentItemsRun>('POST', '/api/sent-items/write-back'),
+};
+
+/** Which groups may use the end-user apps (pane mail, web inbox, sending); null: everyone. */
+export const endUserAccess = {
+  get: () => api<{ groupIds: string[] | null }>('GET', '/api/end-user-access'),
+  put: (groupIds: string[] | null) => api<{ groupIds: string[] | null }>('PUT', '/api/end-user-access', { groupIds }),
 };
 
 export const monitors = {

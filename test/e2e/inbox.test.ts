@@ -273,4 +273,65 @@ describe('the web continuity inbox, against the real backend', () => {
       expect(await axeViolations(page)).toEqual([]);
     }
   });
+
+  test('admin page: only chosen groups may use the end-user apps; a user outside them is told to ask IT; back to everyone', async () => {
+    for (const viewport of [PHONE, LAPTOP_VIEWPORT]) {
+      const name = viewport === PHONE ? 'phone' : 'laptop';
+      const { page } = await newPage(viewport);
+      await page.goto(`${server.url}/admin`);
+      const form = page.getByTestId('admin-sign-in');
+      await form.getByLabel('Email').fill(ADMIN.email);
+      await form.getByLabel('Cloud password').fill(ADMIN.password);
+      await form.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+      await page.getByRole('tab', { name: 'Directory' }).click();
+      const card = page.getByTestId('end-user-access-card');
+      await card.getByRole('radio', { name: 'Only members of these groups' }).check();
+      await card.getByTestId('end-user-access-add').click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Search groups by name or address').fill('Engineering');
+      await dialog.getByRole('button', { name: 'Select Engineering' }).click();
+      await card.getByTestId('end-user-access-groups').getByText('Engineering').waitFor();
+      await card.getByTestId('end-user-access-save').click();
+      await card.getByTestId('end-user-access-saved').waitFor();
+      await card.scrollIntoViewIfNeeded();
+      await screenshot(page, `admin-end-user-access-${name}`);
+      expect(await axeViolations(page)).toEqual([]);
+      expect(await admin('GET', '/api/end-user-access')).toEqual({ groupIds: ['g-engineering'] });
+
+      // Ada (Sales) is refused, with what to do.
+      const inbox = (await newPage(viewport)).page;
+      await signIn(inbox);
+      await inbox
+        .getByText(/ask your IT administrator to add you to a group/)
+        .first()
+        .waitFor();
+      await look(inbox, `${name}-refused`);
+
+      await card.getByRole('radio', { name: 'Everyone in the directory' }).check();
+      await card.getByTestId('end-user-access-save').click();
+      await eventually(async () => expect(await admin('GET', '/api/end-user-access')).toEqual({ groupIds: null }));
+    }
+  });
+
+  test('offline-capable pages contact no Microsoft host when they load: every request goes to this server', async () => {
+    const { page } = await newPage(PHONE);
+    const hosts = new Set<string>();
+    page.on('request', (r) => hosts.add(new URL(r.url()).host));
+    const origin = new URL(server.url).host;
+    await signIn(page);
+    await page.getByTestId('mail-row').first().waitFor();
+    await page.goto(`${server.url}/admin`);
+    await page.getByTestId('admin-sign-in').waitFor();
+    // The pane outside Outlook: office.js and what it loads come from /addin/office-js/ on this server.
+    await page.goto(`${server.url}/addin/taskpane.html`);
+    await page.waitForLoadState('networkidle');
+    expect([...hosts].filter((h) => h !== origin)).toEqual([]);
+    // And the pages name no Microsoft script source: office.js is the package's copy.
+    for (const path of ['/', '/admin', '/addin/taskpane.html', '/addin/commands.html']) {
+      const html = await (await fetch(`${server.url}${path}`)).text();
+      const sources = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+      expect(sources.filter((src) => /^(https?:)?\/\//.test(src))).toEqual([]);
+    }
+  });
 });

@@ -1,4 +1,7 @@
-/** Directory: the Entra connection, sync and expansions, users with their cloud password (one by one or from a spreadsheet), the client census. */
+/**
+ * Directory: the Entra connection, sync and expansions, users with their cloud password (one by one or
+ * from a spreadsheet), who may use the end-user apps, the client census.
+ */
 import { Card, Subtitle2, makeStyles } from '@fluentui/react-components';
 import { useState } from 'react';
 import { directory } from '../client';
@@ -9,6 +12,7 @@ import { ConnectionCard } from './ConnectionCard';
 import { SyncCard } from './SyncCard';
 import { ImportCard } from './ImportCard';
 import { UsersCard } from './UsersCard';
+import { EndUserAccessCard } from './EndUserAccessCard';
 import { AdminsCard } from '../admins/AdminsCard';
 
 const useStyles = makeStyles({ stack: { display: 'flex', flexDirection: 'column', rowGap: '16px' } });
@@ -26,6 +30,7 @@ export function DirectoryPage({ me }: { me: Me }) {
       {connected !== null && <SyncCard me={me} connected={connected} />}
       <UsersCard me={me} refreshKey={imports} />
       <ImportCard me={me} onApplied={() => setImports((n) => n + 1)} />
+      <EndUserAccessCard me={me} />
       <AdminsCard me={me} />
       <Card>
         <Subtitle2 as="h2">Outlook client census</Subtitle2>
