@@ -16,6 +16,7 @@ import { MonitorPage } from './monitor/MonitorPage';
 import { NotificationsPage } from './notify/NotificationsPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
+import { ThreatScanPage } from './threats/ThreatScanPage';
 
 const SECTIONS = [
   { id: 'events', label: 'Events' },
@@ -25,6 +26,7 @@ const SECTIONS = [
   { id: 'monitor', label: 'Monitor' },
   { id: 'mail', label: 'Mail' },
   { id: 'notifications', label: 'Notifications' },
+  { id: 'threats', label: 'Threat Scan' },
 ] as const;
 type Section = (typeof SECTIONS)[number]['id'];
 
@@ -133,6 +135,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'monitor' && <MonitorPage me={me} />}
         {section === 'mail' && <MailPage me={me} />}
         {section === 'notifications' && <NotificationsPage me={me} />}
+        {section === 'threats' && <ThreatScanPage me={me} />}
       </main>
     </>
   );
