@@ -102,7 +102,8 @@ export function ReportCard({ scanId, refreshKey, denied }: { scanId: string; ref
                 rowTestId="threat"
                 rows={r.threats}
                 rowKey={(t) => t.id}
-                minWidth={760}
+                minWidth={980}
+                nowrap
                 columns={[
                   { header: 'Received', cell: (t) => (t.receivedAt ? showInstant(t.receivedAt) : '—') },
                   { header: 'Recipient', cell: (t) => t.recipient },
