@@ -17,6 +17,7 @@ import { NotificationsPage } from './notify/NotificationsPage';
 import { ProtectionPage } from './protection/ProtectionPage';
 import { ReadinessPage } from './readiness/ReadinessPage';
 import { SignIn } from './SignIn';
+import { ThreatScanPage } from './threats/ThreatScanPage';
 
 const SECTIONS = [
   { id: 'events', label: 'Events' },
@@ -27,6 +28,7 @@ const SECTIONS = [
   { id: 'mail', label: 'Mail' },
   { id: 'protection', label: 'Protection' },
   { id: 'notifications', label: 'Notifications' },
+  { id: 'threats', label: 'Threat Scan' },
 ] as const;
 type Section = (typeof SECTIONS)[number]['id'];
 
@@ -137,6 +139,7 @@ function Shell({ me, onSignedOut }: { me: Me; onSignedOut: (notice: string | nul
         {section === 'mail' && <MailPage me={me} />}
         {section === 'protection' && <ProtectionPage me={me} />}
         {section === 'notifications' && <NotificationsPage me={me} />}
+        {section === 'threats' && <ThreatScanPage me={me} />}
       </main>
     </>
   );

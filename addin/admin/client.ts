@@ -14,6 +14,7 @@ import type {
   ConnectionView,
   ContinuityEvent,
   DnsReport,
+  ExchangePowerShell,
   EventInput,
   EventReport,
   Expansions,
@@ -43,12 +44,16 @@ import type {
   Permissions,
   ReadinessSettings,
   ReadinessSettingsInput,
+  RemediationInput,
+  RemediationView,
   SendLogRow,
   SmsAudienceView,
   SmsConsent,
   SyncStatus,
   TestResult,
   TwoFactorState,
+  ThreatScanReport,
+  ThreatScanView,
   User,
   UserFigures,
 } from './contract';
@@ -232,4 +237,22 @@ export const detections = {
   /** The same filters as a CSV download (a link, not a fetch). */
   csvUrl: (filter: DetectionFilter) => `/api/protection/detections/export.csv${query({ ...filter })}`,
   series: (range: '24h' | '7d') => api<DetectionSeries>('GET', `/api/protection/detections/series${query({ range })}`),
+};
+
+export const threatScans = {
+  list: () => api<{ items: ThreatScanView[] }>('GET', '/api/threat-scans'),
+  start: (body: { days: number; targets?: { groupIds: string[]; userIds: string[] } }) => api<ThreatScanView>('POST', '/api/threat-scans', body),
+  end: (scanId: string) => api<ThreatScanView>('POST', `/api/threat-scans/${id(scanId)}/end`),
+  resume: (scanId: string) => api<ThreatScanView>('POST', `/api/threat-scans/${id(scanId)}/resume`),
+  report: (scanId: string) => api<ThreatScanReport>('GET', `/api/threat-scans/${id(scanId)}/report`),
+  /** The report as formula-safe CSV (a link, not a fetch). */
+  csvUrl: (scanId: string) => `/api/threat-scans/${id(scanId)}/report.csv`,
+  remediate: (scanId: string, body: RemediationInput) => api<RemediationView>('POST', `/api/threat-scans/${id(scanId)}/remediate`, body),
+  undo: (scanId: string) => api<RemediationView>('POST', `/api/threat-scans/${id(scanId)}/undo`, {}),
+  remediations: (scanId: string) => api<{ items: RemediationView[] }>('GET', `/api/threat-scans/${id(scanId)}/remediations`),
+};
+
+export const exchangeSetup = {
+  powershell: (lifeboatHost: string, arcSealer: string, routeThroughLifeboat: boolean) =>
+    api<ExchangePowerShell>('GET', `/api/exchange-setup/powershell${query({ lifeboatHost, arcSealer, routeThroughLifeboat: String(routeThroughLifeboat) })}`),
 };

@@ -28,6 +28,10 @@ import type { policyBody } from '../../server/protection/policy-schema';
 import type { z } from 'zod';
 import type { QuarantineEntry as ServerQuarantineEntry } from '../../server/protection/quarantine';
 import type { VerdictKind } from '../../server/protection/verdict';
+import type { PowerShellLine } from '../../server/exchange-setup/powershell';
+import type { ScanView } from '../../server/threat-scan/progress';
+import type { RemediateInput, RemediationView } from '../../server/threat-scan/remediation';
+import type { ScanReport } from '../../server/threat-scan/report';
 
 /** A server view as it arrives over JSON: Date fields become ISO strings. */
 export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
@@ -281,3 +285,12 @@ export interface DetectionSeries {
 
 /** GET /addin/config.json: what the pane reads; the admin page shows its continuity inbox address. */
 export type AddinConfig = AddinClientConfig;
+
+// Threat Scan, Remove Threats and the Exchange Online set-up (server/threat-scan, server/exchange-setup).
+export type ThreatScanView = ScanView;
+export type ThreatScanReport = ScanReport;
+export type { PowerShellLine, RemediateInput as RemediationInput, RemediationView };
+export interface ExchangePowerShell {
+  apply: PowerShellLine[];
+  undo: PowerShellLine[];
+}
