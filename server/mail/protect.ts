@@ -56,15 +56,16 @@ export function securityOf(verdict: ProtectionOutcome['verdict'], placement: Pla
 
 /**
  * Judges one stored inbound message for the given recipients. An `unscanned` judgement that no
- * recipient holds for is settled at once (judged again with `final`, which stores it), so every
- * message placed has its one stored verdict; the settled outcome is the one acted on.
+ * recipient holds for (or whose holds have all run out already) is settled at once (judged again with
+ * `final`, which stores it), so every message placed has its one stored verdict; the settled outcome is
+ * the one acted on.
  */
 export async function judgeInbound(
   protection: InboundProtection,
   msg: MailMessageRecord,
   raw: Buffer,
   recipients: StoredRecipient[],
-  options: { final: boolean },
+  options: { final: boolean; now: Date },
 ): Promise<Judged> {
   const input = {
     tenantId: msg.tenantId,
@@ -74,7 +75,10 @@ export async function judgeInbound(
     recipients: recipients.map((r) => ({ address: r.address, userId: r.kind === 'user' ? r.id : null })),
   };
   let outcome = await protection.protectInbound(input, { final: options.final });
-  if (outcome.verdict && !outcome.verdict.stored && !outcome.placements.some((p) => p.action === 'hold')) {
+  const holds = outcome.placements.filter((p) => p.action === 'hold');
+  // Settled now: nobody holds for the scanner, or every hold has already run out (routed late, e.g. after a long outage).
+  const ranOut = holds.length > 0 && holds.every((p) => msg.receivedAt.getTime() + (p.holdMinutes ?? 0) * 60_000 <= options.now.getTime());
+  if (outcome.verdict && !outcome.verdict.stored && (!holds.length || ranOut)) {
     outcome = await protection.protectInbound(input, { final: true });
   }
   const placements = new Map<string, { placement: Placement; security: MailSecurity }>();

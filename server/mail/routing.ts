@@ -224,7 +224,7 @@ export function createRouting(deps: {
     const judged = await mapLimit(ready, JUDGE_CONCURRENCY, async ({ item, msg, raw }) => {
       if (!protection || msg.direction !== 'inbound') return null;
       const recipients = item.scanHold ? msg.recipients.filter((r) => item.scanHold!.recipients.includes(r.address)) : msg.recipients;
-      return recipients.length ? judgeInbound(protection, msg, raw, recipients, { final: item.scanHold?.final ?? false }) : null;
+      return recipients.length ? judgeInbound(protection, msg, raw, recipients, { final: item.scanHold?.final ?? false, now: now() }) : null;
     });
     for (const [i, { item, msg, raw }] of ready.entries()) {
       const judgement = judged[i] ?? null;

@@ -269,6 +269,37 @@ describe('exactly once', () => {
     expect(await ctx.services.mail.models.queue.countDocuments({ messageKey: `acme:${id}` })).toBe(0);
   });
 
+  test('recovered after the hold would have run out (a long outage, the scanner down): delivered tagged at once', async () => {
+    const dead = createRoutingJournal(ctx.conn.db!, createLogger('silent'));
+    const id = randomUUID();
+    await storeMessage(
+      mailModels(ctx.conn),
+      {
+        tenantId: 'acme',
+        messageId: id,
+        direction: 'inbound',
+        mailFrom: 'news@partner.test',
+        recipients: [{ address: 'bob@acme.test', kind: 'user', id: 'u-bob' }],
+        raw: await partnerMail('Stored before a long outage', { to: 'bob@acme.test' }),
+        remoteAddress: '127.0.0.1',
+        helo: 'mail.partner.test',
+        receivedAt: new Date(Date.now() - 40 * 60_000),
+      },
+      dead,
+    );
+    engines = NO_ENGINES;
+    try {
+      await ctx.services.mail.recover();
+    } finally {
+      engines = ENGINES_OFF;
+    }
+    expect((await read('u-bob', id).expect(200)).body).toMatchObject({
+      subject: '[UNSCANNED] Stored before a long outage',
+      security: { verdict: 'unscanned', action: 'tag' },
+    });
+    expect(await ctx.services.mail.models.scanHolds.countDocuments({ _id: `acme:${id}` })).toBe(0);
+  });
+
   test('Disabled: not judged, delivered as before (no verdict stored)', async () => {
     await admin.put('/api/protection/policies/default:acme').send({ name: 'Default policy', mode: 'disabled' }).expect(200);
     try {
