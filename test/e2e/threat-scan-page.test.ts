@@ -130,6 +130,9 @@ describe('admin page: Threat Scan', () => {
     await page.getByTestId('remediation').getByText('4 done, 0 failed of 4 — finished.').waitFor({ timeout: 30_000 });
     const folder = contoso.mailbox('ana').folders.find((f) => f.displayName === 'Lifeboat Quarantine')!;
     expect(contoso.mailbox('ana').messages.filter((m) => m.parentFolderId === folder.id)).toHaveLength(2);
+    // The buttons come back once it finished; let their colour transition end before axe measures contrast.
+    await eventually(async () => expect(await page.getByRole('button', { name: 'Undo' }).isEnabled()).toBe(true));
+    await page.waitForTimeout(500);
     await shoot('threat-scan-removed');
     await page.getByRole('button', { name: 'Undo' }).click();
     await page.getByTestId('remediation').getByText('Undo: 4 done').waitFor({ timeout: 30_000 });
@@ -138,6 +141,7 @@ describe('admin page: Threat Scan', () => {
     await page.getByRole('radio', { name: /Delete permanently/ }).check();
     await page.getByRole('button', { name: 'Remove Threats' }).click();
     await page.getByRole('dialog', { name: 'Delete the threats permanently?' }).waitFor();
+    await page.waitForTimeout(500); // the dialog fades in: axe measures contrast once it is opaque
     await shoot('threat-scan-hard-delete-confirm');
     await page.getByRole('button', { name: 'Cancel' }).click();
     expect(contoso.mailbox('ana').messages).toHaveLength(6);
