@@ -23,6 +23,7 @@ import type { ContinuousModels, DetectionOutcome, DetectionRecord, DeltaRecord }
 import { quarantineFolders } from './folders';
 import type { MessageJudge } from './judge';
 import { IMMUTABLE_IDS } from './mailbox-scan';
+import { createPollLoop } from '../loops/poll-loop';
 import { requirePermission } from './permissions';
 import type { ThreatScanRunner } from './service';
 
@@ -61,9 +62,7 @@ export function createContinuousProtection(deps: {
   const o = { roundMs: 60_000, pollMs: 5_000, concurrentMailboxes: 8, ...deps.options };
   const quarantineFolder = quarantineFolders(runner.models, runner.limiter);
   const active = new Map<string, Promise<void>>();
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
-  let ticking: Promise<void> | null = null;
+  const loop = createPollLoop({ pass: () => tick(), pollMs: o.pollMs, logger, failure: 'continuous protection loop failed' });
 
   /** Judges one new inbox message and applies the policy; false when it was handled before. */
   async function handle(api: GraphApi, tenantId: string, userId: string, recipient: string, m: DeltaEntry): Promise<void> {
@@ -178,7 +177,7 @@ export function createContinuousProtection(deps: {
     const tenants = await models.settings.find({ enabled: true }).lean();
     for (const t of tenants) {
       for (const userId of await directory.allUserIds(t._id)) {
-        if (!running || active.size >= o.concurrentMailboxes) return;
+        if (!loop.running || active.size >= o.concurrentMailboxes) return;
         const key = `${t._id}:${userId}`;
         if (active.has(key)) continue;
         await insertIgnoringDuplicates(models.deltas, [
@@ -195,21 +194,6 @@ export function createContinuousProtection(deps: {
         active.set(key, work);
       }
     }
-  }
-
-  function schedule(delay: number): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      ticking ??= tick()
-        .catch((err) => logger.error({ err }, 'continuous protection loop failed'))
-        .finally(() => {
-          ticking = null;
-          schedule(o.pollMs);
-        });
-    }, delay);
-    timer.unref?.();
   }
 
   return {
@@ -243,31 +227,24 @@ export function createContinuousProtection(deps: {
         after: { enabled },
         ...context,
       });
-      if (enabled) schedule(0);
+      if (enabled) loop.wake();
       return this.settings(by.tenantId);
     },
     async detections(tenantId: string, limit = 100) {
       const rows = await models.detections.find({ tenantId }).sort({ at: -1 }).limit(limit).lean<DetectionRecord[]>();
       return rows.map(({ _id, ...r }) => ({ ...r, id: _id, receivedAt: r.receivedAt?.toISOString() ?? null, at: r.at.toISOString() }));
     },
-    start(): void {
-      if (running) return;
-      running = true;
-      schedule(0);
-    },
+    start: () => loop.start(),
     async stop(): Promise<void> {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await ticking;
+      await loop.stop();
       await Promise.all(active.values());
     },
     /** Looks for due mailboxes now (tests, and after switching on). */
-    wake: () => schedule(0),
+    wake: () => loop.wake(),
     /** Makes every mailbox of the tenant due now (tests: "shortly after delivery" without waiting a round). */
     async dueNow(tenantId: string) {
       await models.deltas.updateMany({ tenantId }, { $set: { nextRoundAt: now() } });
-      schedule(0);
+      loop.wake();
     },
   };
 }

@@ -19,6 +19,7 @@ import type { MessageJudge } from './judge';
 import { createMailboxLimiter } from './limiter';
 import { scanMailbox } from './mailbox-scan';
 import type { MailboxRecord, ScanRecord, ThreatScanModels } from './model';
+import { createPollLoop } from '../loops/poll-loop';
 import { requirePermission } from './permissions';
 import { scanView, type ScanView } from './progress';
 
@@ -82,9 +83,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
   const changeListeners: ((change: ScanChange) => void)[] = [];
   const finishedListeners: ((scan: ScanRecord) => Promise<void>)[] = [];
   const lastPush = new Map<string, number>();
-  let timer: NodeJS.Timeout | null = null;
-  let running = false;
-  let ticking: Promise<void> | null = null;
+  const loop = createPollLoop({ pass: () => tick(), pollMs: o.pollMs, logger, failure: 'threat scan loop failed' });
 
   const emit = (change: ScanChange) => changeListeners.forEach((l) => l(change));
 
@@ -137,7 +136,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
 
   async function runMailbox(scan: ScanRecord, item: MailboxRecord): Promise<void> {
     let throttled = 0;
-    const stopped = async () => !running || (await models.scans.findById(scan._id, { state: 1 }).lean())?.state !== 'running';
+    const stopped = async () => !loop.running || (await models.scans.findById(scan._id, { state: 1 }).lean())?.state !== 'running';
     try {
       const { api: graph } = await api(scan.tenantId, () => throttled++);
       const result = await scanMailbox(
@@ -192,7 +191,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     for (const scan of scans) {
       const items = await models.mailboxes.find({ scanId: scan._id, state: 'pending' }).lean<MailboxRecord[]>();
       for (const item of items) {
-        if (!running || active.size >= o.concurrentMailboxes) break;
+        if (!loop.running || active.size >= o.concurrentMailboxes) break;
         if (active.has(item._id) || item.nextAttemptAt > now()) continue;
         if (!(await claimLease(item._id))) continue;
         const run = runMailbox(scan, item).finally(() => active.delete(item._id));
@@ -203,21 +202,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     }
   }
 
-  function schedule(delay: number): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      ticking ??= tick()
-        .catch((err) => logger.error({ err }, 'threat scan loop failed'))
-        .finally(() => {
-          ticking = null;
-          schedule(o.pollMs);
-        });
-    }, delay);
-    timer.unref?.();
-  }
-  const wake = () => schedule(0);
+  const wake = () => loop.wake();
 
   return {
     models,
@@ -347,16 +332,9 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     },
 
     /** Starts the loop: running scans (also those a stopped or crashed process left) go on. */
-    start(): void {
-      if (running) return;
-      running = true;
-      wake();
-    },
+    start: () => loop.start(),
     async stop(): Promise<void> {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await ticking;
+      await loop.stop();
       await Promise.all(active.values());
     },
     /** Waits until nothing is in flight (tests). */
