@@ -244,6 +244,8 @@ export interface EventInput {
   /** null: eternal. */
   end?: null;
   sms?: { groupId: string; startMessage: string; endMessage: string; startSendAtLocal?: string } | null;
+  /** Edits only: the event's `updatedAt` as the form read it; the server answers 409 if it changed since. */
+  updatedAt?: string;
 }
 
 // ---- protection ---------------------------------------------------------------------------------

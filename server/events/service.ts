@@ -4,7 +4,7 @@ import { Types } from 'mongoose';
 import type { AuditService } from '../audit/service';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import type { DirectoryService } from '../directory/service';
-import { conflict, notFound, unprocessable } from '../http/problem';
+import { conflict, HttpProblem, notFound, unprocessable } from '../http/problem';
 import { createEventCoverage } from './coverage';
 import { EMPTY_DRAFT, readEventInput, type EventDraft } from './input';
 import type { EventModel, EventRecord, TransitionModel, TransitionRecord } from './model';
@@ -60,6 +60,28 @@ function toView(r: EventRecord, groupNames: Map<string, string>, now: Date) {
     updatedAt: r.updatedAt.toISOString(),
   };
 }
+
+/**
+ * An event's version is its `updatedAt`, set only by admin writes (the scheduler writes without timestamps).
+ * Each write moves it forward by at least a millisecond, so two writes within one millisecond still differ.
+ */
+const nextVersion = (r: EventRecord) => new Date(Math.max(Date.now(), r.updatedAt.getTime() + 1));
+
+/** The `updatedAt` an edit was made from, when the body carries one (checked before the fields are read). */
+function versionOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('updatedAt' in body) || body.updatedAt === undefined) return undefined;
+  const value = body.updatedAt;
+  if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
+    throw unprocessable([{ path: 'updatedAt', message: 'must be the updatedAt of the event as you read it, like 2026-03-29T09:30:00.000Z' }]);
+  }
+  return new Date(value).toISOString();
+}
+
+const changedMeanwhile = (r: EventRecord) =>
+  new HttpProblem(409, 'Conflict', 'This event was changed by someone else since you opened it. Reload it and make your change again.', {
+    conflict: 'updatedAt',
+    eventId: r._id.toHexString(),
+  });
 
 const toDraft = (r: EventRecord): EventDraft => ({
   description: r.description,
@@ -219,6 +241,9 @@ export function createEventService(deps: {
     async update(by: AdminIdentity, id: string, body: unknown, context: AuditContext): Promise<EventView> {
       const existing = await load(by.tenantId, id);
       if (eventStatus(existing, now()) === 'expired') throw conflict('This event has ended; ended events are read-only. Clone it to plan a new one.');
+      // The editor's version (the `updatedAt` it read): an edit made from an older one would silently undo another's.
+      const readVersion = versionOf(body);
+      if (readVersion !== undefined && readVersion !== existing.updatedAt.toISOString()) throw changedMeanwhile(existing);
       const before = toDraft(existing);
       const { draft, pastEnd } = await read(by.tenantId, body, before, {
         isNew: false,
@@ -230,9 +255,10 @@ export function createEventService(deps: {
       // Optimistic concurrency: the write applies only to the version we validated against.
       const result = await events.updateOne(
         { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
-        { $set: { ...fieldsOf(draft), ...ending } },
+        { $set: { ...fieldsOf(draft), ...ending, updatedAt: nextVersion(existing) } },
+        { timestamps: false },
       );
-      if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
+      if (result.matchedCount === 0) throw changedMeanwhile(existing);
       const updated = await load(by.tenantId, id);
       if (pastEnd) await record(by, 'event.ended', updated, before, draft, context, { endedEarly: true, requestedEnd: pastEnd.toISOString() });
       else await record(by, 'event.updated', updated, before, draft, context);
@@ -250,9 +276,10 @@ export function createEventService(deps: {
       const before = toDraft(existing);
       const result = await events.updateOne(
         { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
-        { $set: { end: t, endedEarly: true } },
+        { $set: { end: t, endedEarly: true, updatedAt: nextVersion(existing) } },
+        { timestamps: false },
       );
-      if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
+      if (result.matchedCount === 0) throw changedMeanwhile(existing);
       const updated = await load(by.tenantId, id);
       await record(by, 'event.ended', updated, before, toDraft(updated), context, { endedEarly: true });
       changed(updated);
@@ -271,8 +298,12 @@ export function createEventService(deps: {
       if (status === 'expired') throw conflict('This event has already ended. Clone it to plan a new one.');
       const before = toDraft(existing);
       const sms = existing.sms && existing.sms.startSendAt > t ? { 'sms.startSendAt': t } : {};
-      const result = await events.updateOne({ _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt }, { $set: { start: t, ...sms } });
-      if (result.matchedCount === 0) throw conflict('This event was changed by someone else at the same time. Reload it and try again.');
+      const result = await events.updateOne(
+        { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
+        { $set: { start: t, ...sms, updatedAt: nextVersion(existing) } },
+        { timestamps: false },
+      );
+      if (result.matchedCount === 0) throw changedMeanwhile(existing);
       const updated = await load(by.tenantId, id);
       await record(by, 'event.started', updated, before, toDraft(updated), context, { startedEarly: true, plannedStart: existing.start.toISOString() });
       changed(updated);

@@ -4,7 +4,7 @@
  * row's number and result, apply, the one-time download), Generate and Copy in the set-password
  * dialog, the monitor form's Look Up and inline validation (the server's 422 on the field), narrow
  * tables stacked on a phone, the event form in the URL (reload and Back keep a half-filled form),
- * Start now on a pending event, readiness fixes that name real controls, and the reset page's hint
+ * Start now on a pending event, an edit refused when another admin saved first, readiness fixes that name real controls, and the reset page's hint
  * for a signed-in admin when self-service reset is off.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -299,6 +299,36 @@ describe('admin page at 3 a.m.', () => {
     await both('3am-start-now-current');
     const event = await (await page.request.get(`${server.url}/api/events/${planned.id}`)).json();
     expect(event).toMatchObject({ status: 'current', end: planned.end });
+  });
+
+  test('an edit saved over a change another admin made meanwhile is refused, and says so', async () => {
+    const created = await page.request.post(`${server.url}/api/events`, {
+      data: {
+        description: 'Edited twice',
+        affectedGroupId: 'g-continuity-pilot',
+        timeZone: 'UTC',
+        start: new Date(Date.now() + 3 * HOUR).toISOString(),
+        end: null,
+      },
+    });
+    expect(created.status()).toBe(201);
+    const planned = await created.json();
+    await page.reload();
+    await page.getByRole('button', { name: 'Edit Edited twice' }).click();
+    const form = page.getByTestId('event-form');
+    await form.getByLabel(/Notes/).fill('Mine');
+    // Another admin saves first, from the same version.
+    const theirs = await page.request.patch(`${server.url}/api/events/${planned.id}`, { data: { notes: 'Theirs', updatedAt: planned.updatedAt } });
+    expect(theirs.status()).toBe(200);
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByTestId('error-summary')
+      .getByText(/changed by someone else since you opened it/)
+      .waitFor();
+    await both('3am-event-edit-conflict');
+    expect(await axeViolations(page)).toEqual([]);
+    expect((await (await page.request.get(`${server.url}/api/events/${planned.id}`)).json()).notes).toBe('Theirs');
+    await form.getByRole('button', { name: 'Cancel' }).click();
   });
 
   test('readiness: each fix names the section and the button that are really there', async () => {

@@ -469,6 +469,36 @@ describe('listing, editing, ending and cloning', () => {
     expect(await outcome).toBe(409);
     expect((await admin.get(`/api/events/${pending}`).expect(200)).body.notes).toBe('second');
   });
+
+  it('refuses an edit made from a version someone else has changed since (409), keeping theirs', async () => {
+    // Two admins open the same event; each saves the version it read. The second must not undo the first.
+    const edited = (
+      await admin
+        .post('/api/events')
+        .send(newEvent({ description: 'Edited by two' }))
+        .expect(201)
+    ).body.id as string;
+    const read = (await admin.get(`/api/events/${edited}`).expect(200)).body as { updatedAt: string; notes: string };
+    const saved = await admin.patch(`/api/events/${edited}`).send({ notes: 'from editor one', updatedAt: read.updatedAt }).expect(200);
+    expect(saved.body.updatedAt > read.updatedAt).toBe(true);
+    const stale = await admin.patch(`/api/events/${edited}`).send({ notes: 'from editor two', updatedAt: read.updatedAt }).expect(409);
+    expect(stale.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(stale.body).toMatchObject({ status: 409, conflict: 'updatedAt', eventId: edited });
+    expect(stale.body.detail).toMatch(/changed by someone else/);
+    expect((await admin.get(`/api/events/${edited}`).expect(200)).body).toMatchObject({ notes: 'from editor one', updatedAt: saved.body.updatedAt });
+    // Editor two reloads and saves from the fresh version: accepted.
+    await admin.patch(`/api/events/${edited}`).send({ notes: 'from editor two', updatedAt: saved.body.updatedAt }).expect(200);
+    const audit = (await admin.get('/api/audit?category=continuity&limit=500').expect(200)).body.items as {
+      action: string;
+      target: { id: string };
+      after: { notes?: string };
+    }[];
+    const notes = audit.filter((e) => e.action === 'event.updated' && e.target.id === edited).map((e) => e.after.notes);
+    expect(notes.sort()).toEqual(['from editor one', 'from editor two']);
+    // A version that is not a time names the field.
+    const bad = await admin.patch(`/api/events/${edited}`).send({ notes: 'x', updatedAt: 'yesterday' }).expect(422);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ path: 'updatedAt' })]);
+  });
 });
 
 describe("a user's continuity", () => {

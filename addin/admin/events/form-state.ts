@@ -94,6 +94,8 @@ export function bodyOf(mode: FormMode, s: State, start: State): EventInput {
     appNotifications: { startMessage: s.startMessage, endMessage: s.endMessage },
   };
   if (s.group) body.affectedGroupId = s.group.id;
+  // The version the form was opened on: an edit saved over someone else's newer one is refused (409).
+  if (mode.kind === 'edit') body.updatedAt = mode.event.updatedAt;
   if (all || zoneChanged || s.startLocal !== start.startLocal) body.startLocal = s.startLocal;
   if (s.eternal) {
     if (all || !start.eternal) body.end = null;

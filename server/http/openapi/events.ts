@@ -45,6 +45,10 @@ const EventInput = z
   .partial();
 /** New events need a description, a group, a time zone and a start (the reader names each missing one). */
 const NewEvent = EventInput.required({ description: true, affectedGroupId: true, timeZone: true }).meta({ id: 'EventInput' });
+/** An edit may carry the event's `updatedAt` as the admin read it: a stale one gets 409 (someone else changed it). */
+const EventChange = EventInput.extend({
+  updatedAt: instant.optional().meta({ description: 'The event’s updatedAt as read; if it changed since, the edit is refused with 409' }),
+});
 
 const GroupRef = z.object({ id: z.string(), displayName: z.string().nullable() });
 const EventView = z
@@ -117,7 +121,7 @@ export function registerEvents(c: Contract): void {
     path: '/api/events/:id',
     summary: 'Change an event',
     access: 'basic',
-    body: EventInput,
+    body: EventChange,
     ok: { status: 200, schema: EventView },
     errors: [409],
   });
