@@ -243,6 +243,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     mail,
     entra,
     audit,
+    targets,
     logger: options.logger,
     secret: options.secret,
     publicUrl: options.publicUrl ?? 'http://localhost:3000',

@@ -190,6 +190,8 @@ export function createMailService(options: MailOptions) {
 
     /** The receiver listens here: mail settings and delivery refuse it as a primary server or relay (a loop). */
     listeningAt: own.add,
+    /** Whether an address (already resolved) on a port is one of the receiver's listeners (the monitor's probe refuses it). */
+    isOwnListener: own.isOwnAddress,
     /**
      * The DNS records the tenant must publish for Lifeboat's signatures (one per domain, same key) and
      * Exchange Online's line that trusts the ARC sealer; null when outbound signing is not configured.

@@ -11,6 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type { GraphApi } from '../directory/graph/client';
+import { ANY_TARGET, PrivateTargetError, type TargetGuard } from '../http/private-target';
+import { sanitisedReply, type SmtpError } from '../mail/delivery';
 import type { ServerAddress } from '../mail/model';
 import type { LogRecord, MonitorModels, MonitorRecord, Outcome } from './model';
 
@@ -23,6 +25,13 @@ export interface CheckDeps {
   /** How often arrival is looked for (the database for outbound, Graph for inbound). */
   pollMs: number;
   hostname: string;
+  /**
+   * The SSRF guard (server/http/private-target.ts): a primary server is resolved and refused at probe
+   * time when private or this server itself (a name may resolve elsewhere since it was saved).
+   */
+  guard?: TargetGuard;
+  /** Lifeboat's own SMTP listeners (server/mail/own-listener.ts): probing one would loop back into the receiver. */
+  isOwnListener?: (address: string, port: number) => boolean;
 }
 
 export const newProbeId = () => randomBytes(12).toString('hex');
@@ -55,6 +64,16 @@ export function latencyThreshold(m: Pick<MonitorRecord, 'latencyThresholdSeconds
 
 export function createChecks(deps: CheckDeps) {
   const { models, now, pollMs } = deps;
+  const guard = deps.guard ?? ANY_TARGET;
+
+  /** The checked address to connect to (what was checked is what is used); throws PrivateTargetError. */
+  async function checkedAddress(route: ServerAddress): Promise<string> {
+    const address = await guard.resolveForConnect(route.host);
+    if (deps.isOwnListener?.(address, route.port)) {
+      throw new PrivateTargetError(`${route.host}:${route.port} is Lifeboat's own SMTP listener (a loop)`);
+    }
+    return address;
+  }
 
   async function outbound(m: MonitorRecord, api: GraphApi, deadline: number): Promise<CheckRow> {
     const probeId = newProbeId();
@@ -122,15 +141,26 @@ export function createChecks(deps: CheckDeps) {
       sentAt,
       receivedAt: null,
     });
+    let address: string;
+    try {
+      address = await checkedAddress(route);
+    } catch (err) {
+      // Refused or unresolvable: one short reason, never which (no oracle for what is where).
+      row.error = `SMTP to ${name}: ${sanitisedReply(err as SmtpError)}`;
+      return row;
+    }
     const transport = nodemailer.createTransport({
-      host: route.host,
+      host: address,
       port: route.port,
       secure: false,
       name: deps.hostname,
       connectionTimeout: remaining(),
       greetingTimeout: remaining(),
       socketTimeout: remaining(),
-      tls: { rejectUnauthorized: false },
+      // The probe checks the route, not its certificate; the name is still the configured one (SNI).
+      tls: { rejectUnauthorized: false, servername: route.host.replace(/^\[|\]$/g, '') },
+      disableFileAccess: true,
+      disableUrlAccess: true,
     });
     const internetMessageId = `<${probeId}@${deps.hostname}>`;
     try {
@@ -144,7 +174,8 @@ export function createChecks(deps: CheckDeps) {
         text: `Continuity monitor "${m.name}" inbound test message ${probeId} through ${name}, sent ${sentAt.toISOString()}.`,
       });
     } catch (err) {
-      row.error = `SMTP to ${name}: ${message(err)}`;
+      // The server's reply code and first line, or one generic reason (refused, timed out and reset look alike).
+      row.error = `SMTP to ${name}: ${sanitisedReply(err as SmtpError)}`;
       return row;
     } finally {
       transport.close();

@@ -13,6 +13,7 @@ import type { AuditService } from '../audit/service';
 import type { Entra } from '../directory/graph/index';
 import type { DirectoryService } from '../directory/service';
 import type { EventService } from '../events/service';
+import type { TargetGuard } from '../http/private-target';
 import type { MailService } from '../mail/service';
 import type { TenantService } from '../tenants/service';
 import { createMonitorAddresses } from './addresses';
@@ -36,8 +37,10 @@ export interface MonitorOptions {
   tenants: TenantService;
   directory: DirectoryService;
   events: EventService;
-  /** Read only: the primary servers the inbound check sends to. */
-  mail: Pick<MailService, 'getSettings'>;
+  /** Read only: the primary servers the inbound check sends to, and the receiver's own listeners (never probed). */
+  mail: Pick<MailService, 'getSettings' | 'isOwnListener'>;
+  /** The SSRF guard: the inbound check connects only to a primary server's checked address. */
+  targets?: TargetGuard;
   entra: Entra;
   audit: AuditService;
   logger: Logger;
@@ -63,7 +66,14 @@ export function createMonitorService(options: MonitorOptions) {
   const configuration = createMonitorConfiguration(ctx, { ...options, addresses, view });
   const alerting = createAlerting(ctx, options);
   const log = createDetectionLog(ctx, { load: configuration.load });
-  const checks = createChecks({ models: ctx.models, now: ctx.now, pollMs: Math.max(50, Math.min(2000, ctx.minuteMs / 30)), hostname: options.hostname });
+  const checks = createChecks({
+    models: ctx.models,
+    now: ctx.now,
+    pollMs: Math.max(50, Math.min(2000, ctx.minuteMs / 30)),
+    hostname: options.hostname,
+    guard: options.targets,
+    isOwnListener: options.mail.isOwnListener,
+  });
   const window = createWindowRunner(ctx, { ...options, checks, alerting, log });
   const loop = createWindowLoop(ctx, { runWindow: window.runWindow, tickMs: options.tickMs ?? 1000 });
 
