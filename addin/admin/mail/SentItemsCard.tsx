@@ -62,7 +62,10 @@ export function SentItemsCard({ me, className }: { me: Me; className?: string })
           <>
             <Text data-testid="sent-items-line">{line(run)}</Text>
             {run.state === 'running' ? (
-              <ProgressBar value={run.total ? ((run.copied ?? 0) + (run.skipped ?? 0) + (run.failed ?? 0)) / run.total : undefined} />
+              <ProgressBar
+                aria-label="Copy to Exchange Sent Items"
+                value={run.total ? ((run.copied ?? 0) + (run.skipped ?? 0) + (run.failed ?? 0)) / run.total : undefined}
+              />
             ) : null}
             {run.reason ? (
               <MessageBar intent="warning" layout="multiline">
