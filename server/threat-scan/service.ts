@@ -15,10 +15,10 @@ import { GraphRequestError, type GraphApi } from '../directory/graph/client';
 import { viaGraph, type Entra } from '../directory/graph/index';
 import type { DirectoryService } from '../directory/service';
 import { conflict, notFound, unprocessable, type FieldError } from '../http/problem';
-import type { MessageJudge } from './judge';
+import { THREAT_VERDICTS, type MessageJudge } from './judge';
 import { createMailboxLimiter } from './limiter';
 import { scanMailbox } from './mailbox-scan';
-import type { MailboxRecord, ScanRecord, ThreatScanModels } from './model';
+import type { MailboxRecord, MessageRecord, ScanRecord, ThreatScanModels } from './model';
 import { createPollLoop } from '../loops/poll-loop';
 import { requirePermission } from './permissions';
 import { scanView, type ScanView } from './progress';
@@ -152,7 +152,13 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
           await pushProgress(scan._id);
         },
       );
-      if (result === 'done') await models.mailboxes.updateOne({ _id: item._id }, { $set: { state: 'done', updatedAt: now() } });
+      if (result === 'done') {
+        // The live counters miss a page whose records were written just before a crash (the restarted scan
+        // finds them judged and does not count them again): a finished mailbox takes its figures from its records.
+        const records = await models.messages.find({ scanId: item.scanId, userId: item.userId }, { verdict: 1 }).lean<Pick<MessageRecord, 'verdict'>[]>();
+        const threats = records.filter((r) => THREAT_VERDICTS.includes(r.verdict)).length;
+        await models.mailboxes.updateOne({ _id: item._id }, { $set: { state: 'done', scanned: records.length, threats, updatedAt: now() } });
+      }
     } catch (err) {
       await recordFailure(item, err, throttled);
     } finally {
