@@ -11,6 +11,7 @@ import type { ProtectionEngines } from '../../server/protection/engines';
 import { useLifeboat } from '../harness/context';
 import { startTestClamd, startTestRspamd, type TestClamd } from '../harness/engines';
 import { eventually } from '../harness/eventually';
+import { signInUsers } from '../harness/user-tokens';
 import { dkimKey, EICAR, GTUBE, plainMessage, senderRecords, signed, withAttachment, zip } from '../harness/protection-fixtures';
 import { sendOne, startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
@@ -70,22 +71,14 @@ beforeAll(async () => {
     .put('/api/protection/policies/default:acme')
     .send({ name: 'Default policy', mode: 'protect', actions: { spam: 'quarantine' } })
     .expect(200);
-  for (const [id, mail] of [
-    ['u-ann', 'ann@acme.test'],
-    ['u-bob', 'bob@acme.test'],
-    ['u-cy', 'cy@acme.test'],
-  ]) {
-    await admin
-      .put(`/api/users/${id}/cloud-password`)
-      .send({ password: `${id} password long` })
-      .expect(204);
-    tokens[id] = (
-      await request(ctx.app)
-        .post('/api/user-auth/login')
-        .send({ email: mail, password: `${id} password long` })
-        .expect(200)
-    ).body.token;
-  }
+  Object.assign(
+    tokens,
+    await signInUsers(ctx.app, admin, [
+      ['u-ann', 'ann@acme.test'],
+      ['u-bob', 'bob@acme.test'],
+      ['u-cy', 'cy@acme.test'],
+    ]),
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { createServices } from '../../server/services';
 import { ENGINES_OFF, NO_ENGINES, type ProtectionEngines } from '../../server/protection/engines';
 import { testServiceOptions, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
+import { signInUsers } from '../harness/user-tokens';
 import { dkimKey, plainMessage, senderRecords, signed } from '../harness/protection-fixtures';
 import { sendOne, startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
@@ -71,22 +72,14 @@ beforeAll(async () => {
     .put('/api/mail/settings')
     .send({ primaryServers: [{ host: '127.0.0.1', port: primary.port }], relay: { host: '127.0.0.1', port: relay.port } })
     .expect(200);
-  for (const [id, mail] of [
-    ['u-ann', 'ann@acme.test'],
-    ['u-bob', 'bob@acme.test'],
-    ['u-cy', 'cy@acme.test'],
-  ]) {
-    await admin
-      .put(`/api/users/${id}/cloud-password`)
-      .send({ password: `${id} password long` })
-      .expect(204);
-    tokens[id] = (
-      await request(ctx.app)
-        .post('/api/user-auth/login')
-        .send({ email: mail, password: `${id} password long` })
-        .expect(200)
-    ).body.token;
-  }
+  Object.assign(
+    tokens,
+    await signInUsers(ctx.app, admin, [
+      ['u-ann', 'ann@acme.test'],
+      ['u-bob', 'bob@acme.test'],
+      ['u-cy', 'cy@acme.test'],
+    ]),
+  );
 }, 60_000);
 
 afterAll(async () => {
