@@ -15,7 +15,7 @@ import { LAPTOP_VIEWPORT, launchBrowser, screenshot } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { startServer, type ServerProcess } from '../harness/server-process';
+import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
@@ -34,15 +34,7 @@ describe('the web continuity inbox, against the real backend', () => {
   const contexts: BrowserContext[] = [];
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-inbox-'));
 
-  async function admin(method: string, url: string, body?: unknown) {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { cookie, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }
+  const admin = (method: string, url: string, body?: unknown) => callAsAdmin(server.url, cookie, method, url, body);
 
   async function deliver(messages: Buffer[]) {
     const s = await smtpSession(smtpPort);

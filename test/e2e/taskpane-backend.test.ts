@@ -12,7 +12,7 @@ import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { startServer, type ServerProcess } from '../harness/server-process';
+import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
 import { installOfficeStandIn, standInMessages } from '../stand-ins/office-host';
 
@@ -37,15 +37,7 @@ describe('task pane against the real backend', () => {
   let eventId: string;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-'));
 
-  async function admin(action: { method: string; path: string }, body?: unknown) {
-    const res = await fetch(`${server.url}${action.path}`, {
-      method: action.method,
-      headers: { cookie, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${action.method} ${action.path}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }
+  const admin = (action: { method: string; path: string }, body?: unknown) => callAsAdmin(server.url, cookie, action.method, action.path, body);
 
   beforeAll(async () => {
     ensurePaneBuilt();

@@ -13,7 +13,7 @@ import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { startServer, type ServerProcess } from '../harness/server-process';
+import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { fireSend, installOfficeStandIn, standInActions, standInCompose, type OfficeStandInConfig } from '../stand-ins/office-host';
 
@@ -35,15 +35,7 @@ describe('mail in the task pane, against the real backend', () => {
   const contexts: BrowserContext[] = [];
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-e2e-mail-'));
 
-  async function admin(method: string, url: string, body?: unknown) {
-    const res = await fetch(`${server.url}${url}`, {
-      method,
-      headers: { cookie, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? null : res.json();
-  }
+  const admin = (method: string, url: string, body?: unknown) => callAsAdmin(server.url, cookie, method, url, body);
 
   /** Sends messages into Lifeboat's receiver over SMTP, one transaction each; every one must get 250. */
   async function deliver(messages: { to: string; raw: Buffer | string }[]) {

@@ -130,3 +130,15 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
+
+/** A JSON call to a running server as the administrator whose session cookie is given; a non-2xx answer throws with its body. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as res.json(): the tests read fields of whichever answer they asked for
+export async function callAsAdmin(baseUrl: string, cookie: string, method: string, url: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${baseUrl}${url}`, {
+    method,
+    headers: { cookie, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
