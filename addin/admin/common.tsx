@@ -42,6 +42,21 @@ export function useLoad<T>(load: () => Promise<T>, refreshKey?: unknown): [Loade
   return [value, reload];
 }
 
+/**
+ * Calls `tick` every `ms` while `enabled` (a list that changes on the server without the admin doing
+ * anything: the queue, a running sync). `onStop` runs when polling stops, e.g. to load what it produced.
+ */
+export function useEvery(tick: () => unknown, ms: number, enabled = true, onStop?: () => unknown): void {
+  useEffect(() => {
+    if (!enabled) return;
+    const timer = setInterval(() => void tick(), ms);
+    return () => {
+      clearInterval(timer);
+      void onStop?.();
+    };
+  }, [enabled, ms, tick, onStop]);
+}
+
 const useStyles = makeStyles({
   head: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', justifyContent: 'space-between', gap: '8px', marginBottom: '12px' },
   title: { margin: 0 },

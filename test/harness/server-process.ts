@@ -31,6 +31,8 @@ function spawnServer(env: NodeJS.ProcessEnv) {
       LIFEBOAT_ALLOWED_PRIVATE_TARGETS: 'loopback',
       // The tests' monitor addresses live in this domain (the server owns it for monitoring, as an operator would set).
       LIFEBOAT_MONITOR_DOMAINS: 'monitor.lifeboat.test',
+      // The run's DNS stand-in (global-setup): sender authentication answers at once, never on the machine's resolver.
+      ...(process.env.LIFEBOAT_TEST_DNS_SERVERS ? { LIFEBOAT_DNS_SERVERS: process.env.LIFEBOAT_TEST_DNS_SERVERS } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,10 +1,10 @@
 /** Directory sync: status with a progress bar (polled while running), "Sync now", group expansions. */
 import { Button, Card, ProgressBar, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { denied } from '../api';
 import { directory } from '../client';
 import type { Me } from '../contract';
-import { Empty, ErrorBar, Guard, ScrollTable, Show, useLoad } from '../common';
+import { Empty, ErrorBar, Guard, ScrollTable, Show, useEvery, useLoad } from '../common';
 import { ago, showInstant } from '../time';
 
 // The server's own type (type-only: nothing of the server is bundled).
@@ -24,14 +24,7 @@ export function SyncCard({ me, connected }: { me: Me; connected: boolean }) {
   const running = sync.state === 'ready' && sync.data.state === 'running';
 
   // Poll while a sync runs; when it ends, the expansions have changed.
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => void reloadSync(), POLL_MS);
-    return () => {
-      clearInterval(timer);
-      void reloadExpansions();
-    };
-  }, [running, reloadSync, reloadExpansions]);
+  useEvery(reloadSync, POLL_MS, running, reloadExpansions);
 
   async function syncNow() {
     setStartError(null);

@@ -9,7 +9,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { AdminApiError, denied } from '../api';
 import { mail } from '../client';
 import type { FieldError, MailSettings, MailSettingsInput, MailStatus, Me } from '../contract';
-import { ErrorBar, Guard, Hint, PageHead, Show, useLoad } from '../common';
+import { ErrorBar, Guard, Hint, PageHead, Show, useEvery, useLoad } from '../common';
 import { useContinuityChanges } from '../live';
 import { showInstant } from '../time';
 import { QueueList } from './QueueList';
@@ -103,10 +103,7 @@ function QueueCard() {
   useEffect(() => {
     if (status.state === 'ready') setCheckedAt(new Date());
   }, [status]);
-  useEffect(() => {
-    const timer = setInterval(() => void reload(), releasing ? POLL_RELEASING_MS : POLL_MS);
-    return () => clearInterval(timer);
-  }, [releasing, reload]);
+  useEvery(reload, releasing ? POLL_RELEASING_MS : POLL_MS);
 
   return (
     <Card className={c.card}>

@@ -8,7 +8,7 @@ import { useCallback, useState } from 'react';
 import { denied } from '../api';
 import { mail } from '../client';
 import type { MailQueueItem, MailQueueState, Me } from '../contract';
-import { Empty, ErrorBar, Guard, ScrollTable, Show, useLoad, type Column } from '../common';
+import { Empty, ErrorBar, Guard, Hint, ScrollTable, Show, useEvery, useLoad, type Column } from '../common';
 import { showInstant } from '../time';
 
 const useStyles = makeStyles({
@@ -18,6 +18,8 @@ const useStyles = makeStyles({
   // Addresses have no spaces: let them break anywhere rather than run into the next column.
   wrap: { overflowWrap: 'anywhere' },
 });
+
+const QUEUE_REFRESH_MS = 10_000;
 
 const STATE_LABELS: Record<MailQueueState, string> = { queued: 'Queued', deferred: 'Deferred', held: 'Held', failed: 'Failed' };
 
@@ -29,6 +31,8 @@ export function QueueList({ me }: { me: Me }) {
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
   const [items, reload] = useLoad(useCallback(() => mail.queue(filter), [filter]));
+  // Mail arrives, is judged and is held without the admin doing anything: keep the list current.
+  useEvery(reload, QUEUE_REFRESH_MS);
 
   const act = async (row: MailQueueItem, kind: 'retry' | 'release') => {
     setError(null);
@@ -72,6 +76,7 @@ export function QueueList({ me }: { me: Me }) {
   return (
     <Card className={c.card}>
       <Subtitle2 as="h2">Messages not delivered yet</Subtitle2>
+      <Hint>The list refreshes every 10 seconds.</Hint>
       <form
         className={c.filters}
         onSubmit={(e) => {

@@ -4,11 +4,11 @@
  * (no Graph connection, a permission missing), and the button that starts it when Exchange is back.
  */
 import { Button, Card, MessageBar, MessageBarBody, ProgressBar, Subtitle2, Text } from '@fluentui/react-components';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { AdminApiError, denied } from '../api';
 import { sentItems, type SentItemsRun } from '../client';
 import type { Me } from '../contract';
-import { ErrorBar, Guard, Hint, Show, useLoad } from '../common';
+import { ErrorBar, Guard, Hint, Show, useEvery, useLoad } from '../common';
 import { showInstant } from '../time';
 
 const POLL_RUNNING_MS = 1000;
@@ -28,11 +28,7 @@ export function SentItemsCard({ me, className }: { me: Me; className?: string })
   const [error, setError] = useState<AdminApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const running = value.state === 'ready' && value.data.state === 'running';
-  useEffect(() => {
-    if (!running) return;
-    const timer = setInterval(() => void reload(), POLL_RUNNING_MS);
-    return () => clearInterval(timer);
-  }, [running, reload]);
+  useEvery(reload, POLL_RUNNING_MS, running);
   const cannot = denied(me, 'basicAdministrator');
 
   async function start() {
