@@ -112,6 +112,7 @@ export const REACTIONS = {
       { name: 'mail.hold-release', does: "the tenant's cached events are dropped; queued and held mail are re-checked" },
       { name: 'notify.event-sms', does: 'the event-SMS loop looks again now' },
       { name: 'push.status', does: 'prepared statuses are dropped, the next transition is prepared ahead, visible edits are pushed' },
+      { name: 'push.admins', does: "every open admin page of the tenant refetches its events (another admin's create, edit or delete)" },
     ],
   },
   'directory:changed': {

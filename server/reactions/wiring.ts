@@ -14,7 +14,7 @@ import type { MailService } from '../mail/service';
 import type { MonitorService } from '../monitor/service';
 import type { NotifyService } from '../notify/index';
 import { createPrepareAhead } from '../push/prepare-ahead';
-import type { Push } from '../push/socket';
+import { ADMIN_CHANGE_EVENT, type Push } from '../push/socket';
 import type { StatusService } from '../push/status';
 import type { ThreatScanService } from '../threat-scan/index';
 import type { UserAuthService } from '../user-auth/service';
@@ -95,6 +95,8 @@ export function wirePush(reactions: Reactions, s: { status: StatusService; sync:
     prepareAhead(event);
     if (event.startFiredAt && eventStatus(event, now()) !== 'pending') await push.tenantChanged(event.tenantId, 'event edited');
   });
+  // Two admins at 3 a.m.: one's create, edit or delete shows on the other's page without a reload.
+  reactions.on('event:changed', 'push.admins', ({ event }) => push.toAdmins(event.tenantId, ADMIN_CHANGE_EVENT, { reason: 'event changed' }));
   // Each node judges its own sockets again (a user's, or every user's of the tenant after a directory change).
   reactions.drop('user:tokens-revoked', 'push.revoked-sockets', ({ tenantId, userId }) => push.recheckSockets(tenantId, userId));
   reactions.drop('directory:changed', 'push.revoked-sockets', ({ tenantId }) => push.recheckSockets(tenantId));

@@ -214,6 +214,24 @@ describe('admin page', () => {
     await eventCard(page, 'Outage drill').waitFor({ state: 'detached' });
   });
 
+  test('live: an event another admin plans for next week appears, and goes when deleted, without a reload', async () => {
+    const created = await page.request.post(`${server.url}/api/events`, {
+      data: {
+        description: 'Planned elsewhere',
+        affectedGroupId: 'g-continuity-pilot',
+        timeZone: 'UTC',
+        start: new Date(Date.now() + 7 * 86_400_000).toISOString(),
+        end: null,
+      },
+    });
+    expect(created.status()).toBe(201);
+    const { id } = await created.json();
+    // No transition fires for a pending event: the admin socket's continuity:changed comes from the edit itself.
+    await eventCard(page, 'Planned elsewhere').getByTestId('event-status').getByText('Pending').waitFor({ timeout: 20_000 });
+    expect((await page.request.delete(`${server.url}/api/events/${id}`)).ok()).toBe(true);
+    await eventCard(page, 'Planned elsewhere').waitFor({ state: 'detached', timeout: 20_000 });
+  });
+
   test('live: an event another admin schedules turns Current, then disappears when ended, without a reload', async () => {
     const created = await page.request.post(`${server.url}/api/events`, {
       data: {
