@@ -20,6 +20,9 @@ import type { ConnectionService } from './connection';
 import type { SyncLeaseModel, SyncStateModel, SyncStateRecord } from './model';
 import { normaliseGroup, normaliseUser, type GraphEntry } from './normalise';
 import { DirectoryModel, newGeneration, type SyncStore } from './store';
+import type { SyncedStore } from '../synced-store';
+import type { SyncedView } from '../synced-view';
+import { writeSyncedDirectory } from './materialize';
 
 export const PAGE_SIZE = 999;
 /** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
@@ -77,12 +80,12 @@ export interface SyncDeps {
   leaseMs?: number;
   now?: () => Date;
   /**
-   * Told the synced directory after a successful sync, so the rest of Lifeboat (events, push,
-   * sign-in, mail) reads a connected tenant's users and groups like a file tenant's. `changes`
-   * names the users and groups an incremental sync saw change; null means everything (a full sync,
-   * or the previous storing failed).
+   * Where the synced directory the rest of Lifeboat (events, push, sign-in, mail) reads is written
+   * before the switch, and this node's readers, handed a new generation so they need not read it back.
    */
-  onSynced?: (tenantId: string, model: DirectoryModel, changes: SyncChanges | null) => Promise<void>;
+  synced: { store: SyncedStore; prime: (tenantId: string, generation: string, view: SyncedView) => void };
+  /** Told after a successful sync's switch (the synced directory changed). */
+  onSynced?: (tenantId: string) => Promise<void>;
 }
 
 /** The users and groups Graph reported changed (or removed) in an incremental sync. */
@@ -92,7 +95,7 @@ export interface SyncChanges {
 }
 
 export function createDirectorySync(deps: SyncDeps) {
-  const { states, leases, store, connections, graph, tenants, logger } = deps;
+  const { states, leases, store, connections, graph, tenants, logger, synced } = deps;
   const leaseMs = deps.leaseMs ?? 60_000;
   const now = deps.now ?? (() => new Date());
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -165,7 +168,9 @@ export function createDirectorySync(deps: SyncDeps) {
     let createdSource: string | null = null;
     const expansionGeneration = newGeneration();
     let createdOverlay: string | null = null;
+    const createdView: { generation?: string; overlay?: string } = {};
     let replacedBase: boolean;
+    let view: Awaited<ReturnType<typeof writeSyncedDirectory>>;
     try {
       let seq = 0;
       const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
@@ -266,6 +271,10 @@ export function createDirectorySync(deps: SyncDeps) {
       }
       if (rewritten) expanded = (await store.writeExpansions(tenantId, expansionGeneration, model, signal)).groups;
       lap('expand');
+      // The synced directory the rest of Lifeboat reads: a new generation, or an overlay of what changed.
+      await report('storing');
+      view = await writeSyncedDirectory(synced.store, tenantId, model, wasFull ? null : changes, previous, (c) => Object.assign(createdView, c), signal);
+      lap('store directory');
       const finished = now();
       // The switch: one single-document write makes the new expansions (and snapshot) current.
       await setState(tenantId, {
@@ -278,6 +287,7 @@ export function createDirectorySync(deps: SyncDeps) {
         expansionGeneration: rewritten ? expansionGeneration : previous!.expansionGeneration,
         overlayGeneration: overlay.generation,
         overlayGroups: overlay.groups,
+        ...view.pointer,
         usersDeltaLink: usersLink,
         groupsDeltaLink: groupsLink,
         deltaChunks: wasFull ? 0 : (previous?.deltaChunks ?? 0) + 1,
@@ -303,28 +313,36 @@ export function createDirectorySync(deps: SyncDeps) {
           .source(tenantId, createdSource)
           .drop()
           .catch(() => {});
+      if (createdView.generation) await synced.store.dropGeneration(tenantId, createdView.generation).catch(() => {});
+      if (createdView.overlay) await synced.store.dropOverlay(tenantId, createdView.overlay).catch(() => {});
       throw err;
     }
     // The new generation is current: the old one is garbage (a failure here is only logged).
     const wasFull = createdSource !== null;
+    const { pointer, fresh } = view!;
+    if (fresh) synced.prime(tenantId, pointer.directoryGeneration, fresh);
+    await deps.onSynced?.(tenantId).catch((err: Error) => logger.warn({ tenant: tenantId, error: err.message }, 'directory sync: a listener failed'));
+    lap('switch');
     try {
+      if (previous?.directoryOverlay && previous.directoryOverlay !== pointer.directoryOverlay) await synced.store.dropOverlay(tenantId, previous.directoryOverlay);
+      if (previous?.directoryGeneration && previous.directoryGeneration !== pointer.directoryGeneration)
+        await synced.store.dropGeneration(tenantId, previous.directoryGeneration);
       if (previous?.overlayGeneration) await store.overlay(tenantId, previous.overlayGeneration).drop();
       if (replacedBase && previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
       if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
     } catch (err) {
       logger.warn({ tenant: tenantId, error: (err as Error).message }, 'directory sync: could not drop the previous generation');
     }
-    lap('cleanup');
-    // The rest of Lifeboat reads the synced directory from its stored copy: bring it up to date
-    // (only what changed, after an incremental sync). If that fails, the next sync stores everything.
+    // What a sync that died (no catch ran) left behind: every collection of the tenant's no pointer names.
     try {
-      await deps.onSynced?.(tenantId, model, wasFull || previous?.materializePending ? null : changes);
-      if (previous?.materializePending) await states.updateOne({ _id: tenantId }, { $set: { materializePending: false } });
+      const current = await states.findById(tenantId).lean();
+      const keep = [current?.generation, current?.expansionGeneration, current?.overlayGeneration, current?.directoryGeneration, current?.directoryOverlay];
+      const swept = await synced.store.sweep(tenantId, new Set(keep.filter((g): g is string => Boolean(g))));
+      if (swept.length) logger.info({ tenant: tenantId, collections: swept }, 'directory sync: dropped what an interrupted sync left');
     } catch (err) {
-      logger.error({ tenant: tenantId, error: (err as Error).message }, 'directory sync: storing the synced directory failed; the next sync stores all of it');
-      await states.updateOne({ _id: tenantId }, { $set: { materializePending: true } }).catch(() => {});
+      logger.warn({ tenant: tenantId, error: (err as Error).message }, 'directory sync: could not sweep interrupted syncs');
     }
-    lap('materialize');
+    lap('cleanup');
     logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress, expanded, ms: timings }, 'directory sync succeeded');
   }
 
@@ -399,6 +417,9 @@ export function createDirectorySync(deps: SyncDeps) {
       if (state?.expansionGeneration) await store.expansions(tenantId, state.expansionGeneration).drop();
       if (state?.generation) await store.source(tenantId, state.generation).drop();
       await states.deleteOne({ _id: tenantId });
+      // The synced directory after the pointer: a reader never finds a pointer to a dropped generation for long.
+      if (state?.directoryOverlay) await synced.store.dropOverlay(tenantId, state.directoryOverlay);
+      if (state?.directoryGeneration) await synced.store.dropGeneration(tenantId, state.directoryGeneration);
     },
 
     /** Stops every running sync of this process and waits for them to end. */
