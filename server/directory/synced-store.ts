@@ -98,7 +98,8 @@ export function createSyncedStore(conn: Connection) {
       const docs: PackedDoc[] = [];
       const pack = (prefix: string, list: unknown[]) => {
         let n = 0;
-        for (let i = 0; i < list.length; i += PACK, n++) docs.push({ _id: `${prefix}${String(n).padStart(6, '0')}`, json: JSON.stringify(list.slice(i, i + PACK)) });
+        for (let i = 0; i < list.length; i += PACK, n++)
+          docs.push({ _id: `${prefix}${String(n).padStart(6, '0')}`, json: JSON.stringify(list.slice(i, i + PACK)) });
         return n;
       };
       const meta = { users: pack('u', records.users), groups: pack('g', records.groups) };
@@ -108,10 +109,7 @@ export function createSyncedStore(conn: Connection) {
 
     /** Reads a whole generation back, in the order it was written. */
     async readGeneration(tenantId: string, generation: string): Promise<ViewRecords> {
-      const docs = (await db()
-        .collection<PackedDoc | MetaDoc>(baseName(tenantId, generation))
-        .find({})
-        .toArray()) as PackedDoc[];
+      const docs = (await db().collection<PackedDoc | MetaDoc>(baseName(tenantId, generation)).find({}).toArray()) as PackedDoc[];
       const meta = docs.find((d) => d._id === META);
       if (!meta) throw new GenerationGone(`directory generation ${generation} is not complete`);
       const counts = JSON.parse(meta.json) as { users: number; groups: number };

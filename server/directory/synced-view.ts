@@ -115,4 +115,3 @@ export function createSyncedViews(deps: { states: SyncStateModel; store: SyncedS
   };
 }
 export type SyncedViews = ReturnType<typeof createSyncedViews>;
-

@@ -15,7 +15,10 @@ const MAX_OVERLAY_SHARE = 0.05;
 
 /** The whole directory as records. */
 export function materializedDirectory(tenantId: string, model: DirectoryModel): ViewRecords {
-  return { users: collect(model.users.keys(), (id) => userRecord(tenantId, model, id)), groups: collect(model.groups.keys(), (id) => groupRecord(tenantId, model, id)) };
+  return {
+    users: collect(model.users.keys(), (id) => userRecord(tenantId, model, id)),
+    groups: collect(model.groups.keys(), (id) => groupRecord(tenantId, model, id)),
+  };
 }
 
 /** Only what an incremental sync changed: the changed users and groups as they are now, and the ids of those that are gone. */

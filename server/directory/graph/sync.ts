@@ -23,6 +23,7 @@ import { DirectoryModel, newGeneration, type SyncStore } from './store';
 import type { SyncedStore } from '../synced-store';
 import type { SyncedView } from '../synced-view';
 import { writeSyncedDirectory } from './materialize';
+import { pipeline } from './pipeline';
 
 export const PAGE_SIZE = 999;
 /** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
@@ -176,26 +177,45 @@ export function createDirectorySync(deps: SyncDeps) {
       const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
       const fetchAll = async (source: ReturnType<SyncStore['source']>, prefix: string, usersPath: string, groupsPath: string) => {
         const delta = prefix !== 'a';
+        // Pages are stored while Graph prepares the next one (at most a few behind), in order.
+        const writes = pipeline(4);
         await report('users');
+        try {
+          return await fetchBoth(source, prefix, usersPath, groupsPath, delta, writes);
+        } finally {
+          await writes.settled(); // nothing of this run is written after it failed and cleaned up
+        }
+      };
+      const fetchBoth = async (
+        source: ReturnType<SyncStore['source']>,
+        prefix: string,
+        usersPath: string,
+        groupsPath: string,
+        delta: boolean,
+        writes: ReturnType<typeof pipeline>,
+      ) => {
         const u = await collect(api, usersPath, signal, async (value) => {
           const users = value.map(normaliseUser);
-          await source.append({ _id: pageId(prefix), kind: 'users', delta, users });
+          const id = pageId(prefix);
+          await writes.push(() => source.append({ _id: id, kind: 'users', delta, users }));
           model.apply({ users });
           if (delta) for (const u of users) changes.userIds.add(u.id);
           progress.pages++;
           progress.users += users.length;
-          await report('users');
+          await writes.push(() => report('users'));
         });
         await report('groups');
         const g = await collect(api, groupsPath, signal, async (value) => {
           const groups = value.map(normaliseGroup);
-          await source.append({ _id: pageId(prefix), kind: 'groups', delta, groups });
+          const id = pageId(prefix);
+          await writes.push(() => source.append({ _id: id, kind: 'groups', delta, groups }));
           model.apply({ groups });
           if (delta) for (const g of groups) changes.groupIds.add(g.id);
           progress.pages++;
           progress.groups += groups.filter((x) => x.props || x.removed).length;
-          await report('groups');
+          await writes.push(() => report('groups'));
         });
+        await writes.drain();
         return { u, g };
       };
 
@@ -324,7 +344,8 @@ export function createDirectorySync(deps: SyncDeps) {
     await deps.onSynced?.(tenantId).catch((err: Error) => logger.warn({ tenant: tenantId, error: err.message }, 'directory sync: a listener failed'));
     lap('switch');
     try {
-      if (previous?.directoryOverlay && previous.directoryOverlay !== pointer.directoryOverlay) await synced.store.dropOverlay(tenantId, previous.directoryOverlay);
+      if (previous?.directoryOverlay && previous.directoryOverlay !== pointer.directoryOverlay)
+        await synced.store.dropOverlay(tenantId, previous.directoryOverlay);
       if (previous?.directoryGeneration && previous.directoryGeneration !== pointer.directoryGeneration)
         await synced.store.dropGeneration(tenantId, previous.directoryGeneration);
       if (previous?.overlayGeneration) await store.overlay(tenantId, previous.overlayGeneration).drop();
