@@ -203,8 +203,8 @@ async function main() {
       const view = await views.current(tenantId);
       if (!view) return false;
       for (const w of wanted) if (view.groups.get(w.groupId)?.members.includes(w.userId) !== w.member) return false;
-      for (const w of wanted) if (w.member && !(await expansionOf(tenantId, w.groupId))?.userIds.includes(w.userId)) return false;
-      return true;
+      const expanded = await Promise.all(wanted.map(async (w) => !w.member || Boolean((await expansionOf(tenantId, w.groupId))?.userIds.includes(w.userId))));
+      return expanded.every(Boolean);
     });
     const incMs = Date.parse(incremental.status.finishedAt) - Date.parse(incremental.status.startedAt);
     console.log(`incremental sync after 100 membership changes: ${secs(incMs)} (${incremental.status.mode}, ${incremental.status.pages} pages)`);

@@ -4,8 +4,9 @@
  * group's expansion into a new generation that becomes current only when the whole sync succeeded;
  * an incremental sync, once Graph has answered every delta page, writes only the affected expansions
  * (changed groups, groups holding changed users, and every group above them) into a small overlay
- * that becomes current the same way, and stores only the changed users and groups in the
- * materialized directory.
+ * that becomes current the same way. The synced directory the rest of Lifeboat reads (users and
+ * groups, ../synced-store.ts) is written beside the current one the same way, a new generation or an
+ * overlay of what changed, and switched in the same single write.
  *
  * One sync per tenant at a time, also across server processes: a run first inserts a lease document
  * (unique _id = tenant id), renews it while it runs and deletes it at the end; a lease whose holder
@@ -204,7 +205,7 @@ export function createDirectorySync(deps: SyncDeps) {
           progress.users += users.length;
           await writes.push(() => report('users'));
         });
-        await report('groups');
+        await writes.push(() => report('groups')); // after the users pages' own reports
         const g = await collect(api, groupsPath, signal, async (value) => {
           const groups = value.map(normaliseGroup);
           const id = pageId(prefix);
@@ -319,22 +320,14 @@ export function createDirectorySync(deps: SyncDeps) {
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
       models.delete(tenantId); // it may hold changes that did not become current
-      await store
-        .expansions(tenantId, expansionGeneration)
-        .drop()
-        .catch(() => {});
-      if (createdOverlay)
-        await store
-          .overlay(tenantId, createdOverlay)
-          .drop()
-          .catch(() => {});
-      if (createdSource)
-        await store
-          .source(tenantId, createdSource)
-          .drop()
-          .catch(() => {});
-      if (createdView.generation) await synced.store.dropGeneration(tenantId, createdView.generation).catch(() => {});
-      if (createdView.overlay) await synced.store.dropOverlay(tenantId, createdView.overlay).catch(() => {});
+      const drops = [
+        store.expansions(tenantId, expansionGeneration).drop,
+        createdOverlay && store.overlay(tenantId, createdOverlay).drop,
+        createdSource && store.source(tenantId, createdSource).drop,
+        createdView.generation && (() => synced.store.dropGeneration(tenantId, createdView.generation!)),
+        createdView.overlay && (() => synced.store.dropOverlay(tenantId, createdView.overlay!)),
+      ];
+      for (const drop of drops) if (drop) await drop().catch(() => {});
       throw err;
     }
     // The new generation is current: the old one is garbage (a failure here is only logged).
