@@ -7,7 +7,7 @@ import type { SyncedStore, ViewChanges, ViewGroup, ViewRecords, ViewUser } from 
 import { SyncedView } from '../synced-view';
 import type { SyncStateRecord } from './model';
 import { newGeneration, type DirectoryModel } from './store';
-import type { SyncChanges } from './sync';
+import type { SyncChanges } from './directory-model';
 
 /** An overlay may hold this many changed users and groups, or this share of all; beyond, a new generation is written. */
 const MIN_OVERLAY_ENTRIES = 2000;

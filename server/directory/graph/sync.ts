@@ -21,6 +21,8 @@ import type { ConnectionService } from './connection';
 import type { SyncLeaseModel, SyncStateModel, SyncStateRecord } from './model';
 import { normaliseGroup, normaliseUser, type GraphEntry } from './normalise';
 import { DirectoryModel, newGeneration, type SyncStore } from './store';
+import type { SyncChanges } from './directory-model';
+export type { SyncChanges } from './directory-model';
 import type { SyncedStore } from '../synced-store';
 import type { SyncedView } from '../synced-view';
 import { writeSyncedDirectory } from './materialize';
@@ -90,11 +92,6 @@ export interface SyncDeps {
   onSynced?: (tenantId: string) => Promise<void>;
 }
 
-/** The users and groups Graph reported changed (or removed) in an incremental sync. */
-export interface SyncChanges {
-  userIds: Set<string>;
-  groupIds: Set<string>;
-}
 
 export function createDirectorySync(deps: SyncDeps) {
   const { states, leases, store, connections, graph, tenants, logger, synced } = deps;
