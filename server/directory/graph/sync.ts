@@ -92,7 +92,6 @@ export interface SyncDeps {
   onSynced?: (tenantId: string) => Promise<void>;
 }
 
-
 export function createDirectorySync(deps: SyncDeps) {
   const { states, leases, store, connections, graph, tenants, logger, synced } = deps;
   const leaseMs = deps.leaseMs ?? 60_000;
@@ -170,6 +169,7 @@ export function createDirectorySync(deps: SyncDeps) {
     const createdView: { generation?: string; overlay?: string } = {};
     let replacedBase: boolean;
     let view: Awaited<ReturnType<typeof writeSyncedDirectory>>;
+    let viewWrite: Promise<unknown> | null = null;
     try {
       let seq = 0;
       const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
@@ -262,6 +262,11 @@ export function createDirectorySync(deps: SyncDeps) {
 
       const wasFull = createdSource !== null;
       await report('expanding');
+      // The synced directory the rest of Lifeboat reads (a new generation, or an overlay of what
+      // changed) is written while the expansions are: the database works on one while this thread
+      // computes the other.
+      const writingView = writeSyncedDirectory(synced.store, tenantId, model, wasFull ? null : changes, previous, (c) => Object.assign(createdView, c), signal);
+      viewWrite = writingView.catch(() => {}); // handled at once: a failure is thrown where it is awaited
       let overlay: { generation: string | null; groups: number } = { generation: null, groups: 0 };
       let rewritten = true; // a new base generation of every expansion (no overlay)
       if (!wasFull) {
@@ -289,10 +294,8 @@ export function createDirectorySync(deps: SyncDeps) {
       }
       if (rewritten) expanded = (await store.writeExpansions(tenantId, expansionGeneration, model, signal)).groups;
       lap('expand');
-      // The synced directory the rest of Lifeboat reads: a new generation, or an overlay of what changed.
-      await report('storing');
-      view = await writeSyncedDirectory(synced.store, tenantId, model, wasFull ? null : changes, previous, (c) => Object.assign(createdView, c), signal);
-      lap('store directory');
+      view = await writingView;
+      lap('store directory (after the expansions)');
       const finished = now();
       // The switch: one single-document write makes the new expansions (and snapshot) current.
       await setState(tenantId, {
@@ -317,6 +320,7 @@ export function createDirectorySync(deps: SyncDeps) {
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
       models.delete(tenantId); // it may hold changes that did not become current
+      await viewWrite; // ended before what it wrote is dropped
       const drops = [
         store.expansions(tenantId, expansionGeneration).drop,
         createdOverlay && store.overlay(tenantId, createdOverlay).drop,
