@@ -23,6 +23,8 @@ import { directoryGroupModel, directoryUserModel } from './directory/model';
 import { createSyncedStore } from './directory/synced-store';
 import { createSyncedViews } from './directory/synced-view';
 import { syncStateModel } from './directory/graph/model';
+import { snapshotDirectory } from './directory/graph/materialize';
+import { createSyncStore } from './directory/graph/store';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
 import { createEventService } from './events/service';
@@ -105,7 +107,11 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   const audit = createAuditService(auditModel(conn));
   // Connected tenants' synced directories: generations written by the Entra sync, read in memory.
   const syncedStore = createSyncedStore(conn);
-  const syncedViews = createSyncedViews({ states: syncStateModel(conn), store: syncedStore });
+  const syncedViews = createSyncedViews({
+    states: syncStateModel(conn),
+    store: syncedStore,
+    fromSnapshot: (tenantId, generation) => snapshotDirectory(createSyncStore(conn), tenantId, generation),
+  });
   const directory = createDirectoryService({
     users: directoryUserModel(conn),
     groups: directoryGroupModel(conn),

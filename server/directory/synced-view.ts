@@ -66,7 +66,15 @@ export function searchIn<T extends { displayName: string; mail: string | null }>
   return found.slice(0, limit);
 }
 
-export function createSyncedViews(deps: { states: SyncStateModel; store: SyncedStore }) {
+export function createSyncedViews(deps: {
+  states: SyncStateModel;
+  store: SyncedStore;
+  /**
+   * The directory rebuilt from a sync's stored Graph pages: for a tenant last synced before the synced
+   * directory had generations (its sync state names none yet), until its next sync writes one.
+   */
+  fromSnapshot?: (tenantId: string, generation: string) => Promise<ViewRecords>;
+}) {
   const { states, store } = deps;
   /** Per tenant, the loaded generation (without overlay) and the current view (with it). */
   const cache = new Map<string, { generation: string; base: Promise<SyncedView>; overlay: string | null; view: Promise<SyncedView> }>();
@@ -89,7 +97,17 @@ export function createSyncedViews(deps: { states: SyncStateModel; store: SyncedS
     /** The tenant's current synced directory; null when no sync has stored one yet. */
     async current(tenantId: string): Promise<SyncedView | null> {
       for (let attempt = 0; ; attempt++) {
-        const state = await states.findById(tenantId, { directoryGeneration: 1, directoryOverlay: 1 }).lean();
+        const state = await states.findById(tenantId, { directoryGeneration: 1, directoryOverlay: 1, generation: 1, deltaChunks: 1 }).lean();
+        if (!state?.directoryGeneration && state?.generation && deps.fromSnapshot) {
+          const key = `snapshot:${state.generation}:${state.deltaChunks ?? 0}`;
+          const hit = cache.get(tenantId);
+          if (hit?.generation === key) return hit.view;
+          const view = deps.fromSnapshot(tenantId, state.generation).then((r) => new SyncedView(r));
+          const entry = { generation: key, base: view, overlay: null, view };
+          cache.set(tenantId, entry);
+          view.catch(() => cache.get(tenantId) === entry && cache.delete(tenantId));
+          return view;
+        }
         if (!state?.directoryGeneration) {
           cache.delete(tenantId);
           return null;

@@ -6,7 +6,7 @@ import { classifyGroup } from '../classify';
 import type { SyncedStore, ViewChanges, ViewGroup, ViewRecords, ViewUser } from '../synced-store';
 import { SyncedView } from '../synced-view';
 import type { SyncStateRecord } from './model';
-import { newGeneration, type DirectoryModel } from './store';
+import { DirectoryModel, newGeneration, type SyncStore } from './store';
 import type { SyncChanges } from './directory-model';
 
 /** An overlay may hold this many changed users and groups, or this share of all; beyond, a new generation is written. */
@@ -19,6 +19,13 @@ export function materializedDirectory(tenantId: string, model: DirectoryModel): 
     users: collect(model.users.keys(), (id) => userRecord(tenantId, model, id)),
     groups: collect(model.groups.keys(), (id) => groupRecord(tenantId, model, id)),
   };
+}
+
+/** The whole directory as records, rebuilt from a sync's stored Graph pages (see SyncedViews' fromSnapshot). */
+export async function snapshotDirectory(store: SyncStore, tenantId: string, generation: string): Promise<ViewRecords> {
+  const model = new DirectoryModel();
+  await store.source(tenantId, generation).load(model);
+  return materializedDirectory(tenantId, model);
 }
 
 /** Only what an incremental sync changed: the changed users and groups as they are now, and the ids of those that are gone. */
