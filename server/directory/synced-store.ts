@@ -22,8 +22,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { Binary } from 'mongodb';
-import type { Connection } from 'mongoose';
+import { mongo, type Connection } from 'mongoose';
 import type { DirectoryGroupRecord, DirectoryUserRecord } from './model';
 
 /** Records per packed document: ~1,000 users are a few hundred KB of JSON, far below 16 MB. */
@@ -59,7 +58,7 @@ export interface OverlayEntries {
 
 interface PackedDoc {
   _id: string;
-  gz: Binary;
+  gz: mongo.Binary;
 }
 interface MetaDoc {
   _id: typeof META;
@@ -108,7 +107,7 @@ export function createSyncedStore(conn: Connection) {
         for (let i = 0; i < list.length; i += PACK, n++) {
           const _id = `${prefix}${String(n).padStart(6, '0')}`;
           // Compressed on the thread pool (both cores) while this thread packs the next.
-          packs.push(zip(JSON.stringify(list.slice(i, i + PACK)), { level: 1 }).then((z) => ({ _id, gz: new Binary(z) })));
+          packs.push(zip(JSON.stringify(list.slice(i, i + PACK)), { level: 1 }).then((z) => ({ _id, gz: new mongo.Binary(z) })));
         }
         return n;
       };
