@@ -19,13 +19,17 @@ import { createRevocation, tokenGenerationModel } from './user-auth/revocation';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
 import { adminPolicyModel, createTwoFactor, usedCodeModel } from './auth/two-factor';
-import { directoryGroupModel, directoryUserModel, syncedGroupModel, syncedUserModel } from './directory/model';
+import { directoryGroupModel, directoryUserModel } from './directory/model';
+import { createSyncedStore } from './directory/synced-store';
+import { createSyncedViews } from './directory/synced-view';
+import { syncStateModel } from './directory/graph/model';
+import { snapshotDirectory } from './directory/graph/materialize';
+import { createSyncStore } from './directory/graph/store';
 import { eventModel, transitionModel } from './events/model';
 import { createScheduler } from './events/scheduler';
 import { createEventService } from './events/service';
 import { PUBLIC_CLOUD, type GraphEndpoints } from './directory/graph/client';
 import { createEntra } from './directory/graph/index';
-import { materializedDirectory } from './directory/graph/materialize';
 import { createDirectoryService } from './directory/service';
 import { createSecretBox } from './secrets/seal';
 import { createTargetGuard } from './http/private-target';
@@ -101,10 +105,17 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   const targets = createTargetGuard({ allowed: options.allowedPrivateTargets ?? [] });
   const tenants = createTenantService(tenantModel(conn));
   const audit = createAuditService(auditModel(conn));
+  // Connected tenants' synced directories: generations written by the Entra sync, read in memory.
+  const syncedStore = createSyncedStore(conn);
+  const syncedViews = createSyncedViews({
+    states: syncStateModel(conn),
+    store: syncedStore,
+    fromSnapshot: (tenantId, generation) => snapshotDirectory(createSyncStore(conn), tenantId, generation),
+  });
   const directory = createDirectoryService({
     users: directoryUserModel(conn),
     groups: directoryGroupModel(conn),
-    synced: { users: syncedUserModel(conn), groups: syncedGroupModel(conn) },
+    synced: syncedViews,
     tenants,
   });
   const throttle = createLoginThrottle({ slots: attemptSlotModel(conn), now: options.now ?? (() => new Date()) });
@@ -154,7 +165,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     tenants,
     logger: options.logger,
     now: options.now,
-    onSynced: (tenantId, model, changes) => directory.materialize(tenantId, materializedDirectory(tenantId, model, changes)),
+    synced: { store: syncedStore, prime: syncedViews.prime },
+    onSynced: (tenantId) => directory.syncedChanged(tenantId),
   });
   directory.useSyncedDirectoryFor((tenantId) => entra.connections.isConnected(tenantId));
   const tenantOfEntraTenant = async (tid: string) => (await tenants.byEntraTenantId(tid))?.id ?? (await entra.connections.tenantOfEntraTenant(tid));

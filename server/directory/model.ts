@@ -78,8 +78,5 @@ groupSchema.index({ tenantId: 1, members: 1 });
 
 export const directoryUserModel = (conn: Connection) => defineModel(conn, 'DirectoryUser', userSchema);
 export const directoryGroupModel = (conn: Connection) => defineModel(conn, 'DirectoryGroup', groupSchema);
-/** The same shapes for connected tenants, as of their last successful Graph sync (kept apart from the file's). */
-export const syncedUserModel = (conn: Connection) => defineModel(conn, 'SyncedDirectoryUser', userSchema.clone());
-export const syncedGroupModel = (conn: Connection) => defineModel(conn, 'SyncedDirectoryGroup', groupSchema.clone());
 export type DirectoryUserModel = ReturnType<typeof directoryUserModel>;
 export type DirectoryGroupModel = ReturnType<typeof directoryGroupModel>;

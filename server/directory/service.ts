@@ -5,7 +5,6 @@ import type { TenantService } from '../tenants/service';
 import { escapeRegExp } from '../http/validate';
 import { classifyGroup, type GroupKind } from './classify';
 import type { DirectoryDocument } from './file-provider';
-import type { MaterializedDirectory } from './graph/materialize';
 import {
   directoryKey,
   type DirectoryGroupModel,
@@ -14,6 +13,7 @@ import {
   type DirectoryUserModel,
   type DirectoryUserRecord,
 } from './model';
+import { searchIn, type SyncedView, type SyncedViews } from './synced-view';
 
 export interface GroupSummary {
   id: string;
@@ -30,8 +30,8 @@ export interface UserSummary {
 
 const SEARCH_LIMIT = 50;
 
-const toGroupSummary = (g: DirectoryGroupRecord): GroupSummary => ({ id: g.id, displayName: g.displayName, mail: g.mail, kind: g.kind });
-const toUserSummary = (u: DirectoryUserRecord): UserSummary => ({ id: u.id, displayName: u.displayName, mail: u.mail });
+const toGroupSummary = (g: Omit<DirectoryGroupRecord, '_id'>): GroupSummary => ({ id: g.id, displayName: g.displayName, mail: g.mail, kind: g.kind });
+const toUserSummary = (u: Omit<DirectoryUserRecord, '_id'>): UserSummary => ({ id: u.id, displayName: u.displayName, mail: u.mail });
 
 function searchFilter(tenantId: string, text: string | undefined) {
   if (!text?.trim()) return { tenantId };
@@ -103,31 +103,25 @@ async function syncCollection<T extends { _id: string }>(model: Model<T>, tenant
   if (stored.size) await model.deleteMany({ tenantId, _id: { $in: [...stored.keys()] } } as never);
 }
 
-/** Replaces the given documents and deletes the given keys, all by exact `_id`, in small batches. */
-async function upsertAndDelete<T extends { _id: string }>(model: Model<T>, docs: T[], deleteIds: string[]): Promise<void> {
-  for (let i = 0; i < docs.length; i += WRITE_BATCH) {
-    await model.bulkWrite(
-      docs.slice(i, i + WRITE_BATCH).map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })) as never,
-      { ordered: false },
-    );
-  }
-  for (let i = 0; i < deleteIds.length; i += WRITE_BATCH) {
-    await model.bulkWrite(deleteIds.slice(i, i + WRITE_BATCH).map((id) => ({ deleteOne: { filter: { _id: id } } })) as never, { ordered: false });
-  }
-}
-
 export function createDirectoryService(deps: {
   users: DirectoryUserModel;
   groups: DirectoryGroupModel;
-  /** Where connected tenants' synced directories are kept. */
-  synced: { users: DirectoryUserModel; groups: DirectoryGroupModel };
+  /** Connected tenants' synced directories (generations kept in memory, see synced-view.ts). */
+  synced: SyncedViews;
   tenants: TenantService;
 }) {
   const { tenants } = deps;
   const fileModels = { users: deps.users, groups: deps.groups };
   let isConnected: (tenantId: string) => Promise<boolean> = async () => false;
-  /** A connected tenant reads its synced directory; every other tenant its directory file. */
-  const modelsFor = async (tenantId: string) => ((await isConnected(tenantId)) ? deps.synced : fileModels);
+  const NO_SYNC = new Map();
+  /**
+   * A connected tenant reads its synced directory (in memory; an empty one before its first sync);
+   * every other tenant its directory file (null here).
+   */
+  const syncedFor = async (tenantId: string): Promise<Pick<SyncedView, 'users' | 'groups' | 'userByAddress'> | null> => {
+    if (!(await isConnected(tenantId))) return null;
+    return (await deps.synced.current(tenantId)) ?? { users: NO_SYNC, groups: NO_SYNC, userByAddress: () => null };
+  };
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
   /**
@@ -135,7 +129,9 @@ export function createDirectoryService(deps: {
    * a query per level on a database that scans for every filter but `_id`.
    */
   async function membershipGraph(tenantId: string): Promise<Map<string, string[]>> {
-    const { groups } = await modelsFor(tenantId);
+    const synced = await syncedFor(tenantId);
+    if (synced) return new Map([...synced.groups.values()].map((g) => [g.id, g.members]));
+    const { groups } = fileModels;
     const rows = await groups.find({ tenantId }, { id: 1, members: 1 }).lean();
     return new Map(rows.map((g) => [g.id, g.members]));
   }
@@ -176,50 +172,45 @@ export function createDirectoryService(deps: {
       return { users: doc.users.length, groups: doc.groups.length };
     },
 
-    /**
-     * Stores a connected tenant's directory as of its last successful Graph sync, in the same
-     * shape as a file tenant's, so every capability reads both alike (also while Graph is down).
-     */
-    async materialize(tenantId: string, entries: MaterializedDirectory): Promise<void> {
-      if (entries.removed) {
-        // Only what changed: `_id`-keyed replacements and deletions, nothing read.
-        await upsertAndDelete(
-          deps.synced.users,
-          entries.users,
-          entries.removed.userIds.map((id) => directoryKey(tenantId, id)),
-        );
-        await upsertAndDelete(
-          deps.synced.groups,
-          entries.groups,
-          entries.removed.groupIds.map((id) => directoryKey(tenantId, id)),
-        );
-      } else {
-        await syncCollection(deps.synced.users, tenantId, entries.users);
-        await syncCollection(deps.synced.groups, tenantId, entries.groups);
-      }
+    /** A connected tenant's sync switched its synced directory (synced-store.ts): tells the listeners. */
+    async syncedChanged(tenantId: string): Promise<void> {
       for (const listener of listeners) await listener(tenantId);
     },
 
     async searchGroups(tenantId: string, text?: string): Promise<GroupSummary[]> {
-      const { groups } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) return searchIn(synced.groups.values(), text, SEARCH_LIMIT).map(toGroupSummary);
+      const { groups } = fileModels;
       const found = await groups.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
       return found.map(toGroupSummary);
     },
 
     async searchUsers(tenantId: string, text?: string): Promise<UserSummary[]> {
-      const { users } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) return searchIn(synced.users.values(), text, SEARCH_LIMIT).map(toUserSummary);
+      const { users } = fileModels;
       const found = await users.find(searchFilter(tenantId, text)).sort({ displayName: 1 }).limit(SEARCH_LIMIT).lean();
       return found.map(toUserSummary);
     },
 
     async getGroup(tenantId: string, id: string): Promise<GroupSummary | null> {
-      const { groups } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) {
+        const group = synced.groups.get(id);
+        return group ? toGroupSummary(group) : null;
+      }
+      const { groups } = fileModels;
       const group = await groups.findById(directoryKey(tenantId, id)).lean();
       return group ? toGroupSummary(group) : null;
     },
 
     async getUser(tenantId: string, id: string): Promise<DirectoryUser | null> {
-      const { users } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) {
+        const user = synced.users.get(id);
+        return user ? { ...user } : null;
+      }
+      const { users } = fileModels;
       const user = await users.findById(directoryKey(tenantId, id)).lean();
       if (!user) return null;
       const { _id, ...rest } = user;
@@ -229,18 +220,27 @@ export function createDirectoryService(deps: {
     /** Every user id of a tenant (readiness percentages; a scan, admin pages only). */
     /** Every user's display name and address (protection's impersonation rule guards these names). */
     async displayNames(tenantId: string): Promise<{ displayName: string; mail: string | null }[]> {
-      const { users } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) return [...synced.users.values()].map((u) => ({ displayName: u.displayName, mail: u.mail ?? null }));
+      const { users } = fileModels;
       return (await users.find({ tenantId }, { displayName: 1, mail: 1, _id: 0 }).lean()).map((u) => ({ displayName: u.displayName, mail: u.mail ?? null }));
     },
 
     async allUserIds(tenantId: string): Promise<string[]> {
-      const { users } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) return [...synced.users.keys()];
+      const { users } = fileModels;
       return (await users.find({ tenantId }, { id: 1, _id: 0 }).lean()).map((u) => u.id);
     },
 
     async findUserByAddress(tenantId: string, address: string): Promise<DirectoryUser | null> {
       const lower = address.toLowerCase();
-      const { users } = await modelsFor(tenantId);
+      const synced = await syncedFor(tenantId);
+      if (synced) {
+        const user = synced.userByAddress(lower);
+        return user ? { ...user } : null;
+      }
+      const { users } = fileModels;
       return users
         .findOne(
           { tenantId, $or: [{ mail: lower }, { addresses: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] },

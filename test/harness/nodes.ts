@@ -39,6 +39,8 @@ export function createNodes(directory: DirectoryDocument[]) {
   const nodes = {
     root,
     directoryFile,
+    /** The one database every node uses (a test reads what the nodes stored). */
+    databaseUri: mongodbUri,
     /** Replaces the directory file every node reads (a reload on one node makes it the tenant's directory). */
     writeDirectory(docs: DirectoryDocument[]): void {
       writeFileSync(directoryFile, JSON.stringify(docs));

@@ -43,6 +43,12 @@ export interface SourcePage {
   groups?: SourceGroup[];
 }
 
+/** The users and groups Graph reported changed (or removed) in an incremental sync. */
+export interface SyncChanges {
+  userIds: Set<string>;
+  groupIds: Set<string>;
+}
+
 /** The directory in memory while expansions are computed: compact, no raw pages. */
 export class DirectoryModel {
   readonly users = new Map<string, ModelUser>();

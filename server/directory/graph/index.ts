@@ -13,7 +13,15 @@ import { createDirectorySync, type SyncDeps } from './sync';
 
 export function createEntra(
   conn: Connection,
-  deps: { box: SecretBox; endpoints: GraphEndpoints; tenants: TenantService; logger: Logger; now?: () => Date; onSynced?: SyncDeps['onSynced'] },
+  deps: {
+    box: SecretBox;
+    endpoints: GraphEndpoints;
+    tenants: TenantService;
+    logger: Logger;
+    now?: () => Date;
+    synced: SyncDeps['synced'];
+    onSynced?: SyncDeps['onSynced'];
+  },
 ) {
   const graph = createGraphClientFactory(deps.endpoints);
   const connections = createConnectionService({
@@ -34,6 +42,7 @@ export function createEntra(
     tenants: deps.tenants,
     logger: deps.logger,
     now: deps.now,
+    synced: deps.synced,
     onSynced: deps.onSynced,
   });
   return {

@@ -72,8 +72,13 @@ export interface SyncStateRecord {
   deltaChunks: number;
   lastSuccessfulSync: Date | null;
   lastFullSync: Date | null;
-  /** Storing the synced directory (materialize) failed after the last sync: the next one stores all of it. */
-  materializePending?: boolean;
+  /**
+   * The synced directory's current generation and overlay (../synced-store.ts), switched with the
+   * expansions; and how many entries the overlay holds.
+   */
+  directoryGeneration?: string | null;
+  directoryOverlay?: string | null;
+  directoryOverlayEntries?: number;
 }
 
 const syncStateSchema = new Schema<SyncStateRecord>(
@@ -98,7 +103,9 @@ const syncStateSchema = new Schema<SyncStateRecord>(
     deltaChunks: { type: Number, default: 0 },
     lastSuccessfulSync: { type: Date, default: null },
     lastFullSync: { type: Date, default: null },
-    materializePending: { type: Boolean, default: false },
+    directoryGeneration: { type: String, default: null },
+    directoryOverlay: { type: String, default: null },
+    directoryOverlayEntries: { type: Number, default: 0 },
   },
   { versionKey: false },
 );

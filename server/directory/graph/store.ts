@@ -114,16 +114,18 @@ export function createSyncStore(conn: Connection) {
 
   return {
     source(tenantId: string, generation: string) {
-      const coll = db().collection<SourcePage>(sourceName(tenantId, generation));
+      const coll = db().collection<StoredPage>(sourceName(tenantId, generation));
       return {
+        /** Stores a page with its users and groups as one JSON string (see ExpansionChunk on why not arrays). */
         async append(page: SourcePage): Promise<void> {
-          await coll.insertOne(page);
+          const { users, groups, ...rest } = page;
+          await coll.insertOne({ ...rest, json: JSON.stringify({ users, groups }) });
         },
-        /** Replays every page in order into a model. */
+        /** Replays every page in order into a model (pages stored before JSON strings hold arrays). */
         async load(model: DirectoryModel): Promise<number> {
           let pages = 0;
           for await (const page of coll.find().sort({ _id: 1 })) {
-            model.apply(page);
+            model.apply(page.json === undefined ? page : (JSON.parse(page.json) as Pick<SourcePage, 'users' | 'groups'>));
             pages++;
           }
           return pages;
@@ -312,6 +314,9 @@ interface ExpansionTombstone {
   groupId: string;
   tombstone: true;
 }
+
+/** A source page as stored: its entries as one JSON string (older pages: `users`/`groups` arrays). */
+type StoredPage = Omit<SourcePage, 'users' | 'groups'> & Partial<Pick<SourcePage, 'users' | 'groups'>> & { json?: string };
 
 type ExpansionDoc = ExpansionHead | ExpansionChunk | ExpansionMeta | ExpansionTombstone;
 

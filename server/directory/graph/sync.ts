@@ -4,8 +4,9 @@
  * group's expansion into a new generation that becomes current only when the whole sync succeeded;
  * an incremental sync, once Graph has answered every delta page, writes only the affected expansions
  * (changed groups, groups holding changed users, and every group above them) into a small overlay
- * that becomes current the same way, and stores only the changed users and groups in the
- * materialized directory.
+ * that becomes current the same way. The synced directory the rest of Lifeboat reads (users and
+ * groups, ../synced-store.ts) is written beside the current one the same way, a new generation or an
+ * overlay of what changed, and switched in the same single write.
  *
  * One sync per tenant at a time, also across server processes: a run first inserts a lease document
  * (unique _id = tenant id), renews it while it runs and deletes it at the end; a lease whose holder
@@ -20,6 +21,12 @@ import type { ConnectionService } from './connection';
 import type { SyncLeaseModel, SyncStateModel, SyncStateRecord } from './model';
 import { normaliseGroup, normaliseUser, type GraphEntry } from './normalise';
 import { DirectoryModel, newGeneration, type SyncStore } from './store';
+import type { SyncChanges } from './directory-model';
+export type { SyncChanges } from './directory-model';
+import type { SyncedStore } from '../synced-store';
+import type { SyncedView } from '../synced-view';
+import { writeSyncedDirectory } from './materialize';
+import { pipeline } from './pipeline';
 
 export const PAGE_SIZE = 999;
 /** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
@@ -77,22 +84,16 @@ export interface SyncDeps {
   leaseMs?: number;
   now?: () => Date;
   /**
-   * Told the synced directory after a successful sync, so the rest of Lifeboat (events, push,
-   * sign-in, mail) reads a connected tenant's users and groups like a file tenant's. `changes`
-   * names the users and groups an incremental sync saw change; null means everything (a full sync,
-   * or the previous storing failed).
+   * Where the synced directory the rest of Lifeboat (events, push, sign-in, mail) reads is written
+   * before the switch, and this node's readers, handed a new generation so they need not read it back.
    */
-  onSynced?: (tenantId: string, model: DirectoryModel, changes: SyncChanges | null) => Promise<void>;
-}
-
-/** The users and groups Graph reported changed (or removed) in an incremental sync. */
-export interface SyncChanges {
-  userIds: Set<string>;
-  groupIds: Set<string>;
+  synced: { store: SyncedStore; prime: (tenantId: string, generation: string, view: SyncedView) => void };
+  /** Told after a successful sync's switch (the synced directory changed). */
+  onSynced?: (tenantId: string) => Promise<void>;
 }
 
 export function createDirectorySync(deps: SyncDeps) {
-  const { states, leases, store, connections, graph, tenants, logger } = deps;
+  const { states, leases, store, connections, graph, tenants, logger, synced } = deps;
   const leaseMs = deps.leaseMs ?? 60_000;
   const now = deps.now ?? (() => new Date());
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -165,32 +166,54 @@ export function createDirectorySync(deps: SyncDeps) {
     let createdSource: string | null = null;
     const expansionGeneration = newGeneration();
     let createdOverlay: string | null = null;
+    const createdView: { generation?: string; overlay?: string } = {};
     let replacedBase: boolean;
+    let view: Awaited<ReturnType<typeof writeSyncedDirectory>>;
+    let viewWrite: Promise<unknown> | null = null;
     try {
       let seq = 0;
       const pageId = (prefix: string) => `${prefix}${String(++seq).padStart(7, '0')}`;
       const fetchAll = async (source: ReturnType<SyncStore['source']>, prefix: string, usersPath: string, groupsPath: string) => {
         const delta = prefix !== 'a';
+        // Pages are stored while Graph prepares the next one (at most a few behind), in order.
+        const writes = pipeline(4);
         await report('users');
+        try {
+          return await fetchBoth(source, prefix, usersPath, groupsPath, delta, writes);
+        } finally {
+          await writes.settled(); // nothing of this run is written after it failed and cleaned up
+        }
+      };
+      const fetchBoth = async (
+        source: ReturnType<SyncStore['source']>,
+        prefix: string,
+        usersPath: string,
+        groupsPath: string,
+        delta: boolean,
+        writes: ReturnType<typeof pipeline>,
+      ) => {
         const u = await collect(api, usersPath, signal, async (value) => {
           const users = value.map(normaliseUser);
-          await source.append({ _id: pageId(prefix), kind: 'users', delta, users });
+          const id = pageId(prefix);
+          await writes.push(() => source.append({ _id: id, kind: 'users', delta, users }));
           model.apply({ users });
           if (delta) for (const u of users) changes.userIds.add(u.id);
           progress.pages++;
           progress.users += users.length;
-          await report('users');
+          await writes.push(() => report('users'));
         });
-        await report('groups');
+        await writes.push(() => report('groups')); // after the users pages' own reports
         const g = await collect(api, groupsPath, signal, async (value) => {
           const groups = value.map(normaliseGroup);
-          await source.append({ _id: pageId(prefix), kind: 'groups', delta, groups });
+          const id = pageId(prefix);
+          await writes.push(() => source.append({ _id: id, kind: 'groups', delta, groups }));
           model.apply({ groups });
           if (delta) for (const g of groups) changes.groupIds.add(g.id);
           progress.pages++;
           progress.groups += groups.filter((x) => x.props || x.removed).length;
-          await report('groups');
+          await writes.push(() => report('groups'));
         });
+        await writes.drain();
         return { u, g };
       };
 
@@ -239,6 +262,11 @@ export function createDirectorySync(deps: SyncDeps) {
 
       const wasFull = createdSource !== null;
       await report('expanding');
+      // The synced directory the rest of Lifeboat reads (a new generation, or an overlay of what
+      // changed) is written while the expansions are: the database works on one while this thread
+      // computes the other.
+      const writingView = writeSyncedDirectory(synced.store, tenantId, model, wasFull ? null : changes, previous, (c) => Object.assign(createdView, c), signal);
+      viewWrite = writingView.catch(() => {}); // handled at once: a failure is thrown where it is awaited
       let overlay: { generation: string | null; groups: number } = { generation: null, groups: 0 };
       let rewritten = true; // a new base generation of every expansion (no overlay)
       if (!wasFull) {
@@ -266,6 +294,8 @@ export function createDirectorySync(deps: SyncDeps) {
       }
       if (rewritten) expanded = (await store.writeExpansions(tenantId, expansionGeneration, model, signal)).groups;
       lap('expand');
+      view = await writingView;
+      lap('store directory (after the expansions)');
       const finished = now();
       // The switch: one single-document write makes the new expansions (and snapshot) current.
       await setState(tenantId, {
@@ -278,6 +308,7 @@ export function createDirectorySync(deps: SyncDeps) {
         expansionGeneration: rewritten ? expansionGeneration : previous!.expansionGeneration,
         overlayGeneration: overlay.generation,
         overlayGroups: overlay.groups,
+        ...view.pointer,
         usersDeltaLink: usersLink,
         groupsDeltaLink: groupsLink,
         deltaChunks: wasFull ? 0 : (previous?.deltaChunks ?? 0) + 1,
@@ -289,42 +320,44 @@ export function createDirectorySync(deps: SyncDeps) {
     } catch (err) {
       // The previous generation stays current; what this run wrote is removed.
       models.delete(tenantId); // it may hold changes that did not become current
-      await store
-        .expansions(tenantId, expansionGeneration)
-        .drop()
-        .catch(() => {});
-      if (createdOverlay)
-        await store
-          .overlay(tenantId, createdOverlay)
-          .drop()
-          .catch(() => {});
-      if (createdSource)
-        await store
-          .source(tenantId, createdSource)
-          .drop()
-          .catch(() => {});
+      await viewWrite; // ended before what it wrote is dropped
+      const drops = [
+        store.expansions(tenantId, expansionGeneration).drop,
+        createdOverlay && store.overlay(tenantId, createdOverlay).drop,
+        createdSource && store.source(tenantId, createdSource).drop,
+        createdView.generation && (() => synced.store.dropGeneration(tenantId, createdView.generation!)),
+        createdView.overlay && (() => synced.store.dropOverlay(tenantId, createdView.overlay!)),
+      ];
+      for (const drop of drops) if (drop) await drop().catch(() => {});
       throw err;
     }
     // The new generation is current: the old one is garbage (a failure here is only logged).
     const wasFull = createdSource !== null;
+    const { pointer, fresh } = view!;
+    if (fresh) synced.prime(tenantId, pointer.directoryGeneration, fresh);
+    await deps.onSynced?.(tenantId).catch((err: Error) => logger.warn({ tenant: tenantId, error: err.message }, 'directory sync: a listener failed'));
+    lap('switch');
     try {
+      if (previous?.directoryOverlay && previous.directoryOverlay !== pointer.directoryOverlay)
+        await synced.store.dropOverlay(tenantId, previous.directoryOverlay);
+      if (previous?.directoryGeneration && previous.directoryGeneration !== pointer.directoryGeneration)
+        await synced.store.dropGeneration(tenantId, previous.directoryGeneration);
       if (previous?.overlayGeneration) await store.overlay(tenantId, previous.overlayGeneration).drop();
       if (replacedBase && previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
       if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
     } catch (err) {
       logger.warn({ tenant: tenantId, error: (err as Error).message }, 'directory sync: could not drop the previous generation');
     }
-    lap('cleanup');
-    // The rest of Lifeboat reads the synced directory from its stored copy: bring it up to date
-    // (only what changed, after an incremental sync). If that fails, the next sync stores everything.
+    // What a sync that died (no catch ran) left behind: every collection of the tenant's no pointer names.
     try {
-      await deps.onSynced?.(tenantId, model, wasFull || previous?.materializePending ? null : changes);
-      if (previous?.materializePending) await states.updateOne({ _id: tenantId }, { $set: { materializePending: false } });
+      const current = await states.findById(tenantId).lean();
+      const keep = [current?.generation, current?.expansionGeneration, current?.overlayGeneration, current?.directoryGeneration, current?.directoryOverlay];
+      const swept = await synced.store.sweep(tenantId, new Set(keep.filter((g): g is string => Boolean(g))));
+      if (swept.length) logger.info({ tenant: tenantId, collections: swept }, 'directory sync: dropped what an interrupted sync left');
     } catch (err) {
-      logger.error({ tenant: tenantId, error: (err as Error).message }, 'directory sync: storing the synced directory failed; the next sync stores all of it');
-      await states.updateOne({ _id: tenantId }, { $set: { materializePending: true } }).catch(() => {});
+      logger.warn({ tenant: tenantId, error: (err as Error).message }, 'directory sync: could not sweep interrupted syncs');
     }
-    lap('materialize');
+    lap('cleanup');
     logger.info({ tenant: tenantId, mode: wasFull ? 'full' : 'incremental', ...progress, expanded, ms: timings }, 'directory sync succeeded');
   }
 
@@ -399,6 +432,9 @@ export function createDirectorySync(deps: SyncDeps) {
       if (state?.expansionGeneration) await store.expansions(tenantId, state.expansionGeneration).drop();
       if (state?.generation) await store.source(tenantId, state.generation).drop();
       await states.deleteOne({ _id: tenantId });
+      // The synced directory after the pointer: a reader never finds a pointer to a dropped generation for long.
+      if (state?.directoryOverlay) await synced.store.dropOverlay(tenantId, state.directoryOverlay);
+      if (state?.directoryGeneration) await synced.store.dropGeneration(tenantId, state.directoryGeneration);
     },
 
     /** Stops every running sync of this process and waits for them to end. */
