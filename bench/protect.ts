@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { SMTPServer } from 'smtp-server';
 import { openConnection } from '../server/db/connection';
 import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
@@ -39,6 +40,7 @@ const arg = (name: string, fallback: number) => {
 const N = arg('messages', 2000);
 const CONNECTIONS = arg('connections', 10);
 const RATE = 50;
+const DB_OPS = process.argv.includes('--db-ops');
 const RATE_SECONDS = 20;
 const USERS = 5;
 const TENANT = 'bench';
@@ -162,7 +164,19 @@ async function main() {
   });
   const rspamd = await startTestRspamd(dns.server);
   const db = await startEmbeddedDatabase({ dataDir: dir });
-  const conn = await openConnection(db.uri, 'bench');
+  // --db-ops: the driver reports every command (counted per collection below).
+  const conn = DB_OPS
+    ? await mongoose.createConnection(db.uri, { dbName: 'bench', retryWrites: false, monitorCommands: true }).asPromise()
+    : await openConnection(db.uri, 'bench');
+  const ops = new Map<string, number>();
+  if (DB_OPS) {
+    const client = conn.getClient();
+    client.on('commandStarted', (e) => {
+      const target = String((e.command as Record<string, unknown>)[e.commandName] ?? '');
+      const k = `${e.commandName} ${target.replace(/^mail_pending_.*/, 'mail_pending_*')}`;
+      ops.set(k, (ops.get(k) ?? 0) + 1);
+    });
+  }
   const engines = { rspamd: rspamd.client, clamd: null, rspamdSource: 'embedded' as const, stop: async () => undefined };
   const services = createServices(conn, {
     sessionHours: 1,
@@ -215,6 +229,7 @@ async function main() {
 
   // 1. Receive: bare smtp-server, then Lifeboat (whose routing and judging run after each 250).
   const baseline = await send(barePort, samples, CONNECTIONS);
+  ops.clear();
   const ours = await send(port, samples, CONNECTIONS);
   const receiveRate = N / ours.seconds;
   const baseRate = N / baseline.seconds;
@@ -226,6 +241,10 @@ async function main() {
   const firstAccepted = Math.min(...ours.accepted.map((a) => a.at));
   await routed();
   const placedSeconds = (performance.now() - firstAccepted) / 1000;
+  if (DB_OPS) {
+    console.log(`database commands per message while receiving, judging and placing ${N}:`);
+    for (const [k, n] of [...ops].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / N).toFixed(2).padStart(6)}  ${k}`);
+  }
   const sample = ours.accepted[0]!;
   const wired = Boolean(await services.protection.verdicts.get(TENANT, sample.id));
   const judgedCount = await models.protection.verdicts.countDocuments({ tenantId: TENANT });

@@ -96,7 +96,7 @@ export function createAcceptance(deps: {
       lastAccepted = Date.now();
       const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
       // Routing starts once the database has it (a spooled message is written there just after the 250).
-      void stored.persisted.then(() => routeSoon(stored));
+      void stored.persisted.then(() => routeSoon({ ...stored, fresh: true }));
       return messageId;
     },
 

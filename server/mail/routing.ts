@@ -29,8 +29,6 @@ const ROUTE_YIELD_MS = 2_000;
 const ROUTE_FORCE_BACKLOG = 2_000;
 /** Raw messages kept in memory for routing (beyond this, routing reads them back from the database). */
 export const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
-/** Messages of a batch judged at once (the engines answer in parallel; DNS and rspamd wait, not compute). */
-const JUDGE_CONCURRENCY = 16;
 
 export interface RouteItem {
   key: string;
@@ -39,6 +37,8 @@ export interface RouteItem {
   raw?: Buffer;
   /** The record is only in the routing journal yet: copy it to the messages collection first. */
   inJournalOnly?: boolean;
+  /** Just received by this process (so it has no verdict yet: judged without looking for one first). */
+  fresh?: boolean;
   /** From the scan-hold pass: only these recipients are still to be placed; `final` when their hold ran out. */
   scanHold?: { recipients: string[]; final: boolean };
 }
@@ -54,18 +54,6 @@ interface Routed {
   stillHeld: ScanHoldRecord[];
   /** Scan-hold rows whose recipients are all placed now. */
   holdsDone: string[];
-}
-
-/** Runs fn over items, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]!);
-    }),
-  );
-  return results;
 }
 
 export function createRouting(deps: {
@@ -221,11 +209,15 @@ export function createRouting(deps: {
     // Judged before anything is placed (and before the journal lets go: a crash re-judges, and the
     // verdict is claimed once). The messages of a batch are judged side by side.
     const protection = deps.protection();
-    const judged = await mapLimit(ready, JUDGE_CONCURRENCY, async ({ item, msg, raw }) => {
-      if (!protection || msg.direction !== 'inbound') return null;
-      const recipients = item.scanHold ? msg.recipients.filter((r) => item.scanHold!.recipients.includes(r.address)) : msg.recipients;
-      return recipients.length ? judgeInbound(protection, msg, raw, recipients, { final: item.scanHold?.final ?? false, now: now() }) : null;
-    });
+    const toJudge = protection
+      ? ready.flatMap(({ item, msg, raw }, i) => {
+          if (msg.direction !== 'inbound') return [];
+          const recipients = item.scanHold ? msg.recipients.filter((r) => item.scanHold!.recipients.includes(r.address)) : msg.recipients;
+          return recipients.length ? [{ i, msg, raw, recipients, final: item.scanHold?.final ?? false, fresh: item.fresh ?? false }] : [];
+        })
+      : [];
+    const judged = new Array<Judged | null>(ready.length).fill(null);
+    if (protection && toJudge.length) (await judgeInbound(protection, toJudge, now())).forEach((j, n) => (judged[toJudge[n]!.i] = j));
     for (const [i, { item, msg, raw }] of ready.entries()) {
       const judgement = judged[i] ?? null;
       const waiting = await plan(msg, raw, out, judgement, item.scanHold?.recipients);
