@@ -27,6 +27,9 @@ export interface MailInterceptor {
   deliver(input: { tenantId: string; recipients: string[]; raw: Buffer; receivedAt: Date }): Promise<void>;
 }
 const INTERCEPTED = 'intercepted';
+/** A burst: this many senders waiting for their 250 at once, seen in the last BURST_MS. */
+const BURST_STORING = 4;
+const BURST_MS = 100;
 
 export function createAcceptance(deps: {
   models: MailModels;
@@ -41,7 +44,9 @@ export function createAcceptance(deps: {
   let spool: Spool | null = null;
   const storeInbound = createBatchedStore(models, journal, { spool: () => spool, logger });
   const interceptors: MailInterceptor[] = [];
-  let lastAccepted = 0;
+  // Messages being stored now (their senders wait for the 250), and when that was last a burst's worth.
+  let storing = 0;
+  let lastBurst = 0;
 
   return {
     /** Lets another capability receive messages for its own addresses (see MailInterceptor). */
@@ -93,15 +98,25 @@ export function createAcceptance(deps: {
         input = { ...input, recipients: input.recipients.filter((r) => (r.kind as string) !== INTERCEPTED) };
         if (!input.recipients.length) return messageId;
       }
-      lastAccepted = Date.now();
-      const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
+      if (++storing >= BURST_STORING) lastBurst = Date.now();
+      let stored;
+      try {
+        stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
+      } finally {
+        storing--;
+      }
       // Routing starts once the database has it (a spooled message is written there just after the 250).
       void stored.persisted.then(() => routeSoon({ ...stored, fresh: true }));
       return messageId;
     },
 
-    /** True while the receiver is taking messages in (a batch being stored, or one accepted in the last 20 ms). */
-    receiving: () => storeInbound.busy() || Date.now() - lastAccepted < 20,
+    /**
+     * True while a burst is coming in: BURST_STORING or more senders waiting for their 250 at once in
+     * the last BURST_MS (routing then waits for a pause). Senders queue there when mail comes in faster
+     * than one store at a time, whatever the rate the receiver manages meanwhile; mail arriving at a
+     * steadier pace is routed as it comes (the time from 250 to placement).
+     */
+    receiving: () => Date.now() - lastBurst < BURST_MS,
 
     /**
      * Receives through a spool in this directory (see spool.ts): first writes to the database what a

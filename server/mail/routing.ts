@@ -27,6 +27,8 @@ const ROUTE_BATCH = 50;
 const ROUTE_YIELD_MS = 2_000;
 /** ...unless this many messages wait to be routed. */
 const ROUTE_FORCE_BACKLOG = 2_000;
+/** Batches routed at once when no burst is coming in (see pump). */
+const ROUTE_IN_FLIGHT = 2;
 /** Raw messages kept in memory for routing (beyond this, routing reads them back from the database). */
 export const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
 
@@ -66,7 +68,7 @@ export function createRouting(deps: {
   logger: Logger;
   now: () => Date;
   routeMemoryBytes: number;
-  /** True while the receiver is taking messages in (routing then waits for a pause). */
+  /** True while a burst of mail is coming in (routing then waits for a pause). */
   receiving: () => boolean;
   /** Protection's pipeline (bound after composition); null: inbound mail is placed unjudged. */
   protection: () => InboundProtection | null;
@@ -250,34 +252,41 @@ export function createRouting(deps: {
     if (out.queue.length) worker.wake();
   }
 
-  // Routing after the 250 runs in the background in batches, in arrival order, one batch at a time.
-  // Accepting comes first: while the receiver is busy, routing waits for a pause (at most
-  // ROUTE_YIELD_MS per batch, not at all once the backlog is large), so it does not slow the 250s
-  // (measured: routing costs about 0.3-0.5 ms of CPU per message, the receive path about 2).
+  // Routing after the 250 runs in the background in batches, in arrival order. Two ways:
+  // - During a burst (receiving(): mail coming in faster than judging keeps up with), one batch at a
+  //   time, and accepting comes first: routing waits for a pause (at most ROUTE_YIELD_MS per batch, not
+  //   at all once the backlog is large), so judging (rspamd, mailauth: milliseconds of CPU per message on
+  //   the same cores) does not slow the 250s.
+  // - Otherwise what waits is routed at once, and a second batch may start while one is being judged, so
+  //   a message's placement waits neither for a pause of the receiver nor for a whole batch ahead of it
+  //   (the time from 250 to placement).
   // The backlog is safe in the database (the journal's entries; recovery routes them after a crash).
   const backlog: RouteItem[] = [];
   let backlogBytes = 0;
-  let pumping = false;
+  let pumping = 0;
   let pumpTimer: NodeJS.Timeout | null = null;
   let lastRouted = 0;
   function pump(): void {
-    if (pumping || pumpTimer || !backlog.length) return;
-    if (receiving() && backlog.length < ROUTE_FORCE_BACKLOG && Date.now() - lastRouted < ROUTE_YIELD_MS) {
-      pumpTimer = setTimeout(() => {
-        pumpTimer = null;
-        pump();
-      }, 10);
-      pumpTimer.unref?.();
-      return;
+    if (pumpTimer || !backlog.length || pumping >= ROUTE_IN_FLIGHT) return;
+    if (receiving() && backlog.length < ROUTE_FORCE_BACKLOG) {
+      if (pumping) return; // the batch in flight pumps again when it is done
+      if (Date.now() - lastRouted < ROUTE_YIELD_MS) {
+        pumpTimer = setTimeout(() => {
+          pumpTimer = null;
+          pump();
+        }, 10);
+        pumpTimer.unref?.();
+        return;
+      }
     }
-    pumping = true;
+    pumping++;
     const batch = backlog.splice(0, ROUTE_BATCH);
     for (const item of batch) backlogBytes -= item.raw?.length ?? 0;
     routeMany(batch)
       .catch((err) => logger.error({ err, messages: batch.length }, 'routing failed; it is retried at the next recovery pass'))
       .finally(() => {
         for (const item of batch) routing.delete(item.key);
-        pumping = false;
+        pumping--;
         lastRouted = Date.now();
         setImmediate(pump);
       });
@@ -319,7 +328,7 @@ export function createRouting(deps: {
     },
 
     /** True while messages wait to be routed or a batch is being routed. */
-    busy: () => backlog.length > 0 || pumping,
+    busy: () => backlog.length > 0 || pumping > 0,
 
     /**
      * Routes every message stored but not routed by a process that died (at start, then every few
