@@ -7,7 +7,7 @@
  * recovery routes (and so judges) what a process that died left in its routing journal (journal.ts),
  * and the scan-hold pass places recipients that waited for the scanner.
  */
-import { simpleParser } from 'mailparser';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import { insertIgnoringDuplicates } from '../db/claims';
 import type { DeliveryWorker } from './delivery';
@@ -24,7 +24,7 @@ export const ABANDONED_MS = 10 * 60_000;
 /** Messages routed together (one insertMany each of mailbox copies, queue rows and held rows). */
 const ROUTE_BATCH = 50;
 /** While the receiver is busy, a routing batch waits at most this long for a pause... */
-const ROUTE_YIELD_MS = 2_000;
+const ROUTE_YIELD_MS = 5_000;
 /** ...unless this many messages wait to be routed. */
 const ROUTE_FORCE_BACKLOG = 2_000;
 /** Batches routed at once when no burst is coming in (see pump). */
@@ -57,6 +57,8 @@ interface Routed {
   /** Scan-hold rows whose recipients are all placed now. */
   holdsDone: string[];
 }
+
+const parse = (raw: Buffer) => simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
 
 export function createRouting(deps: {
   models: MailModels;
@@ -96,9 +98,16 @@ export function createRouting(deps: {
    * Inbound: only the recipients protection lets through now (`judged`; null = not judged); returns the
    * recipients held for the scanner.
    */
-  async function plan(msg: MailMessageRecord, raw: Buffer, out: Routed, judged: Judged | null, only?: string[]): Promise<string[]> {
+  async function plan(
+    msg: MailMessageRecord,
+    raw: Buffer,
+    out: Routed,
+    judged: Judged | null,
+    only?: string[],
+    parsing?: Promise<ParsedMail>,
+  ): Promise<string[]> {
     const key = msg._id;
-    const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
+    const parsed = await (parsing ?? parse(raw));
     const s = summary(parsed);
     out.bodies.set(key, plainText(parsed));
     if (msg.direction === 'outbound') {
@@ -210,6 +219,9 @@ export function createRouting(deps: {
     }
     // Judged before anything is placed (and before the journal lets go: a crash re-judges, and the
     // verdict is claimed once). The messages of a batch are judged side by side.
+    // Parsed (for the summaries and search text) while the engines judge: it fills their waits.
+    const parsing = ready.map(({ raw }) => parse(raw));
+    for (const p of parsing) p.catch(() => {});
     const protection = deps.protection();
     const toJudge = protection
       ? ready.flatMap(({ item, msg, raw }, i) => {
@@ -222,7 +234,7 @@ export function createRouting(deps: {
     if (protection && toJudge.length) (await judgeInbound(protection, toJudge, now())).forEach((j, n) => (judged[toJudge[n]!.i] = j));
     for (const [i, { item, msg, raw }] of ready.entries()) {
       const judgement = judged[i] ?? null;
-      const waiting = await plan(msg, raw, out, judgement, item.scanHold?.recipients);
+      const waiting = await plan(msg, raw, out, judgement, item.scanHold?.recipients, parsing[i]);
       if (waiting.length) {
         const row = {
           _id: msg._id,

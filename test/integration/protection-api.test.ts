@@ -229,7 +229,10 @@ describe('verdicts, policies and the quarantine', () => {
     const [a, b] = await Promise.all([ctx.services.protection.pipeline.protectMany(items), ctx.services.protection.pipeline.protectMany(items)]);
     for (const [i, item] of items.entries()) {
       const id = `alpha:${item.message.messageId}`;
-      const stored = await ctx.conn.collection('protectionverdicts').find({ _id: id } as never).toArray();
+      const stored = await ctx.conn
+        .collection('protectionverdicts')
+        .find({ _id: id } as never)
+        .toArray();
       expect(stored).toHaveLength(1);
       // Both acted on the one stored verdict, so both place the copies alike.
       expect([a[i]!.verdict!.fresh, b[i]!.verdict!.fresh].filter(Boolean)).toHaveLength(1);
