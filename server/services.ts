@@ -273,7 +273,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   );
   // Every inbound message is judged between the 250 and placement (server/mail/protect.ts).
   mail.useProtection({
-    protectInbound: protection.pipeline.protectInbound,
+    protectMany: protection.pipeline.protectMany,
     verdictOf: protection.verdicts.get,
     quarantinedMessages: protection.quarantine.heldMessageIds,
   });

@@ -27,6 +27,9 @@ export interface MailInterceptor {
   deliver(input: { tenantId: string; recipients: string[]; raw: Buffer; receivedAt: Date }): Promise<void>;
 }
 const INTERCEPTED = 'intercepted';
+/** A burst: this many messages accepted within BURST_WINDOW_MS. */
+const BURST_MESSAGES = 25;
+const BURST_WINDOW_MS = 250;
 
 export function createAcceptance(deps: {
   models: MailModels;
@@ -41,7 +44,9 @@ export function createAcceptance(deps: {
   let spool: Spool | null = null;
   const storeInbound = createBatchedStore(models, journal, { spool: () => spool, logger });
   const interceptors: MailInterceptor[] = [];
-  let lastAccepted = 0;
+  // When the last BURST_MESSAGES messages were accepted (a ring).
+  const acceptedAt = new Array<number>(BURST_MESSAGES).fill(0);
+  let nextSlot = 0;
 
   return {
     /** Lets another capability receive messages for its own addresses (see MailInterceptor). */
@@ -93,15 +98,20 @@ export function createAcceptance(deps: {
         input = { ...input, recipients: input.recipients.filter((r) => (r.kind as string) !== INTERCEPTED) };
         if (!input.recipients.length) return messageId;
       }
-      lastAccepted = Date.now();
+      acceptedAt[nextSlot] = Date.now();
+      nextSlot = (nextSlot + 1) % BURST_MESSAGES;
       const stored = await storeInbound({ ...input, messageId, direction: 'inbound', receivedAt: now() });
       // Routing starts once the database has it (a spooled message is written there just after the 250).
-      void stored.persisted.then(() => routeSoon(stored));
+      void stored.persisted.then(() => routeSoon({ ...stored, fresh: true }));
       return messageId;
     },
 
-    /** True while the receiver is taking messages in (a batch being stored, or one accepted in the last 20 ms). */
-    receiving: () => storeInbound.busy() || Date.now() - lastAccepted < 20,
+    /**
+     * True while a burst is coming in (routing then waits for a pause): the last BURST_MESSAGES messages
+     * accepted within BURST_WINDOW_MS, 100 msgs/s or more (more than judging keeps up with on a small
+     * machine). Mail arriving at a steadier pace is routed as it comes (the time from 250 to placement).
+     */
+    receiving: () => Date.now() - acceptedAt[nextSlot]! < BURST_WINDOW_MS,
 
     /**
      * Receives through a spool in this directory (see spool.ts): first writes to the database what a

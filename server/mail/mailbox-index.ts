@@ -268,14 +268,18 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
         g.rows.push(rowOf(entry, body));
         groups.set(key, g);
       }
-      for (const [key, g] of groups) {
-        await serial(key, async () => {
-          const found = await readHead(key);
-          // First mail for this mailbox (or mail from before the index): build it, with the new rows' body text.
-          if (!found) await build(g.box, g.folder, g.rows);
-          else await append(key, g.box.tenantId, found, g.rows);
-        });
-      }
+      // Each mailbox's index on its own (serialised per mailbox, side by side across them): a batch's
+      // placement waits for the slowest mailbox, not for the sum of them.
+      await Promise.all(
+        [...groups].map(([key, g]) =>
+          serial(key, async () => {
+            const found = await readHead(key);
+            // First mail for this mailbox (or mail from before the index): build it, with the new rows' body text.
+            if (!found) await build(g.box, g.folder, g.rows);
+            else await append(key, g.box.tenantId, found, g.rows);
+          }),
+        ),
+      );
     },
 
     /** Newest first, `limit` rows after the cursor position; `since`: only rows received from then on. */

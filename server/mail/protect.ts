@@ -1,27 +1,19 @@
 /**
- * Protection on the mail path, as routing sees it: between the 250 and placement, each stored inbound
- * message is put to protection's pipeline (server/protection/pipeline.ts: one verdict per message,
- * claimed by insert) and the answer becomes, per recipient, what routing writes: deliver, tag (subject
+ * Protection on the mail path, as routing sees it: between the 250 and placement, each routing batch of
+ * stored inbound messages is put to protection's pipeline (server/protection/pipeline.ts: one verdict
+ * per message, claimed by insert) and the answer becomes, per recipient, what routing writes: deliver, tag (subject
  * prefix, marks, flagged copy), quarantine (nothing placed) or hold for the scanner (judged again by
  * the scan-hold pass). Owns the per-copy security summary users see and the tagged raw for onward
  * delivery. Never decides a verdict or a policy itself.
  */
-import type { Placement, ProtectionOutcome } from '../protection/pipeline';
+import type { InboundItem, Placement, ProtectionOutcome } from '../protection/pipeline';
 import type { StoredVerdict } from '../protection/verdicts';
 import type { MailMessageRecord, MailSecurity, StoredRecipient } from './model';
 
 /** What mail needs of protection (services.ts passes protection's pipeline and verdict store). */
 export interface InboundProtection {
-  protectInbound: (
-    m: {
-      tenantId: string;
-      messageId: string;
-      raw: () => Promise<Buffer> | Buffer;
-      envelope: { mailFrom: string; clientIp: string; helo: string };
-      recipients: { address: string; userId: string | null }[];
-    },
-    options?: { final?: boolean },
-  ) => Promise<ProtectionOutcome>;
+  /** Judges a batch of messages (see server/protection/pipeline.ts: InboundItem). */
+  protectMany: (items: InboundItem[]) => Promise<ProtectionOutcome[]>;
   /** The message's stored verdict (null: none, e.g. every recipient's policy is Disabled). */
   verdictOf: (tenantId: string, messageId: string) => Promise<StoredVerdict | null>;
   /** Ids of a tenant's messages with a copy held in the quarantine (kept past the mail retention). */
@@ -54,43 +46,50 @@ export function securityOf(verdict: ProtectionOutcome['verdict'], placement: Pla
   };
 }
 
+/** A stored inbound message to judge, for the given recipients. */
+export interface ToJudge {
+  msg: MailMessageRecord;
+  raw: Buffer;
+  recipients: StoredRecipient[];
+  /** The scan-hold has run out: an `unscanned` judgement is settled (stored, delivered tagged). */
+  final: boolean;
+  /** Just received by this process (nobody can have judged it yet): no look for a stored verdict first. */
+  fresh: boolean;
+}
+
 /**
- * Judges one stored inbound message for the given recipients. An `unscanned` judgement that no
- * recipient holds for (or whose holds have all run out already) is settled at once (judged again with
- * `final`, which stores it), so every message placed has its one stored verdict; the settled outcome is
- * the one acted on.
+ * Judges stored inbound messages, a routing batch at once. An `unscanned` judgement that no recipient
+ * holds for (or whose holds have all run out already) is settled at once (stored, as `final`), so every
+ * message placed has its one stored verdict; the settled outcome is the one acted on.
  */
-export async function judgeInbound(
-  protection: InboundProtection,
-  msg: MailMessageRecord,
-  raw: Buffer,
-  recipients: StoredRecipient[],
-  options: { final: boolean; now: Date },
-): Promise<Judged> {
-  const input = {
-    tenantId: msg.tenantId,
-    messageId: msg.messageId,
-    raw: () => raw,
-    envelope: { mailFrom: msg.mailFrom, clientIp: clientIpOf(msg.remoteAddress), helo: msg.helo ?? '' },
-    recipients: recipients.map((r) => ({ address: r.address, userId: r.kind === 'user' ? r.id : null })),
-  };
-  let outcome = await protection.protectInbound(input, { final: options.final });
-  const holds = outcome.placements.filter((p) => p.action === 'hold');
-  // Settled now: nobody holds for the scanner, or every hold has already run out (routed late, e.g. after a long outage).
-  const ranOut = holds.length > 0 && holds.every((p) => msg.receivedAt.getTime() + (p.holdMinutes ?? 0) * 60_000 <= options.now.getTime());
-  if (outcome.verdict && !outcome.verdict.stored && (!holds.length || ranOut)) {
-    outcome = await protection.protectInbound(input, { final: true });
-  }
-  const placements = new Map<string, { placement: Placement; security: MailSecurity }>();
-  let holdUntil: number | null = null;
-  for (const p of outcome.placements) {
-    placements.set(p.recipient.toLowerCase(), { placement: p, security: securityOf(outcome.verdict, p) });
-    if (p.action === 'hold') {
-      const until = msg.receivedAt.getTime() + (p.holdMinutes ?? 0) * 60_000;
-      holdUntil = holdUntil === null ? until : Math.min(holdUntil, until);
+export async function judgeInbound(protection: InboundProtection, items: ToJudge[], now: Date): Promise<Judged[]> {
+  const outcomes = await protection.protectMany(
+    items.map(({ msg, raw, recipients, final, fresh }) => ({
+      message: {
+        tenantId: msg.tenantId,
+        messageId: msg.messageId,
+        raw: () => raw,
+        envelope: { mailFrom: msg.mailFrom, clientIp: clientIpOf(msg.remoteAddress), helo: msg.helo ?? '' },
+        recipients: recipients.map((r) => ({ address: r.address, userId: r.kind === 'user' ? r.id : null })),
+      },
+      final,
+      settle: { receivedAt: msg.receivedAt, now },
+      lookFirst: !fresh,
+    })),
+  );
+  return outcomes.map((outcome, i) => {
+    const { msg } = items[i]!;
+    const placements = new Map<string, { placement: Placement; security: MailSecurity }>();
+    let holdUntil: number | null = null;
+    for (const p of outcome.placements) {
+      placements.set(p.recipient.toLowerCase(), { placement: p, security: securityOf(outcome.verdict, p) });
+      if (p.action === 'hold') {
+        const until = msg.receivedAt.getTime() + (p.holdMinutes ?? 0) * 60_000;
+        holdUntil = holdUntil === null ? until : Math.min(holdUntil, until);
+      }
     }
-  }
-  return { placements, marks: outcome.marks, holdUntil: holdUntil === null ? null : new Date(holdUntil) };
+    return { placements, marks: outcome.marks, holdUntil: holdUntil === null ? null : new Date(holdUntil) };
+  });
 }
 
 /**

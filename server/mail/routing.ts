@@ -7,7 +7,7 @@
  * recovery routes (and so judges) what a process that died left in its routing journal (journal.ts),
  * and the scan-hold pass places recipients that waited for the scanner.
  */
-import { simpleParser } from 'mailparser';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import { insertIgnoringDuplicates } from '../db/claims';
 import type { DeliveryWorker } from './delivery';
@@ -24,13 +24,13 @@ export const ABANDONED_MS = 10 * 60_000;
 /** Messages routed together (one insertMany each of mailbox copies, queue rows and held rows). */
 const ROUTE_BATCH = 50;
 /** While the receiver is busy, a routing batch waits at most this long for a pause... */
-const ROUTE_YIELD_MS = 2_000;
+const ROUTE_YIELD_MS = 5_000;
 /** ...unless this many messages wait to be routed. */
 const ROUTE_FORCE_BACKLOG = 2_000;
+/** Batches routed at once when no burst is coming in (see pump). */
+const ROUTE_IN_FLIGHT = 2;
 /** Raw messages kept in memory for routing (beyond this, routing reads them back from the database). */
 export const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
-/** Messages of a batch judged at once (the engines answer in parallel; DNS and rspamd wait, not compute). */
-const JUDGE_CONCURRENCY = 16;
 
 export interface RouteItem {
   key: string;
@@ -39,6 +39,8 @@ export interface RouteItem {
   raw?: Buffer;
   /** The record is only in the routing journal yet: copy it to the messages collection first. */
   inJournalOnly?: boolean;
+  /** Just received by this process (so it has no verdict yet: judged without looking for one first). */
+  fresh?: boolean;
   /** From the scan-hold pass: only these recipients are still to be placed; `final` when their hold ran out. */
   scanHold?: { recipients: string[]; final: boolean };
 }
@@ -56,17 +58,7 @@ interface Routed {
   holdsDone: string[];
 }
 
-/** Runs fn over items, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i]!);
-    }),
-  );
-  return results;
-}
+const parse = (raw: Buffer) => simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
 
 export function createRouting(deps: {
   models: MailModels;
@@ -78,7 +70,7 @@ export function createRouting(deps: {
   logger: Logger;
   now: () => Date;
   routeMemoryBytes: number;
-  /** True while the receiver is taking messages in (routing then waits for a pause). */
+  /** True while a burst of mail is coming in (routing then waits for a pause). */
   receiving: () => boolean;
   /** Protection's pipeline (bound after composition); null: inbound mail is placed unjudged. */
   protection: () => InboundProtection | null;
@@ -106,9 +98,16 @@ export function createRouting(deps: {
    * Inbound: only the recipients protection lets through now (`judged`; null = not judged); returns the
    * recipients held for the scanner.
    */
-  async function plan(msg: MailMessageRecord, raw: Buffer, out: Routed, judged: Judged | null, only?: string[]): Promise<string[]> {
+  async function plan(
+    msg: MailMessageRecord,
+    raw: Buffer,
+    out: Routed,
+    judged: Judged | null,
+    only?: string[],
+    parsing?: Promise<ParsedMail>,
+  ): Promise<string[]> {
     const key = msg._id;
-    const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
+    const parsed = await (parsing ?? parse(raw));
     const s = summary(parsed);
     out.bodies.set(key, plainText(parsed));
     if (msg.direction === 'outbound') {
@@ -220,15 +219,22 @@ export function createRouting(deps: {
     }
     // Judged before anything is placed (and before the journal lets go: a crash re-judges, and the
     // verdict is claimed once). The messages of a batch are judged side by side.
+    // Parsed (for the summaries and search text) while the engines judge: it fills their waits.
+    const parsing = ready.map(({ raw }) => parse(raw));
+    for (const p of parsing) p.catch(() => {});
     const protection = deps.protection();
-    const judged = await mapLimit(ready, JUDGE_CONCURRENCY, async ({ item, msg, raw }) => {
-      if (!protection || msg.direction !== 'inbound') return null;
-      const recipients = item.scanHold ? msg.recipients.filter((r) => item.scanHold!.recipients.includes(r.address)) : msg.recipients;
-      return recipients.length ? judgeInbound(protection, msg, raw, recipients, { final: item.scanHold?.final ?? false, now: now() }) : null;
-    });
+    const toJudge = protection
+      ? ready.flatMap(({ item, msg, raw }, i) => {
+          if (msg.direction !== 'inbound') return [];
+          const recipients = item.scanHold ? msg.recipients.filter((r) => item.scanHold!.recipients.includes(r.address)) : msg.recipients;
+          return recipients.length ? [{ i, msg, raw, recipients, final: item.scanHold?.final ?? false, fresh: item.fresh ?? false }] : [];
+        })
+      : [];
+    const judged = new Array<Judged | null>(ready.length).fill(null);
+    if (protection && toJudge.length) (await judgeInbound(protection, toJudge, now())).forEach((j, n) => (judged[toJudge[n]!.i] = j));
     for (const [i, { item, msg, raw }] of ready.entries()) {
       const judgement = judged[i] ?? null;
-      const waiting = await plan(msg, raw, out, judgement, item.scanHold?.recipients);
+      const waiting = await plan(msg, raw, out, judgement, item.scanHold?.recipients, parsing[i]);
       if (waiting.length) {
         const row = {
           _id: msg._id,
@@ -258,34 +264,41 @@ export function createRouting(deps: {
     if (out.queue.length) worker.wake();
   }
 
-  // Routing after the 250 runs in the background in batches, in arrival order, one batch at a time.
-  // Accepting comes first: while the receiver is busy, routing waits for a pause (at most
-  // ROUTE_YIELD_MS per batch, not at all once the backlog is large), so it does not slow the 250s
-  // (measured: routing costs about 0.3-0.5 ms of CPU per message, the receive path about 2).
+  // Routing after the 250 runs in the background in batches, in arrival order. Two ways:
+  // - During a burst (receiving(): mail coming in faster than judging keeps up with), one batch at a
+  //   time, and accepting comes first: routing waits for a pause (at most ROUTE_YIELD_MS per batch, not
+  //   at all once the backlog is large), so judging (rspamd, mailauth: milliseconds of CPU per message on
+  //   the same cores) does not slow the 250s.
+  // - Otherwise what waits is routed at once, and a second batch may start while one is being judged, so
+  //   a message's placement waits neither for a pause of the receiver nor for a whole batch ahead of it
+  //   (the time from 250 to placement).
   // The backlog is safe in the database (the journal's entries; recovery routes them after a crash).
   const backlog: RouteItem[] = [];
   let backlogBytes = 0;
-  let pumping = false;
+  let pumping = 0;
   let pumpTimer: NodeJS.Timeout | null = null;
   let lastRouted = 0;
   function pump(): void {
-    if (pumping || pumpTimer || !backlog.length) return;
-    if (receiving() && backlog.length < ROUTE_FORCE_BACKLOG && Date.now() - lastRouted < ROUTE_YIELD_MS) {
-      pumpTimer = setTimeout(() => {
-        pumpTimer = null;
-        pump();
-      }, 10);
-      pumpTimer.unref?.();
-      return;
+    if (pumpTimer || !backlog.length || pumping >= ROUTE_IN_FLIGHT) return;
+    if (receiving() && backlog.length < ROUTE_FORCE_BACKLOG) {
+      if (pumping) return; // the batch in flight pumps again when it is done
+      if (Date.now() - lastRouted < ROUTE_YIELD_MS) {
+        pumpTimer = setTimeout(() => {
+          pumpTimer = null;
+          pump();
+        }, 10);
+        pumpTimer.unref?.();
+        return;
+      }
     }
-    pumping = true;
+    pumping++;
     const batch = backlog.splice(0, ROUTE_BATCH);
     for (const item of batch) backlogBytes -= item.raw?.length ?? 0;
     routeMany(batch)
       .catch((err) => logger.error({ err, messages: batch.length }, 'routing failed; it is retried at the next recovery pass'))
       .finally(() => {
         for (const item of batch) routing.delete(item.key);
-        pumping = false;
+        pumping--;
         lastRouted = Date.now();
         setImmediate(pump);
       });
@@ -327,7 +340,7 @@ export function createRouting(deps: {
     },
 
     /** True while messages wait to be routed or a batch is being routed. */
-    busy: () => backlog.length > 0 || pumping,
+    busy: () => backlog.length > 0 || pumping > 0,
 
     /**
      * Routes every message stored but not routed by a process that died (at start, then every few

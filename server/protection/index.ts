@@ -102,8 +102,11 @@ export function createProtection(
     engines: options.engines,
     /** The VIP list of a tenant changed (on this node). */
     onVipsChanged: (listener: (tenantId: string) => void) => void vipListeners.push(listener),
-    /** The tenant's domains and protected names are read again at the next judgement. */
-    forgetFacts: (tenantId: string) => void facts.delete(tenantId),
+    /** The tenant's domains, protected names and directory groups are read again at the next judgement. */
+    forgetFacts: (tenantId: string) => {
+      facts.delete(tenantId);
+      policies.forgetParties(tenantId);
+    },
   };
 }
 export type Protection = ReturnType<typeof createProtection>;

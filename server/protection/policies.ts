@@ -17,6 +17,8 @@ import type { VerdictKind } from './verdict';
 
 export const defaultPolicyId = (tenantId: string) => `default:${tenantId}`;
 const POLICY_CACHE_MS = 5_000;
+const PARTY_CACHE_MS = 30_000;
+const PARTY_CACHE_SIZE = 20_000;
 
 const toPolicy = (r: PolicyRecord): Policy => ({
   id: r._id,
@@ -117,10 +119,29 @@ export function createPolicyService(deps: PolicyDeps) {
   }
 
   /** An address as policies see it: the directory groups of its user, nested groups included. */
-  async function party(tenantId: string, address: string): Promise<Party> {
-    if (!address) return { address: '', groups: [] };
+  async function lookUpParty(tenantId: string, address: string): Promise<Party> {
     const user = await deps.directory.findUserByAddress(tenantId, address);
     return { address: address.toLowerCase(), groups: user ? await deps.directory.transitiveGroupIds(tenantId, user.id) : [] };
+  }
+
+  // The mail path asks for three addresses of every message (envelope and header sender, recipient), and a
+  // directory look-up by address scans the users collection (FerretDB v1 uses an index only for _id). Kept
+  // PARTY_CACHE_MS; a directory change (here or on another node: the `directory:changed` reaction) drops the
+  // tenant's at once, look-ups still running included (forgetParties).
+  const parties = new Map<string, { at: number; value: Promise<Party> }>();
+  function party(tenantId: string, address: string): Promise<Party> {
+    if (!address) return Promise.resolve({ address: '', groups: [] });
+    const key = `${tenantId}\n${address.toLowerCase()}`;
+    const hit = parties.get(key);
+    if (hit && Date.now() - hit.at < PARTY_CACHE_MS) return hit.value;
+    const value = lookUpParty(tenantId, address);
+    if (parties.size >= PARTY_CACHE_SIZE) parties.clear();
+    parties.set(key, { at: Date.now(), value });
+    value.catch(() => parties.get(key)?.value === value && parties.delete(key));
+    return value;
+  }
+  function forgetParties(tenantId: string): void {
+    for (const key of parties.keys()) if (key.startsWith(`${tenantId}\n`)) parties.delete(key);
   }
 
   const record = (admin: AdminIdentity, ctx: AuditContext, action: string, policy: Policy, before: Policy | null, after: Policy | null) =>
@@ -140,6 +161,8 @@ export function createPolicyService(deps: PolicyDeps) {
     list,
     get,
     party,
+    /** The tenant's directory changed: its addresses' groups are looked up again. */
+    forgetParties,
 
     async create(admin: AdminIdentity, body: PolicyBody, ctx: AuditContext): Promise<Policy> {
       if (body.mode === 'threatScanOnly') throw unprocessable([TENANT_ONLY_MODE]);

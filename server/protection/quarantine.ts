@@ -100,6 +100,24 @@ export function createQuarantineService(deps: QuarantineDeps) {
     return { items: items.map(toEntry), nextCursor };
   }
 
+  /** Holds copies in one insert (idempotent: an entry already held stays as it is). Returns their ids, in order. */
+  async function holdMany(holds: QuarantineHold[]): Promise<string[]> {
+    const at = now();
+    const rows = holds.map((h) => ({
+      _id: quarantineId(h.tenantId, h.messageId, h.recipient),
+      ...h,
+      recipient: h.recipient.toLowerCase(),
+      at,
+      status: 'held' as const,
+      releaseRequests: [],
+      decidedAt: null,
+      decidedBy: null,
+      decisionReason: null,
+    }));
+    await insertIgnoringDuplicates(quarantine, rows);
+    return rows.map((r) => r._id);
+  }
+
   const audited = (tenantId: string, actor: ReturnType<typeof adminActor>, action: string, entry: Row, ctx: AuditContext, after: unknown = null) =>
     deps.audit.record({
       tenantId,
@@ -114,22 +132,9 @@ export function createQuarantineService(deps: QuarantineDeps) {
   return {
     /** Holds one recipient's copy (idempotent: the mail path may call it again after a crash). */
     async hold(h: QuarantineHold): Promise<string> {
-      const id = quarantineId(h.tenantId, h.messageId, h.recipient);
-      await insertIgnoringDuplicates(quarantine, [
-        {
-          _id: id,
-          ...h,
-          recipient: h.recipient.toLowerCase(),
-          at: now(),
-          status: 'held',
-          releaseRequests: [],
-          decidedAt: null,
-          decidedBy: null,
-          decisionReason: null,
-        },
-      ]);
-      return id;
+      return (await holdMany([h]))[0]!;
     },
+    holdMany,
 
     list(tenantId: string, options: QuarantineFilter) {
       const filter: Record<string, unknown> = { tenantId, status: 'held' };

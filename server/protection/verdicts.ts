@@ -4,7 +4,7 @@
  * other caller gets that stored verdict. A crash before the insert leaves no verdict, so the message is
  * judged again after the restart; a verdict once stored never changes (a rescan is recorded elsewhere).
  */
-import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
+import { claimByInsert, insertIgnoringDuplicates, isDuplicateOnly } from '../db/claims';
 import { headerSummary, type Judge, type JudgeEnvelope } from './judge';
 import type { ProtectionModels, VerdictRecord, VerdictSource } from './model';
 import type { Verdict } from './verdict';
@@ -18,7 +18,7 @@ export interface StoredVerdict extends Verdict {
 
 export const verdictKey = (tenantId: string, messageId: string) => `${tenantId}:${messageId}`;
 
-const toStored = (r: VerdictRecord): StoredVerdict => ({
+export const toStored = (r: VerdictRecord): StoredVerdict => ({
   tenantId: r.tenantId,
   messageId: r.messageId,
   verdict: r.verdict,
@@ -37,11 +37,62 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
     return found ? toStored(found) : null;
   }
 
+  /** A new judgement of the message as the record to store (not stored: storeJudged or judgeOnce does that). */
+  async function judgeNew(
+    tenantId: string,
+    messageId: string,
+    message: Buffer,
+    envelope: JudgeEnvelope,
+    source: VerdictSource = 'smtp',
+  ): Promise<VerdictRecord> {
+    const [verdict, head] = await Promise.all([
+      deps.judge({ tenantId, raw: message }, envelope),
+      headerSummary(message).catch(() => ({ from: null, subject: '' })),
+    ]);
+    return {
+      _id: verdictKey(tenantId, messageId),
+      tenantId,
+      messageId,
+      ...verdict,
+      judgedAt: now(),
+      source,
+      // Who and what, so the detections log needs no read of the message.
+      mailFrom: envelope.mailFrom,
+      from: head.from ? `${head.from.displayName ? `${head.from.displayName} ` : ''}<${head.from.address}>` : '',
+      subject: head.subject.slice(0, 998),
+      recipients: envelope.rcptTo.slice(0, 100),
+    };
+  }
+
   return {
     get,
-    /** What routing did with the message's copies (for the detections log and the event report); re-runnable. */
-    async notePlacements(tenantId: string, messageId: string, actions: string[]): Promise<void> {
-      await verdicts.updateOne({ _id: verdictKey(tenantId, messageId) }, { $set: { actions: [...new Set(actions)].sort() } });
+    judgeNew,
+    /**
+     * Stores judged records (each already carrying the placement `actions`) in one insert, and returns
+     * per record the message's one verdict: ours (`fresh`), or the one another caller stored first.
+     * FerretDB v1 scans the collection for every update, even by _id, so nothing is updated afterwards.
+     */
+    async storeJudged(records: VerdictRecord[]): Promise<(StoredVerdict & { fresh: boolean; stored: true })[]> {
+      if (!records.length) return [];
+      let lost: Set<number> | null = new Set();
+      try {
+        // Through mongoose, as claimByInsert's create: the same casting and defaults as a single claim.
+        await verdicts.insertMany(records, { ordered: false });
+      } catch (err) {
+        if (!isDuplicateOnly(err)) throw err;
+        const errors = (err as { writeErrors?: { index?: number }[] }).writeErrors;
+        // Which ones lost: from the bulk error, or (a driver that does not say) every record is read back.
+        lost = Array.isArray(errors) && errors.every((e) => typeof e.index === 'number') ? new Set(errors.map((e) => e.index!)) : null;
+      }
+      return Promise.all(
+        records.map(async (record, i) => {
+          if (lost && !lost.has(i)) return { ...toStored(record), fresh: true, stored: true as const };
+          const winner = await get(record.tenantId, record.messageId);
+          if (!winner) throw new Error(`the verdict of ${record.messageId} was claimed but cannot be read`);
+          const ours = lost === null && winner.judgedAt === record.judgedAt.toISOString() && winner.verdict === record.verdict;
+          return { ...winner, fresh: ours, stored: true as const };
+        }),
+      );
     },
     /**
      * Verdicts judged elsewhere (the Threat Scan judges a page, then stores it in one write). The first
@@ -75,25 +126,8 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
     ): Promise<StoredVerdict & { fresh: boolean; stored: boolean }> {
       const existing = await get(tenantId, messageId);
       if (existing) return { ...existing, fresh: false, stored: true };
-      const message = await raw();
-      const [verdict, head] = await Promise.all([
-        deps.judge({ tenantId, raw: message }, envelope),
-        headerSummary(message).catch(() => ({ from: null, subject: '' })),
-      ]);
-      const record: VerdictRecord = {
-        _id: verdictKey(tenantId, messageId),
-        tenantId,
-        messageId,
-        ...verdict,
-        judgedAt: now(),
-        source: options.source ?? 'smtp',
-        // Who and what, so the detections log needs no read of the message.
-        mailFrom: envelope.mailFrom,
-        from: head.from ? `${head.from.displayName ? `${head.from.displayName} ` : ''}<${head.from.address}>` : '',
-        subject: head.subject.slice(0, 998),
-        recipients: envelope.rcptTo.slice(0, 100),
-      };
-      if (verdict.verdict === 'unscanned' && !options.final) return { ...toStored(record), fresh: true, stored: false };
+      const record = await judgeNew(tenantId, messageId, await raw(), envelope, options.source);
+      if (record.verdict === 'unscanned' && !options.final) return { ...toStored(record), fresh: true, stored: false };
       if (await claimByInsert(verdicts, record as never)) return { ...toStored(record), fresh: true, stored: true };
       const winner = await get(tenantId, messageId);
       if (!winner) throw new Error(`the verdict of ${messageId} was claimed but cannot be read`);

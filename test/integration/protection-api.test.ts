@@ -212,6 +212,40 @@ describe('verdicts, policies and the quarantine', () => {
     expect(await ctx.conn.collection('protectionverdicts').countDocuments({ _id: 'alpha:race-1' } as never)).toBe(1);
   });
 
+  test('a batch judged by two processes at once stores one verdict per message, carrying its placement actions, and one quarantine entry per copy', async () => {
+    const raws = [eicarMail(), await signed(plainMessage({ from: 'news@partner.test', to: 'one@alpha.test' }), partner), eicarMail()];
+    const items = raws.map((raw) => ({
+      message: {
+        tenantId: 'alpha',
+        messageId: randomUUID(),
+        raw: () => raw,
+        envelope: { mailFrom: 'billing@partner.test', clientIp: PARTNER_IP, helo: 'mail.partner.test' },
+        recipients: [ONE, TWO],
+      },
+      // Just received (routing's path): nobody looks for a stored verdict first, so only the insert decides.
+      lookFirst: false,
+      final: true,
+    }));
+    const [a, b] = await Promise.all([ctx.services.protection.pipeline.protectMany(items), ctx.services.protection.pipeline.protectMany(items)]);
+    for (const [i, item] of items.entries()) {
+      const id = `alpha:${item.message.messageId}`;
+      const stored = await ctx.conn
+        .collection('protectionverdicts')
+        .find({ _id: id } as never)
+        .toArray();
+      expect(stored).toHaveLength(1);
+      // Both acted on the one stored verdict, so both place the copies alike.
+      expect([a[i]!.verdict!.fresh, b[i]!.verdict!.fresh].filter(Boolean)).toHaveLength(1);
+      expect(a[i]!.verdict!.judgedAt).toBe(b[i]!.verdict!.judgedAt);
+      expect(a[i]!.placements).toEqual(b[i]!.placements);
+      // The actions are written with the verdict (no later update).
+      expect(stored[0]!.actions).toEqual([...new Set(a[i]!.placements.map((p) => p.action))].sort());
+      const quarantined = a[i]!.placements.filter((p) => p.action === 'quarantine').length;
+      expect(await ctx.conn.collection('quarantineentries').countDocuments({ messageId: item.message.messageId } as never)).toBe(quarantined);
+    }
+    expect(a[0]!.verdict!.verdict).toBe('malware');
+  });
+
   test('release: previewed, rescanned first (malware needs force from a full admin), delivered once, audited', async () => {
     const admin = await ctx.signIn('alpha', 'fullAdministrator');
     const basic = await ctx.signIn('alpha', 'basicAdministrator');
