@@ -280,6 +280,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     options: options.threatScan,
   });
+  // A copy continuous protection quarantined in a mailbox is released by moving it back there.
+  protection.quarantine.useMailboxSource(threatScan.mailboxRelease);
   const endUserAccess = createEndUserAccess(conn, { directory, audit });
   wireServices(reactions, {
     scheduler,
