@@ -41,6 +41,7 @@ import { monitorModels } from './monitor/model';
 import { createMailQueueAdmin } from './mail/admin-queue';
 import { monitorResetOverride } from './monitor/reset-policy';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
+import { createProbeMessages } from './monitor/probe-message';
 import { notifyAlertSender } from './monitor/alerts';
 import { createPortalService } from './portal/service';
 import { createReactions } from './reactions/bus';
@@ -323,6 +324,12 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     portal,
     reports,
     readiness,
+    /** The continuity monitor's latest inbound probe message with its headers (readiness's ARC check). */
+    probeMessages: createProbeMessages({
+      models: monitorStore,
+      graph: (tenantId) => entra.api(tenantId),
+      hostname: options.mail?.hostname ?? 'lifeboat.local',
+    }),
     protection,
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */

@@ -54,6 +54,7 @@ import type {
   TwoFactorState,
   ThreatScanReport,
   ThreatScanView,
+  ContinuousStatus,
   User,
   UserFigures,
 } from './contract';
@@ -250,6 +251,11 @@ export const threatScans = {
   remediate: (scanId: string, body: RemediationInput) => api<RemediationView>('POST', `/api/threat-scans/${id(scanId)}/remediate`, body),
   undo: (scanId: string) => api<RemediationView>('POST', `/api/threat-scans/${id(scanId)}/undo`, {}),
   remediations: (scanId: string) => api<{ items: RemediationView[] }>('GET', `/api/threat-scans/${id(scanId)}/remediations`),
+};
+
+export const continuousProtection = {
+  get: () => api<ContinuousStatus>('GET', '/api/continuous-protection'),
+  set: (enabled: boolean) => api<ContinuousStatus>('PUT', '/api/continuous-protection', { enabled }),
 };
 
 export const exchangeSetup = {
