@@ -152,6 +152,7 @@ export function createApp(options: AppOptions): Express {
       dns: options.dns,
       signingRecords: (tenantId) => services.mail.signingRecords(tenantId),
       probeMessage: services.probeMessages,
+      smtpHostname: services.smtpHostname,
     }),
   );
   app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));

@@ -324,6 +324,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     portal,
     reports,
     readiness,
+    /** The host name Lifeboat's SMTP service presents (the readiness MX check's default). */
+    smtpHostname: options.mail?.hostname ?? 'lifeboat.local',
     /** The continuity monitor's latest inbound probe message with its headers (readiness's ARC check). */
     probeMessages: createProbeMessages({
       models: monitorStore,

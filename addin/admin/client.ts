@@ -55,6 +55,7 @@ import type {
   ThreatScanReport,
   ThreatScanView,
   ContinuousStatus,
+  ExchangeReadiness,
   User,
   UserFigures,
 } from './contract';
@@ -199,6 +200,12 @@ export const readiness = {
   users: () => api<UserFigures>('GET', '/api/readiness/users'),
   settings: () => api<ReadinessSettings>('GET', '/api/readiness/settings'),
   saveSettings: (body: ReadinessSettingsInput) => api<ReadinessSettings>('PUT', '/api/readiness/settings', body),
+  /** Without a host the server checks against its own SMTP host name. */
+  exchange: (lifeboatHost: string | null, routeThroughLifeboat: boolean) =>
+    api<ExchangeReadiness>(
+      'GET',
+      `/api/readiness/exchange${query({ ...(lifeboatHost ? { lifeboatHost } : {}), routeThroughLifeboat: String(routeThroughLifeboat) })}`,
+    ),
 };
 
 export const addin = {

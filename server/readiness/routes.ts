@@ -41,7 +41,8 @@ export const exchangeQuery = z.object({
     .trim()
     .toLowerCase()
     .max(253)
-    .refine((s) => isHostName(s, { fullyQualified: true }), 'must be a host name like mx.lifeboat.example'),
+    .refine((s) => isHostName(s, { fullyQualified: true }), 'must be a host name like mx.lifeboat.example')
+    .optional(),
   routeThroughLifeboat: z.enum(['true', 'false']).default('false'),
 });
 
@@ -53,6 +54,8 @@ export function readinessRoutes(deps: {
   signingRecords?: SigningRecords;
   /** The continuity monitor's latest inbound probe message (server/monitor/probe-message.ts). */
   probeMessage?: (tenantId: string, viaHost: string) => Promise<ProbeMessage | null>;
+  /** Lifeboat's SMTP host name (SMTP_HOSTNAME): the MX the check expects when none is given. */
+  smtpHostname?: string;
 }): Router {
   const config = deps.dns;
   const resolver = createResolver(config);
@@ -78,16 +81,18 @@ export function readinessRoutes(deps: {
   /** The Exchange Online set-up, each part verified from outside (DNS, ARC seal on probe mail) or said not to be verifiable. */
   router.get('/api/readiness/exchange', requireAdmin(deps.auth), async (req, res) => {
     const q = parseQuery(exchangeQuery, req);
+    const lifeboatHost = q.lifeboatHost ?? deps.smtpHostname ?? 'lifeboat.local';
     const tenantId = currentAdmin(req).tenantId;
     const tenant = await deps.tenants.get(tenantId);
     const { include } = includeFor(config, deps.readiness ? await deps.readiness.spfSetting(tenantId) : { region: null, customInclude: null });
-    const [signing, probe] = await Promise.all([deps.signingRecords?.(tenantId), deps.probeMessage?.(tenantId, q.lifeboatHost) ?? null]);
+    const [signing, probe] = await Promise.all([deps.signingRecords?.(tenantId), deps.probeMessage?.(tenantId, lifeboatHost) ?? null]);
     res.setHeader('Cache-Control', 'no-store');
     res.json({
       checkedAt: new Date().toISOString(),
+      lifeboatHost,
       checks: await checkExchangeSetup(resolver, {
         domains: tenant?.domains ?? [],
-        lifeboatHost: q.lifeboatHost,
+        lifeboatHost,
         routeThroughLifeboat: q.routeThroughLifeboat === 'true',
         spfInclude: include,
         sealer: signing ? { domain: signing.sealerDomain, selector: signing.selector } : null,

@@ -56,6 +56,7 @@ export function registerReadiness(c: Contract): void {
       status: 200,
       schema: z.object({
         checkedAt: z.string(),
+        lifeboatHost: z.string(),
         checks: z.array(
           z
             .object({
