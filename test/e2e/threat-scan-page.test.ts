@@ -148,6 +148,9 @@ describe('admin page: Threat Scan', () => {
   });
 
   test('continuous protection: off in Disabled, on by default in Protect, why, and the opt-out', async () => {
+    // The previous test's cancelled dialog fades out first (until then the page behind it is aria-hidden).
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await eventually(async () => expect(await page.locator('#root[aria-hidden="true"]').count()).toBe(0));
     let card = page.getByTestId('continuous-protection');
     await card.scrollIntoViewIfNeeded();
     // The test tenant starts in Disabled mode: off, and the page says why.

@@ -55,7 +55,11 @@ export function ContinuousCard({ denied }: { denied: string | null }) {
         action={
           state ? (
             <Guard reason={denied}>
-              <Button disabled={busy || !!denied} onClick={() => void set(!(state.choice === 'on' || (state.choice === 'automatic' && state.enabled)))}>
+              <Button
+                style={{ whiteSpace: 'nowrap' }}
+                disabled={busy || !!denied}
+                onClick={() => void set(!(state.choice === 'on' || (state.choice === 'automatic' && state.enabled)))}
+              >
                 {state.choice === 'on' || (state.choice === 'automatic' && state.enabled) ? 'Switch off' : 'Switch on'}
               </Button>
             </Guard>
