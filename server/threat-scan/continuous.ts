@@ -161,14 +161,15 @@ export function createContinuousProtection(deps: {
       const user = await directory.getUser(tenantId, userId);
       const recipient = (user?.mail ?? user?.userPrincipalName ?? userId).toLowerCase();
       let link: string = delta?.link ?? `/users/${encodeURIComponent(userId)}/mailFolders/inbox/messages/delta?$select=${SELECT}`;
-      const baseline = !delta?.link;
       for (;;) {
         const current = link;
         const page = await runner.limiter.run(userId, () =>
           api.get<{ value?: DeltaEntry[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>(current, { headers: IMMUTABLE_IDS }),
         );
         const fresh = (page.value ?? []).filter(
-          (m) => !m['@removed'] && (!baseline || (m.receivedDateTime !== undefined && Date.parse(m.receivedDateTime) >= enabledAt.getTime())),
+          // Mail received before it started is the Threat Scan's: filtered on every page, not only in the first
+          // round, because a round killed mid-baseline resumes from a saved nextLink of that baseline.
+          (m) => !m['@removed'] && m.receivedDateTime !== undefined && Date.parse(m.receivedDateTime) >= enabledAt.getTime(),
         );
         await Promise.all(fresh.map((m) => handle(api, tenantId, userId, recipient, m, canMove)));
         const next = page['@odata.nextLink'] ?? page['@odata.deltaLink'];
