@@ -41,6 +41,9 @@ export function ContinuousCard({ denied }: { denied: string | null }) {
       setBusy(false);
     }
   };
+  // What the switch does: off when it runs (or was switched on), on otherwise; Disabled mode is changed under Protection.
+  const on = !!state && (state.choice === 'on' || (state.choice === 'automatic' && state.enabled));
+  const blocked = denied ?? (state?.mode === 'disabled' && !on ? 'The tenant’s mode is Disabled: change it under Protection first.' : null);
   return (
     <Card data-testid="continuous-protection">
       <CardHeader
@@ -54,13 +57,9 @@ export function ContinuousCard({ denied }: { denied: string | null }) {
         }
         action={
           state ? (
-            <Guard reason={denied}>
-              <Button
-                style={{ whiteSpace: 'nowrap' }}
-                disabled={busy || !!denied}
-                onClick={() => void set(!(state.choice === 'on' || (state.choice === 'automatic' && state.enabled)))}
-              >
-                {state.choice === 'on' || (state.choice === 'automatic' && state.enabled) ? 'Switch off' : 'Switch on'}
+            <Guard reason={blocked}>
+              <Button style={{ whiteSpace: 'nowrap' }} disabled={busy || !!blocked} onClick={() => void set(!on)}>
+                {on ? 'Switch off' : 'Switch on'}
               </Button>
             </Guard>
           ) : undefined
