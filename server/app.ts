@@ -151,6 +151,8 @@ export function createApp(options: AppOptions): Express {
       readiness: services.readiness,
       dns: options.dns,
       signingRecords: (tenantId) => services.mail.signingRecords(tenantId),
+      probeMessage: services.probeMessages,
+      smtpHostname: services.smtpHostname,
     }),
   );
   app.use(policyRoutes({ auth: services.auth, policies: services.protection.policies, vips: services.protection.vips, engines: services.protection.engines }));

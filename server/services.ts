@@ -45,6 +45,7 @@ import { monitorModels } from './monitor/model';
 import { createMailQueueAdmin } from './mail/admin-queue';
 import { monitorResetOverride } from './monitor/reset-policy';
 import { createMonitorService, type MonitorOptions } from './monitor/service';
+import { createProbeMessages } from './monitor/probe-message';
 import { notifyAlertSender } from './monitor/alerts';
 import { createPortalService } from './portal/service';
 import { createReactions } from './reactions/bus';
@@ -292,6 +293,8 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     now: options.now,
     options: options.threatScan,
   });
+  // A copy continuous protection quarantined in a mailbox is released by moving it back there.
+  protection.quarantine.useMailboxSource(threatScan.mailboxRelease);
   const endUserAccess = createEndUserAccess(conn, { directory, audit });
   wireServices(reactions, {
     scheduler,
@@ -333,6 +336,14 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     portal,
     reports,
     readiness,
+    /** The host name Lifeboat's SMTP service presents (the readiness MX check's default). */
+    smtpHostname: options.mail?.hostname ?? 'lifeboat.local',
+    /** The continuity monitor's latest inbound probe message with its headers (readiness's ARC check). */
+    probeMessages: createProbeMessages({
+      models: monitorStore,
+      graph: (tenantId) => entra.api(tenantId),
+      hostname: options.mail?.hostname ?? 'lifeboat.local',
+    }),
     protection,
     threatScan,
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */

@@ -54,6 +54,8 @@ import type {
   TwoFactorState,
   ThreatScanReport,
   ThreatScanView,
+  ContinuousStatus,
+  ExchangeReadiness,
   User,
   UserFigures,
 } from './contract';
@@ -198,6 +200,12 @@ export const readiness = {
   users: () => api<UserFigures>('GET', '/api/readiness/users'),
   settings: () => api<ReadinessSettings>('GET', '/api/readiness/settings'),
   saveSettings: (body: ReadinessSettingsInput) => api<ReadinessSettings>('PUT', '/api/readiness/settings', body),
+  /** Without a host the server checks against its own SMTP host name. */
+  exchange: (lifeboatHost: string | null, routeThroughLifeboat: boolean) =>
+    api<ExchangeReadiness>(
+      'GET',
+      `/api/readiness/exchange${query({ ...(lifeboatHost ? { lifeboatHost } : {}), routeThroughLifeboat: String(routeThroughLifeboat) })}`,
+    ),
 };
 
 export const addin = {
@@ -250,6 +258,11 @@ export const threatScans = {
   remediate: (scanId: string, body: RemediationInput) => api<RemediationView>('POST', `/api/threat-scans/${id(scanId)}/remediate`, body),
   undo: (scanId: string) => api<RemediationView>('POST', `/api/threat-scans/${id(scanId)}/undo`, {}),
   remediations: (scanId: string) => api<{ items: RemediationView[] }>('GET', `/api/threat-scans/${id(scanId)}/remediations`),
+};
+
+export const continuousProtection = {
+  get: () => api<ContinuousStatus>('GET', '/api/continuous-protection'),
+  set: (enabled: boolean) => api<ContinuousStatus>('PUT', '/api/continuous-protection', { enabled }),
 };
 
 export const exchangeSetup = {

@@ -32,6 +32,8 @@ import type { PowerShellLine } from '../../server/exchange-setup/powershell';
 import type { ScanView } from '../../server/threat-scan/progress';
 import type { RemediateInput, RemediationView } from '../../server/threat-scan/remediation';
 import type { ScanReport } from '../../server/threat-scan/report';
+import type { ContinuousProtection } from '../../server/threat-scan/continuous';
+import type { ExchangeCheck } from '../../server/readiness/exchange';
 
 /** A server view as it arrives over JSON: Date fields become ISO strings. */
 export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
@@ -290,8 +292,17 @@ export type AddinConfig = AddinClientConfig;
 
 // Threat Scan, Remove Threats and the Exchange Online set-up (server/threat-scan, server/exchange-setup).
 export type ThreatScanView = ScanView;
+/** Continuous protection's state: on or off and why, the missing permission, last pass, mailboxes followed. */
+export type ContinuousStatus = Awaited<ReturnType<ContinuousProtection['settings']>>;
 export type ThreatScanReport = ScanReport;
 export type { PowerShellLine, RemediateInput as RemediationInput, RemediationView };
+/** GET /api/readiness/exchange: the Exchange Online set-up, each part verified from outside or not verifiable. */
+export interface ExchangeReadiness {
+  checkedAt: string;
+  /** The SMTP host the MX check expected (the server's own when none was given). */
+  lifeboatHost: string;
+  checks: ExchangeCheck[];
+}
 export interface ExchangePowerShell {
   apply: PowerShellLine[];
   undo: PowerShellLine[];

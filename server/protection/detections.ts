@@ -42,6 +42,10 @@ export interface Detection {
   /** For a report: who reported it and what they said. */
   reportedBy: string | null;
   comment: string;
+  /** How the message reached the scanner: `smtp` (through Lifeboat), `graph` (read from a mailbox), `report`. */
+  source: 'smtp' | 'graph' | 'report';
+  /** When it was received: the mailbox's time for Graph verdicts, the judging time for SMTP ones. */
+  receivedAt: string;
 }
 
 /** What the message a user reports looked like to them (the mailbox's read view). */
@@ -71,6 +75,8 @@ const fromVerdict = (r: VerdictRecord): Detection => ({
   auth: r.evidence?.auth ? { spf: r.evidence.auth.spf, dkim: r.evidence.auth.dkim, dmarc: r.evidence.auth.dmarc, arc: r.evidence.auth.arc } : null,
   reportedBy: null,
   comment: '',
+  source: r.source ?? 'smtp',
+  receivedAt: (r.receivedAt ?? r.judgedAt).toISOString(),
 });
 
 const fromReport = (r: PhishingReportRecord): Detection => ({
@@ -88,6 +94,8 @@ const fromReport = (r: PhishingReportRecord): Detection => ({
   auth: null,
   reportedBy: r.email ?? r.userId,
   comment: r.comment,
+  source: 'report',
+  receivedAt: r.at.toISOString(),
 });
 
 function timeRange(field: string, f: DetectionFilter): Record<string, unknown>[] {
@@ -110,7 +118,21 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
     const rows = await verdicts
       .find(
         { $and: and },
-        { evidence: 1, tenantId: 1, messageId: 1, verdict: 1, reasons: 1, judgedAt: 1, mailFrom: 1, from: 1, subject: 1, recipients: 1, actions: 1 },
+        {
+          evidence: 1,
+          tenantId: 1,
+          messageId: 1,
+          verdict: 1,
+          reasons: 1,
+          judgedAt: 1,
+          mailFrom: 1,
+          from: 1,
+          subject: 1,
+          recipients: 1,
+          actions: 1,
+          source: 1,
+          receivedAt: 1,
+        },
       )
       .sort({ judgedAt: -1, _id: -1 })
       .limit(limit)
@@ -160,6 +182,8 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
         'reasons',
         'reported by',
         'comment',
+        'source',
+        'received (UTC)',
       ]);
       let cursor: string | undefined;
       let written = 0;
@@ -183,6 +207,8 @@ export function createDetections(deps: { models: ProtectionModels; reports: Phis
             d.reasons.join(' | '),
             d.reportedBy ?? '',
             d.comment,
+            d.source,
+            d.receivedAt,
           ]);
         }
         written += page.items.length;

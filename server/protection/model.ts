@@ -24,6 +24,8 @@ export interface VerdictRecord {
   from?: string;
   subject?: string;
   recipients?: string[];
+  /** When the mailbox received it (Graph verdicts; an SMTP verdict's judgedAt is its arrival). */
+  receivedAt?: Date | null;
   /** The distinct placement actions routing took (deliver, tag, quarantine, hold), set after placement. */
   actions?: string[];
 }
@@ -110,6 +112,7 @@ const verdictSchema = new Schema<VerdictRecord>(
     from: String,
     subject: String,
     recipients: { type: [String], default: undefined },
+    receivedAt: { type: Date, default: undefined },
     actions: { type: [String], default: undefined },
   },
   { versionKey: false, minimize: false },

@@ -2,6 +2,8 @@
  * The quarantine: copies held by a policy, per message and recipient. Admins list, preview, release
  * (rescanned first; released once, by a claim insert; delivered by the mail side) and delete; users see
  * their own held copies and ask for a release, which an admin approves. Every decision is audited.
+ * A copy continuous protection moved to a mailbox's quarantine folder (`graph:` message ids) is read and
+ * released through the mailbox source the Threat Scan plugs in: released = moved back to its folder.
  */
 import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
@@ -77,9 +79,20 @@ export interface QuarantineDeps {
   retentionDays?: number;
 }
 
+/** Messages held in a user's mailbox through Graph (server/threat-scan/release.ts), plugged in after composition. */
+export interface MailboxSource {
+  readRaw(tenantId: string, messageId: string): Promise<Buffer | null>;
+  moveBack(tenantId: string, messageId: string): Promise<{ moved: boolean; folderId: string }>;
+}
+
+const inMailbox = (messageId: string) => messageId.startsWith('graph:');
+
 export function createQuarantineService(deps: QuarantineDeps) {
   const { quarantine, releases } = deps.models;
   const now = deps.now ?? (() => new Date());
+  let mailbox: MailboxSource | null = null;
+  const readRaw = (tenantId: string, messageId: string) =>
+    inMailbox(messageId) ? (mailbox?.readRaw(tenantId, messageId) ?? Promise.resolve(null)) : deps.mail.readRaw(tenantId, messageId);
 
   async function row(tenantId: string, id: string): Promise<Row> {
     const found = await quarantine.findById(id).lean<Row>();
@@ -130,6 +143,9 @@ export function createQuarantineService(deps: QuarantineDeps) {
     });
 
   return {
+    useMailboxSource(source: MailboxSource): void {
+      mailbox = source;
+    },
     /** Holds one recipient's copy (idempotent: the mail path may call it again after a crash). */
     async hold(h: QuarantineHold): Promise<string> {
       return (await holdMany([h]))[0]!;
@@ -145,7 +161,7 @@ export function createQuarantineService(deps: QuarantineDeps) {
 
     async get(tenantId: string, id: string) {
       const entry = await row(tenantId, id);
-      const [raw, verdict] = await Promise.all([deps.mail.readRaw(tenantId, entry.messageId), deps.verdicts.get(tenantId, entry.messageId)]);
+      const [raw, verdict] = await Promise.all([readRaw(tenantId, entry.messageId).catch(() => null), deps.verdicts.get(tenantId, entry.messageId)]);
       return { ...toEntry(entry), evidence: verdict?.evidence ?? null, preview: raw ? await previewOf(raw) : null };
     },
 
@@ -153,7 +169,7 @@ export function createQuarantineService(deps: QuarantineDeps) {
     async release(admin: AdminIdentity, id: string, input: { reason: string; force?: boolean }, ctx: AuditContext) {
       const entry = await row(admin.tenantId, id);
       if (entry.status !== 'held') throw conflict('This message has already been released.');
-      const raw = await deps.mail.readRaw(admin.tenantId, entry.messageId);
+      const raw = await readRaw(admin.tenantId, entry.messageId);
       if (!raw) throw conflict('The message is no longer stored (retention); it cannot be released.');
       const rescan = await deps.judge(
         { tenantId: admin.tenantId, raw },
@@ -166,24 +182,31 @@ export function createQuarantineService(deps: QuarantineDeps) {
       // The first releaser is recorded once; a retry after a failed delivery (or a concurrent release) calls
       // deliverReleased again with the same releaseId, which the mail side delivers at most once.
       await claimByInsert(releases, { _id: id, tenantId: admin.tenantId, by, at: now() });
-      try {
-        await deps.mail.deliverReleased({
-          releaseId: id,
-          tenantId: admin.tenantId,
-          messageId: entry.messageId,
-          recipient: entry.recipient,
-          userId: entry.userId,
-          releasedBy: by,
-          rescan,
-        });
-      } catch (err) {
-        throw new HttpProblem(503, 'Service Unavailable', `The release is recorded but could not be delivered yet: ${(err as Error).message}. Try again.`);
-      }
+      let movedBack: { moved: boolean; folderId: string } | null = null;
+      // In a mailbox: moved back to its folder (not moved again when already there; deleted by the user → 410).
+      if (inMailbox(entry.messageId)) {
+        if (!mailbox) throw new HttpProblem(503, 'Service Unavailable', 'Mailbox releases are not composed in this server.');
+        movedBack = await mailbox.moveBack(admin.tenantId, entry.messageId);
+      } else
+        try {
+          await deps.mail.deliverReleased({
+            releaseId: id,
+            tenantId: admin.tenantId,
+            messageId: entry.messageId,
+            recipient: entry.recipient,
+            userId: entry.userId,
+            releasedBy: by,
+            rescan,
+          });
+        } catch (err) {
+          throw new HttpProblem(503, 'Service Unavailable', `The release is recorded but could not be delivered yet: ${(err as Error).message}. Try again.`);
+        }
       await quarantine.updateOne({ _id: id }, { $set: { status: 'released', decidedAt: now(), decidedBy: by, decisionReason: input.reason } });
       await audited(admin.tenantId, adminActor(admin), 'quarantine.release', entry, ctx, {
         reason: input.reason,
         rescan: rescan.verdict,
         force: Boolean(input.force),
+        ...(movedBack ? { movedBack: movedBack.moved, folderId: movedBack.folderId } : {}),
       });
       return { ...toEntry(await row(admin.tenantId, id)), rescan };
     },

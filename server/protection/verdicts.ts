@@ -98,7 +98,12 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
      * Verdicts judged elsewhere (the Threat Scan judges a page, then stores it in one write). The first
      * stored verdict of a message stays; `unscanned` is not stored (the next look judges again).
      */
-    async storeMany(judged: { tenantId: string; messageId: string; verdict: Verdict; source: VerdictSource }[]): Promise<void> {
+    async storeMany(
+      judged: ({ tenantId: string; messageId: string; verdict: Verdict; source: VerdictSource } & Pick<
+        VerdictRecord,
+        'mailFrom' | 'from' | 'subject' | 'recipients' | 'receivedAt'
+      >)[],
+    ): Promise<void> {
       const records: VerdictRecord[] = judged
         .filter((j) => j.verdict.verdict !== 'unscanned')
         .map((j) => ({
@@ -108,6 +113,12 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
           ...j.verdict,
           judgedAt: now(),
           source: j.source,
+          // Who and what (the detections log), when the caller knows them.
+          ...(j.mailFrom !== undefined ? { mailFrom: j.mailFrom } : {}),
+          ...(j.from !== undefined ? { from: j.from } : {}),
+          ...(j.subject !== undefined ? { subject: j.subject } : {}),
+          ...(j.recipients ? { recipients: j.recipients.slice(0, 100) } : {}),
+          ...(j.receivedAt ? { receivedAt: j.receivedAt } : {}),
         }));
       await insertIgnoringDuplicates(verdicts, records as never[]);
     },

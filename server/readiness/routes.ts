@@ -8,6 +8,8 @@ import { parseBody } from '../http/validate';
 import type { AuthService } from '../auth/service';
 import type { TenantService } from '../tenants/service';
 import { checkDomain, checkSigning, createResolver, includeFor, type DnsConfig } from './dns';
+import { checkExchangeSetup, type ProbeMessage } from './exchange';
+import { parseQuery } from '../http/validate';
 import type { ReadinessService } from './service';
 
 export const settingsBody = z
@@ -33,12 +35,27 @@ export type SigningRecords = (tenantId: string) => Promise<{
   exchangeOnline: string | null;
 } | null>;
 
+export const exchangeQuery = z.object({
+  lifeboatHost: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(253)
+    .refine((s) => isHostName(s, { fullyQualified: true }), 'must be a host name like mx.lifeboat.example')
+    .optional(),
+  routeThroughLifeboat: z.enum(['true', 'false']).default('false'),
+});
+
 export function readinessRoutes(deps: {
   auth: AuthService;
   tenants: TenantService;
   readiness?: ReadinessService;
   dns: DnsConfig;
   signingRecords?: SigningRecords;
+  /** The continuity monitor's latest inbound probe message (server/monitor/probe-message.ts). */
+  probeMessage?: (tenantId: string, viaHost: string) => Promise<ProbeMessage | null>;
+  /** Lifeboat's SMTP host name (SMTP_HOSTNAME): the MX the check expects when none is given. */
+  smtpHostname?: string;
 }): Router {
   const config = deps.dns;
   const resolver = createResolver(config);
@@ -58,6 +75,29 @@ export function readinessRoutes(deps: {
       spfIncludeSource: source,
       domains: await Promise.all(domains.map((d) => checkDomain(resolver, d, include))),
       signing: signing ? await checkSigning(resolver, signing) : null,
+    });
+  });
+
+  /** The Exchange Online set-up, each part verified from outside (DNS, ARC seal on probe mail) or said not to be verifiable. */
+  router.get('/api/readiness/exchange', requireAdmin(deps.auth), async (req, res) => {
+    const q = parseQuery(exchangeQuery, req);
+    const lifeboatHost = q.lifeboatHost ?? deps.smtpHostname ?? 'lifeboat.local';
+    const tenantId = currentAdmin(req).tenantId;
+    const tenant = await deps.tenants.get(tenantId);
+    const { include } = includeFor(config, deps.readiness ? await deps.readiness.spfSetting(tenantId) : { region: null, customInclude: null });
+    const [signing, probe] = await Promise.all([deps.signingRecords?.(tenantId), deps.probeMessage?.(tenantId, lifeboatHost) ?? null]);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      checkedAt: new Date().toISOString(),
+      lifeboatHost,
+      checks: await checkExchangeSetup(resolver, {
+        domains: tenant?.domains ?? [],
+        lifeboatHost,
+        routeThroughLifeboat: q.routeThroughLifeboat === 'true',
+        spfInclude: include,
+        sealer: signing ? { domain: signing.sealerDomain, selector: signing.selector } : null,
+        probe,
+      }),
     });
   });
 

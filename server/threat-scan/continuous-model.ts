@@ -9,11 +9,14 @@ import type { Verdict } from './judge';
 
 export interface ContinuousSettingsRecord {
   _id: string;
-  enabled: boolean;
-  /** Mail received before this is the Threat Scan's, not continuous protection's. */
+  /** The administrator's choice: true on, false opted out, null (or absent) automatic (on for Monitor/Protect). */
+  enabled: boolean | null;
+  /** Since when it runs: mail received before this is the Threat Scan's, not continuous protection's. */
   enabledAt: Date | null;
   updatedAt: Date;
   updatedBy: string | null;
+  /** The last permission probe's answer (Mail.Read to follow mail, Mail.ReadWrite to move threats). */
+  permission?: { checkedAt: Date; read: boolean; readWrite: boolean; error: string | null } | null;
 }
 
 export interface DeltaRecord {
@@ -26,6 +29,8 @@ export interface DeltaRecord {
   failures: number;
   lastError: string | null;
   updatedAt: Date;
+  /** When the last round finished without an error. */
+  lastRoundAt?: Date | null;
 }
 
 /** `recorded`: Monitor mode or an action Graph cannot apply (tag); `quarantined`/`junked`: Protect moved it. */
@@ -46,12 +51,21 @@ export interface DetectionRecord {
   policyId: string;
   outcome: DetectionOutcome;
   quarantineId: string | null;
+  /** The folder it was in when judged (the inbox's id): a release moves it back there. */
+  fromFolderId?: string | null;
   at: Date;
 }
 
 const str = { type: String, required: true };
 const settingsSchema = new Schema<ContinuousSettingsRecord>(
-  { _id: str, enabled: Boolean, enabledAt: { type: Date, default: null }, updatedAt: Date, updatedBy: { type: String, default: null } },
+  {
+    _id: str,
+    enabled: { type: Boolean, default: null },
+    enabledAt: { type: Date, default: null },
+    updatedAt: Date,
+    updatedBy: { type: String, default: null },
+    permission: { type: { checkedAt: Date, read: Boolean, readWrite: Boolean, error: { type: String, default: null } }, default: null },
+  },
   { versionKey: false },
 );
 const deltaSchema = new Schema<DeltaRecord>(
@@ -64,6 +78,7 @@ const deltaSchema = new Schema<DeltaRecord>(
     failures: { type: Number, default: 0 },
     lastError: { type: String, default: null },
     updatedAt: Date,
+    lastRoundAt: { type: Date, default: null },
   },
   { versionKey: false },
 );
@@ -83,6 +98,7 @@ const detectionSchema = new Schema<DetectionRecord>(
     policyId: str,
     outcome: str,
     quarantineId: { type: String, default: null },
+    fromFolderId: { type: String, default: null },
     at: { type: Date, required: true },
   },
   { versionKey: false },

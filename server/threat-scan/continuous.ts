@@ -1,5 +1,6 @@
 /**
- * Continuous protection after the Threat Scan: for a tenant that switched it on, each mailbox's inbox is
+ * Continuous protection after the Threat Scan: for a tenant where it runs (on by default in Monitor and
+ * Protect, see continuous-state.ts), each mailbox's inbox is
  * followed with Graph delta queries (the fallback that always works; change notifications need a server
  * Microsoft can reach). A round per mailbox (claimed by inserting a lease, so one node does it) reads
  * what arrived since the stored deltaLink, judges each new message with the same pipeline and verdict
@@ -26,6 +27,7 @@ import { IMMUTABLE_IDS } from './mailbox-scan';
 import { createPollLoop } from '../loops/poll-loop';
 import { requirePermission } from './permissions';
 import type { ThreatScanRunner } from './service';
+import { createContinuousState, type TenantMode } from './continuous-state';
 
 export interface ContinuousOptions {
   /** How often each mailbox's inbox is asked for what is new. */
@@ -33,6 +35,8 @@ export interface ContinuousOptions {
   /** The loop's sleep between looks for due mailboxes. */
   pollMs?: number;
   concurrentMailboxes?: number;
+  /** How long a permission probe's answer is kept before Graph is asked again (a missing permission is not a retry storm). */
+  permissionRecheckMs?: number;
 }
 
 interface DeltaEntry {
@@ -50,8 +54,10 @@ export function createContinuousProtection(deps: {
   models: ContinuousModels;
   runner: ThreatScanRunner;
   directory: DirectoryService;
-  policies: Pick<PolicyService, 'resolveFor'>;
+  policies: Pick<PolicyService, 'resolveFor' | 'tenantMode'>;
   quarantine: Pick<QuarantineService, 'hold'>;
+  /** The Graph-connected tenants (continuous protection is automatic for them). */
+  connections: { listConnected(): Promise<Array<{ tenantId: string }>>; isConnected(tenantId: string): Promise<boolean> };
   judge: MessageJudge;
   audit: AuditService;
   logger: Logger;
@@ -59,13 +65,21 @@ export function createContinuousProtection(deps: {
   options?: ContinuousOptions;
 }) {
   const { models, runner, directory, logger, now } = deps;
-  const o = { roundMs: 60_000, pollMs: 5_000, concurrentMailboxes: 8, ...deps.options };
+  const o = { roundMs: 60_000, pollMs: 5_000, concurrentMailboxes: 8, permissionRecheckMs: 15 * 60_000, ...deps.options };
+  const state = createContinuousState({
+    models,
+    connected: (tenantId) => deps.connections.isConnected(tenantId),
+    tenantMode: async (tenantId) => (await deps.policies.tenantMode(tenantId)) as TenantMode,
+    api: (tenantId) => runner.api(tenantId),
+    now,
+    recheckMs: o.permissionRecheckMs,
+  });
   const quarantineFolder = quarantineFolders(runner.models, runner.limiter);
   const active = new Map<string, Promise<void>>();
   const loop = createPollLoop({ pass: () => tick(), pollMs: o.pollMs, logger, failure: 'continuous protection loop failed' });
 
   /** Judges one new inbox message and applies the policy; false when it was handled before. */
-  async function handle(api: GraphApi, tenantId: string, userId: string, recipient: string, m: DeltaEntry): Promise<void> {
+  async function handle(api: GraphApi, tenantId: string, userId: string, recipient: string, m: DeltaEntry, canMove: boolean): Promise<void> {
     const _id = `${tenantId}:${userId}:${m.id}`;
     if (await models.detections.exists({ _id })) return;
     const sender = m.from?.emailAddress?.address?.toLowerCase() ?? '';
@@ -79,7 +93,7 @@ export function createContinuousProtection(deps: {
       if (err instanceof GraphRequestError && err.status === 404) return; // gone before we looked
       throw err;
     }
-    const context = { tenantId, recipient, userId, messageId: m.id, source: 'graph' as const };
+    const context = { tenantId, recipient, userId, messageId: m.id, source: 'graph' as const, receivedAt: m.receivedDateTime };
     const judgement = await deps.judge.judge(raw, context);
     await deps.judge.commit?.([{ context, judgement }]);
     if (judgement.verdict === 'clean') return;
@@ -87,7 +101,8 @@ export function createContinuousProtection(deps: {
     const reasons = Array.isArray(judgement.evidence.reasons) ? (judgement.evidence.reasons as string[]) : [];
     let outcome: DetectionOutcome = 'recorded';
     let quarantineId: string | null = null;
-    if (policy.mode === 'protect' && action === 'quarantine') {
+    // Without Mail.ReadWrite Protect cannot move it: recorded, and the admin page names the permission.
+    if (policy.mode === 'protect' && action === 'quarantine' && canMove) {
       const folder = await quarantineFolder(api, tenantId, userId);
       await runner.limiter.run(userId, () => api.post(`${path}/move`, { destinationId: folder }, { headers: IMMUTABLE_IDS }));
       quarantineId = await deps.quarantine.hold({
@@ -122,6 +137,7 @@ export function createContinuousProtection(deps: {
       policyId: policy.id,
       outcome,
       quarantineId,
+      fromFolderId: m.parentFolderId ?? null,
       at: now(),
     };
     await insertIgnoringDuplicates(models.detections, [record]);
@@ -138,32 +154,38 @@ export function createContinuousProtection(deps: {
   }
 
   /** One mailbox round: from the stored link to the next deltaLink, the link saved after every page. */
-  async function round(tenantId: string, userId: string, state: DeltaRecord | null, enabledAt: Date): Promise<void> {
+  async function round(tenantId: string, userId: string, delta: DeltaRecord | null, enabledAt: Date, canMove: boolean): Promise<void> {
     const key = `${tenantId}:${userId}`;
     try {
       const { api } = await runner.api(tenantId);
       const user = await directory.getUser(tenantId, userId);
       const recipient = (user?.mail ?? user?.userPrincipalName ?? userId).toLowerCase();
-      let link: string = state?.link ?? `/users/${encodeURIComponent(userId)}/mailFolders/inbox/messages/delta?$select=${SELECT}`;
-      const baseline = !state?.link;
+      let link: string = delta?.link ?? `/users/${encodeURIComponent(userId)}/mailFolders/inbox/messages/delta?$select=${SELECT}`;
       for (;;) {
         const current = link;
         const page = await runner.limiter.run(userId, () =>
           api.get<{ value?: DeltaEntry[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>(current, { headers: IMMUTABLE_IDS }),
         );
         const fresh = (page.value ?? []).filter(
-          (m) => !m['@removed'] && (!baseline || (m.receivedDateTime !== undefined && Date.parse(m.receivedDateTime) >= enabledAt.getTime())),
+          // Mail received before it started is the Threat Scan's: filtered on every page, not only in the first
+          // round, because a round killed mid-baseline resumes from a saved nextLink of that baseline.
+          (m) => !m['@removed'] && m.receivedDateTime !== undefined && Date.parse(m.receivedDateTime) >= enabledAt.getTime(),
         );
-        await Promise.all(fresh.map((m) => handle(api, tenantId, userId, recipient, m)));
+        await Promise.all(fresh.map((m) => handle(api, tenantId, userId, recipient, m, canMove)));
         const next = page['@odata.nextLink'] ?? page['@odata.deltaLink'];
         if (!next) throw new Error('Graph answered a delta page without a next or delta link');
         link = next;
         await models.deltas.updateOne({ _id: key }, { $set: { link, updatedAt: now() } });
         if (!page['@odata.nextLink']) break;
       }
-      await models.deltas.updateOne({ _id: key }, { $set: { nextRoundAt: new Date(now().getTime() + o.roundMs), failures: 0, lastError: null } });
+      await models.deltas.updateOne(
+        { _id: key },
+        {
+          $set: { nextRoundAt: new Date(now().getTime() + o.roundMs), failures: 0, lastError: null, lastRoundAt: now() },
+        },
+      );
     } catch (err) {
-      const failures = (state?.failures ?? 0) + 1;
+      const failures = (delta?.failures ?? 0) + 1;
       const backoff = Math.min(o.roundMs * 2 ** failures, 3_600_000);
       await models.deltas.updateOne(
         { _id: key },
@@ -173,21 +195,38 @@ export function createContinuousProtection(deps: {
     }
   }
 
+  /** Starts or stops following a tenant's mailboxes as its state says; the since-when resets when it stops. */
+  async function activeSince(tenantId: string): Promise<{ since: Date; canMove: boolean } | null> {
+    const s = await state.status(tenantId);
+    if (!s.enabled) {
+      if (s.settings?.enabledAt) {
+        await models.settings.updateOne({ _id: tenantId }, { $set: { enabledAt: null } });
+        await models.deltas.deleteMany({ tenantId });
+      }
+      return null;
+    }
+    if (s.settings?.enabledAt) return { since: s.settings.enabledAt, canMove: s.canRemediate };
+    const since = now();
+    await models.settings.updateOne({ _id: tenantId }, { $set: { enabledAt: since } }, { upsert: true });
+    return { since, canMove: s.canRemediate };
+  }
+
   async function tick(): Promise<void> {
-    const tenants = await models.settings.find({ enabled: true }).lean();
-    for (const t of tenants) {
-      for (const userId of await directory.allUserIds(t._id)) {
+    for (const { tenantId } of await deps.connections.listConnected()) {
+      const on = await activeSince(tenantId);
+      if (!on) continue;
+      for (const userId of await directory.allUserIds(tenantId)) {
         if (!loop.running || active.size >= o.concurrentMailboxes) return;
-        const key = `${t._id}:${userId}`;
+        const key = `${tenantId}:${userId}`;
         if (active.has(key)) continue;
         await insertIgnoringDuplicates(models.deltas, [
-          { _id: key, tenantId: t._id, userId, link: null, nextRoundAt: now(), failures: 0, lastError: null, updatedAt: now() },
+          { _id: key, tenantId, userId, link: null, nextRoundAt: now(), failures: 0, lastError: null, updatedAt: now() },
         ]);
-        const state = await models.deltas.findById(key).lean<DeltaRecord>();
-        if (!state || state.nextRoundAt > now()) continue;
+        const delta = await models.deltas.findById(key).lean<DeltaRecord>();
+        if (!delta || delta.nextRoundAt > now()) continue;
         const lease = `delta:${key}`;
         if (!(await runner.claimLease(lease))) continue;
-        const work = round(t._id, userId, state, t.enabledAt ?? now()).finally(() => {
+        const work = round(tenantId, userId, delta, on.since, on.canMove).finally(() => {
           active.delete(key);
           return runner.releaseLease(lease);
         });
@@ -197,33 +236,38 @@ export function createContinuousProtection(deps: {
   }
 
   return {
+    /** On or off and why, the missing permission if any, the last finished round and the mailboxes followed. */
     async settings(tenantId: string) {
-      const s = await models.settings.findById(tenantId).lean();
-      const mailboxes = await models.deltas.find({ tenantId }, { userId: 1, updatedAt: 1, failures: 1, lastError: 1, _id: 0 }).lean();
+      const { settings: s, ...status } = await state.status(tenantId);
+      const mailboxes = await models.deltas.find({ tenantId }, { userId: 1, lastRoundAt: 1, failures: 1, lastError: 1, _id: 0 }).lean<DeltaRecord[]>();
+      const last = Math.max(0, ...mailboxes.map((m) => m.lastRoundAt?.getTime() ?? 0));
       return {
-        enabled: s?.enabled ?? false,
-        enabledAt: s?.enabledAt?.toISOString() ?? null,
+        ...status,
+        enabledAt: status.enabled ? (s?.enabledAt?.toISOString() ?? null) : null,
+        lastPassAt: last ? new Date(last).toISOString() : null,
         mailboxes: mailboxes.length,
         failing: mailboxes.filter((m) => m.failures > 0).map((m) => ({ userId: m.userId, error: m.lastError })),
       };
     },
+    /** An administrator's explicit choice: on (needs Mail.Read now), or off (opted out; forgets the delta links). */
     async setEnabled(by: AdminIdentity, enabled: boolean, context: AuditContext) {
       if (enabled) {
         const { api, clientId } = await runner.api(by.tenantId);
         await viaGraph(() => requirePermission(api, clientId, 'scan'));
       }
       const before = await models.settings.findById(by.tenantId).lean();
-      // Switching on again starts from what is new then; switching off forgets the delta links.
-      const enabledAt = enabled ? (before?.enabled ? before.enabledAt : now()) : null;
-      await models.settings.updateOne({ _id: by.tenantId }, { $set: { enabled, enabledAt, updatedAt: now(), updatedBy: by.email } }, { upsert: true });
-      if (!enabled || !before?.enabled) await models.deltas.deleteMany({ tenantId: by.tenantId });
+      await models.settings.updateOne({ _id: by.tenantId }, { $set: { enabled, updatedAt: now(), updatedBy: by.email } }, { upsert: true });
+      if (!enabled) {
+        await models.settings.updateOne({ _id: by.tenantId }, { $set: { enabledAt: null } });
+        await models.deltas.deleteMany({ tenantId: by.tenantId });
+      } else await state.checkPermissions(by.tenantId, true);
       await deps.audit.record({
         tenantId: by.tenantId,
         category: 'protection',
         action: enabled ? 'continuous.enable' : 'continuous.disable',
         actor: adminActor(by),
         target: { type: 'tenant', id: by.tenantId, label: 'continuous protection' },
-        before: { enabled: before?.enabled ?? false },
+        before: { enabled: before?.enabled ?? null },
         after: { enabled },
         ...context,
       });

@@ -11,6 +11,7 @@ import { createContinuousProtection, type ContinuousOptions } from './continuous
 import { continuousModels } from './continuous-model';
 import { NO_JUDGE, type MessageJudge } from './judge';
 import { threatScanModels } from './model';
+import { createGraphRelease } from './release';
 import { createRemediation } from './remediation';
 import { buildReport, emailAdmins, reportCsv, reportText, type NotifyEmail } from './report';
 import { createThreatScanRunner, type ThreatScanOptions } from './service';
@@ -29,7 +30,7 @@ export function createThreatScanService(
     /** The protection pipeline (server/protection); without one every message is `unscanned`. */
     judge?: MessageJudge;
     /** The protection policies and quarantine continuous protection applies (server/protection). */
-    protection?: { policies: Pick<PolicyService, 'resolveFor'>; quarantine: Pick<QuarantineService, 'hold'> };
+    protection?: { policies: Pick<PolicyService, 'resolveFor' | 'tenantMode'>; quarantine: Pick<QuarantineService, 'hold'> };
     publicUrl?: string;
     now?: () => Date;
     options?: ThreatScanOptions & { continuous?: ContinuousOptions };
@@ -75,13 +76,15 @@ export function createThreatScanService(
       );
     },
   });
+  const cModels = continuousModels(conn);
   const continuous = deps.protection
     ? createContinuousProtection({
-        models: continuousModels(conn),
+        models: cModels,
         runner,
         directory: deps.directory,
         policies: deps.protection.policies,
         quarantine: deps.protection.quarantine,
+        connections: deps.entra.connections,
         judge: deps.judge ?? NO_JUDGE,
         audit: deps.audit,
         logger: deps.logger,
@@ -94,6 +97,8 @@ export function createThreatScanService(
     remediation,
     /** Continuous protection through Graph delta (null when no protection service was composed). */
     continuous,
+    /** What the quarantine uses to read and release a message held in a mailbox (moved back to its folder). */
+    mailboxRelease: createGraphRelease({ runner, models: cModels }),
     async report(tenantId: string, id: string) {
       return buildReport(models, await runner.getScan(tenantId, id));
     },

@@ -17,6 +17,8 @@ export interface JudgeContext {
   /** The message's immutable Graph id in that mailbox. */
   messageId: string;
   source: 'graph';
+  /** When Exchange delivered it (Graph's receivedDateTime), for the detections log. */
+  receivedAt?: string;
 }
 
 export interface Judgement {

@@ -116,7 +116,14 @@ async function judgeOnce(
   let judged: { context: JudgeContext; judgement: Judgement } | null = null;
   if (!raw) judgement = { verdict: 'unscanned', evidence: { reason: 'the message is no longer in the mailbox' } };
   else {
-    const context: JudgeContext = { tenantId: item.tenantId, recipient: item.address, userId: item.userId, messageId: m.id, source: 'graph' };
+    const context: JudgeContext = {
+      tenantId: item.tenantId,
+      recipient: item.address,
+      userId: item.userId,
+      messageId: m.id,
+      source: 'graph',
+      receivedAt: m.receivedDateTime,
+    };
     try {
       const body = raw;
       judgement = await deps.judgeSlots.run('judge', () => deps.judge.judge(body, context));

@@ -6,8 +6,10 @@
  * A scan judges what it reads (a scan is a fresh look) and stores the page's verdicts in one write
  * (commit); the first verdict stored for a mailbox message (`graph:<user>:<immutable id>`) stays, as for
  * SMTP mail. An `unscanned` judgement (an engine down) is not stored, so the next look judges it again.
+ * Each verdict carries the detections log's fields (sender, From, subject, recipient, received time), as an
+ * SMTP verdict does, so the admin's detections log, CSV and chart show Graph detections too.
  */
-import type { Judge } from '../protection/judge';
+import { headerSummary, type Judge } from '../protection/judge';
 import { envelopeFromHeaders } from '../protection/received';
 import type { Verdict as ProtectionVerdict } from '../protection/verdict';
 import type { VerdictStore } from '../protection/verdicts';
@@ -16,16 +18,29 @@ import type { Judgement, MessageJudge } from './judge';
 /** The verdict-store key of a message read from a mailbox through Graph. */
 export const graphMessageKey = (userId: string, immutableId: string) => `graph:${userId}:${immutableId}`;
 
+/** What judge() keeps for commit(): the verdict and who and what for the detections log. */
+interface Kept {
+  verdict: ProtectionVerdict;
+  mailFrom: string;
+  from: string;
+  subject: string;
+}
+
 export function createProtectionJudge(protection: { judge: Judge; verdicts: Pick<VerdictStore, 'storeMany'> }): MessageJudge {
   return {
     async judge(raw, context): Promise<Judgement> {
       const headers = envelopeFromHeaders(raw);
       const envelope = { mailFrom: headers.mailFrom, clientIp: headers.clientIp, helo: headers.helo, rcptTo: [context.recipient] };
-      const v = await protection.judge({ tenantId: context.tenantId, raw }, envelope);
+      const [v, head] = await Promise.all([
+        protection.judge({ tenantId: context.tenantId, raw }, envelope),
+        headerSummary(raw).catch(() => ({ from: null, subject: '' })),
+      ]);
       const e = v.evidence;
+      const from = head.from ? `${head.from.displayName ? `${head.from.displayName} ` : ''}<${head.from.address}>` : '';
+      const kept: Kept = { verdict: v, mailFrom: headers.mailFrom, from, subject: head.subject.slice(0, 998) };
       return {
         verdict: v.verdict,
-        keep: v,
+        keep: kept,
         evidence: {
           reasons: v.reasons,
           client: headers.clientFrom,
@@ -57,12 +72,20 @@ export function createProtectionJudge(protection: { judge: Judge; verdicts: Pick
       await protection.verdicts.storeMany(
         judged
           .filter((j) => j.judgement.keep)
-          .map((j) => ({
-            tenantId: j.context.tenantId,
-            messageId: graphMessageKey(j.context.userId, j.context.messageId),
-            verdict: j.judgement.keep as ProtectionVerdict,
-            source: 'graph' as const,
-          })),
+          .map((j) => {
+            const kept = j.judgement.keep as Kept;
+            return {
+              tenantId: j.context.tenantId,
+              messageId: graphMessageKey(j.context.userId, j.context.messageId),
+              verdict: kept.verdict,
+              source: 'graph' as const,
+              mailFrom: kept.mailFrom,
+              from: kept.from,
+              subject: kept.subject,
+              recipients: [j.context.recipient],
+              receivedAt: j.context.receivedAt ? new Date(j.context.receivedAt) : null,
+            };
+          }),
       );
     },
   };

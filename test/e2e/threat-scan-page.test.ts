@@ -147,6 +147,33 @@ describe('admin page: Threat Scan', () => {
     expect(contoso.mailbox('ana').messages).toHaveLength(6);
   });
 
+  test('continuous protection: off in Disabled, on by default in Protect, why, and the opt-out', async () => {
+    // The previous test's cancelled dialog fades out first (until then the page behind it is aria-hidden).
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await eventually(async () => expect(await page.locator('#root[aria-hidden="true"]').count()).toBe(0));
+    let card = page.getByTestId('continuous-protection');
+    await card.scrollIntoViewIfNeeded();
+    // The test tenant starts in Disabled mode: off, and the page says why.
+    await card.getByTestId('continuous-state').getByText('Off').waitFor();
+    expect(await card.getByTestId('continuous-reason').textContent()).toMatch(/mode is Disabled/);
+    await shoot('threat-scan-continuous-disabled');
+    await admin.put('/api/protection/policies/default:alpha').send({ name: 'Default policy', mode: 'protect' }).expect(200);
+    await page.getByRole('tab', { name: 'Readiness' }).click();
+    await page.getByRole('tab', { name: 'Threat Scan' }).click();
+    card = page.getByTestId('continuous-protection');
+    await card.getByTestId('continuous-state').getByText('On').waitFor();
+    expect(await card.getByTestId('continuous-reason').textContent()).toMatch(/On by default: the tenant’s mode is Protect/);
+    await card.scrollIntoViewIfNeeded();
+    await shoot('threat-scan-continuous-on');
+    await card.getByRole('button', { name: 'Switch off' }).click();
+    await card.getByTestId('continuous-state').getByText('Off').waitFor();
+    expect(await card.getByTestId('continuous-reason').textContent()).toMatch(/switched it off/);
+    await page.waitForTimeout(500);
+    await shoot('threat-scan-continuous-off');
+    await card.getByRole('button', { name: 'Switch on' }).click();
+    await card.getByTestId('continuous-state').getByText('On').waitFor();
+  });
+
   test('the Exchange Online PowerShell, each line explained, with its undo', async () => {
     await page.getByLabel("Lifeboat's SMTP host name").fill('mx.lifeboat.example');
     await page.getByLabel('ARC sealing domain').fill('lifeboat.example');

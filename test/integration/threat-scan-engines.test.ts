@@ -156,6 +156,19 @@ describe('Threat Scan through the protection pipeline', () => {
     expect(clean?.evidence.auth).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass' });
     const noTrace = await ctx.services.protection.verdicts.get('alpha', graphMessageKey('ana', planted.noTrace!));
     expect(noTrace?.evidence.auth).toMatchObject({ spf: 'none', dkim: 'pass', dmarc: 'pass', spfSkipped: expect.stringMatching(/connecting IP is unknown/) });
+
+    // The scan's detections are in the protection detections log with who, what, to whom, when and source graph.
+    const log = (await full.get('/api/protection/detections?verdict=spam').expect(200)).body.items;
+    expect(log).toEqual([
+      expect.objectContaining({
+        source: 'graph',
+        mailFrom: 'offers@bulk.example',
+        from: '<offers@bulk.example>',
+        subject: 'You won',
+        recipients: ['ana@contoso.example'],
+        receivedAt: contoso.mailbox('ana').find(planted.spam!)!.receivedDateTime,
+      }),
+    ]);
   });
 
   it('continuous protection: Protect quarantines a newly delivered phish, Monitor only records it', async () => {

@@ -120,6 +120,16 @@ export class StandInMailbox {
   }
 }
 
+/** The header section of a MIME message as Graph's internetMessageHeaders (unfolded, in order). */
+function headerList(raw: string): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  for (const line of (raw.split(/\r?\n\r?\n/)[0] ?? '').split(/\r?\n/)) {
+    if (/^[ \t]/.test(line) && out.length) out[out.length - 1]!.value += ` ${line.trim()}`;
+    else if (line.indexOf(':') > 0) out.push({ name: line.slice(0, line.indexOf(':')).trim(), value: line.slice(line.indexOf(':') + 1).trim() });
+  }
+  return out;
+}
+
 export interface MailOptions {
   /** How long each mailbox request takes (so concurrency is real). */
   latencyMs: number;
@@ -221,6 +231,8 @@ export class StandInMail {
         isDraft: msg.isDraft,
       };
       if (!select) return full;
+      // Graph returns the transport headers only when asked for (readiness reads Lifeboat's ARC seal from them).
+      if (select.includes('internetMessageHeaders')) full.internetMessageHeaders = headerList(msg.raw);
       const out: Record<string, unknown> = { id: full.id };
       for (const key of select) if (key in full) out[key] = full[key];
       return out;

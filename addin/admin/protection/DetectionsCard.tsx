@@ -108,7 +108,8 @@ export function DetectionsCard() {
                   <span>{d.verdict ? VERDICT_LABELS[d.verdict] : '—'}</span>
                 ),
             },
-            { header: 'Action', cell: (d) => d.actions.join(', ') || '—' },
+            // A Graph verdict (Threat Scan, continuous protection) was judged in the mailbox, after delivery.
+            { header: 'Action', cell: (d) => d.actions.join(', ') || (d.source === 'graph' ? 'in mailbox (Graph)' : '—') },
             { header: 'From', cell: (d) => <span style={WRAP}>{d.from || d.mailFrom || '—'}</span> },
             { header: 'Subject', cell: (d) => <span style={WRAP}>{d.subject || '(no subject)'}</span> },
             { header: 'Recipients', cell: (d) => <span style={WRAP}>{d.recipients.join(', ')}</span> },

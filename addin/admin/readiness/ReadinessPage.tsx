@@ -7,6 +7,7 @@ import type { ClientSummary, Me, ReadinessSettings } from '../contract';
 import { PageHead, Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
 import { ContinuityInboxLink } from '../InboxLink';
+import { ExchangeReadinessCard } from './ExchangeReadinessCard';
 import { SpfRegionCard } from './SpfRegionCard';
 import {
   adminCheck,
@@ -155,6 +156,9 @@ export function ReadinessPage({ me }: { me: Me }) {
                     </li>
                   </Fragment>
                 ))}
+                <li data-check="exchange">
+                  <ExchangeReadinessCard />
+                </li>
               </ul>
             </>
           );

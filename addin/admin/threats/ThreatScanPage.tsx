@@ -1,8 +1,8 @@
 /**
  * The Threat Scan section: start a scan (days, all mailboxes or chosen groups and users), its live
  * progress (pushed over the admin socket as `threat-scan:progress`), End Scan and Resume, the report
- * with its CSV, Remove Threats with progress and undo (hard delete only after a confirmation), and the
- * Exchange Online set-up PowerShell. Data comes through the typed client only.
+ * with its CSV, Remove Threats with progress and undo (hard delete only after a confirmation), continuous
+ * protection's state, and the Exchange Online set-up PowerShell. Data comes through the typed client only.
  */
 import { useCallback, useState } from 'react';
 import { Button, Card, CardHeader, Field, Input, MessageBar, MessageBarBody, ProgressBar, Text, makeStyles, tokens } from '@fluentui/react-components';
@@ -10,6 +10,7 @@ import { threatScans } from '../client';
 import { ErrorBar, Guard, Hint, PageHead } from '../common';
 import type { Me, ThreatScanView } from '../contract';
 import { useAdminEvents } from '../live';
+import { ContinuousCard } from './ContinuousCard';
 import { ExchangeSetupCard } from './ExchangeSetupCard';
 import { ReportCard } from './ReportCard';
 
@@ -158,6 +159,7 @@ export function ThreatScanPage({ me }: { me: Me }) {
         </Card>
       )}
       {scan && scan.state !== 'running' && <ReportCard scanId={scan.id} refreshKey={reportKey} denied={full} />}
+      <ContinuousCard denied={full ? 'Only full administrators switch continuous protection.' : null} />
       <ExchangeSetupCard />
     </div>
   );

@@ -58,11 +58,12 @@ export function registerQuarantine(c: Contract): void {
   c.operation({
     method: 'post',
     path: '/api/quarantine/:id/release',
-    summary: 'Rescan and deliver a quarantined message (409: already released, gone, or still malware without force; force needs fullAdministrator)',
+    summary:
+      'Rescan and deliver a quarantined message; one continuous protection holds in a mailbox is moved back to its folder (409: already released, gone, or still malware without force; 410: the user deleted it from the mailbox; force needs fullAdministrator)',
     access: 'basic',
     body: releaseBody,
     ok: { status: 200, schema: Entry.extend({ rescan: Rescan }) },
-    errors: [409, 503],
+    errors: [409, 410, 503],
   });
   c.operation({
     method: 'delete',

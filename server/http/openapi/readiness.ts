@@ -1,6 +1,6 @@
 /** Contract of the readiness checks: DNS (SPF/DMARC), the SPF region setting, users' cloud-password coverage (server/readiness/). */
 import { z } from 'zod';
-import { settingsBody } from '../../readiness/routes';
+import { exchangeQuery, settingsBody } from '../../readiness/routes';
 import type { Contract } from './contract';
 
 const Finding = z.object({ status: z.enum(['pass', 'warn', 'fail', 'unknown']), record: z.string().nullable(), detail: z.string() }).loose();
@@ -44,6 +44,33 @@ export function registerReadiness(c: Contract): void {
     summary: 'SPF, DMARC and Lifeboat’s DKIM/ARC selector records of the tenant’s domains, looked up now',
     access: 'reader',
     ok: { status: 200, schema: Dns },
+  });
+  c.operation({
+    method: 'get',
+    path: '/api/readiness/exchange',
+    summary:
+      'The Exchange Online set-up as far as it can be verified from outside: MX and SPF looked up now, Lifeboat’s ARC seal on the latest probe mail; what only Exchange knows, with the Get- command',
+    access: 'reader',
+    query: exchangeQuery,
+    ok: {
+      status: 200,
+      schema: z.object({
+        checkedAt: z.string(),
+        lifeboatHost: z.string(),
+        checks: z.array(
+          z
+            .object({
+              id: z.string(),
+              title: z.string(),
+              state: z.enum(['verified', 'notVerified', 'cannotVerify']),
+              detail: z.string(),
+              command: z.string().nullable(),
+            })
+            .loose(),
+        ),
+      }),
+    },
+    errors: [422],
   });
   c.operation({
     method: 'get',

@@ -9,25 +9,37 @@ const Remediation = z.object({ id: z.string() }).loose().meta({ id: 'ThreatRemed
 const Report = z.object({}).loose().meta({ id: 'ThreatScanReport' });
 const Line = z.object({ command: z.string(), explanation: z.string() }).loose();
 
-const Continuous = z.object({ enabled: z.boolean() }).loose().meta({ id: 'ContinuousProtection' });
+const Continuous = z
+  .object({
+    enabled: z.boolean(),
+    choice: z.enum(['automatic', 'on', 'off']),
+    mode: z.string().nullable(),
+    reason: z.string(),
+    missingPermission: z.string().nullable(),
+    lastPassAt: z.string().nullable(),
+    mailboxes: z.number(),
+  })
+  .loose()
+  .meta({ id: 'ContinuousProtection' });
 const Detection = z.object({ id: z.string(), verdict: z.string(), outcome: z.string() }).loose();
 
 export function registerThreatScan(c: Contract): void {
   c.operation({
     method: 'get',
     path: '/api/continuous-protection',
-    summary: 'Continuous protection through Graph delta: on or off, mailboxes followed',
+    summary:
+      'Continuous protection through Graph delta: on or off and why (on by default in Monitor/Protect), missing permission, last pass, mailboxes followed',
     access: 'reader',
     ok: { status: 200, schema: Continuous },
   });
   c.operation({
     method: 'put',
     path: '/api/continuous-protection',
-    summary: 'Switch continuous protection on or off (needs Mail.Read; Protect moves need Mail.ReadWrite)',
+    summary: 'Opt out of continuous protection, or switch it on in another mode (needs Mail.Read; Protect moves need Mail.ReadWrite)',
     access: 'full',
     body: continuousBody,
     ok: { status: 200, schema: Continuous },
-    errors: [409],
+    errors: [403, 409],
   });
   c.operation({
     method: 'get',
