@@ -620,9 +620,10 @@ export interface StandIns {
 async function listen(
   handler: (req: IncomingMessage, body: string, res: ServerResponse, origin: string) => void,
   tls: { cert: string; key: string },
+  keepAliveTimeout: number,
 ): Promise<{ server: Server; origin: string }> {
   let origin = '';
-  const server = createServer({ ...tls, keepAliveTimeout: 1000 }, (req, res) => {
+  const server = createServer({ ...tls, keepAliveTimeout }, (req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk) => (body += chunk));
@@ -639,11 +640,16 @@ async function listen(
   return { server, origin };
 }
 
-/** Starts the token endpoint and the Graph server for a world, on free loopback ports. */
-export async function startStandIns(world: StandInWorld = new StandInWorld()): Promise<StandIns> {
+/**
+ * Starts the token endpoint and the Graph server for a world, on free loopback ports. `keepAliveMs`: how long
+ * an idle connection stays open (1 s by default; the bench sets Graph's minute, so a connection is reused
+ * as with the real service instead of a TLS handshake per request).
+ */
+export async function startStandIns(world: StandInWorld = new StandInWorld(), options: { keepAliveMs?: number } = {}): Promise<StandIns> {
   const tls = await ensureTestCertificate();
-  const login = await listen((req, body, res, origin) => world.handleToken(req, body, res, origin), tls);
-  const graph = await listen((req, body, res, origin) => world.handleGraph(req, res, origin, body), tls);
+  const keepAlive = options.keepAliveMs ?? 1000;
+  const login = await listen((req, body, res, origin) => world.handleToken(req, body, res, origin), tls, keepAlive);
+  const graph = await listen((req, body, res, origin) => world.handleGraph(req, res, origin, body), tls, keepAlive);
   return {
     world,
     loginUrl: login.origin,
