@@ -2,12 +2,14 @@
  * One mailbox of a Threat Scan, from where it stopped: list the messages received in the window
  * (paging by @odata.nextLink, the link persisted after each page so a retry or a restart goes on
  * from there), fetch each message's MIME and judge it once. Every Graph request goes through the
- * per-mailbox limiter; Graph's throttling (429/503 + Retry-After) is waited out by the SDK's retry
- * handler and counted; what still fails is the caller's to back off or skip.
+ * per-mailbox limiter (MIME fetches in JSON batches when a batcher is given, each request of a batch
+ * holding its mailbox slot); Graph's throttling (429/503 + Retry-After) is waited out by the SDK's retry
+ * handler or, inside a batch, by graph-batch.ts, and counted; what still fails is the caller's to back off or skip.
  */
 import { GraphRequestError, type GraphApi } from '../directory/graph/client';
 import { insertIgnoringDuplicates, isDuplicateOnly } from '../db/claims';
 import { THREAT_VERDICTS, type JudgeContext, type Judgement, type MessageJudge } from './judge';
+import type { GraphBatcher } from './graph-batch';
 import type { MailboxLimiter } from './limiter';
 import type { MailboxRecord, MessageRecord, ThreatScanModels } from './model';
 
@@ -31,6 +33,10 @@ export interface MailboxScanDeps {
   judgeSlots: MailboxLimiter;
   now: () => Date;
   pageSize: number;
+  /** When set, message MIME goes through Graph JSON batches shared by the mailboxes being scanned. */
+  batch?: GraphBatcher;
+  /** Told of each request throttled inside a batch (the SDK tells the client's own callback of the rest). */
+  onThrottled?: (status: number) => void;
 }
 
 export function firstPage(userId: string, since: Date, pageSize: number): string {
@@ -76,10 +82,13 @@ export async function scanMailbox(
   const ours = new Set<string>();
   const start = (link: string): PageWork => {
     const listing = deps.limiter.run(item.userId, () => api.get<{ value?: ListedMessage[]; '@odata.nextLink'?: string }>(link, { headers: IMMUTABLE_IDS }));
-    return {
-      listed: listing.then((page) => page['@odata.nextLink'] ?? null),
-      settled: listing.then((page) => judgePage(deps, api, item, page.value ?? [], ours)),
-    };
+    const listed = listing.then((page) => page['@odata.nextLink'] ?? null);
+    listed.catch(() => {}); // a failed listing is thrown where it is awaited; a page never awaited fails quietly
+    const settled = listing.then(
+      (page) => judgePage(deps, api, item, link, page.value ?? [], ours),
+      (failure: unknown): PageOutcome => ({ records: [], judged: [], carried: { scanned: 0, threats: 0 }, failure }),
+    );
+    return { listed, settled };
   };
   let current: PageWork | null = start(item.nextLink ?? firstPage(item.userId, since, deps.pageSize));
   try {
@@ -118,7 +127,14 @@ export async function scanMailbox(
 }
 
 /** Claims a page's messages, then fetches and judges each one this run owns; never throws (the failure is returned). */
-async function judgePage(deps: MailboxScanDeps, api: GraphApi, item: MailboxRecord, listed: ListedMessage[], ours: Set<string>): Promise<PageOutcome> {
+async function judgePage(
+  deps: MailboxScanDeps,
+  api: GraphApi,
+  item: MailboxRecord,
+  link: string,
+  listed: ListedMessage[],
+  ours: Set<string>,
+): Promise<PageOutcome> {
   const outcome: PageOutcome = { records: [], judged: [], carried: { scanned: 0, threats: 0 }, failure: null };
   try {
     const ids = listed.map((m) => `${item.scanId}:${m.id}`);
@@ -128,17 +144,21 @@ async function judgePage(deps: MailboxScanDeps, api: GraphApi, item: MailboxReco
         const id = ids[i]!;
         if (!owned.has(id)) {
           if (ours.has(id)) return; // an earlier page of this run judges it
-          // Claimed before: judged already (its page was never recorded, so it is counted now), or claimed
-          // by a run that died before its verdict (this run holds the mailbox's lease: nobody else judges it).
-          const before = await deps.models.messages.findById(id, { verdict: 1 }).lean<Pick<MessageRecord, 'verdict'>>();
+          // Claimed before: judged already, or claimed by a run that died before its verdict (this run holds
+          // the mailbox's lease: nobody else judges it). Judged on this very page, whose progress was never
+          // recorded (the persisted link still names it): counted now. Judged on an earlier page (new mail
+          // shifted Graph's pages): counted there.
+          const before = await deps.models.messages.findById(id, { verdict: 1, page: 1 }).lean<Pick<MessageRecord, 'verdict' | 'page'>>();
           if (before) {
-            outcome.carried.scanned++;
-            if (THREAT_VERDICTS.includes(before.verdict)) outcome.carried.threats++;
+            if (before.page === link) {
+              outcome.carried.scanned++;
+              if (THREAT_VERDICTS.includes(before.verdict)) outcome.carried.threats++;
+            }
             return;
           }
         }
         ours.add(id);
-        const done = await judgeOnce(deps, api, item, m, id);
+        const done = await judgeOnce(deps, api, item, m, id, link);
         outcome.records.push(done.record);
         if (done.judged) outcome.judged.push(done.judged);
       }),
@@ -161,11 +181,14 @@ async function judgeOnce(
   item: MailboxRecord,
   m: ListedMessage,
   _id: string,
+  page: string,
 ): Promise<{ record: MessageRecord; judged: { context: JudgeContext; judgement: Judgement } | null }> {
   let raw: Buffer | null = null;
   try {
+    const path = `/users/${encodeURIComponent(item.userId)}/messages/${encodeURIComponent(m.id)}/$value`;
+    const batch = deps.batch;
     raw = await deps.limiter.run(item.userId, () =>
-      api.getBytes(`/users/${encodeURIComponent(item.userId)}/messages/${encodeURIComponent(m.id)}/$value`, { headers: IMMUTABLE_IDS }),
+      batch ? batch.getBytes(api, item.tenantId, path, IMMUTABLE_IDS, deps.onThrottled) : api.getBytes(path, { headers: IMMUTABLE_IDS }),
     );
   } catch (err) {
     // Gone between the listing and the fetch (the user deleted it): nothing to judge, said so.
@@ -195,6 +218,7 @@ async function judgeOnce(
     subject: m.subject ?? '',
     receivedAt: m.receivedDateTime ? new Date(m.receivedDateTime) : null,
     parentFolderId: m.parentFolderId ?? null,
+    page,
     verdict: judgement.verdict,
     evidence: judgement.evidence,
     judgedAt: deps.now(),

@@ -20,7 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { ensureTestCertificate } from './tls';
-import { StandInMail, StandInMailbox } from './graph-mail';
+import { runBatch, StandInMail, StandInMailbox } from './graph-mail';
 
 export type { StandInMessage, StandInMailbox } from './graph-mail';
 
@@ -297,6 +297,8 @@ export class StandInWorld {
       if (fault.status === 429) res.setHeader('Retry-After', String(fault.retryAfter ?? 1));
       return graphError(res, fault.status, fault.status === 429 ? 'TooManyRequests' : 'ServiceUnavailable', 'Injected by the stand-in.');
     }
+    if (req.method === 'POST' && path === '/v1.0/$batch')
+      return runBatch(req, body, res, (sub, subBody, subRes) => this.handleGraph(sub, subRes, origin, subBody));
     const q = url.searchParams;
     const app = tenant.apps.get(grant.clientId);
     const granted = (...names: string[]) => names.some((n) => app?.grantedPermissions.includes(n));
