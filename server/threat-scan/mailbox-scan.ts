@@ -105,25 +105,33 @@ export async function scanMailbox(
       await insertIgnoringDuplicates(models.messages, outcome.records);
       if (deps.judge.commit && outcome.judged.length) await deps.judge.commit(outcome.judged);
       if (outcome.failure) throw outcome.failure;
-      const scanned = outcome.records.length + outcome.carried.scanned;
-      const threats = outcome.records.filter((r) => THREAT_VERDICTS.includes(r.verdict)).length + outcome.carried.threats;
+      const { scanned, threats } = tally(outcome);
       await models.mailboxes.updateOne({ _id: item._id }, { $set: { nextLink: link, failures: 0, updatedAt: deps.now() }, $inc: { scanned, threats } });
       await onPage(scanned);
       if (halted && link) return 'stopped';
     }
   } finally {
-    // A page started before a failure or an End Scan is waited for: nothing of this run is left in flight.
-    // What it judged is recorded (its progress and link are not: a later attempt lists it again and counts it).
+    // A page started before a failure is waited for: nothing of this run is left in flight. What it judged is
+    // recorded and counted, but its link is not persisted: the next attempt lists from the failed page again, where
+    // Graph may hand out another link for this page, so its records could not be recognised as uncounted then.
     const left = current as PageWork | null;
     if (left) {
-      const outcome = await left.settled.catch(() => null);
-      if (outcome) {
-        await insertIgnoringDuplicates(models.messages, outcome.records).catch(() => {});
-        if (deps.judge.commit && outcome.judged.length) await deps.judge.commit(outcome.judged).catch(() => {});
-      }
+      const outcome = await left.settled;
+      await insertIgnoringDuplicates(models.messages, outcome.records).catch(() => {});
+      if (deps.judge.commit && outcome.judged.length) await deps.judge.commit(outcome.judged).catch(() => {});
+      const { scanned, threats } = tally(outcome);
+      if (scanned) await models.mailboxes.updateOne({ _id: item._id }, { $inc: { scanned, threats } }).catch(() => {});
     }
   }
   return 'done';
+}
+
+/** A page's figures: its new records, and what an earlier run judged on it without counting. */
+function tally(outcome: PageOutcome): { scanned: number; threats: number } {
+  return {
+    scanned: outcome.records.length + outcome.carried.scanned,
+    threats: outcome.records.filter((r) => THREAT_VERDICTS.includes(r.verdict)).length + outcome.carried.threats,
+  };
 }
 
 /** Claims a page's messages, then fetches and judges each one this run owns; never throws (the failure is returned). */
