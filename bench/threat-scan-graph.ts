@@ -19,7 +19,8 @@ async function main() {
     tenant.putUser({ id, displayName: `User ${u}`, mail: `${id}@contoso.example`, userPrincipalName: `${id}@contoso.example` });
     for (let n = 0; n < messages; n++) tenant.mailbox(id).deliver(benchMessage(u * messages + n), new Date(Date.now() - (n % 29) * 86_400_000));
   }
-  const standIns = await startStandIns(world);
+  // Graph keeps a connection open for minutes: the scan reuses its connections as it would against the real service.
+  const standIns = await startStandIns(world, { keepAliveMs: 120_000 });
   parentPort!.on('message', async (what: string) => {
     if (what === 'stats') {
       const boxes = [...tenant.mailboxes.values()];

@@ -68,6 +68,8 @@ export interface MessageRecord {
   subject: string;
   receivedAt: Date | null;
   parentFolderId: string | null;
+  /** The listing page (its Graph link) the message was judged from: a restarted scan counts a page once. */
+  page?: string | null;
   verdict: Verdict;
   evidence: Record<string, unknown> | null;
   judgedAt: Date | null;
@@ -166,6 +168,7 @@ const messageSchema = new Schema<MessageRecord>(
     subject: { type: String, default: '' },
     receivedAt: { type: Date, default: null },
     parentFolderId: nullableStr,
+    page: nullableStr,
     verdict: nullableStr,
     evidence: { type: Schema.Types.Mixed, default: null },
     judgedAt: { type: Date, default: null },

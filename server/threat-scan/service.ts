@@ -15,10 +15,11 @@ import { GraphRequestError, type GraphApi } from '../directory/graph/client';
 import { viaGraph, type Entra } from '../directory/graph/index';
 import type { DirectoryService } from '../directory/service';
 import { conflict, notFound, unprocessable, type FieldError } from '../http/problem';
-import { THREAT_VERDICTS, type MessageJudge } from './judge';
+import type { MessageJudge } from './judge';
+import { createGraphBatcher } from './graph-batch';
 import { createMailboxLimiter } from './limiter';
 import { scanMailbox } from './mailbox-scan';
-import type { MailboxRecord, MessageRecord, ScanRecord, ThreatScanModels } from './model';
+import type { MailboxRecord, ScanRecord, ThreatScanModels } from './model';
 import { createPollLoop } from '../loops/poll-loop';
 import { requirePermission } from './permissions';
 import { scanView, type ScanView } from './progress';
@@ -78,6 +79,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
   };
   const limiter = createMailboxLimiter(o.perMailbox);
   const judgeSlots = createMailboxLimiter(o.judgeConcurrency);
+  const batch = createGraphBatcher({ maxRetries: o.graphRetries });
   const owner = randomUUID();
   const active = new Map<string, Promise<void>>();
   const changeListeners: ((change: ScanChange) => void)[] = [];
@@ -140,7 +142,7 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
     try {
       const { api: graph } = await api(scan.tenantId, () => throttled++);
       const result = await scanMailbox(
-        { models, judge: deps.judge, limiter, judgeSlots, now, pageSize: o.pageSize },
+        { models, judge: deps.judge, limiter, judgeSlots, now, pageSize: o.pageSize, batch, onThrottled: () => throttled++ },
         graph,
         item,
         scan.since,
@@ -152,13 +154,9 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
           await pushProgress(scan._id);
         },
       );
-      if (result === 'done') {
-        // The live counters miss a page whose records were written just before a crash (the restarted scan
-        // finds them judged and does not count them again): a finished mailbox takes its figures from its records.
-        const records = await models.messages.find({ scanId: item.scanId, userId: item.userId }, { verdict: 1 }).lean<Pick<MessageRecord, 'verdict'>[]>();
-        const threats = records.filter((r) => THREAT_VERDICTS.includes(r.verdict)).length;
-        await models.mailboxes.updateOne({ _id: item._id }, { $set: { state: 'done', scanned: records.length, threats, updatedAt: now() } });
-      }
+      // The counters are exact (a page whose progress a crash lost is counted when it is listed again),
+      // so a finished mailbox is not recounted from its records: on FerretDB that read scans every record of the scan.
+      if (result === 'done') await models.mailboxes.updateOne({ _id: item._id }, { $set: { state: 'done', updatedAt: now() } });
     } catch (err) {
       await recordFailure(item, err, throttled);
     } finally {

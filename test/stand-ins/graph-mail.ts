@@ -415,3 +415,75 @@ export class StandInMail {
     reply(200, body);
   }
 }
+
+/** One request of a JSON batch, as Graph takes it (`url` relative to the version, e.g. `/users/…/messages`). */
+interface BatchRequest {
+  id?: unknown;
+  method?: unknown;
+  url?: unknown;
+  headers?: unknown;
+  body?: unknown;
+}
+
+/**
+ * Graph's JSON batching (`POST /v1.0/$batch`, at most 20 requests): every request runs as if sent on its
+ * own, all at once — so each counts toward its mailbox's concurrency, and a fifth one in flight to a
+ * mailbox is refused inside the batch with its own 429 and Retry-After — and the batch answers 200 with one
+ * response per request. A JSON body comes back as JSON, any other (a message's MIME) base64-encoded, as Graph does.
+ */
+export function runBatch(
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+  dispatch: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): void {
+  const fail = (status: number, code: string, message: string) => {
+    const text = JSON.stringify({ error: { code, message } });
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  };
+  let requests: BatchRequest[];
+  try {
+    requests = (JSON.parse(body || '{}') as { requests?: BatchRequest[] }).requests ?? [];
+  } catch {
+    return fail(400, 'BadRequest', 'Invalid batch payload format.');
+  }
+  if (!Array.isArray(requests) || !requests.length) return fail(400, 'BadRequest', 'Invalid batch payload format.');
+  if (requests.length > 20) return fail(400, 'BadRequest', 'The batch exceeds the limit of 20 requests.');
+  const ids = new Set<string>();
+  for (const r of requests) {
+    if (typeof r.id !== 'string' || !r.id || typeof r.method !== 'string' || typeof r.url !== 'string' || !r.url.startsWith('/'))
+      return fail(400, 'BadRequest', 'Each batch request needs an id, a method and a relative url.');
+    if (ids.has(r.id)) return fail(400, 'BadRequest', `The batch request id ${r.id} is repeated.`);
+    ids.add(r.id);
+  }
+  const answers = requests.map(
+    (r) =>
+      new Promise<object>((resolve) => {
+        const headers: Record<string, string> = { authorization: String(req.headers.authorization ?? '') };
+        for (const [name, value] of Object.entries((r.headers ?? {}) as Record<string, unknown>)) headers[name.toLowerCase()] = String(value);
+        const sub = { method: r.method, url: `/v1.0${r.url as string}`, headers } as unknown as IncomingMessage;
+        let status = 200;
+        const out: Record<string, string> = {};
+        const collector = {
+          setHeader: (name: string, value: string) => void (out[name] = String(value)),
+          writeHead: (code: number, more: Record<string, string | number> = {}) => {
+            status = code;
+            for (const [name, value] of Object.entries(more)) out[name] = String(value);
+          },
+          end: (text = '') => {
+            const type = Object.entries(out).find(([n]) => n.toLowerCase() === 'content-type')?.[1] ?? '';
+            const answer = !text ? undefined : type.startsWith('application/json') ? JSON.parse(text) : Buffer.from(text).toString('base64');
+            const retry = Object.entries(out).find(([n]) => n.toLowerCase() === 'retry-after')?.[1];
+            resolve({ id: r.id, status, headers: { ...(type ? { 'Content-Type': type } : {}), ...(retry ? { 'Retry-After': retry } : {}) }, body: answer });
+          },
+        } as unknown as ServerResponse;
+        dispatch(sub, r.body === undefined ? '' : JSON.stringify(r.body), collector);
+      }),
+  );
+  void Promise.all(answers).then((responses) => {
+    const text = JSON.stringify({ responses });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  });
+}
