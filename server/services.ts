@@ -281,6 +281,15 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     options: options.threatScan,
   });
   const endUserAccess = createEndUserAccess(conn, { directory, audit });
+  const sentItems = createSentItemsWriteBack({
+    models: sentItemsModels(conn),
+    mail: mail.models,
+    graph: (tenantId) => entra.api(tenantId),
+    connected: (tenantId) => entra.connections.isConnected(tenantId),
+    audit,
+    logger: options.logger,
+    now: options.now,
+  });
   wireServices(reactions, {
     scheduler,
     events,
@@ -295,6 +304,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     userAuth,
     protection,
     endUserAccess,
+    sentItems,
   });
   return {
     reactions,
@@ -326,15 +336,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
     endUserAccess,
     /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
-    sentItems: createSentItemsWriteBack({
-      models: sentItemsModels(conn),
-      mail: mail.models,
-      graph: (tenantId) => entra.api(tenantId),
-      connected: (tenantId) => entra.connections.isConnected(tenantId),
-      audit,
-      logger: options.logger,
-      now: options.now,
-    }),
+    sentItems,
   };
 }
 export type Services = ReturnType<typeof createServices>;
