@@ -53,6 +53,9 @@ import { NO_ENGINES } from './protection/engines';
 import { createDnsLookup } from './protection/dns';
 import type { ReleasedCopy } from './protection/mail-side';
 import { sentItemsModels } from './sent-items/model';
+import { createEntraProbe } from './inbox/entra-probe';
+import { createEntraSignIn } from './inbox/entra-sign-in';
+import { handoverModel } from './inbox/entra-handover-model';
 import { createSentItemsWriteBack } from './sent-items/service';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
 import type { ThreatScanOptions } from './threat-scan/service';
@@ -337,6 +340,20 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     endUserAccess,
     /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
     sentItems,
+    /** The web inbox's "Sign in with Microsoft" (authorization code + PKCE with the tenant's Entra connection). */
+    inboxSignIn: createEntraSignIn({
+      publicUrl: options.publicUrl ?? 'http://localhost:3000',
+      loginUrl: (options.graph ?? PUBLIC_CLOUD).loginUrl,
+      tenants,
+      connections: entra.connections,
+      directory,
+      userAuth,
+      probe: createEntraProbe({ loginUrl: (options.graph ?? PUBLIC_CLOUD).loginUrl }),
+      handovers: handoverModel(conn),
+      box: createSecretBox(options.secret, 'lifeboat inbox sign-in v1'),
+      logger: options.logger,
+      now: options.now,
+    }),
   };
 }
 export type Services = ReturnType<typeof createServices>;
