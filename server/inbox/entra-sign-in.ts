@@ -283,7 +283,6 @@ export function createEntraSignIn(deps: EntraSignInDeps) {
           codeChallenge: challenge,
           codeChallengeMethod: 'S256',
           loginHint: address.trim(),
-          prompt: 'select_account',
         });
       } catch (err) {
         log.warn({ err, tenantId }, 'Entra authorize URL not built');
