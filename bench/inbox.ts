@@ -20,6 +20,7 @@ import { openConnection } from '../server/db/connection';
 import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
 import { readDirectoryFile } from '../server/directory/file-provider';
 import { createLogger } from '../server/log';
+import { ENGINES_OFF } from '../server/protection/engines';
 import { createServices, syncIndexes } from '../server/services';
 
 const arg = (name: string, fallback: number) => {
@@ -40,7 +41,15 @@ async function main() {
   const db = await startEmbeddedDatabase({ dataDir: dir, log: () => {} });
   const conn = await openConnection(db.uri, 'bench_inbox');
   const logger = createLogger('warn');
-  const services = createServices(conn, { sessionHours: 12, logger, secret: 'bench-secret-0123456789abcdef0123456789abcdef', userTokenMinutes: 60 });
+  // The inbox API is measured, not the scanners: without engines configured every message would wait in a
+  // scan hold for a scanner that never comes (the mailbox never fills), so content scanning is off here.
+  const services = createServices(conn, {
+    sessionHours: 12,
+    logger,
+    secret: 'bench-secret-0123456789abcdef0123456789abcdef',
+    userTokenMinutes: 60,
+    protection: { defaultMode: 'disabled', engines: () => ENGINES_OFF },
+  });
   await syncIndexes(conn);
   const [doc] = readDirectoryFile(DEMO_DIRECTORY_FILE);
   await services.directory.importDirectory(doc!);

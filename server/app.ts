@@ -8,6 +8,7 @@ import { addinRoutes } from './addin/routes';
 import type { AddinClientConfig, DnsConfig } from './config';
 import { adminRoutes } from './admin/routes';
 import { inboxRoutes, pageNotFound } from './inbox/routes';
+import { entraSignInRoutes } from './inbox/entra-routes';
 import { peopleRoutes } from './inbox/people-routes';
 import { endUserAccessRoutes } from './inbox/access-routes';
 import { auditRoutes } from './audit/routes';
@@ -165,6 +166,7 @@ export function createApp(options: AppOptions): Express {
       readMessage: (user, id) => services.mail.read(user, id),
     }),
   );
+  app.use(entraSignInRoutes({ signIn: services.inboxSignIn }));
   app.use(adminRoutes());
   app.use(inboxRoutes());
 

@@ -58,6 +58,9 @@ import { NO_ENGINES } from './protection/engines';
 import { createDnsLookup } from './protection/dns';
 import type { ReleasedCopy } from './protection/mail-side';
 import { sentItemsModels } from './sent-items/model';
+import { createEntraProbe } from './inbox/entra-probe';
+import { createEntraSignIn } from './inbox/entra-sign-in';
+import { handoverModel } from './inbox/entra-handover-model';
 import { createSentItemsWriteBack } from './sent-items/service';
 import { createThreatScanService, type MessageJudge } from './threat-scan/index';
 import type { ThreatScanOptions } from './threat-scan/service';
@@ -296,6 +299,15 @@ export function createServices(conn: Connection, options: ServiceOptions) {
   // A copy continuous protection quarantined in a mailbox is released by moving it back there.
   protection.quarantine.useMailboxSource(threatScan.mailboxRelease);
   const endUserAccess = createEndUserAccess(conn, { directory, audit });
+  const sentItems = createSentItemsWriteBack({
+    models: sentItemsModels(conn),
+    mail: mail.models,
+    graph: (tenantId) => entra.api(tenantId),
+    connected: (tenantId) => entra.connections.isConnected(tenantId),
+    audit,
+    logger: options.logger,
+    now: options.now,
+  });
   wireServices(reactions, {
     scheduler,
     events,
@@ -310,6 +322,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     userAuth,
     protection,
     endUserAccess,
+    sentItems,
   });
   return {
     reactions,
@@ -349,12 +362,18 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     /** Which users may use the end-user mail tools (the pane's mailbox, the web inbox, sending). */
     endUserAccess,
     /** What users sent through Lifeboat, copied into their Exchange Sent Items when Exchange is back. */
-    sentItems: createSentItemsWriteBack({
-      models: sentItemsModels(conn),
-      mail: mail.models,
-      graph: (tenantId) => entra.api(tenantId),
-      connected: (tenantId) => entra.connections.isConnected(tenantId),
-      audit,
+    sentItems,
+    /** The web inbox's "Sign in with Microsoft" (authorization code + PKCE with the tenant's Entra connection). */
+    inboxSignIn: createEntraSignIn({
+      publicUrl: options.publicUrl ?? 'http://localhost:3000',
+      loginUrl: (options.graph ?? PUBLIC_CLOUD).loginUrl,
+      tenants,
+      connections: entra.connections,
+      directory,
+      userAuth,
+      probe: createEntraProbe({ loginUrl: (options.graph ?? PUBLIC_CLOUD).loginUrl }),
+      handovers: handoverModel(conn),
+      box: createSecretBox(options.secret, 'lifeboat inbox sign-in v1'),
       logger: options.logger,
       now: options.now,
     }),

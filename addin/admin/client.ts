@@ -148,6 +148,8 @@ export interface MonitorLogFilter {
 /** Copying what users sent through Lifeboat into their Exchange Sent Items (server/sent-items). */
 export interface SentItemsRun {
   state: 'never' | 'running' | 'done' | 'unavailable' | 'failed';
+  /** An administrator started it, or the end of a continuity event did (by itself, once per event). */
+  trigger?: 'admin' | 'eventEnded';
   total?: number;
   copied?: number;
   skipped?: number;

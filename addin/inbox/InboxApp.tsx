@@ -1,5 +1,6 @@
 /**
- * The web continuity inbox (`/`): sign-in with the Lifeboat cloud password, the continuity status
+ * The web continuity inbox (`/`): sign-in with the Lifeboat cloud password or, when the user's
+ * organisation has an Entra connection and Entra answers, with Microsoft (./microsoft-sign-in.ts); the continuity status
  * (live over Socket.IO, REST when the socket is down) and the continuity mailbox, built from the
  * pane's own components. Phone first: one column, full width up to a comfortable reading width.
  */
@@ -29,6 +30,7 @@ import { SignIn } from '../taskpane/SignIn';
 import { StatusHeader } from '../taskpane/StatusHeader';
 import { clearOfflineCopy, withOfflineCopy } from './offline';
 import { SentItemsNotice } from './SentItemsNotice';
+import { backFromMicrosoft, takeOverMicrosoftSignIn, useMicrosoftSignIn } from './microsoft-sign-in';
 
 const useStyles = makeStyles({
   main: { display: 'flex', flexDirection: 'column', rowGap: '12px', padding: '12px', maxWidth: '760px', margin: '0 auto', boxSizing: 'border-box' },
@@ -42,6 +44,7 @@ const useStyles = makeStyles({
 
 const POLL_WHILE_DISCONNECTED_MS = 30_000;
 const EXPIRED = 'Your sign-in has expired. Please sign in again.';
+const NOT_TAKEN_OVER = 'Your Microsoft sign-in could not be completed in this browser (it took too long, or it was already used). Please sign in again.';
 
 type Phase = { kind: 'signedOut'; notice: string | null } | { kind: 'signedIn'; session: Extract<Session, { method: 'password' }> };
 
@@ -66,6 +69,19 @@ export function InboxApp({ baseUrl }: { baseUrl: string }) {
   const people = useCallback((q: string) => api.people(q), [api]);
   const email = phase.kind === 'signedIn' ? phase.session.email : null;
   const mailApi = useMemo(() => (email ? withOfflineCopy(api, email, setOfflineSince) : api), [api, email]);
+
+  const microsoft = useMicrosoftSignIn(baseUrl);
+  // Back from Microsoft: the server hands the Lifeboat token over once; it is kept like a password sign-in's.
+  useEffect(() => {
+    if (!backFromMicrosoft()) return;
+    void takeOverMicrosoftSignIn(baseUrl).then((taken) =>
+      setPhase(
+        taken
+          ? { kind: 'signedIn', session: savePasswordSession(taken.email, taken.token, taken.expiresAt) as Extract<Session, { method: 'password' }> }
+          : (current) => (current.kind === 'signedIn' ? current : { kind: 'signedOut', notice: NOT_TAKEN_OVER }),
+      ),
+    );
+  }, [baseUrl]);
 
   const signOut = useCallback((notice: string | null) => {
     clearPasswordSession();
@@ -166,7 +182,15 @@ export function InboxApp({ baseUrl }: { baseUrl: string }) {
       {phase.kind === 'signedOut' ? (
         <>
           <Text>Your continuity inbox: read and send your work mail here while Microsoft 365 or Exchange is down.</Text>
-          <SignIn defaultEmail="" onMicrosoft={null} onPassword={onPassword} notice={phase.notice} reset={reset} />
+          <SignIn
+            defaultEmail=""
+            onMicrosoft={microsoft.onMicrosoft}
+            microsoftNote={microsoft.note}
+            onEmailChange={microsoft.onEmailChange}
+            onPassword={onPassword}
+            notice={phase.notice}
+            reset={reset}
+          />
         </>
       ) : (
         <>

@@ -16,10 +16,14 @@ export interface SignInProps {
   notice: string | null;
   /** Self-service reset of the Lifeboat password (code by email or SMS). */
   reset?: ResetActions;
+  /** Told each time the email address changes (the web inbox asks whether Microsoft sign-in is offered for it). */
+  onEmailChange?: (email: string) => void;
+  /** Why Microsoft sign-in is not offered, when that is known (shown instead of the default line). */
+  microsoftNote?: string | null;
 }
 
 /** Sign-in: Microsoft (through Outlook) first; the Lifeboat cloud password works when Microsoft sign-in is down. */
-export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice, reset }: SignInProps) {
+export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice, reset, onEmailChange, microsoftNote }: SignInProps) {
   const styles = useStyles();
   const [email, setEmail] = useState(defaultEmail);
   const [password, setPassword] = useState('');
@@ -70,11 +74,22 @@ export function SignIn({ defaultEmail, onMicrosoft, onPassword, notice, reset }:
           <Text size={200}>If Microsoft sign-in is down, use your Lifeboat password:</Text>
         </>
       ) : (
-        <Text size={200}>Use the Lifeboat password your administrator gave you.</Text>
+        <Text size={200} data-testid="sign-in-note">
+          {microsoftNote ?? 'Use the Lifeboat password your administrator gave you.'}
+        </Text>
       )}
       <form className={styles.form} onSubmit={submit} data-testid="sign-in-form" noValidate>
         <Field label="Email">
-          <Input type="email" autoComplete="username" value={email} onChange={(_e, d) => setEmail(d.value)} name="email" />
+          <Input
+            type="email"
+            autoComplete="username"
+            value={email}
+            onChange={(_e, d) => {
+              setEmail(d.value);
+              onEmailChange?.(d.value);
+            }}
+            name="email"
+          />
         </Field>
         <Field label="Lifeboat password">
           <Input type="password" autoComplete="current-password" value={password} onChange={(_e, d) => setPassword(d.value)} name="password" />

@@ -14,7 +14,8 @@
  *   3. notify.event-sms   the event-SMS loop looks at once (the start SMS);
  *   4. push.prepare-end   the statuses at the scheduled end are computed just before it.
  * Then the scheduler marks the transition dispatched. An END is the same without step 4 (held mail no
- * longer covered is released). An EDIT (create, edit, end now, delete, clone) wakes the scheduler (the
+ * longer covered is released), plus 5. sent-items.write-back: what users sent through Lifeboat is copied
+ * into their Exchange Sent Items (once per event, whichever node dispatches the end). An EDIT (create, edit, end now, delete, clone) wakes the scheduler (the
  * transition may have moved), lets mail re-check held mail, wakes the SMS loop, and re-pushes statuses.
  * A DIRECTORY import drops mail's recipient caches, then re-pushes statuses (a failure fails the import).
  * Mail to a monitor's own address is handed to the monitor (the `mail:intercept` hook, at the end).
@@ -100,6 +101,10 @@ export const REACTIONS = {
       { name: 'push.banners', does: "users' continuity status changes back (Outlook continuity events only); first, as at a start" },
       { name: 'mail.hold-release', does: 'held mail no longer covered by a pausing event is released' },
       { name: 'notify.event-sms', does: 'the event-SMS loop looks again now (the end SMS)' },
+      {
+        name: 'sent-items.write-back',
+        does: 'the copy of what users sent through Lifeboat into their Exchange Sent Items starts (once per event: claimed by insert)',
+      },
     ],
   },
   'event:changed': {

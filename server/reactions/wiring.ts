@@ -20,6 +20,7 @@ import type { ThreatScanService } from '../threat-scan/index';
 import type { UserAuthService } from '../user-auth/service';
 import type { EndUserAccess } from '../inbox/access';
 import type { Protection } from '../protection/index';
+import type { SentItemsWriteBack } from '../sent-items/service';
 import type { Reactions } from './bus';
 
 /** The admins' pages hear of sync progress under this Socket.IO event. */
@@ -41,6 +42,7 @@ export function wireServices(
     userAuth: UserAuthService;
     protection: Protection;
     endUserAccess: EndUserAccess;
+    sentItems: SentItemsWriteBack;
   },
 ): void {
   // Emitters → the bus.
@@ -60,6 +62,9 @@ export function wireServices(
     reactions.on(name, 'mail.hold-release', ({ event }) => s.mail.onEventChange(event));
     reactions.on(name, 'notify.event-sms', () => s.notify.eventSms.wake());
   }
+  reactions.on('event:ended', 'sent-items.write-back', async ({ event }) => {
+    await s.sentItems.startAfterEvent(event.tenantId, String(event._id));
+  });
   reactions.on('event:changed', 'scheduler.wake', () => s.scheduler.wake());
   reactions.drop('event:changed', 'status.caches', ({ tenantId }) => s.status.forget(tenantId));
   reactions.drop('event:changed', 'mail.caches', ({ tenantId }) => s.mail.forgetEvents(tenantId));

@@ -18,10 +18,13 @@ export interface CopyClaimRecord {
 }
 
 export type RunState = 'running' | 'done' | 'unavailable' | 'failed';
+/** Who started a run: an administrator's press, or the end of a continuity event (once per event). */
+export type RunTrigger = 'admin' | 'eventEnded';
 export interface RunRecord {
   /** The tenant id. */
   _id: string;
   state: RunState;
+  trigger?: RunTrigger;
   /** Sent messages found in the continuity mailboxes. */
   total: number;
   copied: number;
@@ -34,6 +37,14 @@ export interface RunRecord {
   reason: string | null;
   startedAt: Date;
   finishedAt: Date | null;
+}
+
+/** The automatic start after an event's end, claimed by insert: once per event, whichever node gets there first. */
+export interface EventStartRecord {
+  /** The event id. */
+  _id: string;
+  tenantId: string;
+  at: Date;
 }
 
 export interface UserCountRecord {
@@ -58,6 +69,7 @@ const runSchema = new Schema<RunRecord>(
   {
     _id: { type: String, required: true },
     state: { type: String, required: true },
+    trigger: { type: String, default: 'admin' },
     total: Number,
     copied: Number,
     skipped: Number,
@@ -75,8 +87,14 @@ const userSchema = new Schema<UserCountRecord>(
   { versionKey: false },
 );
 
+const eventStartSchema = new Schema<EventStartRecord>(
+  { _id: { type: String, required: true }, tenantId: { type: String, required: true }, at: { type: Date, required: true } },
+  { versionKey: false },
+);
+
 export function sentItemsModels(conn: Connection) {
   return {
+    eventStarts: defineModel(conn, 'SentItemsEventStart', eventStartSchema),
     claims: defineModel(conn, 'SentItemsCopyClaim', claimSchema),
     runs: defineModel(conn, 'SentItemsRun', runSchema),
     users: defineModel(conn, 'SentItemsUserCount', userSchema),

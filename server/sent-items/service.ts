@@ -11,13 +11,14 @@ import type { Logger } from 'pino';
 import { adminActor, type AdminIdentity } from '../auth/identity';
 import type { AuditContext } from '../audit/context';
 import type { AuditService } from '../audit/service';
+import { SYSTEM_CONTEXT } from '../audit/context';
 import { claimByInsert } from '../db/claims';
 import { GraphRequestError, type GraphApi } from '../directory/graph/client';
 import { conflict } from '../http/problem';
 import type { MailboxEntryRecord, MailModels } from '../mail/model';
 import { readRaw } from '../mail/store';
 import { sentItemOf } from './graph-message';
-import type { RunRecord, SentItemsModels, UserCountRecord } from './model';
+import type { RunRecord, RunTrigger, SentItemsModels, UserCountRecord } from './model';
 
 /** Progress is written after this many messages (and at the end): one write by _id each time. */
 const PROGRESS_EVERY = 20;
@@ -46,6 +47,7 @@ const runView = (r: RunRecord | null) =>
   r
     ? {
         state: r.state,
+        trigger: r.trigger ?? 'admin',
         total: r.total,
         copied: r.copied,
         skipped: r.skipped,
@@ -135,44 +137,70 @@ export function createSentItemsWriteBack(deps: SentItemsDeps) {
     log.info({ tenantId, copied: run.copied, failed: run.failed, skipped: run.skipped }, 'sent items written back to Exchange');
   }
 
+  /** Starts a run for the tenant (one at a time in this process); resolves when it has started. */
+  async function start(tenantId: string, by: AdminIdentity | null, context: AuditContext, trigger: RunTrigger = 'admin'): Promise<ReturnType<typeof runView>> {
+    if (running.has(tenantId)) throw conflict('The copy to Exchange Sent Items is already running: its progress is on this page.');
+    const run: RunRecord = {
+      _id: tenantId,
+      state: 'running',
+      trigger,
+      total: 0,
+      copied: 0,
+      skipped: 0,
+      failed: 0,
+      withoutAttachments: 0,
+      lastError: null,
+      reason: null,
+      startedAt: now(),
+      finishedAt: null,
+    };
+    await save(run);
+    await deps.audit.record({
+      tenantId,
+      category: 'mail',
+      action: 'sentItems.writeBack.started',
+      actor: by ? adminActor(by) : { type: 'system', id: null, email: null },
+      target: { type: 'tenant', id: tenantId, label: 'Exchange Sent Items' },
+      ...(trigger === 'eventEnded' ? { after: { trigger } } : {}),
+      ...context,
+    });
+    const work = execute(tenantId, run)
+      .catch(async (err) => {
+        const refused = err instanceof MissingPermission;
+        if (!refused) log.error({ err, tenantId }, 'sent items write-back failed');
+        Object.assign(run, { state: 'failed', lastError: (err as Error).message, reason: refused ? PERMISSION_REASON : null, finishedAt: now() });
+        await save(run).catch(() => {});
+      })
+      .finally(() => running.delete(tenantId));
+    running.set(tenantId, work);
+    return runView(run);
+  }
+
   return {
     models,
 
-    /** Starts a run for the tenant (one at a time in this process); resolves when it has started. */
-    async start(tenantId: string, by: AdminIdentity | null, context: AuditContext): Promise<ReturnType<typeof runView>> {
-      if (running.has(tenantId)) throw conflict('The copy to Exchange Sent Items is already running: its progress is on this page.');
-      const run: RunRecord = {
-        _id: tenantId,
-        state: 'running',
-        total: 0,
-        copied: 0,
-        skipped: 0,
-        failed: 0,
-        withoutAttachments: 0,
-        lastError: null,
-        reason: null,
-        startedAt: now(),
-        finishedAt: null,
-      };
-      await save(run);
-      await deps.audit.record({
-        tenantId,
-        category: 'mail',
-        action: 'sentItems.writeBack.started',
-        actor: by ? adminActor(by) : { type: 'system', id: null, email: null },
-        target: { type: 'tenant', id: tenantId, label: 'Exchange Sent Items' },
-        ...context,
-      });
-      const work = execute(tenantId, run)
-        .catch(async (err) => {
-          const refused = err instanceof MissingPermission;
-          if (!refused) log.error({ err, tenantId }, 'sent items write-back failed');
-          Object.assign(run, { state: 'failed', lastError: (err as Error).message, reason: refused ? PERMISSION_REASON : null, finishedAt: now() });
-          await save(run).catch(() => {});
-        })
-        .finally(() => running.delete(tenantId));
-      running.set(tenantId, work);
-      return runView(run);
+    start,
+
+    /**
+     * A continuity event ended (the `event:ended` reaction, which may be dispatched again after a crash,
+     * on any node): the copy starts by itself, once per event. The claim is inserted first, so a second
+     * dispatch of the same end, here or on another node, starts nothing. A tenant without a Graph
+     * connection gets a run that records why it cannot (the admin's card says so). Answers whether this
+     * call started it.
+     */
+    async startAfterEvent(tenantId: string, eventId: string): Promise<boolean> {
+      if (!(await claimByInsert(models.eventStarts, { _id: eventId, tenantId, at: now() }))) return false;
+      const under = running.get(tenantId);
+      if (!under) {
+        await start(tenantId, null, SYSTEM_CONTEXT, 'eventEnded');
+        return true;
+      }
+      // A run under way listed the sent copies when it began: go again after it (not holding up the
+      // other reactions to the end), for what it did not see. Already copied messages are skipped.
+      void under
+        .then(() => start(tenantId, null, SYSTEM_CONTEXT, 'eventEnded'))
+        .catch((err) => log.error({ err, tenantId, eventId }, 'sent items write-back after an event did not start'));
+      return true;
     },
 
     /** The tenant's last run as the admin page shows it. */

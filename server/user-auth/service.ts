@@ -198,6 +198,26 @@ export function createUserAuthService(deps: {
       });
     },
 
+    /**
+     * Signs in a user whose identity something else proved (the web inbox's Entra sign-in: an ID token
+     * verified for this tenant, the user found by `oid`): the same Lifeboat token as a cloud-password
+     * sign-in, revoked the same way.
+     */
+    async signInProven(tenantId: string, user: DirectoryUser, context: AuditContext & { via: string }): Promise<{ token: string; expiresAt: Date }> {
+      const email = user.mail ?? user.userPrincipalName;
+      await audit.record({
+        tenantId,
+        category: 'security',
+        action: 'user.login.succeeded',
+        actor: { type: 'user', id: user.id, email },
+        target: { type: 'userSession', id: null, label: email },
+        after: { via: context.via },
+        ip: context.ip,
+        requestId: context.requestId,
+      });
+      return tokens.issue(tenantId, user.id, { email, name: user.displayName, generation: await revocation.generation(tenantId, user.id) });
+    },
+
     /** Why a signed-in user's token (a socket's, kept from `authenticate`) is no longer good, or null. */
     refusalOf(identity: UserIdentity, credential: TokenCredential): Promise<string | null> {
       return revocation.refusal(identity.tenantId, identity.userId, credential);

@@ -14,11 +14,18 @@ export interface LiveServer {
 }
 
 /** `cluster`: this server is one of several nodes joined through Redis (server/cluster/redis.ts), as main.ts joins them. */
-export async function startLiveServer(ctx: LifeboatTestContext, options: { cluster?: Cluster } = {}): Promise<LiveServer> {
+/** `port`: a fixed port (a test whose public URL, e.g. a registered redirect URI, must be known before the server starts). */
+export async function startLiveServer(ctx: LifeboatTestContext, options: { cluster?: Cluster; port?: number } = {}): Promise<LiveServer> {
   // The server's own steps (server/lifecycle.ts): HTTP with push, then the event scheduler; close() stops them in reverse.
   const logger = createLogger('silent');
   const lifecycle = new Lifecycle(logger);
-  const http = await listenHttp(lifecycle, ctx.app, ctx.services, { port: 0, host: '127.0.0.1', tls: { kind: 'none' }, cluster: options.cluster }, logger);
+  const http = await listenHttp(
+    lifecycle,
+    ctx.app,
+    ctx.services,
+    { port: options.port ?? 0, host: '127.0.0.1', tls: { kind: 'none' }, cluster: options.cluster },
+    logger,
+  );
   await startLoops(lifecycle, ctx.services, ['eventScheduler'], logger);
   return {
     url: `http://127.0.0.1:${http.port}`,

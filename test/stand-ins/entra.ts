@@ -2,7 +2,9 @@
  * Local stand-ins for Entra ID and Microsoft Graph that speak the real protocols over HTTPS:
  *
  *  - a token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials with a client secret
- *    or a certificate-signed client assertion), which the real @azure/msal-node talks to;
+ *    or a certificate-signed client assertion, and the authorization_code grant of a browser sign-in),
+ *    which the real @azure/msal-node talks to;
+ *  - the browser sign-in (./entra-sign-in.ts): the authorize page, OpenID metadata, signing keys;
  *  - a Graph server (`/v1.0/...`): users and groups with paging (`$top`, `$skiptoken`), `$select`,
  *    `$search`/`$orderby`/`$count` (refused without `ConsistencyLevel: eventual`, on every page, as
  *    Graph does), `/users/delta` and `/groups/delta` (with `members@delta`) and delta links,
@@ -21,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { ensureTestCertificate } from './tls';
 import { runBatch, StandInMail, StandInMailbox } from './graph-mail';
+import { StandInSignIn } from './entra-sign-in';
 
 export type { StandInMessage, StandInMailbox } from './graph-mail';
 
@@ -69,6 +72,8 @@ export interface StandInApp {
   /** Graph application permissions granted to the app (admin-consented), by name. */
   grantedPermissions: string[];
   servicePrincipalId: string;
+  /** Redirect URIs registered for the app's web platform (browser sign-in); none: it cannot sign users in. */
+  redirectUris?: string[];
 }
 
 /** One Entra tenant: its directory, its app registrations and a change log for delta queries. */
@@ -236,6 +241,10 @@ export class StandInWorld {
   readonly mailFlow: StandInMailFlow = { smtp: null, delayMs: 0, broken: false };
   /** Outbound deliveries still under way (tests wait for them before closing). */
   readonly deliveries = new Set<Promise<void>>();
+  /** The browser sign-in: authorize page, codes, id tokens, signing keys. */
+  readonly signIn = new StandInSignIn(this.tenants);
+  /** Entra is down: the sign-in server answers nothing (the connection is closed at once). */
+  loginDown = false;
 
   constructor(readonly options: WorldOptions = {}) {}
 
@@ -256,6 +265,15 @@ export class StandInWorld {
 
   // ---- token endpoint -------------------------------------------------------------------------
 
+  handleLogin(req: IncomingMessage, body: string, res: ServerResponse, origin: string): void {
+    if (this.loginDown) {
+      res.socket?.destroy();
+      return;
+    }
+    if (this.signIn.handle(req, body, res, origin)) return;
+    this.handleToken(req, body, res, origin);
+  }
+
   handleToken(req: IncomingMessage, body: string, res: ServerResponse, origin: string): void {
     const match = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(new URL(req.url!, origin).pathname);
     const tenant = match ? this.tenants.get(match[1]) : undefined;
@@ -263,10 +281,11 @@ export class StandInWorld {
     this.tokenRequests++;
     if (!tenant) return json(res, 400, { error: 'invalid_request', error_description: `AADSTS90002: Tenant '${match[1]}' not found.` });
     const form = new URLSearchParams(body);
-    if (form.get('grant_type') !== 'client_credentials') return json(res, 400, { error: 'unsupported_grant_type' });
+    const grant = form.get('grant_type');
+    if (grant !== 'client_credentials' && grant !== 'authorization_code') return json(res, 400, { error: 'unsupported_grant_type' });
     const app = tenant.apps.get(form.get('client_id') ?? '');
     if (!app) return json(res, 400, { error: 'unauthorized_client', error_description: `AADSTS700016: Application not found in the directory.` });
-    if (!/\/\.default$/.test(form.get('scope') ?? '')) return json(res, 400, { error: 'invalid_scope' });
+    if (grant === 'client_credentials' && !/\/\.default$/.test(form.get('scope') ?? '')) return json(res, 400, { error: 'invalid_scope' });
     const assertion = form.get('client_assertion');
     let ok = false;
     if (form.get('client_secret') !== null) {
@@ -275,6 +294,7 @@ export class StandInWorld {
       ok = app.certificatePem !== undefined && verifyAssertion(assertion, app, `${origin}${new URL(req.url!, origin).pathname}`);
     }
     if (!ok) return json(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret or certificate provided.' });
+    if (grant === 'authorization_code') return this.signIn.redeem(form, tenant, app, origin, res);
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, { tenantId: tenant.id, clientId: app.clientId, expiresAt: Date.now() + 3600_000 });
     json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
@@ -650,7 +670,7 @@ async function listen(
 export async function startStandIns(world: StandInWorld = new StandInWorld(), options: { keepAliveMs?: number } = {}): Promise<StandIns> {
   const tls = await ensureTestCertificate();
   const keepAlive = options.keepAliveMs ?? 1000;
-  const login = await listen((req, body, res, origin) => world.handleToken(req, body, res, origin), tls, keepAlive);
+  const login = await listen((req, body, res, origin) => world.handleLogin(req, body, res, origin), tls, keepAlive);
   const graph = await listen((req, body, res, origin) => world.handleGraph(req, res, origin, body), tls, keepAlive);
   return {
     world,

@@ -14,11 +14,16 @@ import { showInstant } from '../time';
 const POLL_RUNNING_MS = 1000;
 
 function line(run: SentItemsRun): string {
-  if (run.state === 'never') return 'Not run yet. Start it once Exchange Online is back.';
+  if (run.state === 'never') return 'Not run yet. It starts by itself when a continuity event ends, or start it here once Exchange Online is back.';
+  const auto = run.trigger === 'eventEnded' ? 'Started by itself when the continuity event ended. ' : '';
+  return auto + describe(run);
+}
+
+function describe(run: SentItemsRun): string {
   const counts = `${run.copied ?? 0} of ${run.total ?? 0} copied, ${run.skipped ?? 0} copied before, ${run.failed ?? 0} failed`;
   const attachments = run.withoutAttachments ? `, ${run.withoutAttachments} without their attachments (too large for Graph)` : '';
   if (run.state === 'running') return `Copying: ${counts}${attachments}.`;
-  if (run.state === 'unavailable') return 'Cannot copy: no Microsoft Graph connection.';
+  if (run.state === 'unavailable') return 'Cannot copy: no Microsoft Graph connection (this organisation has none).';
   const when = run.finishedAt ? ` (finished ${showInstant(run.finishedAt)})` : '';
   return `${run.state === 'done' ? 'Done' : 'Stopped'}: ${counts}${attachments}${when}.`;
 }
@@ -50,8 +55,8 @@ export function SentItemsCard({ me, className }: { me: Me; className?: string })
         Copy to Exchange Sent Items
       </Subtitle2>
       <Hint>
-        When Exchange Online is back, the mail users sent through Lifeboat is put into their Outlook Sent Items, once per message, as sent mail (not drafts).
-        Needs the Microsoft Graph application permission Mail.ReadWrite.
+        When Exchange Online is back, the mail users sent through Lifeboat is put into their Outlook Sent Items, once per message, as sent mail (not drafts). It
+        starts by itself when a continuity event ends. Needs the Microsoft Graph application permission Mail.ReadWrite.
       </Hint>
       <Show value={value} label="Loading the Sent Items copy…">
         {(run) => (

@@ -76,7 +76,7 @@ export interface GraphClientOptions {
 }
 
 /** msal-node's view of an authority host that is not the public cloud. */
-function authorityOptions(endpoints: GraphEndpoints, entraTenantId: string): Partial<Configuration['auth']> {
+export function authorityOptions(endpoints: GraphEndpoints, entraTenantId: string): Partial<Configuration['auth']> {
   const login = new URL(endpoints.loginUrl);
   if (login.host === new URL(PUBLIC_CLOUD.loginUrl).host) return {};
   const base = `${login.origin}/${entraTenantId}`;

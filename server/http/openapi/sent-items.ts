@@ -10,6 +10,7 @@ const Run = z
     skipped: z.number().int().optional(),
     failed: z.number().int().optional(),
     withoutAttachments: z.number().int().optional(),
+    trigger: z.enum(['admin', 'eventEnded']).optional().describe('Who started the run: an administrator, or the end of a continuity event (once per event).'),
     lastError: z.string().nullable().optional(),
     reason: z.string().nullable().optional(),
     startedAt: z.string().optional(),
