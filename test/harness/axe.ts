@@ -7,6 +7,16 @@ const AXE = require.resolve('axe-core/axe.min.js');
 let source: string | undefined;
 
 export async function axeViolations(page: Page): Promise<string[]> {
+  // A dialog fading in is half transparent: its contrast is measured once every finite animation and
+  // transition has ended (spinners loop forever and are not waited for).
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => Number.isFinite(a.effect?.getComputedTiming().endTime ?? Infinity))
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate((code) => (0, eval)(code), (source ??= readFileSync(AXE, 'utf8')));
   const violations = await page.evaluate(async () => {
     const axe = (
