@@ -73,7 +73,12 @@ describe('the OpenAPI contract', () => {
       // (The health check's 503 is its own JSON body, for load balancers.)
       const errors = Object.entries(op.responses).filter(([status]) => Number(status) >= 400 && key !== 'get /healthz');
       if (op.security.length) expect([key, op.responses['401']]).toEqual([key, expect.anything()]);
-      for (const [status, response] of errors) expect([key, status, Object.keys(response.content ?? {})]).toEqual([key, status, ['application/problem+json']]);
+      // Browser routes (`/auth/…`, a person's sign-in) answer their refusals as HTML pages that say what to do.
+      for (const [status, response] of errors) {
+        const types = Object.keys(response.content ?? {});
+        const page = key.includes(' /auth/') && types.length === 1 && types[0] === 'text/html';
+        expect([key, status, page ? ['application/problem+json'] : types]).toEqual([key, status, ['application/problem+json']]);
+      }
     }
     // A body's bad field is a 422 naming it, with the route's own limits in the schema.
     const create = ops.find((o) => o.key === 'post /api/monitors')!.op as unknown as {

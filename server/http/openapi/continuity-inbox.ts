@@ -33,6 +33,7 @@ export function registerContinuityInbox(c: Contract): void {
     // A person's browser is here: what goes wrong is an HTML page that says what to do (404 unknown address,
     // 409 no Entra connection, 503 Entra not answering), not problem+json.
     ok: { status: 302, description: 'To the Entra authorize endpoint of the tenant’s connection (or an HTML page saying why not)' },
+    errorPages: [404, 409, 503],
   });
   c.operation({
     method: 'get',
@@ -42,6 +43,7 @@ export function registerContinuityInbox(c: Contract): void {
     // Refusals (expired, state mismatch, code used, cancelled, another organisation, not in the directory,
     // Entra refused) are HTML pages with 400/403/502 that say what to do.
     ok: { status: 303, description: 'Signed in: to the inbox, with a one-time hand-over cookie (or an HTML page saying what went wrong)' },
+    errorPages: [400, 403, 502],
   });
   c.operation({
     method: 'post',

@@ -59,6 +59,8 @@ export interface Operation {
   ok: Answer | Answer[];
   /** Error statuses beyond the ones access, body, query and path parameters already imply (404, 409, 502…). */
   errors?: number[];
+  /** A person's browser lands here (`/auth/…`): these refusals are HTML pages saying what to do, not problem+json. */
+  errorPages?: number[];
 }
 
 const ERROR_TITLES: Record<number, string> = {
@@ -128,6 +130,8 @@ export function createContract() {
         }
       }
       for (const status of [...errors].sort()) responses[status] = problem(status);
+      for (const status of op.errorPages ?? [])
+        responses[status] = { description: ERROR_TITLES[status] ?? 'Error.', content: { 'text/html': { schema: z.string() } } };
       const role = ROLE_OF[op.access];
       registry.registerPath({
         method: op.method,
