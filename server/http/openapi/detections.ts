@@ -29,6 +29,8 @@ const Series = z.object({
   points: z.array(z.object({ at: z.string(), counts: Counts })),
 });
 
+const PhishingReport = z.object({ id: z.string(), at: z.string(), alreadyReported: z.boolean() }).meta({ id: 'PhishingReport' });
+
 export function registerDetections(c: Contract): void {
   c.operation({
     method: 'get',
@@ -60,7 +62,10 @@ export function registerDetections(c: Contract): void {
     summary: 'Report a message of the user’s mailbox as phishing (recorded once per user and message, shown to admins)',
     access: 'user',
     body: reportPhishingBody,
-    ok: { status: 201, schema: z.object({ id: z.string(), at: z.string(), alreadyReported: z.boolean() }) },
+    ok: [
+      { status: 201, description: 'Reported now', schema: PhishingReport },
+      { status: 200, description: 'This user had already reported it: the first report stands', schema: PhishingReport },
+    ],
     errors: [404],
   });
 }
