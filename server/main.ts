@@ -28,7 +28,12 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function openDatabase(config: Config, log: (line: string) => void): Promise<OpenDatabase & { embedded: boolean }> {
+async function openDatabase(
+  config: Config,
+  log: (line: string) => void,
+  warn: (line: string) => void,
+  onDatabaseLost: (reason: string) => void,
+): Promise<OpenDatabase & { embedded: boolean }> {
   if (config.mongodbUri) {
     let conn: Connection;
     try {
@@ -42,7 +47,8 @@ async function openDatabase(config: Config, log: (line: string) => void): Promis
   }
   let embedded: EmbeddedDatabase;
   try {
-    embedded = await startEmbeddedDatabase({ dataDir: path.join(config.dataDir, 'db'), log });
+    // A database that dies on its own is started again on its port: accepted mail waits in the spool meanwhile.
+    embedded = await startEmbeddedDatabase({ dataDir: path.join(config.dataDir, 'db'), log, restart: { log: warn, onGiveUp: onDatabaseLost } });
   } catch (err) {
     if (err instanceof EmbeddedBuildError || err instanceof EmbeddedStartError) {
       throw new StartupError(
@@ -160,7 +166,15 @@ async function main(): Promise<void> {
       {
         logger,
         openDatabase: async () => {
-          const db = await openDatabase(config, (line) => console.log(line));
+          const db = await openDatabase(
+            config,
+            (line) => console.log(line),
+            (line) => logger.warn(line),
+            (reason) => {
+              logger.fatal({ reason }, 'the embedded database cannot be kept running; stopping so a supervisor restarts Lifeboat');
+              void shutdown(1);
+            },
+          );
           embedded = db.embedded;
           return db;
         },
