@@ -187,6 +187,7 @@ export function createRouting(deps: {
    * (inserts only), then their journal entries are done. Idempotent: every document has a
    * deterministic _id, so a crash half-way is healed by routing again (recovery reads the journal).
    */
+  const routedListeners: Array<(keys: string[]) => void> = [];
   async function routeMany(items: RouteItem[]): Promise<void> {
     const out: Routed = { mailbox: [], bodies: new Map(), queue: [], held: [], scanHolds: [], stillHeld: [], holdsDone: [] };
     const copies: MailMessageRecord[] = [];
@@ -261,6 +262,7 @@ export function createRouting(deps: {
     if (out.holdsDone.length) await models.scanHolds.deleteMany({ _id: { $in: out.holdsDone } });
     if (out.scanHolds.length) logger.info({ messages: out.scanHolds.length }, 'mail held for the scanner (an engine is down); judged again shortly');
     journal.done(done);
+    for (const listener of routedListeners) listener(done);
     if (out.queue.length) worker.wake();
   }
 
@@ -305,6 +307,11 @@ export function createRouting(deps: {
   }
 
   return {
+    /** Called with the keys of each routed batch once they are placed (measurement: bench:protect's latency). */
+    onRouted(listener: (keys: string[]) => void): void {
+      routedListeners.push(listener);
+    },
+
     /** Routes one stored message now (the user's own sends: their Sent copy is there when the call returns). */
     route: (key: string) => routeMany([{ key }]),
 

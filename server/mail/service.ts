@@ -150,6 +150,7 @@ export function createMailService(options: MailOptions) {
     useSpool: acceptance.useSpool,
     route: routing.route,
     recover: routing.recover,
+    onRouted: routing.onRouted,
 
     /**
      * A clean stop (after the receiver closed): routing finishes what it has (up to waitMs), the
