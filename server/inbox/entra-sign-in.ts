@@ -11,11 +11,11 @@
  * directory only, never a mutable claim. Every redirect URI comes from configuration (the public URL).
  * Offered only when the tenant has a connection and Entra answers (./entra-probe.ts).
  */
-import { ConfidentialClientApplication, CryptoProvider } from '@azure/msal-node';
+import { CryptoProvider, type ConfidentialClientApplication } from '@azure/msal-node';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import type { AuditContext } from '../audit/context';
-import { authorityOptions } from '../directory/graph/client';
+import { confidentialClient } from '../directory/graph/client';
 import type { ConnectionService, EntraCredentials } from '../directory/graph/connection';
 import type { DirectoryService } from '../directory/service';
 import { domainOf } from '../http/addresses';
@@ -152,24 +152,7 @@ export function createEntraSignIn(deps: EntraSignInDeps) {
   function appOf(creds: EntraCredentials): ConfidentialClientApplication {
     const kept = apps.get(creds.tenantId);
     if (kept?.version === creds.version) return kept.app;
-    const app = new ConfidentialClientApplication({
-      auth: {
-        clientId: creds.clientId,
-        authority: `${loginUrl}/${creds.entraTenantId}`,
-        ...(creds.clientSecret !== undefined ? { clientSecret: creds.clientSecret } : {}),
-        ...(creds.certificate
-          ? {
-              clientCertificate: {
-                thumbprintSha256: creds.certificate.thumbprintSha256,
-                privateKey: creds.certificate.privateKey,
-                x5c: creds.certificate.certificatePem,
-              },
-            }
-          : {}),
-        ...authorityOptions({ loginUrl, graphUrl: loginUrl }, creds.entraTenantId),
-      },
-      system: { loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => {} } },
-    });
+    const app = confidentialClient({ loginUrl, graphUrl: loginUrl }, creds);
     apps.set(creds.tenantId, { version: creds.version, app });
     return app;
   }

@@ -110,34 +110,35 @@ export function describeGraphError(err: unknown, what: string): GraphRequestErro
   return new GraphRequestError(`${what}: ${e?.message ?? String(err)}`, null, null);
 }
 
+/** An msal-node app for a tenant's Entra connection (secret or certificate), with PII logging off. */
+export function confidentialClient(endpoints: GraphEndpoints, creds: EntraCredentials): ConfidentialClientApplication {
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: creds.clientId,
+      authority: `${endpoints.loginUrl.replace(/\/+$/, '')}/${creds.entraTenantId}`,
+      ...(creds.clientSecret !== undefined ? { clientSecret: creds.clientSecret } : {}),
+      ...(creds.certificate
+        ? {
+            clientCertificate: {
+              thumbprintSha256: creds.certificate.thumbprintSha256,
+              privateKey: creds.certificate.privateKey,
+              x5c: creds.certificate.certificatePem,
+            },
+          }
+        : {}),
+      ...authorityOptions(endpoints, creds.entraTenantId),
+    },
+    system: { loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => {} } },
+  });
+}
+
 export function createGraphClientFactory(endpoints: GraphEndpoints) {
   const apps = new Map<string, { version: string; app: ConfidentialClientApplication }>();
-
-  function newTokenApp(creds: EntraCredentials): ConfidentialClientApplication {
-    return new ConfidentialClientApplication({
-      auth: {
-        clientId: creds.clientId,
-        authority: `${endpoints.loginUrl.replace(/\/+$/, '')}/${creds.entraTenantId}`,
-        ...(creds.clientSecret !== undefined ? { clientSecret: creds.clientSecret } : {}),
-        ...(creds.certificate
-          ? {
-              clientCertificate: {
-                thumbprintSha256: creds.certificate.thumbprintSha256,
-                privateKey: creds.certificate.privateKey,
-                x5c: creds.certificate.certificatePem,
-              },
-            }
-          : {}),
-        ...authorityOptions(endpoints, creds.entraTenantId),
-      },
-      system: { loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => {} } },
-    });
-  }
 
   function tokenApp(creds: EntraCredentials): ConfidentialClientApplication {
     const cached = apps.get(creds.tenantId);
     if (cached?.version === creds.version) return cached.app;
-    const app = newTokenApp(creds);
+    const app = confidentialClient(endpoints, creds);
     apps.set(creds.tenantId, { version: creds.version, app });
     return app;
   }
@@ -160,7 +161,7 @@ export function createGraphClientFactory(endpoints: GraphEndpoints) {
     async prove(creds: EntraCredentials): Promise<{ tid: string | null }> {
       let token: string;
       try {
-        const result = await newTokenApp(creds).acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
+        const result = await confidentialClient(endpoints, creds).acquireTokenByClientCredential({ scopes: [scope], skipCache: true });
         if (!result?.accessToken) throw new GraphRequestError('Entra returned no access token', null, null);
         token = result.accessToken;
       } catch (err) {
