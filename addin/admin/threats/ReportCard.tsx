@@ -38,6 +38,8 @@ const ACTIONS: { value: Action; label: string }[] = [
   { value: 'hardDelete', label: 'Delete permanently (cannot be undone)' },
 ];
 
+const BREAK_ANYWHERE = { overflowWrap: 'anywhere' } as const;
+
 export function ReportCard({ scanId, refreshKey, denied }: { scanId: string; refreshKey: number; denied: string | null }) {
   const load = useCallback(() => threatScans.report(scanId), [scanId]);
   const [report, reload] = useLoad(load, refreshKey);
@@ -103,11 +105,11 @@ export function ReportCard({ scanId, refreshKey, denied }: { scanId: string; ref
                 rows={r.threats}
                 rowKey={(t) => t.id}
                 minWidth={980}
-                nowrap
                 columns={[
                   { header: 'Received', cell: (t) => (t.receivedAt ? showInstant(t.receivedAt) : '—') },
-                  { header: 'Recipient', cell: (t) => t.recipient },
-                  { header: 'Sender', cell: (t) => t.sender },
+                  // Addresses have no spaces: they break anywhere rather than run into the next column.
+                  { header: 'Recipient', cell: (t) => <span style={BREAK_ANYWHERE}>{t.recipient}</span> },
+                  { header: 'Sender', cell: (t) => <span style={BREAK_ANYWHERE}>{t.sender}</span> },
                   { header: 'Subject', cell: (t) => t.subject },
                   { header: 'Verdict', cell: (t) => t.verdict },
                   { header: 'Where', cell: (t) => t.location },
