@@ -88,7 +88,21 @@ worker "controller" { bind_socket = "127.0.0.1:${o.controllerPort}"; count = 1; 
 `;
 }
 
+/**
+ * Starts rspamd on two free ports. A port found free can be taken by another process before rspamd binds it
+ * ("cannot create listen socket"): then it starts again on new ports, at most three times.
+ */
 export async function startEmbeddedRspamd(options: EmbeddedRspamdOptions): Promise<EmbeddedRspamd | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof RspamdStartError) || !/cannot create listen socket/.test(err.message)) throw err;
+    }
+  }
+}
+
+async function startOnce(options: EmbeddedRspamdOptions): Promise<EmbeddedRspamd | null> {
   const env = options.env ?? toolchainEnv({});
   const binary = options.binary ?? findBinary('rspamd', env);
   if (!binary) return null;
