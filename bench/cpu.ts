@@ -1,5 +1,5 @@
 /** CPU time (ms) used so far by this process and by another one, e.g. the database (Linux /proc; 0 elsewhere). */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function cpuMs(otherPid: number): { node: number; db: number } {
   const u = process.cpuUsage();
@@ -11,4 +11,44 @@ export function cpuMs(otherPid: number): { node: number; db: number } {
     db = 0;
   }
   return { node: (u.user + u.system) / 1000, db };
+}
+
+/** CPU time (ms) used so far by this process and each of its descendants, summed by command name (Linux /proc). */
+export function treeCpuMs(): Map<string, number> {
+  const stats = new Map<number, { ppid: number; comm: string; ms: number }>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return new Map();
+  }
+  for (const d of pids) {
+    try {
+      const text = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+      stats.set(Number(d), { ppid: Number(fields[1]), comm, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const totals = new Map<string, number>();
+  for (const [pid, s] of stats) {
+    let p = pid;
+    for (let hops = 0; p && p !== process.pid && hops < 20; hops++) p = stats.get(p)?.ppid ?? 0;
+    if (p !== process.pid) continue;
+    const name = pid === process.pid ? 'node (this)' : s.comm;
+    totals.set(name, (totals.get(name) ?? 0) + s.ms);
+  }
+  return totals;
+}
+
+/** The CPU each process (by name) used between two treeCpuMs() readings, per unit of work (e.g. per message). */
+export function cpuPerUnit(before: Map<string, number>, after: Map<string, number>, units: number): string {
+  return [...after]
+    .map(([name, ms]) => [name, (ms - (before.get(name) ?? 0)) / units] as const)
+    .filter(([, ms]) => ms > 0.005)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+    .join(', ');
 }

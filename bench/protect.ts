@@ -16,7 +16,8 @@
  * --db-ops prints the database commands per message (by command and collection) of figures 1-2.
  * Figures 2 and 3 need the mail path to call protection (the pipeline wiring); without it they say so.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,7 @@ import { createReceiver } from '../server/mail/receiver';
 import { messageKey } from '../server/mail/store';
 import { protectionModels } from '../server/protection/model';
 import { createServices, syncIndexes } from '../server/services';
+import { cpuPerUnit, treeCpuMs } from './cpu';
 import { startTestRspamd } from '../test/harness/engines';
 import { dkimKey, GTUBE, plainMessage, senderRecords, signed, withAttachment, zip } from '../test/harness/protection-fixtures';
 import { smtpSession } from '../test/harness/smtp-peers';
@@ -43,6 +45,8 @@ const N = arg('messages', 2000);
 const CONNECTIONS = arg('connections', 10);
 const RATE = arg('rate', 50);
 const DB_OPS = process.argv.includes('--db-ops');
+/** --profile FILE: a CPU profile of this process while receiving, judging and placing (figures 1-2), for Chrome DevTools. */
+const PROFILE = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1]! : null;
 const RATE_SECONDS = arg('seconds', 20);
 const USERS = 5;
 const TENANT = 'bench';
@@ -232,6 +236,13 @@ async function main() {
   // 1. Receive: bare smtp-server, then Lifeboat (whose routing and judging run after each 250).
   const baseline = await send(barePort, samples, CONNECTIONS);
   ops.clear();
+  const cpuBefore = treeCpuMs();
+  const profiler = PROFILE ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const ours = await send(port, samples, CONNECTIONS);
   const receiveRate = N / ours.seconds;
   const baseRate = N / baseline.seconds;
@@ -243,6 +254,12 @@ async function main() {
   const firstAccepted = Math.min(...ours.accepted.map((a) => a.at));
   await routed();
   const placedSeconds = (performance.now() - firstAccepted) / 1000;
+  const cpuPlaced = treeCpuMs();
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(PROFILE!, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   if (DB_OPS) {
     console.log(`database commands per message while receiving, judging and placing ${N}:`);
     for (const [k, n] of [...ops].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / N).toFixed(2).padStart(6)}  ${k}`);
@@ -250,6 +267,7 @@ async function main() {
   const sample = ours.accepted[0]!;
   const wired = Boolean(await services.protection.verdicts.get(TENANT, sample.id));
   const judgedCount = await models.protection.verdicts.countDocuments({ tenantId: TENANT });
+  ops.clear();
   let nextDirect = 0;
   const directStarted = performance.now();
   await Promise.all(
@@ -264,6 +282,13 @@ async function main() {
     }),
   );
   const directRate = N / ((performance.now() - directStarted) / 1000);
+  const cpuDirect = treeCpuMs();
+  if (DB_OPS) {
+    console.log(`database commands per message while the engines judge directly:`);
+    for (const [k, n] of [...ops].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / N).toFixed(2).padStart(6)}  ${k}`);
+  }
+  console.log(`   CPU ms per message, receiving+judging+placing: ${cpuPerUnit(cpuBefore, cpuPlaced, N)}`);
+  console.log(`   CPU ms per message, engines called directly: ${cpuPerUnit(cpuPlaced, cpuDirect, N)}`);
   if (wired) {
     const placedRate = N / placedSeconds;
     console.log(

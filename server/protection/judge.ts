@@ -62,8 +62,22 @@ async function run<T>(work: (() => Promise<T>) | null, ms: number, absent: Engin
   }
 }
 
+type HeaderSummary = { from: FromHeader | null; subject: string };
+// One parse per message: routing, the verdict store and the judge each ask for the same raw Buffer's
+// summary (three header parses per message before); entries go with the Buffer.
+const summaries = new WeakMap<Buffer, Promise<HeaderSummary>>();
+
 /** The From header's first mailbox (display name decoded) and the subject, from the header section only. */
-export async function headerSummary(raw: Buffer): Promise<{ from: FromHeader | null; subject: string }> {
+export function headerSummary(raw: Buffer): Promise<HeaderSummary> {
+  let summary = summaries.get(raw);
+  if (!summary) {
+    summary = parseHeaderSummary(raw);
+    summaries.set(raw, summary);
+  }
+  return summary;
+}
+
+async function parseHeaderSummary(raw: Buffer): Promise<HeaderSummary> {
   const end = raw.indexOf('\r\n\r\n');
   const head = end >= 0 ? raw.subarray(0, end + 4) : raw;
   const parsed = await simpleParser(head, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
