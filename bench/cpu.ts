@@ -16,7 +16,7 @@ export function cpuMs(otherPid: number): { node: number; db: number } {
 /** CPU time (ms) used so far by this process and each of its descendants, summed by command name (Linux /proc). */
 export function treeCpuMs(): Map<string, number> {
   const stats = new Map<number, { ppid: number; comm: string; ms: number }>();
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
