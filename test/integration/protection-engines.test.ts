@@ -3,6 +3,8 @@
  * spam and plain mail as not; clamd with a test signature database finds EICAR inside a zip attachment
  * and a test file by its hash.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { startTestClamd, startTestRspamd, TEST_MALWARE, TEST_MALWARE_SIGNATURE, type TestClamd } from '../harness/engines';
 import { dkimKey, EICAR, GTUBE, plainMessage, senderRecords, signed, withAttachment, zip } from '../harness/protection-fixtures';
@@ -52,6 +54,35 @@ describe('rspamd', () => {
     const down = createRspamdClient('http://127.0.0.1:9');
     await expect(down.check(Buffer.from('x'), envelope, { timeoutMs: 1000 })).rejects.toThrow();
     expect(await down.ping(500)).toBe(false);
+  });
+
+  test('a scanner that takes the message and never answers times out with a clear error', async () => {
+    const silent = http.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const client = createRspamdClient(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+      await expect(client.check(Buffer.from('x'), envelope, { timeoutMs: 300 })).rejects.toThrow('rspamd gave no answer within 300 ms');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  test('an HTTP error from the scanner is an error naming the status', async () => {
+    const failing = http.createServer((_req, res) => res.writeHead(500).end('oops'));
+    await new Promise<void>((r) => failing.listen(0, '127.0.0.1', r));
+    try {
+      const client = createRspamdClient(`http://127.0.0.1:${(failing.address() as AddressInfo).port}/`);
+      await expect(client.check(Buffer.from('x'), envelope)).rejects.toThrow('rspamd answered HTTP 500');
+    } finally {
+      await new Promise((r) => failing.close(r));
+    }
+  });
+
+  test('rspamd closes the connection after every answer: many checks side by side all get theirs', async () => {
+    const raw = plainMessage({ from: 'someone@outside.test', to: 'one@alpha.test', body: 'Lunch on Friday?' });
+    const results = await Promise.all(Array.from({ length: 40 }, () => rspamd.client.check(raw, envelope)));
+    expect(results.every((r) => typeof r.score === 'number' && r.score < r.requiredScore)).toBe(true);
   });
 });
 
