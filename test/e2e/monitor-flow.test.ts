@@ -22,9 +22,9 @@ import { ensurePaneBuilt } from '../harness/pane-build';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
-import { assertCertificateTrusted } from '../stand-ins/tls';
 
 const CLIENT_ID = '77777777-2222-4333-8444-555555555555';
 const SECRET = 'probe-app-secret-value-0123456789';
@@ -59,15 +59,10 @@ interface Sent {
   alertId: string;
 }
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   directories: [tenantDirectory('alpha'), tenantDirectory('beta')],
   services: {
     monitor: { minuteMs: 1000, tickMs: 100 },

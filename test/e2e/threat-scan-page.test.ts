@@ -14,8 +14,8 @@ import { TEST_PASSWORD, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 import type { MessageJudge } from '../../server/threat-scan/judge';
 
 const CLIENT_ID = '51111111-2222-4333-8444-555555555555';
@@ -54,15 +54,10 @@ for (const [id, name] of [
 }
 contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All', 'Mail.ReadWrite'] });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { threatScan: { judge, pollMs: 50, pageSize: 4 } },
 });
 

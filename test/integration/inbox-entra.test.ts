@@ -11,8 +11,8 @@ import request from 'supertest';
 import { createEntraProbe } from '../../server/inbox/entra-probe';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const PUBLIC_URL = 'http://localhost';
 const CALLBACK = `${PUBLIC_URL}/auth/entra/callback`;
@@ -31,17 +31,10 @@ contoso.registerApp({
 const fabrikam = world.addTenant('ffffffff-0000-4000-8000-000000000003');
 fabrikam.putUser({ id: 'eve', displayName: 'Eve', mail: 'eve@fabrikam.example', userPrincipalName: 'eve@fabrikam.example' });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(async () => {
-  await standIns.close();
-});
+const standIns = useGraphStandIns(world);
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { publicUrl: PUBLIC_URL },
 });
 

@@ -8,8 +8,8 @@ import net from 'node:net';
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const CLIENT_ID = '77777777-2222-4333-8444-555555555556';
 const SECRET = 'monitor-guard-app-secret-0123456789';
@@ -23,16 +23,11 @@ entraTenant.registerApp({
   grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'],
 });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
 // No private target is allowed (the operator's allow list is empty); a "minute" is 1 s here.
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { allowedPrivateTargets: [], monitor: { minuteMs: 1000, tickMs: 60_000 } },
 });
 

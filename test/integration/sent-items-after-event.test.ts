@@ -11,8 +11,8 @@ import { transitionModel, type TransitionRecord } from '../../server/events/mode
 import { eventModel, type EventRecord } from '../../server/events/model';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const SECRET = 'sent-items-event-app-secret-1234';
 const CLIENT_ID = '41111111-2222-4333-8444-555555555555';
@@ -28,16 +28,9 @@ contoso.registerApp({
   grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All', 'Mail.ReadWrite'],
 });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(async () => {
-  await standIns.close();
-});
+const standIns = useGraphStandIns(world);
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 const context = { ip: null, requestId: null };
 const planner = (tenantId: string): AdminIdentity => ({
   tenantId,

@@ -9,8 +9,8 @@
 import request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const SECRET = 'sent-items-app-secret-1234';
 const CLIENT_ID = '31111111-2222-4333-8444-555555555555';
@@ -25,16 +25,9 @@ const app = contoso.registerApp({
   grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All', 'Mail.Read'],
 });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(async () => {
-  await standIns.close();
-});
+const standIns = useGraphStandIns(world);
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 
 async function userToken(admin: request.Agent, id: string, email: string): Promise<string> {
   await admin

@@ -11,8 +11,8 @@ import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 import type { MessageJudge } from '../../server/threat-scan/judge';
 import type { ScanChange } from '../../server/threat-scan/service';
 
@@ -54,20 +54,17 @@ function mime(from: string, subject: string, body: string): string {
 }
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
 
-let standIns: StandIns;
+const standIns = useGraphStandIns(world);
 let smtp: SmtpPeer;
 beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
   smtp = await startPeer('accept');
 });
 afterAll(async () => {
-  await standIns.close();
   await smtp.close();
 });
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { threatScan: { judge, pollMs: 30, pageSize: 3, leaseMs: 60_000, maxFailures: 2, backoffMs: 50, graphRetries: 2 } },
 });
 
