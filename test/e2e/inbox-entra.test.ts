@@ -14,7 +14,7 @@ import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { StandInWorld } from '../stand-ins/entra';
 
 const PHONE = { width: 360, height: 740 };
@@ -61,9 +61,7 @@ describe('web inbox: Sign in with Microsoft', () => {
   beforeAll(async () => {
     ensurePaneBuilt();
     const admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     live = await startLiveServer(ctx, { port });
     browser = await launchBrowser();
   }, 180_000);

@@ -22,7 +22,7 @@ import { ensurePaneBuilt } from '../harness/pane-build';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { StandInWorld } from '../stand-ins/entra';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 
@@ -134,9 +134,7 @@ describe('continuity monitor end to end', () => {
         email: { host: '127.0.0.1', port: sink.port, secure: false, from: 'lifeboat@alpha.test' },
       })
       .expect(200);
-    await admin.put('/api/directory/connection').send({ entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET });
     ensurePaneBuilt();
     live = await startLiveServer(ctx);
     browser = await launchBrowser();

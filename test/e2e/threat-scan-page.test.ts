@@ -14,7 +14,7 @@ import { TEST_PASSWORD, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { StandInWorld } from '../stand-ins/entra';
 import type { MessageJudge } from '../../server/threat-scan/judge';
 
@@ -81,9 +81,7 @@ describe('admin page: Threat Scan', () => {
   beforeAll(async () => {
     ensurePaneBuilt();
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     await ctx.createAdmin('alpha', 'fullAdministrator', 'it@alpha.test', TEST_PASSWORD);
     live = await startLiveServer(ctx);
     ctx.services.threatScan.start();

@@ -1,9 +1,11 @@
 /**
  * The HTTPS Entra token endpoint and Graph stand-ins for one test file: started in a beforeAll, closed in an
- * afterAll. Call useGraphStandIns(world) before useLifeboat({ graph: standIns.graph }): jest runs beforeAll and
+ * afterAll; and a tenant connected to one of their Entra tenants, synced. Call useGraphStandIns(world) before useLifeboat({ graph: standIns.graph }): jest runs beforeAll and
  * afterAll hooks in the order they are declared, so the app is built with the stand-ins' endpoints and the
  * stand-ins close (after their Graph deliveries) before the app stops.
  */
+import type request from 'supertest';
+import { eventually } from './eventually';
 import { startStandIns, type StandIns, type StandInWorld } from '../stand-ins/entra';
 import { assertCertificateTrusted } from '../stand-ins/tls';
 
@@ -41,4 +43,11 @@ export function useGraphStandIns(world: StandInWorld): GraphStandIns {
     graph: () => ({ loginUrl: running().loginUrl, graphUrl: running().graphUrl }),
     close: () => running().close(),
   };
+}
+
+/** Connects the signed-in admin's tenant to an Entra tenant of the stand-ins and waits for its first directory sync. */
+export async function connectAndSync(admin: request.Agent, connection: { entraTenantId: string; clientId: string; clientSecret: string }): Promise<void> {
+  await admin.put('/api/directory/connection').send(connection).expect(201);
+  await admin.post('/api/directory/sync').send({}).expect(202);
+  await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
 }

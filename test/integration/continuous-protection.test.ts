@@ -13,7 +13,7 @@ import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { dkimKey, plainMessage, senderRecords } from '../harness/protection-fixtures';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { StandInWorld } from '../stand-ins/entra';
 import { ENGINES_OFF } from '../../server/protection/engines';
@@ -99,9 +99,7 @@ describe('continuous protection on by default for Monitor and Protect tenants', 
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     ctx.services.threatScan.continuous!.start();
   }, 90_000);
   afterAll(async () => {

@@ -10,8 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createEntraProbe } from '../../server/inbox/entra-probe';
 import { useLifeboat } from '../harness/context';
-import { eventually } from '../harness/eventually';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { StandInWorld } from '../stand-ins/entra';
 
 const PUBLIC_URL = 'http://localhost';
@@ -76,9 +75,7 @@ describe('Sign in with Microsoft (web inbox)', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     // In Entra after the sync: Entra signs Zed in, Lifeboat's directory does not know him yet.
     contoso.putUser({ id: 'zed', displayName: 'Zed', mail: 'zed@contoso.example', userPrincipalName: 'zed@contoso.example' });
   });

@@ -8,8 +8,7 @@
  */
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
-import { eventually } from '../harness/eventually';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { StandInWorld } from '../stand-ins/entra';
 
@@ -88,9 +87,7 @@ describe('readiness: the Exchange Online set-up verified from outside', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     await ctx.conn.collection('monitors').insertOne({ _id: 'm1' as never, tenantId: 'alpha', name: 'Main', probeMailbox: 'probe@contoso.example' });
   }, 90_000);
 

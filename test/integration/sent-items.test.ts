@@ -9,7 +9,7 @@
 import request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { StandInWorld } from '../stand-ins/entra';
 
 const SECRET = 'sent-items-app-secret-1234';
@@ -58,9 +58,7 @@ describe('Sent Items write-back', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     tokens.ana = await userToken(admin, 'ana', 'ana@contoso.example');
     tokens.ben = await userToken(admin, 'ben', 'ben@contoso.example');
     const send = (who: string, body: object) => request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens[who]}`).send(body).expect(201);

@@ -16,7 +16,7 @@ import { useLifeboat } from '../harness/context';
 import { startTestClamd, startTestRspamd, type TestClamd } from '../harness/engines';
 import { eventually } from '../harness/eventually';
 import { dkimKey, EICAR, GTUBE, plainMessage, senderRecords, signed, withAttachment } from '../harness/protection-fixtures';
-import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { StandInWorld } from '../stand-ins/entra';
 import { NO_ENGINES, type ProtectionEngines } from '../../server/protection/engines';
@@ -79,9 +79,7 @@ describe('Threat Scan through the protection pipeline', () => {
 
   beforeAll(async () => {
     full = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await full.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await full.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await full.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(full, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     const box = contoso.mailbox('ana');
     const plant = (name: string, raw: Buffer) => (planted[name] = box.deliver(raw.toString('latin1'), new Date(Date.now() - 86_400_000)).immutableId);
     const to = 'ana@contoso.example';
