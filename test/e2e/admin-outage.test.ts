@@ -16,6 +16,7 @@ import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
 import { sendOne, simpleMessage } from '../harness/smtp-peers';
+import { eventBody } from '../harness/event-fixtures';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const PHONE = { width: 390, height: 844 };
@@ -181,16 +182,7 @@ describe('admin page in an outage', () => {
 
   test('Mail lists held mail (recipient, sender, subject) with filters; Release one, then Retry now', async () => {
     const smtpPort = Number(/Lifeboat SMTP receiver on port (\d+)/.exec(server.stdout())?.[1]);
-    const created = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Paused inbound',
-        affectedGroupId: 'g-continuity-pilot',
-        timeZone: 'UTC',
-        start: new Date(Date.now() - 60_000).toISOString(),
-        end: null,
-        pauseInboundDelivery: true,
-      },
-    });
+    const created = await page.request.post(`${server.url}/api/events`, { data: eventBody('Paused inbound', -60_000, { pauseInboundDelivery: true }) });
     expect(created.status()).toBe(201);
     // The list is open (and empty) before the mail arrives, is judged (protection, Protect) and held:
     // it refreshes itself, with nothing pressed.

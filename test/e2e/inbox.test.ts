@@ -17,6 +17,7 @@ import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { eventBody, OUTAGE_APP_NOTIFICATIONS } from '../harness/event-fixtures';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const ADA = { id: 'u-ada', email: 'ada@contoso.test', password: 'Ada cloud password 2026!' };
@@ -191,14 +192,11 @@ describe('the web continuity inbox, against the real backend', () => {
   test('phone: the banner turns to "Continuity active" live when an event starts', async () => {
     await phone.goto(`${server.url}/`);
     await phone.locator('[data-testid="header-state"][data-state="normal"]').waitFor();
-    await admin('POST', '/api/events', {
-      description: 'Exchange Online outage',
-      affectedGroupId: 'g-all-staff',
-      timeZone: 'Europe/London',
-      start: new Date().toISOString(),
-      end: null,
-      appNotifications: { startMessage: 'Mail goes through Lifeboat.', endMessage: 'Exchange is back.' },
-    });
+    await admin(
+      'POST',
+      '/api/events',
+      eventBody('Exchange Online outage', 0, { affectedGroupId: 'g-all-staff', timeZone: 'Europe/London', appNotifications: OUTAGE_APP_NOTIFICATIONS }),
+    );
     await phone.locator('[data-testid="header-state"][data-state="active"]').waitFor();
     expect(await phone.getByTestId('header-state').textContent()).toMatch(/Mail goes through Lifeboat/);
     // During the event the inbox shows the mail since it began.
