@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
@@ -56,12 +56,7 @@ describe('admin page in an outage', () => {
     });
     browser = await launchBrowser();
     page = await newAdminPage(browser);
-    await page.goto(`${server.url}/admin`);
-    const form = page.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(ADMIN.email);
-    await form.getByLabel('Cloud password').fill(ADMIN.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
   }, 180_000);
 
   afterAll(async () => {

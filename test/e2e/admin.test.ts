@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
@@ -51,12 +51,7 @@ describe('admin page', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-admin-e2e-'));
 
   async function signIn(p: Page, who: { email: string; password: string }) {
-    await p.goto(`${server.url}/admin`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(who.email);
-    await form.getByLabel('Cloud password').fill(who.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(p, `${server.url}/admin`, who);
   }
 
   async function open(p: Page, section: string, heading: string) {

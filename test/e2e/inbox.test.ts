@@ -11,7 +11,7 @@ import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
@@ -247,12 +247,7 @@ describe('the web continuity inbox, against the real backend', () => {
       expect(await page.getByTestId('sent-items-unavailable').count()).toBe(0);
 
       // The admin's line on the Mail page.
-      await page.goto(`${server.url}/admin`);
-      const form = page.getByTestId('admin-sign-in');
-      await form.getByLabel('Email').fill(ADMIN.email);
-      await form.getByLabel('Cloud password').fill(ADMIN.password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+      await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
       await page.getByRole('tab', { name: 'Mail' }).click();
       const card = page.getByTestId('sent-items-card');
       await card.waitFor();
@@ -268,12 +263,7 @@ describe('the web continuity inbox, against the real backend', () => {
     for (const viewport of [PHONE, LAPTOP_VIEWPORT]) {
       const name = viewport === PHONE ? 'phone' : 'laptop';
       const { page } = await newPage(viewport);
-      await page.goto(`${server.url}/admin`);
-      const form = page.getByTestId('admin-sign-in');
-      await form.getByLabel('Email').fill(ADMIN.email);
-      await form.getByLabel('Cloud password').fill(ADMIN.password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+      await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
       await page.getByRole('tab', { name: 'Directory' }).click();
       const card = page.getByTestId('end-user-access-card');
       await card.getByRole('radio', { name: 'Only members of these groups' }).check();

@@ -16,7 +16,7 @@ import { signPortalToken } from '../../server/portal/token';
 import { createLogger } from '../../server/log';
 import { createReceiver } from '../../server/mail/receiver';
 import { axeViolations } from '../harness/axe';
-import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
+import { launchBrowser, newPanePage, screenshot, signInToAdminPage } from '../harness/browser';
 import { TEST_PASSWORD, TEST_SECRET, tenantDirectory, useLifeboat } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { eventually } from '../harness/eventually';
@@ -348,12 +348,12 @@ describe('continuity monitor end to end', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
     context.setDefaultTimeout(15_000);
     const p = await context.newPage();
-    await p.goto(`${live.url}/admin#monitor`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill('monitor-admin@alpha.test');
-    await form.getByLabel('Cloud password').fill(TEST_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Continuity monitor', exact: true }).waitFor();
+    await signInToAdminPage(
+      p,
+      `${live.url}/admin#monitor`,
+      { email: 'monitor-admin@alpha.test', password: TEST_PASSWORD },
+      { name: 'Continuity monitor', exact: true },
+    );
 
     const stateCard = p.getByTestId('monitor-state');
     await stateCard.getByRole('heading', { name: 'Exchange Online mail flow' }).waitFor();

@@ -9,7 +9,7 @@
 import type { Browser, Page } from 'playwright-core';
 import type request from 'supertest';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { TEST_PASSWORD, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
@@ -87,12 +87,7 @@ describe('admin page: Threat Scan', () => {
     ctx.services.threatScan.start();
     browser = await launchBrowser();
     page = await newAdminPage(browser);
-    await page.goto(`${live.url}/admin`);
-    const form = page.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill('it@alpha.test');
-    await form.getByLabel('Cloud password').fill(TEST_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(page, `${live.url}/admin`, { email: 'it@alpha.test', password: TEST_PASSWORD });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
