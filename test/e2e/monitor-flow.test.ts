@@ -23,6 +23,7 @@ import { eventually } from '../harness/eventually';
 import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { twilioThrough } from '../harness/notify-fixtures';
 import { StandInWorld } from '../stand-ins/entra';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 
@@ -124,13 +125,7 @@ describe('continuity monitor end to end', () => {
     await admin
       .put('/api/notify/settings')
       .send({
-        sms: {
-          provider: 'twilio',
-          baseUrl: gateway.url,
-          accountSid: gateway.credentials.accountSid,
-          authToken: gateway.credentials.authToken,
-          from: '+15550009999',
-        },
+        sms: twilioThrough(gateway),
         email: { host: '127.0.0.1', port: sink.port, secure: false, from: 'lifeboat@alpha.test' },
       })
       .expect(200);
