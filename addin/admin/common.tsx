@@ -61,6 +61,16 @@ const useStyles = makeStyles({
   head: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', justifyContent: 'space-between', gap: '8px', marginBottom: '12px' },
   title: { margin: 0 },
   hint: { color: tokens.colorNeutralForeground3, display: 'block' },
+  command: {
+    display: 'block',
+    whiteSpace: 'pre-wrap',
+    overflowWrap: 'anywhere',
+    fontFamily: tokens.fontFamilyMonospace,
+    fontSize: tokens.fontSizeBase200,
+    backgroundColor: tokens.colorNeutralBackground3,
+    padding: '6px 8px',
+    borderRadius: tokens.borderRadiusMedium,
+  },
   empty: { padding: '24px 8px', color: tokens.colorNeutralForeground3, display: 'block' },
   scroll: { overflowX: 'auto' },
   nowrap: { '& .fui-TableCell': { whiteSpace: 'nowrap' } },
@@ -110,6 +120,11 @@ export function Hint({ children, id }: { children: ReactNode; id?: string }) {
       {children}
     </Text>
   );
+}
+
+/** A command for an administrator to copy (Exchange Online PowerShell): monospace, shaded, wrapping anywhere. */
+export function CommandBlock({ children }: { children: ReactNode }) {
+  return <code className={useStyles().command}>{children}</code>;
 }
 
 export function Empty({ children }: { children: ReactNode }) {

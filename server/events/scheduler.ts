@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { claimedRecord } from '../db/claims';
 import type { EventModel, EventRecord, TransitionKind, TransitionModel, TransitionRecord } from './model';
+import { createSerialLoop } from '../loops/serial-loop';
 
 export type TransitionListener = (transition: TransitionRecord, event: EventRecord) => Promise<void> | void;
 
@@ -37,10 +38,8 @@ export function createScheduler(options: SchedulerOptions) {
   const listeners: TransitionListener[] = [];
   const log = logger.child({ component: 'scheduler', nodeId });
 
-  let timer: NodeJS.Timeout | null = null;
-  let running = false;
-  let ticking: Promise<void> | null = null;
-  let again = false;
+  // A wake during a tick (an edit that moved a transition) ticks again right after it.
+  const loop = createSerialLoop(tick);
 
   async function dispatch(transition: TransitionRecord, event: EventRecord): Promise<void> {
     for (const listener of listeners) {
@@ -157,12 +156,13 @@ export function createScheduler(options: SchedulerOptions) {
     if (due) await fire(event, target.kind);
   }
 
-  async function tick(): Promise<void> {
+  /** One pass; resolves how long until the next. */
+  async function tick(): Promise<number> {
     let delay = pollMs;
     try {
       await fireUpcoming();
       // Keep firing while anything was due: an event whose start and end both passed fires both, in order.
-      for (let round = 0; round < 10 && running && (await fireDue()) > 0; round++);
+      for (let round = 0; round < 10 && loop.running && (await fireDue()) > 0; round++);
       await redispatchStale();
       const next = await nextDue();
       if (next !== null) {
@@ -172,29 +172,7 @@ export function createScheduler(options: SchedulerOptions) {
     } catch (err) {
       log.error({ err }, 'scheduler tick failed; retrying');
     }
-    schedule(delay);
-  }
-
-  function schedule(delay: number): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(run, delay);
-  }
-
-  function run(): void {
-    timer = null;
-    if (!running) return;
-    if (ticking) {
-      again = true;
-      return;
-    }
-    ticking = tick().finally(() => {
-      ticking = null;
-      if (again) {
-        again = false;
-        run();
-      }
-    });
+    return delay;
   }
 
   return {
@@ -208,21 +186,10 @@ export function createScheduler(options: SchedulerOptions) {
       listeners.push(listener);
     },
     /** Starts the loop; missed transitions fire at once, in order. */
-    start(): void {
-      if (running) return;
-      running = true;
-      run();
-    },
+    start: () => loop.start(),
     /** Looks again now (after a write that may have moved a transition). */
-    wake(): void {
-      if (running) schedule(0);
-    },
-    async stop(): Promise<void> {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await ticking;
-    },
+    wake: () => loop.wake(),
+    stop: () => loop.stop(),
   };
 }
 export type Scheduler = ReturnType<typeof createScheduler>;

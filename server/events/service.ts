@@ -156,6 +156,20 @@ export function createEventService(deps: {
     return record;
   }
 
+  /**
+   * An admin's write (optimistic concurrency): `fields` are set only on the version that was read, with a new
+   * version; a 409 when someone else wrote meanwhile. Returns the event as written.
+   */
+  async function writeOver(tenantId: string, id: string, existing: EventRecord, fields: Record<string, unknown>): Promise<EventRecord> {
+    const result = await events.updateOne(
+      { _id: existing._id, tenantId, updatedAt: existing.updatedAt },
+      { $set: { ...fields, updatedAt: nextVersion(existing) } },
+      { timestamps: false },
+    );
+    if (result.matchedCount === 0) throw changedMeanwhile(existing);
+    return load(tenantId, id);
+  }
+
   async function read(tenantId: string, body: unknown, base: EventDraft, options: { isNew: boolean; started: boolean }) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw unprocessable([{ path: '(body)', message: 'must be a JSON object' }]);
     const { draft, errors, pastEnd } = await readEventInput(body as Record<string, unknown>, base, {
@@ -252,14 +266,8 @@ export function createEventService(deps: {
       // A past end completes the event now, as End Now does; the time the admin gave is kept beside it.
       if (pastEnd) draft.end = now();
       const ending = pastEnd ? { endedEarly: true, requestedEnd: pastEnd } : {};
-      // Optimistic concurrency: the write applies only to the version we validated against.
-      const result = await events.updateOne(
-        { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
-        { $set: { ...fieldsOf(draft), ...ending, updatedAt: nextVersion(existing) } },
-        { timestamps: false },
-      );
-      if (result.matchedCount === 0) throw changedMeanwhile(existing);
-      const updated = await load(by.tenantId, id);
+      // The write applies only to the version we validated against.
+      const updated = await writeOver(by.tenantId, id, existing, { ...fieldsOf(draft), ...ending });
       if (pastEnd) await record(by, 'event.ended', updated, before, draft, context, { endedEarly: true, requestedEnd: pastEnd.toISOString() });
       else await record(by, 'event.updated', updated, before, draft, context);
       changed(updated);
@@ -274,13 +282,7 @@ export function createEventService(deps: {
       if (status === 'expired') throw conflict('This event has already ended.');
       if (status === 'pending') throw conflict('This event has not started yet. Change its start or end, or delete it.');
       const before = toDraft(existing);
-      const result = await events.updateOne(
-        { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
-        { $set: { end: t, endedEarly: true, updatedAt: nextVersion(existing) } },
-        { timestamps: false },
-      );
-      if (result.matchedCount === 0) throw changedMeanwhile(existing);
-      const updated = await load(by.tenantId, id);
+      const updated = await writeOver(by.tenantId, id, existing, { end: t, endedEarly: true });
       await record(by, 'event.ended', updated, before, toDraft(updated), context, { endedEarly: true });
       changed(updated);
       return view(by.tenantId, updated);
@@ -298,13 +300,7 @@ export function createEventService(deps: {
       if (status === 'expired') throw conflict('This event has already ended. Clone it to plan a new one.');
       const before = toDraft(existing);
       const sms = existing.sms && existing.sms.startSendAt > t ? { 'sms.startSendAt': t } : {};
-      const result = await events.updateOne(
-        { _id: existing._id, tenantId: by.tenantId, updatedAt: existing.updatedAt },
-        { $set: { start: t, ...sms, updatedAt: nextVersion(existing) } },
-        { timestamps: false },
-      );
-      if (result.matchedCount === 0) throw changedMeanwhile(existing);
-      const updated = await load(by.tenantId, id);
+      const updated = await writeOver(by.tenantId, id, existing, { start: t, ...sms });
       await record(by, 'event.started', updated, before, toDraft(updated), context, { startedEarly: true, plannedStart: existing.start.toISOString() });
       changed(updated);
       return view(by.tenantId, updated);

@@ -13,6 +13,7 @@ import type { DirectoryService } from '../directory/service';
 import type { EventCoverage, EventRecord } from '../events/coverage';
 import type { ConsentService } from './consent';
 import type { NotifyModels } from './model';
+import { createSerialLoop } from '../loops/serial-loop';
 import { StoppedError, type NotifyCore } from './service';
 
 export type SmsKind = 'start' | 'end';
@@ -35,10 +36,16 @@ export function createEventSms(deps: {
   const { core, consents, directory, events, models, now } = deps;
   const log = deps.logger.child({ component: 'event-sms' });
   const pollMs = deps.pollMs ?? 5000;
-  let timer: NodeJS.Timeout | null = null;
-  let running = false;
-  let passing: Promise<void> | null = null;
-  let again = false;
+  // A wake during a pass (an event started, ended or changed) runs another right after it.
+  const loop = createSerialLoop(() =>
+    runDue().then(
+      () => pollMs,
+      (err) => {
+        if (!(err instanceof StoppedError)) log.error({ err }, 'event SMS pass failed; retrying');
+        return pollMs;
+      },
+    ),
+  );
 
   async function run(event: EventRecord, kind: SmsKind): Promise<{ recipients: number; sent: number }> {
     const eventId = event._id.toHexString();
@@ -101,50 +108,13 @@ export function createEventSms(deps: {
     await core.recoverStale();
   }
 
-  function schedule(delay: number): void {
-    if (!running) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(tick, delay);
-  }
-
-  function tick(): void {
-    timer = null;
-    if (!running) return;
-    if (passing) {
-      again = true;
-      return;
-    }
-    passing = runDue()
-      .catch((err) => {
-        if (!(err instanceof StoppedError)) log.error({ err }, 'event SMS pass failed; retrying');
-      })
-      .finally(() => {
-        passing = null;
-        if (again) {
-          again = false;
-          tick();
-        } else schedule(pollMs);
-      });
-  }
-
   return {
     run,
     runDue,
-    start(): void {
-      if (running) return;
-      running = true;
-      tick();
-    },
+    start: () => loop.start(),
     /** Looks again now (an event started, ended or changed). */
-    wake(): void {
-      if (running) schedule(0);
-    },
-    async stop(): Promise<void> {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await passing;
-    },
+    wake: () => loop.wake(),
+    stop: () => loop.stop(),
   };
 }
 export type EventSms = ReturnType<typeof createEventSms>;

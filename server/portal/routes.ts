@@ -4,22 +4,10 @@
  */
 import express, { Router, type Response } from 'express';
 import { HttpProblem } from '../http/problem';
+import { monitorTimeFormatter } from '../shared/monitor-time';
 import type { PortalService, Resolved } from './service';
 
 const esc = (value: unknown) => String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-function formatter(timeZone: string) {
-  const f = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZoneName: 'short',
-  });
-  return (iso: string | null | undefined) => (iso ? f.format(new Date(iso)) : '—');
-}
 
 const STYLE = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.45 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f3f2f1;color:#201f1e}
@@ -73,7 +61,7 @@ type PageData = Awaited<ReturnType<PortalService['page']>>;
 
 function render(token: string, data: PageData, notice: { kind: 'ok' | 'err'; text: string } | null): string {
   const m = data.monitor;
-  const when = formatter(m.timeZone);
+  const when = monitorTimeFormatter(m.timeZone);
   const action = (name: string) => `/portal/${esc(token)}/actions/${name}`;
   const csrf = `<input type="hidden" name="csrf" value="${esc(data.csrf)}">`;
   const status = m.state.status === 'detected' ? '<span class="badge detected">Problem detected</span>' : '<span class="badge normal">Mail flow normal</span>';
@@ -86,7 +74,7 @@ function render(token: string, data: PageData, notice: { kind: 'ok' | 'err'; tex
   const events = data.current
     .map(
       (e) => `<div class="card"><h2>Current event: ${esc(e.description)}</h2>
-<p class="muted">${esc(e.affectedGroup.displayName ?? e.affectedGroupId)} · since ${esc(formatter(e.timeZone)(e.start))} · ${e.end ? `until ${esc(formatter(e.timeZone)(e.end))}` : 'no end'}</p>
+<p class="muted">${esc(e.affectedGroup.displayName ?? e.affectedGroupId)} · since ${esc(monitorTimeFormatter(e.timeZone)(e.start))} · ${e.end ? `until ${esc(monitorTimeFormatter(e.timeZone)(e.end))}` : 'no end'}</p>
 <form method="post" action="${action('extend')}">${csrf}<input type="hidden" name="eventId" value="${esc(e.id)}"><label for="x-${esc(e.id)}">Extend by (hours)</label><input id="x-${esc(e.id)}" name="hours" type="number" min="0.25" step="0.25" value="2" inputmode="decimal"><button type="submit" class="secondary">Extend event</button></form>
 <form method="post" action="${action('end')}">${csrf}<input type="hidden" name="eventId" value="${esc(e.id)}"><button type="submit" class="danger">End event now</button></form></div>`,
     )

@@ -12,10 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { ARTIFACTS, LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { ARTIFACTS, LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
+import { eventBody } from '../harness/event-fixtures';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const PHONE = { width: 360, height: 740 };
@@ -68,12 +69,7 @@ describe('admin page at 3 a.m.', () => {
     browser = await launchBrowser();
     page = await newAdminPage(browser);
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    await page.goto(`${server.url}/admin`);
-    const form = page.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(ADMIN.email);
-    await form.getByLabel('Cloud password').fill(ADMIN.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
   }, 180_000);
 
   afterAll(async () => {
@@ -275,13 +271,7 @@ describe('admin page at 3 a.m.', () => {
 
   test('Start now on a pending event, confirmed with its group named', async () => {
     const created = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Planned cut-over',
-        affectedGroupId: 'g-continuity-pilot',
-        timeZone: 'UTC',
-        start: new Date(Date.now() + 2 * HOUR).toISOString(),
-        end: new Date(Date.now() + 6 * HOUR).toISOString(),
-      },
+      data: eventBody('Planned cut-over', 2 * HOUR, { end: new Date(Date.now() + 6 * HOUR).toISOString() }),
     });
     expect(created.status()).toBe(201);
     const planned = await created.json();
@@ -302,15 +292,7 @@ describe('admin page at 3 a.m.', () => {
   });
 
   test('an edit saved over a change another admin made meanwhile is refused, and says so', async () => {
-    const created = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Edited twice',
-        affectedGroupId: 'g-continuity-pilot',
-        timeZone: 'UTC',
-        start: new Date(Date.now() + 3 * HOUR).toISOString(),
-        end: null,
-      },
-    });
+    const created = await page.request.post(`${server.url}/api/events`, { data: eventBody('Edited twice', 3 * HOUR) });
     expect(created.status()).toBe(201);
     const planned = await created.json();
     await page.reload();

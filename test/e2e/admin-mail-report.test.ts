@@ -11,11 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
 import { sendOne, simpleMessage, startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { eventBody } from '../harness/event-fixtures';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const VIEWER = { email: 'viewer@contoso.test', password: 'viewer password 2026', role: 'readOnly' };
@@ -35,12 +36,7 @@ describe('admin page: mail and post-incident report', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-admin-mail-e2e-'));
 
   async function signIn(p: Page, who: { email: string; password: string }) {
-    await p.goto(`${server.url}/admin`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(who.email);
-    await form.getByLabel('Cloud password').fill(who.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(p, `${server.url}/admin`, who);
   }
 
   async function expectAccessible(p: Page) {
@@ -222,22 +218,10 @@ describe('admin page: mail and post-incident report', () => {
 
   test('report of a running event: marked not final; pending events have no report button', async () => {
     const running = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Still running',
-        affectedGroupId: 'g-leadership',
-        timeZone: 'America/New_York',
-        start: new Date(Date.now() - 120_000).toISOString(),
-        end: null,
-      },
+      data: eventBody('Still running', -120_000, { affectedGroupId: 'g-leadership', timeZone: 'America/New_York' }),
     });
     const pending = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Next weekend',
-        affectedGroupId: 'g-leadership',
-        timeZone: 'UTC',
-        start: new Date(Date.now() + 2 * 86_400_000).toISOString(),
-        end: null,
-      },
+      data: eventBody('Next weekend', 2 * 86_400_000, { affectedGroupId: 'g-leadership' }),
     });
     expect([running.status(), pending.status()]).toEqual([201, 201]);
     const card = page.getByTestId('event').filter({ hasText: 'Still running' });

@@ -11,11 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
 import { sendOne, simpleMessage } from '../harness/smtp-peers';
+import { eventBody } from '../harness/event-fixtures';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const PHONE = { width: 390, height: 844 };
@@ -55,12 +56,7 @@ describe('admin page in an outage', () => {
     });
     browser = await launchBrowser();
     page = await newAdminPage(browser);
-    await page.goto(`${server.url}/admin`);
-    const form = page.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(ADMIN.email);
-    await form.getByLabel('Cloud password').fill(ADMIN.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
   }, 180_000);
 
   afterAll(async () => {
@@ -181,16 +177,7 @@ describe('admin page in an outage', () => {
 
   test('Mail lists held mail (recipient, sender, subject) with filters; Release one, then Retry now', async () => {
     const smtpPort = Number(/Lifeboat SMTP receiver on port (\d+)/.exec(server.stdout())?.[1]);
-    const created = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Paused inbound',
-        affectedGroupId: 'g-continuity-pilot',
-        timeZone: 'UTC',
-        start: new Date(Date.now() - 60_000).toISOString(),
-        end: null,
-        pauseInboundDelivery: true,
-      },
-    });
+    const created = await page.request.post(`${server.url}/api/events`, { data: eventBody('Paused inbound', -60_000, { pauseInboundDelivery: true }) });
     expect(created.status()).toBe(201);
     // The list is open (and empty) before the mail arrives, is judged (protection, Protect) and held:
     // it refreshes itself, with nothing pressed.

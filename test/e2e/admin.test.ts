@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { startServer, type ServerProcess } from '../harness/server-process';
+import { eventBody } from '../harness/event-fixtures';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
@@ -50,12 +51,7 @@ describe('admin page', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-admin-e2e-'));
 
   async function signIn(p: Page, who: { email: string; password: string }) {
-    await p.goto(`${server.url}/admin`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(who.email);
-    await form.getByLabel('Cloud password').fill(who.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(p, `${server.url}/admin`, who);
   }
 
   async function open(p: Page, section: string, heading: string) {
@@ -215,15 +211,7 @@ describe('admin page', () => {
   });
 
   test('live: an event another admin plans for next week appears, and goes when deleted, without a reload', async () => {
-    const created = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Planned elsewhere',
-        affectedGroupId: 'g-continuity-pilot',
-        timeZone: 'UTC',
-        start: new Date(Date.now() + 7 * 86_400_000).toISOString(),
-        end: null,
-      },
-    });
+    const created = await page.request.post(`${server.url}/api/events`, { data: eventBody('Planned elsewhere', 7 * 86_400_000) });
     expect(created.status()).toBe(201);
     const { id } = await created.json();
     // No transition fires for a pending event: the admin socket's continuity:changed comes from the edit itself.
@@ -233,15 +221,7 @@ describe('admin page', () => {
   });
 
   test('live: an event another admin schedules turns Current, then disappears when ended, without a reload', async () => {
-    const created = await page.request.post(`${server.url}/api/events`, {
-      data: {
-        description: 'Started elsewhere',
-        affectedGroupId: 'g-continuity-pilot',
-        timeZone: 'UTC',
-        start: new Date(Date.now() + 3000).toISOString(),
-        end: null,
-      },
-    });
+    const created = await page.request.post(`${server.url}/api/events`, { data: eventBody('Started elsewhere', 3000) });
     expect(created.status()).toBe(201);
     const { id } = await created.json();
     // The scheduler fires the start; the admin socket's continuity:changed makes the page refetch.

@@ -14,8 +14,8 @@ import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const PHONE = { width: 360, height: 740 };
 const SECRET = 'inbox-entra-e2e-secret-1234';
@@ -26,11 +26,9 @@ contoso.domains = [{ id: 'contoso.example', isVerified: true, isDefault: true }]
 contoso.putUser({ id: 'ana', displayName: 'Ana Lima', mail: 'ana@contoso.example', userPrincipalName: 'ana@contoso.example' });
 const app = contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All'] });
 
-let standIns: StandIns;
+const standIns = useGraphStandIns(world);
 let port = 0;
 beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
   // The public URL (and so the redirect URI the app registers) must be known before the services are built.
   port = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -40,10 +38,9 @@ beforeAll(async () => {
   });
   app.redirectUris = [`http://127.0.0.1:${port}/auth/entra/callback`];
 });
-afterAll(() => standIns.close());
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: {
     get publicUrl() {
       return `http://127.0.0.1:${port}`;
@@ -64,9 +61,7 @@ describe('web inbox: Sign in with Microsoft', () => {
   beforeAll(async () => {
     ensurePaneBuilt();
     const admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     live = await startLiveServer(ctx, { port });
     browser = await launchBrowser();
   }, 180_000);

@@ -11,12 +11,13 @@ import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { eventBody, OUTAGE_APP_NOTIFICATIONS } from '../harness/event-fixtures';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
 const ADA = { id: 'u-ada', email: 'ada@contoso.test', password: 'Ada cloud password 2026!' };
@@ -191,14 +192,11 @@ describe('the web continuity inbox, against the real backend', () => {
   test('phone: the banner turns to "Continuity active" live when an event starts', async () => {
     await phone.goto(`${server.url}/`);
     await phone.locator('[data-testid="header-state"][data-state="normal"]').waitFor();
-    await admin('POST', '/api/events', {
-      description: 'Exchange Online outage',
-      affectedGroupId: 'g-all-staff',
-      timeZone: 'Europe/London',
-      start: new Date().toISOString(),
-      end: null,
-      appNotifications: { startMessage: 'Mail goes through Lifeboat.', endMessage: 'Exchange is back.' },
-    });
+    await admin(
+      'POST',
+      '/api/events',
+      eventBody('Exchange Online outage', 0, { affectedGroupId: 'g-all-staff', timeZone: 'Europe/London', appNotifications: OUTAGE_APP_NOTIFICATIONS }),
+    );
     await phone.locator('[data-testid="header-state"][data-state="active"]').waitFor();
     expect(await phone.getByTestId('header-state').textContent()).toMatch(/Mail goes through Lifeboat/);
     // During the event the inbox shows the mail since it began.
@@ -249,12 +247,7 @@ describe('the web continuity inbox, against the real backend', () => {
       expect(await page.getByTestId('sent-items-unavailable').count()).toBe(0);
 
       // The admin's line on the Mail page.
-      await page.goto(`${server.url}/admin`);
-      const form = page.getByTestId('admin-sign-in');
-      await form.getByLabel('Email').fill(ADMIN.email);
-      await form.getByLabel('Cloud password').fill(ADMIN.password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+      await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
       await page.getByRole('tab', { name: 'Mail' }).click();
       const card = page.getByTestId('sent-items-card');
       await card.waitFor();
@@ -270,12 +263,7 @@ describe('the web continuity inbox, against the real backend', () => {
     for (const viewport of [PHONE, LAPTOP_VIEWPORT]) {
       const name = viewport === PHONE ? 'phone' : 'laptop';
       const { page } = await newPage(viewport);
-      await page.goto(`${server.url}/admin`);
-      const form = page.getByTestId('admin-sign-in');
-      await form.getByLabel('Email').fill(ADMIN.email);
-      await form.getByLabel('Cloud password').fill(ADMIN.password);
-      await form.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+      await signInToAdminPage(page, `${server.url}/admin`, ADMIN);
       await page.getByRole('tab', { name: 'Directory' }).click();
       const card = page.getByTestId('end-user-access-card');
       await card.getByRole('radio', { name: 'Only members of these groups' }).check();

@@ -16,15 +16,16 @@ import { signPortalToken } from '../../server/portal/token';
 import { createLogger } from '../../server/log';
 import { createReceiver } from '../../server/mail/receiver';
 import { axeViolations } from '../harness/axe';
-import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
+import { launchBrowser, newPanePage, screenshot, signInToAdminPage } from '../harness/browser';
 import { TEST_PASSWORD, TEST_SECRET, tenantDirectory, useLifeboat } from '../harness/context';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, statusClient, type LiveServer } from '../harness/live-server';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { twilioThrough } from '../harness/notify-fixtures';
+import { StandInWorld } from '../stand-ins/entra';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
-import { assertCertificateTrusted } from '../stand-ins/tls';
 
 const CLIENT_ID = '77777777-2222-4333-8444-555555555555';
 const SECRET = 'probe-app-secret-value-0123456789';
@@ -59,15 +60,10 @@ interface Sent {
   alertId: string;
 }
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   directories: [tenantDirectory('alpha'), tenantDirectory('beta')],
   services: {
     monitor: { minuteMs: 1000, tickMs: 100 },
@@ -129,19 +125,11 @@ describe('continuity monitor end to end', () => {
     await admin
       .put('/api/notify/settings')
       .send({
-        sms: {
-          provider: 'twilio',
-          baseUrl: gateway.url,
-          accountSid: gateway.credentials.accountSid,
-          authToken: gateway.credentials.authToken,
-          from: '+15550009999',
-        },
+        sms: twilioThrough(gateway),
         email: { host: '127.0.0.1', port: sink.port, secure: false, from: 'lifeboat@alpha.test' },
       })
       .expect(200);
-    await admin.put('/api/directory/connection').send({ entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET });
     ensurePaneBuilt();
     live = await startLiveServer(ctx);
     browser = await launchBrowser();
@@ -355,12 +343,12 @@ describe('continuity monitor end to end', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', timezoneId: 'UTC', acceptDownloads: true });
     context.setDefaultTimeout(15_000);
     const p = await context.newPage();
-    await p.goto(`${live.url}/admin#monitor`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill('monitor-admin@alpha.test');
-    await form.getByLabel('Cloud password').fill(TEST_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Continuity monitor', exact: true }).waitFor();
+    await signInToAdminPage(
+      p,
+      `${live.url}/admin#monitor`,
+      { email: 'monitor-admin@alpha.test', password: TEST_PASSWORD },
+      { name: 'Continuity monitor', exact: true },
+    );
 
     const stateCard = p.getByTestId('monitor-state');
     await stateCard.getByRole('heading', { name: 'Exchange Online mail flow' }).waitFor();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { axeViolations } from '../harness/axe';
-import { launchBrowser, newPanePage, screenshot } from '../harness/browser';
+import { launchBrowser, newPanePage, screenshot, signInToAdminPage } from '../harness/browser';
 import { testDatabaseUri } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
@@ -38,12 +38,7 @@ describe('notifications UI', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-notify-e2e-'));
 
   async function signIn(p: Page, who: { email: string; password: string }) {
-    await p.goto(`${server.url}/admin#notifications`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(who.email);
-    await form.getByLabel('Cloud password').fill(who.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Notifications', exact: true }).waitFor();
+    await signInToAdminPage(p, `${server.url}/admin#notifications`, who, { name: 'Notifications', exact: true });
   }
 
   async function adminApi(method: string, url: string, body?: unknown) {

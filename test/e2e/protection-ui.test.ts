@@ -19,7 +19,7 @@ import { storeMessage } from '../../server/mail/store';
 import { NO_ENGINES } from '../../server/protection/engines';
 import type { ReleasedCopy } from '../../server/protection/mail-side';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, screenshot, signInToAdminPage } from '../harness/browser';
 import { tenantDirectory, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
@@ -156,12 +156,7 @@ describe('Protection in the admin page, and the marks users see', () => {
   });
 
   async function signInAdmin(p: Page) {
-    await p.goto(`${live.url}/admin#protection`);
-    const form = p.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill(ADMIN.email);
-    await form.getByLabel('Cloud password').fill(ADMIN.password);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await p.getByRole('heading', { name: 'Protection', exact: true }).waitFor();
+    await signInToAdminPage(p, `${live.url}/admin#protection`, ADMIN, { name: 'Protection', exact: true });
   }
 
   test('mode through a confirmation, a policy with errors shown inline, then saved', async () => {

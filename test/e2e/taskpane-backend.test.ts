@@ -14,6 +14,7 @@ import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { startTcpProxy, type TcpProxy } from '../harness/tcp-proxy';
+import { eventBody, OUTAGE_APP_NOTIFICATIONS } from '../harness/event-fixtures';
 import { installOfficeStandIn, standInMessages } from '../stand-ins/office-host';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
@@ -85,14 +86,10 @@ describe('task pane against the real backend', () => {
 
   test('an admin starts an event → Continuity active and the item banner', async () => {
     // Ada is in the demo directory's Continuity Pilot group; the event starts now.
-    const event = (await admin(BACKEND.startEvent(), {
-      description: 'Exchange Online outage',
-      affectedGroupId: 'g-continuity-pilot',
-      timeZone: 'Europe/London',
-      start: new Date().toISOString(),
-      end: null,
-      appNotifications: { startMessage: 'Mail goes through Lifeboat.', endMessage: 'Exchange is back.' },
-    })) as { id: string };
+    const event = (await admin(
+      BACKEND.startEvent(),
+      eventBody('Exchange Online outage', 0, { timeZone: 'Europe/London', appNotifications: OUTAGE_APP_NOTIFICATIONS }),
+    )) as { id: string };
     eventId = event.id;
     await page.locator('[data-testid="header-state"][data-state="active"]').getByText('Mail goes through Lifeboat.').waitFor();
     await eventually(async () =>

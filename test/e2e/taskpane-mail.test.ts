@@ -15,6 +15,7 @@ import { eventually } from '../harness/eventually';
 import { ensurePaneBuilt } from '../harness/pane-build';
 import { callAsAdmin, startServer, type ServerProcess } from '../harness/server-process';
 import { smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { eventBody, OUTAGE_APP_NOTIFICATIONS } from '../harness/event-fixtures';
 import { fireSend, installOfficeStandIn, standInActions, standInCompose, type OfficeStandInConfig } from '../stand-ins/office-host';
 
 const ADMIN = { email: 'it@contoso.test', password: 'first admin password' };
@@ -121,15 +122,11 @@ describe('mail in the task pane, against the real backend', () => {
   });
 
   test('an event starts → Inbox opens by itself (empty so far), times in the event zone', async () => {
-    const event = (await admin('POST', '/api/events', {
-      description: 'Exchange Online outage',
-      affectedGroupId: 'g-continuity-pilot',
-      timeZone: 'Asia/Tokyo',
-      start: new Date().toISOString(),
-      end: null,
-      expandDistributionLists: true,
-      appNotifications: { startMessage: 'Mail goes through Lifeboat.', endMessage: 'Exchange is back.' },
-    })) as { id: string };
+    const event = (await admin(
+      'POST',
+      '/api/events',
+      eventBody('Exchange Online outage', 0, { timeZone: 'Asia/Tokyo', expandDistributionLists: true, appNotifications: OUTAGE_APP_NOTIFICATIONS }),
+    )) as { id: string };
     eventId = event.id;
     await page.locator('[data-testid="header-state"][data-state="active"]').waitFor();
     await page

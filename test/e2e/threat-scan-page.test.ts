@@ -9,13 +9,13 @@
 import type { Browser, Page } from 'playwright-core';
 import type request from 'supertest';
 import { axeViolations } from '../harness/axe';
-import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot } from '../harness/browser';
+import { LAPTOP_VIEWPORT, launchBrowser, newAdminPage, screenshot, signInToAdminPage } from '../harness/browser';
 import { TEST_PASSWORD, useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startLiveServer, type LiveServer } from '../harness/live-server';
 import { ensurePaneBuilt } from '../harness/pane-build';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 import type { MessageJudge } from '../../server/threat-scan/judge';
 
 const CLIENT_ID = '51111111-2222-4333-8444-555555555555';
@@ -54,15 +54,10 @@ for (const [id, name] of [
 }
 contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All', 'Mail.ReadWrite'] });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { threatScan: { judge, pollMs: 50, pageSize: 4 } },
 });
 
@@ -86,20 +81,13 @@ describe('admin page: Threat Scan', () => {
   beforeAll(async () => {
     ensurePaneBuilt();
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     await ctx.createAdmin('alpha', 'fullAdministrator', 'it@alpha.test', TEST_PASSWORD);
     live = await startLiveServer(ctx);
     ctx.services.threatScan.start();
     browser = await launchBrowser();
     page = await newAdminPage(browser);
-    await page.goto(`${live.url}/admin`);
-    const form = page.getByTestId('admin-sign-in');
-    await form.getByLabel('Email').fill('it@alpha.test');
-    await form.getByLabel('Cloud password').fill(TEST_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
+    await signInToAdminPage(page, `${live.url}/admin`, { email: 'it@alpha.test', password: TEST_PASSWORD });
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -51,3 +51,21 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/**
+ * Opens the admin page at `url` (its #section or none), signs in through its form and waits for the heading
+ * of the section it opens on.
+ */
+export async function signInToAdminPage(
+  page: Page,
+  url: string,
+  who: { email: string; password: string },
+  heading: { name: string; exact?: boolean } = { name: 'Continuity events' },
+): Promise<void> {
+  await page.goto(url);
+  const form = page.getByTestId('admin-sign-in');
+  await form.getByLabel('Email').fill(who.email);
+  await form.getByLabel('Cloud password').fill(who.password);
+  await form.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', heading).waitFor();
+}

@@ -1,6 +1,16 @@
-/** Directories with phones and alternate addresses for the notification tests. */
+/** Directories with phones and alternate addresses for the notification tests, and their SMS channel. */
 import type { DirectoryDocument } from '../../server/directory/file-provider';
+import type { SmsGateway } from '../stand-ins/sms-gateway';
 import { tenantDirectory } from './context';
+
+/** The Twilio SMS channel (PUT /api/notify/settings `sms`) sending through the SMS gateway stand-in. */
+export const twilioThrough = (gateway: SmsGateway) => ({
+  provider: 'twilio',
+  baseUrl: gateway.url,
+  accountSid: gateway.credentials.accountSid,
+  authToken: gateway.credentials.authToken,
+  from: '+15550009999',
+});
 
 export const phoneOf = (tenant: string, i: number) => `+1${tenant === 'alpha' ? 555 : 666}0100${i}`;
 

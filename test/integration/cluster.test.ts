@@ -10,7 +10,8 @@ import { createReactions } from '../../server/reactions/bus';
 import { createServices, type Services } from '../../server/services';
 import { testServiceOptions, useLifeboat } from '../harness/context';
 import { startRedis, type TestRedis } from '../harness/redis';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 // A real-protocol Entra stand-in: a connection is proven (its credential must get a token) before it is kept.
 const world = new StandInWorld();
@@ -18,14 +19,8 @@ const ENTRA_TENANT = world.addTenant('aaaaaaaa-0000-4000-8000-000000000001');
 const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
 const CLIENT_SECRET = 'a client secret';
 ENTRA_TENANT.registerApp({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantedPermissions: ['User.Read.All', 'Group.Read.All'] });
-let standIns: StandIns;
-beforeAll(async () => {
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
-
-const graph = () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl });
-const ctx = useLifeboat({ graph });
+const standIns = useGraphStandIns(world);
+const ctx = useLifeboat({ graph: standIns.graph });
 let redis: TestRedis;
 const clusters: Cluster[] = [];
 let nodeB: Services;
@@ -49,7 +44,7 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
 beforeAll(async () => {
   redis = await startRedis();
   ctx.services.reactions.useCluster((await join()).invalidation);
-  nodeB = createServices(ctx.conn, testServiceOptions({ graph: graph() }));
+  nodeB = createServices(ctx.conn, testServiceOptions({ graph: standIns.graph() }));
   nodeB.reactions.useCluster((await join()).invalidation);
 });
 

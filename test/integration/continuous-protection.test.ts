@@ -13,9 +13,9 @@ import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { dkimKey, plainMessage, senderRecords } from '../harness/protection-fixtures';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { StandInWorld } from '../stand-ins/entra';
 import { ENGINES_OFF } from '../../server/protection/engines';
 
 const SECRET = 'continuous-secret-value-1234';
@@ -34,20 +34,17 @@ fabrikam.domains = [{ id: 'fabrikam.example', isVerified: true, isDefault: true 
 fabrikam.putUser({ id: 'eve', displayName: 'Eve', mail: 'eve@fabrikam.example', userPrincipalName: 'eve@fabrikam.example' });
 fabrikam.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All'] });
 
+const standIns = useGraphStandIns(world);
 let dns: DnsStandIn;
-let standIns: StandIns;
 beforeAll(async () => {
-  assertCertificateTrusted();
   dns = await startDnsStandIn({ ...senderRecords(partner, '192.0.2.10') });
-  standIns = await startStandIns(world);
 }, 60_000);
 afterAll(async () => {
-  await standIns?.close();
   await dns?.close();
 });
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: {
     protection: {
       engines: () => ENGINES_OFF,
@@ -102,9 +99,7 @@ describe('continuous protection on by default for Monitor and Protect tenants', 
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     ctx.services.threatScan.continuous!.start();
   }, 90_000);
   afterAll(async () => {

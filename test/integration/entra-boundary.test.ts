@@ -6,8 +6,8 @@
  */
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const world = new StandInWorld();
 const victimEntra = world.addTenant('dddddddd-0000-4000-8000-000000000001');
@@ -19,14 +19,9 @@ victimEntra.registerApp({ ...VICTIM_APP, grantedPermissions: ['Directory.Read.Al
 victimEntra.registerApp({ ...CONSENTED_APP, grantedPermissions: [] });
 attackerEntra.registerApp({ ...CONSENTED_APP, grantedPermissions: ['Directory.Read.All'] });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 
 describe('Entra tenants', () => {
   let victim: request.Agent;

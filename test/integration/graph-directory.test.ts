@@ -14,10 +14,10 @@ import { createServices } from '../../server/services';
 import { openConnection } from '../../server/db/connection';
 import { createLogger } from '../../server/log';
 import { TEST_SECRET, useLifeboat, testDatabaseUri } from '../harness/context';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { StandInWorld } from '../stand-ins/entra';
 import { io as connectSocket } from 'socket.io-client';
 import { startLiveServer } from '../harness/live-server';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
 
 const SECRET = 'S3cret-value~never-to-be-shown-8f2a';
 const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
@@ -89,14 +89,9 @@ fabrikam.domains = [{ id: 'fabrikam.example', isVerified: true, isDefault: true 
 fabrikam.putUser({ id: 'fab-1', displayName: 'Fab One', mail: 'one@fabrikam.example' });
 fabrikam.putGroup({ id: 'fab-g', displayName: 'Fabrikam All', mail: 'all@fabrikam.example', groupTypes: ['Unified'], mailEnabled: true, members: ['fab-1'] });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 const connection = { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET };
 
 async function syncAndWait(admin: request.Agent, body: object = {}) {
@@ -349,7 +344,7 @@ describe('directory on Microsoft Graph', () => {
     const other = createServices(conn2, {
       sessionHours: 1,
       secret: TEST_SECRET,
-      graph: { loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl },
+      graph: standIns.graph(),
       logger: createLogger('silent'),
     });
     try {

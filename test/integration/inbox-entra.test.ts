@@ -10,9 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { createEntraProbe } from '../../server/inbox/entra-probe';
 import { useLifeboat } from '../harness/context';
-import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const PUBLIC_URL = 'http://localhost';
 const CALLBACK = `${PUBLIC_URL}/auth/entra/callback`;
@@ -31,17 +30,10 @@ contoso.registerApp({
 const fabrikam = world.addTenant('ffffffff-0000-4000-8000-000000000003');
 fabrikam.putUser({ id: 'eve', displayName: 'Eve', mail: 'eve@fabrikam.example', userPrincipalName: 'eve@fabrikam.example' });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(async () => {
-  await standIns.close();
-});
+const standIns = useGraphStandIns(world);
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { publicUrl: PUBLIC_URL },
 });
 
@@ -83,9 +75,7 @@ describe('Sign in with Microsoft (web inbox)', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     // In Entra after the sync: Entra signs Zed in, Lifeboat's directory does not know him yet.
     contoso.putUser({ id: 'zed', displayName: 'Zed', mail: 'zed@contoso.example', userPrincipalName: 'zed@contoso.example' });
   });

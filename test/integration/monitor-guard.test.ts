@@ -7,9 +7,8 @@
 import net from 'node:net';
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
-import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const CLIENT_ID = '77777777-2222-4333-8444-555555555556';
 const SECRET = 'monitor-guard-app-secret-0123456789';
@@ -23,16 +22,11 @@ entraTenant.registerApp({
   grantedPermissions: ['GroupMember.Read.All', 'User.Read.All', 'Domain.Read.All', 'Mail.Send', 'Mail.ReadBasic.All'],
 });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(() => standIns.close());
+const standIns = useGraphStandIns(world);
 
 // No private target is allowed (the operator's allow list is empty); a "minute" is 1 s here.
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { allowedPrivateTargets: [], monitor: { minuteMs: 1000, tickMs: 60_000 } },
 });
 
@@ -51,9 +45,7 @@ describe('monitor inbound check and private targets', () => {
     await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
     peerPort = (peer.address() as net.AddressInfo).port;
     admin = await ctx.signIn('alpha', 'fullAdministrator');
-    await admin.put('/api/directory/connection').send({ entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: entraTenant.id, clientId: CLIENT_ID, clientSecret: SECRET });
   }, 120_000);
 
   afterAll(async () => {

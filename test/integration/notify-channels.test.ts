@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { deadPort, startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { useLifeboat } from '../harness/context';
+import { twilioThrough } from '../harness/notify-fixtures';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 
 const ctx = useLifeboat({ services: { notify: { retry: { attempts: 4, baseDelayMs: 20, maxDelayMs: 80, maxRetryAfterMs: 5000 } } } });
@@ -24,13 +25,7 @@ async function twilioFor(tenantId: 'alpha' | 'beta') {
   await admin
     .put('/api/notify/settings')
     .send({
-      sms: {
-        provider: 'twilio',
-        baseUrl: gateway.url,
-        accountSid: gateway.credentials.accountSid,
-        authToken: gateway.credentials.authToken,
-        from: '+15550009999',
-      },
+      sms: twilioThrough(gateway),
     })
     .expect(200);
   return admin;
@@ -42,13 +37,7 @@ describe('notification channels: settings', () => {
     const basic = await ctx.signIn('alpha', 'basicAdministrator');
     const reader = await ctx.signIn('alpha', 'readOnly');
     const body = {
-      sms: {
-        provider: 'twilio',
-        baseUrl: gateway.url,
-        accountSid: gateway.credentials.accountSid,
-        authToken: gateway.credentials.authToken,
-        from: '+15550009999',
-      },
+      sms: twilioThrough(gateway),
       email: { host: '127.0.0.1', port: smtp.port, secure: false, user: 'relay-user', password: SMTP_PASSWORD, from: 'lifeboat@alpha.test' },
     };
     await basic.put('/api/notify/settings').send(body).expect(403);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { twilioSignature } from '../../server/notify/providers';
 import { useLifeboat } from '../harness/context';
-import { phoneDirectory, phoneOf } from '../harness/notify-fixtures';
+import { phoneDirectory, phoneOf, twilioThrough } from '../harness/notify-fixtures';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 
 const PUBLIC_URL = 'https://lifeboat.example';
@@ -15,13 +15,7 @@ beforeAll(async () => {
   await alpha
     .put('/api/notify/settings')
     .send({
-      sms: {
-        provider: 'twilio',
-        baseUrl: gateway.url,
-        accountSid: gateway.credentials.accountSid,
-        authToken: gateway.credentials.authToken,
-        from: '+15550009999',
-      },
+      sms: twilioThrough(gateway),
     })
     .expect(200);
   const beta = await ctx.signIn('beta', 'fullAdministrator');

@@ -1,6 +1,6 @@
 import { createServices, type Services } from '../../server/services';
 import { testServiceOptions, useLifeboat } from '../harness/context';
-import { phoneDirectory, phoneOf } from '../harness/notify-fixtures';
+import { phoneDirectory, phoneOf, twilioThrough } from '../harness/notify-fixtures';
 import { eventually } from '../harness/eventually';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 
@@ -26,13 +26,7 @@ beforeAll(async () => {
     await owner
       .put('/api/notify/settings')
       .send({
-        sms: {
-          provider: 'twilio',
-          baseUrl: gateway.url,
-          accountSid: gateway.credentials.accountSid,
-          authToken: gateway.credentials.authToken,
-          from: '+15550009999',
-        },
+        sms: twilioThrough(gateway),
       })
       .expect(200);
     // Opted in: u1 (direct member), u2 and u3 (through the nested group), u4 (not in the SMS group). u5 is a member who never opted in.

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { RESET_ACCEPTED } from '../../server/notify/reset';
 import { useLifeboat } from '../harness/context';
-import { phoneDirectory, phoneOf } from '../harness/notify-fixtures';
+import { phoneDirectory, phoneOf, twilioThrough } from '../harness/notify-fixtures';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 
@@ -19,13 +19,7 @@ beforeAll(async () => {
     .put('/api/notify/settings')
     .send({
       email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test' },
-      sms: {
-        provider: 'twilio',
-        baseUrl: gateway.url,
-        accountSid: gateway.credentials.accountSid,
-        authToken: gateway.credentials.authToken,
-        from: '+15550009999',
-      },
+      sms: twilioThrough(gateway),
       cloudPasswordReset: 'email',
     })
     .expect(200);

@@ -8,10 +8,9 @@
  */
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
-import { eventually } from '../harness/eventually';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { StandInWorld } from '../stand-ins/entra';
 
 const SECRET = 'readiness-exchange-secret-1234';
 const CLIENT_ID = '51111111-2222-4333-8444-555555555555';
@@ -27,11 +26,10 @@ contoso.domains = [
 contoso.putUser({ id: 'probe', displayName: 'Probe', mail: 'probe@contoso.example', userPrincipalName: 'probe@contoso.example' });
 contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All', 'Mail.ReadWrite'] });
 
+const standIns = useGraphStandIns(world);
 let dns: DnsStandIn;
-let standIns: StandIns;
 const saved = { ...process.env };
 beforeAll(async () => {
-  assertCertificateTrusted();
   dns = await startDnsStandIn(
     {
       'contoso.example': [`v=spf1 include:spf.protection.outlook.com include:${INCLUDE} -all`],
@@ -44,18 +42,16 @@ beforeAll(async () => {
       },
     },
   );
-  standIns = await startStandIns(world);
   // The routes read their DNS configuration when the app is built (by useLifeboat's beforeAll, after this one).
   process.env.LIFEBOAT_DNS_SERVERS = dns.server;
   process.env.LIFEBOAT_SPF_INCLUDE = INCLUDE;
 }, 60_000);
 afterAll(async () => {
   process.env = saved;
-  await standIns?.close();
   await dns?.close();
 });
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 
 type Check = { id: string; state: string; detail: string; command: string | null };
 
@@ -91,9 +87,7 @@ describe('readiness: the Exchange Online set-up verified from outside', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     await ctx.conn.collection('monitors').insertOne({ _id: 'm1' as never, tenantId: 'alpha', name: 'Main', probeMailbox: 'probe@contoso.example' });
   }, 90_000);
 

@@ -11,8 +11,8 @@ import { transitionModel, type TransitionRecord } from '../../server/events/mode
 import { eventModel, type EventRecord } from '../../server/events/model';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const SECRET = 'sent-items-event-app-secret-1234';
 const CLIENT_ID = '41111111-2222-4333-8444-555555555555';
@@ -28,16 +28,9 @@ contoso.registerApp({
   grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All', 'Mail.ReadWrite'],
 });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(async () => {
-  await standIns.close();
-});
+const standIns = useGraphStandIns(world);
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 const context = { ip: null, requestId: null };
 const planner = (tenantId: string): AdminIdentity => ({
   tenantId,
@@ -78,9 +71,7 @@ describe('Sent Items write-back after an event ends', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     const ana = await userToken(admin, 'ana', 'ana@contoso.example');
     await request(ctx.app)
       .post('/api/me/messages')

@@ -9,8 +9,8 @@
 import request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const SECRET = 'sent-items-app-secret-1234';
 const CLIENT_ID = '31111111-2222-4333-8444-555555555555';
@@ -25,16 +25,9 @@ const app = contoso.registerApp({
   grantedPermissions: ['User.Read.All', 'Group.Read.All', 'Domain.Read.All', 'Mail.Read'],
 });
 
-let standIns: StandIns;
-beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-});
-afterAll(async () => {
-  await standIns.close();
-});
+const standIns = useGraphStandIns(world);
 
-const ctx = useLifeboat({ graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }) });
+const ctx = useLifeboat({ graph: standIns.graph });
 
 async function userToken(admin: request.Agent, id: string, email: string): Promise<string> {
   await admin
@@ -65,9 +58,7 @@ describe('Sent Items write-back', () => {
 
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await admin.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await admin.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await admin.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     tokens.ana = await userToken(admin, 'ana', 'ana@contoso.example');
     tokens.ben = await userToken(admin, 'ben', 'ben@contoso.example');
     const send = (who: string, body: object) => request(ctx.app).post('/api/me/messages').set('Authorization', `Bearer ${tokens[who]}`).send(body).expect(201);

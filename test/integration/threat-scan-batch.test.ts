@@ -9,8 +9,8 @@ import { createGraphClientFactory, GraphRequestError, type GraphApi } from '../.
 import { createGraphBatcher } from '../../server/threat-scan/graph-batch';
 import { createMailboxLimiter } from '../../server/threat-scan/limiter';
 import { IMMUTABLE_IDS } from '../../server/threat-scan/mailbox-scan';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 
 const CLIENT_ID = '31111111-2222-4333-8444-555555555555';
 const SECRET = 'batch-app-secret-value-1234';
@@ -23,16 +23,13 @@ const ids: Record<string, string[]> = {};
 for (const user of ['ana', 'ben']) ids[user] = Array.from({ length: 8 }, (_, n) => contoso.mailbox(user).deliver(mime(user, n)).immutableId);
 const path = (user: string, id: string) => `/users/${user}/messages/${id}/$value`;
 
-let standIns: StandIns;
+const standIns = useGraphStandIns(world);
 let api: GraphApi;
 let throttled: number[] = [];
 beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
-  const factory = createGraphClientFactory({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl });
+  const factory = createGraphClientFactory(standIns.graph());
   api = factory.client({ tenantId: 'contoso', entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET, version: '1' });
 });
-afterAll(() => standIns.close());
 beforeEach(() => {
   world.requests.length = 0;
   world.clearFaults();

@@ -16,9 +16,9 @@ import { useLifeboat } from '../harness/context';
 import { startTestClamd, startTestRspamd, type TestClamd } from '../harness/engines';
 import { eventually } from '../harness/eventually';
 import { dkimKey, EICAR, GTUBE, plainMessage, senderRecords, signed, withAttachment } from '../harness/protection-fixtures';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { StandInWorld } from '../stand-ins/entra';
 import { NO_ENGINES, type ProtectionEngines } from '../../server/protection/engines';
 import { graphMessageKey } from '../../server/threat-scan/protection-judge';
 
@@ -49,20 +49,19 @@ let dns: DnsStandIn;
 let rspamd: Awaited<ReturnType<typeof startTestRspamd>>;
 let clamd: TestClamd;
 let engines: ProtectionEngines = NO_ENGINES;
-let standIns: StandIns;
+const standIns = useGraphStandIns(world);
 beforeAll(async () => {
-  assertCertificateTrusted();
   dns = await startDnsStandIn({ ...senderRecords(partner, PARTNER_IP) });
-  [rspamd, clamd, standIns] = await Promise.all([startTestRspamd(dns.server), startTestClamd(), startStandIns(world)]);
+  [rspamd, clamd] = await Promise.all([startTestRspamd(dns.server), startTestClamd()]);
   engines = { ...NO_ENGINES, rspamd: rspamd.client, clamd: clamd.client };
 }, 180_000);
 afterAll(async () => {
-  await Promise.all([rspamd?.close(), clamd?.close(), standIns?.close()]);
+  await Promise.all([rspamd?.close(), clamd?.close()]);
   await dns?.close();
 });
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: {
     protection: {
       engines: () => engines,
@@ -80,9 +79,7 @@ describe('Threat Scan through the protection pipeline', () => {
 
   beforeAll(async () => {
     full = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await full.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await full.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await full.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(full, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     const box = contoso.mailbox('ana');
     const plant = (name: string, raw: Buffer) => (planted[name] = box.deliver(raw.toString('latin1'), new Date(Date.now() - 86_400_000)).immutableId);
     const to = 'ana@contoso.example';

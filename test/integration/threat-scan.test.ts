@@ -11,8 +11,8 @@ import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
+import { StandInWorld } from '../stand-ins/entra';
 import type { MessageJudge } from '../../server/threat-scan/judge';
 import type { ScanChange } from '../../server/threat-scan/service';
 
@@ -54,20 +54,17 @@ function mime(from: string, subject: string, body: string): string {
 }
 const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
 
-let standIns: StandIns;
+const standIns = useGraphStandIns(world);
 let smtp: SmtpPeer;
 beforeAll(async () => {
-  assertCertificateTrusted();
-  standIns = await startStandIns(world);
   smtp = await startPeer('accept');
 });
 afterAll(async () => {
-  await standIns.close();
   await smtp.close();
 });
 
 const ctx = useLifeboat({
-  graph: () => ({ loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl }),
+  graph: standIns.graph,
   services: { threatScan: { judge, pollMs: 30, pageSize: 3, leaseMs: 60_000, maxFailures: 2, backoffMs: 50, graphRetries: 2 } },
 });
 
@@ -95,9 +92,7 @@ describe('Threat Scan through Microsoft Graph', () => {
 
   beforeAll(async () => {
     full = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
-    await full.put('/api/directory/connection').send({ entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
-    await full.post('/api/directory/sync').send({}).expect(202);
-    await eventually(async () => expect((await full.get('/api/directory/sync').expect(200)).body.state).toBe('succeeded'), 60_000);
+    await connectAndSync(full, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
     await full
       .put('/api/notify/settings')
       .send({ email: { host: '127.0.0.1', port: smtp.port, from: 'lifeboat@alpha.test', user: null, password: null } })

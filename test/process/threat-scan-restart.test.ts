@@ -14,9 +14,9 @@ import { createServices, syncIndexes } from '../../server/services';
 import { threatScanModels } from '../../server/threat-scan/model';
 import { testDatabaseUri, testServiceOptions, TEST_SECRET } from '../harness/context';
 import { startServer, type ServerProcess } from '../harness/server-process';
+import { useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
-import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
-import { assertCertificateTrusted } from '../stand-ins/tls';
+import { StandInWorld } from '../stand-ins/entra';
 
 const CLIENT_ID = '41111111-2222-4333-8444-555555555555';
 const SECRET = 'restart-client-secret-value';
@@ -42,16 +42,14 @@ for (let u = 0; u < MAILBOXES; u++) {
       );
 }
 
-let standIns: StandIns;
+const standIns = useGraphStandIns(world);
 let dns: DnsStandIn;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-scan-restart-'));
 const uri = `${testDatabaseUri().replace(/\/$/, '')}/scan_restart_${Date.now()}`;
 beforeAll(async () => {
-  assertCertificateTrusted();
-  [standIns, dns] = await Promise.all([startStandIns(world), startDnsStandIn({})]);
+  dns = await startDnsStandIn({});
 });
 afterAll(async () => {
-  await standIns?.close();
   await dns?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -77,7 +75,7 @@ test('SIGKILL mid-scan: the restarted server resumes where it was; no message ju
   let server: ServerProcess | null = null;
   try {
     await syncIndexes(conn);
-    const services = createServices(conn, testServiceOptions({ graph: { loginUrl: standIns.loginUrl, graphUrl: standIns.graphUrl } }));
+    const services = createServices(conn, testServiceOptions({ graph: standIns.graph() }));
     await services.tenants.upsert({ id: 'restart', name: 'Restart', domains: ['restart.example'] }, 'graph');
     await services.entra.connections.set('restart', { entraTenantId: entra.id, clientId: CLIENT_ID, clientSecret: SECRET });
     await services.entra.sync.start('restart', { full: true });

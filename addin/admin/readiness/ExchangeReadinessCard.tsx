@@ -4,9 +4,9 @@
  * Exchange Online PowerShell `Get-` command that shows it. Data through the typed client only.
  */
 import { useCallback, useEffect, useState } from 'react';
-import { Badge, Button, Card, Checkbox, Field, Input, Subtitle2, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Badge, Button, Card, Checkbox, Field, Input, Subtitle2, Text, makeStyles } from '@fluentui/react-components';
 import { readiness } from '../client';
-import { ErrorBar } from '../common';
+import { CommandBlock, ErrorBar } from '../common';
 import type { ExchangeReadiness } from '../contract';
 
 const useStyles = makeStyles({
@@ -15,16 +15,6 @@ const useStyles = makeStyles({
   list: { listStyle: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column', rowGap: '10px' },
   item: { display: 'flex', flexDirection: 'column', gap: '2px' },
   title: { display: 'flex', gap: '8px', alignItems: 'center', flexWrap: 'wrap' },
-  code: {
-    display: 'block',
-    whiteSpace: 'pre-wrap',
-    overflowWrap: 'anywhere',
-    fontFamily: tokens.fontFamilyMonospace,
-    fontSize: tokens.fontSizeBase200,
-    backgroundColor: tokens.colorNeutralBackground3,
-    padding: '4px 8px',
-    borderRadius: tokens.borderRadiusMedium,
-  },
 });
 
 const STATES = {
@@ -81,7 +71,7 @@ export function ExchangeReadinessCard() {
                 </Badge>
               </span>
               <Text size={200}>{c.detail}</Text>
-              {c.command && <code className={s.code}>{c.command}</code>}
+              {c.command && <CommandBlock>{c.command}</CommandBlock>}
             </li>
           ))}
         </ul>

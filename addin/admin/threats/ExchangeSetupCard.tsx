@@ -5,24 +5,14 @@
  * administrator runs them.
  */
 import { useState } from 'react';
-import { Button, Card, CardHeader, Checkbox, Field, Input, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Card, CardHeader, Checkbox, Field, Input, Text, makeStyles } from '@fluentui/react-components';
 import { exchangeSetup } from '../client';
-import { ErrorBar, Hint } from '../common';
+import { CommandBlock, ErrorBar, Hint } from '../common';
 import type { ExchangePowerShell, PowerShellLine } from '../contract';
 
 const useStyles = makeStyles({
   row: { display: 'flex', flexWrap: 'wrap', gap: '12px', alignItems: 'flex-end' },
   list: { margin: 0, paddingLeft: '20px', display: 'flex', flexDirection: 'column', gap: '10px' },
-  code: {
-    display: 'block',
-    whiteSpace: 'pre-wrap',
-    overflowWrap: 'anywhere',
-    fontFamily: tokens.fontFamilyMonospace,
-    fontSize: tokens.fontSizeBase200,
-    backgroundColor: tokens.colorNeutralBackground3,
-    padding: '6px 8px',
-    borderRadius: tokens.borderRadiusMedium,
-  },
 });
 
 function Lines({ title, lines, testId }: { title: string; lines: PowerShellLine[]; testId: string }) {
@@ -35,7 +25,7 @@ function Lines({ title, lines, testId }: { title: string; lines: PowerShellLine[
       <ol className={s.list} data-testid={testId}>
         {lines.map((l) => (
           <li key={l.command}>
-            <code className={s.code}>{l.command}</code>
+            <CommandBlock>{l.command}</CommandBlock>
             <Text size={200}>{l.explanation}</Text>
           </li>
         ))}
