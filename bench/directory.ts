@@ -135,15 +135,22 @@ async function main() {
         : '  (no phase line from the server)';
     };
     /** Starts a sync; resolves with its status and the end-to-end time: until `seen()` holds on the second node. */
-    const syncOnce = async (full: boolean, seen: (tenantId: string) => Promise<boolean>) => {
+    const syncOnce = async (full: boolean, seen: (tenantId: string, mark: (name: string) => void) => Promise<boolean>) => {
       const t0 = performance.now();
+      const wall0 = Date.now();
+      // Where the end-to-end time went, relative to the request that starts the sync (first time each was reached).
+      const timeline = new Map<string, number>();
+      const mark = (name: string) => {
+        if (!timeline.has(name)) timeline.set(name, performance.now() - t0);
+      };
       await call('POST', '/api/directory/sync', { full });
+      mark('the start request answered');
       const tenantId = String((await states.findOne({}, { _id: 1 }).lean())!._id);
       let endToEnd: number | null = null;
       let giveUpAt = Infinity; // a minute after the sync ended
       const watcher = (async () => {
         while (endToEnd === null && performance.now() < giveUpAt) {
-          if (await seen(tenantId)) endToEnd = performance.now() - t0;
+          if (await seen(tenantId, mark)) endToEnd = performance.now() - t0;
           else await sleep(20);
         }
         if (endToEnd === null) throw new Error('the second node never saw the sync');
@@ -155,6 +162,11 @@ async function main() {
         if (s.state !== 'succeeded') throw new Error(`sync ${s.state}: ${s.error}`);
         giveUpAt = performance.now() + 60_000;
         await watcher;
+        timeline.set('the sync started (server)', Date.parse(s.startedAt) - wall0);
+        timeline.set('the sync switched (server)', Date.parse(s.finishedAt) - wall0);
+        mark('the second node saw everything');
+        const steps = [...timeline].sort((a, b) => a[1] - b[1]).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(2)} s`);
+        console.log(`  timeline: ${steps.join(' → ')}`);
         return { status: s as { startedAt: string; finishedAt: string; pages: number; users: number; groups: number; mode: string }, endToEnd: endToEnd! };
       }
     };
@@ -162,9 +174,11 @@ async function main() {
 
     // A group with members, to read its expansion on the second node.
     const probe = [...tenant.groups.values()].find((g) => g.members.size > 0)!.id;
-    const full = await syncOnce(true, async (tenantId) => {
+    const full = await syncOnce(true, async (tenantId, mark) => {
       const view = await views.current(tenantId);
-      return view?.users.size === USERS && view.groups.has(probe) && Boolean(await expansionOf(tenantId, probe));
+      if (view?.users.size !== USERS || !view.groups.has(probe)) return false;
+      mark('the second node read the directory');
+      return Boolean(await expansionOf(tenantId, probe));
     });
     const fullMs = Date.parse(full.status.finishedAt) - Date.parse(full.status.startedAt);
     console.log(`full sync: ${secs(fullMs)} (${full.status.pages} pages, ${full.status.users} users, ${full.status.groups} groups)`);
@@ -199,10 +213,11 @@ async function main() {
       const [groupId, userId] = key.split('|');
       return { groupId, userId, member: tenant.groups.get(groupId)!.members.has(userId) };
     });
-    const incremental = await syncOnce(false, async (tenantId) => {
+    const incremental = await syncOnce(false, async (tenantId, mark) => {
       const view = await views.current(tenantId);
       if (!view) return false;
       for (const w of wanted) if (view.groups.get(w.groupId)?.members.includes(w.userId) !== w.member) return false;
+      mark('the second node read the directory');
       const expanded = await Promise.all(wanted.map(async (w) => !w.member || Boolean((await expansionOf(tenantId, w.groupId))?.userIds.includes(w.userId))));
       return expanded.every(Boolean);
     });

@@ -132,6 +132,13 @@ export function createDirectorySync(deps: SyncDeps) {
   }
 
   async function run(tenantId: string, options: { full?: boolean }, signal: AbortSignal): Promise<void> {
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string) => {
+      const t = performance.now();
+      timings[name] = Math.round(t - mark);
+      mark = t;
+    };
     const previous = await states.findById(tenantId).lean();
     const incremental =
       !options.full && Boolean(previous?.generation && previous.usersDeltaLink && previous.groupsDeltaLink) && (previous?.deltaChunks ?? 0) < MAX_DELTA_SYNCS;
@@ -152,13 +159,7 @@ export function createDirectorySync(deps: SyncDeps) {
 
     let model = new DirectoryModel();
     const changes: SyncChanges = { userIds: new Set(), groupIds: new Set() };
-    const timings: Record<string, number> = {};
-    let mark = performance.now();
-    const lap = (name: string) => {
-      const t = performance.now();
-      timings[name] = Math.round(t - mark);
-      mark = t;
-    };
+    lap('sign in and domains');
     let expanded = 0;
     let sourceGeneration: string;
     let usersLink: string | null;
