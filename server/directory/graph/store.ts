@@ -283,7 +283,10 @@ export function createSyncStore(conn: Connection) {
           };
           const [base, { groups }] = await Promise.all([coll.find(query, { projection: { groupId: 1 } }).toArray(), overlaid()]);
           const found = base.map((c) => c.groupId).filter((id) => !groups.has(id));
-          const holds = 'userId' in filter ? (g: OverlayGroup<ExpansionHead>) => g.userIds.includes(filter.userId) : (g: OverlayGroup<ExpansionHead>) => g.addresses.includes(filter.address.toLowerCase());
+          const holds =
+            'userId' in filter
+              ? (g: OverlayGroup<ExpansionHead>) => g.userIds.includes(filter.userId)
+              : (g: OverlayGroup<ExpansionHead>) => g.addresses.includes(filter.address.toLowerCase());
           for (const [id, g] of groups) if (g && holds(g)) found.push(id);
           return [...new Set(found)].filter((id) => id !== ALL_USERS).sort();
         },
@@ -342,7 +345,8 @@ function groupExpansion(model: DirectoryModel, groupId: string, v: string, updat
   if (!group?.props) return null;
   const kind = classifyGroup(group.props);
   const userIds = [...model.transitiveUsers(groupId)].sort();
-  const addresses = userIds.flatMap((id) => model.users.get(id)!.addresses);
+  const addresses: string[] = [];
+  for (const id of userIds) for (const a of model.users.get(id)!.addresses) addresses.push(a); // a flatMap allocates an array per user
   const head: ExpansionHead = {
     _id: groupId,
     head: true,
@@ -368,7 +372,14 @@ function expansionDocs(model: DirectoryModel, groupId: string, v: string, update
   const chunks: ExpansionChunk[] = [];
   for (let i = 0, n = 0; i < userIds.length; i += CHUNK, n++) {
     const ids = userIds.slice(i, i + CHUNK);
-    chunks.push({ _id: `${groupId}#${v}#${n}`, head: false, groupId, n, ids: joinLines(ids), addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)) });
+    chunks.push({
+      _id: `${groupId}#${v}#${n}`,
+      head: false,
+      groupId,
+      n,
+      ids: joinLines(ids),
+      addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)),
+    });
   }
   return { head, chunks };
 }
