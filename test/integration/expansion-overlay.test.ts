@@ -23,8 +23,8 @@ const props = (name: string) => ({
 const user = (id: string, extra: string[] = []) => ({ id, displayName: id, mail: `${id}@acme.test`, addresses: [`${id}@acme.test`, ...extra] });
 
 /** Every read the mail path and the admin pages make, for comparing two ways of storing the same directory. */
-async function answers(store: SyncStore, generation: string, overlay: string | null, groups: string[], addresses: string[]) {
-  const expansions = store.expansions(TENANT, generation, overlay);
+async function answers(store: SyncStore, generation: string, chain: string[], groups: string[], addresses: string[]) {
+  const expansions = store.expansions(TENANT, generation, chain);
   const out: Record<string, unknown> = {};
   out.heads = (await expansions.heads()).map((h) => [h.groupId, h.memberCount, h.addressCount, h.displayName]);
   for (const id of groups) {
@@ -72,7 +72,7 @@ describe('the overlay of expansions', () => {
     const groups = ['leaf', 'mid', 'top', 'sales', 'gone', 'none'];
     const addresses = ['cy@acme.test', 'eli@acme.test', 'elias@acme.test', 'ann@acme.test', 'nobody@acme.test'];
     // Each node reads the base first (as a running node has), so what it holds in memory must follow the pointer.
-    await answers(other, 'base', null, groups, addresses);
+    await answers(other, 'base', [], groups, addresses);
 
     // First incremental sync: eli joins the innermost group, cy joins sales, gone is removed.
     const first = { groupIds: new Set(['leaf', 'sales', 'gone']), userIds: new Set<string>() };
@@ -83,33 +83,36 @@ describe('the overlay of expansions', () => {
         { id: 'gone', removed: true },
       ],
     });
-    const one = await writer.writeOverlay(TENANT, 'base', 'ovl1', null, model, { groupIds: model.affectedGroups(first), userIds: first.userIds });
+    const one = await writer.writeOverlay(TENANT, 'base', 'ovl1', [], model, { groupIds: model.affectedGroups(first), userIds: first.userIds }, 500);
     expect(one).toMatchObject({ written: 4, removed: 1, overlaidGroups: 5 }); // leaf, mid, top, sales; gone
     await writer.writeExpansions(TENANT, 'full1', model);
-    const wanted1 = await answers(writer, 'full1', null, groups, addresses);
+    const wanted1 = await answers(writer, 'full1', [], groups, addresses);
     expect(wanted1['get top']).toMatchObject({ userIds: ['cy', 'dee', 'eli'] });
-    expect(await answers(writer, 'base', 'ovl1', groups, addresses)).toEqual(wanted1);
-    expect(await answers(other, 'base', 'ovl1', groups, addresses)).toEqual(wanted1);
+    expect(await answers(writer, 'base', ['ovl1'], groups, addresses)).toEqual(wanted1);
+    expect(await answers(other, 'base', ['ovl1'], groups, addresses)).toEqual(wanted1);
 
     // Second: cy leaves the leaf, eli's addresses change; sales (changed only by the first) is carried forward.
     const second = { groupIds: new Set(['leaf']), userIds: new Set(['eli']) };
     model.apply({ users: [user('eli', ['elias@acme.test'])], groups: [{ id: 'leaf', removeMembers: ['cy'] }] });
-    const two = await writer.writeOverlay(TENANT, 'base', 'ovl2', 'ovl1', model, { groupIds: model.affectedGroups(second), userIds: second.userIds });
+    const two = await writer.writeOverlay(TENANT, 'base', 'ovl2', ['ovl1'], model, { groupIds: model.affectedGroups(second), userIds: second.userIds }, 500);
     expect(two).toMatchObject({ written: 3, removed: 0, overlaidGroups: 5 });
     await writer.writeExpansions(TENANT, 'full2', model);
-    const wanted2 = await answers(writer, 'full2', null, groups, addresses);
+    const wanted2 = await answers(writer, 'full2', [], groups, addresses);
     expect(wanted2['get top']).toMatchObject({ userIds: ['dee', 'eli'] });
     expect(wanted2['get sales']).toMatchObject({ userIds: ['ann', 'bob', 'cy'] });
     expect(wanted2['user address elias@acme.test']).toBe(true);
-    expect(await answers(writer, 'base', 'ovl2', groups, addresses)).toEqual(wanted2);
-    expect(await answers(other, 'base', 'ovl2', groups, addresses)).toEqual(wanted2);
+    // The second overlay holds only what its sync rewrote; readers merge the chain.
+    expect(await createSyncStore(b).expansions(TENANT, 'base', ['ovl2']).get('sales')).toMatchObject({ userIds: ['ann', 'bob'] }); // the base's
+    expect(await answers(writer, 'base', ['ovl1', 'ovl2'], groups, addresses)).toEqual(wanted2);
+    expect(await answers(other, 'base', ['ovl1', 'ovl2'], groups, addresses)).toEqual(wanted2);
     // A node that never read the overlays before (a fresh start) reads the same.
-    expect(await answers(createSyncStore(b), 'base', 'ovl2', groups, addresses)).toEqual(wanted2);
+    expect(await answers(createSyncStore(b), 'base', ['ovl1', 'ovl2'], groups, addresses)).toEqual(wanted2);
 
-    // The previous overlay is gone (dropped by another sync): only a full rewrite can follow.
-    await writer.overlay(TENANT, 'ovl2').drop();
+    // Beyond the limit of groups overlaid together, only a full rewrite can follow.
+    expect(await writer.writeOverlay(TENANT, 'base', 'ovl3', ['ovl1', 'ovl2'], model, { groupIds: ['extra'], userIds: [] }, 5)).toBeNull();
+    // So too when an earlier overlay is gone (dropped by another sync).
     await writer.overlay(TENANT, 'ovl1').drop();
-    expect(await createSyncStore(a).writeOverlay(TENANT, 'base', 'ovl3', 'ovl2', model, { groupIds: ['leaf'], userIds: [] })).toBeNull();
+    expect(await createSyncStore(a).writeOverlay(TENANT, 'base', 'ovl3', ['ovl1', 'ovl2'], model, { groupIds: ['leaf'], userIds: [] }, 500)).toBeNull();
   });
 
   it('reads an overlay written before overlays were packed (a document per head, chunk, tombstone and user bucket)', async () => {
@@ -146,7 +149,7 @@ describe('the overlay of expansions', () => {
       { ...bucketOf, _id: bucketOf._id, addrs: `${bucketOf.addrs}\ncyrus@acme.test` },
     ] as never[]);
     expect(meta).toBeTruthy();
-    const expansions = createSyncStore(b).expansions(TENANT, 'legacybase', 'legacyovl');
+    const expansions = createSyncStore(b).expansions(TENANT, 'legacybase', ['legacyovl']);
     expect(await expansions.get('sales')).toMatchObject({ userIds: ['ann', 'cy'], addresses: ['ann@acme.test', 'cy@acme.test'] });
     expect(await expansions.get('old')).toBeNull();
     expect((await expansions.heads()).map((h) => h.groupId)).toEqual(['sales']);

@@ -113,23 +113,48 @@ export function createSyncStore(conn: Connection) {
     return conn.db;
   };
   /**
-   * Per tenant, the current overlay in memory (read once per overlay: an overlay is never changed
-   * after its sync switched to it), and each generation's facts (likewise never changed).
+   * Per tenant, the overlays of its current chain in memory, each read once (an overlay is never
+   * changed after it was written), and the chain merged; and each generation's facts (never changed
+   * either).
    */
-  const overlays = new Map<string, { overlay: string; data: Promise<Overlay | null> }>();
+  const overlays = new Map<string, Map<string, Promise<Overlay | null>>>();
+  const chains = new Map<string, { key: string; data: Promise<Overlay | null> }>();
   const metas = new Map<string, { generation: string; meta: Promise<ExpansionMeta | null> }>();
 
-  /** An overlay in memory; null when it was dropped while read (a newer sync replaced it). */
-  function loadOverlay(tenantId: string, overlay: string): Promise<Overlay | null> {
-    const hit = overlays.get(tenantId);
-    if (hit?.overlay === overlay) return hit.data;
-    const data = readOverlay<ExpansionHead>(overlayCollection(tenantId, overlay) as never, reviveHead, legacyOverlay);
-    const entry = { overlay, data };
-    overlays.set(tenantId, entry);
-    // A failed or incomplete read is not kept: the next read tries again.
-    const forget = () => overlays.get(tenantId) === entry && overlays.delete(tenantId);
+  /** A failed or incomplete read is not kept: the next read tries again. */
+  function keepUnlessFailed<T>(data: Promise<T | null>, forget: () => void): Promise<T | null> {
     data.then((d) => d ?? forget(), forget);
     return data;
+  }
+
+  /** One overlay in memory; null when it is gone or was dropped while read (a newer sync replaced it). */
+  function loadOverlay(tenantId: string, overlay: string): Promise<Overlay | null> {
+    let mine = overlays.get(tenantId);
+    if (!mine) overlays.set(tenantId, (mine = new Map()));
+    const hit = mine.get(overlay);
+    if (hit) return hit;
+    const data = readOverlay<ExpansionHead>(overlayCollection(tenantId, overlay) as never, reviveHead, legacyOverlay);
+    mine.set(overlay, data);
+    return keepUnlessFailed(data, () => mine.get(overlay) === data && mine.delete(overlay));
+  }
+
+  /** A chain of overlays merged (the later wins per group and bucket); null when one of them is gone. */
+  function loadChain(tenantId: string, chain: string[]): Promise<Overlay | null> {
+    const key = chain.join(' ');
+    const hit = chains.get(tenantId);
+    if (hit?.key === key) return hit.data;
+    // Only this chain's overlays stay in memory; a chain that extends the one held merges only what is new.
+    const mine = overlays.get(tenantId);
+    for (const id of mine?.keys() ?? []) if (!chain.includes(id)) mine!.delete(id);
+    const from = hit && key.startsWith(`${hit.key} `) ? hit : null;
+    const data = (async () => {
+      const earlier = from ? await from.data : emptyOverlay();
+      const parts = await Promise.all((from ? chain.slice(from.key.split(' ').length) : chain).map((id) => loadOverlay(tenantId, id)));
+      return earlier && parts.every(Boolean) ? mergeOverlays([earlier, ...(parts as Overlay[])]) : null;
+    })();
+    const entry = { key, data };
+    chains.set(tenantId, entry);
+    return keepUnlessFailed(data, () => chains.get(tenantId) === entry && chains.delete(tenantId));
   }
 
   const sourceName = (tenantId: string, generation: string) => `dirsync_${tenantId}_${generation}_src`;
@@ -204,35 +229,34 @@ export function createSyncStore(conn: Connection) {
 
     /**
      * After an incremental sync: writes the expansions of the affected groups (and tombstones for
-     * groups that are gone) and the buckets of changed users into a new overlay collection, which
-     * also carries forward what the previous overlay held for groups not affected now. The base
-     * generation is not touched. Only inserts into a fresh, small collection: FerretDB v1 on SQLite
+     * groups that are gone) and the buckets of changed users into a new overlay collection, the next
+     * of the chain of overlays since the base generation (what earlier overlays hold is not written
+     * again: readers merge the chain). The base generation is not touched. Only inserts into a fresh, small collection: FerretDB v1 on SQLite
      * scans the whole collection for every filtered write, so rewriting documents in the large base
      * collection costs a scan each, while inserts cost none; the overlay is packed (a few documents,
      * see ./expansion-overlay.ts) and handed to this node's readers, so they need not read it back.
-     * Becomes current with the sync state, like a generation; returns how many groups it overlays,
-     * or null when only a full rewrite can follow (a generation written before buckets, or a
-     * previous overlay that is gone).
+     * Becomes current with the sync state, like a generation; returns how many groups the chain
+     * overlays with it, or null when only a full rewrite can follow: a generation written before
+     * buckets, an earlier overlay that is gone, or more than `limit` groups overlaid together.
      */
     async writeOverlay(
       tenantId: string,
       base: string,
       overlay: string,
-      previousOverlay: string | null,
+      previousChain: string[],
       model: DirectoryModel,
       changes: { groupIds: Iterable<string>; userIds: Iterable<string> },
+      limit: number,
       signal?: AbortSignal,
     ): Promise<{ written: number; removed: number; overlaidGroups: number } | null> {
-      const [meta, previous] = await Promise.all([
-        generationMeta(tenantId, base),
-        previousOverlay ? loadOverlay(tenantId, previousOverlay) : Promise.resolve(emptyOverlay()),
-      ]);
+      const [meta, previous] = await Promise.all([generationMeta(tenantId, base), loadChain(tenantId, previousChain)]);
       if (!meta || !previous) return null;
       const groupIds = new Set([...changes.groupIds].filter((id) => !id.startsWith('~')));
+      let overlaid = previous.groups.size;
+      for (const id of groupIds) if (!previous.groups.has(id)) overlaid++;
+      if (overlaid > limit) return null;
       const touched = new Set([...changes.userIds].map((id) => userBucket(id, meta.buckets)));
       const data: Overlay = { groups: new Map(), buckets: new Map() };
-      for (const [id, group] of previous.groups) if (!groupIds.has(id)) data.groups.set(id, group);
-      for (const [n, bucket] of previous.buckets) if (!touched.has(n)) data.buckets.set(n, bucket);
       const v = newGeneration();
       const updatedAt = new Date();
       let written = 0;
@@ -246,21 +270,31 @@ export function createSyncStore(conn: Connection) {
       }
       for (const { n, userIds, addresses } of userBuckets(model, meta.buckets, touched)) data.buckets.set(n, { userIds, addresses });
       await writePackedOverlay(overlayCollection(tenantId, overlay) as never, data, signal);
-      const entry = { overlay, data: Promise.resolve(data) };
-      overlays.set(tenantId, entry);
-      return { written, removed, overlaidGroups: data.groups.size };
+      // This node's readers need not read it back: handed over, alone and merged into the chain.
+      const chain = [...previousChain, overlay];
+      let mine = overlays.get(tenantId);
+      if (!mine) overlays.set(tenantId, (mine = new Map()));
+      mine.set(overlay, Promise.resolve(data));
+      chains.set(tenantId, { key: chain.join(' '), data: Promise.resolve(mergeOverlays([previous, data])) });
+      return { written, removed, overlaidGroups: overlaid };
     },
 
     overlay(tenantId: string, overlay: string) {
       return { drop: () => dropCollection(overlayName(tenantId, overlay)) };
     },
 
-    /** The expansions of a generation, seen through its overlay (if any): the overlay wins per group and per user bucket. */
-    expansions(tenantId: string, generation: string, overlay: string | null = null) {
+    /**
+     * The expansions of a generation, seen through its chain of overlays (if any, oldest first): the
+     * overlays win per group and per user bucket, the later over the earlier.
+     */
+    expansions(tenantId: string, generation: string, chain: string[] = []) {
       const coll = expansionCollection(tenantId, generation);
-      if (!overlay) overlays.delete(tenantId);
-      /** The overlay in memory (one read per overlay and node); an overlay dropped while read hides nothing. */
-      const overlaid = async (): Promise<Overlay> => (overlay ? await loadOverlay(tenantId, overlay) : null) ?? emptyOverlay();
+      if (!chain.length) {
+        overlays.delete(tenantId);
+        chains.delete(tenantId);
+      }
+      /** The overlays in memory (one read per overlay and node); an overlay dropped while read hides nothing. */
+      const overlaid = async (): Promise<Overlay> => (chain.length ? await loadChain(tenantId, chain) : null) ?? emptyOverlay();
       return {
         async heads(): Promise<ExpansionHead[]> {
           const [base, { groups }] = await Promise.all([coll.find({ head: true }).toArray() as Promise<ExpansionHead[]>, overlaid()]);
@@ -401,6 +435,17 @@ const bucketDoc = (b: { n: number; userIds: string[]; addresses: string[] }): Ex
   ids: joinLines(b.userIds),
   addrs: joinLines(b.addresses),
 });
+
+/** Overlays merged in order: the later wins per group and per bucket. */
+function mergeOverlays(parts: Overlay[]): Overlay {
+  if (parts.length === 1) return parts[0];
+  const merged = emptyOverlay();
+  for (const part of parts) {
+    for (const [id, group] of part.groups) merged.groups.set(id, group);
+    for (const [n, bucket] of part.buckets) merged.buckets.set(n, bucket);
+  }
+  return merged;
+}
 
 /** A head read back from a packed overlay (JSON: its date is a string). */
 const reviveHead = (head: ExpansionHead): ExpansionHead => ({ ...head, updatedAt: head.updatedAt ? new Date(head.updatedAt) : undefined });

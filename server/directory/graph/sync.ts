@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { TenantService } from '../../tenants/service';
 import { describeGraphError, type GraphApi, type GraphClientFactory, GraphRequestError } from './client';
 import type { ConnectionService } from './connection';
-import type { SyncLeaseModel, SyncStateModel, SyncStateRecord } from './model';
+import { overlayChainOf, type SyncLeaseModel, type SyncStateModel, type SyncStateRecord } from './model';
 import { normaliseGroup, normaliseUser, type GraphEntry } from './normalise';
 import { DirectoryModel, newGeneration, type SyncStore } from './store';
 import type { SyncChanges } from './directory-model';
@@ -31,9 +31,14 @@ import { pipeline } from './pipeline';
 export const PAGE_SIZE = 999;
 /** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
 const MAX_DELTA_SYNCS = 200;
-/** An overlay of rewritten expansions may hold this many groups, or this share of all groups; beyond, the expansions are written anew. */
-const MIN_OVERLAY_GROUPS = 500;
-const MAX_OVERLAY_SHARE = 0.1;
+/**
+ * The overlays of rewritten expansions may hold this many groups together, or this share of all
+ * groups, in at most MAX_OVERLAYS overlays; beyond, the expansions are written anew (every group:
+ * seconds for 100,000 users). Each node holds them in memory (~25 MB for 1,500 groups of ~150 members).
+ */
+const MIN_OVERLAY_GROUPS = 1500;
+const MAX_OVERLAY_SHARE = 0.2;
+const MAX_OVERLAYS = 16;
 
 const USER_SELECT = 'id,displayName,mail,userPrincipalName,proxyAddresses,mobilePhone,businessPhones,otherMails';
 const GROUP_SELECT = 'id,displayName,mail,groupTypes,mailEnabled,securityEnabled,membershipRule,members';
@@ -140,6 +145,7 @@ export function createDirectorySync(deps: SyncDeps) {
       mark = t;
     };
     const previous = await states.findById(tenantId).lean();
+    const previousChain = overlayChainOf(previous);
     const incremental =
       !options.full && Boolean(previous?.generation && previous.usersDeltaLink && previous.groupsDeltaLink) && (previous?.deltaChunks ?? 0) < MAX_DELTA_SYNCS;
     const progress = { pages: 0, groups: 0, users: 0, throttled: 0 };
@@ -272,29 +278,29 @@ export function createDirectorySync(deps: SyncDeps) {
       // computes the other.
       const writingView = writeSyncedDirectory(synced.store, tenantId, model, wasFull ? null : changes, previous, (c) => Object.assign(createdView, c), signal);
       viewWrite = writingView.catch(() => {}); // handled at once: a failure is thrown where it is awaited
-      let overlay: { generation: string | null; groups: number } = { generation: null, groups: 0 };
+      let overlay: { chain: string[]; groups: number } = { chain: [], groups: 0 };
       let rewritten = true; // a new base generation of every expansion (no overlay)
-      if (!wasFull) {
+      if (!wasFull && previousChain.length < MAX_OVERLAYS) {
         // Only what the changes reach: changed groups, groups holding changed users, and all above
-        // them, into a new small overlay (unless the overlay has grown large: then a fresh base).
+        // them, into a new small overlay after the previous ones (unless the overlays would grow
+        // large: then a fresh base).
         const affected = model.affectedGroups(changes);
-        if ((previous?.overlayGroups ?? 0) + affected.size <= Math.max(MIN_OVERLAY_GROUPS, model.groups.size * MAX_OVERLAY_SHARE)) {
-          const next = newGeneration();
-          createdOverlay = next;
-          const result = await store.writeOverlay(
-            tenantId,
-            previous!.expansionGeneration!,
-            next,
-            previous?.overlayGeneration ?? null,
-            model,
-            { groupIds: affected, userIds: changes.userIds },
-            signal,
-          );
-          if (result) {
-            overlay = { generation: next, groups: result.overlaidGroups };
-            expanded = result.written;
-            rewritten = false;
-          }
+        const next = newGeneration();
+        createdOverlay = next;
+        const result = await store.writeOverlay(
+          tenantId,
+          previous!.expansionGeneration!,
+          next,
+          previousChain,
+          model,
+          { groupIds: affected, userIds: changes.userIds },
+          Math.max(MIN_OVERLAY_GROUPS, model.groups.size * MAX_OVERLAY_SHARE),
+          signal,
+        );
+        if (result) {
+          overlay = { chain: [...previousChain, next], groups: result.overlaidGroups };
+          expanded = result.written;
+          rewritten = false;
         }
       }
       if (rewritten) expanded = (await store.writeExpansions(tenantId, expansionGeneration, model, signal)).groups;
@@ -311,7 +317,8 @@ export function createDirectorySync(deps: SyncDeps) {
         error: null,
         generation: sourceGeneration!,
         expansionGeneration: rewritten ? expansionGeneration : previous!.expansionGeneration,
-        overlayGeneration: overlay.generation,
+        overlayGeneration: overlay.chain.at(-1) ?? null,
+        overlayChain: overlay.chain,
         overlayGroups: overlay.groups,
         ...view.pointer,
         usersDeltaLink: usersLink,
@@ -347,7 +354,7 @@ export function createDirectorySync(deps: SyncDeps) {
         await synced.store.dropOverlay(tenantId, previous.directoryOverlay);
       if (previous?.directoryGeneration && previous.directoryGeneration !== pointer.directoryGeneration)
         await synced.store.dropGeneration(tenantId, previous.directoryGeneration);
-      if (previous?.overlayGeneration) await store.overlay(tenantId, previous.overlayGeneration).drop();
+      if (replacedBase) for (const id of previousChain) await store.overlay(tenantId, id).drop();
       if (replacedBase && previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
       if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
     } catch (err) {
@@ -356,7 +363,7 @@ export function createDirectorySync(deps: SyncDeps) {
     // What a sync that died (no catch ran) left behind: every collection of the tenant's no pointer names.
     try {
       const current = await states.findById(tenantId).lean();
-      const keep = [current?.generation, current?.expansionGeneration, current?.overlayGeneration, current?.directoryGeneration, current?.directoryOverlay];
+      const keep = [current?.generation, current?.expansionGeneration, ...overlayChainOf(current), current?.directoryGeneration, current?.directoryOverlay];
       const swept = await synced.store.sweep(tenantId, new Set(keep.filter((g): g is string => Boolean(g))));
       if (swept.length) logger.info({ tenant: tenantId, collections: swept }, 'directory sync: dropped what an interrupted sync left');
     } catch (err) {
@@ -433,7 +440,7 @@ export function createDirectorySync(deps: SyncDeps) {
       await running.get(tenantId)?.done;
       const state = await states.findById(tenantId).lean();
       models.delete(tenantId);
-      if (state?.overlayGeneration) await store.overlay(tenantId, state.overlayGeneration).drop();
+      for (const id of overlayChainOf(state)) await store.overlay(tenantId, id).drop();
       if (state?.expansionGeneration) await store.expansions(tenantId, state.expansionGeneration).drop();
       if (state?.generation) await store.source(tenantId, state.generation).drop();
       await states.deleteOne({ _id: tenantId });
