@@ -23,7 +23,7 @@ import type { Connection } from 'mongoose';
 import { escapeRegExp } from '../../http/validate';
 import { classifyGroup, type GroupKind } from '../classify';
 import { DirectoryModel, type SourcePage } from './directory-model';
-import { readOverlay, writePackedOverlay, type OverlayData, type OverlayGroup } from './expansion-overlay';
+import { createOverlayCache, readOverlay, writePackedOverlay, type OverlayData, type OverlayGroup } from './expansion-overlay';
 
 // The in-memory model and the source page shapes live in directory-model.ts; re-exported for the sync's callers.
 export { DirectoryModel, type ModelUser, type SourceGroup, type SourcePage, type SourceUser } from './directory-model';
@@ -112,50 +112,11 @@ export function createSyncStore(conn: Connection) {
     if (!conn.db) throw new Error('database not connected');
     return conn.db;
   };
-  /**
-   * Per tenant, the overlays of its current chain in memory, each read once (an overlay is never
-   * changed after it was written), and the chain merged; and each generation's facts (never changed
-   * either).
-   */
-  const overlays = new Map<string, Map<string, Promise<Overlay | null>>>();
-  const chains = new Map<string, { key: string; data: Promise<Overlay | null> }>();
+  /** Per tenant, its chain of overlays in memory (./expansion-overlay.ts), and each generation's facts (never changed). */
+  const overlays = createOverlayCache<ExpansionHead>((tenantId, overlay) =>
+    readOverlay(overlayCollection(tenantId, overlay) as never, reviveHead, legacyOverlay),
+  );
   const metas = new Map<string, { generation: string; meta: Promise<ExpansionMeta | null> }>();
-
-  /** A failed or incomplete read is not kept: the next read tries again. */
-  function keepUnlessFailed<T>(data: Promise<T | null>, forget: () => void): Promise<T | null> {
-    data.then((d) => d ?? forget(), forget);
-    return data;
-  }
-
-  /** One overlay in memory; null when it is gone or was dropped while read (a newer sync replaced it). */
-  function loadOverlay(tenantId: string, overlay: string): Promise<Overlay | null> {
-    let mine = overlays.get(tenantId);
-    if (!mine) overlays.set(tenantId, (mine = new Map()));
-    const hit = mine.get(overlay);
-    if (hit) return hit;
-    const data = readOverlay<ExpansionHead>(overlayCollection(tenantId, overlay) as never, reviveHead, legacyOverlay);
-    mine.set(overlay, data);
-    return keepUnlessFailed(data, () => mine.get(overlay) === data && mine.delete(overlay));
-  }
-
-  /** A chain of overlays merged (the later wins per group and bucket); null when one of them is gone. */
-  function loadChain(tenantId: string, chain: string[]): Promise<Overlay | null> {
-    const key = chain.join(' ');
-    const hit = chains.get(tenantId);
-    if (hit?.key === key) return hit.data;
-    // Only this chain's overlays stay in memory; a chain that extends the one held merges only what is new.
-    const mine = overlays.get(tenantId);
-    for (const id of mine?.keys() ?? []) if (!chain.includes(id)) mine!.delete(id);
-    const from = hit && key.startsWith(`${hit.key} `) ? hit : null;
-    const data = (async () => {
-      const earlier = from ? await from.data : emptyOverlay();
-      const parts = await Promise.all((from ? chain.slice(from.key.split(' ').length) : chain).map((id) => loadOverlay(tenantId, id)));
-      return earlier && parts.every(Boolean) ? mergeOverlays([earlier, ...(parts as Overlay[])]) : null;
-    })();
-    const entry = { key, data };
-    chains.set(tenantId, entry);
-    return keepUnlessFailed(data, () => chains.get(tenantId) === entry && chains.delete(tenantId));
-  }
 
   const sourceName = (tenantId: string, generation: string) => `dirsync_${tenantId}_${generation}_src`;
   const expansionName = (tenantId: string, generation: string) => `dirsync_${tenantId}_${generation}_exp`;
@@ -249,7 +210,7 @@ export function createSyncStore(conn: Connection) {
       limit: number,
       signal?: AbortSignal,
     ): Promise<{ written: number; removed: number; overlaidGroups: number } | null> {
-      const [meta, previous] = await Promise.all([generationMeta(tenantId, base), loadChain(tenantId, previousChain)]);
+      const [meta, previous] = await Promise.all([generationMeta(tenantId, base), overlays.chain(tenantId, previousChain)]);
       if (!meta || !previous) return null;
       const groupIds = new Set([...changes.groupIds].filter((id) => !id.startsWith('~')));
       let overlaid = previous.groups.size;
@@ -270,12 +231,7 @@ export function createSyncStore(conn: Connection) {
       }
       for (const { n, userIds, addresses } of userBuckets(model, meta.buckets, touched)) data.buckets.set(n, { userIds, addresses });
       await writePackedOverlay(overlayCollection(tenantId, overlay) as never, data, signal);
-      // This node's readers need not read it back: handed over, alone and merged into the chain.
-      const chain = [...previousChain, overlay];
-      let mine = overlays.get(tenantId);
-      if (!mine) overlays.set(tenantId, (mine = new Map()));
-      mine.set(overlay, Promise.resolve(data));
-      chains.set(tenantId, { key: chain.join(' '), data: Promise.resolve(mergeOverlays([previous, data])) });
+      overlays.prime(tenantId, previousChain, previous, overlay, data); // this node's readers need not read it back
       return { written, removed, overlaidGroups: overlaid };
     },
 
@@ -290,11 +246,10 @@ export function createSyncStore(conn: Connection) {
     expansions(tenantId: string, generation: string, chain: string[] = []) {
       const coll = expansionCollection(tenantId, generation);
       if (!chain.length) {
-        overlays.delete(tenantId);
-        chains.delete(tenantId);
+        overlays.forget(tenantId);
       }
       /** The overlays in memory (one read per overlay and node); an overlay dropped while read hides nothing. */
-      const overlaid = async (): Promise<Overlay> => (chain.length ? await loadChain(tenantId, chain) : null) ?? emptyOverlay();
+      const overlaid = async (): Promise<Overlay> => (chain.length ? await overlays.chain(tenantId, chain) : null) ?? emptyOverlay();
       return {
         async heads(): Promise<ExpansionHead[]> {
           const [base, { groups }] = await Promise.all([coll.find({ head: true }).toArray() as Promise<ExpansionHead[]>, overlaid()]);
@@ -435,17 +390,6 @@ const bucketDoc = (b: { n: number; userIds: string[]; addresses: string[] }): Ex
   ids: joinLines(b.userIds),
   addrs: joinLines(b.addresses),
 });
-
-/** Overlays merged in order: the later wins per group and per bucket. */
-function mergeOverlays(parts: Overlay[]): Overlay {
-  if (parts.length === 1) return parts[0];
-  const merged = emptyOverlay();
-  for (const part of parts) {
-    for (const [id, group] of part.groups) merged.groups.set(id, group);
-    for (const [n, bucket] of part.buckets) merged.buckets.set(n, bucket);
-  }
-  return merged;
-}
 
 /** A head read back from a packed overlay (JSON: its date is a string). */
 const reviveHead = (head: ExpansionHead): ExpansionHead => ({ ...head, updatedAt: head.updatedAt ? new Date(head.updatedAt) : undefined });

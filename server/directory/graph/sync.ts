@@ -43,37 +43,8 @@ const MAX_OVERLAYS = 16;
 const USER_SELECT = 'id,displayName,mail,userPrincipalName,proxyAddresses,mobilePhone,businessPhones,otherMails';
 const GROUP_SELECT = 'id,displayName,mail,groupTypes,mailEnabled,securityEnabled,membershipRule,members';
 
-export interface SyncStatus {
-  state: SyncStateRecord['state'];
-  mode: 'full' | 'incremental' | null;
-  phase: string | null;
-  pages: number;
-  groups: number;
-  users: number;
-  throttled: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  lastSuccessfulSync: string | null;
-}
-
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-export function toSyncStatus(r: SyncStateRecord | null): SyncStatus {
-  return {
-    state: r?.state ?? 'idle',
-    mode: r?.mode ?? null,
-    phase: r?.phase ?? null,
-    pages: r?.pages ?? 0,
-    groups: r?.groups ?? 0,
-    users: r?.users ?? 0,
-    throttled: r?.throttled ?? 0,
-    startedAt: iso(r?.startedAt),
-    finishedAt: iso(r?.finishedAt),
-    error: r?.error ?? null,
-    lastSuccessfulSync: iso(r?.lastSuccessfulSync),
-  };
-}
+import { toSyncStatus, type SyncStatus } from './sync-status';
+export { toSyncStatus, type SyncStatus };
 
 /** Graph says a delta link can no longer be used: start over with a full sync. */
 const deltaExpired = (err: unknown) => err instanceof GraphRequestError && (err.status === 410 || /syncStateNotFound|resyncRequired/i.test(err.code ?? ''));
