@@ -2,7 +2,8 @@
  * The synced directory of a connected tenant in generations (server/directory/synced-store.ts), with
  * two real server processes on one database (no Redis): a change synced on node A is read on node B
  * (the SMTP receiver's recipient look-up); a reader during a full sync keeps the old generation until
- * the switch; a node SIGKILLed mid-sync leaves the old generation in force, and the next sync (on the
+ * the switch; a nested group whose member changes is re-expanded on both nodes (the overlays of
+ * incremental syncs, held in memory by each node's readers); a node SIGKILLed mid-sync leaves the old generation in force, and the next sync (on the
  * other node) succeeds and drops what the dead one left, as every sync drops the generations it replaced;
  * a tenant synced before generations existed is read from its stored pages until its next sync.
  */
@@ -107,6 +108,53 @@ describe('the synced directory in generations, on two nodes', () => {
     expect((await until(a, finished)).state).toBe('succeeded');
     const ms = await untilAnswer(() => nodes.rcpt(b, 'fred@acme.test'), '250');
     console.log(`incremental change synced on A read on B ${ms} ms after the sync ended`);
+  }, 120_000);
+
+  it('a nested group whose member changes is re-expanded on both nodes, and what an earlier incremental sync changed stays', async () => {
+    type Expansion = { userIds: string[]; addresses: string[]; memberCount: number };
+    const expansion = async (node: Node, groupId: string): Promise<Expansion> => {
+      const res = await nodes.api(node, 'GET', `/api/directory/expansions/${groupId}`);
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    const groupsOf = async (node: Node, address: string): Promise<{ type: string | null; groupIds: string[] }> =>
+      (await nodes.api(node, 'GET', `/api/directory/addresses/${address}`)).json();
+    const incremental = async () => {
+      await startSync(a, false);
+      const done = await until(a, finished);
+      expect(done.state).toBe('succeeded');
+    };
+    // Three levels: g-top ⊃ g-mid ⊃ g-leaf.
+    entra.putGroup({ id: 'g-leaf', displayName: 'Leaf', mail: 'leaf@acme.test', mailEnabled: true, members: ['cy'] });
+    entra.putGroup({ id: 'g-mid', displayName: 'Mid', mail: 'mid@acme.test', mailEnabled: true, members: ['g-leaf', 'dee'] });
+    entra.putGroup({ id: 'g-top', displayName: 'Top', mail: 'top@acme.test', mailEnabled: true, members: ['g-mid'] });
+    await incremental();
+    for (const node of [a, b]) expect((await expansion(node, 'g-top')).userIds).toEqual(['cy', 'dee']);
+
+    // A member of the innermost group joins: every group above it is re-expanded, on both nodes.
+    entra.addMember('g-leaf', 'eli');
+    entra.addMember('g-sales', 'cy');
+    await incremental();
+    for (const node of [a, b]) {
+      expect(await expansion(node, 'g-top')).toMatchObject({ userIds: ['cy', 'dee', 'eli'], memberCount: 3 });
+      expect((await expansion(node, 'g-top')).addresses).toContain('eli@acme.test');
+      expect((await expansion(node, 'g-mid')).userIds).toEqual(['cy', 'dee', 'eli']);
+      expect((await expansion(node, 'g-leaf')).userIds).toEqual(['cy', 'eli']);
+      expect((await expansion(node, 'g-sales')).userIds).toEqual(['ann', 'bob', 'cy']);
+    }
+
+    // Then one leaves and another's addresses change; g-sales, changed only by the sync before, keeps that change.
+    entra.removeMember('g-leaf', 'cy');
+    entra.putUser({ ...entra.users.get('eli')!, proxyAddresses: ['SMTP:eli@acme.test', 'smtp:elias@acme.test'] });
+    await incremental();
+    for (const node of [a, b]) {
+      expect((await expansion(node, 'g-top')).userIds).toEqual(['dee', 'eli']);
+      expect((await expansion(node, 'g-top')).addresses).toContain('elias@acme.test');
+      expect((await expansion(node, 'g-leaf')).userIds).toEqual(['eli']);
+      expect((await expansion(node, 'g-sales')).userIds).toEqual(['ann', 'bob', 'cy']);
+      expect(await groupsOf(node, 'elias@acme.test')).toMatchObject({ type: 'user', groupIds: ['g-leaf', 'g-mid', 'g-top'] });
+      expect(await groupsOf(node, 'cy@acme.test')).toMatchObject({ type: 'user', groupIds: ['g-sales'] });
+    }
   }, 120_000);
 
   it('a reader during a full sync reads the old generation until the switch', async () => {

@@ -91,6 +91,15 @@ export class EntraTenant {
   readonly deletedGroups = new Map<string, number>();
   /** Latest membership event per "groupId member": seq and whether it was a removal. */
   readonly memberEvents = new Map<string, { seq: number; groupId: string; memberId: string; removed: boolean }>();
+  /**
+   * Each membership event's key in seq order, each key's first place in memberEvents, and the seq of
+   * the last user change: a delta reads only what changed after its token, as Graph's does, instead
+   * of scanning the whole tenant (a tenant of 100,000 users took the bench's process ~0.1–0.3 s per
+   * delta request), and answers in the same order as a scan would.
+   */
+  private readonly memberLog: Array<{ seq: number; key: string }> = [];
+  private readonly memberPlace = new Map<string, number>();
+  private lastUserSeq = 0;
 
   constructor(readonly id: string) {}
 
@@ -116,7 +125,7 @@ export class EntraTenant {
     };
     this.users.set(full.id, full);
     this.deletedUsers.delete(full.id);
-    this.userChanged.set(full.id, ++this.seq);
+    this.userChanged.set(full.id, (this.lastUserSeq = ++this.seq));
     return full;
   }
 
@@ -150,7 +159,7 @@ export class EntraTenant {
   removeUser(id: string): void {
     this.users.delete(id);
     this.userChanged.delete(id);
-    this.deletedUsers.set(id, ++this.seq);
+    this.deletedUsers.set(id, (this.lastUserSeq = ++this.seq));
     for (const group of this.groups.values()) if (group.members.has(id)) this.removeMember(group.id, id);
   }
 
@@ -181,12 +190,38 @@ export class EntraTenant {
 
   addMember(groupId: string, memberId: string): void {
     this.groups.get(groupId)!.members.add(memberId);
-    this.memberEvents.set(`${groupId} ${memberId}`, { seq: ++this.seq, groupId, memberId, removed: false });
+    this.memberEvent(groupId, memberId, false);
   }
 
   removeMember(groupId: string, memberId: string): void {
     this.groups.get(groupId)?.members.delete(memberId);
-    this.memberEvents.set(`${groupId} ${memberId}`, { seq: ++this.seq, groupId, memberId, removed: true });
+    this.memberEvent(groupId, memberId, true);
+  }
+
+  private memberEvent(groupId: string, memberId: string, removed: boolean): void {
+    const key = `${groupId} ${memberId}`;
+    const seq = ++this.seq;
+    if (!this.memberPlace.has(key)) this.memberPlace.set(key, this.memberPlace.size);
+    this.memberEvents.set(key, { seq, groupId, memberId, removed });
+    this.memberLog.push({ seq, key });
+  }
+
+  /** Whether a user changed or was removed after `since`. */
+  usersChangedSince(since: number): boolean {
+    return this.lastUserSeq > since;
+  }
+
+  /** The membership events after `since` (each pair's latest), in memberEvents' order. */
+  memberEventsSince(since: number): Array<{ seq: number; groupId: string; memberId: string; removed: boolean }> {
+    let lo = 0;
+    let hi = this.memberLog.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.memberLog[mid].seq <= since) lo = mid + 1;
+      else hi = mid;
+    }
+    const keys = new Set(this.memberLog.slice(lo).map((e) => e.key));
+    return [...keys].sort((a, b) => this.memberPlace.get(a)! - this.memberPlace.get(b)!).map((k) => this.memberEvents.get(k)!);
   }
 }
 
@@ -470,8 +505,9 @@ export class StandInWorld {
   private usersDelta(res: ServerResponse, base: string, path: string, tenant: EntraTenant, q: URLSearchParams, top: number, select: string[] | null): void {
     const since = deltaSince(q);
     const entries: object[] = [];
-    for (const user of tenant.users.values())
-      if (since === null || (tenant.userChanged.get(user.id) ?? 0) > since) entries.push(project(userJson(user), select));
+    if (since === null || tenant.usersChangedSince(since))
+      for (const user of tenant.users.values())
+        if (since === null || (tenant.userChanged.get(user.id) ?? 0) > since) entries.push(project(userJson(user), select));
     if (since !== null) for (const [id, seq] of tenant.deletedUsers) if (seq > since) entries.push({ id, '@removed': { reason: 'changed' } });
     const deltaLink = `${base}/users/delta?$deltatoken=${tenant.currentSeq}${select ? `&$select=${select.join(',')}` : ''}`;
     this.page(res, base, path, { tenantId: tenant.id, entries, offset: 0, pageSize: top, eventual: false, deltaLink });
@@ -488,8 +524,7 @@ export class StandInWorld {
     });
     const changedMembers = new Map<string, object[]>();
     if (since !== null && withMembers) {
-      for (const e of tenant.memberEvents.values()) {
-        if (e.seq <= since) continue;
+      for (const e of tenant.memberEventsSince(since)) {
         const list = changedMembers.get(e.groupId) ?? [];
         list.push(e.removed ? { ...memberRef(e.memberId), '@removed': { reason: 'deleted' } } : memberRef(e.memberId));
         changedMembers.set(e.groupId, list);

@@ -107,18 +107,28 @@ export class DirectoryModel {
   /**
    * The groups whose expansion depends on the given users or groups: the groups that hold any of
    * them, and every group that holds those, up to the top (one walk of the reverse membership).
-   * Changed groups themselves are included.
+   * Changed groups themselves are included. Only the groups' own nesting is indexed: the groups
+   * holding a changed user are found by asking each group about the few changed users (an index of
+   * every user's groups cost ~0.2 s per sync at 100,000 users).
    */
   affectedGroups(changed: { groupIds: Iterable<string>; userIds: Iterable<string> }): Set<string> {
+    const users = new Set(changed.userIds);
     const parents = new Map<string, string[]>();
-    const addParent = (child: string, parent: string) => {
-      const list = parents.get(child);
-      if (list) list.push(parent);
-      else parents.set(child, [parent]);
-    };
+    const holding: string[] = [];
     for (const [id, g] of this.groups) {
-      for (const u of g.users) addParent(u, id);
-      for (const child of g.groups) addParent(child, id);
+      for (const child of g.groups) {
+        const list = parents.get(child);
+        if (list) list.push(id);
+        else parents.set(child, [id]);
+      }
+      if (!users.size) continue;
+      const [few, many] = users.size < g.users.size ? [users, g.users] : [g.users, users];
+      for (const u of few) {
+        if (many.has(u)) {
+          holding.push(id);
+          break;
+        }
+      }
     }
     const affected = new Set<string>();
     const stack: string[] = [];
@@ -129,7 +139,7 @@ export class DirectoryModel {
       }
     };
     for (const id of changed.groupIds) reach(id);
-    for (const id of changed.userIds) for (const parent of parents.get(id) ?? []) reach(parent);
+    for (const id of holding) reach(id);
     while (stack.length) for (const parent of parents.get(stack.pop()!) ?? []) reach(parent);
     return affected;
   }

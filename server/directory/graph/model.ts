@@ -63,8 +63,14 @@ export interface SyncStateRecord {
   /** The generation (collections) of the snapshot and expansions of the last successful sync. */
   generation: string | null;
   expansionGeneration: string | null;
-  /** The overlay of expansions rewritten by incremental syncs since the generation was written, and how many groups it holds. */
+  /**
+   * The overlays of expansions rewritten by incremental syncs since the generation was written,
+   * oldest first, each holding only what its sync rewrote (readers merge them, the later wins); the
+   * last is also `overlayGeneration` (a state written before chains names only that one, which then
+   * held everything). And how many groups they overlay together.
+   */
   overlayGeneration?: string | null;
+  overlayChain?: string[];
   overlayGroups?: number;
   usersDeltaLink: string | null;
   groupsDeltaLink: string | null;
@@ -97,6 +103,7 @@ const syncStateSchema = new Schema<SyncStateRecord>(
     generation: { type: String, default: null },
     expansionGeneration: { type: String, default: null },
     overlayGeneration: { type: String, default: null },
+    overlayChain: { type: [String], default: [] },
     overlayGroups: { type: Number, default: 0 },
     usersDeltaLink: { type: String, default: null },
     groupsDeltaLink: { type: String, default: null },
@@ -109,6 +116,10 @@ const syncStateSchema = new Schema<SyncStateRecord>(
   },
   { versionKey: false },
 );
+
+/** The overlays of expansions a sync state names, oldest first. */
+export const overlayChainOf = (state: Pick<SyncStateRecord, 'overlayChain' | 'overlayGeneration'> | null | undefined): string[] =>
+  state?.overlayChain?.length ? state.overlayChain : state?.overlayGeneration ? [state.overlayGeneration] : [];
 
 /** One sync per tenant at a time, across processes: whoever inserts this document (unique _id) holds it. */
 export interface SyncLeaseRecord {

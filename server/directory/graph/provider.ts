@@ -7,7 +7,7 @@ import { classifyGroup } from '../classify';
 import type { GroupSummary, UserSummary } from '../service';
 import type { GraphApi } from './client';
 import { GraphRequestError } from './client';
-import type { SyncStateModel } from './model';
+import { overlayChainOf, type SyncStateModel } from './model';
 import type { ExpansionHead, SyncStore } from './store';
 
 export const SEARCH_LIMIT = 50;
@@ -69,8 +69,10 @@ export function createGraphDirectory(deps: { states: SyncStateModel; store: Sync
   const { states, store } = deps;
 
   async function currentExpansions(tenantId: string) {
-    const state = await states.findById(tenantId, { expansionGeneration: 1, overlayGeneration: 1, lastSuccessfulSync: 1, error: 1, state: 1 }).lean();
-    return { state, expansions: state?.expansionGeneration ? store.expansions(tenantId, state.expansionGeneration, state.overlayGeneration ?? null) : null };
+    const state = await states
+      .findById(tenantId, { expansionGeneration: 1, overlayGeneration: 1, overlayChain: 1, lastSuccessfulSync: 1, error: 1, state: 1 })
+      .lean();
+    return { state, expansions: state?.expansionGeneration ? store.expansions(tenantId, state.expansionGeneration, overlayChainOf(state)) : null };
   }
 
   return {

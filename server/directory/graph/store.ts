@@ -14,15 +14,16 @@
  * one cheap command (FerretDB v1 would otherwise scan every document to delete them).
  *
  * An incremental sync writes only the affected groups' expansions (and the buckets of changed users)
- * into an overlay collection (`…_ovl`, see writeOverlay) that readers consult first; it becomes
- * current with the sync state too, and is written only after Graph has answered every delta page.
- * Documents stay far below 16 MB whatever the group size.
+ * into an overlay collection (`…_ovl`, see writeOverlay and ./expansion-overlay.ts) that readers
+ * hold in memory and consult first; it becomes current with the sync state too, and is written only
+ * after Graph has answered every delta page. Documents stay far below 16 MB whatever the group size.
  */
 import { randomBytes } from 'node:crypto';
 import type { Connection } from 'mongoose';
 import { escapeRegExp } from '../../http/validate';
 import { classifyGroup, type GroupKind } from '../classify';
 import { DirectoryModel, type SourcePage } from './directory-model';
+import { createOverlayCache, readOverlay, writePackedOverlay, type OverlayData, type OverlayGroup } from './expansion-overlay';
 
 // The in-memory model and the source page shapes live in directory-model.ts; re-exported for the sync's callers.
 export { DirectoryModel, type ModelUser, type SourceGroup, type SourcePage, type SourceUser } from './directory-model';
@@ -103,14 +104,34 @@ export function mailAddresses(mail: string | null | undefined, proxyAddresses: s
 
 export const newGeneration = () => `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
+type Overlay = OverlayData<ExpansionHead>;
+const emptyOverlay = (): Overlay => ({ groups: new Map(), buckets: new Map() });
+
 export function createSyncStore(conn: Connection) {
   const db = () => {
     if (!conn.db) throw new Error('database not connected');
     return conn.db;
   };
+  /** Per tenant, its chain of overlays in memory (./expansion-overlay.ts), and each generation's facts (never changed). */
+  const overlays = createOverlayCache<ExpansionHead>((tenantId, overlay) =>
+    readOverlay(overlayCollection(tenantId, overlay) as never, reviveHead, legacyOverlay),
+  );
+  const metas = new Map<string, { generation: string; meta: Promise<ExpansionMeta | null> }>();
+
   const sourceName = (tenantId: string, generation: string) => `dirsync_${tenantId}_${generation}_src`;
   const expansionName = (tenantId: string, generation: string) => `dirsync_${tenantId}_${generation}_exp`;
   const overlayName = (tenantId: string, overlay: string) => `dirsync_${tenantId}_${overlay}_ovl`;
+
+  function generationMeta(tenantId: string, generation: string): Promise<ExpansionMeta | null> {
+    const hit = metas.get(tenantId);
+    if (hit?.generation === generation) return hit.meta;
+    const meta = expansionCollection(tenantId, generation).findOne({ _id: META }) as unknown as Promise<ExpansionMeta | null>;
+    const entry = { generation, meta };
+    metas.set(tenantId, entry);
+    const forget = () => metas.get(tenantId) === entry && metas.delete(tenantId);
+    meta.then((m) => m ?? forget(), forget);
+    return meta;
+  }
 
   return {
     source(tenantId: string, generation: string) {
@@ -158,8 +179,8 @@ export function createSyncStore(conn: Connection) {
         if (batchSize >= 20_000) await flush();
       }
       // Every user's addresses too, under a pseudo group in hash buckets, so an address can be told a user's.
-      for (const chunk of userBuckets(model, buckets)) {
-        batch.push(chunk);
+      for (const bucket of userBuckets(model, buckets)) {
+        batch.push(bucketDoc(bucket));
         batchSize += CHUNK * 4;
         if (batchSize >= 20_000) await flush();
       }
@@ -169,99 +190,79 @@ export function createSyncStore(conn: Connection) {
 
     /**
      * After an incremental sync: writes the expansions of the affected groups (and tombstones for
-     * groups that are gone) and the buckets of changed users into a new overlay collection, which
-     * also carries forward what the previous overlay held for groups not affected now. The base
-     * generation is not touched. Only inserts into a fresh, small collection: FerretDB v1 on SQLite
-     * scans the whole collection for every filtered read or write (even on `_id`), so rewriting
-     * documents in the large base collection costs a scan each, while inserts cost none.
-     * Becomes current with the sync state, like a generation; returns how many groups it overlays.
+     * groups that are gone) and the buckets of changed users into a new overlay collection, the next
+     * of the chain of overlays since the base generation (what earlier overlays hold is not written
+     * again: readers merge the chain). The base generation is not touched. Only inserts into a fresh, small collection: FerretDB v1 on SQLite
+     * scans the whole collection for every filtered write, so rewriting documents in the large base
+     * collection costs a scan each, while inserts cost none; the overlay is packed (a few documents,
+     * see ./expansion-overlay.ts) and handed to this node's readers, so they need not read it back.
+     * Becomes current with the sync state, like a generation; returns how many groups the chain
+     * overlays with it, or null when only a full rewrite can follow: a generation written before
+     * buckets, an earlier overlay that is gone, or more than `limit` groups overlaid together.
      */
     async writeOverlay(
       tenantId: string,
       base: string,
       overlay: string,
-      previousOverlay: string | null,
+      previousChain: string[],
       model: DirectoryModel,
       changes: { groupIds: Iterable<string>; userIds: Iterable<string> },
+      limit: number,
       signal?: AbortSignal,
     ): Promise<{ written: number; removed: number; overlaidGroups: number } | null> {
-      const meta = (await expansionCollection(tenantId, base).findOne({ _id: META })) as unknown as ExpansionMeta | null;
-      if (!meta) return null; // a generation written before buckets: only a full rewrite can follow
+      const [meta, previous] = await Promise.all([generationMeta(tenantId, base), overlays.chain(tenantId, previousChain)]);
+      if (!meta || !previous) return null;
       const groupIds = new Set([...changes.groupIds].filter((id) => !id.startsWith('~')));
+      let overlaid = previous.groups.size;
+      for (const id of groupIds) if (!previous.groups.has(id)) overlaid++;
+      if (overlaid > limit) return null;
       const touched = new Set([...changes.userIds].map((id) => userBucket(id, meta.buckets)));
-      const docs: ExpansionDoc[] = [];
-      const overlaid = new Set<string>();
-      if (previousOverlay) {
-        for await (const doc of overlayCollection(tenantId, previousOverlay).find()) {
-          signal?.throwIfAborted();
-          if (groupIds.has(doc.groupId)) continue;
-          if (doc.groupId === ALL_USERS && touched.has((doc as ExpansionChunk).n)) continue;
-          docs.push(doc as ExpansionDoc);
-          if (doc.groupId !== ALL_USERS) overlaid.add(doc.groupId);
-        }
-      }
+      const data: Overlay = { groups: new Map(), buckets: new Map() };
       const v = newGeneration();
       const updatedAt = new Date();
       let written = 0;
       let removed = 0;
       for (const groupId of groupIds) {
-        const group = expansionDocs(model, groupId, v, updatedAt);
-        if (group) {
-          docs.push(...group.chunks, group.head);
-          written++;
-        } else {
-          docs.push({ _id: groupId, head: false, groupId, tombstone: true });
-          removed++;
-        }
-        overlaid.add(groupId);
-      }
-      docs.push(...userBuckets(model, meta.buckets, touched));
-      const coll = overlayCollection(tenantId, overlay);
-      for (let i = 0; i < docs.length; i += 500) {
         signal?.throwIfAborted();
-        await coll.insertMany(docs.slice(i, i + 500), { ordered: false });
+        const group = groupExpansion(model, groupId, v, updatedAt);
+        data.groups.set(groupId, group);
+        if (group) written++;
+        else removed++;
       }
-      return { written, removed, overlaidGroups: overlaid.size };
+      for (const { n, userIds, addresses } of userBuckets(model, meta.buckets, touched)) data.buckets.set(n, { userIds, addresses });
+      await writePackedOverlay(overlayCollection(tenantId, overlay) as never, data, signal);
+      overlays.prime(tenantId, previousChain, previous, overlay, data); // this node's readers need not read it back
+      return { written, removed, overlaidGroups: overlaid };
     },
 
     overlay(tenantId: string, overlay: string) {
       return { drop: () => dropCollection(overlayName(tenantId, overlay)) };
     },
 
-    /** The expansions of a generation, seen through its overlay (if any): the overlay wins per group and per user bucket. */
-    expansions(tenantId: string, generation: string, overlay: string | null = null) {
+    /**
+     * The expansions of a generation, seen through its chain of overlays (if any, oldest first): the
+     * overlays win per group and per user bucket, the later over the earlier.
+     */
+    expansions(tenantId: string, generation: string, chain: string[] = []) {
       const coll = expansionCollection(tenantId, generation);
-      const ovl = overlay ? overlayCollection(tenantId, overlay) : null;
-      /** Which groups and user buckets the overlay replaces (it is small: one read). */
-      const overlaid = async () => {
-        const groups = new Set<string>();
-        const buckets = new Set<number>();
-        if (ovl) {
-          for (const doc of await ovl.find({}, { projection: { groupId: 1, n: 1 } }).toArray()) {
-            if (doc.groupId === ALL_USERS) buckets.add((doc as ExpansionChunk).n);
-            else groups.add(doc.groupId);
-          }
-        }
-        return { groups, buckets };
-      };
+      if (!chain.length) {
+        overlays.forget(tenantId);
+      }
+      /** The overlays in memory (one read per overlay and node); an overlay dropped while read hides nothing. */
+      const overlaid = async (): Promise<Overlay> => (chain.length ? await overlays.chain(tenantId, chain) : null) ?? emptyOverlay();
       return {
         async heads(): Promise<ExpansionHead[]> {
-          const base = (await coll.find({ head: true }).toArray()) as ExpansionHead[];
-          if (!ovl) return base.sort(byName);
-          const { groups } = await overlaid();
-          const newer = (await ovl.find({ head: true }).toArray()) as ExpansionHead[];
+          const [base, { groups }] = await Promise.all([coll.find({ head: true }).toArray() as Promise<ExpansionHead[]>, overlaid()]);
+          const newer = [...groups.values()].flatMap((g) => (g ? [g.head] : []));
           return [...base.filter((h) => !groups.has(h.groupId)), ...newer].sort(byName);
         },
         async get(groupId: string): Promise<{ head: ExpansionHead; userIds: string[]; addresses: string[] } | null> {
-          let from = coll;
-          let head = (ovl ? await ovl.findOne({ _id: groupId }) : null) as ExpansionHead | (ExpansionDoc & { tombstone?: boolean }) | null;
-          if (head && (head as { tombstone?: boolean }).tombstone) return null;
-          if (head?.head) from = ovl!;
-          else head = (await coll.findOne({ _id: groupId })) as ExpansionHead | null;
+          const { groups } = await overlaid();
+          if (groups.has(groupId)) return groups.get(groupId) ?? null;
+          const head = (await coll.findOne({ _id: groupId })) as ExpansionHead | null;
           if (!head?.head) return null;
-          const found = head as ExpansionHead;
-          const chunks = await Promise.all(chunkIds(found).map((id) => from.findOne({ _id: id }) as Promise<ExpansionChunk | null>));
-          return { head: found, userIds: chunks.flatMap(chunkUserIds), addresses: chunks.flatMap(chunkAddresses) };
+          const chunks = await Promise.all(chunkIds(head).map((id) => coll.findOne({ _id: id }) as Promise<ExpansionChunk | null>));
+          return { head, userIds: chunks.flatMap(chunkUserIds), addresses: chunks.flatMap(chunkAddresses) };
         },
         /** Groups whose expansion holds the user, or the address. */
         async groupsContaining(filter: { userId: string } | { address: string }): Promise<string[]> {
@@ -269,21 +270,22 @@ export function createSyncStore(conn: Connection) {
             head: false,
             ...('userId' in filter ? lineFilter('ids', 'userIds', filter.userId) : lineFilter('addrs', 'addresses', filter.address.toLowerCase())),
           };
-          const found = (await coll.find(query, { projection: { groupId: 1 } }).toArray()).map((c) => c.groupId);
-          if (ovl) {
-            const { groups } = await overlaid();
-            const newer = (await ovl.find(query, { projection: { groupId: 1 } }).toArray()).map((c) => c.groupId);
-            found.splice(0, found.length, ...found.filter((id) => !groups.has(id)), ...newer);
-          }
+          const [base, { groups }] = await Promise.all([coll.find(query, { projection: { groupId: 1 } }).toArray(), overlaid()]);
+          const found = base.map((c) => c.groupId).filter((id) => !groups.has(id));
+          const holds =
+            'userId' in filter
+              ? (g: OverlayGroup<ExpansionHead>) => g.userIds.includes(filter.userId)
+              : (g: OverlayGroup<ExpansionHead>) => g.addresses.includes(filter.address.toLowerCase());
+          for (const [id, g] of groups) if (g && holds(g)) found.push(id);
           return [...new Set(found)].filter((id) => id !== ALL_USERS).sort();
         },
         async isUserAddress(address: string): Promise<boolean> {
-          const query = { groupId: ALL_USERS, ...lineFilter('addrs', 'addresses', address.toLowerCase()) };
-          if (ovl && (await ovl.countDocuments(query)) > 0) return true;
-          const buckets = (await coll.find(query, { projection: { n: 1 } }).toArray()) as unknown as Array<{ n: number }>;
-          if (!ovl) return buckets.length > 0;
-          const replaced = (await overlaid()).buckets;
-          return buckets.some((b) => !replaced.has(b.n));
+          const lower = address.toLowerCase();
+          const { buckets } = await overlaid();
+          for (const b of buckets.values()) if (b.addresses.includes(lower)) return true;
+          const query = { groupId: ALL_USERS, ...lineFilter('addrs', 'addresses', lower) };
+          const found = (await coll.find(query, { projection: { n: 1 } }).toArray()) as unknown as Array<{ n: number }>;
+          return found.some((b) => !buckets.has(b.n));
         },
         drop: () => dropCollection(expansionName(tenantId, generation)),
       };
@@ -326,20 +328,14 @@ const byName = (a: ExpansionHead, b: ExpansionHead) => (a.displayName < b.displa
 const chunkIds = (head: ExpansionHead) =>
   Array.from({ length: head.chunks }, (_, n) => (head.v === undefined ? `${head.groupId}#${n}` : `${head.groupId}#${head.v}#${n}`));
 
-/** One group's expansion documents under version `v`; null when the model has no such group. */
-function expansionDocs(model: DirectoryModel, groupId: string, v: string, updatedAt: Date): { head: ExpansionHead; chunks: ExpansionChunk[] } | null {
+/** One group's whole expansion (its head written under version `v`); null when the model has no such group. */
+function groupExpansion(model: DirectoryModel, groupId: string, v: string, updatedAt: Date): OverlayGroup<ExpansionHead> | null {
   const group = model.groups.get(groupId);
   if (!group?.props) return null;
   const kind = classifyGroup(group.props);
   const userIds = [...model.transitiveUsers(groupId)].sort();
-  const chunks: ExpansionChunk[] = [];
-  let addressCount = 0;
-  for (let i = 0, n = 0; i < userIds.length; i += CHUNK, n++) {
-    const ids = userIds.slice(i, i + CHUNK);
-    const addresses = ids.flatMap((id) => model.users.get(id)!.addresses);
-    addressCount += addresses.length;
-    chunks.push({ _id: `${groupId}#${v}#${n}`, head: false, groupId, n, ids: joinLines(ids), addrs: joinLines(addresses) });
-  }
+  const addresses: string[] = [];
+  for (const id of userIds) for (const a of model.users.get(id)!.addresses) addresses.push(a); // a flatMap allocates an array per user
   const head: ExpansionHead = {
     _id: groupId,
     head: true,
@@ -349,28 +345,69 @@ function expansionDocs(model: DirectoryModel, groupId: string, v: string, update
     kind,
     extended: !MIMECAST_EXPANDED_KINDS.includes(kind),
     memberCount: userIds.length,
-    addressCount,
-    chunks: chunks.length,
+    addressCount: addresses.length,
+    chunks: Math.ceil(userIds.length / CHUNK),
     v,
     updatedAt,
   };
+  return { head, userIds, addresses };
+}
+
+/** One group's expansion documents under version `v` (chunks of CHUNK members); null when the model has no such group. */
+function expansionDocs(model: DirectoryModel, groupId: string, v: string, updatedAt: Date): { head: ExpansionHead; chunks: ExpansionChunk[] } | null {
+  const expansion = groupExpansion(model, groupId, v, updatedAt);
+  if (!expansion) return null;
+  const { head, userIds } = expansion;
+  const chunks: ExpansionChunk[] = [];
+  for (let i = 0, n = 0; i < userIds.length; i += CHUNK, n++) {
+    const ids = userIds.slice(i, i + CHUNK);
+    chunks.push({
+      _id: `${groupId}#${v}#${n}`,
+      head: false,
+      groupId,
+      n,
+      ids: joinLines(ids),
+      addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)),
+    });
+  }
   return { head, chunks };
 }
 
 /** The user buckets (all, or only `only`), each listing its users sorted, with their addresses. */
-function userBuckets(model: DirectoryModel, buckets: number, only?: Set<number>): ExpansionChunk[] {
+function userBuckets(model: DirectoryModel, buckets: number, only?: Set<number>): Array<{ n: number; userIds: string[]; addresses: string[] }> {
+  if (only?.size === 0) return [];
   const members = new Map<number, string[]>();
   for (const b of only ?? Array.from({ length: buckets }, (_, i) => i)) members.set(b, []);
   for (const id of model.users.keys()) members.get(userBucket(id, buckets))?.push(id);
-  return [...members].map(([n, ids]) => {
-    ids.sort();
-    return {
-      _id: `${ALL_USERS}#${n}`,
-      head: false,
-      groupId: ALL_USERS,
-      n,
-      ids: joinLines(ids),
-      addrs: joinLines(ids.flatMap((id) => model.users.get(id)!.addresses)),
-    };
-  });
+  return [...members].map(([n, ids]) => ({ n, userIds: ids.sort(), addresses: ids.flatMap((id) => model.users.get(id)!.addresses) }));
+}
+
+const bucketDoc = (b: { n: number; userIds: string[]; addresses: string[] }): ExpansionChunk => ({
+  _id: `${ALL_USERS}#${b.n}`,
+  head: false,
+  groupId: ALL_USERS,
+  n: b.n,
+  ids: joinLines(b.userIds),
+  addrs: joinLines(b.addresses),
+});
+
+/** A head read back from a packed overlay (JSON: its date is a string). */
+const reviveHead = (head: ExpansionHead): ExpansionHead => ({ ...head, updatedAt: head.updatedAt ? new Date(head.updatedAt) : undefined });
+
+/** An overlay written before packing (a document per head, chunk, tombstone and user bucket), in memory. */
+function legacyOverlay(docs: Array<Record<string, unknown>>): Overlay {
+  const data = emptyOverlay();
+  const byId = new Map(docs.map((d) => [String(d._id), d]));
+  for (const doc of docs) {
+    if ((doc as unknown as ExpansionTombstone).tombstone) data.groups.set(String(doc.groupId), null);
+    else if (doc.head === true) {
+      const head = doc as unknown as ExpansionHead;
+      const chunks = chunkIds(head).map((id) => (byId.get(id) ?? null) as ExpansionChunk | null);
+      data.groups.set(head.groupId, { head, userIds: chunks.flatMap(chunkUserIds), addresses: chunks.flatMap(chunkAddresses) });
+    } else if (doc.groupId === ALL_USERS) {
+      const chunk = doc as unknown as ExpansionChunk;
+      data.buckets.set(chunk.n, { userIds: chunkUserIds(chunk), addresses: chunkAddresses(chunk) });
+    }
+  }
+  return data;
 }

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type { TenantService } from '../../tenants/service';
 import { describeGraphError, type GraphApi, type GraphClientFactory, GraphRequestError } from './client';
 import type { ConnectionService } from './connection';
-import type { SyncLeaseModel, SyncStateModel, SyncStateRecord } from './model';
+import { overlayChainOf, type SyncLeaseModel, type SyncStateModel, type SyncStateRecord } from './model';
 import { normaliseGroup, normaliseUser, type GraphEntry } from './normalise';
 import { DirectoryModel, newGeneration, type SyncStore } from './store';
 import type { SyncChanges } from './directory-model';
@@ -31,44 +31,20 @@ import { pipeline } from './pipeline';
 export const PAGE_SIZE = 999;
 /** After this many incremental syncs the next one is a full sync (which also compacts the snapshot). */
 const MAX_DELTA_SYNCS = 200;
-/** An overlay of rewritten expansions may hold this many groups, or this share of all groups; beyond, the expansions are written anew. */
-const MIN_OVERLAY_GROUPS = 500;
-const MAX_OVERLAY_SHARE = 0.1;
+/**
+ * The overlays of rewritten expansions may hold this many groups together, or this share of all
+ * groups, in at most MAX_OVERLAYS overlays; beyond, the expansions are written anew (every group:
+ * seconds for 100,000 users). Each node holds them in memory (~25 MB for 1,500 groups of ~150 members).
+ */
+const MIN_OVERLAY_GROUPS = 1500;
+const MAX_OVERLAY_SHARE = 0.2;
+const MAX_OVERLAYS = 16;
 
 const USER_SELECT = 'id,displayName,mail,userPrincipalName,proxyAddresses,mobilePhone,businessPhones,otherMails';
 const GROUP_SELECT = 'id,displayName,mail,groupTypes,mailEnabled,securityEnabled,membershipRule,members';
 
-export interface SyncStatus {
-  state: SyncStateRecord['state'];
-  mode: 'full' | 'incremental' | null;
-  phase: string | null;
-  pages: number;
-  groups: number;
-  users: number;
-  throttled: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  lastSuccessfulSync: string | null;
-}
-
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
-
-export function toSyncStatus(r: SyncStateRecord | null): SyncStatus {
-  return {
-    state: r?.state ?? 'idle',
-    mode: r?.mode ?? null,
-    phase: r?.phase ?? null,
-    pages: r?.pages ?? 0,
-    groups: r?.groups ?? 0,
-    users: r?.users ?? 0,
-    throttled: r?.throttled ?? 0,
-    startedAt: iso(r?.startedAt),
-    finishedAt: iso(r?.finishedAt),
-    error: r?.error ?? null,
-    lastSuccessfulSync: iso(r?.lastSuccessfulSync),
-  };
-}
+import { toSyncStatus, type SyncStatus } from './sync-status';
+export { toSyncStatus, type SyncStatus };
 
 /** Graph says a delta link can no longer be used: start over with a full sync. */
 const deltaExpired = (err: unknown) => err instanceof GraphRequestError && (err.status === 410 || /syncStateNotFound|resyncRequired/i.test(err.code ?? ''));
@@ -132,7 +108,15 @@ export function createDirectorySync(deps: SyncDeps) {
   }
 
   async function run(tenantId: string, options: { full?: boolean }, signal: AbortSignal): Promise<void> {
+    const timings: Record<string, number> = {};
+    let mark = performance.now();
+    const lap = (name: string) => {
+      const t = performance.now();
+      timings[name] = Math.round(t - mark);
+      mark = t;
+    };
     const previous = await states.findById(tenantId).lean();
+    const previousChain = overlayChainOf(previous);
     const incremental =
       !options.full && Boolean(previous?.generation && previous.usersDeltaLink && previous.groupsDeltaLink) && (previous?.deltaChunks ?? 0) < MAX_DELTA_SYNCS;
     const progress = { pages: 0, groups: 0, users: 0, throttled: 0 };
@@ -143,22 +127,19 @@ export function createDirectorySync(deps: SyncDeps) {
     if (!creds) throw new GraphRequestError('the tenant is not connected to Entra ID', null, null);
     const api = graph.client(creds, { onThrottled: () => void progress.throttled++ });
 
-    // Accepted domains: the verified ones become the tenant's domains.
-    await report('domains');
-    const domains = await api.get<{ value: Array<{ id: string; isVerified: boolean }> }>('/domains');
-    const verified = domains.value.filter((d) => d.isVerified).map((d) => d.id.toLowerCase());
-    const tenant = await tenants.get(tenantId);
-    if (verified.length) await tenants.upsert({ id: tenantId, name: tenant?.name ?? tenantId, domains: verified }, 'graph');
+    // Accepted domains: the verified ones become the tenant's domains. Asked while the directory is
+    // fetched (one Graph round trip less before the switch), and awaited before anything is switched.
+    const domainsDone = (async () => {
+      const domains = await api.get<{ value: Array<{ id: string; isVerified: boolean }> }>('/domains');
+      const verified = domains.value.filter((d) => d.isVerified).map((d) => d.id.toLowerCase());
+      const tenant = await tenants.get(tenantId);
+      if (verified.length) await tenants.upsert({ id: tenantId, name: tenant?.name ?? tenantId, domains: verified }, 'graph');
+    })();
+    domainsDone.catch(() => {}); // handled where it is awaited; a sync failing before then does not wait for it
 
     let model = new DirectoryModel();
     const changes: SyncChanges = { userIds: new Set(), groupIds: new Set() };
-    const timings: Record<string, number> = {};
-    let mark = performance.now();
-    const lap = (name: string) => {
-      const t = performance.now();
-      timings[name] = Math.round(t - mark);
-      mark = t;
-    };
+    lap('sign in');
     let expanded = 0;
     let sourceGeneration: string;
     let usersLink: string | null;
@@ -258,7 +239,8 @@ export function createDirectorySync(deps: SyncDeps) {
         await fullSync();
       }
       if (!usersLink! || !groupsLink!) throw new GraphRequestError('Graph ended a delta round without a delta link', null, null);
-      lap('fetch');
+      await domainsDone;
+      lap('fetch (and domains)');
 
       const wasFull = createdSource !== null;
       await report('expanding');
@@ -267,29 +249,29 @@ export function createDirectorySync(deps: SyncDeps) {
       // computes the other.
       const writingView = writeSyncedDirectory(synced.store, tenantId, model, wasFull ? null : changes, previous, (c) => Object.assign(createdView, c), signal);
       viewWrite = writingView.catch(() => {}); // handled at once: a failure is thrown where it is awaited
-      let overlay: { generation: string | null; groups: number } = { generation: null, groups: 0 };
+      let overlay: { chain: string[]; groups: number } = { chain: [], groups: 0 };
       let rewritten = true; // a new base generation of every expansion (no overlay)
-      if (!wasFull) {
+      if (!wasFull && previousChain.length < MAX_OVERLAYS) {
         // Only what the changes reach: changed groups, groups holding changed users, and all above
-        // them, into a new small overlay (unless the overlay has grown large: then a fresh base).
+        // them, into a new small overlay after the previous ones (unless the overlays would grow
+        // large: then a fresh base).
         const affected = model.affectedGroups(changes);
-        if ((previous?.overlayGroups ?? 0) + affected.size <= Math.max(MIN_OVERLAY_GROUPS, model.groups.size * MAX_OVERLAY_SHARE)) {
-          const next = newGeneration();
-          createdOverlay = next;
-          const result = await store.writeOverlay(
-            tenantId,
-            previous!.expansionGeneration!,
-            next,
-            previous?.overlayGeneration ?? null,
-            model,
-            { groupIds: affected, userIds: changes.userIds },
-            signal,
-          );
-          if (result) {
-            overlay = { generation: next, groups: result.overlaidGroups };
-            expanded = result.written;
-            rewritten = false;
-          }
+        const next = newGeneration();
+        createdOverlay = next;
+        const result = await store.writeOverlay(
+          tenantId,
+          previous!.expansionGeneration!,
+          next,
+          previousChain,
+          model,
+          { groupIds: affected, userIds: changes.userIds },
+          Math.max(MIN_OVERLAY_GROUPS, model.groups.size * MAX_OVERLAY_SHARE),
+          signal,
+        );
+        if (result) {
+          overlay = { chain: [...previousChain, next], groups: result.overlaidGroups };
+          expanded = result.written;
+          rewritten = false;
         }
       }
       if (rewritten) expanded = (await store.writeExpansions(tenantId, expansionGeneration, model, signal)).groups;
@@ -306,7 +288,8 @@ export function createDirectorySync(deps: SyncDeps) {
         error: null,
         generation: sourceGeneration!,
         expansionGeneration: rewritten ? expansionGeneration : previous!.expansionGeneration,
-        overlayGeneration: overlay.generation,
+        overlayGeneration: overlay.chain.at(-1) ?? null,
+        overlayChain: overlay.chain,
         overlayGroups: overlay.groups,
         ...view.pointer,
         usersDeltaLink: usersLink,
@@ -342,7 +325,7 @@ export function createDirectorySync(deps: SyncDeps) {
         await synced.store.dropOverlay(tenantId, previous.directoryOverlay);
       if (previous?.directoryGeneration && previous.directoryGeneration !== pointer.directoryGeneration)
         await synced.store.dropGeneration(tenantId, previous.directoryGeneration);
-      if (previous?.overlayGeneration) await store.overlay(tenantId, previous.overlayGeneration).drop();
+      if (replacedBase) for (const id of previousChain) await store.overlay(tenantId, id).drop();
       if (replacedBase && previous?.expansionGeneration) await store.expansions(tenantId, previous.expansionGeneration).drop();
       if (wasFull && previous?.generation) await store.source(tenantId, previous.generation).drop();
     } catch (err) {
@@ -351,7 +334,7 @@ export function createDirectorySync(deps: SyncDeps) {
     // What a sync that died (no catch ran) left behind: every collection of the tenant's no pointer names.
     try {
       const current = await states.findById(tenantId).lean();
-      const keep = [current?.generation, current?.expansionGeneration, current?.overlayGeneration, current?.directoryGeneration, current?.directoryOverlay];
+      const keep = [current?.generation, current?.expansionGeneration, ...overlayChainOf(current), current?.directoryGeneration, current?.directoryOverlay];
       const swept = await synced.store.sweep(tenantId, new Set(keep.filter((g): g is string => Boolean(g))));
       if (swept.length) logger.info({ tenant: tenantId, collections: swept }, 'directory sync: dropped what an interrupted sync left');
     } catch (err) {
@@ -428,7 +411,7 @@ export function createDirectorySync(deps: SyncDeps) {
       await running.get(tenantId)?.done;
       const state = await states.findById(tenantId).lean();
       models.delete(tenantId);
-      if (state?.overlayGeneration) await store.overlay(tenantId, state.overlayGeneration).drop();
+      for (const id of overlayChainOf(state)) await store.overlay(tenantId, id).drop();
       if (state?.expansionGeneration) await store.expansions(tenantId, state.expansionGeneration).drop();
       if (state?.generation) await store.source(tenantId, state.generation).drop();
       await states.deleteOne({ _id: tenantId });
