@@ -1,0 +1,241 @@
+/**
+ * Exactly once across nodes for the work Lifeboat does through Microsoft Graph: two real server processes
+ * on ONE database, both running every loop, against the HTTPS Graph stand-in. A Threat Scan started on
+ * node A is run once (each message fetched and judged once, each mailbox counted once) although node B's
+ * scan worker polls too; continuous protection on both nodes judges each newly delivered message once and
+ * quarantines a phish once; when an event ends, each message a user sent through Lifeboat is written to
+ * their Exchange Sent Items once. No Redis: exactly once rests on the database's claims and leases.
+ */
+import type { Connection } from 'mongoose';
+import { openConnection } from '../../server/db/connection';
+import type { DirectoryDocument } from '../../server/directory/file-provider';
+import { threatScanModels } from '../../server/threat-scan/model';
+import { createNodes, type Node } from '../harness/nodes';
+import { dkimKey, plainMessage, senderRecords } from '../harness/protection-fixtures';
+import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
+import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
+import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
+import { assertCertificateTrusted } from '../stand-ins/tls';
+
+const CLIENT_ID = '41111111-2222-4333-8444-555555555555';
+const SECRET = 'several-nodes-graph-secret-1234';
+const USERS = Array.from({ length: 10 }, (_, i) => `user-${i}`);
+const OLD_PER_MAILBOX = 8;
+const FOREIGN_IP = '198.51.100.7';
+const partner = dkimKey('partner.test');
+
+const world = new StandInWorld();
+const contoso = world.addTenant('eeeeeeee-0000-4000-8000-000000000001');
+contoso.domains = [{ id: 'contoso.example', isVerified: true, isDefault: true }];
+contoso.registerApp({ clientId: CLIENT_ID, clientSecret: SECRET, grantedPermissions: ['Directory.Read.All', 'Application.Read.All', 'Mail.ReadWrite'] });
+for (const id of USERS) {
+  contoso.putUser({ id, displayName: id, mail: `${id}@contoso.example`, userPrincipalName: `${id}@contoso.example` });
+  // Mail received before continuous protection started: the Threat Scan's, not the delta loop's.
+  for (let n = 0; n < OLD_PER_MAILBOX; n++)
+    contoso
+      .mailbox(id)
+      .deliver(
+        [
+          `From: s${n}@partner.example`,
+          `To: ${id}@contoso.example`,
+          `Subject: old ${id}-${n}`,
+          `Message-ID: <old-${id}-${n}@partner.example>`,
+          '',
+          'hello',
+          '',
+        ].join('\r\n'),
+        new Date(Date.now() - (1 + n) * 3_600_000),
+      );
+}
+contoso.putGroup({ id: 'staff', displayName: 'Staff', members: USERS });
+
+// The nodes' file directory: the administrator's tenant, which is then connected to the Entra stand-in.
+const acme: DirectoryDocument = {
+  tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
+  users: [{ id: 'u-it', displayName: 'IT', mail: 'it@acme.test' }],
+  groups: [],
+};
+
+const nodes = createNodes([acme]);
+let standIns: StandIns;
+let dns: DnsStandIn;
+let a: Node;
+let b: Node;
+let conn: Connection;
+/** The administrators' mail server (the notification email channel): the Threat Scan report arrives here. */
+let reportsTo: SmtpPeer;
+
+/** A CEO-fraud phish as Exchange stores it (Microsoft's hop on top of a foreign server): a spoof of a p=reject domain. */
+function phish(to: string, subject: string): string {
+  return Buffer.concat([
+    Buffer.from(
+      [
+        'Return-Path: <ceo@partner.test>',
+        'Received: from BN8PR12MB3345.namprd12.prod.outlook.com (2603:10b6:408:4f::21) by SA1PR12MB6700.namprd12.prod.outlook.com with HTTPS; Mon, 1 Dec 2026 10:00:02 +0000',
+        `Received: from mail.bulk.example (mail.bulk.example [${FOREIGN_IP}]) by BN1NAM02FT041.mail.protection.outlook.com (10.13.2.146) with Microsoft SMTP Server id 15.20.1; Mon, 1 Dec 2026 10:00:00 +0000`,
+        '',
+      ].join('\r\n'),
+    ),
+    plainMessage({ from: '"Partner CEO" <ceo@partner.test>', to, subject }),
+  ]).toString('latin1');
+}
+
+/** How many times Graph was asked for each message's MIME (directly or inside a JSON batch), by message id. */
+function mimeFetches(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of world.requests) {
+    const id = /\/messages\/([^/?]+)\/\$value/.exec(r.path)?.[1];
+    if (r.method === 'GET' && id) counts.set(decodeURIComponent(id), (counts.get(decodeURIComponent(id)) ?? 0) + 1);
+  }
+  return counts;
+}
+
+async function json(node: Node, method: string, url: string, body?: unknown) {
+  const res = await nodes.api(node, method, url, body);
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
+}
+
+async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const deltas = () => conn.collection('continuousdeltas');
+
+beforeAll(async () => {
+  assertCertificateTrusted();
+  [standIns, dns, reportsTo] = await Promise.all([startStandIns(world), startDnsStandIn({ ...senderRecords(partner, '192.0.2.10') }), startPeer('accept')]);
+  const env = {
+    LIFEBOAT_GRAPH_URL: standIns.graphUrl,
+    LIFEBOAT_ENTRA_AUTHORITY: standIns.loginUrl,
+    LIFEBOAT_DNS_SERVERS: dns.server,
+    NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
+  };
+  a = await nodes.start('a', env);
+  b = await nodes.start('b', env);
+  conn = await openConnection(nodes.databaseUri());
+  await nodes.signIn(a);
+  await json(a, 'PUT', '/api/notify/settings', { email: { host: '127.0.0.1', port: reportsTo.port, from: 'lifeboat@acme.test' } });
+  await json(a, 'PUT', '/api/directory/connection', { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
+  await json(a, 'POST', '/api/directory/sync', {});
+  await until(async () => (await json(a, 'GET', '/api/directory/sync')).state === 'succeeded', 60_000, 'the directory sync');
+}, 120_000);
+
+afterAll(async () => {
+  await conn?.close();
+  await nodes.stop();
+  await standIns?.close();
+  await dns?.close();
+  await reportsTo?.close();
+});
+
+describe('exactly once across two nodes, through Microsoft Graph', () => {
+  it('continuous protection on both nodes judges each new message once and quarantines a phish once', async () => {
+    // Both nodes follow the inboxes; every inbox has its delta baseline first, so what arrives next is new.
+    await until(
+      async () => (await deltas().countDocuments({ tenantId: 'acme', link: { $ne: null }, lastRoundAt: { $ne: null } })) === USERS.length,
+      60_000,
+      'every inbox baselined',
+    );
+    expect(await json(b, 'GET', '/api/continuous-protection')).toMatchObject({ enabled: true, mode: 'protect', canRemediate: true });
+    const fresh = USERS.map((id, i) =>
+      contoso
+        .mailbox(id)
+        .deliver(
+          i === 0
+            ? phish(`${id}@contoso.example`, 'Wire transfer today')
+            : [`From: friend@partner.example`, `To: ${id}@contoso.example`, `Subject: new ${id}`, `Message-ID: <new-${id}@partner.example>`, '', 'hi', ''].join(
+                '\r\n',
+              ),
+        ),
+    );
+    // Every inbox due now (as its next round would be): both nodes' loops find them.
+    const due = new Date();
+    await deltas().updateMany({ tenantId: 'acme' }, { $set: { nextRoundAt: due } });
+    await until(() => fresh.every((m) => mimeFetches().has(m.immutableId)), 60_000, 'every new message judged');
+    // Due again, twice over: a round that judged a message a second time would have run by now.
+    for (let i = 0; i < 2; i++) {
+      const again = new Date();
+      await deltas().updateMany({ tenantId: 'acme' }, { $set: { nextRoundAt: again } });
+      await until(
+        async () => (await deltas().countDocuments({ tenantId: 'acme', lastRoundAt: { $gt: again } })) === USERS.length,
+        60_000,
+        'another round of every inbox',
+      ).catch(async (err: Error) => {
+        // What each inbox's round record says, to read after a failure.
+        throw new Error(`${err.message} after ${again.toISOString()}: ${JSON.stringify(await deltas().find({ tenantId: 'acme' }).toArray())}`);
+      });
+    }
+    expect(fresh.map((m) => [m.subject, mimeFetches().get(m.immutableId)])).toEqual(fresh.map((m) => [m.subject, 1]));
+    const moves = world.requests.filter((r) => r.method === 'POST' && r.path.includes(`/messages/${fresh[0]!.immutableId}/move`));
+    expect(moves).toHaveLength(1);
+    const detections = (await json(a, 'GET', '/api/continuous-protection/detections')).items;
+    expect(detections).toMatchObject([{ messageId: fresh[0]!.immutableId, outcome: 'quarantined' }]);
+    expect(await conn.collection('quarantineentries').countDocuments({ messageId: `graph:${USERS[0]}:${fresh[0]!.immutableId}` })).toBe(1);
+  }, 120_000);
+
+  it('a Threat Scan started on node A is run once, though node B polls for scans too', async () => {
+    const before = mimeFetches();
+    const scan = await json(a, 'POST', '/api/threat-scans', { days: 7 });
+    await until(async () => (await json(b, 'GET', `/api/threat-scans/${scan.id}`)).state === 'finished', 90_000, 'the scan to finish');
+    await new Promise((r) => setTimeout(r, 3000)); // both scan workers (1 s polls) have looked again by now
+    const view = await json(a, 'GET', `/api/threat-scans/${scan.id}`);
+    const total = USERS.length * (OLD_PER_MAILBOX + 1); // the old mail and the one new message of each inbox
+    expect(view.progress).toMatchObject({ mailboxesTotal: USERS.length, mailboxesDone: USERS.length, messagesScanned: total });
+    // Each message's MIME fetched once by the scan (the new ones were judged once before, by continuous protection).
+    const old = USERS.flatMap((id) => contoso.mailbox(id).messages.filter((m) => m.subject.startsWith('old ')));
+    expect(old).toHaveLength(USERS.length * OLD_PER_MAILBOX);
+    const after = mimeFetches();
+    expect(old.filter((m) => after.get(m.immutableId) !== 1).map((m) => [m.subject, after.get(m.immutableId)])).toEqual([]);
+    for (const [id, n] of after) if (!old.some((m) => m.immutableId === id)) expect([id, n - (before.get(id) ?? 0)]).toEqual([id, 1]);
+    // One verdict record per message, and each mailbox counted once (its figures are the report's while it runs).
+    const models = threatScanModels(conn);
+    expect(await models.messages.countDocuments({ scanId: scan.id })).toBe(total);
+    const mailboxes = await models.mailboxes.find({ scanId: scan.id }).lean();
+    expect(mailboxes.map((m) => [m.userId, m.state, m.scanned])).toEqual([...USERS].sort().map((id) => [id, 'done', OLD_PER_MAILBOX + 1]));
+    // One report: the finished scan is emailed to the administrator once.
+    const reports = () => reportsTo.received.filter((m) => /^Subject: Threat Scan finished/m.test(m.raw));
+    await until(() => reports().length > 0, 30_000, 'the report email');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(reports()).toHaveLength(1);
+  }, 150_000);
+
+  it('when an event ends, each message users sent through Lifeboat is written to their Sent Items once', async () => {
+    const senders = USERS.slice(0, 4);
+    for (const [i, id] of senders.entries()) {
+      const token = await nodes.userToken(i % 2 ? b : a, id, `${id}@contoso.example`);
+      for (const k of [1, 2]) {
+        const res = await fetch(`${(i % 2 ? b : a).server.url}/api/me/messages`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ to: ['partner@fabrikam.example'], subject: `Sent by ${id} #${k}`, html: '<p>Hello</p>' }),
+        });
+        expect(res.status).toBe(201);
+      }
+    }
+    const eventId = await nodes.createEvent(a, 1000, { affectedGroupId: 'staff' });
+    await until(async () => (await nodes.transitions(a, eventId)).length === 1, 30_000, 'the event to start');
+    await json(b, 'POST', `/api/events/${eventId}/end`);
+    const sentItems = () =>
+      USERS.flatMap((id) =>
+        contoso
+          .mailbox(id)
+          .messages.filter((m) => m.parentFolderId === 'sentitems')
+          .map((m) => m.subject),
+      );
+    await until(() => sentItems().length >= senders.length * 2, 60_000, 'the sent items written back');
+    await until(async () => (await json(a, 'GET', '/api/sent-items/write-back')).state === 'done', 30_000, 'the write-back run to finish');
+    await new Promise((r) => setTimeout(r, 3000)); // a second run on the other node would have started by now
+    expect(sentItems().sort()).toEqual(senders.flatMap((id) => [1, 2].map((k) => `Sent by ${id} #${k}`)).sort());
+    expect(await nodes.transitions(a, eventId)).toEqual([
+      ['start', 'schedule'],
+      ['end', expect.any(String)],
+    ]);
+    const audit = (await json(a, 'GET', '/api/audit?limit=200')).items.map((e: { action: string }) => e.action);
+    expect(audit.filter((x: string) => x === 'sentItems.writeBack.started')).toHaveLength(1);
+  }, 120_000);
+});
