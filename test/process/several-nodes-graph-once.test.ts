@@ -117,8 +117,7 @@ beforeAll(async () => {
     LIFEBOAT_DNS_SERVERS: dns.server,
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
   };
-  a = await nodes.start('a', env);
-  b = await nodes.start('b', env);
+  [a, b] = await Promise.all([nodes.start('a', env), nodes.start('b', env)]);
   conn = await openConnection(nodes.databaseUri());
   await nodes.signIn(a);
   await json(a, 'PUT', '/api/notify/settings', { email: { host: '127.0.0.1', port: reportsTo.port, from: 'lifeboat@acme.test' } });

@@ -68,8 +68,8 @@ beforeAll(async () => {
     LIFEBOAT_MONITOR_MINUTE_MS: String(MINUTE_MS),
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
   };
-  a = await nodes.start('a', env);
-  b = await nodes.start('b', env);
+  // Started together, as a deployment starts its nodes: both seed the same empty database.
+  [a, b] = await Promise.all([nodes.start('a', env), nodes.start('b', env)]);
   conn = await openConnection(nodes.databaseUri());
   await nodes.signIn(a);
   await json(a, 'PUT', '/api/notify/settings', {
