@@ -62,6 +62,17 @@ export function createNodes(directory: DirectoryDocument[]) {
       return node;
     },
 
+    /**
+     * Starts the nodes at the same moment, as a deployment does (each seeds the same database); every start
+     * is waited for before a failure is thrown, so no node is left running outside `stop()`.
+     */
+    async startTogether(names: string[], env: NodeJS.ProcessEnv = {}): Promise<Node[]> {
+      const results = await Promise.allSettled(names.map((name) => nodes.start(name, env)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<Node>).value);
+    },
+
     /** Signs the first administrator in (on `node`); the session is good on every node (one database). */
     async signIn(node: Node): Promise<void> {
       const login = await fetch(`${node.server.url}/api/auth/login`, {

@@ -101,7 +101,14 @@ async function json(node: Node, method: string, url: string, body?: unknown) {
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      // What each inbox's round record says, to read after a failure.
+      const rounds = await deltas()
+        .find({ tenantId: 'acme' }, { projection: { link: 0 } })
+        .toArray()
+        .catch(() => []);
+      throw new Error(`timed out waiting for ${what} (at ${new Date().toISOString()}); rounds: ${JSON.stringify(rounds)}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -117,7 +124,7 @@ beforeAll(async () => {
     LIFEBOAT_DNS_SERVERS: dns.server,
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
   };
-  [a, b] = await Promise.all([nodes.start('a', env), nodes.start('b', env)]);
+  [a, b] = await nodes.startTogether(['a', 'b'], env);
   conn = await openConnection(nodes.databaseUri());
   await nodes.signIn(a);
   await json(a, 'PUT', '/api/notify/settings', { email: { host: '127.0.0.1', port: reportsTo.port, from: 'lifeboat@acme.test' } });
@@ -142,6 +149,13 @@ describe('exactly once across two nodes, through Microsoft Graph', () => {
       60_000,
       'every inbox baselined',
     );
+    // Both nodes know the app may move mail (Mail.ReadWrite), so whichever node judges the phish quarantines it.
+    for (const node of [a, b])
+      await until(
+        async () => (await json(node, 'GET', '/api/continuous-protection')).canRemediate === true,
+        30_000,
+        `node ${node.name} to know it can remediate`,
+      );
     expect(await json(b, 'GET', '/api/continuous-protection')).toMatchObject({ enabled: true, mode: 'protect', canRemediate: true });
     const fresh = USERS.map((id, i) =>
       contoso
@@ -166,11 +180,8 @@ describe('exactly once across two nodes, through Microsoft Graph', () => {
     await until(
       async () => (await deltas().countDocuments({ tenantId: 'acme', lastRoundAt: { $gt: again } })) === USERS.length,
       60_000,
-      'another round of every inbox',
-    ).catch(async (err: Error) => {
-      // What each inbox's round record says, to read after a failure.
-      throw new Error(`${err.message} after ${again.toISOString()}: ${JSON.stringify(await deltas().find({ tenantId: 'acme' }).toArray())}`);
-    });
+      `another round of every inbox after ${again.toISOString()}`,
+    );
     world.mail.options.latencyMs = 0;
     expect(fresh.map((m) => [m.subject, mimeFetches().get(m.immutableId)])).toEqual(fresh.map((m) => [m.subject, 1]));
     const moves = world.requests.filter((r) => r.method === 'POST' && r.path.includes(`/messages/${fresh[0]!.immutableId}/move`));

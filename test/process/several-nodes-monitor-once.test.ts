@@ -69,7 +69,7 @@ beforeAll(async () => {
     NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS,
   };
   // Started together, as a deployment starts its nodes: both seed the same empty database.
-  [a, b] = await Promise.all([nodes.start('a', env), nodes.start('b', env)]);
+  [a, b] = await nodes.startTogether(['a', 'b'], env);
   conn = await openConnection(nodes.databaseUri());
   await nodes.signIn(a);
   await json(a, 'PUT', '/api/notify/settings', {
