@@ -10,10 +10,9 @@
  */
 import type { Connection } from 'mongoose';
 import { openConnection } from '../../server/db/connection';
-import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { threatScanModels } from '../../server/threat-scan/model';
-import { createNodes, type Node } from '../harness/nodes';
-import { dkimKey, plainMessage, senderRecords } from '../harness/protection-fixtures';
+import { ADMIN_TENANT_ONLY, createNodes, type Node } from '../harness/nodes';
+import { dkimKey, graphPhish, senderRecords } from '../harness/protection-fixtures';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
@@ -51,14 +50,8 @@ for (const id of USERS) {
 }
 contoso.putGroup({ id: 'staff', displayName: 'Staff', members: USERS });
 
-// The nodes' file directory: the administrator's tenant, which is then connected to the Entra stand-in.
-const acme: DirectoryDocument = {
-  tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
-  users: [{ id: 'u-it', displayName: 'IT', mail: 'it@acme.test' }],
-  groups: [],
-};
-
-const nodes = createNodes([acme]);
+// The nodes' file directory holds the administrator's tenant only: it is then connected to the Entra stand-in.
+const nodes = createNodes([ADMIN_TENANT_ONLY]);
 let standIns: StandIns;
 let dns: DnsStandIn;
 let a: Node;
@@ -66,21 +59,6 @@ let b: Node;
 let conn: Connection;
 /** The administrators' mail server (the notification email channel): the Threat Scan report arrives here. */
 let reportsTo: SmtpPeer;
-
-/** A CEO-fraud phish as Exchange stores it (Microsoft's hop on top of a foreign server): a spoof of a p=reject domain. */
-function phish(to: string, subject: string): string {
-  return Buffer.concat([
-    Buffer.from(
-      [
-        'Return-Path: <ceo@partner.test>',
-        'Received: from BN8PR12MB3345.namprd12.prod.outlook.com (2603:10b6:408:4f::21) by SA1PR12MB6700.namprd12.prod.outlook.com with HTTPS; Mon, 1 Dec 2026 10:00:02 +0000',
-        `Received: from mail.bulk.example (mail.bulk.example [${FOREIGN_IP}]) by BN1NAM02FT041.mail.protection.outlook.com (10.13.2.146) with Microsoft SMTP Server id 15.20.1; Mon, 1 Dec 2026 10:00:00 +0000`,
-        '',
-      ].join('\r\n'),
-    ),
-    plainMessage({ from: '"Partner CEO" <ceo@partner.test>', to, subject }),
-  ]).toString('latin1');
-}
 
 /** How many times Graph was asked for each message's MIME (directly or inside a JSON batch), by message id. */
 function mimeFetches(): Map<string, number> {
@@ -92,11 +70,7 @@ function mimeFetches(): Map<string, number> {
   return counts;
 }
 
-async function json(node: Node, method: string, url: string, body?: unknown) {
-  const res = await nodes.api(node, method, url, body);
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
+const json = nodes.call;
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -128,9 +102,7 @@ beforeAll(async () => {
   conn = await openConnection(nodes.databaseUri());
   await nodes.signIn(a);
   await json(a, 'PUT', '/api/notify/settings', { email: { host: '127.0.0.1', port: reportsTo.port, from: 'lifeboat@acme.test' } });
-  await json(a, 'PUT', '/api/directory/connection', { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
-  await json(a, 'POST', '/api/directory/sync', {});
-  await until(async () => (await json(a, 'GET', '/api/directory/sync')).state === 'succeeded', 60_000, 'the directory sync');
+  await nodes.connectEntra(a, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
 }, 120_000);
 
 afterAll(async () => {
@@ -162,7 +134,7 @@ describe('exactly once across two nodes, through Microsoft Graph', () => {
         .mailbox(id)
         .deliver(
           i === 0
-            ? phish(`${id}@contoso.example`, 'Wire transfer today')
+            ? graphPhish(`${id}@contoso.example`, 'Wire transfer today', FOREIGN_IP)
             : [`From: friend@partner.example`, `To: ${id}@contoso.example`, `Subject: new ${id}`, `Message-ID: <new-${id}@partner.example>`, '', 'hi', ''].join(
                 '\r\n',
               ),

@@ -7,9 +7,8 @@
  */
 import type { Connection } from 'mongoose';
 import { openConnection } from '../../server/db/connection';
-import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { monitorModels } from '../../server/monitor/model';
-import { createNodes, type Node } from '../harness/nodes';
+import { ADMIN_TENANT_ONLY, createNodes, type Node } from '../harness/nodes';
 import { startPeer, type SmtpPeer } from '../harness/smtp-peers';
 import { startSmsGateway, type SmsGateway } from '../stand-ins/sms-gateway';
 import { startStandIns, StandInWorld, type StandIns } from '../stand-ins/entra';
@@ -31,13 +30,8 @@ contoso.putUser({ id: 'probe', displayName: 'Probe', mail: 'probe@contoso.exampl
 contoso.putGroup({ id: 'staff', displayName: 'Staff', members: ['probe'] });
 // The stand-in's Exchange sends the probes nowhere (world.mailFlow.smtp is null): every outbound check fails.
 
-const acme: DirectoryDocument = {
-  tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
-  users: [{ id: 'u-it', displayName: 'IT', mail: 'it@acme.test' }],
-  groups: [],
-};
-
-const nodes = createNodes([acme]);
+// The nodes' file directory holds the administrator's tenant only: it is then connected to the Entra stand-in.
+const nodes = createNodes([ADMIN_TENANT_ONLY]);
 let standIns: StandIns;
 let gateway: SmsGateway;
 let oncallMail: SmtpPeer;
@@ -45,11 +39,7 @@ let a: Node;
 let b: Node;
 let conn: Connection;
 
-async function json(node: Node, method: string, url: string, body?: unknown) {
-  const res = await nodes.api(node, method, url, body);
-  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? null : res.json();
-}
+const json = nodes.call;
 
 async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -76,9 +66,7 @@ beforeAll(async () => {
     sms: { provider: 'twilio', baseUrl: gateway.url, ...gateway.credentials, from: '+15550009999' },
     email: { host: '127.0.0.1', port: oncallMail.port, from: 'lifeboat@acme.test' },
   });
-  await json(a, 'PUT', '/api/directory/connection', { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
-  await json(a, 'POST', '/api/directory/sync', {});
-  await until(async () => (await json(a, 'GET', '/api/directory/sync')).state === 'succeeded', 60_000, 'the directory sync');
+  await nodes.connectEntra(a, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
 }, 120_000);
 
 afterAll(async () => {
