@@ -104,6 +104,8 @@ export interface Config {
   allowedPrivateTargets: string[];
   /** LIFEBOAT_MONITOR_DOMAINS: the server's own domains for monitor addresses (the SMTP host name always is one). */
   monitorDomains: string[];
+  /** LIFEBOAT_MONITOR_MINUTE_MS: the continuity monitor's minute in ms (60000; shorter only for drills and tests). */
+  monitorMinuteMs: number;
   /** LIFEBOAT_ADMIN_EMAIL_DOMAINS: domains any tenant's admins may have addresses in besides the tenant's own (`*`: any). */
   adminEmailDomains: string[];
 }
@@ -290,6 +292,12 @@ export const SETTINGS = {
     doc: 'Domains (comma-separated) this server owns for monitor addresses, besides SMTP_HOSTNAME; point their MX at Lifeboat. A tenant may also use its own domains.',
     default: [],
     format: (raw, variable) => commaList(raw.toLowerCase(), variable),
+  }),
+  monitorMinuteMs: setting({
+    variable: 'LIFEBOAT_MONITOR_MINUTE_MS',
+    doc: "Milliseconds in the continuity monitor's minute (its windows, alert repeats and auto-activation delays): keep 60000 in production; a drill or a test shortens every window with it.",
+    default: 60_000,
+    format: positiveNumber,
   }),
   adminEmailDomains: setting<string[]>({
     variable: 'LIFEBOAT_ADMIN_EMAIL_DOMAINS',
@@ -483,6 +491,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: { perIdentityPerMinute: read(env, 'apiRateLimit'), perAddressPerMinute: Math.ceil(read(env, 'apiRateLimit') * 2.5) },
     allowedPrivateTargets: read(env, 'allowedPrivateTargets'),
     monitorDomains: read(env, 'monitorDomains'),
+    monitorMinuteMs: read(env, 'monitorMinuteMs'),
     adminEmailDomains: read(env, 'adminEmailDomains'),
   };
 }

@@ -190,6 +190,7 @@ async function main(): Promise<void> {
           protection: { engines: () => engines, dnsServers: config.protection.dnsServers, quarantineRetentionDays: config.quarantineRetentionDays },
           allowedPrivateTargets: config.allowedPrivateTargets,
           monitorDomains: config.monitorDomains,
+          monitor: { minuteMs: config.monitorMinuteMs },
           adminEmailDomains: config.adminEmailDomains,
           threatScan: { leaseMs: config.threatScanLeaseSeconds * 1000 },
         },

@@ -1,4 +1,5 @@
 /** Tenants: the root every other record hangs from. */
+import { isDuplicateKey } from '../db/claims';
 import type { TenantModel, TenantRecord } from './model';
 
 export interface Tenant {
@@ -18,18 +19,19 @@ const toTenant = (r: Pick<TenantRecord, '_id' | 'name' | 'domains' | 'entraTenan
 export function createTenantService(tenants: TenantModel) {
   return {
     async upsert(tenant: Tenant, directorySource: 'file' | 'graph' = 'file'): Promise<void> {
-      await tenants.updateOne(
-        { _id: tenant.id },
-        {
-          $set: {
-            name: tenant.name,
-            domains: tenant.domains.map((d) => d.toLowerCase()),
-            directorySource,
-            ...(tenant.entraTenantId !== undefined ? { entraTenantId: tenant.entraTenantId?.toLowerCase() ?? null } : {}),
-          },
-        },
-        { upsert: true },
-      );
+      const set = {
+        name: tenant.name,
+        domains: tenant.domains.map((d) => d.toLowerCase()),
+        directorySource,
+        ...(tenant.entraTenantId !== undefined ? { entraTenantId: tenant.entraTenantId?.toLowerCase() ?? null } : {}),
+      };
+      try {
+        await tenants.updateOne({ _id: tenant.id }, { $set: set }, { upsert: true });
+      } catch (err) {
+        // Two nodes starting together on an empty database both insert the tenant: the one that lost updates it.
+        if (!isDuplicateKey(err)) throw err;
+        await tenants.updateOne({ _id: tenant.id }, { $set: set });
+      }
     },
     async get(id: string): Promise<Tenant | null> {
       const record = await tenants.findById(id).lean();

@@ -226,7 +226,14 @@ export function createContinuousProtection(deps: {
         if (!delta || delta.nextRoundAt > now()) continue;
         const lease = `delta:${key}`;
         if (!(await runner.claimLease(lease))) continue;
-        const work = round(tenantId, userId, delta, on.since, on.canMove).finally(() => {
+        // Read before the lease was taken: another node may have run this round and released its lease since.
+        // Read again under the lease, or the round runs twice from the old link and judges its mail again.
+        const current = await models.deltas.findById(key).lean<DeltaRecord>();
+        if (!current || current.nextRoundAt > now()) {
+          await runner.releaseLease(lease);
+          continue;
+        }
+        const work = round(tenantId, userId, current, on.since, on.canMove).finally(() => {
           active.delete(key);
           return runner.releaseLease(lease);
         });

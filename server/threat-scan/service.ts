@@ -198,7 +198,14 @@ export function createThreatScanRunner(deps: ThreatScanDeps) {
         if (!loop.running || active.size >= o.concurrentMailboxes) break;
         if (active.has(item._id) || item.nextAttemptAt > now()) continue;
         if (!(await claimLease(item._id))) continue;
-        const run = runMailbox(scan, item).finally(() => active.delete(item._id));
+        // The list was read before the lease was taken: another node may have finished this mailbox (or moved
+        // its saved page on) and released its lease since. Read it again under the lease, or it is scanned twice.
+        const current = await models.mailboxes.findById(item._id).lean<MailboxRecord>();
+        if (!current || current.state !== 'pending' || current.nextAttemptAt > now()) {
+          await models.leases.deleteOne({ _id: item._id, owner });
+          continue;
+        }
+        const run = runMailbox(scan, current).finally(() => active.delete(item._id));
         active.set(item._id, run);
         void run.then(() => wake());
       }

@@ -15,6 +15,12 @@ import { smtpSession } from './smtp-peers';
 
 export const NODES_ADMIN = { LIFEBOAT_ADMIN_EMAIL: 'it@acme.test', LIFEBOAT_ADMIN_PASSWORD: 'first admin password' };
 const SECRET = 'several-nodes-secret-0123456789abcdef0123';
+/** A file directory of only the administrator's tenant, for tests that then connect it to an Entra stand-in. */
+export const ADMIN_TENANT_ONLY: DirectoryDocument = {
+  tenant: { id: 'acme', name: 'Acme', domains: ['acme.test'] },
+  users: [{ id: 'u-it', displayName: 'IT', mail: NODES_ADMIN.LIFEBOAT_ADMIN_EMAIL }],
+  groups: [],
+};
 
 export interface Node {
   name: string;
@@ -62,6 +68,17 @@ export function createNodes(directory: DirectoryDocument[]) {
       return node;
     },
 
+    /**
+     * Starts the nodes at the same moment, as a deployment does (each seeds the same database); every start
+     * is waited for before a failure is thrown, so no node is left running outside `stop()`.
+     */
+    async startTogether(names: string[], env: NodeJS.ProcessEnv = {}): Promise<Node[]> {
+      const results = await Promise.allSettled(names.map((name) => nodes.start(name, env)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      return results.map((r) => (r as PromiseFulfilledResult<Node>).value);
+    },
+
     /** Signs the first administrator in (on `node`); the session is good on every node (one database). */
     async signIn(node: Node): Promise<void> {
       const login = await fetch(`${node.server.url}/api/auth/login`, {
@@ -80,6 +97,25 @@ export function createNodes(directory: DirectoryDocument[]) {
         headers: { cookie, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+    },
+
+    /** The administrator's JSON call to one node; a non-2xx answer throws with its body. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as res.json(): the tests read fields of whichever answer they asked for
+    async call(node: Node, method: string, url: string, body?: unknown): Promise<any> {
+      const res = await nodes.api(node, method, url, body);
+      if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
+      return res.status === 204 ? null : res.json();
+    },
+
+    /** Connects the administrator's tenant to an Entra (stand-in) tenant on `node` and waits for its first directory sync. */
+    async connectEntra(node: Node, connection: { entraTenantId: string; clientId: string; clientSecret: string }, timeoutMs = 60_000): Promise<void> {
+      await nodes.call(node, 'PUT', '/api/directory/connection', connection);
+      await nodes.call(node, 'POST', '/api/directory/sync', {});
+      const deadline = Date.now() + timeoutMs;
+      while ((await nodes.call(node, 'GET', '/api/directory/sync')).state !== 'succeeded') {
+        if (Date.now() > deadline) throw new Error('the directory sync did not succeed in time');
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
 
     /** Sets the user's cloud password on `node` and signs the user in there: their bearer token. */

@@ -130,3 +130,21 @@ export function withAttachment(m: PlainMessage, attachment: { filename: string; 
   const raw = plainMessage({ ...m, body, extraHeaders: [...(m.extraHeaders ?? [])] }).toString();
   return Buffer.from(raw.replace('Content-Type: text/plain; charset=utf-8', `Content-Type: multipart/mixed; boundary="${boundary}"`));
 }
+
+/**
+ * A CEO-fraud phish as Exchange stores it (for the Graph stand-in's mailboxes): Microsoft's hop on top,
+ * the foreign server at `foreignIp` below it, from the CEO of partner.test (a DMARC p=reject domain).
+ */
+export function graphPhish(to: string, subject: string, foreignIp: string): string {
+  return Buffer.concat([
+    Buffer.from(
+      [
+        'Return-Path: <ceo@partner.test>',
+        'Received: from BN8PR12MB3345.namprd12.prod.outlook.com (2603:10b6:408:4f::21) by SA1PR12MB6700.namprd12.prod.outlook.com with HTTPS; Mon, 1 Dec 2026 10:00:02 +0000',
+        `Received: from mail.bulk.example (mail.bulk.example [${foreignIp}]) by BN1NAM02FT041.mail.protection.outlook.com (10.13.2.146) with Microsoft SMTP Server id 15.20.1; Mon, 1 Dec 2026 10:00:00 +0000`,
+        '',
+      ].join('\r\n'),
+    ),
+    plainMessage({ from: '"Partner CEO" <ceo@partner.test>', to, subject }),
+  ]).toString('latin1');
+}

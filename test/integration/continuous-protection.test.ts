@@ -12,7 +12,7 @@
 import type request from 'supertest';
 import { useLifeboat } from '../harness/context';
 import { eventually } from '../harness/eventually';
-import { dkimKey, plainMessage, senderRecords } from '../harness/protection-fixtures';
+import { dkimKey, graphPhish, senderRecords } from '../harness/protection-fixtures';
 import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { StandInWorld } from '../stand-ins/entra';
@@ -59,19 +59,7 @@ const ctx = useLifeboat({
 let n = 0;
 /** A CEO-fraud phish as Exchange stores it: Microsoft's hop on top, the foreign server below it. */
 function phish(to: string): string {
-  const subject = `Wire transfer today ${++n}`;
-  const raw = plainMessage({ from: '"Partner CEO" <ceo@partner.test>', to, subject });
-  return Buffer.concat([
-    Buffer.from(
-      [
-        'Return-Path: <ceo@partner.test>',
-        'Received: from BN8PR12MB3345.namprd12.prod.outlook.com (2603:10b6:408:4f::21) by SA1PR12MB6700.namprd12.prod.outlook.com with HTTPS; Mon, 1 Dec 2026 10:00:02 +0000',
-        `Received: from mail.bulk.example (mail.bulk.example [${FOREIGN_IP}]) by BN1NAM02FT041.mail.protection.outlook.com (10.13.2.146) with Microsoft SMTP Server id 15.20.1; Mon, 1 Dec 2026 10:00:00 +0000`,
-        '',
-      ].join('\r\n'),
-    ),
-    raw,
-  ]).toString('latin1');
+  return graphPhish(to, `Wire transfer today ${++n}`, FOREIGN_IP);
 }
 
 describe('continuous protection on by default for Monitor and Protect tenants', () => {

@@ -3,8 +3,8 @@
  * the database's claims, not on Redis) both run every loop. An event's SMS reaches each opted-in member
  * once; mail received through either node is delivered onward once; a node SIGKILLed while it delivers
  * loses nothing (the other delivers the message once its claim expires) and duplicates nothing.
- * (Monitor windows run once across nodes: test/integration/monitor.test.ts, two service graphs on one
- * database, as a window is two minutes long in a server process.)
+ * (Monitor windows: several-nodes-monitor-once.test.ts, with a short monitor minute; scans, continuous
+ * protection and the Sent Items write-back: several-nodes-graph-once.test.ts.)
  */
 import type { DirectoryDocument } from '../../server/directory/file-provider';
 import { createNodes, type Node } from '../harness/nodes';
