@@ -29,7 +29,7 @@ export interface NodeOptions {
 }
 
 export type NodeRequest =
-  { type: 'memory' } | { type: 'warm-up' } | { type: 'create-event'; start: string } | { type: 'baseline'; at: number } | { type: 'stop' };
+  { type: 'memory' } | { type: 'gc' } | { type: 'warm-up' } | { type: 'create-event'; start: string } | { type: 'baseline'; at: number } | { type: 'stop' };
 
 const gc = () => (global as { gc?: () => void }).gc?.();
 const send = (message: object) => process.send!(message);
@@ -65,6 +65,11 @@ async function main(options: NodeOptions) {
       await new Promise((r) => setTimeout(r, 200));
       gc();
       return { memory: process.memoryUsage(), sockets: push.io.of('/').sockets.size };
+    },
+    // Before each measurement, on every node: neither pays for the other's garbage.
+    async gc() {
+      gc();
+      return {};
     },
     // One broadcast through the namespace and one through the tenant room, three times, so neither
     // measurement pays for the first run of the broadcast path (JIT, socket buffers) on any node. The
