@@ -18,6 +18,8 @@ export interface ClientsStart {
 }
 
 const sockets: Socket[] = [];
+/** Round k (bench --rounds) waits for the status that lists the k-th event started. */
+let round = 1;
 const received = { status: { times: [] as number[], count: 0 }, baseline: { times: [] as number[], count: 0 } };
 
 function note(kind: keyof typeof received, index: number): void {
@@ -41,8 +43,8 @@ async function connectAll({ urls, offset, tokens, sourceAddresses }: ClientsStar
               auth: { token, lastSeq: 0 },
               localAddress: `127.0.0.${1 + ((offset + index) % sourceAddresses)}`,
             } as Parameters<typeof io>[1]);
-            socket.on('continuity:status', (status: { active: boolean }) => {
-              if (status.active) note('status', index);
+            socket.on('continuity:status', (status: { active: boolean; events: unknown[] }) => {
+              if (status.active && status.events.length >= round) note('status', index);
             });
             socket.on('bench:baseline', () => note('baseline', index));
             socket.once('connect', () => resolve());
@@ -62,6 +64,12 @@ process.on('message', (message: { type: string } & ClientsStart) => {
       .catch((err: Error) => {
         process.send!({ type: 'error', message: err.message });
       });
+  } else if (message.type === 'round') {
+    round = (message as unknown as { round: number }).round;
+    for (const r of Object.values(received)) {
+      r.times = [];
+      r.count = 0;
+    }
   } else if (message.type === 'count') {
     process.send!({ type: 'count', status: received.status.count, baseline: received.baseline.count });
   } else if (message.type === 'stop') {
