@@ -219,6 +219,17 @@ export function attachPush(
     return counts;
   }
 
+  /** Where a push's time went (ms per phase), with how many sockets and distinct statuses it reached on this node. */
+  const ms = (from: number, to: number) => Math.round(to - from);
+  function logPushed(
+    message: string,
+    push: { tenantId: string; seq: number; reason: string },
+    counts: Map<string, number>,
+    phases: Record<string, number | undefined>,
+  ) {
+    log.info({ ...push, sockets: [...counts.values()].reduce((n, c) => n + c, 0), statuses: counts.size, ms: phases }, message);
+  }
+
   /** Another node recorded `seq` (or this one missed it while cut from Redis): this node's sockets get it. */
   async function pushRecorded(tenantId: string, seq: number, reason: string, at?: Date): Promise<void> {
     if ((pushed.get(tenantId) ?? -1) >= seq) return;
@@ -226,22 +237,13 @@ export function attachPush(
     const view = await status.viewAtLeast(tenantId, seq, at);
     const viewed = performance.now();
     const counts = emitLocally(tenantId, view, seq);
-    const ms = (a: number, b: number) => Math.round(b - a);
-    log.info(
-      {
-        tenantId,
-        seq,
-        reason,
-        sockets: [...counts.values()].reduce((n, c) => n + c, 0),
-        // heard: from the seq's recording on the other node to now (both wall clocks); view and emit: here.
-        ms: {
-          heard: at ? Date.now() - at.getTime() - ms(started, performance.now()) : undefined,
-          view: ms(started, viewed),
-          emit: ms(viewed, performance.now()),
-        },
-      },
-      'continuity status pushed for another node',
-    );
+    // heard: from the seq's recording on the other node until this node took it up (both wall clocks).
+    const heard = at ? Date.now() - at.getTime() - ms(started, performance.now()) : undefined;
+    logPushed('continuity status pushed for another node', { tenantId, seq, reason }, counts, {
+      heard,
+      view: ms(started, viewed),
+      emit: ms(viewed, performance.now()),
+    });
   }
 
   if (deps.cluster) {
@@ -283,24 +285,13 @@ export function attachPush(
     const computed = performance.now();
     // Through the adapter: every node's admin pages.
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
-    const ms = (a: number, b: number) => Math.round(b - a);
-    log.info(
-      {
-        tenantId,
-        seq,
-        reason,
-        sockets: [...counts.values()].reduce((n, c) => n + c, 0),
-        statuses: counts.size,
-        ms: {
-          record: ms(started, bumped),
-          compute: ms(bumped, computed),
-          view: ms(bumped, viewed),
-          tell: ms(viewed, told),
-          emit: ms(computed, performance.now()),
-        },
-      },
-      'continuity status pushed',
-    );
+    logPushed('continuity status pushed', { tenantId, seq, reason }, counts, {
+      record: ms(started, bumped),
+      compute: ms(bumped, computed),
+      view: ms(bumped, viewed),
+      tell: ms(viewed, told),
+      emit: ms(computed, performance.now()),
+    });
   }
 
   return {
