@@ -1,16 +1,19 @@
-/** CPU time (ms) used so far by this process and by another one, e.g. the database (Linux /proc; 0 elsewhere). */
+/** CPU time (ms) used so far by this process and by others, e.g. the database (Linux /proc; 0 elsewhere). */
 import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU time (ms) another process has used so far: utime + stime from /proc, in clock ticks of 10 ms. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 export function cpuMs(otherPid: number): { node: number; db: number } {
   const u = process.cpuUsage();
-  let db: number;
-  try {
-    const fields = readFileSync(`/proc/${otherPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    db = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-  } catch {
-    db = 0;
-  }
-  return { node: (u.user + u.system) / 1000, db };
+  return { node: (u.user + u.system) / 1000, db: processCpuMs(otherPid) };
 }
 
 /** CPU time (ms) used so far by this process and each of its descendants, summed by command name (Linux /proc). */

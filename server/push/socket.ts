@@ -7,8 +7,8 @@
  *
  * Several nodes (a cluster: REDIS_URL): rooms are shared through the Redis adapter, so admin updates
  * reach every node's sockets as they are. A continuity push is computed per socket, so the node that
- * recorded the seq emits to its own sockets and tells the others (`NODE_PUSHED`), which compute the same
- * seq's statuses for theirs. A node that was cut from Redis re-pushes, when it is back, every tenant whose
+ * recorded the seq tells the others (`NODE_PUSHED`) and then emits to its own sockets, while they emit the
+ * same seq's statuses to theirs. A node that was cut from Redis re-pushes, when it is back, every tenant whose
  * seq moved meanwhile.
  */
 import type { Server as HttpServer } from 'node:http';
@@ -30,7 +30,7 @@ export const STATUS_EVENT = 'continuity:status';
 export const SEEN_EVENT = 'continuity:seen';
 export const ADMIN_CHANGE_EVENT = 'continuity:changed';
 
-/** Between nodes: a node recorded `seq` for the tenant (at `at`, ISO) and pushed it to its own sockets; push it to yours. */
+/** Between nodes: a node recorded `seq` for the tenant (at `at`, ISO) and is pushing it to its own sockets; push it to yours. */
 export const NODE_PUSHED = 'lifeboat:continuity-pushed';
 /** Between nodes: a transition of the tenant is due at `at` (ISO): compute its statuses and group your sockets now. */
 export const NODE_PREPARE = 'lifeboat:continuity-prepare';
@@ -219,12 +219,31 @@ export function attachPush(
     return counts;
   }
 
+  /** Where a push's time went (ms per phase), with how many sockets and distinct statuses it reached on this node. */
+  const ms = (from: number, to: number) => Math.round(to - from);
+  function logPushed(
+    message: string,
+    push: { tenantId: string; seq: number; reason: string },
+    counts: Map<string, number>,
+    phases: Record<string, number | undefined>,
+  ) {
+    log.info({ ...push, sockets: [...counts.values()].reduce((n, c) => n + c, 0), statuses: counts.size, ms: phases }, message);
+  }
+
   /** Another node recorded `seq` (or this one missed it while cut from Redis): this node's sockets get it. */
   async function pushRecorded(tenantId: string, seq: number, reason: string, at?: Date): Promise<void> {
     if ((pushed.get(tenantId) ?? -1) >= seq) return;
+    const started = performance.now();
     const view = await status.viewAtLeast(tenantId, seq, at);
+    const viewed = performance.now();
     const counts = emitLocally(tenantId, view, seq);
-    log.debug({ tenantId, seq, reason, sockets: [...counts.values()].reduce((n, c) => n + c, 0) }, 'continuity status pushed for another node');
+    // heard: from the seq's recording on the other node until this node took it up (both wall clocks).
+    const heard = at ? Date.now() - at.getTime() - ms(started, performance.now()) : undefined;
+    logPushed('continuity status pushed for another node', { tenantId, seq, reason }, counts, {
+      heard,
+      view: ms(started, viewed),
+      emit: ms(viewed, performance.now()),
+    });
   }
 
   if (deps.cluster) {
@@ -255,24 +274,24 @@ export function attachPush(
     const bumped = performance.now();
     const view = await status.view(tenantId);
     const viewed = performance.now();
+    // The other nodes are told first, so they emit to their sockets while this node emits to its own,
+    // as a broadcast through the adapter does (published, then emitted locally). Told after, they
+    // started only once this node's emit (the longest part: a write per socket) was over, and the
+    // last of their sockets got the status that much later (bench:push, two nodes).
+    if (deps.cluster) io.serverSideEmit(NODE_PUSHED, { tenantId, seq, reason, at: view.recordedAt.toISOString() });
+    const told = performance.now();
     // From here on nothing awaits: the sockets we group are exactly the sockets we emit to.
     const counts = emitLocally(tenantId, view, seq);
     const computed = performance.now();
-    // Through the adapter: every node's admin pages, and every other node pushes to its own sockets.
+    // Through the adapter: every node's admin pages.
     io.to(adminRoom(tenantId)).emit(ADMIN_CHANGE_EVENT, { seq, reason });
-    if (deps.cluster) io.serverSideEmit(NODE_PUSHED, { tenantId, seq, reason, at: view.recordedAt.toISOString() });
-    const ms = (a: number, b: number) => Math.round(b - a);
-    log.info(
-      {
-        tenantId,
-        seq,
-        reason,
-        sockets: [...counts.values()].reduce((n, c) => n + c, 0),
-        statuses: counts.size,
-        ms: { record: ms(started, bumped), compute: ms(bumped, computed), view: ms(bumped, viewed), emit: ms(computed, performance.now()) },
-      },
-      'continuity status pushed',
-    );
+    logPushed('continuity status pushed', { tenantId, seq, reason }, counts, {
+      record: ms(started, bumped),
+      compute: ms(bumped, computed),
+      view: ms(bumped, viewed),
+      tell: ms(viewed, told),
+      emit: ms(computed, performance.now()),
+    });
   }
 
   return {

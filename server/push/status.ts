@@ -63,7 +63,11 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
   const { events, epochs, directory } = deps;
   const now = deps.now ?? (() => new Date());
   const snapshots = new Map<string, Promise<Snapshot>>();
+  /** Per tenant, the highest seq this process knows was recorded (by it, or read, or heard of from another node). */
   const lastSeq = new Map<string, number>();
+  const knownUpTo = (tenantId: string, seq: number) => {
+    if (seq > (lastSeq.get(tenantId) ?? 0)) lastSeq.set(tenantId, seq);
+  };
   /**
    * Per tenant, a snapshot computed shortly before a scheduled transition, for the time it fires:
    * the expensive part of a push (reading events and expanding their groups) is then done before
@@ -79,6 +83,7 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
 
   async function epoch(tenantId: string): Promise<{ seq: number; at: Date }> {
     const latest = await epochs.findOne({ tenantId }).sort({ epoch: -1 }).lean();
+    if (latest) knownUpTo(tenantId, latest.epoch);
     return latest ? { seq: latest.epoch, at: latest.at } : { seq: 0, at: new Date(0) };
   }
 
@@ -158,8 +163,10 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
     /** Records a change of the tenant's state and returns its new seq. */
     async bump(tenantId: string, reason: string): Promise<number> {
       for (let attempt = 0; attempt < 50; attempt++) {
-        // The seq this process recorded last is tried first (no read); a duplicate means another
-        // process moved on: read the latest and try again. The unique index keeps seqs unique.
+        // The latest seq this process knows of is tried first (no read): recorded here, read when a
+        // transition was prepared (so at a scheduled start any node's first insert is usually right,
+        // one round trip before the first emit), or heard of from another node. A duplicate means
+        // another process moved on: read the latest and try again. The unique index keeps seqs unique.
         const known = attempt === 0 ? lastSeq.get(tenantId) : undefined;
         const next = (known ?? (await epoch(tenantId)).seq) + 1;
         const at = now();
@@ -194,6 +201,7 @@ export function createStatusService(deps: { events: EventCoverage; epochs: Statu
      * it to its own sockets, so a snapshot cached here before that is not used.
      */
     async viewAtLeast(tenantId: string, seq: number, at?: Date): Promise<StatusView> {
+      knownUpTo(tenantId, seq);
       // Another node recorded `seq` at `at`: a snapshot prepared here for that transition is used as is.
       if (at && (await adoptPrepared(tenantId, seq, at))) return viewOf(await snapshot(tenantId));
       const snap = await snapshot(tenantId);
