@@ -20,6 +20,14 @@
  * Rows are one deflated JSON string per chunk: as sub-documents FerretDB converts every field (a
  * 500-row chunk: 50–500 ms to read, as a string 10–80 ms; deflated, a third of the bytes again).
  *
+ * FerretDB v1 also scans for every update and delete, even by `_id`: switching a head and dropping
+ * the old tail cost one scan each of the heads and the chunks. So both are spread over SHARDS
+ * collections by a hash of the mailbox (a scan reads one shard: at 2,000 mailboxes a delivery cost
+ * ~200 ms of database CPU in one collection). And a mailbox without a head is empty, not "mail from
+ * before the index", once its tenant is marked indexed (mailboxindexstate): the first delivery to each
+ * mailbox no longer scans every mailbox entry to find out. The mark is set after one whole-tenant
+ * reindex, which the tenant's first index write runs (for an existing installation: the migration).
+ *
  * Writes are serialised per user and folder inside this process. With several nodes, two deliveries
  * to one user at the same moment can each switch the head and one row set is left out of the index
  * (never the message itself: `reindexTenant`, run by the retention sweeper, restores it from the entries).
@@ -27,9 +35,9 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ParsedMail } from 'mailparser';
-import { Schema, type Connection } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 import sanitizeHtml from 'sanitize-html';
-import { defineModel } from '../db/connection';
+import { isDuplicateKey } from '../db/claims';
 import { createChunkCache } from './index-cache';
 import type { MailboxEntryRecord } from './model';
 
@@ -92,14 +100,48 @@ const chunkSchema = new Schema<ChunkRecord>(
   },
   { versionKey: false },
 );
+const stateSchema = new Schema<StateRecord>({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
 // Spans are plain sub-documents written whole (no per-field casting needed).
 const headSchema = new Schema<HeadRecord>(
   { _id: { type: String, required: true }, tenantId: { type: String, required: true }, chunks: { type: Schema.Types.Mixed, default: [] } },
   { versionKey: false },
 );
 
+/** Collections the heads and chunks are spread over (see above). */
+export const SHARDS = 256;
+
+/** The shard of a mailbox folder key (`<tenant>:<user>:<folder>`): FNV-1a, as two hex digits. */
+export function shardOf(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return ((h >>> 0) % SHARDS).toString(16).padStart(2, '0');
+}
+
+/** The folder key of a chunk id (`<key>:<rand>`) or head id (`<key>:head`). */
+const keyOfId = (id: string) => id.slice(0, id.lastIndexOf(':'));
+
+interface StateRecord {
+  _id: string;
+  at: Date;
+}
+
 export function mailboxIndexModels(conn: Connection) {
-  return { chunks: defineModel(conn, 'MailboxIndexChunk', chunkSchema), heads: defineModel(conn, 'MailboxIndexHead', headSchema) };
+  const model = <T>(name: string, schema: Schema<T>, collection: string) =>
+    (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema, collection);
+  const chunksIn = (shard: string) => model(`MailboxIndexChunk_${shard}`, chunkSchema, `mailboxindexchunks_${shard}`);
+  const headsIn = (shard: string) => model(`MailboxIndexHead_${shard}`, headSchema, `mailboxindexheads_${shard}`);
+  const shards = Array.from({ length: SHARDS }, (_, n) => n.toString(16).padStart(2, '0'));
+  return {
+    /** The chunks of a mailbox folder (`<tenant>:<user>:<folder>`). */
+    chunks: (key: string) => chunksIn(shardOf(key)),
+    /** The chunks collection holding a chunk id. */
+    chunkById: (id: string) => chunksIn(shardOf(keyOfId(id))),
+    heads: (key: string) => headsIn(shardOf(key)),
+    /** Every shard (tenant-wide work: reindex, tests). */
+    all: () => shards.map((shard) => ({ chunks: chunksIn(shard), heads: headsIn(shard) })),
+    /** Tenants whose every mailbox entry is in the index (a missing head is an empty mailbox). */
+    state: model('MailboxIndexState', stateSchema, 'mailboxindexstate'),
+  };
 }
 
 /** The body as plain text (what search matches besides the headers). */
@@ -161,13 +203,13 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     return next;
   }
 
-  const readHead = async (key: string) => current(await models.heads.findById(`${key}:head`).lean<HeadRecord>());
+  const readHead = async (key: string) => current(await models.heads(key).findById(`${key}:head`).lean<HeadRecord>());
 
   /** A chunk's rows (shared with the cache: never change them), or null when no longer stored. */
   async function rowsOf(id: string): Promise<IndexRow[] | null> {
     const cached = cache.get(id);
     if (cached) return cached;
-    const chunk = await models.chunks.findById(id).lean<ChunkRecord>();
+    const chunk = await models.chunkById(id).findById(id).lean<ChunkRecord>();
     if (!chunk) return null;
     const rows = unpack(chunk.z);
     cache.set(id, rows);
@@ -177,7 +219,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
   /** Writes rows (oldest first) as a new chunk under a new id. */
   async function writeChunk(key: string, tenantId: string, rows: IndexRow[]): Promise<ChunkSpan> {
     const id = `${key}:${randomBytes(6).toString('base64url')}`;
-    await models.chunks.collection.insertOne({ _id: id, tenantId, z: pack(rows), w: Date.now() } as never);
+    await models.chunks(key).collection.insertOne({ _id: id, tenantId, z: pack(rows), w: Date.now() } as never);
     cache.set(id, rows);
     return { id, count: rows.length, minAt: Math.min(...rows.map((r) => r.at)), maxAt: Math.max(...rows.map((r) => r.at)) };
   }
@@ -185,10 +227,10 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
   /** The one write that makes a new chunk set current, then the chunks it no longer lists go. */
   async function switchHead(key: string, tenantId: string, chunks: ChunkSpan[], dropped: string[]): Promise<HeadRecord> {
     const head = { _id: `${key}:head`, tenantId, chunks };
-    await models.heads.replaceOne({ _id: head._id }, head, { upsert: true });
+    await models.heads(key).replaceOne({ _id: head._id }, head, { upsert: true });
     for (const id of dropped) {
       cache.delete(id);
-      await models.chunks.deleteOne({ _id: id });
+      await models.chunkById(id).deleteOne({ _id: id });
     }
     return head;
   }
@@ -207,7 +249,10 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
    */
   async function build(box: Mailbox, folder: Folder, fresh: IndexRow[] = []): Promise<HeadRecord> {
     const key = base(box, folder);
-    const entries = await deps.mailbox.find({ tenantId: box.tenantId, userId: box.userId, folder }).lean<MailboxEntryRecord[]>();
+    // A marked tenant's mailbox without a head had no entries: nothing to scan for.
+    const entries = (await isMarked(box.tenantId))
+      ? []
+      : await deps.mailbox.find({ tenantId: box.tenantId, userId: box.userId, folder }).lean<MailboxEntryRecord[]>();
     const rows = new Map<string, IndexRow>();
     for (const e of entries) if (!rows.has(messageIdOf(e._id))) rows.set(messageIdOf(e._id), rowOf(e, ''));
     for (const r of fresh) rows.set(r.m, r);
@@ -216,7 +261,32 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
 
   async function head(box: Mailbox, folder: Folder): Promise<HeadRecord> {
     const key = base(box, folder);
-    return (await readHead(key)) ?? serial(key, async () => (await readHead(key)) ?? build(box, folder));
+    const found = await readHead(key);
+    if (found) return found;
+    // An empty mailbox of a marked tenant: nothing to write until its first message.
+    if (await isMarked(box.tenantId)) return { _id: `${key}:head`, tenantId: box.tenantId, chunks: [] };
+    return serial(key, async () => (await readHead(key)) ?? build(box, folder));
+  }
+
+  // Read each time (one _id read per routed batch): a database restored from before the index is unmarked again.
+  const marking = new Map<string, Promise<void>>();
+  const isMarked = async (tenantId: string) => Boolean(await models.state.findById(tenantId, { _id: 1 }).lean());
+  async function mark(tenantId: string): Promise<void> {
+    try {
+      await models.state.collection.insertOne({ _id: tenantId, at: new Date() } as never);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+  /** Before a tenant's first index write: one whole-tenant reindex, then the mark (once per tenant, single-flight here). */
+  async function ready(tenantId: string): Promise<void> {
+    if (await isMarked(tenantId)) return;
+    let pending = marking.get(tenantId);
+    if (!pending) {
+      pending = reindexTenant(tenantId).finally(() => marking.delete(tenantId));
+      marking.set(tenantId, pending);
+    }
+    await pending;
   }
 
   /** The rows of every chunk a head lists; null when one was dropped meanwhile (read the head again). */
@@ -256,6 +326,45 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     await switchHead(key, tenantId, spans, dropped);
   }
 
+  /**
+   * Makes every index of a tenant equal to its mailbox entries (one scan of them), keeping the body
+   * text already indexed, and drops chunks no head lists: after the sweeper removed entries, to repair,
+   * or before the tenant's first index write. Then the tenant is marked indexed.
+   */
+  async function reindexTenant(tenantId: string): Promise<void> {
+    const shards = models.all();
+    const stored = (
+      await Promise.all(shards.map((s) => s.chunks.find({ tenantId }, { _id: 1, w: 1 }).lean<Array<{ _id: string; w?: number }>>()))
+    ).flat();
+    const entries = await deps.mailbox.find({ tenantId }).lean<MailboxEntryRecord[]>();
+    const byKey = new Map<string, MailboxEntryRecord[]>();
+    for (const e of entries) {
+      const key = `${e.tenantId}:${e.userId}:${e.folder}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), e]);
+    }
+    const heads = (await Promise.all(shards.map((s) => s.heads.find({ tenantId }, { _id: 1 }).lean<Array<{ _id: string }>>()))).flat();
+    for (const h of heads) if (!byKey.has(keyOfId(h._id))) byKey.set(keyOfId(h._id), []);
+    const listed = new Set<string>();
+    for (const [key, list] of byKey) {
+      await serial(key, async () => {
+        const old = await models.heads(key).findById(`${key}:head`).lean<HeadRecord>();
+        const known = new Map<string, string>();
+        const chunks = current(old) ? await allRows(old!) : null;
+        for (const rows of chunks ?? []) for (const r of rows) known.set(r.m, r.text);
+        const rows = list.map((e) => {
+          const row = rowOf(e, '');
+          return { ...row, text: known.get(row.m) ?? row.text };
+        });
+        const written = await writeAll(key, tenantId, rows, current(old));
+        for (const s of written.chunks) listed.add(s.id);
+      });
+    }
+    // Chunks of an interrupted write, or numbered ones from before chunks were immutable.
+    const orphans = stored.filter((c) => !listed.has(c._id) && (c.w ?? 0) < Date.now() - ORPHAN_GRACE_MS).map((c) => c._id);
+    for (const id of orphans) await models.chunkById(id).deleteOne({ _id: id });
+    await mark(tenantId);
+  }
+
   return {
     models,
 
@@ -268,6 +377,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
         g.rows.push(rowOf(entry, body));
         groups.set(key, g);
       }
+      await Promise.all([...new Set(entries.map(({ entry }) => entry.tenantId))].map(ready));
       // Each mailbox's index on its own (serialised per mailbox, side by side across them): a batch's
       // placement waits for the slowest mailbox, not for the sum of them.
       await Promise.all(
@@ -320,39 +430,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
       return found.slice(0, options.limit + 1);
     },
 
-    /**
-     * Makes every index of a tenant equal to its mailbox entries (one scan of them), keeping the body
-     * text already indexed, and drops chunks no head lists: after the sweeper removed entries, or to repair.
-     */
-    async reindexTenant(tenantId: string): Promise<void> {
-      const stored = await models.chunks.find({ tenantId }, { _id: 1, w: 1 }).lean<Array<{ _id: string; w?: number }>>();
-      const entries = await deps.mailbox.find({ tenantId }).lean<MailboxEntryRecord[]>();
-      const byKey = new Map<string, MailboxEntryRecord[]>();
-      for (const e of entries) {
-        const key = `${e.tenantId}:${e.userId}:${e.folder}`;
-        byKey.set(key, [...(byKey.get(key) ?? []), e]);
-      }
-      const heads = await models.heads.find({ tenantId }).lean<HeadRecord[]>();
-      for (const h of heads) if (!byKey.has(h._id.slice(0, -':head'.length))) byKey.set(h._id.slice(0, -':head'.length), []);
-      const listed = new Set<string>();
-      for (const [key, list] of byKey) {
-        await serial(key, async () => {
-          const old = await models.heads.findById(`${key}:head`).lean<HeadRecord>();
-          const known = new Map<string, string>();
-          const chunks = current(old) ? await allRows(old!) : null;
-          for (const rows of chunks ?? []) for (const r of rows) known.set(r.m, r.text);
-          const rows = list.map((e) => {
-            const row = rowOf(e, '');
-            return { ...row, text: known.get(row.m) ?? row.text };
-          });
-          const written = await writeAll(key, tenantId, rows, current(old));
-          for (const s of written.chunks) listed.add(s.id);
-        });
-      }
-      // Chunks of an interrupted write, or numbered ones from before chunks were immutable.
-      const orphans = stored.filter((c) => !listed.has(c._id) && (c.w ?? 0) < Date.now() - ORPHAN_GRACE_MS).map((c) => c._id);
-      for (const id of orphans) await models.chunks.deleteOne({ _id: id });
-    },
+    reindexTenant,
 
     /** Rebuilds one mailbox's index from its entries (repair). */
     async rebuild(box: Mailbox): Promise<void> {

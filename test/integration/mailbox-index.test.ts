@@ -37,7 +37,8 @@ beforeAll(() => {
 
 describe('the mailbox index', () => {
   it('keeps pages newest first across tails and merged chunks, and never rewrites a chunk id', async () => {
-    const { chunks, heads } = mailboxIndexModels(ctx.conn);
+    const models = mailboxIndexModels(ctx.conn);
+    const heads = models.heads('idx:u-ida:inbox');
     const seen = new Set<string>();
     const mailbox = ctx.services.mail.models.mailbox;
     for (let n = 0; n < 2 * CHUNK_ROWS + 30; n++) {
@@ -50,7 +51,7 @@ describe('the mailbox index', () => {
     const head = (await heads.findById('idx:u-ida:inbox:head').lean<{ chunks: Array<{ id: string; count: number }> }>())!;
     // Two merged chunks and a tail of 30; everything else was dropped.
     expect(head.chunks.map((s) => s.count)).toEqual([CHUNK_ROWS, CHUNK_ROWS, 30]);
-    expect(await chunks.countDocuments({ tenantId: 'idx' })).toBe(3);
+    expect(await models.chunks('idx:u-ida:inbox').countDocuments({ tenantId: 'idx' })).toBe(3);
     // Each delivery wrote a new id: more ids were ever current than deliveries made merged chunks.
     expect(seen.size).toBeGreaterThan((2 * CHUNK_ROWS) / TAIL_ROWS);
 
@@ -82,7 +83,11 @@ describe('the mailbox index', () => {
   });
 
   it('rebuilds a head written before chunks were immutable, and the sweep drops chunks no head lists', async () => {
-    const { chunks, heads } = mailboxIndexModels(ctx.conn);
+    const models = mailboxIndexModels(ctx.conn);
+    const heads = models.heads('idx:u-ida:sent');
+    const chunks = models.chunks('idx:u-ida:sent');
+    // As a database from before the index: the tenant not marked indexed.
+    await models.state.deleteMany({ _id: 'idx' });
     const sent = entry(900, 'sent');
     await ctx.services.mail.models.mailbox.create(sent);
     // An old-style head: numbered spans and numbered chunks.
