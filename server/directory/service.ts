@@ -30,6 +30,15 @@ export interface UserSummary {
 
 const SEARCH_LIMIT = 50;
 
+/** How long a directory-file tenant's snapshot serves (dropped at once on a change). */
+const FILE_SNAPSHOT_MS = 30_000;
+
+interface FileSnapshot {
+  usersByAddress: Map<string, DirectoryUser>;
+  groupsByAddress: Map<string, GroupSummary>;
+  graph: Map<string, string[]>;
+}
+
 const toGroupSummary = (g: Omit<DirectoryGroupRecord, '_id'>): GroupSummary => ({ id: g.id, displayName: g.displayName, mail: g.mail, kind: g.kind });
 const toUserSummary = (u: Omit<DirectoryUserRecord, '_id'>): UserSummary => ({ id: u.id, displayName: u.displayName, mail: u.mail });
 
@@ -125,15 +134,43 @@ export function createDirectoryService(deps: {
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
   /**
+   * A directory-file tenant's users by every address they receive mail at, groups by address and the
+   * membership graph, read whole (two scans) and kept FILE_SNAPSHOT_MS: the mail path asks per recipient,
+   * and on FerretDB v1 each such filter scans every user. Dropped at once when the directory changes
+   * (here on import; on every node through the `directory:changed` reaction: forget()).
+   */
+  const snapshots = new Map<string, { at: number; value: Promise<FileSnapshot> }>();
+  let snapshotEpoch = 0;
+  function fileSnapshot(tenantId: string): Promise<FileSnapshot> {
+    const hit = snapshots.get(tenantId);
+    if (hit && Date.now() - hit.at < FILE_SNAPSHOT_MS) return hit.value;
+    const started = snapshotEpoch;
+    const { users, groups } = fileModels;
+    const value = Promise.all([users.find({ tenantId }, { _id: 0 }).lean(), groups.find({ tenantId }, { _id: 0 }).lean()]).then(([userRows, groupRows]) => {
+      const usersByAddress = new Map<string, DirectoryUser>();
+      for (const u of userRows)
+        for (const address of [u.mail, ...(u.addresses ?? []), u.userPrincipalName]) if (address) usersByAddress.set(address.toLowerCase(), u as DirectoryUser);
+      const groupsByAddress = new Map<string, GroupSummary>();
+      for (const g of groupRows) if (g.mail) groupsByAddress.set(g.mail.toLowerCase(), toGroupSummary(g));
+      return { usersByAddress, groupsByAddress, graph: new Map(groupRows.map((g) => [g.id, g.members])) };
+    });
+    if (started === snapshotEpoch) snapshots.set(tenantId, { at: Date.now(), value });
+    value.catch(() => snapshots.get(tenantId)?.value === value && snapshots.delete(tenantId));
+    return value;
+  }
+  function forget(tenantId: string): void {
+    snapshotEpoch++;
+    snapshots.delete(tenantId);
+  }
+
+  /**
    * A tenant's groups and their direct members, in one read: walking nested groups in memory beats
    * a query per level on a database that scans for every filter but `_id`.
    */
   async function membershipGraph(tenantId: string): Promise<Map<string, string[]>> {
     const synced = await syncedFor(tenantId);
     if (synced) return new Map([...synced.groups.values()].map((g) => [g.id, g.members]));
-    const { groups } = fileModels;
-    const rows = await groups.find({ tenantId }, { id: 1, members: 1 }).lean();
-    return new Map(rows.map((g) => [g.id, g.members]));
+    return (await fileSnapshot(tenantId)).graph;
   }
 
   return {
@@ -168,6 +205,7 @@ export function createDirectoryService(deps: {
         tenantId,
         doc.groups.map((g) => groupRecord(tenantId, g)),
       );
+      forget(tenantId);
       for (const listener of listeners) await listener(tenantId);
       return { users: doc.users.length, groups: doc.groups.length };
     },
@@ -240,14 +278,20 @@ export function createDirectoryService(deps: {
         const user = synced.userByAddress(lower);
         return user ? { ...user } : null;
       }
-      const { users } = fileModels;
-      return users
-        .findOne(
-          { tenantId, $or: [{ mail: lower }, { addresses: lower }, { userPrincipalName: { $regex: `^${escapeRegExp(lower)}$`, $options: 'i' } }] },
-          { _id: 0 },
-        )
-        .lean();
+      return (await fileSnapshot(tenantId)).usersByAddress.get(lower) ?? null;
     },
+
+    /** The group that receives mail at this address (null: none). */
+    async findGroupByAddress(tenantId: string, address: string): Promise<GroupSummary | null> {
+      const lower = address.toLowerCase();
+      const synced = await syncedFor(tenantId);
+      if (!synced) return (await fileSnapshot(tenantId)).groupsByAddress.get(lower) ?? null;
+      for (const g of synced.groups.values()) if (g.mail?.toLowerCase() === lower) return toGroupSummary(g);
+      return null;
+    },
+
+    /** The directory of a tenant changed on another node (`directory:changed`): its file snapshot is read again. */
+    forget,
 
     /** Every user inside a group, through nested groups; cycles are walked once. */
     async transitiveUserIds(tenantId: string, groupId: string): Promise<string[]> {

@@ -29,17 +29,12 @@ export function createMailLookups(deps: { tenants: TenantService; directory: Dir
     return value;
   }
 
-  async function groupByAddress(tenantId: string, address: string) {
-    const found = await directory.searchGroups(tenantId, address);
-    return found.find((g) => g.mail?.toLowerCase() === address) ?? null;
-  }
-
   const groupsOf = (tenantId: string, userId: string) => cached(`tg:${tenantId}:${userId}`, () => directory.transitiveGroupIds(tenantId, userId));
 
   return {
     tenantByDomain: (domain: string) => cached(`d:${domain}`, () => tenants.byDomain(domain)),
     userByAddress: (tenantId: string, address: string) => cached(`u:${tenantId}:${address}`, () => directory.findUserByAddress(tenantId, address)),
-    groupByAddress: (tenantId: string, address: string) => cached(`g:${tenantId}:${address}`, () => groupByAddress(tenantId, address)),
+    groupByAddress: (tenantId: string, address: string) => cached(`g:${tenantId}:${address}`, () => directory.findGroupByAddress(tenantId, address)),
     group: (tenantId: string, groupId: string) => cached(`gg:${tenantId}:${groupId}`, () => directory.getGroup(tenantId, groupId)),
     groupsOf,
     membersOf: (tenantId: string, groupId: string) => cached(`tu:${tenantId}:${groupId}`, () => directory.transitiveUserIds(tenantId, groupId)),

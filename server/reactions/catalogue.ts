@@ -124,6 +124,11 @@ export const REACTIONS = {
     emittedBy: "directory/service.ts: a tenant's users or groups were imported or materialized (the import waits)",
     dispatch: 'in-order, stop',
     listeners: [
+      {
+        name: 'directory.file-snapshot',
+        does: "a directory-file tenant's users, groups and memberships are read again (before the caches built on them)",
+        everyNode: true,
+      },
       { name: 'mail.caches', does: 'recipient and membership caches are dropped (a new user or group is seen at once)', everyNode: true },
       { name: 'status.caches', does: "the tenant's cached and prepared status snapshots are dropped", everyNode: true },
       { name: 'user-auth.tokens', does: "the tenant's token generations and directory users are read again", everyNode: true },

@@ -70,6 +70,7 @@ export function wireServices(
   reactions.drop('event:changed', 'mail.caches', ({ tenantId }) => s.mail.forgetEvents(tenantId));
   reactions.on('event:changed', 'mail.hold-release', ({ event }) => s.mail.onEventChange(event));
   reactions.on('event:changed', 'notify.event-sms', () => s.notify.eventSms.wake());
+  reactions.drop('directory:changed', 'directory.file-snapshot', ({ tenantId }) => s.directory.forget(tenantId));
   reactions.drop('directory:changed', 'mail.caches', () => s.mail.onDirectoryChange());
   reactions.drop('directory:changed', 'status.caches', ({ tenantId }) => s.status.forget(tenantId));
   reactions.drop('directory:changed', 'user-auth.tokens', ({ tenantId }) => s.userAuth.forgetTokens(tenantId));
