@@ -333,9 +333,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
    */
   async function reindexTenant(tenantId: string): Promise<void> {
     const shards = models.all();
-    const stored = (
-      await Promise.all(shards.map((s) => s.chunks.find({ tenantId }, { _id: 1, w: 1 }).lean<Array<{ _id: string; w?: number }>>()))
-    ).flat();
+    const stored = (await Promise.all(shards.map((s) => s.chunks.find({ tenantId }, { _id: 1, w: 1 }).lean<Array<{ _id: string; w?: number }>>()))).flat();
     const entries = await deps.mailbox.find({ tenantId }).lean<MailboxEntryRecord[]>();
     const byKey = new Map<string, MailboxEntryRecord[]>();
     for (const e of entries) {
