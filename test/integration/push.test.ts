@@ -148,7 +148,12 @@ describe('continuity status over Socket.IO', () => {
     for (let i = 0; i < 200 && !(await transitions.findOne({ key: `${created.body.id}:start`, dispatchedAt: { $ne: null } })); i++)
       await new Promise((r) => setTimeout(r, 50));
     const groups = ctx.conn.db!.collection('directorygroups');
-    const setSales = (members: string[]) => groups.updateOne({ _id: 'acme:g-sales' as never }, { $set: { members } });
+    // Written straight to the database: the directory service reads it again (its file snapshot dropped, as
+    // `directory:changed` does on every node), the status service is told nothing.
+    const setSales = async (members: string[]) => {
+      await groups.updateOne({ _id: 'acme:g-sales' as never }, { $set: { members } });
+      ctx.services.directory.forget('acme');
+    };
     const bobCovered = async () => (await status.forUser('acme', 'u-bob')).events.some((e) => e.description === 'Prepared');
     await setSales(['u-ann']);
     await status.bump('acme', 'test: bob out');
