@@ -33,8 +33,7 @@ const SEARCH_LIMIT = 50;
 /** How long a directory-file tenant's snapshot serves (dropped at once on a change). */
 const FILE_SNAPSHOT_MS = 30_000;
 
-interface FileSnapshot {
-  usersByAddress: Map<string, DirectoryUser>;
+interface FileGroups {
   groupsByAddress: Map<string, GroupSummary>;
   graph: Map<string, string[]>;
 }
@@ -134,33 +133,41 @@ export function createDirectoryService(deps: {
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
   /**
-   * A directory-file tenant's users by every address they receive mail at, groups by address and the
-   * membership graph, read whole (two scans) and kept FILE_SNAPSHOT_MS: the mail path asks per recipient,
-   * and on FerretDB v1 each such filter scans every user. Dropped at once when the directory changes
-   * (here on import; on every node through the `directory:changed` reaction: forget()).
+   * A directory-file tenant's groups (by address, and the membership graph) and, apart, its users by every
+   * address they receive mail at: each read whole (one scan) when first needed and kept FILE_SNAPSHOT_MS,
+   * because the mail path asks per recipient and on FerretDB v1 each such filter scans the collection.
+   * Apart, so that membership (every status push) never waits for a read of every user. Dropped at once
+   * when the directory changes (here on import; on every node through `directory:changed`: forget()).
    */
-  const snapshots = new Map<string, { at: number; value: Promise<FileSnapshot> }>();
+  const snapshots = new Map<string, { at: number; value: Promise<unknown> }>();
   let snapshotEpoch = 0;
-  function fileSnapshot(tenantId: string): Promise<FileSnapshot> {
-    const hit = snapshots.get(tenantId);
-    if (hit && Date.now() - hit.at < FILE_SNAPSHOT_MS) return hit.value;
+  function snapshot<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const hit = snapshots.get(key);
+    if (hit && Date.now() - hit.at < FILE_SNAPSHOT_MS) return hit.value as Promise<T>;
     const started = snapshotEpoch;
-    const { users, groups } = fileModels;
-    const value = Promise.all([users.find({ tenantId }, { _id: 0 }).lean(), groups.find({ tenantId }, { _id: 0 }).lean()]).then(([userRows, groupRows]) => {
-      const usersByAddress = new Map<string, DirectoryUser>();
-      for (const u of userRows)
-        for (const address of [u.mail, ...(u.addresses ?? []), u.userPrincipalName]) if (address) usersByAddress.set(address.toLowerCase(), u as DirectoryUser);
-      const groupsByAddress = new Map<string, GroupSummary>();
-      for (const g of groupRows) if (g.mail) groupsByAddress.set(g.mail.toLowerCase(), toGroupSummary(g));
-      return { usersByAddress, groupsByAddress, graph: new Map(groupRows.map((g) => [g.id, g.members])) };
-    });
-    if (started === snapshotEpoch) snapshots.set(tenantId, { at: Date.now(), value });
-    value.catch(() => snapshots.get(tenantId)?.value === value && snapshots.delete(tenantId));
+    const value = read();
+    if (started === snapshotEpoch) snapshots.set(key, { at: Date.now(), value });
+    value.catch(() => snapshots.get(key)?.value === value && snapshots.delete(key));
     return value;
   }
+  const fileGroups = (tenantId: string): Promise<FileGroups> =>
+    snapshot(`g\n${tenantId}`, async () => {
+      const rows = await fileModels.groups.find({ tenantId }, { _id: 0 }).lean();
+      const groupsByAddress = new Map<string, GroupSummary>();
+      for (const g of rows) if (g.mail) groupsByAddress.set(g.mail.toLowerCase(), toGroupSummary(g));
+      return { groupsByAddress, graph: new Map(rows.map((g) => [g.id, g.members])) };
+    });
+  const fileUsersByAddress = (tenantId: string): Promise<Map<string, DirectoryUser>> =>
+    snapshot(`u\n${tenantId}`, async () => {
+      const byAddress = new Map<string, DirectoryUser>();
+      for (const u of await fileModels.users.find({ tenantId }, { _id: 0 }).lean())
+        for (const address of [u.mail, ...(u.addresses ?? []), u.userPrincipalName]) if (address) byAddress.set(address.toLowerCase(), u as DirectoryUser);
+      return byAddress;
+    });
   function forget(tenantId: string): void {
     snapshotEpoch++;
-    snapshots.delete(tenantId);
+    snapshots.delete(`g\n${tenantId}`);
+    snapshots.delete(`u\n${tenantId}`);
   }
 
   /**
@@ -170,7 +177,7 @@ export function createDirectoryService(deps: {
   async function membershipGraph(tenantId: string): Promise<Map<string, string[]>> {
     const synced = await syncedFor(tenantId);
     if (synced) return new Map([...synced.groups.values()].map((g) => [g.id, g.members]));
-    return (await fileSnapshot(tenantId)).graph;
+    return (await fileGroups(tenantId)).graph;
   }
 
   return {
@@ -278,14 +285,14 @@ export function createDirectoryService(deps: {
         const user = synced.userByAddress(lower);
         return user ? { ...user } : null;
       }
-      return (await fileSnapshot(tenantId)).usersByAddress.get(lower) ?? null;
+      return (await fileUsersByAddress(tenantId)).get(lower) ?? null;
     },
 
     /** The group that receives mail at this address (null: none). */
     async findGroupByAddress(tenantId: string, address: string): Promise<GroupSummary | null> {
       const lower = address.toLowerCase();
       const synced = await syncedFor(tenantId);
-      if (!synced) return (await fileSnapshot(tenantId)).groupsByAddress.get(lower) ?? null;
+      if (!synced) return (await fileGroups(tenantId)).groupsByAddress.get(lower) ?? null;
       for (const g of synced.groups.values()) if (g.mail?.toLowerCase() === lower) return toGroupSummary(g);
       return null;
     },
