@@ -1,15 +1,23 @@
 /** CPU time (ms) used so far by this process and by others, e.g. the database (Linux /proc; 0 elsewhere). */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** CPU time (ms) another process has used so far: utime + stime from /proc, in clock ticks of 10 ms. */
-export function processCpuMs(pid: number): number {
+/** A process's parent, command name and CPU time (ms: utime + stime, in clock ticks of 10 ms) from /proc; null when gone. */
+function readStat(pid: number | string): { ppid: number; comm: string; ms: number } | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
+    return {
+      ppid: Number(fields[1]),
+      comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')),
+      ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100,
+    };
   } catch {
-    return 0;
+    return null;
   }
 }
+
+/** CPU time (ms) another process has used so far (0 when unknown). */
+export const processCpuMs = (pid: number): number => readStat(pid)?.ms ?? 0;
 
 export function cpuMs(otherPid: number): { node: number; db: number } {
   const u = process.cpuUsage();
@@ -26,14 +34,8 @@ export function treeCpuMs(): Map<string, number> {
     return new Map();
   }
   for (const d of pids) {
-    try {
-      const text = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      const fields = text.slice(text.lastIndexOf(') ') + 2).split(' ');
-      stats.set(Number(d), { ppid: Number(fields[1]), comm, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 });
-    } catch {
-      // gone meanwhile
-    }
+    const stat = readStat(d);
+    if (stat) stats.set(Number(d), stat);
   }
   const totals = new Map<string, number>();
   for (const [pid, s] of stats) {

@@ -7,21 +7,20 @@
  * `-- --messages N` changes the mailbox size; `--runs R` the number of timed requests of each kind (the
  * options are arguments, as in bench:smtp: process.env is read only by server/config.ts).
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { createApp } from '../server/app';
 import { SYSTEM_CONTEXT } from '../server/audit/context';
-import { addinConfigFromEnv, DEMO_DIRECTORY_FILE, dnsConfigFromEnv } from '../server/config';
+import { DEMO_DIRECTORY_FILE } from '../server/config';
 import { openConnection } from '../server/db/connection';
 import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
 import { readDirectoryFile } from '../server/directory/file-provider';
 import { createLogger } from '../server/log';
 import { ENGINES_OFF } from '../server/protection/engines';
 import { createServices, syncIndexes } from '../server/services';
+import { listenApp } from './http-server';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -85,17 +84,7 @@ async function main() {
   }
   console.log(`dataset: ${MESSAGES} messages in ${ADA.email}'s continuity mailbox (stored and routed in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
-  const app = createApp({
-    conn,
-    services,
-    logger,
-    directoryFile: DEMO_DIRECTORY_FILE,
-    publicUrl: 'http://localhost',
-    addin: addinConfigFromEnv({}, 'http://localhost'),
-    dns: dnsConfigFromEnv({}),
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const server = await listenApp(conn, services, logger, '127.0.0.1');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const login = await fetch(`${base}/api/user-auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADA) });
   const { token } = (await login.json()) as { token: string };

@@ -7,17 +7,15 @@
  * The bench (bench/push.ts) drives it by IPC: measure memory, warm up, create the event, emit the
  * baseline at a given time, stop. Times are on the shared clock (./clock.ts).
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../server/app';
 import { connectCluster, type Cluster } from '../server/cluster/redis';
-import { addinConfigFromEnv, DEMO_DIRECTORY_FILE, dnsConfigFromEnv } from '../server/config';
 import { openConnection } from '../server/db/connection';
 import { createLogger } from '../server/log';
 import { attachPush } from '../server/push/socket';
 import { pushContinuityChanges } from '../server/push/wiring';
 import { createServices } from '../server/services';
 import { sharedNow } from './clock';
+import { listenApp } from './http-server';
 
 export interface NodeOptions {
   index: number;
@@ -43,17 +41,7 @@ async function main(options: NodeOptions) {
     cluster = await connectCluster(options.redisUrl, logger);
     services.reactions.useCluster(cluster.invalidation);
   }
-  const app = createApp({
-    conn,
-    services,
-    logger,
-    directoryFile: DEMO_DIRECTORY_FILE,
-    publicUrl: 'http://localhost',
-    addin: addinConfigFromEnv({}, 'http://localhost'),
-    dns: dnsConfigFromEnv({}),
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const server = await listenApp(conn, services, logger, '0.0.0.0');
   const push = attachPush(server, { userAuth: services.userAuth, auth: services.auth, status: services.status, logger, cluster });
   pushContinuityChanges(services, push);
   services.scheduler.start();

@@ -244,15 +244,13 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
   }
 
   /**
-   * Builds one folder's index from the mailbox entries (a scan: once per mailbox, or to repair);
-   * `fresh` rows (with their body text) win over the ones built from entries.
+   * Writes one folder's first index: from the mailbox entries (a scan) for a tenant not yet marked indexed,
+   * else from `fresh` alone (a marked tenant's mailbox without a head had no entries). `fresh` rows (with
+   * their body text) win over the ones built from entries.
    */
-  async function build(box: Mailbox, folder: Folder, fresh: IndexRow[] = []): Promise<HeadRecord> {
+  async function build(box: Mailbox, folder: Folder, fresh: IndexRow[], fromEntries: boolean): Promise<HeadRecord> {
     const key = base(box, folder);
-    // A marked tenant's mailbox without a head had no entries: nothing to scan for.
-    const entries = (await isMarked(box.tenantId))
-      ? []
-      : await deps.mailbox.find({ tenantId: box.tenantId, userId: box.userId, folder }).lean<MailboxEntryRecord[]>();
+    const entries = fromEntries ? await deps.mailbox.find({ tenantId: box.tenantId, userId: box.userId, folder }).lean<MailboxEntryRecord[]>() : [];
     const rows = new Map<string, IndexRow>();
     for (const e of entries) if (!rows.has(messageIdOf(e._id))) rows.set(messageIdOf(e._id), rowOf(e, ''));
     for (const r of fresh) rows.set(r.m, r);
@@ -265,7 +263,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     if (found) return found;
     // An empty mailbox of a marked tenant: nothing to write until its first message.
     if (await isMarked(box.tenantId)) return { _id: `${key}:head`, tenantId: box.tenantId, chunks: [] };
-    return serial(key, async () => (await readHead(key)) ?? build(box, folder));
+    return serial(key, async () => (await readHead(key)) ?? build(box, folder, [], true));
   }
 
   // Read each time (one _id read per routed batch): a database restored from before the index is unmarked again.
@@ -382,8 +380,8 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
         [...groups].map(([key, g]) =>
           serial(key, async () => {
             const found = await readHead(key);
-            // First mail for this mailbox (or mail from before the index): build it, with the new rows' body text.
-            if (!found) await build(g.box, g.folder, g.rows);
+            // First mail for this mailbox: its tenant's older mail is indexed already (ready), so its rows alone.
+            if (!found) await build(g.box, g.folder, g.rows, false);
             else await append(key, g.box.tenantId, found, g.rows);
           }),
         ),
@@ -429,11 +427,6 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     },
 
     reindexTenant,
-
-    /** Rebuilds one mailbox's index from its entries (repair). */
-    async rebuild(box: Mailbox): Promise<void> {
-      for (const folder of ['inbox', 'sent'] as const) await serial(base(box, folder), () => build(box, folder));
-    },
   };
 }
 

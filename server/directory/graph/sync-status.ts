@@ -1,19 +1,9 @@
 /** A tenant's directory sync as the admin page and the API show it, from its sync state. */
 import type { SyncStateRecord } from './model';
 
-export interface SyncStatus {
-  state: SyncStateRecord['state'];
-  mode: 'full' | 'incremental' | null;
-  phase: string | null;
-  pages: number;
-  groups: number;
-  users: number;
-  throttled: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  error: string | null;
-  lastSuccessfulSync: string | null;
-}
+/** The sync state's counters as stored, its times as ISO strings (null before the first run). */
+export type SyncStatus = Pick<SyncStateRecord, 'state' | 'mode' | 'phase' | 'pages' | 'groups' | 'users' | 'throttled' | 'error'> &
+  Record<'startedAt' | 'finishedAt' | 'lastSuccessfulSync', string | null>;
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
