@@ -36,7 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ParsedMail } from 'mailparser';
 import { Schema, type Connection, type Model } from 'mongoose';
-import sanitizeHtml from 'sanitize-html';
+import { bodyText } from './message';
 import { isDuplicateKey } from '../db/claims';
 import { createChunkCache } from './index-cache';
 import type { MailboxEntryRecord } from './model';
@@ -146,8 +146,7 @@ export function mailboxIndexModels(conn: Connection) {
 
 /** The body as plain text (what search matches besides the headers). */
 export function plainText(parsed: ParsedMail): string {
-  const text = parsed.text ?? (parsed.html ? sanitizeHtml(parsed.html, { allowedTags: [], allowedAttributes: {} }) : '');
-  return text.replace(/\s+/g, ' ').trim().slice(0, TEXT_CHARS);
+  return bodyText(parsed).slice(0, TEXT_CHARS);
 }
 
 const messageIdOf = (entryId: string) => entryId.slice(entryId.lastIndexOf(':') + 1);

@@ -2,8 +2,8 @@
  * How a stored message appears in a mailbox (the summary kept on each copy: from, to, subject,
  * preview) and the deterministic keys of its copies and delivery rows (writing them again is harmless).
  */
+import { compile } from 'html-to-text';
 import type { AddressObject, ParsedMail } from 'mailparser';
-import sanitizeHtml from 'sanitize-html';
 import type { MailboxEntryRecord, MailMessageRecord } from './model';
 
 function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
@@ -11,8 +11,31 @@ function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
   return (Array.isArray(a) ? a : [a]).flatMap((o) => o.value.map((v) => (v.name ? `${v.name} <${v.address ?? ''}>` : (v.address ?? '')))).filter(Boolean);
 }
 
+/**
+ * An HTML-only body as text, with one converter compiled once: mailparser's own conversion compiles one per
+ * message (a third of its parse), so the mail path parses with skipHtmlToText and converts here.
+ */
+const htmlAsText = compile({
+  wordwrap: false,
+  selectors: [
+    { selector: 'a', options: { ignoreHref: true } },
+    { selector: 'img', format: 'skip' },
+  ],
+});
+const bodyTexts = new WeakMap<ParsedMail, string>();
+
+/** The message's body as one line of text (the text part, else the HTML part's text), once per parse. */
+export function bodyText(parsed: ParsedMail): string {
+  let text = bodyTexts.get(parsed);
+  if (text === undefined) {
+    text = (parsed.text || (parsed.html ? htmlAsText(parsed.html) : '')).replace(/\s+/g, ' ').trim();
+    bodyTexts.set(parsed, text);
+  }
+  return text;
+}
+
 export function summary(parsed: ParsedMail) {
-  const text = (parsed.text ?? (parsed.html ? sanitizeHtml(parsed.html, { allowedTags: [], allowedAttributes: {} }) : '')).replace(/\s+/g, ' ').trim();
+  const text = bodyText(parsed);
   return {
     from: parsed.from?.text ?? '',
     to: addressList(parsed.to),

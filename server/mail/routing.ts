@@ -58,7 +58,8 @@ interface Routed {
   holdsDone: string[];
 }
 
-const parse = (raw: Buffer) => simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
+// The body's text comes from message.ts's bodyText (one compiled HTML converter), not from mailparser's per-message one.
+const parse = (raw: Buffer) => simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
 
 export function createRouting(deps: {
   models: MailModels;

@@ -617,6 +617,8 @@ describe('the user mailbox and sending', () => {
     await routedThenDeliver();
     const item = (await inbox('ann')).find((m) => m.subject === 'with html')!;
     expect(item.hasAttachments).toBe(true);
+    // An HTML-only body still gives the list its preview: the HTML's text, scripts left out.
+    expect(item.preview).toBe('Hellox');
     const read = await request(ctx.app).get(`/api/me/mailbox/${item.id}`).set('Authorization', `Bearer ${tokens.ann}`).expect(200);
     expect(read.body.html).toContain('Hello');
     expect(read.body.html).not.toMatch(/script|onclick|javascript:/);
