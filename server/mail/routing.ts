@@ -17,6 +17,7 @@ import { plainText, type MailboxIndex } from './mailbox-index';
 import { deliveryKey, mailboxEntry, summary } from './message';
 import type { DeliveryRecord, HeldRecord, MailboxEntryRecord, MailMessageRecord, MailModels, ScanHoldRecord } from './model';
 import { judgeInbound, SCAN_HOLD_RETRY_MS, taggedRaw, taggedSubject, type InboundProtection, type Judged } from './protect';
+import { createRoutePump } from './route-pump';
 import { MissingContentError, readRaw, storeMessage } from './store';
 
 /** A message or marker this old whose storing never completed was surely abandoned (no 250 was given). */
@@ -27,8 +28,8 @@ const ROUTE_BATCH = 50;
 const ROUTE_YIELD_MS = 5_000;
 /** ...unless this many messages wait to be routed. */
 const ROUTE_FORCE_BACKLOG = 2_000;
-/** Batches routed at once when no burst is coming in (see pump). */
-const ROUTE_IN_FLIGHT = 2;
+/** Batches routed at once when no burst is coming in (see route-pump.ts). */
+const ROUTE_IN_FLIGHT = 3;
 /** Raw messages kept in memory for routing (beyond this, routing reads them back from the database). */
 export const ROUTE_MEMORY_BYTES = 64 * 1024 * 1024;
 
@@ -267,45 +268,18 @@ export function createRouting(deps: {
     if (out.queue.length) worker.wake();
   }
 
-  // Routing after the 250 runs in the background in batches, in arrival order. Two ways:
-  // - During a burst (receiving(): mail coming in faster than judging keeps up with), one batch at a
-  //   time, and accepting comes first: routing waits for a pause (at most ROUTE_YIELD_MS per batch, not
-  //   at all once the backlog is large), so judging (rspamd, mailauth: milliseconds of CPU per message on
-  //   the same cores) does not slow the 250s.
-  // - Otherwise what waits is routed at once, and a second batch may start while one is being judged, so
-  //   a message's placement waits neither for a pause of the receiver nor for a whole batch ahead of it
-  //   (the time from 250 to placement).
-  // The backlog is safe in the database (the journal's entries; recovery routes them after a crash).
-  const backlog: RouteItem[] = [];
-  let backlogBytes = 0;
-  let pumping = 0;
-  let pumpTimer: NodeJS.Timeout | null = null;
-  let lastRouted = 0;
-  function pump(): void {
-    if (pumpTimer || !backlog.length || pumping >= ROUTE_IN_FLIGHT) return;
-    if (receiving() && backlog.length < ROUTE_FORCE_BACKLOG) {
-      if (pumping) return; // the batch in flight pumps again when it is done
-      if (Date.now() - lastRouted < ROUTE_YIELD_MS) {
-        pumpTimer = setTimeout(() => {
-          pumpTimer = null;
-          pump();
-        }, 10);
-        pumpTimer.unref?.();
-        return;
-      }
-    }
-    pumping++;
-    const batch = backlog.splice(0, ROUTE_BATCH);
-    for (const item of batch) backlogBytes -= item.raw?.length ?? 0;
-    routeMany(batch)
-      .catch((err) => logger.error({ err, messages: batch.length }, 'routing failed; it is retried at the next recovery pass'))
-      .finally(() => {
-        for (const item of batch) routing.delete(item.key);
-        pumping--;
-        lastRouted = Date.now();
-        setImmediate(pump);
-      });
-  }
+  const pump = createRoutePump<RouteItem>({
+    batchSize: ROUTE_BATCH,
+    inFlight: ROUTE_IN_FLIGHT,
+    yieldMs: ROUTE_YIELD_MS,
+    forceBacklog: ROUTE_FORCE_BACKLOG,
+    sizeOf: (item) => item.raw?.length ?? 0,
+    receiving,
+    route: (batch) => routeMany(batch).catch((err) => logger.error({ err, messages: batch.length }, 'routing failed; it is retried at the next recovery pass')),
+    settled: (batch) => {
+      for (const item of batch) routing.delete(item.key);
+    },
+  });
 
   return {
     /** Called with the keys of each routed batch once they are placed (measurement: bench:protect's latency). */
@@ -320,13 +294,7 @@ export function createRouting(deps: {
     routeSoon(item: RouteItem): void {
       if (routing.has(item.key)) return;
       routing.add(item.key);
-      const size = item.raw?.length ?? 0;
-      if (backlogBytes + size > routeMemoryBytes) backlog.push({ key: item.key });
-      else {
-        backlogBytes += size;
-        backlog.push(item);
-      }
-      pump();
+      pump.push(pump.bytes() + (item.raw?.length ?? 0) > routeMemoryBytes ? { key: item.key } : item);
     },
 
     /**
@@ -348,7 +316,7 @@ export function createRouting(deps: {
     },
 
     /** True while messages wait to be routed or a batch is being routed. */
-    busy: () => backlog.length > 0 || pumping > 0,
+    busy: () => pump.busy(),
 
     /**
      * Routes every message stored but not routed by a process that died (at start, then every few

@@ -63,6 +63,7 @@ const inbox = async (who: string, folder = 'inbox') =>
     subject: string;
     viaGroup: string | null;
     hasAttachments: boolean;
+    preview: string;
   }[];
 const status = async () =>
   (await admin.get('/api/mail/status').expect(200)).body as {
