@@ -57,3 +57,8 @@ export function cpuPerUnit(before: Map<string, number>, after: Map<string, numbe
     .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
     .join(', ');
 }
+
+/** The CPU (ms) all processes together used between two treeCpuMs() readings, per unit of work. */
+export function cpuTotalPerUnit(before: Map<string, number>, after: Map<string, number>, units: number): number {
+  return [...after].reduce((sum, [name, ms]) => sum + ms - (before.get(name) ?? 0), 0) / units;
+}

@@ -31,7 +31,7 @@ import { createReceiver } from '../server/mail/receiver';
 import { messageKey } from '../server/mail/store';
 import { protectionModels } from '../server/protection/model';
 import { createServices, syncIndexes } from '../server/services';
-import { cpuPerUnit, treeCpuMs } from './cpu';
+import { cpuPerUnit, cpuTotalPerUnit, treeCpuMs } from './cpu';
 import { startTestRspamd } from '../test/harness/engines';
 import { dkimKey, GTUBE, plainMessage, senderRecords, signed, withAttachment, zip } from '../test/harness/protection-fixtures';
 import { smtpSession } from '../test/harness/smtp-peers';
@@ -238,6 +238,7 @@ async function main() {
   const baseline = await send(barePort, samples, CONNECTIONS);
   ops.clear();
   const cpuBefore = treeCpuMs();
+  const cpuBeforeAt = performance.now();
   const profiler = PROFILE ? new Session() : null;
   if (profiler) {
     profiler.connect();
@@ -256,6 +257,7 @@ async function main() {
   await routed();
   const placedSeconds = (performance.now() - firstAccepted) / 1000;
   const cpuPlaced = treeCpuMs();
+  const cpuPlacedAt = performance.now();
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(PROFILE!, JSON.stringify(profile));
@@ -290,6 +292,14 @@ async function main() {
   }
   console.log(`   CPU ms per message, receiving+judging+placing: ${cpuPerUnit(cpuBefore, cpuPlaced, N)}`);
   console.log(`   CPU ms per message, engines called directly: ${cpuPerUnit(cpuPlaced, cpuDirect, N)}`);
+  // What the cores allow: with every core busy, the ratio of figure 2 can be at most the engines' CPU per
+  // message over the whole path's (receiving, storing, judging, placing, the database and the engines).
+  const pathCpu = cpuTotalPerUnit(cpuBefore, cpuPlaced, N);
+  const enginesCpu = cpuTotalPerUnit(cpuPlaced, cpuDirect, N);
+  const coresUsed = (ms: number, from: number, to: number) => ((ms * N) / (to - from)).toFixed(2);
+  console.log(
+    `   all processes: ${pathCpu.toFixed(2)} ms per message on the mail path (${coresUsed(pathCpu, cpuBeforeAt, cpuPlacedAt)} of ${os.cpus().length} cores busy), ${enginesCpu.toFixed(2)} ms engines alone (${coresUsed(enginesCpu, directStarted, directStarted + (N / directRate) * 1000)} cores): at most ${(enginesCpu / pathCpu).toFixed(2)}× on these cores`,
+  );
   if (wired) {
     const placedRate = N / placedSeconds;
     console.log(
