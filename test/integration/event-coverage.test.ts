@@ -36,13 +36,14 @@ beforeAll(async () => {
     ).body.id;
   };
   // Current for everyone (Sales nested in Everyone), current for Ops without Outlook continuity, one planned for Sales.
-  await create('all', { affectedGroupId: 'g-all', start: iso(Date.now() + 2_000), end: iso(Date.now() + 5 * HOUR) });
+  // 'all' starts well after this (the "nothing yet now" check below must not race the clock); 'ops' soon, for End Now.
+  await create('all', { affectedGroupId: 'g-all', start: iso(Date.now() + 30_000), end: iso(Date.now() + 5 * HOUR) });
   await create('ops', { affectedGroupId: 'g-ops', outlookContinuity: false, start: iso(Date.now() + 2_000), end: null });
   await create('planned', { affectedGroupId: 'g-sales', start: iso(Date.now() + 3 * HOUR), end: iso(Date.now() + 4 * HOUR) });
 });
 
 const names = (events: { description: string }[]) => events.map((e) => e.description).sort();
-const later = () => new Date(Date.now() + 10_000);
+const later = () => new Date(Date.now() + 40_000);
 
 describe('event coverage', () => {
   it('answers for a user, a group, an address and a tenant at a time', async () => {
