@@ -280,6 +280,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     protectMany: protection.pipeline.protectMany,
     verdictOf: protection.verdicts.get,
     quarantinedMessages: protection.quarantine.heldMessageIds,
+    forgetVerdicts: protection.verdicts.forget,
   });
   const portal = createPortalService({ monitor, events, directory, audit, secret: options.secret, now: options.now });
   const threatScan = createThreatScanService(conn, {

@@ -18,6 +18,8 @@ export interface InboundProtection {
   verdictOf: (tenantId: string, messageId: string) => Promise<StoredVerdict | null>;
   /** Ids of a tenant's messages with a copy held in the quarantine (kept past the mail retention). */
   quarantinedMessages: (tenantId: string) => Promise<string[]>;
+  /** Removes a tenant's verdicts judged before `before`, except those of the messages in `keep` (retention). */
+  forgetVerdicts: (tenantId: string, before: Date, keep: string[]) => Promise<number>;
 }
 
 /** A judged message: per recipient address, the placement and the security summary of its copies. */

@@ -1,6 +1,6 @@
 /**
- * Retention sweeps: mail past each tenant's retention is removed (mail still queued or held, or held in
- * the quarantine, is kept;
+ * Retention sweeps: mail past each tenant's retention is removed, with its verdicts (mail still queued or
+ * held, or held in the quarantine, is kept;
  * the tenant's mailbox index is re-derived from the entries left),
  * and so are the chunks of large messages whose storing never completed. Each removal is one
  * filtered deleteMany (one scan on FerretDB) rather than a delete per document.
@@ -50,15 +50,24 @@ export function createRetention(deps: {
     // Keeps the body text already indexed for the entries that stay.
     if (entries) await index.reindexTenant(tenantId);
     await models.results.deleteMany({ tenantId, finishedAt: { $lt: cutoff } });
+    const protection = deps.protection?.() ?? null;
     const busy = [
       ...(await models.queue.find({ tenantId }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
       ...(await models.held.find({ tenantId }, { messageKey: 1 }).lean()).map((r) => r.messageKey),
       // Quarantined copies follow the quarantine's own retention (the quarantine sweep lets them go).
-      ...((await deps.protection?.()?.quarantinedMessages(tenantId)) ?? []).map((id) => messageKey(tenantId, id)),
+      ...((await protection?.quarantinedMessages(tenantId)) ?? []).map((id) => messageKey(tenantId, id)),
     ];
     // Chunks first: a crash in between leaves a message document that the next pass removes.
     await models.chunks.deleteMany({ tenantId, createdAt: { $lt: cutoff }, messageKey: { $nin: busy } });
     const messages = (await models.messages.deleteMany({ tenantId, receivedAt: { $lt: cutoff }, _id: { $nin: busy } })).deletedCount;
+    // The verdicts go with the mail (the detections log and reports then count from the retention on).
+    const verdicts =
+      (await protection?.forgetVerdicts(
+        tenantId,
+        cutoff,
+        busy.map((key) => key.slice(tenantId.length + 1)),
+      )) ?? 0;
+    if (verdicts) logger.info({ tenant: tenantId, verdicts }, 'verdicts past retention removed');
     return { entries, messages };
   }
 

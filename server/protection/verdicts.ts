@@ -72,6 +72,13 @@ export function createVerdictStore(deps: { models: ProtectionModels; judge: Judg
     get,
     judgeNew,
     /**
+     * Retention: a tenant's verdicts judged before `before` go (they name senders, subjects and recipients),
+     * except those of `keep` (messages still queued, held or quarantined). One scan, as every delete here.
+     */
+    async forget(tenantId: string, before: Date, keep: string[]): Promise<number> {
+      return (await verdicts.deleteMany({ tenantId, judgedAt: { $lt: before }, messageId: { $nin: keep } })).deletedCount;
+    },
+    /**
      * Stores judged records (each already carrying the placement `actions`) in one insert, and returns
      * per record the message's one verdict: ours (`fresh`), or the one another caller stored first.
      * FerretDB v1 scans the collection for every update, even by _id, so nothing is updated afterwards.

@@ -386,11 +386,15 @@ describe('retention', () => {
       expect(await messages.exists({ _id: `acme:${plain}` })).toBeNull();
       expect(await messages.exists({ _id: `acme:${kept}` })).toBeTruthy();
       expect((await ctx.services.protection.quarantine.get('acme', entryId)).preview).toMatchObject({ subject: 'Kept in quarantine' });
+      // The verdicts go with the mail (they name sender, subject and recipients); the quarantined one stays.
+      expect(await ctx.services.protection.verdicts.get('acme', plain)).toBeNull();
+      expect(await ctx.services.protection.verdicts.get('acme', kept)).toMatchObject({ verdict: 'spoof' });
 
       clockShift = 31 * DAY; // past the quarantine retention (30 days)
       expect(await ctx.services.protection.quarantine.sweep()).toBeGreaterThan(0);
       await ctx.services.mail.sweep();
       expect(await messages.exists({ _id: `acme:${kept}` })).toBeNull();
+      expect(await ctx.services.protection.verdicts.get('acme', kept)).toBeNull();
       await expect(ctx.services.protection.quarantine.get('acme', entryId)).rejects.toMatchObject({ status: 404 });
     } finally {
       clockShift = 0;
