@@ -225,10 +225,23 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     return { id, count: rows.length, minAt: Math.min(...rows.map((r) => r.at)), maxAt: Math.max(...rows.map((r) => r.at)) };
   }
 
-  /** The one write that makes a new chunk set current; the chunks it no longer lists go a moment later. */
-  async function switchHead(key: string, tenantId: string, chunks: ChunkSpan[], dropped: string[]): Promise<HeadRecord> {
+  /**
+   * The one write that makes a new chunk set current; the chunks it no longer lists go a moment later.
+   * `first`: the caller found no current head, so an insert (no scan) usually does; a head of the old
+   * format or another node's first write in between make it a replace after all.
+   */
+  async function switchHead(key: string, tenantId: string, chunks: ChunkSpan[], dropped: string[], first = false): Promise<HeadRecord> {
     const head = { _id: `${key}:head`, tenantId, chunks };
-    await models.heads(key).replaceOne({ _id: head._id }, head, { upsert: true });
+    let inserted = false;
+    if (first) {
+      try {
+        await models.heads(key).collection.insertOne(head as never);
+        inserted = true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
+    if (!inserted) await models.heads(key).replaceOne({ _id: head._id }, head, { upsert: true });
     dropLater(dropped);
     return head;
   }
@@ -276,13 +289,14 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     const sorted = [...rows].sort((a, b) => -newer(a, b)); // oldest first
     const spans: ChunkSpan[] = [];
     for (let i = 0; i < sorted.length; i += CHUNK_ROWS) spans.push(await writeChunk(key, tenantId, sorted.slice(i, i + CHUNK_ROWS)));
-    return switchHead(key, tenantId, spans, old?.chunks.map((s) => s.id) ?? []);
+    return switchHead(key, tenantId, spans, old?.chunks.map((s) => s.id) ?? [], !old);
   }
 
   /**
    * Writes one folder's first index: from the mailbox entries (a scan) for a tenant not yet marked indexed,
    * else from `fresh` alone (a marked tenant's mailbox without a head had no entries). `fresh` rows (with
-   * their body text) win over the ones built from entries.
+   * their body text) win over the ones built from entries. Called (serialised) right after finding no
+   * current head, so it does not read the head again.
    */
   async function build(box: Mailbox, folder: Folder, fresh: IndexRow[], fromEntries: boolean): Promise<HeadRecord> {
     const key = base(box, folder);
@@ -290,7 +304,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     const rows = new Map<string, IndexRow>();
     for (const e of entries) if (!rows.has(messageIdOf(e._id))) rows.set(messageIdOf(e._id), rowOf(e, ''));
     for (const r of fresh) rows.set(r.m, r);
-    return writeAll(key, box.tenantId, [...rows.values()], await readHead(key));
+    return writeAll(key, box.tenantId, [...rows.values()], null);
   }
 
   async function head(box: Mailbox, folder: Folder): Promise<HeadRecord> {
