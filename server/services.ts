@@ -15,6 +15,7 @@ import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
 import { createPasswordImport } from './user-auth/import';
 import { createUserAuthService } from './user-auth/service';
+import { dropUnshardedIndex } from './mail/mailbox-index';
 import { createRevocation, tokenGenerationModel } from './user-auth/revocation';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
@@ -385,5 +386,6 @@ export type Services = ReturnType<typeof createServices>;
 /** Builds every index before traffic arrives (unique indexes are what make claims safe). */
 export async function syncIndexes(conn: Connection): Promise<void> {
   await dropGlobalAdminEmailIndex(conn);
+  await dropUnshardedIndex(conn);
   for (const model of Object.values(conn.models)) await model.createIndexes();
 }

@@ -2,11 +2,13 @@
  * The per-user mailbox index on the real database: rows added delivery by delivery land in small
  * tails that merge into larger chunks, pages and search stay newest first, adding again is
  * idempotent, every chunk write is a new `_id` (no chunk is ever rewritten), a head from before
- * chunks were immutable is rebuilt, and the sweeper's reindex drops chunks no head lists.
+ * chunks were immutable is rebuilt, the sweeper's reindex drops chunks no head lists, and the collections
+ * of the index before its sharding are dropped at start.
  */
 import { createMailboxIndex, mailboxIndexModels, CHUNK_ROWS, TAIL_ROWS } from '../../server/mail/mailbox-index';
 import type { MailboxEntryRecord } from '../../server/mail/model';
 import { useLifeboat } from '../harness/context';
+import { syncIndexes } from '../../server/services';
 
 const ctx = useLifeboat();
 const box = { tenantId: 'idx', userId: 'u-ida' };
@@ -104,4 +106,16 @@ describe('the mailbox index', () => {
     expect(await chunks.findById('idx:u-ida:sent:0').lean()).toBeNull();
     expect((await index.search(box, ['word123'], { limit: 5 })).map((r) => r.m)).toEqual(['m00123']);
   });
+});
+
+test('an upgraded database drops the index collections from before the sharding at start', async () => {
+  const db = ctx.conn.db!;
+  await db.collection('mailboxindexheads').insertOne({ _id: 'idx:u-old:inbox:head', tenantId: 'idx', chunks: [] } as never);
+  await db.collection('mailboxindexchunks').insertOne({ _id: 'idx:u-old:inbox:0', tenantId: 'idx', z: Buffer.from('old') } as never);
+  await syncIndexes(ctx.conn);
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+  expect(names).not.toContain('mailboxindexheads');
+  expect(names).not.toContain('mailboxindexchunks');
+  // The index of today is untouched.
+  expect(await mailboxIndexModels(ctx.conn).heads('idx:u-ida:inbox').countDocuments({ tenantId: 'idx' })).toBeGreaterThan(0);
 });
