@@ -20,6 +20,8 @@ jest.on('exit', (code, signal) => {
   } catch {
     // jest stopped before its reporters ran: its exit code says why.
   }
+  // On both streams: whether a log keeps them merged or puts one after the other, the line closes it.
+  process.stderr.write(summary);
   process.stdout.write(summary);
   process.exit(code ?? (signal ? 1 : 0));
 });
