@@ -19,9 +19,9 @@ export async function openConnection(uri: string, dbName = databaseName(uri)): P
   return conn;
 }
 
-/** Registers a model once per connection (tests open many connections in one process). */
-export function defineModel<T>(conn: Connection, name: string, schema: Schema<T>): Model<T> {
-  return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema);
+/** Registers a model once per connection (tests open many connections in one process); `collection`: its own name. */
+export function defineModel<T>(conn: Connection, name: string, schema: Schema<T>, collection?: string): Model<T> {
+  return (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema, collection);
 }
 
 /** Answers whether the database responds within the timeout. */

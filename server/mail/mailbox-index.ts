@@ -35,9 +35,10 @@
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { ParsedMail } from 'mailparser';
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
+import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
+import { defineModel } from '../db/connection';
 import { bodyText } from './message';
-import { isDuplicateKey } from '../db/claims';
 import { createChunkCache } from './index-cache';
 import type { MailboxEntryRecord } from './model';
 
@@ -128,10 +129,8 @@ interface StateRecord {
 }
 
 export function mailboxIndexModels(conn: Connection) {
-  const model = <T>(name: string, schema: Schema<T>, collection: string) =>
-    (conn.models[name] as Model<T> | undefined) ?? conn.model<T>(name, schema, collection);
-  const chunksIn = (shard: string) => model(`MailboxIndexChunk_${shard}`, chunkSchema, `mailboxindexchunks_${shard}`);
-  const headsIn = (shard: string) => model(`MailboxIndexHead_${shard}`, headSchema, `mailboxindexheads_${shard}`);
+  const chunksIn = (shard: string) => defineModel(conn, `MailboxIndexChunk_${shard}`, chunkSchema, `mailboxindexchunks_${shard}`);
+  const headsIn = (shard: string) => defineModel(conn, `MailboxIndexHead_${shard}`, headSchema, `mailboxindexheads_${shard}`);
   const shards = Array.from({ length: SHARDS }, (_, n) => n.toString(16).padStart(2, '0'));
   return {
     /** The chunks of a mailbox folder (`<tenant>:<user>:<folder>`). */
@@ -142,7 +141,7 @@ export function mailboxIndexModels(conn: Connection) {
     /** Every shard (tenant-wide work: reindex, tests). */
     all: () => shards.map((shard) => ({ chunks: chunksIn(shard), heads: headsIn(shard) })),
     /** Tenants whose every mailbox entry is in the index (a missing head is an empty mailbox). */
-    state: model('MailboxIndexState', stateSchema, 'mailboxindexstate'),
+    state: defineModel(conn, 'MailboxIndexState', stateSchema, 'mailboxindexstate'),
   };
 }
 
@@ -152,12 +151,10 @@ export function mailboxIndexModels(conn: Connection) {
  * keeping a copy of every mailbox's summaries and search text.
  */
 const UNSHARDED = ['mailboxindexheads', 'mailboxindexchunks'];
-export async function dropUnshardedIndex(conn: Connection): Promise<string[]> {
+export async function dropUnshardedIndex(conn: Connection): Promise<void> {
   const db = conn.db!;
   const present = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  const dropped = UNSHARDED.filter((name) => present.has(name));
-  for (const name of dropped) await db.dropCollection(name);
-  return dropped;
+  for (const name of UNSHARDED) if (present.has(name)) await db.dropCollection(name);
 }
 
 /** The body as plain text (what search matches besides the headers). */
@@ -246,16 +243,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
    */
   async function switchHead(key: string, tenantId: string, chunks: ChunkSpan[], dropped: string[], first = false): Promise<HeadRecord> {
     const head = { _id: `${key}:head`, tenantId, chunks };
-    let inserted = false;
-    if (first) {
-      try {
-        await models.heads(key).collection.insertOne(head as never);
-        inserted = true;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
-    }
-    if (!inserted) await models.heads(key).replaceOne({ _id: head._id }, head, { upsert: true });
+    if (!(first && (await claimByInsert(models.heads(key), head)))) await models.heads(key).replaceOne({ _id: head._id }, head, { upsert: true });
     dropLater(dropped);
     return head;
   }
@@ -333,13 +321,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
   // Read each time (one _id read per routed batch): a database restored from before the index is unmarked again.
   const marking = new Map<string, Promise<void>>();
   const isMarked = async (tenantId: string) => Boolean(await models.state.findById(tenantId, { _id: 1 }).lean());
-  async function mark(tenantId: string): Promise<void> {
-    try {
-      await models.state.collection.insertOne({ _id: tenantId, at: new Date() } as never);
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-  }
+  const mark = (tenantId: string) => insertIgnoringDuplicates(models.state, [{ _id: tenantId, at: new Date() }]);
   /** Before a tenant's first index write: one whole-tenant reindex, then the mark (once per tenant, single-flight here). */
   async function ready(tenantId: string): Promise<void> {
     if (await isMarked(tenantId)) return;

@@ -3,7 +3,7 @@
  * preview) and the deterministic keys of its copies and delivery rows (writing them again is harmless).
  */
 import { compile } from 'html-to-text';
-import type { AddressObject, ParsedMail } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import type { MailboxEntryRecord, MailMessageRecord } from './model';
 
 function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
@@ -33,6 +33,9 @@ export function bodyText(parsed: ParsedMail): string {
   }
   return text;
 }
+
+/** Parses a message for its mailbox copy (summary and search text): no HTML rendering, bodyText converts. */
+export const parseForMailbox = (raw: Buffer) => simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
 
 export function summary(parsed: ParsedMail) {
   const text = bodyText(parsed);

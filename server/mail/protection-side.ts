@@ -4,12 +4,11 @@
  * most once per release id (a claim by insert; the copy and the queue row have deterministic ids, so a
  * retry after a crash half-way places nothing twice, and the worker never sends a row that has a result).
  */
-import { simpleParser } from 'mailparser';
 import { claimByInsert, insertIgnoringDuplicates } from '../db/claims';
 import type { MailSide, ReleasedCopy } from '../protection/mail-side';
 import type { DeliveryWorker } from './delivery';
 import { plainText, type MailboxIndex } from './mailbox-index';
-import { deliveryKey, mailboxEntry, summary } from './message';
+import { deliveryKey, mailboxEntry, parseForMailbox, summary } from './message';
 import type { MailMessageRecord, MailModels, ReleasedCopyRecord } from './model';
 import { messageKey, MissingContentError, readRaw } from './store';
 
@@ -27,7 +26,7 @@ export function createMailProtectionSide(deps: ReleaseDeps, deliverReleased?: (c
     const raw = await readRaw(models, msg);
     const recipient = msg.recipients.find((r) => r.address.toLowerCase() === copy.recipient.toLowerCase());
     if (copy.userId) {
-      const parsed = await simpleParser(raw, { skipTextToHtml: true, skipImageLinks: true });
+      const parsed = await parseForMailbox(raw);
       const entry = {
         ...mailboxEntry(msg, copy.userId, 'inbox', summary(parsed), null),
         security: {

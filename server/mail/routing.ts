@@ -7,14 +7,14 @@
  * recovery routes (and so judges) what a process that died left in its routing journal (journal.ts),
  * and the scan-hold pass places recipients that waited for the scanner.
  */
-import { simpleParser, type ParsedMail } from 'mailparser';
+import type { ParsedMail } from 'mailparser';
 import type { Logger } from 'pino';
 import { insertIgnoringDuplicates } from '../db/claims';
 import type { DeliveryWorker } from './delivery';
 import { carriesMessage, type RoutingJournal } from './journal';
 import type { MailLookups } from './lookups';
 import { plainText, type MailboxIndex } from './mailbox-index';
-import { deliveryKey, mailboxEntry, summary } from './message';
+import { deliveryKey, mailboxEntry, parseForMailbox, summary } from './message';
 import type { DeliveryRecord, HeldRecord, MailboxEntryRecord, MailMessageRecord, MailModels, ScanHoldRecord } from './model';
 import { judgeInbound, SCAN_HOLD_RETRY_MS, taggedRaw, taggedSubject, type InboundProtection, type Judged } from './protect';
 import { createRoutePump } from './route-pump';
@@ -58,9 +58,6 @@ interface Routed {
   /** Scan-hold rows whose recipients are all placed now. */
   holdsDone: string[];
 }
-
-// The body's text comes from message.ts's bodyText (one compiled HTML converter), not from mailparser's per-message one.
-const parse = (raw: Buffer) => simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
 
 export function createRouting(deps: {
   models: MailModels;
@@ -109,7 +106,7 @@ export function createRouting(deps: {
     parsing?: Promise<ParsedMail>,
   ): Promise<string[]> {
     const key = msg._id;
-    const parsed = await (parsing ?? parse(raw));
+    const parsed = await (parsing ?? parseForMailbox(raw));
     const s = summary(parsed);
     out.bodies.set(key, plainText(parsed));
     if (msg.direction === 'outbound') {
@@ -223,7 +220,7 @@ export function createRouting(deps: {
     // Judged before anything is placed (and before the journal lets go: a crash re-judges, and the
     // verdict is claimed once). The messages of a batch are judged side by side.
     // Parsed (for the summaries and search text) while the engines judge: it fills their waits.
-    const parsing = ready.map(({ raw }) => parse(raw));
+    const parsing = ready.map(({ raw }) => parseForMailbox(raw));
     for (const p of parsing) p.catch(() => {});
     const protection = deps.protection();
     const toJudge = protection
