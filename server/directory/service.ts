@@ -126,9 +126,9 @@ export function createDirectoryService(deps: {
    * A connected tenant reads its synced directory (in memory; an empty one before its first sync);
    * every other tenant its directory file (null here).
    */
-  const syncedFor = async (tenantId: string): Promise<Pick<SyncedView, 'users' | 'groups' | 'userByAddress'> | null> => {
+  const syncedFor = async (tenantId: string): Promise<Pick<SyncedView, 'users' | 'groups' | 'userByAddress' | 'groupByAddress'> | null> => {
     if (!(await isConnected(tenantId))) return null;
-    return (await deps.synced.current(tenantId)) ?? { users: NO_SYNC, groups: NO_SYNC, userByAddress: () => null };
+    return (await deps.synced.current(tenantId)) ?? { users: NO_SYNC, groups: NO_SYNC, userByAddress: () => null, groupByAddress: () => null };
   };
   const listeners: ((tenantId: string) => Promise<void> | void)[] = [];
 
@@ -293,8 +293,8 @@ export function createDirectoryService(deps: {
       const lower = address.toLowerCase();
       const synced = await syncedFor(tenantId);
       if (!synced) return (await fileGroups(tenantId)).groupsByAddress.get(lower) ?? null;
-      for (const g of synced.groups.values()) if (g.mail?.toLowerCase() === lower) return toGroupSummary(g);
-      return null;
+      const group = synced.groupByAddress(lower);
+      return group ? toGroupSummary(group) : null;
     },
 
     /** The directory of a tenant changed on another node (`directory:changed`): its file snapshot is read again. */

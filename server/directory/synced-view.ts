@@ -13,6 +13,7 @@ export class SyncedView {
   readonly users = new Map<string, ViewUser>();
   readonly groups = new Map<string, ViewGroup>();
   private addressIndex: Map<string, ViewUser> | null = null;
+  private groupAddressIndex: Map<string, ViewGroup> | null = null;
 
   constructor(base: ViewRecords | SyncedView, overlay?: OverlayEntries) {
     if (base instanceof SyncedView) {
@@ -51,6 +52,19 @@ export class SyncedView {
       this.addressIndex = index;
     }
     return this.addressIndex.get(address.toLowerCase()) ?? null;
+  }
+
+  /** The first group (in stored order) that receives mail at the address (any case). */
+  groupByAddress(address: string): ViewGroup | null {
+    if (!this.groupAddressIndex) {
+      const index = new Map<string, ViewGroup>();
+      for (const g of this.groups.values()) {
+        const key = g.mail?.toLowerCase();
+        if (key && !index.has(key)) index.set(key, g);
+      }
+      this.groupAddressIndex = index;
+    }
+    return this.groupAddressIndex.get(address.toLowerCase()) ?? null;
   }
 }
 

@@ -1,11 +1,11 @@
 /**
  * The in-memory synced directory (server/directory/synced-view.ts) answers as the stored documents did:
  * search by display name or mail in any case, sorted by name (stable); the first user in stored order
- * for an address (mail, proxy address or UPN in any case); an overlay replaces entries in place,
+ * for an address (mail, proxy address or UPN in any case), the first group receiving mail at one; an overlay replaces entries in place,
  * appends new ones and removes gone ones.
  */
 import { searchIn, SyncedView } from '../../server/directory/synced-view';
-import type { ViewUser } from '../../server/directory/synced-store';
+import type { ViewGroup, ViewUser } from '../../server/directory/synced-store';
 
 const user = (id: string, displayName: string, extra: Partial<ViewUser> = {}): ViewUser => ({
   tenantId: 't',
@@ -41,6 +41,24 @@ describe('the synced directory in memory', () => {
     expect(view.userByAddress('SHARED@contoso.example')?.id).toBe('a');
     expect(view.userByAddress('c.upn@contoso.example')?.id).toBe('c');
     expect(view.userByAddress('nobody@contoso.example')).toBeNull();
+  });
+
+  it('finds the first group in stored order that receives mail at an address, in any case', () => {
+    const group = (id: string, mail: string | null): ViewGroup => ({
+      tenantId: 't',
+      id,
+      displayName: id,
+      mail,
+      groupTypes: [],
+      mailEnabled: mail !== null,
+      securityEnabled: false,
+      membershipRule: null,
+      kind: 'distributionList',
+      members: [],
+    });
+    const withGroups = new SyncedView({ users: [], groups: [group('g1', 'Sales@Contoso.example'), group('g2', 'sales@contoso.example'), group('g3', null)] });
+    expect(withGroups.groupByAddress('SALES@contoso.example')?.id).toBe('g1');
+    expect(withGroups.groupByAddress('nobody@contoso.example')).toBeNull();
   });
 
   it('applies an overlay: changed in place, new last, gone removed', () => {
