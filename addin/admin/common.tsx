@@ -17,7 +17,7 @@ import {
   mergeClasses,
   tokens,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useState, type CSSProperties, type ReactElement, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type CSSProperties, type ReactElement, type ReactNode } from 'react';
 import { AdminApiError } from './api';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApiError } | { state: 'ready'; data: T };
@@ -28,12 +28,18 @@ export type Loaded<T> = { state: 'loading' } | { state: 'error'; error: AdminApi
  */
 export function useLoad<T>(load: () => Promise<T>, refreshKey?: unknown): [Loaded<T>, () => Promise<void>] {
   const [value, setValue] = useState<Loaded<T>>({ state: 'loading' });
+  // Only the newest request may answer: a live-update reload of the old filter that returns after the admin
+  // switched it (Show all events) must not put the old list back under the new button.
+  const newest = useRef(0);
   const reload = useCallback(async () => {
+    const mine = ++newest.current;
+    let next: Loaded<T>;
     try {
-      setValue({ state: 'ready', data: await load() });
+      next = { state: 'ready', data: await load() };
     } catch (err) {
-      setValue({ state: 'error', error: err instanceof AdminApiError ? err : new AdminApiError(String(err), 0) });
+      next = { state: 'error', error: err instanceof AdminApiError ? err : new AdminApiError(String(err), 0) };
     }
+    if (mine === newest.current) setValue(next);
   }, [load]);
   useEffect(() => {
     setValue({ state: 'loading' });

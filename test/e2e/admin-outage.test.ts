@@ -163,6 +163,7 @@ describe('admin page in an outage', () => {
 
   test('a clone is marked as a copy until its description is edited; expired is grey, newest first', async () => {
     await page.getByRole('button', { name: 'Show all events' }).click();
+    await eventCard('Exchange Online outage').getByTestId('event-status').getByText(/Expired/).waitFor();
     await page.getByRole('button', { name: 'Clone Exchange Online outage' }).click();
     const form = page.getByTestId('event-form');
     await form.getByTestId('copy-badge').getByText('Copy of “Exchange Online outage”', { exact: false }).waitFor();
@@ -173,6 +174,42 @@ describe('admin page in an outage', () => {
     const status = eventCard('Exchange Online outage').getByTestId('event-status');
     await status.getByText(/Expired/).waitFor();
     await both('outage-events-expired');
+  });
+
+  test('a live update of the old list that answers after Show all does not put the old list back', async () => {
+    await page.getByRole('tab', { name: 'Events' }).click();
+    await page.getByRole('button', { name: 'Hide expired events' }).click();
+    await page.getByText('No current or pending continuity events.', { exact: false }).waitFor();
+    // Hold the current-only list's next answer, as a slow server would.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let heldOne!: () => void;
+    const holding = new Promise<void>((resolve) => (heldOne = resolve));
+    await page.route(
+      (url) => url.pathname === '/api/events' && url.search === '',
+      async (route) => {
+        heldOne();
+        await held;
+        await route.continue();
+      },
+    );
+    // Any continuity change makes the page reload its list (live update): a pending event is one.
+    const created = await page.request.post(`${server.url}/api/events`, { data: eventBody('Planned failover drill', 86_400_000) });
+    expect(created.status()).toBe(201);
+    await holding;
+    await page.getByRole('button', { name: 'Show all events' }).click();
+    const expired = eventCard('Exchange Online outage').getByTestId('event-status').getByText(/Expired/);
+    await expired.waitFor();
+    const late = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/events' && new URL(r.url()).search === '');
+    release();
+    await late;
+    await page.unrouteAll({ behavior: 'wait' });
+    // The late answer has been read and rendered (two frames later): the list is still the one the button names.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+    expect(await expired.isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Hide expired events' }).waitFor();
+    const id = ((await created.json()) as { id: string }).id;
+    expect((await page.request.delete(`${server.url}/api/events/${id}`)).status()).toBe(204);
   });
 
   test('Mail lists held mail (recipient, sender, subject) with filters; Release one, then Retry now', async () => {
