@@ -163,7 +163,10 @@ describe('admin page in an outage', () => {
 
   test('a clone is marked as a copy until its description is edited; expired is grey, newest first', async () => {
     await page.getByRole('button', { name: 'Show all events' }).click();
-    await eventCard('Exchange Online outage').getByTestId('event-status').getByText(/Expired/).waitFor();
+    await eventCard('Exchange Online outage')
+      .getByTestId('event-status')
+      .getByText(/Expired/)
+      .waitFor();
     await page.getByRole('button', { name: 'Clone Exchange Online outage' }).click();
     const form = page.getByTestId('event-form');
     await form.getByTestId('copy-badge').getByText('Copy of “Exchange Online outage”', { exact: false }).waitFor();
@@ -198,7 +201,9 @@ describe('admin page in an outage', () => {
     expect(created.status()).toBe(201);
     await holding;
     await page.getByRole('button', { name: 'Show all events' }).click();
-    const expired = eventCard('Exchange Online outage').getByTestId('event-status').getByText(/Expired/);
+    const expired = eventCard('Exchange Online outage')
+      .getByTestId('event-status')
+      .getByText(/Expired/);
     await expired.waitFor();
     const late = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/events' && new URL(r.url()).search === '');
     release();
