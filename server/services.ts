@@ -244,6 +244,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     // Protection is composed below; the report asks it only when a report is requested.
     threats: (tenantId, window) => protection.detections.threatFigures(tenantId, window),
   });
+  mail.useReportFigures(reports.keepFiguresBefore);
   const readiness = createReadinessService({
     directory,
     userAuth,

@@ -1,6 +1,6 @@
 /**
  * Retention sweeps: mail past each tenant's retention is removed, with its verdicts (mail still queued or
- * held, or held in the quarantine, is kept;
+ * held, or held in the quarantine, is kept; the reports of events in that time keep their figures first;
  * the tenant's mailbox index is re-derived from the entries left),
  * and so are the chunks of large messages whose storing never completed. Each removal is one
  * filtered deleteMany (one scan on FerretDB) rather than a delete per document.
@@ -27,6 +27,11 @@ export function createRetention(deps: {
   orphanGraceMs: number;
   /** Protection (bound after composition): its quarantine keeps the raw messages it holds. */
   protection?: () => InboundProtection | null;
+  /**
+   * Reports (bound after composition) write down the figures of events that started before the cutoff,
+   * before the mail and verdicts they count are removed. Returns how many events were written down.
+   */
+  keepReportFigures?: () => ((tenantId: string, cutoff: Date) => Promise<number>) | null;
 }) {
   const { models, index, tenants, settings, logger, now, orphanGraceMs } = deps;
 
@@ -46,6 +51,8 @@ export function createRetention(deps: {
   async function sweepTenant(tenantId: string): Promise<{ entries: number; messages: number }> {
     const { retentionDays } = await settings.settingsOf(tenantId);
     const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
+    const reported = (await deps.keepReportFigures?.()?.(tenantId, cutoff)) ?? 0;
+    if (reported) logger.info({ tenant: tenantId, events: reported }, 'report figures of events kept before their mail is swept');
     const entries = (await models.mailbox.deleteMany({ tenantId, receivedAt: { $lt: cutoff } })).deletedCount;
     // Keeps the body text already indexed for the entries that stay.
     if (entries) await index.reindexTenant(tenantId);

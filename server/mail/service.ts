@@ -72,6 +72,7 @@ export function createMailService(options: MailOptions) {
 
   // Bound after composition (protection is composed after mail: it needs mail's side of its interface).
   let protection: InboundProtection | null = null;
+  let keepReportFigures: ((tenantId: string, cutoff: Date) => Promise<number>) | null = null;
   const journal = createRoutingJournal(models.messages.db.db!, logger);
   // What users list and search (FerretDB scans every filter but {_id}: see mailbox-index.ts).
   const index = createMailboxIndex(models.mailbox.db, { mailbox: models.mailbox });
@@ -129,6 +130,7 @@ export function createMailService(options: MailOptions) {
     now,
     orphanGraceMs: options.orphanGraceMs ?? ORPHAN_GRACE_MS,
     protection: () => protection,
+    keepReportFigures: () => keepReportFigures,
   });
 
   return {
@@ -138,6 +140,10 @@ export function createMailService(options: MailOptions) {
     /** Puts every inbound message to protection between the 250 and placement (services.ts binds it). */
     useProtection(p: InboundProtection): void {
       protection = p;
+    },
+    /** Reports keep the figures of events whose mail the retention sweep is about to remove (services.ts binds it). */
+    useReportFigures(keep: (tenantId: string, cutoff: Date) => Promise<number>): void {
+      keepReportFigures = keep;
     },
     /** Protection's view of mail: raw messages, and placing released copies (at most once per release). */
     protectionSide: (deliverReleased?: (copy: ReleasedCopy) => Promise<void>) => createMailProtectionSide({ models, index, worker, now }, deliverReleased),

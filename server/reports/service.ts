@@ -13,7 +13,7 @@ import type { EventService, EventView } from '../events/service';
 import { toZonedIso } from '../events/zoned-time';
 import type { MailService } from '../mail/service';
 import type { ReceiptService } from '../push/receipts';
-import type { ReportSnapshotModel } from './model';
+import type { ReportSnapshotModel, ThreatFigures } from './model';
 
 export type TimelineKind = 'created' | 'cloned' | 'edited' | 'endNow' | 'started' | 'ended' | 'other';
 
@@ -61,6 +61,20 @@ const THREATS_BASIS =
 
 const minutesBetween = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 60_000));
 
+/** Each threat count at its highest of the two (a sweep removes verdicts, so live counts only shrink). */
+function higherThreats(live: ThreatFigures | null, kept: ThreatFigures | null): ThreatFigures | null {
+  if (!live || !kept) return live ?? kept;
+  const byVerdict: Partial<Record<string, number>> = { ...kept.byVerdict };
+  for (const [verdict, n] of Object.entries(live.byVerdict)) byVerdict[verdict] = Math.max(n ?? 0, byVerdict[verdict] ?? 0);
+  return {
+    threats: Math.max(live.threats, kept.threats),
+    quarantined: Math.max(live.quarantined, kept.quarantined),
+    tagged: Math.max(live.tagged, kept.tagged),
+    byVerdict,
+    reportedByUsers: Math.max(live.reportedByUsers, kept.reportedByUsers),
+  };
+}
+
 export function createReportService(deps: {
   events: EventService;
   audit: AuditService;
@@ -79,10 +93,7 @@ export function createReportService(deps: {
     source: { alertId: string } | { monitorId: string; eventId: string; startedAt: Date },
   ) => Promise<{ detectedAt: string; monitorId: string; monitorName: string | null; alertId: string | null } | null>;
   /** Threats judged on the mail path in a window (server/protection detections); absent: not reported. */
-  threats?: (
-    tenantId: string,
-    window: { from: Date; to: Date },
-  ) => Promise<{ threats: number; quarantined: number; tagged: number; byVerdict: Partial<Record<string, number>>; reportedByUsers: number }>;
+  threats?: (tenantId: string, window: { from: Date; to: Date }) => Promise<ThreatFigures>;
 }) {
   const { events, audit, directory, clients, mail, receipts, snapshots } = deps;
   const now = deps.now ?? (() => new Date());
@@ -164,13 +175,41 @@ export function createReportService(deps: {
     };
   }
 
-  /** Counts that only grow while an event's window is fixed: keep the highest seen (retention sweeps shrink them later). */
-  async function kept(tenantId: string, eventId: string, live: { received: number; sent: number }, final: boolean) {
-    const _id = `${tenantId}:${eventId}`;
+  /** The window the event covers its users in, as mail routing sees it (null while pending). */
+  function windowOf(event: EventView, at: Date) {
+    // The event covers its users from its start to its end (End Now moves the end); startedAt / endedAt are
+    // when the scheduler fired (in the timeline).
+    return event.status === 'pending' ? null : { from: new Date(event.start), to: event.status === 'expired' && event.end ? new Date(event.end) : at };
+  }
+
+  /** The figures counted from the mail and verdicts still kept. */
+  async function liveFigures(tenantId: string, event: EventView, window: { from: Date; to: Date }, userIds: string[]) {
+    const mailFigures = await mail.eventFigures(tenantId, event.id, window, userIds);
+    const protection = deps.threats ? await deps.threats(tenantId, window) : null;
+    return { mailFigures, protection };
+  }
+
+  /**
+   * Counts that only grow while an event's window is fixed: keep the highest seen (retention sweeps shrink
+   * them later). An ended event's are written down (settled); a running one's only when `save` says so.
+   */
+  async function kept(tenantId: string, event: EventView, live: { received: number; sent: number; protection: ThreatFigures | null }, save: boolean) {
+    const _id = `${tenantId}:${event.id}`;
     const before = await snapshots.findById(_id).lean();
-    const best = { received: Math.max(live.received, before?.received ?? 0), sent: Math.max(live.sent, before?.sent ?? 0) };
-    if (final && (!before || best.received !== before.received || best.sent !== before.sent)) {
-      await snapshots.replaceOne({ _id, tenantId }, { _id, tenantId, eventId, ...best, updatedAt: now() }, { upsert: true });
+    const best = {
+      received: Math.max(live.received, before?.received ?? 0),
+      sent: Math.max(live.sent, before?.sent ?? 0),
+      protection: higherThreats(live.protection, before?.protection ?? null),
+    };
+    const settled = event.status === 'expired';
+    const changed =
+      !before ||
+      best.received !== before.received ||
+      best.sent !== before.sent ||
+      JSON.stringify(best.protection) !== JSON.stringify(before.protection ?? null) ||
+      (settled && !before.settled);
+    if ((save || settled) && changed) {
+      await snapshots.replaceOne({ _id, tenantId }, { _id, tenantId, eventId: event.id, ...best, settled, updatedAt: now() }, { upsert: true });
     }
     return best;
   }
@@ -179,15 +218,15 @@ export function createReportService(deps: {
     async report(tenantId: string, eventId: string) {
       const event = await events.get(tenantId, eventId);
       const generatedAt = now();
-      // The event covers its users from its start to its end (End Now moves the end), as mail routing sees it;
-      // startedAt / endedAt are when the scheduler fired (in the timeline).
-      const window =
-        event.status === 'pending' ? null : { from: new Date(event.start), to: event.status === 'expired' && event.end ? new Date(event.end) : generatedAt };
+      const window = windowOf(event, generatedAt);
       const userIds = await directory.transitiveUserIds(tenantId, event.affectedGroupId);
       const census = await clients.summary(tenantId, userIds);
       const final = event.status === 'expired';
-      const figures = window ? await mail.eventFigures(tenantId, event.id, window, userIds) : { received: 0, sent: 0, held: 0, released: 0, stillHeld: 0 };
-      const { received, sent } = window ? await kept(tenantId, event.id, figures, final) : figures;
+      const live = window ? await liveFigures(tenantId, event, window, userIds) : null;
+      const figures = live?.mailFigures ?? { received: 0, sent: 0, held: 0, released: 0, stillHeld: 0 };
+      const { received, sent, protection } = live
+        ? await kept(tenantId, event, { received: figures.received, sent: figures.sent, protection: live.protection }, false)
+        : { ...figures, protection: null };
       const bannerCount = await receipts.count(tenantId, event.id);
       const bannerReceived = {
         count: bannerCount,
@@ -244,11 +283,29 @@ export function createReportService(deps: {
         mail: { received, sent, held: figures.held, released: figures.released, stillHeld: figures.stillHeld, pausedInbound: event.pauseInboundDelivery },
         detectionToStart: detection.known,
         /** Threats judged on the tenant's mail path during the event (null: pending, or protection not composed). */
-        protection: window && deps.threats ? { ...(await deps.threats(tenantId, window)), basis: THREATS_BASIS } : null,
+        protection: protection && deps.threats ? { ...protection, basis: THREATS_BASIS } : null,
         /** The start and end SMS to a group: sent, failed, skipped with reasons (null: the event sends none). */
         sms: event.sms ? { group: event.sms.group, runs: (await deps.smsRuns?.(tenantId, event.id)) ?? [] } : null,
         unknowns: reportedUnknowns,
       };
+    },
+
+    /**
+     * Before the retention sweep removes a tenant's mail and verdicts older than `cutoff`: every event that
+     * started before it keeps its figures (an ended one once, settled; a running one as of now). Returns how
+     * many were written down.
+     */
+    async keepFiguresBefore(tenantId: string, cutoff: Date): Promise<number> {
+      let written = 0;
+      for (const event of await events.list(tenantId, true)) {
+        if (event.status === 'pending' || Date.parse(event.start) >= cutoff.getTime()) continue;
+        if (event.status === 'expired' && (await snapshots.findById(`${tenantId}:${event.id}`, { settled: 1 }).lean())?.settled) continue;
+        const window = windowOf(event, now())!;
+        const live = await liveFigures(tenantId, event, window, await directory.transitiveUserIds(tenantId, event.affectedGroupId));
+        await kept(tenantId, event, { received: live.mailFigures.received, sent: live.mailFigures.sent, protection: live.protection }, true);
+        written += 1;
+      }
+      return written;
     },
 
     /** The report as CSV rows (formula-safe cells): section, time in the event's zone, item, value. */

@@ -400,4 +400,37 @@ describe('retention', () => {
       clockShift = 0;
     }
   });
+
+  test('an ended event’s report still counts its mail and threats after the sweeps removed them', async () => {
+    const created = await admin
+      .post('/api/events')
+      .send({ description: 'Outage long ago', affectedGroupId: 'g-pilot', timeZone: 'UTC', start: new Date(Date.now() - 60_000).toISOString(), end: null })
+      .expect(201);
+    const eventId = created.body.id as string;
+    await send('bob@acme.test', ['bob@acme.test'], forged('Forged during the outage', 'bob@acme.test'));
+    await send('news@partner.test', ['bob@acme.test'], await partnerMail('Partner news during the outage', { to: 'bob@acme.test' }));
+    await routed();
+    await ctx.services.mail.worker.tick();
+    // Read while the event runs (a running event's report writes nothing down), then End Now.
+    const during = (await admin.get(`/api/events/${eventId}/report`).expect(200)).body;
+    expect(during.final).toBe(false);
+    expect(during.mail.received).toBeGreaterThan(0);
+    expect(during.protection).toMatchObject({ threats: 1, quarantined: 1, byVerdict: { spoof: 1 } });
+    await admin.post(`/api/events/${eventId}/end`).send({}).expect(200);
+    try {
+      clockShift = 31 * DAY; // past the mail retention and the quarantine's: mail, copies and verdicts all go
+      await ctx.services.protection.quarantine.sweep();
+      await ctx.services.mail.sweep();
+      expect(await ctx.services.protection.detections.threatFigures('acme', { from: new Date(0), to: new Date(Date.now() + clockShift) })).toMatchObject({
+        threats: 0,
+      });
+    } finally {
+      clockShift = 0; // the admin's session would have expired 31 days on
+    }
+    const after = (await admin.get(`/api/events/${eventId}/report`).expect(200)).body;
+    expect(after.final).toBe(true);
+    expect(after.mail.received).toBe(during.mail.received);
+    expect(after.protection).toMatchObject({ threats: 1, quarantined: 1, byVerdict: { spoof: 1 } });
+    expect(ctx.logs()).toMatch(/report figures of events kept before their mail is swept/);
+  });
 });
