@@ -38,6 +38,7 @@ import { tenantModel } from './tenants/model';
 import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
+import { SIGNING_KEY_PURPOSE } from './mail/signing-key';
 import { readinessSettingsModel } from './readiness/model';
 import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
@@ -206,7 +207,7 @@ export function createServices(conn: Connection, options: ServiceOptions) {
     targets,
     // Tenants' signing keys sealed under their own purpose; DNS as sender authentication resolves it.
     signing: {
-      box: createSecretBox(options.secret, 'lifeboat mail signing keys v1'),
+      box: createSecretBox(options.secret, SIGNING_KEY_PURPOSE),
       lookup: createDnsLookup({ servers: options.protection?.dnsServers ?? [], timeoutMs: options.protection?.timeouts?.dnsMs }),
     },
     ...options.mail,

@@ -11,6 +11,9 @@ import { claimByInsert } from '../db/claims';
 import { defineModel } from '../db/connection';
 import type { SecretBox } from '../secrets/seal';
 
+/** The purpose the private halves are sealed under (a box of their own, apart from other stored secrets). */
+export const SIGNING_KEY_PURPOSE = 'lifeboat mail signing keys v1';
+
 /** The DKIM selector of Lifeboat's keys (a new key would get a new selector, so both can be published). */
 export const SIGNING_SELECTOR = 'lifeboat1';
 

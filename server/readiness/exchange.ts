@@ -3,13 +3,14 @@
  * when inbound mail is routed through Lifeboat; each domain's SPF carrying the include the generator
  * tells the tenant to publish) and the continuity monitor's latest inbound probe message, read from the
  * probe mailbox through Graph (`internetMessageHeaders`): it must carry Lifeboat's ARC-Seal (the tenant's
- * sealing domain, selector lifeboat1), and Exchange's own ARC-Authentication-Results /
+ * sealing domain, selector lifeboat1, signed with the key Lifeboat seals with), and Exchange's own ARC-Authentication-Results /
  * Authentication-Results, when present, must have trusted it. What only Exchange knows (the inbound
  * connector, Enhanced Filtering, the routing rule's place among the tenant's rules, the trusted sealers
  * list) is said to be unverifiable from here, with the `Get-` command that shows it. Never changes anything.
  */
 import type { Resolver } from 'node:dns/promises';
 import { INBOUND_CONNECTOR, ROUTING_RULE } from '../exchange-setup/powershell';
+import { headerTags as tags, publicKeyOfRecord, verifyArcSeal } from './arc-seal';
 import { judgeSpf } from './dns';
 
 export type ExchangeCheckState = 'verified' | 'notVerified' | 'cannotVerify';
@@ -38,7 +39,8 @@ export interface ExchangeInput {
   lifeboatHost: string;
   routeThroughLifeboat: boolean;
   spfInclude: string | null;
-  sealer: { domain: string | null; selector: string } | null;
+  /** `keyRecord`: the DKIM record of the key Lifeboat seals with (`v=DKIM1; k=rsa; p=…`), to check the seal's signature. */
+  sealer: { domain: string | null; selector: string; keyRecord?: string | null } | null;
   probe: ProbeMessage | null;
 }
 
@@ -86,20 +88,6 @@ async function spfCheck(resolver: Resolver, input: ExchangeInput): Promise<Excha
   return { ...base, state: 'verified', detail: `Every domain's SPF record includes ${input.spfInclude}.` };
 }
 
-/** `tag=value` pairs of an ARC-Seal / DKIM-style header. */
-const tags = (value: string) =>
-  Object.fromEntries(
-    value
-      .split(';')
-      .map((p) =>
-        p
-          .trim()
-          .split('=')
-          .map((s) => s.trim()),
-      )
-      .filter((p) => p.length >= 2),
-  ) as Record<string, string>;
-
 export function arcCheck(input: Pick<ExchangeInput, 'sealer' | 'probe'>): ExchangeCheck {
   const base = { id: 'arc', title: 'Lifeboat’s ARC seal on probe mail, trusted by Exchange', command: null };
   const domain = input.sealer?.domain ?? null;
@@ -122,6 +110,15 @@ export function arcCheck(input: Pick<ExchangeInput, 'sealer' | 'probe'>): Exchan
       state: 'notVerified',
       detail: `The latest ${when} carries no ARC-Seal with d=${domain}; s=${selector}: it did not come through Lifeboat, or Lifeboat did not seal it.`,
     };
+  // The seal must be Lifeboat's own: signed with the key it seals with, over the ARC sets up to its instance.
+  const key = input.sealer?.keyRecord ? publicKeyOfRecord(input.sealer.keyRecord) : null;
+  const signature = key ? verifyArcSeal(input.probe.headers, Number(ours.i), key) : null;
+  if (signature && !signature.valid)
+    return {
+      ...base,
+      state: 'notVerified',
+      detail: `The ${when} carries an ARC-Seal with d=${domain}; s=${selector}, but ${signature.reason}: Lifeboat did not make it (a forged or copied seal), or it was sealed with another key — then the ${selector}._domainkey.${domain} record Exchange checks may not be Lifeboat's either.`,
+    };
   // Exchange writes its own verdict on the chain; `arc=pass` there means it validated Lifeboat's seal.
   const results = [...named('arc-authentication-results'), ...named('authentication-results')].map((h) => h.value);
   const arc = results.map((v) => /\barc=(\w+)/i.exec(v)?.[1]?.toLowerCase()).filter(Boolean);
@@ -132,7 +129,8 @@ export function arcCheck(input: Pick<ExchangeInput, 'sealer' | 'probe'>): Exchan
       detail: `The ${when} carries Lifeboat's seal, but Exchange judged the ARC chain arc=${arc[0]}: check Set-ArcConfig.`,
     };
   const trusted = arc.length ? ' and Exchange judged the chain arc=pass' : ' (Exchange wrote no ARC result to compare)';
-  return { ...base, state: 'verified', detail: `The ${when} carries Lifeboat's ARC-Seal (d=${domain}; s=${selector}, i=${ours.i ?? '?'})${trusted}.` };
+  const signed = signature ? ', its signature verified with Lifeboat’s key,' : '';
+  return { ...base, state: 'verified', detail: `The ${when} carries Lifeboat's ARC-Seal (d=${domain}; s=${selector}, i=${ours.i ?? '?'})${signed}${trusted}.` };
 }
 
 /** What only Exchange Online knows, with the command that shows it. */

@@ -95,7 +95,13 @@ export function readinessRoutes(deps: {
         lifeboatHost,
         routeThroughLifeboat: q.routeThroughLifeboat === 'true',
         spfInclude: include,
-        sealer: signing ? { domain: signing.sealerDomain, selector: signing.selector } : null,
+        sealer: signing
+          ? {
+              domain: signing.sealerDomain,
+              selector: signing.selector,
+              keyRecord: signing.records.find((r) => r.name === `${signing.selector}._domainkey.${signing.sealerDomain}`)?.value ?? null,
+            }
+          : null,
         probe,
       }),
     });

@@ -2,12 +2,17 @@
  * The Exchange Online readiness row (GET /api/readiness/exchange): MX and SPF looked up through the DNS
  * stand-in (verified / not verified), Lifeboat's ARC seal read from the continuity monitor's latest
  * inbound probe message in the probe mailbox through the Graph stand-in's internetMessageHeaders
- * (verified with Exchange's arc=pass, not verified without the seal, when Exchange judged the chain
+ * (verified when the seal's signature checks with the tenant's own key and Exchange said arc=pass; not
+ * verified without the seal, with a look-alike seal made by another key, when Exchange judged the chain
  * failed, or before any probe arrived), and what only Exchange knows said to be unverifiable, with the
  * `Get-` command to run. A bad host name is a 422 naming it.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import { authenticate } from 'mailauth';
 import type request from 'supertest';
-import { useLifeboat } from '../harness/context';
+import { SIGNING_KEY_PURPOSE, createSigningKeys } from '../../server/mail/signing-key';
+import { createSecretBox } from '../../server/secrets/seal';
+import { TEST_SECRET, useLifeboat } from '../harness/context';
 import { connectAndSync, useGraphStandIns } from '../harness/graph-stand-ins';
 import { startDnsStandIn, type DnsStandIn } from '../stand-ins/dns';
 import { StandInWorld } from '../stand-ins/entra';
@@ -85,6 +90,27 @@ describe('readiness: the Exchange Online set-up verified from outside', () => {
     return probeId;
   }
 
+  /** The key Lifeboat seals the tenant's mail with (the one the service stores). */
+  const tenantKey = () => createSigningKeys({ conn: ctx.conn, box: createSecretBox(TEST_SECRET, SIGNING_KEY_PURPOSE), now: () => new Date() }).keyOf('alpha');
+
+  /** An ARC set by d=contoso.example; s=lifeboat1 made with `privateKey` (mailauth, as the mail path seals), as header lines. */
+  async function arcSet(privateKey: string): Promise<string[]> {
+    const raw = Buffer.from('From: monitor@lifeboat.local\r\nTo: probe@contoso.example\r\nSubject: probe\r\n\r\nprobe\r\n');
+    const notFound = async () => {
+      throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+    };
+    const res = await authenticate(raw, {
+      ip: '192.0.2.1',
+      helo: 'monitor.lifeboat.local',
+      sender: 'monitor@lifeboat.local',
+      mta: HOST,
+      resolver: notFound as never,
+      disableBimi: true,
+      seal: { signingDomain: 'contoso.example', selector: 'lifeboat1', privateKey },
+    });
+    return res.headers.split('\r\n').filter(Boolean);
+  }
+
   beforeAll(async () => {
     admin = await ctx.signIn('alpha', 'fullAdministrator', 'owner@alpha.test');
     await connectAndSync(admin, { entraTenantId: contoso.id, clientId: CLIENT_ID, clientSecret: SECRET });
@@ -126,23 +152,31 @@ describe('readiness: the Exchange Online set-up verified from outside', () => {
     });
 
     // Sealed by Lifeboat, but Exchange did not trust the chain.
+    const key = await tenantKey();
     await probeArrived([
       'ARC-Seal: i=2; a=rsa-sha256; t=2; cv=pass; d=microsoft.com; s=arcselector; b=xyz',
       'ARC-Authentication-Results: i=2; mx.microsoft.com 1; spf=pass; dmarc=pass; arc=fail (48)',
-      'ARC-Seal: i=1; a=rsa-sha256; t=1; cv=none; d=contoso.example; s=lifeboat1; b=abc',
+      ...(await arcSet(key.privateKey)),
     ]);
     expect(check(await row(), 'arc')).toMatchObject({ state: 'notVerified', detail: expect.stringMatching(/arc=fail/) });
+
+    // A look-alike: Lifeboat's domain and selector, another key (Exchange passed it: the DNS record it read is not Lifeboat's).
+    const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await probeArrived(['Authentication-Results: spf=pass; dkim=none; dmarc=pass; arc=pass (as.1.contoso.example=pass)', ...(await arcSet(stranger))]);
+    expect(check(await row(), 'arc')).toMatchObject({
+      state: 'notVerified',
+      detail: expect.stringMatching(/does not verify with Lifeboat’s key.*lifeboat1\._domainkey\.contoso\.example/),
+    });
 
     // Sealed by Lifeboat, trusted by Exchange.
     const trusted = await probeArrived([
       'Authentication-Results: spf=pass; dkim=none; dmarc=pass; arc=pass (as.1.contoso.example=pass)',
-      'ARC-Seal: i=1; a=rsa-sha256; t=1; cv=none; d=contoso.example; s=lifeboat1;',
-      ' b=abcdef',
+      ...(await arcSet(key.privateKey)),
     ]);
     const arc = check(await row(), 'arc');
     expect(arc).toMatchObject({ state: 'verified' });
     expect(arc.detail).toContain(trusted);
-    expect(arc.detail).toMatch(/arc=pass/);
+    expect(arc.detail).toMatch(/signature verified with Lifeboat’s key.*arc=pass/);
   });
 
   it('a bad host name is a 422 naming it', async () => {
