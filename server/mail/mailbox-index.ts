@@ -30,7 +30,7 @@
  *
  * Writes are serialised per user and folder inside this process. With several nodes, two deliveries
  * to one user at the same moment can each switch the head and one row set is left out of the index
- * (never the message itself: `reindexTenant`, run by the retention sweeper, restores it from the entries).
+ * (never the message itself: `reindexTenant`, run by the retention sweeper once a day, restores it from the entries).
  */
 import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -408,6 +408,41 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     await mark(tenantId);
   }
 
+  /**
+   * Takes entries the retention sweep deleted out of their folders' index: only the chunks that held one are
+   * written anew (the rest keep their ids and stay cached), and no mailbox entries are read. A folder whose
+   * head lists a chunk no longer stored is left to the next whole-tenant reindex.
+   */
+  async function remove(entries: Array<Pick<MailboxEntryRecord, '_id' | 'tenantId' | 'userId' | 'folder'>>): Promise<void> {
+    const gone = new Map<string, Set<string>>();
+    for (const e of entries) {
+      const key = `${e.tenantId}:${e.userId}:${e.folder}`;
+      gone.set(key, (gone.get(key) ?? new Set()).add(messageIdOf(e._id)));
+    }
+    for (const [key, ids] of gone) {
+      await serial(key, async () => {
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const h = await readHead(key);
+          if (!h) return;
+          const rows = await allRows(h);
+          if (!rows) continue; // a writer elsewhere switched the head meanwhile: read it again
+          const spans: ChunkSpan[] = [];
+          const dropped: string[] = [];
+          for (const [i, span] of h.chunks.entries()) {
+            const kept = rows[i]!.filter((r) => !ids.has(r.m));
+            if (kept.length === rows[i]!.length) spans.push(span);
+            else {
+              dropped.push(span.id);
+              if (kept.length) spans.push(await writeChunk(key, h.tenantId, kept));
+            }
+          }
+          if (dropped.length) await switchHead(key, h.tenantId, spans, dropped);
+          return;
+        }
+      });
+    }
+  }
+
   return {
     models,
 
@@ -474,6 +509,7 @@ export function createMailboxIndex(conn: Connection, deps: { mailbox: { find: (f
     },
 
     reindexTenant,
+    remove,
     /** Deletes now the chunks no head lists (a clean stop; tests). */
     dropUnlisted,
   };

@@ -1,7 +1,8 @@
 /**
  * Retention sweeps: mail past each tenant's retention is removed, with its verdicts (mail still queued or
  * held, or held in the quarantine, is kept; the reports of events in that time keep their figures first;
- * the tenant's mailbox index is re-derived from the entries left),
+ * the folders that lost entries drop them from their index, and once a day the tenant's index is re-derived
+ * from the entries left),
  * and so are the chunks of large messages whose storing never completed. Each removal is one
  * filtered deleteMany (one scan on FerretDB) rather than a delete per document.
  */
@@ -12,6 +13,13 @@ import type { MailModels } from './model';
 import type { InboundProtection } from './protect';
 import type { MailSettings } from './settings';
 import { messageKey } from './store';
+
+/**
+ * How often a sweep that removed mailbox entries reindexes the tenant whole rather than only the folders
+ * that lost entries: a whole reindex reads every entry and rewrites every folder's chunks (at 2,000 mailboxes,
+ * minutes of database work), and mail past retention leaves at every 10-minute sweep.
+ */
+export const FULL_REINDEX_MS = 24 * 3600_000;
 
 /** Chunks whose message document has not committed after this long are orphans (the sweeper removes them). */
 export const ORPHAN_GRACE_MS = 60 * 60_000;
@@ -34,6 +42,8 @@ export function createRetention(deps: {
   keepReportFigures?: () => ((tenantId: string, cutoff: Date) => Promise<number>) | null;
 }) {
   const { models, index, tenants, settings, logger, now, orphanGraceMs } = deps;
+  /** When this process last reindexed each tenant whole. */
+  const lastReindex = new Map<string, number>();
 
   /** Chunks of messages whose document never committed (a crash before the 250), once the grace period is over. */
   async function sweepOrphans(): Promise<number> {
@@ -53,9 +63,18 @@ export function createRetention(deps: {
     const cutoff = new Date(now().getTime() - retentionDays * 24 * 3600_000);
     const reported = (await deps.keepReportFigures?.()?.(tenantId, cutoff)) ?? 0;
     if (reported) logger.info({ tenant: tenantId, events: reported }, 'report figures of events kept before their mail is swept');
-    const entries = (await models.mailbox.deleteMany({ tenantId, receivedAt: { $lt: cutoff } })).deletedCount;
-    // Keeps the body text already indexed for the entries that stay.
-    if (entries) await index.reindexTenant(tenantId);
+    const expired = { tenantId, receivedAt: { $lt: cutoff } };
+    const removed = await models.mailbox.find(expired, { _id: 1, tenantId: 1, userId: 1, folder: 1 }).lean();
+    const entries = removed.length ? (await models.mailbox.deleteMany(expired)).deletedCount : 0;
+    if (entries) {
+      // The folders that lost entries drop their rows; once a day the whole tenant is reindexed instead (keeping
+      // the body text already indexed), which also repairs what a crash or two nodes' race left in the index.
+      const at = now().getTime();
+      if (at - (lastReindex.get(tenantId) ?? -Infinity) >= FULL_REINDEX_MS) {
+        await index.reindexTenant(tenantId);
+        lastReindex.set(tenantId, at);
+      } else await index.remove(removed);
+    }
     await models.results.deleteMany({ tenantId, finishedAt: { $lt: cutoff } });
     const protection = deps.protection?.() ?? null;
     const busy = [
