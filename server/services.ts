@@ -15,7 +15,6 @@ import { createStatusService } from './push/status';
 import { userCredentialModel } from './user-auth/model';
 import { createPasswordImport } from './user-auth/import';
 import { createUserAuthService } from './user-auth/service';
-import { dropUnshardedIndex } from './mail/mailbox-index';
 import { createRevocation, tokenGenerationModel } from './user-auth/revocation';
 import { createTokenVerifier, type EntraSettings } from './user-auth/tokens';
 import { createLoginThrottle } from './auth/throttle';
@@ -39,6 +38,7 @@ import { createTenantService } from './tenants/service';
 import { mailModels } from './mail/model';
 import { createMailService, type MailOptions } from './mail/service';
 import { SIGNING_KEY_PURPOSE } from './mail/signing-key';
+import { dropRetiredCollections } from './db/retired';
 import { readinessSettingsModel } from './readiness/model';
 import { createReadinessService } from './readiness/service';
 import { reportSnapshotModel } from './reports/model';
@@ -388,6 +388,6 @@ export type Services = ReturnType<typeof createServices>;
 /** Builds every index before traffic arrives (unique indexes are what make claims safe). */
 export async function syncIndexes(conn: Connection): Promise<void> {
   await dropGlobalAdminEmailIndex(conn);
-  await dropUnshardedIndex(conn);
+  await dropRetiredCollections(conn);
   for (const model of Object.values(conn.models)) await model.createIndexes();
 }

@@ -145,18 +145,6 @@ export function mailboxIndexModels(conn: Connection) {
   };
 }
 
-/**
- * The index's collections from before it was sharded. Nothing reads them (a tenant's first index write
- * rebuilds its mailboxes from the entries), so an upgraded database drops them at start instead of
- * keeping a copy of every mailbox's summaries and search text.
- */
-const UNSHARDED = ['mailboxindexheads', 'mailboxindexchunks'];
-export async function dropUnshardedIndex(conn: Connection): Promise<void> {
-  const db = conn.db!;
-  const present = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const name of UNSHARDED) if (present.has(name)) await db.dropCollection(name);
-}
-
 /** The body as plain text (what search matches besides the headers). */
 export function plainText(parsed: ParsedMail): string {
   return bodyText(parsed).slice(0, TEXT_CHARS);

@@ -2,9 +2,9 @@
  * The per-user mailbox index on the real database: rows added delivery by delivery land in small
  * tails that merge into larger chunks, pages and search stay newest first, adding again is
  * idempotent, every chunk write is a new `_id` (no chunk is ever rewritten), a head from before
- * chunks were immutable is rebuilt, entries the sweeper removed leave only the chunks that held them, the
- * sweeper's reindex drops chunks no head lists, and the collections
- * of the index before its sharding are dropped at start.
+ * chunks were immutable is rebuilt, entries the sweeper removed leave only the chunks that held them,
+ * the sweeper's reindex drops chunks no head lists, and the collections nothing reads any more (the
+ * index before its sharding, the synced directory before generations) are dropped at start.
  */
 import { createMailboxIndex, mailboxIndexModels, CHUNK_ROWS, TAIL_ROWS } from '../../server/mail/mailbox-index';
 import type { MailboxEntryRecord } from '../../server/mail/model';
@@ -134,14 +134,15 @@ describe('the mailbox index', () => {
   });
 });
 
-test('an upgraded database drops the index collections from before the sharding at start', async () => {
+test('an upgraded database drops the collections nothing reads any more at start (old index, old synced directory)', async () => {
   const db = ctx.conn.db!;
   await db.collection('mailboxindexheads').insertOne({ _id: 'idx:u-old:inbox:head', tenantId: 'idx', chunks: [] } as never);
   await db.collection('mailboxindexchunks').insertOne({ _id: 'idx:u-old:inbox:0', tenantId: 'idx', z: Buffer.from('old') } as never);
+  await db.collection('synceddirectoryusers').insertOne({ _id: 'idx:u-old', tenantId: 'idx', mail: 'old@idx.test', mobilePhone: '+15550100' } as never);
+  await db.collection('synceddirectorygroups').insertOne({ _id: 'idx:g-old', tenantId: 'idx', displayName: 'Old' } as never);
   await syncIndexes(ctx.conn);
   const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
-  expect(names).not.toContain('mailboxindexheads');
-  expect(names).not.toContain('mailboxindexchunks');
+  for (const retired of ['mailboxindexheads', 'mailboxindexchunks', 'synceddirectoryusers', 'synceddirectorygroups']) expect(names).not.toContain(retired);
   // The index of today is untouched.
   expect(await mailboxIndexModels(ctx.conn).heads('idx:u-ida:inbox').countDocuments({ tenantId: 'idx' })).toBeGreaterThan(0);
 });
