@@ -208,10 +208,9 @@ export function createReportService(deps: {
       best.sent !== before.sent ||
       JSON.stringify(best.protection) !== JSON.stringify(before.protection ?? null) ||
       (settled && !before.settled);
-    if ((save || settled) && changed) {
-      await snapshots.replaceOne({ _id, tenantId }, { _id, tenantId, eventId: event.id, ...best, settled, updatedAt: now() }, { upsert: true });
-    }
-    return best;
+    const write = (save || settled) && changed;
+    if (write) await snapshots.replaceOne({ _id, tenantId }, { _id, tenantId, eventId: event.id, ...best, settled, updatedAt: now() }, { upsert: true });
+    return { ...best, written: write };
   }
 
   return {
@@ -293,7 +292,7 @@ export function createReportService(deps: {
     /**
      * Before the retention sweep removes a tenant's mail and verdicts older than `cutoff`: every event that
      * started before it keeps its figures (an ended one once, settled; a running one as of now). Returns how
-     * many were written down.
+     * many were written down (a running event's unchanged figures are not).
      */
     async keepFiguresBefore(tenantId: string, cutoff: Date): Promise<number> {
       let written = 0;
@@ -302,8 +301,13 @@ export function createReportService(deps: {
         if (event.status === 'expired' && (await snapshots.findById(`${tenantId}:${event.id}`, { settled: 1 }).lean())?.settled) continue;
         const window = windowOf(event, now())!;
         const live = await liveFigures(tenantId, event, window, await directory.transitiveUserIds(tenantId, event.affectedGroupId));
-        await kept(tenantId, event, { received: live.mailFigures.received, sent: live.mailFigures.sent, protection: live.protection }, true);
-        written += 1;
+        const { written: wrote } = await kept(
+          tenantId,
+          event,
+          { received: live.mailFigures.received, sent: live.mailFigures.sent, protection: live.protection },
+          true,
+        );
+        if (wrote) written += 1;
       }
       return written;
     },
