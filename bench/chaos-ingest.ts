@@ -18,14 +18,11 @@ import { mailModels } from '../server/mail/model';
 import { readRaw } from '../server/mail/store';
 import { freePort, killServerOutright, startServer, type ServerProcess } from '../test/harness/server-process';
 import { simpleMessage, smtpSession } from '../test/harness/smtp-peers';
+import { numberArg, runBench } from './cli';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const N = arg('messages', 600);
-const C = arg('connections', 6);
-const K = arg('kills', 3);
+const N = numberArg('messages', 600);
+const C = numberArg('connections', 6);
+const K = numberArg('kills', 3);
 const USERS = 5;
 
 async function main() {
@@ -157,7 +154,4 @@ async function main() {
   process.exit(lost === 0 && unrouted === 0 ? 0 : 1);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -29,6 +29,7 @@ import { createSyncedStore } from '../server/directory/synced-store';
 import { createSyncedViews } from '../server/directory/synced-view';
 import { generateTenant, prng, startStandIns, StandInWorld } from '../test/stand-ins/entra';
 import { assertCertificateTrusted, TEST_CERT_FILE } from '../test/stand-ins/tls';
+import { runBench } from './cli';
 
 const ROOT = path.resolve(__dirname, '..');
 const { values: flags } = parseArgs({ options: { users: { type: 'string' }, groups: { type: 'string' }, incrementals: { type: 'string' } } });
@@ -248,7 +249,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startStandIns, StandInWorld } from '../test/stand-ins/entra';
 import { ensureTestCertificate, TEST_CERT_FILE } from '../test/stand-ins/tls';
+import { runBench } from './cli';
 
 const ROOT = path.resolve(__dirname, '..');
 // The venv's Python running the CLI module (not the venv's `schemathesis` script, whose first line
@@ -249,7 +250,4 @@ async function main() {
   process.exit(status);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -21,13 +21,10 @@ import { createLogger } from '../server/log';
 import { ENGINES_OFF } from '../server/protection/engines';
 import { createServices, syncIndexes } from '../server/services';
 import { listenApp } from './http-server';
+import { numberArg, runBench } from './cli';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const MESSAGES = arg('--messages', 5000);
-const RUNS = arg('--runs', 100);
+const MESSAGES = numberArg('--messages', 5000);
+const RUNS = numberArg('--runs', 100);
 const ADA = { id: 'u-ada', email: 'ada@contoso.test', password: 'bench cloud password 2026' };
 const WORDS = 'budget invoice travel quarterly roadmap lunch meeting contract review outage customer launch hiring offsite report'.split(' ');
 
@@ -125,7 +122,4 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

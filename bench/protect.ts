@@ -36,20 +36,17 @@ import { startTestRspamd } from '../test/harness/engines';
 import { dkimKey, GTUBE, plainMessage, senderRecords, signed, withAttachment, zip } from '../test/harness/protection-fixtures';
 import { smtpSession } from '../test/harness/smtp-peers';
 import { startDnsStandIn } from '../test/stand-ins/dns';
+import { numberArg, runBench } from './cli';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const N = arg('messages', 2000);
-const CONNECTIONS = arg('connections', 10);
-const RATE = arg('rate', 50);
+const N = numberArg('messages', 2000);
+const CONNECTIONS = numberArg('connections', 10);
+const RATE = numberArg('rate', 50);
 const DB_OPS = process.argv.includes('--db-ops');
 /** --profile FILE: a CPU profile of this process while receiving, judging and placing (figures 1-2), for Chrome DevTools. */
 const PROFILE = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1]! : null;
-const RATE_SECONDS = arg('seconds', 20);
+const RATE_SECONDS = numberArg('seconds', 20);
 /** --users U: recipients the messages are spread over (default 5; a real tenant's mail goes to many mailboxes). */
-const USERS = arg('users', 5);
+const USERS = numberArg('users', 5);
 const TENANT = 'bench';
 
 interface Sample {
@@ -360,7 +357,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

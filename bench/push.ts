@@ -28,16 +28,13 @@ import { fromWallClock, sharedNow } from './clock';
 import { processCpuMs } from './cpu';
 import type { ClientsStart } from './push-clients';
 import type { NodeOptions, NodeRequest } from './push-node';
+import { numberArg, runBench } from './cli';
 
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const N = flag('--clients', 10_000);
-const NODES = flag('--nodes', 1);
-const PER_PROCESS = flag('--clients-per-process', 10_000);
+const N = numberArg('--clients', 10_000);
+const NODES = numberArg('--nodes', 1);
+const PER_PROCESS = numberArg('--clients-per-process', 10_000);
 /** Measurements (an event start, then the baseline) in one run, on the same connected clients: the load of a shared machine varies between them. */
-const ROUNDS = flag('--rounds', 1);
+const ROUNDS = numberArg('--rounds', 1);
 const SOURCE_ADDRESSES = 8;
 const SECRET = 'bench-secret-0123456789abcdef0123456789';
 const LOG_LEVEL = process.env.LOG_LEVEL ?? 'warn';
@@ -294,7 +291,4 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

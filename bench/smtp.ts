@@ -20,6 +20,7 @@ import { createReceiver } from '../server/mail/receiver';
 import { createServices, syncIndexes } from '../server/services';
 import { simpleMessage, smtpSession } from '../test/harness/smtp-peers';
 import { cpuMs } from './cpu';
+import { runBench } from './cli';
 
 const i = process.argv.indexOf('--messages');
 const N = i > 0 ? Number(process.argv[i + 1]) : 600;
@@ -129,7 +130,4 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

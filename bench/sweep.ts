@@ -16,15 +16,12 @@ import { startEmbeddedDatabase } from '../server/db/embedded/ferretdb';
 import { createMailboxIndex } from '../server/mail/mailbox-index';
 import { mailModels, type MailboxEntryRecord } from '../server/mail/model';
 import { syncIndexes } from '../server/services';
+import { numberArg, runBench } from './cli';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const MAILBOXES = arg('--mailboxes', 500);
-const MESSAGES = arg('--messages', 20);
-const AGED = arg('--aged', 50);
-const RUNS = arg('--runs', 3);
+const MAILBOXES = numberArg('--mailboxes', 500);
+const MESSAGES = numberArg('--messages', 20);
+const AGED = numberArg('--aged', 50);
+const RUNS = numberArg('--runs', 3);
 const T0 = Date.parse('2026-11-01T08:00:00Z');
 const TENANT = 'bench';
 
@@ -92,7 +89,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

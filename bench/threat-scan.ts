@@ -29,6 +29,7 @@ import { startTestClamd, startTestRspamd } from '../test/harness/engines';
 import { startDnsStandIn } from '../test/stand-ins/dns';
 import { benchMessage, CLIENT_ID, SECRET, type GraphStats, type GraphWorld } from './threat-scan-mail';
 import { assertCertificateTrusted } from '../test/stand-ins/tls';
+import { runBench } from './cli';
 
 const { values: args } = parseArgs({
   options: {
@@ -159,7 +160,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);
