@@ -48,10 +48,16 @@ export function createRoutingJournal(db: Db, logger: Logger) {
   const byKey = new Map<string, Segment>();
   let current: Segment | null = null;
 
+  /** Drops in flight: a clean stop waits for them (else they fail on the closed connection and wait for recovery). */
+  const dropping = new Set<Promise<unknown>>();
   function maybeDrop(seg: Segment): void {
     if (!seg.closed || seg.outstanding > 0) return;
     mine.delete(seg.name);
-    db.dropCollection(seg.name).catch((err) => logger.warn({ err, segment: seg.name }, 'dropping a routed journal segment failed; recovery drops it later'));
+    const drop = db
+      .dropCollection(seg.name)
+      .catch((err) => logger.warn({ err, segment: seg.name }, 'dropping a routed journal segment failed; recovery drops it later'))
+      .finally(() => dropping.delete(drop));
+    dropping.add(drop);
   }
 
   function segment(): Segment {
@@ -99,12 +105,14 @@ export function createRoutingJournal(db: Db, logger: Logger) {
       }
     },
 
-    /** A clean stop: the open segment is closed (dropped now if everything in it is routed). */
-    close(): void {
-      if (!current) return;
-      current.closed = true;
-      maybeDrop(current);
-      current = null;
+    /** A clean stop: the open segment is closed (dropped now if everything in it is routed), and the drops finish. */
+    async close(): Promise<void> {
+      if (current) {
+        current.closed = true;
+        maybeDrop(current);
+        current = null;
+      }
+      await Promise.all([...dropping]);
     },
 
     /** Messages this process accepted and has not routed yet. */

@@ -167,7 +167,7 @@ export function createMailService(options: MailOptions) {
       await acceptance.drained(waitMs);
       while (routing.busy() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       await index.dropUnlisted().catch(() => {}); // else the retention sweeper's reindex drops them
-      journal.close();
+      await journal.close();
       acceptance.closeSpool();
       await worker.stop();
     },

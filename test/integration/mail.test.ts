@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type { DirectoryDocument } from '../../server/directory/file-provider';
+import { openConnection } from '../../server/db/connection';
 import { createLogger } from '../../server/log';
 import { mailboxIndexModels } from '../../server/mail/mailbox-index';
 import { mailModels } from '../../server/mail/model';
@@ -13,7 +14,7 @@ import { createMailService } from '../../server/mail/service';
 import { createRoutingJournal } from '../../server/mail/journal';
 import { createBatchedStore, readRaw, storeMessage } from '../../server/mail/store';
 import { eventually } from '../harness/eventually';
-import { tenantDirectory, useLifeboat } from '../harness/context';
+import { tenantDirectory, testDatabaseUri, useLifeboat } from '../harness/context';
 import { deadPort, sendOne, simpleMessage, smtpSession, startPeer, type SmtpPeer } from '../harness/smtp-peers';
 
 const HOUR = 3600_000;
@@ -827,6 +828,22 @@ describe('sweeper: retention and crashes', () => {
 });
 
 describe('storage', () => {
+  it('a clean stop drops the routed journal segment before it returns (not after the connection is gone)', async () => {
+    // Another process's connection, closed right after its journal's clean stop, as a stopping server does.
+    const other = await openConnection(testDatabaseUri(), ctx.conn.name);
+    const journal = createRoutingJournal(other.db!, createLogger('silent'));
+    const segments = async () =>
+      (await ctx.conn.db!.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith('mail_pending_'));
+    const before = new Set(await segments());
+    await journal.write([{ _id: 'acme:clean-stop', tenantId: 'acme', messageId: 'clean-stop' } as never]);
+    const mine = (await segments()).filter((n) => !before.has(n));
+    expect(mine).toHaveLength(1);
+    journal.done(['acme:clean-stop']);
+    await journal.close();
+    await other.close();
+    expect(await segments()).not.toContain(mine[0]);
+  });
+
   it('routes at recovery a message another process stored (journal marker written) but never routed before it died', async () => {
     const m = ctx.services.mail.models;
     // What a receiver process leaves when killed between its 250 and routing: the message and its marker.
