@@ -193,6 +193,12 @@ describe('admin page: mail and post-incident report', () => {
       .waitFor();
     await expect(report.getByTestId('report-unknowns').getByText('Users whose pane received the start banner').count()).resolves.toBe(0);
     await expect(report.getByTestId('report-not-final').count()).resolves.toBe(0);
+    // Threats on the mail path during the event, from the same verdicts as the detections log.
+    const threats = await page.request.get(`${server.url}/api/events/${eventId}/report`).then((r) => r.json());
+    const protection = report.getByTestId('report-protection');
+    await expect(protection.getByTestId('threat-figure-threats').locator('dd').textContent()).resolves.toBe(String(threats.protection.threats));
+    await expect(protection.getByTestId('threat-figure-quarantined').locator('dd').textContent()).resolves.toBe(String(threats.protection.quarantined));
+    await protection.getByText(/messages judged on the tenant’s inbound mail path/i).waitFor();
     await shoot(page, 'admin-report');
     await expectAccessible(page);
 

@@ -25,6 +25,8 @@ import { Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
 import { SmsRunList } from '../events/SmsRuns';
 import { useContinuityChanges } from '../live';
+import { VERDICT_LABELS } from '../protection/labels';
+import type { VerdictKind } from '../contract';
 import { offsetOf, showLocal } from '../time';
 
 const useStyles = makeStyles({
@@ -189,6 +191,7 @@ function Body({ report: r }: { report: EventReport }) {
         </dl>
         {r.clients.reported > 0 && <CensusChart summary={{ total: r.clients.reported, byKind: r.clients.byKind, readiness: r.clients }} />}
       </Card>
+      {r.protection && <ThreatFigures protection={r.protection} />}
       {r.sms && (
         <Card className={c.card} data-testid="report-sms">
           <Subtitle2 as="h2">SMS to {r.sms.group?.displayName ?? 'the SMS group'}</Subtitle2>
@@ -237,5 +240,38 @@ function Body({ report: r }: { report: EventReport }) {
         Generated {withSeconds(r.generatedAtLocal)} ({r.event.timeZone}) by Lifeboat.
       </Text>
     </>
+  );
+}
+
+/** Threats on the mail path during the event: the outage is when attackers try hardest. */
+function ThreatFigures({ protection: p }: { protection: NonNullable<EventReport['protection']> }) {
+  const c = useStyles();
+  const byVerdict = (Object.entries(p.byVerdict) as [VerdictKind, number | undefined][]).filter(([, n]) => n);
+  const figures = [
+    { id: 'threats', label: 'Threats judged on the mail path', value: p.threats },
+    { id: 'quarantined', label: 'Quarantined', value: p.quarantined },
+    { id: 'tagged', label: 'Delivered tagged', value: p.tagged },
+    { id: 'reported', label: 'Reported as phishing by users', value: p.reportedByUsers },
+  ];
+  return (
+    <Card className={c.card} data-testid="report-protection">
+      <Subtitle2 as="h2">Protection</Subtitle2>
+      <dl className={c.figures} aria-label="Protection figures">
+        {figures.map((f) => (
+          <div key={f.id} className={c.figure} data-testid={`threat-figure-${f.id}`}>
+            <dt className={c.term}>{f.label}</dt>
+            <dd className={c.figureValue}>{f.value}</dd>
+          </div>
+        ))}
+      </dl>
+      <Text size={200} data-testid="threats-by-verdict">
+        {byVerdict.length
+          ? `By verdict: ${byVerdict.map(([v, n]) => `${VERDICT_LABELS[v] ?? v} ${n}`).join(', ')}.`
+          : 'No threats were judged during the event.'}
+      </Text>
+      <Text size={200} className={c.muted}>
+        {p.basis} Each one is in Protection › Detections.
+      </Text>
+    </Card>
   );
 }
