@@ -217,6 +217,17 @@ describe('admin page: mail and post-incident report', () => {
     expect(csv).toMatch(/\r\ntimeline,\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00,End Now,it@contoso\.test/);
     expect(csv).toContain(`figures,,held mail released,${HELD}`);
 
+    // The event's detections one click away: the log opens filtered to the minutes the event covered.
+    await report.getByTestId('report-detections-link').click();
+    const log = page.getByTestId('detections-card');
+    const minute = (iso: string, up: boolean) => new Date((up ? Math.ceil : Math.floor)(Date.parse(iso) / 60_000) * 60_000).toISOString().slice(0, 16);
+    await expect(log.getByLabel('From (your local time)').inputValue()).resolves.toBe(minute(threats.event.start, false));
+    await expect(log.getByLabel('To (your local time)').inputValue()).resolves.toBe(minute(threats.event.end, true));
+    await log.getByText('No detections match these filters.').waitFor();
+    await screenshot(page, 'admin-report-detections');
+    await page.goBack();
+    await report.getByRole('heading', { name: 'Post-incident report' }).waitFor();
+
     await page.getByRole('button', { name: 'Back to events' }).click();
     await page.getByRole('heading', { name: 'Continuity events' }).waitFor();
     expect(await page.evaluate(() => window.location.hash)).toBe('#events');

@@ -5,14 +5,14 @@ import { detections, type DetectionFilter } from '../client';
 import { Empty, ErrorBar, Hint, Loading, ScrollTable, Show, useLoad } from '../common';
 import type { Detection, VerdictKind } from '../contract';
 import { usePages } from '../paging';
-import { showInstant } from '../time';
+import { browserZone, localInputValue, showInstant } from '../time';
 import { VERDICT_LABELS } from './labels';
 import { VerdictChart } from './VerdictChart';
 
 /** Long addresses break anywhere instead of running into the next column. */
 const WRAP = { overflowWrap: 'anywhere', wordBreak: 'break-word' } as const;
 
-interface Filters {
+export interface Filters {
   verdict: string;
   kind: string;
   from: string;
@@ -24,11 +24,29 @@ function params(f: Filters): DetectionFilter {
   return { verdict: f.verdict as DetectionFilter['verdict'], kind: f.kind as DetectionFilter['kind'], from: iso(f.from), to: iso(f.to) };
 }
 
-export function DetectionsCard() {
+/** The detections log's address for a time window (`#protection/detections?from=…&to=…`, ISO instants). */
+export const detectionsHref = (span: { from: string; to: string | null }) =>
+  `#protection/detections?${new URLSearchParams(span.to ? { from: span.from, to: span.to } : { from: span.from })}`;
+
+/** The window a `detectionsHref` address names, as the filters' local-time fields (whole minutes that cover it). */
+export function windowOfHash(hash: string): Partial<Filters> | null {
+  const m = /^#protection\/detections(?:\?(.*))?$/.exec(hash);
+  if (!m) return null;
+  const q = new URLSearchParams(m[1] ?? '');
+  const minute = (iso: string | null, up: boolean) => {
+    const at = iso ? Date.parse(iso) : NaN;
+    if (Number.isNaN(at)) return '';
+    const whole = up ? Math.ceil(at / 60_000) * 60_000 : Math.floor(at / 60_000) * 60_000;
+    return localInputValue(new Date(whole), browserZone());
+  };
+  return { from: minute(q.get('from'), false), to: minute(q.get('to'), true) };
+}
+
+export function DetectionsCard({ initial }: { initial?: Partial<Filters> | null }) {
   const [range, setRange] = useState<'24h' | '7d'>('24h');
   const loadSeries = useCallback(() => detections.series(range), [range]);
   const [series] = useLoad(loadSeries);
-  const [draft, setDraft] = useState<Filters>({ verdict: 'threats', kind: '', from: '', to: '' });
+  const [draft, setDraft] = useState<Filters>({ verdict: 'threats', kind: '', from: '', to: '', ...initial });
   const [applied, setApplied] = useState<Filters>(draft);
   const fetchPage = useCallback((cursor: string | null) => detections.list(params(applied), cursor, 50), [applied]);
   const { items, hasMore, error, busy, loadMore, reset } = usePages(fetchPage);

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { protection } from '../client';
 import { PageHead, Show, useLoad } from '../common';
 import type { Me } from '../contract';
-import { DetectionsCard } from './DetectionsCard';
+import { DetectionsCard, windowOfHash } from './DetectionsCard';
 import { ModeCard } from './ModeCard';
 import { PoliciesCard } from './PoliciesCard';
 import { QuarantineCard } from './QuarantineCard';
@@ -12,7 +12,9 @@ import { QuarantineCard } from './QuarantineCard';
 type Part = 'policies' | 'quarantine' | 'detections';
 
 export function ProtectionPage({ me }: { me: Me }) {
-  const [part, setPart] = useState<Part>('policies');
+  // A link to the detections of a time window (the post-incident report's) opens them filtered.
+  const [linked] = useState(() => windowOfHash(window.location.hash));
+  const [part, setPart] = useState<Part>(linked ? 'detections' : 'policies');
   const [list, reload] = useLoad(protection.policies);
   return (
     <section aria-labelledby="page-title" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
@@ -36,7 +38,7 @@ export function ProtectionPage({ me }: { me: Me }) {
         </Show>
       )}
       {part === 'quarantine' && <QuarantineCard me={me} />}
-      {part === 'detections' && <DetectionsCard />}
+      {part === 'detections' && <DetectionsCard initial={linked} />}
     </section>
   );
 }

@@ -25,6 +25,7 @@ import { Show, useLoad } from '../common';
 import { CensusChart } from '../directory/CensusChart';
 import { SmsRunList } from '../events/SmsRuns';
 import { useContinuityChanges } from '../live';
+import { detectionsHref } from '../protection/DetectionsCard';
 import { VERDICT_LABELS } from '../protection/labels';
 import type { VerdictKind } from '../contract';
 import { offsetOf, showLocal } from '../time';
@@ -191,7 +192,9 @@ function Body({ report: r }: { report: EventReport }) {
         </dl>
         {r.clients.reported > 0 && <CensusChart summary={{ total: r.clients.reported, byKind: r.clients.byKind, readiness: r.clients }} />}
       </Card>
-      {r.protection && <ThreatFigures protection={r.protection} />}
+      {r.protection && (
+        <ThreatFigures protection={r.protection} href={detectionsHref({ from: r.event.start, to: r.event.status === 'expired' ? r.event.end : null })} />
+      )}
       {r.sms && (
         <Card className={c.card} data-testid="report-sms">
           <Subtitle2 as="h2">SMS to {r.sms.group?.displayName ?? 'the SMS group'}</Subtitle2>
@@ -244,7 +247,7 @@ function Body({ report: r }: { report: EventReport }) {
 }
 
 /** Threats on the mail path during the event: the outage is when attackers try hardest. */
-function ThreatFigures({ protection: p }: { protection: NonNullable<EventReport['protection']> }) {
+function ThreatFigures({ protection: p, href }: { protection: NonNullable<EventReport['protection']>; href: string }) {
   const c = useStyles();
   const byVerdict = (Object.entries(p.byVerdict) as [VerdictKind, number | undefined][]).filter(([, n]) => n);
   const figures = [
@@ -270,7 +273,10 @@ function ThreatFigures({ protection: p }: { protection: NonNullable<EventReport[
           : 'No threats were judged during the event.'}
       </Text>
       <Text size={200} className={c.muted}>
-        {p.basis} Each one is in Protection › Detections.
+        {p.basis}{' '}
+        <Link href={href} data-testid="report-detections-link">
+          Open the event’s detections
+        </Link>
       </Text>
     </Card>
   );
