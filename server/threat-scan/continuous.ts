@@ -252,8 +252,10 @@ export function createContinuousProtection(deps: {
         ...status,
         enabledAt: status.enabled ? (s?.enabledAt?.toISOString() ?? null) : null,
         lastPassAt: last ? new Date(last).toISOString() : null,
-        mailboxes: mailboxes.length,
-        failing: mailboxes.filter((m) => m.failures > 0).map((m) => ({ userId: m.userId, error: m.lastError })),
+        // Off follows nothing: a pass that was already running when it was switched off may still write a
+        // mailbox's record back (the next switch-on starts it from a fresh baseline).
+        mailboxes: status.enabled ? mailboxes.length : 0,
+        failing: status.enabled ? mailboxes.filter((m) => m.failures > 0).map((m) => ({ userId: m.userId, error: m.lastError })) : [],
       };
     },
     /** An administrator's explicit choice: on (needs Mail.Read now), or off (opted out; forgets the delta links). */

@@ -75,16 +75,16 @@ describe('continuous protection on by default for Monitor and Protect tenants', 
       30_000,
     );
   };
-  /**
-   * One finished round after now: every mailbox's next round moved past this moment. Asked again while waiting: a
-   * round already in flight when it was first asked (the baseline) schedules its successor a whole round later when
-   * it ends — and a minute later if it failed.
-   */
+  /** One finished round after now: every mailbox's next round moved past this moment. */
   const oneRound = async () => {
     const before = new Date();
+    const deltas = ctx.conn.collection('continuousdeltas');
+    await ctx.services.threatScan.continuous!.dueNow('alpha');
     await eventually(async () => {
-      await ctx.services.threatScan.continuous!.dueNow('alpha');
-      expect(await ctx.conn.collection('continuousdeltas').countDocuments({ tenantId: 'alpha', lastRoundAt: { $gt: before } })).toBe(1);
+      // A round that failed (a loaded machine) waits out its back-off: ask for the next one now. Not otherwise: a
+      // round asked for while one is in flight would still be running when the next test starts.
+      if (await deltas.countDocuments({ tenantId: 'alpha', failures: { $gt: 0 } })) await ctx.services.threatScan.continuous!.dueNow('alpha');
+      expect(await deltas.countDocuments({ tenantId: 'alpha', lastRoundAt: { $gt: before } })).toBe(1);
     }, 30_000);
   };
 
