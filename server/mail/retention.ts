@@ -16,8 +16,8 @@ import { messageKey } from './store';
 
 /**
  * How often a sweep that removed mailbox entries reindexes the tenant whole rather than only the folders
- * that lost entries: a whole reindex reads every entry and rewrites every folder's chunks (at 2,000 mailboxes,
- * minutes of database work), and mail past retention leaves at every 10-minute sweep.
+ * that lost entries: a whole reindex reads every entry and rewrites every folder's chunks (bench:sweep, 2,000
+ * mailboxes: 12.5 s against 0.4 s), and mail past retention leaves at every 10-minute sweep.
  */
 export const FULL_REINDEX_MS = 24 * 3600_000;
 
