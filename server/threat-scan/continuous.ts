@@ -153,6 +153,18 @@ export function createContinuousProtection(deps: {
       });
   }
 
+  /**
+   * Ends a mailbox round: its next one at `next`, unless one was asked for while it ran (`dueNow` moved the time
+   * the round started from): that one stays due instead of waiting a whole round (or a back-off) more.
+   */
+  async function finish(key: string, started: DeltaRecord | null, next: Date, fields: Partial<DeltaRecord>): Promise<void> {
+    const pushed = await models.deltas.updateOne(started ? { _id: key, nextRoundAt: started.nextRoundAt } : { _id: key }, {
+      $set: { ...fields, nextRoundAt: next },
+    });
+    // Asked for meanwhile: keep it due. (Switched off and forgotten: nothing matches, nothing is written back.)
+    if (!pushed.matchedCount) await models.deltas.updateOne({ _id: key }, { $set: fields });
+  }
+
   /** One mailbox round: from the stored link to the next deltaLink, the link saved after every page. */
   async function round(tenantId: string, userId: string, delta: DeltaRecord | null, enabledAt: Date, canMove: boolean): Promise<void> {
     const key = `${tenantId}:${userId}`;
@@ -178,19 +190,11 @@ export function createContinuousProtection(deps: {
         await models.deltas.updateOne({ _id: key }, { $set: { link, updatedAt: now() } });
         if (!page['@odata.nextLink']) break;
       }
-      await models.deltas.updateOne(
-        { _id: key },
-        {
-          $set: { nextRoundAt: new Date(now().getTime() + o.roundMs), failures: 0, lastError: null, lastRoundAt: now() },
-        },
-      );
+      await finish(key, delta, new Date(now().getTime() + o.roundMs), { failures: 0, lastError: null, lastRoundAt: now() });
     } catch (err) {
       const failures = (delta?.failures ?? 0) + 1;
       const backoff = Math.min(o.roundMs * 2 ** failures, 3_600_000);
-      await models.deltas.updateOne(
-        { _id: key },
-        { $set: { failures, lastError: (err as Error).message, nextRoundAt: new Date(now().getTime() + backoff), updatedAt: now() } },
-      );
+      await finish(key, delta, new Date(now().getTime() + backoff), { failures, lastError: (err as Error).message, updatedAt: now() });
       logger.warn({ tenantId, userId, failures, err: (err as Error).message }, 'continuous protection: a mailbox round failed');
     }
   }

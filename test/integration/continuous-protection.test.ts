@@ -202,6 +202,26 @@ describe('continuous protection on by default for Monitor and Protect tenants', 
     expect((await detections()).map((d) => d.messageId)).not.toContain(during.immutableId);
   });
 
+  it('a round asked for while one is running stays due when that one ends (not a whole round later)', async () => {
+    const deltas = ctx.conn.collection('continuousdeltas');
+    const leases = ctx.conn.collection('threatscanleases');
+    world.mail.options.latencyMs = 1_500; // every Graph request of the round takes a while
+    try {
+      const before = new Date();
+      await ctx.services.threatScan.continuous!.dueNow('alpha');
+      await eventually(async () => expect(await leases.countDocuments({ _id: { $regex: /^delta:alpha:/ } } as never)).toBe(1), 15_000);
+      // Running now: ask for the next round.
+      await ctx.services.threatScan.continuous!.dueNow('alpha');
+      await eventually(async () => expect(await deltas.countDocuments({ tenantId: 'alpha', lastRoundAt: { $gt: before } })).toBe(1), 30_000);
+      const ended = (await deltas.findOne({ tenantId: 'alpha' }))!;
+      expect(ended.nextRoundAt.getTime()).toBeLessThanOrEqual(Date.now());
+      // And it runs: another round ends after the first.
+      await eventually(async () => expect(await deltas.countDocuments({ tenantId: 'alpha', lastRoundAt: { $gt: ended.lastRoundAt } })).toBe(1), 30_000);
+    } finally {
+      world.mail.options.latencyMs = 0;
+    }
+  });
+
   it('a tenant whose app lacks Mail.Read is told which permission is missing, without a probe on every look', async () => {
     const other = await ctx.signIn('beta', 'fullAdministrator', 'owner@beta.test');
     await other.put('/api/directory/connection').send({ entraTenantId: fabrikam.id, clientId: CLIENT_ID, clientSecret: SECRET }).expect(201);
