@@ -39,33 +39,22 @@ export class SyncedView {
    * the address — what `findOne({$or: [mail, addresses, userPrincipalName]})` answered.
    */
   userByAddress(address: string): ViewUser | null {
-    if (!this.addressIndex) {
-      const index = new Map<string, ViewUser>();
-      const add = (key: string | null | undefined, u: ViewUser) => {
-        if (key && !index.has(key)) index.set(key, u);
-      };
-      for (const u of this.users.values()) {
-        add(u.mail, u);
-        for (const a of u.addresses) add(a, u);
-        add(u.userPrincipalName?.toLowerCase(), u);
-      }
-      this.addressIndex = index;
-    }
+    this.addressIndex ??= firstByKey(this.users.values(), (u) => [u.mail, ...u.addresses, u.userPrincipalName?.toLowerCase()]);
     return this.addressIndex.get(address.toLowerCase()) ?? null;
   }
 
   /** The first group (in stored order) that receives mail at the address (any case). */
   groupByAddress(address: string): ViewGroup | null {
-    if (!this.groupAddressIndex) {
-      const index = new Map<string, ViewGroup>();
-      for (const g of this.groups.values()) {
-        const key = g.mail?.toLowerCase();
-        if (key && !index.has(key)) index.set(key, g);
-      }
-      this.groupAddressIndex = index;
-    }
+    this.groupAddressIndex ??= firstByKey(this.groups.values(), (g) => [g.mail?.toLowerCase()]);
     return this.groupAddressIndex.get(address.toLowerCase()) ?? null;
   }
+}
+
+/** Each key's first item, in the items' order (built once per view, on its first look-up). */
+function firstByKey<T>(items: Iterable<T>, keysOf: (item: T) => Array<string | null | undefined>): Map<string, T> {
+  const index = new Map<string, T>();
+  for (const item of items) for (const key of keysOf(item)) if (key && !index.has(key)) index.set(key, item);
+  return index;
 }
 
 /** Stored order, sorted by display name (stable, as the database's sort of the stored documents). */

@@ -210,6 +210,8 @@ export function createMailService(options: MailOptions) {
       return {
         selector: key.selector,
         sealerDomain: sealer,
+        /** The TXT value every domain publishes (one key): readiness checks Lifeboat's ARC seal with it. */
+        keyRecord: key.record,
         records: (tenant?.domains ?? []).map((d) => ({
           domain: d.toLowerCase(),
           name: `${key.selector}._domainkey.${d.toLowerCase()}`,

@@ -31,6 +31,7 @@ export const settingsBody = z
 export type SigningRecords = (tenantId: string) => Promise<{
   selector: string;
   sealerDomain: string | null;
+  keyRecord: string;
   records: { domain: string; name: string; type: 'TXT'; value: string }[];
   exchangeOnline: string | null;
 } | null>;
@@ -95,13 +96,7 @@ export function readinessRoutes(deps: {
         lifeboatHost,
         routeThroughLifeboat: q.routeThroughLifeboat === 'true',
         spfInclude: include,
-        sealer: signing
-          ? {
-              domain: signing.sealerDomain,
-              selector: signing.selector,
-              keyRecord: signing.records.find((r) => r.name === `${signing.selector}._domainkey.${signing.sealerDomain}`)?.value ?? null,
-            }
-          : null,
+        sealer: signing ? { domain: signing.sealerDomain, selector: signing.selector, keyRecord: signing.keyRecord } : null,
         probe,
       }),
     });

@@ -13,7 +13,7 @@ import type { EventService, EventView } from '../events/service';
 import { toZonedIso } from '../events/zoned-time';
 import type { MailService } from '../mail/service';
 import type { ReceiptService } from '../push/receipts';
-import type { ReportSnapshotModel, ThreatFigures } from './model';
+import type { ReportSnapshotModel, ReportSnapshotRecord, ThreatFigures } from './model';
 
 export type TimelineKind = 'created' | 'cloned' | 'edited' | 'endNow' | 'started' | 'ended' | 'other';
 
@@ -182,6 +182,10 @@ export function createReportService(deps: {
     return event.status === 'pending' ? null : { from: new Date(event.start), to: event.status === 'expired' && event.end ? new Date(event.end) : at };
   }
 
+  const snapshotId = (tenantId: string, eventId: string) => `${tenantId}:${eventId}`;
+  const snapshotOf = (tenantId: string, eventId: string) => snapshots.findById(snapshotId(tenantId, eventId)).lean<ReportSnapshotRecord>();
+  type LiveFigures = Awaited<ReturnType<typeof liveFigures>>;
+
   /** The figures counted from the mail and verdicts still kept. */
   async function liveFigures(tenantId: string, event: EventView, window: { from: Date; to: Date }, userIds: string[]) {
     const mailFigures = await mail.eventFigures(tenantId, event.id, window, userIds);
@@ -193,12 +197,11 @@ export function createReportService(deps: {
    * Counts that only grow while an event's window is fixed: keep the highest seen (retention sweeps shrink
    * them later). An ended event's are written down (settled); a running one's only when `save` says so.
    */
-  async function kept(tenantId: string, event: EventView, live: { received: number; sent: number; protection: ThreatFigures | null }, save: boolean) {
-    const _id = `${tenantId}:${event.id}`;
-    const before = await snapshots.findById(_id).lean();
+  async function kept(tenantId: string, event: EventView, before: ReportSnapshotRecord | null, live: LiveFigures, save: boolean) {
+    const _id = snapshotId(tenantId, event.id);
     const best = {
-      received: Math.max(live.received, before?.received ?? 0),
-      sent: Math.max(live.sent, before?.sent ?? 0),
+      received: Math.max(live.mailFigures.received, before?.received ?? 0),
+      sent: Math.max(live.mailFigures.sent, before?.sent ?? 0),
       protection: higherThreats(live.protection, before?.protection ?? null),
     };
     const settled = event.status === 'expired';
@@ -224,7 +227,7 @@ export function createReportService(deps: {
       const live = window ? await liveFigures(tenantId, event, window, userIds) : null;
       const figures = live?.mailFigures ?? { received: 0, sent: 0, held: 0, released: 0, stillHeld: 0 };
       const { received, sent, protection } = live
-        ? await kept(tenantId, event, { received: figures.received, sent: figures.sent, protection: live.protection }, false)
+        ? await kept(tenantId, event, await snapshotOf(tenantId, event.id), live, false)
         : { ...figures, protection: null };
       const bannerCount = await receipts.count(tenantId, event.id);
       const bannerReceived = {
@@ -298,16 +301,10 @@ export function createReportService(deps: {
       let written = 0;
       for (const event of await events.list(tenantId, true)) {
         if (event.status === 'pending' || Date.parse(event.start) >= cutoff.getTime()) continue;
-        if (event.status === 'expired' && (await snapshots.findById(`${tenantId}:${event.id}`, { settled: 1 }).lean())?.settled) continue;
-        const window = windowOf(event, now())!;
-        const live = await liveFigures(tenantId, event, window, await directory.transitiveUserIds(tenantId, event.affectedGroupId));
-        const { written: wrote } = await kept(
-          tenantId,
-          event,
-          { received: live.mailFigures.received, sent: live.mailFigures.sent, protection: live.protection },
-          true,
-        );
-        if (wrote) written += 1;
+        const before = await snapshotOf(tenantId, event.id);
+        if (event.status === 'expired' && before?.settled) continue;
+        const live = await liveFigures(tenantId, event, windowOf(event, now())!, await directory.transitiveUserIds(tenantId, event.affectedGroupId));
+        if ((await kept(tenantId, event, before, live, true)).written) written += 1;
       }
       return written;
     },

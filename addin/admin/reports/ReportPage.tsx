@@ -125,7 +125,7 @@ function Body({ report: r }: { report: EventReport }) {
     ['Created by', r.event.createdBy ?? '—'],
   ];
   const held = r.mail.pausedInbound;
-  const figures: { label: string; value: string | number; note?: string; id: string }[] = [
+  const figures: Figure[] = [
     { id: 'users', label: 'Users covered', value: r.users.affected, note: 'Members of the affected group now' },
     {
       id: 'banner',
@@ -181,15 +181,7 @@ function Body({ report: r }: { report: EventReport }) {
       </Card>
       <Card className={c.card}>
         <Subtitle2 as="h2">Figures</Subtitle2>
-        <dl className={c.figures} aria-label="Figures">
-          {figures.map((f) => (
-            <div key={f.id} className={c.figure} data-testid={`figure-${f.id}`}>
-              <dt className={c.term}>{f.label}</dt>
-              <dd className={c.figureValue}>{f.value}</dd>
-              {f.note && <dd className={c.figureNote}>{f.note}</dd>}
-            </div>
-          ))}
-        </dl>
+        <FigureGrid label="Figures" testIdPrefix="figure-" figures={figures} />
         {r.clients.reported > 0 && <CensusChart summary={{ total: r.clients.reported, byKind: r.clients.byKind, readiness: r.clients }} />}
       </Card>
       {r.protection && (
@@ -246,6 +238,29 @@ function Body({ report: r }: { report: EventReport }) {
   );
 }
 
+interface Figure {
+  id: string;
+  label: string;
+  value: string | number;
+  note?: string;
+}
+
+/** A report section's figures: label, the number large, an optional note. */
+function FigureGrid({ label, testIdPrefix, figures }: { label: string; testIdPrefix: string; figures: Figure[] }) {
+  const c = useStyles();
+  return (
+    <dl className={c.figures} aria-label={label}>
+      {figures.map((f) => (
+        <div key={f.id} className={c.figure} data-testid={`${testIdPrefix}${f.id}`}>
+          <dt className={c.term}>{f.label}</dt>
+          <dd className={c.figureValue}>{f.value}</dd>
+          {f.note && <dd className={c.figureNote}>{f.note}</dd>}
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 /** Threats on the mail path during the event: the outage is when attackers try hardest. */
 function ThreatFigures({ protection: p, href }: { protection: NonNullable<EventReport['protection']>; href: string }) {
   const c = useStyles();
@@ -259,14 +274,7 @@ function ThreatFigures({ protection: p, href }: { protection: NonNullable<EventR
   return (
     <Card className={c.card} data-testid="report-protection">
       <Subtitle2 as="h2">Protection</Subtitle2>
-      <dl className={c.figures} aria-label="Protection figures">
-        {figures.map((f) => (
-          <div key={f.id} className={c.figure} data-testid={`threat-figure-${f.id}`}>
-            <dt className={c.term}>{f.label}</dt>
-            <dd className={c.figureValue}>{f.value}</dd>
-          </div>
-        ))}
-      </dl>
+      <FigureGrid label="Protection figures" testIdPrefix="threat-figure-" figures={figures} />
       <Text size={200} data-testid="threats-by-verdict">
         {byVerdict.length
           ? `By verdict: ${byVerdict.map(([v, n]) => `${VERDICT_LABELS[v] ?? v} ${n}`).join(', ')}.`
